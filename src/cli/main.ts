@@ -1,0 +1,42 @@
+/**
+ * `gort` command-line entry: dispatches to one module per subcommand.
+ *
+ * Invariants:
+ * - Subcommand modules are imported lazily, so `gort gc-sim` never pays for
+ *   loading the scheduler and vice versa.
+ * - `main` returns the exit code instead of calling `process.exit`, so pending
+ *   output is flushed and tests can call it in-process.
+ * - Usage errors go to stderr with exit code 2 (as Go's flag package does).
+ */
+
+export interface Subcommand {
+  readonly summary: string
+  run(argv: readonly string[]): Promise<number>
+}
+
+type Loader = () => Promise<Subcommand>
+
+const COMMANDS: Record<string, Loader> = {
+}
+
+function usage(): string {
+  const lines = Object.keys(COMMANDS)
+    .sort()
+    .map((name) => `  gort ${name}`)
+  return ['usage: gort <command> [options]', '', 'commands:', ...lines, '', 'Run `gort <command> --help` for its options.'].join('\n')
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage())
+    return name === undefined ? 2 : 0
+  }
+  const load = COMMANDS[name]
+  if (load === undefined) {
+    console.error(`gort: unknown command ${JSON.stringify(name)}\n\n${usage()}`)
+    return 2
+  }
+  const command = await load()
+  return command.run(rest)
+}
