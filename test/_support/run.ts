@@ -1,0 +1,80 @@
+/**
+ * The test runner behind `npm test`: uvu's suites, then a leak check.
+ *
+ * Why not the plain `uvu` CLI: it cannot tell us that a suite left a worker, a
+ * timer or a socket alive, and such a leak either hangs CI or hides until a user's
+ * program refuses to exit. This runner loads every `*.test.ts` under test/ the way
+ * uvu's CLI does (sorted, in one process), runs them, prints a plain
+ * "N passed, N failed" line, and then fails if anything still holds the event loop.
+ *
+ * Usage: tsx test/_support/run.ts [dir] [pattern]
+ */
+import { pathToFileURL } from 'node:url'
+import { parse } from 'uvu/parse'
+
+// uvu reports `true` for errors when a suite had none, else the formatted failures.
+type UvuTest = () => Promise<[errors: string | true, ran: number, skipped: number, total: number]>
+type UvuGroup = [name: string | null, ...tests: UvuTest[]]
+
+declare global {
+  // uvu's deferred-mode globals, set before any suite is imported.
+  var UVU_DEFER: number | undefined
+  var UVU_INDEX: number | undefined
+  var UVU_QUEUE: UvuGroup[]
+}
+
+// Resource kinds that belong to the runner itself (stdio), not to a test.
+const RUNNER_RESOURCES = new Set(['TTYWrap', 'PipeWrap', 'FSReqCallback', 'FileHandle'])
+
+async function main(): Promise<number> {
+  const dir = process.argv[2] ?? 'test'
+  const pattern = process.argv[3] ?? '\\.test\\.ts$'
+  const { suites } = await parse(dir, pattern, {})
+
+  globalThis.UVU_DEFER = 1
+  globalThis.UVU_QUEUE = []
+  await import('uvu')
+  for (const [index, suite] of suites.entries()) {
+    globalThis.UVU_INDEX = index
+    globalThis.UVU_QUEUE.push([suite.name])
+    await import(pathToFileURL(suite.file).href)
+  }
+
+  let passed = 0
+  let failed = 0
+  let skipped = 0
+  for (const [name, ...tests] of globalThis.UVU_QUEUE) {
+    if (tests.length === 0) continue
+    process.stdout.write(`${name ?? ''}\n`)
+    for (const runSuite of tests) {
+      const [errors, ran, skips, total] = await runSuite()
+      passed += ran
+      skipped += skips
+      failed += total - ran
+      if (typeof errors === 'string') process.stdout.write(`\n${errors}\n`)
+    }
+    process.stdout.write('\n')
+  }
+
+  // Let close callbacks of the last test run before judging what is left.
+  await new Promise((resolve) => setImmediate(resolve))
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const leaked = process.getActiveResourcesInfo().filter((kind) => !RUNNER_RESOURCES.has(kind))
+
+  console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`)
+  if (leaked.length > 0) {
+    console.error(`leak check: the suites left live handles behind: ${leaked.join(', ')}`)
+    return 1
+  }
+  return failed > 0 ? 1 : 0
+}
+
+// Exit explicitly: if a suite leaked a handle we have already reported it, and
+// waiting for it would hang CI instead of failing it.
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error)
+    process.exit(1)
+  },
+)
