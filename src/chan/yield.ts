@@ -1,0 +1,76 @@
+/**
+ * The yield budget: how gort keeps a tight channel loop from starving timers and I/O.
+ *
+ * The trap (named in ts-chan's README): an op that can complete at once returns an
+ * already-settled promise, and a waiter that is woken settles its promise, so two
+ * goroutines ping-ponging on channels form an endless chain of microtasks. The
+ * event loop never reaches its timers or poll phase, and a `setTimeout` never fires.
+ *
+ * Rejected designs:
+ * - A macrotask (setImmediate) per operation: correct but costs ~1 µs per op, more
+ *   than the whole op should cost.
+ * - A time slice (check the clock every N ops): needs a clock read, and the
+ *   interval is then hard to reason about in tests.
+ *
+ * Chosen: a budget of YIELD_BUDGET completing operations. Every op that completes
+ * without parking spends one unit (a woken waiter needs some other op to complete
+ * to wake it, so counting completions bounds every chain). When the budget is
+ * spent, gort enters "yielding": every completing op, from any goroutine, settles
+ * its promise in one shared macrotask instead of at once. The chain breaks, the
+ * event loop turns (timers, I/O), and the macrotask refills the budget and settles
+ * the held promises in order. Cost: one setImmediate per 1024 ops (~1 ns per op).
+ *
+ * Invariants:
+ * - The op itself has already happened when its promise is held back: only the
+ *   caller's continuation is delayed, never the channel's state change.
+ * - budget < 0 exactly while a flush is scheduled; the flush resets it.
+ */
+
+/** Completing operations allowed between two turns of the event loop. */
+export const YIELD_BUDGET = 1024
+
+let budget = YIELD_BUDGET
+let heldResolve: Array<(v: unknown) => void> = []
+let heldValue: unknown[] = []
+let resolveSlot: ((v: unknown) => void) | null = null
+
+const macrotask: (fn: () => void) => void =
+  typeof setImmediate === 'function'
+    ? (fn) => {
+        setImmediate(fn)
+      }
+    : (fn) => {
+        setTimeout(fn, 0)
+      }
+
+function flush(): void {
+  budget = YIELD_BUDGET
+  const rs = heldResolve
+  const vs = heldValue
+  heldResolve = []
+  heldValue = []
+  for (let i = 0; i < rs.length; i++) rs[i]!(vs[i])
+}
+
+/**
+ * Spends one unit of budget. True means the caller must settle through `held`
+ * instead of settling now.
+ */
+export function mustYield(): boolean {
+  if (--budget >= 0) return false
+  if (budget === -1) macrotask(flush)
+  return true
+}
+
+function captureResolve(resolve: (v: unknown) => void): void {
+  resolveSlot = resolve
+}
+
+/** A promise for `value` that settles in the yield macrotask. */
+export function held<T>(value: T): Promise<T> {
+  const p = new Promise<T>(captureResolve as (r: (v: T) => void) => void)
+  heldResolve.push(resolveSlot!)
+  heldValue.push(value)
+  resolveSlot = null
+  return p
+}

@@ -1,0 +1,58 @@
+/**
+ * Helpers for the channel tests.
+ * - flush(): lets every pending microtask and the yield macrotask run, by waiting
+ *   two turns of setImmediate. It orders work; it is not a sleep and measures no time.
+ * - runChild(): runs a fixture or example under `node --import tsx` and captures
+ *   its exit code and output; the child is always waited for.
+ */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import * as path from 'node:path'
+
+export const root = fileURLToPath(new URL('../../', import.meta.url))
+
+export function flush(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)))
+}
+
+export interface ChildResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+export function runChild(file: string, args: string[] = [], env: Record<string, string> = {}): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(root, file), ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+/** Expects `p` to reject and returns the reason. */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected the promise to reject')
+}
+
+/** Expects `fn` to throw and returns the error. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a throw')
+}

@@ -1,0 +1,191 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { deadline } from '../_support/deadline.js'
+import { flush, rejection, thrown } from './_support.js'
+import { Chan, ChanClosedError, go, inspectChan, parkedCount, recv, select, send, trySelect } from '../../src/index.js'
+
+function assertQuiet(chans: Chan<unknown>[]): void {
+  for (const c of chans) {
+    const s = inspectChan(c)
+    assert.is(s.recvWaiters + s.sendWaiters, 0, `waiters left on ${c.describe()}`)
+  }
+  assert.is(parkedCount(), 0)
+}
+
+test(
+  'select picks uniformly among ready cases',
+  deadline('fairness', async () => {
+    // Go's TestSelectFairness: every case always ready; count who wins.
+    // n = 40000 over 4 cases: expected 10000 each, sigma ~ 87. A bound of
+    // +-1000 is more than 11 sigma, so this never flakes but catches a bias
+    // such as "first ready case wins" (40000/0/0/0) or a random start index
+    // with linear scan over partially ready cases.
+    const cs = [new Chan<number>(1), new Chan<number>(1), new Chan<number>(1), new Chan<number>(1)]
+    const counts = [0, 0, 0, 0]
+    const n = 40_000
+    for (let i = 0; i < n; i++) {
+      for (const c of cs) if (c.len === 0) c.trySend(i)
+      const r = i % 2 === 0 ? await select(cs.map((c) => recv(c))) : trySelect(cs.map((c) => recv(c)))
+      counts[r!.index]!++
+    }
+    for (const k of counts) assert.ok(Math.abs(k - n / 4) < 1000, `counts ${counts.join(',')}`)
+    // Only two of four ready: the two must split evenly and the others never win.
+    const two = [0, 0, 0, 0]
+    for (let i = 0; i < 20_000; i++) {
+      if (cs[1]!.len === 0) cs[1]!.trySend(i)
+      if (cs[3]!.len === 0) cs[3]!.trySend(i)
+      two[trySelect([recv(null), recv(cs[1]!), send(new Chan<number>(), 1), recv(cs[3]!)])!.index]!++
+    }
+    assert.is(two[0]! + two[2]!, 0)
+    assert.ok(Math.abs(two[1]! - 10_000) < 800, `two ${two.join(',')}`)
+    for (const c of cs) c.tryRecv()
+  }),
+)
+
+test(
+  'a value is taken by exactly one case and losing cases leave no waiter (100k selects)',
+  deadline('no leftovers', async () => {
+    const cs = [new Chan<number>(), new Chan<number>(), new Chan<number>(), new Chan<number>()]
+    const n = 100_000
+    go(async () => {
+      for (let i = 0; i < n; i++) await cs[(i * 7) % 4]!.send(i)
+    })
+    let sum = 0
+    for (let i = 0; i < n; i++) {
+      const r = await select([recv(cs[0]!), recv(cs[1]!), recv(cs[2]!), recv(cs[3]!)])
+      assert.ok(r.ok)
+      sum += r.value!
+    }
+    assert.is(sum, (n * (n - 1)) / 2, 'every value exactly once')
+    await flush()
+    assertQuiet(cs as Chan<unknown>[])
+  }),
+)
+
+test(
+  'a null channel case never fires',
+  deadline('null case', async () => {
+    const a = new Chan<number>(1)
+    a.trySend(1)
+    for (let i = 0; i < 50; i++) {
+      const r = trySelect([recv<number>(null), send<number>(null, 5), recv(a)])
+      assert.is(r?.index, 2)
+      a.trySend(1)
+    }
+    assert.is(trySelect([recv(null), send(null, 1)]), undefined)
+    const ac = new AbortController()
+    const p = select([recv(null)], { signal: ac.signal })
+    assert.is(parkedCount(), 1, 'select with only null cases blocks')
+    ac.abort('bye')
+    assert.is(await rejection(p), 'bye')
+    assert.is(parkedCount(), 0)
+    a.tryRecv()
+  }),
+)
+
+test(
+  'the same channel may appear in several cases; one value fires one case',
+  deadline('duplicate channels', async () => {
+    const a = new Chan<number>()
+    const p = select([recv(a), recv(a), recv(a)])
+    assert.is(inspectChan(a).recvWaiters, 3)
+    await a.send(9)
+    const r = await p
+    assert.is(r.value, 9)
+    assert.ok(r.index >= 0 && r.index <= 2)
+    assert.is(inspectChan(a).recvWaiters, 0)
+    assert.is(a.trySend(1), false, 'no second case still waiting')
+    // a select never rendezvous with itself
+    const q = select([send(a, 1), recv(a)])
+    await flush()
+    assert.equal(inspectChan(a), { len: 0, cap: 0, closed: false, recvWaiters: 1, sendWaiters: 1 })
+    assert.equal(await a.recv(), { value: 1, ok: true })
+    assert.is((await q).index, 0)
+    assertQuiet([a as Chan<unknown>])
+  }),
+)
+
+test(
+  'a parked select is woken by close (recv case gets ok=false) or rejects (send case)',
+  deadline('select and close', async () => {
+    const a = new Chan<number>()
+    const b = new Chan<number>()
+    const p = select([recv(a), recv(b)])
+    a.close()
+    assert.equal(await p, { index: 0, value: undefined, ok: false })
+    assert.is(inspectChan(b).recvWaiters, 0)
+    const c = new Chan<number>()
+    const q = select([send(c, 1), recv(b)])
+    c.close()
+    assert.instance(await rejection(q), ChanClosedError)
+    assertQuiet([b, c] as Chan<unknown>[])
+    // a send case on a closed channel is a panic when chosen
+    assert.instance(await rejection(select([send(c, 1)])), ChanClosedError)
+    assert.instance(thrown(() => trySelect([send(c, 1)])), ChanClosedError)
+  }),
+)
+
+test(
+  'a send case completes by hand-off and by buffering; result has ok=true',
+  deadline('send case', async () => {
+    const u = new Chan<string>()
+    const r = u.recv()
+    assert.equal(await select([send(u, 'hi')]), { index: 0, value: undefined, ok: true })
+    assert.equal(await r, { value: 'hi', ok: true })
+    const b = new Chan<string>(1)
+    assert.equal(trySelect([send(b, 'x')]), { index: 0, value: undefined, ok: true })
+    assert.is(trySelect([send(b, 'y')]), undefined, 'full')
+    // a parked send case is taken by a receiver refilling a full buffer
+    const p = select([send(b, 'z')])
+    assert.equal(await b.recv(), { value: 'x', ok: true })
+    assert.is((await p).index, 0)
+    assert.equal(b.tryRecv(), { value: 'z', ok: true })
+  }),
+)
+
+test(
+  'an aborted select leaves no trace: its send case never delivers',
+  deadline('abort select', async () => {
+    const a = new Chan<number>()
+    const b = new Chan<number>()
+    const ac = new AbortController()
+    const p = select([send(a, 1), recv(b)], { signal: ac.signal })
+    assert.is(parkedCount(), 1)
+    ac.abort(new Error('cancel'))
+    assert.is((await rejection(p) as Error).message, 'cancel')
+    assertQuiet([a, b] as Chan<unknown>[])
+    assert.is(a.tryRecv(), undefined)
+    assert.is(b.trySend(2), false)
+  }),
+)
+
+test(
+  'select result types narrow on the index',
+  deadline('types', async () => {
+    const n = new Chan<number>(1)
+    const s = new Chan<string>(1)
+    n.trySend(1)
+    const r = await select([recv(n), recv(s), send(s, 'x')])
+    if (r.index === 0) {
+      if (r.ok) {
+        const v: number = r.value
+        assert.is(v, 1)
+      }
+      // @ts-expect-error index 0 carries a number, not a string
+      const bad: string = r.value
+      void bad
+    } else if (r.index === 1) {
+      const v: string | undefined = r.value
+      void v
+    } else {
+      const u: undefined = r.value
+      void u
+    }
+    // @ts-expect-error a Chan<number> does not accept a string
+    void send(n, 'nope')
+    s.tryRecv()
+    n.tryRecv()
+  }),
+)
+
+test.run()
