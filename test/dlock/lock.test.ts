@@ -1,0 +1,185 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import {
+  InvalidLockOptionError,
+  type Lock,
+  LockLostError,
+  LockNotHeldError,
+  RedisLock,
+} from '../../src/dlock/index.js'
+import { deadline } from '../_support/deadline.js'
+import { type RedisServer, startRedis } from '../_support/redis-server.js'
+import { type Client, closeAll, connect } from './_redis.js'
+
+let server: RedisServer
+const clients: Client[] = []
+
+async function client(): Promise<Client> {
+  const { client: c } = await connect(server.url)
+  clients.push(c)
+  return c
+}
+
+test.before(async () => {
+  server = await startRedis()
+})
+
+test.after(async () => {
+  closeAll(clients)
+  await server.stop()
+})
+
+test(
+  'tryAcquire: SET NX with a random token and a TTL; a second holder gets null until release',
+  deadline('tryAcquire', async () => {
+    const c = await client()
+    const locks = new RedisLock(c)
+    const a = await locks.tryAcquire('t1', { ttl: 10_000 })
+    assert.ok(a)
+    assert.is(await c.get('t1'), a.token)
+    const pttl = await c.pTTL('t1')
+    assert.ok(pttl > 0 && pttl <= 10_000, `pttl ${pttl}`)
+    assert.match(a.token, /^[0-9a-f]{32}$/)
+    assert.is(await locks.tryAcquire('t1', { ttl: 10_000 }), null)
+    await a.release()
+    assert.is(await c.get('t1'), null)
+    const b = await locks.tryAcquire('t1', { ttl: 10_000 })
+    assert.ok(b)
+    assert.is.not(b.token, a.token)
+    await b.release()
+  }),
+)
+
+test(
+  'fencing tokens strictly increase across acquisitions and clients',
+  deadline('fencing', async () => {
+    const lockers = [new RedisLock(await client()), new RedisLock(await client()), new RedisLock(await client())]
+    let last = 0
+    for (let i = 0; i < 30; i++) {
+      const lock = await (lockers[i % 3] as RedisLock).acquire('fence-key', { ttl: 5000 })
+      assert.ok(lock.fence > last, `fence ${lock.fence} after ${last}`)
+      last = lock.fence
+      await lock.release()
+    }
+    assert.is(last, 30)
+  }),
+)
+
+test(
+  '50 concurrent clients do GET/SET increments under the lock: the count is exact, fences increase',
+  deadline(
+    '50 clients',
+    async () => {
+      const c0 = await client()
+      await c0.set('counter', '0')
+      const rounds = 4
+      const fencesInOrder: number[] = []
+      const workers = await Promise.all(Array.from({ length: 50 }, () => client()))
+      await Promise.all(
+        workers.map(async (c) => {
+          const locks = new RedisLock(c)
+          for (let r = 0; r < rounds; r++) {
+            const lock = await locks.acquire('counter-lock', { ttl: 10_000, retry: { minDelay: 1, maxDelay: 20 } })
+            fencesInOrder.push(lock.fence)
+            // A read-modify-write: without mutual exclusion, increments get lost.
+            const value = Number(await c.get('counter'))
+            await c.set('counter', String(value + 1))
+            await lock.release()
+          }
+        }),
+      )
+      assert.is(await c0.get('counter'), String(50 * rounds))
+      for (let i = 1; i < fencesInOrder.length; i++) {
+        assert.ok((fencesInOrder[i] as number) > (fencesInOrder[i - 1] as number), 'fences out of order')
+      }
+    },
+    60_000,
+  ),
+)
+
+test(
+  'a holder whose TTL lapsed cannot release or extend the next holder\'s lock',
+  deadline('lapsed', async () => {
+    const c = await client()
+    const first = new RedisLock(c)
+    const second = new RedisLock(await client())
+    const a = (await first.tryAcquire('lapse', { ttl: 30 })) as Lock
+    assert.ok(a)
+    // The second holder waits on the real expiry through acquire's own retries.
+    const b = await second.acquire('lapse', { ttl: 10_000, retry: { minDelay: 5, maxDelay: 20 } })
+    assert.ok(b.fence > a.fence)
+    const releaseErr = await a.release().catch((e: unknown) => e)
+    assert.instance(releaseErr, LockLostError)
+    assert.is((releaseErr as LockLostError).code, 'ERR_DLOCK_LOST')
+    assert.instance(await a.extend(10_000).catch((e: unknown) => e), LockLostError)
+    assert.is(await c.get('lapse'), b.token, "the lapsed holder touched the next holder's lock")
+    await b.release()
+  }),
+)
+
+test(
+  'extend resets the TTL of a held lock; release twice is LockNotHeldError',
+  deadline('extend', async () => {
+    const c = await client()
+    const lock = (await new RedisLock(c).tryAcquire('ext', { ttl: 1000 })) as Lock
+    const before = lock.validUntil
+    await lock.extend(60_000)
+    const pttl = await c.pTTL('ext')
+    assert.ok(pttl > 1000 && pttl <= 60_000, `pttl ${pttl}`)
+    assert.ok(lock.validUntil > before)
+    await lock.release()
+    assert.ok(lock.released)
+    const err = await lock.release().catch((e: unknown) => e)
+    assert.instance(err, LockNotHeldError)
+    assert.is((err as LockNotHeldError).code, 'ERR_DLOCK_NOT_HELD')
+    assert.instance(await lock.extend(10).catch((e: unknown) => e), LockNotHeldError)
+  }),
+)
+
+test(
+  'acquire on a held lock keeps retrying until its signal aborts, then rejects with the reason',
+  deadline('abort while retrying', async () => {
+    const c = await client()
+    const holder = (await new RedisLock(c).tryAcquire('busy', { ttl: 60_000 })) as Lock
+    const ac = new AbortController()
+    const reason = new Error('gave up')
+    const waiting = new RedisLock(await client()).acquire('busy', { ttl: 1000, signal: ac.signal, retry: { minDelay: 1, maxDelay: 5 } })
+    // Let it fail a few attempts on the held lock before aborting.
+    for (let i = 0; i < 5; i++) await c.ping()
+    ac.abort(reason)
+    assert.is(await waiting.catch((e: unknown) => e), reason)
+    assert.is(await c.get('busy'), holder.token)
+    await holder.release()
+  }),
+)
+
+test(
+  'an acquire aborted while its SET is in flight leaves no lock behind',
+  deadline('abort in flight', async () => {
+    const c = await client()
+    const ac = new AbortController()
+    const attempt = new RedisLock(c).acquire('inflight', { ttl: 60_000, signal: ac.signal })
+    ac.abort(new Error('now'))
+    assert.match(String(await attempt.catch((e: unknown) => e)), 'now')
+    // Same connection, so this PING is answered after the clean-up compare-and-delete.
+    await c.ping()
+    assert.is(await c.get('inflight'), null)
+  }),
+)
+
+test(
+  'invalid options are refused, echoing the value',
+  deadline('options', async () => {
+    const locks = new RedisLock(await client())
+    for (const ttl of [0, -5, 1.5, Number.NaN]) {
+      const err = await locks.tryAcquire('x', { ttl }).catch((e: unknown) => e)
+      assert.instance(err, InvalidLockOptionError)
+      assert.is((err as InvalidLockOptionError).code, 'ERR_DLOCK_INVALID_OPTION')
+      assert.match((err as Error).message, `invalid ttl: ${ttl}`)
+    }
+    assert.instance(await locks.acquire('x', { ttl: 10, retry: { minDelay: 50, maxDelay: 10 } }).catch((e: unknown) => e), InvalidLockOptionError)
+    assert.throws(() => new RedisLock(clients[0] as Client, { commandTimeout: 0 }), (e: unknown) => e instanceof InvalidLockOptionError)
+  }),
+)
+
+test.run()

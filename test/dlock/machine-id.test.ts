@@ -1,0 +1,42 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { redisCheckMachineId, releaseMachineId } from '../../src/dlock/index.js'
+import { InvalidMachineIdError, Sonyflake } from '../../src/sonyflake/index.js'
+import { deadline } from '../_support/deadline.js'
+import { startRedis } from '../_support/redis-server.js'
+import { type Client, closeAll, connect } from './_redis.js'
+
+test(
+  'checkMachineId backed by a Redis set: SADD 1 claims a free id, 0 refuses a taken one',
+  deadline('machine ids', async () => {
+    const server = await startRedis()
+    const clients: Client[] = []
+    try {
+      const { client: a } = await connect(server.url)
+      const { client: b } = await connect(server.url)
+      clients.push(a, b)
+      const first = await Sonyflake.create({ machineId: 7, checkMachineId: redisCheckMachineId(a) })
+      assert.is(first.decompose(await first.nextId()).machine, 7)
+      assert.equal(await b.sMembers('gort:sonyflake:machine-ids'), ['7'])
+
+      const clash = await Sonyflake.create({ machineId: 7, checkMachineId: redisCheckMachineId(b) }).catch((e: unknown) => e)
+      assert.instance(clash, InvalidMachineIdError)
+      assert.match((clash as Error).message, 'invalid machine id: 7 (rejected by checkMachineId)')
+
+      // Many processes racing for the same ids: each id goes to exactly one of them.
+      const check = redisCheckMachineId(b, { key: 'race' })
+      const verdicts = await Promise.all(Array.from({ length: 40 }, (_, i) => check(i % 10)))
+      assert.is(verdicts.filter(Boolean).length, 10)
+
+      assert.is(await releaseMachineId(a, 7), true)
+      assert.is(await releaseMachineId(a, 7), false)
+      const again = await Sonyflake.create({ machineId: 7, checkMachineId: redisCheckMachineId(b) })
+      assert.is(again.machineId, 7)
+    } finally {
+      closeAll(clients)
+      await server.stop()
+    }
+  }),
+)
+
+test.run()
