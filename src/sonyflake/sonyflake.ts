@@ -74,7 +74,7 @@ export class Sonyflake {
   readonly #seqMask: bigint
   /** The machine id; -1 until an async machineId/checkMachineId has settled. */
   #machine = -1
-  /** Settles when the machine id is known and accepted; null when that happened synchronously. */
+  /** Pending while an async machineId/checkMachineId runs; null once the id is accepted (stays rejected if refused). */
   #pending: Promise<void> | null = null
 
   /**
@@ -90,7 +90,10 @@ export class Sonyflake {
 
     const machine = this.#resolveMachine(settings)
     if (isPromise(machine)) {
-      this.#pending = machine.then((id) => this.#bind(id))
+      this.#pending = machine.then((id) => {
+        this.#bind(id)
+        this.#pending = null
+      })
       // Nobody may ever await this; the error resurfaces from ready()/nextId().
       this.#pending.catch(() => undefined)
     } else {
