@@ -182,4 +182,14 @@ test(
   }),
 )
 
+// Type-level checks, compiled by `tsc --noEmit`, never run.
+export function typeChecks(locks: RedisLock): void {
+  // @ts-expect-error ttl is required: a lock without expiry outlives a crashed holder
+  void locks.acquire('k', {})
+  // @ts-expect-error fence is a number, not a string
+  void locks.tryAcquire('k', { ttl: 1 }).then((l) => l?.fence.toUpperCase())
+  // @ts-expect-error tryAcquire may return null: the lock can be taken
+  void locks.tryAcquire('k', { ttl: 1 }).then((l) => l.release())
+}
+
 test.run()

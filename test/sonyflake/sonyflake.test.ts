@@ -208,4 +208,13 @@ test(
   }),
 )
 
+// Type-level checks, compiled by `tsc --noEmit`, never run.
+export async function typeChecks(sf: Sonyflake): Promise<void> {
+  // @ts-expect-error IDs are bigint: a number loses the low bits past 2^53
+  const n: number = await sf.nextId()
+  void n
+  // @ts-expect-error decompose takes the bigint ID
+  sf.decompose(1)
+}
+
 test.run()
