@@ -30,7 +30,7 @@
  * - `live` holds exactly the goroutines whose function has not returned/thrown.
  * - `currentG` is non-null only during the synchronous part of `go`.
  */
-import { parkedCount, parkedList, setTraceback } from './park.js'
+import { parkedCount, parkedList } from './park.js'
 
 /** A goroutine record. Id 1 is reserved for the main program, as in Go. */
 export class G {
@@ -51,7 +51,6 @@ let armed = false
 let detect = true
 
 const proc: NodeJS.Process | undefined = (globalThis as { process?: NodeJS.Process }).process
-if (proc?.env?.['GORT_TRACEBACK'] === '1') setTraceback(true)
 
 function exitG(g: G): void {
   live.delete(g)

@@ -34,7 +34,9 @@ export abstract class Parked {
 
 let head: Parked | null = null
 let count = 0
-let traceback = false
+// Read here, not in goroutine.ts: park.ts and goroutine.ts import each other, and
+// this module's bindings must exist before anyone calls setTraceback.
+let traceback = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['GORT_TRACEBACK'] === '1'
 
 /** Enable capturing a stack per parked op (GORT_TRACEBACK=1); costs ~1 µs per park. */
 export function setTraceback(on: boolean): void {

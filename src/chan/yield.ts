@@ -43,7 +43,15 @@ const macrotask: (fn: () => void) => void =
         setTimeout(fn, 0)
       }
 
+let flushes = 0
+
+/** How many times the budget ran out and gort yielded to the event loop (diagnostics). */
+export function yieldCount(): number {
+  return flushes
+}
+
 function flush(): void {
+  flushes++
   budget = YIELD_BUDGET
   const rs = heldResolve
   const vs = heldValue

@@ -27,6 +27,8 @@ export function runChild(file: string, args: string[] = [], env: Record<string, 
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A child that hangs (e.g. starved timers) is killed, so the test fails instead of hanging.
+      timeout: 20_000,
     })
     let stdout = ''
     let stderr = ''

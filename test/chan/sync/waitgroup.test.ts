@@ -1,0 +1,69 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { deadline } from '../../_support/deadline.js'
+import { flush, thrown } from '../_support.js'
+import { WaitGroup, SyncError, go, Once, parkedCount } from '../../../src/index.js'
+
+test('a negative counter throws and leaves the counter unchanged', () => {
+  const wg = new WaitGroup()
+  wg.add(1)
+  wg.done()
+  const e = thrown(() => wg.done()) as SyncError
+  assert.instance(e, SyncError)
+  assert.is(e.code, 'ERR_NEGATIVE_WAITGROUP')
+  assert.is(e.message, 'sync: negative WaitGroup counter')
+  assert.is(wg.count, 0)
+  assert.instance(thrown(() => wg.add(0.5)), RangeError)
+})
+
+test(
+  'wait resolves when the counter reaches zero, for every waiter, and the group is reusable',
+  deadline('waitgroup', async () => {
+    const wg = new WaitGroup()
+    await wg.wait()
+    wg.add(3)
+    let woke = 0
+    const ws = [wg.wait().then(() => woke++), wg.wait().then(() => woke++)]
+    for (let i = 0; i < 3; i++) go(async () => wg.done())
+    await Promise.all(ws)
+    assert.is(woke, 2)
+    wg.add(1)
+    let again = false
+    const w = wg.wait().then(() => (again = true))
+    await flush()
+    assert.is(again, false)
+    wg.done()
+    await w
+    assert.is(parkedCount(), 0)
+  }),
+)
+
+test(
+  'Once runs its function once; concurrent callers wait for it',
+  deadline('once', async () => {
+    const once = new Once()
+    let runs = 0
+    let finished = false
+    const slow = async (): Promise<void> => {
+      runs++
+      await flush()
+      finished = true
+    }
+    const a = once.do(slow)
+    const b = once.do(slow).then(() => finished)
+    await a
+    assert.is(await b, true, 'second caller returned only after the first fn finished')
+    await once.do(slow)
+    assert.is(runs, 1)
+    assert.is(once.done, true)
+    const failing = new Once()
+    let err: unknown
+    await failing.do(() => {
+      throw new Error('x')
+    }).catch((e: unknown) => (err = e))
+    assert.instance(err, Error)
+    await failing.do(() => assert.unreachable('ran twice'))
+  }),
+)
+
+test.run()

@@ -1,0 +1,54 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { deadline } from '../_support/deadline.js'
+import { rejection, thrown } from './_support.js'
+import { Chan, after, recv, select, sleep, tick, parkedCount } from '../../src/index.js'
+
+test('durations are validated and the error echoes the value', () => {
+  for (const bad of [-1, Number.NaN, Infinity]) {
+    const e = thrown(() => after(bad))
+    assert.instance(e, RangeError)
+    assert.ok((e as Error).message.includes(String(bad)))
+  }
+  assert.instance(thrown(() => sleep(-5)), RangeError)
+  assert.instance(thrown(() => tick(0)), RangeError)
+})
+
+test(
+  'sleep resolves; an aborted sleep rejects with the reason',
+  deadline('sleep', async () => {
+    await sleep(1)
+    const ac = new AbortController()
+    const p = sleep(60_000, { signal: ac.signal })
+    ac.abort('enough')
+    assert.is(await rejection(p), 'enough')
+    assert.is(await rejection(sleep(1, { signal: AbortSignal.abort('pre') })), 'pre')
+  }),
+)
+
+test(
+  'after delivers one Date on a cap-1 channel and works as a select timeout',
+  deadline('after', async () => {
+    const t = after(1)
+    assert.is(t.cap, 1)
+    const r = await t.recv()
+    assert.ok(r.ok && r.value instanceof Date)
+    const never = new Chan<number>()
+    const s = await select([recv(never), recv(after(1))])
+    assert.is(s.index, 1)
+    assert.is(parkedCount(), 0, 'the losing case was withdrawn')
+  }),
+)
+
+test(
+  'tick delivers repeatedly until stop, dropping ticks for a slow reader',
+  deadline('tick', async () => {
+    const t = tick(1)
+    for (let i = 0; i < 3; i++) assert.ok((await t.c.recv()).value instanceof Date)
+    t.stop()
+    t.stop()
+    assert.ok(t.c.len <= 1, 'cap 1: extra ticks are dropped')
+  }),
+)
+
+test.run()
