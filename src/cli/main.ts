@@ -17,6 +17,7 @@ export interface Subcommand {
 type Loader = () => Promise<Subcommand>
 
 const COMMANDS: Record<string, Loader> = {
+  'gc-sim': () => import('./gc-sim.js').then((m) => m.command),
 }
 
 function usage(): string {

@@ -1,0 +1,185 @@
+/**
+ * `gort gc-sim`: run a GC scenario under one or all modes (trace, matrix, JSON,
+ * HTML), fuzz the modes, or print the pacer's heap goal.
+ *
+ * Invariants:
+ * - All simulation logic lives in src/gc-sim (browser-safe); this file only
+ *   parses arguments, reads and writes files, and prints.
+ * - Exit codes: 0 success; 1 when the fuzzer refutes a mode's safety claim or
+ *   a file cannot be read or written; 2 for usage errors and invalid input
+ *   (unknown mode or scenario, a malformed scenario file), with the reason on stderr.
+ */
+import { readFile, writeFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import { GortError } from '../errors.js'
+import {
+  barrierFor,
+  builtinScenario,
+  formatFuzz,
+  formatMatrix,
+  formatSize,
+  formatTrace,
+  fuzz,
+  heapGoals,
+  MODES,
+  parseGogc,
+  parseModes,
+  parseScenario,
+  parseSize,
+  renderHtml,
+  runScenario,
+  SCENARIOS,
+  type Scenario,
+  type Style,
+} from '../gc-sim/index.js'
+import type { Subcommand } from './main.js'
+
+const HELP = `usage:
+  gort gc-sim --scenario NAME|file.json [--mode MODE|all] [--json] [--html out.html]
+  gort gc-sim --fuzz N [--seed S] [--mode MODE|all] [--json]
+  gort gc-sim --pacer [--live 8MiB] [--stacks 1MiB] [--globals 1MiB] [--gogc 100|off]
+  gort gc-sim --list
+
+options:
+  --scenario   a built-in scenario name (see --list) or a scenario JSON file
+  --mode       ${MODES.join(', ')}, a comma-separated list, or all (default all)
+  --json       print results as JSON: one object for one mode, an array for all
+  --html FILE  write a self-contained page stepping through the scenario
+  --fuzz N     run N seeded random schedules per mode, shrink the first loss
+  --seed S     fuzzer seed (default 1)
+  --color, --no-color   force colours on or off (default: on for a terminal, off with NO_COLOR)`
+
+class UsageError extends GortError {
+  constructor(message: string) {
+    super('ERR_GCSIM_USAGE', message)
+  }
+}
+
+async function loadScenario(spec: string): Promise<Scenario> {
+  if (!spec.endsWith('.json')) return builtinScenario(spec)
+  let text: string
+  try {
+    text = await readFile(spec, 'utf8')
+  } catch (error) {
+    throw new Error(`cannot read scenario file ${spec}: ${(error as Error).message}`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (error) {
+    throw new UsageError(`${spec}: not valid JSON: ${(error as Error).message}`)
+  }
+  try {
+    return parseScenario(json)
+  } catch (error) {
+    if (error instanceof GortError) throw new UsageError(`${spec}: ${error.message}`)
+    throw error
+  }
+}
+
+function positiveInt(name: string, text: string): number {
+  const n = Number(text)
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got ${JSON.stringify(text)}`)
+  return n
+}
+
+function listText(): string {
+  const lines = ['built-in scenarios:']
+  for (const s of SCENARIOS) lines.push(`  ${s.name.padEnd(24)} ${s.description}`)
+  lines.push('', 'modes:')
+  for (const m of MODES) {
+    const b = barrierFor(m)
+    lines.push(`  ${m.padEnd(18)} ${b.safe ? 'safe  ' : 'UNSAFE'} ${b.title}`)
+  }
+  return lines.join('\n')
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      scenario: { type: 'string' },
+      mode: { type: 'string', default: 'all' },
+      json: { type: 'boolean', default: false },
+      html: { type: 'string' },
+      fuzz: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      pacer: { type: 'boolean', default: false },
+      live: { type: 'string', default: '8MiB' },
+      stacks: { type: 'string', default: '1MiB' },
+      globals: { type: 'string', default: '1MiB' },
+      gogc: { type: 'string', default: '100' },
+      list: { type: 'boolean', default: false },
+      color: { type: 'boolean', default: false },
+      'no-color': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+  if (values.help) {
+    console.log(HELP)
+    return 0
+  }
+  const style: Style = {
+    color: values['no-color'] ? false : values.color || (process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined),
+  }
+  if (values.list) {
+    console.log(listText())
+    return 0
+  }
+  if (values.pacer) {
+    let input
+    try {
+      input = { liveHeap: parseSize(values.live), stacks: parseSize(values.stacks), globals: parseSize(values.globals), gogc: parseGogc(values.gogc) }
+    } catch (error) {
+      throw new UsageError((error as Error).message)
+    }
+    const goals = heapGoals(input)
+    if (values.json) console.log(JSON.stringify({ ...input, ...goals }))
+    else {
+      console.log(`live heap ${formatSize(input.liveHeap)}, stacks ${formatSize(input.stacks)}, globals ${formatSize(input.globals)}, GOGC=${values.gogc}`)
+      console.log(`heap goal, Go 1.18+ (live + (live + stacks + globals) × GOGC/100): ${formatSize(goals.go118)}`)
+      console.log(`heap goal, before Go 1.18 (live × (1 + GOGC/100)):            ${formatSize(goals.pre118)}`)
+    }
+    return 0
+  }
+  const modes = parseModes(values.mode)
+  if (values.fuzz !== undefined) {
+    const schedules = positiveInt('fuzz', values.fuzz)
+    const seed = positiveInt('seed', values.seed)
+    const reports = modes.map((mode) => fuzz({ mode, schedules, seed }))
+    console.log(values.json ? JSON.stringify(modes.length === 1 ? reports[0] : reports) : formatFuzz(reports, style))
+    return reports.some((r) => r.claimedSafe && r.losingSchedules > 0) ? 1 : 0
+  }
+  if (values.scenario === undefined) throw new UsageError('one of --scenario, --fuzz, --pacer or --list is required')
+  const scenario = await loadScenario(values.scenario)
+  const runs = modes.map((mode) => runScenario(scenario, mode, { frames: true }))
+  if (values.html !== undefined) {
+    await writeFile(values.html, renderHtml(scenario, runs))
+    if (!values.json) console.log(`wrote ${values.html} (${modes.length} mode(s), ${scenario.steps.length} steps)`)
+  }
+  if (values.json) {
+    const results = runs.map((r) => r.result)
+    console.log(JSON.stringify(modes.length === 1 ? results[0] : results))
+  } else if (modes.length === 1) {
+    console.log(formatTrace(scenario, runs[0]!, style))
+  } else {
+    console.log(formatMatrix(runs.map((r) => r.result), style))
+  }
+  return 0
+}
+
+export const command: Subcommand = {
+  summary: 'tri-color GC simulator: scenarios, barrier modes, fuzzer, HTML stepper',
+  async run(argv) {
+    try {
+      return await run(argv)
+    } catch (error) {
+      const usage = error instanceof GortError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true
+      console.error(`gort gc-sim: ${(error as Error).message}`)
+      if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) console.error(`\n${HELP}`)
+      return usage ? 2 : 1
+    }
+  },
+}
