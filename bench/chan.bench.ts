@@ -1,0 +1,499 @@
+/**
+ * Channel benchmarks: gort against its peers in one process run, and Go as the
+ * physical reference (bench/go, run from here when `go` is on the PATH).
+ *
+ * Shapes (issue 2, part 4):
+ *   (a) unbuffered ping-pong, ns per round trip
+ *   (b) cap-128 producer/consumer, ns per item, 1e6 items per sample
+ *   (c) select over 4 channels fed round-robin, ns per select
+ *   (d) Mutex lock/unlock, uncontended and under 100 goroutines, ns per pair
+ *   (e) spawn 100k goroutines and wait with a WaitGroup, ns per goroutine
+ *
+ * Each tinybench task runs one batch of `ops` operations; the reported figure is
+ * the batch's median latency divided by `ops`. Peers lacking a primitive get the
+ * folklore equivalent built from their channels (a Mutex is a cap-1 channel);
+ * where a peer has no equivalent at all the row says so instead of faking one.
+ *
+ * Usage: tsx bench/chan.bench.ts [--quick] [--no-go] [--shapes=a,b,c,d1,d2,e]   (npm start runs it)
+ * Writes bench/results/chan.json.
+ */
+import { Bench } from 'tinybench'
+import { createRequire } from 'node:module'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus } from 'node:os'
+import { Chan as TsChan, Select as TsSelect, recv as tsRecv } from 'ts-chan'
+import * as pb from '@paybase/csp'
+import { Chan, Mutex, WaitGroup, go, recv, select } from '../src/index.js'
+import { runGoBenchmarks, type GoResults } from './go/run.js'
+
+const quick = process.argv.includes('--quick')
+// --shapes a,c runs a subset (for iterating on one shape); default: all.
+const only = process.argv.find((a) => a.startsWith('--shapes='))?.slice('--shapes='.length).split(',')
+
+// js-csp ships no types; this is the slice of its API used here.
+interface CspChan {
+  close(): void
+}
+interface JsCsp {
+  CLOSED: unknown
+  chan(n?: number): CspChan
+  go(gen: () => Generator<unknown, void, unknown>): CspChan
+  put(ch: CspChan, v: unknown): unknown
+  take(ch: CspChan): unknown
+  alts(chs: CspChan[]): unknown
+  poll(ch: CspChan): unknown
+  takeAsync(ch: CspChan, cb: (v: unknown) => void): void
+}
+const csp = createRequire(import.meta.url)('js-csp') as JsCsp
+
+/** Runs a js-csp process to completion as a promise. */
+function cspRun(gen: () => Generator<unknown, void, unknown>): Promise<void> {
+  return new Promise((resolve) => csp.takeAsync(csp.go(gen), () => resolve()))
+}
+
+type Impl = (ops: number) => Promise<void>
+interface Peer {
+  name: string
+  run: Impl | null // null: the peer has no equivalent primitive
+  note?: string
+}
+interface Shape {
+  id: string
+  title: string
+  unit: string
+  ops: number
+  samples: number
+  go: string // Go benchmark name
+  goDivisor?: number
+  peers: Peer[]
+}
+
+// ---- (a) ping-pong ---------------------------------------------------------
+
+async function gortPingPong(n: number): Promise<void> {
+  const ping = new Chan<number>()
+  const pong = new Chan<number>()
+  go(async () => {
+    for (;;) {
+      const r = await ping.recv()
+      if (!r.ok) return
+      await pong.send(r.value)
+    }
+  })
+  for (let i = 0; i < n; i++) {
+    await ping.send(i)
+    await pong.recv()
+  }
+  ping.close()
+}
+
+function tsChanPingPong(unsafe: boolean): Impl {
+  return async (n) => {
+    const ping = new TsChan<number>().setUnsafe(unsafe)
+    const pong = new TsChan<number>().setUnsafe(unsafe)
+    void (async () => {
+      for (;;) {
+        const r = await ping.recv()
+        if (r.done) return
+        await pong.send(r.value)
+      }
+    })()
+    for (let i = 0; i < n; i++) {
+      await ping.send(i)
+      await pong.recv()
+    }
+    ping.close()
+  }
+}
+
+function jsCspPingPong(n: number): Promise<void> {
+  const ping = csp.chan()
+  const pong = csp.chan()
+  csp.go(function* () {
+    for (;;) {
+      const v = yield csp.take(ping)
+      if (v === csp.CLOSED) return
+      yield csp.put(pong, v)
+    }
+  })
+  return cspRun(function* () {
+    for (let i = 0; i < n; i++) {
+      yield csp.put(ping, i)
+      yield csp.take(pong)
+    }
+    ping.close()
+  })
+}
+
+async function paybasePingPong(n: number): Promise<void> {
+  const ping = pb.channel<number>()
+  const pong = pb.channel<number>()
+  void (async () => {
+    for (;;) {
+      const v = await pb.take(ping)
+      if (v < 0) return
+      await pb.put(pong, v)
+    }
+  })()
+  for (let i = 0; i < n; i++) {
+    await pb.put(ping, i)
+    await pb.take(pong)
+  }
+  void pb.put(ping, -1)
+}
+
+// ---- (b) buffered producer/consumer ----------------------------------------
+
+async function gortBuffered(n: number): Promise<void> {
+  const c = new Chan<number>(128)
+  go(async () => {
+    for (let i = 0; i < n; i++) await c.send(i)
+    c.close()
+  })
+  for (;;) if (!(await c.recv()).ok) return
+}
+
+/** The synchronous fast path: trySend/tryRecv, awaiting only when they would block. */
+async function gortBufferedTry(n: number): Promise<void> {
+  const c = new Chan<number>(128)
+  go(async () => {
+    for (let i = 0; i < n; i++) if (!c.trySend(i)) await c.send(i)
+    c.close()
+  })
+  for (;;) {
+    const r = c.tryRecv() ?? (await c.recv())
+    if (!r.ok) return
+  }
+}
+
+function tsChanBuffered(unsafe: boolean): Impl {
+  return async (n) => {
+    const c = new TsChan<number>(128).setUnsafe(unsafe)
+    void (async () => {
+      for (let i = 0; i < n; i++) await c.send(i)
+      c.close()
+    })()
+    for (;;) if ((await c.recv()).done) return
+  }
+}
+
+function jsCspBuffered(n: number): Promise<void> {
+  const c = csp.chan(128)
+  csp.go(function* () {
+    for (let i = 0; i < n; i++) yield csp.put(c, i)
+    c.close()
+  })
+  return cspRun(function* () {
+    for (;;) if ((yield csp.take(c)) === csp.CLOSED) return
+  })
+}
+
+// ---- (c) select over 4 channels -----------------------------------------------
+
+async function gortSelect(n: number): Promise<void> {
+  const cs = [new Chan<number>(), new Chan<number>(), new Chan<number>(), new Chan<number>()] as const
+  go(async () => {
+    for (let i = 0; i < n; i++) await cs[i & 3]!.send(i)
+  })
+  for (let i = 0; i < n; i++) await select([recv(cs[0]), recv(cs[1]), recv(cs[2]), recv(cs[3])])
+}
+
+function tsChanSelect(unsafe: boolean): Impl {
+  return async (n) => {
+    const cs = [0, 1, 2, 3].map(() => new TsChan<number>().setUnsafe(unsafe))
+    void (async () => {
+      for (let i = 0; i < n; i++) await cs[i & 3]!.send(i)
+    })()
+    // ts-chan's idiom for a select in a loop: build it once, wait + recv each time.
+    const sel = new TsSelect(cs.map((c) => tsRecv(c))).setUnsafe(unsafe)
+    for (let i = 0; i < n; i++) {
+      const k = await sel.wait()
+      sel.recv(sel.cases[k]!)
+    }
+  }
+}
+
+function jsCspSelect(n: number): Promise<void> {
+  const cs = [csp.chan(), csp.chan(), csp.chan(), csp.chan()]
+  csp.go(function* () {
+    for (let i = 0; i < n; i++) yield csp.put(cs[i & 3]!, i)
+  })
+  return cspRun(function* () {
+    for (let i = 0; i < n; i++) yield csp.alts(cs)
+  })
+}
+
+async function paybaseSelect(n: number): Promise<void> {
+  const cs = [pb.channel<number>(), pb.channel<number>(), pb.channel<number>(), pb.channel<number>()]
+  void (async () => {
+    for (let i = 0; i < n; i++) await pb.put(cs[i & 3]!, i)
+  })()
+  for (let i = 0; i < n; i++) await pb.alts(...cs)
+}
+
+// ---- (d) Mutex ---------------------------------------------------------------
+
+async function mutexUncontended(mk: () => { lock(): Promise<unknown>; unlock(): void }, n: number): Promise<void> {
+  const m = mk()
+  for (let i = 0; i < n; i++) {
+    await m.lock()
+    m.unlock()
+  }
+}
+
+async function mutexContended(mk: () => { lock(): Promise<unknown>; unlock(): void }, n: number): Promise<void> {
+  const m = mk()
+  const per = Math.ceil(n / 100)
+  let counter = 0
+  await Promise.all(
+    Array.from({ length: 100 }, async () => {
+      for (let i = 0; i < per; i++) {
+        await m.lock()
+        counter++
+        m.unlock()
+      }
+    }),
+  )
+  if (counter !== per * 100) throw new Error('lost increments')
+}
+
+async function gortMutex100(n: number): Promise<void> {
+  const m = new Mutex()
+  const wg = new WaitGroup()
+  const per = Math.ceil(n / 100)
+  let counter = 0
+  for (let g = 0; g < 100; g++) {
+    wg.add(1)
+    go(async () => {
+      for (let i = 0; i < per; i++) {
+        await m.lock()
+        counter++
+        m.unlock()
+      }
+      wg.done()
+    })
+  }
+  await wg.wait()
+  if (counter !== per * 100) throw new Error('lost increments')
+}
+
+const tsChanMutex = (unsafe: boolean) => () => {
+  const c = new TsChan<number>(1).setUnsafe(unsafe)
+  return { lock: () => c.send(0), unlock: () => void c.tryRecv() }
+}
+const paybaseMutex = () => {
+  const c = pb.channel<number>()
+  void pb.put(c, 0) // the token: take = lock, put back = unlock
+  return { lock: () => pb.take(c), unlock: () => void pb.put(c, 0) }
+}
+
+function jsCspMutex(contended: boolean): Impl {
+  return (n) => {
+    const m = csp.chan(1)
+    if (!contended) {
+      return cspRun(function* () {
+        for (let i = 0; i < n; i++) {
+          yield csp.put(m, 0)
+          csp.poll(m)
+        }
+      })
+    }
+    const per = Math.ceil(n / 100)
+    return Promise.all(
+      Array.from({ length: 100 }, () =>
+        cspRun(function* () {
+          for (let i = 0; i < per; i++) {
+            yield csp.put(m, 0)
+            csp.poll(m)
+          }
+        }),
+      ),
+    ).then(() => undefined)
+  }
+}
+
+// ---- (e) spawn ----------------------------------------------------------------
+
+async function gortSpawn(n: number): Promise<void> {
+  const wg = new WaitGroup()
+  wg.add(n)
+  for (let i = 0; i < n; i++) go(async () => wg.done())
+  await wg.wait()
+}
+
+function jsCspSpawn(n: number): Promise<void> {
+  let left = n
+  return new Promise((resolve) => {
+    for (let i = 0; i < n; i++) {
+      csp.go(function* () {
+        if (--left === 0) resolve()
+      })
+    }
+  })
+}
+
+async function nativeSpawn(n: number): Promise<void> {
+  const ps: Promise<void>[] = new Array<Promise<void>>(n)
+  for (let i = 0; i < n; i++) ps[i] = (async () => {})()
+  await Promise.all(ps)
+}
+
+// ---- the run ----------------------------------------------------------------------
+
+const scale = quick ? 0.1 : 1
+const shapes: Shape[] = [
+  {
+    id: 'a',
+    title: '(a) unbuffered ping-pong',
+    unit: 'ns/round trip',
+    ops: 20_000 * scale,
+    samples: 15,
+    go: 'PingPong',
+    peers: [
+      { name: 'gort', run: gortPingPong },
+      { name: 'ts-chan', run: tsChanPingPong(false) },
+      { name: 'ts-chan unsafe', run: tsChanPingPong(true) },
+      { name: 'js-csp', run: jsCspPingPong },
+      { name: '@paybase/csp', run: paybasePingPong },
+    ],
+  },
+  {
+    id: 'b',
+    title: '(b) cap-128 producer/consumer',
+    unit: 'ns/item',
+    ops: 1_000_000 * scale,
+    samples: 5,
+    go: 'Buffered128',
+    peers: [
+      { name: 'gort', run: gortBuffered },
+      { name: 'gort trySend/tryRecv', run: gortBufferedTry },
+      { name: 'ts-chan', run: tsChanBuffered(false) },
+      { name: 'ts-chan unsafe', run: tsChanBuffered(true) },
+      { name: 'js-csp', run: jsCspBuffered },
+      { name: '@paybase/csp', run: null, note: 'no bounded buffer' },
+    ],
+  },
+  {
+    id: 'c',
+    title: '(c) select over 4 channels',
+    unit: 'ns/select',
+    ops: 20_000 * scale,
+    samples: 15,
+    go: 'Select4',
+    peers: [
+      { name: 'gort', run: gortSelect },
+      { name: 'ts-chan', run: tsChanSelect(false) },
+      { name: 'ts-chan unsafe', run: tsChanSelect(true) },
+      { name: 'js-csp', run: jsCspSelect },
+      { name: '@paybase/csp', run: paybaseSelect },
+    ],
+  },
+  {
+    id: 'd1',
+    title: '(d) Mutex lock/unlock, uncontended',
+    unit: 'ns/lock+unlock',
+    ops: 100_000 * scale,
+    samples: 15,
+    go: 'MutexUncontended',
+    peers: [
+      { name: 'gort', run: (n) => mutexUncontended(() => new Mutex(), n) },
+      { name: 'ts-chan', run: (n) => mutexUncontended(tsChanMutex(false), n), note: 'cap-1 Chan as lock' },
+      { name: 'ts-chan unsafe', run: (n) => mutexUncontended(tsChanMutex(true), n), note: 'cap-1 Chan as lock' },
+      { name: 'js-csp', run: jsCspMutex(false), note: 'chan(1) as lock' },
+      { name: '@paybase/csp', run: (n) => mutexUncontended(paybaseMutex, n), note: 'token channel as lock' },
+    ],
+  },
+  {
+    id: 'd2',
+    title: '(d) Mutex lock/unlock, 100 goroutines',
+    unit: 'ns/lock+unlock',
+    ops: 100_000 * scale,
+    samples: 15,
+    go: 'Mutex100',
+    peers: [
+      { name: 'gort', run: gortMutex100 },
+      { name: 'ts-chan', run: (n) => mutexContended(tsChanMutex(false), n), note: 'cap-1 Chan as lock' },
+      { name: 'ts-chan unsafe', run: (n) => mutexContended(tsChanMutex(true), n), note: 'cap-1 Chan as lock' },
+      { name: 'js-csp', run: jsCspMutex(true), note: 'chan(1) as lock' },
+      { name: '@paybase/csp', run: (n) => mutexContended(paybaseMutex, n), note: 'token channel as lock' },
+    ],
+  },
+  {
+    id: 'e',
+    title: '(e) spawn 100k goroutines + WaitGroup',
+    unit: 'ns/goroutine',
+    ops: 100_000,
+    samples: quick ? 5 : 15,
+    go: 'Spawn100k',
+    goDivisor: 100_000,
+    peers: [
+      { name: 'gort', run: gortSpawn },
+      { name: 'js-csp', run: jsCspSpawn, note: 'csp.go processes' },
+      { name: 'native async fns', run: nativeSpawn, note: 'reference: async fn + Promise.all, no goroutine bookkeeping' },
+      { name: 'ts-chan', run: null, note: 'no goroutine primitive' },
+      { name: '@paybase/csp', run: null, note: 'no goroutine primitive' },
+    ],
+  },
+]
+
+interface Row {
+  peer: string
+  median: number | null
+  note?: string
+}
+
+async function measure(shape: Shape): Promise<Row[]> {
+  const bench = new Bench({ name: shape.title, time: 0, iterations: shape.samples, warmupIterations: 2, warmupTime: 0 })
+  for (const p of shape.peers) if (p.run !== null) bench.add(p.name, () => p.run!(shape.ops))
+  await bench.run()
+  return shape.peers.map((p) => {
+    const task = bench.getTask(p.name)
+    const r = task?.result
+    const median = r !== undefined && 'latency' in r ? (r.latency.p50 * 1e6) / shape.ops : null
+    if (p.run !== null && median === null) process.stderr.write(`${shape.title}: ${p.name} failed: ${JSON.stringify(r)}\n`)
+    return { peer: p.name, median, ...(p.note === undefined ? {} : { note: p.note }) }
+  })
+}
+
+function fmt(ns: number | null): string {
+  if (ns === null) return 'n/a'
+  return ns >= 10_000 ? `${(ns / 1000).toFixed(1)} µs` : `${ns.toFixed(ns < 100 ? 1 : 0)} ns`
+}
+
+async function main(): Promise<void> {
+  const machine = `${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores, Node ${process.version}`
+  console.log(`gort channel benchmarks${quick ? ' (--quick)' : ''}: ${machine}`)
+  console.log('median of per-batch latency / batch size; peers in the same process run\n')
+
+  let goRes: GoResults | null = null
+  if (!process.argv.includes('--no-go')) {
+    goRes = runGoBenchmarks(quick ? '100ms' : '300ms')
+    console.log(goRes === null ? 'Go: not on PATH (or failed); Go column omitted\n' : `Go reference: ${goRes.version}, GOMAXPROCS=1\n`)
+  }
+
+  const out: Record<string, unknown> = {}
+  for (const shape of shapes) {
+    if (only !== undefined && !only.includes(shape.id)) continue
+    const rows = await measure(shape)
+    const gort = rows[0]!.median!
+    const goNs = goRes?.nsPerOp[shape.go] !== undefined ? goRes.nsPerOp[shape.go]! / (shape.goDivisor ?? 1) : null
+    console.log(`${shape.title} (${shape.ops.toLocaleString('en')} ops/sample, ${shape.samples} samples)`)
+    const table = rows.map((r) => ({
+      peer: r.peer,
+      median: fmt(r.median),
+      'peer / gort': r.median === null ? '' : `${(r.median / gort).toFixed(2)}x`,
+      'vs Go': r.median === null || goNs === null ? '' : `${(r.median / goNs).toFixed(2)}x Go`,
+      note: r.note ?? '',
+    }))
+    if (goNs !== null) table.push({ peer: 'Go (GOMAXPROCS=1)', median: fmt(goNs), 'peer / gort': `${(goNs / gort).toFixed(2)}x`, 'vs Go': '1.00x Go', note: 'bench/go' })
+    console.table(table)
+    out[shape.id] = { title: shape.title, unit: shape.unit, ops: shape.ops, samples: shape.samples, go: goNs, rows }
+  }
+
+  const doc = { date: new Date().toISOString(), machine, quick, goVersion: goRes?.version ?? null, shapes: out }
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
+  writeFileSync(new URL('./results/chan.json', import.meta.url), `${JSON.stringify(doc, null, 2)}\n`)
+  console.log('wrote bench/results/chan.json')
+}
+
+await main()
