@@ -258,6 +258,13 @@ export class Simulation {
     return object.fields.get(field) as string | null
   }
 
+  /** Heap objects are open records (a store may add a field); the globals block is a fixed set of variables. */
+  #declared(object: HeapObject, field: string, fail: (m: string) => never): void {
+    if (object.root && !object.fields.has(field)) {
+      fail(`the globals block has no variable ${JSON.stringify(field)}; declare it under "globals"`)
+    }
+  }
+
   #mutate(step: MutatorStep, fail: (m: string) => never): void {
     const g = this.#stack(step[1], fail)
     const reach = this.heap.reachableFrom(g.name)
@@ -273,6 +280,7 @@ export class Simulation {
       }
       case 'store': {
         const into = this.#touch(g, step[2], reach, fail)
+        this.#declared(into, step[3], fail)
         this.#slot(g, step[4], fail)
         const value = g.slots.get(step[4]) as string | null
         write = () => this.#heapWrite(g, into, step[3], value)
@@ -280,6 +288,7 @@ export class Simulation {
       }
       case 'copy': {
         const into = this.#touch(g, step[2], reach, fail)
+        this.#declared(into, step[3], fail)
         const from = this.#touch(g, step[4], reach, fail)
         const value = this.#field(from, step[5], fail)
         write = () => this.#heapWrite(g, into, step[3], value)

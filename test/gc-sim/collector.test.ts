@@ -181,6 +181,10 @@ test('scan of an object that is not grey in this mode is a no-op with a note', (
   assert.is(color(s, 'A'), 'white')
 })
 
+test('globals are a fixed set of variables: storing to an undeclared one is an error', () => {
+  throws({ heap: { A: {} }, stacks: { G1: { s1: 'A' } }, globals: { g: null }, steps: [['store', 'G1', 'globals', 'h', 's1']] }, 'none', /the globals block has no variable "h"/)
+})
+
 test('store creates a missing field (objects are open records); load of a missing field is an error', () => {
   const r = runScenario(scenario({ heap: { A: {} }, stacks: { G1: { s1: 'A' } }, steps: [['store', 'G1', 'A', 'self', 's1'], ['load', 'G1', 's1', 'A', 'self']] }), 'none', {
     frames: true,
