@@ -36,7 +36,7 @@ import type { Subcommand } from './main.js'
 
 const HELP = `usage:
   gort gc-sim --scenario NAME|file.json [--mode MODE|all] [--json] [--html out.html]
-  gort gc-sim --fuzz N [--seed S] [--mode MODE|all] [--json]
+  gort gc-sim --fuzz N [--seed S] [--large] [--mode MODE|all] [--json]
   gort gc-sim --pacer [--live 8MiB] [--stacks 1MiB] [--globals 1MiB] [--gogc 100|off]
   gort gc-sim --list
 
@@ -47,6 +47,7 @@ options:
   --html FILE  write a self-contained page stepping through the scenario
   --fuzz N     run N seeded random schedules per mode, shrink the first loss
   --seed S     fuzzer seed (default 1)
+  --large      larger schedules: up to 10 objects, 5 goroutines, 40 marking steps
   --color, --no-color   force colours on or off (default: on for a terminal, off with NO_COLOR)`
 
 class UsageError extends GortError {
@@ -106,6 +107,7 @@ async function run(argv: readonly string[]): Promise<number> {
       html: { type: 'string' },
       fuzz: { type: 'string' },
       seed: { type: 'string', default: '1' },
+      large: { type: 'boolean', default: false },
       pacer: { type: 'boolean', default: false },
       live: { type: 'string', default: '8MiB' },
       stacks: { type: 'string', default: '1MiB' },
@@ -148,7 +150,8 @@ async function run(argv: readonly string[]): Promise<number> {
   if (values.fuzz !== undefined) {
     const schedules = positiveInt('fuzz', values.fuzz)
     const seed = positiveInt('seed', values.seed)
-    const reports = modes.map((mode) => fuzz({ mode, schedules, seed }))
+    const size = values.large ? 'large' : 'small'
+    const reports = modes.map((mode) => fuzz({ mode, schedules, seed, size }))
     console.log(values.json ? JSON.stringify(modes.length === 1 ? reports[0] : reports) : formatFuzz(reports, style))
     return reports.some((r) => r.claimedSafe && r.losingSchedules > 0) ? 1 : 0
   }

@@ -35,6 +35,16 @@ export interface FuzzOptions {
   readonly shrink?: boolean
   /** Check the weak invariant after every step. Default true. */
   readonly check?: boolean
+  /** Schedule size: `small` (default) or `large` (more objects, goroutines and steps). */
+  readonly size?: ScheduleSize
+}
+
+export type ScheduleSize = 'small' | 'large'
+
+/** Bounds of a random schedule; `large` stretches every one of them. */
+const SIZES: Record<ScheduleSize, { objects: number; goroutines: number; slots: number; markSteps: number }> = {
+  small: { objects: 6, goroutines: 3, slots: 3, markSteps: 14 },
+  large: { objects: 10, goroutines: 5, slots: 4, markSteps: 40 },
 }
 
 export interface Counterexample {
@@ -71,7 +81,7 @@ export function fuzz(options: FuzzOptions): FuzzReport {
   let weakBroken = 0
   let first: { schedule: number; scenario: Scenario; lost: string[] } | null = null
   for (let i = 0; i < options.schedules; i++) {
-    const outcome = generate(new Rng(scheduleSeed(options.seed, i)), options.mode, check)
+    const outcome = generate(new Rng(scheduleSeed(options.seed, i)), options.mode, check, options.size ?? 'small')
     steps += outcome.scenario.steps.length
     if (outcome.weakBroken) weakBroken += 1
     if (outcome.lost.length > 0) {
@@ -109,8 +119,9 @@ interface Outcome {
 }
 
 /** Builds one random schedule while running it, so choices see the live state. */
-export function generate(rng: Rng, mode: ModeName, check = true): Outcome {
-  const initial = randomHeap(rng)
+export function generate(rng: Rng, mode: ModeName, check = true, size: ScheduleSize = 'small'): Outcome {
+  const bounds = SIZES[size]
+  const initial = randomHeap(rng, bounds)
   const sim = new Simulation(buildHeap(initial), mode)
   const steps: Step[] = []
   let weakBroken = false
@@ -126,7 +137,7 @@ export function generate(rng: Rng, mode: ModeName, check = true): Outcome {
   }
   for (let n = rng.int(3); n > 0; n--) mutate()
   run(['gcStart'])
-  for (let n = 3 + rng.int(12); n > 0; n--) {
+  for (let n = 3 + rng.int(bounds.markSteps - 2); n > 0; n--) {
     if (rng.chance(0.35)) {
       const step = randomCollectorStep(rng, sim)
       if (step !== null) run(step)
@@ -140,8 +151,8 @@ export function generate(rng: Rng, mode: ModeName, check = true): Outcome {
   return { scenario: { ...initial, steps }, lost: [...sim.lost], weakBroken }
 }
 
-function randomHeap(rng: Rng): Scenario {
-  const names = ['A', 'B', 'C', 'D', 'E', 'F'].slice(0, 2 + rng.int(5))
+function randomHeap(rng: Rng, bounds: (typeof SIZES)[ScheduleSize]): Scenario {
+  const names = 'ABCDEFGHIJ'.split('').slice(0, 2 + rng.int(bounds.objects - 1))
   const pointer = (p: number): string | null => (rng.chance(p) ? rng.pick(names) : null)
   const heap: Record<string, PointerMap> = {}
   for (const name of names) {
@@ -150,9 +161,9 @@ function randomHeap(rng: Rng): Scenario {
     heap[name] = fields
   }
   const stacks: Record<string, PointerMap> = {}
-  for (let g = 1, n = 1 + rng.int(3); g <= n; g++) {
+  for (let g = 1, n = 1 + rng.int(bounds.goroutines); g <= n; g++) {
     const slots: Record<string, string | null> = {}
-    for (let s = 1, m = 1 + rng.int(3); s <= m; s++) slots[`s${s}`] = pointer(0.7)
+    for (let s = 1, m = 1 + rng.int(bounds.slots); s <= m; s++) slots[`s${s}`] = pointer(0.7)
     stacks[`G${g}`] = slots
   }
   if (!rng.chance(0.4)) return { heap, stacks, steps: [] }

@@ -155,7 +155,7 @@ test(
 test(
   '--fuzz --json over all modes: safe modes clean, exit 0',
   deadline('fuzz json', async () => {
-    const { code, out } = await cli('--fuzz', '300', '--seed', '2', '--json')
+    const { code, out } = await cli('--fuzz', '300', '--seed', '2', '--large', '--json')
     assert.is(code, 0)
     const reports = JSON.parse(out)
     assert.is(reports.length, MODES.length)

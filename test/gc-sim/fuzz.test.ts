@@ -47,6 +47,13 @@ for (const mode of UNSAFE) {
   })
 }
 
+test('large schedules: safe modes still lose nothing, unsafe ones still shrink to at most 10 steps', () => {
+  for (const mode of ['hybrid', 'go1.5'] as const) assert.is(fuzz({ mode, schedules: 3000, seed: 5, size: 'large' }).losingSchedules, 0, mode)
+  const report = fuzz({ mode: 'dijkstra-norescan', schedules: 500, seed: 5, size: 'large' })
+  assert.ok(report.counterexample !== null && report.counterexample.originalSteps > 10)
+  assert.ok(report.counterexample.scenario.steps.length <= 10)
+})
+
 test('same seed, same schedules; different seed, different schedules', () => {
   const a = fuzz({ mode: 'none', schedules: 300, seed: 7 })
   const b = fuzz({ mode: 'none', schedules: 300, seed: 7 })
