@@ -86,44 +86,47 @@ export class Simulation {
     const needPhase = (phase: Phase, hint: string): void => {
       if (this.phase !== phase) fail(`${step[0]} needs the ${phase} phase but the collector is in phase ${this.phase} (${hint})`)
     }
-    switch (step[0]) {
-      case 'gcStart':
-        needPhase('off', 'a cycle is already running')
-        this.#gcStart()
-        break
-      case 'scanStack': {
-        const stack = this.#stack(step[1], fail)
-        needPhase('mark', 'scanStack runs between gcStart and markTerm')
-        if (!this.barrier.concurrent) event.note = 'stw: the collector does nothing until the markTerm pause'
-        else if (stack.color === 'black') event.note = `${stack.name} is already black`
-        else this.#scanStack(stack)
-        break
+    try {
+      switch (step[0]) {
+        case 'gcStart':
+          needPhase('off', 'a cycle is already running')
+          this.#gcStart()
+          break
+        case 'scanStack': {
+          const stack = this.#stack(step[1], fail)
+          needPhase('mark', 'scanStack runs between gcStart and markTerm')
+          if (!this.barrier.concurrent) event.note = 'stw: the collector does nothing until the markTerm pause'
+          else if (stack.color === 'black') event.note = `${stack.name} is already black`
+          else this.#scanStack(stack)
+          break
+        }
+        case 'scan': {
+          const object = this.#object(step[1], fail)
+          needPhase('mark', 'scan runs between gcStart and markTerm')
+          if (!this.barrier.concurrent) event.note = 'stw: the collector does nothing until the markTerm pause'
+          else if (object.color !== 'grey') event.note = `${object.name} is ${object.color}, not grey: nothing to scan in this mode`
+          else this.#scanObject(object)
+          break
+        }
+        case 'drain':
+          needPhase('mark', 'drain runs between gcStart and markTerm')
+          if (!this.barrier.concurrent) event.note = 'stw: the collector does nothing until the markTerm pause'
+          else this.#drain()
+          break
+        case 'markTerm':
+          needPhase('mark', 'run gcStart first')
+          this.#markTerm()
+          break
+        case 'sweep':
+          needPhase('marked', 'sweep comes after markTerm')
+          this.#sweep()
+          break
+        default:
+          this.#mutate(step, fail)
       }
-      case 'scan': {
-        const object = this.#object(step[1], fail)
-        needPhase('mark', 'scan runs between gcStart and markTerm')
-        if (!this.barrier.concurrent) event.note = 'stw: the collector does nothing until the markTerm pause'
-        else if (object.color !== 'grey') event.note = `${object.name} is ${object.color}, not grey: nothing to scan in this mode`
-        else this.#scanObject(object)
-        break
-      }
-      case 'drain':
-        needPhase('mark', 'drain runs between gcStart and markTerm')
-        if (!this.barrier.concurrent) event.note = 'stw: the collector does nothing until the markTerm pause'
-        else this.#drain()
-        break
-      case 'markTerm':
-        needPhase('mark', 'run gcStart first')
-        this.#markTerm()
-        break
-      case 'sweep':
-        needPhase('marked', 'sweep comes after markTerm')
-        this.#sweep()
-        break
-      default:
-        this.#mutate(step, fail)
+    } finally {
+      this.#event = null
     }
-    this.#event = null
     return event
   }
 

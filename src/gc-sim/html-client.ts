@@ -253,6 +253,9 @@ export const CLIENT_JS = String.raw`
     document.getElementById(id).addEventListener('input', pacer);
   });
   pacer();
+  // Panels grow with the graph (one pixel per layout unit), within reason.
+  var panelWidth = Math.min(Math.max(380, L.width + 18), 1100) + 'px';
+  Array.prototype.forEach.call(document.querySelectorAll('.panel'), function (p) { p.style.width = panelWidth; });
   go(data.start || 0);
 })();
 `
