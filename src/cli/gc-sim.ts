@@ -157,7 +157,14 @@ async function run(argv: readonly string[]): Promise<number> {
   }
   if (values.scenario === undefined) throw new UsageError('one of --scenario, --fuzz, --pacer or --list is required')
   const scenario = await loadScenario(values.scenario)
-  const runs = modes.map((mode) => runScenario(scenario, mode, { frames: true }))
+  let runs
+  try {
+    runs = modes.map((mode) => runScenario(scenario, mode, { frames: true }))
+  } catch (error) {
+    // Step errors surface when the step runs; name the file as parse errors do.
+    if (error instanceof GortError) throw new UsageError(`${values.scenario}: ${error.message}`)
+    throw error
+  }
   if (values.html !== undefined) {
     await writeFile(values.html, renderHtml(scenario, runs))
     if (!values.json) console.log(`wrote ${values.html} (${modes.length} mode(s), ${scenario.steps.length} steps)`)

@@ -107,7 +107,7 @@ test(
     await bad(
       'unreachable.json',
       { heap: { A: { x: null }, B: {} }, stacks: { G1: { s1: 'A' }, G2: { s1: 'B' } }, steps: [['gcStart'], ['store', 'G1', 'B', 'x', 's1']] },
-      /steps\[1\] \["store","G1","B","x","s1"\]: object B is not reachable from goroutine G1/,
+      /unreachable\.json: steps\[1\] \["store","G1","B","x","s1"\]: object B is not reachable from goroutine G1/,
     )
     await bad('malformed.json', { heap: {}, stacks: {}, steps: [['gcStart'], ['copy', 'G1', 'A', 'x']] }, /steps\[1\] \["copy","G1","A","x"\]: copy takes 5 argument\(s\): copy G X field Y field/)
     await bad('notjson.json', '{ heap: ', /notjson\.json: not valid JSON/)
