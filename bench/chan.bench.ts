@@ -442,16 +442,50 @@ interface Row {
   note?: string
 }
 
+const ROUNDS = 5
+
+function median(xs: number[]): number {
+  const a = [...xs].sort((x, y) => x - y)
+  const m = a.length >> 1
+  return a.length % 2 === 1 ? a[m]! : (a[m - 1]! + a[m]!) / 2
+}
+
+/**
+ * The machine is shared and noisy, so peers are not measured one after the
+ * other: each shape runs ROUNDS tinybench rounds, each taking samples/ROUNDS
+ * samples of every peer, in a rotated order. Load spikes then hit all peers
+ * alike, and the median over all rounds' samples is what the table shows.
+ */
 async function measure(shape: Shape): Promise<Row[]> {
-  const bench = new Bench({ name: shape.title, time: 0, iterations: shape.samples, warmupIterations: 2, warmupTime: 0 })
-  for (const p of shape.peers) if (p.run !== null) bench.add(p.name, () => p.run!(shape.ops))
-  await bench.run()
+  const runnable = shape.peers.filter((p) => p.run !== null)
+  const samples = new Map<string, number[]>(runnable.map((p) => [p.name, []]))
+  const perRound = Math.max(1, Math.round(shape.samples / ROUNDS))
+  for (let round = 0; round < ROUNDS; round++) {
+    const bench = new Bench({
+      name: `${shape.title} round ${round}`,
+      time: 0,
+      iterations: perRound,
+      warmup: round === 0,
+      warmupIterations: round === 0 ? 1 : 0,
+      warmupTime: 0,
+      retainSamples: true,
+      throws: true,
+    })
+    for (let k = 0; k < runnable.length; k++) {
+      const p = runnable[(k + round) % runnable.length]!
+      bench.add(p.name, () => p.run!(shape.ops))
+    }
+    await bench.run()
+    for (const p of runnable) {
+      const r = bench.getTask(p.name)?.result
+      if (r === undefined || !('latency' in r) || r.latency.samples === undefined) throw new Error(`${shape.title}: ${p.name} produced no samples`)
+      samples.get(p.name)!.push(...r.latency.samples)
+    }
+  }
   return shape.peers.map((p) => {
-    const task = bench.getTask(p.name)
-    const r = task?.result
-    const median = r !== undefined && 'latency' in r ? (r.latency.p50 * 1e6) / shape.ops : null
-    if (p.run !== null && median === null) process.stderr.write(`${shape.title}: ${p.name} failed: ${JSON.stringify(r)}\n`)
-    return { peer: p.name, median, ...(p.note === undefined ? {} : { note: p.note }) }
+    const xs = samples.get(p.name)
+    const med = xs === undefined ? null : (median(xs) * 1e6) / shape.ops
+    return { peer: p.name, median: med, ...(p.note === undefined ? {} : { note: p.note }) }
   })
 }
 
@@ -477,7 +511,7 @@ async function main(): Promise<void> {
     const rows = await measure(shape)
     const gort = rows[0]!.median!
     const goNs = goRes?.nsPerOp[shape.go] !== undefined ? goRes.nsPerOp[shape.go]! / (shape.goDivisor ?? 1) : null
-    console.log(`${shape.title} (${shape.ops.toLocaleString('en')} ops/sample, ${shape.samples} samples)`)
+    console.log(`${shape.title} (${shape.ops.toLocaleString('en')} ops/sample, ${ROUNDS * Math.max(1, Math.round(shape.samples / ROUNDS))} samples in ${ROUNDS} interleaved rounds)`)
     const table = rows.map((r) => ({
       peer: r.peer,
       median: fmt(r.median),
