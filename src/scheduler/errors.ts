@@ -1,0 +1,58 @@
+/**
+ * Errors users of the scheduler may catch. Each has a stable `code`; validation errors echo the
+ * bad value.
+ */
+
+import { GortError } from '../errors.js'
+
+/** `go` or `rt.go` after `close()`; also what tasks still pending at `close()` reject with. */
+export class RuntimeClosedError extends GortError {
+  constructor() {
+    super('ERR_RUNTIME_CLOSED', 'gort: runtime is closed')
+  }
+}
+
+/** `go` on the main thread with no Runtime started. */
+export class NoRuntimeError extends GortError {
+  constructor() {
+    super('ERR_NO_RUNTIME', 'gort: go() outside a task needs a started Runtime (await Runtime.start())')
+  }
+}
+
+/** An M could not find the task a G names: its module does not register it under that name. */
+export class TaskNotFoundError extends GortError {
+  constructor(key: string, detail: string, options?: ErrorOptions) {
+    super('ERR_TASK_NOT_FOUND', `gort: cannot resolve task ${JSON.stringify(key)}: ${detail}`, options)
+  }
+}
+
+/** A task whose M died (process.exit, uncaught error, out of memory) while it was running. */
+export class MDiedError extends GortError {
+  constructor(m: number, reason: string, task: string) {
+    super('ERR_M_DIED', `gort: M${m} died (${reason}) while running task ${task}`)
+  }
+}
+
+/** Bad arguments to task()/go()/Runtime.start(): echoes the value. */
+export class SchedulerArgError extends GortError {
+  constructor(message: string) {
+    super('ERR_INVALID_ARG', message)
+  }
+}
+
+/** go() arguments that cannot be structured-cloned. */
+export class UncloneableArgError extends GortError {
+  constructor(task: string, options?: ErrorOptions) {
+    super('ERR_UNCLONEABLE_ARG', `gort: arguments of task ${task} cannot be cloned to another thread`, options)
+  }
+}
+
+export function describe(v: unknown): string {
+  if (typeof v === 'function') return `function ${v.name || '(anonymous)'}`
+  if (typeof v === 'string') return JSON.stringify(v)
+  try {
+    return JSON.stringify(v) ?? String(v)
+  } catch {
+    return String(v)
+  }
+}

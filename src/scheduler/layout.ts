@@ -1,0 +1,181 @@
+/**
+ * The shared-memory layout of one Runtime: a single SharedArrayBuffer viewed as
+ * Int32 words (and as Float64 for inline numeric arguments/results).
+ *
+ * Regions, in order:
+ *   header      HW words: counts that every thread reads (nmspinning, npidle, closed…)
+ *   procs       PW words per P: owner M, runnext, ring head/tail, tick, counters, 256-entry ring
+ *   owners      OW words per owner (index 0 is the main thread, 1..maxM are Ms):
+ *               doorbell, waiting flag, completion ring head/tail, M state, held P
+ *   gq ring     the global run queue (capacity gqCap, a power of two), under H_GQ_LOCK
+ *   tasks       the task-name intern table (TASK_MAX names), under H_TASK_LOCK
+ *   crings      one completion ring per owner, as long as that owner's G range
+ *   gs          GW words per G record: state, task, owner, running M, payload kind/len, inline data
+ *
+ * Invariants:
+ * - Every offset is computed once from (procs, maxM, gMain, gPerM) by `computeLayout`, so all
+ *   threads agree on it by construction; the header records those parameters.
+ * - G records are 16 words (64 bytes) and start 64-byte aligned, so the inline data at word 8
+ *   is 8-byte aligned for the Float64 view.
+ * - Each owner allocates and frees only G records of its own range (no shared free list, so no
+ *   ABA); a completion ring never holds more entries than its owner's range has records.
+ */
+
+export const RING = 256 // local run queue capacity per P (Go: len(p.runq))
+export const RING_MASK = RING - 1
+
+// Header words.
+export const H_MAGIC = 0
+export const H_NPROCS = 1
+export const H_CLOSED = 2
+export const H_NMSPINNING = 3
+export const H_NPIDLE = 4
+export const H_GQ_LOCK = 5
+export const H_GQ_HEAD = 6
+export const H_GQ_SIZE = 7
+export const H_TASK_LOCK = 8
+export const H_TASK_COUNT = 9
+export const H_TASK_BYTES = 10
+export const H_MAXM = 11
+export const H_GMAIN = 12
+export const H_GPERM = 13
+export const H_GQ_CAP = 14
+export const HW = 16
+export const MAGIC = 0x676f7274 // "gort"
+
+// P words (relative to the P's base).
+export const P_OWNER = 0 // M index that holds this P (1..maxM), 0 when none
+export const P_RUNNEXT = 1 // gid + 1, 0 when empty
+export const P_HEAD = 2 // consumers (owner and thieves) advance it by CAS
+export const P_TAIL = 3 // only the owner writes it
+export const P_TICK = 4 // schedtick: bumped on every G run and loop iteration (the monitor watches it)
+export const P_IDLE = 5 // 1 while the owner M is parked
+export const P_RUNS = 6
+export const P_STEAL_TASKS = 7 // Gs this P took from others
+export const P_STEAL_ATTEMPTS = 8
+export const P_GLOBAL_PULLS = 9 // Gs this P took from the global queue
+export const P_PARKS = 10
+export const P_SPAWNS = 11 // Gs created by tasks running on this P
+export const P_HANDOFFS = 12 // times the monitor or crash recovery moved this P to another M
+export const P_RING = 16
+export const PW = P_RING + RING
+
+// Owner words (relative to the owner's base). Owner 0 is the main thread.
+export const O_DOORBELL = 0 // bumped by whoever wants this thread to look again; waited on
+export const O_WAITING = 1 // 1 while the thread is (about to be) waiting on O_DOORBELL
+export const O_CR_HEAD = 2 // completion ring: consumer index (owner only)
+export const O_CR_TAIL = 3 // completion ring: producers reserve with Atomics.add
+export const O_MSTATE = 4 // M state, see MS_*
+export const O_P = 5 // P index + 1 this M holds (written by the M itself; for stats/monitor), 0 when none
+export const O_HANDOFF = 6 // P index + 1 handed to this (P-less) M by the monitor or crash recovery
+export const OW = 8
+
+// M states. INTASK means user code may be running, so the M cannot be trusted to tick; only
+// from INTASK may the monitor take the P (by CAS to LOST).
+export const MS_DEAD = 0
+export const MS_RUNNING = 1 // scheduler code, the M owns its P's queue
+export const MS_INTASK = 2
+export const MS_SPAWNING = 3 // a task on this M is inside go(), touching the P's ring
+export const MS_SPINNING = 4
+export const MS_PARKED = 5
+export const MS_WAKING = 6 // woken by wakep: it is counted in nmspinning already
+export const MS_LOST = 7 // the monitor took its P while it was in a task
+
+// G words.
+export const G_STATE = 0
+export const G_TASK = 1
+export const G_OWNER = 2
+export const G_M = 3 // the M that started it
+export const G_KIND = 4 // payload kind, see K_*
+export const G_LEN = 5 // numbers or bytes inline
+export const G_ERR = 6 // 1 when the inline result is an error
+export const G_DATA = 8 // inline payload: 8 words = 32 bytes = 4 float64
+export const GW = 16
+export const INLINE_BYTES = 32
+export const INLINE_NUMS = 4
+
+export const GS_FREE = 0
+export const GS_QUEUED = 1
+export const GS_RUNNING = 2
+export const GS_DONE = 3
+export const GS_CLAIMED = 4 // taken by an M, not yet called (module import or payload fetch pending)
+
+export const K_UNDEF = 0
+export const K_NUMS = 1 // G_LEN float64 values inline (arguments: the array; result: one number)
+export const K_BYTES = 2 // v8-serialized value inline, G_LEN bytes
+export const K_REMOTE = 3 // payload travels by message through the main thread
+
+export const TASK_MAX = 1024
+export const TASK_BYTES = 64 * 1024
+
+export interface Layout {
+  readonly procs: number
+  readonly maxM: number
+  readonly gMain: number // G records of the main thread (power of two)
+  readonly gPerM: number // G records of each M (power of two)
+  readonly pBase: number
+  readonly oBase: number
+  readonly gqBase: number
+  readonly gqCap: number
+  readonly taskOffBase: number // TASK_MAX words: byte offset of each name
+  readonly taskLenBase: number // TASK_MAX words: byte length of each name
+  readonly taskByteBase: number // byte offset of the name bytes
+  readonly crBase: number // word offset of owner 0's completion ring
+  readonly gBase: number // word offset of G record 0
+  readonly gTotal: number
+  readonly words: number
+}
+
+function pow2(n: number): number {
+  let p = 1
+  while (p < n) p *= 2
+  return p
+}
+
+export function computeLayout(procs: number, maxM: number, gMain: number, gPerM: number): Layout {
+  gMain = pow2(gMain)
+  gPerM = pow2(gPerM)
+  const gTotal = gMain + maxM * gPerM
+  const gqCap = pow2(gTotal)
+  const pBase = HW
+  const oBase = pBase + procs * PW
+  const gqBase = oBase + (maxM + 1) * OW
+  const taskOffBase = gqBase + gqCap
+  const taskLenBase = taskOffBase + TASK_MAX
+  const taskByteBase = (taskLenBase + TASK_MAX) * 4
+  const crBase = (taskByteBase + TASK_BYTES) / 4
+  let gBase = crBase + gTotal
+  gBase = Math.ceil(gBase / GW) * GW // 64-byte alignment for the Float64 view
+  const words = gBase + gTotal * GW
+  return { procs, maxM, gMain, gPerM, pBase, oBase, gqBase, gqCap, taskOffBase, taskLenBase, taskByteBase, crBase, gBase, gTotal, words }
+}
+
+export function layoutFromHeader(I: Int32Array): Layout {
+  if (I[H_MAGIC] !== MAGIC) throw new Error('gort: not a scheduler shared buffer')
+  return computeLayout(I[H_NPROCS]!, I[H_MAXM]!, I[H_GMAIN]!, I[H_GPERM]!)
+}
+
+export function writeHeader(I: Int32Array, l: Layout): void {
+  I[H_NPROCS] = l.procs
+  I[H_MAXM] = l.maxM
+  I[H_GMAIN] = l.gMain
+  I[H_GPERM] = l.gPerM
+  I[H_GQ_CAP] = l.gqCap
+  I[H_MAGIC] = MAGIC
+}
+
+export const pOff = (l: Layout, p: number): number => l.pBase + p * PW
+export const oOff = (l: Layout, owner: number): number => l.oBase + owner * OW
+export const gOff = (l: Layout, gid: number): number => l.gBase + gid * GW
+
+/** First gid of an owner's range, and its size. */
+export function gRange(l: Layout, owner: number): { first: number; count: number; cr: number } {
+  if (owner === 0) return { first: 0, count: l.gMain, cr: l.crBase }
+  const first = l.gMain + (owner - 1) * l.gPerM
+  return { first, count: l.gPerM, cr: l.crBase + first }
+}
+
+/** The owner of a gid follows from its range. */
+export function ownerOf(l: Layout, gid: number): number {
+  return gid < l.gMain ? 0 : 1 + Math.floor((gid - l.gMain) / l.gPerM)
+}

@@ -1,0 +1,486 @@
+/**
+ * An M: the schedule loop that runs inside each worker thread (Go's schedule/findRunnable).
+ *
+ * Loop: runnext (at most NEXT_STREAK in a row, as tokio bounds its LIFO slot), local ring, the
+ * global queue every 61st tick and whenever the ring is empty, then steal half of a random
+ * victim's ring (4 rounds, runnext on the last), spin (only while spinning Ms are fewer than half
+ * the busy Ps), then park.
+ *
+ * Invariants:
+ * - Only this M touches its P's ring tail, and only while it holds the P. User code (a task body
+ *   or continuation) runs with MS_INTASK; the monitor may take the P only by CAS INTASK -> LOST,
+ *   and `go()` from user code flips INTASK -> SPAWNING around its ring push, so a P is never
+ *   mutated by two owners.
+ * - A started task is pinned here (its continuations cannot move); it counts in `live` until it
+ *   settles. With live tasks the M parks with Atomics.waitAsync (its event loop keeps serving
+ *   timers, I/O and messages); with none it parks with Atomics.wait (cheaper wake-up).
+ * - The M yields to the event loop (setImmediate) after every batch, so a stream of tiny tasks
+ *   cannot starve timers and messages (the microtask trap).
+ */
+
+import { performance } from 'node:perf_hooks'
+import { parentPort } from 'node:worker_threads'
+import {
+  decodeBytes, encodeArgs, encodeResult, errorToPlain, fromRemote, plainToError, readPayload, remoteOf, writePayload, type RemotePayload,
+} from './codec.js'
+import { RuntimeClosedError, TaskNotFoundError, UncloneableArgError } from './errors.js'
+import {
+  G_KIND, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, H_CLOSED, H_NMSPINNING, H_NPIDLE, K_REMOTE, MS_INTASK,
+  MS_LOST, MS_PARKED, MS_RUNNING, MS_SPAWNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_MSTATE, O_P, O_WAITING,
+  P_GLOBAL_PULLS, P_IDLE, P_PARKS, P_RUNS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, RING, gOff, oOff, ownerOf, pOff,
+} from './layout.js'
+import { Owner } from './owner.js'
+import type { FromM, ToM } from './protocol.js'
+import type { Sched } from './shared.js'
+import { waitAsync } from './wait.js'
+import { registry, type AnyTask, type Spawner } from './task.js'
+
+const NEXT_STREAK = 3 // consecutive runnext runs before the ring gets a turn
+const BATCH = 512 // Gs run between two event-loop yields
+const MICRO_EVERY = 32 // Gs run between two microtask yields (lets finished tasks report)
+const SPIN_MS = 0.05 // how long an M spins looking for work before parking
+
+type Fn = (...args: unknown[]) => unknown
+
+export class Machine implements Spawner {
+  readonly #s: Sched
+  readonly #I: Int32Array
+  readonly me: number
+  readonly #oo: number
+  readonly #owner: Owner
+  #p = -1
+  #po = 0
+  #spinning = false
+  #live = 0
+  #tick = 0
+  #streak = 0
+  #parkedAsync = false
+  readonly #fns: (Fn | undefined)[] = []
+  readonly #imports = new Map<string, Promise<unknown>>()
+  readonly #fetches = new Map<number, (payload: RemotePayload) => void>()
+  /** Gs whose module or payload arrived asynchronously, waiting to be called from the loop. */
+  readonly #ready: { gid: number; fn: Fn; args: unknown[] }[] = []
+  readonly #post: (msg: FromM) => void
+
+  constructor(s: Sched, me: number, post: (msg: FromM) => void) {
+    this.#s = s
+    this.#I = s.I
+    this.me = me
+    this.#oo = oOff(s.l, me)
+    this.#owner = new Owner(s, me)
+    this.#post = post
+  }
+
+  // ---- spawning (go inside a task) ----
+
+  spawn(ref: AnyTask, args: readonly unknown[]): Promise<unknown> {
+    const s = this.#s
+    const I = this.#I
+    if (Atomics.load(I, H_CLOSED) !== 0) return Promise.reject(new RuntimeClosedError())
+    const tid = s.tasks.idOf(ref.key)
+    let enc
+    try {
+      enc = encodeArgs(args)
+    } catch (e) {
+      throw new UncloneableArgError(ref.key, { cause: e })
+    }
+    const gid = this.#owner.alloc()
+    if (gid < 0) {
+      // Every G record of this M is in flight: run the child inline on this thread instead of
+      // blocking (blocking here could deadlock a deep fork-join).
+      return Promise.resolve().then(() => ref.fn(...(args as never[])))
+    }
+    const go = gOff(s.l, gid)
+    I[go + G_TASK] = tid
+    writePayload(I, s.F, s.U8, go, enc, false)
+    if (enc.kind === K_REMOTE) this.#post({ t: 'stash', gid, payload: remoteOf(enc) })
+    Atomics.store(I, go + G_STATE, GS_QUEUED)
+    const promise = this.#owner.wait(gid)
+    const guard = this.#enterSpawn()
+    if (guard !== 0) {
+      s.q.put(this.#p, gid, true)
+      Atomics.add(I, this.#po + P_SPAWNS, 1)
+      if (guard === 2) Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
+    } else {
+      s.q.globalPush([gid], 1)
+    }
+    s.wakep()
+    if (this.#parkedAsync) s.ring(this.me)
+    return promise
+  }
+
+  /** 0: no P (use the global queue); 1: P held; 2: P held and state must go back to INTASK. */
+  #enterSpawn(): number {
+    if (this.#p < 0) return 0
+    const prev = Atomics.compareExchange(this.#I, this.#oo + O_MSTATE, MS_INTASK, MS_SPAWNING)
+    if (prev === MS_INTASK) return 2
+    if (prev === MS_LOST) {
+      this.#loseP()
+      return 0
+    }
+    return 1
+  }
+
+  #loseP(): void {
+    this.#p = -1
+    Atomics.store(this.#I, this.#oo + O_P, 0)
+    Atomics.store(this.#I, this.#oo + O_MSTATE, MS_RUNNING)
+  }
+
+  #adoptP(): void {
+    const h = Atomics.exchange(this.#I, this.#oo + O_HANDOFF, 0)
+    if (h === 0) return
+    this.#p = h - 1
+    this.#po = pOff(this.#s.l, this.#p)
+    Atomics.store(this.#I, this.#oo + O_P, h)
+    this.#tick = Atomics.load(this.#I, this.#po + P_TICK)
+  }
+
+  /** Called by the bootstrap with the P this M starts with (-1 for a spare). */
+  start(p: number): void {
+    if (p >= 0) {
+      this.#p = p
+      this.#po = pOff(this.#s.l, p)
+      Atomics.store(this.#I, this.#oo + O_P, p + 1)
+    }
+    Atomics.store(this.#I, this.#oo + O_MSTATE, MS_RUNNING)
+    void this.#loop()
+  }
+
+  // ---- messages from main ----
+
+  onMessage(msg: ToM): void {
+    if (msg.t === 'payload') {
+      const f = this.#fetches.get(msg.gid)
+      this.#fetches.delete(msg.gid)
+      f?.(msg.payload)
+    } else if (msg.t === 'result') {
+      let v: unknown
+      let err = msg.err
+      try {
+        v = decodeBytes(msg.bytes)
+        if (err) v = plainToError(v)
+      } catch (e) {
+        v = e
+        err = true
+      }
+      this.#owner.settle(msg.gid, v, err)
+    } else if (msg.t === 'fail') {
+      this.#owner.settle(msg.gid, plainToError(msg.error), true)
+    }
+  }
+
+  // ---- the loop ----
+
+  async #loop(): Promise<void> {
+    const I = this.#I
+    const q = this.#s.q
+    for (;;) {
+      if (Atomics.load(I, H_CLOSED) !== 0) return
+      this.#adoptP()
+      if (this.#owner.drain() > 0) await this.#userTime(false)
+      this.#runReady()
+      if (this.#p >= 0) {
+        let ran = 0
+        for (;;) {
+          const g = this.#findLocal()
+          if (g < 0) break
+          if (this.#spinning) this.#stopSpinning(true)
+          this.#run(g)
+          ran++
+          if (this.#p < 0) break // the monitor took our P while the task ran
+          if (ran % MICRO_EVERY === 0) {
+            await this.#userTime(false)
+            if (this.#p < 0) break
+            this.#owner.drain()
+          }
+          if (ran >= BATCH) break
+        }
+        if (ran > 0) {
+          await this.#userTime(true)
+          continue
+        }
+        const g = this.#stealWork()
+        if (g >= 0) {
+          this.#run(g)
+          await this.#userTime(false)
+          continue
+        }
+        if (q.globalSize() > 0) continue
+      }
+      await this.#park()
+    }
+  }
+
+  /** Lets user code run (microtasks, or a full event-loop turn), then takes the P back. */
+  async #userTime(macro: boolean): Promise<void> {
+    const I = this.#I
+    Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
+    if (macro) await new Promise<void>((r) => setImmediate(r))
+    else await null
+    if (Atomics.compareExchange(I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#loseP()
+  }
+
+  /** runnext (bounded), local ring, global queue (every 61st tick, and when the ring is empty). */
+  #findLocal(): number {
+    const I = this.#I
+    const q = this.#s.q
+    const p = this.#p
+    const tick = ++this.#tick
+    Atomics.store(I, this.#po + P_TICK, tick)
+    if (tick % 61 === 0 && q.globalSize() > 0) {
+      const r = q.globalGet(p, 1)
+      if (r.g >= 0) {
+        Atomics.add(I, this.#po + P_GLOBAL_PULLS, r.n)
+        return r.g
+      }
+    }
+    const g = q.get(p, this.#streak >= NEXT_STREAK)
+    if (g >= 0) {
+      this.#streak = q.fromNext ? this.#streak + 1 : 0
+      return g
+    }
+    this.#streak = 0
+    const size = q.globalSize()
+    if (size > 0) {
+      const max = Math.min(Math.floor(size / this.#s.l.procs) + 1, RING / 2)
+      const r = q.globalGet(p, max)
+      if (r.g >= 0) {
+        Atomics.add(I, this.#po + P_GLOBAL_PULLS, r.n)
+        return r.g
+      }
+    }
+    return -1
+  }
+
+  /** Steal half of a random victim's ring; spin for SPIN_MS if allowed. Returns a gid or -1. */
+  #stealWork(): number {
+    const I = this.#I
+    const s = this.#s
+    const procs = s.l.procs
+    if (procs === 1 && !this.#spinning) return -1
+    if (!this.#spinning) {
+      const busy = procs - Atomics.load(I, H_NPIDLE)
+      if (2 * Atomics.load(I, H_NMSPINNING) >= busy) return -1
+      this.#spinning = true
+      Atomics.add(I, H_NMSPINNING, 1)
+      Atomics.store(I, this.#oo + O_MSTATE, MS_SPINNING)
+    }
+    const deadline = performance.now() + SPIN_MS
+    do {
+      for (let round = 0; round < 4; round++) {
+        const start = (Math.random() * procs) | 0
+        for (let j = 0; j < procs; j++) {
+          const v = (start + j) % procs
+          if (v === this.#p) continue
+          Atomics.add(I, this.#po + P_STEAL_ATTEMPTS, 1)
+          const g = s.q.steal(this.#p, v, round === 3)
+          if (g >= 0) {
+            Atomics.add(I, this.#po + P_STEAL_TASKS, s.q.stolen)
+            this.#stopSpinning(true)
+            return g
+          }
+        }
+      }
+      if (s.q.globalSize() > 0 || this.#owner.ready() || this.#ready.length > 0) break
+      if (Atomics.load(I, H_CLOSED) !== 0) break
+    } while (performance.now() < deadline)
+    this.#stopSpinning(false)
+    return -1
+  }
+
+  #stopSpinning(found: boolean): void {
+    if (!this.#spinning) return
+    this.#spinning = false
+    Atomics.store(this.#I, this.#oo + O_MSTATE, MS_RUNNING)
+    const left = Atomics.sub(this.#I, H_NMSPINNING, 1) - 1
+    // We were the last spinner and took work: more may be waiting, so make sure someone looks
+    // (Go's resetspinning).
+    if (found && left === 0) this.#s.wakep()
+  }
+
+  #otherWork(): boolean {
+    const s = this.#s
+    if (Atomics.load(this.#I, H_CLOSED) !== 0) return true
+    if (Atomics.load(this.#I, this.#oo + O_HANDOFF) !== 0) return true
+    if (this.#owner.ready() || this.#ready.length > 0) return true
+    if (this.#p < 0) return false
+    if (s.q.globalSize() > 0) return true
+    for (let p = 0; p < s.l.procs; p++) if (s.q.localSize(p) > 0) return true
+    return false
+  }
+
+  async #park(): Promise<void> {
+    const I = this.#I
+    const oo = this.#oo
+    const hasP = this.#p >= 0
+    const po = this.#po
+    Atomics.store(I, oo + O_MSTATE, MS_PARKED)
+    if (hasP) {
+      Atomics.add(I, H_NPIDLE, 1)
+      Atomics.store(I, po + P_IDLE, 1)
+    }
+    Atomics.store(I, oo + O_WAITING, 1)
+    const bell = Atomics.load(I, oo + O_DOORBELL)
+    if (!this.#otherWork()) {
+      if (hasP) Atomics.add(I, po + P_PARKS, 1)
+      if (this.#live > 0 || this.#fetches.size > 0 || this.#owner.pending > 0) {
+        this.#parkedAsync = true
+        const r = waitAsync(I, oo + O_DOORBELL, bell)
+        if (r.async) await r.value
+        this.#parkedAsync = false
+      } else {
+        Atomics.wait(I, oo + O_DOORBELL, bell)
+      }
+    }
+    Atomics.store(I, oo + O_WAITING, 0)
+    if (hasP) {
+      Atomics.store(I, po + P_IDLE, 0)
+      Atomics.sub(I, H_NPIDLE, 1)
+    }
+    const prev = Atomics.compareExchange(I, oo + O_MSTATE, MS_PARKED, MS_RUNNING)
+    if (prev === MS_WAKING) {
+      // wakep counted us in nmspinning already.
+      this.#spinning = true
+      Atomics.store(I, oo + O_MSTATE, MS_SPINNING)
+    }
+  }
+
+  // ---- running Gs ----
+
+  #run(gid: number): void {
+    const s = this.#s
+    const I = this.#I
+    const go = gOff(s.l, gid)
+    Atomics.store(I, go + G_M, this.me)
+    Atomics.store(I, go + G_STATE, GS_CLAIMED)
+    Atomics.add(I, this.#po + P_RUNS, 1)
+    this.#live++
+    const tid = I[go + G_TASK]!
+    const fn = this.#fns[tid]
+    if (fn === undefined || I[go + G_KIND] === K_REMOTE) {
+      this.#prepare(gid, tid).then(
+        (call) => {
+          this.#ready.push(call)
+          s.ring(this.me)
+        },
+        (e: unknown) => this.#complete(gid, e, true),
+      )
+      return
+    }
+    let args: unknown[]
+    try {
+      args = readPayload(I, s.F, s.U8, go, true) as unknown[]
+    } catch (e) {
+      this.#complete(gid, e, true)
+      return
+    }
+    this.#call(gid, fn, args)
+  }
+
+  #runReady(): void {
+    while (this.#ready.length > 0) {
+      const c = this.#ready.shift()!
+      this.#call(c.gid, c.fn, c.args)
+    }
+  }
+
+  #call(gid: number, fn: Fn, args: unknown[]): void {
+    const I = this.#I
+    Atomics.store(I, gOff(this.#s.l, gid) + G_STATE, GS_RUNNING)
+    Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
+    let r: unknown
+    let threw = false
+    try {
+      r = fn(...args)
+    } catch (e) {
+      r = e
+      threw = true
+    }
+    if (Atomics.compareExchange(I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#loseP()
+    if (threw) this.#complete(gid, r, true)
+    else if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+      ;(r as PromiseLike<unknown>).then(
+        (v) => this.#complete(gid, v, false),
+        (e: unknown) => this.#complete(gid, e, true),
+      )
+    } else this.#complete(gid, r, false)
+  }
+
+  /** Slow path of a G: import its module and/or fetch its stashed arguments. */
+  async #prepare(gid: number, tid: number): Promise<{ gid: number; fn: Fn; args: unknown[] }> {
+    const s = this.#s
+    const key = s.tasks.keyOf(tid)
+    let fn = this.#fns[tid]
+    if (fn === undefined) {
+      fn = registry().get(key) as Fn | undefined
+      if (fn === undefined) {
+        const url = key.slice(0, key.lastIndexOf('#'))
+        let p = this.#imports.get(url)
+        if (p === undefined) {
+          p = import(url)
+          this.#imports.set(url, p)
+        }
+        try {
+          await p
+        } catch (e) {
+          throw new TaskNotFoundError(key, `importing its module failed: ${(e as Error)?.message ?? String(e)}`, { cause: e })
+        }
+        fn = registry().get(key) as Fn | undefined
+        if (fn === undefined) {
+          throw new TaskNotFoundError(key, 'its module does not declare it (export it as task(import.meta.url, function <name>...))')
+        }
+      }
+      this.#fns[tid] = fn
+    }
+    const go = gOff(s.l, gid)
+    let args: unknown[]
+    if (this.#I[go + G_KIND] === K_REMOTE) {
+      const payload = await new Promise<RemotePayload>((resolve) => {
+        this.#fetches.set(gid, resolve)
+        this.#post({ t: 'fetch', gid, m: this.me })
+      })
+      args = fromRemote(payload) as unknown[]
+    } else {
+      args = readPayload(this.#I, s.F, s.U8, go, true) as unknown[]
+    }
+    return { gid, fn, args }
+  }
+
+  #complete(gid: number, value: unknown, isErr: boolean): void {
+    this.#live--
+    const s = this.#s
+    const I = this.#I
+    const owner = ownerOf(s.l, gid)
+    if (owner === this.me) {
+      // Spawned and run here: hand the value over directly, no encoding.
+      Atomics.store(I, gOff(s.l, gid) + G_STATE, GS_DONE)
+      this.#owner.settle(gid, value, isErr)
+      return
+    }
+    let enc
+    try {
+      enc = encodeResult(isErr ? errorToPlain(value) : value)
+    } catch (e) {
+      isErr = true
+      enc = encodeResult(errorToPlain(e))
+    }
+    const go = gOff(s.l, gid)
+    writePayload(I, s.F, s.U8, go, enc, isErr)
+    Atomics.store(I, go + G_STATE, GS_DONE)
+    if (enc.kind === K_REMOTE) this.#post({ t: 'result', gid, bytes: enc.bytes!, err: isErr })
+    else s.complete(gid)
+  }
+}
+
+export function startMachine(s: Sched, me: number, p: number): Machine {
+  const port = parentPort
+  if (port === null) throw new Error('gort: the scheduler worker must run in a worker thread')
+  const m = new Machine(s, me, (msg) => port.postMessage(msg))
+  port.on('message', (msg: ToM) => m.onMessage(msg))
+  port.postMessage({ t: 'ready' } satisfies FromM)
+  // The loop may park with Atomics.wait at once: start it after 'ready' has left.
+  setImmediate(() => m.start(p))
+  return m
+}
+

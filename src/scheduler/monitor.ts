@@ -1,0 +1,153 @@
+/**
+ * The monitor (Go's sysmon + handoffp) and the schedtrace printer, on the main thread.
+ *
+ * Nothing preempts JavaScript, so an M that runs a long synchronous task (or blocks in
+ * Atomics.wait) cannot serve its P's queue. Every MONITOR_MS the monitor samples each P's tick;
+ * a P whose tick has not moved for `handoffMs` while its M is in user code and work waits (its
+ * ring, or the global queue) is handed to a spare M, which was started ahead of time because a
+ * Worker takes 50-135 ms to boot.
+ *
+ * Invariants:
+ * - The monitor takes a P only by CAS on the M's state INTASK -> LOST, so it never races an M
+ *   that is inside scheduler code or go().
+ * - Its timers are unref'd; the sampling timer runs only while there is work or a busy M, so an
+ *   idle runtime costs no CPU.
+ */
+
+import { performance } from 'node:perf_hooks'
+import {
+  H_NMSPINNING, H_NPIDLE, MS_INTASK, MS_LOST, MS_PARKED, O_HANDOFF, O_MSTATE, O_P, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff,
+} from './layout.js'
+import type { Sched } from './shared.js'
+
+const MONITOR_MS = 2
+
+export interface MonitorHost {
+  /** An alive, started M holding no P and not in user code, or 0. */
+  findSpare(): number
+  /** Asks for another spare M to be started (bounded by the runtime). */
+  wantSpare(): void
+  /** Work outstanding from the main thread. */
+  pending(): number
+  threads(): number
+}
+
+export class Monitor {
+  readonly #s: Sched
+  readonly #host: MonitorHost
+  readonly #handoffMs: number
+  readonly #lastTick: Int32Array
+  readonly #lastChange: Float64Array
+  #timer: NodeJS.Timeout | undefined
+  #trace: NodeJS.Timeout | undefined
+  #idleSamples = 0
+
+  constructor(s: Sched, host: MonitorHost, handoffMs: number) {
+    this.#s = s
+    this.#host = host
+    this.#handoffMs = handoffMs
+    this.#lastTick = new Int32Array(s.l.procs)
+    this.#lastChange = new Float64Array(s.l.procs)
+  }
+
+  /** Makes sure the sampler runs (called whenever work is submitted). */
+  kick(): void {
+    this.#idleSamples = 0
+    if (this.#timer !== undefined || this.#handoffMs <= 0) return
+    const now = performance.now()
+    this.#lastChange.fill(now)
+    this.#timer = setInterval(() => this.#sample(), MONITOR_MS)
+    this.#timer.unref()
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    if (this.#trace !== undefined) clearInterval(this.#trace)
+    this.#timer = undefined
+    this.#trace = undefined
+  }
+
+  #sample(): void {
+    const s = this.#s
+    const I = s.I
+    const now = performance.now()
+    let busy = false
+    for (let p = 0; p < s.l.procs; p++) {
+      const po = pOff(s.l, p)
+      const owner = Atomics.load(I, po + P_OWNER)
+      if (owner === 0) {
+        // Orphaned by a dead M with no spare at the time.
+        busy = true
+        this.handTo(p, 0)
+        continue
+      }
+      const tick = Atomics.load(I, po + P_TICK)
+      const state = Atomics.load(I, oOff(s.l, owner) + O_MSTATE)
+      if (state !== MS_PARKED) busy = true
+      if (tick !== this.#lastTick[p]) {
+        this.#lastTick[p] = tick
+        this.#lastChange[p] = now
+        continue
+      }
+      if (now - this.#lastChange[p]! < this.#handoffMs || state !== MS_INTASK) continue
+      if (s.q.localSize(p) === 0 && s.q.globalSize() === 0) continue
+      if (this.handTo(p, owner)) this.#lastChange[p] = now
+    }
+    if (!busy && this.#host.pending() === 0 && s.q.globalSize() === 0) {
+      if (++this.#idleSamples > 50 && this.#timer !== undefined) {
+        clearInterval(this.#timer)
+        this.#timer = undefined
+      }
+    } else this.#idleSamples = 0
+  }
+
+  /**
+   * Go's handoffp: gives P `p` to a spare M. `from` is the M stuck in user code (taken from it by
+   * CAS to LOST), or 0 when the P has no owner (its M died).
+   */
+  handTo(p: number, from: number): boolean {
+    const s = this.#s
+    const I = s.I
+    const spare = this.#host.findSpare()
+    if (spare === 0) {
+      this.#host.wantSpare()
+      return false
+    }
+    const po = pOff(s.l, p)
+    if (from !== 0) {
+      const fo = oOff(s.l, from)
+      if (Atomics.compareExchange(I, fo + O_MSTATE, MS_INTASK, MS_LOST) !== MS_INTASK) return false
+      Atomics.store(I, fo + O_P, 0)
+    }
+    const so = oOff(s.l, spare)
+    Atomics.store(I, po + P_OWNER, spare)
+    // O_P marks the spare taken right away, so findSpare does not offer it twice.
+    Atomics.store(I, so + O_P, p + 1)
+    Atomics.store(I, so + O_HANDOFF, p + 1)
+    Atomics.add(I, po + P_HANDOFFS, 1)
+    s.ring(spare)
+    this.kick()
+    return true
+  }
+
+  /** GODEBUG=schedtrace=N: a Go-style SCHED line every N ms. */
+  startTrace(everyMs: number, write: (line: string) => void): void {
+    const t0 = performance.now()
+    this.#trace = setInterval(() => write(this.schedLine(performance.now() - t0)), everyMs)
+    this.#trace.unref()
+  }
+
+  schedLine(elapsedMs: number): string {
+    const s = this.#s
+    const I = s.I
+    const queues: number[] = []
+    for (let p = 0; p < s.l.procs; p++) queues.push(s.q.localSize(p))
+    return (
+      `SCHED ${Math.round(elapsedMs)}ms: gomaxprocs=${s.l.procs} idleprocs=${Atomics.load(I, H_NPIDLE)} ` +
+      `threads=${this.#host.threads()} spinningthreads=${Atomics.load(I, H_NMSPINNING)} ` +
+      `runqueue=${s.q.globalSize()} [${queues.join(' ')}]`
+    )
+  }
+}
+
+export { MS_LOST }

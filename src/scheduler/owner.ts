@@ -1,0 +1,133 @@
+/**
+ * One thread's side of result delivery: the G records it may allocate (its own range), the promise
+ * of each G it spawned, and the draining of its completion ring.
+ *
+ * Invariants:
+ * - Only this thread allocates or frees gids of its range; a gid is on the free stack iff its
+ *   record is GS_FREE and no one else references it.
+ * - A gid is freed only after its result was read (or it can never arrive), so a completion ring
+ *   never holds more entries than the range has records.
+ * - A ring slot is zeroed before its gid is freed, so a re-used gid cannot be read twice.
+ */
+
+import { isErrPayload, plainToError, readPayload } from './codec.js'
+import { G_STATE, GS_FREE, O_CR_HEAD, gOff, gRange, oOff } from './layout.js'
+import type { Sched } from './shared.js'
+
+type Settle = (value: unknown) => void
+
+export class Owner {
+  readonly idx: number
+  readonly first: number
+  readonly count: number
+  readonly #s: Sched
+  readonly #cr: number
+  readonly #headWord: number
+  readonly #free: Int32Array
+  #top: number
+  readonly #res: (Settle | undefined)[]
+  readonly #rej: (Settle | undefined)[]
+  /** Gids spawned and not yet settled. */
+  pending = 0
+
+  constructor(s: Sched, idx: number) {
+    this.#s = s
+    this.idx = idx
+    const r = gRange(s.l, idx)
+    this.first = r.first
+    this.count = r.count
+    this.#cr = r.cr
+    this.#headWord = oOff(s.l, idx) + O_CR_HEAD
+    this.#free = new Int32Array(r.count)
+    // Lowest gids on top, so a small workload touches few cache lines.
+    for (let i = 0; i < r.count; i++) this.#free[i] = r.first + r.count - 1 - i
+    this.#top = r.count
+    this.#res = new Array<Settle | undefined>(r.count)
+    this.#rej = new Array<Settle | undefined>(r.count)
+  }
+
+  /** A free gid of this thread's range, or -1 when all are in use. */
+  alloc(): number {
+    return this.#top === 0 ? -1 : this.#free[--this.#top]!
+  }
+
+  /** Returns an allocated gid that was never published. */
+  unalloc(gid: number): void {
+    this.#free[this.#top++] = gid
+  }
+
+  /** Creates the promise for `gid`'s result. */
+  wait(gid: number): Promise<unknown> {
+    this.pending++
+    return new Promise((resolve, reject) => {
+      this.#res[gid - this.first] = resolve
+      this.#rej[gid - this.first] = reject
+    })
+  }
+
+  has(gid: number): boolean {
+    return gid >= this.first && gid < this.first + this.count && this.#res[gid - this.first] !== undefined
+  }
+
+  /** Settles `gid` with a value that is already on this thread, and frees it. */
+  settle(gid: number, value: unknown, isErr: boolean): void {
+    const i = gid - this.first
+    const f = isErr ? this.#rej[i] : this.#res[i]
+    if (f === undefined) return // its owner gave up on it (e.g. the runtime closed)
+    this.#res[i] = undefined
+    this.#rej[i] = undefined
+    this.pending--
+    Atomics.store(this.#s.I, gOff(this.#s.l, gid) + G_STATE, GS_FREE)
+    this.#free[this.#top++] = gid
+    f(value)
+  }
+
+  /** Rejects every pending G (runtime closing). Their records are abandoned, not freed. */
+  failAll(err: unknown): void {
+    for (let i = 0; i < this.count; i++) {
+      const f = this.#rej[i]
+      if (f === undefined) continue
+      this.#res[i] = undefined
+      this.#rej[i] = undefined
+      f(err)
+    }
+    this.pending = 0
+  }
+
+  /** True when the completion ring has an entry to drain. */
+  ready(): boolean {
+    const I = this.#s.I
+    return Atomics.load(I, this.#cr + (I[this.#headWord]! & (this.count - 1))) !== 0
+  }
+
+  /** Drains the completion ring: reads each inline result and settles its promise. */
+  drain(): number {
+    const s = this.#s
+    const I = s.I
+    const mask = this.count - 1
+    let h = I[this.#headWord]!
+    let n = 0
+    for (;;) {
+      const slot = this.#cr + (h & mask)
+      const v = Atomics.load(I, slot)
+      if (v === 0) break
+      Atomics.store(I, slot, 0)
+      h = (h + 1) | 0
+      n++
+      const gid = v - 1
+      const go = gOff(s.l, gid)
+      let value: unknown
+      let isErr = isErrPayload(I, go)
+      try {
+        value = readPayload(I, s.F, s.U8, go, false)
+        if (isErr) value = plainToError(value)
+      } catch (e) {
+        value = e
+        isErr = true
+      }
+      this.settle(gid, value, isErr)
+    }
+    I[this.#headWord] = h
+    return n
+  }
+}

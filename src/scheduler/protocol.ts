@@ -1,0 +1,19 @@
+/**
+ * Wire types between the main thread and the Ms. Queues, G records and results go through shared
+ * memory; messages carry only control and payloads too large for a G record.
+ */
+
+import type { PlainError, RemotePayload } from './codec.js'
+
+/** Main -> M. */
+export type ToM =
+  | { readonly t: 'payload'; readonly gid: number; readonly payload: RemotePayload } // reply to 'fetch'
+  | { readonly t: 'result'; readonly gid: number; readonly bytes: Uint8Array; readonly err: boolean } // large result for a G this M owns
+  | { readonly t: 'fail'; readonly gid: number; readonly error: PlainError | { readonly value: unknown } } // a G this M owns died with its M
+
+/** M -> main. */
+export type FromM =
+  | { readonly t: 'ready' }
+  | { readonly t: 'stash'; readonly gid: number; readonly payload: RemotePayload } // large/shared args of a G this M spawned
+  | { readonly t: 'fetch'; readonly gid: number; readonly m: number } // this M started a G whose args were stashed
+  | { readonly t: 'result'; readonly gid: number; readonly bytes: Uint8Array; readonly err: boolean } // large result, for the G's owner

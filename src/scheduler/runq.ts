@@ -1,0 +1,231 @@
+/**
+ * Run queues in shared memory: each P's local ring (Go's p.runq/runnext) and the global queue.
+ *
+ * Local ring (after Go's runqput/runqget/runqgrab, tokio's queue.rs):
+ * - `tail` is written only by the P's owner; `head` is advanced by CAS by the owner and by thieves.
+ * - 0 <= tail - head <= RING at all times (int32 arithmetic, wrap-around safe).
+ * - A thief copies entries [head, head+n) and then CASes head; the owner cannot overwrite them
+ *   before head moves past them, so a successful CAS proves the copy is intact.
+ * - `runnext` holds gid+1 (0 = empty); anyone may take it by CAS.
+ * - Only unstarted Gs are ever in a queue: a started task is pinned to its M.
+ *
+ * Global queue: a ring of gqCap gids guarded by a spin lock (Go guards sched.runq with
+ * sched.lock too). Everyone pushes and pulls in batches, so the lock is taken once per batch.
+ */
+
+import {
+  H_GQ_HEAD, H_GQ_LOCK, H_GQ_SIZE, P_HEAD, P_RING, P_RUNNEXT, P_TAIL, RING, RING_MASK, pOff, type Layout,
+} from './layout.js'
+
+export class RunQueues {
+  readonly #I: Int32Array
+  readonly #l: Layout
+  readonly #gqMask: number
+  /** Scratch for overflow batches; one per thread, never shared. */
+  readonly #batch = new Int32Array(RING / 2 + 1)
+
+  constructor(I: Int32Array, l: Layout) {
+    this.#I = I
+    this.#l = l
+    this.#gqMask = l.gqCap - 1
+  }
+
+  // ---- global queue ----
+
+  #lock(): void {
+    const I = this.#I
+    let spins = 0
+    while (Atomics.compareExchange(I, H_GQ_LOCK, 0, 1) !== 0) {
+      // Critical sections are a few stores long; if the holder was descheduled, back off briefly
+      // instead of burning the other core.
+      if (++spins > 200) {
+        Atomics.wait(I, H_GQ_LOCK, 1, 0.05)
+        spins = 0
+      }
+    }
+  }
+
+  #unlock(): void {
+    Atomics.store(this.#I, H_GQ_LOCK, 0)
+  }
+
+  globalSize(): number {
+    return Atomics.load(this.#I, H_GQ_SIZE)
+  }
+
+  /** Appends gids[0..n) to the global queue. */
+  globalPush(gids: ArrayLike<number>, n: number): void {
+    if (n === 0) return
+    const I = this.#I
+    const base = this.#l.gqBase
+    const mask = this.#gqMask
+    this.#lock()
+    const head = I[H_GQ_HEAD]!
+    const size = I[H_GQ_SIZE]!
+    for (let i = 0; i < n; i++) I[base + ((head + size + i) & mask)] = gids[i]!
+    Atomics.store(I, H_GQ_SIZE, size + n)
+    this.#unlock()
+  }
+
+  /**
+   * Go's globrunqget: takes up to `max` Gs; returns the first and puts the rest in P `p`'s local
+   * ring (which must be the caller's own P). Returns -1 when the queue is empty.
+   */
+  globalGet(p: number, max: number): { g: number; n: number } {
+    const I = this.#I
+    if (Atomics.load(I, H_GQ_SIZE) === 0) return NONE
+    const base = this.#l.gqBase
+    const mask = this.#gqMask
+    const po = pOff(this.#l, p)
+    const t = Atomics.load(I, po + P_TAIL)
+    const room = RING - ((t - Atomics.load(I, po + P_HEAD)) | 0)
+    this.#lock()
+    const size = I[H_GQ_SIZE]!
+    let n = Math.min(size, max, room + 1)
+    if (n <= 0) {
+      this.#unlock()
+      return NONE
+    }
+    let head = I[H_GQ_HEAD]!
+    const g = I[base + (head & mask)]!
+    head++
+    for (let i = 1; i < n; i++) {
+      Atomics.store(I, po + P_RING + ((t + i - 1) & RING_MASK), I[base + (head & mask)]!)
+      head++
+    }
+    I[H_GQ_HEAD] = head & mask
+    Atomics.store(I, H_GQ_SIZE, size - n)
+    this.#unlock()
+    if (n > 1) Atomics.store(I, po + P_TAIL, (t + n - 1) | 0)
+    return { g, n }
+  }
+
+  // ---- local ring (owner side) ----
+
+  /** Number of Gs in P's ring plus runnext. Racy by nature; for heuristics and stats. */
+  localSize(p: number): number {
+    const I = this.#I
+    const po = pOff(this.#l, p)
+    const n = (Atomics.load(I, po + P_TAIL) - Atomics.load(I, po + P_HEAD)) | 0
+    return n + (Atomics.load(I, po + P_RUNNEXT) !== 0 ? 1 : 0)
+  }
+
+  /**
+   * Go's runqput. Caller owns P `p`. With `next`, g goes to runnext and the G it displaces goes
+   * to the tail. A full ring moves half of itself (plus g) to the global queue.
+   */
+  put(p: number, g: number, next: boolean): void {
+    const I = this.#I
+    const po = pOff(this.#l, p)
+    if (next) {
+      const old = Atomics.exchange(I, po + P_RUNNEXT, g + 1)
+      if (old === 0) return
+      g = old - 1
+    }
+    for (;;) {
+      const h = Atomics.load(I, po + P_HEAD)
+      const t = Atomics.load(I, po + P_TAIL)
+      if (((t - h) | 0) < RING) {
+        Atomics.store(I, po + P_RING + (t & RING_MASK), g)
+        Atomics.store(I, po + P_TAIL, (t + 1) | 0)
+        return
+      }
+      if (this.#putSlow(po, g, h)) return
+      // A thief moved head meanwhile: the ring has room now.
+    }
+  }
+
+  /** Go's runqputslow: moves the older half of a full ring plus g to the global queue. */
+  #putSlow(po: number, g: number, h: number): boolean {
+    const I = this.#I
+    const n = RING / 2
+    const batch = this.#batch
+    for (let i = 0; i < n; i++) batch[i] = Atomics.load(I, po + P_RING + ((h + i) & RING_MASK))
+    if (Atomics.compareExchange(I, po + P_HEAD, h, (h + n) | 0) !== h) return false
+    batch[n] = g
+    this.globalPush(batch, n + 1)
+    return true
+  }
+
+  /**
+   * Go's runqget. Caller owns P `p`. Takes runnext first unless `skipNext` (the bounded LIFO slot:
+   * after a few consecutive runnext runs the ring gets a turn, or a ping-pong pair starves it).
+   * Returns gid, or -1. `fromNext` reports where it came from.
+   */
+  get(p: number, skipNext: boolean): number {
+    const I = this.#I
+    const po = pOff(this.#l, p)
+    if (!skipNext) {
+      const next = Atomics.load(I, po + P_RUNNEXT)
+      if (next !== 0 && Atomics.compareExchange(I, po + P_RUNNEXT, next, 0) === next) {
+        this.fromNext = true
+        return next - 1
+      }
+    }
+    this.fromNext = false
+    for (;;) {
+      const h = Atomics.load(I, po + P_HEAD)
+      const t = Atomics.load(I, po + P_TAIL)
+      if (t === h) break
+      const g = Atomics.load(I, po + P_RING + (h & RING_MASK))
+      if (Atomics.compareExchange(I, po + P_HEAD, h, (h + 1) | 0) === h) return g
+    }
+    if (skipNext) {
+      // The ring is empty: runnext is all there is, so take it after all.
+      const next = Atomics.load(I, po + P_RUNNEXT)
+      if (next !== 0 && Atomics.compareExchange(I, po + P_RUNNEXT, next, 0) === next) {
+        this.fromNext = true
+        return next - 1
+      }
+    }
+    return -1
+  }
+
+  fromNext = false
+
+  // ---- stealing (thief side) ----
+
+  /**
+   * Go's runqsteal: moves half of victim `v`'s ring into the caller's own P `p` and returns one
+   * of the stolen Gs (or -1). `stealNext` also takes the victim's runnext when its ring is empty.
+   * `stolen` reports how many Gs moved.
+   */
+  steal(p: number, v: number, stealNext: boolean): number {
+    const I = this.#I
+    const po = pOff(this.#l, p)
+    const vo = pOff(this.#l, v)
+    const t = Atomics.load(I, po + P_TAIL)
+    for (;;) {
+      const h = Atomics.load(I, vo + P_HEAD)
+      const vt = Atomics.load(I, vo + P_TAIL)
+      let n = (vt - h) | 0
+      n = n - (n >> 1)
+      if (n === 0) {
+        if (stealNext) {
+          const next = Atomics.load(I, vo + P_RUNNEXT)
+          if (next !== 0 && Atomics.compareExchange(I, vo + P_RUNNEXT, next, 0) === next) {
+            this.stolen = 1
+            return next - 1
+          }
+        }
+        this.stolen = 0
+        return -1
+      }
+      if (n > RING / 2) continue // read head and tail at different moments; retry
+      for (let i = 0; i < n; i++) {
+        const g = Atomics.load(I, vo + P_RING + ((h + i) & RING_MASK))
+        Atomics.store(I, po + P_RING + ((t + i) & RING_MASK), g)
+      }
+      if (Atomics.compareExchange(I, vo + P_HEAD, h, (h + n) | 0) !== h) continue
+      this.stolen = n
+      // Keep the newest stolen G to run now; publish the rest in our ring.
+      const g = Atomics.load(I, po + P_RING + ((t + n - 1) & RING_MASK))
+      if (n > 1) Atomics.store(I, po + P_TAIL, (t + n - 1) | 0)
+      return g
+    }
+  }
+
+  stolen = 0
+}
+
+const NONE = { g: -1, n: 0 } as const

@@ -1,0 +1,450 @@
+/**
+ * Runtime: the main thread's handle on a G/M/P scheduler: starts the Ms (worker threads), submits
+ * Gs to the global queue, delivers results, runs the monitor, recovers from dead Ms, closes.
+ *
+ * Invariants:
+ * - Gs submitted from the main thread are buffered and pushed to the global queue once per
+ *   microtask turn (one lock per burst), then `wakep` runs once.
+ * - While any G of the main thread is pending, a ref'd keep-alive timer holds the process open
+ *   (Atomics.waitAsync does not); when none is pending nothing of the runtime keeps it alive:
+ *   workers are unref'd and the monitor's timers too. A program that used the runtime exits.
+ * - When the main thread runs out of G records, further `go` calls wait in a local FIFO and are
+ *   published as records free up (back-pressure without blocking the caller).
+ * - A dead M is never restarted under the same index (its orphans may still complete into its
+ *   old completion ring); a replacement takes a fresh index.
+ */
+
+import os from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { Worker } from 'node:worker_threads'
+import { decodeBytes, encodeArgs, errorToPlain, plainToError, remoteOf, writePayload, type Encoded, type RemotePayload } from './codec.js'
+import { MDiedError, RuntimeClosedError, SchedulerArgError, UncloneableArgError, describe } from './errors.js'
+import {
+  G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, H_CLOSED, H_NMSPINNING, H_NPIDLE, K_REMOTE, MS_DEAD, MS_INTASK,
+  MS_LOST, MS_SPAWNING, MS_SPINNING, MS_WAKING, O_HANDOFF, O_MSTATE, O_P, P_IDLE, P_OWNER, computeLayout, gOff, oOff,
+  ownerOf, pOff, writeHeader,
+} from './layout.js'
+import { Monitor } from './monitor.js'
+import { Owner } from './owner.js'
+import type { FromM, ToM } from './protocol.js'
+import { Sched } from './shared.js'
+import { waitAsync } from './wait.js'
+import { collectStats, type SchedStats } from './stats.js'
+import { checkTask, currentSpawner, isTask, setSpawner, type AnyTask, type Spawner, type TaskLike } from './task.js'
+
+export interface RuntimeOptions {
+  /** Number of Ps (GOMAXPROCS). Default: the GOMAXPROCS env variable, else os.availableParallelism(). */
+  readonly procs?: number
+  /** Spare Ms started ahead of time for hand-offs. Default: max(1, ceil(procs / 4)). */
+  readonly spares?: number
+  /** Upper bound on live Ms. Default: 2 * procs + 2. */
+  readonly maxThreads?: number
+  /** Hand a P to a spare M when its M has not ticked for this long while work waits (ms, 0: never). Default 10. */
+  readonly handoffMs?: number
+  /** G records of the main thread (in-flight Gs before `go` queues locally). Default 131072. */
+  readonly mainSlots?: number
+  /** G records of each M. Default 8192. */
+  readonly mSlots?: number
+}
+
+interface Overflow {
+  readonly tid: number
+  readonly enc: Encoded
+  readonly resolve: (v: unknown) => void
+  readonly reject: (e: unknown) => void
+}
+
+interface MInfo {
+  worker: Worker
+  ready: boolean
+  alive: boolean
+  error: unknown
+}
+
+function defaultProcs(): number {
+  const env = process.env['GOMAXPROCS']
+  if (env !== undefined && env !== '') {
+    const n = Number(env)
+    if (Number.isInteger(n) && n >= 1) return n
+  }
+  return os.availableParallelism()
+}
+
+function positiveInt(name: string, v: number | undefined, dflt: number, min = 1): number {
+  if (v === undefined) return dflt
+  if (!Number.isInteger(v) || v < min || v > 1 << 24) {
+    throw new SchedulerArgError(`gort: Runtime.start: ${name} must be an integer >= ${min}, got ${describe(v)}`)
+  }
+  return v
+}
+
+function workerUrl(): { url: URL; entry: string | undefined } {
+  const here = import.meta.url
+  if (here.endsWith('.ts')) {
+    return { url: new URL('./worker-bootstrap.mjs', here), entry: new URL('./worker.ts', here).href }
+  }
+  return { url: new URL('./worker.js', here), entry: undefined }
+}
+
+export class Runtime implements Spawner, AsyncDisposable {
+  readonly #s: Sched
+  readonly #owner: Owner
+  readonly #ms = new Map<number, MInfo>()
+  readonly #monitor: Monitor
+  readonly #maxThreads: number
+  #nextM: number
+  #closed = false
+  #submit: number[] = []
+  #flushQueued = false
+  readonly #overflow: Overflow[] = []
+  readonly #stash = new Map<number, RemotePayload>()
+  readonly #fetchWait = new Map<number, number>()
+  #waiting = false
+  #keepAlive: NodeJS.Timeout | undefined
+  #deaths = 0
+  #spawning = 0
+
+  private constructor(s: Sched, maxThreads: number, handoffMs: number) {
+    this.#s = s
+    this.#owner = new Owner(s, 0)
+    this.#maxThreads = maxThreads
+    this.#nextM = 1
+    this.#monitor = new Monitor(
+      s,
+      {
+        findSpare: () => this.#findSpare(),
+        wantSpare: () => this.#wantSpare(),
+        pending: () => this.#owner.pending + this.#overflow.length,
+        threads: () => this.#liveMs() + 1,
+      },
+      handoffMs,
+    )
+  }
+
+  /** Starts `procs` Ms each holding a P, plus spare Ms, and resolves once all are ready. */
+  static async start(options: RuntimeOptions = {}): Promise<Runtime> {
+    const procs = positiveInt('procs', options.procs, defaultProcs())
+    const spares = positiveInt('spares', options.spares, Math.max(1, Math.ceil(procs / 4)), 0)
+    const maxThreads = Math.max(procs + spares, positiveInt('maxThreads', options.maxThreads, 2 * procs + 2))
+    const handoffMs = positiveInt('handoffMs', options.handoffMs, 10, 0)
+    const mainSlots = positiveInt('mainSlots', options.mainSlots, 1 << 17)
+    const mSlots = positiveInt('mSlots', options.mSlots, 1 << 13)
+    // Indices of Ms that died are never reused, so leave room for replacements.
+    const maxM = maxThreads + 8
+    const l = computeLayout(procs, maxM, mainSlots, mSlots)
+    const sab = new SharedArrayBuffer(l.words * 4)
+    writeHeader(new Int32Array(sab), l)
+    const rt = new Runtime(new Sched(sab), maxThreads, handoffMs)
+    rt.#holdOpen() // unref'd workers alone would let the process exit while they boot
+    try {
+      const boots: Promise<void>[] = []
+      for (let p = 0; p < procs; p++) boots.push(rt.#startM(p))
+      for (let i = 0; i < spares; i++) boots.push(rt.#startM(-1))
+      await Promise.all(boots)
+    } catch (e) {
+      await rt.close()
+      throw e
+    }
+    rt.#releaseIfIdle()
+    setSpawner(rt)
+    const trace = /(?:^|,)schedtrace=(\d+)/.exec(process.env['GODEBUG'] ?? '')
+    if (trace !== null && Number(trace[1]) > 0) rt.#monitor.startTrace(Number(trace[1]), (line) => console.error(line))
+    return rt
+  }
+
+  get procs(): number {
+    return this.#s.l.procs
+  }
+
+  /** Runs task `ref` with `args` on some M and resolves with its result. */
+  go<A extends unknown[], R>(t: TaskLike<A, R>, ...args: A): Promise<Awaited<R>> {
+    if (this.#closed) throw new RuntimeClosedError()
+    return this.spawn(checkTask(t), args) as Promise<Awaited<R>>
+  }
+
+  spawn(ref: AnyTask, args: readonly unknown[]): Promise<unknown> {
+    if (this.#closed) throw new RuntimeClosedError()
+    if (!isTask(ref)) throw new SchedulerArgError(`gort: go() needs a task reference made by task(), got ${describe(ref)}`)
+    const tid = this.#s.tasks.idOf(ref.key)
+    let enc: Encoded
+    try {
+      enc = encodeArgs(args)
+    } catch (e) {
+      throw new UncloneableArgError(ref.key, { cause: e })
+    }
+    const gid = this.#owner.alloc()
+    this.#holdOpen()
+    if (gid < 0 || this.#overflow.length > 0) {
+      if (gid >= 0) this.#owner.unalloc(gid)
+      return new Promise((resolve, reject) => this.#overflow.push({ tid, enc, resolve, reject }))
+    }
+    const promise = this.#owner.wait(gid)
+    this.#publish(gid, tid, enc)
+    return promise
+  }
+
+  #publish(gid: number, tid: number, enc: Encoded): void {
+    const s = this.#s
+    const go = gOff(s.l, gid)
+    s.I[go + G_TASK] = tid
+    writePayload(s.I, s.F, s.U8, go, enc, false)
+    if (enc.kind === K_REMOTE) this.#stash.set(gid, remoteOf(enc))
+    Atomics.store(s.I, go + G_STATE, GS_QUEUED)
+    this.#submit.push(gid)
+    if (!this.#flushQueued) {
+      this.#flushQueued = true
+      queueMicrotask(() => this.#flush())
+    }
+  }
+
+  #flush(): void {
+    this.#flushQueued = false
+    if (this.#closed) return
+    const batch = this.#submit
+    this.#s.q.globalPush(batch, batch.length)
+    batch.length = 0
+    this.#s.wakep()
+    this.#monitor.kick()
+    this.#armWait()
+  }
+
+  /** Waits (without blocking the event loop) for the main thread's doorbell. */
+  #armWait(): void {
+    if (this.#waiting || this.#closed || this.#owner.pending === 0) return
+    const s = this.#s
+    const o = oOff(s.l, 0)
+    this.#waiting = true
+    Atomics.store(s.I, o + 1, 1)
+    const bell = Atomics.load(s.I, o)
+    if (this.#owner.ready()) {
+      queueMicrotask(() => this.#onWake())
+      return
+    }
+    const r = waitAsync(s.I, o, bell)
+    if (r.async) void r.value.then(() => this.#onWake())
+    else queueMicrotask(() => this.#onWake())
+  }
+
+  #onWake(): void {
+    this.#waiting = false
+    Atomics.store(this.#s.I, oOff(this.#s.l, 0) + 1, 0)
+    if (this.#closed) return
+    this.#owner.drain()
+    this.#refill()
+    this.#releaseIfIdle()
+    this.#armWait()
+  }
+
+  #refill(): void {
+    while (this.#overflow.length > 0) {
+      const gid = this.#owner.alloc()
+      if (gid < 0) return
+      const o = this.#overflow.shift()!
+      this.#owner.wait(gid).then(o.resolve, o.reject)
+      this.#publish(gid, o.tid, o.enc)
+    }
+  }
+
+  #holdOpen(): void {
+    if (this.#keepAlive === undefined) this.#keepAlive = setInterval(() => {}, 1 << 30)
+  }
+
+  #releaseIfIdle(): void {
+    if (this.#keepAlive !== undefined && this.#owner.pending === 0 && this.#overflow.length === 0) {
+      clearInterval(this.#keepAlive)
+      this.#keepAlive = undefined
+    }
+  }
+
+  // ---- Ms ----
+
+  #liveMs(): number {
+    let n = 0
+    for (const m of this.#ms.values()) if (m.alive) n++
+    return n
+  }
+
+  #startM(p: number): Promise<void> {
+    const s = this.#s
+    if (this.#nextM > s.l.maxM) return Promise.reject(new SchedulerArgError('gort: no M index left to start a worker'))
+    const m = this.#nextM++
+    const { url, entry } = workerUrl()
+    const worker = new Worker(url, { workerData: { sab: s.sab, m, p, entry } })
+    const info: MInfo = { worker, ready: false, alive: true, error: undefined }
+    this.#ms.set(m, info)
+    if (p >= 0) Atomics.store(s.I, pOff(s.l, p) + P_OWNER, m)
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (msg: FromM) => {
+        if (msg.t === 'ready') {
+          info.ready = true
+          resolve()
+        } else this.#onMessage(msg)
+      })
+      worker.on('error', (e) => {
+        info.error = e
+        if (!info.ready) reject(e)
+      })
+      worker.on('exit', (code) => {
+        if (!info.ready) reject(info.error ?? new Error(`gort: M${m} exited with code ${code} while starting`))
+        this.#onExit(m, code)
+      })
+      // After the listeners: adding a 'message' listener refs the port again.
+      worker.unref()
+    })
+  }
+
+  #findSpare(): number {
+    const I = this.#s.I
+    for (const [m, info] of this.#ms) {
+      if (!info.alive || !info.ready) continue
+      const o = oOff(this.#s.l, m)
+      if (Atomics.load(I, o + O_P) !== 0 || Atomics.load(I, o + O_HANDOFF) !== 0) continue
+      const st = Atomics.load(I, o + O_MSTATE)
+      if (st === MS_INTASK || st === MS_LOST || st === MS_SPAWNING || st === MS_DEAD) continue
+      return m
+    }
+    return 0
+  }
+
+  #wantSpare(): void {
+    if (this.#closed || this.#spawning > 0 || this.#liveMs() >= this.#maxThreads || this.#nextM > this.#s.l.maxM) return
+    this.#spawning++
+    this.#startM(-1).then(
+      () => {
+        this.#spawning--
+        this.#monitor.kick()
+      },
+      () => {
+        this.#spawning--
+      },
+    )
+  }
+
+  #onMessage(msg: FromM): void {
+    if (msg.t === 'stash') {
+      const waiter = this.#fetchWait.get(msg.gid)
+      if (waiter !== undefined) {
+        this.#fetchWait.delete(msg.gid)
+        this.#post(waiter, { t: 'payload', gid: msg.gid, payload: msg.payload })
+      } else this.#stash.set(msg.gid, msg.payload)
+    } else if (msg.t === 'fetch') {
+      const payload = this.#stash.get(msg.gid)
+      if (payload !== undefined) {
+        this.#stash.delete(msg.gid)
+        this.#post(msg.m, { t: 'payload', gid: msg.gid, payload })
+      } else this.#fetchWait.set(msg.gid, msg.m)
+    } else if (msg.t === 'result') {
+      const owner = ownerOf(this.#s.l, msg.gid)
+      if (owner !== 0) {
+        this.#post(owner, msg)
+        return
+      }
+      let v: unknown
+      let err = msg.err
+      try {
+        v = decodeBytes(msg.bytes)
+        if (err) v = plainToError(v)
+      } catch (e) {
+        v = e
+        err = true
+      }
+      this.#owner.settle(msg.gid, v, err)
+      this.#refill()
+      this.#releaseIfIdle()
+    }
+  }
+
+  #post(m: number, msg: ToM): void {
+    const info = this.#ms.get(m)
+    if (info !== undefined && info.alive) info.worker.postMessage(msg)
+  }
+
+  /** An M died: fix the shared counters, give its P away, fail its started Gs, replace it. */
+  #onExit(m: number, code: number): void {
+    const info = this.#ms.get(m)
+    if (info === undefined) return
+    info.alive = false
+    if (this.#closed) return
+    this.#deaths++
+    const s = this.#s
+    const I = s.I
+    const e = info.error as { name?: string; message?: string } | undefined
+    const reason = e !== undefined ? `uncaught ${e.name ?? 'error'}: ${e.message ?? String(e)}` : `exit code ${code}`
+    const o = oOff(s.l, m)
+    const prev = Atomics.exchange(I, o + O_MSTATE, MS_DEAD)
+    if (prev === MS_SPINNING || prev === MS_WAKING) Atomics.sub(I, H_NMSPINNING, 1)
+    Atomics.store(I, o + O_P, 0)
+    Atomics.store(I, o + O_HANDOFF, 0)
+    const orphaned: number[] = []
+    for (let p = 0; p < s.l.procs; p++) {
+      const po = pOff(s.l, p)
+      if (Atomics.load(I, po + P_OWNER) !== m) continue
+      if (Atomics.exchange(I, po + P_IDLE, 0) === 1) Atomics.sub(I, H_NPIDLE, 1)
+      Atomics.store(I, po + P_OWNER, 0)
+      orphaned.push(p)
+    }
+    // Its started Gs cannot finish: fail them at their owners, naming the task. Gs it had taken
+    // but not called yet (module import or payload fetch pending) go back to the global queue.
+    const requeue: number[] = []
+    for (let gid = 0; gid < s.l.gTotal; gid++) {
+      const go = gOff(s.l, gid)
+      const st = Atomics.load(I, go + G_STATE)
+      if ((st !== GS_RUNNING && st !== GS_CLAIMED) || Atomics.load(I, go + G_M) !== m) continue
+      const owner = ownerOf(s.l, gid)
+      if (st === GS_CLAIMED && owner !== m) {
+        Atomics.store(I, go + G_STATE, GS_QUEUED)
+        requeue.push(gid)
+        continue
+      }
+      if (owner === m) continue // its own children's results have nowhere to go
+      Atomics.store(I, go + G_STATE, GS_DONE)
+      const err = new MDiedError(m, reason, s.tasks.keyOf(I[go + G_TASK]!))
+      if (owner === 0) this.#owner.settle(gid, err, true)
+      else this.#post(owner, { t: 'fail', gid, error: errorToPlain(err) as ReturnType<typeof errorToPlain> & { __gortError: true } })
+    }
+    s.q.globalPush(requeue, requeue.length)
+    s.wakep()
+    this.#ms.delete(m)
+    this.#wantSpare()
+    for (const p of orphaned) this.#monitor.handTo(p, 0)
+    this.#monitor.kick()
+    this.#refill()
+    this.#releaseIfIdle()
+  }
+
+  // ---- observability ----
+
+  /** Scheduler counters: per-P runs, steals, global-queue pulls, parks, spawns, hand-offs. */
+  stats(): SchedStats {
+    return collectStats(this.#s, this.#liveMs() + 1, this.#deaths)
+  }
+
+  /** The Go-style schedtrace line for right now. */
+  schedtrace(): string {
+    return this.#monitor.schedLine(performance.now())
+  }
+
+  // ---- shutdown ----
+
+  /** Ends every M. Gs still pending reject with RuntimeClosedError. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    const s = this.#s
+    Atomics.store(s.I, H_CLOSED, 1)
+    for (const m of this.#ms.keys()) s.ring(m)
+    s.ring(0)
+    this.#monitor.stop()
+    const err = new RuntimeClosedError()
+    this.#owner.failAll(err)
+    for (const o of this.#overflow.splice(0)) o.reject(err)
+    if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive)
+    this.#keepAlive = undefined
+    if (currentSpawner() === this) setSpawner(undefined)
+    await Promise.all([...this.#ms.values()].map((info) => info.worker.terminate()))
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}

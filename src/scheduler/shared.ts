@@ -1,0 +1,74 @@
+/**
+ * Views over the runtime's SharedArrayBuffer plus the cross-thread primitives every thread uses:
+ * ringing a thread's doorbell, publishing a completion to a G's owner, and Go's `wakep`.
+ *
+ * Invariants:
+ * - A doorbell is only ever incremented; a waiter reads it, re-checks for work, then waits for it
+ *   to change, so a ring between the check and the wait is never lost.
+ * - `wakep` wakes at most one parked M with a P, and only when no M is spinning: it claims the
+ *   spinning slot first (nmspinning 0 -> 1), so the woken M starts out counted as spinning.
+ */
+
+import {
+  H_NMSPINNING, H_NPIDLE, MS_PARKED, MS_WAKING, O_CR_TAIL, O_DOORBELL, O_MSTATE, O_P, O_WAITING, gRange, layoutFromHeader,
+  oOff, ownerOf, type Layout,
+} from './layout.js'
+import { RunQueues } from './runq.js'
+import { TaskTable } from './tasktable.js'
+
+export class Sched {
+  readonly sab: SharedArrayBuffer
+  readonly I: Int32Array
+  readonly F: Float64Array
+  readonly U8: Uint8Array
+  readonly l: Layout
+  readonly q: RunQueues
+  readonly tasks: TaskTable
+  #wakeStart = 0
+
+  constructor(sab: SharedArrayBuffer) {
+    this.sab = sab
+    this.I = new Int32Array(sab)
+    this.F = new Float64Array(sab)
+    this.U8 = new Uint8Array(sab)
+    this.l = layoutFromHeader(this.I)
+    this.q = new RunQueues(this.I, this.l)
+    this.tasks = new TaskTable(this.I, this.U8, this.l)
+  }
+
+  /** Makes thread `owner` look again (wakes it if it waits on its doorbell). */
+  ring(owner: number): void {
+    const o = oOff(this.l, owner)
+    Atomics.add(this.I, o + O_DOORBELL, 1)
+    if (Atomics.load(this.I, o + O_WAITING) !== 0) Atomics.notify(this.I, o + O_DOORBELL)
+  }
+
+  /** Publishes that G `gid` (result already written) is done, to the owner's completion ring. */
+  complete(gid: number): void {
+    const owner = ownerOf(this.l, gid)
+    const r = gRange(this.l, owner)
+    const pos = Atomics.add(this.I, oOff(this.l, owner) + O_CR_TAIL, 1)
+    Atomics.store(this.I, r.cr + (pos & (r.count - 1)), gid + 1)
+    this.ring(owner)
+  }
+
+  /** Go's wakep: if Ps are idle and nobody spins, wake one parked M that holds a P. */
+  wakep(): void {
+    const I = this.I
+    if (Atomics.load(I, H_NPIDLE) <= 0 || Atomics.load(I, H_NMSPINNING) !== 0) return
+    if (Atomics.compareExchange(I, H_NMSPINNING, 0, 1) !== 0) return
+    const maxM = this.l.maxM
+    // Rotate the starting point so the same M is not always the one woken.
+    const start = this.#wakeStart++ % maxM
+    for (let i = 0; i < maxM; i++) {
+      const m = 1 + ((start + i) % maxM)
+      const o = oOff(this.l, m)
+      if (Atomics.load(I, o + O_P) === 0) continue
+      if (Atomics.compareExchange(I, o + O_MSTATE, MS_PARKED, MS_WAKING) === MS_PARKED) {
+        this.ring(m)
+        return
+      }
+    }
+    Atomics.sub(I, H_NMSPINNING, 1)
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * rt.stats(): a snapshot of the scheduler's shared counters. Counters are read without a lock,
+ * each atomically; a snapshot taken while Ms run is not one consistent instant.
+ */
+
+import {
+  H_NMSPINNING, H_NPIDLE, P_GLOBAL_PULLS, P_HANDOFFS, P_OWNER, P_PARKS, P_RUNS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, pOff,
+} from './layout.js'
+import type { Sched } from './shared.js'
+
+export interface ProcStats {
+  readonly id: number
+  /** M currently holding this P (0: none). */
+  readonly m: number
+  readonly runs: number
+  /** Gs this P stole from other Ps. */
+  readonly steals: number
+  /** Victims probed while stealing. */
+  readonly stealAttempts: number
+  /** Gs this P took from the global queue. */
+  readonly globalPulls: number
+  readonly parks: number
+  /** Gs created by tasks running on this P. */
+  readonly spawns: number
+  /** Times this P was handed to another M (stuck or dead M). */
+  readonly handoffs: number
+  /** Gs waiting in its ring and runnext now. */
+  readonly runqueue: number
+}
+
+export interface SchedStats {
+  readonly procs: number
+  /** Live threads: the Ms plus the main thread. */
+  readonly threads: number
+  readonly idleProcs: number
+  readonly spinning: number
+  readonly globalQueue: number
+  /** Ms that died and were replaced. */
+  readonly mDeaths: number
+  readonly total: Omit<ProcStats, 'id' | 'm'>
+  readonly perP: readonly ProcStats[]
+}
+
+export function collectStats(s: Sched, threads: number, mDeaths: number): SchedStats {
+  const I = s.I
+  const perP: ProcStats[] = []
+  for (let p = 0; p < s.l.procs; p++) {
+    const po = pOff(s.l, p)
+    const at = (w: number): number => Atomics.load(I, po + w)
+    perP.push({
+      id: p, m: at(P_OWNER), runs: at(P_RUNS), steals: at(P_STEAL_TASKS), stealAttempts: at(P_STEAL_ATTEMPTS),
+      globalPulls: at(P_GLOBAL_PULLS), parks: at(P_PARKS), spawns: at(P_SPAWNS), handoffs: at(P_HANDOFFS),
+      runqueue: s.q.localSize(p),
+    })
+  }
+  const sum = (k: keyof Omit<ProcStats, 'id' | 'm'>): number => perP.reduce((a, x) => a + x[k], 0)
+  return {
+    procs: s.l.procs,
+    threads,
+    idleProcs: Atomics.load(I, H_NPIDLE),
+    spinning: Atomics.load(I, H_NMSPINNING),
+    globalQueue: s.q.globalSize(),
+    mDeaths,
+    total: {
+      runs: sum('runs'), steals: sum('steals'), stealAttempts: sum('stealAttempts'), globalPulls: sum('globalPulls'),
+      parks: sum('parks'), spawns: sum('spawns'), handoffs: sum('handoffs'), runqueue: sum('runqueue'),
+    },
+    perP,
+  }
+}

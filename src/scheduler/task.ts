@@ -1,0 +1,115 @@
+/**
+ * Task references and the per-thread task registry.
+ *
+ * Functions cannot cross threads, so a task is named by its module URL plus its function name.
+ * `task(import.meta.url, fn)` runs when the module is evaluated, on every thread that imports it,
+ * and fills that thread's registry; an M that meets an unknown task imports its module once.
+ *
+ * Invariants:
+ * - The registry and the current spawner live on `globalThis` under `Symbol.for` keys, so two
+ *   copies of this module on one thread (src and dist) still agree.
+ * - Within a thread a key maps to exactly one function; a second, different function under the
+ *   same key is an error (two tasks with one name in one module).
+ */
+
+import { SchedulerArgError, NoRuntimeError, describe } from './errors.js'
+
+declare const taskTypes: unique symbol
+
+/** A typed reference to a task: what `go` takes. */
+export interface Task<A extends unknown[], R> {
+  readonly url: string
+  readonly name: string
+  /** `url#name`: how threads name the task to each other. */
+  readonly key: string
+  readonly fn: (...args: A) => unknown
+  /** Phantom: carries argument and result types. */
+  readonly [taskTypes]?: (...args: A) => R
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTask = Task<any[], unknown>
+
+export interface Spawner {
+  spawn(ref: AnyTask, args: readonly unknown[]): Promise<unknown>
+}
+
+interface Globals {
+  registry: Map<string, (...args: never[]) => unknown>
+  byFn: WeakMap<object, AnyTask>
+  spawner: Spawner | undefined
+}
+
+const G_KEY = Symbol.for('gort.scheduler.globals')
+const globals: Globals = ((globalThis as Record<symbol, unknown>)[G_KEY] as Globals | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[G_KEY] = { registry: new Map(), byFn: new WeakMap(), spawner: undefined } as Globals)
+
+export function registry(): Map<string, (...args: never[]) => unknown> {
+  return globals.registry
+}
+
+/** Set by the Runtime (main thread) or the M (worker) that owns this thread's spawns. */
+export function setSpawner(s: Spawner | undefined): void {
+  globals.spawner = s
+}
+
+export function currentSpawner(): Spawner | undefined {
+  return globals.spawner
+}
+
+/**
+ * Declares a task. Call it at module top level with `import.meta.url`, and give the function a
+ * name (a named function expression): the pair is how other threads find it.
+ */
+export function task<A extends unknown[], R>(url: string, fn: (...args: A) => R): Task<A, Awaited<R>> {
+  if (typeof url !== 'string' || !URL.canParse(url)) {
+    throw new SchedulerArgError(`gort: task() needs the module URL (import.meta.url), got ${describe(url)}`)
+  }
+  if (typeof fn !== 'function') throw new SchedulerArgError(`gort: task() needs a function, got ${describe(fn)}`)
+  if (fn.name === '') {
+    throw new SchedulerArgError('gort: task() needs a named function (async function fib(n) {...}): other threads find it by name')
+  }
+  const key = `${url}#${fn.name}`
+  const reg = globals.registry
+  const prev = reg.get(key)
+  if (prev !== undefined && prev !== fn) {
+    throw new SchedulerArgError(`gort: two different tasks are named ${JSON.stringify(key)}`)
+  }
+  reg.set(key, fn as (...args: never[]) => unknown)
+  const ref = Object.freeze({ url, name: fn.name, key, fn }) as Task<A, Awaited<R>>
+  globals.byFn.set(fn, ref as unknown as AnyTask)
+  return ref
+}
+
+/** What go() accepts: a task reference, or the function a task() call declared (handy for recursion). */
+export type TaskLike<A extends unknown[], R> = Task<A, R> | ((...args: A) => R | Promise<R>)
+
+/** The task reference behind `t`, or undefined when `t` is neither a reference nor a declared function. */
+export function resolveTask(t: unknown): AnyTask | undefined {
+  if (isTask(t)) return t
+  if (typeof t === 'function') return globals.byFn.get(t)
+  return undefined
+}
+
+export function isTask(v: unknown): v is AnyTask {
+  return typeof v === 'object' && v !== null && typeof (v as AnyTask).key === 'string' && typeof (v as AnyTask).fn === 'function'
+}
+
+/**
+ * Starts task `ref` with `args` as a new G and returns its result. Inside a task it goes to the
+ * current P's runnext (Go's newproc); on the main thread it goes to the current Runtime's global
+ * queue.
+ */
+export function go<A extends unknown[], R>(t: TaskLike<A, R>, ...args: A): Promise<Awaited<R>> {
+  const s = globals.spawner
+  if (s === undefined) throw new NoRuntimeError()
+  return s.spawn(checkTask(t), args) as Promise<Awaited<R>>
+}
+
+export function checkTask(t: unknown): AnyTask {
+  const ref = resolveTask(t)
+  if (ref === undefined) {
+    throw new SchedulerArgError(`gort: go() needs a task declared with task(import.meta.url, fn), got ${describe(t)}`)
+  }
+  return ref
+}

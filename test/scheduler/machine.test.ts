@@ -1,0 +1,108 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { threadId } from 'node:worker_threads'
+import { deadline } from '../_support/deadline.js'
+import { MDiedError, Runtime } from '../../src/scheduler/index.js'
+import { add, block, bump, exitNow, spawnAndWait, spawnBumpsThenBlock, throwLater, where } from './fixtures/tasks.js'
+import { flagArray, waitUntil } from './_wait.js'
+
+test('steals: work that starts on one P is taken by the other M', deadline('steal', async () => {
+  // No spares and no monitor: while the root task blocks its M, the only way a child can run is
+  // for the other M to steal it from the root's P.
+  const rt = await Runtime.start({ procs: 2, spares: 0, handoffMs: 0 })
+  try {
+    const flag = flagArray()
+    const ids = await rt.go(spawnAndWait, 64, flag)
+    assert.is(Atomics.load(flag, 0), 1, 'a child released the root, so it ran while the root blocked its M')
+    assert.is(ids.length, 64)
+    const s = rt.stats()
+    assert.ok(s.total.steals > 0, `steals observed: ${JSON.stringify(s.total)}`)
+    assert.ok(s.total.stealAttempts >= 1)
+    assert.ok(!ids.includes(threadId))
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('a task blocking its M does not stop the tasks queued behind it (global queue)', deadline('handoff-global', async () => {
+  const rt = await Runtime.start({ procs: 1, spares: 1 })
+  try {
+    const flag = flagArray()
+    const blocked = rt.go(block, flag)
+    await waitUntil(flag, 1, (v) => v === 1) // the task is now inside Atomics.wait on its M
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => rt.go(add, i, i)))
+    // Still blocked: nobody released the flag, yet all 20 ran (on the M the P was handed to).
+    assert.is(Atomics.load(flag, 0), 0)
+    assert.equal(results, Array.from({ length: 20 }, (_, i) => 2 * i))
+    assert.ok(rt.stats().total.handoffs >= 1)
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
+    assert.is(await blocked, 'released')
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('a task blocking its M does not stop the children queued behind it on its own P', deadline('handoff-local', async () => {
+  const rt = await Runtime.start({ procs: 1, spares: 1 })
+  try {
+    const flag = flagArray()
+    const counter = flagArray(1)
+    const root = rt.go(spawnBumpsThenBlock, 50, flag, counter)
+    // All 50 children were queued on the root's P before it blocked; they all run while it blocks.
+    await waitUntil(counter, 0, (v) => v === 50)
+    assert.is(Atomics.load(flag, 0), 0)
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
+    const ids = await root
+    assert.is(ids.length, 50)
+    assert.ok(rt.stats().total.handoffs >= 1)
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('an M that exits mid-task is replaced: its task rejects naming it, queued work still runs', deadline('crash-exit', async () => {
+  const rt = await Runtime.start({ procs: 1, spares: 1 })
+  try {
+    // Submitted in one burst: the single P pulls them together, so the adds sit behind exitNow.
+    const dying = rt.go(exitNow, 3)
+    const rest = [rt.go(add, 1, 1), rt.go(add, 2, 2), rt.go(add, 3, 3)]
+    try {
+      await dying
+      assert.unreachable('should reject')
+    } catch (e) {
+      assert.instance(e, MDiedError)
+      assert.match((e as Error).message, /exit code 3/)
+      assert.match((e as Error).message, /exitNow/)
+    }
+    assert.equal(await Promise.all(rest), [2, 4, 6])
+    assert.is(await rt.go(add, 5, 5), 10)
+    assert.is(rt.stats().mDeaths, 1)
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('an uncaught error in a task kills its M: reported with the error, runtime keeps serving', deadline('crash-uncaught', async () => {
+  const rt = await Runtime.start({ procs: 2, spares: 1 })
+  try {
+    try {
+      await rt.go(throwLater)
+      assert.unreachable('should reject')
+    } catch (e) {
+      assert.instance(e, MDiedError)
+      assert.match((e as Error).message, /uncaught Error: uncaught in a task timer/)
+      assert.match((e as Error).message, /throwLater/)
+    }
+    const ids = await Promise.all(Array.from({ length: 50 }, () => rt.go(where)))
+    assert.is(ids.length, 50)
+    const counter = flagArray(1)
+    await Promise.all(Array.from({ length: 10 }, () => rt.go(bump, counter)))
+    assert.is(Atomics.load(counter, 0), 10)
+  } finally {
+    await rt.close()
+  }
+}))
+
+test.run()

@@ -1,0 +1,104 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { deadline } from '../_support/deadline.js'
+import {
+  Runtime, go, MDiedError, NoRuntimeError, RuntimeClosedError, SchedulerArgError, TaskNotFoundError, UncloneableArgError,
+} from '../../src/scheduler/index.js'
+import { add, big, echo, fail, fib, ghostTask, sumBytes } from './fixtures/tasks.js'
+
+let rt: Runtime
+
+test.before(async () => {
+  rt = await Runtime.start({ procs: 2 })
+})
+
+test.after(async () => {
+  await rt.close()
+})
+
+test('results of every shape come back: inline numbers, small and large values, bytes', deadline('shapes', async () => {
+  assert.is(await rt.go(add, 2, 3), 5)
+  assert.equal(await rt.go(echo, { a: [1, 'two'] }), { a: [1, 'two'] })
+  assert.is(await rt.go(echo, undefined), undefined)
+  assert.is((await rt.go(big, 10_000)).length, 10_000)
+  const bytes = new Uint8Array(5000).fill(2)
+  assert.is(await rt.go(sumBytes, bytes), 10_000)
+}))
+
+test('1e5 tasks: every result arrives once and is right (none lost, none run twice)', deadline('1e5', async () => {
+  const fresh = await Runtime.start({ procs: 2 })
+  try {
+    const n = 100_000
+    const ps: Promise<number>[] = []
+    for (let i = 0; i < n; i++) ps.push(fresh.go(add, i, 1))
+    const r = await Promise.all(ps)
+    for (let i = 0; i < n; i++) if (r[i] !== i + 1) assert.unreachable(`result ${i} is ${r[i]}`)
+    // Every G ran exactly once: the runs counter equals the number submitted.
+    assert.is(fresh.stats().total.runs, n)
+  } finally {
+    await fresh.close()
+  }
+}, 30_000))
+
+test('nested fork-join fib is correct and spawns from inside tasks', deadline('fib', async () => {
+  const before = rt.stats().total.spawns
+  assert.is(await rt.go(fib, 23, 12), 28657)
+  assert.ok(rt.stats().total.spawns - before > 100)
+}))
+
+test('a throwing task rejects with the original error rebuilt on this thread', deadline('throw', async () => {
+  try {
+    await rt.go(fail, 'out of range')
+    assert.unreachable('should reject')
+  } catch (e) {
+    const err = e as RangeError & { code: string; detail: number }
+    assert.instance(err, RangeError)
+    assert.is(err.message, 'out of range')
+    assert.is(err.code, 'E_FIXTURE')
+    assert.is(err.detail, 42)
+    assert.match(err.stack ?? '', /fail/)
+  }
+}))
+
+test('bad input fails at the call: not a task, uncloneable args', () => {
+  assert.throws(() => rt.go((() => 1) as never), (e: unknown) => e instanceof SchedulerArgError && /\(anonymous\)|function/.test(String(e)))
+  assert.throws(() => rt.go(echo, (() => 1) as never), (e: unknown) => e instanceof UncloneableArgError && /echo/.test((e as Error).message))
+})
+
+test('a task no M can resolve rejects with TaskNotFoundError naming it', deadline('ghost', async () => {
+  try {
+    await rt.go(ghostTask())
+    assert.unreachable('should reject')
+  } catch (e) {
+    assert.instance(e, TaskNotFoundError)
+    assert.match((e as Error).message, /ghostOnlyOnMain/)
+  }
+}))
+
+test('stats and the schedtrace line have Go\'s shape', () => {
+  const s = rt.stats()
+  assert.is(s.procs, 2)
+  assert.is(s.perP.length, 2)
+  assert.ok(s.threads >= 3)
+  assert.match(rt.schedtrace(), /^SCHED \d+ms: gomaxprocs=2 idleprocs=\d+ threads=\d+ spinningthreads=\d+ runqueue=\d+ \[\d+ \d+\]$/)
+})
+
+test('top-level go uses the current runtime; after close, go and rt.go fail clearly', deadline('closed', async () => {
+  const r2 = await Runtime.start({ procs: 1, spares: 0 })
+  assert.is(await go(add, 1, 1), 2)
+  // Pending or finished at close: either it has its result or it rejects with RuntimeClosedError.
+  const pending = r2.go(fib, 30, 29).then(
+    (v) => assert.is(v, 832040),
+    (e: unknown) => assert.instance(e, RuntimeClosedError),
+  )
+  await r2.close()
+  await pending
+  assert.throws(() => r2.go(add, 1, 2), (e: unknown) => e instanceof RuntimeClosedError)
+  assert.throws(() => go(add, 1, 2), (e: unknown) => e instanceof NoRuntimeError)
+}))
+
+test('MDiedError is exported for callers to branch on', () => {
+  assert.is(new MDiedError(1, 'exit code 1', 'x#y').code, 'ERR_M_DIED')
+})
+
+test.run()
