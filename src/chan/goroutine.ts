@@ -27,7 +27,8 @@
  * `process.on('uncaughtException', ...)`, which sees the original error.
  *
  * Invariants:
- * - `live` holds exactly the goroutines whose function has not returned/thrown.
+ * - The live list (liveHead, liveCount) holds exactly the goroutines whose
+ *   function has not returned or thrown.
  * - `currentG` is non-null only during the synchronous part of `go`.
  */
 import { parkedCount, parkedList } from './park.js'
@@ -35,10 +36,17 @@ import { parkedCount, parkedList } from './park.js'
 /** A goroutine record. Id 1 is reserved for the main program, as in Go. */
 export class G {
   readonly id: number
-  readonly name: string
-  constructor(id: number, name: string) {
+  readonly fn: Function
+  /** Links in the live list (intrusive: spawning allocates no Set entry). */
+  next: G | null = null
+  prev: G | null = null
+  constructor(id: number, fn: Function) {
     this.id = id
-    this.name = name
+    this.fn = fn
+  }
+  /** The function's name, read only when a report needs it. */
+  get name(): string {
+    return this.fn.name || 'func'
   }
 }
 
@@ -46,18 +54,23 @@ export class G {
 export let currentG: G | null = null
 
 let nextId = 2
-const live = new Set<G>()
+let liveHead: G | null = null
+let liveCount = 0
 let armed = false
 let detect = true
 
 const proc: NodeJS.Process | undefined = (globalThis as { process?: NodeJS.Process }).process
 
 function exitG(g: G): void {
-  live.delete(g)
+  if (g.prev !== null) g.prev.next = g.next
+  else liveHead = g.next
+  if (g.next !== null) g.next.prev = g.prev
+  g.next = g.prev = null
+  liveCount--
 }
 
 function panic(g: G, error: unknown): void {
-  live.delete(g)
+  exitG(g)
   queueMicrotask(() => {
     throw error
   })
@@ -69,8 +82,12 @@ function panic(g: G, error: unknown): void {
  * process (see the module comment for how to recover instead).
  */
 export function go<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): void {
-  const g = new G(nextId++, fn.name || 'func')
-  live.add(g)
+  if (typeof fn !== 'function') throw new TypeError(`go: expected a function, got ${String(fn)}`)
+  const g = new G(nextId++, fn)
+  g.next = liveHead
+  if (liveHead !== null) liveHead.prev = g
+  liveHead = g
+  liveCount++
   if (!armed) armDeadlockDetector()
   const prev = currentG
   currentG = g
@@ -95,7 +112,7 @@ export function go<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A)
 
 /** Goroutines started with `go` that have not finished. */
 export function goroutineCount(): number {
-  return live.size
+  return liveCount
 }
 
 /**
@@ -114,7 +131,7 @@ export function armDeadlockDetector(): void {
 }
 
 function onBeforeExit(): void {
-  if (!detect || (parkedCount() === 0 && live.size === 0)) return
+  if (!detect || (parkedCount() === 0 && liveCount === 0)) return
   proc!.stderr.write(deadlockReport())
   proc!.exit(2)
 }
@@ -132,6 +149,8 @@ export function deadlockReport(): string {
     }
     lines.push('')
   }
+  const live: G[] = []
+  for (let g = liveHead; g !== null; g = g.next) live.unshift(g)
   for (const g of live) {
     if (shown.has(g)) continue
     lines.push(`goroutine ${g.id} (${g.name}) [waiting]:`, '\tawaiting a channel op listed above or a promise nothing can settle', '')

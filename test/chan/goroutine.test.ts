@@ -23,6 +23,17 @@ test(
   }),
 )
 
+test('go rejects a non-function, echoing it', () => {
+  let err: unknown
+  try {
+    go(42 as unknown as () => void)
+  } catch (e) {
+    err = e
+  }
+  assert.instance(err, TypeError)
+  assert.match((err as Error).message, '42')
+})
+
 test('deadlockReport names what each parked op waits on', () => {
   const c = new Chan<number>()
   const ac = new AbortController()
