@@ -31,7 +31,7 @@
  *   function has not returned or thrown.
  * - `currentG` is non-null only during the synchronous part of `go`.
  */
-import { parkedCount, parkedList } from './park.js'
+import { parkedCount, parkedList, tracing } from './park.js'
 
 /** A goroutine record. Id 1 is reserved for the main program, as in Go. */
 export class G {
@@ -140,7 +140,9 @@ function onBeforeExit(): void {
 export function deadlockReport(): string {
   const lines = ['fatal error: all goroutines are asleep - deadlock!', '']
   const shown = new Set<G>()
+  let anonymous = false
   for (const p of parkedList()) {
+    if (p.g === null) anonymous = true
     const who = p.g === null ? 'goroutine ?' : `goroutine ${p.g.id} (${p.g.name})`
     if (p.g !== null) shown.add(p.g)
     lines.push(`${who} [${p.waitReason()}]:`, `\t${p.detail()}`)
@@ -155,5 +157,6 @@ export function deadlockReport(): string {
     if (shown.has(g)) continue
     lines.push(`goroutine ${g.id} (${g.name}) [waiting]:`, '\tawaiting a channel op listed above or a promise nothing can settle', '')
   }
+  if (anonymous && !tracing()) lines.push('(goroutine ?: the main program, or a goroutine past its first await; run with GORT_TRACEBACK=1 for a stack per blocked op)', '')
   return lines.join('\n')
 }

@@ -43,6 +43,11 @@ export function setTraceback(on: boolean): void {
   traceback = on
 }
 
+/** Whether stacks are being captured per park. */
+export function tracing(): boolean {
+  return traceback
+}
+
 /** Precondition: p is not parked. */
 export function park(p: Parked): void {
   p.parked = true
