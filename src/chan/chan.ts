@@ -46,6 +46,13 @@ let nextChanId = 1
 export let recvValue: unknown = undefined
 export let recvOk = false
 
+/** Reads the received value and clears the slot, so it does not outlive its receive. */
+export function takeRecvValue(): unknown {
+  const v = recvValue
+  recvValue = undefined
+  return v
+}
+
 let slotResolve: ((v: never) => void) | null = null
 let slotReject: ((e: unknown) => void) | null = null
 function capture(resolve: (v: never) => void, reject: (e: unknown) => void): void {
@@ -124,7 +131,7 @@ export class Chan<T> implements AsyncIterable<T> {
     const signal = options?.signal
     if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason)
     if (recvNow(this as ChanCore)) {
-      const r = { value: recvValue, ok: recvOk } as RecvResult<T>
+      const r = { value: takeRecvValue(), ok: recvOk } as RecvResult<T>
       return mustYield() ? held(r) : Promise.resolve(r)
     }
     const w = acquireWaiter(this as ChanCore, false, undefined)
@@ -147,7 +154,7 @@ export class Chan<T> implements AsyncIterable<T> {
   /** Receives only if a value (or closure) is ready; undefined when it would block. */
   tryRecv(): RecvResult<T> | undefined {
     if (!recvNow(this as ChanCore)) return undefined
-    return { value: recvValue, ok: recvOk } as RecvResult<T>
+    return { value: takeRecvValue(), ok: recvOk } as RecvResult<T>
   }
 
   /**
@@ -170,7 +177,7 @@ export class Chan<T> implements AsyncIterable<T> {
       next(): Promise<IteratorResult<T, undefined>> {
         // Same fast path as recv, minus the intermediate { value, ok } object.
         if (recvNow(ch)) {
-          const r = (recvOk ? { value: recvValue, done: false } : { value: undefined, done: true }) as IteratorResult<T, undefined>
+          const r = (recvOk ? { value: takeRecvValue(), done: false } : { value: undefined, done: true }) as IteratorResult<T, undefined>
           return mustYield() ? held(r) : Promise.resolve(r)
         }
         return ch.recv().then(toIterResult) as Promise<IteratorResult<T, undefined>>

@@ -20,7 +20,7 @@ import { Waiter } from './waitq.js'
 import { park } from './park.js'
 import { mustYield, held } from './yield.js'
 import { SelectOp, type SelectOutcome } from './select-op.js'
-import { type Chan, type ChanCore, type OpOptions, sendNow, recvNow, recvValue, recvOk, pendingFor } from './chan.js'
+import { type Chan, type ChanCore, type OpOptions, sendNow, recvNow, takeRecvValue, recvOk, pendingFor } from './chan.js'
 
 /** A receive case: `recv(ch)`. */
 export interface RecvCase<T> {
@@ -95,7 +95,7 @@ function poll(cases: readonly SelectCase[]): number {
 }
 
 function outcome(cases: readonly SelectCase[], i: number): SelectOutcome {
-  return cases[i]!.isSend ? { index: i, value: undefined, ok: true } : { index: i, value: recvValue, ok: recvOk }
+  return cases[i]!.isSend ? { index: i, value: undefined, ok: true } : { index: i, value: takeRecvValue(), ok: recvOk }
 }
 
 /**

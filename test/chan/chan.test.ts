@@ -1,8 +1,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
+import { getEventListeners } from 'node:events'
 import { flush, rejection, thrown } from './_support.js'
-import { Chan, ChanClosedError, GortError, inspectChan, parkedCount } from '../../src/index.js'
+import { Chan, ChanClosedError, GortError, inspectChan, parkedCount, recv, select } from '../../src/index.js'
 
 test('capacity must be a non-negative integer; the error echoes it', () => {
   for (const bad of [-1, 1.5, Number.NaN, Infinity]) {
@@ -220,6 +221,23 @@ test(
     await ch.send(3)
     ac.abort()
     assert.equal(await r, { value: 3, ok: true })
+  }),
+)
+
+test(
+  'ops that complete remove their abort listener (one signal reused for many ops)',
+  deadline('listener cleanup', async () => {
+    const ch = new Chan<number>()
+    const ac = new AbortController()
+    for (let i = 0; i < 100; i++) {
+      const r = ch.recv({ signal: ac.signal })
+      const s = select([recv(ch), recv(null)], { signal: ac.signal })
+      await ch.send(i)
+      await ch.send(i)
+      await Promise.all([r, s])
+    }
+    assert.is(getEventListeners(ac.signal, 'abort').length, 0)
+    assert.is(parkedCount(), 0)
   }),
 )
 
