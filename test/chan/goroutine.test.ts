@@ -115,7 +115,7 @@ test(
 )
 
 test(
-  'a tight ping-pong does not starve a setTimeout',
+  'a tight ping-pong does not starve a setTimeout or I/O',
   deadline('no starvation', async () => {
     const r = await runChild(fx('starve'))
     assert.is(r.code, 0, r.stderr)
