@@ -18,40 +18,39 @@
  * Writes bench/results/chan.json.
  */
 import { Bench } from 'tinybench'
-import { createRequire } from 'node:module'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
-import { Chan as TsChan, Select as TsSelect, recv as tsRecv } from 'ts-chan'
-import * as pb from '@paybase/csp'
-import { Chan, Mutex, WaitGroup, go, recv, select } from '../src/index.js'
+import { Mutex } from '../src/index.js'
+import {
+  type Impl,
+  gortBuffered,
+  gortBufferedTry,
+  gortMutex100,
+  gortPingPong,
+  gortSelect,
+  gortSpawn,
+  jsCspBuffered,
+  jsCspMutex,
+  jsCspPingPong,
+  jsCspSelect,
+  jsCspSpawn,
+  mutexContended,
+  mutexUncontended,
+  nativeSpawn,
+  paybaseMutex,
+  paybasePingPong,
+  paybaseSelect,
+  tsChanBuffered,
+  tsChanMutex,
+  tsChanPingPong,
+  tsChanSelect,
+} from './chan/peers.js'
 import { runGoBenchmarks, type GoResults } from './go/run.js'
 
 const quick = process.argv.includes('--quick')
 // --shapes a,c runs a subset (for iterating on one shape); default: all.
 const only = process.argv.find((a) => a.startsWith('--shapes='))?.slice('--shapes='.length).split(',')
 
-// js-csp ships no types; this is the slice of its API used here.
-interface CspChan {
-  close(): void
-}
-interface JsCsp {
-  CLOSED: unknown
-  chan(n?: number): CspChan
-  go(gen: () => Generator<unknown, void, unknown>): CspChan
-  put(ch: CspChan, v: unknown): unknown
-  take(ch: CspChan): unknown
-  alts(chs: CspChan[]): unknown
-  poll(ch: CspChan): unknown
-  takeAsync(ch: CspChan, cb: (v: unknown) => void): void
-}
-const csp = createRequire(import.meta.url)('js-csp') as JsCsp
-
-/** Runs a js-csp process to completion as a promise. */
-function cspRun(gen: () => Generator<unknown, void, unknown>): Promise<void> {
-  return new Promise((resolve) => csp.takeAsync(csp.go(gen), () => resolve()))
-}
-
-type Impl = (ops: number) => Promise<void>
 interface Peer {
   name: string
   run: Impl | null // null: the peer has no equivalent primitive
@@ -66,276 +65,6 @@ interface Shape {
   go: string // Go benchmark name
   goDivisor?: number
   peers: Peer[]
-}
-
-// ---- (a) ping-pong ---------------------------------------------------------
-
-async function gortPingPong(n: number): Promise<void> {
-  const ping = new Chan<number>()
-  const pong = new Chan<number>()
-  go(async () => {
-    for (;;) {
-      const r = await ping.recv()
-      if (!r.ok) return
-      await pong.send(r.value)
-    }
-  })
-  for (let i = 0; i < n; i++) {
-    await ping.send(i)
-    await pong.recv()
-  }
-  ping.close()
-}
-
-function tsChanPingPong(unsafe: boolean): Impl {
-  return async (n) => {
-    const ping = new TsChan<number>().setUnsafe(unsafe)
-    const pong = new TsChan<number>().setUnsafe(unsafe)
-    void (async () => {
-      for (;;) {
-        const r = await ping.recv()
-        if (r.done) return
-        await pong.send(r.value)
-      }
-    })()
-    for (let i = 0; i < n; i++) {
-      await ping.send(i)
-      await pong.recv()
-    }
-    ping.close()
-  }
-}
-
-function jsCspPingPong(n: number): Promise<void> {
-  const ping = csp.chan()
-  const pong = csp.chan()
-  csp.go(function* () {
-    for (;;) {
-      const v = yield csp.take(ping)
-      if (v === csp.CLOSED) return
-      yield csp.put(pong, v)
-    }
-  })
-  return cspRun(function* () {
-    for (let i = 0; i < n; i++) {
-      yield csp.put(ping, i)
-      yield csp.take(pong)
-    }
-    ping.close()
-  })
-}
-
-async function paybasePingPong(n: number): Promise<void> {
-  const ping = pb.channel<number>()
-  const pong = pb.channel<number>()
-  void (async () => {
-    for (;;) {
-      const v = await pb.take(ping)
-      if (v < 0) return
-      await pb.put(pong, v)
-    }
-  })()
-  for (let i = 0; i < n; i++) {
-    await pb.put(ping, i)
-    await pb.take(pong)
-  }
-  void pb.put(ping, -1)
-}
-
-// ---- (b) buffered producer/consumer ----------------------------------------
-
-async function gortBuffered(n: number): Promise<void> {
-  const c = new Chan<number>(128)
-  go(async () => {
-    for (let i = 0; i < n; i++) await c.send(i)
-    c.close()
-  })
-  for (;;) if (!(await c.recv()).ok) return
-}
-
-/** The synchronous fast path: trySend/tryRecv, awaiting only when they would block. */
-async function gortBufferedTry(n: number): Promise<void> {
-  const c = new Chan<number>(128)
-  go(async () => {
-    for (let i = 0; i < n; i++) if (!c.trySend(i)) await c.send(i)
-    c.close()
-  })
-  for (;;) {
-    const r = c.tryRecv() ?? (await c.recv())
-    if (!r.ok) return
-  }
-}
-
-function tsChanBuffered(unsafe: boolean): Impl {
-  return async (n) => {
-    const c = new TsChan<number>(128).setUnsafe(unsafe)
-    void (async () => {
-      for (let i = 0; i < n; i++) await c.send(i)
-      c.close()
-    })()
-    for (;;) if ((await c.recv()).done) return
-  }
-}
-
-function jsCspBuffered(n: number): Promise<void> {
-  const c = csp.chan(128)
-  csp.go(function* () {
-    for (let i = 0; i < n; i++) yield csp.put(c, i)
-    c.close()
-  })
-  return cspRun(function* () {
-    for (;;) if ((yield csp.take(c)) === csp.CLOSED) return
-  })
-}
-
-// ---- (c) select over 4 channels -----------------------------------------------
-
-async function gortSelect(n: number): Promise<void> {
-  const cs = [new Chan<number>(), new Chan<number>(), new Chan<number>(), new Chan<number>()] as const
-  go(async () => {
-    for (let i = 0; i < n; i++) await cs[i & 3]!.send(i)
-  })
-  for (let i = 0; i < n; i++) await select([recv(cs[0]), recv(cs[1]), recv(cs[2]), recv(cs[3])])
-}
-
-function tsChanSelect(unsafe: boolean): Impl {
-  return async (n) => {
-    const cs = [0, 1, 2, 3].map(() => new TsChan<number>().setUnsafe(unsafe))
-    void (async () => {
-      for (let i = 0; i < n; i++) await cs[i & 3]!.send(i)
-    })()
-    // ts-chan's idiom for a select in a loop: build it once, wait + recv each time.
-    const sel = new TsSelect(cs.map((c) => tsRecv(c))).setUnsafe(unsafe)
-    for (let i = 0; i < n; i++) {
-      const k = await sel.wait()
-      sel.recv(sel.cases[k]!)
-    }
-  }
-}
-
-function jsCspSelect(n: number): Promise<void> {
-  const cs = [csp.chan(), csp.chan(), csp.chan(), csp.chan()]
-  csp.go(function* () {
-    for (let i = 0; i < n; i++) yield csp.put(cs[i & 3]!, i)
-  })
-  return cspRun(function* () {
-    for (let i = 0; i < n; i++) yield csp.alts(cs)
-  })
-}
-
-async function paybaseSelect(n: number): Promise<void> {
-  const cs = [pb.channel<number>(), pb.channel<number>(), pb.channel<number>(), pb.channel<number>()]
-  void (async () => {
-    for (let i = 0; i < n; i++) await pb.put(cs[i & 3]!, i)
-  })()
-  for (let i = 0; i < n; i++) await pb.alts(...cs)
-}
-
-// ---- (d) Mutex ---------------------------------------------------------------
-
-async function mutexUncontended(mk: () => { lock(): Promise<unknown>; unlock(): void }, n: number): Promise<void> {
-  const m = mk()
-  for (let i = 0; i < n; i++) {
-    await m.lock()
-    m.unlock()
-  }
-}
-
-async function mutexContended(mk: () => { lock(): Promise<unknown>; unlock(): void }, n: number): Promise<void> {
-  const m = mk()
-  const per = Math.ceil(n / 100)
-  let counter = 0
-  await Promise.all(
-    Array.from({ length: 100 }, async () => {
-      for (let i = 0; i < per; i++) {
-        await m.lock()
-        counter++
-        m.unlock()
-      }
-    }),
-  )
-  if (counter !== per * 100) throw new Error('lost increments')
-}
-
-async function gortMutex100(n: number): Promise<void> {
-  const m = new Mutex()
-  const wg = new WaitGroup()
-  const per = Math.ceil(n / 100)
-  let counter = 0
-  for (let g = 0; g < 100; g++) {
-    wg.add(1)
-    go(async () => {
-      for (let i = 0; i < per; i++) {
-        await m.lock()
-        counter++
-        m.unlock()
-      }
-      wg.done()
-    })
-  }
-  await wg.wait()
-  if (counter !== per * 100) throw new Error('lost increments')
-}
-
-const tsChanMutex = (unsafe: boolean) => () => {
-  const c = new TsChan<number>(1).setUnsafe(unsafe)
-  return { lock: () => c.send(0), unlock: () => void c.tryRecv() }
-}
-const paybaseMutex = () => {
-  const c = pb.channel<number>()
-  void pb.put(c, 0) // the token: take = lock, put back = unlock
-  return { lock: () => pb.take(c), unlock: () => void pb.put(c, 0) }
-}
-
-function jsCspMutex(contended: boolean): Impl {
-  return (n) => {
-    const m = csp.chan(1)
-    if (!contended) {
-      return cspRun(function* () {
-        for (let i = 0; i < n; i++) {
-          yield csp.put(m, 0)
-          csp.poll(m)
-        }
-      })
-    }
-    const per = Math.ceil(n / 100)
-    return Promise.all(
-      Array.from({ length: 100 }, () =>
-        cspRun(function* () {
-          for (let i = 0; i < per; i++) {
-            yield csp.put(m, 0)
-            csp.poll(m)
-          }
-        }),
-      ),
-    ).then(() => undefined)
-  }
-}
-
-// ---- (e) spawn ----------------------------------------------------------------
-
-async function gortSpawn(n: number): Promise<void> {
-  const wg = new WaitGroup()
-  wg.add(n)
-  for (let i = 0; i < n; i++) go(async () => wg.done())
-  await wg.wait()
-}
-
-function jsCspSpawn(n: number): Promise<void> {
-  let left = n
-  return new Promise((resolve) => {
-    for (let i = 0; i < n; i++) {
-      csp.go(function* () {
-        if (--left === 0) resolve()
-      })
-    }
-  })
-}
-
-async function nativeSpawn(n: number): Promise<void> {
-  const ps: Promise<void>[] = new Array<Promise<void>>(n)
-  for (let i = 0; i < n; i++) ps[i] = (async () => {})()
-  await Promise.all(ps)
 }
 
 // ---- the run ----------------------------------------------------------------------
