@@ -72,6 +72,14 @@ export class Monitor {
     const I = s.I
     const now = performance.now()
     let busy = false
+    // A P is healthy when its M ticked within the threshold: it will reach the global queue and
+    // steal from stuck Ps by itself, so handing a P to a spare would only add a thread (which on
+    // a busy machine oversubscribes the cores and runs on a cold JIT).
+    let healthy = 0
+    for (let p = 0; p < s.l.procs; p++) {
+      const po = pOff(s.l, p)
+      if (Atomics.load(I, po + P_TICK) !== this.#lastTick[p] || now - this.#lastChange[p]! < this.#handoffMs) healthy++
+    }
     for (let p = 0; p < s.l.procs; p++) {
       const po = pOff(s.l, p)
       const owner = Atomics.load(I, po + P_OWNER)
@@ -89,9 +97,18 @@ export class Monitor {
         this.#lastChange[p] = now
         continue
       }
-      if (now - this.#lastChange[p]! < this.#handoffMs || state !== MS_INTASK) continue
-      if (s.q.localSize(p) === 0 && s.q.globalSize() === 0) continue
-      if (this.handTo(p, owner)) this.#lastChange[p] = now
+      const stale = now - this.#lastChange[p]!
+      if (stale < this.#handoffMs || state !== MS_INTASK) continue
+      const local = s.q.localSize(p)
+      if (local === 0 && s.q.globalSize() === 0) continue
+      // Go's retake: if other Ms are idle or spinning they can take the work themselves (global
+      // work directly, ring work by stealing), so wake one instead of adding a thread.
+      if (Atomics.load(I, H_NPIDLE) > 0 || Atomics.load(I, H_NMSPINNING) > 0) {
+        s.wakep()
+        continue
+      }
+      if (healthy > 0) continue
+      if (this.handTo(p, owner, stale >= 10 * this.#handoffMs)) this.#lastChange[p] = now
     }
     if (!busy && this.#host.pending() === 0 && s.q.globalSize() === 0) {
       if (++this.#idleSamples > 50 && this.#timer !== undefined) {
@@ -105,12 +122,14 @@ export class Monitor {
    * Go's handoffp: gives P `p` to a spare M. `from` is the M stuck in user code (taken from it by
    * CAS to LOST), or 0 when the P has no owner (its M died).
    */
-  handTo(p: number, from: number): boolean {
+  handTo(p: number, from: number, mayStartM = true): boolean {
     const s = this.#s
     const I = s.I
     const spare = this.#host.findSpare()
     if (spare === 0) {
-      this.#host.wantSpare()
+      // Starting a Worker costs 50-135 ms of CPU: only for a dead M's P, or an M stuck for long
+      // (a stuck M usually comes back soon and becomes the next spare itself).
+      if (mayStartM) this.#host.wantSpare()
       return false
     }
     const po = pOff(s.l, p)

@@ -1,0 +1,353 @@
+/**
+ * Scheduler benchmarks (issue 3): gort's G/M/P runtime against piscina, poolifier and plain
+ * single-threaded Node, all in this one process run, with ratios printed against each peer.
+ *
+ * Shapes:
+ *   (a) tiny tasks submitted from the main thread (tasks/s, CPU µs per task); and tiny tasks
+ *       spawned inside a task (gort only: pools cannot nest)
+ *   (b) heavy-tailed CPU tasks: makespan against the ideal (single-threaded total / procs)
+ *   (c) fork-join fib with a cut-off (pools cannot nest: their best is a fan-out of the leaves)
+ *   (d) spawn-to-result latency main -> worker -> main, p50 and p99
+ *   (e) time for work queued behind a stuck M to complete elsewhere (gort's monitor hand-off)
+ *   (f) CPU used by an idle runtime (spinning must stop)
+ * (b) and (c) run at 1..maxProcs procs for gort and piscina and feed the speedup plot
+ * (bench/results/scheduler.svg).
+ *
+ * Usage: tsx bench/scheduler.bench.ts [--quick] [--procs=1,2] [--shapes=a,b,c,d,e,f]
+ * Writes bench/results/scheduler.json and bench/results/scheduler.svg.
+ */
+import { Bench } from 'tinybench'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, loadavg } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { Piscina } from 'piscina'
+import { FixedThreadPool } from 'poolifier'
+import { Runtime } from '../src/scheduler/index.js'
+import { add, block, fib, spawnMany, spin } from './scheduler/tasks.js'
+import { serialFib, spin as spinFn } from './scheduler/work.mjs'
+import { speedupSvg, type Series } from './scheduler/plot.js'
+
+const quick = process.argv.includes('--quick')
+const procsArg = process.argv.find((a) => a.startsWith('--procs='))?.slice('--procs='.length)
+const procsList = procsArg !== undefined ? procsArg.split(',').map(Number) : [1, Math.min(availableParallelism(), 16)].filter((v, i, a) => a.indexOf(v) === i)
+const maxProcs = Math.max(...procsList)
+
+const piscinaWorker = new URL('./scheduler/piscina-worker.mjs', import.meta.url).href
+const poolifierWorker = new URL('./scheduler/poolifier-worker.mjs', import.meta.url).pathname
+
+interface Msg {
+  k: 'add' | 'spin' | 'fib'
+  a?: number
+  b?: number
+  n?: number
+}
+interface Pool {
+  name: string
+  run(msg: Msg): Promise<number>
+  close(): Promise<void>
+}
+
+function piscina(threads: number): Pool {
+  const p = new Piscina({ filename: piscinaWorker, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 })
+  return { name: 'piscina', run: (m) => p.run(m) as Promise<number>, close: () => p.close() }
+}
+
+function poolifier(threads: number): Pool {
+  const p = new FixedThreadPool<Msg, number>(threads, poolifierWorker)
+  return { name: 'poolifier', run: (m) => p.execute(m), close: () => p.destroy() }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? NaN : s[Math.floor((s.length - 1) / 2)]!
+}
+const pct = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!
+}
+const fmt = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : String(v))
+
+/** Runs `fn` with tinybench and returns the median ms per call. */
+async function timeIt(name: string, fn: () => Promise<unknown>, iterations: number): Promise<number> {
+  const bench = new Bench({ name, iterations, time: 0, warmupIterations: 1, warmupTime: 0 })
+  bench.add(name, async () => {
+    await fn()
+  })
+  await bench.run()
+  const r = bench.tasks[0]!.result
+  if (r.state !== 'completed') throw new Error(`${name}: ${r.state}${'error' in r ? `: ${String(r.error)}` : ''}`)
+  return r.latency.p50
+}
+
+const results: Record<string, unknown> = {}
+const cpuModel = cpus()[0]?.model ?? 'unknown'
+console.log(`scheduler bench: ${availableParallelism()} cpus (${cpuModel}), load ${loadavg().map((x) => x.toFixed(1)).join(' ')}, procs ${procsList.join(',')}${quick ? ', quick' : ''}`)
+
+const runtimes = new Map<number, Runtime>()
+async function rtFor(procs: number): Promise<Runtime> {
+  let rt = runtimes.get(procs)
+  if (rt === undefined) {
+    rt = await Runtime.start({ procs })
+    runtimes.set(procs, rt)
+  }
+  return rt
+}
+
+// ---- (a) tiny tasks --------------------------------------------------------
+
+async function shapeA(): Promise<void> {
+  const n = quick ? 50_000 : 200_000
+  const nPool = quick ? 5_000 : 20_000 // pools take ~50 µs a task: 200k would take minutes
+  const rt = await rtFor(maxProcs)
+  const rows: { name: string; perSec: number; cpuUsPerTask: number }[] = []
+  const measure = async (name: string, count: number, submit: (i: number) => Promise<number>): Promise<void> => {
+    let cpu = 0
+    const ms = await timeIt(`a:${name}`, async () => {
+      const c0 = process.cpuUsage()
+      const ps: Promise<number>[] = new Array(count)
+      for (let i = 0; i < count; i++) ps[i] = submit(i)
+      await Promise.all(ps)
+      const c = process.cpuUsage(c0)
+      cpu = c.user + c.system
+    }, quick ? 3 : 5)
+    rows.push({ name, perSec: (count / ms) * 1000, cpuUsPerTask: cpu / count })
+  }
+  await measure(`gort procs=${maxProcs}`, n, (i) => rt.go(add, i, 1))
+  const pis = piscina(maxProcs)
+  await measure(`piscina ${maxProcs} threads`, nPool, (i) => pis.run({ k: 'add', a: i, b: 1 }))
+  await pis.close()
+  const pool = poolifier(maxProcs)
+  await measure(`poolifier ${maxProcs} threads`, nPool, (i) => pool.run({ k: 'add', a: i, b: 1 }))
+  await pool.close()
+  const addAsync = async (a: number, b: number): Promise<number> => a + b
+  await measure('single-threaded (async call)', n, (i) => addAsync(i, 1))
+  // Spawned inside a task: measured on the M itself.
+  const inside: number[] = []
+  for (let i = 0; i < (quick ? 3 : 5); i++) inside.push(await rt.go(spawnMany, n))
+  const insidePerSec = (n / median(inside)) * 1000
+  console.log('\n(a) tiny tasks, submitted from the main thread (CPU = whole process, all threads)')
+  const g = rows[0]!
+  for (const r of rows) {
+    const ratio = r === g ? '' : `  gort is ${fmt(g.perSec / r.perSec, 1)}x`
+    console.log(`  ${r.name.padEnd(32)} ${fmt(r.perSec / 1e3, 1).padStart(8)}k tasks/s  ${fmt(r.cpuUsPerTask, 2).padStart(7)} µs CPU/task${ratio}`)
+  }
+  console.log(`  ${'gort, spawned inside a task'.padEnd(32)} ${fmt(insidePerSec / 1e3, 1).padStart(8)}k tasks/s`)
+  results['a'] = { tasks: n, poolTasks: nPool, rows, spawnedInsideTaskPerSec: insidePerSec }
+}
+
+// ---- (b) heavy-tailed CPU tasks ----------------------------------------------
+
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+async function shapeB(): Promise<Series[]> {
+  const count = quick ? 400 : 2000
+  const targetMs = quick ? 600 : 5000
+  // Calibrate: iterations per ms of `spin` on this machine.
+  spinFn(5e6)
+  const t0 = performance.now()
+  spinFn(2e7)
+  const itersPerMs = 2e7 / (performance.now() - t0)
+  // Pareto(alpha = 1.5) sizes, scaled to targetMs in total.
+  const rnd = mulberry32(42)
+  const raw = Array.from({ length: count }, () => 1 / Math.pow(1 - rnd(), 1 / 1.5))
+  const scale = (targetMs * itersPerMs) / raw.reduce((a, b) => a + b, 0)
+  const sizes = raw.map((r) => Math.max(1, Math.round(r * scale)))
+  const s0 = performance.now()
+  for (const n of sizes) spinFn(n)
+  const serialMs = performance.now() - s0
+  console.log(`\n(b) ${count} heavy-tailed CPU tasks, ${fmt(serialMs, 0)} ms of work single-threaded (largest ${fmt(Math.max(...sizes) / itersPerMs, 1)} ms)`)
+  const gortPts: [number, number][] = []
+  const pisPts: [number, number][] = []
+  const rows: Record<string, unknown>[] = []
+  for (const procs of procsList) {
+    const ideal = serialMs / procs
+    const rt = await rtFor(procs)
+    const g = await timeIt(`b:gort:${procs}`, () => Promise.all(sizes.map((n) => rt.go(spin, n))), quick ? 1 : 2)
+    if (process.env["SCHED_BENCH_DEBUG"]) console.log(JSON.stringify(rt.stats()))
+    const pis = piscina(procs)
+    const p = await timeIt(`b:piscina:${procs}`, () => Promise.all(sizes.map((n) => pis.run({ k: 'spin', n }))), quick ? 1 : 2)
+    await pis.close()
+    let pf = NaN
+    if (procs === maxProcs) {
+      const pool = poolifier(procs)
+      pf = await timeIt(`b:poolifier:${procs}`, () => Promise.all(sizes.map((n) => pool.run({ k: 'spin', n }))), quick ? 1 : 2)
+      await pool.close()
+    }
+    gortPts.push([procs, serialMs / g])
+    pisPts.push([procs, serialMs / p])
+    rows.push({ procs, idealMs: ideal, gortMs: g, piscinaMs: p, poolifierMs: pf })
+    console.log(
+      `  procs=${procs}: ideal ${fmt(ideal, 0)} ms | gort ${fmt(g, 0)} ms (${fmt((g / ideal - 1) * 100, 1)}% over) | ` +
+        `piscina ${fmt(p, 0)} ms (${fmt((p / ideal - 1) * 100, 1)}% over, gort ${fmt(p / g, 2)}x)` +
+        (Number.isNaN(pf) ? '' : ` | poolifier ${fmt(pf, 0)} ms (${fmt((pf / ideal - 1) * 100, 1)}% over, gort ${fmt(pf / g, 2)}x)`),
+    )
+  }
+  results['b'] = { count, serialMs, rows }
+  return [
+    { name: 'gort (b) makespan', points: gortPts, color: '#1f77b4' },
+    { name: 'piscina (b) makespan', points: pisPts, color: '#ff7f0e' },
+  ]
+}
+
+// ---- (c) fork-join fib ----------------------------------------------------------
+
+function leaves(n: number, cutoff: number, out: number[]): number[] {
+  if (n < cutoff) out.push(n)
+  else {
+    leaves(n - 1, cutoff, out)
+    leaves(n - 2, cutoff, out)
+  }
+  return out
+}
+
+async function shapeC(): Promise<Series[]> {
+  const rows: Record<string, unknown>[] = []
+  const gortPts: [number, number][] = []
+  const pisPts: [number, number][] = []
+  const cases = [
+    { n: 27, cutoff: 16 },
+    { n: quick ? 32 : 35, cutoff: quick ? 22 : 25 },
+  ]
+  console.log('\n(c) fork-join fib (gort nests go() inside tasks; pools get the leaves fanned out from main)')
+  for (const { n, cutoff } of cases) {
+    const expect = serialFib(n)
+    const iters = n >= 35 ? 3 : quick ? 5 : 10
+    const single = await timeIt(`c:single:${n}`, async () => serialFib(n), iters)
+    const ls = leaves(n, cutoff, [])
+    for (const procs of procsList) {
+      const rt = await rtFor(procs)
+      let got = 0
+      const g = await timeIt(`c:gort:${n}:${procs}`, async () => (got = await rt.go(fib, n, cutoff)), iters)
+      if (got !== expect) throw new Error(`gort fib(${n}) = ${got}, want ${expect}`)
+      const pis = piscina(procs)
+      const p = await timeIt(`c:piscina:${n}:${procs}`, async () => (await Promise.all(ls.map((k) => pis.run({ k: 'fib', n: k })))).reduce((a, b) => a + b, 0), iters)
+      await pis.close()
+      let pf = NaN
+      if (procs === maxProcs) {
+        const pool = poolifier(procs)
+        pf = await timeIt(`c:poolifier:${n}:${procs}`, async () => Promise.all(ls.map((k) => pool.run({ k: 'fib', n: k }))), iters)
+        await pool.close()
+      }
+      rows.push({ n, cutoff, procs, leaves: ls.length, singleMs: single, gortMs: g, piscinaMs: p, poolifierMs: pf })
+      if (n === cases[1]!.n) {
+        gortPts.push([procs, single / g])
+        pisPts.push([procs, single / p])
+      }
+      console.log(
+        `  fib(${n}) cut-off ${cutoff}, procs=${procs}: single ${fmt(single, 2)} ms | gort ${fmt(g, 2)} ms (${fmt(single / g, 2)}x single) | ` +
+          `piscina ${fmt(p, 2)} ms (gort ${fmt(p / g, 2)}x)` + (Number.isNaN(pf) ? '' : ` | poolifier ${fmt(pf, 2)} ms (gort ${fmt(pf / g, 2)}x)`),
+      )
+    }
+  }
+  results['c'] = rows
+  return [
+    { name: `gort (c) fib(${cases[1]!.n})`, points: gortPts, color: '#2ca02c' },
+    { name: `piscina (c) fib(${cases[1]!.n}) fan-out`, points: pisPts, color: '#d62728' },
+  ]
+}
+
+// ---- (d) latency -------------------------------------------------------------------
+
+async function shapeD(): Promise<void> {
+  const n = quick ? 500 : 3000
+  const rt = await rtFor(maxProcs)
+  const lat = async (run: (i: number) => Promise<number>): Promise<{ p50: number; p99: number }> => {
+    for (let i = 0; i < 100; i++) await run(i)
+    const xs: number[] = []
+    for (let i = 0; i < n; i++) {
+      const t = performance.now()
+      await run(i)
+      xs.push((performance.now() - t) * 1000)
+    }
+    return { p50: pct(xs, 0.5), p99: pct(xs, 0.99) }
+  }
+  const g = await lat((i) => rt.go(add, i, 1))
+  const pis = piscina(maxProcs)
+  const p = await lat((i) => pis.run({ k: 'add', a: i, b: 1 }))
+  await pis.close()
+  const pool = poolifier(maxProcs)
+  const pf = await lat((i) => pool.run({ k: 'add', a: i, b: 1 }))
+  await pool.close()
+  console.log('\n(d) spawn-to-result latency, main -> worker -> main, one at a time')
+  console.log(`  gort      p50 ${fmt(g.p50, 1)} µs  p99 ${fmt(g.p99, 1)} µs`)
+  console.log(`  piscina   p50 ${fmt(p.p50, 1)} µs  p99 ${fmt(p.p99, 1)} µs  (gort ${fmt(p.p50 / g.p50, 2)}x at p50)`)
+  console.log(`  poolifier p50 ${fmt(pf.p50, 1)} µs  p99 ${fmt(pf.p99, 1)} µs  (gort ${fmt(pf.p50 / g.p50, 2)}x at p50)`)
+  results['d'] = { samples: n, gort: g, piscina: p, poolifier: pf }
+}
+
+// ---- (e) stuck M hand-off ------------------------------------------------------------
+
+async function shapeE(): Promise<void> {
+  const rt = await Runtime.start({ procs: 1, spares: 1 })
+  const xs: number[] = []
+  for (let i = 0; i < (quick ? 3 : 7); i++) {
+    const flag = new Int32Array(new SharedArrayBuffer(8))
+    const blocked = rt.go(block, flag)
+    while (Atomics.load(flag, 1) === 0) {
+      const r = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> } }).waitAsync(flag, 1, 0)
+      if (r.async) await r.value
+    }
+    const t = performance.now()
+    await rt.go(add, 1, 1)
+    xs.push(performance.now() - t)
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
+    await blocked
+  }
+  await rt.close()
+  console.log(`\n(e) work queued behind a stuck M completes elsewhere after a median ${fmt(median(xs), 1)} ms (hand-off threshold 10 ms; samples ${xs.map((x) => fmt(x, 1)).join(' ')})`)
+  results['e'] = { samplesMs: xs, medianMs: median(xs) }
+}
+
+// ---- (f) idle CPU --------------------------------------------------------------------
+
+async function shapeF(): Promise<void> {
+  const rt = await rtFor(maxProcs)
+  await Promise.all(Array.from({ length: 10_000 }, (_, i) => rt.go(add, i, 1)))
+  await new Promise((r) => setTimeout(r, 200))
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  await new Promise((r) => setTimeout(r, quick ? 500 : 1000))
+  const c = process.cpuUsage(c0)
+  const pctCpu = ((c.user + c.system) / 1000 / (performance.now() - t0)) * 100
+  console.log(`\n(f) idle runtime (procs=${maxProcs}, after a burst): ${fmt(pctCpu, 2)}% of one core for the whole process`)
+  results['f'] = { idleCpuPercent: pctCpu }
+}
+
+// ---- main ----------------------------------------------------------------------------
+
+const only = process.argv.find((a) => a.startsWith('--shapes='))?.slice('--shapes='.length).split(',')
+const want = (id: string): boolean => only === undefined || only.includes(id)
+const t0 = performance.now()
+if (want('a')) await shapeA()
+const seriesB = want('b') ? await shapeB() : []
+const seriesC = want('c') ? await shapeC() : []
+if (want('d')) await shapeD()
+if (want('e')) await shapeE()
+if (want('f')) await shapeF()
+for (const rt of runtimes.values()) await rt.close()
+
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
+const meta = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: availableParallelism(),
+  cpuModel,
+  loadavgAtStart: loadavg(),
+  quick,
+  procs: procsList,
+  note: 'Taken on a shared machine while other processes used the cores: absolute numbers are noisy; compare the ratios within one run.',
+}
+writeFileSync(new URL('./results/scheduler.json', import.meta.url), JSON.stringify({ meta, ...results }, null, 2) + '\n')
+writeFileSync(
+  new URL('./results/scheduler.svg', import.meta.url),
+  speedupSvg(`gort vs piscina speedup over single-threaded (${availableParallelism()} cpus${quick ? ', quick' : ''})`, [...seriesB, ...seriesC], maxProcs),
+)
+console.log(`\nwrote bench/results/scheduler.json and scheduler.svg in ${fmt((performance.now() - t0) / 1000, 1)} s`)

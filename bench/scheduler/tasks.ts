@@ -1,0 +1,39 @@
+// gort's benchmark tasks. Each M imports this module once.
+import { threadId } from 'node:worker_threads'
+import { go, task } from '../../src/scheduler/index.js'
+import { add as addFn, serialFib, spin as spinFn } from './work.mjs'
+
+export const add = task(import.meta.url, function add(a: number, b: number): number {
+  return addFn(a, b)
+})
+
+export const spin = task(import.meta.url, function spin(iters: number): number {
+  return spinFn(iters)
+})
+
+export const fib = task(import.meta.url, async function fib(n: number, cutoff: number): Promise<number> {
+  if (n < cutoff) return serialFib(n)
+  const [a, b] = await Promise.all([go(fib, n - 1, cutoff), go(fib, n - 2, cutoff)])
+  return a + b
+})
+
+/** Spawns n tiny tasks from inside a task and waits for them: returns elapsed ms on this M. */
+export const spawnMany = task(import.meta.url, async function spawnMany(n: number): Promise<number> {
+  const t0 = performance.now()
+  const kids: Promise<number>[] = new Array(n)
+  for (let i = 0; i < n; i++) kids[i] = go(add, i, 1)
+  await Promise.all(kids)
+  return performance.now() - t0
+})
+
+export const tid = task(import.meta.url, function tid(): number {
+  return threadId
+})
+
+/** Blocks its M until flag[0] != 0, after announcing it in flag[1]. */
+export const block = task(import.meta.url, function block(flag: Int32Array): number {
+  Atomics.store(flag, 1, 1)
+  Atomics.notify(flag, 1)
+  Atomics.wait(flag, 0, 0)
+  return 0
+})

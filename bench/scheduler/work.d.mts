@@ -1,0 +1,3 @@
+export declare function spin(iters: number): number
+export declare function serialFib(n: number): number
+export declare function add(a: number, b: number): number

@@ -1,0 +1,17 @@
+// The CPU work every peer runs, in plain JavaScript so piscina's and poolifier's workers can load
+// it without a TypeScript loader. gort's tasks (tasks.ts) call the same functions.
+
+/** About `iters` rounds of integer mixing; returns a value so nothing is optimised away. */
+export function spin(iters) {
+  let x = iters | 0
+  for (let i = 0; i < iters; i++) x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + i) | 0
+  return x
+}
+
+export function serialFib(n) {
+  return n < 2 ? n : serialFib(n - 1) + serialFib(n - 2)
+}
+
+export function add(a, b) {
+  return a + b
+}
