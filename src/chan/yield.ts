@@ -34,14 +34,36 @@ let heldResolve: Array<(v: unknown) => void> = []
 let heldValue: unknown[] = []
 let resolveSlot: ((v: unknown) => void) | null = null
 
-const macrotask: (fn: () => void) => void =
-  typeof setImmediate === 'function'
-    ? (fn) => {
-        setImmediate(fn)
-      }
-    : (fn) => {
-        setTimeout(fn, 0)
-      }
+// Node: setImmediate runs after the poll phase (I/O) and lets due timers run on
+// the next turn. Browsers: a MessageChannel message is a macrotask without
+// setTimeout's 4 ms clamp. Last resort: setTimeout.
+const macrotask: (fn: () => void) => void = pickMacrotask()
+
+function pickMacrotask(): (fn: () => void) => void {
+  if (typeof setImmediate === 'function') return (fn) => void setImmediate(fn)
+  if (typeof MessageChannel === 'function') {
+    const mc = new MessageChannel()
+    // Where a port can hold a process open (Node without setImmediate, Deno), it
+    // must do so exactly while a flush is pending: held promises are live work.
+    const port = mc.port1 as typeof mc.port1 & { ref?: () => void; unref?: () => void }
+    let pending: (() => void) | null = null
+    port.addEventListener('message', () => {
+      const fn = pending
+      pending = null
+      port.unref?.()
+      fn?.()
+    })
+    port.start()
+    port.unref?.()
+    // Only one flush is ever scheduled at a time (budget === -1 guards it).
+    return (fn) => {
+      pending = fn
+      port.ref?.()
+      mc.port2.postMessage(null)
+    }
+  }
+  return (fn) => void setTimeout(fn, 0)
+}
 
 let flushes = 0
 

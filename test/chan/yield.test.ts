@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
-import { flush } from './_support.js'
+import { flush, runChild } from './_support.js'
 import { Chan, go, YIELD_BUDGET } from '../../src/index.js'
 import { yieldCount } from '../../src/chan/yield.js'
 
@@ -34,6 +34,16 @@ test(
     assert.ok(yields >= 1, 'the budget engaged')
     assert.ok(yields <= Math.ceil((4 * trips) / YIELD_BUDGET) + 2, `yielded ${yields} times`)
   }),
+)
+
+test(
+  'without setImmediate the budget yields through a MessageChannel, and the program still exits',
+  deadline('message channel fallback', async () => {
+    const r = await runChild('test/chan/fixtures/no-immediate.ts')
+    assert.is(r.code, 0, r.stderr)
+    assert.is(r.stderr, '')
+    assert.match(r.stdout, /round trips [1-9]\d*/)
+  }, 30_000),
 )
 
 test.run()
