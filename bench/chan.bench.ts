@@ -172,6 +172,7 @@ interface Row {
 }
 
 const ROUNDS = 5
+const WARMUP_MS = quick ? 100 : 500
 
 function median(xs: number[]): number {
   const a = [...xs].sort((x, y) => x - y)
@@ -194,9 +195,12 @@ async function measure(shape: Shape): Promise<Row[]> {
       name: `${shape.title} round ${round}`,
       time: 0,
       iterations: perRound,
+      // V8 needs a few hundred thousand ops to tier up async code (measured:
+      // ping-pong settles only after ~0.5 s), so round 0 warms each peer for
+      // WARMUP_MS (and at least one batch) before any sample counts.
       warmup: round === 0,
-      warmupIterations: round === 0 ? 1 : 0,
-      warmupTime: 0,
+      warmupIterations: 1,
+      warmupTime: WARMUP_MS,
       retainSamples: true,
       throws: true,
     })
