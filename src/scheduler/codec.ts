@@ -78,6 +78,29 @@ export function fromRemote(r: RemotePayload): unknown {
   return r.bytes !== undefined ? deserialize(r.bytes) : r.value
 }
 
+/**
+ * The hot path: writes up to INLINE_NUMS numeric arguments (or one numeric result, `asArgs`
+ * false) straight into the G record. Returns false, writing nothing, for anything else.
+ */
+export function writeNumsFast(I: Int32Array, F: Float64Array, go: number, args: readonly unknown[]): boolean {
+  const n = args.length
+  if (n > INLINE_NUMS) return false
+  for (let i = 0; i < n; i++) if (typeof args[i] !== 'number') return false
+  const f = (go + G_DATA) >> 1
+  for (let i = 0; i < n; i++) F[f + i] = args[i] as number
+  I[go + G_KIND] = K_NUMS
+  I[go + G_LEN] = n
+  I[go + G_ERR] = 0
+  return true
+}
+
+export function writeNumResult(I: Int32Array, F: Float64Array, go: number, v: number): void {
+  F[(go + G_DATA) >> 1] = v
+  I[go + G_KIND] = K_NUMS
+  I[go + G_LEN] = 1
+  I[go + G_ERR] = 0
+}
+
 /** Writes an encoded payload into G record at word offset `go`. K_REMOTE writes only the header. */
 export function writePayload(I: Int32Array, F: Float64Array, U8: Uint8Array, go: number, e: Encoded, isErr: boolean): void {
   I[go + G_KIND] = e.kind

@@ -21,7 +21,8 @@
 import { performance } from 'node:perf_hooks'
 import { parentPort } from 'node:worker_threads'
 import {
-  decodeBytes, encodeArgs, encodeResult, errorToPlain, fromRemote, plainToError, readPayload, remoteOf, writePayload, type RemotePayload,
+  decodeBytes, encodeArgs, encodeResult, errorToPlain, fromRemote, plainToError, readPayload, remoteOf, writeNumResult, writePayload,
+  type RemotePayload,
 } from './codec.js'
 import { RuntimeClosedError, TaskNotFoundError, UncloneableArgError } from './errors.js'
 import {
@@ -458,6 +459,13 @@ export class Machine implements Spawner {
       this.#owner.settle(gid, value, isErr)
       return
     }
+    const go = gOff(s.l, gid)
+    if (!isErr && typeof value === 'number') {
+      writeNumResult(I, s.F, go, value)
+      Atomics.store(I, go + G_STATE, GS_DONE)
+      s.complete(gid)
+      return
+    }
     let enc
     try {
       enc = encodeResult(isErr ? errorToPlain(value) : value)
@@ -465,7 +473,6 @@ export class Machine implements Spawner {
       isErr = true
       enc = encodeResult(errorToPlain(e))
     }
-    const go = gOff(s.l, gid)
     writePayload(I, s.F, s.U8, go, enc, isErr)
     Atomics.store(I, go + G_STATE, GS_DONE)
     if (enc.kind === K_REMOTE) this.#post({ t: 'result', gid, bytes: enc.bytes!, err: isErr })

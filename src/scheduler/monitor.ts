@@ -136,6 +136,9 @@ export class Monitor {
     if (from !== 0) {
       const fo = oOff(s.l, from)
       if (Atomics.compareExchange(I, fo + O_MSTATE, MS_INTASK, MS_LOST) !== MS_INTASK) return false
+      // `from` may itself be a spare that was handed this P and has not adopted it yet (it went
+      // into user code first): cancel that hand-off, or it would adopt the P after losing it.
+      Atomics.store(I, fo + O_HANDOFF, 0)
       Atomics.store(I, fo + O_P, 0)
     }
     const so = oOff(s.l, spare)

@@ -59,10 +59,16 @@ export class Owner {
   /** Creates the promise for `gid`'s result. */
   wait(gid: number): Promise<unknown> {
     this.pending++
-    return new Promise((resolve, reject) => {
-      this.#res[gid - this.first] = resolve
-      this.#rej[gid - this.first] = reject
-    })
+    this.#slot = gid - this.first
+    return new Promise(this.#executor)
+  }
+
+  // One executor for every promise (it runs synchronously inside `new Promise`), so creating a
+  // G's promise allocates no closure.
+  #slot = 0
+  readonly #executor = (resolve: Settle, reject: Settle): void => {
+    this.#res[this.#slot] = resolve
+    this.#rej[this.#slot] = reject
   }
 
   has(gid: number): boolean {

@@ -17,7 +17,9 @@
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { Worker } from 'node:worker_threads'
-import { decodeBytes, encodeArgs, errorToPlain, plainToError, remoteOf, writePayload, type Encoded, type RemotePayload } from './codec.js'
+import {
+  decodeBytes, encodeArgs, errorToPlain, plainToError, remoteOf, writeNumsFast, writePayload, type Encoded, type RemotePayload,
+} from './codec.js'
 import { MDiedError, RuntimeClosedError, SchedulerArgError, UncloneableArgError, describe } from './errors.js'
 import {
   G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, H_CLOSED, H_NMSPINNING, H_NPIDLE, K_REMOTE, MS_DEAD, MS_INTASK,
@@ -41,7 +43,7 @@ export interface RuntimeOptions {
   readonly maxThreads?: number
   /** Hand a P to a spare M when its M has not ticked for this long while work waits (ms, 0: never). Default 10. */
   readonly handoffMs?: number
-  /** G records of the main thread (in-flight Gs before `go` queues locally). Default 131072. */
+  /** G records of the main thread (in-flight Gs before `go` queues locally). Default 262144. */
   readonly mainSlots?: number
   /** G records of each M. Default 8192. */
   readonly mSlots?: number
@@ -96,7 +98,9 @@ export class Runtime implements Spawner, AsyncDisposable {
   #closed = false
   #submit: number[] = []
   #flushQueued = false
-  readonly #overflow: Overflow[] = []
+  /** go() calls waiting for a free G record, FIFO from #overflowHead. */
+  #overflow: Overflow[] = []
+  #overflowHead = 0
   readonly #stash = new Map<number, RemotePayload>()
   readonly #fetchWait = new Map<number, number>()
   #waiting = false
@@ -114,7 +118,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       {
         findSpare: () => this.#findSpare(),
         wantSpare: () => this.#wantSpare(),
-        pending: () => this.#owner.pending + this.#overflow.length,
+        pending: () => this.#owner.pending + this.#overflowLen(),
         threads: () => this.#liveMs() + 1,
       },
       handoffMs,
@@ -127,7 +131,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     const spares = positiveInt('spares', options.spares, Math.max(1, Math.ceil(procs / 4)), 0)
     const maxThreads = Math.max(procs + spares, positiveInt('maxThreads', options.maxThreads, 2 * procs + 2))
     const handoffMs = positiveInt('handoffMs', options.handoffMs, 10, 0)
-    const mainSlots = positiveInt('mainSlots', options.mainSlots, 1 << 17)
+    const mainSlots = positiveInt('mainSlots', options.mainSlots, 1 << 18)
     const mSlots = positiveInt('mSlots', options.mSlots, 1 << 13)
     // Indices of Ms that died are never reused, so leave room for replacements.
     const maxM = maxThreads + 8
@@ -165,17 +169,32 @@ export class Runtime implements Spawner, AsyncDisposable {
   spawn(ref: AnyTask, args: readonly unknown[]): Promise<unknown> {
     if (this.#closed) throw new RuntimeClosedError()
     if (!isTask(ref)) throw new SchedulerArgError(`gort: go() needs a task reference made by task(), got ${describe(ref)}`)
-    const tid = this.#s.tasks.idOf(ref.key)
+    let tid = this.#tids.get(ref)
+    if (tid === undefined) {
+      tid = this.#s.tasks.idOf(ref.key)
+      this.#tids.set(ref, tid)
+    }
+    if (this.#keepAlive === undefined) this.#holdOpen()
+    const gid = this.#overflowLen() === 0 ? this.#owner.alloc() : -1
+    if (gid >= 0) {
+      const s = this.#s
+      const go = gOff(s.l, gid)
+      if (writeNumsFast(s.I, s.F, go, args)) {
+        // Hot path: numbers only, written straight into the G record.
+        s.I[go + G_TASK] = tid
+        Atomics.store(s.I, go + G_STATE, GS_QUEUED)
+        this.#queue(gid)
+        return this.#owner.wait(gid)
+      }
+    }
     let enc: Encoded
     try {
       enc = encodeArgs(args)
     } catch (e) {
+      if (gid >= 0) this.#owner.unalloc(gid)
       throw new UncloneableArgError(ref.key, { cause: e })
     }
-    const gid = this.#owner.alloc()
-    this.#holdOpen()
-    if (gid < 0 || this.#overflow.length > 0) {
-      if (gid >= 0) this.#owner.unalloc(gid)
+    if (gid < 0) {
       return new Promise((resolve, reject) => this.#overflow.push({ tid, enc, resolve, reject }))
     }
     const promise = this.#owner.wait(gid)
@@ -190,12 +209,19 @@ export class Runtime implements Spawner, AsyncDisposable {
     writePayload(s.I, s.F, s.U8, go, enc, false)
     if (enc.kind === K_REMOTE) this.#stash.set(gid, remoteOf(enc))
     Atomics.store(s.I, go + G_STATE, GS_QUEUED)
+    this.#queue(gid)
+  }
+
+  #queue(gid: number): void {
     this.#submit.push(gid)
     if (!this.#flushQueued) {
       this.#flushQueued = true
-      queueMicrotask(() => this.#flush())
+      queueMicrotask(this.#flushFn)
     }
   }
+
+  readonly #flushFn = (): void => this.#flush()
+  readonly #tids = new WeakMap<AnyTask, number>()
 
   #flush(): void {
     this.#flushQueued = false
@@ -235,14 +261,21 @@ export class Runtime implements Spawner, AsyncDisposable {
     this.#armWait()
   }
 
+  #overflowLen(): number {
+    return this.#overflow.length - this.#overflowHead
+  }
+
   #refill(): void {
-    while (this.#overflow.length > 0) {
+    while (this.#overflowLen() > 0) {
       const gid = this.#owner.alloc()
       if (gid < 0) return
-      const o = this.#overflow.shift()!
+      const o = this.#overflow[this.#overflowHead]!
+      this.#overflow[this.#overflowHead++] = undefined as unknown as Overflow
       this.#owner.wait(gid).then(o.resolve, o.reject)
       this.#publish(gid, o.tid, o.enc)
     }
+    this.#overflow = []
+    this.#overflowHead = 0
   }
 
   #holdOpen(): void {
@@ -250,7 +283,7 @@ export class Runtime implements Spawner, AsyncDisposable {
   }
 
   #releaseIfIdle(): void {
-    if (this.#keepAlive !== undefined && this.#owner.pending === 0 && this.#overflow.length === 0) {
+    if (this.#keepAlive !== undefined && this.#owner.pending === 0 && this.#overflowLen() === 0) {
       clearInterval(this.#keepAlive)
       this.#keepAlive = undefined
     }
@@ -437,7 +470,9 @@ export class Runtime implements Spawner, AsyncDisposable {
     this.#monitor.stop()
     const err = new RuntimeClosedError()
     this.#owner.failAll(err)
-    for (const o of this.#overflow.splice(0)) o.reject(err)
+    for (let i = this.#overflowHead; i < this.#overflow.length; i++) this.#overflow[i]!.reject(err)
+    this.#overflow = []
+    this.#overflowHead = 0
     if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive)
     this.#keepAlive = undefined
     if (currentSpawner() === this) setSpawner(undefined)

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { threadId } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import { MDiedError, Runtime } from '../../src/scheduler/index.js'
-import { add, block, bump, exitNow, spawnAndWait, spawnBumpsThenBlock, throwLater, where } from './fixtures/tasks.js'
+import { add, block, bump, churn, exitNow, spawnAndWait, spawnBumpsThenBlock, throwLater, where } from './fixtures/tasks.js'
 import { flagArray, waitUntil } from './_wait.js'
 
 test('steals: work that starts on one P is taken by the other M', deadline('steal', async () => {
@@ -104,5 +104,20 @@ test('an uncaught error in a task kills its M: reported with the error, runtime 
     await rt.close()
   }
 }))
+
+test('hand-off churn (threshold 1 ms) loses and duplicates no G and keeps every queue consistent', deadline('churn', async () => {
+  const rt = await Runtime.start({ procs: 2, spares: 2, handoffMs: 1 })
+  try {
+    const roots = 40
+    const width = 50
+    const done = await Promise.all(Array.from({ length: roots }, () => rt.go(churn, width, 20_000)))
+    assert.equal(done, Array.from({ length: roots }, () => width))
+    const s = rt.stats()
+    assert.is(s.total.runs, roots * (width + 1), JSON.stringify(s.total))
+    for (const p of s.perP) assert.ok(p.runqueue >= 0 && p.steals >= 0, JSON.stringify(p))
+  } finally {
+    await rt.close()
+  }
+}, 20_000))
 
 test.run()
