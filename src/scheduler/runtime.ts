@@ -47,6 +47,12 @@ export interface RuntimeOptions {
   readonly mainSlots?: number
   /** G records of each M. Default 8192. */
   readonly mSlots?: number
+  /**
+   * How workers load task modules when gort itself runs from dist/: 'tsx' registers tsx in each
+   * worker (TypeScript task modules), 'none' loads plain JS. Default 'auto': tsx when this process
+   * runs under tsx.
+   */
+  readonly loader?: 'auto' | 'tsx' | 'none'
 }
 
 interface Overflow {
@@ -80,10 +86,20 @@ function positiveInt(name: string, v: number | undefined, dflt: number, min = 1)
   return v
 }
 
-function workerUrl(): { url: URL; entry: string | undefined } {
+/** True when this process runs under tsx (its task modules may be TypeScript). */
+function underTsx(): boolean {
+  const flags = [...process.execArgv, process.env['NODE_OPTIONS'] ?? ''].join(' ')
+  return /(^|[\s=/])tsx(\/|\s|$)/.test(flags) || (process.argv[1] ?? '').endsWith('.ts')
+}
+
+function workerUrl(loader: 'auto' | 'tsx' | 'none'): { url: URL; entry: string | undefined } {
   const here = import.meta.url
   if (here.endsWith('.ts')) {
+    // Running from the sources (tests, tsx): workers need tsx to load worker.ts itself.
     return { url: new URL('./worker-bootstrap.mjs', here), entry: new URL('./worker.ts', here).href }
+  }
+  if (loader === 'tsx' || (loader === 'auto' && underTsx())) {
+    return { url: new URL('./worker-tsx.js', here), entry: new URL('./worker.js', here).href }
   }
   return { url: new URL('./worker.js', here), entry: undefined }
 }
@@ -108,8 +124,11 @@ export class Runtime implements Spawner, AsyncDisposable {
   #deaths = 0
   #spawning = 0
 
-  private constructor(s: Sched, maxThreads: number, handoffMs: number) {
+  readonly #workerUrl: { url: URL; entry: string | undefined }
+
+  private constructor(s: Sched, maxThreads: number, handoffMs: number, url: { url: URL; entry: string | undefined }) {
     this.#s = s
+    this.#workerUrl = url
     this.#owner = new Owner(s, 0)
     this.#maxThreads = maxThreads
     this.#nextM = 1
@@ -138,7 +157,11 @@ export class Runtime implements Spawner, AsyncDisposable {
     const l = computeLayout(procs, maxM, mainSlots, mSlots)
     const sab = new SharedArrayBuffer(l.words * 4)
     writeHeader(new Int32Array(sab), l)
-    const rt = new Runtime(new Sched(sab), maxThreads, handoffMs)
+    const loader = options.loader ?? 'auto'
+    if (loader !== 'auto' && loader !== 'tsx' && loader !== 'none') {
+      throw new SchedulerArgError(`gort: Runtime.start: loader must be 'auto', 'tsx' or 'none', got ${describe(loader)}`)
+    }
+    const rt = new Runtime(new Sched(sab), maxThreads, handoffMs, workerUrl(loader))
     rt.#holdOpen() // unref'd workers alone would let the process exit while they boot
     try {
       const boots: Promise<void>[] = []
@@ -301,7 +324,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     const s = this.#s
     if (this.#nextM > s.l.maxM) return Promise.reject(new SchedulerArgError('gort: no M index left to start a worker'))
     const m = this.#nextM++
-    const { url, entry } = workerUrl()
+    const { url, entry } = this.#workerUrl
     const worker = new Worker(url, { workerData: { sab: s.sab, m, p, entry } })
     const info: MInfo = { worker, ready: false, alive: true, error: undefined }
     this.#ms.set(m, info)
