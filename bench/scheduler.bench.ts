@@ -325,6 +325,8 @@ async function shapeF(): Promise<void> {
 
 const only = process.argv.find((a) => a.startsWith('--shapes='))?.slice('--shapes='.length).split(',')
 const want = (id: string): boolean => only === undefined || only.includes(id)
+// Pools may unref idle workers between runs; hold the process open until the bench is done.
+const hold = setInterval(() => {}, 1 << 30)
 const t0 = performance.now()
 if (want('a')) await shapeA()
 const seriesB = want('b') ? await shapeB() : []
@@ -333,6 +335,7 @@ if (want('d')) await shapeD()
 if (want('e')) await shapeE()
 if (want('f')) await shapeF()
 for (const rt of runtimes.values()) await rt.close()
+clearInterval(hold)
 
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
 const meta = {

@@ -21,7 +21,7 @@
 import { performance } from 'node:perf_hooks'
 import { parentPort } from 'node:worker_threads'
 import {
-  decodeBytes, encodeArgs, encodeResult, errorToPlain, fromRemote, plainToError, readPayload, remoteOf, writeNumResult, writePayload,
+  decodeBytes, encodeArgs, encodeResult, errorToPlain, fromRemote, plainToError, readPayload, remoteOf, writeNumResult, writeNumsFast, writePayload,
   type RemotePayload,
 } from './codec.js'
 import { RuntimeClosedError, TaskNotFoundError, UncloneableArgError } from './errors.js'
@@ -57,6 +57,7 @@ export class Machine implements Spawner {
   #streak = 0
   #parkedAsync = false
   readonly #fns: (Fn | undefined)[] = []
+  readonly #tids = new WeakMap<AnyTask, number>()
   readonly #imports = new Map<string, Promise<unknown>>()
   readonly #fetches = new Map<number, (payload: RemotePayload) => void>()
   /** Gs whose module or payload arrived asynchronously, waiting to be called from the loop. */
@@ -78,12 +79,10 @@ export class Machine implements Spawner {
     const s = this.#s
     const I = this.#I
     if (Atomics.load(I, H_CLOSED) !== 0) return Promise.reject(new RuntimeClosedError())
-    const tid = s.tasks.idOf(ref.key)
-    let enc
-    try {
-      enc = encodeArgs(args)
-    } catch (e) {
-      throw new UncloneableArgError(ref.key, { cause: e })
+    let tid = this.#tids.get(ref)
+    if (tid === undefined) {
+      tid = s.tasks.idOf(ref.key)
+      this.#tids.set(ref, tid)
     }
     const gid = this.#owner.alloc()
     if (gid < 0) {
@@ -92,9 +91,18 @@ export class Machine implements Spawner {
       return Promise.resolve().then(() => ref.fn(...(args as never[])))
     }
     const go = gOff(s.l, gid)
+    if (!writeNumsFast(I, s.F, go, args)) {
+      let enc
+      try {
+        enc = encodeArgs(args)
+      } catch (e) {
+        this.#owner.unalloc(gid)
+        throw new UncloneableArgError(ref.key, { cause: e })
+      }
+      writePayload(I, s.F, s.U8, go, enc, false)
+      if (enc.kind === K_REMOTE) this.#post({ t: 'stash', gid, payload: remoteOf(enc) })
+    }
     I[go + G_TASK] = tid
-    writePayload(I, s.F, s.U8, go, enc, false)
-    if (enc.kind === K_REMOTE) this.#post({ t: 'stash', gid, payload: remoteOf(enc) })
     Atomics.store(I, go + G_STATE, GS_QUEUED)
     const promise = this.#owner.wait(gid)
     const guard = this.#enterSpawn()
