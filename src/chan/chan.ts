@@ -39,6 +39,27 @@ export type RecvResult<T> = { value: T; ok: true } | { value: undefined; ok: fal
 export type ChanCore = Chan<unknown>
 
 const RESOLVED: Promise<void> = Promise.resolve()
+
+/**
+ * The check every blocking call makes before touching any queue: a rejected
+ * promise if `signal` is already aborted (Go's ctx.Done() ready) or is not an
+ * AbortSignal at all, else null. Checking first is what guarantees that a bad
+ * option never leaves a waiter queued.
+ */
+export function refuseBySignal(op: string, signal: AbortSignal): Promise<never> | null {
+  if (!(signal instanceof AbortSignal)) {
+    return Promise.reject(new TypeError(`${op}: options.signal must be an AbortSignal, got ${describeValue(signal)}`))
+  }
+  return signal.aborted ? Promise.reject(signal.reason) : null
+}
+
+/** A short, safe rendering of a bad argument for error messages. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`
+  if (value === null || typeof value !== 'object') return String(value)
+  return Array.isArray(value) ? 'an array' : `an object (${value.constructor?.name ?? 'null prototype'})`
+}
 let nextChanId = 1
 
 // Receive results travel through these two slots from recvNow to its caller,
@@ -92,7 +113,7 @@ export class Chan<T> implements AsyncIterable<T> {
   /** `capacity` 0 (the default) makes an unbuffered, rendezvous channel. */
   constructor(capacity = 0) {
     if (!Number.isInteger(capacity) || capacity < 0) {
-      throw new RangeError(`makechan: size out of range: ${String(capacity)}`)
+      throw new RangeError(`makechan: size out of range: ${describeValue(capacity)}`)
     }
     this._cap = capacity
     this._buf = capacity === 0 ? [] : new Array<T | undefined>(capacity).fill(undefined)
@@ -115,7 +136,10 @@ export class Chan<T> implements AsyncIterable<T> {
    */
   send(value: T, options?: OpOptions): Promise<void> {
     const signal = options?.signal
-    if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason)
+    if (signal !== undefined) {
+      const refused = refuseBySignal('send', signal)
+      if (refused !== null) return refused
+    }
     if (this._closed) return Promise.reject(new ChanClosedError())
     if (sendNow(this as ChanCore, value)) return mustYield() ? held(undefined) : RESOLVED
     const w = acquireWaiter(this as ChanCore, true, value)
@@ -129,7 +153,10 @@ export class Chan<T> implements AsyncIterable<T> {
   /** Receives a value; `{ ok: false }` once the channel is closed and drained. */
   recv(options?: OpOptions): Promise<RecvResult<T>> {
     const signal = options?.signal
-    if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason)
+    if (signal !== undefined) {
+      const refused = refuseBySignal('recv', signal)
+      if (refused !== null) return refused
+    }
     if (recvNow(this as ChanCore)) {
       const r = { value: takeRecvValue(), ok: recvOk } as RecvResult<T>
       return mustYield() ? held(r) : Promise.resolve(r)

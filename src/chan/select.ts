@@ -20,7 +20,18 @@ import { Waiter } from './waitq.js'
 import { park } from './park.js'
 import { mustYield, held } from './yield.js'
 import { SelectOp, type SelectOutcome } from './select-op.js'
-import { type Chan, type ChanCore, type OpOptions, sendNow, recvNow, takeRecvValue, recvOk, pendingFor } from './chan.js'
+import {
+  Chan,
+  type ChanCore,
+  type OpOptions,
+  sendNow,
+  recvNow,
+  takeRecvValue,
+  recvOk,
+  pendingFor,
+  refuseBySignal,
+  describeValue,
+} from './chan.js'
 
 /** A receive case: `recv(ch)`. */
 export interface RecvCase<T> {
@@ -38,13 +49,21 @@ export interface SendCase<T> {
 
 export type SelectCase = RecvCase<unknown> | SendCase<unknown>
 
+function checkCaseChan(fn: string, chan: unknown): void {
+  if (chan !== null && !(chan instanceof Chan)) {
+    throw new TypeError(`${fn}: expected a Chan or null, got ${describeValue(chan)}`)
+  }
+}
+
 /** A receive case for select. A `null` channel never fires. */
 export function recv<T>(chan: Chan<T> | null): RecvCase<T> {
+  checkCaseChan('recv', chan)
   return { chan, isSend: false, value: undefined }
 }
 
 /** A send case for select. A `null` channel never fires. */
 export function send<T>(chan: Chan<T> | null, value: T): SendCase<T> {
+  checkCaseChan('send', chan)
   return { chan, isSend: true, value }
 }
 
@@ -75,8 +94,13 @@ function poll(cases: readonly SelectCase[]): number {
   let pick = -1
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i]!
-    const ch = c.chan as ChanCore | null
-    if (ch === null) continue
+    const ch = c?.chan as ChanCore | null | undefined
+    if (ch == null) {
+      // recv()/send() only build cases whose chan is a Chan or null, so
+      // anything else was not built by them: say which case, before any commit.
+      if (ch === undefined) throw new TypeError(`select: case ${i} is not a recv() or send() case, got ${describeValue(c)}`)
+      continue
+    }
     const can = c.isSend
       ? ch._closed || ch._recvq.size > 0 || ch._count < ch._cap
       : ch._count > 0 || ch._sendq.size > 0 || ch._closed
@@ -104,9 +128,18 @@ function outcome(cases: readonly SelectCase[], i: number): SelectOutcome {
  * completes) and with ChanClosedError if a send case's channel is closed.
  */
 export function select<const Cs extends readonly SelectCase[]>(cases: Cs, options?: OpOptions): Promise<SelectResult<Cs>> {
+  if (!Array.isArray(cases)) return Promise.reject(new TypeError(`select: expected an array of cases, got ${describeValue(cases)}`))
   const signal = options?.signal
-  if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason)
-  const i = poll(cases)
+  if (signal !== undefined) {
+    const refused = refuseBySignal('select', signal)
+    if (refused !== null) return refused
+  }
+  let i: number
+  try {
+    i = poll(cases)
+  } catch (error) {
+    return Promise.reject(error)
+  }
   if (i >= 0) {
     const r = outcome(cases, i) as SelectResult<Cs>
     return mustYield() ? held(r) : Promise.resolve(r)
@@ -136,6 +169,7 @@ export function select<const Cs extends readonly SelectCase[]>(cases: Cs, option
  * and returns its result, or returns undefined at once when none is ready.
  */
 export function trySelect<const Cs extends readonly SelectCase[]>(cases: Cs): SelectResult<Cs> | undefined {
+  if (!Array.isArray(cases)) throw new TypeError(`trySelect: expected an array of cases, got ${describeValue(cases)}`)
   const i = poll(cases)
   if (i >= 0) return outcome(cases, i) as SelectResult<Cs>
   if (i === CLOSED_SEND) throw new ChanClosedError()

@@ -8,22 +8,28 @@
  * - after's channel has capacity 1 and gets exactly one value, so the timer
  *   never blocks and an unread value is simply dropped with the channel.
  * - A ticker drops ticks for slow readers, as Go's does (trySend into cap 1).
- * - Durations are validated: a negative, NaN or infinite ms throws a RangeError
- *   naming the value.
+ * - Durations follow Go: a zero or negative duration means "now" (time.Sleep
+ *   returns at once, time.After fires at once); a ticker's interval must be
+ *   positive. A non-number, NaN or infinite ms throws a RangeError naming it.
  */
-import { Chan, type OpOptions } from './chan.js'
+import { Chan, type OpOptions, describeValue, refuseBySignal } from './chan.js'
 
-function checkMs(fn: string, ms: number): void {
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
-    throw new RangeError(`${fn}: duration must be a finite number of ms >= 0, got ${String(ms)}`)
+/** The duration to pass to setTimeout; throws for what Go's time.Duration cannot be. */
+function checkMs(fn: string, ms: number): number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw new RangeError(`${fn}: duration must be a finite number of ms, got ${describeValue(ms)}`)
   }
+  return ms < 0 ? 0 : ms
 }
 
 /** Resolves after `ms` milliseconds; rejects with `signal.reason` if aborted first. */
 export function sleep(ms: number, options?: OpOptions): Promise<void> {
-  checkMs('sleep', ms)
+  ms = checkMs('sleep', ms)
   const signal = options?.signal
-  if (signal !== undefined && signal.aborted) return Promise.reject(signal.reason)
+  if (signal !== undefined) {
+    const refused = refuseBySignal('sleep', signal)
+    if (refused !== null) return refused
+  }
   return new Promise<void>((resolve, reject) => {
     if (signal === undefined) {
       setTimeout(resolve, ms)
@@ -43,7 +49,7 @@ export function sleep(ms: number, options?: OpOptions): Promise<void> {
 
 /** A channel that receives the current time once, after `ms` (Go's time.After). */
 export function after(ms: number): Chan<Date> {
-  checkMs('after', ms)
+  ms = checkMs('after', ms)
   const c = new Chan<Date>(1)
   setTimeout(() => c.trySend(new Date()), ms)
   return c
@@ -55,8 +61,7 @@ export class Ticker {
   #timer: ReturnType<typeof setInterval> | null
 
   constructor(ms: number) {
-    checkMs('tick', ms)
-    if (ms === 0) throw new RangeError('tick: non-positive interval for Ticker, got 0')
+    if (checkMs('tick', ms) <= 0) throw new RangeError(`tick: non-positive interval for Ticker, got ${ms}`)
     this.#timer = setInterval(() => this.c.trySend(new Date()), ms)
   }
 

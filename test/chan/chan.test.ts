@@ -241,4 +241,20 @@ test(
   }),
 )
 
+test(
+  'a signal that is not an AbortSignal rejects with a TypeError and leaves no waiter',
+  deadline('bad signal', async () => {
+    const c = new Chan<number>()
+    for (const op of [() => c.send(1, { signal: 5 as never }), () => c.recv({ signal: {} as never })]) {
+      const e = await rejection(op())
+      assert.instance(e, TypeError)
+      assert.match((e as Error).message, 'options.signal must be an AbortSignal')
+    }
+    const s = inspectChan(c)
+    assert.is(s.recvWaiters + s.sendWaiters, 0)
+    assert.is(parkedCount(), 0)
+    assert.match((thrown(() => new Chan('3' as never)) as Error).message, 'makechan: size out of range: "3"')
+  }),
+)
+
 test.run()

@@ -188,4 +188,25 @@ test(
   }),
 )
 
+test(
+  'malformed cases are TypeErrors that name the case, and commit nothing',
+  deadline('malformed cases', async () => {
+    const a = new Chan<number>(1)
+    a.trySend(7)
+    assert.instance(thrown(() => recv(42 as unknown as Chan<number>)), TypeError)
+    assert.match((thrown(() => send({} as unknown as Chan<number>, 1)) as Error).message, 'send: expected a Chan or null')
+    assert.instance(await rejection(select(42 as never)), TypeError)
+    const bad = await rejection(select([recv(a), 42 as never]))
+    assert.instance(bad, TypeError)
+    assert.match((bad as Error).message, 'select: case 1 is not a recv() or send() case, got 42')
+    assert.instance(thrown(() => trySelect([{} as never])), TypeError)
+    // The ready case was not taken by the select that failed.
+    assert.is(a.len, 1)
+    const e = await rejection(select([recv(a)], { signal: {} as AbortSignal }))
+    assert.match((e as Error).message, 'select: options.signal must be an AbortSignal')
+    assert.is(a.len, 1)
+    assertQuiet([a])
+  }),
+)
+
 test.run()

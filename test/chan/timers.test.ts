@@ -5,14 +5,36 @@ import { rejection, thrown } from './_support.js'
 import { Chan, after, recv, select, sleep, tick, parkedCount } from '../../src/index.js'
 
 test('durations are validated and the error echoes the value', () => {
-  for (const bad of [-1, Number.NaN, Infinity]) {
-    const e = thrown(() => after(bad))
-    assert.instance(e, RangeError)
-    assert.ok((e as Error).message.includes(String(bad)))
+  for (const bad of [Number.NaN, Infinity, '5' as unknown as number]) {
+    for (const make of [after, sleep]) {
+      const e = thrown(() => make(bad))
+      assert.instance(e, RangeError)
+      assert.ok((e as Error).message.includes(String(bad)), (e as Error).message)
+    }
   }
-  assert.instance(thrown(() => sleep(-5)), RangeError)
+  // Go's NewTicker panics on a non-positive interval.
   assert.instance(thrown(() => tick(0)), RangeError)
+  assert.instance(thrown(() => tick(-1)), RangeError)
 })
+
+test(
+  'a negative duration means now, as in Go: sleep returns, after fires',
+  deadline('negative durations', async () => {
+    await sleep(-5)
+    const { value, ok } = await after(-1).recv()
+    assert.ok(ok)
+    assert.instance(value, Date)
+  }),
+)
+
+test(
+  'a signal that is not an AbortSignal is a TypeError naming the op',
+  deadline('bad signal on sleep', async () => {
+    const e = await rejection(sleep(1, { signal: 'nope' as unknown as AbortSignal }))
+    assert.instance(e, TypeError)
+    assert.match((e as Error).message, 'sleep: options.signal must be an AbortSignal, got "nope"')
+  }),
+)
 
 test(
   'sleep resolves; an aborted sleep rejects with the reason',
