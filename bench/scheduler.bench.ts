@@ -348,9 +348,13 @@ const meta = {
   procs: procsList,
   note: 'Taken on a shared machine while other processes used the cores: absolute numbers are noisy; compare the ratios within one run.',
 }
-writeFileSync(new URL('./results/scheduler.json', import.meta.url), JSON.stringify({ meta, ...results }, null, 2) + '\n')
-writeFileSync(
-  new URL('./results/scheduler.svg', import.meta.url),
-  speedupSvg(`gort vs piscina speedup over single-threaded (${availableParallelism()} cpus${quick ? ', quick' : ''})`, [...seriesB, ...seriesC], maxProcs),
-)
-console.log(`\nwrote bench/results/scheduler.json and scheduler.svg in ${fmt((performance.now() - t0) / 1000, 1)} s`)
+// A subset run (--shapes) must not overwrite the full results and plot.
+const base = only === undefined ? 'scheduler' : `scheduler-${only.join('')}`
+writeFileSync(new URL(`./results/${base}.json`, import.meta.url), JSON.stringify({ meta, ...results }, null, 2) + '\n')
+if (seriesB.length + seriesC.length > 0) {
+  writeFileSync(
+    new URL(`./results/${base}.svg`, import.meta.url),
+    speedupSvg(`gort vs piscina speedup over single-threaded (${availableParallelism()} cpus${quick ? ', quick' : ''})`, [...seriesB, ...seriesC], maxProcs),
+  )
+}
+console.log(`\nwrote bench/results/${base}.json${seriesB.length + seriesC.length > 0 ? ` and ${base}.svg` : ''} in ${fmt((performance.now() - t0) / 1000, 1)} s`)

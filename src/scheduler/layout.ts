@@ -99,6 +99,7 @@ export const GS_QUEUED = 1
 export const GS_RUNNING = 2
 export const GS_DONE = 3
 export const GS_CLAIMED = 4 // taken by an M, not yet called (module import or payload fetch pending)
+export const GS_CANCELLED = 5 // its caller's AbortSignal fired before any M took it: the M that meets it skips it
 
 export const K_UNDEF = 0
 export const K_NUMS = 1 // G_LEN float64 values inline (arguments: the array; result: one number)

@@ -26,7 +26,7 @@ import {
 } from './codec.js'
 import { RuntimeClosedError, TaskNotFoundError, UncloneableArgError } from './errors.js'
 import {
-  G_KIND, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, H_CLOSED, H_NMSPINNING, H_NPIDLE, K_REMOTE, MS_INTASK,
+  G_ERR, G_KIND, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, H_CLOSED, H_NMSPINNING, H_NPIDLE, K_REMOTE, K_UNDEF, MS_INTASK,
   MS_LOST, MS_PARKED, MS_RUNNING, MS_SPAWNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_MSTATE, O_P, O_WAITING,
   P_GLOBAL_PULLS, P_IDLE, P_PARKS, P_RUNS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, RING, gOff, oOff, ownerOf, pOff,
 } from './layout.js'
@@ -75,10 +75,11 @@ export class Machine implements Spawner {
 
   // ---- spawning (go inside a task) ----
 
-  spawn(ref: AnyTask, args: readonly unknown[]): Promise<unknown> {
+  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {
     const s = this.#s
     const I = this.#I
     if (Atomics.load(I, H_CLOSED) !== 0) return Promise.reject(new RuntimeClosedError())
+    if (signal?.aborted === true) return Promise.reject(signal.reason)
     let tid = this.#tids.get(ref)
     if (tid === undefined) {
       tid = s.tasks.idOf(ref.key)
@@ -105,6 +106,7 @@ export class Machine implements Spawner {
     I[go + G_TASK] = tid
     Atomics.store(I, go + G_STATE, GS_QUEUED)
     const promise = this.#owner.wait(gid)
+    if (signal !== undefined) s.cancelOn(signal, gid, this.#owner)
     const guard = this.#enterSpawn()
     if (guard !== 0) {
       s.q.put(this.#p, gid, true)
@@ -362,7 +364,15 @@ export class Machine implements Spawner {
     const I = this.#I
     const go = gOff(s.l, gid)
     Atomics.store(I, go + G_M, this.me)
-    Atomics.store(I, go + G_STATE, GS_CLAIMED)
+    if (Atomics.compareExchange(I, go + G_STATE, GS_QUEUED, GS_CLAIMED) !== GS_QUEUED) {
+      // Cancelled before any M took it: skip it, and let its owner free the record.
+      I[go + G_KIND] = K_UNDEF
+      I[go + G_ERR] = 0
+      Atomics.store(I, go + G_STATE, GS_DONE)
+      if (ownerOf(s.l, gid) === this.me) this.#owner.settle(gid, undefined, false)
+      else s.complete(gid)
+      return
+    }
     Atomics.add(I, this.#po + P_RUNS, 1)
     this.#live++
     const tid = I[go + G_TASK]!

@@ -15,6 +15,7 @@ import { G_STATE, GS_FREE, O_CR_HEAD, gOff, gRange, oOff } from './layout.js'
 import type { Sched } from './shared.js'
 
 type Settle = (value: unknown) => void
+const noop: Settle = () => {}
 
 export class Owner {
   readonly idx: number
@@ -71,15 +72,42 @@ export class Owner {
     this.#rej[this.#slot] = reject
   }
 
+  /**
+   * The caller gave up on `gid` (its AbortSignal fired): reject its promise now and drop the
+   * result when it comes. The record is freed when the G's completion arrives, as usual.
+   */
+  detach(gid: number, reason: unknown): void {
+    const i = gid - this.first
+    const f = this.#rej[i]
+    if (f === undefined) return
+    this.#res[i] = noop
+    this.#rej[i] = noop
+    f(reason)
+  }
+
   has(gid: number): boolean {
     return gid >= this.first && gid < this.first + this.count && this.#res[gid - this.first] !== undefined
   }
+
+  /** Runs `fn` once when `gid` settles (cleanup of an AbortSignal listener). Rare path. */
+  onSettle(gid: number, fn: () => void): void {
+    this.#cleanups.set(gid, fn)
+  }
+
+  readonly #cleanups = new Map<number, () => void>()
 
   /** Settles `gid` with a value that is already on this thread, and frees it. */
   settle(gid: number, value: unknown, isErr: boolean): void {
     const i = gid - this.first
     const f = isErr ? this.#rej[i] : this.#res[i]
     if (f === undefined) return // its owner gave up on it (e.g. the runtime closed)
+    if (this.#cleanups.size > 0) {
+      const c = this.#cleanups.get(gid)
+      if (c !== undefined) {
+        this.#cleanups.delete(gid)
+        c()
+      }
+    }
     this.#res[i] = undefined
     this.#rej[i] = undefined
     this.pending--

@@ -32,7 +32,7 @@ import type { FromM, ToM } from './protocol.js'
 import { Sched } from './shared.js'
 import { waitAsync } from './wait.js'
 import { collectStats, type SchedStats } from './stats.js'
-import { checkTask, currentSpawner, isTask, setSpawner, type AnyTask, type Spawner, type TaskLike } from './task.js'
+import { checkTask, currentSpawner, isTask, setSpawner, type AnyTask, type GoOptions, type Spawner, type TaskLike } from './task.js'
 
 export interface RuntimeOptions {
   /** Number of Ps (GOMAXPROCS). Default: the GOMAXPROCS env variable, else os.availableParallelism(). */
@@ -189,9 +189,19 @@ export class Runtime implements Spawner, AsyncDisposable {
     return this.spawn(checkTask(t), args) as Promise<Awaited<R>>
   }
 
-  spawn(ref: AnyTask, args: readonly unknown[]): Promise<unknown> {
+  /** `go` with options: `{ signal }` rejects the result with `signal.reason` (see GoOptions). */
+  goWith<A extends unknown[], R>(options: GoOptions, t: TaskLike<A, R>, ...args: A): Promise<Awaited<R>> {
+    if (this.#closed) throw new RuntimeClosedError()
+    return this.spawn(checkTask(t), args, options.signal) as Promise<Awaited<R>>
+  }
+
+  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {
     if (this.#closed) throw new RuntimeClosedError()
     if (!isTask(ref)) throw new SchedulerArgError(`gort: go() needs a task reference made by task(), got ${describe(ref)}`)
+    if (signal !== undefined) {
+      if (signal.aborted) return Promise.reject(signal.reason)
+      return this.#spawnCancellable(ref, args, signal)
+    }
     let tid = this.#tids.get(ref)
     if (tid === undefined) {
       tid = this.#s.tasks.idOf(ref.key)
@@ -207,6 +217,7 @@ export class Runtime implements Spawner, AsyncDisposable {
         s.I[go + G_TASK] = tid
         Atomics.store(s.I, go + G_STATE, GS_QUEUED)
         this.#queue(gid)
+        this.#lastGid = gid
         return this.#owner.wait(gid)
       }
     }
@@ -218,12 +229,33 @@ export class Runtime implements Spawner, AsyncDisposable {
       throw new UncloneableArgError(ref.key, { cause: e })
     }
     if (gid < 0) {
+      this.#lastGid = -1
       return new Promise((resolve, reject) => this.#overflow.push({ tid, enc, resolve, reject }))
     }
     const promise = this.#owner.wait(gid)
     this.#publish(gid, tid, enc)
+    this.#lastGid = gid
     return promise
   }
+
+  #spawnCancellable(ref: AnyTask, args: readonly unknown[], signal: AbortSignal): Promise<unknown> {
+    const inner = this.spawn(ref, args)
+    // The hot path above just allocated the newest gid of this thread, unless it overflowed.
+    const gid = this.#lastGid
+    if (gid >= 0) {
+      this.#s.cancelOn(signal, gid, this.#owner)
+      return inner
+    }
+    // Still waiting for a G record: settle early on abort; the G runs later, its result dropped.
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason)
+      signal.addEventListener('abort', onAbort, { once: true })
+      inner.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+    })
+  }
+
+  /** The gid of the last G published by spawn(), -1 when it went to the overflow queue. */
+  #lastGid = -1
 
   #publish(gid: number, tid: number, enc: Encoded): void {
     const s = this.#s

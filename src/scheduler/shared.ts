@@ -10,9 +10,10 @@
  */
 
 import {
-  H_NMSPINNING, H_NPIDLE, MS_PARKED, MS_WAKING, O_CR_TAIL, O_DOORBELL, O_MSTATE, O_P, O_WAITING, gRange, layoutFromHeader,
-  oOff, ownerOf, type Layout,
+  G_STATE, GS_CANCELLED, GS_QUEUED, H_NMSPINNING, H_NPIDLE, MS_PARKED, MS_WAKING, O_CR_TAIL, O_DOORBELL, O_MSTATE, O_P, O_WAITING, gRange, layoutFromHeader,
+  gOff, oOff, ownerOf, type Layout,
 } from './layout.js'
+import type { Owner } from './owner.js'
 import { RunQueues } from './runq.js'
 import { TaskTable } from './tasktable.js'
 
@@ -50,6 +51,20 @@ export class Sched {
     const pos = Atomics.add(this.I, oOff(this.l, owner) + O_CR_TAIL, 1)
     Atomics.store(this.I, r.cr + (pos & (r.count - 1)), gid + 1)
     this.ring(owner)
+  }
+
+  /**
+   * Wires `signal` to G `gid` of `owner`: on abort the caller's promise rejects at once, and a G
+   * still queued is marked cancelled so no M runs it.
+   */
+  cancelOn(signal: AbortSignal, gid: number, owner: Owner): void {
+    const onAbort = (): void => {
+      Atomics.compareExchange(this.I, gOff(this.l, gid) + G_STATE, GS_QUEUED, GS_CANCELLED)
+      owner.detach(gid, signal.reason)
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    // The listener must not outlive the G: drop it when the G settles either way.
+    owner.onSettle(gid, () => signal.removeEventListener('abort', onAbort))
   }
 
   /** Go's wakep: if Ps are idle and nobody spins, wake one parked M that holds a P. */

@@ -30,8 +30,17 @@ export interface Task<A extends unknown[], R> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyTask = Task<any[], unknown>
 
+export interface GoOptions {
+  /**
+   * Gives up on the result: the returned promise rejects with `signal.reason`. A G that no M has
+   * taken yet never runs; a started one runs to completion (nothing preempts JavaScript) and its
+   * result is dropped.
+   */
+  readonly signal?: AbortSignal
+}
+
 export interface Spawner {
-  spawn(ref: AnyTask, args: readonly unknown[]): Promise<unknown>
+  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown>
 }
 
 interface Globals {
@@ -104,6 +113,13 @@ export function go<A extends unknown[], R>(t: TaskLike<A, R>, ...args: A): Promi
   const s = globals.spawner
   if (s === undefined) throw new NoRuntimeError()
   return s.spawn(checkTask(t), args) as Promise<Awaited<R>>
+}
+
+/** `go` with options (an AbortSignal). */
+export function goWith<A extends unknown[], R>(options: GoOptions, t: TaskLike<A, R>, ...args: A): Promise<Awaited<R>> {
+  const s = globals.spawner
+  if (s === undefined) throw new NoRuntimeError()
+  return s.spawn(checkTask(t), args, options.signal) as Promise<Awaited<R>>
 }
 
 export function checkTask(t: unknown): AnyTask {

@@ -1,0 +1,60 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { deadline } from '../_support/deadline.js'
+import { Runtime, go, goWith } from '../../src/scheduler/index.js'
+import { add, block, bump } from './fixtures/tasks.js'
+import { flagArray, waitUntil } from './_wait.js'
+
+test('aborting a G no M has taken rejects with the reason, and the G never runs', deadline('cancel-queued', async () => {
+  // One M, no spare, no monitor: while `block` holds the M, everything else stays queued.
+  const rt = await Runtime.start({ procs: 1, spares: 0, handoffMs: 0 })
+  try {
+    const flag = flagArray()
+    const counter = flagArray(1)
+    const blocked = rt.go(block, flag)
+    await waitUntil(flag, 1, (v) => v === 1)
+    const ac = new AbortController()
+    const cancelled = rt.goWith({ signal: ac.signal }, bump, counter)
+    const kept = rt.go(bump, counter)
+    const reason = new Error('not needed any more')
+    ac.abort(reason)
+    try {
+      await cancelled
+      assert.unreachable('should reject')
+    } catch (e) {
+      assert.is(e, reason)
+    }
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
+    await blocked
+    await kept
+    assert.is(await rt.go(add, 1, 1), 2) // FIFO: the cancelled G was met (and skipped) before this
+    assert.is(Atomics.load(counter, 0), 1, 'only the kept bump ran')
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('an already-aborted signal rejects at once; a late abort drops the result', deadline('cancel-edges', async () => {
+  const rt = await Runtime.start({ procs: 1, spares: 0 })
+  try {
+    const counter = flagArray(1)
+    const ac = new AbortController()
+    ac.abort(new Error('early'))
+    await rt.goWith({ signal: ac.signal }, bump, counter).then(
+      () => assert.unreachable('should reject'),
+      (e: unknown) => assert.is((e as Error).message, 'early'),
+    )
+    const late = new AbortController()
+    const done = await rt.goWith({ signal: late.signal }, add, 2, 3)
+    late.abort() // after settling: no effect, no listener left behind
+    assert.is(done, 5)
+    assert.is(await go(add, 1, 2), 3)
+    assert.is(await goWith({}, add, 2, 2), 4)
+    assert.is(Atomics.load(counter, 0), 0)
+  } finally {
+    await rt.close()
+  }
+}))
+
+test.run()
