@@ -21,27 +21,27 @@
 import { performance } from 'node:perf_hooks'
 import { parentPort } from 'node:worker_threads'
 import {
-  decodeBytes, encodeArgs, encodeResult, errorToPlain, fromRemote, plainToError, readPayload, remoteOf, writeNumResult, writeNumsFast, writePayload,
-  type RemotePayload,
+  decodeBytes, encodeArgs, fromRemote, plainToError, readPayload, remoteOf, writeNumsFast, writePayload, type RemotePayload,
 } from './codec.js'
-import { RuntimeClosedError, TaskNotFoundError, UncloneableArgError } from './errors.js'
+import { RuntimeClosedError, UncloneableArgError } from './errors.js'
 import {
   G_ERR, G_KIND, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, H_CLOSED, H_NMSPINNING, H_NPIDLE, K_REMOTE, K_UNDEF, MS_INTASK,
   MS_LOST, MS_PARKED, MS_RUNNING, MS_SPAWNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_MSTATE, O_P, O_WAITING,
   P_GLOBAL_PULLS, P_IDLE, P_PARKS, P_RUNS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, RING, gOff, oOff, ownerOf, pOff,
 } from './layout.js'
 import { Owner } from './owner.js'
+import { publishResult } from './result.js'
 import type { FromM, ToM } from './protocol.js'
 import type { Sched } from './shared.js'
 import { waitAsync } from './wait.js'
-import { registry, type AnyTask, type Spawner } from './task.js'
+import { TaskResolver, type Fn } from './resolver.js'
+import type { AnyTask, Spawner } from './task.js'
 
 const NEXT_STREAK = 3 // consecutive runnext runs before the ring gets a turn
 const BATCH = 512 // Gs run between two event-loop yields
 const MICRO_EVERY = 32 // Gs run between two microtask yields (lets finished tasks report)
 const SPIN_MS = 0.05 // how long an M spins looking for work before parking
 
-type Fn = (...args: unknown[]) => unknown
 
 export class Machine implements Spawner {
   readonly #s: Sched
@@ -49,6 +49,7 @@ export class Machine implements Spawner {
   readonly me: number
   readonly #oo: number
   readonly #owner: Owner
+  readonly #resolver: TaskResolver
   #p = -1
   #po = 0
   #spinning = false
@@ -56,9 +57,7 @@ export class Machine implements Spawner {
   #tick = 0
   #streak = 0
   #parkedAsync = false
-  readonly #fns: (Fn | undefined)[] = []
   readonly #tids = new WeakMap<AnyTask, number>()
-  readonly #imports = new Map<string, Promise<unknown>>()
   readonly #fetches = new Map<number, (payload: RemotePayload) => void>()
   /** Gs whose module or payload arrived asynchronously, waiting to be called from the loop. */
   readonly #ready: { gid: number; fn: Fn; args: unknown[] }[] = []
@@ -70,6 +69,7 @@ export class Machine implements Spawner {
     this.me = me
     this.#oo = oOff(s.l, me)
     this.#owner = new Owner(s, me)
+    this.#resolver = new TaskResolver(s.tasks)
     this.#post = post
   }
 
@@ -376,7 +376,7 @@ export class Machine implements Spawner {
     Atomics.add(I, this.#po + P_RUNS, 1)
     this.#live++
     const tid = I[go + G_TASK]!
-    const fn = this.#fns[tid]
+    const fn = this.#resolver.get(tid)
     if (fn === undefined || I[go + G_KIND] === K_REMOTE) {
       this.#prepare(gid, tid).then(
         (call) => {
@@ -429,41 +429,14 @@ export class Machine implements Spawner {
   /** Slow path of a G: import its module and/or fetch its stashed arguments. */
   async #prepare(gid: number, tid: number): Promise<{ gid: number; fn: Fn; args: unknown[] }> {
     const s = this.#s
-    const key = s.tasks.keyOf(tid)
-    let fn = this.#fns[tid]
-    if (fn === undefined) {
-      fn = registry().get(key) as Fn | undefined
-      if (fn === undefined) {
-        const url = key.slice(0, key.lastIndexOf('#'))
-        let p = this.#imports.get(url)
-        if (p === undefined) {
-          p = import(url)
-          this.#imports.set(url, p)
-        }
-        try {
-          await p
-        } catch (e) {
-          throw new TaskNotFoundError(key, `importing its module failed: ${(e as Error)?.message ?? String(e)}`, { cause: e })
-        }
-        fn = registry().get(key) as Fn | undefined
-        if (fn === undefined) {
-          throw new TaskNotFoundError(key, 'its module does not declare it (export it as task(import.meta.url, function <name>...))')
-        }
-      }
-      this.#fns[tid] = fn
-    }
+    const fn = await this.#resolver.load(tid)
     const go = gOff(s.l, gid)
-    let args: unknown[]
-    if (this.#I[go + G_KIND] === K_REMOTE) {
-      const payload = await new Promise<RemotePayload>((resolve) => {
-        this.#fetches.set(gid, resolve)
-        this.#post({ t: 'fetch', gid, m: this.me })
-      })
-      args = fromRemote(payload) as unknown[]
-    } else {
-      args = readPayload(this.#I, s.F, s.U8, go, true) as unknown[]
-    }
-    return { gid, fn, args }
+    if (this.#I[go + G_KIND] !== K_REMOTE) return { gid, fn, args: readPayload(this.#I, s.F, s.U8, go, true) as unknown[] }
+    const payload = await new Promise<RemotePayload>((resolve) => {
+      this.#fetches.set(gid, resolve)
+      this.#post({ t: 'fetch', gid, m: this.me })
+    })
+    return { gid, fn, args: fromRemote(payload) as unknown[] }
   }
 
   #complete(gid: number, value: unknown, isErr: boolean): void {
@@ -477,24 +450,7 @@ export class Machine implements Spawner {
       this.#owner.settle(gid, value, isErr)
       return
     }
-    const go = gOff(s.l, gid)
-    if (!isErr && typeof value === 'number') {
-      writeNumResult(I, s.F, go, value)
-      Atomics.store(I, go + G_STATE, GS_DONE)
-      s.complete(gid)
-      return
-    }
-    let enc
-    try {
-      enc = encodeResult(isErr ? errorToPlain(value) : value)
-    } catch (e) {
-      isErr = true
-      enc = encodeResult(errorToPlain(e))
-    }
-    writePayload(I, s.F, s.U8, go, enc, isErr)
-    Atomics.store(I, go + G_STATE, GS_DONE)
-    if (enc.kind === K_REMOTE) this.#post({ t: 'result', gid, bytes: enc.bytes!, err: isErr })
-    else s.complete(gid)
+    publishResult(s, gid, value, isErr, this.#post)
   }
 }
 

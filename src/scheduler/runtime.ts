@@ -14,46 +14,23 @@
  *   old completion ring); a replacement takes a fresh index.
  */
 
-import os from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { Worker } from 'node:worker_threads'
-import {
-  decodeBytes, encodeArgs, errorToPlain, plainToError, remoteOf, writeNumsFast, writePayload, type Encoded, type RemotePayload,
-} from './codec.js'
-import { MDiedError, RuntimeClosedError, SchedulerArgError, UncloneableArgError, describe } from './errors.js'
-import {
-  G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, H_CLOSED, H_NMSPINNING, H_NPIDLE, K_REMOTE, MS_DEAD, MS_INTASK,
-  MS_LOST, MS_SPAWNING, MS_SPINNING, MS_WAKING, O_HANDOFF, O_MSTATE, O_P, P_IDLE, P_OWNER, computeLayout, gOff, oOff,
-  ownerOf, pOff, writeHeader,
-} from './layout.js'
+import { PayloadBroker } from './broker.js'
+import { encodeArgs, errorToPlain, remoteOf, writeNumsFast, writePayload, type Encoded, type PlainError } from './codec.js'
+import { RuntimeClosedError, SchedulerArgError, UncloneableArgError, describe } from './errors.js'
+import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, MS_DEAD, MS_INTASK, MS_LOST, MS_SPAWNING, O_HANDOFF, O_MSTATE, O_P, P_OWNER, computeLayout, gOff, oOff, ownerOf, pOff, writeHeader } from './layout.js'
 import { Monitor } from './monitor.js'
+import { defaultProcs, positiveInt, workerUrl, type RuntimeOptions } from './options.js'
 import { Owner } from './owner.js'
 import type { FromM, ToM } from './protocol.js'
+import { reclaimDeadM } from './recovery.js'
 import { Sched } from './shared.js'
-import { waitAsync } from './wait.js'
 import { collectStats, type SchedStats } from './stats.js'
 import { checkTask, currentSpawner, isTask, setSpawner, type AnyTask, type GoOptions, type Spawner, type TaskLike } from './task.js'
+import { waitAsync } from './wait.js'
 
-export interface RuntimeOptions {
-  /** Number of Ps (GOMAXPROCS). Default: the GOMAXPROCS env variable, else os.availableParallelism(). */
-  readonly procs?: number
-  /** Spare Ms started ahead of time for hand-offs. Default: max(1, ceil(procs / 4)). */
-  readonly spares?: number
-  /** Upper bound on live Ms. Default: 2 * procs + 2. */
-  readonly maxThreads?: number
-  /** Hand a P to a spare M when its M has not ticked for this long while work waits (ms, 0: never). Default 10. */
-  readonly handoffMs?: number
-  /** G records of the main thread (in-flight Gs before `go` queues locally). Default 262144. */
-  readonly mainSlots?: number
-  /** G records of each M. Default 8192. */
-  readonly mSlots?: number
-  /**
-   * How workers load task modules when gort itself runs from dist/: 'tsx' registers tsx in each
-   * worker (TypeScript task modules), 'none' loads plain JS. Default 'auto': tsx when this process
-   * runs under tsx.
-   */
-  readonly loader?: 'auto' | 'tsx' | 'none'
-}
+export type { RuntimeOptions } from './options.js'
 
 interface Overflow {
   readonly tid: number
@@ -69,41 +46,6 @@ interface MInfo {
   error: unknown
 }
 
-function defaultProcs(): number {
-  const env = process.env['GOMAXPROCS']
-  if (env !== undefined && env !== '') {
-    const n = Number(env)
-    if (Number.isInteger(n) && n >= 1) return n
-  }
-  return os.availableParallelism()
-}
-
-function positiveInt(name: string, v: number | undefined, dflt: number, min = 1): number {
-  if (v === undefined) return dflt
-  if (!Number.isInteger(v) || v < min || v > 1 << 24) {
-    throw new SchedulerArgError(`gort: Runtime.start: ${name} must be an integer >= ${min}, got ${describe(v)}`)
-  }
-  return v
-}
-
-/** True when this process runs under tsx (its task modules may be TypeScript). */
-function underTsx(): boolean {
-  const flags = [...process.execArgv, process.env['NODE_OPTIONS'] ?? ''].join(' ')
-  return /(^|[\s=/])tsx(\/|\s|$)/.test(flags) || (process.argv[1] ?? '').endsWith('.ts')
-}
-
-function workerUrl(loader: 'auto' | 'tsx' | 'none'): { url: URL; entry: string | undefined } {
-  const here = import.meta.url
-  if (here.endsWith('.ts')) {
-    // Running from the sources (tests, tsx): workers need tsx to load worker.ts itself.
-    return { url: new URL('./worker-bootstrap.mjs', here), entry: new URL('./worker.ts', here).href }
-  }
-  if (loader === 'tsx' || (loader === 'auto' && underTsx())) {
-    return { url: new URL('./worker-tsx.js', here), entry: new URL('./worker.js', here).href }
-  }
-  return { url: new URL('./worker.js', here), entry: undefined }
-}
-
 export class Runtime implements Spawner, AsyncDisposable {
   readonly #s: Sched
   readonly #owner: Owner
@@ -117,8 +59,7 @@ export class Runtime implements Spawner, AsyncDisposable {
   /** go() calls waiting for a free G record, FIFO from #overflowHead. */
   #overflow: Overflow[] = []
   #overflowHead = 0
-  readonly #stash = new Map<number, RemotePayload>()
-  readonly #fetchWait = new Map<number, number>()
+  readonly #broker: PayloadBroker
   #waiting = false
   #keepAlive: NodeJS.Timeout | undefined
   #deaths = 0
@@ -129,6 +70,7 @@ export class Runtime implements Spawner, AsyncDisposable {
   private constructor(s: Sched, maxThreads: number, handoffMs: number, url: { url: URL; entry: string | undefined }) {
     this.#s = s
     this.#workerUrl = url
+    this.#broker = new PayloadBroker(s.l, (m, msg) => this.#post(m, msg))
     this.#owner = new Owner(s, 0)
     this.#maxThreads = maxThreads
     this.#nextM = 1
@@ -262,7 +204,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     const go = gOff(s.l, gid)
     s.I[go + G_TASK] = tid
     writePayload(s.I, s.F, s.U8, go, enc, false)
-    if (enc.kind === K_REMOTE) this.#stash.set(gid, remoteOf(enc))
+    if (enc.kind === K_REMOTE) this.#broker.stash(gid, remoteOf(enc))
     Atomics.store(s.I, go + G_STATE, GS_QUEUED)
     this.#queue(gid)
   }
@@ -409,34 +351,9 @@ export class Runtime implements Spawner, AsyncDisposable {
   }
 
   #onMessage(msg: FromM): void {
-    if (msg.t === 'stash') {
-      const waiter = this.#fetchWait.get(msg.gid)
-      if (waiter !== undefined) {
-        this.#fetchWait.delete(msg.gid)
-        this.#post(waiter, { t: 'payload', gid: msg.gid, payload: msg.payload })
-      } else this.#stash.set(msg.gid, msg.payload)
-    } else if (msg.t === 'fetch') {
-      const payload = this.#stash.get(msg.gid)
-      if (payload !== undefined) {
-        this.#stash.delete(msg.gid)
-        this.#post(msg.m, { t: 'payload', gid: msg.gid, payload })
-      } else this.#fetchWait.set(msg.gid, msg.m)
-    } else if (msg.t === 'result') {
-      const owner = ownerOf(this.#s.l, msg.gid)
-      if (owner !== 0) {
-        this.#post(owner, msg)
-        return
-      }
-      let v: unknown
-      let err = msg.err
-      try {
-        v = decodeBytes(msg.bytes)
-        if (err) v = plainToError(v)
-      } catch (e) {
-        v = e
-        err = true
-      }
-      this.#owner.settle(msg.gid, v, err)
+    const settled = this.#broker.onMessage(msg)
+    if (settled !== undefined) {
+      this.#owner.settle(settled.gid, settled.value, settled.isErr)
       this.#refill()
       this.#releaseIfIdle()
     }
@@ -455,41 +372,13 @@ export class Runtime implements Spawner, AsyncDisposable {
     if (this.#closed) return
     this.#deaths++
     const s = this.#s
-    const I = s.I
     const e = info.error as { name?: string; message?: string } | undefined
     const reason = e !== undefined ? `uncaught ${e.name ?? 'error'}: ${e.message ?? String(e)}` : `exit code ${code}`
-    const o = oOff(s.l, m)
-    const prev = Atomics.exchange(I, o + O_MSTATE, MS_DEAD)
-    if (prev === MS_SPINNING || prev === MS_WAKING) Atomics.sub(I, H_NMSPINNING, 1)
-    Atomics.store(I, o + O_P, 0)
-    Atomics.store(I, o + O_HANDOFF, 0)
-    const orphaned: number[] = []
-    for (let p = 0; p < s.l.procs; p++) {
-      const po = pOff(s.l, p)
-      if (Atomics.load(I, po + P_OWNER) !== m) continue
-      if (Atomics.exchange(I, po + P_IDLE, 0) === 1) Atomics.sub(I, H_NPIDLE, 1)
-      Atomics.store(I, po + P_OWNER, 0)
-      orphaned.push(p)
-    }
-    // Its started Gs cannot finish: fail them at their owners, naming the task. Gs it had taken
-    // but not called yet (module import or payload fetch pending) go back to the global queue.
-    const requeue: number[] = []
-    for (let gid = 0; gid < s.l.gTotal; gid++) {
-      const go = gOff(s.l, gid)
-      const st = Atomics.load(I, go + G_STATE)
-      if ((st !== GS_RUNNING && st !== GS_CLAIMED) || Atomics.load(I, go + G_M) !== m) continue
+    const { orphaned, requeue } = reclaimDeadM(s, m, reason, (gid, err) => {
       const owner = ownerOf(s.l, gid)
-      if (st === GS_CLAIMED && owner !== m) {
-        Atomics.store(I, go + G_STATE, GS_QUEUED)
-        requeue.push(gid)
-        continue
-      }
-      if (owner === m) continue // its own children's results have nowhere to go
-      Atomics.store(I, go + G_STATE, GS_DONE)
-      const err = new MDiedError(m, reason, s.tasks.keyOf(I[go + G_TASK]!))
       if (owner === 0) this.#owner.settle(gid, err, true)
-      else this.#post(owner, { t: 'fail', gid, error: errorToPlain(err) as ReturnType<typeof errorToPlain> & { __gortError: true } })
-    }
+      else this.#post(owner, { t: 'fail', gid, error: errorToPlain(err) as PlainError })
+    })
     s.q.globalPush(requeue, requeue.length)
     s.wakep()
     this.#ms.delete(m)

@@ -1,0 +1,63 @@
+/**
+ * Runtime.start options, their defaults and validation, and which worker entry the Ms load.
+ * Validation errors echo the bad value.
+ */
+
+import os from 'node:os'
+import { SchedulerArgError, describe } from './errors.js'
+
+export interface RuntimeOptions {
+  /** Number of Ps (GOMAXPROCS). Default: the GOMAXPROCS env variable, else os.availableParallelism(). */
+  readonly procs?: number
+  /** Spare Ms started ahead of time for hand-offs. Default: max(1, ceil(procs / 4)). */
+  readonly spares?: number
+  /** Upper bound on live Ms. Default: 2 * procs + 2. */
+  readonly maxThreads?: number
+  /** Hand a P to a spare M when its M has not ticked for this long while work waits (ms, 0: never). Default 10. */
+  readonly handoffMs?: number
+  /** G records of the main thread (in-flight Gs before `go` queues locally). Default 262144. */
+  readonly mainSlots?: number
+  /** G records of each M. Default 8192. */
+  readonly mSlots?: number
+  /**
+   * How workers load task modules when gort itself runs from dist/: 'tsx' registers tsx in each
+   * worker (TypeScript task modules), 'none' loads plain JS. Default 'auto': tsx when this process
+   * runs under tsx.
+   */
+  readonly loader?: 'auto' | 'tsx' | 'none'
+}
+
+export function defaultProcs(): number {
+  const env = process.env['GOMAXPROCS']
+  if (env !== undefined && env !== '') {
+    const n = Number(env)
+    if (Number.isInteger(n) && n >= 1) return n
+  }
+  return os.availableParallelism()
+}
+
+export function positiveInt(name: string, v: number | undefined, dflt: number, min = 1): number {
+  if (v === undefined) return dflt
+  if (!Number.isInteger(v) || v < min || v > 1 << 24) {
+    throw new SchedulerArgError(`gort: Runtime.start: ${name} must be an integer >= ${min}, got ${describe(v)}`)
+  }
+  return v
+}
+
+/** True when this process runs under tsx (its task modules may be TypeScript). */
+function underTsx(): boolean {
+  const flags = [...process.execArgv, process.env['NODE_OPTIONS'] ?? ''].join(' ')
+  return /(^|[\s=/])tsx(\/|\s|$)/.test(flags) || (process.argv[1] ?? '').endsWith('.ts')
+}
+
+export function workerUrl(loader: 'auto' | 'tsx' | 'none'): { url: URL; entry: string | undefined } {
+  const here = import.meta.url
+  if (here.endsWith('.ts')) {
+    // Running from the sources (tests, tsx): workers need tsx to load worker.ts itself.
+    return { url: new URL('./worker-bootstrap.mjs', here), entry: new URL('./worker.ts', here).href }
+  }
+  if (loader === 'tsx' || (loader === 'auto' && underTsx())) {
+    return { url: new URL('./worker-tsx.js', here), entry: new URL('./worker.js', here).href }
+  }
+  return { url: new URL('./worker.js', here), entry: undefined }
+}

@@ -1,0 +1,59 @@
+/**
+ * What the main thread does when an M dies (process.exit in a task, an uncaught error, OOM):
+ * repair the shared counters it may have held, take back its P, and sort its Gs.
+ *
+ * Invariants:
+ * - Its P is marked ownerless (P_OWNER 0) for the caller to hand to a spare; the P's ring and
+ *   runnext keep their unstarted Gs.
+ * - Gs it had taken but not yet called (GS_CLAIMED) go back to the global queue: unstarted work
+ *   runs elsewhere. Gs it had started fail at their owners with MDiedError naming the task.
+ * - Gs the dead M itself spawned are orphans: nobody waits for them any more.
+ */
+
+import { MDiedError } from './errors.js'
+import {
+  G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, H_NMSPINNING, H_NPIDLE, MS_DEAD, MS_SPINNING, MS_WAKING,
+  O_HANDOFF, O_MSTATE, O_P, P_IDLE, P_OWNER, gOff, oOff, ownerOf, pOff,
+} from './layout.js'
+import type { Sched } from './shared.js'
+
+export function reclaimDeadM(
+  s: Sched,
+  m: number,
+  reason: string,
+  fail: (gid: number, err: MDiedError) => void,
+): { orphaned: number[]; requeue: number[] } {
+  const I = s.I
+  const o = oOff(s.l, m)
+  const prev = Atomics.exchange(I, o + O_MSTATE, MS_DEAD)
+  if (prev === MS_SPINNING || prev === MS_WAKING) Atomics.sub(I, H_NMSPINNING, 1)
+  Atomics.store(I, o + O_P, 0)
+  Atomics.store(I, o + O_HANDOFF, 0)
+  const orphaned: number[] = []
+  for (let p = 0; p < s.l.procs; p++) {
+    const po = pOff(s.l, p)
+    if (Atomics.load(I, po + P_OWNER) !== m) continue
+    if (Atomics.exchange(I, po + P_IDLE, 0) === 1) Atomics.sub(I, H_NPIDLE, 1)
+    Atomics.store(I, po + P_OWNER, 0)
+    orphaned.push(p)
+  }
+  // Its started Gs cannot finish: fail them at their owners, naming the task. Gs it had taken
+  // but not called yet (module import or payload fetch pending) go back to the global queue.
+  const requeue: number[] = []
+  for (let gid = 0; gid < s.l.gTotal; gid++) {
+    const go = gOff(s.l, gid)
+    const st = Atomics.load(I, go + G_STATE)
+    if ((st !== GS_RUNNING && st !== GS_CLAIMED) || Atomics.load(I, go + G_M) !== m) continue
+    const owner = ownerOf(s.l, gid)
+    if (st === GS_CLAIMED && owner !== m) {
+      Atomics.store(I, go + G_STATE, GS_QUEUED)
+      requeue.push(gid)
+      continue
+    }
+    if (owner === m) continue // its own children's results have nowhere to go
+    Atomics.store(I, go + G_STATE, GS_DONE)
+    const err = new MDiedError(m, reason, s.tasks.keyOf(I[go + G_TASK]!))
+    fail(gid, err)
+  }
+  return { orphaned, requeue }
+}

@@ -1,0 +1,35 @@
+/**
+ * Publishing a finished G's result to a thread other than the one that ran it: written into the
+ * G record (numbers without a serializer; other values v8-serialized), then announced on the
+ * owner's completion ring; results too large for the record go by message through the main thread.
+ *
+ * Invariant: the record is GS_DONE with its result written before the owner can see the gid, and
+ * a result that cannot be cloned becomes an error result instead of being lost.
+ */
+
+import { encodeResult, errorToPlain, writeNumResult, writePayload } from './codec.js'
+import { G_STATE, GS_DONE, K_REMOTE, gOff } from './layout.js'
+import type { FromM } from './protocol.js'
+import type { Sched } from './shared.js'
+
+export function publishResult(s: Sched, gid: number, value: unknown, isErr: boolean, post: (msg: FromM) => void): void {
+  const I = s.I
+  const go = gOff(s.l, gid)
+  if (!isErr && typeof value === 'number') {
+    writeNumResult(I, s.F, go, value)
+    Atomics.store(I, go + G_STATE, GS_DONE)
+    s.complete(gid)
+    return
+  }
+  let enc
+  try {
+    enc = encodeResult(isErr ? errorToPlain(value) : value)
+  } catch (e) {
+    isErr = true
+    enc = encodeResult(errorToPlain(e))
+  }
+  writePayload(I, s.F, s.U8, go, enc, isErr)
+  Atomics.store(I, go + G_STATE, GS_DONE)
+  if (enc.kind === K_REMOTE) post({ t: 'result', gid, bytes: enc.bytes!, err: isErr })
+  else s.complete(gid)
+}
