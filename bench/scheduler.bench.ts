@@ -80,6 +80,7 @@ async function timeIt(name: string, fn: () => Promise<unknown>, iterations: numb
 }
 
 const results: Record<string, unknown> = {}
+let phase = 'start'
 const cpuModel = cpus()[0]?.model ?? 'unknown'
 console.log(`scheduler bench: ${availableParallelism()} cpus (${cpuModel}), load ${loadavg().map((x) => x.toFixed(1)).join(' ')}, procs ${procsList.join(',')}${quick ? ', quick' : ''}`)
 
@@ -112,6 +113,7 @@ async function shapeA(): Promise<void> {
     }, quick ? 3 : 5)
     rows.push({ name, perSec: (count / ms) * 1000, cpuUsPerTask: cpu / count })
   }
+  phase = 'a'
   await measure(`gort procs=${maxProcs}`, n, (i) => rt.go(add, i, 1))
   const pis = piscina(maxProcs)
   await measure(`piscina ${maxProcs} threads`, nPool, (i) => pis.run({ k: 'add', a: i, b: 1 }))
@@ -169,6 +171,7 @@ async function shapeB(): Promise<Series[]> {
   for (const procs of procsList) {
     const ideal = serialMs / procs
     const rt = await rtFor(procs)
+    phase = `b: procs ${procs}`
     const g = await timeIt(`b:gort:${procs}`, () => Promise.all(sizes.map((n) => rt.go(spin, n))), quick ? 1 : 2)
     if (process.env["SCHED_BENCH_DEBUG"]) console.log(JSON.stringify(rt.stats()))
     const pis = piscina(procs)
@@ -222,6 +225,7 @@ async function shapeC(): Promise<Series[]> {
     const single = await timeIt(`c:single:${n}`, async () => serialFib(n), iters)
     const ls = leaves(n, cutoff, [])
     for (const procs of procsList) {
+      phase = `c: fib(${n}) procs ${procs}`
       const rt = await rtFor(procs)
       let got = 0
       const g = await timeIt(`c:gort:${n}:${procs}`, async () => (got = await rt.go(fib, n, cutoff)), iters)
@@ -268,10 +272,13 @@ async function shapeD(): Promise<void> {
     }
     return { p50: pct(xs, 0.5), p99: pct(xs, 0.99) }
   }
+  phase = 'd: gort'
   const g = await lat((i) => rt.go(add, i, 1))
+  phase = 'd: piscina'
   const pis = piscina(maxProcs)
   const p = await lat((i) => pis.run({ k: 'add', a: i, b: 1 }))
   await pis.close()
+  phase = 'd: poolifier'
   const pool = poolifier(maxProcs)
   const pf = await lat((i) => pool.run({ k: 'add', a: i, b: 1 }))
   await pool.close()
@@ -285,6 +292,7 @@ async function shapeD(): Promise<void> {
 // ---- (e) stuck M hand-off ------------------------------------------------------------
 
 async function shapeE(): Promise<void> {
+  phase = 'e'
   const rt = await Runtime.start({ procs: 1, spares: 1 })
   const xs: number[] = []
   for (let i = 0; i < (quick ? 3 : 7); i++) {
@@ -309,6 +317,7 @@ async function shapeE(): Promise<void> {
 // ---- (f) idle CPU --------------------------------------------------------------------
 
 async function shapeF(): Promise<void> {
+  phase = 'f'
   const rt = await rtFor(maxProcs)
   await Promise.all(Array.from({ length: 10_000 }, (_, i) => rt.go(add, i, 1)))
   await new Promise((r) => setTimeout(r, 200))
@@ -326,7 +335,17 @@ async function shapeF(): Promise<void> {
 const only = process.argv.find((a) => a.startsWith('--shapes='))?.slice('--shapes='.length).split(',')
 const want = (id: string): boolean => only === undefined || only.includes(id)
 // Pools may unref idle workers between runs; hold the process open until the bench is done.
-const hold = setInterval(() => {}, 1 << 30)
+// It doubles as a watchdog: a phase that makes no progress for a minute is reported.
+let lastPhase = ''
+let samePhase = 0
+const hold = setInterval(() => {
+  samePhase = phase === lastPhase ? samePhase + 1 : 0
+  lastPhase = phase
+  if (samePhase === 6) {
+    const rt = runtimes.get(maxProcs)
+    console.error(`[watchdog] still in ${phase} after 60 s${rt === undefined ? '' : `; ${rt.schedtrace()} ${JSON.stringify(rt.stats())}`}`)
+  }
+}, 10_000)
 const t0 = performance.now()
 if (want('a')) await shapeA()
 const seriesB = want('b') ? await shapeB() : []

@@ -133,6 +133,7 @@ export class Machine implements Spawner {
   }
 
   #loseP(): void {
+    if (this.#spinning) this.#stopSpinning(false)
     this.#p = -1
     Atomics.store(this.#I, this.#oo + O_P, 0)
     Atomics.store(this.#I, this.#oo + O_MSTATE, MS_RUNNING)
@@ -326,13 +327,17 @@ export class Machine implements Spawner {
     const oo = this.#oo
     const hasP = this.#p >= 0
     const po = this.#po
+    if (this.#spinning) this.#stopSpinning(false)
+    // Read the doorbell before anyone can see us parked: a wakep that marks us WAKING rings after
+    // this read, so the wait below returns at once instead of sleeping on a spinning slot that
+    // nobody else may take (a lost wake-up that stalls every M).
+    const bell = Atomics.load(I, oo + O_DOORBELL)
+    Atomics.store(I, oo + O_WAITING, 1)
     Atomics.store(I, oo + O_MSTATE, MS_PARKED)
     if (hasP) {
       Atomics.add(I, H_NPIDLE, 1)
       Atomics.store(I, po + P_IDLE, 1)
     }
-    Atomics.store(I, oo + O_WAITING, 1)
-    const bell = Atomics.load(I, oo + O_DOORBELL)
     if (!this.#otherWork()) {
       if (hasP) Atomics.add(I, po + P_PARKS, 1)
       if (this.#live > 0 || this.#fetches.size > 0 || this.#owner.pending > 0) {

@@ -21,6 +21,9 @@ import {
 import type { Sched } from './shared.js'
 
 const MONITOR_MS = 2
+// A woken M normally runs within microseconds; on a loaded machine the OS may take a few ms.
+// Work that has waited this long with every P asleep means a wake-up was lost.
+const RESCUE_MS = 100
 
 export interface MonitorHost {
   /** An alive, started M holding no P and not in user code, or 0. */
@@ -41,6 +44,9 @@ export class Monitor {
   #timer: NodeJS.Timeout | undefined
   #trace: NodeJS.Timeout | undefined
   #idleSamples = 0
+  #stalledSince = 0
+  /** Times the safety net had to ring sleeping Ms (should stay 0; reported in stats). */
+  rescues = 0
 
   constructor(s: Sched, host: MonitorHost, handoffMs: number) {
     this.#s = s
@@ -110,6 +116,20 @@ export class Monitor {
       if (healthy > 0) continue
       if (this.handTo(p, owner, stale >= 10 * this.#handoffMs)) this.#lastChange[p] = now
     }
+    // Safety net: work has waited RESCUE_MS while every P sleeps.
+    // wakep should make this impossible; ringing every P's M directly keeps the runtime live
+    // even if a wake-up was lost (each woken M simply looks again).
+    if (s.q.globalSize() > 0 && Atomics.load(I, H_NPIDLE) >= s.l.procs) {
+      if (this.#stalledSince === 0) this.#stalledSince = now
+      else if (now - this.#stalledSince >= RESCUE_MS) {
+        this.#stalledSince = 0
+        this.rescues++
+        for (let p = 0; p < s.l.procs; p++) {
+          const owner = Atomics.load(I, pOff(s.l, p) + P_OWNER)
+          if (owner !== 0) s.ring(owner)
+        }
+      }
+    } else this.#stalledSince = 0
     if (!busy && this.#host.pending() === 0 && s.q.globalSize() === 0) {
       if (++this.#idleSamples > 50 && this.#timer !== undefined) {
         clearInterval(this.#timer)

@@ -393,7 +393,7 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   /** Scheduler counters: per-P runs, steals, global-queue pulls, parks, spawns, hand-offs. */
   stats(): SchedStats {
-    return collectStats(this.#s, this.#liveMs() + 1, this.#deaths)
+    return collectStats(this.#s, this.#liveMs() + 1, this.#deaths, this.#monitor.rescues)
   }
 
   /** The Go-style schedtrace line for right now. */

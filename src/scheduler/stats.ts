@@ -37,11 +37,13 @@ export interface SchedStats {
   readonly globalQueue: number
   /** Ms that died and were replaced. */
   readonly mDeaths: number
+  /** Times the monitor found work waiting with every P asleep and rang them (a lost wake-up; should be 0). */
+  readonly rescues: number
   readonly total: Omit<ProcStats, 'id' | 'm'>
   readonly perP: readonly ProcStats[]
 }
 
-export function collectStats(s: Sched, threads: number, mDeaths: number): SchedStats {
+export function collectStats(s: Sched, threads: number, mDeaths: number, rescues: number): SchedStats {
   const I = s.I
   const perP: ProcStats[] = []
   for (let p = 0; p < s.l.procs; p++) {
@@ -61,6 +63,7 @@ export function collectStats(s: Sched, threads: number, mDeaths: number): SchedS
     spinning: Atomics.load(I, H_NMSPINNING),
     globalQueue: s.q.globalSize(),
     mDeaths,
+    rescues,
     total: {
       runs: sum('runs'), steals: sum('steals'), stealAttempts: sum('stealAttempts'), globalPulls: sum('globalPulls'),
       parks: sum('parks'), spawns: sum('spawns'), handoffs: sum('handoffs'), runqueue: sum('runqueue'),

@@ -40,6 +40,13 @@ test('1e5 tasks: every result arrives once and is right (none lost, none run twi
   }
 }, 30_000))
 
+test('one-at-a-time round trips: every wake-up arrives (the monitor never has to rescue)', deadline('round-trips', async () => {
+  for (let i = 0; i < 3000; i++) {
+    if ((await rt.go(add, i, 1)) !== i + 1) assert.unreachable(`round trip ${i}`)
+  }
+  assert.is(rt.stats().rescues, 0)
+}, 30_000))
+
 test('nested fork-join fib is correct and spawns from inside tasks', deadline('fib', async () => {
   const before = rt.stats().total.spawns
   assert.is(await rt.go(fib, 23, 12), 28657)
