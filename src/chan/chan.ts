@@ -24,7 +24,7 @@
  */
 import { ChanClosedError } from './errors.js'
 import { Waiter, WaitQ, acquireWaiter, releaseWaiter } from './waitq.js'
-import { park, unpark } from './park.js'
+import { stamp } from './park.js'
 import { mustYield, held } from './yield.js'
 
 /** Options for operations that can block. */
@@ -83,11 +83,7 @@ function capture(resolve: (v: never) => void, reject: (e: unknown) => void): voi
 
 /** Builds a pending promise and stores its resolvers in `w` (no closure allocated). */
 export function pendingFor<R>(w: { resolve: ((v: never) => void) | null; reject: ((e: unknown) => void) | null }): Promise<R> {
-  const p = new Promise<R>(capture as never)
-  w.resolve = slotResolve
-  w.reject = slotReject
-  slotResolve = slotReject = null
-  return p
+  return new Promise<R>((res, rej) => { w.resolve = res as never; w.reject = rej })
 }
 
 export class Chan<T> implements AsyncIterable<T> {
@@ -144,8 +140,8 @@ export class Chan<T> implements AsyncIterable<T> {
     if (sendNow(this as ChanCore, value)) return mustYield() ? held(undefined) : RESOLVED
     const w = acquireWaiter(this as ChanCore, true, value)
     const p = pendingFor<void>(w)
+    stamp(w)
     this._sendq.enqueue(w)
-    park(w)
     if (signal !== undefined) listen(w, signal)
     return p
   }
@@ -163,8 +159,8 @@ export class Chan<T> implements AsyncIterable<T> {
     }
     const w = acquireWaiter(this as ChanCore, false, undefined)
     const p = pendingFor<RecvResult<T>>(w)
+    stamp(w)
     this._recvq.enqueue(w)
-    park(w)
     if (signal !== undefined) listen(w, signal)
     return p
   }
@@ -289,14 +285,12 @@ export function wakeRecv(r: Waiter, value: unknown, ok: boolean): void {
     r.sel.fire(r.index, value, ok)
     return
   }
-  unpark(r)
-  if (r.signal !== null) {
-    unlisten(r)
-    r.resolve!({ value, ok } as never)
-    return
-  }
-  r.resolve!({ value, ok } as never)
-  releaseWaiter(r)
+  const resolve = r.resolve!
+  // A waiter with an abort listener is never pooled: the listener's closure
+  // still references it.
+  if (r.signal !== null) unlisten(r)
+  else releaseWaiter(r)
+  resolve({ value, ok } as never)
 }
 
 /** Precondition: s has been dequeued and its value taken. */
@@ -305,14 +299,10 @@ export function wakeSend(s: Waiter): void {
     s.sel.fire(s.index, undefined, true)
     return
   }
-  unpark(s)
-  if (s.signal !== null) {
-    unlisten(s)
-    s.resolve!(undefined as never)
-    return
-  }
-  s.resolve!(undefined as never)
-  releaseWaiter(s)
+  const resolve = s.resolve!
+  if (s.signal !== null) unlisten(s)
+  else releaseWaiter(s)
+  resolve(undefined as never)
 }
 
 /** Precondition: s has been dequeued. Rejects a parked sender (close). */
@@ -321,7 +311,6 @@ export function failSend(s: Waiter, error: unknown): void {
     s.sel.fail(error)
     return
   }
-  unpark(s)
   if (s.signal !== null) {
     unlisten(s)
     s.reject!(error)
@@ -336,7 +325,6 @@ function listen(w: Waiter, signal: AbortSignal): void {
   w.onAbort = () => {
     if (!w.queued) return
     ;(w.isSend ? w.chan._sendq : w.chan._recvq).remove(w)
-    unpark(w)
     w.signal = null
     w.reject!(signal.reason)
   }

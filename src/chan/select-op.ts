@@ -14,7 +14,7 @@
  * - Single-threaded JavaScript makes "dequeue + fire + withdraw" atomic: no
  *   other op can observe the half-fired state, so Go's selectDone CAS is not needed.
  */
-import { Parked, unpark } from './park.js'
+import { ParkedSelect, unparkSelect } from './park.js'
 import type { Waiter } from './waitq.js'
 
 /** A select's outcome: which case fired, and for a receive case what it got. */
@@ -24,7 +24,7 @@ export interface SelectOutcome {
   ok: boolean
 }
 
-export class SelectOp extends Parked {
+export class SelectOp extends ParkedSelect {
   readonly waiters: Waiter[] = []
   resolve: ((v: never) => void) | null = null
   reject: ((e: unknown) => void) | null = null
@@ -55,7 +55,7 @@ export class SelectOp extends Parked {
       const w = ws[i]!
       if (w.queued) (w.isSend ? w.chan._sendq : w.chan._recvq).remove(w)
     }
-    unpark(this)
+    unparkSelect(this)
     if (this.signal !== null) {
       this.signal.removeEventListener('abort', this.onAbort!)
       this.signal = null

@@ -17,7 +17,7 @@
  */
 import { ChanClosedError } from './errors.js'
 import { Waiter } from './waitq.js'
-import { park } from './park.js'
+import { parkSelect } from './park.js'
 import { mustYield, held } from './yield.js'
 import { SelectOp, type SelectOutcome } from './select-op.js'
 import {
@@ -102,8 +102,8 @@ function poll(cases: readonly SelectCase[]): number {
       continue
     }
     const can = c.isSend
-      ? ch._closed || ch._recvq.size > 0 || ch._count < ch._cap
-      : ch._count > 0 || ch._sendq.size > 0 || ch._closed
+      ? ch._closed || ch._recvq.head !== null || ch._count < ch._cap
+      : ch._count > 0 || ch._sendq.head !== null || ch._closed
     if (can && randBelow(++ready) === 0) pick = i
   }
   if (pick < 0) return -1
@@ -155,7 +155,7 @@ export function select<const Cs extends readonly SelectCase[]>(cases: Cs, option
     op.waiters.push(w)
     ;(c.isSend ? ch._sendq : ch._recvq).enqueue(w)
   }
-  park(op)
+  parkSelect(op)
   if (signal !== undefined) {
     op.signal = signal
     op.onAbort = () => op.abort(signal.reason)

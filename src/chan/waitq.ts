@@ -12,16 +12,16 @@
  * - Removal from the middle is O(1) (doubly linked), which is what lets a
  *   select withdraw its losing cases and a cancelled op leave no trace.
  * - The queues are intrusive, so queue operations allocate nothing.
+ * - A queue is listed in the park registry exactly while it is non-empty
+ *   (park.ts): a plain op is parked exactly while its waiter is queued.
  */
-import { Parked } from './park.js'
+import { Parked, listQueue, unlistQueue, type ParkQueue } from './park.js'
 import type { SelectOp } from './select-op.js'
 import type { ChanCore } from './chan.js'
 
 export class Waiter extends Parked {
   /** For a send: the value offered. For a receive: the value received, once woken. */
   value: unknown
-  /** For a receive: false when woken by close. */
-  ok = false
   isSend: boolean
   chan: ChanCore
   /** The select this waiter is a case of, or null for a plain op. */
@@ -79,39 +79,45 @@ export function acquireWaiter(chan: ChanCore, isSend: boolean, value: unknown): 
 export function releaseWaiter(w: Waiter): void {
   if (pool.length >= POOL_MAX) return
   w.value = undefined
-  w.ok = false
   w.resolve = w.reject = null
   w.g = null
-  w.trace = null
+  if (w.trace !== null) w.trace = null
   pool.push(w)
 }
 
-export class WaitQ {
+export class WaitQ implements ParkQueue {
   head: Waiter | null = null
   tail: Waiter | null = null
-  size = 0
+  /** Index in the park registry while non-empty, else -1 (see park.ts). */
+  ri = -1
 
   /** Precondition: w is not queued anywhere. */
   enqueue(w: Waiter): void {
     w.queued = true
-    w.next = null
-    w.prev = this.tail
-    if (this.tail !== null) this.tail.next = w
-    else this.head = w
+    const t = this.tail
+    w.prev = t
     this.tail = w
-    this.size++
+    if (t !== null) t.next = w
+    else {
+      this.head = w
+      listQueue(this)
+    }
   }
 
   /** Takes the oldest waiter, or null when empty. */
   dequeue(): Waiter | null {
     const w = this.head
     if (w === null) return null
-    this.head = w.next
-    if (this.head !== null) this.head.prev = null
-    else this.tail = null
-    w.next = null
+    const n = w.next
+    this.head = n
+    if (n !== null) {
+      n.prev = null
+      w.next = null
+    } else {
+      this.tail = null
+      unlistQueue(this)
+    }
     w.queued = false
-    this.size--
     return w
   }
 
@@ -125,6 +131,23 @@ export class WaitQ {
     else this.tail = prev
     w.next = w.prev = null
     w.queued = false
-    this.size--
+    if (this.head === null) unlistQueue(this)
+  }
+
+  /** Waiters queued now (walks the queue: diagnostics and tests only). */
+  get size(): number {
+    let n = 0
+    for (let w = this.head; w !== null; w = w.next) n++
+    return n
+  }
+
+  plainCount(): number {
+    let n = 0
+    for (let w = this.head; w !== null; w = w.next) if (w.sel === null) n++
+    return n
+  }
+
+  plainWaiters(out: Parked[]): void {
+    for (let w = this.head; w !== null; w = w.next) if (w.sel === null) out.push(w)
   }
 }
