@@ -133,6 +133,11 @@ export function parkedCount(): number {
   return n
 }
 
+/** How many wait queues are listed now (diagnostics and tests: 0 when nothing is parked in any queue). */
+export function listedQueueCount(): number {
+  return queues.length
+}
+
 /** A snapshot of the parked records, oldest first. */
 export function parkedList(): Parked[] {
   const out: Parked[] = []
