@@ -81,6 +81,7 @@ async function timeIt(name: string, fn: () => Promise<unknown>, iterations: numb
 
 const results: Record<string, unknown> = {}
 let phase = 'start'
+let peerHung = false // a peer pool that stopped answering may keep its threads alive: exit explicitly
 const cpuModel = cpus()[0]?.model ?? 'unknown'
 console.log(`scheduler bench: ${availableParallelism()} cpus (${cpuModel}), load ${loadavg().map((x) => x.toFixed(1)).join(' ')}, procs ${procsList.join(',')}${quick ? ', quick' : ''}`)
 
@@ -262,30 +263,46 @@ async function shapeC(): Promise<Series[]> {
 async function shapeD(): Promise<void> {
   const n = quick ? 500 : 3000
   const rt = await rtFor(maxProcs)
-  const lat = async (run: (i: number) => Promise<number>): Promise<{ p50: number; p99: number }> => {
-    for (let i = 0; i < 100; i++) await run(i)
-    const xs: number[] = []
-    for (let i = 0; i < n; i++) {
-      const t = performance.now()
-      await run(i)
-      xs.push((performance.now() - t) * 1000)
+  // A peer that stops answering (poolifier did, twice, in this shape here) is reported as hung
+  // after 20 s instead of stalling the whole bench. Every peer pays the same Promise.race.
+  const lat = async (run: (i: number) => Promise<number>): Promise<{ p50: number; p99: number; hung?: boolean }> => {
+    let timer: NodeJS.Timeout | undefined
+    const giveUp = new Promise<'hung'>((r) => (timer = setTimeout(r, 20_000, 'hung')))
+    try {
+      for (let i = 0; i < 100; i++) if ((await Promise.race([run(i), giveUp])) === 'hung') return { p50: NaN, p99: NaN, hung: true }
+      const xs: number[] = []
+      for (let i = 0; i < n; i++) {
+        const t = performance.now()
+        if ((await Promise.race([run(i), giveUp])) === 'hung') return { p50: NaN, p99: NaN, hung: true }
+        xs.push((performance.now() - t) * 1000)
+      }
+      return { p50: pct(xs, 0.5), p99: pct(xs, 0.99) }
+    } finally {
+      clearTimeout(timer)
     }
-    return { p50: pct(xs, 0.5), p99: pct(xs, 0.99) }
   }
+  const show = (r: { p50: number; p99: number; hung?: boolean }): string =>
+    r.hung === true ? 'stopped answering (no result within 20 s)' : `p50 ${fmt(r.p50, 1)} µs  p99 ${fmt(r.p99, 1)} µs`
   phase = 'd: gort'
   const g = await lat((i) => rt.go(add, i, 1))
   phase = 'd: piscina'
   const pis = piscina(maxProcs)
   const p = await lat((i) => pis.run({ k: 'add', a: i, b: 1 }))
-  await pis.close()
+  if (p.hung === true) {
+    peerHung = true
+    await Promise.race([pis.close(), new Promise((r) => setTimeout(r, 5000).unref())])
+  } else await pis.close()
   phase = 'd: poolifier'
   const pool = poolifier(maxProcs)
   const pf = await lat((i) => pool.run({ k: 'add', a: i, b: 1 }))
-  await pool.close()
+  if (pf.hung === true) {
+    peerHung = true
+    await Promise.race([pool.close(), new Promise((r) => setTimeout(r, 5000).unref())])
+  } else await pool.close()
   console.log('\n(d) spawn-to-result latency, main -> worker -> main, one at a time')
-  console.log(`  gort      p50 ${fmt(g.p50, 1)} µs  p99 ${fmt(g.p99, 1)} µs`)
-  console.log(`  piscina   p50 ${fmt(p.p50, 1)} µs  p99 ${fmt(p.p99, 1)} µs  (gort ${fmt(p.p50 / g.p50, 2)}x at p50)`)
-  console.log(`  poolifier p50 ${fmt(pf.p50, 1)} µs  p99 ${fmt(pf.p99, 1)} µs  (gort ${fmt(pf.p50 / g.p50, 2)}x at p50)`)
+  console.log(`  gort      ${show(g)}`)
+  console.log(`  piscina   ${show(p)}  (gort ${fmt(p.p50 / g.p50, 2)}x at p50)`)
+  console.log(`  poolifier ${show(pf)}  (gort ${fmt(pf.p50 / g.p50, 2)}x at p50)`)
   results['d'] = { samples: n, gort: g, piscina: p, poolifier: pf }
 }
 
@@ -353,8 +370,13 @@ const seriesC = want('c') ? await shapeC() : []
 if (want('d')) await shapeD()
 if (want('e')) await shapeE()
 if (want('f')) await shapeF()
-for (const rt of runtimes.values()) await rt.close()
+const rescues: Record<string, number> = {}
+for (const [procs, rt] of runtimes) {
+  rescues[`procs=${procs}`] = rt.stats().rescues
+  await rt.close()
+}
 clearInterval(hold)
+results['monitorRescues'] = rescues // lost wake-ups the monitor had to repair: should be all 0
 
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
 const meta = {
@@ -377,3 +399,4 @@ if (seriesB.length + seriesC.length > 0) {
   )
 }
 console.log(`\nwrote bench/results/${base}.json${seriesB.length + seriesC.length > 0 ? ` and ${base}.svg` : ''} in ${fmt((performance.now() - t0) / 1000, 1)} s`)
+if (peerHung) process.exit(0)
