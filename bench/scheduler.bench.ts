@@ -161,7 +161,8 @@ async function shapeB(): Promise<Series[]> {
   const rnd = mulberry32(42)
   const raw = Array.from({ length: count }, () => 1 / Math.pow(1 - rnd(), 1 / 1.5))
   const scale = (targetMs * itersPerMs) / raw.reduce((a, b) => a + b, 0)
-  const sizes = raw.map((r) => Math.max(1, Math.round(r * scale)))
+  // `| 0`: integers, so every peer's `spin` sees small integers, not doubles (V8 specialises on it).
+  const sizes = raw.map((r) => Math.max(1, Math.round(r * scale)) | 0)
   const s0 = performance.now()
   for (const n of sizes) spinFn(n)
   const serialMs = performance.now() - s0

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { encodeArgs, encodeResult, errorToPlain, plainToError } from '../../src/scheduler/codec.js'
+import { encodeArgs, encodeResult, errorToPlain, plainToError, readPayload, writeNumsFast } from '../../src/scheduler/codec.js'
 import { K_BYTES, K_NUMS, K_REMOTE } from '../../src/scheduler/layout.js'
 
 test('small numeric args are inline numbers; others serialized, large ones remote', () => {
@@ -34,6 +34,22 @@ test('custom error names survive; non-errors are thrown back as values', () => {
   const back = plainToError(errorToPlain(new MyErr('m'))) as Error
   assert.is(back.name, 'MyErr')
   assert.is(plainToError(errorToPlain('just a string')), 'just a string')
+})
+
+test('inline numbers round-trip exactly (-0, fractions, beyond int32, NaN)', () => {
+  const I = new Int32Array(new SharedArrayBuffer(64))
+  const F = new Float64Array(I.buffer)
+  const U8 = new Uint8Array(I.buffer)
+  const args = [-0, 1.5, 2 ** 31, NaN]
+  assert.ok(writeNumsFast(I, F, 0, args))
+  const back = readPayload(I, F, U8, 0, true) as number[]
+  assert.ok(Object.is(back[0], -0))
+  assert.equal(back.slice(1, 3), [1.5, 2 ** 31])
+  assert.ok(Number.isNaN(back[3]))
+  assert.ok(writeNumsFast(I, F, 0, [7, -3]))
+  assert.equal(readPayload(I, F, U8, 0, true), [7, -3])
+  assert.not.ok(writeNumsFast(I, F, 0, [1, 2, 3, 4, 5]), 'more than 4 numbers are not inline')
+  assert.not.ok(writeNumsFast(I, F, 0, [1, '2']))
 })
 
 test.run()
