@@ -45,6 +45,7 @@ import {
   tsChanPingPong,
   tsChanSelect,
 } from './chan/peers.js'
+import { rawPingPong } from './chan/floor.js'
 import { runGoBenchmarks, type GoResults } from './go/run.js'
 
 const quick = process.argv.includes('--quick')
@@ -84,6 +85,10 @@ const shapes: Shape[] = [
       { name: 'ts-chan unsafe', run: tsChanPingPong(true) },
       { name: 'js-csp', run: jsCspPingPong },
       { name: '@paybase/csp', run: paybasePingPong },
+      // Not peers: what four bare awaits per round trip cost (bench/chan/floor.ts),
+      // so the table shows how close gort is to the floor under its API.
+      { name: 'raw promises', run: rawPingPong(false), note: 'reference: bare rendezvous, no channel semantics, starves timers' },
+      { name: 'raw promises + yield', run: rawPingPong(true), note: "reference: the same plus gort's yield budget" },
     ],
   },
   {
