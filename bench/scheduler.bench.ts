@@ -68,15 +68,42 @@ const pct = (xs: number[], q: number): number => {
 const fmt = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : String(v))
 
 /** Runs `fn` with tinybench and returns the median ms per call. */
+/**
+ * Runs `fn` with tinybench and returns the median ms per call. A call that has not finished
+ * after CALL_LIMIT_MS counts as a peer that stopped answering (poolifier did, now and then, on
+ * this machine): the row reports NaN ("stopped answering") instead of stalling the bench.
+ */
+const CALL_LIMIT_MS = 60_000
+const hungRows: string[] = []
 async function timeIt(name: string, fn: () => Promise<unknown>, iterations: number): Promise<number> {
   const bench = new Bench({ name, iterations, time: 0, warmupIterations: 1, warmupTime: 0 })
   bench.add(name, async () => {
-    await fn()
+    let timer: NodeJS.Timeout | undefined
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${name}: no result within ${CALL_LIMIT_MS} ms`)), CALL_LIMIT_MS)
+    })
+    try {
+      await Promise.race([fn(), limit])
+    } finally {
+      clearTimeout(timer)
+    }
   })
   await bench.run()
   const r = bench.tasks[0]!.result
-  if (r.state !== 'completed') throw new Error(`${name}: ${r.state}${'error' in r ? `: ${String(r.error)}` : ''}`)
+  if (r.state !== 'completed') {
+    const why = 'error' in r ? String(r.error) : r.state
+    if (name.startsWith('a:gort') || name.includes(':gort:')) throw new Error(`${name}: ${why}`)
+    console.error(`  [${name} stopped answering: ${why}]`)
+    hungRows.push(name)
+    peerHung = true
+    return NaN
+  }
   return r.latency.p50
+}
+
+/** Closes a peer pool; one that stopped answering may never close, so give up after 5 s. */
+async function closePool(pool: Pool): Promise<void> {
+  await Promise.race([pool.close(), new Promise((r) => setTimeout(r, 5000).unref())])
 }
 
 const results: Record<string, unknown> = {}
@@ -118,10 +145,10 @@ async function shapeA(): Promise<void> {
   await measure(`gort procs=${maxProcs}`, n, (i) => rt.go(add, i, 1))
   const pis = piscina(maxProcs)
   await measure(`piscina ${maxProcs} threads`, nPool, (i) => pis.run({ k: 'add', a: i, b: 1 }))
-  await pis.close()
+  await closePool(pis)
   const pool = poolifier(maxProcs)
   await measure(`poolifier ${maxProcs} threads`, nPool, (i) => pool.run({ k: 'add', a: i, b: 1 }))
-  await pool.close()
+  await closePool(pool)
   const addAsync = async (a: number, b: number): Promise<number> => a + b
   await measure('single-threaded (async call)', n, (i) => addAsync(i, 1))
   // Spawned inside a task: measured on the M itself.
@@ -178,12 +205,12 @@ async function shapeB(): Promise<Series[]> {
     if (process.env["SCHED_BENCH_DEBUG"]) console.log(JSON.stringify(rt.stats()))
     const pis = piscina(procs)
     const p = await timeIt(`b:piscina:${procs}`, () => Promise.all(sizes.map((n) => pis.run({ k: 'spin', n }))), quick ? 1 : 2)
-    await pis.close()
+    await closePool(pis)
     let pf = NaN
     if (procs === maxProcs) {
       const pool = poolifier(procs)
       pf = await timeIt(`b:poolifier:${procs}`, () => Promise.all(sizes.map((n) => pool.run({ k: 'spin', n }))), quick ? 1 : 2)
-      await pool.close()
+      await closePool(pool)
     }
     gortPts.push([procs, serialMs / g])
     pisPts.push([procs, serialMs / p])
@@ -234,12 +261,12 @@ async function shapeC(): Promise<Series[]> {
       if (got !== expect) throw new Error(`gort fib(${n}) = ${got}, want ${expect}`)
       const pis = piscina(procs)
       const p = await timeIt(`c:piscina:${n}:${procs}`, async () => (await Promise.all(ls.map((k) => pis.run({ k: 'fib', n: k })))).reduce((a, b) => a + b, 0), iters)
-      await pis.close()
+      await closePool(pis)
       let pf = NaN
       if (procs === maxProcs) {
         const pool = poolifier(procs)
         pf = await timeIt(`c:poolifier:${n}:${procs}`, async () => Promise.all(ls.map((k) => pool.run({ k: 'fib', n: k }))), iters)
-        await pool.close()
+        await closePool(pool)
       }
       rows.push({ n, cutoff, procs, leaves: ls.length, singleMs: single, gortMs: g, piscinaMs: p, poolifierMs: pf })
       if (n === cases[1]!.n) {
@@ -292,14 +319,14 @@ async function shapeD(): Promise<void> {
   if (p.hung === true) {
     peerHung = true
     await Promise.race([pis.close(), new Promise((r) => setTimeout(r, 5000).unref())])
-  } else await pis.close()
+  } else await closePool(pis)
   phase = 'd: poolifier'
   const pool = poolifier(maxProcs)
   const pf = await lat((i) => pool.run({ k: 'add', a: i, b: 1 }))
   if (pf.hung === true) {
     peerHung = true
     await Promise.race([pool.close(), new Promise((r) => setTimeout(r, 5000).unref())])
-  } else await pool.close()
+  } else await closePool(pool)
   console.log('\n(d) spawn-to-result latency, main -> worker -> main, one at a time')
   console.log(`  gort      ${show(g)}`)
   console.log(`  piscina   ${show(p)}  (gort ${fmt(p.p50 / g.p50, 2)}x at p50)`)
@@ -378,6 +405,7 @@ for (const [procs, rt] of runtimes) {
 }
 clearInterval(hold)
 results['monitorRescues'] = rescues // lost wake-ups the monitor had to repair: should be all 0
+results['peersThatStoppedAnswering'] = hungRows
 
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
 const meta = {
