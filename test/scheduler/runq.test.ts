@@ -1,5 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { Worker } from 'node:worker_threads'
+import { deadline } from '../_support/deadline.js'
+import { waitUntil } from './_wait.js'
 import { RunQueues } from '../../src/scheduler/runq.js'
 import { computeLayout, writeHeader, RING } from '../../src/scheduler/layout.js'
 
@@ -75,5 +78,49 @@ test('globalGet moves a batch into the local ring and returns the first', () => 
   assert.equal([q.get(0, false), q.get(0, false), q.get(0, false)], [2, 3, -1])
   assert.is(q.globalSize(), 2)
 })
+
+test('owner and a thief on another thread: every G is consumed exactly once', deadline('runq-stress', async () => {
+  const n = 200_000
+  const l = computeLayout(2, 4, n, 64)
+  const sab = new SharedArrayBuffer(l.words * 4)
+  const I = new Int32Array(sab)
+  writeHeader(I, l)
+  const q = new RunQueues(I, l)
+  const seen = new Int32Array(new SharedArrayBuffer(4 * n))
+  const ctl = new Int32Array(new SharedArrayBuffer(12)) // [done, thief running, steals]
+  const thief = new Worker(new URL('../../src/scheduler/worker-bootstrap.mjs', import.meta.url), {
+    workerData: { sab, seen, ctl, entry: new URL('./fixtures/thief.ts', import.meta.url).href },
+  })
+  const stolen = new Promise<number>((resolve, reject) => {
+    thief.once('message', resolve)
+    thief.once('error', reject)
+  })
+  try {
+    await waitUntil(ctl, 1, (v) => v === 1)
+    // The owner mixes runnext puts, ring puts (overflowing to the global queue) and its own gets,
+    // while the thief steals, drains its own ring and the global queue on the other thread.
+    for (let g = 0; g < n; g++) {
+      q.put(0, g, g % 3 === 0)
+      if (g % 4 === 0 && g < n - 1000) {
+        const got = q.get(0, g % 8 === 0)
+        if (got >= 0) Atomics.add(seen, got, 1)
+      }
+      if (g % 20_000 === 0) await new Promise((r) => setImmediate(r))
+    }
+    // The owner stopped taking from its ring 1000 puts ago, so the ring is not empty unless the
+    // thief stole from it: wait for a steal (so the test does not depend on how the OS schedules
+    // the two threads), then drain.
+    await waitUntil(ctl, 2, (v) => v > 0)
+    for (let got = q.get(0, false); got >= 0; got = q.get(0, false)) Atomics.add(seen, got, 1)
+    Atomics.store(ctl, 0, 1)
+    const s = await stolen
+    let bad = -1
+    for (let g = 0; g < n; g++) if (seen[g] !== 1) bad = g
+    assert.is(bad, -1, bad >= 0 ? `gid ${bad} consumed ${seen[bad]} times` : '')
+    assert.ok(s > 0, 'the thief stole something')
+  } finally {
+    await thief.terminate()
+  }
+}, 30_000))
 
 test.run()
