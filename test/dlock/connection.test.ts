@@ -4,8 +4,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { type Lock, RedisConnectionError, RedisLock } from '../../src/dlock/index.js'
 import { deadline } from '../_support/deadline.js'
-import { startRedis } from '../_support/redis-server.js'
-import { type Client, closeAll, connect } from './_redis.js'
+import { withServer } from './_redis.js'
 
 function isConnectionError(err: unknown): err is RedisConnectionError {
   return err instanceof RedisConnectionError && err.code === 'ERR_DLOCK_CONNECTION'
@@ -13,14 +12,11 @@ function isConnectionError(err: unknown): err is RedisConnectionError {
 
 test(
   'server killed while a release is in flight: RedisConnectionError with the socket error as cause',
-  deadline('in flight', async () => {
-    const server = await startRedis()
-    const clients: Client[] = []
-    try {
+  deadline('in flight', () =>
+    withServer(async ({ server, connect }) => {
       // node-redis defaults: reconnect forever. The in-flight command must still fail.
-      const { client } = await connect(server.url)
-      const { client: admin } = await connect(server.url)
-      clients.push(client, admin)
+      const client = await connect()
+      const admin = await connect()
       // A generous timeout, so only the socket closing can end the release.
       const lock = (await new RedisLock(client, { commandTimeout: 60_000 }).tryAcquire('k', { ttl: 60_000 })) as Lock
       // Scripts block while writes are paused: the release reaches the server and waits there.
@@ -32,21 +28,15 @@ test(
       assert.ok(isConnectionError(err), `got ${String(err)}`)
       assert.match((err as Error).message, 'dlock: release "k": the connection to redis was lost')
       assert.ok((err as Error).cause !== undefined)
-    } finally {
-      closeAll(clients)
-      await server.kill()
-    }
-  }),
+    }),
+  ),
 )
 
 test(
   'server gone before the call (client reconnecting forever): release and extend fail at once, no hang',
-  deadline('gone', async () => {
-    const server = await startRedis()
-    const clients: Client[] = []
-    try {
-      const { client } = await connect(server.url)
-      clients.push(client)
+  deadline('gone', () =>
+    withServer(async ({ server, connect }) => {
+      const client = await connect()
       const lock = (await new RedisLock(client, { commandTimeout: 60_000 }).tryAcquire('k', { ttl: 60_000 })) as Lock
       const closed = new Promise((resolve) => client.once('end', resolve).once('error', resolve))
       await server.kill()
@@ -56,53 +46,38 @@ test(
         assert.ok(isConnectionError(err), `got ${String(err)}`)
         assert.match((err as Error).message, 'not connected')
       }
-    } finally {
-      closeAll(clients)
-      await server.kill()
-    }
-  }),
+    }),
+  ),
 )
 
 test(
   'server killed while acquire is retrying on a held lock: acquire rejects with RedisConnectionError',
-  deadline('retrying', async () => {
-    const server = await startRedis()
-    const clients: Client[] = []
-    try {
-      const { client: holderClient } = await connect(server.url, { reconnect: false })
-      const { client } = await connect(server.url, { reconnect: false })
-      clients.push(holderClient, client)
+  deadline('retrying', () =>
+    withServer(async ({ server, connect }) => {
+      const holderClient = await connect({ reconnect: false })
+      const client = await connect({ reconnect: false })
       await new RedisLock(holderClient).tryAcquire('held', { ttl: 60_000 })
       const waiting = new RedisLock(client).acquire('held', { ttl: 1000, retry: { minDelay: 1, maxDelay: 5 } }).catch((e: unknown) => e)
       for (let i = 0; i < 3; i++) await client.ping()
       await server.kill()
       const err = await waiting
       assert.ok(isConnectionError(err), `got ${String(err)}`)
-    } finally {
-      closeAll(clients)
-      await server.kill()
-    }
-  }),
+    }),
+  ),
 )
 
 test(
   'a server that stops answering: the call fails after commandTimeout with RedisConnectionError',
-  deadline('timeout', async () => {
-    const server = await startRedis()
-    const clients: Client[] = []
-    try {
-      const { client } = await connect(server.url)
-      const { client: admin } = await connect(server.url)
-      clients.push(client, admin)
+  deadline('timeout', () =>
+    withServer(async ({ connect }) => {
+      const client = await connect()
+      const admin = await connect()
       await admin.sendCommand(['CLIENT', 'PAUSE', '60000', 'ALL'])
       const err = await new RedisLock(client, { commandTimeout: 200 }).tryAcquire('k', { ttl: 1000 }).catch((e: unknown) => e)
       assert.ok(isConnectionError(err), `got ${String(err)}`)
       assert.match((err as Error).message, 'redis did not answer within 200 ms')
-    } finally {
-      closeAll(clients)
-      await server.kill()
-    }
-  }),
+    }),
+  ),
 )
 
 test.run()

@@ -3,18 +3,14 @@ import * as assert from 'uvu/assert'
 import { redisCheckMachineId, releaseMachineId } from '../../src/dlock/index.js'
 import { InvalidMachineIdError, Sonyflake } from '../../src/sonyflake/index.js'
 import { deadline } from '../_support/deadline.js'
-import { startRedis } from '../_support/redis-server.js'
-import { type Client, closeAll, connect } from './_redis.js'
+import { withServer } from './_redis.js'
 
 test(
   'checkMachineId backed by a Redis set: SADD 1 claims a free id, 0 refuses a taken one',
-  deadline('machine ids', async () => {
-    const server = await startRedis()
-    const clients: Client[] = []
-    try {
-      const { client: a } = await connect(server.url)
-      const { client: b } = await connect(server.url)
-      clients.push(a, b)
+  deadline('machine ids', () =>
+    withServer(async ({ connect }) => {
+      const a = await connect()
+      const b = await connect()
       const first = await Sonyflake.create({ machineId: 7, checkMachineId: redisCheckMachineId(a) })
       assert.is(first.decompose(await first.nextId()).machine, 7)
       assert.equal(await b.sMembers('gort:sonyflake:machine-ids'), ['7'])
@@ -32,11 +28,8 @@ test(
       assert.is(await releaseMachineId(a, 7), false)
       const again = await Sonyflake.create({ machineId: 7, checkMachineId: redisCheckMachineId(b) })
       assert.is(again.machineId, 7)
-    } finally {
-      closeAll(clients)
-      await server.stop()
-    }
-  }),
+    }),
+  ),
 )
 
 test.run()
