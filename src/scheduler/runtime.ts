@@ -32,6 +32,14 @@ import { waitAsync } from './wait.js'
 
 export type { RuntimeOptions } from './options.js'
 
+/**
+ * Young-generation cap of each M's heap. Every pending G holds a promise and its resolving
+ * functions; a burst of spawns inside a task keeps hundreds of thousands alive at once, and with
+ * V8's default nursery each scavenge copies them again (GC was 38% of an M's time spawning 200k
+ * children). A larger nursery means fewer scavenges: in-task spawns ran about 1.4x faster.
+ */
+const M_YOUNG_MB = 64
+
 interface Overflow {
   readonly tid: number
   readonly enc: Encoded
@@ -299,7 +307,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     if (this.#nextM > s.l.maxM) return Promise.reject(new SchedulerArgError('gort: no M index left to start a worker'))
     const m = this.#nextM++
     const { url, entry } = this.#workerUrl
-    const worker = new Worker(url, { workerData: { sab: s.sab, m, p, entry } })
+    const worker = new Worker(url, { workerData: { sab: s.sab, m, p, entry }, resourceLimits: { maxYoungGenerationSizeMb: M_YOUNG_MB } })
     const info: MInfo = { worker, ready: false, alive: true, error: undefined }
     this.#ms.set(m, info)
     if (p >= 0) Atomics.store(s.I, pOff(s.l, p) + P_OWNER, m)
