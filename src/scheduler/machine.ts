@@ -41,6 +41,12 @@ const NEXT_STREAK = 3 // consecutive runnext runs before the ring gets a turn
 const BATCH = 512 // Gs run between two event-loop yields
 const MICRO_EVERY = 32 // Gs run between two microtask yields (lets finished tasks report)
 const SPIN_MS = 0.05 // how long an M spins looking for work before parking
+/**
+ * How long an M whose tasks await children running on other Ms polls for their completions
+ * before parking with Atomics.waitAsync, whose wake-up costs tens of µs: in fork-join that
+ * wake-up sits on the critical path of every stolen child.
+ */
+const CHILD_SPIN_MS = 0.1
 
 
 export class Machine implements Spawner {
@@ -322,6 +328,17 @@ export class Machine implements Spawner {
     return false
   }
 
+  /** Polls briefly for completions of children this M awaits (see CHILD_SPIN_MS); true if there is work. */
+  #awaitChildren(): boolean {
+    if (this.#owner.pending === 0 || this.#live === 0) return false
+    const deadline = performance.now() + CHILD_SPIN_MS
+    do {
+      for (let i = 0; i < 64; i++) if (this.#owner.ready()) return true
+      if (this.#otherWork()) return true
+    } while (performance.now() < deadline)
+    return false
+  }
+
   async #park(): Promise<void> {
     const I = this.#I
     const oo = this.#oo
@@ -338,7 +355,7 @@ export class Machine implements Spawner {
       Atomics.add(I, H_NPIDLE, 1)
       Atomics.store(I, po + P_IDLE, 1)
     }
-    if (!this.#otherWork()) {
+    if (!this.#otherWork() && !this.#awaitChildren()) {
       if (hasP) Atomics.add(I, po + P_PARKS, 1)
       if (this.#live > 0 || this.#fetches.size > 0 || this.#owner.pending > 0) {
         this.#parkedAsync = true
