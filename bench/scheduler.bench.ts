@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks'
 import { Piscina } from 'piscina'
 import { FixedThreadPool } from 'poolifier'
 import { Runtime } from '../src/scheduler/index.js'
-import { add, block, fib, spawnMany, spin } from './scheduler/tasks.js'
+import { add, block, fib, spawnMany, spin, startDelay } from './scheduler/tasks.js'
 import { serialFib, spin as spinFn } from './scheduler/work.mjs'
 import { speedupSvg, type Series } from './scheduler/plot.js'
 
@@ -327,11 +327,20 @@ async function shapeD(): Promise<void> {
     peerHung = true
     await Promise.race([pool.close(), new Promise((r) => setTimeout(r, 5000).unref())])
   } else await closePool(pool)
+  // (d') start delay of a child spawned inside a task while its M stays busy: another M must
+  // steal it (a spinning M, or one that wakep woke). Clocks: each thread's timeOrigin + now().
+  phase = 'd: start delay'
+  const sd: number[] = []
+  for (let i = 0; i < (quick ? 200 : 1000); i++) sd.push(await rt.go(startDelay, 0.5))
+  const startP50 = pct(sd, 0.5)
+  const startP99 = pct(sd, 0.99)
+  const stolenShare = sd.filter((x) => x < 500).length / sd.length
   console.log('\n(d) spawn-to-result latency, main -> worker -> main, one at a time')
   console.log(`  gort      ${show(g)}`)
   console.log(`  piscina   ${show(p)}  (gort ${fmt(p.p50 / g.p50, 2)}x at p50)`)
   console.log(`  poolifier ${show(pf)}  (gort ${fmt(pf.p50 / g.p50, 2)}x at p50)`)
-  results['d'] = { samples: n, gort: g, piscina: p, poolifier: pf }
+  console.log(`  gort, child spawned in a busy task, started by another M: p50 ${fmt(startP50, 1)} µs  p99 ${fmt(startP99, 1)} µs  (${fmt(100 * stolenShare, 0)}% started within the 500 µs hold; min ${fmt(Math.min(...sd), 1)} µs)`)
+  results['d'] = { samples: n, gort: g, piscina: p, poolifier: pf, startDelay: { samples: sd.length, p50: startP50, p99: startP99, stolenShare } }
 }
 
 // ---- (e) stuck M hand-off ------------------------------------------------------------

@@ -37,3 +37,24 @@ export const block = task(import.meta.url, function block(flag: Int32Array): num
   Atomics.wait(flag, 0, 0)
   return 0
 })
+
+/** Wall-clock ms comparable across threads (each thread has its own performance.timeOrigin). */
+const wall = (): number => performance.timeOrigin + performance.now()
+
+/** Returns how long (µs) after `spawnedAt` (wall-clock ms) this G started. */
+export const started = task(import.meta.url, function started(spawnedAt: number): number {
+  return (wall() - spawnedAt) * 1000
+})
+
+/**
+ * Spawns a child, then keeps this M busy for holdMs, so only another M (spinning, or woken by
+ * wakep) can start the child before then, by stealing it. Returns the child's start delay in µs.
+ */
+export const startDelay = task(import.meta.url, async function startDelay(holdMs: number): Promise<number> {
+  const child = go(started, wall())
+  const until = performance.now() + holdMs
+  while (performance.now() < until) {
+    // busy: this M must not run the child itself
+  }
+  return child
+})
