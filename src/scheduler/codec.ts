@@ -121,7 +121,7 @@ export function writePayload(I: Int32Array, F: Float64Array, U8: Uint8Array, go:
  * such it makes the task's code specialise on doubles (fib ran 1.5x slower than with the same
  * argument arriving by postMessage). Integral values within int32 go back to small integers.
  */
-function smi(x: number): number {
+export function smi(x: number): number {
   return x === (x | 0) && (x !== 0 || 1 / x > 0) ? x | 0 : x
 }
 

@@ -21,11 +21,11 @@
 import { performance } from 'node:perf_hooks'
 import { parentPort } from 'node:worker_threads'
 import {
-  decodeBytes, encodeArgs, fromRemote, plainToError, readPayload, remoteOf, writeNumsFast, writePayload, type RemotePayload,
+  decodeBytes, encodeArgs, fromRemote, plainToError, readPayload, remoteOf, smi, writeNumsFast, writePayload, type RemotePayload,
 } from './codec.js'
 import { RuntimeClosedError, UncloneableArgError } from './errors.js'
 import {
-  G_ERR, G_KIND, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, H_CLOSED, H_NMSPINNING, H_NPIDLE, K_REMOTE, K_UNDEF, MS_INTASK,
+  G_DATA, G_ERR, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, H_CLOSED, H_NMSPINNING, H_NPIDLE, K_NUMS, K_REMOTE, K_UNDEF, MS_INTASK,
   MS_LOST, MS_PARKED, MS_RUNNING, MS_SPAWNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_MSTATE, O_P, O_WAITING,
   P_GLOBAL_PULLS, P_IDLE, P_PARKS, P_RUNS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, RING, gOff, oOff, ownerOf, pOff,
 } from './layout.js'
@@ -409,6 +409,11 @@ export class Machine implements Spawner {
       )
       return
     }
+    if (I[go + G_KIND] === K_NUMS) {
+      // Hot path: up to four inline numbers, passed straight from the record (no args array).
+      this.#call(gid, fn, null, go)
+      return
+    }
     let args: unknown[]
     try {
       args = readPayload(I, s.F, s.U8, go, true) as unknown[]
@@ -416,24 +421,25 @@ export class Machine implements Spawner {
       this.#complete(gid, e, true)
       return
     }
-    this.#call(gid, fn, args)
+    this.#call(gid, fn, args, go)
   }
 
   #runReady(): void {
     while (this.#ready.length > 0) {
       const c = this.#ready.shift()!
-      this.#call(c.gid, c.fn, c.args)
+      this.#call(c.gid, c.fn, c.args, gOff(this.#s.l, c.gid))
     }
   }
 
-  #call(gid: number, fn: Fn, args: unknown[]): void {
+  /** Calls `fn` with `args`, or with the record's inline numbers when `args` is null. */
+  #call(gid: number, fn: Fn, args: unknown[] | null, go: number): void {
     const I = this.#I
-    Atomics.store(I, gOff(this.#s.l, gid) + G_STATE, GS_RUNNING)
+    Atomics.store(I, go + G_STATE, GS_RUNNING)
     Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
     let r: unknown
     let threw = false
     try {
-      r = fn(...args)
+      r = args === null ? callNums(fn, this.#s.F, (go + G_DATA) >> 1, I[go + G_LEN]!) : fn(...args)
     } catch (e) {
       r = e
       threw = true
@@ -473,6 +479,21 @@ export class Machine implements Spawner {
       return
     }
     publishResult(s, gid, value, isErr, this.#post)
+  }
+}
+
+function callNums(fn: Fn, F: Float64Array, f: number, len: number): unknown {
+  switch (len) {
+    case 0:
+      return fn()
+    case 1:
+      return fn(smi(F[f]!))
+    case 2:
+      return fn(smi(F[f]!), smi(F[f + 1]!))
+    case 3:
+      return fn(smi(F[f]!), smi(F[f + 1]!), smi(F[f + 2]!))
+    default:
+      return fn(smi(F[f]!), smi(F[f + 1]!), smi(F[f + 2]!), smi(F[f + 3]!))
   }
 }
 

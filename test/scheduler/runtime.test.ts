@@ -4,7 +4,7 @@ import { deadline } from '../_support/deadline.js'
 import {
   Runtime, go, MDiedError, NoRuntimeError, RuntimeClosedError, SchedulerArgError, TaskNotFoundError, UncloneableArgError,
 } from '../../src/scheduler/index.js'
-import { add, big, echo, fail, fib, ghostTask, sumBytes } from './fixtures/tasks.js'
+import { add, argv, big, echo, fail, fib, ghostTask, sumBytes } from './fixtures/tasks.js'
 
 let rt: Runtime
 
@@ -23,6 +23,16 @@ test('results of every shape come back: inline numbers, small and large values, 
   assert.is((await rt.go(big, 10_000)).length, 10_000)
   const bytes = new Uint8Array(5000).fill(2)
   assert.is(await rt.go(sumBytes, bytes), 10_000)
+}))
+
+test('inline numeric arguments arrive exactly, 0 to 4 of them (the count too)', deadline('argv', async () => {
+  const cases: number[][] = [[], [7], [1.5, -0], [NaN, 2 ** 31, -3], [0, 1, 2, 3]]
+  for (const xs of cases) {
+    const want = JSON.stringify({ n: xs.length, xs: xs.map((x) => (Object.is(x, -0) ? '-0' : x)) })
+    // Twice: the first call may take the slow path (the M imports the module), the second the hot one.
+    assert.is(await rt.go(argv, ...xs), want)
+    assert.is(await rt.go(argv, ...xs), want)
+  }
 }))
 
 test('1e5 tasks: every result arrives once and is right (none lost, none run twice)', deadline('1e5', async () => {
