@@ -26,8 +26,13 @@ export class Owner {
   readonly #headWord: number
   readonly #free: Int32Array
   #top: number
+  /**
+   * The resolve function of each pending G's promise. Only resolve is kept: a rejection resolves
+   * with a rejected promise, which the G's promise adopts. One function instead of two per pending
+   * G halves the closures a burst of pending Gs pins in the heap (and the old-to-new references
+   * the scavenger must visit).
+   */
   readonly #res: (Settle | undefined)[]
-  readonly #rej: (Settle | undefined)[]
   /** Gids spawned and not yet settled. */
   pending = 0
 
@@ -44,7 +49,6 @@ export class Owner {
     for (let i = 0; i < r.count; i++) this.#free[i] = r.first + r.count - 1 - i
     this.#top = r.count
     this.#res = new Array<Settle | undefined>(r.count)
-    this.#rej = new Array<Settle | undefined>(r.count)
   }
 
   /** A free gid of this thread's range, or -1 when all are in use. */
@@ -67,9 +71,8 @@ export class Owner {
   // One executor for every promise (it runs synchronously inside `new Promise`), so creating a
   // G's promise allocates no closure.
   #slot = 0
-  readonly #executor = (resolve: Settle, reject: Settle): void => {
+  readonly #executor = (resolve: Settle): void => {
     this.#res[this.#slot] = resolve
-    this.#rej[this.#slot] = reject
   }
 
   /**
@@ -78,11 +81,10 @@ export class Owner {
    */
   detach(gid: number, reason: unknown): void {
     const i = gid - this.first
-    const f = this.#rej[i]
-    if (f === undefined) return
+    const f = this.#res[i]
+    if (f === undefined || f === noop) return
     this.#res[i] = noop
-    this.#rej[i] = noop
-    f(reason)
+    f(Promise.reject(reason))
   }
 
   has(gid: number): boolean {
@@ -99,7 +101,7 @@ export class Owner {
   /** Settles `gid` with a value that is already on this thread, and frees it. */
   settle(gid: number, value: unknown, isErr: boolean): void {
     const i = gid - this.first
-    const f = isErr ? this.#rej[i] : this.#res[i]
+    const f = this.#res[i]
     if (f === undefined) return // its owner gave up on it (e.g. the runtime closed)
     if (this.#cleanups.size > 0) {
       const c = this.#cleanups.get(gid)
@@ -109,21 +111,20 @@ export class Owner {
       }
     }
     this.#res[i] = undefined
-    this.#rej[i] = undefined
     this.pending--
     Atomics.store(this.#s.I, gOff(this.#s.l, gid) + G_STATE, GS_FREE)
     this.#free[this.#top++] = gid
-    f(value)
+    // A detached G's result is dropped (a rejected promise nobody adopts would be unhandled).
+    if (f !== noop) f(isErr ? Promise.reject(value) : value)
   }
 
   /** Rejects every pending G (runtime closing). Their records are abandoned, not freed. */
   failAll(err: unknown): void {
     for (let i = 0; i < this.count; i++) {
-      const f = this.#rej[i]
+      const f = this.#res[i]
       if (f === undefined) continue
       this.#res[i] = undefined
-      this.#rej[i] = undefined
-      f(err)
+      if (f !== noop) f(Promise.reject(err))
     }
     this.pending = 0
   }
