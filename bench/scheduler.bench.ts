@@ -75,8 +75,8 @@ const fmt = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : S
  */
 const CALL_LIMIT_MS = 60_000
 const hungRows: string[] = []
-async function timeIt(name: string, fn: () => Promise<unknown>, iterations: number): Promise<number> {
-  const bench = new Bench({ name, iterations, time: 0, warmupIterations: 1, warmupTime: 0 })
+async function timeIt(name: string, fn: () => Promise<unknown>, iterations: number, warmup = 1): Promise<number> {
+  const bench = new Bench({ name, iterations, time: 0, warmupIterations: warmup, warmupTime: 0 })
   bench.add(name, async () => {
     let timer: NodeJS.Timeout | undefined
     const limit = new Promise<never>((_, reject) => {
@@ -251,21 +251,24 @@ async function shapeC(): Promise<Series[]> {
   for (const { n, cutoff } of cases) {
     const expect = serialFib(n)
     const iters = n >= 35 ? 3 : quick ? 5 : 10
-    const single = await timeIt(`c:single:${n}`, async () => serialFib(n), iters)
+    // Steady state, the same for every peer: the Ms (and the pools' workers) compile fib and the
+    // scheduler's own paths during the warm-up; one warm-up call left fib(27) mostly cold.
+    const warm = n >= 35 ? 2 : 10
+    const single = await timeIt(`c:single:${n}`, async () => serialFib(n), iters, warm)
     const ls = leaves(n, cutoff, [])
     for (const procs of procsList) {
       phase = `c: fib(${n}) procs ${procs}`
       const rt = await rtFor(procs)
       let got = 0
-      const g = await timeIt(`c:gort:${n}:${procs}`, async () => (got = await rt.go(fib, n, cutoff)), iters)
+      const g = await timeIt(`c:gort:${n}:${procs}`, async () => (got = await rt.go(fib, n, cutoff)), iters, warm)
       if (got !== expect) throw new Error(`gort fib(${n}) = ${got}, want ${expect}`)
       const pis = piscina(procs)
-      const p = await timeIt(`c:piscina:${n}:${procs}`, async () => (await Promise.all(ls.map((k) => pis.run({ k: 'fib', n: k })))).reduce((a, b) => a + b, 0), iters)
+      const p = await timeIt(`c:piscina:${n}:${procs}`, async () => (await Promise.all(ls.map((k) => pis.run({ k: 'fib', n: k })))).reduce((a, b) => a + b, 0), iters, warm)
       await closePool(pis)
       let pf = NaN
       if (procs === maxProcs) {
         const pool = poolifier(procs)
-        pf = await timeIt(`c:poolifier:${n}:${procs}`, async () => Promise.all(ls.map((k) => pool.run({ k: 'fib', n: k }))), iters)
+        pf = await timeIt(`c:poolifier:${n}:${procs}`, async () => Promise.all(ls.map((k) => pool.run({ k: 'fib', n: k }))), iters, warm)
         await closePool(pool)
       }
       rows.push({ n, cutoff, procs, leaves: ls.length, singleMs: single, gortMs: g, piscinaMs: p, poolifierMs: pf })
