@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
 import { Runtime, go, goWith } from '../../src/scheduler/index.js'
-import { add, block, bump } from './fixtures/tasks.js'
+import { add, block, blockThenFail, bump } from './fixtures/tasks.js'
 import { flagArray, waitUntil } from './_wait.js'
 
 test('aborting a G no M has taken rejects with the reason, and the G never runs', deadline('cancel-queued', async () => {
@@ -53,6 +53,36 @@ test('an already-aborted signal rejects at once; a late abort drops the result',
     assert.is(await goWith({}, add, 2, 2), 4)
     assert.is(Atomics.load(counter, 0), 0)
   } finally {
+    await rt.close()
+  }
+}))
+
+test('a started G that fails after its caller aborted: the caller sees the reason, the failure is dropped (no unhandled rejection)', deadline('cancel-then-fail', async () => {
+  const rt = await Runtime.start({ procs: 1, spares: 0, handoffMs: 0 })
+  const unhandled: unknown[] = []
+  const onUnhandled = (e: unknown): void => {
+    unhandled.push(e)
+  }
+  process.on('unhandledRejection', onUnhandled)
+  try {
+    const flag = flagArray()
+    const ac = new AbortController()
+    const p = rt.goWith({ signal: ac.signal }, blockThenFail, flag)
+    await waitUntil(flag, 1, (v) => v === 1) // started: it can no longer be skipped
+    const reason = new Error('gave up')
+    ac.abort(reason)
+    await p.then(
+      () => assert.unreachable('should reject'),
+      (e: unknown) => assert.is(e, reason),
+    )
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
+    // One M, FIFO: once this result is here, the failure above has been delivered (and dropped).
+    assert.is(await rt.go(add, 1, 1), 2)
+    await new Promise((r) => setImmediate(r))
+    assert.equal(unhandled, [])
+  } finally {
+    process.off('unhandledRejection', onUnhandled)
     await rt.close()
   }
 }))
