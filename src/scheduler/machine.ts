@@ -67,6 +67,13 @@ export class Machine implements Spawner {
   readonly #fetches = new Map<number, (payload: RemotePayload) => void>()
   /** Gs whose module or payload arrived asynchronously, waiting to be called from the loop. */
   readonly #ready: { gid: number; fn: Fn; args: unknown[] }[] = []
+  /**
+   * The first G of a task module this M is importing, until it is ready to run. Meanwhile the
+   * M takes no more Gs: each would wait in #ready, a private list nobody can steal from, so a
+   * cold M (a fresh spare after a hand-off) used to swallow the whole global queue and then run
+   * it alone.
+   */
+  #loading: Promise<unknown> | undefined
   readonly #post: (msg: FromM) => void
 
   constructor(s: Sched, me: number, post: (msg: FromM) => void) {
@@ -207,6 +214,12 @@ export class Machine implements Spawner {
           this.#run(g)
           ran++
           if (this.#p < 0) break // the monitor took our P while the task ran
+          if (this.#loading !== undefined) {
+            // Back to the top of the loop, so #runReady runs the G that waited for the module
+            // before any G taken after it.
+            await this.#awaitLoad()
+            break
+          }
           if (ran % MICRO_EVERY === 0) {
             await this.#userTime(false)
             if (this.#p < 0) break
@@ -221,13 +234,25 @@ export class Machine implements Spawner {
         const g = this.#stealWork()
         if (g >= 0) {
           this.#run(g)
-          await this.#userTime(false)
+          if (this.#loading !== undefined) await this.#awaitLoad()
+          else await this.#userTime(false)
           continue
         }
         if (q.globalSize() > 0) continue
       }
       await this.#park()
     }
+  }
+
+  /**
+   * Waits for the G whose task module is being imported. Module evaluation is user code (it may block or
+   * await for long), so the M waits as if in a task: the monitor may hand its P to a spare.
+   */
+  async #awaitLoad(): Promise<void> {
+    const I = this.#I
+    Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
+    await this.#loading
+    if (Atomics.compareExchange(I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#loseP()
   }
 
   /** Lets user code run (microtasks, or a full event-loop turn), then takes the P back. */
@@ -400,13 +425,19 @@ export class Machine implements Spawner {
     const tid = I[go + G_TASK]!
     const fn = this.#resolver.get(tid)
     if (fn === undefined || I[go + G_KIND] === K_REMOTE) {
-      this.#prepare(gid, tid).then(
+      const prepared = this.#prepare(gid, tid).then(
         (call) => {
           this.#ready.push(call)
           s.ring(this.me)
         },
         (e: unknown) => this.#complete(gid, e, true),
       )
+      if (fn === undefined) {
+        this.#loading = prepared
+        void prepared.then(() => {
+          if (this.#loading === prepared) this.#loading = undefined
+        })
+      }
       return
     }
     if (I[go + G_KIND] === K_NUMS) {

@@ -5,7 +5,8 @@
  * Atomics.wait) cannot serve its P's queue. Every MONITOR_MS the monitor samples each P's tick;
  * a P whose tick has not moved for `handoffMs` while its M is in user code and work waits (its
  * ring, or the global queue) is handed to a spare M, which was started ahead of time because a
- * Worker takes 50-135 ms to boot.
+ * Worker takes 50-135 ms to boot. While as many Ms run as there are cores it waits
+ * OVERSUB_FACTOR times longer: a spare would oversubscribe the cores.
  *
  * Invariants:
  * - The monitor takes a P only by CAS on the M's state INTASK -> LOST, so it never races an M
@@ -14,6 +15,7 @@
  *   idle runtime costs no CPU.
  */
 
+import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import {
   H_NMSPINNING, H_NPIDLE, MS_INTASK, MS_LOST, MS_PARKED, O_HANDOFF, O_MSTATE, O_P, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff,
@@ -21,6 +23,8 @@ import {
 import type { Sched } from './shared.js'
 
 const MONITOR_MS = 2
+// With every core busy, hand off only a P whose M has been stuck this many times handoffMs.
+const OVERSUB_FACTOR = 20
 // A woken M normally runs within microseconds; on a loaded machine the OS may take a few ms.
 // Work that has waited this long with every P asleep means a wake-up was lost.
 const RESCUE_MS = 100
@@ -33,12 +37,15 @@ export interface MonitorHost {
   /** Work outstanding from the main thread. */
   pending(): number
   threads(): number
+  /** Ms that may be running now (alive and not parked), LOST ones included. */
+  runningMs(): number
 }
 
 export class Monitor {
   readonly #s: Sched
   readonly #host: MonitorHost
   readonly #handoffMs: number
+  readonly #cores = availableParallelism()
   readonly #lastTick: Int32Array
   readonly #lastChange: Float64Array
   #timer: NodeJS.Timeout | undefined
@@ -114,6 +121,13 @@ export class Monitor {
         continue
       }
       if (healthy > 0) continue
+      // Every core already has a running M (all Ps' Ms are in long tasks): a spare would be one
+      // thread too many, time-sliced against the others with a cold JIT, and the queue is
+      // stolen by the first M that finishes anyway (Go hands off only a *blocked* M's P). JS
+      // cannot tell blocked from computing, so an M stuck for OVERSUB_FACTOR x handoffMs is
+      // taken for blocked and its P handed off even so (two Ms both waiting on queued work
+      // would otherwise never move).
+      if (stale < OVERSUB_FACTOR * this.#handoffMs && this.#host.runningMs() >= this.#cores) continue
       if (this.handTo(p, owner, stale >= 10 * this.#handoffMs)) this.#lastChange[p] = now
     }
     // Safety net: work has waited RESCUE_MS while every P sleeps.

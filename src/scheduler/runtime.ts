@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads'
 import { PayloadBroker } from './broker.js'
 import { encodeArgs, errorToPlain, remoteOf, writeNumsFast, writePayload, type Encoded, type PlainError } from './codec.js'
 import { RuntimeClosedError, SchedulerArgError, UncloneableArgError, describe } from './errors.js'
-import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, MS_DEAD, MS_INTASK, MS_LOST, MS_SPAWNING, O_HANDOFF, O_MSTATE, O_P, P_OWNER, computeLayout, gOff, oOff, ownerOf, pOff, writeHeader } from './layout.js'
+import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, MS_DEAD, MS_INTASK, MS_LOST, MS_PARKED, MS_SPAWNING, O_HANDOFF, O_MSTATE, O_P, P_OWNER, computeLayout, gOff, oOff, ownerOf, pOff, writeHeader } from './layout.js'
 import { Monitor } from './monitor.js'
 import { defaultProcs, positiveInt, workerUrl, type RuntimeOptions } from './options.js'
 import { Owner } from './owner.js'
@@ -89,6 +89,7 @@ export class Runtime implements Spawner, AsyncDisposable {
         wantSpare: () => this.#wantSpare(),
         pending: () => this.#owner.pending + this.#overflowLen(),
         threads: () => this.#liveMs() + 1,
+        runningMs: () => this.#runningMs(),
       },
       handoffMs,
     )
@@ -299,6 +300,18 @@ export class Runtime implements Spawner, AsyncDisposable {
   #liveMs(): number {
     let n = 0
     for (const m of this.#ms.values()) if (m.alive) n++
+    return n
+  }
+
+  /** Ms that may be on a core now: alive, started and not parked (a LOST M still runs its task). */
+  #runningMs(): number {
+    const I = this.#s.I
+    let n = 0
+    for (const [m, info] of this.#ms) {
+      if (!info.alive || !info.ready) continue
+      const st = Atomics.load(I, oOff(this.#s.l, m) + O_MSTATE)
+      if (st !== MS_PARKED && st !== MS_DEAD) n++
+    }
     return n
   }
 

@@ -105,6 +105,31 @@ test('an uncaught error in a task kills its M: reported with the error, runtime 
   }
 }))
 
+test('an M importing a task module takes no more Gs meanwhile (they stay stealable)', deadline('cold-m', async () => {
+  // A fresh M has not imported fixtures/tasks.ts. It used to claim every queued G into a
+  // private list while the import ran, so a cold spare swallowed the whole queue and ran it
+  // alone. Now it claims the first G only: when that G (block) runs, the adds are still queued.
+  const rt = await Runtime.start({ procs: 1, spares: 0, handoffMs: 0 })
+  const flag = flagArray()
+  const blocked = rt.go(block, flag)
+  const adds = Array.from({ length: 20 }, (_, i) => rt.go(add, i, 1))
+  try {
+    await waitUntil(flag, 1, (v) => v === 1)
+    const s = rt.stats()
+    assert.is(s.total.runs, 1, JSON.stringify(s.total))
+    assert.is(s.globalQueue + s.total.runqueue, 20, JSON.stringify(s))
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
+    assert.is(await blocked, 'released')
+    assert.equal(await Promise.all(adds), Array.from({ length: 20 }, (_, i) => i + 1))
+  } finally {
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
+    await Promise.allSettled([blocked, ...adds])
+    await rt.close()
+  }
+}))
+
 test('hand-off churn (threshold 1 ms) loses and duplicates no G and keeps every queue consistent', deadline('churn', async () => {
   const rt = await Runtime.start({ procs: 2, spares: 2, handoffMs: 1 })
   try {
