@@ -201,8 +201,13 @@ async function shapeB(): Promise<Series[]> {
     const ideal = serialMs / procs
     const rt = await rtFor(procs)
     phase = `b: procs ${procs}`
+    const st0 = rt.stats().total
     const g = await timeIt(`b:gort:${procs}`, () => Promise.all(sizes.map((n) => rt.go(spin, n))), quick ? 1 : 2)
     if (process.env["SCHED_BENCH_DEBUG"]) console.log(JSON.stringify(rt.stats()))
+    // Over the warm-up and timed calls: hand-offs add a thread (oversubscription on a full machine).
+    const st = rt.stats()
+    const sched = { handoffs: st.total.handoffs - st0.handoffs, steals: st.total.steals - st0.steals, globalPulls: st.total.globalPulls - st0.globalPulls, threads: st.threads }
+    console.log(`  procs=${procs}: gort scheduler over ${quick ? 2 : 3} calls: ${JSON.stringify(sched)}`)
     const pis = piscina(procs)
     const p = await timeIt(`b:piscina:${procs}`, () => Promise.all(sizes.map((n) => pis.run({ k: 'spin', n }))), quick ? 1 : 2)
     await closePool(pis)
@@ -214,7 +219,7 @@ async function shapeB(): Promise<Series[]> {
     }
     gortPts.push([procs, serialMs / g])
     pisPts.push([procs, serialMs / p])
-    rows.push({ procs, idealMs: ideal, gortMs: g, piscinaMs: p, poolifierMs: pf })
+    rows.push({ procs, idealMs: ideal, gortMs: g, piscinaMs: p, poolifierMs: pf, gortSched: sched })
     console.log(
       `  procs=${procs}: ideal ${fmt(ideal, 0)} ms | gort ${fmt(g, 0)} ms (${fmt((g / ideal - 1) * 100, 1)}% over) | ` +
         `piscina ${fmt(p, 0)} ms (${fmt((p / ideal - 1) * 100, 1)}% over, gort ${fmt(p / g, 2)}x)` +
