@@ -14,8 +14,8 @@
  * - A started task is pinned here (its continuations cannot move); it counts in `live` until it
  *   settles. With live tasks the M parks with Atomics.waitAsync (its event loop keeps serving
  *   timers, I/O and messages); with none it parks with Atomics.wait (cheaper wake-up).
- * - The M yields to the event loop (setImmediate) after every batch, so a stream of tiny tasks
- *   cannot starve timers and messages (the microtask trap).
+ * - The M yields to the event loop (setImmediate) after every batch and every stolen G, so a
+ *   stream of tiny tasks cannot starve timers and messages (the microtask trap).
  */
 
 import { performance } from 'node:perf_hooks'
@@ -234,8 +234,12 @@ export class Machine implements Spawner {
         const g = this.#stealWork()
         if (g >= 0) {
           this.#run(g)
+          // A full event-loop turn, not a microtask one, after a stolen G: measured faster for
+          // fork-join (fib(27)/16 steady state 3.72 -> 3.44 ms, median of 8 interleaved runs, 7
+          // better), likely by letting the victim run its own next children before we steal
+          // again (cross-thread completions cost more than local ones).
           if (this.#loading !== undefined) await this.#awaitLoad()
-          else await this.#userTime(false)
+          else await this.#userTime(true)
           continue
         }
         if (q.globalSize() > 0) continue
