@@ -324,17 +324,13 @@ async function shapeD(): Promise<void> {
   phase = 'd: piscina'
   const pis = piscina(maxProcs)
   const p = await lat((i) => pis.run({ k: 'add', a: i, b: 1 }))
-  if (p.hung === true) {
-    peerHung = true
-    await Promise.race([pis.close(), new Promise((r) => setTimeout(r, 5000).unref())])
-  } else await closePool(pis)
+  if (p.hung === true) peerHung = true
+  await closePool(pis)
   phase = 'd: poolifier'
   const pool = poolifier(maxProcs)
   const pf = await lat((i) => pool.run({ k: 'add', a: i, b: 1 }))
-  if (pf.hung === true) {
-    peerHung = true
-    await Promise.race([pool.close(), new Promise((r) => setTimeout(r, 5000).unref())])
-  } else await closePool(pool)
+  if (pf.hung === true) peerHung = true
+  await closePool(pool)
   // (d') start delay of a child spawned inside a task while its M stays busy: another M must
   // steal it (a spinning M, or one that wakep woke). Clocks: each thread's timeOrigin + now().
   phase = 'd: start delay'
