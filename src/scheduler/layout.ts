@@ -6,7 +6,7 @@
  *   header      HW words: counts that every thread reads (nmspinning, npidle, closed…)
  *   procs       PW words per P: owner M, runnext, ring head/tail, tick, counters, 256-entry ring
  *   owners      OW words per owner (index 0 is the main thread, 1..maxM are Ms):
- *               doorbell, waiting flag, completion ring head/tail, M state, held P
+ *               doorbell, waiting flag, completion ring head/tail, M state, held P, outbox
  *   gq ring     the global run queue (capacity gqCap, a power of two), under H_GQ_LOCK
  *   tasks       the task-name intern table (TASK_MAX names), under H_TASK_LOCK
  *   crings      one completion ring per owner, as long as that owner's G range
@@ -43,21 +43,23 @@ export const H_GQ_CAP = 14
 export const HW = 16
 export const MAGIC = 0x676f7274 // "gort"
 
-// P words (relative to the P's base).
+// P words (relative to the P's base). Words 0-15 (one cache line) are what thieves poll; the
+// owner's per-G bookkeeping (tick, counters) has a line of its own, so a spinning thief does not
+// pull the owner's line away on every G it runs.
 export const P_OWNER = 0 // M index that holds this P (1..maxM), 0 when none
 export const P_RUNNEXT = 1 // gid + 1, 0 when empty
 export const P_HEAD = 2 // consumers (owner and thieves) advance it by CAS
 export const P_TAIL = 3 // only the owner writes it
-export const P_TICK = 4 // schedtick: bumped on every G run and loop iteration (the monitor watches it)
 export const P_IDLE = 5 // 1 while the owner M is parked
-export const P_RUNS = 6
-export const P_STEAL_TASKS = 7 // Gs this P took from others
-export const P_STEAL_ATTEMPTS = 8
-export const P_GLOBAL_PULLS = 9 // Gs this P took from the global queue
-export const P_PARKS = 10
-export const P_SPAWNS = 11 // Gs created by tasks running on this P
-export const P_HANDOFFS = 12 // times the monitor or crash recovery moved this P to another M
-export const P_RING = 16
+export const P_TICK = 16 // schedtick: bumped on every G run and loop iteration (the monitor watches it)
+export const P_RUNS = 17
+export const P_STEAL_TASKS = 18 // Gs this P took from others
+export const P_STEAL_ATTEMPTS = 19
+export const P_GLOBAL_PULLS = 20 // Gs this P took from the global queue
+export const P_PARKS = 21
+export const P_SPAWNS = 22 // Gs created by tasks running on this P
+export const P_HANDOFFS = 23 // times the monitor or crash recovery moved this P to another M
+export const P_RING = 32
 export const PW = P_RING + RING
 
 // Owner words (relative to the owner's base). Owner 0 is the main thread.
@@ -68,7 +70,14 @@ export const O_CR_TAIL = 3 // completion ring: producers reserve with Atomics.ad
 export const O_MSTATE = 4 // M state, see MS_*
 export const O_P = 5 // P index + 1 this M holds (written by the M itself; for stats/monitor), 0 when none
 export const O_HANDOFF = 6 // P index + 1 handed to this (P-less) M by the monitor or crash recovery
-export const OW = 8
+// The M's outbox (see outbox.ts): completions it holds back to announce in one batch.
+export const O_OUTBOX_LOCK = 16 // taken by the M around each change, by the monitor to flush for a stuck M
+export const O_OUTBOX_N = 17 // held gids
+export const O_OUTBOX = 32 // OUTBOX_CAP gids
+export const OUTBOX_CAP = 32
+// Words 0-15 are one cache line per owner: an M writes its state twice per G, and with two owners
+// to a line every such write pulled the main thread's completion-ring line away from it.
+export const OW = O_OUTBOX + OUTBOX_CAP
 
 // M states. INTASK means user code may be running, so the M cannot be trusted to tick; only
 // from INTASK may the monitor take the P (by CAS to LOST).

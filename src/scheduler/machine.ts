@@ -29,6 +29,7 @@ import {
   MS_LOST, MS_PARKED, MS_RUNNING, MS_SPAWNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_MSTATE, O_P, O_WAITING,
   P_GLOBAL_PULLS, P_IDLE, P_PARKS, P_RUNS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, RING, gOff, oOff, ownerOf, pOff,
 } from './layout.js'
+import { Outbox } from './outbox.js'
 import { Owner } from './owner.js'
 import { publishResult } from './result.js'
 import type { FromM, ToM } from './protocol.js'
@@ -56,6 +57,8 @@ export class Machine implements Spawner {
   readonly #oo: number
   readonly #owner: Owner
   readonly #resolver: TaskResolver
+  readonly #outbox: Outbox
+  readonly #announce = (gid: number): void => this.#outbox.post(gid)
   #p = -1
   #po = 0
   #spinning = false
@@ -83,6 +86,7 @@ export class Machine implements Spawner {
     this.#oo = oOff(s.l, me)
     this.#owner = new Owner(s, me)
     this.#resolver = new TaskResolver(s.tasks)
+    this.#outbox = new Outbox(s, me)
     this.#post = post
   }
 
@@ -207,6 +211,7 @@ export class Machine implements Spawner {
       this.#runReady()
       if (this.#p >= 0) {
         let ran = 0
+        this.#outbox.holding = true
         for (;;) {
           const g = this.#findLocal()
           if (g < 0) break
@@ -217,16 +222,20 @@ export class Machine implements Spawner {
           if (this.#loading !== undefined) {
             // Back to the top of the loop, so #runReady runs the G that waited for the module
             // before any G taken after it.
+            this.#sendCompletions()
             await this.#awaitLoad()
             break
           }
           if (ran % MICRO_EVERY === 0) {
+            this.#sendCompletions()
             await this.#userTime(false)
             if (this.#p < 0) break
+            this.#outbox.holding = true
             this.#owner.drain()
           }
           if (ran >= BATCH) break
         }
+        this.#sendCompletions()
         if (ran > 0) {
           await this.#userTime(true)
           continue
@@ -246,6 +255,12 @@ export class Machine implements Spawner {
       }
       await this.#park()
     }
+  }
+
+  /** Announces held completions; until the loop runs Gs back to back again, they go out at once. */
+  #sendCompletions(): void {
+    this.#outbox.flush()
+    this.#outbox.holding = false
   }
 
   /**
@@ -421,7 +436,7 @@ export class Machine implements Spawner {
       I[go + G_ERR] = 0
       Atomics.store(I, go + G_STATE, GS_DONE)
       if (ownerOf(s.l, gid) === this.me) this.#owner.settle(gid, undefined, false)
-      else s.complete(gid)
+      else this.#outbox.post(gid)
       return
     }
     Atomics.add(I, this.#po + P_RUNS, 1)
@@ -513,7 +528,7 @@ export class Machine implements Spawner {
       this.#owner.settle(gid, value, isErr)
       return
     }
-    publishResult(s, gid, value, isErr, this.#post)
+    publishResult(s, gid, value, isErr, this.#post, this.#announce)
   }
 }
 

@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks'
 import {
   H_NMSPINNING, H_NPIDLE, MS_INTASK, MS_LOST, MS_PARKED, O_HANDOFF, O_MSTATE, O_P, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff,
 } from './layout.js'
+import { flushFor } from './outbox.js'
 import type { Sched } from './shared.js'
 
 const MONITOR_MS = 2
@@ -111,6 +112,8 @@ export class Monitor {
         continue
       }
       const stale = now - this.#lastChange[p]!
+      // Results the stuck M finished before it went into this task must not wait for it.
+      if (state === MS_INTASK && stale >= MONITOR_MS) flushFor(s, owner)
       if (stale < this.#handoffMs || state !== MS_INTASK) continue
       const local = s.q.localSize(p)
       if (local === 0 && s.q.globalSize() === 0) continue
@@ -174,6 +177,7 @@ export class Monitor {
       // into user code first): cancel that hand-off, or it would adopt the P after losing it.
       Atomics.store(I, fo + O_HANDOFF, 0)
       Atomics.store(I, fo + O_P, 0)
+      flushFor(s, from) // it is no P's owner now, so the sampler would no longer flush for it
     }
     const so = oOff(s.l, spare)
     Atomics.store(I, po + P_OWNER, spare)

@@ -12,13 +12,13 @@ import { G_STATE, GS_DONE, K_REMOTE, gOff } from './layout.js'
 import type { FromM } from './protocol.js'
 import type { Sched } from './shared.js'
 
-export function publishResult(s: Sched, gid: number, value: unknown, isErr: boolean, post: (msg: FromM) => void): void {
+export function publishResult(s: Sched, gid: number, value: unknown, isErr: boolean, post: (msg: FromM) => void, announce: (gid: number) => void): void {
   const I = s.I
   const go = gOff(s.l, gid)
   if (!isErr && typeof value === 'number') {
     writeNumResult(I, s.F, go, value)
     Atomics.store(I, go + G_STATE, GS_DONE)
-    s.complete(gid)
+    announce(gid)
     return
   }
   let enc
@@ -31,5 +31,5 @@ export function publishResult(s: Sched, gid: number, value: unknown, isErr: bool
   writePayload(I, s.F, s.U8, go, enc, isErr)
   Atomics.store(I, go + G_STATE, GS_DONE)
   if (enc.kind === K_REMOTE) post({ t: 'result', gid, bytes: enc.bytes!, err: isErr })
-  else s.complete(gid)
+  else announce(gid)
 }

@@ -4,7 +4,8 @@
  *
  * Invariants:
  * - A doorbell is only ever incremented; a waiter reads it, re-checks for work, then waits for it
- *   to change, so a ring between the check and the wait is never lost.
+ *   to change, so a ring between the check and the wait is never lost. The waiting flag is set
+ *   before the re-check and cleared only by the waiter.
  * - `wakep` wakes at most one parked M with a P, and only when no M is spinning: it claims the
  *   spinning slot first (nmspinning 0 -> 1), so the woken M starts out counted as spinning.
  */
@@ -41,6 +42,9 @@ export class Sched {
   ring(owner: number): void {
     const o = oOff(this.l, owner)
     Atomics.add(this.I, o + O_DOORBELL, 1)
+    // The waiting flag is left set: clearing it here (notify once per wait) lost wake-ups, because
+    // a ring for a completion the owner had already drained could clear the flag just before the
+    // owner started waiting, leaving the next ring with nobody to notify.
     if (Atomics.load(this.I, o + O_WAITING) !== 0) Atomics.notify(this.I, o + O_DOORBELL)
   }
 
@@ -50,6 +54,16 @@ export class Sched {
     const r = gRange(this.l, owner)
     const pos = Atomics.add(this.I, oOff(this.l, owner) + O_CR_TAIL, 1)
     Atomics.store(this.I, r.cr + (pos & (r.count - 1)), gid + 1)
+    this.ring(owner)
+  }
+
+  /** complete() for the gids in words [start, end), all owned by `owner`: one reservation, one ring. */
+  completeMany(owner: number, words: Int32Array, start: number, end: number): void {
+    const I = this.I
+    const r = gRange(this.l, owner)
+    const mask = r.count - 1
+    const pos = Atomics.add(I, oOff(this.l, owner) + O_CR_TAIL, end - start)
+    for (let i = start; i < end; i++) Atomics.store(I, r.cr + ((pos + i - start) & mask), words[i]! + 1)
     this.ring(owner)
   }
 

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { threadId } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import { MDiedError, Runtime } from '../../src/scheduler/index.js'
-import { add, block, bump, churn, exitNow, spawnAndWait, spawnBumpsThenBlock, throwLater, where } from './fixtures/tasks.js'
+import { add, block, blockOnStashed, bump, churn, exitNow, spawnAndWait, spawnBumpsThenBlock, stashFlag, throwLater, where } from './fixtures/tasks.js'
 import { flagArray, waitUntil } from './_wait.js'
 
 test('steals: work that starts on one P is taken by the other M', deadline('steal', async () => {
@@ -35,6 +35,28 @@ test('a task blocking its M does not stop the tasks queued behind it (global que
     assert.is(Atomics.load(flag, 0), 0)
     assert.equal(results, Array.from({ length: 20 }, (_, i) => 2 * i))
     assert.ok(rt.stats().total.handoffs >= 1)
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
+    assert.is(await blocked, 'released')
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('results of tasks that finished before a blocking task on the same M still arrive', deadline('outbox-flush', async () => {
+  // One M and no spare: nothing can run elsewhere. The M runs the 20 adds (holding their
+  // completions to announce in one batch), then blocks in `block`; the monitor must announce the
+  // held results for it, or awaiting them would hang until the flag is released. (maxThreads: 1,
+  // so that no spare can be started to take the P either.)
+  const rt = await Runtime.start({ procs: 1, spares: 0, maxThreads: 1 })
+  try {
+    const flag = flagArray()
+    await rt.go(stashFlag, flag)
+    const adds = Array.from({ length: 20 }, (_, i) => rt.go(add, i, 1))
+    const blocked = rt.go(blockOnStashed)
+    await waitUntil(flag, 1, (v) => v === 1)
+    assert.equal(await Promise.all(adds), Array.from({ length: 20 }, (_, i) => i + 1))
+    assert.is(Atomics.load(flag, 0), 0, 'still blocked while the results arrived')
     Atomics.store(flag, 0, 1)
     Atomics.notify(flag, 0)
     assert.is(await blocked, 'released')
