@@ -59,6 +59,7 @@ export const P_GLOBAL_PULLS = 20 // Gs this P took from the global queue
 export const P_PARKS = 21
 export const P_SPAWNS = 22 // Gs created by tasks running on this P
 export const P_HANDOFFS = 23 // times the monitor or crash recovery moved this P to another M
+export const P_INLINED = 24 // go() calls inside tasks that ran inline: their M had no free G record
 export const P_RING = 32
 export const PW = P_RING + RING
 

@@ -27,7 +27,7 @@ import { RuntimeClosedError, UncloneableArgError } from './errors.js'
 import {
   G_DATA, G_ERR, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, H_CLOSED, H_NMSPINNING, H_NPIDLE, K_NUMS, K_REMOTE, K_UNDEF, MS_INTASK,
   MS_LOST, MS_PARKED, MS_RUNNING, MS_SPAWNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_MSTATE, O_P, O_WAITING,
-  P_GLOBAL_PULLS, P_IDLE, P_PARKS, P_RUNS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, RING, gOff, oOff, ownerOf, pOff,
+  P_GLOBAL_PULLS, P_IDLE, P_INLINED, P_PARKS, P_RUNS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, RING, gOff, oOff, ownerOf, pOff,
 } from './layout.js'
 import { Outbox } from './outbox.js'
 import { Owner } from './owner.js'
@@ -105,7 +105,8 @@ export class Machine implements Spawner {
     const gid = this.#owner.alloc()
     if (gid < 0) {
       // Every G record of this M is in flight: run the child inline on this thread instead of
-      // blocking (blocking here could deadlock a deep fork-join).
+      // blocking (blocking here could deadlock a deep fork-join). Counted: it lost parallelism.
+      if (this.#p >= 0) Atomics.add(I, this.#po + P_INLINED, 1)
       return Promise.resolve().then(() => ref.fn(...(args as never[])))
     }
     const go = gOff(s.l, gid)

@@ -17,7 +17,7 @@ export interface RuntimeOptions {
   readonly handoffMs?: number
   /** G records of the main thread (in-flight Gs before `go` queues locally). Default 262144. */
   readonly mainSlots?: number
-  /** G records of each M. Default 8192. */
+  /** G records of each M: children in flight per M before go() inside a task runs them inline. Default 32768. */
   readonly mSlots?: number
   /**
    * How workers load task modules when gort itself runs from dist/: 'tsx' registers tsx in each

@@ -102,7 +102,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     const maxThreads = Math.max(procs + spares, positiveInt('maxThreads', options.maxThreads, 2 * procs + 2))
     const handoffMs = positiveInt('handoffMs', options.handoffMs, 10, 0)
     const mainSlots = positiveInt('mainSlots', options.mainSlots, 1 << 18)
-    const mSlots = positiveInt('mSlots', options.mSlots, 1 << 13)
+    const mSlots = positiveInt('mSlots', options.mSlots, 1 << 15)
     // Indices of Ms that died are never reused, so leave room for replacements.
     const maxM = maxThreads + 8
     const l = computeLayout(procs, maxM, mainSlots, mSlots)

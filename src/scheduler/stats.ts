@@ -4,7 +4,7 @@
  */
 
 import {
-  H_NMSPINNING, H_NPIDLE, P_GLOBAL_PULLS, P_HANDOFFS, P_OWNER, P_PARKS, P_RUNS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, pOff,
+  H_NMSPINNING, H_NPIDLE, P_GLOBAL_PULLS, P_HANDOFFS, P_INLINED, P_OWNER, P_PARKS, P_RUNS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, pOff,
 } from './layout.js'
 import type { Sched } from './shared.js'
 
@@ -22,6 +22,8 @@ export interface ProcStats {
   readonly parks: number
   /** Gs created by tasks running on this P. */
   readonly spawns: number
+  /** go() calls in tasks on this P that ran inline, not as Gs: the M had no free G record (see `mSlots`). */
+  readonly inlined: number
   /** Times this P was handed to another M (stuck or dead M). */
   readonly handoffs: number
   /** Gs waiting in its ring and runnext now. */
@@ -51,7 +53,7 @@ export function collectStats(s: Sched, threads: number, mDeaths: number, rescues
     const at = (w: number): number => Atomics.load(I, po + w)
     perP.push({
       id: p, m: at(P_OWNER), runs: at(P_RUNS), steals: at(P_STEAL_TASKS), stealAttempts: at(P_STEAL_ATTEMPTS),
-      globalPulls: at(P_GLOBAL_PULLS), parks: at(P_PARKS), spawns: at(P_SPAWNS), handoffs: at(P_HANDOFFS),
+      globalPulls: at(P_GLOBAL_PULLS), parks: at(P_PARKS), spawns: at(P_SPAWNS), inlined: at(P_INLINED), handoffs: at(P_HANDOFFS),
       runqueue: s.q.localSize(p),
     })
   }
@@ -66,7 +68,7 @@ export function collectStats(s: Sched, threads: number, mDeaths: number, rescues
     rescues,
     total: {
       runs: sum('runs'), steals: sum('steals'), stealAttempts: sum('stealAttempts'), globalPulls: sum('globalPulls'),
-      parks: sum('parks'), spawns: sum('spawns'), handoffs: sum('handoffs'), runqueue: sum('runqueue'),
+      parks: sum('parks'), spawns: sum('spawns'), inlined: sum('inlined'), handoffs: sum('handoffs'), runqueue: sum('runqueue'),
     },
     perP,
   }

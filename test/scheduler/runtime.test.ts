@@ -4,7 +4,7 @@ import { deadline } from '../_support/deadline.js'
 import {
   Runtime, go, MDiedError, NoRuntimeError, RuntimeClosedError, SchedulerArgError, TaskNotFoundError, UncloneableArgError,
 } from '../../src/scheduler/index.js'
-import { add, argv, big, echo, fail, fib, ghostTask, sumBytes } from './fixtures/tasks.js'
+import { add, argv, big, churn, echo, fail, fib, ghostTask, sumBytes } from './fixtures/tasks.js'
 
 let rt: Runtime
 
@@ -61,6 +61,20 @@ test('nested fork-join fib is correct and spawns from inside tasks', deadline('f
   const before = rt.stats().total.spawns
   assert.is(await rt.go(fib, 23, 12), 28657)
   assert.ok(rt.stats().total.spawns - before > 100)
+}))
+
+test('an M out of G records runs further children inline, and stats count them', deadline('inlined', async () => {
+  const small = await Runtime.start({ procs: 1, mSlots: 16 })
+  try {
+    assert.is(await small.go(churn, 10, 10), 10)
+    assert.is(small.stats().total.inlined, 0, 'ten children fit in sixteen records')
+    assert.is(await small.go(churn, 100, 10), 100)
+    const inlined = small.stats().total.inlined
+    // The root's own record is the main thread's; the M's 16 hold the first 16 children.
+    assert.is(inlined, 100 - 16, `inlined ${inlined}`)
+  } finally {
+    await small.close()
+  }
 }))
 
 test('a throwing task rejects with the original error rebuilt on this thread', deadline('throw', async () => {
