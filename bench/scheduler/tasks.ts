@@ -64,3 +64,22 @@ export const startDelay = task(import.meta.url, async function startDelay(holdMs
   }
   return child
 })
+
+/**
+ * Keeps this M busy for holdMs while spawning a child every `everyUs` µs; only another M can run
+ * them meanwhile. The first child wakes that M (a parked M's wake-up); the rest find it running a
+ * child or spinning for more, which is what they measure. Returns each child's start delay (µs).
+ */
+export const startDelays = task(import.meta.url, async function startDelays(holdMs: number, everyUs: number): Promise<number[]> {
+  const kids: Promise<number>[] = []
+  const t0 = performance.now()
+  const until = t0 + holdMs
+  let next = t0
+  for (let now = t0; now < until; now = performance.now()) {
+    if (now >= next) {
+      kids.push(go(started, wall()))
+      next += everyUs / 1000
+    }
+  }
+  return Promise.all(kids)
+})
