@@ -128,7 +128,7 @@ export class Machine implements Spawner {
     const guard = this.#enterSpawn()
     if (guard !== 0) {
       s.q.put(this.#p, gid, true)
-      Atomics.add(I, this.#po + P_SPAWNS, 1)
+      I[this.#po + P_SPAWNS] = I[this.#po + P_SPAWNS]! + 1
       if (guard === 2) Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
     } else {
       s.q.globalPush([gid], 1)
@@ -290,7 +290,7 @@ export class Machine implements Spawner {
     const q = this.#s.q
     const p = this.#p
     const tick = ++this.#tick
-    Atomics.store(I, this.#po + P_TICK, tick)
+    I[this.#po + P_TICK] = tick // the monitor samples it every 2 ms: no barrier needed
     if (tick % 61 === 0 && q.globalSize() > 0) {
       const r = q.globalGet(p, 1)
       if (r.g >= 0) {
@@ -336,7 +336,7 @@ export class Machine implements Spawner {
         for (let j = 0; j < procs; j++) {
           const v = (start + j) % procs
           if (v === this.#p) continue
-          Atomics.add(I, this.#po + P_STEAL_ATTEMPTS, 1)
+          I[this.#po + P_STEAL_ATTEMPTS] = I[this.#po + P_STEAL_ATTEMPTS]! + 1
           const g = s.q.steal(this.#p, v, round === 3)
           if (g >= 0) {
             Atomics.add(I, this.#po + P_STEAL_TASKS, s.q.stolen)
@@ -430,8 +430,13 @@ export class Machine implements Spawner {
     const s = this.#s
     const I = this.#I
     const go = gOff(s.l, gid)
-    Atomics.store(I, go + G_M, this.me)
-    if (Atomics.compareExchange(I, go + G_STATE, GS_QUEUED, GS_CLAIMED) !== GS_QUEUED) {
+    I[go + G_M] = this.me // published by the CAS below (crash recovery reads it after the state)
+    const tid = I[go + G_TASK]!
+    const fn = this.#resolver.get(tid)
+    // Hot path: task loaded and up to four inline numbers. It is called right below, so it goes
+    // straight to RUNNING (one atomic on the record instead of two).
+    const hot = fn !== undefined && I[go + G_KIND] === K_NUMS
+    if (Atomics.compareExchange(I, go + G_STATE, GS_QUEUED, hot ? GS_RUNNING : GS_CLAIMED) !== GS_QUEUED) {
       // Cancelled before any M took it: skip it, and let its owner free the record.
       I[go + G_KIND] = K_UNDEF
       I[go + G_ERR] = 0
@@ -440,10 +445,13 @@ export class Machine implements Spawner {
       else this.#outbox.post(gid)
       return
     }
-    Atomics.add(I, this.#po + P_RUNS, 1)
+    I[this.#po + P_RUNS] = I[this.#po + P_RUNS]! + 1 // only the P's holder writes its counters; stats read them racily anyway
     this.#live++
-    const tid = I[go + G_TASK]!
-    const fn = this.#resolver.get(tid)
+    if (hot) {
+      // Up to four inline numbers, passed straight from the record (no args array).
+      this.#call(gid, fn, null, go)
+      return
+    }
     if (fn === undefined || I[go + G_KIND] === K_REMOTE) {
       const prepared = this.#prepare(gid, tid).then(
         (call) => {
@@ -458,11 +466,6 @@ export class Machine implements Spawner {
           if (this.#loading === prepared) this.#loading = undefined
         })
       }
-      return
-    }
-    if (I[go + G_KIND] === K_NUMS) {
-      // Hot path: up to four inline numbers, passed straight from the record (no args array).
-      this.#call(gid, fn, null, go)
       return
     }
     let args: unknown[]
@@ -482,10 +485,10 @@ export class Machine implements Spawner {
     }
   }
 
-  /** Calls `fn` with `args`, or with the record's inline numbers when `args` is null. */
+  /** Calls `fn` with `args`, or with the record's inline numbers (already RUNNING) when `args` is null. */
   #call(gid: number, fn: Fn, args: unknown[] | null, go: number): void {
     const I = this.#I
-    Atomics.store(I, go + G_STATE, GS_RUNNING)
+    if (args !== null) Atomics.store(I, go + G_STATE, GS_RUNNING)
     Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
     let r: unknown
     let threw = false
