@@ -263,10 +263,11 @@ async function shapeC(): Promise<Series[]> {
   console.log('\n(c) fork-join fib (gort nests go() inside tasks; pools get the leaves fanned out from main)')
   for (const { n, cutoff } of cases) {
     const expect = serialFib(n)
-    const iters = n >= 35 ? 3 : quick ? 5 : 10
+    const iters = n >= 35 ? 3 : quick ? 10 : 40
     // Steady state, the same for every peer: the Ms (and the pools' workers) compile fib and the
-    // scheduler's own paths during the warm-up; one warm-up call left fib(27) mostly cold.
-    const warm = n >= 35 ? 2 : 10
+    // scheduler's own paths during the warm-up. fib(27) on gort took about 25 calls to reach its
+    // steady state (10 warm-up calls still left the median at 4.6-6 ms against 2.0 ms after).
+    const warm = n >= 35 ? 2 : quick ? 20 : 40
     const single = await timeIt(`c:single:${n}`, async () => serialFib(n), iters, warm)
     const ls = leaves(n, cutoff, [])
     for (const procs of procsList) {
