@@ -74,14 +74,7 @@ export function takeRecvValue(): unknown {
   return v
 }
 
-let slotResolve: ((v: never) => void) | null = null
-let slotReject: ((e: unknown) => void) | null = null
-function capture(resolve: (v: never) => void, reject: (e: unknown) => void): void {
-  slotResolve = resolve
-  slotReject = reject
-}
-
-/** Builds a pending promise and stores its resolvers in `w` (no closure allocated). */
+/** Builds a pending promise and stores its resolvers in `w`. */
 export function pendingFor<R>(w: { resolve: ((v: never) => void) | null; reject: ((e: unknown) => void) | null }): Promise<R> {
   return new Promise<R>((res, rej) => { w.resolve = res as never; w.reject = rej })
 }

@@ -21,21 +21,20 @@
 import { performance } from 'node:perf_hooks'
 import { parentPort } from 'node:worker_threads'
 import {
-  decodeBytes, encodeArgs, fromRemote, plainToError, readPayload, remoteOf, smi, writeNumsFast, writePayload, type RemotePayload,
+  decodeBytes, encodeArgs, plainToError, remoteOf, writeNumsFast, writePayload,
 } from './codec.js'
 import { RuntimeClosedError, UncloneableArgError } from './errors.js'
 import {
-  G_DATA, G_ERR, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, H_CLOSED, H_NMSPINNING, H_NPIDLE, K_NUMS, K_REMOTE, K_UNDEF, MS_INTASK,
+  G_STATE, G_TASK, GS_QUEUED, H_CLOSED, H_NMSPINNING, H_NPIDLE, K_REMOTE, MS_INTASK,
   MS_LOST, MS_PARKED, MS_RUNNING, MS_SPAWNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_MSTATE, O_P, O_WAITING,
-  P_GLOBAL_PULLS, P_IDLE, P_INLINED, P_PARKS, P_RUNS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, RING, gOff, oOff, ownerOf, pOff,
+  P_GLOBAL_PULLS, P_IDLE, P_INLINED, P_PARKS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, RING, gOff, oOff, pOff,
 } from './layout.js'
-import { Outbox } from './outbox.js'
+import type { Outbox } from './outbox.js'
 import { Owner } from './owner.js'
-import { publishResult } from './result.js'
+import { Runner } from './runner.js'
 import type { FromM, ToM } from './protocol.js'
 import type { Sched } from './shared.js'
 import { waitAsync } from './wait.js'
-import { TaskResolver, type Fn } from './resolver.js'
 import type { AnyTask, Spawner } from './task.js'
 
 const NEXT_STREAK = 3 // consecutive runnext runs before the ring gets a turn
@@ -56,27 +55,15 @@ export class Machine implements Spawner {
   readonly me: number
   readonly #oo: number
   readonly #owner: Owner
-  readonly #resolver: TaskResolver
+  readonly #runner: Runner
   readonly #outbox: Outbox
-  readonly #announce = (gid: number): void => this.#outbox.post(gid)
   #p = -1
   #po = 0
   #spinning = false
-  #live = 0
   #tick = 0
   #streak = 0
   #parkedAsync = false
   readonly #tids = new WeakMap<AnyTask, number>()
-  readonly #fetches = new Map<number, (payload: RemotePayload) => void>()
-  /** Gs whose module or payload arrived asynchronously, waiting to be called from the loop. */
-  readonly #ready: { gid: number; fn: Fn; args: unknown[] }[] = []
-  /**
-   * The first G of a task module this M is importing, until it is ready to run. Meanwhile the
-   * M takes no more Gs: each would wait in #ready, a private list nobody can steal from, so a
-   * cold M (a fresh spare after a hand-off) used to swallow the whole global queue and then run
-   * it alone.
-   */
-  #loading: Promise<unknown> | undefined
   readonly #post: (msg: FromM) => void
 
   constructor(s: Sched, me: number, post: (msg: FromM) => void) {
@@ -85,9 +72,16 @@ export class Machine implements Spawner {
     this.me = me
     this.#oo = oOff(s.l, me)
     this.#owner = new Owner(s, me)
-    this.#resolver = new TaskResolver(s.tasks)
-    this.#outbox = new Outbox(s, me)
     this.#post = post
+    // The runner reads the P and gives it up through these (the P belongs to the loop).
+    const self = this
+    this.#runner = new Runner(s, me, this.#owner, post, {
+      get po() {
+        return self.#po
+      },
+      loseP: () => this.#loseP(),
+    })
+    this.#outbox = this.#runner.outbox
   }
 
   // ---- spawning (go inside a task) ----
@@ -181,9 +175,7 @@ export class Machine implements Spawner {
 
   onMessage(msg: ToM): void {
     if (msg.t === 'payload') {
-      const f = this.#fetches.get(msg.gid)
-      this.#fetches.delete(msg.gid)
-      f?.(msg.payload)
+      this.#runner.onPayload(msg.gid, msg.payload)
     } else if (msg.t === 'result') {
       let v: unknown
       let err = msg.err
@@ -209,7 +201,7 @@ export class Machine implements Spawner {
       if (Atomics.load(I, H_CLOSED) !== 0) return
       this.#adoptP()
       if (this.#owner.drain() > 0) await this.#userTime(false)
-      this.#runReady()
+      this.#runner.runReady()
       if (this.#p >= 0) {
         let ran = 0
         this.#outbox.holding = true
@@ -217,10 +209,10 @@ export class Machine implements Spawner {
           const g = this.#findLocal()
           if (g < 0) break
           if (this.#spinning) this.#stopSpinning(true)
-          this.#run(g)
+          this.#runner.run(g)
           ran++
           if (this.#p < 0) break // the monitor took our P while the task ran
-          if (this.#loading !== undefined) {
+          if (this.#runner.loading !== undefined) {
             // Back to the top of the loop, so #runReady runs the G that waited for the module
             // before any G taken after it.
             this.#sendCompletions()
@@ -243,12 +235,12 @@ export class Machine implements Spawner {
         }
         const g = this.#stealWork()
         if (g >= 0) {
-          this.#run(g)
+          this.#runner.run(g)
           // A full event-loop turn, not a microtask one, after a stolen G: measured faster for
           // fork-join (fib(27)/16 steady state 3.72 -> 3.44 ms, median of 8 interleaved runs, 7
           // better), likely by letting the victim run its own next children before we steal
           // again (cross-thread completions cost more than local ones).
-          if (this.#loading !== undefined) await this.#awaitLoad()
+          if (this.#runner.loading !== undefined) await this.#awaitLoad()
           else await this.#userTime(true)
           continue
         }
@@ -271,7 +263,7 @@ export class Machine implements Spawner {
   async #awaitLoad(): Promise<void> {
     const I = this.#I
     Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
-    await this.#loading
+    await this.#runner.loading
     if (Atomics.compareExchange(I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#loseP()
   }
 
@@ -345,7 +337,7 @@ export class Machine implements Spawner {
           }
         }
       }
-      if (s.q.globalSize() > 0 || this.#owner.ready() || this.#ready.length > 0) break
+      if (s.q.globalSize() > 0 || this.#owner.ready() || this.#runner.ready.length > 0) break
       if (Atomics.load(I, H_CLOSED) !== 0) break
     } while (performance.now() < deadline)
     this.#stopSpinning(false)
@@ -366,7 +358,7 @@ export class Machine implements Spawner {
     const s = this.#s
     if (Atomics.load(this.#I, H_CLOSED) !== 0) return true
     if (Atomics.load(this.#I, this.#oo + O_HANDOFF) !== 0) return true
-    if (this.#owner.ready() || this.#ready.length > 0) return true
+    if (this.#owner.ready() || this.#runner.ready.length > 0) return true
     if (this.#p < 0) return false
     if (s.q.globalSize() > 0) return true
     for (let p = 0; p < s.l.procs; p++) if (s.q.localSize(p) > 0) return true
@@ -375,7 +367,7 @@ export class Machine implements Spawner {
 
   /** Polls briefly for completions of children this M awaits (see CHILD_SPIN_MS); true if there is work. */
   #awaitChildren(): boolean {
-    if (this.#owner.pending === 0 || this.#live === 0) return false
+    if (this.#owner.pending === 0 || this.#runner.live === 0) return false
     const deadline = performance.now() + CHILD_SPIN_MS
     do {
       for (let i = 0; i < 64; i++) if (this.#owner.ready()) return true
@@ -402,7 +394,7 @@ export class Machine implements Spawner {
     }
     if (!this.#otherWork() && !this.#awaitChildren()) {
       if (hasP) Atomics.add(I, po + P_PARKS, 1)
-      if (this.#live > 0 || this.#fetches.size > 0 || this.#owner.pending > 0) {
+      if (this.#runner.live > 0 || this.#runner.fetches.size > 0 || this.#owner.pending > 0) {
         this.#parkedAsync = true
         const r = waitAsync(I, oo + O_DOORBELL, bell)
         if (r.async) await r.value
@@ -422,132 +414,6 @@ export class Machine implements Spawner {
       this.#spinning = true
       Atomics.store(I, oo + O_MSTATE, MS_SPINNING)
     }
-  }
-
-  // ---- running Gs ----
-
-  #run(gid: number): void {
-    const s = this.#s
-    const I = this.#I
-    const go = gOff(s.l, gid)
-    I[go + G_M] = this.me // published by the CAS below (crash recovery reads it after the state)
-    const tid = I[go + G_TASK]!
-    const fn = this.#resolver.get(tid)
-    // Hot path: task loaded and up to four inline numbers. It is called right below, so it goes
-    // straight to RUNNING (one atomic on the record instead of two).
-    const hot = fn !== undefined && I[go + G_KIND] === K_NUMS
-    if (Atomics.compareExchange(I, go + G_STATE, GS_QUEUED, hot ? GS_RUNNING : GS_CLAIMED) !== GS_QUEUED) {
-      // Cancelled before any M took it: skip it, and let its owner free the record.
-      I[go + G_KIND] = K_UNDEF
-      I[go + G_ERR] = 0
-      Atomics.store(I, go + G_STATE, GS_DONE)
-      if (ownerOf(s.l, gid) === this.me) this.#owner.settle(gid, undefined, false)
-      else this.#outbox.post(gid)
-      return
-    }
-    I[this.#po + P_RUNS] = I[this.#po + P_RUNS]! + 1 // only the P's holder writes its counters; stats read them racily anyway
-    this.#live++
-    if (hot) {
-      // Up to four inline numbers, passed straight from the record (no args array).
-      this.#call(gid, fn, null, go)
-      return
-    }
-    if (fn === undefined || I[go + G_KIND] === K_REMOTE) {
-      const prepared = this.#prepare(gid, tid).then(
-        (call) => {
-          this.#ready.push(call)
-          s.ring(this.me)
-        },
-        (e: unknown) => this.#complete(gid, e, true),
-      )
-      if (fn === undefined) {
-        this.#loading = prepared
-        void prepared.then(() => {
-          if (this.#loading === prepared) this.#loading = undefined
-        })
-      }
-      return
-    }
-    let args: unknown[]
-    try {
-      args = readPayload(I, s.F, s.U8, go, true) as unknown[]
-    } catch (e) {
-      this.#complete(gid, e, true)
-      return
-    }
-    this.#call(gid, fn, args, go)
-  }
-
-  #runReady(): void {
-    while (this.#ready.length > 0) {
-      const c = this.#ready.shift()!
-      this.#call(c.gid, c.fn, c.args, gOff(this.#s.l, c.gid))
-    }
-  }
-
-  /** Calls `fn` with `args`, or with the record's inline numbers (already RUNNING) when `args` is null. */
-  #call(gid: number, fn: Fn, args: unknown[] | null, go: number): void {
-    const I = this.#I
-    if (args !== null) Atomics.store(I, go + G_STATE, GS_RUNNING)
-    Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
-    let r: unknown
-    let threw = false
-    try {
-      r = args === null ? callNums(fn, this.#s.F, (go + G_DATA) >> 1, I[go + G_LEN]!) : fn(...args)
-    } catch (e) {
-      r = e
-      threw = true
-    }
-    if (Atomics.compareExchange(I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#loseP()
-    if (threw) this.#complete(gid, r, true)
-    else if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
-      ;(r as PromiseLike<unknown>).then(
-        (v) => this.#complete(gid, v, false),
-        (e: unknown) => this.#complete(gid, e, true),
-      )
-    } else this.#complete(gid, r, false)
-  }
-
-  /** Slow path of a G: import its module and/or fetch its stashed arguments. */
-  async #prepare(gid: number, tid: number): Promise<{ gid: number; fn: Fn; args: unknown[] }> {
-    const s = this.#s
-    const fn = await this.#resolver.load(tid)
-    const go = gOff(s.l, gid)
-    if (this.#I[go + G_KIND] !== K_REMOTE) return { gid, fn, args: readPayload(this.#I, s.F, s.U8, go, true) as unknown[] }
-    const payload = await new Promise<RemotePayload>((resolve) => {
-      this.#fetches.set(gid, resolve)
-      this.#post({ t: 'fetch', gid, m: this.me })
-    })
-    return { gid, fn, args: fromRemote(payload) as unknown[] }
-  }
-
-  #complete(gid: number, value: unknown, isErr: boolean): void {
-    this.#live--
-    const s = this.#s
-    const I = this.#I
-    const owner = ownerOf(s.l, gid)
-    if (owner === this.me) {
-      // Spawned and run here: hand the value over directly, no encoding.
-      Atomics.store(I, gOff(s.l, gid) + G_STATE, GS_DONE)
-      this.#owner.settle(gid, value, isErr)
-      return
-    }
-    publishResult(s, gid, value, isErr, this.#post, this.#announce)
-  }
-}
-
-function callNums(fn: Fn, F: Float64Array, f: number, len: number): unknown {
-  switch (len) {
-    case 0:
-      return fn()
-    case 1:
-      return fn(smi(F[f]!))
-    case 2:
-      return fn(smi(F[f]!), smi(F[f + 1]!))
-    case 3:
-      return fn(smi(F[f]!), smi(F[f + 1]!), smi(F[f + 2]!))
-    default:
-      return fn(smi(F[f]!), smi(F[f + 1]!), smi(F[f + 2]!), smi(F[f + 3]!))
   }
 }
 

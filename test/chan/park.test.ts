@@ -6,7 +6,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
-import { flush } from './_support.js'
 import { Chan, Mutex, deadlockReport, parkedCount, recv, select, send } from '../../src/index.js'
 import { listedQueueCount, parkedList } from '../../src/chan/park.js'
 

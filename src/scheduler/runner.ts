@@ -1,0 +1,209 @@
+/**
+ * Running Gs on an M: claiming a G's record, calling its task (straight from the record's inline
+ * numbers on the hot path), the slow path that imports a task module or fetches a payload first,
+ * and delivering the result to the G's owner.
+ *
+ * Invariants:
+ * - A G is claimed by CAS on its state (QUEUED -> RUNNING, or CLAIMED while its module or payload
+ *   is on the way); a G cancelled before that is skipped and handed back to its owner.
+ * - User code runs with the M in MS_INTASK; if the monitor took the P meanwhile (LOST), the M
+ *   gives the P up (host.loseP) before it touches any queue again.
+ * - Every started G counts in `live` until it settles, and settles exactly once: to its owner
+ *   directly when the owner is this M, else through the outbox.
+ */
+
+import { fromRemote, readPayload, smi, type RemotePayload } from './codec.js'
+import {
+  G_DATA, G_ERR, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_NUMS, K_REMOTE, K_UNDEF,
+  MS_INTASK, MS_LOST, MS_RUNNING, O_MSTATE, P_RUNS, gOff, oOff, ownerOf,
+} from './layout.js'
+import { Outbox } from './outbox.js'
+import type { Owner } from './owner.js'
+import type { FromM } from './protocol.js'
+import { publishResult } from './result.js'
+import { TaskResolver, type Fn } from './resolver.js'
+import type { Sched } from './shared.js'
+
+export interface RunnerHost {
+  /** Word offset of the P this M holds (its counters). */
+  readonly po: number
+  /** The monitor took this M's P while user code ran. */
+  loseP(): void
+}
+
+interface ReadyCall {
+  readonly gid: number
+  readonly fn: Fn
+  readonly args: unknown[]
+}
+
+export class Runner {
+  readonly #s: Sched
+  readonly #I: Int32Array
+  readonly #me: number
+  readonly #oo: number
+  readonly #owner: Owner
+  readonly #resolver: TaskResolver
+  readonly #post: (msg: FromM) => void
+  readonly #host: RunnerHost
+  readonly outbox: Outbox
+  readonly #announce = (gid: number): void => this.outbox.post(gid)
+  /** Started Gs that have not settled (their continuations are pinned to this M). */
+  live = 0
+  /** Payload requests sent to the main thread, by gid. */
+  readonly fetches = new Map<number, (payload: RemotePayload) => void>()
+  /** Gs whose module or payload arrived asynchronously, waiting to be called from the loop. */
+  readonly ready: ReadyCall[] = []
+  /**
+   * The first G of a task module this M is importing, until it is ready to run. Meanwhile the
+   * M takes no more Gs: each would wait in `ready`, a private list nobody can steal from, so a
+   * cold M (a fresh spare after a hand-off) used to swallow the whole global queue and then run
+   * it alone.
+   */
+  loading: Promise<unknown> | undefined
+
+  constructor(s: Sched, me: number, owner: Owner, post: (msg: FromM) => void, host: RunnerHost) {
+    this.#s = s
+    this.#I = s.I
+    this.#me = me
+    this.#oo = oOff(s.l, me)
+    this.#owner = owner
+    this.#resolver = new TaskResolver(s.tasks)
+    this.#post = post
+    this.#host = host
+    this.outbox = new Outbox(s, me)
+  }
+
+  /** A payload the main thread sent for a G that waited for it. */
+  onPayload(gid: number, payload: RemotePayload): void {
+    const f = this.fetches.get(gid)
+    this.fetches.delete(gid)
+    f?.(payload)
+  }
+
+  /** Runs G `gid`, taken from a queue by this M (now, or after its module or payload arrives). */
+  run(gid: number): void {
+    const s = this.#s
+    const I = this.#I
+    const go = gOff(s.l, gid)
+    I[go + G_M] = this.#me // published by the CAS below (crash recovery reads it after the state)
+    const tid = I[go + G_TASK]!
+    const fn = this.#resolver.get(tid)
+    // Hot path: task loaded and up to four inline numbers. It is called right below, so it goes
+    // straight to RUNNING (one atomic on the record instead of two).
+    const hot = fn !== undefined && I[go + G_KIND] === K_NUMS
+    if (Atomics.compareExchange(I, go + G_STATE, GS_QUEUED, hot ? GS_RUNNING : GS_CLAIMED) !== GS_QUEUED) {
+      // Cancelled before any M took it: skip it, and let its owner free the record.
+      I[go + G_KIND] = K_UNDEF
+      I[go + G_ERR] = 0
+      Atomics.store(I, go + G_STATE, GS_DONE)
+      if (ownerOf(s.l, gid) === this.#me) this.#owner.settle(gid, undefined, false)
+      else this.outbox.post(gid)
+      return
+    }
+    I[this.#host.po + P_RUNS] = I[this.#host.po + P_RUNS]! + 1 // only the P's holder writes its counters; stats read them racily anyway
+    this.live++
+    if (hot) {
+      // Up to four inline numbers, passed straight from the record (no args array).
+      this.#call(gid, fn, null, go)
+      return
+    }
+    if (fn === undefined || I[go + G_KIND] === K_REMOTE) {
+      const prepared = this.#prepare(gid, tid).then(
+        (call) => {
+          this.ready.push(call)
+          s.ring(this.#me)
+        },
+        (e: unknown) => this.#complete(gid, e, true),
+      )
+      if (fn === undefined) {
+        this.loading = prepared
+        void prepared.then(() => {
+          if (this.loading === prepared) this.loading = undefined
+        })
+      }
+      return
+    }
+    let args: unknown[]
+    try {
+      args = readPayload(I, s.F, s.U8, go, true) as unknown[]
+    } catch (e) {
+      this.#complete(gid, e, true)
+      return
+    }
+    this.#call(gid, fn, args, go)
+  }
+
+  /** Calls the Gs whose module or payload has arrived. */
+  runReady(): void {
+    while (this.ready.length > 0) {
+      const c = this.ready.shift()!
+      this.#call(c.gid, c.fn, c.args, gOff(this.#s.l, c.gid))
+    }
+  }
+
+  /** Calls `fn` with `args`, or with the record's inline numbers (already RUNNING) when `args` is null. */
+  #call(gid: number, fn: Fn, args: unknown[] | null, go: number): void {
+    const I = this.#I
+    if (args !== null) Atomics.store(I, go + G_STATE, GS_RUNNING)
+    Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
+    let r: unknown
+    let threw = false
+    try {
+      r = args === null ? callNums(fn, this.#s.F, (go + G_DATA) >> 1, I[go + G_LEN]!) : fn(...args)
+    } catch (e) {
+      r = e
+      threw = true
+    }
+    if (Atomics.compareExchange(I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#host.loseP()
+    if (threw) this.#complete(gid, r, true)
+    else if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+      ;(r as PromiseLike<unknown>).then(
+        (v) => this.#complete(gid, v, false),
+        (e: unknown) => this.#complete(gid, e, true),
+      )
+    } else this.#complete(gid, r, false)
+  }
+
+  /** Slow path of a G: import its module and/or fetch its stashed arguments. */
+  async #prepare(gid: number, tid: number): Promise<{ gid: number; fn: Fn; args: unknown[] }> {
+    const s = this.#s
+    const fn = await this.#resolver.load(tid)
+    const go = gOff(s.l, gid)
+    if (this.#I[go + G_KIND] !== K_REMOTE) return { gid, fn, args: readPayload(this.#I, s.F, s.U8, go, true) as unknown[] }
+    const payload = await new Promise<RemotePayload>((resolve) => {
+      this.fetches.set(gid, resolve)
+      this.#post({ t: 'fetch', gid, m: this.#me })
+    })
+    return { gid, fn, args: fromRemote(payload) as unknown[] }
+  }
+
+  #complete(gid: number, value: unknown, isErr: boolean): void {
+    this.live--
+    const s = this.#s
+    const I = this.#I
+    const owner = ownerOf(s.l, gid)
+    if (owner === this.#me) {
+      // Spawned and run here: hand the value over directly, no encoding.
+      Atomics.store(I, gOff(s.l, gid) + G_STATE, GS_DONE)
+      this.#owner.settle(gid, value, isErr)
+      return
+    }
+    publishResult(s, gid, value, isErr, this.#post, this.#announce)
+  }
+}
+
+function callNums(fn: Fn, F: Float64Array, f: number, len: number): unknown {
+  switch (len) {
+    case 0:
+      return fn()
+    case 1:
+      return fn(smi(F[f]!))
+    case 2:
+      return fn(smi(F[f]!), smi(F[f + 1]!))
+    case 3:
+      return fn(smi(F[f]!), smi(F[f + 1]!), smi(F[f + 2]!))
+    default:
+      return fn(smi(F[f]!), smi(F[f + 1]!), smi(F[f + 2]!), smi(F[f + 3]!))
+  }
+}
