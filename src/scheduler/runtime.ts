@@ -15,30 +15,22 @@
  */
 
 import { performance } from 'node:perf_hooks'
-import { Worker } from 'node:worker_threads'
 import { PayloadBroker } from './broker.js'
 import { encodeArgs, errorToPlain, remoteOf, writeNumsFast, writePayload, type Encoded, type PlainError } from './codec.js'
 import { RuntimeClosedError, SchedulerArgError, UncloneableArgError, describe } from './errors.js'
-import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, MS_DEAD, MS_INTASK, MS_LOST, MS_PARKED, MS_SPAWNING, O_HANDOFF, O_MSTATE, O_P, P_OWNER, computeLayout, gOff, oOff, ownerOf, pOff, writeHeader } from './layout.js'
+import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, computeLayout, gOff, oOff, ownerOf, writeHeader } from './layout.js'
 import { Monitor } from './monitor.js'
 import { defaultProcs, positiveInt, workerUrl, type RuntimeOptions } from './options.js'
 import { Owner } from './owner.js'
-import type { FromM, ToM } from './protocol.js'
+import type { FromM } from './protocol.js'
 import { reclaimDeadM } from './recovery.js'
 import { Sched } from './shared.js'
+import { Threads } from './threads.js'
 import { collectStats, type SchedStats } from './stats.js'
 import { checkTask, currentSpawner, isTask, setSpawner, type AnyTask, type GoOptions, type Spawner, type TaskLike } from './task.js'
 import { waitAsync } from './wait.js'
 
 export type { RuntimeOptions } from './options.js'
-
-/**
- * Young-generation cap of each M's heap. Every pending G holds a promise and its resolving
- * functions; a burst of spawns inside a task keeps hundreds of thousands alive at once, and with
- * V8's default nursery each scavenge copies them again (GC was 38% of an M's time spawning 200k
- * children). A larger nursery means fewer scavenges: in-task spawns ran about 1.4x faster.
- */
-const M_YOUNG_MB = 64
 
 interface Overflow {
   readonly tid: number
@@ -47,20 +39,11 @@ interface Overflow {
   readonly reject: (e: unknown) => void
 }
 
-interface MInfo {
-  worker: Worker
-  ready: boolean
-  alive: boolean
-  error: unknown
-}
-
 export class Runtime implements Spawner, AsyncDisposable {
   readonly #s: Sched
   readonly #owner: Owner
-  readonly #ms = new Map<number, MInfo>()
+  readonly #threads: Threads
   readonly #monitor: Monitor
-  readonly #maxThreads: number
-  #nextM: number
   #closed = false
   #submit: number[] = []
   #flushQueued = false
@@ -71,25 +54,24 @@ export class Runtime implements Spawner, AsyncDisposable {
   #waiting = false
   #keepAlive: NodeJS.Timeout | undefined
   #deaths = 0
-  #spawning = 0
-
-  readonly #workerUrl: { url: URL; entry: string | undefined }
 
   private constructor(s: Sched, maxThreads: number, handoffMs: number, url: { url: URL; entry: string | undefined }) {
     this.#s = s
-    this.#workerUrl = url
-    this.#broker = new PayloadBroker(s.l, (m, msg) => this.#post(m, msg))
+    this.#threads = new Threads(s, url, maxThreads, {
+      message: (msg) => this.#onMessage(msg),
+      exit: (m, code, error) => this.#onExit(m, code, error),
+      spareReady: () => this.#monitor.kick(),
+    })
+    this.#broker = new PayloadBroker(s.l, (m, msg) => this.#threads.post(m, msg))
     this.#owner = new Owner(s, 0)
-    this.#maxThreads = maxThreads
-    this.#nextM = 1
     this.#monitor = new Monitor(
       s,
       {
-        findSpare: () => this.#findSpare(),
-        wantSpare: () => this.#wantSpare(),
+        findSpare: () => this.#threads.findSpare(),
+        wantSpare: () => this.#threads.wantSpare(),
         pending: () => this.#owner.pending + this.#overflowLen(),
-        threads: () => this.#liveMs() + 1,
-        runningMs: () => this.#runningMs(),
+        threads: () => this.#threads.live() + 1,
+        runningMs: () => this.#threads.running(),
       },
       handoffMs,
     )
@@ -116,8 +98,8 @@ export class Runtime implements Spawner, AsyncDisposable {
     rt.#holdOpen() // unref'd workers alone would let the process exit while they boot
     try {
       const boots: Promise<void>[] = []
-      for (let p = 0; p < procs; p++) boots.push(rt.#startM(p))
-      for (let i = 0; i < spares; i++) boots.push(rt.#startM(-1))
+      for (let p = 0; p < procs; p++) boots.push(rt.#threads.start(p))
+      for (let i = 0; i < spares; i++) boots.push(rt.#threads.start(-1))
       await Promise.all(boots)
     } catch (e) {
       await rt.close()
@@ -297,80 +279,6 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   // ---- Ms ----
 
-  #liveMs(): number {
-    let n = 0
-    for (const m of this.#ms.values()) if (m.alive) n++
-    return n
-  }
-
-  /** Ms that may be on a core now: alive, started and not parked (a LOST M still runs its task). */
-  #runningMs(): number {
-    const I = this.#s.I
-    let n = 0
-    for (const [m, info] of this.#ms) {
-      if (!info.alive || !info.ready) continue
-      const st = Atomics.load(I, oOff(this.#s.l, m) + O_MSTATE)
-      if (st !== MS_PARKED && st !== MS_DEAD) n++
-    }
-    return n
-  }
-
-  #startM(p: number): Promise<void> {
-    const s = this.#s
-    if (this.#nextM > s.l.maxM) return Promise.reject(new SchedulerArgError('gort: no M index left to start a worker'))
-    const m = this.#nextM++
-    const { url, entry } = this.#workerUrl
-    const worker = new Worker(url, { workerData: { sab: s.sab, m, p, entry }, resourceLimits: { maxYoungGenerationSizeMb: M_YOUNG_MB } })
-    const info: MInfo = { worker, ready: false, alive: true, error: undefined }
-    this.#ms.set(m, info)
-    if (p >= 0) Atomics.store(s.I, pOff(s.l, p) + P_OWNER, m)
-    return new Promise<void>((resolve, reject) => {
-      worker.on('message', (msg: FromM) => {
-        if (msg.t === 'ready') {
-          info.ready = true
-          resolve()
-        } else this.#onMessage(msg)
-      })
-      worker.on('error', (e) => {
-        info.error = e
-        if (!info.ready) reject(e)
-      })
-      worker.on('exit', (code) => {
-        if (!info.ready) reject(info.error ?? new Error(`gort: M${m} exited with code ${code} while starting`))
-        this.#onExit(m, code)
-      })
-      // After the listeners: adding a 'message' listener refs the port again.
-      worker.unref()
-    })
-  }
-
-  #findSpare(): number {
-    const I = this.#s.I
-    for (const [m, info] of this.#ms) {
-      if (!info.alive || !info.ready) continue
-      const o = oOff(this.#s.l, m)
-      if (Atomics.load(I, o + O_P) !== 0 || Atomics.load(I, o + O_HANDOFF) !== 0) continue
-      const st = Atomics.load(I, o + O_MSTATE)
-      if (st === MS_INTASK || st === MS_LOST || st === MS_SPAWNING || st === MS_DEAD) continue
-      return m
-    }
-    return 0
-  }
-
-  #wantSpare(): void {
-    if (this.#closed || this.#spawning > 0 || this.#liveMs() >= this.#maxThreads || this.#nextM > this.#s.l.maxM) return
-    this.#spawning++
-    this.#startM(-1).then(
-      () => {
-        this.#spawning--
-        this.#monitor.kick()
-      },
-      () => {
-        this.#spawning--
-      },
-    )
-  }
-
   #onMessage(msg: FromM): void {
     const settled = this.#broker.onMessage(msg)
     if (settled !== undefined) {
@@ -380,30 +288,21 @@ export class Runtime implements Spawner, AsyncDisposable {
     }
   }
 
-  #post(m: number, msg: ToM): void {
-    const info = this.#ms.get(m)
-    if (info !== undefined && info.alive) info.worker.postMessage(msg)
-  }
-
   /** An M died: fix the shared counters, give its P away, fail its started Gs, replace it. */
-  #onExit(m: number, code: number): void {
-    const info = this.#ms.get(m)
-    if (info === undefined) return
-    info.alive = false
+  #onExit(m: number, code: number, error: unknown): void {
     if (this.#closed) return
     this.#deaths++
     const s = this.#s
-    const e = info.error as { name?: string; message?: string } | undefined
+    const e = error as { name?: string; message?: string } | undefined
     const reason = e !== undefined ? `uncaught ${e.name ?? 'error'}: ${e.message ?? String(e)}` : `exit code ${code}`
     const { orphaned, requeue } = reclaimDeadM(s, m, reason, (gid, err) => {
       const owner = ownerOf(s.l, gid)
       if (owner === 0) this.#owner.settle(gid, err, true)
-      else this.#post(owner, { t: 'fail', gid, error: errorToPlain(err) as PlainError })
+      else this.#threads.post(owner, { t: 'fail', gid, error: errorToPlain(err) as PlainError })
     })
     s.q.globalPush(requeue, requeue.length)
     s.wakep()
-    this.#ms.delete(m)
-    this.#wantSpare()
+    this.#threads.wantSpare()
     for (const p of orphaned) this.#monitor.handTo(p, 0)
     this.#monitor.kick()
     this.#refill()
@@ -414,7 +313,7 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   /** Scheduler counters: per-P runs, steals, global-queue pulls, parks, spawns, hand-offs. */
   stats(): SchedStats {
-    return collectStats(this.#s, this.#liveMs() + 1, this.#deaths, this.#monitor.rescues)
+    return collectStats(this.#s, this.#threads.live() + 1, this.#deaths, this.#monitor.rescues)
   }
 
   /** The Go-style schedtrace line for right now. */
@@ -428,9 +327,10 @@ export class Runtime implements Spawner, AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#threads.closed = true
     const s = this.#s
     Atomics.store(s.I, H_CLOSED, 1)
-    for (const m of this.#ms.keys()) s.ring(m)
+    this.#threads.ringAll()
     s.ring(0)
     this.#monitor.stop()
     const err = new RuntimeClosedError()
@@ -441,7 +341,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive)
     this.#keepAlive = undefined
     if (currentSpawner() === this) setSpawner(undefined)
-    await Promise.all([...this.#ms.values()].map((info) => info.worker.terminate()))
+    await this.#threads.terminateAll()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
