@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks'
 import { Piscina } from 'piscina'
 import { FixedThreadPool } from 'poolifier'
 import { Runtime } from '../src/scheduler/index.js'
-import { add, block, fib, spawnMany, spin, startDelay, startDelays } from './scheduler/tasks.js'
+import { add, block, fib, spawnMany, spawnManyAll, spin, startDelay, startDelays } from './scheduler/tasks.js'
 import { serialFib, spin as spinFn } from './scheduler/work.mjs'
 import { speedupSvg, type Series } from './scheduler/plot.js'
 
@@ -143,6 +143,16 @@ async function shapeA(): Promise<void> {
   }
   phase = 'a'
   await measure(`gort procs=${maxProcs}`, n, (i) => rt.go(add, i, 1))
+  // The same Gs submitted as one goAll batch: one promise for all of them instead of one each.
+  const tuples: [number, number][] = Array.from({ length: n }, (_, i) => [i, 1])
+  let batchCpu = 0
+  const batchMs = await timeIt('a:goAll', async () => {
+    const c0 = process.cpuUsage()
+    const r = await rt.goAll(add, tuples)
+    if (r[n - 1] !== n) throw new Error('goAll: wrong result')
+    const c = process.cpuUsage(c0)
+    batchCpu = c.user + c.system
+  }, quick ? 3 : 5)
   const pis = piscina(maxProcs)
   await measure(`piscina ${maxProcs} threads`, nPool, (i) => pis.run({ k: 'add', a: i, b: 1 }))
   await closePool(pis)
@@ -163,14 +173,25 @@ async function shapeA(): Promise<void> {
   const inlined = rt.stats().total.inlined - inlinedBefore
   if (inlined !== 0) throw new Error(`bench (a): ${inlined} children ran inline (M out of G records): the figure would not be of Gs`)
   const insidePerSec = (n / insideMs) * 1000
+  const insideAllMs = await timeIt('a:insideAll', async () => {
+    await Promise.all(Array.from({ length: PARENTS }, () => rt.go(spawnManyAll, n / PARENTS, WAVE)))
+  }, quick ? 3 : 5)
+  const insideAllPerSec = (n / insideAllMs) * 1000
+  if (rt.stats().total.inlined !== inlinedBefore) throw new Error('bench (a): goAll children ran inline')
   console.log('\n(a) tiny tasks, submitted from the main thread (CPU = whole process, all threads)')
   const g = rows[0]!
   for (const r of rows) {
     const ratio = r === g ? '' : `  gort is ${fmt(g.perSec / r.perSec, 1)}x`
     console.log(`  ${r.name.padEnd(32)} ${fmt(r.perSec / 1e3, 1).padStart(8)}k tasks/s  ${fmt(r.cpuUsPerTask, 2).padStart(7)} µs CPU/task${ratio}`)
   }
+  const batchPerSec = (n / batchMs) * 1000
+  console.log(`  ${`gort procs=${maxProcs}, one goAll call`.padEnd(32)} ${fmt(batchPerSec / 1e3, 1).padStart(8)}k tasks/s  ${fmt(batchCpu / n, 2).padStart(7)} µs CPU/task  (${fmt(batchPerSec / g.perSec, 1)}x go)`)
   console.log(`  ${'gort, spawned inside tasks'.padEnd(32)} ${fmt(insidePerSec / 1e3, 1).padStart(8)}k tasks/s  (${PARENTS} parents x ${n / PARENTS} children in waves of ${WAVE}; none inlined)`)
-  results['a'] = { tasks: n, poolTasks: nPool, rows, spawnedInsideTaskPerSec: insidePerSec }
+  console.log(`  ${'gort, inside tasks with goAll'.padEnd(32)} ${fmt(insideAllPerSec / 1e3, 1).padStart(8)}k tasks/s  (one goAll per wave; ${fmt(insideAllPerSec / insidePerSec, 1)}x go)`)
+  results['a'] = {
+    tasks: n, poolTasks: nPool, rows, goAll: { perSec: batchPerSec, cpuUsPerTask: batchCpu / n },
+    spawnedInsideTaskPerSec: insidePerSec, spawnedInsideTaskGoAllPerSec: insideAllPerSec,
+  }
 }
 
 // ---- (b) heavy-tailed CPU tasks ----------------------------------------------

@@ -1,6 +1,6 @@
 // gort's benchmark tasks. Each M imports this module once.
 import { threadId } from 'node:worker_threads'
-import { go, task } from '../../src/scheduler/index.js'
+import { go, goAll, task } from '../../src/scheduler/index.js'
 import { add as addFn, serialFib, spin as spinFn } from './work.mjs'
 
 export const add = task(import.meta.url, function add(a: number, b: number): number {
@@ -29,6 +29,14 @@ export const spawnMany = task(import.meta.url, async function spawnMany(n: numbe
     for (let i = 0; i < k; i++) kids[i] = go(add, i, 1)
     await Promise.all(kids)
   }
+  return performance.now() - t0
+})
+
+/** spawnMany with goAll: each wave is one goAll call (one promise per wave, not per child). */
+export const spawnManyAll = task(import.meta.url, async function spawnManyAll(n: number, wave: number): Promise<number> {
+  const t0 = performance.now()
+  const args: [number, number][] = Array.from({ length: wave }, (_, i) => [i, 1])
+  for (let done = 0; done < n; done += wave) await goAll(add, done + wave <= n ? args : args.slice(0, n - done))
   return performance.now() - t0
 })
 

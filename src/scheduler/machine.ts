@@ -30,6 +30,7 @@ import {
   P_GLOBAL_PULLS, P_IDLE, P_INLINED, P_PARKS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, RING, gOff, oOff, pOff,
 } from './layout.js'
 import type { Outbox } from './outbox.js'
+import { Group, writeRecords } from './batch.js'
 import { Owner } from './owner.js'
 import { Runner } from './runner.js'
 import type { FromM, ToM } from './protocol.js'
@@ -91,11 +92,7 @@ export class Machine implements Spawner {
     const I = this.#I
     if (Atomics.load(I, H_CLOSED) !== 0) return Promise.reject(new RuntimeClosedError())
     if (signal?.aborted === true) return Promise.reject(signal.reason)
-    let tid = this.#tids.get(ref)
-    if (tid === undefined) {
-      tid = s.tasks.idOf(ref.key)
-      this.#tids.set(ref, tid)
-    }
+    const tid = this.#tidOf(ref)
     const gid = this.#owner.alloc()
     if (gid < 0) {
       // Every G record of this M is in flight: run the child inline on this thread instead of
@@ -130,6 +127,47 @@ export class Machine implements Spawner {
     s.wakep()
     if (this.#parkedAsync) s.ring(this.me)
     return promise
+  }
+
+  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[]): Promise<unknown[]> {
+    const s = this.#s
+    if (Atomics.load(this.#I, H_CLOSED) !== 0) return Promise.reject(new RuntimeClosedError())
+    if (argsList.length === 0) return Promise.resolve([])
+    const tid = this.#tidOf(ref)
+    const gids = writeRecords(s, this.#owner, tid, ref.key, argsList, (gid, payload) => this.#post({ t: 'stash', gid, payload }))
+    let group!: Group
+    const all = new Promise<unknown[]>((resolve, reject) => (group = new Group(argsList.length, resolve, reject)))
+    for (let k = 0; k < gids.length; k++) this.#owner.join(gids[k]!, group, k)
+    const guard = this.#enterSpawn()
+    if (guard !== 0) {
+      // FIFO into the ring (not runnext: no one child is more urgent); a full ring spills half
+      // to the global queue as usual.
+      for (let k = 0; k < gids.length; k++) s.q.put(this.#p, gids[k]!, false)
+      const po = this.#po + P_SPAWNS
+      this.#I[po] = this.#I[po]! + gids.length
+      if (guard === 2) Atomics.store(this.#I, this.#oo + O_MSTATE, MS_INTASK)
+    } else {
+      s.q.globalPush(gids, gids.length)
+    }
+    s.wakep()
+    if (this.#parkedAsync) s.ring(this.me)
+    // Out of G records: the rest go one by one (each runs inline, see spawn).
+    for (let k = gids.length; k < argsList.length; k++) {
+      this.spawn(ref, argsList[k]!).then(
+        (v) => group.done(k, v, false),
+        (e: unknown) => group.done(k, e, true),
+      )
+    }
+    return all
+  }
+
+  #tidOf(ref: AnyTask): number {
+    let tid = this.#tids.get(ref)
+    if (tid === undefined) {
+      tid = this.#s.tasks.idOf(ref.key)
+      this.#tids.set(ref, tid)
+    }
+    return tid
   }
 
   /** 0: no P (use the global queue); 1: P held; 2: P held and state must go back to INTASK. */

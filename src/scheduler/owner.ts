@@ -10,6 +10,7 @@
  * - A ring slot is zeroed before its gid is freed, so a re-used gid cannot be read twice.
  */
 
+import type { Group } from './batch.js'
 import { isErrPayload, plainToError, readPayload } from './codec.js'
 import { G_STATE, GS_FREE, O_CR_HEAD, gOff, gRange, oOff } from './layout.js'
 import type { Sched } from './shared.js'
@@ -24,7 +25,7 @@ export class Owner {
   readonly #s: Sched
   readonly #cr: number
   readonly #headWord: number
-  readonly #free: Int32Array
+  readonly #freeList: Int32Array
   #top: number
   /**
    * The resolve function of each pending G's promise. Only resolve is kept: a rejection resolves
@@ -33,6 +34,9 @@ export class Owner {
    * the scavenger must visit).
    */
   readonly #res: (Settle | undefined)[]
+  /** For a G spawned by goAll: its group, and its index there. */
+  readonly #grp: (Group | undefined)[]
+  readonly #grpIdx: Int32Array
   /** Gids spawned and not yet settled. */
   pending = 0
 
@@ -44,21 +48,23 @@ export class Owner {
     this.count = r.count
     this.#cr = r.cr
     this.#headWord = oOff(s.l, idx) + O_CR_HEAD
-    this.#free = new Int32Array(r.count)
+    this.#freeList = new Int32Array(r.count)
     // Lowest gids on top, so a small workload touches few cache lines.
-    for (let i = 0; i < r.count; i++) this.#free[i] = r.first + r.count - 1 - i
+    for (let i = 0; i < r.count; i++) this.#freeList[i] = r.first + r.count - 1 - i
     this.#top = r.count
     this.#res = new Array<Settle | undefined>(r.count)
+    this.#grp = new Array<Group | undefined>(r.count)
+    this.#grpIdx = new Int32Array(r.count)
   }
 
   /** A free gid of this thread's range, or -1 when all are in use. */
   alloc(): number {
-    return this.#top === 0 ? -1 : this.#free[--this.#top]!
+    return this.#top === 0 ? -1 : this.#freeList[--this.#top]!
   }
 
   /** Returns an allocated gid that was never published. */
   unalloc(gid: number): void {
-    this.#free[this.#top++] = gid
+    this.#freeList[this.#top++] = gid
   }
 
   /** Creates the promise for `gid`'s result. */
@@ -66,6 +72,13 @@ export class Owner {
     this.pending++
     this.#slot = gid - this.first
     return new Promise(this.#executor)
+  }
+
+  /** Makes `gid` child `k` of `group` (goAll): it settles the group, not a promise of its own. */
+  join(gid: number, group: Group, k: number): void {
+    this.pending++
+    this.#grp[gid - this.first] = group
+    this.#grpIdx[gid - this.first] = k
   }
 
   // One executor for every promise (it runs synchronously inside `new Promise`), so creating a
@@ -88,7 +101,8 @@ export class Owner {
   }
 
   has(gid: number): boolean {
-    return gid >= this.first && gid < this.first + this.count && this.#res[gid - this.first] !== undefined
+    if (gid < this.first || gid >= this.first + this.count) return false
+    return this.#res[gid - this.first] !== undefined || this.#grp[gid - this.first] !== undefined
   }
 
   /** Runs `fn` once when `gid` settles (cleanup of an AbortSignal listener). Rare path. */
@@ -101,6 +115,13 @@ export class Owner {
   /** Settles `gid` with a value that is already on this thread, and frees it. */
   settle(gid: number, value: unknown, isErr: boolean): void {
     const i = gid - this.first
+    const g = this.#grp[i]
+    if (g !== undefined) {
+      this.#grp[i] = undefined
+      this.#free(gid)
+      g.done(this.#grpIdx[i]!, value, isErr)
+      return
+    }
     const f = this.#res[i]
     if (f === undefined) return // its owner gave up on it (e.g. the runtime closed)
     if (this.#cleanups.size > 0) {
@@ -111,16 +132,25 @@ export class Owner {
       }
     }
     this.#res[i] = undefined
-    this.pending--
-    Atomics.store(this.#s.I, gOff(this.#s.l, gid) + G_STATE, GS_FREE)
-    this.#free[this.#top++] = gid
+    this.#free(gid)
     // A detached G's result is dropped (a rejected promise nobody adopts would be unhandled).
     if (f !== noop) f(isErr ? Promise.reject(value) : value)
+  }
+
+  #free(gid: number): void {
+    this.pending--
+    Atomics.store(this.#s.I, gOff(this.#s.l, gid) + G_STATE, GS_FREE)
+    this.#freeList[this.#top++] = gid
   }
 
   /** Rejects every pending G (runtime closing). Their records are abandoned, not freed. */
   failAll(err: unknown): void {
     for (let i = 0; i < this.count; i++) {
+      const g = this.#grp[i]
+      if (g !== undefined) {
+        this.#grp[i] = undefined
+        g.done(this.#grpIdx[i]!, err, true)
+      }
       const f = this.#res[i]
       if (f === undefined) continue
       this.#res[i] = undefined

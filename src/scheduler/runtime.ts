@@ -15,6 +15,7 @@
  */
 
 import { performance } from 'node:perf_hooks'
+import { Group, writeRecords } from './batch.js'
 import { PayloadBroker } from './broker.js'
 import { encodeArgs, errorToPlain, remoteOf, writeNumsFast, writePayload, type Encoded, type PlainError } from './codec.js'
 import { RuntimeClosedError, SchedulerArgError, UncloneableArgError, describe } from './errors.js'
@@ -27,7 +28,7 @@ import { reclaimDeadM } from './recovery.js'
 import { Sched } from './shared.js'
 import { Threads } from './threads.js'
 import { collectStats, type SchedStats } from './stats.js'
-import { checkTask, currentSpawner, isTask, setSpawner, type AnyTask, type GoOptions, type Spawner, type TaskLike } from './task.js'
+import { checkArgsList, checkTask, currentSpawner, isTask, setSpawner, type AnyTask, type GoOptions, type Spawner, type TaskLike } from './task.js'
 import { waitAsync } from './wait.js'
 
 export type { RuntimeOptions } from './options.js'
@@ -135,11 +136,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       if (signal.aborted) return Promise.reject(signal.reason)
       return this.#spawnCancellable(ref, args, signal)
     }
-    let tid = this.#tids.get(ref)
-    if (tid === undefined) {
-      tid = this.#s.tasks.idOf(ref.key)
-      this.#tids.set(ref, tid)
-    }
+    const tid = this.#tidOf(ref)
     if (this.#keepAlive === undefined) this.#holdOpen()
     const gid = this.#overflowLen() === 0 ? this.#owner.alloc() : -1
     if (gid >= 0) {
@@ -169,6 +166,45 @@ export class Runtime implements Spawner, AsyncDisposable {
     this.#publish(gid, tid, enc)
     this.#lastGid = gid
     return promise
+  }
+
+  /** Runs task `t` once per argument tuple; resolves with all results in order (see goAll). */
+  goAll<A extends unknown[], R>(t: TaskLike<A, R>, argsList: readonly A[]): Promise<Awaited<R>[]> {
+    if (this.#closed) throw new RuntimeClosedError()
+    return this.spawnAll(checkTask(t), checkArgsList(argsList)) as Promise<Awaited<R>[]>
+  }
+
+  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[]): Promise<unknown[]> {
+    if (this.#closed) throw new RuntimeClosedError()
+    if (argsList.length === 0) return Promise.resolve([])
+    if (this.#keepAlive === undefined) this.#holdOpen()
+    // Behind go() calls already waiting for records, so the FIFO order holds.
+    const gids = this.#overflowLen() === 0
+      ? writeRecords(this.#s, this.#owner, this.#tidOf(ref), ref.key, argsList, (gid, p) => this.#broker.stash(gid, p))
+      : new Int32Array(0)
+    let group!: Group
+    const all = new Promise<unknown[]>((resolve, reject) => (group = new Group(argsList.length, resolve, reject)))
+    for (let k = 0; k < gids.length; k++) {
+      this.#owner.join(gids[k]!, group, k)
+      this.#queue(gids[k]!)
+    }
+    // Out of G records: the rest wait in the overflow FIFO like any go().
+    for (let k = gids.length; k < argsList.length; k++) {
+      this.spawn(ref, argsList[k]!).then(
+        (v) => group.done(k, v, false),
+        (e: unknown) => group.done(k, e, true),
+      )
+    }
+    return all
+  }
+
+  #tidOf(ref: AnyTask): number {
+    let tid = this.#tids.get(ref)
+    if (tid === undefined) {
+      tid = this.#s.tasks.idOf(ref.key)
+      this.#tids.set(ref, tid)
+    }
+    return tid
   }
 
   #spawnCancellable(ref: AnyTask, args: readonly unknown[], signal: AbortSignal): Promise<unknown> {

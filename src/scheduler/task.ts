@@ -41,6 +41,7 @@ export interface GoOptions {
 
 export interface Spawner {
   spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown>
+  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[]): Promise<unknown[]>
 }
 
 interface Globals {
@@ -113,6 +114,23 @@ export function go<A extends unknown[], R>(t: TaskLike<A, R>, ...args: A): Promi
   const s = globals.spawner
   if (s === undefined) throw new NoRuntimeError()
   return s.spawn(checkTask(t), args) as Promise<Awaited<R>>
+}
+
+/**
+ * Starts one G per argument tuple of `argsList` and resolves with all their results, in order
+ * (rejects with the first error, as Promise.all does). The same Gs as `go` in a loop, stolen and
+ * balanced the same way, but one promise for the batch instead of one per G: for many tiny tasks
+ * it costs a fraction of `Promise.all(argsList.map((a) => go(t, ...a)))`.
+ */
+export function goAll<A extends unknown[], R>(t: TaskLike<A, R>, argsList: readonly A[]): Promise<Awaited<R>[]> {
+  const s = globals.spawner
+  if (s === undefined) throw new NoRuntimeError()
+  return s.spawnAll(checkTask(t), checkArgsList(argsList)) as Promise<Awaited<R>[]>
+}
+
+export function checkArgsList<A>(argsList: readonly A[]): readonly A[] {
+  if (!Array.isArray(argsList)) throw new SchedulerArgError(`gort: goAll() needs an array of argument lists, got ${describe(argsList)}`)
+  return argsList
 }
 
 /** `go` with options (an AbortSignal). */

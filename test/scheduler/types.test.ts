@@ -2,7 +2,7 @@
 // regression in the types fails the build; the uvu body only keeps the file a runnable suite.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { go, task, type Runtime, type Task } from '../../src/scheduler/index.js'
+import { go, goAll, task, type Runtime, type Task } from '../../src/scheduler/index.js'
 import { add, echo, fib } from './fixtures/tasks.js'
 
 function typeChecks(rt: Runtime): void {
@@ -18,7 +18,13 @@ function typeChecks(rt: Runtime): void {
   // @ts-expect-error a plain value is not a task
   void rt.go(42)
   const t: Task<[number, number], number> = add
-  void [sum, f, e, s, t]
+  const all: Promise<number[]> = rt.goAll(add, [[1, 2], [3, 4]])
+  const allInside: Promise<number[]> = goAll(fib, [[10, 5]])
+  // @ts-expect-error each tuple must match the task's parameters
+  void rt.goAll(add, [[1, 'two']])
+  // @ts-expect-error goAll takes a list of tuples, not one tuple
+  void goAll(add, [1, 2])
+  void [sum, f, e, s, t, all, allInside]
 }
 
 test('the task reference carries its types (checked by tsc)', () => {

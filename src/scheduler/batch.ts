@@ -1,0 +1,82 @@
+/**
+ * goAll: many Gs of one task spawned in one call, with one promise for all their results.
+ *
+ * Why: a G's own promise (its resolving functions, the Promise.all slot that awaits it) costs
+ * more than the G itself when tasks are tiny; a batch settles one Group instead, and writes its
+ * records and queues its gids in one pass.
+ *
+ * Invariants:
+ * - The Group settles once: with every result in argument order, or with the first error (as
+ *   Promise.all does; the other children still run, their results are dropped).
+ * - writeRecords either fills a record for every tuple it returns a gid for, or frees them all
+ *   and throws: a bad argument loses nothing and queues nothing.
+ */
+
+import { encodeArgs, remoteOf, writeNumsFast, writePayload, type RemotePayload } from './codec.js'
+import { UncloneableArgError } from './errors.js'
+import { G_STATE, G_TASK, GS_QUEUED, K_REMOTE, gOff } from './layout.js'
+import type { Owner } from './owner.js'
+import type { Sched } from './shared.js'
+
+export class Group {
+  readonly #results: unknown[]
+  #left: number
+  #failed = false
+  readonly #resolve: (v: unknown[]) => void
+  readonly #reject: (e: unknown) => void
+
+  constructor(n: number, resolve: (v: unknown[]) => void, reject: (e: unknown) => void) {
+    this.#results = new Array<unknown>(n)
+    this.#left = n
+    this.#resolve = resolve
+    this.#reject = reject
+  }
+
+  /** Child `k` settled. */
+  done(k: number, value: unknown, isErr: boolean): void {
+    if (this.#failed) return
+    if (isErr) {
+      this.#failed = true
+      this.#reject(value)
+      return
+    }
+    this.#results[k] = value
+    if (--this.#left === 0) this.#resolve(this.#results)
+  }
+}
+
+/**
+ * Writes argsList[from..] into fresh G records of `owner` (task `tid`), QUEUED but not yet in any
+ * queue, until the tuples or the records run out. Returns their gids in order.
+ */
+export function writeRecords(
+  s: Sched, owner: Owner, tid: number, key: string, argsList: readonly (readonly unknown[])[], stash: (gid: number, p: RemotePayload) => void,
+): Int32Array {
+  const I = s.I
+  const gids = new Int32Array(argsList.length)
+  let stashes: [number, RemotePayload][] | undefined
+  let n = 0
+  try {
+    for (; n < argsList.length; n++) {
+      const gid = owner.alloc()
+      if (gid < 0) break
+      gids[n] = gid
+      const go = gOff(s.l, gid)
+      const args = argsList[n]!
+      if (!Array.isArray(args)) throw new TypeError(`goAll: argument list ${n} is not an array`)
+      if (!writeNumsFast(I, s.F, go, args)) {
+        const enc = encodeArgs(args)
+        writePayload(I, s.F, s.U8, go, enc, false)
+        if (enc.kind === K_REMOTE) (stashes ??= []).push([gid, remoteOf(enc)])
+      }
+      I[go + G_TASK] = tid
+      Atomics.store(I, go + G_STATE, GS_QUEUED)
+    }
+  } catch (e) {
+    // The record of tuple n was allocated too (its write failed).
+    for (let i = n; i >= 0; i--) owner.unalloc(gids[i]!)
+    throw new UncloneableArgError(key, { cause: e })
+  }
+  if (stashes !== undefined) for (const [gid, p] of stashes) stash(gid, p)
+  return gids.subarray(0, n)
+}
