@@ -32,6 +32,14 @@ export class Group {
     this.#reject = reject
   }
 
+  /** Child `k` is an ordinary go() (its batch ran out of G records): settle with its promise. */
+  follow(k: number, p: Promise<unknown>): void {
+    p.then(
+      (v) => this.done(k, v, false),
+      (e: unknown) => this.done(k, e, true),
+    )
+  }
+
   /** Child `k` settled. */
   done(k: number, value: unknown, isErr: boolean): void {
     if (this.#failed) return

@@ -64,7 +64,6 @@ export class Machine implements Spawner {
   #tick = 0
   #streak = 0
   #parkedAsync = false
-  readonly #tids = new WeakMap<AnyTask, number>()
   readonly #post: (msg: FromM) => void
 
   constructor(s: Sched, me: number, post: (msg: FromM) => void) {
@@ -92,7 +91,7 @@ export class Machine implements Spawner {
     const I = this.#I
     if (Atomics.load(I, H_CLOSED) !== 0) return Promise.reject(new RuntimeClosedError())
     if (signal?.aborted === true) return Promise.reject(signal.reason)
-    const tid = this.#tidOf(ref)
+    const tid = this.#s.tasks.idOfTask(ref)
     const gid = this.#owner.alloc()
     if (gid < 0) {
       // Every G record of this M is in flight: run the child inline on this thread instead of
@@ -133,7 +132,7 @@ export class Machine implements Spawner {
     const s = this.#s
     if (Atomics.load(this.#I, H_CLOSED) !== 0) return Promise.reject(new RuntimeClosedError())
     if (argsList.length === 0) return Promise.resolve([])
-    const tid = this.#tidOf(ref)
+    const tid = this.#s.tasks.idOfTask(ref)
     const gids = writeRecords(s, this.#owner, tid, ref.key, argsList, (gid, payload) => this.#post({ t: 'stash', gid, payload }))
     let group!: Group
     const all = new Promise<unknown[]>((resolve, reject) => (group = new Group(argsList.length, resolve, reject)))
@@ -152,22 +151,8 @@ export class Machine implements Spawner {
     s.wakep()
     if (this.#parkedAsync) s.ring(this.me)
     // Out of G records: the rest go one by one (each runs inline, see spawn).
-    for (let k = gids.length; k < argsList.length; k++) {
-      this.spawn(ref, argsList[k]!).then(
-        (v) => group.done(k, v, false),
-        (e: unknown) => group.done(k, e, true),
-      )
-    }
+    for (let k = gids.length; k < argsList.length; k++) group.follow(k, this.spawn(ref, argsList[k]!))
     return all
-  }
-
-  #tidOf(ref: AnyTask): number {
-    let tid = this.#tids.get(ref)
-    if (tid === undefined) {
-      tid = this.#s.tasks.idOf(ref.key)
-      this.#tids.set(ref, tid)
-    }
-    return tid
   }
 
   /** 0: no P (use the global queue); 1: P held; 2: P held and state must go back to INTASK. */

@@ -136,7 +136,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       if (signal.aborted) return Promise.reject(signal.reason)
       return this.#spawnCancellable(ref, args, signal)
     }
-    const tid = this.#tidOf(ref)
+    const tid = this.#s.tasks.idOfTask(ref)
     if (this.#keepAlive === undefined) this.#holdOpen()
     const gid = this.#overflowLen() === 0 ? this.#owner.alloc() : -1
     if (gid >= 0) {
@@ -180,7 +180,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     if (this.#keepAlive === undefined) this.#holdOpen()
     // Behind go() calls already waiting for records, so the FIFO order holds.
     const gids = this.#overflowLen() === 0
-      ? writeRecords(this.#s, this.#owner, this.#tidOf(ref), ref.key, argsList, (gid, p) => this.#broker.stash(gid, p))
+      ? writeRecords(this.#s, this.#owner, this.#s.tasks.idOfTask(ref), ref.key, argsList, (gid, p) => this.#broker.stash(gid, p))
       : new Int32Array(0)
     let group!: Group
     const all = new Promise<unknown[]>((resolve, reject) => (group = new Group(argsList.length, resolve, reject)))
@@ -189,22 +189,8 @@ export class Runtime implements Spawner, AsyncDisposable {
       this.#queue(gids[k]!)
     }
     // Out of G records: the rest wait in the overflow FIFO like any go().
-    for (let k = gids.length; k < argsList.length; k++) {
-      this.spawn(ref, argsList[k]!).then(
-        (v) => group.done(k, v, false),
-        (e: unknown) => group.done(k, e, true),
-      )
-    }
+    for (let k = gids.length; k < argsList.length; k++) group.follow(k, this.spawn(ref, argsList[k]!))
     return all
-  }
-
-  #tidOf(ref: AnyTask): number {
-    let tid = this.#tids.get(ref)
-    if (tid === undefined) {
-      tid = this.#s.tasks.idOf(ref.key)
-      this.#tids.set(ref, tid)
-    }
-    return tid
   }
 
   #spawnCancellable(ref: AnyTask, args: readonly unknown[], signal: AbortSignal): Promise<unknown> {
@@ -245,7 +231,6 @@ export class Runtime implements Spawner, AsyncDisposable {
   }
 
   readonly #flushFn = (): void => this.#flush()
-  readonly #tids = new WeakMap<AnyTask, number>()
 
   #flush(): void {
     this.#flushQueued = false

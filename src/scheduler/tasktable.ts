@@ -25,6 +25,18 @@ export class TaskTable {
     this.#l = l
   }
 
+  /** idOf(ref.key), cached by reference: the hot path of go() skips the string lookup. */
+  idOfTask(ref: { readonly key: string }): number {
+    let id = this.#byRef.get(ref)
+    if (id === undefined) {
+      id = this.idOf(ref.key)
+      this.#byRef.set(ref, id)
+    }
+    return id
+  }
+
+  readonly #byRef = new WeakMap<object, number>()
+
   idOf(key: string): number {
     const cached = this.#ids.get(key)
     if (cached !== undefined) return cached
