@@ -16,27 +16,25 @@
  *   timers, I/O and messages); with none it parks with Atomics.wait (cheaper wake-up).
  * - The M yields to the event loop (setImmediate) after every batch and every stolen G, so a
  *   stream of tiny tasks cannot starve timers and messages (the microtask trap).
+ *
+ * Running a G is runner.ts; `go` inside a task is spawn.ts; both reach the P through this loop.
  */
 
 import { performance } from 'node:perf_hooks'
 import { parentPort } from 'node:worker_threads'
+import { decodeBytes, plainToError } from './codec.js'
 import {
-  decodeBytes, encodeArgs, plainToError, remoteOf, writeNumsFast, writePayload,
-} from './codec.js'
-import { RuntimeClosedError, UncloneableArgError } from './errors.js'
-import {
-  G_STATE, G_TASK, GS_QUEUED, H_CLOSED, H_NMSPINNING, H_NPIDLE, K_REMOTE, MS_INTASK,
-  MS_LOST, MS_PARKED, MS_RUNNING, MS_SPAWNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_MSTATE, O_P, O_WAITING,
-  P_GLOBAL_PULLS, P_IDLE, P_INLINED, P_PARKS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, RING, gOff, oOff, pOff,
+  H_CLOSED, H_NMSPINNING, H_NPIDLE, MS_INTASK,
+  MS_LOST, MS_PARKED, MS_RUNNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_MSTATE, O_P, O_WAITING,
+  P_GLOBAL_PULLS, P_IDLE, P_PARKS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, RING, oOff, pOff,
 } from './layout.js'
 import type { Outbox } from './outbox.js'
-import { Group, writeRecords } from './batch.js'
 import { Owner } from './owner.js'
 import { Runner } from './runner.js'
+import { MSpawner } from './spawn.js'
 import type { FromM, ToM } from './protocol.js'
 import type { Sched } from './shared.js'
 import { waitAsync } from './wait.js'
-import type { AnyTask, Spawner } from './task.js'
 
 const NEXT_STREAK = 3 // consecutive runnext runs before the ring gets a turn
 const BATCH = 512 // Gs run between two event-loop yields
@@ -50,7 +48,7 @@ const SPIN_MS = 0.05 // how long an M spins looking for work before parking
 const CHILD_SPIN_MS = 0.1
 
 
-export class Machine implements Spawner {
+export class Machine {
   readonly #s: Sched
   readonly #I: Int32Array
   readonly me: number
@@ -64,7 +62,6 @@ export class Machine implements Spawner {
   #tick = 0
   #streak = 0
   #parkedAsync = false
-  readonly #post: (msg: FromM) => void
 
   constructor(s: Sched, me: number, post: (msg: FromM) => void) {
     this.#s = s
@@ -72,7 +69,6 @@ export class Machine implements Spawner {
     this.me = me
     this.#oo = oOff(s.l, me)
     this.#owner = new Owner(s, me)
-    this.#post = post
     // The runner reads the P and gives it up through these (the P belongs to the loop).
     const self = this
     this.#runner = new Runner(s, me, this.#owner, post, {
@@ -82,90 +78,22 @@ export class Machine implements Spawner {
       loseP: () => this.#loseP(),
     })
     this.#outbox = this.#runner.outbox
+    this.spawner = new MSpawner(s, me, this.#owner, post, {
+      get p() {
+        return self.#p
+      },
+      get po() {
+        return self.#po
+      },
+      get parkedAsync() {
+        return self.#parkedAsync
+      },
+      loseP: () => this.#loseP(),
+    })
   }
 
-  // ---- spawning (go inside a task) ----
-
-  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {
-    const s = this.#s
-    const I = this.#I
-    if (Atomics.load(I, H_CLOSED) !== 0) return Promise.reject(new RuntimeClosedError())
-    if (signal?.aborted === true) return Promise.reject(signal.reason)
-    const tid = this.#s.tasks.idOfTask(ref)
-    const gid = this.#owner.alloc()
-    if (gid < 0) {
-      // Every G record of this M is in flight: run the child inline on this thread instead of
-      // blocking (blocking here could deadlock a deep fork-join). Counted: it lost parallelism.
-      if (this.#p >= 0) Atomics.add(I, this.#po + P_INLINED, 1)
-      return Promise.resolve().then(() => ref.fn(...(args as never[])))
-    }
-    const go = gOff(s.l, gid)
-    if (!writeNumsFast(I, s.F, go, args)) {
-      let enc
-      try {
-        enc = encodeArgs(args)
-      } catch (e) {
-        this.#owner.unalloc(gid)
-        throw new UncloneableArgError(ref.key, { cause: e })
-      }
-      writePayload(I, s.F, s.U8, go, enc, false)
-      if (enc.kind === K_REMOTE) this.#post({ t: 'stash', gid, payload: remoteOf(enc) })
-    }
-    I[go + G_TASK] = tid
-    Atomics.store(I, go + G_STATE, GS_QUEUED)
-    const promise = this.#owner.wait(gid)
-    if (signal !== undefined) s.cancelOn(signal, gid, this.#owner)
-    const guard = this.#enterSpawn()
-    if (guard !== 0) {
-      s.q.put(this.#p, gid, true)
-      I[this.#po + P_SPAWNS] = I[this.#po + P_SPAWNS]! + 1
-      if (guard === 2) Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
-    } else {
-      s.q.globalPush([gid], 1)
-    }
-    s.wakep()
-    if (this.#parkedAsync) s.ring(this.me)
-    return promise
-  }
-
-  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[]): Promise<unknown[]> {
-    const s = this.#s
-    if (Atomics.load(this.#I, H_CLOSED) !== 0) return Promise.reject(new RuntimeClosedError())
-    if (argsList.length === 0) return Promise.resolve([])
-    const tid = this.#s.tasks.idOfTask(ref)
-    const gids = writeRecords(s, this.#owner, tid, ref.key, argsList, (gid, payload) => this.#post({ t: 'stash', gid, payload }))
-    let group!: Group
-    const all = new Promise<unknown[]>((resolve, reject) => (group = new Group(argsList.length, resolve, reject)))
-    for (let k = 0; k < gids.length; k++) this.#owner.join(gids[k]!, group, k)
-    const guard = this.#enterSpawn()
-    if (guard !== 0) {
-      // FIFO into the ring (not runnext: no one child is more urgent); a full ring spills half
-      // to the global queue as usual.
-      for (let k = 0; k < gids.length; k++) s.q.put(this.#p, gids[k]!, false)
-      const po = this.#po + P_SPAWNS
-      this.#I[po] = this.#I[po]! + gids.length
-      if (guard === 2) Atomics.store(this.#I, this.#oo + O_MSTATE, MS_INTASK)
-    } else {
-      s.q.globalPush(gids, gids.length)
-    }
-    s.wakep()
-    if (this.#parkedAsync) s.ring(this.me)
-    // Out of G records: the rest go one by one (each runs inline, see spawn).
-    for (let k = gids.length; k < argsList.length; k++) group.follow(k, this.spawn(ref, argsList[k]!))
-    return all
-  }
-
-  /** 0: no P (use the global queue); 1: P held; 2: P held and state must go back to INTASK. */
-  #enterSpawn(): number {
-    if (this.#p < 0) return 0
-    const prev = Atomics.compareExchange(this.#I, this.#oo + O_MSTATE, MS_INTASK, MS_SPAWNING)
-    if (prev === MS_INTASK) return 2
-    if (prev === MS_LOST) {
-      this.#loseP()
-      return 0
-    }
-    return 1
-  }
+  /** `go` and `goAll` for the tasks running on this M. */
+  readonly spawner: MSpawner
 
   #loseP(): void {
     if (this.#spinning) this.#stopSpinning(false)

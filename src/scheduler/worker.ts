@@ -17,4 +17,4 @@ interface Init {
 
 const init = workerData as Init
 const sched = new Sched(init.sab)
-setSpawner(startMachine(sched, init.m, init.p))
+setSpawner(startMachine(sched, init.m, init.p).spawner)

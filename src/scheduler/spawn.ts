@@ -1,0 +1,131 @@
+/**
+ * `go` and `goAll` inside a task (Go's newproc): the new G's record comes from this M's own range,
+ * and the G goes to the current P's runnext (go) or ring (goAll), or to the global queue when
+ * the M holds no P.
+ *
+ * Invariants:
+ * - Only the P's holder touches its ring tail: user code runs with the M in MS_INTASK, and a
+ *   spawn flips INTASK -> SPAWNING around its pushes, so the monitor (which takes a P only by
+ *   CAS INTASK -> LOST) cannot take the P in the middle of one. A P already LOST is given up
+ *   first and the G goes to the global queue.
+ * - When the M has no free G record the child runs inline on this thread instead of blocking
+ *   (blocking could deadlock a deep fork-join); stats count these (`inlined`).
+ * - A spawn that fails (uncloneable arguments) throws before anything is queued.
+ */
+
+import { Group, writeRecords } from './batch.js'
+import { encodeArgs, remoteOf, writeNumsFast, writePayload } from './codec.js'
+import { RuntimeClosedError, UncloneableArgError } from './errors.js'
+import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, MS_INTASK, MS_LOST, MS_SPAWNING, O_MSTATE, P_INLINED, P_SPAWNS, gOff, oOff } from './layout.js'
+import type { Owner } from './owner.js'
+import type { FromM } from './protocol.js'
+import type { Sched } from './shared.js'
+import type { AnyTask, Spawner } from './task.js'
+
+export interface SpawnHost {
+  /** The P this M holds (-1: none) and its word offset. */
+  readonly p: number
+  readonly po: number
+  /** The M's loop waits in Atomics.waitAsync: ring its own doorbell so it sees the new G. */
+  readonly parkedAsync: boolean
+  /** The monitor took the P while user code ran. */
+  loseP(): void
+}
+
+export class MSpawner implements Spawner {
+  readonly #s: Sched
+  readonly #I: Int32Array
+  readonly #me: number
+  readonly #oo: number
+  readonly #owner: Owner
+  readonly #post: (msg: FromM) => void
+  readonly #host: SpawnHost
+  readonly #one = new Int32Array(1)
+
+  constructor(s: Sched, me: number, owner: Owner, post: (msg: FromM) => void, host: SpawnHost) {
+    this.#s = s
+    this.#I = s.I
+    this.#me = me
+    this.#oo = oOff(s.l, me)
+    this.#owner = owner
+    this.#post = post
+    this.#host = host
+  }
+
+  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {
+    const s = this.#s
+    const I = this.#I
+    if (Atomics.load(I, H_CLOSED) !== 0) return Promise.reject(new RuntimeClosedError())
+    if (signal?.aborted === true) return Promise.reject(signal.reason)
+    const tid = s.tasks.idOfTask(ref)
+    const gid = this.#owner.alloc()
+    if (gid < 0) {
+      if (this.#host.p >= 0) Atomics.add(I, this.#host.po + P_INLINED, 1)
+      return Promise.resolve().then(() => ref.fn(...(args as never[])))
+    }
+    const go = gOff(s.l, gid)
+    if (!writeNumsFast(I, s.F, go, args)) {
+      let enc
+      try {
+        enc = encodeArgs(args)
+      } catch (e) {
+        this.#owner.unalloc(gid)
+        throw new UncloneableArgError(ref.key, { cause: e })
+      }
+      writePayload(I, s.F, s.U8, go, enc, false)
+      if (enc.kind === K_REMOTE) this.#post({ t: 'stash', gid, payload: remoteOf(enc) })
+    }
+    I[go + G_TASK] = tid
+    Atomics.store(I, go + G_STATE, GS_QUEUED)
+    const promise = this.#owner.wait(gid)
+    if (signal !== undefined) s.cancelOn(signal, gid, this.#owner)
+    this.#one[0] = gid
+    this.#enqueue(this.#one, 1, true)
+    return promise
+  }
+
+  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[]): Promise<unknown[]> {
+    const s = this.#s
+    if (Atomics.load(this.#I, H_CLOSED) !== 0) return Promise.reject(new RuntimeClosedError())
+    if (argsList.length === 0) return Promise.resolve([])
+    const gids = writeRecords(s, this.#owner, s.tasks.idOfTask(ref), ref.key, argsList, (gid, payload) => this.#post({ t: 'stash', gid, payload }))
+    let group!: Group
+    const all = new Promise<unknown[]>((resolve, reject) => (group = new Group(argsList.length, resolve, reject)))
+    for (let k = 0; k < gids.length; k++) this.#owner.join(gids[k]!, group, k)
+    // FIFO into the ring, not runnext: no one child of a batch is more urgent.
+    this.#enqueue(gids, gids.length, false)
+    // Out of G records: the rest go one by one (each runs inline, see spawn).
+    for (let k = gids.length; k < argsList.length; k++) group.follow(k, this.spawn(ref, argsList[k]!))
+    return all
+  }
+
+  /** Puts gids[0..n) in the P's runnext/ring (a full ring spills half to the global queue), then wakes an M. */
+  #enqueue(gids: Int32Array, n: number, next: boolean): void {
+    const s = this.#s
+    const I = this.#I
+    const guard = this.#enterSpawn()
+    if (guard !== 0) {
+      const p = this.#host.p
+      for (let k = 0; k < n; k++) s.q.put(p, gids[k]!, next)
+      const w = this.#host.po + P_SPAWNS
+      I[w] = I[w]! + n
+      if (guard === 2) Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
+    } else {
+      s.q.globalPush(gids, n)
+    }
+    s.wakep()
+    if (this.#host.parkedAsync) s.ring(this.#me)
+  }
+
+  /** 0: no P (use the global queue); 1: P held; 2: P held and state must go back to INTASK. */
+  #enterSpawn(): number {
+    if (this.#host.p < 0) return 0
+    const prev = Atomics.compareExchange(this.#I, this.#oo + O_MSTATE, MS_INTASK, MS_SPAWNING)
+    if (prev === MS_INTASK) return 2
+    if (prev === MS_LOST) {
+      this.#host.loseP()
+      return 0
+    }
+    return 1
+  }
+}
