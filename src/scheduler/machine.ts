@@ -30,7 +30,7 @@ import {
 } from './layout.js'
 import type { Outbox } from './outbox.js'
 import { Owner } from './owner.js'
-import { Runner } from './runner.js'
+import { Runner, type MHold } from './runner.js'
 import { MSpawner } from './spawn.js'
 import type { FromM, ToM } from './protocol.js'
 import type { Sched } from './shared.js'
@@ -56,12 +56,11 @@ export class Machine {
   readonly #owner: Owner
   readonly #runner: Runner
   readonly #outbox: Outbox
-  #p = -1
-  #po = 0
+  /** The P this M holds, shared with the runner and the spawner (they read it on every G). */
+  readonly #hold: MHold = { p: -1, po: 0, parkedAsync: false }
   #spinning = false
   #tick = 0
   #streak = 0
-  #parkedAsync = false
 
   constructor(s: Sched, me: number, post: (msg: FromM) => void) {
     this.#s = s
@@ -69,27 +68,10 @@ export class Machine {
     this.me = me
     this.#oo = oOff(s.l, me)
     this.#owner = new Owner(s, me)
-    // The runner reads the P and gives it up through these (the P belongs to the loop).
-    const self = this
-    this.#runner = new Runner(s, me, this.#owner, post, {
-      get po() {
-        return self.#po
-      },
-      loseP: () => this.#loseP(),
-    })
+    const loseP = (): void => this.#loseP()
+    this.#runner = new Runner(s, me, this.#owner, post, this.#hold, loseP)
     this.#outbox = this.#runner.outbox
-    this.spawner = new MSpawner(s, me, this.#owner, post, {
-      get p() {
-        return self.#p
-      },
-      get po() {
-        return self.#po
-      },
-      get parkedAsync() {
-        return self.#parkedAsync
-      },
-      loseP: () => this.#loseP(),
-    })
+    this.spawner = new MSpawner(s, me, this.#owner, post, this.#hold, loseP)
   }
 
   /** `go` and `goAll` for the tasks running on this M. */
@@ -97,7 +79,7 @@ export class Machine {
 
   #loseP(): void {
     if (this.#spinning) this.#stopSpinning(false)
-    this.#p = -1
+    this.#hold.p = -1
     Atomics.store(this.#I, this.#oo + O_P, 0)
     Atomics.store(this.#I, this.#oo + O_MSTATE, MS_RUNNING)
   }
@@ -105,17 +87,17 @@ export class Machine {
   #adoptP(): void {
     const h = Atomics.exchange(this.#I, this.#oo + O_HANDOFF, 0)
     if (h === 0) return
-    this.#p = h - 1
-    this.#po = pOff(this.#s.l, this.#p)
+    this.#hold.p = h - 1
+    this.#hold.po = pOff(this.#s.l, this.#hold.p)
     Atomics.store(this.#I, this.#oo + O_P, h)
-    this.#tick = Atomics.load(this.#I, this.#po + P_TICK)
+    this.#tick = Atomics.load(this.#I, this.#hold.po + P_TICK)
   }
 
   /** Called by the bootstrap with the P this M starts with (-1 for a spare). */
   start(p: number): void {
     if (p >= 0) {
-      this.#p = p
-      this.#po = pOff(this.#s.l, p)
+      this.#hold.p = p
+      this.#hold.po = pOff(this.#s.l, p)
       Atomics.store(this.#I, this.#oo + O_P, p + 1)
     }
     Atomics.store(this.#I, this.#oo + O_MSTATE, MS_RUNNING)
@@ -153,7 +135,7 @@ export class Machine {
       this.#adoptP()
       if (this.#owner.drain() > 0) await this.#userTime(false)
       this.#runner.runReady()
-      if (this.#p >= 0) {
+      if (this.#hold.p >= 0) {
         let ran = 0
         this.#outbox.holding = true
         for (;;) {
@@ -162,7 +144,7 @@ export class Machine {
           if (this.#spinning) this.#stopSpinning(true)
           this.#runner.run(g)
           ran++
-          if (this.#p < 0) break // the monitor took our P while the task ran
+          if (this.#hold.p < 0) break // the monitor took our P while the task ran
           if (this.#runner.loading !== undefined) {
             // Back to the top of the loop, so #runReady runs the G that waited for the module
             // before any G taken after it.
@@ -173,7 +155,7 @@ export class Machine {
           if (ran % MICRO_EVERY === 0) {
             this.#sendCompletions()
             await this.#userTime(false)
-            if (this.#p < 0) break
+            if (this.#hold.p < 0) break
             this.#outbox.holding = true
             this.#owner.drain()
           }
@@ -231,13 +213,13 @@ export class Machine {
   #findLocal(): number {
     const I = this.#I
     const q = this.#s.q
-    const p = this.#p
+    const p = this.#hold.p
     const tick = ++this.#tick
-    I[this.#po + P_TICK] = tick // the monitor samples it every 2 ms: no barrier needed
+    I[this.#hold.po + P_TICK] = tick // the monitor samples it every 2 ms: no barrier needed
     if (tick % 61 === 0 && q.globalSize() > 0) {
       const r = q.globalGet(p, 1)
       if (r.g >= 0) {
-        Atomics.add(I, this.#po + P_GLOBAL_PULLS, r.n)
+        Atomics.add(I, this.#hold.po + P_GLOBAL_PULLS, r.n)
         return r.g
       }
     }
@@ -252,7 +234,7 @@ export class Machine {
       const max = Math.min(Math.floor(size / this.#s.l.procs) + 1, RING / 2)
       const r = q.globalGet(p, max)
       if (r.g >= 0) {
-        Atomics.add(I, this.#po + P_GLOBAL_PULLS, r.n)
+        Atomics.add(I, this.#hold.po + P_GLOBAL_PULLS, r.n)
         return r.g
       }
     }
@@ -278,11 +260,11 @@ export class Machine {
         const start = (Math.random() * procs) | 0
         for (let j = 0; j < procs; j++) {
           const v = (start + j) % procs
-          if (v === this.#p) continue
-          I[this.#po + P_STEAL_ATTEMPTS] = I[this.#po + P_STEAL_ATTEMPTS]! + 1
-          const g = s.q.steal(this.#p, v, round === 3)
+          if (v === this.#hold.p) continue
+          I[this.#hold.po + P_STEAL_ATTEMPTS] = I[this.#hold.po + P_STEAL_ATTEMPTS]! + 1
+          const g = s.q.steal(this.#hold.p, v, round === 3)
           if (g >= 0) {
-            Atomics.add(I, this.#po + P_STEAL_TASKS, s.q.stolen)
+            Atomics.add(I, this.#hold.po + P_STEAL_TASKS, s.q.stolen)
             this.#stopSpinning(true)
             return g
           }
@@ -310,7 +292,7 @@ export class Machine {
     if (Atomics.load(this.#I, H_CLOSED) !== 0) return true
     if (Atomics.load(this.#I, this.#oo + O_HANDOFF) !== 0) return true
     if (this.#owner.ready() || this.#runner.ready.length > 0) return true
-    if (this.#p < 0) return false
+    if (this.#hold.p < 0) return false
     if (s.q.globalSize() > 0) return true
     for (let p = 0; p < s.l.procs; p++) if (s.q.localSize(p) > 0) return true
     return false
@@ -330,8 +312,8 @@ export class Machine {
   async #park(): Promise<void> {
     const I = this.#I
     const oo = this.#oo
-    const hasP = this.#p >= 0
-    const po = this.#po
+    const hasP = this.#hold.p >= 0
+    const po = this.#hold.po
     if (this.#spinning) this.#stopSpinning(false)
     // Read the doorbell before anyone can see us parked: a wakep that marks us WAKING rings after
     // this read, so the wait below returns at once instead of sleeping on a spinning slot that
@@ -346,10 +328,10 @@ export class Machine {
     if (!this.#otherWork() && !this.#awaitChildren()) {
       if (hasP) Atomics.add(I, po + P_PARKS, 1)
       if (this.#runner.live > 0 || this.#runner.fetches.size > 0 || this.#owner.pending > 0) {
-        this.#parkedAsync = true
+        this.#hold.parkedAsync = true
         const r = waitAsync(I, oo + O_DOORBELL, bell)
         if (r.async) await r.value
-        this.#parkedAsync = false
+        this.#hold.parkedAsync = false
       } else {
         Atomics.wait(I, oo + O_DOORBELL, bell)
       }

@@ -7,7 +7,7 @@
  * - A G is claimed by CAS on its state (QUEUED -> RUNNING, or CLAIMED while its module or payload
  *   is on the way); a G cancelled before that is skipped and handed back to its owner.
  * - User code runs with the M in MS_INTASK; if the monitor took the P meanwhile (LOST), the M
- *   gives the P up (host.loseP) before it touches any queue again.
+ *   gives the P up (loseP) before it touches any queue again.
  * - Every started G counts in `live` until it settles, and settles exactly once: to its owner
  *   directly when the owner is this M, else through the outbox.
  */
@@ -24,11 +24,14 @@ import { publishResult } from './result.js'
 import { TaskResolver, type Fn } from './resolver.js'
 import type { Sched } from './shared.js'
 
-export interface RunnerHost {
-  /** Word offset of the P this M holds (its counters). */
-  readonly po: number
-  /** The monitor took this M's P while user code ran. */
-  loseP(): void
+/** The P an M holds, as its loop last set it; the runner and the spawner read it on every G. */
+export interface MHold {
+  /** P index, -1 when none. */
+  p: number
+  /** Word offset of that P (its counters). */
+  po: number
+  /** The loop waits in Atomics.waitAsync (a spawn must ring this M's own doorbell). */
+  parkedAsync: boolean
 }
 
 interface ReadyCall {
@@ -45,7 +48,8 @@ export class Runner {
   readonly #owner: Owner
   readonly #resolver: TaskResolver
   readonly #post: (msg: FromM) => void
-  readonly #host: RunnerHost
+  readonly #hold: MHold
+  readonly #loseP: () => void
   readonly outbox: Outbox
   readonly #announce = (gid: number): void => this.outbox.post(gid)
   /** Started Gs that have not settled (their continuations are pinned to this M). */
@@ -62,7 +66,7 @@ export class Runner {
    */
   loading: Promise<unknown> | undefined
 
-  constructor(s: Sched, me: number, owner: Owner, post: (msg: FromM) => void, host: RunnerHost) {
+  constructor(s: Sched, me: number, owner: Owner, post: (msg: FromM) => void, hold: MHold, loseP: () => void) {
     this.#s = s
     this.#I = s.I
     this.#me = me
@@ -70,7 +74,8 @@ export class Runner {
     this.#owner = owner
     this.#resolver = new TaskResolver(s.tasks)
     this.#post = post
-    this.#host = host
+    this.#hold = hold
+    this.#loseP = loseP
     this.outbox = new Outbox(s, me)
   }
 
@@ -101,7 +106,7 @@ export class Runner {
       else this.outbox.post(gid)
       return
     }
-    I[this.#host.po + P_RUNS] = I[this.#host.po + P_RUNS]! + 1 // only the P's holder writes its counters; stats read them racily anyway
+    I[this.#hold.po + P_RUNS] = I[this.#hold.po + P_RUNS]! + 1 // only the P's holder writes its counters; stats read them racily anyway
     this.live++
     if (hot) {
       // Up to four inline numbers, passed straight from the record (no args array).
@@ -155,7 +160,7 @@ export class Runner {
       r = e
       threw = true
     }
-    if (Atomics.compareExchange(I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#host.loseP()
+    if (Atomics.compareExchange(I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#loseP()
     if (threw) this.#complete(gid, r, true)
     else if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
       ;(r as PromiseLike<unknown>).then(

@@ -19,18 +19,9 @@ import { RuntimeClosedError, UncloneableArgError } from './errors.js'
 import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, MS_INTASK, MS_LOST, MS_SPAWNING, O_MSTATE, P_INLINED, P_SPAWNS, gOff, oOff } from './layout.js'
 import type { Owner } from './owner.js'
 import type { FromM } from './protocol.js'
+import type { MHold } from './runner.js'
 import type { Sched } from './shared.js'
 import type { AnyTask, Spawner } from './task.js'
-
-export interface SpawnHost {
-  /** The P this M holds (-1: none) and its word offset. */
-  readonly p: number
-  readonly po: number
-  /** The M's loop waits in Atomics.waitAsync: ring its own doorbell so it sees the new G. */
-  readonly parkedAsync: boolean
-  /** The monitor took the P while user code ran. */
-  loseP(): void
-}
 
 export class MSpawner implements Spawner {
   readonly #s: Sched
@@ -39,17 +30,19 @@ export class MSpawner implements Spawner {
   readonly #oo: number
   readonly #owner: Owner
   readonly #post: (msg: FromM) => void
-  readonly #host: SpawnHost
+  readonly #hold: MHold
+  readonly #loseP: () => void
   readonly #one = new Int32Array(1)
 
-  constructor(s: Sched, me: number, owner: Owner, post: (msg: FromM) => void, host: SpawnHost) {
+  constructor(s: Sched, me: number, owner: Owner, post: (msg: FromM) => void, hold: MHold, loseP: () => void) {
     this.#s = s
     this.#I = s.I
     this.#me = me
     this.#oo = oOff(s.l, me)
     this.#owner = owner
     this.#post = post
-    this.#host = host
+    this.#hold = hold
+    this.#loseP = loseP
   }
 
   spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {
@@ -60,7 +53,7 @@ export class MSpawner implements Spawner {
     const tid = s.tasks.idOfTask(ref)
     const gid = this.#owner.alloc()
     if (gid < 0) {
-      if (this.#host.p >= 0) Atomics.add(I, this.#host.po + P_INLINED, 1)
+      if (this.#hold.p >= 0) Atomics.add(I, this.#hold.po + P_INLINED, 1)
       return Promise.resolve().then(() => ref.fn(...(args as never[])))
     }
     const go = gOff(s.l, gid)
@@ -105,25 +98,25 @@ export class MSpawner implements Spawner {
     const I = this.#I
     const guard = this.#enterSpawn()
     if (guard !== 0) {
-      const p = this.#host.p
+      const p = this.#hold.p
       for (let k = 0; k < n; k++) s.q.put(p, gids[k]!, next)
-      const w = this.#host.po + P_SPAWNS
+      const w = this.#hold.po + P_SPAWNS
       I[w] = I[w]! + n
       if (guard === 2) Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
     } else {
       s.q.globalPush(gids, n)
     }
     s.wakep()
-    if (this.#host.parkedAsync) s.ring(this.#me)
+    if (this.#hold.parkedAsync) s.ring(this.#me)
   }
 
   /** 0: no P (use the global queue); 1: P held; 2: P held and state must go back to INTASK. */
   #enterSpawn(): number {
-    if (this.#host.p < 0) return 0
+    if (this.#hold.p < 0) return 0
     const prev = Atomics.compareExchange(this.#I, this.#oo + O_MSTATE, MS_INTASK, MS_SPAWNING)
     if (prev === MS_INTASK) return 2
     if (prev === MS_LOST) {
-      this.#host.loseP()
+      this.#loseP()
       return 0
     }
     return 1
