@@ -67,7 +67,8 @@ export class Monitor {
   /** Makes sure the sampler runs (called whenever work is submitted). */
   kick(): void {
     this.#idleSamples = 0
-    if (this.#timer !== undefined || this.#handoffMs <= 0) return
+    // Runs with hand-offs off too (handoffMs 0): it also flushes stuck Ms' outboxes and rescues.
+    if (this.#timer !== undefined) return
     const now = performance.now()
     this.#lastChange.fill(now)
     this.#timer = setInterval(() => this.#sample(), MONITOR_MS)
@@ -114,7 +115,7 @@ export class Monitor {
       const stale = now - this.#lastChange[p]!
       // Results the stuck M finished before it went into this task must not wait for it.
       if (state === MS_INTASK && stale >= MONITOR_MS) flushFor(s, owner)
-      if (stale < this.#handoffMs || state !== MS_INTASK) continue
+      if (this.#handoffMs <= 0 || stale < this.#handoffMs || state !== MS_INTASK) continue
       const local = s.q.localSize(p)
       if (local === 0 && s.q.globalSize() === 0) continue
       // Go's retake: if other Ms are idle or spinning they can take the work themselves (global

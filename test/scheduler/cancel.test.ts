@@ -6,7 +6,7 @@ import { add, block, blockThenFail, bump } from './fixtures/tasks.js'
 import { flagArray, waitUntil } from './_wait.js'
 
 test('aborting a G no M has taken rejects with the reason, and the G never runs', deadline('cancel-queued', async () => {
-  // One M, no spare, no monitor: while `block` holds the M, everything else stays queued.
+  // One M, no spare, no hand-offs: while `block` holds the M, everything else stays queued.
   const rt = await Runtime.start({ procs: 1, spares: 0, handoffMs: 0 })
   try {
     const flag = flagArray()

@@ -7,7 +7,7 @@ import { add, block, blockOnStashed, bump, churn, exitNow, spawnAndWait, spawnBu
 import { flagArray, waitUntil } from './_wait.js'
 
 test('steals: work that starts on one P is taken by the other M', deadline('steal', async () => {
-  // No spares and no monitor: while the root task blocks its M, the only way a child can run is
+  // No spares and no hand-offs: while the root task blocks its M, the only way a child can run is
   // for the other M to steal it from the root's P.
   const rt = await Runtime.start({ procs: 2, spares: 0, handoffMs: 0 })
   try {
@@ -43,27 +43,29 @@ test('a task blocking its M does not stop the tasks queued behind it (global que
   }
 }))
 
-test('results of tasks that finished before a blocking task on the same M still arrive', deadline('outbox-flush', async () => {
-  // One M and no spare: nothing can run elsewhere. The M runs the 20 adds (holding their
-  // completions to announce in one batch), then blocks in `block`; the monitor must announce the
-  // held results for it, or awaiting them would hang until the flag is released. (maxThreads: 1,
-  // so that no spare can be started to take the P either.)
-  const rt = await Runtime.start({ procs: 1, spares: 0, maxThreads: 1 })
-  try {
-    const flag = flagArray()
-    await rt.go(stashFlag, flag)
-    const adds = Array.from({ length: 20 }, (_, i) => rt.go(add, i, 1))
-    const blocked = rt.go(blockOnStashed)
-    await waitUntil(flag, 1, (v) => v === 1)
-    assert.equal(await Promise.all(adds), Array.from({ length: 20 }, (_, i) => i + 1))
-    assert.is(Atomics.load(flag, 0), 0, 'still blocked while the results arrived')
-    Atomics.store(flag, 0, 1)
-    Atomics.notify(flag, 0)
-    assert.is(await blocked, 'released')
-  } finally {
-    await rt.close()
-  }
-}))
+for (const handoffMs of [10, 0]) {
+  test(`results of tasks that finished before a blocking task on the same M still arrive (handoffMs ${handoffMs})`, deadline('outbox-flush', async () => {
+    // One M and no spare: nothing can run elsewhere. The M runs the 20 adds (holding their
+    // completions to announce in one batch), then blocks in `blockOnStashed`; the monitor must
+    // announce the held results for it, hand-offs on or off, or awaiting them would hang until the
+    // flag is released. (maxThreads: 1, so that no spare can be started to take the P either.)
+    const rt = await Runtime.start({ procs: 1, spares: 0, maxThreads: 1, handoffMs })
+    try {
+      const flag = flagArray()
+      await rt.go(stashFlag, flag)
+      const adds = Array.from({ length: 20 }, (_, i) => rt.go(add, i, 1))
+      const blocked = rt.go(blockOnStashed)
+      await waitUntil(flag, 1, (v) => v === 1)
+      assert.equal(await Promise.all(adds), Array.from({ length: 20 }, (_, i) => i + 1))
+      assert.is(Atomics.load(flag, 0), 0, 'still blocked while the results arrived')
+      Atomics.store(flag, 0, 1)
+      Atomics.notify(flag, 0)
+      assert.is(await blocked, 'released')
+    } finally {
+      await rt.close()
+    }
+  }))
+}
 
 test('a task blocking its M does not stop the children queued behind it on its own P', deadline('handoff-local', async () => {
   const rt = await Runtime.start({ procs: 1, spares: 1 })
