@@ -5,8 +5,9 @@
  * Atomics.wait) cannot serve its P's queue. Every MONITOR_MS the monitor samples each P's tick;
  * a P whose tick has not moved for `handoffMs` while its M is in user code and work waits (its
  * ring, or the global queue) is handed to a spare M, which was started ahead of time because a
- * Worker takes 50-135 ms to boot. While as many Ms run as there are cores it waits
- * OVERSUB_FACTOR times longer: a spare would oversubscribe the cores.
+ * Worker takes 50-135 ms to boot. While as many Ms run as there are cores, or the process's CPU
+ * time shows every running M computing (not blocked), it waits OVERSUB_FACTOR times longer: a
+ * spare would oversubscribe the cores or run beyond `procs`.
  *
  * Invariants:
  * - The monitor takes a P only by CAS on the M's state INTASK -> LOST, so it never races an M
@@ -42,6 +43,18 @@ export interface MonitorHost {
   runningMs(): number
 }
 
+// Window for telling a computing M from a blocked one by the process's CPU time.
+const CPU_WINDOW_MS = 10
+const CPU_SAMPLES = 16
+
+/**
+ * True when `busy` threads' worth of CPU (averaged over a window) covers every one of `running`
+ * Ms: none of them can be blocked. Half a thread of slack for the main thread and V8's helpers.
+ */
+export function looksComputing(busy: number, running: number): boolean {
+  return Number.isFinite(busy) && busy >= running - 0.5
+}
+
 export class Monitor {
   readonly #s: Sched
   readonly #host: MonitorHost
@@ -71,6 +84,7 @@ export class Monitor {
     if (this.#timer !== undefined) return
     const now = performance.now()
     this.#lastChange.fill(now)
+    this.#cpuN = 0 // CPU samples from an earlier busy spell would stretch the window
     this.#timer = setInterval(() => this.#sample(), MONITOR_MS)
     this.#timer.unref()
   }
@@ -82,10 +96,38 @@ export class Monitor {
     this.#trace = undefined
   }
 
+  /** The process's CPU time (ms) at the last CPU_SAMPLES samples, with their times: a ring. */
+  readonly #cpuMs = new Float64Array(CPU_SAMPLES)
+  readonly #cpuAt = new Float64Array(CPU_SAMPLES)
+  #cpuN = 0
+
+  #recordCpu(now: number): void {
+    const u = process.cpuUsage()
+    const i = this.#cpuN++ % CPU_SAMPLES
+    this.#cpuMs[i] = (u.user + u.system) / 1000
+    this.#cpuAt[i] = now
+  }
+
+  /** Threads of this process busy on average over about the last `windowMs` (NaN: too few samples). */
+  #busyThreads(now: number, windowMs: number): number {
+    const n = Math.min(this.#cpuN, CPU_SAMPLES)
+    if (n < 2) return NaN
+    const last = (this.#cpuN - 1) % CPU_SAMPLES
+    let first = last
+    for (let k = 1; k < n; k++) {
+      const i = (this.#cpuN - 1 - k) % CPU_SAMPLES
+      first = i
+      if (now - this.#cpuAt[i]! >= windowMs) break
+    }
+    const wall = this.#cpuAt[last]! - this.#cpuAt[first]!
+    return wall > 0 ? (this.#cpuMs[last]! - this.#cpuMs[first]!) / wall : NaN
+  }
+
   #sample(): void {
     const s = this.#s
     const I = s.I
     const now = performance.now()
+    this.#recordCpu(now)
     let busy = false
     // A P is healthy when its M ticked within the threshold: it will reach the global queue and
     // steal from stuck Ps by itself, so handing a P to a spare would only add a thread (which on
@@ -131,7 +173,15 @@ export class Monitor {
       // cannot tell blocked from computing, so an M stuck for OVERSUB_FACTOR x handoffMs is
       // taken for blocked and its P handed off even so (two Ms both waiting on queued work
       // would otherwise never move).
-      if (stale < OVERSUB_FACTOR * this.#handoffMs && this.#host.runningMs() >= this.#cores) continue
+      //
+      // With a core to spare, the process's CPU time still tells computing from blocked: if the
+      // threads burned about as much CPU as there are running Ms, the stuck M is computing, and
+      // a spare would only run beyond `procs` (Go's GOMAXPROCS caps threads running Go code);
+      // it waits for the same long threshold. An M blocked in Atomics.wait burns none.
+      const running = this.#host.runningMs()
+      if (stale < OVERSUB_FACTOR * this.#handoffMs) {
+        if (running >= this.#cores || looksComputing(this.#busyThreads(now, Math.min(stale, CPU_WINDOW_MS)), running)) continue
+      }
       if (this.handTo(p, owner, stale >= 10 * this.#handoffMs)) this.#lastChange[p] = now
     }
     // Safety net: work has waited RESCUE_MS while every P sleeps.
