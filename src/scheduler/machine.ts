@@ -68,10 +68,10 @@ export class Machine {
     this.me = me
     this.#oo = oOff(s.l, me)
     this.#owner = new Owner(s, me)
-    const loseP = (): void => this.#loseP()
-    this.#runner = new Runner(s, me, this.#owner, post, this.#hold, loseP)
+    const parts = { s, me, owner: this.#owner, post, hold: this.#hold, loseP: (): void => this.#loseP() }
+    this.#runner = new Runner(parts)
     this.#outbox = this.#runner.outbox
-    this.spawner = new MSpawner(s, me, this.#owner, post, this.#hold, loseP)
+    this.spawner = new MSpawner(parts)
   }
 
   /** `go` and `goAll` for the tasks running on this M. */

@@ -24,6 +24,19 @@ import { publishResult } from './result.js'
 import { TaskResolver, type Fn } from './resolver.js'
 import type { Sched } from './shared.js'
 
+/** What the runner and the spawner take from the M they serve. */
+export interface MParts {
+  readonly s: Sched
+  readonly me: number
+  /** This M's G records and the promises of the Gs it spawned. */
+  readonly owner: Owner
+  /** Posts a message to the main thread. */
+  readonly post: (msg: FromM) => void
+  readonly hold: MHold
+  /** Gives up the P after the monitor took it (LOST) while user code ran. */
+  readonly loseP: () => void
+}
+
 /** The P an M holds, as its loop last set it; the runner and the spawner read it on every G. */
 export interface MHold {
   /** P index, -1 when none. */
@@ -41,15 +54,11 @@ interface ReadyCall {
 }
 
 export class Runner {
+  readonly #m: MParts
   readonly #s: Sched
   readonly #I: Int32Array
-  readonly #me: number
   readonly #oo: number
-  readonly #owner: Owner
   readonly #resolver: TaskResolver
-  readonly #post: (msg: FromM) => void
-  readonly #hold: MHold
-  readonly #loseP: () => void
   readonly outbox: Outbox
   readonly #announce = (gid: number): void => this.outbox.post(gid)
   /** Started Gs that have not settled (their continuations are pinned to this M). */
@@ -66,17 +75,13 @@ export class Runner {
    */
   loading: Promise<unknown> | undefined
 
-  constructor(s: Sched, me: number, owner: Owner, post: (msg: FromM) => void, hold: MHold, loseP: () => void) {
-    this.#s = s
-    this.#I = s.I
-    this.#me = me
-    this.#oo = oOff(s.l, me)
-    this.#owner = owner
-    this.#resolver = new TaskResolver(s.tasks)
-    this.#post = post
-    this.#hold = hold
-    this.#loseP = loseP
-    this.outbox = new Outbox(s, me)
+  constructor(m: MParts) {
+    this.#m = m
+    this.#s = m.s
+    this.#I = m.s.I
+    this.#oo = oOff(m.s.l, m.me)
+    this.#resolver = new TaskResolver(m.s.tasks)
+    this.outbox = new Outbox(m.s, m.me)
   }
 
   /** A payload the main thread sent for a G that waited for it. */
@@ -91,7 +96,7 @@ export class Runner {
     const s = this.#s
     const I = this.#I
     const go = gOff(s.l, gid)
-    I[go + G_M] = this.#me // published by the CAS below (crash recovery reads it after the state)
+    I[go + G_M] = this.#m.me // published by the CAS below (crash recovery reads it after the state)
     const tid = I[go + G_TASK]!
     const fn = this.#resolver.get(tid)
     // Hot path: task loaded and up to four inline numbers. It is called right below, so it goes
@@ -102,11 +107,11 @@ export class Runner {
       I[go + G_KIND] = K_UNDEF
       I[go + G_ERR] = 0
       Atomics.store(I, go + G_STATE, GS_DONE)
-      if (ownerOf(s.l, gid) === this.#me) this.#owner.settle(gid, undefined, false)
+      if (ownerOf(s.l, gid) === this.#m.me) this.#m.owner.settle(gid, undefined, false)
       else this.outbox.post(gid)
       return
     }
-    I[this.#hold.po + P_RUNS] = I[this.#hold.po + P_RUNS]! + 1 // only the P's holder writes its counters; stats read them racily anyway
+    I[this.#m.hold.po + P_RUNS] = I[this.#m.hold.po + P_RUNS]! + 1 // only the P's holder writes its counters; stats read them racily anyway
     this.live++
     if (hot) {
       // Up to four inline numbers, passed straight from the record (no args array).
@@ -117,7 +122,7 @@ export class Runner {
       const prepared = this.#prepare(gid, tid).then(
         (call) => {
           this.ready.push(call)
-          s.ring(this.#me)
+          s.ring(this.#m.me)
         },
         (e: unknown) => this.#complete(gid, e, true),
       )
@@ -160,7 +165,7 @@ export class Runner {
       r = e
       threw = true
     }
-    if (Atomics.compareExchange(I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#loseP()
+    if (Atomics.compareExchange(I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#m.loseP()
     if (threw) this.#complete(gid, r, true)
     else if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
       ;(r as PromiseLike<unknown>).then(
@@ -178,7 +183,7 @@ export class Runner {
     if (this.#I[go + G_KIND] !== K_REMOTE) return { gid, fn, args: readPayload(this.#I, s.F, s.U8, go, true) as unknown[] }
     const payload = await new Promise<RemotePayload>((resolve) => {
       this.fetches.set(gid, resolve)
-      this.#post({ t: 'fetch', gid, m: this.#me })
+      this.#m.post({ t: 'fetch', gid, m: this.#m.me })
     })
     return { gid, fn, args: fromRemote(payload) as unknown[] }
   }
@@ -188,13 +193,13 @@ export class Runner {
     const s = this.#s
     const I = this.#I
     const owner = ownerOf(s.l, gid)
-    if (owner === this.#me) {
+    if (owner === this.#m.me) {
       // Spawned and run here: hand the value over directly, no encoding.
       Atomics.store(I, gOff(s.l, gid) + G_STATE, GS_DONE)
-      this.#owner.settle(gid, value, isErr)
+      this.#m.owner.settle(gid, value, isErr)
       return
     }
-    publishResult(s, gid, value, isErr, this.#post, this.#announce)
+    publishResult(s, gid, value, isErr, this.#m.post, this.#announce)
   }
 }
 

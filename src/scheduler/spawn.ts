@@ -17,32 +17,22 @@ import { Group, writeRecords } from './batch.js'
 import { encodeArgs, remoteOf, writeNumsFast, writePayload } from './codec.js'
 import { RuntimeClosedError, UncloneableArgError } from './errors.js'
 import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, MS_INTASK, MS_LOST, MS_SPAWNING, O_MSTATE, P_INLINED, P_SPAWNS, gOff, oOff } from './layout.js'
-import type { Owner } from './owner.js'
-import type { FromM } from './protocol.js'
-import type { MHold } from './runner.js'
+import type { MParts } from './runner.js'
 import type { Sched } from './shared.js'
 import type { AnyTask, Spawner } from './task.js'
 
 export class MSpawner implements Spawner {
+  readonly #m: MParts
   readonly #s: Sched
   readonly #I: Int32Array
-  readonly #me: number
   readonly #oo: number
-  readonly #owner: Owner
-  readonly #post: (msg: FromM) => void
-  readonly #hold: MHold
-  readonly #loseP: () => void
   readonly #one = new Int32Array(1)
 
-  constructor(s: Sched, me: number, owner: Owner, post: (msg: FromM) => void, hold: MHold, loseP: () => void) {
-    this.#s = s
-    this.#I = s.I
-    this.#me = me
-    this.#oo = oOff(s.l, me)
-    this.#owner = owner
-    this.#post = post
-    this.#hold = hold
-    this.#loseP = loseP
+  constructor(m: MParts) {
+    this.#m = m
+    this.#s = m.s
+    this.#I = m.s.I
+    this.#oo = oOff(m.s.l, m.me)
   }
 
   spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {
@@ -51,9 +41,9 @@ export class MSpawner implements Spawner {
     if (Atomics.load(I, H_CLOSED) !== 0) return Promise.reject(new RuntimeClosedError())
     if (signal?.aborted === true) return Promise.reject(signal.reason)
     const tid = s.tasks.idOfTask(ref)
-    const gid = this.#owner.alloc()
+    const gid = this.#m.owner.alloc()
     if (gid < 0) {
-      if (this.#hold.p >= 0) Atomics.add(I, this.#hold.po + P_INLINED, 1)
+      if (this.#m.hold.p >= 0) Atomics.add(I, this.#m.hold.po + P_INLINED, 1)
       return Promise.resolve().then(() => ref.fn(...(args as never[])))
     }
     const go = gOff(s.l, gid)
@@ -62,16 +52,16 @@ export class MSpawner implements Spawner {
       try {
         enc = encodeArgs(args)
       } catch (e) {
-        this.#owner.unalloc(gid)
+        this.#m.owner.unalloc(gid)
         throw new UncloneableArgError(ref.key, { cause: e })
       }
       writePayload(I, s.F, s.U8, go, enc, false)
-      if (enc.kind === K_REMOTE) this.#post({ t: 'stash', gid, payload: remoteOf(enc) })
+      if (enc.kind === K_REMOTE) this.#m.post({ t: 'stash', gid, payload: remoteOf(enc) })
     }
     I[go + G_TASK] = tid
     Atomics.store(I, go + G_STATE, GS_QUEUED)
-    const promise = this.#owner.wait(gid)
-    if (signal !== undefined) s.cancelOn(signal, gid, this.#owner)
+    const promise = this.#m.owner.wait(gid)
+    if (signal !== undefined) s.cancelOn(signal, gid, this.#m.owner)
     this.#one[0] = gid
     this.#enqueue(this.#one, 1, true)
     return promise
@@ -81,10 +71,10 @@ export class MSpawner implements Spawner {
     const s = this.#s
     if (Atomics.load(this.#I, H_CLOSED) !== 0) return Promise.reject(new RuntimeClosedError())
     if (argsList.length === 0) return Promise.resolve([])
-    const gids = writeRecords(s, this.#owner, s.tasks.idOfTask(ref), ref.key, argsList, (gid, payload) => this.#post({ t: 'stash', gid, payload }))
+    const gids = writeRecords(s, this.#m.owner, s.tasks.idOfTask(ref), ref.key, argsList, (gid, payload) => this.#m.post({ t: 'stash', gid, payload }))
     let group!: Group
     const all = new Promise<unknown[]>((resolve, reject) => (group = new Group(argsList.length, resolve, reject)))
-    for (let k = 0; k < gids.length; k++) this.#owner.join(gids[k]!, group, k)
+    for (let k = 0; k < gids.length; k++) this.#m.owner.join(gids[k]!, group, k)
     // FIFO into the ring, not runnext: no one child of a batch is more urgent.
     this.#enqueue(gids, gids.length, false)
     // Out of G records: the rest go one by one (each runs inline, see spawn).
@@ -98,25 +88,25 @@ export class MSpawner implements Spawner {
     const I = this.#I
     const guard = this.#enterSpawn()
     if (guard !== 0) {
-      const p = this.#hold.p
+      const p = this.#m.hold.p
       for (let k = 0; k < n; k++) s.q.put(p, gids[k]!, next)
-      const w = this.#hold.po + P_SPAWNS
+      const w = this.#m.hold.po + P_SPAWNS
       I[w] = I[w]! + n
       if (guard === 2) Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
     } else {
       s.q.globalPush(gids, n)
     }
     s.wakep()
-    if (this.#hold.parkedAsync) s.ring(this.#me)
+    if (this.#m.hold.parkedAsync) s.ring(this.#m.me)
   }
 
   /** 0: no P (use the global queue); 1: P held; 2: P held and state must go back to INTASK. */
   #enterSpawn(): number {
-    if (this.#hold.p < 0) return 0
+    if (this.#m.hold.p < 0) return 0
     const prev = Atomics.compareExchange(this.#I, this.#oo + O_MSTATE, MS_INTASK, MS_SPAWNING)
     if (prev === MS_INTASK) return 2
     if (prev === MS_LOST) {
-      this.#loseP()
+      this.#m.loseP()
       return 0
     }
     return 1
