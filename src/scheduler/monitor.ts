@@ -49,7 +49,7 @@ const CPU_SAMPLES = 16
 
 /**
  * True when `busy` threads' worth of CPU (averaged over a window) covers every one of `running`
- * Ms: none of them can be blocked. Half a thread of slack for the main thread and V8's helpers.
+ * Ms: none of them can be blocked. Half a thread of slack for V8's helper threads and sampling noise.
  */
 export function looksComputing(busy: number, running: number): boolean {
   return Number.isFinite(busy) && busy >= running - 0.5
@@ -96,7 +96,11 @@ export class Monitor {
     this.#trace = undefined
   }
 
-  /** The process's CPU time (ms) at the last CPU_SAMPLES samples, with their times: a ring. */
+  /**
+   * The CPU time (ms) of every thread but this one, at the last CPU_SAMPLES samples, with their
+   * times: a ring. This thread's share is taken out (its event loop's active time), so a busy main
+   * thread does not make a blocked M look computing.
+   */
   readonly #cpuMs = new Float64Array(CPU_SAMPLES)
   readonly #cpuAt = new Float64Array(CPU_SAMPLES)
   #cpuN = 0
@@ -104,11 +108,11 @@ export class Monitor {
   #recordCpu(now: number): void {
     const u = process.cpuUsage()
     const i = this.#cpuN++ % CPU_SAMPLES
-    this.#cpuMs[i] = (u.user + u.system) / 1000
+    this.#cpuMs[i] = (u.user + u.system) / 1000 - performance.eventLoopUtilization().active
     this.#cpuAt[i] = now
   }
 
-  /** Threads of this process busy on average over about the last `windowMs` (NaN: too few samples). */
+  /** Threads of this process other than this one busy on average over about the last `windowMs` (NaN: too few samples). */
   #busyThreads(now: number, windowMs: number): number {
     const n = Math.min(this.#cpuN, CPU_SAMPLES)
     if (n < 2) return NaN
