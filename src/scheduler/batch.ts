@@ -54,13 +54,31 @@ export class Group {
 }
 
 /**
- * Writes argsList[from..] into fresh G records of `owner` (task `tid`), QUEUED but not yet in any
- * queue, until the tuples or the records run out. Returns their gids in order.
+ * Fills G record `gid` with task `tid` and `args`, QUEUED but not yet in any queue. Returns the
+ * payload to stash with the main thread when the arguments travel by message. Throws what the
+ * encoder threw for arguments that cannot be cloned (the record is then the caller's to free).
+ */
+export function writeRecord(s: Sched, gid: number, tid: number, args: readonly unknown[]): RemotePayload | undefined {
+  const I = s.I
+  const go = gOff(s.l, gid)
+  let stash: RemotePayload | undefined
+  if (!writeNumsFast(I, s.F, go, args)) {
+    const enc = encodeArgs(args)
+    writePayload(I, s.F, s.U8, go, enc, false)
+    if (enc.kind === K_REMOTE) stash = remoteOf(enc)
+  }
+  I[go + G_TASK] = tid
+  Atomics.store(I, go + G_STATE, GS_QUEUED)
+  return stash
+}
+
+/**
+ * Writes the tuples of argsList into fresh G records of `owner` (task `tid`) with writeRecord,
+ * until the tuples or the records run out. Returns their gids in order.
  */
 export function writeRecords(
   s: Sched, owner: Owner, tid: number, key: string, argsList: readonly (readonly unknown[])[], stash: (gid: number, p: RemotePayload) => void,
 ): Int32Array {
-  const I = s.I
   const gids = new Int32Array(argsList.length)
   let stashes: [number, RemotePayload][] | undefined
   let n = 0
@@ -69,16 +87,10 @@ export function writeRecords(
       const gid = owner.alloc()
       if (gid < 0) break
       gids[n] = gid
-      const go = gOff(s.l, gid)
       const args = argsList[n]!
       if (!Array.isArray(args)) throw new TypeError(`goAll: argument list ${n} is not an array`)
-      if (!writeNumsFast(I, s.F, go, args)) {
-        const enc = encodeArgs(args)
-        writePayload(I, s.F, s.U8, go, enc, false)
-        if (enc.kind === K_REMOTE) (stashes ??= []).push([gid, remoteOf(enc)])
-      }
-      I[go + G_TASK] = tid
-      Atomics.store(I, go + G_STATE, GS_QUEUED)
+      const payload = writeRecord(s, gid, tid, args)
+      if (payload !== undefined) (stashes ??= []).push([gid, payload])
     }
   } catch (e) {
     // The record of tuple n was allocated too (its write failed).

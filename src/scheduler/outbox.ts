@@ -61,15 +61,14 @@ export class Outbox {
 }
 
 /** The monitor's side: flushes M `m`'s outbox unless the M holds its lock right now. */
-export function flushFor(s: Sched, m: number): boolean {
+export function flushFor(s: Sched, m: number): void {
   const I = s.I
   const o = oOff(s.l, m)
-  if (Atomics.load(I, o + O_OUTBOX_N) === 0) return false
-  if (Atomics.compareExchange(I, o + O_OUTBOX_LOCK, 0, 1) !== 0) return false
+  if (Atomics.load(I, o + O_OUTBOX_N) === 0) return
+  if (Atomics.compareExchange(I, o + O_OUTBOX_LOCK, 0, 1) !== 0) return
   const n = I[o + O_OUTBOX_N]!
   if (n > 0) announce(s, o, n)
   Atomics.store(I, o + O_OUTBOX_LOCK, 0)
-  return n > 0
 }
 
 function lock(I: Int32Array, o: number): void {

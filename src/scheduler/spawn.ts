@@ -13,10 +13,9 @@
  * - A spawn that fails (uncloneable arguments) throws before anything is queued.
  */
 
-import { Group, writeRecords } from './batch.js'
-import { encodeArgs, remoteOf, writeNumsFast, writePayload } from './codec.js'
+import { Group, writeRecord, writeRecords } from './batch.js'
 import { RuntimeClosedError, UncloneableArgError } from './errors.js'
-import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, MS_INTASK, MS_LOST, MS_SPAWNING, O_MSTATE, P_INLINED, P_SPAWNS, gOff, oOff } from './layout.js'
+import { H_CLOSED, MS_INTASK, MS_LOST, MS_SPAWNING, O_MSTATE, P_INLINED, P_SPAWNS, oOff } from './layout.js'
 import type { MParts } from './runner.js'
 import type { Sched } from './shared.js'
 import type { AnyTask, Spawner } from './task.js'
@@ -46,20 +45,14 @@ export class MSpawner implements Spawner {
       if (this.#m.hold.p >= 0) Atomics.add(I, this.#m.hold.po + P_INLINED, 1)
       return Promise.resolve().then(() => ref.fn(...(args as never[])))
     }
-    const go = gOff(s.l, gid)
-    if (!writeNumsFast(I, s.F, go, args)) {
-      let enc
-      try {
-        enc = encodeArgs(args)
-      } catch (e) {
-        this.#m.owner.unalloc(gid)
-        throw new UncloneableArgError(ref.key, { cause: e })
-      }
-      writePayload(I, s.F, s.U8, go, enc, false)
-      if (enc.kind === K_REMOTE) this.#m.post({ t: 'stash', gid, payload: remoteOf(enc) })
+    let payload
+    try {
+      payload = writeRecord(s, gid, tid, args)
+    } catch (e) {
+      this.#m.owner.unalloc(gid)
+      throw new UncloneableArgError(ref.key, { cause: e })
     }
-    I[go + G_TASK] = tid
-    Atomics.store(I, go + G_STATE, GS_QUEUED)
+    if (payload !== undefined) this.#m.post({ t: 'stash', gid, payload })
     const promise = this.#m.owner.wait(gid)
     if (signal !== undefined) s.cancelOn(signal, gid, this.#m.owner)
     this.#one[0] = gid
