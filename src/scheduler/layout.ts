@@ -71,6 +71,7 @@ export const O_CR_TAIL = 3 // completion ring: producers reserve with Atomics.ad
 export const O_MSTATE = 4 // M state, see MS_*
 export const O_P = 5 // P index + 1 this M holds (written by the M itself; for stats/monitor), 0 when none
 export const O_HANDOFF = 6 // P index + 1 handed to this (P-less) M by the monitor or crash recovery
+export const O_TID = 7 // the M's kernel thread id (Linux; 0 when unknown), so the monitor can ask the kernel whether it is blocked
 // The M's outbox (see outbox.ts): completions it holds back to announce in one batch.
 export const O_OUTBOX_LOCK = 16 // taken by the M around each change, by the monitor to flush for a stuck M
 export const O_OUTBOX_N = 17 // held gids

@@ -25,7 +25,7 @@ import { parentPort } from 'node:worker_threads'
 import { decodeBytes, plainToError } from './codec.js'
 import {
   H_CLOSED, H_NMSPINNING, H_NPIDLE, MS_INTASK,
-  MS_LOST, MS_PARKED, MS_RUNNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_MSTATE, O_P, O_WAITING,
+  MS_LOST, MS_PARKED, MS_RUNNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_MSTATE, O_P, O_TID, O_WAITING,
   P_GLOBAL_PULLS, P_IDLE, P_PARKS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, RING, oOff, pOff,
 } from './layout.js'
 import type { Outbox } from './outbox.js'
@@ -34,6 +34,7 @@ import { Runner, type MHold } from './runner.js'
 import { MSpawner } from './spawn.js'
 import type { FromM, ToM } from './protocol.js'
 import type { Sched } from './shared.js'
+import { ownTid } from './threadstate.js'
 import { waitAsync } from './wait.js'
 
 const NEXT_STREAK = 3 // consecutive runnext runs before the ring gets a turn
@@ -95,6 +96,7 @@ export class Machine {
 
   /** Called by the bootstrap with the P this M starts with (-1 for a spare). */
   start(p: number): void {
+    Atomics.store(this.#I, this.#oo + O_TID, ownTid())
     if (p >= 0) {
       this.#hold.p = p
       this.#hold.po = pOff(this.#s.l, p)

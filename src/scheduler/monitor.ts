@@ -5,9 +5,10 @@
  * Atomics.wait) cannot serve its P's queue. Every MONITOR_MS the monitor samples each P's tick;
  * a P whose tick has not moved for `handoffMs` while its M is in user code and work waits (its
  * ring, or the global queue) is handed to a spare M, which was started ahead of time because a
- * Worker takes 50-135 ms to boot. While as many Ms run as there are cores, or the process's CPU
- * time shows every running M computing (not blocked), it waits OVERSUB_FACTOR times longer: a
- * spare would oversubscribe the cores or run beyond `procs`.
+ * Worker takes 50-135 ms to boot. Only a blocked M's P moves at once: while the stuck M is
+ * computing (the kernel's state of its thread, or failing that the process's CPU time) it waits
+ * COMPUTING_FACTOR times longer, since a spare would oversubscribe the cores or run beyond
+ * `procs`.
  *
  * Invariants:
  * - The monitor takes a P only by CAS on the M's state INTASK -> LOST, so it never races an M
@@ -19,14 +20,17 @@
 import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import {
-  H_NMSPINNING, H_NPIDLE, MS_INTASK, MS_LOST, MS_PARKED, O_HANDOFF, O_MSTATE, O_P, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff,
+  H_NMSPINNING, H_NPIDLE, MS_INTASK, MS_LOST, MS_PARKED, O_HANDOFF, O_MSTATE, O_P, O_TID, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff,
 } from './layout.js'
 import { flushFor } from './outbox.js'
 import type { Sched } from './shared.js'
+import { ThreadStates, mComputing } from './threadstate.js'
 
 const MONITOR_MS = 2
 // With every core busy, hand off only a P whose M has been stuck this many times handoffMs.
 const OVERSUB_FACTOR = 20
+// While the process's CPU time shows every running M computing, wait this many times handoffMs.
+const COMPUTING_FACTOR = 100
 // A woken M normally runs within microseconds; on a loaded machine the OS may take a few ms.
 // Work that has waited this long with every P asleep means a wake-up was lost.
 const RESCUE_MS = 100
@@ -47,14 +51,6 @@ export interface MonitorHost {
 const CPU_WINDOW_MS = 10
 const CPU_SAMPLES = 16
 
-/**
- * True when `busy` threads' worth of CPU (averaged over a window) covers every one of `running`
- * Ms: none of them can be blocked. Half a thread of slack for V8's helper threads and sampling noise.
- */
-export function looksComputing(busy: number, running: number): boolean {
-  return Number.isFinite(busy) && busy >= running - 0.5
-}
-
 export class Monitor {
   readonly #s: Sched
   readonly #host: MonitorHost
@@ -62,6 +58,7 @@ export class Monitor {
   readonly #cores = availableParallelism()
   readonly #lastTick: Int32Array
   readonly #lastChange: Float64Array
+  readonly #states: ThreadStates
   #timer: NodeJS.Timeout | undefined
   #trace: NodeJS.Timeout | undefined
   #idleSamples = 0
@@ -75,6 +72,7 @@ export class Monitor {
     this.#handoffMs = handoffMs
     this.#lastTick = new Int32Array(s.l.procs)
     this.#lastChange = new Float64Array(s.l.procs)
+    this.#states = new ThreadStates(s.l.maxM)
   }
 
   /** Makes sure the sampler runs (called whenever work is submitted). */
@@ -90,6 +88,7 @@ export class Monitor {
   }
 
   stop(): void {
+    this.#states.close()
     if (this.#timer !== undefined) clearInterval(this.#timer)
     if (this.#trace !== undefined) clearInterval(this.#trace)
     this.#timer = undefined
@@ -161,9 +160,13 @@ export class Monitor {
       const stale = now - this.#lastChange[p]!
       // Results the stuck M finished before it went into this task must not wait for it.
       if (state === MS_INTASK && stale >= MONITOR_MS) flushFor(s, owner)
-      if (this.#handoffMs <= 0 || stale < this.#handoffMs || state !== MS_INTASK) continue
+      if (this.#handoffMs <= 0 || stale < this.#handoffMs / 2 || state !== MS_INTASK) continue
       const local = s.q.localSize(p)
       if (local === 0 && s.q.globalSize() === 0) continue
+      // The kernel's view of the M's thread, read from half the threshold on, so that readings
+      // of this stall exist when the threshold passes.
+      const runnable = this.#states.runnable(owner, Atomics.load(I, oOff(s.l, owner) + O_TID), now)
+      if (stale < this.#handoffMs) continue
       // Go's retake: if other Ms are idle or spinning they can take the work themselves (global
       // work directly, ring work by stealing), so wake one instead of adding a thread.
       if (Atomics.load(I, H_NPIDLE) > 0 || Atomics.load(I, H_NMSPINNING) > 0) {
@@ -171,20 +174,23 @@ export class Monitor {
         continue
       }
       if (healthy > 0) continue
-      // Every core already has a running M (all Ps' Ms are in long tasks): a spare would be one
-      // thread too many, time-sliced against the others with a cold JIT, and the queue is
-      // stolen by the first M that finishes anyway (Go hands off only a *blocked* M's P). JS
-      // cannot tell blocked from computing, so an M stuck for OVERSUB_FACTOR x handoffMs is
-      // taken for blocked and its P handed off even so (two Ms both waiting on queued work
-      // would otherwise never move).
-      //
-      // With a core to spare, the process's CPU time still tells computing from blocked: if the
-      // threads burned about as much CPU as there are running Ms, the stuck M is computing, and
-      // a spare would only run beyond `procs` (Go's GOMAXPROCS caps threads running Go code);
-      // it waits for the same long threshold. An M blocked in Atomics.wait burns none.
+      // Go hands off only a *blocked* M's P. A computing M's queue is stolen by the first M that
+      // finishes anyway, and a spare would be one thread too many, time-sliced against the others
+      // with a cold JIT and running beyond `procs` (which caps computing threads, as GOMAXPROCS
+      // does). So the stuck M is judged: by the kernel's state of its thread where it can be read
+      // (threadstate.ts), else by the process's CPU time. A computing M keeps its queue for
+      // COMPUTING_FACTOR x handoffMs, past the long tasks of real workloads ((b)'s largest, 226
+      // ms, outlasted the 200 ms of before and put a third thread on two cores in 1 of 3 calls);
+      // a task that never ends still loses its queue then. A blocked M holds no core, so its P
+      // moves now; only the CPU-time guess cannot tell blocked from computing while every core
+      // has a running M, and then it waits OVERSUB_FACTOR x handoffMs (two Ms both blocked on
+      // queued work must still get it).
       const running = this.#host.runningMs()
-      if (stale < OVERSUB_FACTOR * this.#handoffMs) {
-        if (running >= this.#cores || looksComputing(this.#busyThreads(now, Math.min(stale, CPU_WINDOW_MS)), running)) continue
+      if (stale < COMPUTING_FACTOR * this.#handoffMs) {
+        const kernelSays = Number.isFinite(runnable)
+        const busy = kernelSays ? NaN : this.#busyThreads(now, Math.min(stale, CPU_WINDOW_MS))
+        if (mComputing(runnable, busy, running)) continue
+        if (!kernelSays && running >= this.#cores && stale < OVERSUB_FACTOR * this.#handoffMs) continue
       }
       if (this.handTo(p, owner, stale >= 10 * this.#handoffMs)) this.#lastChange[p] = now
     }

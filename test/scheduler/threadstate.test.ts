@@ -1,0 +1,83 @@
+// The monitor's test for "the stuck M is computing, not blocked" (src/scheduler/threadstate.ts):
+// it decides whether a hand-off would free a queue from a blocked M or only add a thread.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { existsSync } from 'node:fs'
+import { Worker } from 'node:worker_threads'
+import { deadline } from '../_support/deadline.js'
+import { ProcStateReader, ThreadStates, looksComputing, mComputing, ownTid } from '../../src/scheduler/threadstate.js'
+import { flagArray, waitUntil } from './_wait.js'
+
+test('CPU covering every running M means none is blocked', () => {
+  assert.ok(looksComputing(1.05, 1), 'procs=1, its M computing (plus a little main-thread time)')
+  assert.ok(looksComputing(1.6, 2), 'two Ms computing on a loaded machine that gave them 80%')
+  assert.ok(looksComputing(2.1, 2))
+})
+
+test('CPU short of the running Ms means one is blocked: hand off as before', () => {
+  assert.not.ok(looksComputing(0.05, 1), 'the only M blocked in Atomics.wait')
+  assert.not.ok(looksComputing(1.1, 2), 'one M computing, one blocked')
+  assert.not.ok(looksComputing(Number.NaN, 1), 'too few samples yet: no claim either way')
+})
+
+test("the kernel's word outranks the CPU-time guess; without it the guess decides", () => {
+  assert.ok(mComputing(1, 0.1, 2), 'runnable, though the process CPU looks short (main thread waiting for a core)')
+  assert.not.ok(mComputing(0, 2.0, 2), 'asleep in the kernel, though the process CPU looks full')
+  assert.ok(mComputing(Number.NaN, 2.0, 2), 'no kernel reading: CPU covers the running Ms')
+  assert.not.ok(mComputing(Number.NaN, 1.0, 2), 'no kernel reading: CPU short of the running Ms')
+})
+
+test('ThreadStates: a verdict needs two readings of one stall; recent readings weigh more', () => {
+  let next = 1
+  const st = new ThreadStates(4, { read: () => next, close: () => {} })
+  assert.ok(Number.isNaN(st.runnable(1, 100, 0)), 'one reading is no verdict')
+  assert.is(st.runnable(1, 100, 2), 1)
+  next = 0
+  assert.is(st.runnable(1, 100, 4), 0.5, 'one sleeping reading after running ones: still counted computing')
+  assert.is(st.runnable(1, 100, 6), 0.25, 'two in a row: blocked')
+  next = 1
+  assert.ok(Number.isNaN(st.runnable(1, 100, 100)), 'a reading long after the last starts a new stall')
+  assert.ok(Number.isNaN(st.runnable(2, 0, 100)), 'tid 0 (unknown) gives no verdict')
+  assert.ok(Number.isNaN(new ThreadStates(1, { read: () => Number.NaN, close: () => {} }).runnable(1, 7, 0)), 'an unreadable thread gives no verdict')
+})
+
+// Linux only: elsewhere the monitor falls back on the CPU-time guess, covered above.
+const linux = existsSync('/proc/thread-self')
+
+test('a real thread reads runnable while it computes and asleep while blocked in Atomics.wait', deadline('thread-state', async () => {
+  if (!linux) return
+  assert.ok(ownTid() > 0)
+  const reader = new ProcStateReader()
+  const threadRunnable = (tid: number): number => reader.read(tid)
+  assert.ok(Number.isNaN(threadRunnable(0x7fffffff)), 'no such thread')
+  // flag[0]: the worker's tid; flag[1]: 1 = stop computing and block, 2 = released, 3 = blocking
+  const flag = flagArray(4)
+  const w = new Worker(
+    `const { workerData: f } = require('node:worker_threads')
+     Atomics.store(f, 0, Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()))
+     Atomics.notify(f, 0)
+     while (Atomics.load(f, 1) === 0) {}
+     Atomics.store(f, 3, 1)
+     Atomics.wait(f, 1, 1)`,
+    { eval: true, workerData: flag },
+  )
+  const exited = new Promise((r) => w.once('exit', r))
+  try {
+    await waitUntil(flag, 0, (v) => v !== 0)
+    const tid = Atomics.load(flag, 0)
+    // A spinning thread is running or waiting for a core: 'R' either way.
+    while (threadRunnable(tid) !== 1) await new Promise((r) => setImmediate(r))
+    Atomics.store(flag, 1, 1)
+    await waitUntil(flag, 3, (v) => v === 1)
+    // It reaches the futex a moment after announcing it.
+    while (threadRunnable(tid) !== 0) await new Promise((r) => setImmediate(r))
+  } finally {
+    Atomics.store(flag, 1, 2)
+    Atomics.notify(flag, 1)
+    await exited
+  }
+  assert.ok(Number.isNaN(reader.read(Atomics.load(flag, 0))), 'a thread that exited gives no verdict')
+  reader.close()
+}))
+
+test.run()
