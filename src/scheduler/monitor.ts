@@ -27,7 +27,8 @@ import type { Sched } from './shared.js'
 import { ThreadStates, mComputing } from './threadstate.js'
 
 const MONITOR_MS = 2
-// With every core busy, hand off only a P whose M has been stuck this many times handoffMs.
+// Without the kernel's word on a stuck M, and with every core busy, hand off only a P whose M
+// has been stuck this many times handoffMs.
 const OVERSUB_FACTOR = 20
 // While the process's CPU time shows every running M computing, wait this many times handoffMs.
 const COMPUTING_FACTOR = 100
