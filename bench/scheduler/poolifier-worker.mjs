@@ -1,10 +1,11 @@
 // poolifier's worker: the same work as piscina's, behind poolifier's ThreadWorker.
 import { ThreadWorker } from 'poolifier'
-import { add, serialFib, spin } from './work.mjs'
+import { add, serialFib, spin, timedSpin } from './work.mjs'
 
 function run(msg) {
   if (msg.k === 'add') return add(msg.a, msg.b)
   if (msg.k === 'spin') return spin(msg.n)
+  if (msg.k === 'tspin') return timedSpin(msg.n)
   return serialFib(msg.n)
 }
 

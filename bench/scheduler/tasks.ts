@@ -1,14 +1,15 @@
 // gort's benchmark tasks. Each M imports this module once.
 import { threadId } from 'node:worker_threads'
 import { go, goAll, task } from '../../src/scheduler/index.js'
-import { add as addFn, serialFib, spin as spinFn } from './work.mjs'
+import { add as addFn, serialFib, timedSpin as timedSpinFn } from './work.mjs'
 
 export const add = task(import.meta.url, function add(a: number, b: number): number {
   return addFn(a, b)
 })
 
-export const spin = task(import.meta.url, function spin(iters: number): number {
-  return spinFn(iters)
+/** spin, returning its own duration in ms on the M that ran it (see work.mjs). */
+export const timedSpin = task(import.meta.url, function timedSpin(iters: number): number {
+  return timedSpinFn(iters)
 })
 
 export const fib = task(import.meta.url, async function fib(n: number, cutoff: number): Promise<number> {

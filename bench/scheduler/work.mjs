@@ -8,6 +8,20 @@ export function spin(iters) {
   return x
 }
 
+// Written by timedSpin, so the loop's value is used and the loop cannot be dropped.
+let sink = 0
+
+/**
+ * spin(iters) timed where it runs: returns its own duration in ms. Each thread compiles `spin`
+ * on its own, and the compiled loop's speed differed by up to 3.4x between threads here, so
+ * (b)'s ideal is also taken from the work each peer's threads measured themselves.
+ */
+export function timedSpin(iters) {
+  const t0 = performance.now()
+  sink ^= spin(iters)
+  return performance.now() - t0
+}
+
 export function serialFib(n) {
   return n < 2 ? n : serialFib(n - 1) + serialFib(n - 2)
 }
