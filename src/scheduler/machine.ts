@@ -303,14 +303,10 @@ export class Machine {
   }
 
   #otherWork(): boolean {
-    const s = this.#s
     if (Atomics.load(this.#I, H_CLOSED) !== 0) return true
     if (Atomics.load(this.#I, this.#oo + O_HANDOFF) !== 0) return true
     if (this.#owner.ready() || this.#runner.ready.length > 0) return true
-    if (this.#hold.p < 0) return false
-    if (s.q.globalSize() > 0) return true
-    for (let p = 0; p < s.l.procs; p++) if (s.q.localSize(p) > 0) return true
-    return false
+    return this.#hold.p >= 0 && this.#visibleWork()
   }
 
   /** Polls briefly for completions of children this M awaits (see CHILD_SPIN_MS); true if there is work. */

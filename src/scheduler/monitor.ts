@@ -30,7 +30,8 @@ const MONITOR_MS = 2
 // Without the kernel's word on a stuck M, and with every core busy, hand off only a P whose M
 // has been stuck this many times handoffMs.
 const OVERSUB_FACTOR = 20
-// While the process's CPU time shows every running M computing, wait this many times handoffMs.
+// While a stuck M looks computing (the kernel's state of its thread, or the process's CPU time),
+// wait this many times handoffMs.
 const COMPUTING_FACTOR = 100
 // A woken M normally runs within microseconds; on a loaded machine the OS may take a few ms.
 // Work that has waited this long with every P asleep means a wake-up was lost.
@@ -166,7 +167,7 @@ export class Monitor {
       if (local === 0 && s.q.globalSize() === 0) continue
       // The kernel's view of the M's thread, read from half the threshold on, so that readings
       // of this stall exist when the threshold passes.
-      const runnable = this.#states.runnable(owner, Atomics.load(I, oOff(s.l, owner) + O_TID), now)
+      const runnable = this.#states.runnable(owner, Atomics.load(I, oOff(s.l, owner) + O_TID), now, this.#lastChange[p]!)
       if (stale < this.#handoffMs) continue
       // Go's retake: if other Ms are idle or spinning they can take the work themselves (global
       // work directly, ring work by stealing), so wake one instead of adding a thread.

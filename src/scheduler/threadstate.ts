@@ -14,16 +14,14 @@
  * Invariants:
  * - Each M writes its own tid to its O_TID word before it runs any G; 0 means unknown (not
  *   Linux, or no /proc), and then every answer here is NaN: the caller falls back.
- * - The score is a moving average of readings of one stall: a reading more than MAX_GAP_MS after
- *   the previous one starts afresh, so an earlier stall never counts.
+ * - The score is a moving average of the readings of one stall: the caller names when the stall
+ *   began, and readings from before then are dropped, so an earlier stall never counts.
  * - Readings are taken only for Ms the monitor is about to judge (stuck, with work waiting), so an
  *   idle or healthy runtime pays nothing; each reading re-reads a descriptor kept open for that
  *   thread (closed when its thread is gone or the runtime closes).
  */
 
 import { closeSync, openSync, readSync, readlinkSync } from 'node:fs'
-
-const MAX_GAP_MS = 20
 
 /** This thread's kernel thread id, or 0 when the platform does not expose it. */
 export function ownTid(): number {
@@ -102,14 +100,15 @@ export class ThreadStates {
   }
 
   /**
-   * Reads M `m`'s state (thread `tid`) and returns how much of its current stall it has spent
-   * runnable, 0 to 1 (recent readings weigh more); NaN until two readings of the stall exist.
+   * Reads M `m`'s state (thread `tid`) and returns how much of its stall, which began at
+   * `stallStart`, it has spent runnable, 0 to 1 (recent readings weigh more); NaN until two
+   * readings of the stall exist.
    */
-  runnable(m: number, tid: number, now: number): number {
+  runnable(m: number, tid: number, now: number, stallStart: number): number {
     if (tid <= 0) return NaN
     const r = this.#reader.read(tid)
     if (!Number.isFinite(r)) return NaN
-    if (this.#readings[m] === 0 || now - this.#at[m]! > MAX_GAP_MS) {
+    if (this.#readings[m] === 0 || this.#at[m]! < stallStart) {
       this.#readings[m] = 0
       this.#score[m] = r
     } else {

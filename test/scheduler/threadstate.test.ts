@@ -30,15 +30,16 @@ test("the kernel's word outranks the CPU-time guess; without it the guess decide
 test('ThreadStates: a verdict needs two readings of one stall; recent readings weigh more', () => {
   let next = 1
   const st = new ThreadStates(4, { read: () => next, close: () => {} })
-  assert.ok(Number.isNaN(st.runnable(1, 100, 0)), 'one reading is no verdict')
-  assert.is(st.runnable(1, 100, 2), 1)
+  assert.ok(Number.isNaN(st.runnable(1, 100, 1, 0)), 'one reading is no verdict')
+  assert.is(st.runnable(1, 100, 2, 0), 1)
   next = 0
-  assert.is(st.runnable(1, 100, 4), 0.5, 'one sleeping reading after running ones: still counted computing')
-  assert.is(st.runnable(1, 100, 6), 0.25, 'two in a row: blocked')
+  assert.is(st.runnable(1, 100, 4, 0), 0.5, 'one sleeping reading after running ones: still counted computing')
+  assert.is(st.runnable(1, 100, 6, 0), 0.25, 'two in a row: blocked')
   next = 1
-  assert.ok(Number.isNaN(st.runnable(1, 100, 100)), 'a reading long after the last starts a new stall')
-  assert.ok(Number.isNaN(st.runnable(2, 0, 100)), 'tid 0 (unknown) gives no verdict')
-  assert.ok(Number.isNaN(new ThreadStates(1, { read: () => Number.NaN, close: () => {} }).runnable(1, 7, 0)), 'an unreadable thread gives no verdict')
+  assert.ok(Number.isNaN(st.runnable(1, 100, 12, 10)), 'a stall that began after the last reading starts afresh')
+  assert.is(st.runnable(1, 100, 14, 10), 1, 'and its own readings count')
+  assert.ok(Number.isNaN(st.runnable(2, 0, 100, 0)), 'tid 0 (unknown) gives no verdict')
+  assert.ok(Number.isNaN(new ThreadStates(1, { read: () => Number.NaN, close: () => {} }).runnable(1, 7, 0, 0)), 'an unreadable thread gives no verdict')
 })
 
 // Linux only: elsewhere the monitor falls back on the CPU-time guess, covered above.
