@@ -68,7 +68,8 @@ export function writeRecord(s: Sched, gid: number, tid: number, args: readonly u
     if (enc.kind === K_REMOTE) stash = remoteOf(enc)
   }
   I[go + G_TASK] = tid
-  Atomics.store(I, go + G_STATE, GS_QUEUED)
+  // A plain store: the queue push that follows (an atomic store or RMW) publishes the record.
+  I[go + G_STATE] = GS_QUEUED
   return stash
 }
 

@@ -139,7 +139,8 @@ export class Owner {
 
   #free(gid: number): void {
     this.pending--
-    Atomics.store(this.#s.I, gOff(this.#s.l, gid) + G_STATE, GS_FREE)
+    // A plain store: a free record is this thread's alone until a queue push publishes it again.
+    this.#s.I[gOff(this.#s.l, gid) + G_STATE] = GS_FREE
     this.#freeList[this.#top++] = gid
   }
 

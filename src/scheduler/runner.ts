@@ -191,11 +191,10 @@ export class Runner {
   #complete(gid: number, value: unknown, isErr: boolean): void {
     this.live--
     const s = this.#s
-    const I = this.#I
     const owner = ownerOf(s.l, gid)
     if (owner === this.#m.me) {
-      // Spawned and run here: hand the value over directly, no encoding.
-      Atomics.store(I, gOff(s.l, gid) + G_STATE, GS_DONE)
+      // Spawned and run here: hand the value over directly, no encoding. settle frees the record
+      // (GS_FREE) at once; no other thread reads it in between, so it skips GS_DONE.
       this.#m.owner.settle(gid, value, isErr)
       return
     }

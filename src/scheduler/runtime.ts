@@ -145,7 +145,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       if (writeNumsFast(s.I, s.F, go, args)) {
         // Hot path: numbers only, written straight into the G record.
         s.I[go + G_TASK] = tid
-        Atomics.store(s.I, go + G_STATE, GS_QUEUED)
+        s.I[go + G_STATE] = GS_QUEUED // published by the global queue push in #flush
         this.#queue(gid)
         this.#lastGid = gid
         return this.#owner.wait(gid)
@@ -218,7 +218,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     s.I[go + G_TASK] = tid
     writePayload(s.I, s.F, s.U8, go, enc, false)
     if (enc.kind === K_REMOTE) this.#broker.stash(gid, remoteOf(enc))
-    Atomics.store(s.I, go + G_STATE, GS_QUEUED)
+    s.I[go + G_STATE] = GS_QUEUED // published by the global queue push in #flush
     this.#queue(gid)
   }
 
