@@ -67,7 +67,6 @@ const pct = (xs: number[], q: number): number => {
 }
 const fmt = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : String(v))
 
-/** Runs `fn` with tinybench and returns the median ms per call. */
 /**
  * Runs `fn` with tinybench and returns the median ms per call. A call that has not finished
  * after CALL_LIMIT_MS counts as a peer that stopped answering (poolifier did, now and then, on
@@ -124,6 +123,52 @@ async function rtFor(procs: number): Promise<Runtime> {
 
 // ---- (a) tiny tasks --------------------------------------------------------
 
+/**
+ * The floor under any go() that returns a promise settled from another thread: one pending
+ * promise per task, resolved in batches from later event-loop turns (as completions arrive),
+ * and no threads or queues at all. With 200k in flight, the scavenger copying the pending
+ * promises is most of its cost here.
+ */
+function deferredPromises(): (i: number) => Promise<number> {
+  let resolvers: ((v: number) => void)[] = []
+  let head = 0
+  let scheduled = false
+  const keep = (r: (v: number) => void): void => void resolvers.push(r)
+  const settleSome = (): void => {
+    const end = Math.min(resolvers.length, head + 4096)
+    for (; head < end; head++) resolvers[head]!(head)
+    if (head < resolvers.length) setImmediate(settleSome)
+    else {
+      resolvers = []
+      head = 0
+      scheduled = false
+    }
+  }
+  return () => {
+    const p = new Promise<number>(keep)
+    if (!scheduled) {
+      scheduled = true
+      setImmediate(settleSome)
+    }
+    return p
+  }
+}
+
+/** spawnMany's waves on this thread alone: a deferred promise per child, settled once the wave is out. */
+async function deferredWaves(n: number, wave: number): Promise<void> {
+  const resolvers: ((v: number) => void)[] = []
+  const keep = (r: (v: number) => void): void => void resolvers.push(r)
+  for (let done = 0; done < n; done += wave) {
+    const k = Math.min(wave, n - done)
+    const kids: Promise<number>[] = new Array(k)
+    for (let i = 0; i < k; i++) kids[i] = new Promise<number>(keep)
+    const all = Promise.all(kids)
+    for (let i = 0; i < k; i++) resolvers[i]!(i + 1)
+    resolvers.length = 0
+    await all
+  }
+}
+
 async function shapeA(): Promise<void> {
   const n = quick ? 50_000 : 200_000
   const nPool = quick ? 5_000 : 20_000 // pools take ~50 µs a task: 200k would take minutes
@@ -161,6 +206,7 @@ async function shapeA(): Promise<void> {
   await closePool(pool)
   const addAsync = async (a: number, b: number): Promise<number> => a + b
   await measure('single-threaded (async call)', n, (i) => addAsync(i, 1))
+  await measure('floor: deferred promises', n, deferredPromises())
   // Spawned inside tasks: PARENTS tasks, started together from main, each spawn n / PARENTS
   // children in waves of WAVE and await each wave. In flight per M: at most PARENTS x WAVE, within
   // its G records (mSlots), so every child is a real G (stats' `inlined` stays 0; checked).
@@ -177,6 +223,8 @@ async function shapeA(): Promise<void> {
     await Promise.all(Array.from({ length: PARENTS }, () => rt.go(spawnManyAll, n / PARENTS, WAVE)))
   }, quick ? 3 : 5)
   const insideAllPerSec = (n / insideAllMs) * 1000
+  const floorInsideMs = await timeIt('a:floorInside', () => Promise.all(Array.from({ length: PARENTS }, () => deferredWaves(n / PARENTS, WAVE))), quick ? 3 : 5)
+  const floorInsidePerSec = (n / floorInsideMs) * 1000
   if (rt.stats().total.inlined !== inlinedBefore) throw new Error('bench (a): goAll children ran inline')
   console.log('\n(a) tiny tasks, submitted from the main thread (CPU = whole process, all threads)')
   const g = rows[0]!
@@ -188,9 +236,10 @@ async function shapeA(): Promise<void> {
   console.log(`  ${`gort procs=${maxProcs}, one goAll call`.padEnd(32)} ${fmt(batchPerSec / 1e3, 1).padStart(8)}k tasks/s  ${fmt(batchCpu / n, 2).padStart(7)} µs CPU/task  (${fmt(batchPerSec / g.perSec, 1)}x go)`)
   console.log(`  ${'gort, spawned inside tasks'.padEnd(32)} ${fmt(insidePerSec / 1e3, 1).padStart(8)}k tasks/s  (${PARENTS} parents x ${n / PARENTS} children in waves of ${WAVE}; none inlined)`)
   console.log(`  ${'gort, inside tasks with goAll'.padEnd(32)} ${fmt(insideAllPerSec / 1e3, 1).padStart(8)}k tasks/s  (one goAll per wave; ${fmt(insideAllPerSec / insidePerSec, 1)}x go)`)
+  console.log(`  ${'floor: the same waves, one thread'.padEnd(32)} ${fmt(floorInsidePerSec / 1e3, 1).padStart(8)}k tasks/s  (deferred promises, no scheduler; gort go inside tasks is ${fmt(insidePerSec / floorInsidePerSec, 2)}x one thread's floor)`)
   results['a'] = {
     tasks: n, poolTasks: nPool, rows, goAll: { perSec: batchPerSec, cpuUsPerTask: batchCpu / n },
-    spawnedInsideTaskPerSec: insidePerSec, spawnedInsideTaskGoAllPerSec: insideAllPerSec,
+    spawnedInsideTaskPerSec: insidePerSec, spawnedInsideTaskGoAllPerSec: insideAllPerSec, floorInsidePerThreadPerSec: floorInsidePerSec,
   }
 }
 
