@@ -46,7 +46,13 @@ export class Runtime implements Spawner, AsyncDisposable {
   readonly #threads: Threads
   readonly #monitor: Monitor
   #closed = false
-  #submit: number[] = []
+  /**
+   * Gids published since the last flush, pushed to the global queue in one batch. Each is an
+   * allocated record of this thread, so the main range's size bounds it; a typed array of that
+   * size, not a growing JS array, whose pushes cost about 100 ns a G in (a).
+   */
+  readonly #submit: Int32Array
+  #submitN = 0
   #flushQueued = false
   /** go() calls waiting for a free G record, FIFO from #overflowHead. */
   #overflow: Overflow[] = []
@@ -65,6 +71,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     })
     this.#broker = new PayloadBroker(s.l, (m, msg) => this.#threads.post(m, msg))
     this.#owner = new Owner(s, 0)
+    this.#submit = new Int32Array(this.#owner.count)
     this.#monitor = new Monitor(
       s,
       {
@@ -223,7 +230,7 @@ export class Runtime implements Spawner, AsyncDisposable {
   }
 
   #queue(gid: number): void {
-    this.#submit.push(gid)
+    this.#submit[this.#submitN++] = gid
     if (!this.#flushQueued) {
       this.#flushQueued = true
       queueMicrotask(this.#flushFn)
@@ -235,9 +242,8 @@ export class Runtime implements Spawner, AsyncDisposable {
   #flush(): void {
     this.#flushQueued = false
     if (this.#closed) return
-    const batch = this.#submit
-    this.#s.q.globalPush(batch, batch.length)
-    batch.length = 0
+    this.#s.q.globalPush(this.#submit, this.#submitN)
+    this.#submitN = 0
     this.#s.wakep()
     this.#monitor.kick()
     this.#armWait()
