@@ -68,13 +68,15 @@ export const O_DOORBELL = 0 // bumped by whoever wants this thread to look again
 export const O_WAITING = 1 // 1 while the thread is (about to be) waiting on O_DOORBELL
 export const O_CR_HEAD = 2 // completion ring: consumer index (owner only)
 export const O_CR_TAIL = 3 // completion ring: producers reserve with Atomics.add
-export const O_MSTATE = 4 // M state, see MS_*
-export const O_P = 5 // P index + 1 this M holds (written by the M itself; for stats/monitor), 0 when none
-export const O_HANDOFF = 6 // P index + 1 handed to this (P-less) M by the monitor or crash recovery
-export const O_TID = 7 // the M's kernel thread id (Linux; 0 when unknown), so the monitor can ask the kernel whether it is blocked
 // The M's outbox (see outbox.ts): completions it holds back to announce in one batch.
 export const O_OUTBOX_LOCK = 16 // taken by the M around each change, by the monitor to flush for a stuck M
 export const O_OUTBOX_N = 17 // held gids
+// What the M writes about itself, on the outbox's line rather than the first one: the M writes its
+// state twice per G, and the first line is where other threads announce completions to it.
+export const O_MSTATE = 18 // M state, see MS_*
+export const O_P = 19 // P index + 1 this M holds (written by the M itself; for stats/monitor), 0 when none
+export const O_HANDOFF = 20 // P index + 1 handed to this (P-less) M by the monitor or crash recovery
+export const O_TID = 21 // the M's kernel thread id (Linux; 0 when unknown), so the monitor can ask the kernel whether it is blocked
 export const O_OUTBOX = 32 // OUTBOX_CAP gids
 export const OUTBOX_CAP = 32
 // Words 0-15 are one cache line per owner: an M writes its state twice per G, and with two owners
