@@ -19,10 +19,12 @@
 import { Bench } from 'tinybench'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
+import { Worker } from 'node:worker_threads'
 import { performance } from 'node:perf_hooks'
 import { Piscina } from 'piscina'
 import { FixedThreadPool } from 'poolifier'
 import { Runtime } from '../src/scheduler/index.js'
+import { waitAsync } from '../src/scheduler/wait.js'
 import { add, block, fib, spawnMany, spawnManyAll, startDelay, startDelays, timedSpin } from './scheduler/tasks.js'
 import { serialFib, spin as spinFn } from './scheduler/work.mjs'
 import { speedupSvg, type Series } from './scheduler/plot.js'
@@ -33,6 +35,7 @@ const procsList = procsArg !== undefined ? procsArg.split(',').map(Number) : [1,
 const maxProcs = Math.max(...procsList)
 
 const piscinaWorker = new URL('./scheduler/piscina-worker.mjs', import.meta.url).href
+const wakeWorker = new URL('./scheduler/wake-worker.mjs', import.meta.url)
 const poolifierWorker = new URL('./scheduler/poolifier-worker.mjs', import.meta.url).pathname
 
 interface Msg {
@@ -393,6 +396,35 @@ async function shapeC(): Promise<Series[]> {
 
 // ---- (d) latency -------------------------------------------------------------------
 
+/**
+ * The floor under (d): a round trip between the main thread, waiting with Atomics.waitAsync as
+ * gort's must (it cannot block the event loop), and a worker parked in Atomics.wait, each waking
+ * the other with Atomics.notify, with nothing else on the way. Any scheduler whose threads sleep
+ * when idle pays both wake-ups per round trip; on this VM they cost twice as much in some hours
+ * as in others.
+ */
+async function wakeRoundTrip(n: number): Promise<{ p50: number; p99: number }> {
+  const I = new Int32Array(new SharedArrayBuffer(8))
+  const w = new Worker(wakeWorker, { workerData: I.buffer })
+  await new Promise((r) => w.once('online', r))
+  const xs: number[] = []
+  for (let i = 1; i <= n + 100; i++) {
+    const t = performance.now()
+    Atomics.store(I, 0, i)
+    Atomics.notify(I, 0)
+    let v
+    while ((v = Atomics.load(I, 1)) !== i) {
+      const w8 = waitAsync(I, 1, v)
+      if (w8.async) await w8.value
+    }
+    if (i > 100) xs.push((performance.now() - t) * 1000)
+  }
+  Atomics.store(I, 0, -1)
+  Atomics.notify(I, 0)
+  await new Promise((r) => w.once('exit', r))
+  return { p50: pct(xs, 0.5), p99: pct(xs, 0.99) }
+}
+
 async function shapeD(): Promise<void> {
   const n = quick ? 500 : 3000
   const rt = await rtFor(maxProcs)
@@ -418,6 +450,8 @@ async function shapeD(): Promise<void> {
     r.hung === true ? 'stopped answering (no result within 20 s)' : `p50 ${fmt(r.p50, 1)} µs  p99 ${fmt(r.p99, 1)} µs`
   phase = 'd: gort'
   const g = await lat((i) => rt.go(add, i, 1))
+  phase = 'd: floor'
+  const floor = await wakeRoundTrip(n)
   phase = 'd: piscina'
   const pis = piscina(maxProcs)
   const p = await lat((i) => pis.run({ k: 'add', a: i, b: 1 }))
@@ -446,12 +480,13 @@ async function shapeD(): Promise<void> {
   const spinP99 = pct(spinning, 0.99)
   console.log('\n(d) spawn-to-result latency, main -> worker -> main, one at a time')
   console.log(`  gort      ${show(g)}`)
+  console.log(`  floor     ${show(floor)}  (main in Atomics.waitAsync, a worker in Atomics.wait, waking each other, nothing else; gort ${fmt(g.p50 / floor.p50, 2)}x it at p50)`)
   console.log(`  piscina   ${show(p)}  (gort ${fmt(p.p50 / g.p50, 2)}x at p50)`)
   console.log(`  poolifier ${show(pf)}  (gort ${fmt(pf.p50 / g.p50, 2)}x at p50)`)
   console.log(`  gort, child spawned in a busy task, another M parked (wakep): p50 ${fmt(startP50, 1)} µs  p99 ${fmt(startP99, 1)} µs  (${fmt(100 * stolenShare, 0)}% started within the 500 µs hold; min ${fmt(Math.min(...sd), 1)} µs)`)
   console.log(`  gort, child spawned in a busy task while another M spins: p50 ${fmt(spinP50, 1)} µs  p99 ${fmt(spinP99, 1)} µs  (${spinning.length} children, one every 40 µs)`)
   results['d'] = {
-    samples: n, gort: g, piscina: p, poolifier: pf,
+    samples: n, gort: g, wakeFloor: floor, piscina: p, poolifier: pf,
     startDelay: { samples: sd.length, p50: startP50, p99: startP99, stolenShare },
     startDelayWhileSpinning: { samples: spinning.length, everyUs: 40, p50: spinP50, p99: spinP99 },
   }
