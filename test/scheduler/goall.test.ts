@@ -69,6 +69,8 @@ test('more children than G records: the rest wait (main) or run inline (in a tas
   const rt = await Runtime.start({ procs: 2, mainSlots: 16, mSlots: 16 })
   try {
     assert.equal(await rt.goAll(add, tuples(500)), expected(500))
+    // One go() each: all but 16 wait in the overflow FIFO and are published as records free up.
+    assert.equal(await Promise.all(tuples(500).map(([a, b]) => rt.go(add, a, b))), expected(500))
     assert.equal(await rt.go(addAllInside, 200), expected(200))
     assert.ok(rt.stats().total.inlined > 0, 'the M ran what did not fit inline')
   } finally {
