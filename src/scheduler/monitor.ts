@@ -20,7 +20,7 @@
 import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import {
-  H_NMSPINNING, H_NPIDLE, MS_INTASK, MS_LOST, MS_PARKED, O_HANDOFF, O_MSTATE, O_P, O_TID, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff,
+  H_NMSPINNING, H_NPIDLE, MS_INTASK, MS_LOST, MS_PARKED, MS_WAKING, O_HANDOFF, O_MSTATE, O_P, O_TID, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff,
 } from './layout.js'
 import { flushFor } from './outbox.js'
 import type { Sched } from './shared.js'
@@ -198,16 +198,24 @@ export class Monitor {
     }
     // Safety net: work has waited RESCUE_MS while every P sleeps.
     // wakep should make this impossible; ringing every P's M directly keeps the runtime live
-    // even if a wake-up was lost (each woken M simply looks again).
+    // even if a wake-up was lost (each woken M simply looks again). It counts only lost ones: an
+    // M that wakep marked WAKING and whose thread is runnable was woken and waits for the OS to
+    // run it (over 100 ms on a loaded machine, three test suites on two cores): slow, not lost.
+    // One that is WAKING but asleep in the kernel missed its ring (off Linux, where the state
+    // cannot be read, WAKING is taken as on its way).
     if (s.q.globalSize() > 0 && Atomics.load(I, H_NPIDLE) >= s.l.procs) {
       if (this.#stalledSince === 0) this.#stalledSince = now
       else if (now - this.#stalledSince >= RESCUE_MS) {
         this.#stalledSince = 0
-        this.rescues++
+        let onItsWay = false
         for (let p = 0; p < s.l.procs; p++) {
           const owner = Atomics.load(I, pOff(s.l, p) + P_OWNER)
-          if (owner !== 0) s.ring(owner)
+          if (owner === 0) continue
+          const o = oOff(s.l, owner)
+          if (Atomics.load(I, o + O_MSTATE) === MS_WAKING && this.#states.stateNow(Atomics.load(I, o + O_TID)) !== 0) onItsWay = true
+          s.ring(owner)
         }
+        if (!onItsWay) this.rescues++
       }
     } else this.#stalledSince = 0
     if (!busy && this.#host.pending() === 0 && s.q.globalSize() === 0) {

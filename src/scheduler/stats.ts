@@ -39,7 +39,7 @@ export interface SchedStats {
   readonly globalQueue: number
   /** Ms that died and were replaced. */
   readonly mDeaths: number
-  /** Times the monitor found work waiting with every P asleep and rang them (a lost wake-up; should be 0). */
+  /** Times the monitor found work waiting with every P asleep and no M woken and runnable, and rang them (a lost wake-up; should be 0). */
   readonly rescues: number
   readonly total: Omit<ProcStats, 'id' | 'm'>
   readonly perP: readonly ProcStats[]

@@ -99,6 +99,11 @@ export class ThreadStates {
     this.#reader.close()
   }
 
+  /** Thread `tid`'s state now, with no averaging: 1 runnable, 0 asleep, NaN unknown. */
+  stateNow(tid: number): number {
+    return tid > 0 ? this.#reader.read(tid) : NaN
+  }
+
   /**
    * Reads M `m`'s state (thread `tid`) and returns how much of its stall, which began at
    * `stallStart`, it has spent runnable, 0 to 1 (recent readings weigh more); NaN until two

@@ -59,6 +59,7 @@ test('a real thread reads runnable while it computes and asleep while blocked in
      Atomics.notify(f, 0)
      while (Atomics.load(f, 1) === 0) {}
      Atomics.store(f, 3, 1)
+     Atomics.notify(f, 3)
      Atomics.wait(f, 1, 1)`,
     { eval: true, workerData: flag },
   )
