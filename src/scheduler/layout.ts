@@ -77,6 +77,7 @@ export const O_MSTATE = 18 // M state, see MS_*
 export const O_P = 19 // P index + 1 this M holds (written by the M itself; for stats/monitor), 0 when none
 export const O_HANDOFF = 20 // P index + 1 handed to this (P-less) M by the monitor or crash recovery
 export const O_TID = 21 // the M's kernel thread id (Linux; 0 when unknown), so the monitor can ask the kernel whether it is blocked
+export const O_LOADING = 22 // 1 while the M waits for a task module to import (see Machine.#awaitLoad)
 export const O_OUTBOX = 32 // OUTBOX_CAP gids
 export const OUTBOX_CAP = 32
 // Words 0-15 are one cache line per owner: an M writes its state twice per G, and with two owners

@@ -25,7 +25,7 @@ import { parentPort } from 'node:worker_threads'
 import { decodeBytes, plainToError } from './codec.js'
 import {
   H_CLOSED, H_NMSPINNING, H_NPIDLE, MS_INTASK,
-  MS_LOST, MS_PARKED, MS_RUNNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_MSTATE, O_P, O_TID, O_WAITING,
+  MS_LOST, MS_PARKED, MS_RUNNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_LOADING, O_MSTATE, O_P, O_TID, O_WAITING,
   P_GLOBAL_PULLS, P_IDLE, P_PARKS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, RING, oOff, pOff,
 } from './layout.js'
 import type { Outbox } from './outbox.js'
@@ -194,13 +194,17 @@ export class Machine {
   }
 
   /**
-   * Waits for the G whose task module is being imported. Module evaluation is user code (it may block or
-   * await for long), so the M waits as if in a task: the monitor may hand its P to a spare.
+   * Waits for the G whose task module is being imported. Module evaluation is user code (it may
+   * block or await for long), so the M waits as if in a task and the monitor may hand its P to a
+   * spare; but the spare would have to import the same module before it ran the queue, so
+   * O_LOADING tells the monitor to wait as long as for a computing M first.
    */
   async #awaitLoad(): Promise<void> {
     const I = this.#I
+    Atomics.store(I, this.#oo + O_LOADING, 1)
     Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
     await this.#runner.loading
+    Atomics.store(I, this.#oo + O_LOADING, 0)
     if (Atomics.compareExchange(I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#loseP()
   }
 

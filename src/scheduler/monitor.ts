@@ -20,7 +20,7 @@
 import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import {
-  H_NMSPINNING, H_NPIDLE, MS_INTASK, MS_LOST, MS_PARKED, MS_WAKING, O_HANDOFF, O_MSTATE, O_P, O_TID, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff,
+  H_NMSPINNING, H_NPIDLE, MS_INTASK, MS_LOST, MS_PARKED, MS_WAKING, O_HANDOFF, O_LOADING, O_MSTATE, O_P, O_TID, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff,
 } from './layout.js'
 import { flushFor } from './outbox.js'
 import type { Sched } from './shared.js'
@@ -189,6 +189,10 @@ export class Monitor {
       // queued work must still get it).
       const running = this.#host.runningMs()
       if (stale < COMPUTING_FACTOR * this.#handoffMs) {
+        // An M importing a task module: a spare would have to import it too before running
+        // anything (under tsx each first import blocked its M for tens of ms and cost 1-2
+        // hand-offs in a fresh runtime's first call).
+        if (Atomics.load(I, oOff(s.l, owner) + O_LOADING) !== 0) continue
         const kernelSays = Number.isFinite(runnable)
         const busy = kernelSays ? NaN : this.#busyThreads(now, Math.min(stale, CPU_WINDOW_MS))
         if (mComputing(runnable, busy, running)) continue

@@ -4,6 +4,7 @@ import { threadId } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import { MDiedError, Runtime } from '../../src/scheduler/index.js'
 import { add, block, blockOnStashed, bump, churn, exitNow, spawnAndWait, spawnBumpsThenBlock, stashFlag, throwLater, where } from './fixtures/tasks.js'
+import { slowLoadAdd } from './fixtures/slowload.js'
 import { flagArray, waitUntil } from './_wait.js'
 
 test('steals: work that starts on one P is taken by the other M', deadline('steal', async () => {
@@ -150,6 +151,20 @@ test('an M importing a task module takes no more Gs meanwhile (they stay stealab
     Atomics.store(flag, 0, 1)
     Atomics.notify(flag, 0)
     await Promise.allSettled([blocked, ...adds])
+    await rt.close()
+  }
+}))
+
+test('an M importing a slow task module keeps its P: a spare would have to import it too', deadline('slow-import', async () => {
+  // The module's evaluation blocks its M for 150 ms with 19 Gs queued behind the first. Judged
+  // as blocked, the M would lose its P after handoffMs (20 ms); while it imports, the monitor
+  // gives it the computing allowance (100 x handoffMs) instead.
+  const rt = await Runtime.start({ procs: 1, spares: 1, handoffMs: 20 })
+  try {
+    const sums = await Promise.all(Array.from({ length: 20 }, (_, i) => rt.go(slowLoadAdd, i, 1)))
+    assert.equal(sums, Array.from({ length: 20 }, (_, i) => i + 1))
+    assert.is(rt.stats().total.handoffs, 0)
+  } finally {
     await rt.close()
   }
 }))
