@@ -204,9 +204,10 @@ export class Monitor {
     // wakep should make this impossible; ringing every P's M directly keeps the runtime live
     // even if a wake-up was lost (each woken M simply looks again). It counts only lost ones: an
     // M that wakep marked WAKING and whose thread is runnable was woken and waits for the OS to
-    // run it (over 100 ms on a loaded machine, three test suites on two cores): slow, not lost.
-    // One that is WAKING but asleep in the kernel missed its ring (off Linux, where the state
-    // cannot be read, WAKING is taken as on its way).
+    // run it (over 100 ms on a loaded machine, three test suites on two cores): slow, not lost;
+    // so is one that got going meanwhile (no longer PARKED or WAKING: this check races it). One
+    // that is WAKING but asleep in the kernel missed its ring (off Linux, where the state cannot
+    // be read, WAKING is taken as on its way).
     if (s.q.globalSize() > 0 && Atomics.load(I, H_NPIDLE) >= s.l.procs) {
       if (this.#stalledSince === 0) this.#stalledSince = now
       else if (now - this.#stalledSince >= RESCUE_MS) {
@@ -216,7 +217,8 @@ export class Monitor {
           const owner = Atomics.load(I, pOff(s.l, p) + P_OWNER)
           if (owner === 0) continue
           const o = oOff(s.l, owner)
-          if (Atomics.load(I, o + O_MSTATE) === MS_WAKING && this.#states.stateNow(Atomics.load(I, o + O_TID)) !== 0) onItsWay = true
+          const st = Atomics.load(I, o + O_MSTATE)
+          if (st !== MS_PARKED && (st !== MS_WAKING || this.#states.stateNow(Atomics.load(I, o + O_TID)) !== 0)) onItsWay = true
           s.ring(owner)
         }
         if (!onItsWay) this.rescues++
