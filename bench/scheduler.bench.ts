@@ -68,6 +68,7 @@ const pct = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!
 }
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
 const fmt = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : String(v))
 
 /**
@@ -292,7 +293,6 @@ async function shapeB(): Promise<Series[]> {
     // Each peer's own ideal too: the sum of its tasks' durations as its threads measured them
     // (the last call's), over procs. It follows each thread's JIT, which the main thread's
     // passes do not.
-    const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
     let gWork = NaN
     const g = await timeIt(`b:gort:${procs}`, async () => (gWork = sum(await Promise.all(sizes.map((n) => rt.go(timedSpin, n))))), quick ? 1 : 2)
     if (process.env["SCHED_BENCH_DEBUG"]) console.log(JSON.stringify(rt.stats()))

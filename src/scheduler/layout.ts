@@ -71,8 +71,9 @@ export const O_CR_TAIL = 3 // completion ring: producers reserve with Atomics.ad
 // The M's outbox (see outbox.ts): completions it holds back to announce in one batch.
 export const O_OUTBOX_LOCK = 16 // taken by the M around each change, by the monitor to flush for a stuck M
 export const O_OUTBOX_N = 17 // held gids
-// What the M writes about itself, on the outbox's line rather than the first one: the M writes its
-// state twice per G, and the first line is where other threads announce completions to it.
+// The M's own words (the monitor writes O_HANDOFF, rarely), on the outbox's line rather than the
+// first one: the M writes its state twice per G, and the first line is where other threads
+// announce completions to it.
 export const O_MSTATE = 18 // M state, see MS_*
 export const O_P = 19 // P index + 1 this M holds (written by the M itself; for stats/monitor), 0 when none
 export const O_HANDOFF = 20 // P index + 1 handed to this (P-less) M by the monitor or crash recovery
@@ -80,8 +81,8 @@ export const O_TID = 21 // the M's kernel thread id (Linux; 0 when unknown), so 
 export const O_LOADING = 22 // 1 while the M waits for a task module to import (see Machine.#awaitLoad)
 export const O_OUTBOX = 32 // OUTBOX_CAP gids
 export const OUTBOX_CAP = 32
-// Words 0-15 are one cache line per owner: an M writes its state twice per G, and with two owners
-// to a line every such write pulled the main thread's completion-ring line away from it.
+// Each owner's words start on a cache line of their own (OW is a multiple of 16 words): with two
+// owners to a line, an M's state writes pulled the main thread's completion-ring line away from it.
 export const OW = O_OUTBOX + OUTBOX_CAP
 
 // M states. INTASK means user code may be running, so the M cannot be trusted to tick; only

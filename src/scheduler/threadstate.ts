@@ -110,8 +110,7 @@ export class ThreadStates {
    * readings of the stall exist.
    */
   runnable(m: number, tid: number, now: number, stallStart: number): number {
-    if (tid <= 0) return NaN
-    const r = this.#reader.read(tid)
+    const r = this.stateNow(tid)
     if (!Number.isFinite(r)) return NaN
     if (this.#readings[m] === 0 || this.#at[m]! < stallStart) {
       this.#readings[m] = 0
