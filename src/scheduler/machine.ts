@@ -224,7 +224,10 @@ export class Machine {
     const p = this.#hold.p
     const tick = ++this.#tick
     I[this.#hold.po + P_TICK] = tick // the monitor samples it every 2 ms: no barrier needed
-    if (tick % 61 === 0 && q.globalSize() > 0) {
+    // The 61st-tick pull only keeps the global queue from starving behind local work; while an M
+    // spins (or is being woken) it is coming for that queue, so leave it the G: this M has work,
+    // and a G it starts here can never move to the idle one.
+    if (tick % 61 === 0 && q.globalSize() > 0 && Atomics.load(I, H_NMSPINNING) === 0) {
       const r = q.globalGet(p, 1)
       if (r.g >= 0) {
         Atomics.add(I, this.#hold.po + P_GLOBAL_PULLS, r.n)
@@ -237,10 +240,8 @@ export class Machine {
       return g
     }
     this.#streak = 0
-    const size = q.globalSize()
-    if (size > 0) {
-      const max = Math.min(Math.floor(size / this.#s.l.procs) + 1, RING / 2)
-      const r = q.globalGet(p, max)
+    if (q.globalSize() > 0) {
+      const r = q.globalGet(p, q.globalShare(p))
       if (r.g >= 0) {
         Atomics.add(I, this.#hold.po + P_GLOBAL_PULLS, r.n)
         return r.g

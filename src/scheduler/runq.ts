@@ -71,6 +71,21 @@ export class RunQueues {
   }
 
   /**
+   * How many Gs P `p`, its ring empty, takes from the global queue: its share of all the
+   * unstarted Gs (global queue plus every other P's ring), at least one, at most half a ring.
+   * Go takes size/procs + 1 and rebalances later by stealing; here a started G is pinned to its
+   * M, so the first M to wake to 4 long-lived parents on 2 Ps took 3 and kept them for the rest
+   * of their lives, while the other M ran one.
+   */
+  globalShare(p: number): number {
+    const I = this.#I
+    const size = Atomics.load(I, H_GQ_SIZE)
+    let unstarted = size
+    for (let v = 0; v < this.#l.procs; v++) if (v !== p) unstarted += this.localSize(v)
+    return Math.max(1, Math.min(Math.ceil(unstarted / this.#l.procs), size, RING / 2))
+  }
+
+  /**
    * Go's globrunqget: takes up to `max` Gs; returns the first and puts the rest in P `p`'s local
    * ring (which must be the caller's own P). Returns -1 when the queue is empty.
    */

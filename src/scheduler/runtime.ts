@@ -4,7 +4,7 @@
  *
  * Invariants:
  * - Gs submitted from the main thread are buffered and pushed to the global queue once per
- *   microtask turn (one lock per burst), then `wakep` runs once.
+ *   microtask turn (one lock per burst), then up to one parked M per G is woken (`wakeFor`).
  * - While any G of the main thread is pending, a ref'd keep-alive timer holds the process open
  *   (Atomics.waitAsync does not); when none is pending nothing of the runtime keeps it alive:
  *   workers are unref'd and the monitor's timers too. A program that used the runtime exits.
@@ -243,8 +243,8 @@ export class Runtime implements Spawner, AsyncDisposable {
     this.#flushQueued = false
     if (this.#closed) return
     this.#s.q.globalPush(this.#submit, this.#submitN)
+    this.#s.wakeFor(this.#submitN)
     this.#submitN = 0
-    this.#s.wakep()
     this.#monitor.kick()
     this.#armWait()
   }
@@ -328,7 +328,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       else this.#threads.post(owner, { t: 'fail', gid, error: errorToPlain(err) as PlainError })
     })
     s.q.globalPush(requeue, requeue.length)
-    s.wakep()
+    s.wakeFor(requeue.length)
     this.#threads.wantSpare()
     for (const p of orphaned) this.#monitor.handTo(p, 0)
     this.#monitor.kick()

@@ -86,6 +86,31 @@ export class Sched {
     const I = this.I
     if (Atomics.load(I, H_NPIDLE) <= 0 || Atomics.load(I, H_NMSPINNING) !== 0) return
     if (Atomics.compareExchange(I, H_NMSPINNING, 0, 1) !== 0) return
+    if (!this.#wakeParked()) Atomics.sub(I, H_NMSPINNING, 1)
+  }
+
+  /**
+   * Go's injectglist for `n` Gs just put on the global queue from outside any P: wakes up to one
+   * parked M per G, as many as there are idle Ps, spinners or not. wakep's one-at-a-time chain
+   * (each woken M wakes the next once it finds work) lets the first M pull the whole batch before
+   * the second is even running, and a started G cannot move: a batch of long-lived parents then
+   * runs 3 on one M and 1 on the other.
+   */
+  wakeFor(n: number): void {
+    const I = this.I
+    if (n <= 1) return this.wakep()
+    for (let i = 0; i < n && Atomics.load(I, H_NPIDLE) > 0; i++) {
+      Atomics.add(I, H_NMSPINNING, 1)
+      if (!this.#wakeParked()) {
+        Atomics.sub(I, H_NMSPINNING, 1)
+        return
+      }
+    }
+  }
+
+  /** Marks one parked M that holds a P WAKING (already counted in nmspinning) and rings it; false if none. */
+  #wakeParked(): boolean {
+    const I = this.I
     const maxM = this.l.maxM
     // Rotate the starting point so the same M is not always the one woken.
     const start = this.#wakeStart++ % maxM
@@ -95,9 +120,9 @@ export class Sched {
       if (Atomics.load(I, o + O_P) === 0) continue
       if (Atomics.compareExchange(I, o + O_MSTATE, MS_PARKED, MS_WAKING) === MS_PARKED) {
         this.ring(m)
-        return
+        return true
       }
     }
-    Atomics.sub(I, H_NMSPINNING, 1)
+    return false
   }
 }

@@ -4,12 +4,21 @@ import { Worker } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import { waitUntil } from './_wait.js'
 import { RunQueues } from '../../src/scheduler/runq.js'
-import { computeLayout, writeHeader, RING } from '../../src/scheduler/layout.js'
+import { Sched } from '../../src/scheduler/shared.js'
+import {
+  computeLayout, writeHeader, H_NMSPINNING, H_NPIDLE, MS_PARKED, MS_RUNNING, MS_WAKING, O_DOORBELL, O_MSTATE, O_P, RING, oOff,
+} from '../../src/scheduler/layout.js'
+
+function shared(procs = 2): { I: Int32Array; sab: SharedArrayBuffer; l: ReturnType<typeof computeLayout> } {
+  const l = computeLayout(procs, 4, 1024, 64)
+  const sab = new SharedArrayBuffer(l.words * 4)
+  const I = new Int32Array(sab)
+  writeHeader(I, l)
+  return { I, sab, l }
+}
 
 function queues(procs = 2): RunQueues {
-  const l = computeLayout(procs, 4, 1024, 64)
-  const I = new Int32Array(new SharedArrayBuffer(l.words * 4))
-  writeHeader(I, l)
+  const { I, l } = shared(procs)
   return new RunQueues(I, l)
 }
 
@@ -77,6 +86,58 @@ test('globalGet moves a batch into the local ring and returns the first', () => 
   assert.equal([r.g, r.n], [1, 3])
   assert.equal([q.get(0, false), q.get(0, false), q.get(0, false)], [2, 3, -1])
   assert.is(q.globalSize(), 2)
+})
+
+test('globalShare: an even share of every unstarted G (global queue and the other rings), not Go\'s size/procs + 1', () => {
+  const q = queues(2)
+  q.globalPush([1, 2, 3, 4], 4)
+  assert.is(q.globalShare(0), 2) // Go would take 3 of 4, and a started G cannot move
+  assert.is(q.globalGet(0, 2).n, 2) // P0 runs one and queues the other
+  assert.is(q.globalShare(1), 2) // so P1 takes both that are left
+  assert.is(q.globalShare(0), 1) // P0's own ring does not count: its share is at least one
+  for (let g = 10; g < 16; g++) q.put(0, g, false)
+  assert.is(q.globalShare(1), 2) // (2 + 7) / 2, but only 2 are there
+  q.globalPush(new Array<number>(1000).fill(9), 1000)
+  assert.is(q.globalShare(1), RING / 2)
+})
+
+/** A Sched whose Ms 1..k are parked holding Ps 0..k-1, as a batch from main finds them. */
+function parkedMs(k: number): { s: Sched; I: Int32Array; states: () => number[]; bells: () => number[] } {
+  const { I, sab, l } = shared(k)
+  for (let m = 1; m <= k; m++) {
+    I[oOff(l, m) + O_P] = m
+    I[oOff(l, m) + O_MSTATE] = MS_PARKED
+  }
+  I[H_NPIDLE] = k
+  const ms = Array.from({ length: k }, (_, i) => oOff(l, i + 1))
+  return { s: new Sched(sab), I, states: () => ms.map((o) => I[o + O_MSTATE]!), bells: () => ms.map((o) => I[o + O_DOORBELL]!) }
+}
+
+test('wakeFor(n) wakes one parked M per G, up to the idle Ps (Go\'s injectglist); wakep wakes one', () => {
+  const a = parkedMs(3)
+  a.s.wakeFor(2)
+  assert.equal(a.states().filter((x) => x === MS_WAKING).length, 2)
+  assert.is(a.I[H_NMSPINNING], 2) // each woken M starts out counted as spinning
+  assert.equal(a.bells().filter((x) => x === 1).length, 2)
+
+  const b = parkedMs(3)
+  b.s.wakeFor(10)
+  assert.equal(b.states(), [MS_WAKING, MS_WAKING, MS_WAKING])
+  assert.is(b.I[H_NMSPINNING], 3)
+
+  const c = parkedMs(3)
+  c.s.wakep()
+  c.s.wakep() // someone spins already: no second M
+  assert.equal(c.states().filter((x) => x === MS_WAKING).length, 1)
+  assert.is(c.I[H_NMSPINNING], 1)
+})
+
+test('wakeFor leaves nmspinning as it found it when no parked M holds a P', () => {
+  const a = parkedMs(2)
+  for (const o of [1, 2]) a.I[oOff(a.s.l, o) + O_MSTATE] = MS_RUNNING
+  a.s.wakeFor(5)
+  assert.is(a.I[H_NMSPINNING], 0)
+  assert.equal(a.bells(), [0, 0])
 })
 
 test('owner and a thief on another thread: every G is consumed exactly once', deadline('runq-stress', async () => {
