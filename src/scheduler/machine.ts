@@ -10,7 +10,9 @@
  * - Only this M touches its P's ring tail, and only while it holds the P. User code (a task body
  *   or continuation) runs with MS_INTASK; the monitor may take the P only by CAS INTASK -> LOST,
  *   and `go()` from user code flips INTASK -> SPAWNING around its ring push, so a P is never
- *   mutated by two owners.
+ *   mutated by two owners. Hot Gs run back to back in one INTASK span (see MHold.inSpan): inside
+ *   it the loop only claims Gs from runnext or the ring by CAS; every other queue operation, await
+ *   or park ends the span first (#endSpan, which gives the P up if it was LOST).
  * - A started task is pinned here (its continuations cannot move); it counts in `live` until it
  *   settles. With live tasks the M parks with Atomics.waitAsync (its event loop keeps serving
  *   timers, I/O and messages); with none it parks with Atomics.wait (cheaper wake-up).
@@ -26,7 +28,7 @@ import { decodeBytes, plainToError } from './codec.js'
 import {
   H_CLOSED, H_NMSPINNING, H_NPIDLE, MS_INTASK,
   MS_LOST, MS_PARKED, MS_RUNNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_LOADING, O_MSTATE, O_P, O_TID, O_WAITING,
-  P_GLOBAL_PULLS, P_IDLE, P_PARKS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, RING, oOff, pOff,
+  P_GLOBAL_PULLS, P_IDLE, P_PARKS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, oOff, pOff,
 } from './layout.js'
 import type { Outbox } from './outbox.js'
 import { Owner } from './owner.js'
@@ -58,7 +60,7 @@ export class Machine {
   readonly #runner: Runner
   readonly #outbox: Outbox
   /** The P this M holds, shared with the runner and the spawner (they read it on every G). */
-  readonly #hold: MHold = { p: -1, po: 0, parkedAsync: false }
+  readonly #hold: MHold = { p: -1, po: 0, parkedAsync: false, inSpan: false }
   #spinning = false
   #tick = 0
   #streak = 0
@@ -69,7 +71,7 @@ export class Machine {
     this.me = me
     this.#oo = oOff(s.l, me)
     this.#owner = new Owner(s, me)
-    const parts = { s, me, owner: this.#owner, post, hold: this.#hold, loseP: (): void => this.#loseP() }
+    const parts = { s, me, owner: this.#owner, post, hold: this.#hold, loseP: (): void => this.#loseP(), endSpan: (): void => this.#endSpan() }
     this.#runner = new Runner(parts)
     this.#outbox = this.#runner.outbox
     this.spawner = new MSpawner(parts)
@@ -79,10 +81,19 @@ export class Machine {
   readonly spawner: MSpawner
 
   #loseP(): void {
+    this.#hold.inSpan = false
     if (this.#spinning) this.#stopSpinning(false)
     this.#hold.p = -1
     Atomics.store(this.#I, this.#oo + O_P, 0)
     Atomics.store(this.#I, this.#oo + O_MSTATE, MS_RUNNING)
+  }
+
+  /** See MHold.inSpan. Runs before anything that writes the P's ring, awaits, or parks. */
+  #endSpan(): void {
+    const hold = this.#hold
+    if (!hold.inSpan) return
+    hold.inSpan = false
+    if (Atomics.compareExchange(this.#I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#loseP()
   }
 
   #adoptP(): void {
@@ -90,6 +101,7 @@ export class Machine {
     if (h === 0) return
     this.#hold.p = h - 1
     this.#hold.po = pOff(this.#s.l, this.#hold.p)
+    this.#s.q.own(this.#hold.p)
     Atomics.store(this.#I, this.#oo + O_P, h)
     this.#tick = Atomics.load(this.#I, this.#hold.po + P_TICK)
   }
@@ -100,6 +112,7 @@ export class Machine {
     if (p >= 0) {
       this.#hold.p = p
       this.#hold.po = pOff(this.#s.l, p)
+      this.#s.q.own(p)
       Atomics.store(this.#I, this.#oo + O_P, p + 1)
     }
     Atomics.store(this.#I, this.#oo + O_MSTATE, MS_RUNNING)
@@ -141,8 +154,13 @@ export class Machine {
         let ran = 0
         this.#outbox.holding = true
         for (;;) {
-          const g = this.#findLocal()
-          if (g < 0) break
+          let g = this.#hold.inSpan ? this.#nextInSpan() : -1
+          if (g < 0) {
+            this.#endSpan()
+            if (this.#hold.p < 0) break // the monitor took our P while a task ran
+            g = this.#findLocal()
+            if (g < 0) break
+          }
           if (this.#spinning) this.#stopSpinning(true)
           this.#runner.run(g)
           ran++
@@ -150,11 +168,13 @@ export class Machine {
           if (this.#runner.loading !== undefined) {
             // Back to the top of the loop, so #runReady runs the G that waited for the module
             // before any G taken after it.
+            this.#endSpan()
             this.#sendCompletions()
             await this.#awaitLoad()
             break
           }
           if (ran % MICRO_EVERY === 0) {
+            this.#endSpan()
             this.#sendCompletions()
             await this.#userTime(false)
             if (this.#hold.p < 0) break
@@ -163,6 +183,7 @@ export class Machine {
           }
           if (ran >= BATCH) break
         }
+        this.#endSpan()
         this.#sendCompletions()
         if (ran > 0) {
           await this.#userTime(true)
@@ -171,6 +192,7 @@ export class Machine {
         const g = this.#stealWork()
         if (g >= 0) {
           this.#runner.run(g)
+          this.#endSpan()
           // A full event-loop turn, not a microtask one, after a stolen G: measured faster for
           // fork-join (fib(27)/16 steady state 3.72 -> 3.44 ms, median of 8 interleaved runs, 7
           // better), likely by letting the victim run its own next children before we steal
@@ -215,6 +237,20 @@ export class Machine {
     if (macro) await new Promise<void>((r) => setImmediate(r))
     else await null
     if (Atomics.compareExchange(I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#loseP()
+  }
+
+  /**
+   * The next G while in an INTASK span: runnext (bounded) or the local ring, taken by CAS only.
+   * -1 sends the loop through #findLocal after the span ends: the ring is empty, or it is the
+   * 61st tick, whose global-queue pull writes the ring.
+   */
+  #nextInSpan(): number {
+    if ((this.#tick + 1) % 61 === 0) return -1
+    const tick = ++this.#tick
+    this.#I[this.#hold.po + P_TICK] = tick
+    const g = this.#s.q.get(this.#hold.p, this.#streak >= NEXT_STREAK)
+    if (g >= 0) this.#streak = this.#s.q.fromNext ? this.#streak + 1 : 0
+    return g
   }
 
   /** runnext (bounded), local ring, global queue (every 61st tick, and when the ring is empty). */

@@ -177,7 +177,9 @@ export class Owner {
       const slot = this.#cr + (h & mask)
       const v = Atomics.load(I, slot)
       if (v === 0) break
-      Atomics.store(I, slot, 0)
+      // A plain store: the slot's next writer reserved it only after a chain of atomics that
+      // starts after this drain (the gid freed below, spawned again, run, completed).
+      I[slot] = 0
       h = (h + 1) | 0
       n++
       const gid = v - 1

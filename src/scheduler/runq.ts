@@ -7,8 +7,13 @@
  * - A thief copies entries [head, head+n) and then CASes head; the owner cannot overwrite them
  *   before head moves past them, so a successful CAS proves the copy is intact.
  * - Ring slots are written with plain stores: the Atomics.store of `tail` that follows publishes
- *   them (and the G record written before), and every reader loads `tail` first. A seq-cst store
- *   per slot cost about 10 ns each, several times per G.
+ *   them (and the G record written before), and every other reader loads `tail` first. A seq-cst
+ *   store per slot cost about 10 ns each, several times per G.
+ * - The owner reads its own ring without Atomics.load (on Node 20 a builtin call of about 10 ns,
+ *   not a plain move): its tail from its own copy (`own`), the slots and runnext with plain
+ *   loads. It wrote them itself, and thieves only move head forward and clear runnext, so a stale
+ *   read of either can only fail the CAS that claims, whose result says where head really is.
+ *   Thieves, which read another thread's writes, keep the atomic loads (acquire).
  * - `runnext` holds gid+1 (0 = empty); anyone may take it by CAS.
  * - Only unstarted Gs are ever in a queue: a started task is pinned to its M.
  *
@@ -26,11 +31,30 @@ export class RunQueues {
   readonly #gqMask: number
   /** Scratch for overflow batches; one per thread, never shared. */
   readonly #batch = new Int32Array(RING / 2 + 1)
+  /**
+   * Each P's tail as this thread last stored it, valid for the P it holds (`own` sets it when it
+   * takes one). get() reads no tail from memory: after the monitor took the P in the middle of
+   * an INTASK span, the new holder's tail and slots may not all be visible yet, but the slots
+   * below our own last tail are ours, and a slot we wrote is rewritten only after head moves
+   * past it, which fails our CAS.
+   */
+  readonly #tails: Int32Array
 
   constructor(I: Int32Array, l: Layout) {
     this.#I = I
     this.#l = l
     this.#gqMask = l.gqCap - 1
+    this.#tails = new Int32Array(l.procs)
+  }
+
+  /** This thread now holds P `p` (it started with it, or adopted it): picks up its tail. */
+  own(p: number): void {
+    this.#tails[p] = Atomics.load(this.#I, pOff(this.#l, p) + P_TAIL)
+  }
+
+  #setTail(p: number, po: number, t: number): void {
+    this.#tails[p] = t
+    Atomics.store(this.#I, po + P_TAIL, t)
   }
 
   // ---- global queue ----
@@ -95,7 +119,7 @@ export class RunQueues {
     const base = this.#l.gqBase
     const mask = this.#gqMask
     const po = pOff(this.#l, p)
-    const t = Atomics.load(I, po + P_TAIL)
+    const t = this.#tails[p]!
     const room = RING - ((t - Atomics.load(I, po + P_HEAD)) | 0)
     this.#lock()
     const size = I[H_GQ_SIZE]!
@@ -114,7 +138,7 @@ export class RunQueues {
     I[H_GQ_HEAD] = head & mask
     Atomics.store(I, H_GQ_SIZE, size - n)
     this.#unlock()
-    if (n > 1) Atomics.store(I, po + P_TAIL, (t + n - 1) | 0)
+    if (n > 1) this.#setTail(p, po, (t + n - 1) | 0)
     return { g, n }
   }
 
@@ -140,17 +164,36 @@ export class RunQueues {
       if (old === 0) return
       g = old - 1
     }
+    // A plain read of head: a stale one only understates the room (see the header).
+    const t = this.#tails[p]!
+    let h = I[po + P_HEAD]!
     for (;;) {
-      const h = Atomics.load(I, po + P_HEAD)
-      const t = Atomics.load(I, po + P_TAIL)
       if (((t - h) | 0) < RING) {
         I[po + P_RING + (t & RING_MASK)] = g
-        Atomics.store(I, po + P_TAIL, (t + 1) | 0)
+        this.#setTail(p, po, (t + 1) | 0)
         return
       }
+      h = Atomics.load(I, po + P_HEAD)
+      if (((t - h) | 0) < RING) continue
       if (this.#putSlow(po, g, h)) return
       // A thief moved head meanwhile: the ring has room now.
+      h = Atomics.load(I, po + P_HEAD)
     }
+  }
+
+  /**
+   * runqput for gids[0..n) in order, FIFO, publishing them with one tail store while they fit
+   * (goAll); whatever does not fit goes through put, one by one.
+   */
+  putMany(p: number, gids: Int32Array, n: number): void {
+    const I = this.#I
+    const po = pOff(this.#l, p)
+    const t = this.#tails[p]!
+    const room = RING - ((t - Atomics.load(I, po + P_HEAD)) | 0)
+    const k = Math.min(room, n)
+    for (let i = 0; i < k; i++) I[po + P_RING + ((t + i) & RING_MASK)] = gids[i]!
+    if (k > 0) this.#setTail(p, po, (t + k) | 0)
+    for (let i = k; i < n; i++) this.put(p, gids[i]!, false)
   }
 
   /** Go's runqputslow: moves the older half of a full ring plus g to the global queue. */
@@ -173,24 +216,27 @@ export class RunQueues {
   get(p: number, skipNext: boolean): number {
     const I = this.#I
     const po = pOff(this.#l, p)
+    // The owner's reads are plain (see the header); only the CASes claim.
     if (!skipNext) {
-      const next = Atomics.load(I, po + P_RUNNEXT)
+      const next = I[po + P_RUNNEXT]!
       if (next !== 0 && Atomics.compareExchange(I, po + P_RUNNEXT, next, 0) === next) {
         this.fromNext = true
         return next - 1
       }
     }
     this.fromNext = false
-    for (;;) {
-      const h = Atomics.load(I, po + P_HEAD)
-      const t = Atomics.load(I, po + P_TAIL)
-      if (t === h) break
-      const g = Atomics.load(I, po + P_RING + (h & RING_MASK))
-      if (Atomics.compareExchange(I, po + P_HEAD, h, (h + 1) | 0) === h) return g
+    const t = this.#tails[p]!
+    let h = I[po + P_HEAD]!
+    // Not `t !== h`: on a P the monitor took mid-span, others may have taken head past our tail.
+    while (((t - h) | 0) > 0) {
+      const g = I[po + P_RING + (h & RING_MASK)]!
+      const seen = Atomics.compareExchange(I, po + P_HEAD, h, (h + 1) | 0)
+      if (seen === h) return g
+      h = seen // a thief took some: retry from where it left head
     }
     if (skipNext) {
       // The ring is empty: runnext is all there is, so take it after all.
-      const next = Atomics.load(I, po + P_RUNNEXT)
+      const next = I[po + P_RUNNEXT]!
       if (next !== 0 && Atomics.compareExchange(I, po + P_RUNNEXT, next, 0) === next) {
         this.fromNext = true
         return next - 1
@@ -212,7 +258,7 @@ export class RunQueues {
     const I = this.#I
     const po = pOff(this.#l, p)
     const vo = pOff(this.#l, v)
-    const t = Atomics.load(I, po + P_TAIL)
+    const t = this.#tails[p]!
     for (;;) {
       const h = Atomics.load(I, vo + P_HEAD)
       const vt = Atomics.load(I, vo + P_TAIL)
@@ -237,7 +283,7 @@ export class RunQueues {
       this.stolen = n
       // Keep the newest stolen G to run now; publish the rest in our ring.
       const g = I[po + P_RING + ((t + n - 1) & RING_MASK)]!
-      if (n > 1) Atomics.store(I, po + P_TAIL, (t + n - 1) | 0)
+      if (n > 1) this.#setTail(p, po, (t + n - 1) | 0)
       return g
     }
   }

@@ -82,7 +82,8 @@ export class MSpawner implements Spawner {
     const guard = this.#enterSpawn()
     if (guard !== 0) {
       const p = this.#m.hold.p
-      for (let k = 0; k < n; k++) s.q.put(p, gids[k]!, next)
+      if (next) for (let k = 0; k < n; k++) s.q.put(p, gids[k]!, true)
+      else s.q.putMany(p, gids, n)
       const w = this.#m.hold.po + P_SPAWNS
       I[w] = I[w]! + n
       if (guard === 2) Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { threadId } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import { MDiedError, Runtime } from '../../src/scheduler/index.js'
-import { add, block, blockOnStashed, bump, churn, exitNow, spawnAndWait, spawnBumpsThenBlock, stashFlag, throwLater, where } from './fixtures/tasks.js'
+import { add, block, blockOnStashed, bump, churn, churnMs, exitNow, spawnAndWait, spawnBumpsThenBlock, stashFlag, throwLater, where } from './fixtures/tasks.js'
 import { slowLoadAdd } from './fixtures/slowload.js'
 import { flagArray, waitUntil } from './_wait.js'
 
@@ -168,6 +168,25 @@ test('an M importing a slow task module keeps its P: a spare would have to impor
     await rt.close()
   }
 }))
+
+test('Ps taken from Ms in the middle of a run of hot Gs: none lost or run twice, every run counted once', deadline('span-handoff', async () => {
+  // Children with numeric arguments run back to back in one INTASK span (machine.ts). Each
+  // blocks its M for 15 ms against a 1 ms threshold, so the monitor takes Ps from Ms inside
+  // their spans, and those Ms go on taking Gs from the lost P's ring (by CAS) until the span ends.
+  const rt = await Runtime.start({ procs: 2, spares: 2, handoffMs: 1 })
+  try {
+    const roots = 4
+    const width = 16
+    const sums = await Promise.all(Array.from({ length: roots }, () => rt.go(churnMs, width, 15)))
+    assert.equal(sums, Array.from({ length: roots }, () => (width * (width - 1)) / 2))
+    const s = rt.stats()
+    assert.is(s.total.runs, roots * (width + 1), JSON.stringify(s.total))
+    assert.ok(s.total.handoffs > 0, `the monitor took no P: ${JSON.stringify(s.total)}`)
+    for (const p of s.perP) assert.ok(p.runqueue === 0 && p.steals >= 0, JSON.stringify(p))
+  } finally {
+    await rt.close()
+  }
+}, 20_000))
 
 test('hand-off churn (threshold 1 ms) loses and duplicates no G and keeps every queue consistent', deadline('churn', async () => {
   const rt = await Runtime.start({ procs: 2, spares: 2, handoffMs: 1 })
