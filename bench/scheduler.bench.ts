@@ -474,6 +474,9 @@ async function shapeD(): Promise<void> {
   // (which wakes it) that M is running a child or spinning for the next one. The first of each
   // run is left out: it measures a parked M's wake-up, as above.
   phase = 'd: start delay, spinning'
+  // Warm-up first: the first calls measure the JIT compiling the steal and spin paths (p50 of
+  // 100-500 µs in the first of five rounds of 40, 1.5-2 µs from the third on, in a driver).
+  for (let i = 0; i < (quick ? 3 : 10); i++) await rt.go(startDelays, 2, 40)
   const spinning: number[] = []
   for (let i = 0; i < (quick ? 10 : 40); i++) spinning.push(...(await rt.go(startDelays, 2, 40)).slice(1))
   const spinP50 = pct(spinning, 0.5)
