@@ -95,18 +95,21 @@ export class RunQueues {
   }
 
   /**
-   * How many Gs P `p`, its ring empty, takes from the global queue: its share of all the
-   * unstarted Gs (global queue plus every other P's ring), at least one, at most half a ring.
-   * Go takes size/procs + 1 and rebalances later by stealing; here a started G is pinned to its
-   * M, so the first M to wake to 4 long-lived parents on 2 Ps took 3 and kept them for the rest
-   * of their lives, while the other M ran one.
+   * How many Gs P `p`, its ring empty, takes from the global queue: Go's size/procs + 1, but no
+   * more than its even share of all the unstarted Gs (the global queue plus every other P's
+   * ring), and at most half a ring. Go rebalances later by stealing; here a started G is pinned
+   * to its M, so with Go's +1 the first M to wake to 4 long-lived parents on 2 Ps took 3 and
+   * kept them for the rest of their lives, while the other M ran one. Taking more than Go (the
+   * even share when the other rings are full) left less in the global queue near the end of a
+   * run of uneven tasks and made (b) 3 points worse in 3 of 3 pairs.
    */
   globalShare(p: number): number {
     const I = this.#I
+    const procs = this.#l.procs
     const size = Atomics.load(I, H_GQ_SIZE)
     let unstarted = size
-    for (let v = 0; v < this.#l.procs; v++) if (v !== p) unstarted += this.localSize(v)
-    return Math.max(1, Math.min(Math.ceil(unstarted / this.#l.procs), size, RING / 2))
+    for (let v = 0; v < procs; v++) if (v !== p) unstarted += this.localSize(v)
+    return Math.max(1, Math.min(Math.floor(size / procs) + 1, Math.ceil(unstarted / procs), RING / 2))
   }
 
   /**

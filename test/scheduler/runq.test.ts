@@ -88,7 +88,7 @@ test('globalGet moves a batch into the local ring and returns the first', () => 
   assert.is(q.globalSize(), 2)
 })
 
-test('globalShare: an even share of every unstarted G (global queue and the other rings), not Go\'s size/procs + 1', () => {
+test('globalShare: Go\'s size/procs + 1, but no more than an even share of every unstarted G', () => {
   const q = queues(2)
   q.globalPush([1, 2, 3, 4], 4)
   assert.is(q.globalShare(0), 2) // Go would take 3 of 4, and a started G cannot move
@@ -96,7 +96,9 @@ test('globalShare: an even share of every unstarted G (global queue and the othe
   assert.is(q.globalShare(1), 2) // so P1 takes both that are left
   assert.is(q.globalShare(0), 1) // P0's own ring does not count: its share is at least one
   for (let g = 10; g < 16; g++) q.put(0, g, false)
-  assert.is(q.globalShare(1), 2) // (2 + 7) / 2, but only 2 are there
+  assert.is(q.globalShare(1), 2) // Go's 2 / 2 + 1, under the even share (2 + 7) / 2
+  q.globalPush(new Array<number>(98).fill(9), 98)
+  assert.is(q.globalShare(1), 51) // 100 / 2 + 1: Go's, under the even share (100 + 7) / 2
   q.globalPush(new Array<number>(1000).fill(9), 1000)
   assert.is(q.globalShare(1), RING / 2)
 })
