@@ -229,6 +229,18 @@ async function shapeA(): Promise<void> {
   const insideAllPerSec = (n / insideAllMs) * 1000
   const floorInsideMs = await timeIt('a:floorInside', () => Promise.all(Array.from({ length: PARENTS }, () => deferredWaves(n / PARENTS, WAVE))), quick ? 3 : 5)
   const floorInsidePerSec = (n / floorInsideMs) * 1000
+  // The same with waves of SMALL_WAVE: PARENTS x 4096 children in flight are 16k G records (1 MB)
+  // plus their promises, past this CPU's L2, and every G's cost doubles to triples (profiled:
+  // spawn, run and settle alike); waves of 128 keep the working set in cache.
+  const SMALL_WAVE = 128
+  const smallMs = await timeIt('a:insideSmall', async () => {
+    await Promise.all(Array.from({ length: PARENTS }, () => rt.go(spawnMany, n / PARENTS, SMALL_WAVE)))
+  }, quick ? 3 : 5)
+  const smallAllMs = await timeIt('a:insideSmallAll', async () => {
+    await Promise.all(Array.from({ length: PARENTS }, () => rt.go(spawnManyAll, n / PARENTS, SMALL_WAVE)))
+  }, quick ? 3 : 5)
+  const floorSmallMs = await timeIt('a:floorInsideSmall', () => Promise.all(Array.from({ length: PARENTS }, () => deferredWaves(n / PARENTS, SMALL_WAVE))), quick ? 3 : 5)
+  const [smallPerSec, smallAllPerSec, floorSmallPerSec] = [smallMs, smallAllMs, floorSmallMs].map((ms) => (n / ms) * 1000) as [number, number, number]
   if (rt.stats().total.inlined !== inlinedBefore) throw new Error('bench (a): goAll children ran inline')
   console.log('\n(a) tiny tasks, submitted from the main thread (CPU = whole process, all threads)')
   const g = rows[0]!
@@ -241,9 +253,11 @@ async function shapeA(): Promise<void> {
   console.log(`  ${'gort, spawned inside tasks'.padEnd(32)} ${fmt(insidePerSec / 1e3, 1).padStart(8)}k tasks/s  (${PARENTS} parents x ${n / PARENTS} children in waves of ${WAVE}; none inlined)`)
   console.log(`  ${'gort, inside tasks with goAll'.padEnd(32)} ${fmt(insideAllPerSec / 1e3, 1).padStart(8)}k tasks/s  (one goAll per wave; ${fmt(insideAllPerSec / insidePerSec, 1)}x go)`)
   console.log(`  ${'floor: the same waves, one thread'.padEnd(32)} ${fmt(floorInsidePerSec / 1e3, 1).padStart(8)}k tasks/s  (deferred promises, no scheduler; gort go inside tasks is ${fmt(insidePerSec / floorInsidePerSec, 2)}x one thread's floor)`)
+  console.log(`  ${`inside tasks, waves of ${SMALL_WAVE}`.padEnd(32)} ${fmt(smallPerSec / 1e3, 1).padStart(8)}k tasks/s  go;  ${fmt(smallAllPerSec / 1e3, 1)}k tasks/s goAll;  one thread's floor ${fmt(floorSmallPerSec / 1e3, 1)}k tasks/s (gort goAll ${fmt(smallAllPerSec / floorSmallPerSec, 2)}x it)`)
   results['a'] = {
     tasks: n, poolTasks: nPool, rows, goAll: { perSec: batchPerSec, cpuUsPerTask: batchCpu / n },
     spawnedInsideTaskPerSec: insidePerSec, spawnedInsideTaskGoAllPerSec: insideAllPerSec, floorInsidePerThreadPerSec: floorInsidePerSec,
+    smallWaves: { wave: SMALL_WAVE, goPerSec: smallPerSec, goAllPerSec: smallAllPerSec, floorPerThreadPerSec: floorSmallPerSec },
   }
 }
 
