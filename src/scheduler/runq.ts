@@ -9,8 +9,8 @@
  * - Ring slots are written with plain stores: the Atomics.store of `tail` that follows publishes
  *   them (and the G record written before), and every other reader loads `tail` first. A seq-cst
  *   store per slot cost about 10 ns each, several times per G.
- * - The owner reads its own ring without Atomics.load (on Node 20 a builtin call of about 10 ns,
- *   not a plain move): its tail from its own copy (`own`), the slots and runnext with plain
+ * - The owner reads its own ring without Atomics.load (on Node 20 a builtin call of 6-10 ns
+ *   here, not a plain move; bench/scheduler/atomics-cost.mjs): its tail from its own copy (`own`), the slots and runnext with plain
  *   loads. It wrote them itself, and thieves only move head forward and clear runnext, so a stale
  *   read of either can only fail the CAS that claims, whose result says where head really is.
  *   Thieves, which read another thread's writes, keep the atomic loads (acquire).
