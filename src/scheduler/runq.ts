@@ -185,8 +185,8 @@ export class RunQueues {
   }
 
   /**
-   * runqput for gids[0..n) in order, FIFO, publishing them with one tail store while they fit
-   * (goAll); whatever does not fit goes through put, one by one.
+   * Go's runqputbatch for gids[0..n) in order (goAll): as many as fit go to the ring, published
+   * with one tail store; the rest go to the global queue in one push.
    */
   putMany(p: number, gids: Int32Array, n: number): void {
     const I = this.#I
@@ -196,7 +196,7 @@ export class RunQueues {
     const k = Math.min(room, n)
     for (let i = 0; i < k; i++) I[po + P_RING + ((t + i) & RING_MASK)] = gids[i]!
     if (k > 0) this.#setTail(p, po, (t + k) | 0)
-    for (let i = k; i < n; i++) this.put(p, gids[i]!, false)
+    if (k < n) this.globalPush(gids.subarray(k, n), n - k)
   }
 
   /** Go's runqputslow: moves the older half of a full ring plus g to the global queue. */

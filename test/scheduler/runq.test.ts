@@ -61,6 +61,23 @@ test('a full ring moves half of itself plus the new G to the global queue, losin
   assert.equal(seen.sort((a, b) => a - b), Array.from({ length: RING + 1 }, (_, i) => i))
 })
 
+test('putMany fills the ring in order and sends the rest to the global queue in one push, losing none', () => {
+  const q = queues()
+  q.put(0, 9999, false)
+  const n = RING + 100
+  q.putMany(0, Int32Array.from({ length: n }, (_, i) => i), n)
+  assert.is(q.localSize(0), RING)
+  assert.is(q.globalSize(), n - (RING - 1))
+  const seen: number[] = []
+  for (let g = q.get(0, false); g >= 0; g = q.get(0, false)) seen.push(g)
+  assert.equal(seen, [9999, ...Array.from({ length: RING - 1 }, (_, i) => i)])
+  for (let r = q.globalGet(0, RING); r.g >= 0; r = q.globalGet(0, RING)) {
+    seen.push(r.g)
+    for (let g = q.get(0, false); g >= 0; g = q.get(0, false)) seen.push(g)
+  }
+  assert.equal(seen.slice(1), Array.from({ length: n }, (_, i) => i)) // FIFO across ring and global queue
+})
+
 test('steal takes half of the victim ring (rounded up) and returns one of them', () => {
   const q = queues()
   for (let g = 0; g < 9; g++) q.put(0, g, false)
