@@ -7,6 +7,7 @@
  *   procs       PW words per P: owner M, runnext, ring head/tail, tick, counters, 256-entry ring
  *   owners      OW words per owner (index 0 is the main thread, 1..maxM are Ms):
  *               doorbell, waiting flag, completion ring head/tail, M state, held P, outbox
+ *   runs        one row per owner: the Gs that M ran from each P (rows start on a line of their own)
  *   gq ring     the global run queue (capacity gqCap, a power of two), under H_GQ_LOCK
  *   tasks       the task-name intern table (TASK_MAX names), under H_TASK_LOCK
  *   crings      one completion ring per owner, as long as that owner's G range
@@ -52,7 +53,6 @@ export const P_HEAD = 2 // consumers (owner and thieves) advance it by CAS
 export const P_TAIL = 3 // only the owner writes it
 export const P_IDLE = 5 // 1 while the owner M is parked
 export const P_TICK = 16 // schedtick: bumped on every G run and loop iteration (the monitor watches it)
-export const P_RUNS = 17
 export const P_STEAL_TASKS = 18 // Gs this P took from others
 export const P_STEAL_ATTEMPTS = 19
 export const P_GLOBAL_PULLS = 20 // Gs this P took from the global queue
@@ -131,6 +131,8 @@ export interface Layout {
   readonly gPerM: number // G records of each M (power of two)
   readonly pBase: number
   readonly oBase: number
+  readonly runsBase: number
+  readonly runsStride: number // words per owner's row of run counts: procs, rounded up to a cache line
   readonly gqBase: number
   readonly gqCap: number
   readonly taskOffBase: number // TASK_MAX words: byte offset of each name
@@ -155,7 +157,9 @@ export function computeLayout(procs: number, maxM: number, gMain: number, gPerM:
   const gqCap = pow2(gTotal)
   const pBase = HW
   const oBase = pBase + procs * PW
-  const gqBase = oBase + (maxM + 1) * OW
+  const runsBase = oBase + (maxM + 1) * OW
+  const runsStride = Math.ceil(procs / 16) * 16
+  const gqBase = runsBase + (maxM + 1) * runsStride
   const taskOffBase = gqBase + gqCap
   const taskLenBase = taskOffBase + TASK_MAX
   const taskByteBase = (taskLenBase + TASK_MAX) * 4
@@ -163,7 +167,7 @@ export function computeLayout(procs: number, maxM: number, gMain: number, gPerM:
   let gBase = crBase + gTotal
   gBase = Math.ceil(gBase / GW) * GW // 64-byte alignment for the Float64 view
   const words = gBase + gTotal * GW
-  return { procs, maxM, gMain, gPerM, pBase, oBase, gqBase, gqCap, taskOffBase, taskLenBase, taskByteBase, crBase, gBase, gTotal, words }
+  return { procs, maxM, gMain, gPerM, pBase, oBase, runsBase, runsStride, gqBase, gqCap, taskOffBase, taskLenBase, taskByteBase, crBase, gBase, gTotal, words }
 }
 
 export function layoutFromHeader(I: Int32Array): Layout {
@@ -182,6 +186,12 @@ export function writeHeader(I: Int32Array, l: Layout): void {
 
 export const pOff = (l: Layout, p: number): number => l.pBase + p * PW
 export const oOff = (l: Layout, owner: number): number => l.oBase + owner * OW
+/**
+ * Where M `m` counts the Gs it ran from P `p`. Only M `m` writes its row, with plain increments
+ * (an Atomics.add per G cost 11-17 ns here): a P's runs are the sum over Ms, exact without a
+ * lock-prefixed add even when two Ms took Gs from the same P (a hand-off in an INTASK span).
+ */
+export const runsOff = (l: Layout, m: number, p: number): number => l.runsBase + m * l.runsStride + p
 export const gOff = (l: Layout, gid: number): number => l.gBase + gid * GW
 
 /** First gid of an owner's range, and its size. */

@@ -9,7 +9,7 @@
  * - User code runs with the M in MS_INTASK; if the monitor took the P meanwhile (LOST), the M
  *   gives the P up (loseP) before it writes any queue again. Hot Gs called back to back share
  *   one INTASK span (MHold.inSpan): between them the M only claims Gs from its ring by CAS, which
- *   is safe on a P it has lost, and counts each run with Atomics.add for the same reason.
+ *   is safe on a P it has lost, and counts each run in its own row of counters for the same reason.
  * - Every started G counts in `live` until it settles, and settles exactly once: to its owner
  *   directly when the owner is this M, else through the outbox.
  */
@@ -17,7 +17,7 @@
 import { fromRemote, readPayload, smi, type RemotePayload } from './codec.js'
 import {
   G_DATA, G_ERR, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_NUMS, K_REMOTE, K_UNDEF,
-  MS_INTASK, MS_LOST, MS_RUNNING, O_MSTATE, P_RUNS, gOff, oOff, ownerOf,
+  MS_INTASK, MS_LOST, MS_RUNNING, O_MSTATE, gOff, oOff, ownerOf, runsOff,
 } from './layout.js'
 import { Outbox } from './outbox.js'
 import type { Owner } from './owner.js'
@@ -69,6 +69,8 @@ export class Runner {
   readonly #s: Sched
   readonly #I: Int32Array
   readonly #oo: number
+  /** This M's row of run counts (see runsOff). */
+  readonly #runs: number
   readonly #resolver: TaskResolver
   readonly outbox: Outbox
   readonly #announce = (gid: number): void => this.outbox.post(gid)
@@ -91,6 +93,7 @@ export class Runner {
     this.#s = m.s
     this.#I = m.s.I
     this.#oo = oOff(m.s.l, m.me)
+    this.#runs = runsOff(m.s.l, m.me, 0)
     this.#resolver = new TaskResolver(m.s.tasks)
     this.outbox = new Outbox(m.s, m.me)
   }
@@ -122,8 +125,10 @@ export class Runner {
       else this.outbox.post(gid)
       return
     }
-    // Atomically: in a span the monitor may have handed the P to another M, which counts too.
-    Atomics.add(I, this.#m.hold.po + P_RUNS, 1)
+    // In this M's own row (see runsOff): in a span the monitor may have handed the P to another
+    // M, which counts its runs of the same P in its row. Published with the result that follows.
+    const rw = this.#runs + this.#m.hold.p
+    I[rw] = I[rw]! + 1
     this.live++
     if (hot) {
       // Up to four inline numbers, passed straight from the record (no args array), in the span.

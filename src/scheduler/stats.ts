@@ -4,7 +4,7 @@
  */
 
 import {
-  H_NMSPINNING, H_NPIDLE, P_GLOBAL_PULLS, P_HANDOFFS, P_INLINED, P_OWNER, P_PARKS, P_RUNS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, pOff,
+  H_NMSPINNING, H_NPIDLE, P_GLOBAL_PULLS, P_HANDOFFS, P_INLINED, P_OWNER, P_PARKS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, pOff, runsOff,
 } from './layout.js'
 import type { Sched } from './shared.js'
 
@@ -52,7 +52,7 @@ export function collectStats(s: Sched, threads: number, mDeaths: number, rescues
     const po = pOff(s.l, p)
     const at = (w: number): number => Atomics.load(I, po + w)
     perP.push({
-      id: p, m: at(P_OWNER), runs: at(P_RUNS), steals: at(P_STEAL_TASKS), stealAttempts: at(P_STEAL_ATTEMPTS),
+      id: p, m: at(P_OWNER), runs: runsOf(s, p), steals: at(P_STEAL_TASKS), stealAttempts: at(P_STEAL_ATTEMPTS),
       globalPulls: at(P_GLOBAL_PULLS), parks: at(P_PARKS), spawns: at(P_SPAWNS), inlined: at(P_INLINED), handoffs: at(P_HANDOFFS),
       runqueue: s.q.localSize(p),
     })
@@ -72,4 +72,11 @@ export function collectStats(s: Sched, threads: number, mDeaths: number, rescues
     },
     perP,
   }
+}
+
+/** The Gs run from P `p`: the sum of every M's count for it (see runsOff). */
+function runsOf(s: Sched, p: number): number {
+  let n = 0
+  for (let m = 1; m <= s.l.maxM; m++) n += Atomics.load(s.I, runsOff(s.l, m, p))
+  return n
 }
