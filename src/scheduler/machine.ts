@@ -71,7 +71,10 @@ export class Machine {
     this.me = me
     this.#oo = oOff(s.l, me)
     this.#owner = new Owner(s, me)
-    const parts = { s, me, owner: this.#owner, post, hold: this.#hold, loseP: (): void => this.#loseP(), endSpan: (): void => this.#endSpan() }
+    const parts = {
+      s, me, owner: this.#owner, post, hold: this.#hold,
+      loseP: (): void => this.#loseP(), openSpan: (): void => this.#openSpan(), endSpan: (): void => this.#endSpan(),
+    }
     this.#runner = new Runner(parts)
     this.#outbox = this.#runner.outbox
     this.spawner = new MSpawner(parts)
@@ -88,7 +91,16 @@ export class Machine {
     Atomics.store(this.#I, this.#oo + O_MSTATE, MS_RUNNING)
   }
 
-  /** See MHold.inSpan. Runs before anything that writes the P's ring, awaits, or parks. */
+  /** Enters MS_INTASK: user code may run from here on, and the monitor may take the P (see MHold.inSpan). */
+  #openSpan(): void {
+    Atomics.store(this.#I, this.#oo + O_MSTATE, MS_INTASK)
+    this.#hold.inSpan = true
+  }
+
+  /**
+   * Leaves MS_INTASK, giving the P up if the monitor took it meanwhile. Runs before anything that
+   * writes the P's ring, awaits, or parks.
+   */
   #endSpan(): void {
     const hold = this.#hold
     if (!hold.inSpan) return
@@ -224,19 +236,18 @@ export class Machine {
   async #awaitLoad(): Promise<void> {
     const I = this.#I
     Atomics.store(I, this.#oo + O_LOADING, 1)
-    Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
+    this.#openSpan()
     await this.#runner.loading
     Atomics.store(I, this.#oo + O_LOADING, 0)
-    if (Atomics.compareExchange(I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#loseP()
+    this.#endSpan()
   }
 
   /** Lets user code run (microtasks, or a full event-loop turn), then takes the P back. */
   async #userTime(macro: boolean): Promise<void> {
-    const I = this.#I
-    Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
+    this.#openSpan()
     if (macro) await new Promise<void>((r) => setImmediate(r))
     else await null
-    if (Atomics.compareExchange(I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#loseP()
+    this.#endSpan()
   }
 
   /**

@@ -17,7 +17,7 @@
 import { fromRemote, readPayload, smi, type RemotePayload } from './codec.js'
 import {
   G_DATA, G_ERR, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_NUMS, K_REMOTE, K_UNDEF,
-  MS_INTASK, MS_LOST, MS_RUNNING, O_MSTATE, gOff, oOff, ownerOf, runsOff,
+  gOff, ownerOf, runsOff,
 } from './layout.js'
 import { Outbox } from './outbox.js'
 import type { Owner } from './owner.js'
@@ -37,7 +37,9 @@ export interface MParts {
   readonly hold: MHold
   /** Gives up the P after the monitor took it (LOST) while user code ran. */
   readonly loseP: () => void
-  /** Ends the M's INTASK span (see MHold.inSpan): back to RUNNING, or loseP if the P was taken. */
+  /** Enters MS_INTASK (see MHold.inSpan). */
+  readonly openSpan: () => void
+  /** Ends the M's INTASK span: back to RUNNING, or loseP if the P was taken. */
   readonly endSpan: () => void
 }
 
@@ -50,10 +52,11 @@ export interface MHold {
   /** The loop waits in Atomics.waitAsync (a spawn must ring this M's own doorbell). */
   parkedAsync: boolean
   /**
-   * The M is still MS_INTASK after a G it called from its loop: Gs called back to back share one
-   * INTASK span instead of a state store and a CAS each (25-45 ns a G on Node 20 here). In a span
-   * the loop only takes Gs from its own ring or runnext, by CAS, which is safe even if the
-   * monitor took the P meanwhile; anything that writes the P's ring ends the span first.
+   * The M is in MS_INTASK (openSpan) and has not taken it back yet (endSpan): around a task
+   * call, a turn of user time or a module import, and across hot Gs called back to back from its
+   * loop, which share one span instead of a state store and a CAS each (25-45 ns a G on Node 20
+   * here). In a span the loop only takes Gs from its own ring or runnext, by CAS, which is safe
+   * even if the monitor took the P meanwhile; anything that writes the P's ring ends the span first.
    */
   inSpan: boolean
 }
@@ -68,7 +71,6 @@ export class Runner {
   readonly #m: MParts
   readonly #s: Sched
   readonly #I: Int32Array
-  readonly #oo: number
   /** This M's row of run counts (see runsOff). */
   readonly #runs: number
   readonly #resolver: TaskResolver
@@ -92,7 +94,6 @@ export class Runner {
     this.#m = m
     this.#s = m.s
     this.#I = m.s.I
-    this.#oo = oOff(m.s.l, m.me)
     this.#runs = runsOff(m.s.l, m.me, 0)
     this.#resolver = new TaskResolver(m.s.tasks)
     this.outbox = new Outbox(m.s, m.me)
@@ -172,10 +173,10 @@ export class Runner {
 
   /** Calls `fn` with `args` in an INTASK state of its own. */
   #call(gid: number, fn: Fn, args: unknown[], go: number): void {
-    const I = this.#I
-    this.#m.endSpan()
-    Atomics.store(I, go + G_STATE, GS_RUNNING)
-    Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
+    // The span is closed here: run() ends it before a G that is not hot, and runReady runs at
+    // the top of the M's loop, where every span has ended.
+    Atomics.store(this.#I, go + G_STATE, GS_RUNNING)
+    this.#m.openSpan()
     let r: unknown
     let threw = false
     try {
@@ -184,18 +185,14 @@ export class Runner {
       r = e
       threw = true
     }
-    if (Atomics.compareExchange(I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#m.loseP()
+    this.#m.endSpan()
     this.#settle(gid, r, threw)
   }
 
   /** Calls `fn` with the record's inline numbers (the G is RUNNING already), opening or extending the M's INTASK span. */
   #callInSpan(gid: number, fn: Fn, go: number): void {
     const I = this.#I
-    const hold = this.#m.hold
-    if (!hold.inSpan) {
-      Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
-      hold.inSpan = true
-    }
+    if (!this.#m.hold.inSpan) this.#m.openSpan()
     let r: unknown
     let threw = false
     try {

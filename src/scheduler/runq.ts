@@ -10,10 +10,11 @@
  *   them (and the G record written before), and every other reader loads `tail` first. A seq-cst
  *   store per slot cost about 10 ns each, several times per G.
  * - The owner reads its own ring without Atomics.load (on Node 20 a builtin call of 6-10 ns
- *   here, not a plain move; bench/scheduler/atomics-cost.mjs): its tail from its own copy (`own`), the slots and runnext with plain
- *   loads. It wrote them itself, and thieves only move head forward and clear runnext, so a stale
- *   read of either can only fail the CAS that claims, whose result says where head really is.
- *   Thieves, which read another thread's writes, keep the atomic loads (acquire).
+ *   here, not a plain move; bench/scheduler/atomics-cost.mjs): its tail from its own copy
+ *   (`own`), the slots and runnext with plain loads. It wrote them itself, and thieves only move
+ *   head forward and clear runnext, so a stale read of either can only fail the CAS that claims,
+ *   whose result says where head really is. Thieves, which read another thread's writes, keep
+ *   the atomic loads (acquire).
  * - `runnext` holds gid+1 (0 = empty); anyone may take it by CAS.
  * - Only unstarted Gs are ever in a queue: a started task is pinned to its M.
  *
