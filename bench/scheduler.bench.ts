@@ -216,32 +216,26 @@ async function shapeA(): Promise<void> {
   // its G records (mSlots), so every child is a real G (stats' `inlined` stays 0; checked).
   const PARENTS = 2 * maxProcs
   const WAVE = 4096
-  const inlinedBefore = rt.stats().total.inlined
-  const insideMs = await timeIt('a:inside', async () => {
-    await Promise.all(Array.from({ length: PARENTS }, () => rt.go(spawnMany, n / PARENTS, WAVE)))
-  }, quick ? 3 : 5)
-  const inlined = rt.stats().total.inlined - inlinedBefore
-  if (inlined !== 0) throw new Error(`bench (a): ${inlined} children ran inline (M out of G records): the figure would not be of Gs`)
-  const insidePerSec = (n / insideMs) * 1000
-  const insideAllMs = await timeIt('a:insideAll', async () => {
-    await Promise.all(Array.from({ length: PARENTS }, () => rt.go(spawnManyAll, n / PARENTS, WAVE)))
-  }, quick ? 3 : 5)
-  const insideAllPerSec = (n / insideAllMs) * 1000
-  const floorInsideMs = await timeIt('a:floorInside', () => Promise.all(Array.from({ length: PARENTS }, () => deferredWaves(n / PARENTS, WAVE))), quick ? 3 : 5)
-  const floorInsidePerSec = (n / floorInsideMs) * 1000
   // The same with waves of SMALL_WAVE: PARENTS x 4096 children in flight are 16k G records (1 MB)
   // plus their promises, past this CPU's L2, and every G's cost doubles to triples (profiled:
   // spawn, run and settle alike); waves of 128 keep the working set in cache.
   const SMALL_WAVE = 128
-  const smallMs = await timeIt('a:insideSmall', async () => {
-    await Promise.all(Array.from({ length: PARENTS }, () => rt.go(spawnMany, n / PARENTS, SMALL_WAVE)))
-  }, quick ? 3 : 5)
-  const smallAllMs = await timeIt('a:insideSmallAll', async () => {
-    await Promise.all(Array.from({ length: PARENTS }, () => rt.go(spawnManyAll, n / PARENTS, SMALL_WAVE)))
-  }, quick ? 3 : 5)
-  const floorSmallMs = await timeIt('a:floorInsideSmall', () => Promise.all(Array.from({ length: PARENTS }, () => deferredWaves(n / PARENTS, SMALL_WAVE))), quick ? 3 : 5)
-  const [smallPerSec, smallAllPerSec, floorSmallPerSec] = [smallMs, smallAllMs, floorSmallMs].map((ms) => (n / ms) * 1000) as [number, number, number]
-  if (rt.stats().total.inlined !== inlinedBefore) throw new Error('bench (a): goAll children ran inline')
+  /** Tasks/s inside tasks with `go` and with `goAll`, and on one thread with no scheduler, for waves of `wave`. */
+  const insideRates = async (wave: number): Promise<{ go: number; goAll: number; floor: number }> => {
+    const perSec = (ms: number): number => (n / ms) * 1000
+    const reps = quick ? 3 : 5
+    const goMs = await timeIt(`a:inside:${wave}`, () => Promise.all(Array.from({ length: PARENTS }, () => rt.go(spawnMany, n / PARENTS, wave))), reps)
+    const goAllMs = await timeIt(`a:insideAll:${wave}`, () => Promise.all(Array.from({ length: PARENTS }, () => rt.go(spawnManyAll, n / PARENTS, wave))), reps)
+    const floorMs = await timeIt(`a:floorInside:${wave}`, () => Promise.all(Array.from({ length: PARENTS }, () => deferredWaves(n / PARENTS, wave))), reps)
+    return { go: perSec(goMs), goAll: perSec(goAllMs), floor: perSec(floorMs) }
+  }
+  const inlinedBefore = rt.stats().total.inlined
+  const big = await insideRates(WAVE)
+  const small = await insideRates(SMALL_WAVE)
+  const inlined = rt.stats().total.inlined - inlinedBefore
+  if (inlined !== 0) throw new Error(`bench (a): ${inlined} children ran inline (M out of G records): the figures would not be of Gs`)
+  const [insidePerSec, insideAllPerSec, floorInsidePerSec] = [big.go, big.goAll, big.floor]
+  const [smallPerSec, smallAllPerSec, floorSmallPerSec] = [small.go, small.goAll, small.floor]
   console.log('\n(a) tiny tasks, submitted from the main thread (CPU = whole process, all threads)')
   const g = rows[0]!
   for (const r of rows) {
