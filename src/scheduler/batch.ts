@@ -88,9 +88,7 @@ export function writeRecords(
       const gid = owner.alloc()
       if (gid < 0) break
       gids[n] = gid
-      const args = argsList[n]!
-      if (!Array.isArray(args)) throw new TypeError(`goAll: argument list ${n} is not an array`)
-      const payload = writeRecord(s, gid, tid, args)
+      const payload = writeRecord(s, gid, tid, argsList[n]!) // each an array: checkArgsList
       if (payload !== undefined) (stashes ??= []).push([gid, payload])
     }
   } catch (e) {

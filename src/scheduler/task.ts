@@ -130,6 +130,10 @@ export function goAll<A extends unknown[], R>(t: TaskLike<A, R>, argsList: reado
 
 export function checkArgsList<A>(argsList: readonly A[]): readonly A[] {
   if (!Array.isArray(argsList)) throw new SchedulerArgError(`gort: goAll() needs an array of argument lists, got ${describe(argsList)}`)
+  // Before anything is allocated or queued, so a bad tuple loses nothing.
+  for (let k = 0; k < argsList.length; k++) {
+    if (!Array.isArray(argsList[k])) throw new SchedulerArgError(`gort: goAll() argument list ${k} is not an array, got ${describe(argsList[k])}`)
+  }
   return argsList
 }
 

@@ -58,8 +58,10 @@ test('bad input fails at the call and queues nothing', deadline('bad', async () 
     const runs0 = rt.stats().total.runs
     const bad = [[1, 2], [() => 0, 1]] as unknown as [number, number][]
     assert.throws(() => rt.goAll(add, bad), (e: unknown) => e instanceof UncloneableArgError)
+    const notATuple = [[1, 2], 3] as unknown as [number, number][]
+    assert.throws(() => rt.goAll(add, notATuple), (e: unknown) => e instanceof SchedulerArgError && /argument list 1 is not an array/.test((e as Error).message))
     assert.equal(await rt.goAll(add, tuples(3)), expected(3))
-    assert.is(rt.stats().total.runs - runs0, 3, 'the batch with the bad tuple ran nothing')
+    assert.is(rt.stats().total.runs - runs0, 3, 'the batches with a bad tuple ran nothing')
   } finally {
     await rt.close()
   }
