@@ -20,6 +20,9 @@ import { Bench } from 'tinybench'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { Piscina } from 'piscina'
 import { FixedThreadPool } from 'poolifier'
@@ -28,7 +31,9 @@ import { waitAsync } from '../src/scheduler/wait.js'
 import { add, block, fib, spawnMany, spawnManyAll, startDelay, startDelays, timedSpin } from './scheduler/tasks.js'
 import { serialFib, spin as spinFn } from './scheduler/work.mjs'
 import { speedupSvg, type Series } from './scheduler/plot.js'
+import { burst, deferredPromises } from './scheduler/burst.js'
 
+const execFileAsync = promisify(execFile)
 const quick = process.argv.includes('--quick')
 const procsArg = process.argv.find((a) => a.startsWith('--procs='))?.slice('--procs='.length)
 const procsList = procsArg !== undefined ? procsArg.split(',').map(Number) : [1, Math.min(availableParallelism(), 16)].filter((v, i, a) => a.indexOf(v) === i)
@@ -127,37 +132,6 @@ async function rtFor(procs: number): Promise<Runtime> {
 
 // ---- (a) tiny tasks --------------------------------------------------------
 
-/**
- * The floor under any go() that returns a promise settled from another thread: one pending
- * promise per task, resolved in batches from later event-loop turns (as completions arrive),
- * and no threads or queues at all. With 200k in flight, the scavenger copying the pending
- * promises is most of its cost here.
- */
-function deferredPromises(): (i: number) => Promise<number> {
-  let resolvers: ((v: number) => void)[] = []
-  let head = 0
-  let scheduled = false
-  const keep = (r: (v: number) => void): void => void resolvers.push(r)
-  const settleSome = (): void => {
-    const end = Math.min(resolvers.length, head + 4096)
-    for (; head < end; head++) resolvers[head]!(head)
-    if (head < resolvers.length) setImmediate(settleSome)
-    else {
-      resolvers = []
-      head = 0
-      scheduled = false
-    }
-  }
-  return () => {
-    const p = new Promise<number>(keep)
-    if (!scheduled) {
-      scheduled = true
-      setImmediate(settleSome)
-    }
-    return p
-  }
-}
-
 /** spawnMany's waves on this thread alone: a deferred promise per child, settled once the wave is out. */
 async function deferredWaves(n: number, wave: number): Promise<void> {
   const resolvers: ((v: number) => void)[] = []
@@ -173,22 +147,32 @@ async function deferredWaves(n: number, wave: number): Promise<void> {
   }
 }
 
+const SEMI_SPACE_MB = 64
+
+interface BurstRow {
+  readonly perSec: number
+  readonly cpuUsPerTask: number
+}
+
+/** (a)'s gort and floor rows measured by bench/scheduler/main-burst.ts in a node with a larger young generation. */
+async function mainBurstChild(procs: number, count: number): Promise<{ gort: BurstRow; floor: BurstRow }> {
+  const script = fileURLToPath(new URL('./scheduler/main-burst.ts', import.meta.url))
+  const args = [...process.execArgv, `--max-semi-space-size=${SEMI_SPACE_MB}`, script, String(procs), String(count)]
+  const { stdout } = await execFileAsync(process.execPath, args, { timeout: 5 * CALL_LIMIT_MS })
+  return JSON.parse(stdout.trim().split('\n').pop()!) as { gort: BurstRow; floor: BurstRow }
+}
+
 async function shapeA(): Promise<void> {
   const n = quick ? 50_000 : 200_000
   const nPool = quick ? 5_000 : 20_000 // pools take ~50 µs a task: 200k would take minutes
   const rt = await rtFor(maxProcs)
   const rows: { name: string; perSec: number; cpuUsPerTask: number }[] = []
   const measure = async (name: string, count: number, submit: (i: number) => Promise<number>): Promise<void> => {
-    let cpu = 0
+    let cpuUsPerTask = 0
     const ms = await timeIt(`a:${name}`, async () => {
-      const c0 = process.cpuUsage()
-      const ps: Promise<number>[] = new Array(count)
-      for (let i = 0; i < count; i++) ps[i] = submit(i)
-      await Promise.all(ps)
-      const c = process.cpuUsage(c0)
-      cpu = c.user + c.system
+      cpuUsPerTask = (await burst(count, submit)).cpuUsPerTask
     }, quick ? 3 : 5)
-    rows.push({ name, perSec: (count / ms) * 1000, cpuUsPerTask: cpu / count })
+    rows.push({ name, perSec: (count / ms) * 1000, cpuUsPerTask })
   }
   phase = 'a'
   await measure(`gort procs=${maxProcs}`, n, (i) => rt.go(add, i, 1))
@@ -211,6 +195,10 @@ async function shapeA(): Promise<void> {
   const addAsync = async (a: number, b: number): Promise<number> => a + b
   await measure('single-threaded (async call)', n, (i) => addAsync(i, 1))
   await measure('floor: deferred promises', n, deferredPromises())
+  // With 200k results pending, V8's scavenger is most of the main thread's time for gort and the
+  // floor alike (burst.ts). The same burst in a child with a young generation sized for it shows
+  // what is left: gort's own cost per go().
+  const bigNursery = await mainBurstChild(maxProcs, n)
   // Spawned inside tasks: PARENTS tasks, started together from main, each spawn n / PARENTS
   // children in waves of WAVE and await each wave. In flight per M: at most PARENTS x WAVE, within
   // its G records (mSlots), so every child is a real G (stats' `inlined` stays 0; checked).
@@ -242,6 +230,8 @@ async function shapeA(): Promise<void> {
     const ratio = r === g ? '' : `  gort is ${fmt(g.perSec / r.perSec, 1)}x`
     console.log(`  ${r.name.padEnd(32)} ${fmt(r.perSec / 1e3, 1).padStart(8)}k tasks/s  ${fmt(r.cpuUsPerTask, 2).padStart(7)} µs CPU/task${ratio}`)
   }
+  const nurseryRatio = bigNursery.gort.perSec / bigNursery.floor.perSec
+  console.log(`  ${`with --max-semi-space-size=${SEMI_SPACE_MB}`.padEnd(32)} ${fmt(bigNursery.gort.perSec / 1e3, 1).padStart(8)}k tasks/s  ${fmt(bigNursery.gort.cpuUsPerTask, 2).padStart(7)} µs CPU/task  (gort in a child process; the floor there ${fmt(bigNursery.floor.perSec / 1e3, 1)}k tasks/s at ${fmt(bigNursery.floor.cpuUsPerTask, 2)} µs: gort ${fmt(nurseryRatio, 2)}x it)`)
   const batchPerSec = (n / batchMs) * 1000
   console.log(`  ${`gort procs=${maxProcs}, one goAll call`.padEnd(32)} ${fmt(batchPerSec / 1e3, 1).padStart(8)}k tasks/s  ${fmt(batchCpu / n, 2).padStart(7)} µs CPU/task  (${fmt(batchPerSec / g.perSec, 1)}x go)`)
   console.log(`  ${'gort, spawned inside tasks'.padEnd(32)} ${fmt(insidePerSec / 1e3, 1).padStart(8)}k tasks/s  (${PARENTS} parents x ${n / PARENTS} children in waves of ${WAVE}; none inlined)`)
@@ -249,7 +239,7 @@ async function shapeA(): Promise<void> {
   console.log(`  ${'floor: the same waves, one thread'.padEnd(32)} ${fmt(floorInsidePerSec / 1e3, 1).padStart(8)}k tasks/s  (deferred promises, no scheduler; gort go inside tasks is ${fmt(insidePerSec / floorInsidePerSec, 2)}x one thread's floor)`)
   console.log(`  ${`inside tasks, waves of ${SMALL_WAVE}`.padEnd(32)} ${fmt(smallPerSec / 1e3, 1).padStart(8)}k tasks/s  go;  ${fmt(smallAllPerSec / 1e3, 1)}k tasks/s goAll;  one thread's floor ${fmt(floorSmallPerSec / 1e3, 1)}k tasks/s (gort goAll ${fmt(smallAllPerSec / floorSmallPerSec, 2)}x it)`)
   results['a'] = {
-    tasks: n, poolTasks: nPool, rows, goAll: { perSec: batchPerSec, cpuUsPerTask: batchCpu / n },
+    tasks: n, poolTasks: nPool, rows, bigNursery: { semiSpaceMb: SEMI_SPACE_MB, ...bigNursery }, goAll: { perSec: batchPerSec, cpuUsPerTask: batchCpu / n },
     spawnedInsideTaskPerSec: insidePerSec, spawnedInsideTaskGoAllPerSec: insideAllPerSec, floorInsidePerThreadPerSec: floorInsidePerSec,
     smallWaves: { wave: SMALL_WAVE, goPerSec: smallPerSec, goAllPerSec: smallAllPerSec, floorPerThreadPerSec: floorSmallPerSec },
   }
