@@ -395,11 +395,11 @@ async function shapeC(): Promise<Series[]> {
 // ---- (d) latency -------------------------------------------------------------------
 
 /**
- * The floor under (d): a round trip between the main thread, waiting with Atomics.waitAsync as
- * gort's must (it cannot block the event loop), and a worker parked in Atomics.wait, each waking
- * the other with Atomics.notify, with nothing else on the way. Any scheduler whose threads sleep
- * when idle pays both wake-ups per round trip; on this VM they cost twice as much in some hours
- * as in others.
+ * The reference for (d): a round trip between the main thread, waiting with Atomics.waitAsync,
+ * and a worker parked in Atomics.wait, each waking the other with Atomics.notify, with nothing
+ * else on the way. Any scheduler whose threads sleep when idle pays both wake-ups per round trip;
+ * on this VM they cost twice as much in some hours as in others. gort pays neither while an M is
+ * still spinning after its last G and the main thread's short poll (mainSpinUs) finds the result.
  */
 async function wakeRoundTrip(n: number): Promise<{ p50: number; p99: number }> {
   const I = new Int32Array(new SharedArrayBuffer(8))
@@ -428,11 +428,16 @@ async function shapeD(): Promise<void> {
   const rt = await rtFor(maxProcs)
   // A peer that stops answering (poolifier did, twice, in this shape here) is reported as hung
   // after 20 s instead of stalling the whole bench. Every peer pays the same Promise.race.
+  // Every peer gets the same warm-up. A fresh gort runtime's first few thousand round trips took
+  // 20-130 µs (p50 of chunks of 300, in a driver, from dist/ or under tsx alike) and about 5 µs
+  // from about the 6000th: the Ms' code compiling, not the clock (an idle second after start
+  // changed nothing). With 100 warm-up calls the bench measured that phase, not the steady state.
+  const warm = quick ? 1000 : 5000
   const lat = async (run: (i: number) => Promise<number>): Promise<{ p50: number; p99: number; hung?: boolean }> => {
     let timer: NodeJS.Timeout | undefined
     const giveUp = new Promise<'hung'>((r) => (timer = setTimeout(r, 20_000, 'hung')))
     try {
-      for (let i = 0; i < 100; i++) if ((await Promise.race([run(i), giveUp])) === 'hung') return { p50: NaN, p99: NaN, hung: true }
+      for (let i = 0; i < warm; i++) if ((await Promise.race([run(i), giveUp])) === 'hung') return { p50: NaN, p99: NaN, hung: true }
       const xs: number[] = []
       for (let i = 0; i < n; i++) {
         const t = performance.now()
@@ -447,7 +452,9 @@ async function shapeD(): Promise<void> {
   const show = (r: { p50: number; p99: number; hung?: boolean }): string =>
     r.hung === true ? 'stopped answering (no result within 20 s)' : `p50 ${fmt(r.p50, 1)} µs  p99 ${fmt(r.p99, 1)} µs`
   phase = 'd: gort'
+  const polls0 = rt.stats().mainPolls
   const g = await lat((i) => rt.go(add, i, 1))
+  const polls = { hits: rt.stats().mainPolls.hits - polls0.hits, misses: rt.stats().mainPolls.misses - polls0.misses }
   phase = 'd: floor'
   const floor = await wakeRoundTrip(n)
   phase = 'd: piscina'
@@ -480,14 +487,14 @@ async function shapeD(): Promise<void> {
   const spinP50 = pct(spinning, 0.5)
   const spinP99 = pct(spinning, 0.99)
   console.log('\n(d) spawn-to-result latency, main -> worker -> main, one at a time')
-  console.log(`  gort      ${show(g)}`)
-  console.log(`  floor     ${show(floor)}  (main in Atomics.waitAsync, a worker in Atomics.wait, waking each other, nothing else; gort ${fmt(g.p50 / floor.p50, 2)}x it at p50)`)
+  console.log(`  gort      ${show(g)}  (the main thread's polls before waiting: ${polls.hits} found the result, ${polls.misses} missed)`)
+  console.log(`  two wake-ups ${show(floor)}  (main in Atomics.waitAsync, a worker in Atomics.wait, waking each other: what a round trip costs when both sides sleep; gort ${fmt(g.p50 / floor.p50, 2)}x it at p50, its M spinning and main polling)`)
   console.log(`  piscina   ${show(p)}  (gort ${fmt(p.p50 / g.p50, 2)}x at p50)`)
   console.log(`  poolifier ${show(pf)}  (gort ${fmt(pf.p50 / g.p50, 2)}x at p50)`)
   console.log(`  gort, child spawned in a busy task, another M parked (wakep): p50 ${fmt(startP50, 1)} µs  p99 ${fmt(startP99, 1)} µs  (${fmt(100 * stolenShare, 0)}% started within the 500 µs hold; min ${fmt(Math.min(...sd), 1)} µs)`)
   console.log(`  gort, child spawned in a busy task while another M spins: p50 ${fmt(spinP50, 1)} µs  p99 ${fmt(spinP99, 1)} µs  (${spinning.length} children, one every 40 µs)`)
   results['d'] = {
-    samples: n, gort: g, wakeFloor: floor, piscina: p, poolifier: pf,
+    samples: n, warmup: warm, gort: { ...g, mainPolls: polls }, wakeFloor: floor, piscina: p, poolifier: pf,
     startDelay: { samples: sd.length, p50: startP50, p99: startP99, stolenShare },
     startDelayWhileSpinning: { samples: spinning.length, everyUs: 40, p50: spinP50, p99: spinP99 },
   }

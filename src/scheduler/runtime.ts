@@ -20,6 +20,7 @@ import { PayloadBroker } from './broker.js'
 import { encodeArgs, errorToPlain, remoteOf, writeNumsFast, writePayload, type Encoded, type PlainError } from './codec.js'
 import { RuntimeClosedError, SchedulerArgError, UncloneableArgError, describe } from './errors.js'
 import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, computeLayout, gOff, oOff, ownerOf, writeHeader } from './layout.js'
+import { MainSpin } from './mainspin.js'
 import { Monitor } from './monitor.js'
 import { defaultProcs, positiveInt, workerUrl, type RuntimeOptions } from './options.js'
 import { Owner } from './owner.js'
@@ -59,11 +60,13 @@ export class Runtime implements Spawner, AsyncDisposable {
   #overflowHead = 0
   readonly #broker: PayloadBroker
   #waiting = false
+  readonly #spin: MainSpin
   #keepAlive: NodeJS.Timeout | undefined
   #deaths = 0
 
-  private constructor(s: Sched, maxThreads: number, handoffMs: number, url: { url: URL; entry: string | undefined }) {
+  private constructor(s: Sched, maxThreads: number, handoffMs: number, mainSpinUs: number, url: { url: URL; entry: string | undefined }) {
     this.#s = s
+    this.#spin = new MainSpin(mainSpinUs)
     this.#threads = new Threads(s, url, maxThreads, {
       message: (msg) => this.#onMessage(msg),
       exit: (m, code, error) => this.#onExit(m, code, error),
@@ -93,6 +96,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     const handoffMs = positiveInt('handoffMs', options.handoffMs, 10, 0)
     const mainSlots = positiveInt('mainSlots', options.mainSlots, 1 << 18)
     const mSlots = positiveInt('mSlots', options.mSlots, 1 << 15)
+    const mainSpinUs = positiveInt('mainSpinUs', options.mainSpinUs, 10, 0, 1000)
     // Indices of Ms that died are never reused, so leave room for replacements.
     const maxM = maxThreads + 8
     const l = computeLayout(procs, maxM, mainSlots, mSlots)
@@ -102,7 +106,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     if (loader !== 'auto' && loader !== 'tsx' && loader !== 'none') {
       throw new SchedulerArgError(`gort: Runtime.start: loader must be 'auto', 'tsx' or 'none', got ${describe(loader)}`)
     }
-    const rt = new Runtime(new Sched(sab), maxThreads, handoffMs, workerUrl(loader))
+    const rt = new Runtime(new Sched(sab), maxThreads, handoffMs, mainSpinUs, workerUrl(loader))
     rt.#holdOpen() // unref'd workers alone would let the process exit while they boot
     try {
       const boots: Promise<void>[] = []
@@ -255,6 +259,10 @@ export class Runtime implements Spawner, AsyncDisposable {
     const s = this.#s
     const o = oOff(s.l, 0)
     this.#waiting = true
+    if (this.#spin.poll(this.#owner)) {
+      queueMicrotask(() => this.#onWake())
+      return
+    }
     Atomics.store(s.I, o + 1, 1)
     const bell = Atomics.load(s.I, o)
     if (this.#owner.ready()) {
@@ -268,6 +276,7 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   #onWake(): void {
     this.#waiting = false
+    this.#spin.woke()
     Atomics.store(this.#s.I, oOff(this.#s.l, 0) + 1, 0)
     if (this.#closed) return
     this.#owner.drain()
@@ -340,7 +349,7 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   /** Scheduler counters: per-P runs, steals, global-queue pulls, parks, spawns, hand-offs. */
   stats(): SchedStats {
-    return collectStats(this.#s, this.#threads.live() + 1, this.#deaths, this.#monitor.rescues)
+    return collectStats(this.#s, this.#threads.live() + 1, this.#deaths, this.#monitor.rescues, this.#spin)
   }
 
   /** The Go-style schedtrace line for right now. */

@@ -41,11 +41,13 @@ export interface SchedStats {
   readonly mDeaths: number
   /** Times the monitor found work waiting with every P asleep and no M woken and runnable, and rang them (a lost wake-up; should be 0). */
   readonly rescues: number
+  /** The main thread's polls for results before it waits (see RuntimeOptions.mainSpinUs): `hits` found one, `misses` waited after all. */
+  readonly mainPolls: { readonly hits: number; readonly misses: number }
   readonly total: Omit<ProcStats, 'id' | 'm'>
   readonly perP: readonly ProcStats[]
 }
 
-export function collectStats(s: Sched, threads: number, mDeaths: number, rescues: number): SchedStats {
+export function collectStats(s: Sched, threads: number, mDeaths: number, rescues: number, mainPolls: SchedStats['mainPolls']): SchedStats {
   const I = s.I
   const perP: ProcStats[] = []
   for (let p = 0; p < s.l.procs; p++) {
@@ -66,6 +68,7 @@ export function collectStats(s: Sched, threads: number, mDeaths: number, rescues
     globalQueue: s.q.globalSize(),
     mDeaths,
     rescues,
+    mainPolls: { hits: mainPolls.hits, misses: mainPolls.misses },
     total: {
       runs: sum('runs'), steals: sum('steals'), stealAttempts: sum('stealAttempts'), globalPulls: sum('globalPulls'),
       parks: sum('parks'), spawns: sum('spawns'), inlined: sum('inlined'), handoffs: sum('handoffs'), runqueue: sum('runqueue'),

@@ -4,6 +4,7 @@ import { deadline } from '../_support/deadline.js'
 import {
   Runtime, go, MDiedError, NoRuntimeError, RuntimeClosedError, SchedulerArgError, TaskNotFoundError, UncloneableArgError,
 } from '../../src/scheduler/index.js'
+import type { RuntimeOptions } from '../../src/scheduler/index.js'
 import { add, argv, big, churn, echo, fail, fib, ghostTask, sumBytes } from './fixtures/tasks.js'
 
 let rt: Runtime
@@ -95,6 +96,23 @@ test('bad input fails at the call: not a task, uncloneable args', () => {
   assert.throws(() => rt.go((() => 1) as never), (e: unknown) => e instanceof SchedulerArgError && /\(anonymous\)|function/.test(String(e)))
   assert.throws(() => rt.go(echo, (() => 1) as never), (e: unknown) => e instanceof UncloneableArgError && /echo/.test((e as Error).message))
 })
+
+test('bad options fail at start with a SchedulerArgError naming the option, and start no thread', deadline('options', async () => {
+  const bad: [string, RuntimeOptions][] = [
+    ['procs', { procs: 0 }], ['procs', { procs: 1.5 }], ['spares', { spares: -1 }], ['maxThreads', { maxThreads: 0 }],
+    ['handoffMs', { handoffMs: -1 }], ['mainSlots', { mainSlots: 0 }], ['mSlots', { mSlots: 2 ** 30 }],
+    ['mainSpinUs', { mainSpinUs: -1 }], ['mainSpinUs', { mainSpinUs: 1001 }], ['mainSpinUs', { mainSpinUs: '10' as unknown as number }],
+    ['loader', { loader: 'esbuild' as never }],
+  ]
+  for (const [name, options] of bad) {
+    const r = await Runtime.start(options).then((started) => started, (e: unknown) => e)
+    if (r instanceof Runtime) {
+      await r.close()
+      assert.unreachable(`${JSON.stringify(options)} started`)
+    }
+    assert.ok(r instanceof SchedulerArgError && String(r).includes(name), `${JSON.stringify(options)}: ${String(r)}`)
+  }
+}))
 
 test('a task no M can resolve rejects with TaskNotFoundError naming it', deadline('ghost', async () => {
   try {

@@ -1,0 +1,73 @@
+/**
+ * The main thread's short poll of its completion ring before it waits with Atomics.waitAsync.
+ *
+ * Why: a waitAsync wake-up reaches the main thread as a task posted to its event loop, 15-40 µs
+ * here, while an M that is spinning (it does for 50 µs after its last G) returns a tiny G's result
+ * in a few µs. Polling for a few µs first takes that wake-up out of a round trip: spawn-to-result
+ * p50 went from 21-25 to about 5 µs in a driver (docs/scheduler.md, (d)). It also spares the M its
+ * Atomics.notify: Ms ring the main thread's doorbell only once it has set its waiting flag.
+ *
+ * Invariants:
+ * - One poll blocks the event loop for at most the budget (at most 1 ms, default 10 µs).
+ * - Adaptive, as adaptive mutexes spin: a poll that missed is judged when the result arrives. If
+ *   it came within FAR_MS, the M was only waking up (its next round trip, started before it parks
+ *   again, is a fast one): keep polling. Backing off there kept main and the Ms out of step, each
+ *   waiting for the other's wake-up, for thousands of round trips. After MISS_LIMIT results in a
+ *   row that took longer, only every PROBE-th wait polls, so work whose results take long pays
+ *   about budget / PROBE per wait, until a poll hits or misses narrowly again.
+ */
+
+import { performance } from 'node:perf_hooks'
+
+const MISS_LIMIT = 4
+const PROBE = 16
+/** A result later than this after a missed poll: the G was long, not the M asleep (ms). */
+const FAR_MS = 0.1
+
+export class MainSpin {
+  readonly #budgetMs: number
+  readonly #now: () => number
+  /** Misses in a row whose result took longer than FAR_MS. */
+  #farMisses = 0
+  #skipped = 0
+  /** When the last poll gave up, while its result is still outstanding; -1: none. */
+  #missAt = -1
+  hits = 0
+  misses = 0
+
+  constructor(budgetUs: number, now: () => number = () => performance.now()) {
+    this.#budgetMs = budgetUs / 1000
+    this.#now = now
+  }
+
+  /** Polls `ready()` for up to the budget when polling pays lately; true once it returned true. */
+  poll(source: { ready(): boolean }): boolean {
+    if (this.#budgetMs <= 0) return false
+    if (this.#farMisses >= MISS_LIMIT && ++this.#skipped % PROBE !== 0) return false
+    const until = this.#now() + this.#budgetMs
+    let t: number
+    do {
+      if (source.ready()) {
+        this.#farMisses = 0
+        this.#skipped = 0
+        this.hits++
+        return true
+      }
+    } while ((t = this.#now()) < until)
+    this.misses++
+    this.#missAt = t
+    return false
+  }
+
+  /** Results arrived after a wait (not a poll): judges the poll that missed before it, if any. */
+  woke(): void {
+    if (this.#missAt < 0) return
+    const waited = this.#now() - this.#missAt
+    this.#missAt = -1
+    if (waited > FAR_MS) this.#farMisses++
+    else {
+      this.#farMisses = 0
+      this.#skipped = 0
+    }
+  }
+}
