@@ -479,9 +479,10 @@ async function shapeD(): Promise<void> {
   // (which wakes it) that M is running a child or spinning for the next one. The first of each
   // run is left out: it measures a parked M's wake-up, as above.
   phase = 'd: start delay, spinning'
-  // Warm-up first: the first calls measure the JIT compiling the steal and spin paths (p50 of
-  // 100-500 µs in the first of five rounds of 40, 1.5-2 µs from the third on, in a driver).
-  for (let i = 0; i < (quick ? 3 : 10); i++) await rt.go(startDelays, 2, 40)
+  // Warm-up first: the first calls measure the JIT compiling the steal and spin paths in each M
+  // (every M is an isolate of its own and compiles its own copy). With 10 warm-up calls the p50
+  // was 113-404 µs in 2 of 2 runs of --shapes=d, with 100 it was 1.2-1.7 µs in the runs between.
+  for (let i = 0; i < (quick ? 20 : 100); i++) await rt.go(startDelays, 2, 40)
   const spinning: number[] = []
   for (let i = 0; i < (quick ? 10 : 40); i++) spinning.push(...(await rt.go(startDelays, 2, 40)).slice(1))
   const spinP50 = pct(spinning, 0.5)
