@@ -22,6 +22,12 @@ export interface RuntimeOptions {
    * Default 10.
    */
   readonly mainSpinUs?: number
+  /**
+   * Old-generation cap of each M's heap, in MB (at least 16). An M that runs out is ended, not
+   * the process: its started tasks reject with MDiedError ('out of memory'), its unstarted ones
+   * run elsewhere, and a fresh M replaces it. Default: V8's own limit.
+   */
+  readonly mHeapMb?: number
   /** G records of the main thread (in-flight Gs before `go` queues locally). Default 262144. */
   readonly mainSlots?: number
   /** G records of each M: children in flight per M before go() inside a task runs them inline. Default 32768. */

@@ -64,10 +64,10 @@ export class Runtime implements Spawner, AsyncDisposable {
   #keepAlive: NodeJS.Timeout | undefined
   #deaths = 0
 
-  private constructor(s: Sched, maxThreads: number, handoffMs: number, mainSpinUs: number, url: { url: URL; entry: string | undefined }) {
+  private constructor(s: Sched, o: { maxThreads: number; handoffMs: number; mainSpinUs: number; mHeapMb: number | undefined; url: { url: URL; entry: string | undefined } }) {
     this.#s = s
-    this.#spin = new MainSpin(mainSpinUs)
-    this.#threads = new Threads(s, url, maxThreads, {
+    this.#spin = new MainSpin(o.mainSpinUs)
+    this.#threads = new Threads(s, o.url, o.maxThreads, o.mHeapMb, {
       message: (msg) => this.#onMessage(msg),
       exit: (m, code, error) => this.#onExit(m, code, error),
       spareReady: () => this.#monitor.kick(),
@@ -84,7 +84,7 @@ export class Runtime implements Spawner, AsyncDisposable {
         threads: () => this.#threads.live() + 1,
         runningMs: () => this.#threads.running(),
       },
-      handoffMs,
+      o.handoffMs,
     )
   }
 
@@ -97,6 +97,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     const mainSlots = positiveInt('mainSlots', options.mainSlots, 1 << 18)
     const mSlots = positiveInt('mSlots', options.mSlots, 1 << 15)
     const mainSpinUs = positiveInt('mainSpinUs', options.mainSpinUs, 10, 0, 1000)
+    const mHeapMb = options.mHeapMb === undefined ? undefined : positiveInt('mHeapMb', options.mHeapMb, 0, 16)
     // Indices of Ms that died are never reused, so leave room for replacements.
     const maxM = maxThreads + 8
     const l = computeLayout(procs, maxM, mainSlots, mSlots)
@@ -106,7 +107,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     if (loader !== 'auto' && loader !== 'tsx' && loader !== 'none') {
       throw new SchedulerArgError(`gort: Runtime.start: loader must be 'auto', 'tsx' or 'none', got ${describe(loader)}`)
     }
-    const rt = new Runtime(new Sched(sab), maxThreads, handoffMs, mainSpinUs, workerUrl(loader))
+    const rt = new Runtime(new Sched(sab), { maxThreads, handoffMs, mainSpinUs, mHeapMb, url: workerUrl(loader) })
     rt.#holdOpen() // unref'd workers alone would let the process exit while they boot
     try {
       const boots: Promise<void>[] = []
@@ -329,8 +330,10 @@ export class Runtime implements Spawner, AsyncDisposable {
     if (this.#closed) return
     this.#deaths++
     const s = this.#s
-    const e = error as { name?: string; message?: string } | undefined
-    const reason = e !== undefined ? `uncaught ${e.name ?? 'error'}: ${e.message ?? String(e)}` : `exit code ${code}`
+    const e = error as { name?: string; message?: string; code?: unknown } | undefined
+    const reason = e === undefined ? `exit code ${code}`
+      : e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `out of memory: ${e.message ?? ''}`
+      : `uncaught ${e.name ?? 'error'}: ${e.message ?? String(e)}`
     const { orphaned, requeue } = reclaimDeadM(s, m, reason, (gid, err) => {
       const owner = ownerOf(s.l, gid)
       if (owner === 0) this.#owner.settle(gid, err, true)

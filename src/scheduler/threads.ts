@@ -44,16 +44,19 @@ export class Threads {
   readonly #s: Sched
   readonly #url: { url: URL; entry: string | undefined }
   readonly #maxThreads: number
+  readonly #limits: { maxYoungGenerationSizeMb: number; maxOldGenerationSizeMb?: number }
   readonly #events: ThreadEvents
   readonly #ms = new Map<number, MInfo>()
   #nextM = 1
   #starting = 0
   closed = false
 
-  constructor(s: Sched, url: { url: URL; entry: string | undefined }, maxThreads: number, events: ThreadEvents) {
+  /** `mHeapMb`: old-generation cap of each M's heap; undefined: V8's default. */
+  constructor(s: Sched, url: { url: URL; entry: string | undefined }, maxThreads: number, mHeapMb: number | undefined, events: ThreadEvents) {
     this.#s = s
     this.#url = url
     this.#maxThreads = maxThreads
+    this.#limits = mHeapMb === undefined ? { maxYoungGenerationSizeMb: M_YOUNG_MB } : { maxYoungGenerationSizeMb: M_YOUNG_MB, maxOldGenerationSizeMb: mHeapMb }
     this.#events = events
   }
 
@@ -63,7 +66,7 @@ export class Threads {
     if (this.#nextM > s.l.maxM) return Promise.reject(new SchedulerArgError('gort: no M index left to start a worker'))
     const m = this.#nextM++
     const { url, entry } = this.#url
-    const worker = new Worker(url, { workerData: { sab: s.sab, m, p, entry }, resourceLimits: { maxYoungGenerationSizeMb: M_YOUNG_MB } })
+    const worker = new Worker(url, { workerData: { sab: s.sab, m, p, entry }, resourceLimits: this.#limits })
     const info: MInfo = { worker, ready: false, alive: true, error: undefined }
     this.#ms.set(m, info)
     if (p >= 0) Atomics.store(s.I, pOff(s.l, p) + P_OWNER, m)

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { threadId } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import { MDiedError, Runtime } from '../../src/scheduler/index.js'
-import { add, block, blockOnStashed, bump, churn, churnMs, exitNow, spawnAndWait, spawnBumpsThenBlock, stashFlag, throwLater, where } from './fixtures/tasks.js'
+import { add, block, blockOnStashed, bump, churn, churnMs, exitNow, hog, spawnAndWait, spawnBumpsThenBlock, stashFlag, throwLater, where } from './fixtures/tasks.js'
 import { slowLoadAdd } from './fixtures/slowload.js'
 import { flagArray, waitUntil } from './_wait.js'
 
@@ -125,6 +125,27 @@ test('an uncaught error in a task kills its M: reported with the error, runtime 
     const counter = flagArray(1)
     await Promise.all(Array.from({ length: 10 }, () => rt.go(bump, counter)))
     assert.is(Atomics.load(counter, 0), 10)
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('an M that runs out of memory (mHeapMb) is replaced: its task rejects saying so, queued work still runs', deadline('crash-oom', async () => {
+  const rt = await Runtime.start({ procs: 1, spares: 1, mHeapMb: 32 })
+  try {
+    const dying = rt.go(hog)
+    const rest = [rt.go(add, 1, 1), rt.go(add, 2, 2)]
+    try {
+      await dying
+      assert.unreachable('should reject')
+    } catch (e) {
+      assert.instance(e, MDiedError)
+      assert.match((e as Error).message, /out of memory/)
+      assert.match((e as Error).message, /hog/)
+    }
+    assert.equal(await Promise.all(rest), [2, 4])
+    assert.is(await rt.go(add, 5, 5), 10)
+    assert.is(rt.stats().mDeaths, 1)
   } finally {
     await rt.close()
   }

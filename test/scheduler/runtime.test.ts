@@ -101,6 +101,7 @@ test('bad options fail at start with a SchedulerArgError naming the option, and 
   const bad: [string, RuntimeOptions][] = [
     ['procs', { procs: 0 }], ['procs', { procs: 1.5 }], ['spares', { spares: -1 }], ['maxThreads', { maxThreads: 0 }],
     ['handoffMs', { handoffMs: -1 }], ['mainSlots', { mainSlots: 0 }], ['mSlots', { mSlots: 2 ** 30 }],
+    ['mHeapMb', { mHeapMb: 8 }], ['mHeapMb', { mHeapMb: 64.5 }],
     ['mainSpinUs', { mainSpinUs: -1 }], ['mainSpinUs', { mainSpinUs: 1001 }], ['mainSpinUs', { mainSpinUs: '10' as unknown as number }],
     ['loader', { loader: 'esbuild' as never }],
   ]
