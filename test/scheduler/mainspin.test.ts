@@ -106,6 +106,44 @@ test('woke() without a missed poll before it changes nothing', () => {
   assert.is(src.calls, before, 'backed off after exactly 4 far misses')
 })
 
+test('after 1 ms of hits in a row, one wait skips the poll (the event loop gets a turn), then polling goes on', () => {
+  const c = clock()
+  const spin = new MainSpin(10, c.now)
+  const src = source(() => true)
+  assert.is(spin.poll(src), true)
+  for (let i = 0; i < 9; i++) {
+    c.wait(0.1)
+    assert.is(spin.poll(src), true, `hit ${i + 2}, within the first ms`)
+  }
+  c.wait(0.1)
+  const before = src.calls
+  assert.is(spin.poll(src), false, 'the chain is over 1 ms old: wait through the event loop')
+  assert.is(src.calls, before)
+  assert.is(spin.poll(src), true, 'and poll again after it')
+  assert.equal([spin.hits, spin.misses], [11, 0])
+})
+
+test('a caller awaiting result after result still lets timers run', deadline('main-spin-turns', async () => {
+  const rt = await Runtime.start({ procs: 2, spares: 0 })
+  try {
+    let turns = 0
+    let on = true
+    const tick = (): void => {
+      turns++
+      if (on) setImmediate(tick)
+    }
+    setImmediate(tick)
+    const before = turns
+    // 2000 round trips take well over 1 ms, so the event loop must have had turns meanwhile,
+    // whether the polls hit (a turn at least every 1 ms of hits) or missed (waitAsync is a task).
+    for (let i = 0; i < 2000; i++) assert.is(await rt.go(add, i, 1), i + 1)
+    on = false
+    assert.ok(turns > before, `no event-loop turn in 2000 round trips (polls ${JSON.stringify(rt.stats().mainPolls)})`)
+  } finally {
+    await rt.close()
+  }
+}))
+
 test('mainSpinUs: 0 turns the poll off; the default polls', deadline('main-spin-option', async () => {
   const off = await Runtime.start({ procs: 1, spares: 0, mainSpinUs: 0 })
   try {
