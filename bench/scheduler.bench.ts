@@ -1,6 +1,7 @@
 /**
  * Scheduler benchmarks (issue 3): gort's G/M/P runtime against piscina, poolifier and plain
- * single-threaded Node, all in this one process run, with ratios printed against each peer.
+ * single-threaded Node, all in this one process run, with ratios printed against each peer; and,
+ * when `go` is on the PATH, Go's own scheduler on the same shapes (bench/go/sched, run first).
  *
  * Shapes:
  *   (a) tiny tasks submitted from the main thread (tasks/s, CPU µs per task); and tiny tasks
@@ -32,6 +33,7 @@ import { add, block, fib, spawnMany, spawnManyAll, startDelay, startDelays, time
 import { serialFib, spin as spinFn } from './scheduler/work.mjs'
 import { speedupSvg, type Series } from './scheduler/plot.js'
 import { burst, deferredPromises } from './scheduler/burst.js'
+import { runGoScheduler, type GoSchedResults } from './go/run.js'
 
 const execFileAsync = promisify(execFile)
 const quick = process.argv.includes('--quick')
@@ -115,6 +117,8 @@ async function closePool(pool: Pool): Promise<void> {
 }
 
 const results: Record<string, unknown> = {}
+/** Go's figures for the same shapes; null when Go is not installed. */
+let goRef: GoSchedResults | null = null
 let phase = 'start'
 let peerHung = false // a peer pool that stopped answering may keep its threads alive: exit explicitly
 const cpuModel = cpus()[0]?.model ?? 'unknown'
@@ -232,12 +236,20 @@ async function shapeA(): Promise<void> {
   }
   const nurseryRatio = bigNursery.gort.perSec / bigNursery.floor.perSec
   console.log(`  ${`with --max-semi-space-size=${SEMI_SPACE_MB}`.padEnd(32)} ${fmt(bigNursery.gort.perSec / 1e3, 1).padStart(8)}k tasks/s  ${fmt(bigNursery.gort.cpuUsPerTask, 2).padStart(7)} µs CPU/task  (gort in a child process; the floor there ${fmt(bigNursery.floor.perSec / 1e3, 1)}k tasks/s at ${fmt(bigNursery.floor.cpuUsPerTask, 2)} µs: gort ${fmt(nurseryRatio, 2)}x it)`)
+  if (goRef !== null) {
+    const ga = goRef.a
+    console.log(`  ${`Go goroutines, GOMAXPROCS=${goRef.maxProcs}`.padEnd(32)} ${fmt(ga.perSec / 1e3, 1).padStart(8)}k tasks/s  ${fmt(ga.cpuUsPerTask, 2).padStart(7)} µs CPU/task  gort is ${fmt(g.perSec / ga.perSec, 2)}x (a goroutine per task, results in a slice, a WaitGroup)`)
+  }
   const batchPerSec = (n / batchMs) * 1000
   console.log(`  ${`gort procs=${maxProcs}, one goAll call`.padEnd(32)} ${fmt(batchPerSec / 1e3, 1).padStart(8)}k tasks/s  ${fmt(batchCpu / n, 2).padStart(7)} µs CPU/task  (${fmt(batchPerSec / g.perSec, 1)}x go)`)
   console.log(`  ${'gort, spawned inside tasks'.padEnd(32)} ${fmt(insidePerSec / 1e3, 1).padStart(8)}k tasks/s  (${PARENTS} parents x ${n / PARENTS} children in waves of ${WAVE}; none inlined)`)
   console.log(`  ${'gort, inside tasks with goAll'.padEnd(32)} ${fmt(insideAllPerSec / 1e3, 1).padStart(8)}k tasks/s  (one goAll per wave; ${fmt(insideAllPerSec / insidePerSec, 1)}x go)`)
   console.log(`  ${'floor: the same waves, one thread'.padEnd(32)} ${fmt(floorInsidePerSec / 1e3, 1).padStart(8)}k tasks/s  (deferred promises, no scheduler; gort go inside tasks is ${fmt(insidePerSec / floorInsidePerSec, 2)}x one thread's floor)`)
   console.log(`  ${`inside tasks, waves of ${SMALL_WAVE}`.padEnd(32)} ${fmt(smallPerSec / 1e3, 1).padStart(8)}k tasks/s  go;  ${fmt(smallAllPerSec / 1e3, 1)}k tasks/s goAll;  one thread's floor ${fmt(floorSmallPerSec / 1e3, 1)}k tasks/s (gort goAll ${fmt(smallAllPerSec / floorSmallPerSec, 2)}x it)`)
+  if (goRef !== null) {
+    const gi = goRef.aInside
+    console.log(`  ${'Go, goroutines in goroutines'.padEnd(32)} ${fmt(gi.wave4096 / 1e3, 1).padStart(8)}k tasks/s  waves of ${WAVE} (gort go ${fmt(insidePerSec / gi.wave4096, 2)}x, goAll ${fmt(insideAllPerSec / gi.wave4096, 2)}x it);  ${fmt(gi.wave128 / 1e3, 1)}k tasks/s waves of ${SMALL_WAVE} (gort go ${fmt(smallPerSec / gi.wave128, 2)}x, goAll ${fmt(smallAllPerSec / gi.wave128, 2)}x it)`)
+  }
   results['a'] = {
     tasks: n, poolTasks: nPool, rows, bigNursery: { semiSpaceMb: SEMI_SPACE_MB, ...bigNursery }, goAll: { perSec: batchPerSec, cpuUsPerTask: batchCpu / n },
     spawnedInsideTaskPerSec: insidePerSec, spawnedInsideTaskGoAllPerSec: insideAllPerSec, floorInsidePerThreadPerSec: floorInsidePerSec,
@@ -311,12 +323,14 @@ async function shapeB(): Promise<Series[]> {
     }
     gortPts.push([procs, serialMs / g])
     pisPts.push([procs, serialMs / p])
+    const goB = goRef?.b.procs[String(procs)]
     const own = (ms: number, work: number): string => `${fmt((ms / (work / procs) - 1) * 100, 1)}% over its own`
     rows.push({ procs, idealMs: ideal, gortMs: g, piscinaMs: p, poolifierMs: pf, gortSched: sched, inTaskWorkMs: { gort: gWork, piscina: pWork, poolifier: pfWork } })
     console.log(
       `  procs=${procs}: ideal ${fmt(ideal, 0)} ms | gort ${fmt(g, 0)} ms (${fmt((g / ideal - 1) * 100, 1)}% over) | ` +
         `piscina ${fmt(p, 0)} ms (${fmt((p / ideal - 1) * 100, 1)}% over, gort ${fmt(p / g, 2)}x)` +
-        (Number.isNaN(pf) ? '' : ` | poolifier ${fmt(pf, 0)} ms (${fmt((pf / ideal - 1) * 100, 1)}% over, gort ${fmt(pf / g, 2)}x)`),
+        (Number.isNaN(pf) ? '' : ` | poolifier ${fmt(pf, 0)} ms (${fmt((pf / ideal - 1) * 100, 1)}% over, gort ${fmt(pf / g, 2)}x)`) +
+        (goB === undefined ? '' : ` | Go ${fmt(goB.overIdealPct, 1)}% over its ideal`),
     )
     console.log(
       `  procs=${procs}, against the work each peer's threads measured in their tasks (${fmt(gWork, 0)} / ${fmt(pWork, 0)}${Number.isNaN(pfWork) ? '' : ` / ${fmt(pfWork, 0)}`} ms): ` +
@@ -374,6 +388,9 @@ async function shapeC(): Promise<Series[]> {
         pf = await timeIt(`c:poolifier:${n}:${procs}`, async () => Promise.all(ls.map((k) => pool.run({ k: 'fib', n: k }))), iters, warm)
         await closePool(pool)
       }
+      const goCase = goRef === null ? undefined : [goRef.cSmall, goRef.cLarge].find((c) => c.n === n && c.cutoff === cutoff)
+      const goMs = goCase?.procs[String(procs)]
+      const goC = goCase === undefined || goMs === undefined ? undefined : { ms: goMs, serialMs: goCase.serialMs }
       rows.push({ n, cutoff, procs, leaves: ls.length, singleMs: single, gortMs: g, piscinaMs: p, poolifierMs: pf })
       if (n === cases[1]!.n) {
         gortPts.push([procs, single / g])
@@ -381,7 +398,8 @@ async function shapeC(): Promise<Series[]> {
       }
       console.log(
         `  fib(${n}) cut-off ${cutoff}, procs=${procs}: single ${fmt(single, 2)} ms | gort ${fmt(g, 2)} ms (${fmt(single / g, 2)}x single) | ` +
-          `piscina ${fmt(p, 2)} ms (gort ${fmt(p / g, 2)}x)` + (Number.isNaN(pf) ? '' : ` | poolifier ${fmt(pf, 2)} ms (gort ${fmt(pf / g, 2)}x)`),
+          `piscina ${fmt(p, 2)} ms (gort ${fmt(p / g, 2)}x)` + (Number.isNaN(pf) ? '' : ` | poolifier ${fmt(pf, 2)} ms (gort ${fmt(pf / g, 2)}x)`) +
+          (goC === undefined ? '' : ` | Go ${fmt(goC.ms, 2)} ms (${fmt(goC.serialMs / goC.ms, 2)}x its serial ${fmt(goC.serialMs, 2)} ms)`),
       )
     }
   }
@@ -490,6 +508,7 @@ async function shapeD(): Promise<void> {
   console.log('\n(d) spawn-to-result latency, main -> worker -> main, one at a time')
   console.log(`  gort      ${show(g)}  (the main thread's polls before waiting: ${polls.hits} found the result, ${polls.misses} missed)`)
   console.log(`  two wake-ups ${show(floor)}  (main in Atomics.waitAsync, a worker in Atomics.wait, waking each other: what a round trip costs when both sides sleep; gort ${fmt(g.p50 / floor.p50, 2)}x it at p50, its M spinning and main polling)`)
+  if (goRef !== null) console.log(`  Go        p50 ${fmt(goRef.d.p50, 2)} µs  p99 ${fmt(goRef.d.p99, 2)} µs  (go f() then <-ch: the new goroutine runs on the spawner's P, so no thread is crossed or woken)`)
   console.log(`  piscina   ${show(p)}  (gort ${fmt(p.p50 / g.p50, 2)}x at p50)`)
   console.log(`  poolifier ${show(pf)}  (gort ${fmt(pf.p50 / g.p50, 2)}x at p50)`)
   console.log(`  gort, child spawned in a busy task, another M parked (wakep): p50 ${fmt(startP50, 1)} µs  p99 ${fmt(startP99, 1)} µs  (${fmt(100 * stolenShare, 0)}% started within the 500 µs hold; min ${fmt(Math.min(...sd), 1)} µs)`)
@@ -559,6 +578,14 @@ const hold = setInterval(() => {
   }
 }, 10_000)
 const t0 = performance.now()
+// Go's own G/M/P scheduler on the same shapes (bench/go/sched), when `go` is on the PATH. It runs
+// first and alone, so it does not share the cores with gort or the pools.
+if (['a', 'b', 'c', 'd'].some(want)) {
+  phase = 'go reference'
+  goRef = runGoScheduler(procsList, quick)
+  console.log(goRef === null ? '\nGo reference: not run (no `go` on the PATH)' : `\nGo reference: ${goRef.version} (bench/go/sched), GOMAXPROCS ${procsList.join(',')}`)
+  results['go'] = goRef
+}
 if (want('a')) await shapeA()
 const seriesB = want('b') ? await shapeB() : []
 const seriesC = want('c') ? await shapeC() : []
