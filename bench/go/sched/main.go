@@ -76,6 +76,19 @@ func cpuNow() time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
+// addsInGoroutines stores add(i, 1) in dst[i] for i < k, one goroutine each, and waits for all.
+func addsInGoroutines(dst []int, k int) {
+	var wg sync.WaitGroup
+	wg.Add(k)
+	for i := 0; i < k; i++ {
+		go func(i int) {
+			dst[i] = add(i, 1)
+			wg.Done()
+		}(i)
+	}
+	wg.Wait()
+}
+
 // (a) n tiny tasks started from one goroutine, every result stored and awaited.
 func shapeA(n, reps int) map[string]float64 {
 	results := make([]int, n)
@@ -83,15 +96,7 @@ func shapeA(n, reps int) map[string]float64 {
 	for r := 0; r <= reps; r++ {
 		c0 := cpuNow()
 		t0 := time.Now()
-		var wg sync.WaitGroup
-		wg.Add(n)
-		for i := 0; i < n; i++ {
-			go func(i int) {
-				results[i] = add(i, 1)
-				wg.Done()
-			}(i)
-		}
-		wg.Wait()
+		addsInGoroutines(results, n)
 		el := time.Since(t0)
 		if r == 0 {
 			continue // warm-up
@@ -122,15 +127,7 @@ func shapeAInside(n, parents, wave, reps int) float64 {
 					if per-done < k {
 						k = per - done
 					}
-					var wg sync.WaitGroup
-					wg.Add(k)
-					for i := 0; i < k; i++ {
-						go func(i int) {
-							kids[i] = add(i, 1)
-							wg.Done()
-						}(i)
-					}
-					wg.Wait()
+					addsInGoroutines(kids, k)
 				}
 			}()
 		}
