@@ -472,7 +472,8 @@ async function shapeD(): Promise<void> {
   phase = 'd: gort'
   const polls0 = rt.stats().mainPolls
   const g = await lat((i) => rt.go(add, i, 1))
-  const polls = { hits: rt.stats().mainPolls.hits - polls0.hits, misses: rt.stats().mainPolls.misses - polls0.misses }
+  const polls1 = rt.stats().mainPolls
+  const polls = { hits: polls1.hits - polls0.hits, misses: polls1.misses - polls0.misses }
   phase = 'd: floor'
   const floor = await wakeRoundTrip(n)
   phase = 'd: piscina'

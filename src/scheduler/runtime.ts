@@ -261,19 +261,22 @@ export class Runtime implements Spawner, AsyncDisposable {
     const o = oOff(s.l, 0)
     this.#waiting = true
     if (this.#spin.poll(this.#owner)) {
-      queueMicrotask(() => this.#onWake())
+      queueMicrotask(this.#onWakeFn)
       return
     }
     Atomics.store(s.I, o + 1, 1)
     const bell = Atomics.load(s.I, o)
     if (this.#owner.ready()) {
-      queueMicrotask(() => this.#onWake())
+      queueMicrotask(this.#onWakeFn)
       return
     }
     const r = waitAsync(s.I, o, bell)
-    if (r.async) void r.value.then(() => this.#onWake())
-    else queueMicrotask(() => this.#onWake())
+    if (r.async) void r.value.then(this.#onWakeFn)
+    else queueMicrotask(this.#onWakeFn)
   }
+
+  /** #onWake as one function for every wait, not a closure per wait (a round trip each in (d)). */
+  readonly #onWakeFn = (): void => this.#onWake()
 
   #onWake(): void {
     this.#waiting = false

@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { threadId } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
-import { MDiedError, Runtime } from '../../src/scheduler/index.js'
+import { MDiedError, Runtime, type SchedStats } from '../../src/scheduler/index.js'
 import { add, block, blockOnStashed, bump, churn, churnMs, exitNow, hog, spawnAndWait, spawnBumpsThenBlock, stashFlag, throwLater, where } from './fixtures/tasks.js'
 import { slowLoadAdd } from './fixtures/slowload.js'
 import { flagArray, waitUntil } from './_wait.js'
@@ -190,38 +190,37 @@ test('an M importing a slow task module keeps its P: a spare would have to impor
   }
 }))
 
+/**
+ * Runs `roots` parents, each of `width` children, on 2 Ps whose monitor takes a P after 1 ms;
+ * checks every parent's result and that every G ran exactly once; returns the stats.
+ */
+async function underHandoffChurn(roots: number, width: number, parent: (rt: Runtime) => Promise<number>, want: number): Promise<SchedStats> {
+  const rt = await Runtime.start({ procs: 2, spares: 2, handoffMs: 1 })
+  try {
+    const got = await Promise.all(Array.from({ length: roots }, () => parent(rt)))
+    assert.equal(got, Array.from({ length: roots }, () => want))
+    const s = rt.stats()
+    assert.is(s.total.runs, roots * (width + 1), JSON.stringify(s.total))
+    return s
+  } finally {
+    await rt.close()
+  }
+}
+
 test('Ps taken from Ms in the middle of a run of hot Gs: none lost or run twice, every run counted once', deadline('span-handoff', async () => {
   // Children with numeric arguments run back to back in one INTASK span (machine.ts). Each
   // blocks its M for 15 ms against a 1 ms threshold, so the monitor takes Ps from Ms inside
   // their spans, and those Ms go on taking Gs from the lost P's ring (by CAS) until the span ends.
-  const rt = await Runtime.start({ procs: 2, spares: 2, handoffMs: 1 })
-  try {
-    const roots = 4
-    const width = 16
-    const sums = await Promise.all(Array.from({ length: roots }, () => rt.go(churnMs, width, 15)))
-    assert.equal(sums, Array.from({ length: roots }, () => (width * (width - 1)) / 2))
-    const s = rt.stats()
-    assert.is(s.total.runs, roots * (width + 1), JSON.stringify(s.total))
-    assert.ok(s.total.handoffs > 0, `the monitor took no P: ${JSON.stringify(s.total)}`)
-    for (const p of s.perP) assert.ok(p.runqueue === 0 && p.steals >= 0, JSON.stringify(p))
-  } finally {
-    await rt.close()
-  }
+  const width = 16
+  const s = await underHandoffChurn(4, width, (rt) => rt.go(churnMs, width, 15), (width * (width - 1)) / 2)
+  assert.ok(s.total.handoffs > 0, `the monitor took no P: ${JSON.stringify(s.total)}`)
+  for (const p of s.perP) assert.ok(p.runqueue === 0 && p.steals >= 0, JSON.stringify(p))
 }, 20_000))
 
 test('hand-off churn (threshold 1 ms) loses and duplicates no G and keeps every queue consistent', deadline('churn', async () => {
-  const rt = await Runtime.start({ procs: 2, spares: 2, handoffMs: 1 })
-  try {
-    const roots = 40
-    const width = 50
-    const done = await Promise.all(Array.from({ length: roots }, () => rt.go(churn, width, 20_000)))
-    assert.equal(done, Array.from({ length: roots }, () => width))
-    const s = rt.stats()
-    assert.is(s.total.runs, roots * (width + 1), JSON.stringify(s.total))
-    for (const p of s.perP) assert.ok(p.runqueue >= 0 && p.steals >= 0, JSON.stringify(p))
-  } finally {
-    await rt.close()
-  }
+  const width = 50
+  const s = await underHandoffChurn(40, width, (rt) => rt.go(churn, width, 20_000), width)
+  for (const p of s.perP) assert.ok(p.runqueue >= 0 && p.steals >= 0, JSON.stringify(p))
 }, 20_000))
 
 test.run()
