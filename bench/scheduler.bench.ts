@@ -44,6 +44,7 @@ const maxProcs = Math.max(...procsList)
 const piscinaWorker = new URL('./scheduler/piscina-worker.mjs', import.meta.url).href
 const wakeWorker = new URL('./scheduler/wake-worker.mjs', import.meta.url)
 const poolifierWorker = new URL('./scheduler/poolifier-worker.mjs', import.meta.url).pathname
+const splitWorker = new URL('./scheduler/split-worker.mjs', import.meta.url)
 
 interface Msg {
   k: 'add' | 'spin' | 'tspin' | 'fib'
@@ -355,6 +356,40 @@ function leaves(n: number, cutoff: number, out: number[]): number[] {
   return out
 }
 
+/**
+ * Plain worker_threads, one per proc, each sent its share of the leaves in one message: the
+ * leaves dealt out largest first to the least loaded thread (sizes known ahead, as no scheduler
+ * knows them). This is the ceiling of a fan-out on this machine: no queue, no steal, one message.
+ */
+function staticSplit(threads: number, leafList: number[]): { run(): Promise<number>; close(): Promise<void> } {
+  const workers = Array.from({ length: threads }, () => new Worker(splitWorker))
+  const shares: number[][] = workers.map(() => [])
+  const load = new Float64Array(threads)
+  for (const n of [...leafList].sort((a, b) => b - a)) {
+    const k = load.indexOf(Math.min(...load))
+    shares[k]!.push(n)
+    load[k]! += Math.pow(1.618, n)
+  }
+  const call = (w: Worker, share: number[]): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (v: number): void => {
+        w.off('error', onError)
+        resolve(v)
+      }
+      const onError = (e: Error): void => {
+        w.off('message', onMessage)
+        reject(e)
+      }
+      w.once('message', onMessage)
+      w.once('error', onError)
+      w.postMessage(share)
+    })
+  return {
+    run: async () => sum(await Promise.all(workers.map((w, i) => call(w, shares[i]!)))),
+    close: async () => void (await Promise.all(workers.map((w) => w.terminate()))),
+  }
+}
+
 async function shapeC(): Promise<Series[]> {
   const rows: Record<string, unknown>[] = []
   const gortPts: [number, number][] = []
@@ -366,38 +401,63 @@ async function shapeC(): Promise<Series[]> {
   console.log('\n(c) fork-join fib (gort nests go() inside tasks; pools get the leaves fanned out from main)')
   for (const { n, cutoff } of cases) {
     const expect = serialFib(n)
-    const iters = n >= 35 ? 3 : quick ? 10 : 40
+    const big = n >= 35
+    // Rounds: every peer, single-threaded included, runs `iters` calls in each round, so each
+    // ratio is taken between calls minutes apart at most. This VM's speed for fib drifts by up to
+    // 1.8x from one minute to the next (a host neighbour, not the JIT: the same process went from
+    // 17 to 31 ms for fib(32) with no recompilation), and single-threaded had been timed once
+    // before all procs, half a minute before the last peer.
+    const rounds = quick ? 2 : 5
+    const iters = big ? 2 : quick ? 5 : 8
     // Steady state, the same for every peer: the Ms (and the pools' workers) compile fib and the
     // scheduler's own paths during the warm-up. fib(27) on gort took about 25 calls to reach its
     // steady state (10 warm-up calls still left the median at 4.6-6 ms against 2.0 ms after).
-    const warm = n >= 35 ? 2 : quick ? 20 : 40
-    const single = await timeIt(`c:single:${n}`, async () => serialFib(n), iters, warm)
+    const warm = big ? 3 : quick ? 20 : 40
     const ls = leaves(n, cutoff, [])
     for (const procs of procsList) {
       phase = `c: fib(${n}) procs ${procs}`
       const rt = await rtFor(procs)
-      let got = 0
-      const g = await timeIt(`c:gort:${n}:${procs}`, async () => (got = await rt.go(fib, n, cutoff)), iters, warm)
-      if (got !== expect) throw new Error(`gort fib(${n}) = ${got}, want ${expect}`)
       const pis = piscina(procs)
-      const p = await timeIt(`c:piscina:${n}:${procs}`, async () => (await Promise.all(ls.map((k) => pis.run({ k: 'fib', n: k })))).reduce((a, b) => a + b, 0), iters, warm)
-      await closePool(pis)
-      let pf = NaN
-      if (procs === maxProcs) {
-        const pool = poolifier(procs)
-        pf = await timeIt(`c:poolifier:${n}:${procs}`, async () => Promise.all(ls.map((k) => pool.run({ k: 'fib', n: k }))), iters, warm)
-        await closePool(pool)
+      const split = staticSplit(procs, ls)
+      const pool = procs === maxProcs ? poolifier(procs) : undefined
+      const ms: Record<'single' | 'gort' | 'split' | 'piscina' | 'poolifier', number[]> = { single: [], gort: [], split: [], piscina: [], poolifier: [] }
+      for (let r = 0; r < rounds; r++) {
+        const w = r === 0 ? warm : 1
+        ms.single.push(await timeIt(`c:single:${n}:${procs}:${r}`, async () => serialFib(n), iters, w))
+        let got = 0
+        ms.gort.push(await timeIt(`c:gort:${n}:${procs}:${r}`, async () => (got = await rt.go(fib, n, cutoff)), iters, w))
+        if (got !== expect) throw new Error(`gort fib(${n}) = ${got}, want ${expect}`)
+        ms.split.push(await timeIt(`c:split:${n}:${procs}:${r}`, async () => {
+          if ((await split.run()) !== expect) throw new Error(`static split fib(${n}) is wrong`)
+        }, iters, w))
+        ms.piscina.push(await timeIt(`c:piscina:${n}:${procs}:${r}`, async () => (await Promise.all(ls.map((k) => pis.run({ k: 'fib', n: k })))).reduce((a, b) => a + b, 0), iters, w))
+        if (pool !== undefined) ms.poolifier.push(await timeIt(`c:poolifier:${n}:${procs}:${r}`, async () => Promise.all(ls.map((k) => pool.run({ k: 'fib', n: k }))), iters, w))
       }
+      await closePool(pis)
+      await split.close()
+      if (pool !== undefined) await closePool(pool)
+      // Each peer's speed-up is the median over rounds of single-threaded / peer in that round.
+      const speedup = (peer: number[]): number => (peer.length === 0 ? NaN : median(peer.map((v, r) => ms.single[r]! / v)))
+      const single = median(ms.single)
+      const g = median(ms.gort)
+      const sp = median(ms.split)
+      const p = median(ms.piscina)
+      const pf = median(ms.poolifier)
       const goCase = goRef === null ? undefined : [goRef.cSmall, goRef.cLarge].find((c) => c.n === n && c.cutoff === cutoff)
       const goMs = goCase?.procs[String(procs)]
       const goC = goCase === undefined || goMs === undefined ? undefined : { ms: goMs, serialMs: goCase.serialMs }
-      rows.push({ n, cutoff, procs, leaves: ls.length, singleMs: single, gortMs: g, piscinaMs: p, poolifierMs: pf })
+      rows.push({
+        n, cutoff, procs, leaves: ls.length, rounds, itersPerRound: iters, singleMs: single, gortMs: g, staticSplitMs: sp, piscinaMs: p, poolifierMs: pf,
+        speedup: { gort: speedup(ms.gort), staticSplit: speedup(ms.split), piscina: speedup(ms.piscina), poolifier: speedup(ms.poolifier) },
+        perRoundMs: ms,
+      })
       if (n === cases[1]!.n) {
-        gortPts.push([procs, single / g])
-        pisPts.push([procs, single / p])
+        gortPts.push([procs, speedup(ms.gort)])
+        pisPts.push([procs, speedup(ms.piscina)])
       }
       console.log(
-        `  fib(${n}) cut-off ${cutoff}, procs=${procs}: single ${fmt(single, 2)} ms | gort ${fmt(g, 2)} ms (${fmt(single / g, 2)}x single) | ` +
+        `  fib(${n}) cut-off ${cutoff}, procs=${procs}, median of ${rounds} rounds: single ${fmt(single, 2)} ms | gort ${fmt(g, 2)} ms (${fmt(speedup(ms.gort), 2)}x single) | ` +
+          `plain workers, static split ${fmt(sp, 2)} ms (${fmt(speedup(ms.split), 2)}x single, gort ${fmt(sp / g, 2)}x) | ` +
           `piscina ${fmt(p, 2)} ms (gort ${fmt(p / g, 2)}x)` + (Number.isNaN(pf) ? '' : ` | poolifier ${fmt(pf, 2)} ms (gort ${fmt(pf / g, 2)}x)`) +
           (goC === undefined ? '' : ` | Go ${fmt(goC.ms, 2)} ms (${fmt(goC.serialMs / goC.ms, 2)}x its serial ${fmt(goC.serialMs, 2)} ms)`),
       )
