@@ -29,7 +29,7 @@ import { Piscina } from 'piscina'
 import { FixedThreadPool } from 'poolifier'
 import { Runtime } from '../src/scheduler/index.js'
 import { waitAsync } from '../src/scheduler/wait.js'
-import { add, block, fib, spawnMany, spawnManyAll, startDelay, startDelays, timedSpin } from './scheduler/tasks.js'
+import { add, addShared, block, fib, spawnMany, spawnManyAll, startDelay, startDelays, timedSpin } from './scheduler/tasks.js'
 import { serialFib, spin as spinFn } from './scheduler/work.mjs'
 import { speedupSvg, type Series } from './scheduler/plot.js'
 import { burst, deferredPromises } from './scheduler/burst.js'
@@ -47,10 +47,11 @@ const poolifierWorker = new URL('./scheduler/poolifier-worker.mjs', import.meta.
 const splitWorker = new URL('./scheduler/split-worker.mjs', import.meta.url)
 
 interface Msg {
-  k: 'add' | 'spin' | 'tspin' | 'fib'
+  k: 'add' | 'sadd' | 'spin' | 'tspin' | 'fib'
   a?: number
   b?: number
   n?: number
+  view?: Int32Array
 }
 interface Pool {
   name: string
@@ -557,12 +558,19 @@ async function shapeD(): Promise<void> {
   const g = await lat((i) => rt.go(add, i, 1))
   const polls1 = rt.stats().mainPolls
   const polls = { hits: polls1.hits - polls0.hits, misses: polls1.misses - polls0.misses }
+  // The same with a shared Int32Array among the arguments: by registry id in the record
+  // (sharedbufs.ts), where it used to go by two messages through the main thread.
+  phase = 'd: gort, shared buffer argument'
+  const shared = new Int32Array(new SharedArrayBuffer(64))
+  const gShared = await lat((i) => rt.go(addShared, shared, i & 15, 1))
   phase = 'd: floor'
   const floor = await wakeRoundTrip(n)
   phase = 'd: piscina'
   const pis = piscina(maxProcs)
   const p = await lat((i) => pis.run({ k: 'add', a: i, b: 1 }))
   if (p.hung === true) peerHung = true
+  const pShared = await lat((i) => pis.run({ k: 'sadd', view: shared, a: i & 15, b: 1 }))
+  if (pShared.hung === true) peerHung = true
   await closePool(pis)
   phase = 'd: poolifier'
   const pool = poolifier(maxProcs)
@@ -595,10 +603,12 @@ async function shapeD(): Promise<void> {
   if (goRef !== null) console.log(`  Go        p50 ${fmt(goRef.d.p50, 2)} µs  p99 ${fmt(goRef.d.p99, 2)} µs  (go f() then <-ch: the new goroutine runs on the spawner's P, so no thread is crossed or woken)`)
   console.log(`  piscina   ${show(p)}  (gort ${fmt(p.p50 / g.p50, 2)}x at p50)`)
   console.log(`  poolifier ${show(pf)}  (gort ${fmt(pf.p50 / g.p50, 2)}x at p50)`)
+  console.log(`  with a shared Int32Array and two numbers as arguments: gort ${show(gShared)} (${fmt(gShared.p50 / g.p50, 2)}x its numbers-only p50) | piscina ${show(pShared)} (gort ${fmt(pShared.p50 / gShared.p50, 2)}x at p50)`)
   console.log(`  gort, child spawned in a busy task, another M parked (wakep): p50 ${fmt(startP50, 1)} µs  p99 ${fmt(startP99, 1)} µs  (${fmt(100 * stolenShare, 0)}% started within the 500 µs hold; min ${fmt(Math.min(...sd), 1)} µs)`)
   console.log(`  gort, child spawned in a busy task while another M spins: p50 ${fmt(spinP50, 1)} µs  p99 ${fmt(spinP99, 1)} µs  (${spinning.length} children, one every 40 µs)`)
   results['d'] = {
     samples: n, warmup: warm, gort: { ...g, mainPolls: polls }, wakeFloor: floor, piscina: p, poolifier: pf,
+    sharedBufferArgs: { gort: gShared, piscina: pShared },
     startDelay: { samples: sd.length, p50: startP50, p99: startP99, stolenShare },
     startDelayWhileSpinning: { samples: spinning.length, everyUs: 40, p50: spinP50, p99: spinP99 },
   }

@@ -8,6 +8,11 @@ export const add = task(import.meta.url, function add(a: number, b: number): num
 })
 
 /** spin, returning its own duration in ms on the M that ran it (see work.mjs). */
+/** Adds `by` to view[i] (a shared Int32Array): (d) with a shared buffer among the arguments. */
+export const addShared = task(import.meta.url, function addShared(view: Int32Array, i: number, by: number): number {
+  return Atomics.add(view, i, by)
+})
+
 export const timedSpin = task(import.meta.url, function timedSpin(iters: number): number {
   return timedSpinFn(iters)
 })

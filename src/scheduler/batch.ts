@@ -12,9 +12,9 @@
  *   and throws: a bad argument loses nothing and queues nothing.
  */
 
-import { encodeArgs, remoteOf, writeNumsFast, writePayload, type RemotePayload } from './codec.js'
+import { encodeArgs, isShared, remoteOf, writeNumsFast, writePayload, type RemotePayload } from './codec.js'
 import { UncloneableArgError } from './errors.js'
-import { G_STATE, G_TASK, GS_QUEUED, K_REMOTE, gOff } from './layout.js'
+import { G_KIND, G_STATE, G_TASK, GS_FREE, GS_QUEUED, K_REMOTE, K_SHARED, gOff } from './layout.js'
 import type { Owner } from './owner.js'
 import type { Sched } from './shared.js'
 
@@ -56,21 +56,35 @@ export class Group {
 /**
  * Fills G record `gid` with task `tid` and `args`, QUEUED but not yet in any queue. Returns the
  * payload to stash with the main thread when the arguments travel by message. Throws what the
- * encoder threw for arguments that cannot be cloned (the record is then the caller's to free).
+ * encoder threw for arguments that cannot be cloned (the record is then the caller's to free with
+ * unwriteRecord). Shared buffers go by the registry when they fit (sharedbufs.ts); `owner` keeps
+ * such arguments until the G settles.
  */
-export function writeRecord(s: Sched, gid: number, tid: number, args: readonly unknown[]): RemotePayload | undefined {
+export function writeRecord(s: Sched, owner: Owner, gid: number, tid: number, args: readonly unknown[]): RemotePayload | undefined {
   const I = s.I
   const go = gOff(s.l, gid)
   let stash: RemotePayload | undefined
   if (!writeNumsFast(I, s.F, go, args)) {
-    const enc = encodeArgs(args)
-    writePayload(I, s.F, s.U8, go, enc, false)
-    if (enc.kind === K_REMOTE) stash = remoteOf(enc)
+    if (s.bufs !== undefined && args.some(isShared) && s.bufs.tryWrite(I, s.F, go, args)) {
+      owner.keep(gid, args)
+    } else {
+      const enc = encodeArgs(args)
+      writePayload(I, s.F, s.U8, go, enc, false)
+      if (enc.kind === K_REMOTE) stash = remoteOf(enc)
+    }
   }
   I[go + G_TASK] = tid
   // A plain store: the queue push that follows (an atomic store or RMW) publishes the record.
   I[go + G_STATE] = GS_QUEUED
   return stash
+}
+
+/** Takes back a record writeRecord filled that was never published: its buffer references too. */
+export function unwriteRecord(s: Sched, owner: Owner, gid: number): void {
+  const go = gOff(s.l, gid)
+  if (s.I[go + G_KIND] === K_SHARED) s.bufs!.drop(s.I, go)
+  s.I[go + G_STATE] = GS_FREE
+  owner.unalloc(gid)
 }
 
 /**
@@ -88,12 +102,13 @@ export function writeRecords(
       const gid = owner.alloc()
       if (gid < 0) break
       gids[n] = gid
-      const payload = writeRecord(s, gid, tid, argsList[n]!) // each an array: checkArgsList
+      const payload = writeRecord(s, owner, gid, tid, argsList[n]!) // each an array: checkArgsList
       if (payload !== undefined) (stashes ??= []).push([gid, payload])
     }
   } catch (e) {
-    // The record of tuple n was allocated too (its write failed).
-    for (let i = n; i >= 0; i--) owner.unalloc(gids[i]!)
+    // The record of tuple n was allocated too (its write failed); the ones before it were written.
+    owner.unalloc(gids[n]!)
+    for (let i = n - 1; i >= 0; i--) unwriteRecord(s, owner, gids[i]!)
     throw new UncloneableArgError(key, { cause: e })
   }
   if (stashes !== undefined) for (const [gid, p] of stashes) stash(gid, p)

@@ -27,14 +27,15 @@ export interface Encoded {
   value?: unknown
 }
 
-function isShared(v: unknown): boolean {
+/** True for a shared buffer or a view on one (these must stay shared, so they are never serialized). */
+export function isShared(v: unknown): boolean {
   if (v instanceof SharedArrayBuffer) return true
   return ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer
 }
 
 export function encodeArgs(args: readonly unknown[]): Encoded {
   // Shared memory must stay shared (tasks synchronise through it), and v8.serialize would copy it:
-  // such arguments travel by postMessage instead.
+  // such arguments travel by postMessage when the shared-buffer registry cannot take them.
   if (args.some(isShared)) {
     structuredClone(args) // throws DataCloneError now, at the call, for what cannot cross
     return { kind: K_REMOTE, len: 0, nums: undefined, bytes: undefined, value: args }

@@ -10,6 +10,7 @@
  *   runs        one row per owner: the Gs that M ran from each P (rows start on a line of their own)
  *   gq ring     the global run queue (capacity gqCap, a power of two), under H_GQ_LOCK
  *   tasks       the task-name intern table (TASK_MAX names), under H_TASK_LOCK
+ *   sbufs       SB_SLOTS slots of the shared-buffer registry (sharedbufs.ts)
  *   crings      one completion ring per owner, as long as that owner's G range
  *   gs          GW words per G record: state, task, owner, running M, payload kind/len, inline data
  *
@@ -120,9 +121,18 @@ export const K_UNDEF = 0
 export const K_NUMS = 1 // G_LEN float64 values inline (arguments: the array; result: one number)
 export const K_BYTES = 2 // v8-serialized value inline, G_LEN bytes
 export const K_REMOTE = 3 // payload travels by message through the main thread
+export const K_SHARED = 4 // numbers and shared buffers (by registry id) inline, see sharedbufs.ts
 
 export const TASK_MAX = 1024
 export const TASK_BYTES = 64 * 1024
+
+// The shared-buffer registry: SB_SLOTS slots of SBW words (see sharedbufs.ts).
+export const SB_SLOTS = 256
+export const SB_GEN = 0 // generation: odd while the slot holds a buffer, even while it is free
+export const SB_PENDING = 1 // Gs spawned with this buffer that no M has decoded yet
+export const SB_ORPHAN = 2 // 1 once the registering thread's buffer object is gone (or that thread died)
+export const SB_OWNER = 3 // the registering thread (owner index)
+export const SBW = 4
 
 export interface Layout {
   readonly procs: number
@@ -138,6 +148,7 @@ export interface Layout {
   readonly taskOffBase: number // TASK_MAX words: byte offset of each name
   readonly taskLenBase: number // TASK_MAX words: byte length of each name
   readonly taskByteBase: number // byte offset of the name bytes
+  readonly sbBase: number // word offset of the shared-buffer registry's slots
   readonly crBase: number // word offset of owner 0's completion ring
   readonly gBase: number // word offset of G record 0
   readonly gTotal: number
@@ -163,11 +174,12 @@ export function computeLayout(procs: number, maxM: number, gMain: number, gPerM:
   const taskOffBase = gqBase + gqCap
   const taskLenBase = taskOffBase + TASK_MAX
   const taskByteBase = (taskLenBase + TASK_MAX) * 4
-  const crBase = (taskByteBase + TASK_BYTES) / 4
+  const sbBase = (taskByteBase + TASK_BYTES) / 4
+  const crBase = sbBase + SB_SLOTS * SBW
   let gBase = crBase + gTotal
   gBase = Math.ceil(gBase / GW) * GW // 64-byte alignment for the Float64 view
   const words = gBase + gTotal * GW
-  return { procs, maxM, gMain, gPerM, pBase, oBase, runsBase, runsStride, gqBase, gqCap, taskOffBase, taskLenBase, taskByteBase, crBase, gBase, gTotal, words }
+  return { procs, maxM, gMain, gPerM, pBase, oBase, runsBase, runsStride, gqBase, gqCap, taskOffBase, taskLenBase, taskByteBase, sbBase, crBase, gBase, gTotal, words }
 }
 
 export function layoutFromHeader(I: Int32Array): Layout {

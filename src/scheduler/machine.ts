@@ -136,6 +136,8 @@ export class Machine {
   onMessage(msg: ToM): void {
     if (msg.t === 'payload') {
       this.#runner.onPayload(msg.gid, msg.payload)
+    } else if (msg.t === 'sharedbuf') {
+      this.#runner.onSharedBuf(msg.id, msg.buf)
     } else if (msg.t === 'result') {
       let v: unknown
       let err = msg.err

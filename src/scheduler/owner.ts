@@ -64,8 +64,19 @@ export class Owner {
 
   /** Returns an allocated gid that was never published. */
   unalloc(gid: number): void {
+    if (this.#kept.size > 0) this.#kept.delete(gid)
     this.#freeList[this.#top++] = gid
   }
+
+  /**
+   * Holds `v` until `gid` settles: the arguments of a G that carries shared buffers by registry id,
+   * so this thread's buffer objects outlive every G of theirs that may still run here (sharedbufs.ts).
+   */
+  keep(gid: number, v: unknown): void {
+    this.#kept.set(gid, v)
+  }
+
+  readonly #kept = new Map<number, unknown>()
 
   /** Creates the promise for `gid`'s result. */
   wait(gid: number): Promise<unknown> {
@@ -138,6 +149,7 @@ export class Owner {
   }
 
   #free(gid: number): void {
+    if (this.#kept.size > 0) this.#kept.delete(gid)
     this.pending--
     // A plain store: a free record is this thread's alone until a queue push publishes it again.
     this.#s.I[gOff(this.#s.l, gid) + G_STATE] = GS_FREE
@@ -158,6 +170,7 @@ export class Owner {
       if (f !== noop) f(Promise.reject(err))
     }
     this.pending = 0
+    this.#kept.clear()
   }
 
   /** True when the completion ring has an entry to drain. */

@@ -16,7 +16,7 @@
 
 import { fromRemote, readPayload, smi, type RemotePayload } from './codec.js'
 import {
-  G_DATA, G_ERR, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_NUMS, K_REMOTE, K_UNDEF,
+  G_DATA, G_ERR, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_NUMS, K_REMOTE, K_SHARED, K_UNDEF,
   gOff, ownerOf, runsOff,
 } from './layout.js'
 import { Outbox } from './outbox.js'
@@ -106,6 +106,33 @@ export class Runner {
     f?.(payload)
   }
 
+  /** Shared-buffer requests sent to the main thread (this M missed their announcements), by id. */
+  readonly #bufFetches = new Map<number, (() => void)[]>()
+
+  /** A shared buffer the main thread sent (see sharedbufs.ts); undefined if it had none by that id. */
+  onSharedBuf(id: number, buf: SharedArrayBuffer | undefined): void {
+    if (buf !== undefined) this.#s.bufs!.install(id, buf)
+    const waiters = this.#bufFetches.get(id)
+    this.#bufFetches.delete(id)
+    if (waiters !== undefined) for (const w of waiters) w()
+  }
+
+  /** Waits until this M has every shared buffer record `go` names; throws if the main thread has one no more. */
+  async #fetchBufs(go: number): Promise<void> {
+    const bufs = this.#s.bufs!
+    for (let id = bufs.missing(this.#I, go); id >= 0; ) {
+      let waiters = this.#bufFetches.get(id)
+      if (waiters === undefined) {
+        this.#bufFetches.set(id, (waiters = []))
+        this.#m.post({ t: 'sharedbuf?', id, m: this.#m.me })
+      }
+      await new Promise<void>((resolve) => waiters.push(resolve))
+      const next = bufs.missing(this.#I, go)
+      if (next === id) throw new Error(`gort: internal error: shared buffer ${id} of a queued G is not registered`)
+      id = next
+    }
+  }
+
   /** Runs G `gid`, taken from a queue by this M (now, or after its module or payload arrives). */
   run(gid: number): void {
     const s = this.#s
@@ -119,6 +146,7 @@ export class Runner {
     const hot = fn !== undefined && I[go + G_KIND] === K_NUMS
     if (Atomics.compareExchange(I, go + G_STATE, GS_QUEUED, hot ? GS_RUNNING : GS_CLAIMED) !== GS_QUEUED) {
       // Cancelled before any M took it: skip it, and let its owner free the record.
+      if (I[go + G_KIND] === K_SHARED) s.bufs!.drop(I, go)
       I[go + G_KIND] = K_UNDEF
       I[go + G_ERR] = 0
       Atomics.store(I, go + G_STATE, GS_DONE)
@@ -137,7 +165,8 @@ export class Runner {
       return
     }
     this.#m.endSpan()
-    if (fn === undefined || I[go + G_KIND] === K_REMOTE) {
+    const kind = I[go + G_KIND]
+    if (fn === undefined || kind === K_REMOTE || (kind === K_SHARED && s.bufs!.missing(I, go) >= 0)) {
       const prepared = this.#prepare(gid, tid).then(
         (call) => {
           this.ready.push(call)
@@ -155,7 +184,7 @@ export class Runner {
     }
     let args: unknown[]
     try {
-      args = readPayload(I, s.F, s.U8, go, true) as unknown[]
+      args = kind === K_SHARED ? s.bufs!.decode(I, s.F, go) : (readPayload(I, s.F, s.U8, go, true) as unknown[])
     } catch (e) {
       this.#complete(gid, e, true)
       return
@@ -219,6 +248,10 @@ export class Runner {
     const s = this.#s
     const fn = await this.#resolver.load(tid)
     const go = gOff(s.l, gid)
+    if (this.#I[go + G_KIND] === K_SHARED) {
+      await this.#fetchBufs(go)
+      return { gid, fn, args: s.bufs!.decode(this.#I, s.F, go) }
+    }
     if (this.#I[go + G_KIND] !== K_REMOTE) return { gid, fn, args: readPayload(this.#I, s.F, s.U8, go, true) as unknown[] }
     const payload = await new Promise<RemotePayload>((resolve) => {
       this.fetches.set(gid, resolve)

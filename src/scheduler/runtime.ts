@@ -14,6 +14,7 @@
  *   old completion ring); a replacement takes a fresh index.
  */
 
+import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { Group, writeRecords } from './batch.js'
 import { PayloadBroker } from './broker.js'
@@ -107,7 +108,9 @@ export class Runtime implements Spawner, AsyncDisposable {
     if (loader !== 'auto' && loader !== 'tsx' && loader !== 'none') {
       throw new SchedulerArgError(`gort: Runtime.start: loader must be 'auto', 'tsx' or 'none', got ${describe(loader)}`)
     }
-    const rt = new Runtime(new Sched(sab), { maxThreads, handoffMs, mainSpinUs, mHeapMb, url: workerUrl(loader) })
+    const sched = new Sched(sab)
+    sched.attachBufs(0, `gort-sharedbufs-${process.pid}-${randomUUID()}`)
+    const rt = new Runtime(sched, { maxThreads, handoffMs, mainSpinUs, mHeapMb, url: workerUrl(loader) })
     rt.#holdOpen() // unref'd workers alone would let the process exit while they boot
     try {
       const boots: Promise<void>[] = []
@@ -158,6 +161,15 @@ export class Runtime implements Spawner, AsyncDisposable {
         // Hot path: numbers only, written straight into the G record.
         s.I[go + G_TASK] = tid
         s.I[go + G_STATE] = GS_QUEUED // published by the global queue push in #flush
+        this.#queue(gid)
+        this.#lastGid = gid
+        return this.#owner.wait(gid)
+      }
+      if (s.bufs!.tryWrite(s.I, s.F, go, args)) {
+        // Numbers and shared buffers by registry id (sharedbufs.ts): no message either.
+        this.#owner.keep(gid, args)
+        s.I[go + G_TASK] = tid
+        s.I[go + G_STATE] = GS_QUEUED
         this.#queue(gid)
         this.#lastGid = gid
         return this.#owner.wait(gid)
@@ -320,6 +332,11 @@ export class Runtime implements Spawner, AsyncDisposable {
   // ---- Ms ----
 
   #onMessage(msg: FromM): void {
+    if (msg.t === 'sharedbuf?') {
+      // The main thread heard every announcement (its channel exists before any M).
+      this.#threads.post(msg.m, { t: 'sharedbuf', id: msg.id, buf: this.#s.bufs!.lookup(msg.id) })
+      return
+    }
     const settled = this.#broker.onMessage(msg)
     if (settled !== undefined) {
       this.#owner.settle(settled.gid, settled.value, settled.isErr)
@@ -342,6 +359,8 @@ export class Runtime implements Spawner, AsyncDisposable {
       if (owner === 0) this.#owner.settle(gid, err, true)
       else this.#threads.post(owner, { t: 'fail', gid, error: errorToPlain(err) as PlainError })
     })
+    // Its buffer objects are gone without a finalizer: free their slots once no G needs them.
+    s.bufs!.orphanAllOf(m)
     s.q.globalPush(requeue, requeue.length)
     s.wakeFor(requeue.length)
     this.#threads.wantSpare()
@@ -384,6 +403,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     this.#keepAlive = undefined
     if (currentSpawner() === this) setSpawner(undefined)
     await this.#threads.terminateAll()
+    s.bufs!.close()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

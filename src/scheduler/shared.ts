@@ -16,6 +16,7 @@ import {
 } from './layout.js'
 import type { Owner } from './owner.js'
 import { RunQueues } from './runq.js'
+import { SharedBufs } from './sharedbufs.js'
 import { TaskTable } from './tasktable.js'
 
 export class Sched {
@@ -26,6 +27,8 @@ export class Sched {
   readonly l: Layout
   readonly q: RunQueues
   readonly tasks: TaskTable
+  /** The shared-buffer registry of this thread (attachBufs), when it spawns or runs Gs. */
+  bufs: SharedBufs | undefined
   #wakeStart = 0
 
   constructor(sab: SharedArrayBuffer) {
@@ -36,6 +39,12 @@ export class Sched {
     this.l = layoutFromHeader(this.I)
     this.q = new RunQueues(this.I, this.l)
     this.tasks = new TaskTable(this.I, this.U8, this.l)
+  }
+
+  /** Joins the runtime's shared-buffer registry as thread `me` (see sharedbufs.ts). */
+  attachBufs(me: number, channel: string): SharedBufs {
+    this.bufs = new SharedBufs(this.I, this.l, me, channel)
+    return this.bufs
   }
 
   /** Makes thread `owner` look again (wakes it if it waits on its doorbell). */

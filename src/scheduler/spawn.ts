@@ -49,7 +49,7 @@ export class MSpawner implements Spawner {
     }
     let payload
     try {
-      payload = writeRecord(s, gid, tid, args)
+      payload = writeRecord(s, this.#m.owner, gid, tid, args)
     } catch (e) {
       this.#m.owner.unalloc(gid)
       throw new UncloneableArgError(ref.key, { cause: e })

@@ -43,6 +43,8 @@ export interface SchedStats {
   readonly rescues: number
   /** The main thread's polls for results before it waits (see RuntimeOptions.mainSpinUs): `hits` found one, `misses` waited after all. */
   readonly mainPolls: { readonly hits: number; readonly misses: number }
+  /** Shared buffers registered for task arguments (sharedbufs.ts) and not yet freed: at most 256; beyond that, such arguments go by message. */
+  readonly sharedBuffers: number
   readonly total: Omit<ProcStats, 'id' | 'm'>
   readonly perP: readonly ProcStats[]
 }
@@ -69,6 +71,7 @@ export function collectStats(s: Sched, threads: number, mDeaths: number, rescues
     mDeaths,
     rescues,
     mainPolls: { hits: mainPolls.hits, misses: mainPolls.misses },
+    sharedBuffers: s.bufs?.live() ?? 0,
     total: {
       runs: sum('runs'), steals: sum('steals'), stealAttempts: sum('stealAttempts'), globalPulls: sum('globalPulls'),
       parks: sum('parks'), spawns: sum('spawns'), inlined: sum('inlined'), handoffs: sum('handoffs'), runqueue: sum('runqueue'),

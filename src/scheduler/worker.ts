@@ -13,8 +13,11 @@ interface Init {
   readonly sab: SharedArrayBuffer
   readonly m: number
   readonly p: number
+  /** The shared-buffer registry's channel (sharedbufs.ts). */
+  readonly sharedBufs: string
 }
 
 const init = workerData as Init
 const sched = new Sched(init.sab)
+sched.attachBufs(init.m, init.sharedBufs)
 setSpawner(startMachine(sched, init.m, init.p).spawner)

@@ -1,0 +1,326 @@
+/**
+ * Shared buffers as task arguments without a message per spawn: a registry of SharedArrayBuffers
+ * by id, the same on every thread of a Runtime.
+ *
+ * Why: a G record holds 32 bytes of arguments, and a SharedArrayBuffer must stay shared (tasks
+ * synchronise through it), so it cannot be serialized into the record. Before, such arguments
+ * went to the main thread by message and the M that started the G fetched them by message: about
+ * 64 µs a spawn here, and the main thread had to be free to answer. Node 20's v8.Deserializer
+ * cannot read a SharedArrayBuffer by id (`_getSharedArrayBufferId` writes one; reading it fails
+ * with "Unable to deserialize cloned data"), so the registry is ours.
+ *
+ * How: the first time a thread spawns with a buffer it takes a slot (an id) and announces
+ * {id, buffer} on a BroadcastChannel that every thread of the runtime listens on. postMessage on
+ * a BroadcastChannel puts the message in every listener's queue before it returns, so a G
+ * published after it finds the announcement already queued on whichever M takes it: that M reads
+ * its queue synchronously (receiveMessageOnPort) if its event loop has not yet. An M started after
+ * the announcement asks the main thread, which heard every one (the slow path, once per buffer).
+ * Later spawns with the same buffer object write only its id, type, offset and length.
+ *
+ * Arguments that take this path: numbers and shared buffers or views on them (typed arrays,
+ * DataView), at most 3, fitting the record's 8 words (a view takes 4, a number 2): for example
+ * (view), (view, start, end) or (view, view). Any other mix goes by message as before.
+ *
+ * Invariants:
+ * - A slot's generation is odd while it holds a buffer and even while free; an id names a slot
+ *   and the generation it had when the buffer was registered, so a stale id never matches a
+ *   reused slot.
+ * - SB_PENDING counts the Gs spawned with the id that no M has decoded (or dropped, if cancelled).
+ *   Only the registering thread increments it, and only while it holds the buffer object.
+ * - A slot is freed (generation + 1, by CAS, so once) when SB_PENDING is 0 and SB_ORPHAN is set:
+ *   the registering thread's buffer object was collected (a FinalizationRegistry) or that thread
+ *   died. Until then every thread that heard the announcement keeps the buffer, so a G never
+ *   finds its id gone; after it, each thread drops the buffer at its next sweep.
+ * - The registering thread keeps each such G's arguments until the G settles (Owner.keep), so its
+ *   own buffer object cannot be collected while one of its Gs may still run on its own thread.
+ */
+
+import { BroadcastChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
+import { smi } from './codec.js'
+import { G_DATA, G_KIND, G_LEN, K_SHARED, SB_GEN, SB_ORPHAN, SB_OWNER, SB_PENDING, SB_SLOTS, SBW, type Layout } from './layout.js'
+
+/** The buffer types a view may have; an argument of another class (a subclass) goes by message. */
+const VIEW_TYPES = [
+  undefined, // 0: the SharedArrayBuffer itself
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array, DataView,
+] as const
+const TYPE_OF = new Map<unknown, number>(VIEW_TYPES.map((c, i) => [c, i] as const).filter(([c]) => c !== undefined))
+const SLOT_BITS = 8 // SB_SLOTS = 256
+const GEN_MASK = (1 << (31 - SLOT_BITS)) - 1
+const WORDS = 8 // the record's inline area
+
+interface Announce {
+  readonly id: number
+  readonly buf: SharedArrayBuffer
+}
+
+export class SharedBufs {
+  readonly #I: Int32Array
+  readonly #base: number
+  readonly #me: number
+  /** The BroadcastChannel's name, the same on every thread of the runtime. */
+  readonly channel: string
+  readonly #bc: BroadcastChannel
+  /** Buffers this thread registered, by object: their current id. */
+  readonly #ids = new WeakMap<SharedArrayBuffer, number>()
+  /** The same, by id, held weakly (Owner.keep holds them while a G of ours may need them). */
+  readonly #own = new Map<number, WeakRef<SharedArrayBuffer>>()
+  /** Buffers other threads registered, held until their slot is freed. */
+  readonly #heard = new Map<number, SharedArrayBuffer>()
+  readonly #gone = new FinalizationRegistry<number>((id) => this.orphan(id))
+  #nextSlot = 0
+  #sweepAt = 64
+  /** Buffers this thread registered and announced (stats). */
+  registered = 0
+
+  constructor(I: Int32Array, l: Layout, me: number, channel: string) {
+    this.#I = I
+    this.#base = l.sbBase
+    this.#me = me
+    this.channel = channel
+    this.#bc = new BroadcastChannel(channel)
+    this.#bc.onmessage = (e: unknown): void => this.#hear((e as { data: Announce }).data)
+    // The registry must not keep a thread alive: Ms end with the runtime, the main thread with the program.
+    this.#bc.unref()
+  }
+
+  close(): void {
+    this.#bc.close()
+    this.#heard.clear()
+    this.#own.clear()
+  }
+
+  // ---- the spawning side ----
+
+  /**
+   * Writes `args` into the record at word offset `go` as K_SHARED, taking one pending reference
+   * per buffer. False, with nothing written or taken, when the arguments do not fit this form or
+   * the registry is full: the caller sends them by message instead.
+   */
+  tryWrite(I: Int32Array, F: Float64Array, go: number, args: readonly unknown[]): boolean {
+    const n = args.length
+    if (n === 0 || n > 3) return false
+    let words = 0
+    let mask = 0
+    for (let i = 0; i < n; i++) {
+      const a = args[i]
+      if (typeof a === 'number') words += 2
+      else if (sharedType(a) >= 0) {
+        words += 4
+        mask |= 1 << i
+      } else return false
+    }
+    if (mask === 0 || words > WORDS) return false
+    const ids: number[] = []
+    for (let i = 0; i < n; i++) {
+      if ((mask & (1 << i)) === 0) continue
+      const id = this.#ref(bufferOf(args[i]))
+      if (id < 0) {
+        for (const taken of ids) this.release(taken)
+        return false
+      }
+      ids.push(id)
+    }
+    let w = go + G_DATA
+    let k = 0
+    for (let i = 0; i < n; i++) {
+      const a = args[i]
+      if (typeof a === 'number') {
+        F[w >> 1] = a
+      } else {
+        const t = sharedType(a)
+        const v = a as ArrayBufferView
+        I[w] = ids[k++]!
+        I[w + 1] = t
+        I[w + 2] = t === 0 ? 0 : v.byteOffset
+        I[w + 3] = t === 0 ? 0 : t === 12 ? v.byteLength : (v as Int8Array).length
+        w += 2
+      }
+      w += 2
+    }
+    I[go + G_KIND] = K_SHARED
+    I[go + G_LEN] = n | (mask << 4)
+    return true
+  }
+
+  /** An id with one more pending G: the buffer's current one, or a new one (announced); -1 when full. */
+  #ref(buf: SharedArrayBuffer): number {
+    const I = this.#I
+    const known = this.#ids.get(buf)
+    if (known !== undefined) {
+      const o = this.#slotOff(known)
+      // Only this thread increments it, and it holds `buf`, so the slot cannot be freed meanwhile
+      // (freeing needs the orphan mark, which needs `buf` collected).
+      if (Atomics.load(I, o + SB_GEN) === genOf(known)) {
+        Atomics.add(I, o + SB_PENDING, 1)
+        return known
+      }
+    }
+    for (let i = 0; i < SB_SLOTS; i++) {
+      const slot = (this.#nextSlot + i) % SB_SLOTS
+      const o = this.#base + slot * SBW
+      const gen = Atomics.load(I, o + SB_GEN)
+      if ((gen & 1) !== 0) continue
+      const live = (gen + 1) & GEN_MASK
+      if (Atomics.compareExchange(I, o + SB_GEN, gen, live) !== gen) continue
+      this.#nextSlot = slot + 1
+      Atomics.store(I, o + SB_PENDING, 1)
+      Atomics.store(I, o + SB_ORPHAN, 0)
+      Atomics.store(I, o + SB_OWNER, this.#me)
+      const id = (live << SLOT_BITS) | slot
+      this.#ids.set(buf, id)
+      this.#own.set(id, new WeakRef(buf))
+      this.#gone.register(buf, id)
+      // Before the G that uses it is published: see the module comment.
+      this.#bc.postMessage({ id, buf } satisfies Announce)
+      this.registered++
+      this.#maybeSweep()
+      return id
+    }
+    return -1
+  }
+
+  // ---- the running side ----
+
+  /** The buffer registered as `id`, if this thread has it (reading its announcements first). */
+  lookup(id: number): SharedArrayBuffer | undefined {
+    const got = this.#heard.get(id) ?? this.#own.get(id)?.deref()
+    if (got !== undefined) return got
+    for (;;) {
+      // Node reads a BroadcastChannel like a port (its typings say MessagePort only).
+      const m = receiveMessageOnPort(this.#bc as unknown as MessagePort) as { message: Announce } | undefined
+      if (m === undefined) return undefined
+      this.#hear(m.message)
+      if (m.message.id === id) return m.message.buf
+    }
+  }
+
+  /** Adds a buffer that the main thread sent to this M (the slow path, see the module comment). */
+  install(id: number, buf: SharedArrayBuffer): void {
+    this.#hear({ id, buf })
+  }
+
+  #hear(a: Announce): void {
+    if (this.#own.has(a.id)) return
+    this.#heard.set(a.id, a.buf)
+    this.#maybeSweep()
+  }
+
+  /**
+   * The ids of K_SHARED record `go`, or the first one this thread does not have as `missing`.
+   * Takes no reference: call `decode` (or `drop`) once every id is here.
+   */
+  missing(I: Int32Array, go: number): number {
+    const { n, mask } = header(I, go)
+    let w = go + G_DATA
+    for (let i = 0; i < n; i++) {
+      if ((mask & (1 << i)) !== 0 && this.lookup(I[w]!) === undefined) return I[w]!
+      w += (mask & (1 << i)) !== 0 ? 4 : 2
+    }
+    return -1
+  }
+
+  /** The arguments of K_SHARED record `go` (every id present: see `missing`); releases its references. */
+  decode(I: Int32Array, F: Float64Array, go: number): unknown[] {
+    const { n, mask } = header(I, go)
+    const args = new Array<unknown>(n)
+    let w = go + G_DATA
+    for (let i = 0; i < n; i++) {
+      if ((mask & (1 << i)) === 0) {
+        args[i] = smi(F[w >> 1]!)
+        w += 2
+        continue
+      }
+      const id = I[w]!
+      const buf = this.lookup(id)
+      if (buf === undefined) throw new Error(`gort: shared buffer ${id} is not registered on this thread`)
+      const t = I[w + 1]!
+      const Ctor = VIEW_TYPES[t] as (new (b: SharedArrayBuffer, offset: number, length: number) => unknown) | undefined
+      args[i] = Ctor === undefined ? buf : new Ctor(buf, I[w + 2]!, I[w + 3]!)
+      this.release(id)
+      w += 4
+    }
+    return args
+  }
+
+  /** Releases the references of a K_SHARED record that will never run (its G was cancelled). */
+  drop(I: Int32Array, go: number): void {
+    const { n, mask } = header(I, go)
+    let w = go + G_DATA
+    for (let i = 0; i < n; i++) {
+      if ((mask & (1 << i)) !== 0) this.release(I[w]!)
+      w += (mask & (1 << i)) !== 0 ? 4 : 2
+    }
+  }
+
+  // ---- freeing slots ----
+
+  /** One pending G of `id` was decoded or dropped. */
+  release(id: number): void {
+    const o = this.#slotOff(id)
+    if (Atomics.sub(this.#I, o + SB_PENDING, 1) === 1 && Atomics.load(this.#I, o + SB_ORPHAN) === 1) this.#free(id)
+  }
+
+  /** The registering thread's buffer object is gone (or the thread died): free the slot once no G needs it. */
+  orphan(id: number): void {
+    const I = this.#I
+    const o = this.#slotOff(id)
+    if (Atomics.load(I, o + SB_GEN) !== genOf(id)) return
+    Atomics.store(I, o + SB_ORPHAN, 1)
+    if (Atomics.load(I, o + SB_PENDING) === 0) this.#free(id)
+  }
+
+  /** Orphans every slot that thread `owner` registered (it died: its finalizers will never run). */
+  orphanAllOf(owner: number): void {
+    const I = this.#I
+    for (let slot = 0; slot < SB_SLOTS; slot++) {
+      const o = this.#base + slot * SBW
+      const gen = Atomics.load(I, o + SB_GEN)
+      if ((gen & 1) !== 0 && Atomics.load(I, o + SB_OWNER) === owner) this.orphan((gen << SLOT_BITS) | slot)
+    }
+  }
+
+  #free(id: number): void {
+    const gen = genOf(id)
+    Atomics.compareExchange(this.#I, this.#slotOff(id) + SB_GEN, gen, (gen + 1) & GEN_MASK)
+  }
+
+  /** Drops buffers whose slots were freed; runs as the tables grow, so they stay near the live count. */
+  #maybeSweep(): void {
+    if (this.#heard.size + this.#own.size < this.#sweepAt) return
+    const I = this.#I
+    for (const id of this.#heard.keys()) if (Atomics.load(I, this.#slotOff(id) + SB_GEN) !== genOf(id)) this.#heard.delete(id)
+    for (const id of this.#own.keys()) if (Atomics.load(I, this.#slotOff(id) + SB_GEN) !== genOf(id)) this.#own.delete(id)
+    this.#sweepAt = Math.max(64, 2 * (this.#heard.size + this.#own.size))
+  }
+
+  /** Slots in use now (stats). */
+  live(): number {
+    let n = 0
+    for (let slot = 0; slot < SB_SLOTS; slot++) if ((Atomics.load(this.#I, this.#base + slot * SBW + SB_GEN) & 1) !== 0) n++
+    return n
+  }
+
+  #slotOff(id: number): number {
+    return this.#base + (id & (SB_SLOTS - 1)) * SBW
+  }
+}
+
+const genOf = (id: number): number => id >>> SLOT_BITS
+
+function header(I: Int32Array, go: number): { n: number; mask: number } {
+  const h = I[go + G_LEN]!
+  return { n: h & 15, mask: h >> 4 }
+}
+
+/** The type code of a shared buffer or view (see VIEW_TYPES), -1 for anything else. */
+function sharedType(v: unknown): number {
+  if (v instanceof SharedArrayBuffer) return 0
+  if (!ArrayBuffer.isView(v) || !(v.buffer instanceof SharedArrayBuffer)) return -1
+  return TYPE_OF.get(v.constructor) ?? -1
+}
+
+function bufferOf(v: unknown): SharedArrayBuffer {
+  return (v instanceof SharedArrayBuffer ? v : (v as ArrayBufferView).buffer) as SharedArrayBuffer
+}

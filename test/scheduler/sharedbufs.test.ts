@@ -1,0 +1,142 @@
+// Shared buffers as task arguments through the registry (src/scheduler/sharedbufs.ts).
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { deadline } from '../_support/deadline.js'
+import { Runtime } from '../../src/scheduler/index.js'
+import { addAt, addAtInside, exitNow, sharedInfo, sumMixed, wakeViaChild } from './fixtures/tasks.js'
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
+
+test('a shared view reaches tasks shared, from main, goAll and inside tasks, through one registry slot', deadline('shared', async () => {
+  const rt = await Runtime.start({ procs: 2 })
+  try {
+    const view = new Int32Array(new SharedArrayBuffer(64))
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => rt.go(addAt, view, i % 16, 1)))
+    await rt.goAll(addAt, Array.from({ length: 2000 }, (_, i): [Int32Array, number, number] => [view, i % 16, 1]))
+    assert.is(await rt.go(addAtInside, view, 3200), 6400)
+    // 2000 + 2000 + 6400 increments, spread evenly: every one landed in the same memory.
+    assert.equal([...view], new Array(16).fill(10_400 / 16))
+    // One slot for main's buffer object, one for each M that passed on its own (a task's view is
+    // that M's object for the same memory) - never one per spawn.
+    const slots = rt.stats().sharedBuffers
+    assert.ok(slots >= 1 && slots <= 3, `slots in use: ${slots}`)
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('every view type, offsets and lengths arrive as they were sent', deadline('types', async () => {
+  const rt = await Runtime.start({ procs: 2 })
+  try {
+    const sab = new SharedArrayBuffer(64)
+    const cases: [unknown, [string, number, number, number, boolean]][] = [
+      [sab, ['SharedArrayBuffer', 0, 64, 64, true]],
+      [new Int8Array(sab, 3, 5), ['Int8Array', 3, 5, 64, true]],
+      [new Uint8Array(sab, 1), ['Uint8Array', 1, 63, 64, true]],
+      [new Uint8ClampedArray(sab, 2, 2), ['Uint8ClampedArray', 2, 2, 64, true]],
+      [new Int16Array(sab, 4, 3), ['Int16Array', 4, 3, 64, true]],
+      [new Uint16Array(sab, 6, 1), ['Uint16Array', 6, 1, 64, true]],
+      [new Int32Array(sab, 8, 4), ['Int32Array', 8, 4, 64, true]],
+      [new Uint32Array(sab, 12, 2), ['Uint32Array', 12, 2, 64, true]],
+      [new Float32Array(sab, 16, 3), ['Float32Array', 16, 3, 64, true]],
+      [new Float64Array(sab, 24, 2), ['Float64Array', 24, 2, 64, true]],
+      [new BigInt64Array(sab, 32, 2), ['BigInt64Array', 32, 2, 64, true]],
+      [new BigUint64Array(sab, 40, 3), ['BigUint64Array', 40, 3, 64, true]],
+      [new DataView(sab, 5, 7), ['DataView', 5, 7, 64, true]],
+    ]
+    for (const [arg, want] of cases) {
+      new Uint8Array(sab).fill(0)
+      assert.equal(await rt.go(sharedInfo, arg), want, want[0])
+      // The task's write is visible here: the memory is shared, not copied.
+      const first = arg instanceof SharedArrayBuffer ? new Uint8Array(arg)[0]
+        : arg instanceof DataView ? arg.getUint8(0)
+        : (arg as unknown as ArrayLike<number | bigint>)[0]
+      assert.is(Number(first), 42, `${want[0]} write`)
+    }
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('mixes the registry does not take still arrive, by message', deadline('fallback', async () => {
+  const rt = await Runtime.start({ procs: 2 })
+  try {
+    const v = new Int32Array(new SharedArrayBuffer(8))
+    v[0] = 5
+    class MyInts extends Int32Array {}
+    // (TypeScript types a subclass's constructor for ArrayBuffer only; at run time it takes a shared one.)
+    const mine = new MyInts(new SharedArrayBuffer(8) as unknown as ArrayBuffer)
+    mine[0] = 7
+    assert.is(await rt.go(sumMixed, v, 1, 2, 3), 11, 'four arguments: over the record')
+    assert.is(await rt.go(sumMixed, v, 'abc'), 8, 'a string')
+    assert.is(await rt.go(sumMixed, mine), 7, 'a subclass')
+    assert.is(await rt.go(sumMixed, v, v, v), 15, 'three views: over the record')
+    assert.is(await rt.go(sumMixed, v, v), 10, 'two views fit')
+    assert.is(await rt.go(sumMixed, v, 1.5, -2), 4.5, 'a view and two numbers fit')
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('a task passes a shared buffer on to its own child while the main thread is blocked', deadline('main-blocked', async () => {
+  const rt = await Runtime.start({ procs: 2 })
+  try {
+    const flag = new Int32Array(new SharedArrayBuffer(8))
+    const parent = rt.go(wakeViaChild, flag)
+    await turn() // let the spawn reach the global queue
+    // Blocked: no message to or from this thread can be handled until the child has run. The
+    // registry needs none (the message path needed the main thread for every such spawn). The
+    // wait's limit only keeps a failure from hanging the suite.
+    const woke = Atomics.wait(flag, 0, 0, 20_000)
+    assert.ok(woke === 'ok' || Atomics.load(flag, 0) === 1, `the child ran while main was blocked (${woke})`)
+    assert.is(Atomics.load(flag, 0), 1)
+    assert.is(await parent, 0)
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('an M started after a buffer was announced gets it from the main thread', deadline('late-m', async () => {
+  const rt = await Runtime.start({ procs: 1, spares: 0 })
+  try {
+    const view = new Int32Array(new SharedArrayBuffer(16))
+    await rt.go(addAt, view, 0, 1)
+    // The only M dies; its replacement starts after the announcement and never heard it.
+    await rt.go(exitNow, 3).catch(() => undefined)
+    await rt.go(addAt, view, 0, 1)
+    assert.is(rt.stats().mDeaths, 1)
+    assert.is(view[0], 2)
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('more buffers than slots: the rest go by message; slots free once their buffers are collected', deadline('slots', async () => {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const rt = await Runtime.start({ procs: 2 })
+  try {
+    let views: Int32Array[] | undefined = Array.from({ length: 300 }, () => new Int32Array(new SharedArrayBuffer(4)))
+    await Promise.all(views.map((v) => rt.go(addAt, v, 0, 1)))
+    assert.ok(views.every((v) => v[0] === 1), 'every task ran on its own buffer')
+    assert.is(rt.stats().sharedBuffers, 256, 'the registry is full')
+    views = undefined
+    // Dropped here, so each slot frees when the collector finds its buffer object gone (a
+    // FinalizationRegistry) and no G needs it.
+    for (let i = 0; i < 200 && rt.stats().sharedBuffers > 0; i++) {
+      await turn()
+      gc()
+    }
+    assert.is(rt.stats().sharedBuffers, 0)
+    const again = new Int32Array(new SharedArrayBuffer(4))
+    await rt.go(addAt, again, 0, 5)
+    assert.is(again[0], 5)
+    assert.is(rt.stats().sharedBuffers, 1)
+  } finally {
+    await rt.close()
+  }
+}))
+
+test.run()
