@@ -84,7 +84,8 @@ test('a task passes a shared buffer on to its own child while the main thread is
   const rt = await Runtime.start({ procs: 2 })
   try {
     const flag = new Int32Array(new SharedArrayBuffer(8))
-    const parent = rt.go(wakeViaChild, flag)
+    // Settled either way, so a failure below cannot leave it to reject unhandled at close().
+    const parent = rt.go(wakeViaChild, flag).then((v) => v, (e: unknown) => e)
     await turn() // let the spawn reach the global queue
     // Blocked: no message to or from this thread can be handled until the child has run. The
     // registry needs none (the message path needed the main thread for every such spawn). The
