@@ -43,12 +43,12 @@ const NEXT_STREAK = 3 // consecutive runnext runs before the ring gets a turn
 const BATCH = 512 // Gs run between two event-loop yields
 const MICRO_EVERY = 32 // Gs run between two microtask yields (lets finished tasks report)
 const SPIN_MS = 0.05 // how long an M spins looking for work before parking
-/**
- * How long an M whose tasks await children running on other Ms polls for their completions
- * before parking with Atomics.waitAsync, whose wake-up costs tens of µs: in fork-join that
- * wake-up sits on the critical path of every stolen child.
- */
-const CHILD_SPIN_MS = 0.1
+// No further poll for the completions of children that run on other Ms: an M whose tasks await
+// them parks at once (Atomics.waitAsync). A 0.1 ms poll there (from when fib(27)/16 took 4.7 ms)
+// made fork-join slower once the main thread polled for its own results: fib(27)/16 on 2 procs
+// 1.71-1.74 ms with it against 1.41 without, the last leaf's result reaching main in 430-440 µs
+// against 186-193 (with procs Ms on as many cores, a polling M holds a core that the M it waits
+// for, or the main thread, needs), and spawns inside tasks the same within the noise.
 
 
 export class Machine {
@@ -363,17 +363,6 @@ export class Machine {
     return this.#hold.p >= 0 && this.#visibleWork()
   }
 
-  /** Polls briefly for completions of children this M awaits (see CHILD_SPIN_MS); true if there is work. */
-  #awaitChildren(): boolean {
-    if (this.#owner.pending === 0 || this.#runner.live === 0) return false
-    const deadline = performance.now() + CHILD_SPIN_MS
-    do {
-      for (let i = 0; i < 64; i++) if (this.#owner.ready()) return true
-      if (this.#otherWork()) return true
-    } while (performance.now() < deadline)
-    return false
-  }
-
   async #park(): Promise<void> {
     const I = this.#I
     const oo = this.#oo
@@ -390,7 +379,7 @@ export class Machine {
       Atomics.add(I, H_NPIDLE, 1)
       Atomics.store(I, po + P_IDLE, 1)
     }
-    if (!this.#otherWork() && !this.#awaitChildren()) {
+    if (!this.#otherWork()) {
       if (hasP) Atomics.add(I, po + P_PARKS, 1)
       if (this.#runner.live > 0 || this.#runner.fetches.size > 0 || this.#owner.pending > 0) {
         this.#hold.parkedAsync = true
