@@ -4,8 +4,8 @@ import * as assert from 'uvu/assert'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { deadline } from '../_support/deadline.js'
-import { Runtime } from '../../src/scheduler/index.js'
-import { addAt, addAtInside, exitNow, sharedInfo, sumMixed, wakeViaChild } from './fixtures/tasks.js'
+import { Runtime, UncloneableArgError } from '../../src/scheduler/index.js'
+import { addAt, addAtInside, block, exitNow, sharedInfo, sumMixed, wakeViaChild } from './fixtures/tasks.js'
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
 
@@ -134,6 +134,40 @@ test('more buffers than slots: the rest go by message; slots free once their buf
     const again = new Int32Array(new SharedArrayBuffer(4))
     await rt.go(addAt, again, 0, 5)
     assert.is(again[0], 5)
+    assert.is(rt.stats().sharedBuffers, 1)
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('a G cancelled before it starts, and a goAll that fails on a later tuple, release their buffers', deadline('release', async () => {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  // One M, no spare, no hand-offs: while `block` holds the M, everything else stays queued.
+  const rt = await Runtime.start({ procs: 1, spares: 0, handoffMs: 0 })
+  try {
+    const flag = new Int32Array(new SharedArrayBuffer(8))
+    const blocked = rt.go(block, flag)
+    while (Atomics.load(flag, 1) !== 1) await turn()
+    let views: Int32Array[] | undefined = [new Int32Array(new SharedArrayBuffer(4)), new Int32Array(new SharedArrayBuffer(4))]
+    const ac = new AbortController()
+    const cancelled = rt.goWith({ signal: ac.signal }, addAt, views[0]!, 0, 1).then(() => 'ran', (e: unknown) => e)
+    ac.abort(new Error('not needed'))
+    assert.is(((await cancelled) as Error).message, 'not needed')
+    assert.throws(() => rt.goAll(addAt, [[views![1]!, 0, 1], [views![1]!, (() => 0) as unknown as number, 1]]), (e: unknown) => e instanceof UncloneableArgError)
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
+    assert.is(await blocked, 'released')
+    assert.is(await rt.go(addAt, new Int32Array(new SharedArrayBuffer(4)), 0, 1) >= 0, true) // the M met (and skipped) the cancelled G first
+    assert.equal([views[0]![0], views[1]![0]], [0, 0], 'neither ran')
+    views = undefined
+    // Each slot frees once its buffer is collected and no G needs it: the cancelled G and the
+    // failed batch must have given their references back.
+    // One slot stays: `flag`'s, which this test still holds.
+    for (let i = 0; i < 200 && rt.stats().sharedBuffers > 1; i++) {
+      await turn()
+      gc()
+    }
     assert.is(rt.stats().sharedBuffers, 1)
   } finally {
     await rt.close()
