@@ -196,7 +196,10 @@ export class Runner {
   runReady(): void {
     while (this.ready.length > 0) {
       const c = this.ready.shift()!
-      this.#call(c.gid, c.fn, c.args, gOff(this.#s.l, c.gid))
+      const go = gOff(this.#s.l, c.gid)
+      // Decoded ahead with its buffer references kept (see SharedBufs.decode): given back now.
+      if (this.#I[go + G_KIND] === K_SHARED) this.#s.bufs!.drop(this.#I, go)
+      this.#call(c.gid, c.fn, c.args, go)
     }
   }
 
@@ -250,7 +253,7 @@ export class Runner {
     const go = gOff(s.l, gid)
     if (this.#I[go + G_KIND] === K_SHARED) {
       await this.#fetchBufs(go)
-      return { gid, fn, args: s.bufs!.decode(this.#I, s.F, go) }
+      return { gid, fn, args: s.bufs!.decode(this.#I, s.F, go, true) }
     }
     if (this.#I[go + G_KIND] !== K_REMOTE) return { gid, fn, args: readPayload(this.#I, s.F, s.U8, go, true) as unknown[] }
     const payload = await new Promise<RemotePayload>((resolve) => {

@@ -221,8 +221,12 @@ export class SharedBufs {
     return -1
   }
 
-  /** The arguments of K_SHARED record `go` (every id present: see `missing`); releases its references. */
-  decode(I: Int32Array, F: Float64Array, go: number): unknown[] {
+  /**
+   * The arguments of K_SHARED record `go` (every id present: see `missing`). Releases its
+   * references unless `keep`: a G decoded ahead of its call (the slow path) releases them with
+   * `drop` when it is called, since an M that dies in between has its G run again elsewhere.
+   */
+  decode(I: Int32Array, F: Float64Array, go: number, keep = false): unknown[] {
     const { n, mask } = header(I, go)
     const args = new Array<unknown>(n)
     let w = go + G_DATA
@@ -238,13 +242,13 @@ export class SharedBufs {
       const t = I[w + 1]!
       const Ctor = VIEW_TYPES[t] as (new (b: SharedArrayBuffer, offset: number, length: number) => unknown) | undefined
       args[i] = Ctor === undefined ? buf : new Ctor(buf, I[w + 2]!, I[w + 3]!)
-      this.release(id)
+      if (!keep) this.release(id)
       w += 4
     }
     return args
   }
 
-  /** Releases the references of a K_SHARED record that will never run (its G was cancelled). */
+  /** Releases the references of a K_SHARED record: its G was cancelled, or decoded with `keep` and is now called. */
   drop(I: Int32Array, go: number): void {
     const { n, mask } = header(I, go)
     let w = go + G_DATA
