@@ -71,8 +71,6 @@ export class SharedBufs {
   readonly #gone = new FinalizationRegistry<number>((id) => this.orphan(id))
   #nextSlot = 0
   #sweepAt = 64
-  /** Buffers this thread registered and announced (stats). */
-  registered = 0
 
   constructor(I: Int32Array, l: Layout, me: number, channel: string) {
     this.#I = I
@@ -174,7 +172,6 @@ export class SharedBufs {
       this.#gone.register(buf, id)
       // Before the G that uses it is published: see the module comment.
       this.#bc.postMessage({ id, buf } satisfies Announce)
-      this.registered++
       this.#maybeSweep()
       return id
     }
@@ -241,7 +238,8 @@ export class SharedBufs {
       if (buf === undefined) throw new Error(`gort: shared buffer ${id} is not registered on this thread`)
       const t = I[w + 1]!
       const Ctor = VIEW_TYPES[t] as (new (b: SharedArrayBuffer, offset: number, length: number) => unknown) | undefined
-      args[i] = Ctor === undefined ? buf : new Ctor(buf, I[w + 2]!, I[w + 3]!)
+      // Offset and length are stored as 32-bit words: read back unsigned (a view over 2 GB).
+      args[i] = Ctor === undefined ? buf : new Ctor(buf, I[w + 2]! >>> 0, I[w + 3]! >>> 0)
       if (!keep) this.release(id)
       w += 4
     }
@@ -318,10 +316,14 @@ function header(I: Int32Array, go: number): { n: number; mask: number } {
   return { n: h & 15, mask: h >> 4 }
 }
 
-/** The type code of a shared buffer or view (see VIEW_TYPES), -1 for anything else. */
+/**
+ * The type code of a shared buffer or view (see VIEW_TYPES), -1 for anything else: also for a
+ * view whose offset or length does not fit the record's 32-bit words.
+ */
 function sharedType(v: unknown): number {
   if (v instanceof SharedArrayBuffer) return 0
   if (!ArrayBuffer.isView(v) || !(v.buffer instanceof SharedArrayBuffer)) return -1
+  if (v.byteOffset > 0xffffffff || v.byteLength > 0xffffffff) return -1
   return TYPE_OF.get(v.constructor) ?? -1
 }
 
