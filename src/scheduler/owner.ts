@@ -12,7 +12,7 @@
 
 import type { Group } from './batch.js'
 import { isErrPayload, plainToError, readPayload } from './codec.js'
-import { G_STATE, GS_FREE, O_CR_HEAD, gOff, gRange, oOff } from './layout.js'
+import { G_KIND, G_STATE, GS_FREE, K_SHARED, O_CR_HEAD, gOff, gRange, oOff } from './layout.js'
 import type { Sched } from './shared.js'
 
 type Settle = (value: unknown) => void
@@ -200,7 +200,7 @@ export class Owner {
       let value: unknown
       let isErr = isErrPayload(I, go)
       try {
-        value = readPayload(I, s.F, s.U8, go, false)
+        value = I[go + G_KIND] === K_SHARED ? s.bufs!.decode(I, s.F, go)[0] : readPayload(I, s.F, s.U8, go, false)
         if (isErr) value = plainToError(value)
       } catch (e) {
         value = e

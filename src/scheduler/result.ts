@@ -1,13 +1,14 @@
 /**
  * Publishing a finished G's result to a thread other than the one that ran it: written into the
- * G record (numbers without a serializer; other values v8-serialized), then announced on the
+ * G record (numbers without a serializer; a shared buffer or view by registry id; other values
+ * v8-serialized), then announced on the
  * owner's completion ring; results too large for the record go by message through the main thread.
  *
  * Invariant: the record is GS_DONE with its result written before the owner can see the gid, and
  * a result that cannot be cloned becomes an error result instead of being lost.
  */
 
-import { encodeResult, errorToPlain, writeNumResult, writePayload } from './codec.js'
+import { encodeResult, errorToPlain, isShared, writeNumResult, writePayload } from './codec.js'
 import { G_STATE, GS_DONE, K_REMOTE, gOff } from './layout.js'
 import type { FromM } from './protocol.js'
 import type { Sched } from './shared.js'
@@ -17,6 +18,13 @@ export function publishResult(s: Sched, gid: number, value: unknown, isErr: bool
   const go = gOff(s.l, gid)
   if (!isErr && typeof value === 'number') {
     writeNumResult(I, s.F, go, value)
+    Atomics.store(I, go + G_STATE, GS_DONE)
+    announce(gid)
+    return
+  }
+  // A shared buffer or view stays shared: by registry id, as arguments do (sharedbufs.ts). The
+  // owner heard the announcement before the gid reaches its ring, since it was posted first.
+  if (!isErr && s.bufs !== undefined && isShared(value) && s.bufs.tryWrite(I, s.F, go, [value])) {
     Atomics.store(I, go + G_STATE, GS_DONE)
     announce(gid)
     return

@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { deadline } from '../_support/deadline.js'
 import { Runtime, UncloneableArgError } from '../../src/scheduler/index.js'
-import { addAt, addAtInside, block, exitNow, sharedInfo, sumMixed, wakeViaChild } from './fixtures/tasks.js'
+import { addAt, addAtInside, block, childTouches, exitNow, makeShared, sharedInfo, sumMixed, touchAndReturn, wakeViaChild } from './fixtures/tasks.js'
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
 
@@ -135,6 +135,29 @@ test('more buffers than slots: the rest go by message; slots free once their buf
     await rt.go(addAt, again, 0, 5)
     assert.is(again[0], 5)
     assert.is(rt.stats().sharedBuffers, 1)
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('a result that is a shared buffer or view stays shared', deadline('results', async () => {
+  const rt = await Runtime.start({ procs: 2 })
+  try {
+    const made = (await rt.go(makeShared, 0)) as Int32Array
+    assert.instance(made, Int32Array)
+    assert.ok(made.buffer instanceof SharedArrayBuffer, 'a shared view, not a copy')
+    assert.is(made[0], 7)
+    const raw = (await rt.go(makeShared, 1)) as SharedArrayBuffer
+    assert.instance(raw, SharedArrayBuffer, 'a raw shared buffer (it could not be cloned before)')
+    assert.is(new Int32Array(raw)[0], 7)
+    // Sent and returned: the caller writes through the result and sees it in its own view.
+    const mine = new Int32Array(new SharedArrayBuffer(16))
+    const back = await rt.go(touchAndReturn, mine)
+    assert.is(mine[1], 9)
+    back[3] = 5
+    assert.is(mine[3], 5, 'the result is the same memory')
+    // And inside a task: a child's result to its parent (from whichever M ran the child).
+    assert.is(await rt.go(childTouches, mine), 20)
   } finally {
     await rt.close()
   }
