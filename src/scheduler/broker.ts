@@ -7,7 +7,7 @@
  * first) waits for it.
  */
 
-import { decodeBytes, plainToError, type RemotePayload } from './codec.js'
+import { fromRemote, plainToError, type RemotePayload } from './codec.js'
 import { ownerOf, type Layout } from './layout.js'
 import type { FromM, ToM } from './protocol.js'
 
@@ -48,7 +48,7 @@ export class PayloadBroker {
         return undefined
       }
       try {
-        const v = decodeBytes(msg.bytes)
+        const v = fromRemote(msg.payload)
         return { gid: msg.gid, value: msg.err ? plainToError(v) : v, isErr: msg.err }
       } catch (e) {
         return { gid: msg.gid, value: e, isErr: true }

@@ -5,6 +5,9 @@
  *   G record itself: no serializer, no message.
  * - Anything else is structured-cloned with v8.serialize; if the bytes fit the G record's inline
  *   area they go there, otherwise they travel by message through the main thread (K_REMOTE).
+ * - Shared memory stays shared: a shared buffer or view as an argument or a result goes by id
+ *   (sharedbufs.ts, K_SHARED); one anywhere deeper in a value sends the value itself by
+ *   postMessage, which shares it (v8.serialize would copy a view as bytes).
  * - Errors become plain data (name, message, stack, code and own enumerable fields) and are rebuilt
  *   as real Error objects on the receiving thread, as comlink does.
  *
@@ -12,7 +15,7 @@
  * cannot be cloned) before any shared state is touched, so callers can fail the call cleanly.
  */
 
-import { deserialize, serialize } from 'node:v8'
+import { DefaultSerializer, deserialize, serialize } from 'node:v8'
 import {
   MDiedError, NoRuntimeError, RuntimeClosedError, SchedulerArgError, TaskNotFoundError, UncloneableArgError,
 } from './errors.js'
@@ -60,9 +63,53 @@ export function encodeResult(value: unknown): Encoded {
 }
 
 function encodeBytes(value: unknown): Encoded {
-  const bytes = serialize(value)
+  const bytes = serializeUnshared(value)
+  if (bytes === undefined) {
+    // Shared memory somewhere inside: postMessage keeps it shared (v8.serialize would copy a
+    // view and refuse a raw buffer). structuredClone fails now, at the call, for what cannot cross.
+    structuredClone(value)
+    return { kind: K_REMOTE, len: 0, nums: undefined, bytes: undefined, value }
+  }
   if (bytes.byteLength <= INLINE_BYTES) return { kind: K_BYTES, len: bytes.byteLength, nums: undefined, bytes }
   return { kind: K_REMOTE, len: bytes.byteLength, nums: undefined, bytes, value: undefined }
+}
+
+/** Node's serializer hooks (documented in the v8 module; @types/node leaves them out). */
+type SerializerWithHooks = new () => DefaultSerializer & {
+  _writeHostObject(v: object): void
+  _getSharedArrayBufferId(buf: SharedArrayBuffer): number
+}
+
+/** Thrown out of a serializer that met shared memory (see serializeUnshared). */
+const SHARED_INSIDE = Symbol('gort: shared memory inside')
+
+/**
+ * v8.serialize's serializer, except that it gives up on shared memory instead of copying a view
+ * on it as bytes (which is what Node's serializer does with every typed array) or throwing on a
+ * raw SharedArrayBuffer.
+ */
+class UnsharedSerializer extends (DefaultSerializer as unknown as SerializerWithHooks) {
+  override _writeHostObject(v: object): void {
+    if (ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer) throw SHARED_INSIDE
+    super._writeHostObject(v)
+  }
+
+  override _getSharedArrayBufferId(): number {
+    throw SHARED_INSIDE
+  }
+}
+
+/** The v8-serialized bytes of `value`, or undefined when it holds shared memory anywhere. */
+function serializeUnshared(value: unknown): Uint8Array | undefined {
+  const ser = new UnsharedSerializer()
+  ser.writeHeader()
+  try {
+    ser.writeValue(value)
+  } catch (e) {
+    if (e === SHARED_INSIDE) return undefined
+    throw e
+  }
+  return ser.releaseBuffer()
 }
 
 /** What a K_REMOTE payload sends by message: the value itself or its serialized bytes. */
@@ -145,9 +192,6 @@ export function readPayload(I: Int32Array, F: Float64Array, U8: Uint8Array, go: 
 
 export const isErrPayload = (I: Int32Array, go: number): boolean => I[go + G_ERR] === 1
 
-export function decodeBytes(bytes: Uint8Array): unknown {
-  return deserialize(bytes)
-}
 
 // ---- errors ----
 

@@ -24,7 +24,7 @@
 
 import { performance } from 'node:perf_hooks'
 import { parentPort } from 'node:worker_threads'
-import { decodeBytes, plainToError } from './codec.js'
+import { fromRemote, plainToError } from './codec.js'
 import {
   H_CLOSED, H_NMSPINNING, H_NPIDLE, MS_INTASK,
   MS_LOST, MS_PARKED, MS_RUNNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_LOADING, O_MSTATE, O_P, O_TID, O_WAITING,
@@ -142,7 +142,7 @@ export class Machine {
       let v: unknown
       let err = msg.err
       try {
-        v = decodeBytes(msg.bytes)
+        v = fromRemote(msg.payload)
         if (err) v = plainToError(v)
       } catch (e) {
         v = e

@@ -8,7 +8,7 @@ import type { PlainError, RemotePayload } from './codec.js'
 /** Main -> M. */
 export type ToM =
   | { readonly t: 'payload'; readonly gid: number; readonly payload: RemotePayload } // reply to 'fetch'
-  | { readonly t: 'result'; readonly gid: number; readonly bytes: Uint8Array; readonly err: boolean } // large result for a G this M owns
+  | { readonly t: 'result'; readonly gid: number; readonly payload: RemotePayload; readonly err: boolean } // large result (or one holding shared memory) for a G this M owns
   | { readonly t: 'fail'; readonly gid: number; readonly error: PlainError | { readonly value: unknown } } // a G this M owns died with its M
   | { readonly t: 'sharedbuf'; readonly id: number; readonly buf: SharedArrayBuffer | undefined } // reply to 'sharedbuf?'
 
@@ -17,5 +17,5 @@ export type FromM =
   | { readonly t: 'ready' }
   | { readonly t: 'stash'; readonly gid: number; readonly payload: RemotePayload } // large/shared args of a G this M spawned
   | { readonly t: 'fetch'; readonly gid: number; readonly m: number } // this M started a G whose args were stashed
-  | { readonly t: 'result'; readonly gid: number; readonly bytes: Uint8Array; readonly err: boolean } // large result, for the G's owner
+  | { readonly t: 'result'; readonly gid: number; readonly payload: RemotePayload; readonly err: boolean } // large result (or one holding shared memory), for the G's owner
   | { readonly t: 'sharedbuf?'; readonly id: number; readonly m: number } // this M started after a shared buffer was announced (sharedbufs.ts)

@@ -8,7 +8,7 @@
  * a result that cannot be cloned becomes an error result instead of being lost.
  */
 
-import { encodeResult, errorToPlain, isShared, writeNumResult, writePayload } from './codec.js'
+import { encodeResult, errorToPlain, isShared, remoteOf, writeNumResult, writePayload } from './codec.js'
 import { G_STATE, GS_DONE, K_REMOTE, gOff } from './layout.js'
 import type { FromM } from './protocol.js'
 import type { Sched } from './shared.js'
@@ -38,6 +38,6 @@ export function publishResult(s: Sched, gid: number, value: unknown, isErr: bool
   }
   writePayload(I, s.F, s.U8, go, enc, isErr)
   Atomics.store(I, go + G_STATE, GS_DONE)
-  if (enc.kind === K_REMOTE) post({ t: 'result', gid, bytes: enc.bytes!, err: isErr })
+  if (enc.kind === K_REMOTE) post({ t: 'result', gid, payload: remoteOf(enc), err: isErr })
   else announce(gid)
 }
