@@ -282,6 +282,8 @@ export class Runtime implements Spawner, AsyncDisposable {
       queueMicrotask(this.#onWakeFn)
       return
     }
+    // About to sleep: a good moment to drop shared buffers whose slots were freed (rate-limited).
+    s.bufs!.idle()
     const r = waitAsync(s.I, o, bell)
     if (r.async) void r.value.then(this.#onWakeFn)
     else queueMicrotask(this.#onWakeFn)

@@ -35,6 +35,7 @@
  *   own buffer object cannot be collected while one of its Gs may still run on its own thread.
  */
 
+import { performance } from 'node:perf_hooks'
 import { BroadcastChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import { smi } from './codec.js'
 import { G_DATA, G_KIND, G_LEN, K_SHARED, SB_GEN, SB_ORPHAN, SB_OWNER, SB_PENDING, SB_SLOTS, SBW, type Layout } from './layout.js'
@@ -49,6 +50,7 @@ const TYPE_OF = new Map<unknown, number>(VIEW_TYPES.map((c, i) => [c, i] as cons
 const SLOT_BITS = 8 // SB_SLOTS = 256
 const GEN_MASK = (1 << (31 - SLOT_BITS)) - 1
 const WORDS = 8 // the record's inline area
+const SWEEP_MS = 10 // an idle thread drops freed buffers at most this often
 
 interface Announce {
   readonly id: number
@@ -70,7 +72,7 @@ export class SharedBufs {
   readonly #heard = new Map<number, SharedArrayBuffer>()
   readonly #gone = new FinalizationRegistry<number>((id) => this.orphan(id))
   #nextSlot = 0
-  #sweepAt = 64
+  #sweptAt = 0
 
   constructor(I: Int32Array, l: Layout, me: number, channel: string) {
     this.#I = I
@@ -172,7 +174,7 @@ export class SharedBufs {
       this.#gone.register(buf, id)
       // Before the G that uses it is published: see the module comment.
       this.#bc.postMessage({ id, buf } satisfies Announce)
-      this.#maybeSweep()
+      this.#sweep()
       return id
     }
     return -1
@@ -201,7 +203,7 @@ export class SharedBufs {
   #hear(a: Announce): void {
     if (this.#own.has(a.id)) return
     this.#heard.set(a.id, a.buf)
-    this.#maybeSweep()
+    this.#sweep()
   }
 
   /**
@@ -288,13 +290,24 @@ export class SharedBufs {
     Atomics.compareExchange(this.#I, this.#slotOff(id) + SB_GEN, gen, (gen + 1) & GEN_MASK)
   }
 
-  /** Drops buffers whose slots were freed; runs as the tables grow, so they stay near the live count. */
-  #maybeSweep(): void {
-    if (this.#heard.size + this.#own.size < this.#sweepAt) return
+  /**
+   * Drops the buffers whose slots were freed. A buffer held here keeps its memory alive on every
+   * thread, and a freed one may be large, so this runs on every announcement (the tables hold at
+   * most the 256 live slots plus the ones freed since) and from `idle`.
+   */
+  #sweep(): void {
     const I = this.#I
     for (const id of this.#heard.keys()) if (Atomics.load(I, this.#slotOff(id) + SB_GEN) !== genOf(id)) this.#heard.delete(id)
     for (const id of this.#own.keys()) if (Atomics.load(I, this.#slotOff(id) + SB_GEN) !== genOf(id)) this.#own.delete(id)
-    this.#sweepAt = Math.max(64, 2 * (this.#heard.size + this.#own.size))
+  }
+
+  /** Called when the thread goes idle: sweeps at most every SWEEP_MS, and only if it holds buffers. */
+  idle(): void {
+    if (this.#heard.size + this.#own.size === 0) return
+    const now = performance.now()
+    if (now - this.#sweptAt < SWEEP_MS) return
+    this.#sweptAt = now
+    this.#sweep()
   }
 
   /** Slots in use now (stats). */
