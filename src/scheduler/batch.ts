@@ -12,7 +12,7 @@
  *   and throws: a bad argument loses nothing and queues nothing.
  */
 
-import { encodeArgs, isShared, remoteOf, writeNumsFast, writePayload, type RemotePayload } from './codec.js'
+import { encodeArgs, remoteOf, writeNumsFast, writePayload, type RemotePayload } from './codec.js'
 import { UncloneableArgError } from './errors.js'
 import { G_KIND, G_STATE, G_TASK, GS_FREE, GS_QUEUED, K_REMOTE, K_SHARED, gOff } from './layout.js'
 import type { Owner } from './owner.js'
@@ -65,7 +65,7 @@ export function writeRecord(s: Sched, owner: Owner, gid: number, tid: number, ar
   const go = gOff(s.l, gid)
   let stash: RemotePayload | undefined
   if (!writeNumsFast(I, s.F, go, args)) {
-    if (s.bufs !== undefined && args.some(isShared) && s.bufs.tryWrite(I, s.F, go, args)) {
+    if (s.bufs.tryWrite(I, s.F, go, args)) {
       owner.keep(gid, args)
     } else {
       const enc = encodeArgs(args)
@@ -82,7 +82,7 @@ export function writeRecord(s: Sched, owner: Owner, gid: number, tid: number, ar
 /** Takes back a record writeRecord filled that was never published: its buffer references too. */
 export function unwriteRecord(s: Sched, owner: Owner, gid: number): void {
   const go = gOff(s.l, gid)
-  if (s.I[go + G_KIND] === K_SHARED) s.bufs!.drop(s.I, go)
+  if (s.I[go + G_KIND] === K_SHARED) s.bufs.drop(s.I, go)
   s.I[go + G_STATE] = GS_FREE
   owner.unalloc(gid)
 }

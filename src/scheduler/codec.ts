@@ -37,12 +37,8 @@ export function isShared(v: unknown): boolean {
 }
 
 export function encodeArgs(args: readonly unknown[]): Encoded {
-  // Shared memory must stay shared (tasks synchronise through it), and v8.serialize would copy it:
-  // such arguments travel by postMessage when the shared-buffer registry cannot take them.
-  if (args.some(isShared)) {
-    structuredClone(args) // throws DataCloneError now, at the call, for what cannot cross
-    return { kind: K_REMOTE, len: 0, nums: undefined, bytes: undefined, value: args }
-  }
+  // Shared buffers the registry could not take go by postMessage: encodeBytes sends any value
+  // that holds shared memory that way.
   if (args.length <= INLINE_NUMS) {
     let allNums = true
     for (let i = 0; i < args.length; i++) {
@@ -191,7 +187,6 @@ export function readPayload(I: Int32Array, F: Float64Array, U8: Uint8Array, go: 
 }
 
 export const isErrPayload = (I: Int32Array, go: number): boolean => I[go + G_ERR] === 1
-
 
 // ---- errors ----
 

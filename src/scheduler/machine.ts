@@ -382,7 +382,7 @@ export class Machine {
     if (!this.#otherWork()) {
       if (hasP) Atomics.add(I, po + P_PARKS, 1)
       // About to sleep: drop shared buffers whose slots were freed (rate-limited, see sharedbufs.ts).
-      this.#s.bufs!.idle()
+      this.#s.bufs.idle()
       if (this.#runner.live > 0 || this.#runner.fetches.size > 0 || this.#owner.pending > 0) {
         this.#hold.parkedAsync = true
         const r = waitAsync(I, oo + O_DOORBELL, bell)

@@ -24,7 +24,7 @@ export function publishResult(s: Sched, gid: number, value: unknown, isErr: bool
   }
   // A shared buffer or view stays shared: by registry id, as arguments do (sharedbufs.ts). The
   // owner heard the announcement before the gid reaches its ring, since it was posted first.
-  if (!isErr && s.bufs !== undefined && isShared(value) && s.bufs.tryWrite(I, s.F, go, [value])) {
+  if (!isErr && isShared(value) && s.bufs.tryWrite(I, s.F, go, [value])) {
     Atomics.store(I, go + G_STATE, GS_DONE)
     announce(gid)
     return

@@ -111,7 +111,7 @@ export class Runner {
 
   /** A shared buffer the main thread sent (see sharedbufs.ts); undefined if it had none by that id. */
   onSharedBuf(id: number, buf: SharedArrayBuffer | undefined): void {
-    if (buf !== undefined) this.#s.bufs!.install(id, buf)
+    if (buf !== undefined) this.#s.bufs.install(id, buf)
     const waiters = this.#bufFetches.get(id)
     this.#bufFetches.delete(id)
     if (waiters !== undefined) for (const w of waiters) w()
@@ -119,7 +119,7 @@ export class Runner {
 
   /** Waits until this M has every shared buffer record `go` names; throws if the main thread has one no more. */
   async #fetchBufs(go: number): Promise<void> {
-    const bufs = this.#s.bufs!
+    const bufs = this.#s.bufs
     for (let id = bufs.missing(this.#I, go); id >= 0; ) {
       let waiters = this.#bufFetches.get(id)
       if (waiters === undefined) {
@@ -146,7 +146,7 @@ export class Runner {
     const hot = fn !== undefined && I[go + G_KIND] === K_NUMS
     if (Atomics.compareExchange(I, go + G_STATE, GS_QUEUED, hot ? GS_RUNNING : GS_CLAIMED) !== GS_QUEUED) {
       // Cancelled before any M took it: skip it, and let its owner free the record.
-      if (I[go + G_KIND] === K_SHARED) s.bufs!.drop(I, go)
+      if (I[go + G_KIND] === K_SHARED) s.bufs.drop(I, go)
       I[go + G_KIND] = K_UNDEF
       I[go + G_ERR] = 0
       Atomics.store(I, go + G_STATE, GS_DONE)
@@ -166,7 +166,7 @@ export class Runner {
     }
     this.#m.endSpan()
     const kind = I[go + G_KIND]
-    if (fn === undefined || kind === K_REMOTE || (kind === K_SHARED && s.bufs!.missing(I, go) >= 0)) {
+    if (fn === undefined || kind === K_REMOTE || (kind === K_SHARED && s.bufs.missing(I, go) >= 0)) {
       const prepared = this.#prepare(gid, tid).then(
         (call) => {
           this.ready.push(call)
@@ -184,7 +184,7 @@ export class Runner {
     }
     let args: unknown[]
     try {
-      args = kind === K_SHARED ? s.bufs!.decode(I, s.F, go) : (readPayload(I, s.F, s.U8, go, true) as unknown[])
+      args = kind === K_SHARED ? s.bufs.decode(I, s.F, go) : (readPayload(I, s.F, s.U8, go, true) as unknown[])
     } catch (e) {
       this.#complete(gid, e, true)
       return
@@ -198,7 +198,7 @@ export class Runner {
       const c = this.ready.shift()!
       const go = gOff(this.#s.l, c.gid)
       // Decoded ahead with its buffer references kept (see SharedBufs.decode): given back now.
-      if (this.#I[go + G_KIND] === K_SHARED) this.#s.bufs!.drop(this.#I, go)
+      if (this.#I[go + G_KIND] === K_SHARED) this.#s.bufs.drop(this.#I, go)
       this.#call(c.gid, c.fn, c.args, go)
     }
   }
@@ -253,7 +253,7 @@ export class Runner {
     const go = gOff(s.l, gid)
     if (this.#I[go + G_KIND] === K_SHARED) {
       await this.#fetchBufs(go)
-      return { gid, fn, args: s.bufs!.decode(this.#I, s.F, go, true) }
+      return { gid, fn, args: s.bufs.decode(this.#I, s.F, go, true) }
     }
     if (this.#I[go + G_KIND] !== K_REMOTE) return { gid, fn, args: readPayload(this.#I, s.F, s.U8, go, true) as unknown[] }
     const payload = await new Promise<RemotePayload>((resolve) => {

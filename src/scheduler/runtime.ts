@@ -16,9 +16,9 @@
 
 import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import { Group, writeRecords } from './batch.js'
+import { Group, writeRecord, writeRecords } from './batch.js'
 import { PayloadBroker } from './broker.js'
-import { encodeArgs, errorToPlain, remoteOf, writeNumsFast, writePayload, type Encoded, type PlainError } from './codec.js'
+import { encodeArgs, errorToPlain, remoteOf, writePayload, type Encoded, type PlainError, type RemotePayload } from './codec.js'
 import { RuntimeClosedError, SchedulerArgError, UncloneableArgError, describe } from './errors.js'
 import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, computeLayout, gOff, oOff, ownerOf, writeHeader } from './layout.js'
 import { MainSpin } from './mainspin.js'
@@ -155,41 +155,28 @@ export class Runtime implements Spawner, AsyncDisposable {
     if (this.#keepAlive === undefined) this.#holdOpen()
     const gid = this.#overflowLen() === 0 ? this.#owner.alloc() : -1
     if (gid >= 0) {
-      const s = this.#s
-      const go = gOff(s.l, gid)
-      if (writeNumsFast(s.I, s.F, go, args)) {
-        // Hot path: numbers only, written straight into the G record.
-        s.I[go + G_TASK] = tid
-        s.I[go + G_STATE] = GS_QUEUED // published by the global queue push in #flush
-        this.#queue(gid)
-        this.#lastGid = gid
-        return this.#owner.wait(gid)
+      // The same record writer as go() inside a task: numbers inline (the hot path), shared
+      // buffers by registry id, anything else serialized (or stashed here when it is large).
+      let stash: RemotePayload | undefined
+      try {
+        stash = writeRecord(this.#s, this.#owner, gid, tid, args)
+      } catch (e) {
+        this.#owner.unalloc(gid)
+        throw new UncloneableArgError(ref.key, { cause: e })
       }
-      if (s.bufs!.tryWrite(s.I, s.F, go, args)) {
-        // Numbers and shared buffers by registry id (sharedbufs.ts): no message either.
-        this.#owner.keep(gid, args)
-        s.I[go + G_TASK] = tid
-        s.I[go + G_STATE] = GS_QUEUED
-        this.#queue(gid)
-        this.#lastGid = gid
-        return this.#owner.wait(gid)
-      }
+      if (stash !== undefined) this.#broker.stash(gid, stash)
+      this.#queue(gid) // published by the global queue push in #flush
+      this.#lastGid = gid
+      return this.#owner.wait(gid)
     }
     let enc: Encoded
     try {
       enc = encodeArgs(args)
     } catch (e) {
-      if (gid >= 0) this.#owner.unalloc(gid)
       throw new UncloneableArgError(ref.key, { cause: e })
     }
-    if (gid < 0) {
-      this.#lastGid = -1
-      return new Promise((resolve, reject) => this.#overflow.push({ tid, enc, resolve, reject }))
-    }
-    const promise = this.#owner.wait(gid)
-    this.#publish(gid, tid, enc)
-    this.#lastGid = gid
-    return promise
+    this.#lastGid = -1
+    return new Promise((resolve, reject) => this.#overflow.push({ tid, enc, resolve, reject }))
   }
 
   /** Runs task `t` once per argument tuple; resolves with all results in order (see goAll). */
@@ -283,7 +270,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       return
     }
     // About to sleep: a good moment to drop shared buffers whose slots were freed (rate-limited).
-    s.bufs!.idle()
+    s.bufs.idle()
     const r = waitAsync(s.I, o, bell)
     if (r.async) void r.value.then(this.#onWakeFn)
     else queueMicrotask(this.#onWakeFn)
@@ -336,7 +323,7 @@ export class Runtime implements Spawner, AsyncDisposable {
   #onMessage(msg: FromM): void {
     if (msg.t === 'sharedbuf?') {
       // The main thread heard every announcement (its channel exists before any M).
-      this.#threads.post(msg.m, { t: 'sharedbuf', id: msg.id, buf: this.#s.bufs!.lookup(msg.id) })
+      this.#threads.post(msg.m, { t: 'sharedbuf', id: msg.id, buf: this.#s.bufs.lookup(msg.id) })
       return
     }
     const settled = this.#broker.onMessage(msg)
@@ -362,7 +349,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       else this.#threads.post(owner, { t: 'fail', gid, error: errorToPlain(err) as PlainError })
     })
     // Its buffer objects are gone without a finalizer: free their slots once no G needs them.
-    s.bufs!.orphanAllOf(m)
+    s.bufs.orphanAllOf(m)
     s.q.globalPush(requeue, requeue.length)
     s.wakeFor(requeue.length)
     this.#threads.wantSpare()
@@ -405,7 +392,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     this.#keepAlive = undefined
     if (currentSpawner() === this) setSpawner(undefined)
     await this.#threads.terminateAll()
-    s.bufs!.close()
+    s.bufs.close()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -27,8 +27,11 @@ export class Sched {
   readonly l: Layout
   readonly q: RunQueues
   readonly tasks: TaskTable
-  /** The shared-buffer registry of this thread (attachBufs), when it spawns or runs Gs. */
-  bufs: SharedBufs | undefined
+  /**
+   * The shared-buffer registry of this thread. Every runtime thread attaches it right after
+   * construction (attachBufs), before it spawns or runs a G; only the queue tests go without.
+   */
+  bufs!: SharedBufs
   #wakeStart = 0
 
   constructor(sab: SharedArrayBuffer) {

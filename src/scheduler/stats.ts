@@ -71,7 +71,7 @@ export function collectStats(s: Sched, threads: number, mDeaths: number, rescues
     mDeaths,
     rescues,
     mainPolls: { hits: mainPolls.hits, misses: mainPolls.misses },
-    sharedBuffers: s.bufs?.live() ?? 0,
+    sharedBuffers: s.bufs.live(),
     total: {
       runs: sum('runs'), steals: sum('steals'), stealAttempts: sum('stealAttempts'), globalPulls: sum('globalPulls'),
       parks: sum('parks'), spawns: sum('spawns'), inlined: sum('inlined'), handoffs: sum('handoffs'), runqueue: sum('runqueue'),

@@ -66,7 +66,7 @@ export class Threads {
     if (this.#nextM > s.l.maxM) return Promise.reject(new SchedulerArgError('gort: no M index left to start a worker'))
     const m = this.#nextM++
     const { url, entry } = this.#url
-    const worker = new Worker(url, { workerData: { sab: s.sab, m, p, entry, sharedBufs: s.bufs!.channel }, resourceLimits: this.#limits })
+    const worker = new Worker(url, { workerData: { sab: s.sab, m, p, entry, sharedBufs: s.bufs.channel }, resourceLimits: this.#limits })
     const info: MInfo = { worker, ready: false, alive: true, error: undefined }
     this.#ms.set(m, info)
     if (p >= 0) Atomics.store(s.I, pOff(s.l, p) + P_OWNER, m)
