@@ -7,7 +7,7 @@
  * first) waits for it.
  */
 
-import { fromRemote, plainToError, type RemotePayload } from './codec.js'
+import { resultFromRemote, type RemotePayload } from './codec.js'
 import { ownerOf, type Layout } from './layout.js'
 import type { FromM, ToM } from './protocol.js'
 
@@ -47,12 +47,7 @@ export class PayloadBroker {
         this.#post(owner, msg)
         return undefined
       }
-      try {
-        const v = fromRemote(msg.payload)
-        return { gid: msg.gid, value: msg.err ? plainToError(v) : v, isErr: msg.err }
-      } catch (e) {
-        return { gid: msg.gid, value: e, isErr: true }
-      }
+      return { gid: msg.gid, ...resultFromRemote(msg.payload, msg.err) }
     }
     return undefined
   }

@@ -122,6 +122,16 @@ export function fromRemote(r: RemotePayload): unknown {
   return r.bytes !== undefined ? deserialize(r.bytes) : r.value
 }
 
+/** A result that came by message (see result.ts), rebuilt: an error result as a real Error, and a payload that cannot be read as the error. */
+export function resultFromRemote(r: RemotePayload, isErr: boolean): { value: unknown; isErr: boolean } {
+  try {
+    const v = fromRemote(r)
+    return { value: isErr ? plainToError(v) : v, isErr }
+  } catch (e) {
+    return { value: e, isErr: true }
+  }
+}
+
 /**
  * The hot path: writes up to INLINE_NUMS numeric arguments (or one numeric result, `asArgs`
  * false) straight into the G record. Returns false, writing nothing, for anything else.

@@ -24,7 +24,7 @@
 
 import { performance } from 'node:perf_hooks'
 import { parentPort } from 'node:worker_threads'
-import { fromRemote, plainToError } from './codec.js'
+import { plainToError, resultFromRemote } from './codec.js'
 import {
   H_CLOSED, H_NMSPINNING, H_NPIDLE, MS_INTASK,
   MS_LOST, MS_PARKED, MS_RUNNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_LOADING, O_MSTATE, O_P, O_TID, O_WAITING,
@@ -139,16 +139,8 @@ export class Machine {
     } else if (msg.t === 'sharedbuf') {
       this.#runner.onSharedBuf(msg.id, msg.buf)
     } else if (msg.t === 'result') {
-      let v: unknown
-      let err = msg.err
-      try {
-        v = fromRemote(msg.payload)
-        if (err) v = plainToError(v)
-      } catch (e) {
-        v = e
-        err = true
-      }
-      this.#owner.settle(msg.gid, v, err)
+      const r = resultFromRemote(msg.payload, msg.err)
+      this.#owner.settle(msg.gid, r.value, r.isErr)
     } else if (msg.t === 'fail') {
       this.#owner.settle(msg.gid, plainToError(msg.error), true)
     }
