@@ -5,6 +5,8 @@
  * GOMAXPROCS=1 (-cpu 1): gort's goroutines share one thread, so one P is the
  * like-for-like reference. GOFLAGS=-mod=mod and a local GOCACHE keep it working
  * offline from a fresh clone (the module has no dependencies).
+ * GORT_GO_SCHED_BIN names a prebuilt bench/go/sched binary to run instead of `go run`: a
+ * machine with no Go toolchain still gets the reference (bench/device/pack.sh builds one).
  */
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -54,11 +56,13 @@ export interface GoSchedResults {
 }
 
 export function runGoScheduler(procs: readonly number[], quick: boolean): GoSchedResults | null {
-  if (spawnSync('go', ['version'], { env: env() }).status !== 0) return null
-  const args = ['run', './sched', '-procs', procs.join(','), ...(quick ? ['-quick'] : [])]
-  const r = spawnSync('go', args, { cwd: dir, encoding: 'utf8', env: env(), timeout: 300_000 })
+  const flags = ['-procs', procs.join(','), ...(quick ? ['-quick'] : [])]
+  const bin = process.env['GORT_GO_SCHED_BIN']
+  if ((bin === undefined || bin === '') && spawnSync('go', ['version'], { env: env() }).status !== 0) return null
+  const [cmd, args] = bin !== undefined && bin !== '' ? [bin, flags] : ['go', ['run', './sched', ...flags]]
+  const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8', env: env(), timeout: 300_000 })
   if (r.status !== 0) {
-    process.stderr.write(`go scheduler reference failed (exit ${String(r.status)}):\n${r.stdout}${r.stderr}\n`)
+    process.stderr.write(`go scheduler reference (${cmd}) failed (exit ${String(r.status)}${r.error ? `, ${r.error.message}` : ''}):\n${r.stdout ?? ''}${r.stderr ?? ''}\n`)
     return null
   }
   return JSON.parse(r.stdout) as GoSchedResults

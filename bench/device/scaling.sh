@@ -1,0 +1,25 @@
+#!/bin/bash
+# The scheduler's scaling run, (b) and (c) at 1, 2, 4, 8 and 16 procs, on the 16-core device
+# machine. bench/device/pack.sh fills .carry/ first (here); then, with .carry carried:
+#
+#   bash bench/device/scaling.sh "$OUT"
+#
+# It unpacks Node and the packages, runs the bench (about 6 minutes on 16 cores) and copies its
+# log, results JSON and speed-up plot to the folder given (default bench/results).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-bench/results}
+mkdir -p "$out" "$HOME/bin"
+if ! command -v node >/dev/null 2>&1; then
+  xz -dc .carry/node.xz > "$HOME/bin/node"
+  chmod +x "$HOME/bin/node"
+  export PATH="$HOME/bin:$PATH"
+fi
+[ -d node_modules/tsx ] || tar -xJf .carry/modules.tar.xz
+if [ -x .carry/gosched ] && ! command -v go >/dev/null 2>&1; then export GORT_GO_SCHED_BIN="$PWD/.carry/gosched"; fi
+{
+  echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), node $(node --version)"
+  uptime
+} | tee "$out/scaling.log"
+node --import tsx bench/scheduler.bench.ts --shapes=b,c --procs="${PROCS:-1,2,4,8,16}" ${QUICK:+--quick} 2>&1 | tee -a "$out/scaling.log"
+if [ "$out" != bench/results ]; then cp bench/results/scheduler-bc.json bench/results/scheduler-bc.svg "$out/"; fi
