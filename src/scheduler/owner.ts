@@ -200,7 +200,7 @@ export class Owner {
       let value: unknown
       let isErr = isErrPayload(I, go)
       try {
-        value = I[go + G_KIND] === K_SHARED ? s.bufs.decode(I, s.F, go)[0] : readPayload(I, s.F, s.U8, go, false)
+        value = I[go + G_KIND] === K_SHARED ? s.bufs.takeResult(I, s.F, go) : readPayload(I, s.F, s.U8, go, false)
         if (isErr) value = plainToError(value)
       } catch (e) {
         value = e

@@ -12,8 +12,8 @@
 
 import { MDiedError } from './errors.js'
 import {
-  G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, H_NMSPINNING, H_NPIDLE, MS_DEAD, MS_SPINNING, MS_WAKING,
-  O_HANDOFF, O_MSTATE, O_P, P_IDLE, P_OWNER, gOff, oOff, ownerOf, pOff,
+  G_KIND, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, H_NMSPINNING, H_NPIDLE, MS_DEAD, MS_SPINNING, MS_WAKING,
+  K_SHARED, O_HANDOFF, O_MSTATE, O_P, P_IDLE, P_OWNER, gOff, gRange, oOff, ownerOf, pOff,
 } from './layout.js'
 import type { Sched } from './shared.js'
 
@@ -36,6 +36,14 @@ export function reclaimDeadM(
     if (Atomics.exchange(I, po + P_IDLE, 0) === 1) Atomics.sub(I, H_NPIDLE, 1)
     Atomics.store(I, po + P_OWNER, 0)
     orphaned.push(p)
+  }
+  // Shared results that were published to it and that it never read: their references go back
+  // (sharedbufs.ts), or those slots never free. Results published after the exchange above are
+  // dropped by their publisher (result.ts).
+  const own = gRange(s.l, m)
+  for (let gid = own.first; gid < own.first + own.count; gid++) {
+    const go = gOff(s.l, gid)
+    if (Atomics.load(I, go + G_STATE) === GS_DONE && Atomics.load(I, go + G_KIND) === K_SHARED) s.bufs.dropResult(I, go)
   }
   // Its started Gs cannot finish: fail them at their owners, naming the task. Gs it had taken
   // but not called yet (module import or payload fetch pending) go back to the global queue.

@@ -9,7 +9,7 @@
  */
 
 import { encodeResult, errorToPlain, isShared, remoteOf, writeNumResult, writePayload } from './codec.js'
-import { G_STATE, GS_DONE, K_REMOTE, gOff } from './layout.js'
+import { G_STATE, GS_DONE, K_REMOTE, MS_DEAD, O_MSTATE, gOff, oOff, ownerOf } from './layout.js'
 import type { FromM } from './protocol.js'
 import type { Sched } from './shared.js'
 
@@ -26,6 +26,11 @@ export function publishResult(s: Sched, gid: number, value: unknown, isErr: bool
   // owner heard the announcement before the gid reaches its ring, since it was posted first.
   if (!isErr && isShared(value) && s.bufs.tryWrite(I, s.F, go, [value])) {
     Atomics.store(I, go + G_STATE, GS_DONE)
+    // An owner that died will never read it: give its reference back, or the slot never frees.
+    // The main thread's reclaimDeadM drops the results that were DONE when it marked the owner
+    // dead; this catches the ones published after (both sequentially consistent: one sees the other).
+    const owner = ownerOf(s.l, gid)
+    if (owner !== 0 && Atomics.load(I, oOff(s.l, owner) + O_MSTATE) === MS_DEAD) s.bufs.dropResult(I, go)
     announce(gid)
     return
   }

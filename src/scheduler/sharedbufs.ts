@@ -33,12 +33,14 @@
  *   finds its id gone; after it, each thread drops the buffer at its next sweep.
  * - The registering thread keeps each such G's arguments until the G settles (Owner.keep), so its
  *   own buffer object cannot be collected while one of its Gs may still run on its own thread.
+ * - A shared result's reference is released exactly once: by its owner reading it, or, when the
+ *   owner died, by whoever claims the record first (takeResult / dropResult CAS its kind).
  */
 
 import { performance } from 'node:perf_hooks'
 import { BroadcastChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import { smi } from './codec.js'
-import { G_DATA, G_KIND, G_LEN, K_SHARED, SB_GEN, SB_ORPHAN, SB_OWNER, SB_PENDING, SB_SLOTS, SBW, type Layout } from './layout.js'
+import { G_DATA, G_KIND, G_LEN, K_SHARED, K_UNDEF, SB_GEN, SB_ORPHAN, SB_OWNER, SB_PENDING, SB_SLOTS, SBW, type Layout } from './layout.js'
 
 /** The buffer types a view may have; an argument of another class (a subclass) goes by message. */
 const VIEW_TYPES = [
@@ -246,6 +248,23 @@ export class SharedBufs {
       w += 4
     }
     return args
+  }
+
+  /**
+   * The shared result in record `go` (one value), or undefined when another thread claimed it
+   * first. The record's kind goes K_SHARED -> K_UNDEF by CAS, so of the owner reading it and a
+   * thread dropping it for a dead owner (`dropResult`) exactly one releases its reference.
+   */
+  takeResult(I: Int32Array, F: Float64Array, go: number): unknown {
+    if (Atomics.compareExchange(I, go + G_KIND, K_SHARED, K_UNDEF) !== K_SHARED) return undefined
+    return this.decode(I, F, go)[0]
+  }
+
+  /** Releases the reference of a shared result whose owner died (see takeResult); true if this call did. */
+  dropResult(I: Int32Array, go: number): boolean {
+    if (Atomics.compareExchange(I, go + G_KIND, K_SHARED, K_UNDEF) !== K_SHARED) return false
+    this.drop(I, go)
+    return true
   }
 
   /** Releases the references of a K_SHARED record: its G was cancelled, or decoded with `keep` and is now called. */

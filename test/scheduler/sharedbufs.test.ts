@@ -4,8 +4,10 @@ import * as assert from 'uvu/assert'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { deadline } from '../_support/deadline.js'
-import { Runtime, UncloneableArgError } from '../../src/scheduler/index.js'
-import { addAt, addAtInside, block, childTouches, exitNow, makeShared, nestedShared, sharedInfo, sumMixed, touchAndReturn, wakeViaChild } from './fixtures/tasks.js'
+import { MDiedError, Runtime, UncloneableArgError } from '../../src/scheduler/index.js'
+import {
+  addAt, addAtInside, block, childTouches, collectOnM, exitNow, makeShared, nestedShared, orphanSharedResult, sharedInfo, sumMixed, touchAndReturn, wakeViaChild,
+} from './fixtures/tasks.js'
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
 
@@ -139,6 +141,46 @@ test('more buffers than slots: the rest go by message; slots free once their buf
     await rt.close()
   }
 }))
+
+for (const [late, when] of [[0, 'before'], [1, 'after']] as const) {
+  test(`a shared result published ${when} its owner M died gives its slot back`, deadline(`dead-owner-${when}`, async () => {
+    // Before the runtime starts, so its Ms get gc() too: the result's slot was taken by the M that
+    // ran the child, and frees only once that M has collected its buffer object.
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const rt = await Runtime.start({ procs: 2 })
+    try {
+      const flag = new Int32Array(new SharedArrayBuffer(16))
+      const parent = rt.go(orphanSharedResult, flag, late).then(() => 'returned', (e: unknown) => e)
+      // before: flag's slot (main's), then the child's result's, taken when the child's M
+      // published it; after: the child has started, and returns once the parent's M is gone.
+      if (late === 0) while (rt.stats().sharedBuffers < 2) await turn()
+      else while (Atomics.load(flag, 3) === 0) await turn()
+      Atomics.store(flag, 0, 1)
+      Atomics.notify(flag, 0)
+      assert.instance(await parent, MDiedError)
+      Atomics.store(flag, 2, 1)
+      Atomics.notify(flag, 2)
+      if (late === 1) {
+        // The child publishes now, taking a slot. Nothing signals after its return, so wait for
+        // that slot (up to 5 s; were it freed before we look, the end state is what counts).
+        const until = performance.now() + 5000
+        while (rt.stats().sharedBuffers < 2 && performance.now() < until) await turn()
+      }
+      // Its reference must go back: then the slot frees once the M that registered it has
+      // collected the buffer (and the dead M's own slot for flag, in `after`, at once).
+      for (let round = 1; round <= 100 && rt.stats().sharedBuffers > 1; round++) {
+        await rt.goAll(collectOnM, [[flag, 2 * round], [flag, 2 * round]])
+        gc()
+        await turn()
+      }
+      assert.is(rt.stats().sharedBuffers, 1, "only flag's slot is left")
+      assert.is(rt.stats().mDeaths, 1)
+    } finally {
+      await rt.close()
+    }
+  }))
+}
 
 test('a result that is a shared buffer or view stays shared', deadline('results', async () => {
   const rt = await Runtime.start({ procs: 2 })
