@@ -6,6 +6,7 @@ import {
 } from '../../src/scheduler/index.js'
 import type { RuntimeOptions } from '../../src/scheduler/index.js'
 import { add, argv, big, churn, echo, fail, fib, ghostTask, sumBytes } from './fixtures/tasks.js'
+import { refuses } from './fixtures/refuses.js'
 
 let rt: Runtime
 
@@ -123,6 +124,20 @@ test('a task no M can resolve rejects with TaskNotFoundError naming it', deadlin
     assert.instance(e, TaskNotFoundError)
     assert.match((e as Error).message, /ghostOnlyOnMain/)
   }
+}))
+
+test('a task module that throws when an M imports it: TaskNotFoundError with its error as the cause, every time; the runtime keeps serving', deadline('refuses', async () => {
+  const deaths = rt.stats().mDeaths
+  for (let i = 0; i < 2; i++) {
+    const e = await rt.go(refuses).then(() => undefined, (x: unknown) => x)
+    assert.instance(e, TaskNotFoundError)
+    assert.match((e as Error).message, /refuses.*importing its module failed: refuses\.ts will not load in a worker/)
+    assert.instance((e as Error).cause, RangeError)
+  }
+  const all = await Promise.allSettled(Array.from({ length: 8 }, () => rt.go(refuses)))
+  assert.ok(all.every((r) => r.status === 'rejected' && r.reason instanceof TaskNotFoundError), 'a burst fails the same way, none hangs')
+  assert.is(await rt.go(add, 1, 2), 3)
+  assert.is(rt.stats().mDeaths, deaths, 'a failed import does not end the M')
 }))
 
 test('stats and the schedtrace line have Go\'s shape', () => {
