@@ -9,11 +9,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-bench/results}
-mkdir -p "$out" "$HOME/bin"
+bindir="${HOME:-/tmp}/bin"
+mkdir -p "$out" "$bindir"
 if ! command -v node >/dev/null 2>&1; then
-  xz -dc .carry/node.xz > "$HOME/bin/node"
-  chmod +x "$HOME/bin/node"
-  export PATH="$HOME/bin:$PATH"
+  xz -dc .carry/node.xz > "$bindir/node"
+  chmod +x "$bindir/node"
+  export PATH="$bindir:$PATH"
 fi
 [ -d node_modules/tsx ] || tar -xJf .carry/modules.tar.xz
 if [ -x .carry/gosched ] && ! command -v go >/dev/null 2>&1; then export GORT_GO_SCHED_BIN="$PWD/.carry/gosched"; fi
