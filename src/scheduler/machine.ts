@@ -49,7 +49,8 @@ const SPIN_MS = 0.05 // how long an M spins looking for work before parking
 // 1.71-1.74 ms with it against 1.41 without, the last leaf's result reaching main in 430-440 µs
 // against 186-193 (with procs Ms on as many cores, a polling M holds a core that the M it waits
 // for, or the main thread, needs), and spawns inside tasks the same within the noise.
-
+// A sync Atomics.wait before that park (50 µs, later up to 1 ms after 4 microtask turns) was
+// worse too: continuations queued as microtasks cannot run while the M sleeps (docs/scheduler.md).
 
 export class Machine {
   readonly #s: Sched
