@@ -18,6 +18,7 @@ type Loader = () => Promise<Subcommand>
 
 const COMMANDS: Record<string, Loader> = {
   'gc-sim': () => import('./gc-sim.js').then((m) => m.command),
+  sched: () => import('./sched.js').then((m) => m.command),
 }
 
 function usage(): string {
