@@ -32,7 +32,7 @@ import {
   type Scenario,
   type Style,
 } from '../gc-sim/index.js'
-import type { Subcommand } from './main.js'
+import { subcommand } from './subcommand.js'
 
 const HELP = `usage:
   gort gc-sim --scenario NAME|file.json [--mode MODE|all] [--json] [--html out.html]
@@ -180,16 +180,5 @@ async function run(argv: readonly string[]): Promise<number> {
   return 0
 }
 
-export const command: Subcommand = {
-  summary: 'tri-color GC simulator: scenarios, barrier modes, fuzzer, HTML stepper',
-  async run(argv) {
-    try {
-      return await run(argv)
-    } catch (error) {
-      const usage = error instanceof GortError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true
-      console.error(`gort gc-sim: ${(error as Error).message}`)
-      if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) console.error(`\n${HELP}`)
-      return usage ? 2 : 1
-    }
-  },
-}
+// Every GortError from the simulator is about the input it was given: a usage error.
+export const command = subcommand('gc-sim', 'tri-color GC simulator: scenarios, barrier modes, fuzzer, HTML stepper', HELP, (error) => error instanceof GortError, run)

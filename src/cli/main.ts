@@ -8,11 +8,7 @@
  *   output is flushed and tests can call it in-process.
  * - Usage errors go to stderr with exit code 2 (as Go's flag package does).
  */
-
-export interface Subcommand {
-  readonly summary: string
-  run(argv: readonly string[]): Promise<number>
-}
+import type { Subcommand } from './subcommand.js'
 
 type Loader = () => Promise<Subcommand>
 

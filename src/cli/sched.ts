@@ -13,7 +13,7 @@ import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { GortError } from '../errors.js'
 import { Runtime, SchedulerArgError, type SchedStats } from '../scheduler/index.js'
-import type { Subcommand } from './main.js'
+import { subcommand } from './subcommand.js'
 import { add, fib, serialFib, spawnWaves } from './sched-tasks.js'
 
 const HELP = `usage:
@@ -219,17 +219,10 @@ function forkJoinGs(n: number, cutoff: number): number {
   return n < cutoff ? 1 : gs[n]!
 }
 
-export const command: Subcommand = {
-  summary: "the scheduler's throughput shapes on this machine, gort alone",
-  async run(argv) {
-    try {
-      return await run(argv)
-    } catch (error) {
-      const code = (error as { code?: string }).code
-      const usage = error instanceof UsageError || error instanceof SchedulerArgError || code?.startsWith('ERR_PARSE_ARGS') === true
-      console.error(`gort sched: ${(error as Error).message}`)
-      if (code?.startsWith('ERR_PARSE_ARGS') === true) console.error(`\n${HELP}`)
-      return usage ? 2 : 1
-    }
-  },
-}
+export const command = subcommand(
+  'sched',
+  "the scheduler's throughput shapes on this machine, gort alone",
+  HELP,
+  (error) => error instanceof UsageError || error instanceof SchedulerArgError,
+  run,
+)

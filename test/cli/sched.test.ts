@@ -6,26 +6,12 @@ import { promisify } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { command } from '../../src/cli/sched.js'
+import { runCaptured } from '../_support/cli.js'
 import { deadline } from '../_support/deadline.js'
 
 const execFileAsync = promisify(execFile)
 
-/** Runs the subcommand in-process, capturing what it prints. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const log = console.log
-  const error = console.error
-  let out = ''
-  let err = ''
-  console.log = (...args: unknown[]) => void (out += args.join(' ') + '\n')
-  console.error = (...args: unknown[]) => void (err += args.join(' ') + '\n')
-  try {
-    const code = await command.run(argv)
-    return { code, out, err }
-  } finally {
-    console.log = log
-    console.error = error
-  }
-}
+const cli = (...argv: string[]): ReturnType<typeof runCaptured> => runCaptured(command, argv)
 
 interface Report {
   procs: number

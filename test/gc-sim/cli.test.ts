@@ -4,26 +4,12 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { command } from '../../src/cli/gc-sim.js'
+import { runCaptured } from '../_support/cli.js'
 import { main } from '../../src/cli/main.js'
 import { MODES } from '../../src/gc-sim/barriers.js'
 import { deadline } from '../_support/deadline.js'
 
-/** Runs the subcommand in-process, capturing what it prints. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const log = console.log
-  const error = console.error
-  let out = ''
-  let err = ''
-  console.log = (...args: unknown[]) => void (out += args.join(' ') + '\n')
-  console.error = (...args: unknown[]) => void (err += args.join(' ') + '\n')
-  try {
-    const code = await command.run(argv)
-    return { code, out, err }
-  } finally {
-    console.log = log
-    console.error = error
-  }
-}
+const cli = (...argv: string[]): ReturnType<typeof runCaptured> => runCaptured(command, argv)
 
 let dir = ''
 test.before(async () => {
