@@ -8,9 +8,11 @@ cd "$(dirname "$0")/../.."
 mkdir -p .carry
 [ -s .carry/node.xz ] || xz -T2 -c "$(command -v node)" > .carry/node.xz
 # tsx (and its esbuild) runs the bench from the sources; piscina, poolifier and tinybench are the
-# bench's peers and timer. @napi-rs/nice is piscina's optional thread-priority addon.
+# bench's peers and timer. @napi-rs/nice is piscina's optional thread-priority addon. dist/ is
+# for `gort sched`, which runs from the compiled output as users run it.
+npm run build >/dev/null
 tar -cJf .carry/modules.tar.xz node_modules/tsx node_modules/esbuild node_modules/@esbuild/linux-x64 \
-  node_modules/piscina node_modules/@napi-rs node_modules/poolifier node_modules/tinybench
+  node_modules/piscina node_modules/@napi-rs node_modules/poolifier node_modules/tinybench dist
 if command -v go >/dev/null 2>&1; then
   (cd bench/go && CGO_ENABLED=0 GOFLAGS=-mod=mod GOCACHE="${GOCACHE:-/tmp/gort-go-cache}" go build -o ../../.carry/gosched ./sched)
 else

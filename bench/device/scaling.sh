@@ -4,8 +4,10 @@
 #
 #   bash bench/device/scaling.sh "$OUT"
 #
-# It unpacks Node and the packages, runs the bench (about 6 minutes on 16 cores) and copies its
-# log, results JSON and speed-up plot to the folder given (default bench/results).
+# It unpacks Node and the packages, runs the bench (about 6 minutes on 16 cores), then `gort sched`
+# (gort alone: tiny tasks from main and inside tasks, fork-join fib) at each procs, and copies
+# the log, the bench's results JSON and speed-up plot, and sched-sweep.jsonl (one `gort sched
+# --json` line per procs) to the folder given (default bench/results).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-bench/results}
@@ -16,7 +18,7 @@ if ! command -v node >/dev/null 2>&1; then
   chmod +x "$bindir/node"
   export PATH="$bindir:$PATH"
 fi
-[ -d node_modules/tsx ] || tar -xJf .carry/modules.tar.xz
+[ -d node_modules/tsx ] && [ -d dist ] || tar -xJf .carry/modules.tar.xz
 if [ -x .carry/gosched ] && ! command -v go >/dev/null 2>&1; then export GORT_GO_SCHED_BIN="$PWD/.carry/gosched"; fi
 {
   echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), node $(node --version)"
@@ -24,3 +26,9 @@ if [ -x .carry/gosched ] && ! command -v go >/dev/null 2>&1; then export GORT_GO
 } | tee "$out/scaling.log"
 node --import tsx bench/scheduler.bench.ts --shapes=b,c --procs="${PROCS:-1,2,4,8,16}" ${QUICK:+--quick} 2>&1 | tee -a "$out/scaling.log"
 if [ "$out" != bench/results ]; then cp bench/results/scheduler-bc.json bench/results/scheduler-bc.svg "$out/"; fi
+: > "$out/sched-sweep.jsonl"
+IFS=, read -ra plist <<< "${PROCS:-1,2,4,8,16}"
+for p in "${plist[@]}"; do
+  echo "gort sched --procs $p" | tee -a "$out/scaling.log"
+  node bin/gort.js sched --procs "$p" ${QUICK:+--tasks 20000 --rounds 2} --json | tee -a "$out/sched-sweep.jsonl" >> "$out/scaling.log"
+done
