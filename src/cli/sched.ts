@@ -140,7 +140,7 @@ async function run(argv: readonly string[]): Promise<number> {
       check('go from main', sum, wantAdds)
     })
     const goFromMain = { perSec: (tasks / goMain.ms) * 1000, cpuUsPerTask: goMain.cpuUs / tasks }
-    say(`  go from main         ${rate(goFromMain.perSec).padStart(18)}  ${goFromMain.cpuUsPerTask.toFixed(2)} µs CPU/task (${tasks} tasks, a promise each)`)
+    say(`  go from main         ${rate(goFromMain.perSec).padStart(18)}  ${goFromMain.cpuUsPerTask.toFixed(2)} µs CPU/task, all threads (${tasks} tasks, a promise each)`)
 
     const tuples = Array.from({ length: tasks }, (_, i): [number, number] => [i, 1])
     const goAllMain = await timed(rounds, async () => {
