@@ -58,9 +58,14 @@ function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
 }
 
-/** Median wall time (ms) and process CPU (µs) of `rounds` calls of `body`, after one untimed call. */
+/**
+ * Median wall time (ms) and process CPU (µs) of `rounds` calls of `body`, after untimed ones: at
+ * least one, and more for up to 300 ms (20 at most), since each M compiles the hot paths on its
+ * own and a small --tasks would otherwise time the interpreter.
+ */
 async function timed(rounds: number, body: () => Promise<void>): Promise<{ ms: number; cpuUs: number }> {
-  await body()
+  const warmStart = performance.now()
+  for (let i = 0; i < 1 || (i < 20 && performance.now() - warmStart < 300); i++) await body()
   const ms: number[] = []
   const cpu: number[] = []
   for (let r = 0; r < rounds; r++) {
@@ -172,10 +177,15 @@ async function run(argv: readonly string[]): Promise<number> {
 
     // Fork-join: gort and one thread alternate, so both see the same moments of this machine.
     // Warm-up: each M compiles the scheduler's paths and fib on its own; fib(27)/16 took 25-30
-    // calls to reach its steady state on 2 cores.
+    // calls to reach its steady state on 2 cores. At least 300 ms, and 30 calls unless they take
+    // over 2 s (fib(40) is about a second a call on one thread).
     const want = serialFib(n)
-    const warmUntil = performance.now() + 300
-    for (let i = 0; i < 30 || performance.now() < warmUntil; i++) {
+    const warmStart = performance.now()
+    const warming = (i: number): boolean => {
+      const spent = performance.now() - warmStart
+      return i < 3 || spent < 300 || (i < 30 && spent < 2000)
+    }
+    for (let i = 0; warming(i); i++) {
       serialFib(n)
       check(`fib(${n})`, await rt.go(fib, n, cutoff), want)
     }

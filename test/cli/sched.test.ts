@@ -1,6 +1,6 @@
 // `gort sched` (src/cli/sched.ts): in-process from the sources, and once through bin/gort.js from
 // dist/ as users run it (its Ms then load plain JavaScript task modules).
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { test } from 'uvu'
@@ -83,5 +83,20 @@ test('bin/gort.js sched runs from dist/ and the process exits by itself', deadli
   assert.is(r.procs, 2, 'GOMAXPROCS sets procs')
   assert.ok(r.goFromMain.perSec > 0 && r.fib.gs === 67)
 }, 90_000))
+
+test('a reader that closes the pipe early (gort sched | head -1) ends the command quietly, exit 0', deadline('epipe', async () => {
+  const bin = fileURLToPath(new URL('../../bin/gort.js', import.meta.url))
+  const child = spawn(process.execPath, [bin, 'sched', '--tasks', '2000', '--rounds', '1', '--fib', '18', '--cutoff', '12'], {
+    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let err = ''
+  child.stderr.on('data', (d: Buffer) => void (err += d.toString()))
+  // The first line is printed before any shape runs; later lines then meet a closed pipe.
+  child.stdout.once('data', () => child.stdout.destroy())
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  assert.is(err, '')
+  assert.is(code, 0)
+}, 60_000))
 
 test.run()
