@@ -4,7 +4,8 @@
  *
  * Regions, in order:
  *   header      HW words: counts that every thread reads (nmspinning, npidle, closed…)
- *   procs       PW words per P: owner M, runnext, ring head/tail, tick, counters, 256-entry ring
+ *   procs       PW words per P: owner M, runnext, ring head/tail, tick, counters, 256-entry ring,
+ *               and the backlog ring (goAll's children beyond the ring, see runq.ts)
  *   owners      OW words per owner (index 0 is the main thread, 1..maxM are Ms):
  *               doorbell, waiting flag, completion ring head/tail, M state, held P, outbox
  *   runs        one row per owner: the Gs that M ran from each P (rows start on a line of their own)
@@ -61,8 +62,13 @@ export const P_PARKS = 21
 export const P_SPAWNS = 22 // Gs created by tasks running on this P
 export const P_HANDOFFS = 23 // times the monitor or crash recovery moved this P to another M
 export const P_INLINED = 24 // go() calls inside tasks that ran inline: their M had no free G record
+export const P_BL_HEAD = 8 // backlog: consumers (the owner refilling its ring, thieves) advance it by CAS
+export const P_BL_TAIL = 12 // backlog: only the owner writes it
 export const P_RING = 32
-export const PW = P_RING + RING
+export const BACKLOG = 8192 // backlog capacity per P
+export const BACKLOG_MASK = BACKLOG - 1
+export const P_BACKLOG = P_RING + RING
+export const PW = P_BACKLOG + BACKLOG
 
 // Owner words (relative to the owner's base). Owner 0 is the main thread.
 export const O_DOORBELL = 0 // bumped by whoever wants this thread to look again; waited on

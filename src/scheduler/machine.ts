@@ -276,12 +276,15 @@ export class Machine {
         return r.g
       }
     }
-    const g = q.get(p, this.#streak >= NEXT_STREAK)
+    let g = q.get(p, this.#streak >= NEXT_STREAK)
     if (g >= 0) {
       this.#streak = q.fromNext ? this.#streak + 1 : 0
       return g
     }
     this.#streak = 0
+    // The ring is empty: refill it from this P's backlog (goAll's overflow) before the global queue.
+    g = q.backlogRefill(p)
+    if (g >= 0) return g
     if (q.globalSize() > 0) {
       const r = q.globalGet(p, q.globalShare(p))
       if (r.g >= 0) {
@@ -313,7 +316,9 @@ export class Machine {
           const v = (start + j) % procs
           if (v === this.#hold.p) continue
           I[this.#hold.po + P_STEAL_ATTEMPTS] = I[this.#hold.po + P_STEAL_ATTEMPTS]! + 1
-          const g = s.q.steal(this.#hold.p, v, round === 3)
+          let g = s.q.steal(this.#hold.p, v, round === 3)
+          // Its ring is empty: half of its backlog instead (at most half a ring).
+          if (g < 0) g = s.q.backlogSteal(this.#hold.p, v)
           if (g >= 0) {
             Atomics.add(I, this.#hold.po + P_STEAL_TASKS, s.q.stolen)
             this.#stopSpinning(true)

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { threadId } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import { MDiedError, Runtime, type SchedStats } from '../../src/scheduler/index.js'
-import { add, block, blockOnStashed, bump, churn, churnMs, exitNow, hog, spawnAndWait, spawnBumpsThenBlock, stashFlag, throwLater, where } from './fixtures/tasks.js'
+import { add, block, blockOnStashed, bump, churn, churnMs, exitNow, hog, spawnAndWait, spawnAllBumpsThenBlock, spawnBumpsThenBlock, stashFlag, throwLater, where } from './fixtures/tasks.js'
 import { slowLoadAdd } from './fixtures/slowload.js'
 import { flagArray, waitUntil } from './_wait.js'
 
@@ -86,6 +86,28 @@ test('a task blocking its M does not stop the children queued behind it on its o
     await rt.close()
   }
 }))
+
+for (const [procs, handoffMs, how] of [[1, 10, 'a spare takes the P, backlog and all'], [2, 0, 'the other M steals from the backlog']] as const) {
+  test(`a task blocking its M after a goAll of 1000 does not stop them: ${how}`, deadline(`backlog-${procs}`, async () => {
+    const rt = await Runtime.start({ procs, spares: 1, handoffMs })
+    try {
+      const flag = flagArray()
+      const counter = flagArray(1)
+      const root = rt.go(spawnAllBumpsThenBlock, 1000, flag, counter)
+      // 256 children fit the root's ring, the rest its P's backlog; all run while it blocks.
+      await waitUntil(counter, 0, (v) => v === 1000)
+      assert.is(Atomics.load(flag, 0), 0)
+      Atomics.store(flag, 0, 1)
+      Atomics.notify(flag, 0)
+      assert.is(await root, 1000)
+      const st = rt.stats().total
+      if (handoffMs === 0) assert.ok(st.steals >= 1000 - 256, `steals ${st.steals}`)
+      else assert.ok(st.handoffs >= 1)
+    } finally {
+      await rt.close()
+    }
+  }))
+}
 
 test('an M that exits mid-task is replaced: its task rejects naming it, queued work still runs', deadline('crash-exit', async () => {
   const rt = await Runtime.start({ procs: 1, spares: 1 })

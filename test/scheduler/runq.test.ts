@@ -6,7 +6,7 @@ import { waitUntil } from './_wait.js'
 import { RunQueues } from '../../src/scheduler/runq.js'
 import { Sched } from '../../src/scheduler/shared.js'
 import {
-  computeLayout, writeHeader, H_NMSPINNING, H_NPIDLE, MS_PARKED, MS_RUNNING, MS_WAKING, O_DOORBELL, O_MSTATE, O_P, RING, oOff,
+  computeLayout, writeHeader, BACKLOG, H_NMSPINNING, H_NPIDLE, MS_PARKED, MS_RUNNING, MS_WAKING, O_DOORBELL, O_MSTATE, O_P, RING, oOff,
 } from '../../src/scheduler/layout.js'
 
 function shared(procs = 2): { I: Int32Array; sab: SharedArrayBuffer; l: ReturnType<typeof computeLayout> } {
@@ -61,21 +61,56 @@ test('a full ring moves half of itself plus the new G to the global queue, losin
   assert.equal(seen.sort((a, b) => a - b), Array.from({ length: RING + 1 }, (_, i) => i))
 })
 
-test('putMany fills the ring in order and sends the rest to the global queue in one push, losing none', () => {
+test('putMany fills the ring in order, then the P\'s backlog, then the global queue, losing none', () => {
   const q = queues()
   q.put(0, 9999, false)
-  const n = RING + 100
+  const n = RING + BACKLOG + 100
   q.putMany(0, Int32Array.from({ length: n }, (_, i) => i), n)
-  assert.is(q.localSize(0), RING)
-  assert.is(q.globalSize(), n - (RING - 1))
+  assert.is(q.backlogSize(0), BACKLOG)
+  assert.is(q.localSize(0), RING + BACKLOG)
+  assert.is(q.globalSize(), n - (RING - 1) - BACKLOG)
   const seen: number[] = []
   for (let g = q.get(0, false); g >= 0; g = q.get(0, false)) seen.push(g)
   assert.equal(seen, [9999, ...Array.from({ length: RING - 1 }, (_, i) => i)])
+  // The holder refills its empty ring from its backlog, half a ring at a time, in order.
+  for (let g = q.backlogRefill(0); g >= 0; g = q.backlogRefill(0)) {
+    assert.is(q.stolen, Math.min(RING / 2, q.backlogSize(0) + q.stolen))
+    const batch = [g]
+    for (let x = q.get(0, false); x >= 0; x = q.get(0, false)) batch.push(x)
+    seen.push(...batch.slice(1), batch[0]!) // the last one moved is returned first
+  }
   for (let r = q.globalGet(0, RING); r.g >= 0; r = q.globalGet(0, RING)) {
     seen.push(r.g)
     for (let g = q.get(0, false); g >= 0; g = q.get(0, false)) seen.push(g)
   }
-  assert.equal(seen.slice(1), Array.from({ length: n }, (_, i) => i)) // FIFO across ring and global queue
+  assert.equal(seen.slice(1), Array.from({ length: n }, (_, i) => i)) // FIFO across ring, backlog and global queue
+})
+
+test('a thief whose victim\'s ring is empty takes half its backlog, at most half a ring and what its own ring holds', () => {
+  const q = queues()
+  const n = RING + 100
+  q.putMany(0, Int32Array.from({ length: n }, (_, i) => i), n)
+  for (let g = q.get(0, false); g >= 0; g = q.get(0, false));
+  assert.is(q.steal(1, 0, true), -1, 'the ring is empty')
+  let g = q.backlogSteal(1, 0)
+  assert.is(q.stolen, 50)
+  assert.is(g, RING + 49, 'the last one moved')
+  assert.is(q.localSize(1), 49)
+  assert.is(q.backlogSize(0), 50)
+  // Half of a large backlog is capped at half a ring.
+  const m = 1000
+  q.putMany(0, Int32Array.from({ length: m }, (_, i) => 5000 + i), m)
+  for (let x = q.get(0, false); x >= 0; x = q.get(0, false));
+  const before = q.backlogSize(0)
+  for (let x = q.get(1, false); x >= 0; x = q.get(1, false));
+  g = q.backlogSteal(1, 0)
+  assert.is(q.stolen, RING / 2)
+  assert.is(q.backlogSize(0), before - RING / 2)
+  // A full ring takes nothing more.
+  for (let x = q.get(1, false); x >= 0; x = q.get(1, false));
+  for (let i = 0; i < RING; i++) q.put(1, 10_000 + i, false)
+  assert.is(q.backlogSteal(1, 0), -1)
+  assert.is(q.backlogSize(0), before - RING / 2)
 })
 
 test('steal takes half of the victim ring (rounded up) and returns one of them', () => {
@@ -177,12 +212,22 @@ test('owner and a thief on another thread: every G is consumed exactly once', de
   })
   try {
     await waitUntil(ctl, 1, (v) => v === 1)
-    // The owner mixes runnext puts, ring puts (overflowing to the global queue) and its own gets,
-    // while the thief steals, drains its own ring and the global queue on the other thread.
+    // The owner mixes runnext puts, ring puts (overflowing to the global queue), batches (goAll:
+    // ring, then backlog), its own gets and refills from its backlog, while the thief steals
+    // from the ring and the backlog, drains its own ring and the global queue on the other thread.
+    const take = (next: boolean): number => {
+      const got = q.get(0, next)
+      return got >= 0 ? got : q.backlogRefill(0)
+    }
     for (let g = 0; g < n; g++) {
+      if (g % 5000 === 0 && g + 700 < n) {
+        q.putMany(0, Int32Array.from({ length: 700 }, (_, i) => g + i), 700)
+        g += 699
+        continue
+      }
       q.put(0, g, g % 3 === 0)
       if (g % 4 === 0 && g < n - 1000) {
-        const got = q.get(0, g % 8 === 0)
+        const got = take(g % 8 === 0)
         if (got >= 0) Atomics.add(seen, got, 1)
       }
       if (g % 20_000 === 0) await new Promise((r) => setImmediate(r))
@@ -191,7 +236,7 @@ test('owner and a thief on another thread: every G is consumed exactly once', de
     // thief stole from it: wait for a steal (so the test does not depend on how the OS schedules
     // the two threads), then drain.
     await waitUntil(ctl, 2, (v) => v > 0)
-    for (let got = q.get(0, false); got >= 0; got = q.get(0, false)) Atomics.add(seen, got, 1)
+    for (let got = take(false); got >= 0; got = take(false)) Atomics.add(seen, got, 1)
     Atomics.store(ctl, 0, 1)
     const s = await stolen
     let bad = -1
