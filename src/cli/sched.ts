@@ -124,9 +124,8 @@ async function run(argv: readonly string[]): Promise<number> {
   const n = intOption('fib', values.fib, 32, 2, 40)
   const cutoff = intOption('cutoff', values.cutoff, Math.min(20, n), 2, n)
   // 15 or more calls are timed: keep each to a few million Gs.
-  if (forkJoinGs(n, cutoff) > MAX_FIB_GS) {
-    throw new UsageError(`fib(${n}) with cut-off ${cutoff} makes ${forkJoinGs(n, cutoff)} Gs a call (at most ${MAX_FIB_GS}): raise --cutoff`)
-  }
+  const fibGs = forkJoinGs(n, cutoff)
+  if (fibGs > MAX_FIB_GS) throw new UsageError(`fib(${n}) with cut-off ${cutoff} makes ${fibGs} Gs a call (at most ${MAX_FIB_GS}): raise --cutoff`)
   const rounds = intOption('rounds', values.rounds, 5, 1, 1000)
   const say = values.json ? (): void => {} : (line: string): void => console.log(line)
 
@@ -202,7 +201,7 @@ async function run(argv: readonly string[]): Promise<number> {
       g.push(t2 - t1)
       ratios.push((t1 - t0) / (t2 - t1))
     }
-    const fibReport = { n, cutoff, gs: forkJoinGs(n, cutoff), ms: median(g), singleMs: median(single), speedup: median(ratios) }
+    const fibReport = { n, cutoff, gs: fibGs, ms: median(g), singleMs: median(single), speedup: median(ratios) }
     say(`  fib(${n}), cut-off ${cutoff}   ${`${fibReport.ms.toFixed(2)} ms`.padStart(18)}  ${fibReport.speedup.toFixed(2)}x one thread (${fibReport.singleMs.toFixed(2)} ms); ${fibReport.gs} Gs a call`)
 
     const st = rt.stats()

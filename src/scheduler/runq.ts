@@ -274,16 +274,8 @@ export class RunQueues {
         this.stolen = 0
         return -1
       }
-      for (let i = 0; i < n; i++) {
-        I[po + P_RING + ((t + i) & RING_MASK)] = Atomics.load(I, vo + P_BACKLOG + ((h + i) & BACKLOG_MASK))
-      }
-      // As in steal: the holder writes a slot again only after head has moved past it, so a
-      // successful CAS proves the copy is intact.
-      if (Atomics.compareExchange(I, vo + P_BL_HEAD, h, (h + n) | 0) !== h) continue
-      this.stolen = n
-      const g = I[po + P_RING + ((t + n - 1) & RING_MASK)]!
-      if (n > 1) this.#setTail(p, po, (t + n - 1) | 0)
-      return g
+      const g = this.#claimInto(p, po, t, vo + P_BACKLOG, BACKLOG_MASK, vo + P_BL_HEAD, h, n)
+      if (g >= 0) return g
     }
   }
 
@@ -367,16 +359,27 @@ export class RunQueues {
         return -1
       }
       if (n > RING / 2) continue // read head and tail at different moments; retry
-      for (let i = 0; i < n; i++) {
-        I[po + P_RING + ((t + i) & RING_MASK)] = Atomics.load(I, vo + P_RING + ((h + i) & RING_MASK))
-      }
-      if (Atomics.compareExchange(I, vo + P_HEAD, h, (h + n) | 0) !== h) continue
-      this.stolen = n
-      // Keep the newest stolen G to run now; publish the rest in our ring.
-      const g = I[po + P_RING + ((t + n - 1) & RING_MASK)]!
-      if (n > 1) this.#setTail(p, po, (t + n - 1) | 0)
-      return g
+      const g = this.#claimInto(p, po, t, vo + P_RING, RING_MASK, vo + P_HEAD, h, n)
+      if (g >= 0) return g
     }
+  }
+
+  /**
+   * The thief's half of the queue protocol, for a ring or a backlog: copies entries [h, h+n) of
+   * the queue whose slots start at word `slots` into the caller's own ring (P `p`, at its tail
+   * `t`, with room for them), then claims them by CAS of the queue's head word `head` from h to
+   * h+n. The queue's holder writes a slot again only after head has moved past it, so a successful
+   * CAS proves the copy intact. Returns the newest G moved, to run now (the rest are published in
+   * our ring), or -1 when the CAS lost: the caller reads head again and retries.
+   */
+  #claimInto(p: number, po: number, t: number, slots: number, mask: number, head: number, h: number, n: number): number {
+    const I = this.#I
+    for (let i = 0; i < n; i++) I[po + P_RING + ((t + i) & RING_MASK)] = Atomics.load(I, slots + ((h + i) & mask))
+    if (Atomics.compareExchange(I, head, h, (h + n) | 0) !== h) return -1
+    this.stolen = n
+    const g = I[po + P_RING + ((t + n - 1) & RING_MASK)]!
+    if (n > 1) this.#setTail(p, po, (t + n - 1) | 0)
+    return g
   }
 
   stolen = 0

@@ -260,11 +260,9 @@ export class SharedBufs {
     return this.decode(I, F, go)[0]
   }
 
-  /** Releases the reference of a shared result whose owner died (see takeResult); true if this call did. */
-  dropResult(I: Int32Array, go: number): boolean {
-    if (Atomics.compareExchange(I, go + G_KIND, K_SHARED, K_UNDEF) !== K_SHARED) return false
-    this.drop(I, go)
-    return true
+  /** Releases the reference of a shared result whose owner died, unless another thread claimed it first (see takeResult). */
+  dropResult(I: Int32Array, go: number): void {
+    if (Atomics.compareExchange(I, go + G_KIND, K_SHARED, K_UNDEF) === K_SHARED) this.drop(I, go)
   }
 
   /** Releases the references of a K_SHARED record: its G was cancelled, or decoded with `keep` and is now called. */
