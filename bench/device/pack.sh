@@ -1,8 +1,8 @@
 #!/bin/sh
 # Packs into .carry/ what bench/device/scaling.sh needs on a machine that has no Node, no Go and no
 # network (the 16-core device machine): this Node binary, the few packages the scheduler bench
-# loads, and a static build of the Go reference. Run here, from a clone with `npm ci` done.
-# About 40 MB, within the device's 64 MiB carry limit.
+# loads, the compiled dist/, and a static build of the Go reference. Run here, from a clone with
+# `npm ci` done. About 30 MB, within the device's 64 MiB carry limit.
 set -eu
 cd "$(dirname "$0")/../.."
 mkdir -p .carry

@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-bench/results}
+procs=${PROCS:-1,2,4,8,16}
 bindir="${HOME:-/tmp}/bin"
 mkdir -p "$out" "$bindir"
 if ! command -v node >/dev/null 2>&1; then
@@ -24,10 +25,10 @@ if [ -x .carry/gosched ] && ! command -v go >/dev/null 2>&1; then export GORT_GO
   echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), node $(node --version)"
   uptime
 } | tee "$out/scaling.log"
-node --import tsx bench/scheduler.bench.ts --shapes=b,c --procs="${PROCS:-1,2,4,8,16}" ${QUICK:+--quick} 2>&1 | tee -a "$out/scaling.log"
+node --import tsx bench/scheduler.bench.ts --shapes=b,c --procs="$procs" ${QUICK:+--quick} 2>&1 | tee -a "$out/scaling.log"
 if [ "$out" != bench/results ]; then cp bench/results/scheduler-bc.json bench/results/scheduler-bc.svg "$out/"; fi
 : > "$out/sched-sweep.jsonl"
-IFS=, read -ra plist <<< "${PROCS:-1,2,4,8,16}"
+IFS=, read -ra plist <<< "$procs"
 for p in "${plist[@]}"; do
   echo "gort sched --procs $p" | tee -a "$out/scaling.log"
   node bin/gort.js sched --procs "$p" ${QUICK:+--tasks 20000 --rounds 2} --json | tee -a "$out/sched-sweep.jsonl" >> "$out/scaling.log"

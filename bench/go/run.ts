@@ -57,9 +57,9 @@ export interface GoSchedResults {
 
 export function runGoScheduler(procs: readonly number[], quick: boolean): GoSchedResults | null {
   const flags = ['-procs', procs.join(','), ...(quick ? ['-quick'] : [])]
-  const bin = process.env['GORT_GO_SCHED_BIN']
-  if ((bin === undefined || bin === '') && spawnSync('go', ['version'], { env: env() }).status !== 0) return null
-  const [cmd, args] = bin !== undefined && bin !== '' ? [bin, flags] : ['go', ['run', './sched', ...flags]]
+  const bin = process.env['GORT_GO_SCHED_BIN'] || undefined // unset or empty: go run
+  if (bin === undefined && spawnSync('go', ['version'], { env: env() }).status !== 0) return null
+  const [cmd, args] = bin !== undefined ? [bin, flags] : ['go', ['run', './sched', ...flags]]
   const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8', env: env(), timeout: 300_000 })
   if (r.status !== 0) {
     process.stderr.write(`go scheduler reference (${cmd}) failed (exit ${String(r.status)}${r.error ? `, ${r.error.message}` : ''}):\n${r.stdout ?? ''}${r.stderr ?? ''}\n`)
