@@ -92,16 +92,7 @@ export const OUTBOX_CAP = 32
 // owners to a line, an M's state writes pulled the main thread's completion-ring line away from it.
 export const OW = O_OUTBOX + OUTBOX_CAP
 
-// M states. INTASK means user code may be running, so the M cannot be trusted to tick; only
-// from INTASK may the monitor take the P (by CAS to LOST).
-export const MS_DEAD = 0
-export const MS_RUNNING = 1 // scheduler code, the M owns its P's queue
-export const MS_INTASK = 2
-export const MS_SPAWNING = 3 // a task on this M is inside go(), touching the P's ring
-export const MS_SPINNING = 4
-export const MS_PARKED = 5
-export const MS_WAKING = 6 // woken by wakep: it is counted in nmspinning already
-export const MS_LOST = 7 // the monitor took its P while it was in a task
+// M states live in park.ts, the one module that writes them.
 
 // G words.
 export const G_STATE = 0

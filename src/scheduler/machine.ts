@@ -26,18 +26,16 @@ import { performance } from 'node:perf_hooks'
 import { parentPort } from 'node:worker_threads'
 import { plainToError, resultFromRemote } from './codec.js'
 import {
-  H_CLOSED, H_NMSPINNING, H_NPIDLE, MS_INTASK,
-  MS_LOST, MS_PARKED, MS_RUNNING, MS_SPINNING, MS_WAKING, O_DOORBELL, O_HANDOFF, O_LOADING, O_MSTATE, O_P, O_TID, O_WAITING,
-  P_GLOBAL_PULLS, P_IDLE, P_PARKS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, oOff, pOff,
+  H_CLOSED, H_NMSPINNING, O_HANDOFF, O_LOADING, O_TID, P_GLOBAL_PULLS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, oOff, pOff,
 } from './layout.js'
 import type { Outbox } from './outbox.js'
 import { Owner } from './owner.js'
+import { MPark, UNPARK_LOST, UNPARK_SPINNING } from './park.js'
 import { Runner, type MHold } from './runner.js'
 import { MSpawner } from './spawn.js'
 import type { FromM, ToM } from './protocol.js'
 import type { Sched } from './shared.js'
 import { ownTid } from './threadstate.js'
-import { waitAsync } from './wait.js'
 
 const NEXT_STREAK = 3 // consecutive runnext runs before the ring gets a turn
 const BATCH = 512 // Gs run between two event-loop yields
@@ -60,8 +58,10 @@ export class Machine {
   readonly #owner: Owner
   readonly #runner: Runner
   readonly #outbox: Outbox
+  /** This M's state transitions and parking (park.ts owns the state word). */
+  readonly #mp: MPark
   /** The P this M holds, shared with the runner and the spawner (they read it on every G). */
-  readonly #hold: MHold = { p: -1, po: 0, parkedAsync: false, inSpan: false }
+  readonly #hold: MHold
   #spinning = false
   #tick = 0
   #streak = 0
@@ -72,6 +72,8 @@ export class Machine {
     this.me = me
     this.#oo = oOff(s.l, me)
     this.#owner = new Owner(s, me)
+    this.#mp = new MPark(s.I, s.l, me, s.waker)
+    this.#hold = { p: -1, po: 0, park: this.#mp, inSpan: false }
     const parts = {
       s, me, owner: this.#owner, post, hold: this.#hold,
       loseP: (): void => this.#loseP(), openSpan: (): void => this.#openSpan(), endSpan: (): void => this.#endSpan(),
@@ -88,13 +90,12 @@ export class Machine {
     this.#hold.inSpan = false
     if (this.#spinning) this.#stopSpinning(false)
     this.#hold.p = -1
-    Atomics.store(this.#I, this.#oo + O_P, 0)
-    Atomics.store(this.#I, this.#oo + O_MSTATE, MS_RUNNING)
+    this.#mp.dropP()
   }
 
   /** Enters MS_INTASK: user code may run from here on, and the monitor may take the P (see MHold.inSpan). */
   #openSpan(): void {
-    Atomics.store(this.#I, this.#oo + O_MSTATE, MS_INTASK)
+    this.#mp.openSpan()
     this.#hold.inSpan = true
   }
 
@@ -106,7 +107,7 @@ export class Machine {
     const hold = this.#hold
     if (!hold.inSpan) return
     hold.inSpan = false
-    if (Atomics.compareExchange(this.#I, this.#oo + O_MSTATE, MS_INTASK, MS_RUNNING) === MS_LOST) this.#loseP()
+    if (!this.#mp.closeSpan()) this.#loseP()
   }
 
   #adoptP(): void {
@@ -115,7 +116,7 @@ export class Machine {
     this.#hold.p = h - 1
     this.#hold.po = pOff(this.#s.l, this.#hold.p)
     this.#s.q.own(this.#hold.p)
-    Atomics.store(this.#I, this.#oo + O_P, h)
+    this.#mp.adoptP(h - 1)
     this.#tick = Atomics.load(this.#I, this.#hold.po + P_TICK)
   }
 
@@ -126,9 +127,8 @@ export class Machine {
       this.#hold.p = p
       this.#hold.po = pOff(this.#s.l, p)
       this.#s.q.own(p)
-      Atomics.store(this.#I, this.#oo + O_P, p + 1)
     }
-    Atomics.store(this.#I, this.#oo + O_MSTATE, MS_RUNNING)
+    this.#mp.start(p)
     void this.#loop()
   }
 
@@ -155,7 +155,11 @@ export class Machine {
     for (;;) {
       if (Atomics.load(I, H_CLOSED) !== 0) return
       this.#adoptP()
-      if (this.#owner.drain() > 0) await this.#userTime(false)
+      if (this.#owner.drain() > 0) {
+        // Results for tasks waiting here: work found, so a spinner stops spinning (Go's resetspinning).
+        if (this.#spinning) this.#stopSpinning(true)
+        await this.#userTime(false)
+      }
       this.#runner.runReady()
       if (this.#hold.p >= 0) {
         let ran = 0
@@ -302,11 +306,8 @@ export class Machine {
     const procs = s.l.procs
     if (procs === 1 && !this.#spinning) return -1
     if (!this.#spinning) {
-      const busy = procs - Atomics.load(I, H_NPIDLE)
-      if (2 * Atomics.load(I, H_NMSPINNING) >= busy) return -1
+      if (!this.#mp.startSpinning()) return -1
       this.#spinning = true
-      Atomics.add(I, H_NMSPINNING, 1)
-      Atomics.store(I, this.#oo + O_MSTATE, MS_SPINNING)
     }
     const deadline = performance.now() + SPIN_MS
     do {
@@ -336,8 +337,7 @@ export class Machine {
   #stopSpinning(found: boolean): void {
     if (!this.#spinning) return
     this.#spinning = false
-    Atomics.store(this.#I, this.#oo + O_MSTATE, MS_RUNNING)
-    const left = Atomics.sub(this.#I, H_NMSPINNING, 1) - 1
+    const left = this.#mp.stopSpinning()
     // We were the last spinner and took work: if more is waiting, make sure someone looks (Go's
     // resetspinning). Go wakes unconditionally, since work may hide where a spinner cannot see it
     // cheaply (timers, netpoll); here every queue is a few shared words, so look first. A woken M
@@ -362,45 +362,20 @@ export class Machine {
   }
 
   async #park(): Promise<void> {
-    const I = this.#I
-    const oo = this.#oo
-    const hasP = this.#hold.p >= 0
-    const po = this.#hold.po
     if (this.#spinning) this.#stopSpinning(false)
-    // Read the doorbell before anyone can see us parked: a wakep that marks us WAKING rings after
-    // this read, so the wait below returns at once instead of sleeping on a spinning slot that
-    // nobody else may take (a lost wake-up that stalls every M).
-    const bell = Atomics.load(I, oo + O_DOORBELL)
-    Atomics.store(I, oo + O_WAITING, 1)
-    Atomics.store(I, oo + O_MSTATE, MS_PARKED)
-    if (hasP) {
-      Atomics.add(I, H_NPIDLE, 1)
-      Atomics.store(I, po + P_IDLE, 1)
-    }
-    if (!this.#otherWork()) {
-      if (hasP) Atomics.add(I, po + P_PARKS, 1)
-      // About to sleep: drop shared buffers whose slots were freed (rate-limited, see sharedbufs.ts).
-      this.#s.bufs.idle()
-      if (this.#runner.live > 0 || this.#runner.fetches.size > 0 || this.#owner.pending > 0) {
-        this.#hold.parkedAsync = true
-        const r = waitAsync(I, oo + O_DOORBELL, bell)
-        if (r.async) await r.value
-        this.#hold.parkedAsync = false
-      } else {
-        Atomics.wait(I, oo + O_DOORBELL, bell)
-      }
-    }
-    Atomics.store(I, oo + O_WAITING, 0)
-    if (hasP) {
-      Atomics.store(I, po + P_IDLE, 0)
-      Atomics.sub(I, H_NPIDLE, 1)
-    }
-    const prev = Atomics.compareExchange(I, oo + O_MSTATE, MS_PARKED, MS_RUNNING)
-    if (prev === MS_WAKING) {
-      // wakep counted us in nmspinning already.
-      this.#spinning = true
-      Atomics.store(I, oo + O_MSTATE, MS_SPINNING)
-    }
+    const hold = this.#hold
+    const runner = this.#runner
+    const live = runner.live > 0
+    const async = runner.fetches.size > 0 || this.#owner.pending > 0
+    const how = await this.#mp.park(hold.p >= 0 ? hold.po : -1, live, async, this.#parkHooks)
+    if (how === UNPARK_SPINNING) this.#spinning = true
+    else if (how === UNPARK_LOST) this.#loseP()
+  }
+
+  readonly #parkHooks = {
+    otherWork: (): boolean => this.#otherWork(),
+    // About to sleep: drop shared buffers whose slots were freed (rate-limited, see sharedbufs.ts).
+    beforeSleep: (): void => this.#s.bufs.idle(),
   }
 }
 

@@ -19,9 +19,8 @@
 
 import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
-import {
-  H_NMSPINNING, H_NPIDLE, MS_INTASK, MS_LOST, MS_PARKED, MS_WAKING, O_HANDOFF, O_LOADING, O_MSTATE, O_P, O_TID, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff,
-} from './layout.js'
+import { H_NMSPINNING, H_NPIDLE, O_HANDOFF, O_LOADING, O_P, O_TID, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff } from './layout.js'
+import { MS_INTASK, MS_PARKED_LIVE, MS_WAKING, isParked, mState, resumedElsewhere, takeP } from './park.js'
 import { flushFor } from './outbox.js'
 import type { Sched } from './shared.js'
 import { ThreadStates, mComputing } from './threadstate.js'
@@ -65,6 +64,8 @@ export class Monitor {
   #trace: NodeJS.Timeout | undefined
   #idleSamples = 0
   #stalledSince = 0
+  /** Per M: consecutive samples in which it was asleep by its state while its thread ran (see #asleepButRunning). */
+  readonly #awake: Uint8Array
   /** Times the safety net had to ring sleeping Ms (should stay 0; reported in stats). */
   rescues = 0
 
@@ -75,6 +76,7 @@ export class Monitor {
     this.#lastTick = new Int32Array(s.l.procs)
     this.#lastChange = new Float64Array(s.l.procs)
     this.#states = new ThreadStates(s.l.maxM)
+    this.#awake = new Uint8Array(s.l.maxM + 1)
   }
 
   /** Makes sure the sampler runs (called whenever work is submitted). */
@@ -152,8 +154,9 @@ export class Monitor {
         continue
       }
       const tick = Atomics.load(I, po + P_TICK)
-      const state = Atomics.load(I, oOff(s.l, owner) + O_MSTATE)
-      if (state !== MS_PARKED) busy = true
+      const state = mState(I, s.l, owner)
+      if (!isParked(state)) busy = true
+      if ((state === MS_PARKED_LIVE || state === MS_WAKING) && this.#asleepButRunning(p, owner)) resumedElsewhere(I, s.l, owner, s.waker)
       if (tick !== this.#lastTick[p]) {
         this.#lastTick[p] = tick
         this.#lastChange[p] = now
@@ -217,8 +220,8 @@ export class Monitor {
           const owner = Atomics.load(I, pOff(s.l, p) + P_OWNER)
           if (owner === 0) continue
           const o = oOff(s.l, owner)
-          const st = Atomics.load(I, o + O_MSTATE)
-          if (st !== MS_PARKED && (st !== MS_WAKING || this.#states.stateNow(Atomics.load(I, o + O_TID)) !== 0)) onItsWay = true
+          const st = mState(I, s.l, owner)
+          if (!isParked(st) && (st !== MS_WAKING || this.#states.stateNow(Atomics.load(I, o + O_TID)) !== 0)) onItsWay = true
           s.ring(owner)
         }
         if (!onItsWay) this.rescues++
@@ -230,6 +233,29 @@ export class Monitor {
         this.#timer = undefined
       }
     } else this.#idleSamples = 0
+  }
+
+  /**
+   * An M that is asleep by its state (PARKED_LIVE, or WAKING and not yet looking) while its thread
+   * runs in the kernel, for two samples in a row, with work waiting: a continuation that no hook
+   * saw (it resumed from a wait that is no callback, such as a task's own Atomics.waitAsync) is
+   * computing there, or a woken M cannot get a core. Either way it should not hold a wake or
+   * count as idle (park.ts, resumedElsewhere). Read only while work waits: it costs a read of the
+   * thread's kernel state.
+   */
+  #asleepButRunning(p: number, m: number): boolean {
+    const s = this.#s
+    if (s.q.globalSize() === 0 && s.q.localSize(p) === 0) {
+      this.#awake[m] = 0
+      return false
+    }
+    if (this.#states.stateNow(Atomics.load(s.I, oOff(s.l, m) + O_TID)) !== 1) {
+      this.#awake[m] = 0
+      return false
+    }
+    if (++this.#awake[m]! < 2) return false
+    this.#awake[m] = 0
+    return true
   }
 
   /**
@@ -249,7 +275,7 @@ export class Monitor {
     const po = pOff(s.l, p)
     if (from !== 0) {
       const fo = oOff(s.l, from)
-      if (Atomics.compareExchange(I, fo + O_MSTATE, MS_INTASK, MS_LOST) !== MS_INTASK) return false
+      if (!takeP(I, s.l, from)) return false
       // `from` may itself be a spare that was handed this P and has not adopted it yet (it went
       // into user code first): cancel that hand-off, or it would adopt the P after losing it.
       Atomics.store(I, fo + O_HANDOFF, 0)
@@ -287,4 +313,3 @@ export class Monitor {
   }
 }
 
-export { MS_LOST }

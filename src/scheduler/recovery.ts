@@ -12,9 +12,10 @@
 
 import { MDiedError } from './errors.js'
 import {
-  G_KIND, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, H_NMSPINNING, H_NPIDLE, MS_DEAD, MS_SPINNING, MS_WAKING,
-  K_SHARED, O_HANDOFF, O_MSTATE, O_P, P_IDLE, P_OWNER, gOff, gRange, oOff, ownerOf, pOff,
+  G_KIND, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING,
+  K_SHARED, O_HANDOFF, O_P, P_OWNER, gOff, gRange, oOff, ownerOf, pOff,
 } from './layout.js'
+import { leaveIdle, markDead } from './park.js'
 import type { Sched } from './shared.js'
 
 export function reclaimDeadM(
@@ -25,15 +26,14 @@ export function reclaimDeadM(
 ): { orphaned: number[]; requeue: number[] } {
   const I = s.I
   const o = oOff(s.l, m)
-  const prev = Atomics.exchange(I, o + O_MSTATE, MS_DEAD)
-  if (prev === MS_SPINNING || prev === MS_WAKING) Atomics.sub(I, H_NMSPINNING, 1)
+  markDead(I, s.l, m)
   Atomics.store(I, o + O_P, 0)
   Atomics.store(I, o + O_HANDOFF, 0)
   const orphaned: number[] = []
   for (let p = 0; p < s.l.procs; p++) {
     const po = pOff(s.l, p)
     if (Atomics.load(I, po + P_OWNER) !== m) continue
-    if (Atomics.exchange(I, po + P_IDLE, 0) === 1) Atomics.sub(I, H_NPIDLE, 1)
+    leaveIdle(I, po)
     Atomics.store(I, po + P_OWNER, 0)
     orphaned.push(p)
   }

@@ -9,7 +9,8 @@
  */
 
 import { encodeResult, errorToPlain, isShared, remoteOf, writeNumResult, writePayload } from './codec.js'
-import { G_STATE, GS_DONE, K_REMOTE, MS_DEAD, O_MSTATE, gOff, oOff, ownerOf } from './layout.js'
+import { G_STATE, GS_DONE, K_REMOTE, gOff, ownerOf } from './layout.js'
+import { isDead, mState } from './park.js'
 import type { FromM } from './protocol.js'
 import type { Sched } from './shared.js'
 
@@ -30,7 +31,7 @@ export function publishResult(s: Sched, gid: number, value: unknown, isErr: bool
     // The main thread's reclaimDeadM drops the results that were DONE when it marked the owner
     // dead; this catches the ones published after (both sequentially consistent: one sees the other).
     const owner = ownerOf(s.l, gid)
-    if (owner !== 0 && Atomics.load(I, oOff(s.l, owner) + O_MSTATE) === MS_DEAD) s.bufs.dropResult(I, go)
+    if (owner !== 0 && isDead(mState(I, s.l, owner))) s.bufs.dropResult(I, go)
     announce(gid)
     return
   }

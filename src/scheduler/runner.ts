@@ -21,6 +21,7 @@ import {
 } from './layout.js'
 import { Outbox } from './outbox.js'
 import type { Owner } from './owner.js'
+import type { MPark } from './park.js'
 import type { FromM } from './protocol.js'
 import { publishResult } from './result.js'
 import { TaskResolver, type Fn } from './resolver.js'
@@ -49,8 +50,8 @@ export interface MHold {
   p: number
   /** Word offset of that P (its counters). */
   po: number
-  /** The loop waits in Atomics.waitAsync (a spawn must ring this M's own doorbell). */
-  parkedAsync: boolean
+  /** The M's state transitions (park.ts); `park.parkedAsync`: a spawn must ring this M's own doorbell. */
+  readonly park: MPark
   /**
    * The M is in MS_INTASK (openSpan) and has not taken it back yet (endSpan): around a task
    * call, a turn of user time or a module import, and across hot Gs called back to back from its

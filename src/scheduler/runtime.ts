@@ -20,11 +20,12 @@ import { Group, writeRecord, writeRecords } from './batch.js'
 import { PayloadBroker } from './broker.js'
 import { encodeArgs, errorToPlain, remoteOf, writePayload, type Encoded, type PlainError, type RemotePayload } from './codec.js'
 import { RuntimeClosedError, SchedulerArgError, UncloneableArgError, describe } from './errors.js'
-import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, computeLayout, gOff, oOff, ownerOf, writeHeader } from './layout.js'
+import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, computeLayout, gOff, ownerOf, writeHeader } from './layout.js'
 import { MainSpin } from './mainspin.js'
 import { Monitor } from './monitor.js'
 import { defaultProcs, positiveInt, workerUrl, type RuntimeOptions } from './options.js'
 import { Owner } from './owner.js'
+import { doorbell, mainBeginWait, mainEndWait } from './park.js'
 import type { FromM } from './protocol.js'
 import { reclaimDeadM } from './recovery.js'
 import { Sched } from './shared.js'
@@ -257,21 +258,19 @@ export class Runtime implements Spawner, AsyncDisposable {
   #armWait(): void {
     if (this.#waiting || this.#closed || this.#owner.pending === 0) return
     const s = this.#s
-    const o = oOff(s.l, 0)
     this.#waiting = true
     if (this.#spin.poll(this.#owner)) {
       queueMicrotask(this.#onWakeFn)
       return
     }
-    Atomics.store(s.I, o + 1, 1)
-    const bell = Atomics.load(s.I, o)
+    const bell = mainBeginWait(s.I, s.l)
     if (this.#owner.ready()) {
       queueMicrotask(this.#onWakeFn)
       return
     }
     // About to sleep: a good moment to drop shared buffers whose slots were freed (rate-limited).
     s.bufs.idle()
-    const r = waitAsync(s.I, o, bell)
+    const r = waitAsync(s.I, doorbell(s.l, 0), bell)
     if (r.async) void r.value.then(this.#onWakeFn)
     else queueMicrotask(this.#onWakeFn)
   }
@@ -282,7 +281,7 @@ export class Runtime implements Spawner, AsyncDisposable {
   #onWake(): void {
     this.#waiting = false
     this.#spin.woke()
-    Atomics.store(this.#s.I, oOff(this.#s.l, 0) + 1, 0)
+    mainEndWait(this.#s.I, this.#s.l)
     if (this.#closed) return
     this.#owner.drain()
     this.#refill()
@@ -363,7 +362,7 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   /** Scheduler counters: per-P runs, steals, global-queue pulls, parks, spawns, hand-offs. */
   stats(): SchedStats {
-    return collectStats(this.#s, this.#threads.live() + 1, this.#deaths, this.#monitor.rescues, this.#spin)
+    return collectStats(this.#s, this.#threads.live() + 1, (m) => this.#threads.threadIdOf(m), this.#deaths, this.#monitor.rescues, this.#spin)
   }
 
   /** The Go-style schedtrace line for right now. */

@@ -1,20 +1,15 @@
 /**
  * Views over the runtime's SharedArrayBuffer plus the cross-thread primitives every thread uses:
- * ringing a thread's doorbell, publishing a completion to a G's owner, and Go's `wakep`.
+ * ringing a thread's doorbell, publishing a completion to a G's owner, and Go's `wakep` (the
+ * last two through park.ts, which owns doorbells and M states).
  *
  * Invariants:
- * - A doorbell is only ever incremented; a waiter reads it, re-checks for work, then waits for it
- *   to change, so a ring between the check and the wait is never lost. The waiting flag is set
- *   before the re-check and cleared only by the waiter.
- * - `wakep` wakes at most one parked M with a P, and only when no M is spinning: it claims the
- *   spinning slot first (nmspinning 0 -> 1), so the woken M starts out counted as spinning.
+ * - A completion is written to its owner's ring before the owner's doorbell is rung.
  */
 
-import {
-  G_STATE, GS_CANCELLED, GS_QUEUED, H_NMSPINNING, H_NPIDLE, MS_PARKED, MS_WAKING, O_CR_TAIL, O_DOORBELL, O_MSTATE, O_P, O_WAITING, gRange, layoutFromHeader,
-  gOff, oOff, ownerOf, type Layout,
-} from './layout.js'
+import { G_STATE, GS_CANCELLED, GS_QUEUED, O_CR_TAIL, gRange, layoutFromHeader, gOff, oOff, ownerOf, type Layout } from './layout.js'
 import type { Owner } from './owner.js'
+import { Waker, ring } from './park.js'
 import { RunQueues } from './runq.js'
 import { SharedBufs } from './sharedbufs.js'
 import { TaskTable } from './tasktable.js'
@@ -32,7 +27,8 @@ export class Sched {
    * construction (attachBufs), before it spawns or runs a G; only the queue tests go without.
    */
   bufs!: SharedBufs
-  #wakeStart = 0
+  /** This thread's wakep (park.ts). */
+  readonly waker: Waker
 
   constructor(sab: SharedArrayBuffer) {
     this.sab = sab
@@ -42,6 +38,7 @@ export class Sched {
     this.l = layoutFromHeader(this.I)
     this.q = new RunQueues(this.I, this.l)
     this.tasks = new TaskTable(this.I, this.U8, this.l)
+    this.waker = new Waker(this.I, this.l)
   }
 
   /** Joins the runtime's shared-buffer registry as thread `me` (see sharedbufs.ts). */
@@ -52,12 +49,7 @@ export class Sched {
 
   /** Makes thread `owner` look again (wakes it if it waits on its doorbell). */
   ring(owner: number): void {
-    const o = oOff(this.l, owner)
-    Atomics.add(this.I, o + O_DOORBELL, 1)
-    // The waiting flag is left set: clearing it here (notify once per wait) lost wake-ups, because
-    // a ring for a completion the owner had already drained could clear the flag just before the
-    // owner started waiting, leaving the next ring with nobody to notify.
-    if (Atomics.load(this.I, o + O_WAITING) !== 0) Atomics.notify(this.I, o + O_DOORBELL)
+    ring(this.I, this.l, owner)
   }
 
   /** Publishes that G `gid` (result already written) is done, to the owner's completion ring. */
@@ -93,48 +85,13 @@ export class Sched {
     owner.onSettle(gid, () => signal.removeEventListener('abort', onAbort))
   }
 
-  /** Go's wakep: if Ps are idle and nobody spins, wake one parked M that holds a P. */
+  /** Go's wakep: if Ps are idle and nobody spins, wake one parked M that holds a P (park.ts). */
   wakep(): void {
-    const I = this.I
-    if (Atomics.load(I, H_NPIDLE) <= 0 || Atomics.load(I, H_NMSPINNING) !== 0) return
-    if (Atomics.compareExchange(I, H_NMSPINNING, 0, 1) !== 0) return
-    if (!this.#wakeParked()) Atomics.sub(I, H_NMSPINNING, 1)
+    this.waker.wakep()
   }
 
-  /**
-   * Go's injectglist for `n` Gs just put on the global queue from outside any P: wakes up to one
-   * parked M per G, as many as there are idle Ps, spinners or not. wakep's one-at-a-time chain
-   * (each woken M wakes the next once it finds work) lets the first M pull the whole batch before
-   * the second is even running, and a started G cannot move: a batch of long-lived parents then
-   * runs 3 on one M and 1 on the other.
-   */
+  /** Go's injectglist: wake up to one parked M per G just put on the global queue (park.ts). */
   wakeFor(n: number): void {
-    const I = this.I
-    if (n <= 1) return this.wakep()
-    for (let i = 0; i < n && Atomics.load(I, H_NPIDLE) > 0; i++) {
-      Atomics.add(I, H_NMSPINNING, 1)
-      if (!this.#wakeParked()) {
-        Atomics.sub(I, H_NMSPINNING, 1)
-        return
-      }
-    }
-  }
-
-  /** Marks one parked M that holds a P WAKING (already counted in nmspinning) and rings it; false if none. */
-  #wakeParked(): boolean {
-    const I = this.I
-    const maxM = this.l.maxM
-    // Rotate the starting point so the same M is not always the one woken.
-    const start = this.#wakeStart++ % maxM
-    for (let i = 0; i < maxM; i++) {
-      const m = 1 + ((start + i) % maxM)
-      const o = oOff(this.l, m)
-      if (Atomics.load(I, o + O_P) === 0) continue
-      if (Atomics.compareExchange(I, o + O_MSTATE, MS_PARKED, MS_WAKING) === MS_PARKED) {
-        this.ring(m)
-        return true
-      }
-    }
-    return false
+    this.waker.wakeFor(n)
   }
 }

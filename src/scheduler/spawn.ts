@@ -15,7 +15,7 @@
 
 import { Group, writeRecord, writeRecords } from './batch.js'
 import { RuntimeClosedError, UncloneableArgError } from './errors.js'
-import { H_CLOSED, MS_INTASK, MS_LOST, MS_SPAWNING, O_MSTATE, P_INLINED, P_SPAWNS, oOff } from './layout.js'
+import { H_CLOSED, P_INLINED, P_SPAWNS } from './layout.js'
 import type { MParts } from './runner.js'
 import type { Sched } from './shared.js'
 import type { AnyTask, Spawner } from './task.js'
@@ -24,14 +24,12 @@ export class MSpawner implements Spawner {
   readonly #m: MParts
   readonly #s: Sched
   readonly #I: Int32Array
-  readonly #oo: number
   readonly #one = new Int32Array(1)
 
   constructor(m: MParts) {
     this.#m = m
     this.#s = m.s
     this.#I = m.s.I
-    this.#oo = oOff(m.s.l, m.me)
   }
 
   spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {
@@ -88,23 +86,19 @@ export class MSpawner implements Spawner {
       else s.q.putMany(p, gids, n)
       const w = this.#m.hold.po + P_SPAWNS
       I[w] = I[w]! + n
-      if (guard === 2) Atomics.store(I, this.#oo + O_MSTATE, MS_INTASK)
+      if (guard === 2) this.#m.hold.park.leaveSpawn()
     } else {
       s.q.globalPush(gids, n)
     }
     s.wakep()
-    if (this.#m.hold.parkedAsync) s.ring(this.#m.me)
+    if (this.#m.hold.park.parkedAsync) s.ring(this.#m.me)
   }
 
   /** 0: no P (use the global queue); 1: P held; 2: P held and state must go back to INTASK. */
   #enterSpawn(): number {
     if (this.#m.hold.p < 0) return 0
-    const prev = Atomics.compareExchange(this.#I, this.#oo + O_MSTATE, MS_INTASK, MS_SPAWNING)
-    if (prev === MS_INTASK) return 2
-    if (prev === MS_LOST) {
-      this.#m.loseP()
-      return 0
-    }
-    return 1
+    const guard = this.#m.hold.park.enterSpawn()
+    if (guard === 0) this.#m.loseP()
+    return guard
   }
 }

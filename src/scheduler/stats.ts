@@ -4,7 +4,7 @@
  */
 
 import {
-  H_NMSPINNING, H_NPIDLE, P_GLOBAL_PULLS, P_HANDOFFS, P_INLINED, P_OWNER, P_PARKS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, pOff, runsOff,
+  H_NMSPINNING, H_NPIDLE, P_GLOBAL_PULLS, P_IDLE, P_HANDOFFS, P_INLINED, P_OWNER, P_PARKS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, pOff, runsOff,
 } from './layout.js'
 import type { Sched } from './shared.js'
 
@@ -12,6 +12,10 @@ export interface ProcStats {
   readonly id: number
   /** M currently holding this P (0: none). */
   readonly m: number
+  /** `threadId` of that M's worker thread (0: none), as `worker_threads.threadId` gives it inside a task. */
+  readonly thread: number
+  /** Its M is parked: no user code runs there now (an M that resumes a task after an await is not idle). */
+  readonly idle: boolean
   readonly runs: number
   /** Gs this P stole from other Ps. */
   readonly steals: number
@@ -45,23 +49,26 @@ export interface SchedStats {
   readonly mainPolls: { readonly hits: number; readonly misses: number }
   /** Shared buffers registered for task arguments (sharedbufs.ts) and not yet freed: at most 256; beyond that, such arguments go by message. */
   readonly sharedBuffers: number
-  readonly total: Omit<ProcStats, 'id' | 'm'>
+  readonly total: Omit<ProcStats, 'id' | 'm' | 'thread' | 'idle'>
   readonly perP: readonly ProcStats[]
 }
 
-export function collectStats(s: Sched, threads: number, mDeaths: number, rescues: number, mainPolls: SchedStats['mainPolls']): SchedStats {
+export function collectStats(
+  s: Sched, threads: number, threadOf: (m: number) => number, mDeaths: number, rescues: number, mainPolls: SchedStats['mainPolls'],
+): SchedStats {
   const I = s.I
   const perP: ProcStats[] = []
   for (let p = 0; p < s.l.procs; p++) {
     const po = pOff(s.l, p)
     const at = (w: number): number => Atomics.load(I, po + w)
+    const m = at(P_OWNER)
     perP.push({
-      id: p, m: at(P_OWNER), runs: runsOf(s, p), steals: at(P_STEAL_TASKS), stealAttempts: at(P_STEAL_ATTEMPTS),
+      id: p, m, thread: m === 0 ? 0 : threadOf(m), idle: at(P_IDLE) !== 0, runs: runsOf(s, p), steals: at(P_STEAL_TASKS), stealAttempts: at(P_STEAL_ATTEMPTS),
       globalPulls: at(P_GLOBAL_PULLS), parks: at(P_PARKS), spawns: at(P_SPAWNS), inlined: at(P_INLINED), handoffs: at(P_HANDOFFS),
       runqueue: s.q.localSize(p),
     })
   }
-  const sum = (k: keyof Omit<ProcStats, 'id' | 'm'>): number => perP.reduce((a, x) => a + x[k], 0)
+  const sum = (k: keyof SchedStats['total']): number => perP.reduce((a, x) => a + x[k], 0)
   return {
     procs: s.l.procs,
     threads,

@@ -12,7 +12,8 @@
 
 import { Worker } from 'node:worker_threads'
 import { SchedulerArgError } from './errors.js'
-import { MS_DEAD, MS_INTASK, MS_LOST, MS_PARKED, MS_SPAWNING, O_HANDOFF, O_MSTATE, O_P, P_OWNER, oOff, pOff } from './layout.js'
+import { O_HANDOFF, O_P, P_OWNER, oOff, pOff } from './layout.js'
+import { inUserCode, isDead, mState, mayRun } from './park.js'
 import type { FromM, ToM } from './protocol.js'
 import type { Sched } from './shared.js'
 
@@ -115,11 +116,17 @@ export class Threads {
       if (!info.alive || !info.ready) continue
       const o = oOff(this.#s.l, m)
       if (Atomics.load(I, o + O_P) !== 0 || Atomics.load(I, o + O_HANDOFF) !== 0) continue
-      const st = Atomics.load(I, o + O_MSTATE)
-      if (st === MS_INTASK || st === MS_LOST || st === MS_SPAWNING || st === MS_DEAD) continue
+      const st = mState(I, this.#s.l, m)
+      if (inUserCode(st) || isDead(st)) continue
       return m
     }
     return 0
+  }
+
+  /** The worker's threadId of M `m` (0 when it is gone). */
+  threadIdOf(m: number): number {
+    const info = this.#ms.get(m)
+    return info !== undefined && info.alive ? info.worker.threadId : 0
   }
 
   live(): number {
@@ -134,8 +141,7 @@ export class Threads {
     let n = 0
     for (const [m, info] of this.#ms) {
       if (!info.alive || !info.ready) continue
-      const st = Atomics.load(I, oOff(this.#s.l, m) + O_MSTATE)
-      if (st !== MS_PARKED && st !== MS_DEAD) n++
+      if (mayRun(mState(I, this.#s.l, m))) n++
     }
     return n
   }

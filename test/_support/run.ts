@@ -26,6 +26,16 @@ declare global {
 // Resource kinds that belong to the runner itself (stdio), not to a test.
 const RUNNER_RESOURCES = new Set(['TTYWrap', 'PipeWrap', 'FSReqCallback', 'FileHandle'])
 
+// A test that awaits something nothing can settle (a promise whose resolver was lost, a park no
+// one rings), with no timer left, lets the event loop run dry: Node then exits 0 in the middle of
+// a suite. Make that a failure that says so.
+let finished = false
+process.on('exit', () => {
+  if (finished) return
+  process.stderr.write('\ntest run ended early: a test awaited something that can never settle, and nothing else was left to run\n')
+  process.exitCode = 1
+})
+
 async function main(): Promise<number> {
   const dir = process.argv[2] ?? 'test'
   const pattern = process.argv[3] ?? '\\.test\\.ts$'
@@ -72,8 +82,12 @@ async function main(): Promise<number> {
 // Exit explicitly: if a suite leaked a handle we have already reported it, and
 // waiting for it would hang CI instead of failing it.
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    finished = true
+    process.exit(code)
+  },
   (error: unknown) => {
+    finished = true
     console.error(error)
     process.exit(1)
   },

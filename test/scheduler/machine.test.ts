@@ -3,9 +3,9 @@ import * as assert from 'uvu/assert'
 import { threadId } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import { MDiedError, Runtime, type SchedStats } from '../../src/scheduler/index.js'
-import { add, block, blockOnStashed, bump, churn, churnMs, exitNow, hog, spawnAndWait, spawnBumpsThenBlock, stashFlag, throwLater, where } from './fixtures/tasks.js'
+import { add, awaitThenCompute, block, waitThenCompute, blockOnStashed, bump, churn, churnMs, exitNow, hog, spawnAndWait, spawnBumpsThenBlock, stashFlag, throwLater, where } from './fixtures/tasks.js'
 import { slowLoadAdd } from './fixtures/slowload.js'
-import { flagArray, waitUntil } from './_wait.js'
+import { flagArray, until, waitUntil } from './_wait.js'
 
 test('steals: work that starts on one P is taken by the other M', deadline('steal', async () => {
   // No spares and no hand-offs: while the root task blocks its M, the only way a child can run is
@@ -21,6 +21,66 @@ test('steals: work that starts on one P is taken by the other M', deadline('stea
     assert.ok(s.total.stealAttempts >= 1)
     assert.ok(!ids.includes(threadId))
   } finally {
+    await rt.close()
+  }
+}))
+
+for (const how of ['timer', 'file'] as const) {
+  test(`an M that computes after an await (${how}) is busy, not parked: its P is not idle and new work runs on the other M`, deadline(`resumed-${how}`, async () => {
+    // procs 2, no spares, no hand-offs: the only way a tiny G runs while the task computes is on
+    // the other M, and stats must show the computing M's P as busy (before the park module, an M
+    // that resumed a task from Atomics.waitAsync stayed marked parked and counted idle).
+    const rt = await Runtime.start({ procs: 2, spares: 0, handoffMs: 0 })
+    const flag = flagArray()
+    try {
+      await Promise.all([rt.go(where), rt.go(where)]) // both Ms have imported the fixtures
+      for (let trial = 0; trial < 4; trial++) {
+        flag.fill(0)
+        const computing = rt.go(awaitThenCompute, flag, how)
+        computing.catch(() => {}) // a failed assertion below closes the runtime under it
+        await waitUntil(flag, 1, (v) => v !== 0)
+        const tid = Atomics.load(flag, 1)
+        const st = rt.stats()
+        const p = st.perP.find((x) => x.thread === tid)
+        assert.ok(p !== undefined, `the computing thread ${tid} holds a P: ${JSON.stringify(st.perP)}`)
+        assert.not.ok(p.idle, `trial ${trial}: the P of the computing M is not idle`)
+        assert.ok(st.idleProcs <= 1, `trial ${trial}: idleProcs ${st.idleProcs}`)
+        const ran = await rt.go(where)
+        assert.is.not(ran, tid, 'the tiny G ran on the other M')
+        Atomics.store(flag, 0, 1)
+        assert.is(await computing, tid)
+      }
+    } finally {
+      Atomics.store(flag, 0, 1)
+      await rt.close()
+    }
+  }))
+}
+
+test('an M that computes after its task\'s own Atomics.waitAsync is counted busy once work waits for it', deadline('resumed-waitasync', async () => {
+  // One M: the tiny G can only wait for it. In a worker the park's callback hook sees the
+  // waitAsync resolution; where no hook sees a continuation, the monitor's reading of the
+  // thread's kernel state marks the M busy once work waits (Linux only: elsewhere the state is
+  // unknown). This test passes with either one disabled and fails with both.
+  if (process.platform !== 'linux') return
+  const rt = await Runtime.start({ procs: 1, spares: 0, handoffMs: 0 })
+  const flag = flagArray(4)
+  try {
+    await rt.go(where)
+    const computing = rt.go(waitThenCompute, flag)
+    computing.catch(() => {})
+    await waitUntil(flag, 3, (v) => v === 1)
+    await until(() => rt.stats().perP[0]!.idle) // the M parked with the task waiting on it
+    Atomics.store(flag, 2, 1)
+    Atomics.notify(flag, 2)
+    await waitUntil(flag, 1, (v) => v !== 0)
+    const tiny = rt.go(where)
+    await until(() => !rt.stats().perP[0]!.idle)
+    assert.is(rt.stats().idleProcs, 0)
+    Atomics.store(flag, 0, 1)
+    assert.is(await tiny, await computing)
+  } finally {
+    Atomics.store(flag, 0, 1)
     await rt.close()
   }
 }))

@@ -4,10 +4,7 @@ import { Worker } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import { waitUntil } from './_wait.js'
 import { RunQueues } from '../../src/scheduler/runq.js'
-import { Sched } from '../../src/scheduler/shared.js'
-import {
-  computeLayout, writeHeader, BACKLOG, H_NMSPINNING, H_NPIDLE, MS_PARKED, MS_RUNNING, MS_WAKING, O_DOORBELL, O_MSTATE, O_P, RING, oOff,
-} from '../../src/scheduler/layout.js'
+import { computeLayout, writeHeader, BACKLOG, RING } from '../../src/scheduler/layout.js'
 
 function shared(procs = 2): { I: Int32Array; sab: SharedArrayBuffer; l: ReturnType<typeof computeLayout> } {
   const l = computeLayout(procs, 4, 1024, 64)
@@ -153,45 +150,6 @@ test('globalShare: Go\'s size/procs + 1, but no more than an even share of every
   assert.is(q.globalShare(1), 51) // 100 / 2 + 1: Go's, under the even share (100 + 7) / 2
   q.globalPush(new Array<number>(1000).fill(9), 1000)
   assert.is(q.globalShare(1), RING / 2)
-})
-
-/** A Sched whose Ms 1..k are parked holding Ps 0..k-1, as a batch from main finds them. */
-function parkedMs(k: number): { s: Sched; I: Int32Array; states: () => number[]; bells: () => number[] } {
-  const { I, sab, l } = shared(k)
-  for (let m = 1; m <= k; m++) {
-    I[oOff(l, m) + O_P] = m
-    I[oOff(l, m) + O_MSTATE] = MS_PARKED
-  }
-  I[H_NPIDLE] = k
-  const ms = Array.from({ length: k }, (_, i) => oOff(l, i + 1))
-  return { s: new Sched(sab), I, states: () => ms.map((o) => I[o + O_MSTATE]!), bells: () => ms.map((o) => I[o + O_DOORBELL]!) }
-}
-
-test('wakeFor(n) wakes one parked M per G, up to the idle Ps (Go\'s injectglist); wakep wakes one', () => {
-  const a = parkedMs(3)
-  a.s.wakeFor(2)
-  assert.equal(a.states().filter((x) => x === MS_WAKING).length, 2)
-  assert.is(a.I[H_NMSPINNING], 2) // each woken M starts out counted as spinning
-  assert.equal(a.bells().filter((x) => x === 1).length, 2)
-
-  const b = parkedMs(3)
-  b.s.wakeFor(10)
-  assert.equal(b.states(), [MS_WAKING, MS_WAKING, MS_WAKING])
-  assert.is(b.I[H_NMSPINNING], 3)
-
-  const c = parkedMs(3)
-  c.s.wakep()
-  c.s.wakep() // someone spins already: no second M
-  assert.equal(c.states().filter((x) => x === MS_WAKING).length, 1)
-  assert.is(c.I[H_NMSPINNING], 1)
-})
-
-test('wakeFor leaves nmspinning as it found it when no parked M holds a P', () => {
-  const a = parkedMs(2)
-  for (const o of [1, 2]) a.I[oOff(a.s.l, o) + O_MSTATE] = MS_RUNNING
-  a.s.wakeFor(5)
-  assert.is(a.I[H_NMSPINNING], 0)
-  assert.equal(a.bells(), [0, 0])
 })
 
 test('owner and a thief on another thread: every G is consumed exactly once', deadline('runq-stress', async () => {
