@@ -57,6 +57,7 @@ export function refuseBySignal(op: string, signal: AbortSignal): Promise<never> 
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value)
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`
+  if (typeof value === 'bigint') return `${value}n`
   if (value === null || typeof value !== 'object') return String(value)
   return Array.isArray(value) ? 'an array' : `an object (${value.constructor?.name ?? 'null prototype'})`
 }
