@@ -28,3 +28,12 @@ export class InternalError extends GortError {
     super('ERR_GORT_INTERNAL', `gort internal error: ${message}`, options)
   }
 }
+
+/** A short, safe rendering of a bad argument for error messages: strings quoted, bigints with their n. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`
+  if (typeof value === 'bigint') return `${value}n`
+  if (value === null || typeof value !== 'object') return String(value)
+  return Array.isArray(value) ? 'an array' : `an object (${value.constructor?.name ?? 'null prototype'})`
+}

@@ -22,7 +22,10 @@
  * The algorithms live in module functions (`sendNow`, `recvNow`, `wake*`) that
  * select.ts reuses, so a select case and a plain op take identical paths.
  */
+import { describeValue } from '../errors.js'
 import { ChanClosedError } from './errors.js'
+
+export { describeValue }
 import { Waiter, WaitQ, acquireWaiter, releaseWaiter } from './waitq.js'
 import { stamp } from './park.js'
 import { mustYield, held } from './yield.js'
@@ -53,13 +56,6 @@ export function refuseBySignal(op: string, signal: AbortSignal): Promise<never> 
   return signal.aborted ? Promise.reject(signal.reason) : null
 }
 
-/** A short, safe rendering of a bad argument for error messages. */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`
-  if (value === null || typeof value !== 'object') return String(value)
-  return Array.isArray(value) ? 'an array' : `an object (${value.constructor?.name ?? 'null prototype'})`
-}
 let nextChanId = 1
 
 // Receive results travel through these two slots from recvNow to its caller,

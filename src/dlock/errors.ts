@@ -11,7 +11,7 @@
  * - RedisConnectionError means the outcome in Redis is unknown: the connection
  *   went away or Redis did not answer in time. `cause` holds the client's error.
  */
-import { GortError } from '../errors.js'
+import { GortError, describeValue } from '../errors.js'
 
 export class LockNotHeldError extends GortError {
   constructor(
@@ -51,6 +51,13 @@ export class InvalidLockOptionError extends GortError {
     readonly value: unknown,
     expected: string,
   ) {
-    super('ERR_DLOCK_INVALID_OPTION', `dlock: invalid ${option}: ${String(value)} (${expected})`)
+    super('ERR_DLOCK_INVALID_OPTION', `dlock: invalid ${option}: ${describeValue(value)} (${expected})`)
+  }
+}
+
+/** A lock key (or a machine-id set's key) that is not a non-empty string; the message echoes it. */
+export class InvalidLockKeyError extends GortError {
+  constructor(readonly key: unknown) {
+    super('ERR_DLOCK_INVALID_KEY', `dlock: invalid key: ${describeValue(key)} (must be a non-empty string)`)
   }
 }

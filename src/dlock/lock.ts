@@ -8,10 +8,16 @@
  * - Only the token's holder can release or extend (Lua compare-and-*), so a
  *   holder whose TTL lapsed gets LockLostError instead of deleting the next
  *   holder's lock, the flaw of the SETNX/DEL recipe.
- * - Each successful acquisition carries `fence`, from INCR on `${key}:fence` in
- *   the same script as the SET: strictly increasing per key across all clients.
- *   Pass it to the guarded resource and have it refuse fences lower than the
- *   highest it has seen; that is what makes a lapsed holder harmless.
+ * - Each successful acquisition carries `fence`, from the counter `${key}:fence`
+ *   moved up in the same script as the SET: strictly increasing per key across
+ *   all clients. Pass it to the guarded resource and have it refuse fences lower
+ *   than the highest it has seen; that is what makes a lapsed holder harmless.
+ *   By default (fence 'time') the counter never falls below Redis's clock in
+ *   microseconds, so a Redis restarted without persistence, which forgot the
+ *   counter while an old holder's lease may still run, goes on above every fence
+ *   it issued before (unless its clock went back across the restart).
+ * - Keys and options are checked before any Redis call: a bad one is a gort
+ *   error naming it, never the client's argument error.
  * - `validUntil` is conservative: measured from *before* the SET was sent, so
  *   the lock is held in Redis at least until then (clock drift aside).
  * - acquire retries with jittered exponential backoff until it gets the lock or
@@ -28,7 +34,8 @@ import { randomBytes } from 'node:crypto'
 import { sleepMs } from '../sonyflake/clock.js'
 import { DEFAULT_COMMAND_TIMEOUT_MS, type RedisClientLike, bounded } from './client.js'
 import { InvalidLockOptionError, LockLostError, LockNotHeldError } from './errors.js'
-import { ACQUIRE, EXTEND, RELEASE, runScript } from './scripts.js'
+import { ACQUIRE_COUNTER, ACQUIRE_TIME, EXTEND, RELEASE, type Script, runScript } from './scripts.js'
+import { checkKey, checkMs, checkObject, checkSignal } from './validate.js'
 
 export interface RetryOptions {
   /** First backoff ceiling in ms (default 10). */
@@ -45,31 +52,55 @@ export interface AcquireOptions {
   retry?: RetryOptions
 }
 
+/**
+ * How fences are made. 'time' (the default): max(counter + 1, Redis's clock in
+ * microseconds), which stays increasing when Redis restarts without the counter
+ * (no persistence) as long as Redis's clock does not go back across the restart.
+ * 'counter': the counter alone (1, 2, 3, ...), increasing only while the fence
+ * key survives, so only for a Redis that persists it (AOF with fsync always).
+ */
+export type FenceMode = 'time' | 'counter'
+
 export interface RedisLockOptions {
   /** Bound on each Redis round trip, in ms (default 2000); past it: RedisConnectionError. */
   commandTimeout?: number
+  /** How fences are made (default 'time'); see FenceMode. */
+  fence?: FenceMode
 }
 
-function checkMs(option: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new InvalidLockOptionError(option, value, `an integer number of ms >= ${min}`)
-  }
-  return value
+const ACQUIRE_BY_MODE = new Map<unknown, Script>([
+  ['time', ACQUIRE_TIME],
+  ['counter', ACQUIRE_COUNTER],
+])
+
+/** Validates tryAcquire's and acquire's shared options. */
+function acquireOptions(options: unknown): { ttl: number; signal: AbortSignal | undefined; bag: Record<string, unknown> } {
+  const bag = checkObject('options', options, false) as Record<string, unknown>
+  return { ttl: checkMs('ttl', bag['ttl'], 1), signal: checkSignal(bag['signal']), bag }
 }
 
 /** The fence counter's key for a lock key. Put a hash tag in `key` ({orders}) on Redis Cluster. */
 export function fenceKey(key: string): string {
-  return `${key}:fence`
+  return `${checkKey(key)}:fence`
 }
 
 /** Creates lock handles on one node-redis client. */
 export class RedisLock {
   readonly #client: RedisClientLike
   readonly #timeout: number
+  /** The acquire script of the fence mode chosen at construction. */
+  readonly #acquire: Script
 
   constructor(client: RedisClientLike, options: RedisLockOptions = {}) {
+    if (typeof (client as Partial<RedisClientLike> | null)?.evalSha !== 'function') {
+      throw new InvalidLockOptionError('client', client, 'a connected node-redis client')
+    }
+    const bag = checkObject('options', options, true) ?? {}
     this.#client = client
-    this.#timeout = checkMs('commandTimeout', options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS, 1)
+    this.#timeout = checkMs('commandTimeout', bag['commandTimeout'] ?? DEFAULT_COMMAND_TIMEOUT_MS, 1)
+    const acquire = ACQUIRE_BY_MODE.get(bag['fence'] ?? 'time')
+    if (acquire === undefined) throw new InvalidLockOptionError('fence', bag['fence'], "'time' or 'counter'")
+    this.#acquire = acquire
   }
 
   /**
@@ -77,16 +108,18 @@ export class RedisLock {
    * Rejects with RedisConnectionError when Redis is unreachable.
    */
   async tryAcquire(key: string, options: { ttl: number; signal?: AbortSignal }): Promise<Lock | null> {
-    const ttl = checkMs('ttl', options.ttl, 1)
-    return this.#attempt(key, ttl, options.signal)
+    checkKey(key)
+    const { ttl, signal } = acquireOptions(options)
+    return this.#attempt(key, ttl, signal)
   }
 
   /** Retries (with jitter) until the lock is ours or `signal` aborts. */
   async acquire(key: string, options: AcquireOptions): Promise<Lock> {
-    const ttl = checkMs('ttl', options.ttl, 1)
-    const minDelay = checkMs('retry.minDelay', options.retry?.minDelay ?? 10, 1)
-    const maxDelay = checkMs('retry.maxDelay', options.retry?.maxDelay ?? 250, minDelay)
-    const { signal } = options
+    checkKey(key)
+    const { ttl, signal, bag } = acquireOptions(options)
+    const retry = checkObject('retry', bag['retry'], true)
+    const minDelay = checkMs('retry.minDelay', retry?.['minDelay'] ?? 10, 1)
+    const maxDelay = checkMs('retry.maxDelay', retry?.['maxDelay'] ?? 250, minDelay)
     for (let attempt = 0; ; attempt++) {
       const lock = await this.#attempt(key, ttl, signal)
       if (lock !== null) return lock
@@ -103,7 +136,7 @@ export class RedisLock {
     const call = { keys: [key, fenceKey(key)], arguments: [token, String(ttl)] }
     let fence: unknown
     try {
-      fence = await bounded(this.#client, `acquire "${key}"`, this.#timeout, signal, (c) => runScript(c, ACQUIRE, call))
+      fence = await bounded(this.#client, `acquire "${key}"`, this.#timeout, signal, (c) => runScript(c, this.#acquire, call))
     } catch (err) {
       // The SET may have landed before we stopped waiting: take back this token's
       // lock, if any. Same connection, so it runs after the SET if the SET was sent.
@@ -150,9 +183,10 @@ export class Lock {
 
   /** Deletes the lock if it is still ours; LockLostError if it is not. */
   async release(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const signal = checkSignal(checkObject('options', options, true)?.['signal'])
     if (this.#released) throw new LockNotHeldError(this.key, 'release')
     const call = { keys: [this.key], arguments: [this.token] }
-    const deleted = await bounded(this.#client, `release "${this.key}"`, this.#timeout, options.signal, (c) =>
+    const deleted = await bounded(this.#client, `release "${this.key}"`, this.#timeout, signal, (c) =>
       runScript(c, RELEASE, call),
     )
     if (Number(deleted) !== 1) throw new LockLostError(this.key, 'release')
@@ -162,10 +196,11 @@ export class Lock {
   /** Sets the lock's TTL to `ttl` ms from now if it is still ours; LockLostError if it is not. */
   async extend(ttl: number, options: { signal?: AbortSignal } = {}): Promise<void> {
     checkMs('ttl', ttl, 1)
+    const signal = checkSignal(checkObject('options', options, true)?.['signal'])
     if (this.#released) throw new LockNotHeldError(this.key, 'extend')
     const started = Date.now()
     const call = { keys: [this.key], arguments: [this.token, String(ttl)] }
-    const ok = await bounded(this.#client, `extend "${this.key}"`, this.#timeout, options.signal, (c) =>
+    const ok = await bounded(this.#client, `extend "${this.key}"`, this.#timeout, signal, (c) =>
       runScript(c, EXTEND, call),
     )
     if (Number(ok) !== 1) throw new LockLostError(this.key, 'extend')

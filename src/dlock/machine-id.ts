@@ -9,6 +9,8 @@
  *   one would produce duplicate IDs.
  */
 import { DEFAULT_COMMAND_TIMEOUT_MS, type RedisClientLike, bounded } from './client.js'
+import { InvalidLockOptionError } from './errors.js'
+import { checkKey, checkMs, checkObject } from './validate.js'
 
 export const DEFAULT_MACHINE_ID_SET = 'gort:sonyflake:machine-ids'
 
@@ -20,14 +22,31 @@ export interface MachineIdSetOptions {
 }
 
 /** A `checkMachineId` for Sonyflake: claims the id in a Redis set; false if it was taken. */
+/** Validates the options shared by both functions. */
+function setOptions(options: unknown): { key: string; timeout: number } {
+  const bag = checkObject('options', options, true) ?? {}
+  return {
+    key: checkKey(bag['key'] ?? DEFAULT_MACHINE_ID_SET),
+    timeout: checkMs('commandTimeout', bag['commandTimeout'] ?? DEFAULT_COMMAND_TIMEOUT_MS, 1),
+  }
+}
+
+function checkMachineId(machineId: unknown): number {
+  if (typeof machineId !== 'number' || !Number.isSafeInteger(machineId) || machineId < 0) {
+    throw new InvalidLockOptionError('machine id', machineId, 'a non-negative integer')
+  }
+  return machineId
+}
+
 export function redisCheckMachineId(
   client: RedisClientLike,
   options: MachineIdSetOptions = {},
 ): (machineId: number) => Promise<boolean> {
-  const key = options.key ?? DEFAULT_MACHINE_ID_SET
-  const timeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS
-  return async (machineId) =>
-    Number(await bounded(client, `claim machine id ${machineId}`, timeout, undefined, (c) => c.sAdd(key, String(machineId)))) === 1
+  const { key, timeout } = setOptions(options)
+  return async (machineId) => {
+    checkMachineId(machineId)
+    return Number(await bounded(client, `claim machine id ${machineId}`, timeout, undefined, (c) => c.sAdd(key, String(machineId)))) === 1
+  }
 }
 
 /** Gives a claimed machine id back; true if it was claimed. */
@@ -36,7 +55,7 @@ export async function releaseMachineId(
   machineId: number,
   options: MachineIdSetOptions = {},
 ): Promise<boolean> {
-  const key = options.key ?? DEFAULT_MACHINE_ID_SET
-  const timeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS
+  const { key, timeout } = setOptions(options)
+  checkMachineId(machineId)
   return Number(await bounded(client, `release machine id ${machineId}`, timeout, undefined, (c) => c.sRem(key, String(machineId)))) === 1
 }

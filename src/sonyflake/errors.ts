@@ -7,7 +7,7 @@
  * - The message starts with Go's text verbatim ("invalid time unit") and then
  *   echoes the bad value, so a log line says both what and which.
  */
-import { GortError } from '../errors.js'
+import { GortError, describeValue } from '../errors.js'
 
 /** `63 - bitsSequence - bitsMachineId` is below 32. */
 export class InvalidBitsTimeError extends GortError {
@@ -58,15 +58,15 @@ export class StartTimeAheadError extends GortError {
 }
 
 /**
- * The machine id is out of range for `bitsMachineId`, not an integer, or
- * `checkMachineId` rejected it.
+ * The machine id is out of range for `bitsMachineId`, not an integer, not a
+ * number or a function, or `checkMachineId` rejected it.
  */
 export class InvalidMachineIdError extends GortError {
   constructor(
     readonly value: unknown,
     readonly reason: string,
   ) {
-    super('ERR_SONYFLAKE_INVALID_MACHINE_ID', `invalid machine id: ${String(value)} (${reason})`)
+    super('ERR_SONYFLAKE_INVALID_MACHINE_ID', `invalid machine id: ${describeValue(value)} (${reason})`)
   }
 }
 

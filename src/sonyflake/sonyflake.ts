@@ -14,11 +14,26 @@
  *   same pair, and IDs issued one after another strictly increase.
  * - The time part never decreases, even if the clock goes back: when the clock
  *   reads at or before the stored elapsed time, the sequence advances instead.
- * - On sequence overflow the call takes the next tick and waits until the clock
- *   reaches it (Go sleeps for the same span). If the clock went back, that wait
- *   lasts until the clock catches up, as in Go.
+ * - The state never holds a tick that has not begun: a CAS installs a new tick
+ *   only after reading a clock at or past its start (the clock's current tick,
+ *   or on sequence overflow the stored tick + 1 once the clock has reached it).
+ *   Hence no ID leaves before its tick has begun and no tick holds more than
+ *   2^bitsSequence IDs of this state, whoever shares it; a generator restarted
+ *   with the same machine id in a later tick repeats none of them.
+ * - On overflow the call waits for the clock to reach the next tick and tries
+ *   again, as Go's NextID sleeps. If the clock went back, that wait lasts until
+ *   it catches up, as in Go.
+ * - Within one generator, calls made while one waits queue behind it (#queue)
+ *   and are served in call order by one pump with one sleep, as Go's mutex holds
+ *   them during its sleep. Across generators sharing a state word the CAS alone
+ *   keeps the rules above; who wins a new tick there is not ordered.
  * - An elapsed time that needs more than bitsTime bits fails with
  *   OverTimeLimitError and does not move the state.
+ *
+ * Rejected: installing the next tick at once on overflow and making only that
+ * call wait. Every call made meanwhile, here or in another thread, then took
+ * the future tick's sequence and resolved before the tick began, a generator
+ * ran ticks ahead of the clock under load, and a fast restart repeated IDs.
  *
  * Why a CAS loop rather than a plain field: the same code then serves one
  * thread (an ArrayBuffer) and many (a SharedArrayBuffer) with no lock; Atomics on
@@ -64,6 +79,14 @@ function fingerprint(layout: Layout, machine: number): bigint {
   return BigInt.asIntN(64, h | 1n)
 }
 
+/** A nextId() call waiting in the generator's queue. */
+interface Waiter {
+  readonly resolve: (id: bigint) => void
+  readonly reject: (err: unknown) => void
+  readonly signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+}
+
 export class Sonyflake {
   /** Validated bit lengths, tick and epoch; immutable. */
   readonly #layout: Layout
@@ -76,6 +99,14 @@ export class Sonyflake {
   #machine = -1
   /** Pending while an async machineId/checkMachineId runs; null once the id is accepted (stays rejected if refused). */
   #pending: Promise<void> | null = null
+  /** Calls waiting for a tick to begin, in call order; while it is non-empty new calls join it. */
+  readonly #queue: Waiter[] = []
+  /** True while #pump runs; at most one pump per generator. */
+  #pumping = false
+  /** Aborts the pump's sleep; set only while it sleeps. */
+  #pumpAbort: AbortController | null = null
+  /** Set by #take when it returns null: ms until the tick it needs begins (>= 1). */
+  #wakeIn = 0
 
   /**
    * Validates the settings. Invalid bit lengths, time unit or start time throw
@@ -145,46 +176,122 @@ export class Sonyflake {
 
   /**
    * The next ID. Resolves at once unless this tick's sequence is used up, in
-   * which case it waits for the next tick (aborting that wait rejects with
-   * `signal.reason`; the reserved ID is simply skipped). Rejects with
-   * OverTimeLimitError once the time no longer fits in bitsTime bits.
+   * which case it waits for the next tick, and calls made meanwhile on this
+   * generator queue behind it in call order (Go holds the generator's mutex
+   * while it sleeps). Aborting the wait rejects with `signal.reason` and takes
+   * nothing. Rejects with OverTimeLimitError once the time no longer fits in
+   * bitsTime bits.
    */
   async nextId(options: { signal?: AbortSignal } = {}): Promise<bigint> {
     if (this.#pending !== null) await this.#pending
     const { signal } = options
     signal?.throwIfAborted()
+    if (this.#queue.length === 0) {
+      const id = this.#take()
+      if (id !== null) return id
+    }
+    return this.#enqueue(signal)
+  }
+
+  /**
+   * One attempt at the next (elapsed, sequence) pair: the ID, or null when the
+   * tick after the stored one is needed and has not begun; #wakeIn then holds
+   * the ms until it does. Throws OverTimeLimitError without moving the state.
+   */
+  #take(): bigint | null {
     const layout = this.#layout
     const seqBits = BigInt(layout.bitsSequence)
-    const current = this.#currentElapsed()
-
-    let elapsed: number
-    let sequence: bigint
-    let overflowed: boolean
+    const now = this.#clock.now()
+    const current = Math.floor(now / layout.timeUnit) - layout.startUnits
     for (;;) {
       const old = Atomics.load(this.#words, STATE)
       const oldElapsed = Number(old >> seqBits)
-      const oldSequence = ((old & this.#seqMask) - 1n) & this.#seqMask
+      let elapsed: number
+      let sequence: bigint
       if (oldElapsed < current) {
         elapsed = current
         sequence = 0n
-        overflowed = false
       } else {
+        // The stored tick has begun (whoever stored it saw the clock there), even
+        // if the clock has since gone back: its sequence goes on.
         elapsed = oldElapsed
-        sequence = (oldSequence + 1n) & this.#seqMask
-        overflowed = sequence === 0n
-        if (overflowed) elapsed++
+        sequence = old & this.#seqMask // the stored sequence is sequence + 1
+        if (sequence === 0n) {
+          // Overflow. The next tick may be taken only once the clock reaches it;
+          // storing it earlier would let every sharer hand out IDs from the future.
+          elapsed++
+          if (elapsed >= 2 ** layout.bitsTime) throw new OverTimeLimitError(elapsed, layout.bitsTime)
+          const wait = Math.ceil((layout.startUnits + elapsed) * layout.timeUnit - now)
+          if (wait > 0) {
+            this.#wakeIn = wait
+            return null
+          }
+        }
       }
       if (elapsed >= 2 ** layout.bitsTime) throw new OverTimeLimitError(elapsed, layout.bitsTime)
       const next = (BigInt(elapsed) << seqBits) | ((sequence + 1n) & this.#seqMask)
-      if (Atomics.compareExchange(this.#words, STATE, old, next) === old) break
+      if (Atomics.compareExchange(this.#words, STATE, old, next) === old) return this.#toId(BigInt(elapsed), sequence, this.#machine)
     }
+  }
 
-    if (overflowed) {
-      // Overflow: wait for the start of the tick we took, as Go's sleep does.
-      const tickStart = (layout.startUnits + elapsed) * layout.timeUnit
-      await this.#clock.sleep(tickStart - this.#clock.now(), signal)
+  /** Queues a call behind the ones already waiting; starts the pump if it is idle. */
+  #enqueue(signal: AbortSignal | undefined): Promise<bigint> {
+    return new Promise<bigint>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined }
+      if (signal !== undefined) {
+        waiter.onAbort = () => {
+          const i = this.#queue.indexOf(waiter)
+          if (i >= 0) this.#queue.splice(i, 1)
+          if (this.#queue.length === 0) this.#pumpAbort?.abort()
+          reject(signal.reason)
+        }
+        signal.addEventListener('abort', waiter.onAbort, { once: true })
+      }
+      this.#queue.push(waiter)
+      if (!this.#pumping) void this.#pump()
+    })
+  }
+
+  /**
+   * Serves the queue head first, sleeping until the tick it needs begins. One
+   * pump per generator at most (#pumping); it ends when the queue is empty, and
+   * its sleep is cut short when the last waiter aborts, so no timer outlives it.
+   */
+  async #pump(): Promise<void> {
+    this.#pumping = true
+    try {
+      while (this.#queue.length > 0) {
+        let id: bigint | null
+        try {
+          id = this.#take()
+        } catch (err) {
+          this.#settle()?.reject(err)
+          continue
+        }
+        if (id !== null) {
+          this.#settle()?.resolve(id)
+          continue
+        }
+        const ac = new AbortController()
+        this.#pumpAbort = ac
+        try {
+          await this.#clock.sleep(this.#wakeIn, ac.signal)
+        } catch {
+          // Aborted because the queue emptied; the loop condition ends the pump.
+        } finally {
+          this.#pumpAbort = null
+        }
+      }
+    } finally {
+      this.#pumping = false
     }
-    return this.#toId(BigInt(elapsed), sequence, this.#machine)
+  }
+
+  /** Removes the queue head and its abort listener, for the caller to settle. */
+  #settle(): Waiter | undefined {
+    const waiter = this.#queue.shift()
+    if (waiter?.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort)
+    return waiter
   }
 
   /** Splits an ID into its parts (no validation: any non-negative bigint decomposes). */
@@ -224,10 +331,6 @@ export class Sonyflake {
     return (elapsed << BigInt(bitsSequence + bitsMachine)) | (sequence << BigInt(bitsMachine)) | BigInt(machine)
   }
 
-  #currentElapsed(): number {
-    return Math.floor(this.#clock.now() / this.#layout.timeUnit) - this.#layout.startUnits
-  }
-
   #checkRange(machine: number): void {
     if (!Number.isInteger(machine) || machine < 0 || machine >= 2 ** this.#layout.bitsMachine) {
       throw new InvalidMachineIdError(machine, `must be an integer in 0..${2 ** this.#layout.bitsMachine - 1}`)
@@ -236,8 +339,12 @@ export class Sonyflake {
 
   /** Finds the machine id and runs checkMachineId; synchronous when both are. */
   #resolveMachine(settings: SonyflakeSettings): number | Promise<number> {
-    const source = settings.machineId
-    const found = source === undefined ? lower16BitPrivateIp() : typeof source === 'number' ? source : source()
+    const source: unknown = settings.machineId
+    let found: number | Promise<number>
+    if (source === undefined) found = lower16BitPrivateIp()
+    else if (typeof source === 'number') found = source
+    else if (typeof source === 'function') found = (source as () => number | Promise<number>)()
+    else throw new InvalidMachineIdError(source, 'must be a number or a function that returns one')
     const check = (id: number): number | Promise<number> => {
       this.#checkRange(id)
       if (settings.checkMachineId === undefined) return id

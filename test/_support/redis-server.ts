@@ -9,15 +9,21 @@
  *   exited, its pipes are closed and its temp dir is gone: a test that calls one
  *   of them leaves nothing alive behind.
  * - A port taken between our probe and the server's bind (another test grabbed it)
- *   is retried on a new port, a few times.
+ *   is retried on a new port, a few times. A missing redis-server is not retried:
+ *   it fails at once with one line saying what to install or set.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { REDIS, missingMessage, programPath } from './system-deps.js'
 
-export const REDIS_SERVER = process.env['REDIS_SERVER'] ?? 'redis-server'
+/** REDIS_SERVER when set, else redis-server on the PATH (npm test checks, or installs, it first). */
+export const REDIS_SERVER = programPath(REDIS)
+
+/** The server program is not there: one line, and no retry on another port. */
+class MissingServerError extends Error {}
 
 export interface RedisServer {
   readonly port: number
@@ -50,6 +56,7 @@ async function startOnce(port: number, dir: string, extraArgs: readonly string[]
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', ...extraArgs]
   const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let log = ''
+  let missing = false
   const ready = await new Promise<boolean>((resolve) => {
     const onData = (chunk: Buffer): void => {
       log += chunk.toString()
@@ -57,7 +64,8 @@ async function startOnce(port: number, dir: string, extraArgs: readonly string[]
     }
     child.stdout?.on('data', onData)
     child.stderr?.on('data', onData)
-    child.once('error', (err) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'EACCES') missing = true
       log += String(err)
       resolve(false)
     })
@@ -69,6 +77,7 @@ async function startOnce(port: number, dir: string, extraArgs: readonly string[]
   }
   child.kill('SIGKILL')
   await exited(child)
+  if (missing) throw new MissingServerError(missingMessage(REDIS))
   throw new Error(`redis-server on port ${port} did not start:\n${log.slice(-2000)}`)
 }
 
@@ -81,6 +90,12 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Red
     try {
       child = await startOnce(port, dir, extraArgs)
     } catch (err) {
+      if (err instanceof MissingServerError) {
+        await rm(dir, { recursive: true, force: true })
+        // No stack: the one line is the whole story.
+        err.stack = `${err.message}`
+        throw err
+      }
       lastError = err
       continue
     }

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { redisCheckMachineId, releaseMachineId } from '../../src/dlock/index.js'
+import { InvalidLockKeyError, InvalidLockOptionError, type RedisClientLike, redisCheckMachineId, releaseMachineId } from '../../src/dlock/index.js'
 import { InvalidMachineIdError, Sonyflake } from '../../src/sonyflake/index.js'
 import { deadline } from '../_support/deadline.js'
 import { withServer } from './_redis.js'
@@ -30,6 +30,28 @@ test(
       assert.is(again.machineId, 7)
     }),
   ),
+)
+
+test(
+  'a bad set key, timeout or machine id fails up front with gort errors, before any redis call',
+  deadline('machine id options', async () => {
+    const calls: string[] = []
+    const client = {
+      isReady: true,
+      sAdd: async (key: string) => void calls.push(key),
+      sRem: async (key: string) => void calls.push(key),
+    } as unknown as RedisClientLike
+    assert.throws(() => redisCheckMachineId(client, { key: 5 as never }), (e: unknown) => e instanceof InvalidLockKeyError)
+    assert.throws(() => redisCheckMachineId(client, { key: '' }), (e: unknown) => e instanceof InvalidLockKeyError)
+    assert.throws(() => redisCheckMachineId(client, { commandTimeout: '9' as never }), (e: unknown) => e instanceof InvalidLockOptionError)
+    const check = redisCheckMachineId(client)
+    const bad = await check('7' as never).catch((e: unknown) => e)
+    assert.instance(bad, InvalidLockOptionError)
+    assert.is((bad as Error).message, 'dlock: invalid machine id: "7" (a non-negative integer)')
+    assert.instance(await releaseMachineId(client, 7, { key: {} as never }).catch((e: unknown) => e), InvalidLockKeyError)
+    assert.instance(await releaseMachineId(client, -1).catch((e: unknown) => e), InvalidLockOptionError)
+    assert.equal(calls, [])
+  }),
 )
 
 test.run()

@@ -1,6 +1,6 @@
 // The HTML page in a real browser: Debian's chromium driven by playwright-core.
-// Skips (with a message) only when /usr/bin/chromium is absent; CI installs it.
-import { existsSync } from 'node:fs'
+// CHROMIUM when set, else chromium on the PATH; npm test checks (or installs) it
+// first, so a missing browser fails here with one line instead of skipping.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -13,19 +13,18 @@ import { renderHtml } from '../../src/gc-sim/html.js'
 import { runScenario } from '../../src/gc-sim/run.js'
 import { builtinScenario } from '../../src/gc-sim/scenarios.js'
 import { deadline } from '../_support/deadline.js'
+import { CHROMIUM as CHROMIUM_PROGRAM, locate, missingMessage } from '../_support/system-deps.js'
 
-const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM = locate(CHROMIUM_PROGRAM).path
 const SCREENSHOT = resolve('.tmp/gc-sim.png')
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
-const browserTest = existsSync(CHROMIUM) ? test : test.skip
-if (!existsSync(CHROMIUM)) console.log(`skipping the gc-sim browser test: ${CHROMIUM} not found (CI installs Debian's chromium)`)
-
-browserTest(
+test(
   'the page steps to the violation, highlights the flagged edge, marks the lost object, and computes the pacer goal',
   deadline(
     'gc-sim html in chromium',
     async () => {
+      if (CHROMIUM === null) throw new Error(missingMessage(CHROMIUM_PROGRAM))
       const dir = await mkdtemp(join(tmpdir(), 'gort-gc-sim-html-'))
       let browser: Browser | undefined
       try {

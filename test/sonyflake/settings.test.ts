@@ -47,6 +47,11 @@ const cases: [string, SonyflakeSettings, new (...args: never[]) => GortError, st
   ['machine id above 4 bits', { machineId: 16, bitsMachineId: 4 }, InvalidMachineIdError, 'ERR_SONYFLAKE_INVALID_MACHINE_ID', '0..15'],
   ['machine id negative', { machineId: -1 }, InvalidMachineIdError, 'ERR_SONYFLAKE_INVALID_MACHINE_ID', 'invalid machine id: -1'],
   ['machine id from a function', { machineId: () => 1.5 }, InvalidMachineIdError, 'ERR_SONYFLAKE_INVALID_MACHINE_ID', '1.5'],
+  ['machine id a string', { machineId: '5' as never }, InvalidMachineIdError, 'ERR_SONYFLAKE_INVALID_MACHINE_ID', 'invalid machine id: "5" (must be a number or a function that returns one)'],
+  ['machine id an object', { machineId: {} as never }, InvalidMachineIdError, 'ERR_SONYFLAKE_INVALID_MACHINE_ID', 'invalid machine id: an object (Object) (must be a number'],
+  ['machine id a bigint', { machineId: 5n as never }, InvalidMachineIdError, 'ERR_SONYFLAKE_INVALID_MACHINE_ID', 'invalid machine id: 5n (must be a number'],
+  ['machine id null', { machineId: null as never }, InvalidMachineIdError, 'ERR_SONYFLAKE_INVALID_MACHINE_ID', 'invalid machine id: null (must be a number'],
+  ['machine id function returns a string', { machineId: (() => '5') as never }, InvalidMachineIdError, 'ERR_SONYFLAKE_INVALID_MACHINE_ID', 'invalid machine id: "5" (must be an integer'],
   ['checkMachineId says no', { checkMachineId: () => false }, InvalidMachineIdError, 'ERR_SONYFLAKE_INVALID_MACHINE_ID', 'rejected by checkMachineId'],
 ]
 

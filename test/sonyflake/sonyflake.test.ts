@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ManualClock, OverTimeLimitError, Sonyflake } from '../../src/sonyflake/index.js'
@@ -80,6 +81,112 @@ test(
     const parts = sf.decompose(await next)
     assert.is(parts.time, 6n)
     assert.is(parts.sequence, 0)
+  }),
+)
+
+/** Starts `n` nextId() calls at once; `out` fills with [call index, id] in resolution order. */
+function startCalls(sf: Sonyflake, n: number, signal?: AbortSignal): { out: [number, bigint][]; all: Promise<unknown> } {
+  const out: [number, bigint][] = []
+  const calls = Array.from({ length: n }, (_, i) =>
+    sf.nextId(signal === undefined ? {} : { signal }).then(
+      (id) => void out.push([i, id]),
+      (err: unknown) => err,
+    ),
+  )
+  return { out, all: Promise.all(calls) }
+}
+
+test(
+  'a frozen clock: of 1000 calls made at once only the tick\'s 256 IDs resolve, in call order; each new tick releases the next 256',
+  deadline('frozen clock', async () => {
+    const clock = new ManualClock(START + 5 * UNIT)
+    const sf = new Sonyflake({ clock, machineId: 3 })
+    const { out, all } = startCalls(sf, 1000)
+    for (let tick = 5; out.length < 1000; tick++) {
+      await settled(Promise.resolve())
+      const expected = Math.min(1000, (tick - 4) * 256)
+      assert.is(out.length, expected, `resolved by tick ${tick}`)
+      for (let k = (tick - 5) * 256; k < expected; k++) {
+        const [index, id] = out[k] as [number, bigint]
+        assert.is(index, k, 'resolved out of call order')
+        assert.equal([sf.decompose(id).time, sf.decompose(id).sequence], [BigInt(tick), k % 256])
+      }
+      if (out.length < 1000) assert.is(clock.sleepers, 1, 'one sleep per generator, not one per waiting call')
+      clock.advance(UNIT)
+    }
+    await all
+    assert.is(clock.sleepers, 0)
+  }),
+)
+
+test(
+  'a generator restarted with the same machine id 5 ticks later repeats no ID the first one handed out',
+  deadline('restart', async () => {
+    // 2000 calls at once fill 8 ticks. The first generator crashes while its
+    // calls wait for the clock: those never resolve, and the IDs they would have
+    // had were never handed out.
+    const first = new Sonyflake({ clock: new ManualClock(START + 100 * UNIT), machineId: 8 })
+    const crash = new AbortController()
+    setMaxListeners(2000, crash.signal) // one signal for 2000 calls is the point here
+    const a = startCalls(first, 2000, crash.signal)
+    await settled(Promise.resolve())
+    const handedOut = new Set(a.out.map(([, id]) => id))
+    crash.abort(new Error('crashed'))
+    await a.all
+
+    const clock = new ManualClock(START + 105 * UNIT)
+    const restarted = new Sonyflake({ clock, machineId: 8 })
+    const b = startCalls(restarted, 2000)
+    await settled(Promise.resolve())
+    while (b.out.length < 2000) {
+      clock.advance(UNIT)
+      await settled(Promise.resolve())
+    }
+    await b.all
+    const repeated = b.out.filter(([, id]) => handedOut.has(id))
+    assert.is(repeated.length, 0, `${repeated.length} IDs handed out twice`)
+    for (const id of handedOut) assert.is(first.decompose(id).time, 100n, 'handed out an ID of a tick that had not begun')
+    assert.is(handedOut.size, 256)
+  }),
+)
+
+test(
+  'two generators sharing one state word: neither takes the next tick before the clock reaches it',
+  deadline('shared word', async () => {
+    const clock = new ManualClock(START + 7 * UNIT)
+    const state = Sonyflake.sharedState()
+    const a = new Sonyflake({ clock, machineId: 4, sharedState: state })
+    const b = new Sonyflake({ clock, machineId: 4, sharedState: state })
+    for (let i = 0; i < 256; i++) await (i % 2 === 0 ? a : b).nextId()
+    const fromA = a.nextId()
+    const fromB = b.nextId()
+    assert.not.ok(await settled(fromB), 'b took tick 8 while the clock was in tick 7')
+    assert.not.ok(await settled(fromA))
+    clock.advance(UNIT)
+    const parts = [a.decompose(await fromA), b.decompose(await fromB)]
+    assert.equal(parts.map((p) => p.time), [8n, 8n])
+    assert.equal(parts.map((p) => p.sequence).sort(), [0, 1])
+  }),
+)
+
+test(
+  'the real clock, 5000 calls at once: none resolves before its tick has begun, all distinct, in call order',
+  deadline('real clock at once', async () => {
+    const sf = new Sonyflake({ machineId: 42 })
+    const early: string[] = []
+    const ids = await Promise.all(
+      Array.from({ length: 5000 }, (_, i) =>
+        sf.nextId().then((id) => {
+          const now = Date.now()
+          const tickStart = sf.toTime(id).getTime()
+          if (tickStart > now) early.push(`call ${i}: ${tickStart - now} ms early`)
+          return id
+        }),
+      ),
+    )
+    assert.equal(early.slice(0, 5), [], `${early.length} IDs before their tick`)
+    assert.is(new Set(ids).size, 5000)
+    for (let i = 1; i < ids.length; i++) assert.ok((ids[i] as bigint) > (ids[i - 1] as bigint), `call ${i} out of order`)
   }),
 )
 

@@ -9,11 +9,17 @@ import { deadline } from '../_support/deadline.js'
 const bootstrap = new URL('./fixtures/tsx-worker.mjs', import.meta.url)
 const entry = new URL('./fixtures/generate.ts', import.meta.url).href
 
-function generateInWorker(machineId: number, state: SharedArrayBuffer, count: number): Promise<BigInt64Array> {
+interface Generated {
+  readonly ids: BigInt64Array
+  /** IDs whose tick had not begun when nextId resolved. */
+  readonly early: number
+}
+
+function generateInWorker(machineId: number, state: SharedArrayBuffer, count: number): Promise<Generated> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(bootstrap, { workerData: { entry, machineId, state, count } })
-    let ids: BigInt64Array | null = null
-    worker.once('message', (m: BigInt64Array) => {
+    let ids: Generated | null = null
+    worker.once('message', (m: Generated) => {
       ids = m
     })
     worker.once('error', reject)
@@ -25,7 +31,7 @@ function generateInWorker(machineId: number, state: SharedArrayBuffer, count: nu
 }
 
 test(
-  'two machine ids, two threads each sharing one state: no duplicates, each thread strictly increasing',
+  'two machine ids, two threads each sharing one state: no duplicates, none before its tick, each thread strictly increasing',
   deadline(
     'threads',
     async () => {
@@ -40,7 +46,8 @@ test(
       ])
       const all = new Set<bigint>()
       const probe = new Sonyflake({ machineId: 0 })
-      for (const [w, ids] of results.entries()) {
+      for (const [w, { ids, early }] of results.entries()) {
+        assert.is(early, 0, `worker ${w}: ${early} IDs resolved before their tick had begun`)
         assert.is(ids.length, count)
         for (let i = 0; i < ids.length; i++) {
           const id = ids[i] as bigint

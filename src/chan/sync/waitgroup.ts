@@ -8,7 +8,7 @@
  *   all with ok=false) when the counter reaches 0, then replaced so the group
  *   can be reused.
  */
-import { Chan, type OpOptions } from '../chan.js'
+import { Chan, type OpOptions, describeValue } from '../chan.js'
 import { SyncError } from '../errors.js'
 
 export class WaitGroup {
@@ -16,7 +16,7 @@ export class WaitGroup {
   #zero: Chan<never> | null = null
 
   add(delta: number): void {
-    if (!Number.isInteger(delta)) throw new RangeError(`sync: WaitGroup.add delta must be an integer, got ${String(delta)}`)
+    if (!Number.isInteger(delta)) throw new RangeError(`sync: WaitGroup.add delta must be an integer, got ${describeValue(delta)}`)
     const n = this.#n + delta
     if (n < 0) throw new SyncError('ERR_NEGATIVE_WAITGROUP')
     this.#n = n

@@ -16,6 +16,22 @@ test('a negative counter throws and leaves the counter unchanged', () => {
   assert.instance(thrown(() => wg.add(0.5)), RangeError)
 })
 
+test('a delta that is not an integer is echoed as the other errors echo values', () => {
+  const wg = new WaitGroup()
+  const cases: [unknown, string][] = [
+    ['2', 'got "2"'],
+    [0.5, 'got 0.5'],
+    [2n, 'got 2n'],
+    [{}, 'got an object (Object)'],
+  ]
+  for (const [delta, text] of cases) {
+    const e = thrown(() => wg.add(delta as number)) as Error
+    assert.instance(e, RangeError)
+    assert.is(e.message, `sync: WaitGroup.add delta must be an integer, ${text}`)
+  }
+  assert.is(wg.count, 0)
+})
+
 test(
   'wait resolves when the counter reaches zero, for every waiter, and the group is reusable',
   deadline('waitgroup', async () => {
