@@ -36,6 +36,10 @@ process.on('exit', () => {
   process.exitCode = 1
 })
 
+// The scheduler's state-machine assertions (src/scheduler/park.ts) are on in tests; the Ms'
+// workers inherit the variable.
+process.env['GORT_ASSERT'] ??= '1'
+
 async function main(): Promise<number> {
   const dir = process.argv[2] ?? 'test'
   const pattern = process.argv[3] ?? '\\.test\\.ts$'
