@@ -140,9 +140,11 @@ export class Machine {
     } else if (msg.t === 'sharedbuf') {
       this.#runner.onSharedBuf(msg.id, msg.buf)
     } else if (msg.t === 'result') {
+      this.#mp.resumed() // the task awaiting it continues right after this handler
       const r = resultFromRemote(msg.payload, msg.err)
       this.#owner.settle(msg.gid, r.value, r.isErr)
     } else if (msg.t === 'fail') {
+      this.#mp.resumed()
       this.#owner.settle(msg.gid, plainToError(msg.error), true)
     }
   }
@@ -155,11 +157,9 @@ export class Machine {
     for (;;) {
       if (Atomics.load(I, H_CLOSED) !== 0) return
       this.#adoptP()
-      if (this.#owner.drain() > 0) {
-        // Results for tasks waiting here: work found, so a spinner stops spinning (Go's resetspinning).
-        if (this.#spinning) this.#stopSpinning(true)
-        await this.#userTime(false)
-      }
+      // Results for tasks waiting here: their continuations run now. A spinning M stays counted
+      // as spinning through them (it takes a G or parks right after).
+      if (this.#owner.drain() > 0) await this.#userTime(false)
       this.#runner.runReady()
       if (this.#hold.p >= 0) {
         let ran = 0

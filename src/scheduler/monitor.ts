@@ -156,7 +156,7 @@ export class Monitor {
       const tick = Atomics.load(I, po + P_TICK)
       const state = mState(I, s.l, owner)
       if (!isParked(state)) busy = true
-      if ((state === MS_PARKED_LIVE || state === MS_WAKING) && this.#asleepButRunning(p, owner)) resumedElsewhere(I, s.l, owner, s.waker)
+      if ((state === MS_PARKED_LIVE || state === MS_WAKING) && this.#asleepButRunning(owner)) resumedElsewhere(I, s.l, owner, s.waker)
       if (tick !== this.#lastTick[p]) {
         this.#lastTick[p] = tick
         this.#lastChange[p] = now
@@ -237,18 +237,13 @@ export class Monitor {
 
   /**
    * An M that is asleep by its state (PARKED_LIVE, or WAKING and not yet looking) while its thread
-   * runs in the kernel, for two samples in a row, with work waiting: a continuation that no hook
-   * saw (it resumed from a wait that is no callback, such as a task's own Atomics.waitAsync) is
-   * computing there, or a woken M cannot get a core. Either way it should not hold a wake or
-   * count as idle (park.ts, resumedElsewhere). Read only while work waits: it costs a read of the
-   * thread's kernel state.
+   * runs in the kernel, for two samples in a row: a continuation of one of its tasks (a timer or
+   * I/O callback) is computing there, or a woken M cannot get a core. Either way it should not
+   * count as idle or hold a wake (park.ts, resumedElsewhere). One read of the thread's kernel
+   * state per such M and sample; NaN (not Linux) reads as asleep.
    */
-  #asleepButRunning(p: number, m: number): boolean {
+  #asleepButRunning(m: number): boolean {
     const s = this.#s
-    if (s.q.globalSize() === 0 && s.q.localSize(p) === 0) {
-      this.#awake[m] = 0
-      return false
-    }
     if (this.#states.stateNow(Atomics.load(s.I, oOff(s.l, m) + O_TID)) !== 1) {
       this.#awake[m] = 0
       return false

@@ -9,8 +9,8 @@
  *   DEAD ──start──▶ RUNNING ◀──────── closeSpan ──────── INTASK ◀─▶ SPAWNING (go() inside a task)
  *                    │  ▲  ╲────────── openSpan ─────────▶  │ ▲
  *       startSpinning│  │stopSpinning                takeP  │ │ resumed (a continuation ran
- *                    ▼  │                          (monitor)▼ │  while parked: promise hook,
- *                   SPINNING ◀── unpark ── WAKING          LOST │  or the monitor's kernel read)
+ *                    ▼  │                          (monitor)▼ │  while parked: the monitor's
+ *                   SPINNING ◀── unpark ── WAKING          LOST │  kernel read, or the M itself)
  *                                            ▲              │   │
  *                    park ──▶ PARKED ────────┤ wakep     dropP    │
  *                    park ──▶ PARKED_LIVE ───┘──────────────────────┘
@@ -22,13 +22,14 @@
  * - PARKED: asleep with no started task on this thread: nothing can run here until it is rung.
  *   PARKED_LIVE: asleep in Atomics.waitAsync with started tasks pinned here, whose continuations
  *   (timers, I/O, messages, results of children) may run at any moment. wakep prefers PARKED Ms.
- * - An M that runs user code is never counted parked. While an M is PARKED_LIVE a V8 promise hook
- *   (onBefore: called before any promise reaction on this thread) is installed; the first
- *   reaction that is not the M's own wake-up means a continuation is about to run, and the hook
- *   moves the M to INTASK before it does (resumed). A continuation that runs without any promise
- *   (a plain timer callback that computes) is caught by the monitor instead, which reads the
- *   thread's kernel state (resumedElsewhere). The hook lives only while the M sleeps, so awaits
- *   pay nothing while it runs.
+ * - An M that runs user code is never counted parked. A continuation that runs while its M is
+ *   PARKED_LIVE (a timer or I/O callback, a task's own wait) is seen by the monitor, which reads
+ *   the thread's kernel state: running for two samples in a row while asleep by its state, it is
+ *   marked INTASK (resumedElsewhere), and a wake it held passes to another M. Code of the M's own
+ *   that knows a continuation is next (a result message for a task here) marks it at once
+ *   (MPark.resumed). Callback or promise hooks were rejected: enabling one, even only while
+ *   parked, sets V8's promise hooks, which turns off its fast paths for every await on the
+ *   thread from then on (docs/design/scheduler.md).
  * - Leaving a parked state (PARKED, PARKED_LIVE, WAKING) is claimed by CAS on the state word; the
  *   winner, and only the winner, clears its P's idle mark (P_IDLE 1 -> 0 by exchange, then
  *   H_NPIDLE - 1). So H_NPIDLE counts exactly the Ps whose M sleeps, whoever wakes it.
@@ -38,7 +39,6 @@
  *   work, then waits for it to change, so a ring between the check and the wait is never lost.
  */
 
-import { createHook } from 'node:async_hooks'
 import { InternalError } from '../errors.js'
 import { H_NMSPINNING, H_NPIDLE, O_DOORBELL, O_MSTATE, O_P, O_WAITING, P_IDLE, P_OWNER, P_PARKS, oOff, pOff, type Layout } from './layout.js'
 import { waitAsync } from './wait.js'
@@ -145,7 +145,7 @@ export class Waker {
   /**
    * Marks one parked M that holds a P WAKING (the caller counted it in nmspinning already) and
    * rings it; false if none. A PARKED M is taken before a PARKED_LIVE one: the latter may be
-   * about to run a continuation (a timer or I/O callback that computes) that no hook has seen yet.
+   * running a continuation (a timer or I/O callback that computes) that the monitor has not seen yet.
    */
   #wakeParked(): boolean {
     return this.#wakeOne(MS_PARKED) || this.#wakeOne(MS_PARKED_LIVE)
@@ -176,9 +176,9 @@ export function takeP(I: Int32Array, l: Layout, m: number): boolean {
 
 /**
  * M `m` is asleep by its state but its thread runs (the monitor read the kernel's state): a
- * continuation that no promise hook saw (a plain timer or I/O callback) is computing there. Marks
- * it INTASK as its own hook would, so wakep stops choosing it and stats count it busy; a wake it
- * was given goes to another M. True if the mark was made.
+ * continuation (a timer or I/O callback, a task's own wait) is computing there. Marks it INTASK,
+ * so wakep stops choosing it and stats count it busy; a wake it was given goes to another M.
+ * True if the mark was made.
  */
 export function resumedElsewhere(I: Int32Array, l: Layout, m: number, waker: Waker): boolean {
   const o = oOff(l, m)
@@ -239,11 +239,6 @@ export class MPark {
   readonly #oo: number
   readonly #me: number
   readonly #waker: Waker
-  /** An async_hooks `before` hook, enabled only while the M is PARKED_LIVE. */
-  readonly #hook = createHook({ before: () => this.#callback() })
-  #hooked = false
-  /** The doorbell value the M waits on while parked. */
-  #bell = 0
   /** The P the M parked with (word offset), -1 when none: its idle mark is cleared on resume. */
   #parkedPo = -1
   /** Set while the M waits in Atomics.waitAsync: a go() from a resumed task must ring it. */
@@ -278,9 +273,13 @@ export class MPark {
     Atomics.store(this.#I, this.#oo + O_MSTATE, MS_RUNNING)
   }
 
-  /** RUNNING -> INTASK: user code may run from here on, and the monitor may take the P. */
+  /**
+   * RUNNING -> INTASK: user code may run from here on, and the monitor may take the P. Also from
+   * SPINNING, for the continuations of results a spinning M delivers: it stays counted in
+   * nmspinning until stopSpinning.
+   */
   openSpan(): void {
-    if (ASSERT && this.#state() !== MS_RUNNING) broken('openSpan outside RUNNING', this.#state())
+    if (ASSERT && this.#state() !== MS_RUNNING && this.#state() !== MS_SPINNING) broken('openSpan outside RUNNING', this.#state())
     Atomics.store(this.#I, this.#oo + O_MSTATE, MS_INTASK)
   }
 
@@ -332,7 +331,7 @@ export class MPark {
   /**
    * Parks the M (Go's stopm): RUNNING -> PARKED (no started task here: the thread sleeps in
    * Atomics.wait) or PARKED_LIVE (`live`: started tasks are pinned here, so the event loop must
-   * keep serving them: Atomics.waitAsync, with the promise hook that notices a continuation).
+   * keep serving them: Atomics.waitAsync; see resumed and resumedElsewhere).
    * `async` forces waitAsync without `live` (a module import or payload on its way). `po` is the
    * P held (-1: none), marked idle while parked. Returns how the M comes back.
    */
@@ -348,7 +347,6 @@ export class MPark {
     const parked = live ? MS_PARKED_LIVE : MS_PARKED
     Atomics.store(I, oo + O_MSTATE, parked)
     this.#parkedPo = po
-    this.#bell = bell
     if (po >= 0) {
       Atomics.add(I, H_NPIDLE, 1)
       Atomics.store(I, po + P_IDLE, 1)
@@ -359,46 +357,24 @@ export class MPark {
       if (live || async) {
         this.parkedAsync = true
         const r = waitAsync(I, oo + O_DOORBELL, bell)
-        if (r.async) {
-          if (live) {
-            this.#hooked = true
-            this.#hook.enable()
-          }
-          await r.value
-        }
+        if (r.async) await r.value
         this.parkedAsync = false
       } else {
         Atomics.wait(I, oo + O_DOORBELL, bell)
       }
     }
-    this.#unhook()
     Atomics.store(I, oo + O_WAITING, 0)
     return this.#unpark(parked)
   }
 
-  #unhook(): void {
-    if (!this.#hooked) return
-    this.#hooked = false
-    this.#hook.disable()
-  }
-
   /**
-   * The async_hooks `before` hook, while PARKED_LIVE: a callback (timer, I/O, message, promise
-   * reaction) is about to run on this thread. If the doorbell has moved, the callback may be this
-   * M's own wake-up: leave the state to the wake. Otherwise it is a continuation of a task here.
+   * On this M's thread, from code that knows a continuation of a task is about to run while the
+   * M may be parked (the M's message handlers that settle a task's promise; later, shared-channel
+   * wake-ups): leave the parked state for INTASK before it runs, and ring our own doorbell so that
+   * the M's wait ends (and it looks at its queues) once the continuation yields. A no-op unless
+   * the M is PARKED_LIVE or WAKING.
    */
-  #callback(): void {
-    const own = Atomics.load(this.#I, this.#oo + O_DOORBELL) !== this.#bell
-    this.#unhook() // one callback tells all; the hook must not outlive the park
-    if (!own) this.#resumed()
-  }
-
-  /**
-   * A continuation runs while the M is parked: leave the parked state for INTASK before it does,
-   * and ring our own doorbell so that the M's wait ends (and it looks at its queues) once the
-   * continuation yields.
-   */
-  #resumed(): void {
+  resumed(): void {
     const I = this.#I
     const o = this.#oo + O_MSTATE
     let st = Atomics.load(I, o)
@@ -436,7 +412,7 @@ export class MPark {
         return UNPARK_SPINNING // wakep counted us in nmspinning already
       }
     }
-    // A continuation ran while we were parked (our hook or the monitor marked us INTASK, and
+    // A continuation ran while we were parked (we or the monitor marked us INTASK, and
     // left the idle count), and may have lost the P or dropped it in a go().
     if (prev === MS_INTASK) prev = Atomics.compareExchange(I, o, MS_INTASK, MS_RUNNING)
     if (prev === MS_INTASK || prev === MS_RUNNING) return UNPARK_RUNNING
