@@ -28,8 +28,18 @@ export class TaskNotFoundError extends GortError {
 
 /** A task whose M died (process.exit, uncaught error, out of memory) while it was running. */
 export class MDiedError extends GortError {
+  /** The M's number (1 and up; a dead M's number is never reused). */
+  readonly m: number
+  /** Why it died: `exit code 3`, `uncaught Error: …`, `out of memory: …`. */
+  readonly reason: string
+  /** The task it was running, as `url#name` (its Task's `key`). */
+  readonly task: string
+
   constructor(m: number, reason: string, task: string) {
     super('ERR_M_DIED', `gort: M${m} died (${reason}) while running task ${task}`)
+    this.m = m
+    this.reason = reason
+    this.task = task
   }
 }
 
@@ -42,14 +52,22 @@ export class SchedulerArgError extends GortError {
 
 /** go() arguments that cannot be structured-cloned. */
 export class UncloneableArgError extends GortError {
+  /** The task, as `url#name`. */
+  readonly task: string
+
   constructor(task: string, options?: ErrorOptions) {
     super('ERR_UNCLONEABLE_ARG', `gort: arguments of task ${task} cannot be cloned to another thread`, options)
+    this.task = task
   }
 }
 
+/** A bad value as a message shows it: as written in code where JSON would not (NaN, not null). */
 export function describe(v: unknown): string {
   if (typeof v === 'function') return `function ${v.name || '(anonymous)'}`
   if (typeof v === 'string') return JSON.stringify(v)
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v) // NaN, Infinity, -Infinity
+  if (typeof v === 'bigint') return `${v}n`
+  if (v === undefined || typeof v === 'symbol') return String(v)
   try {
     return JSON.stringify(v) ?? String(v)
   } catch {

@@ -5,7 +5,7 @@ import {
   Runtime, go, MDiedError, NoRuntimeError, RuntimeClosedError, SchedulerArgError, TaskNotFoundError, UncloneableArgError,
 } from '../../src/scheduler/index.js'
 import type { RuntimeOptions } from '../../src/scheduler/index.js'
-import { add, argv, big, churn, echo, fail, fib, ghostTask, sumBytes } from './fixtures/tasks.js'
+import { add, argv, big, churn, echo, exitNow, fail, fib, ghostTask, sumBytes } from './fixtures/tasks.js'
 import { refuses } from './fixtures/refuses.js'
 
 let rt: Runtime
@@ -96,6 +96,7 @@ test('a throwing task rejects with the original error rebuilt on this thread', d
 test('bad input fails at the call: not a task, uncloneable args', () => {
   assert.throws(() => rt.go((() => 1) as never), (e: unknown) => e instanceof SchedulerArgError && /\(anonymous\)|function/.test(String(e)))
   assert.throws(() => rt.go(echo, (() => 1) as never), (e: unknown) => e instanceof UncloneableArgError && /echo/.test((e as Error).message))
+  assert.throws(() => rt.go(echo, (() => 1) as never), (e: unknown) => e instanceof UncloneableArgError && e.task === echo.key)
 })
 
 test('bad options fail at start with a SchedulerArgError naming the option, and start no thread', deadline('options', async () => {
@@ -113,6 +114,25 @@ test('bad options fail at start with a SchedulerArgError naming the option, and 
       assert.unreachable(`${JSON.stringify(options)} started`)
     }
     assert.ok(r instanceof SchedulerArgError && String(r).includes(name), `${JSON.stringify(options)}: ${String(r)}`)
+  }
+}))
+
+test('option messages show NaN, Infinity and -0 as written, not as JSON\'s null', deadline('options-nan', async () => {
+  const cases: [RuntimeOptions, string][] = [
+    [{ procs: NaN }, 'got NaN'],
+    [{ procs: Infinity }, 'got Infinity'],
+    [{ handoffMs: -Infinity }, 'got -Infinity'],
+    [{ mainSpinUs: NaN }, 'got NaN'],
+    [{ procs: -0.5 }, 'got -0.5'],
+  ]
+  for (const [options, text] of cases) {
+    const e = await Runtime.start(options).then(async (started) => {
+      await started.close()
+      return undefined
+    }, (x: unknown) => x)
+    assert.instance(e, SchedulerArgError)
+    assert.ok((e as Error).message.includes(text), (e as Error).message)
+    assert.not.match((e as Error).message, /got null/)
   }
 }))
 
@@ -162,8 +182,20 @@ test('top-level go uses the current runtime; after close, go and rt.go fail clea
   assert.throws(() => go(add, 1, 2), (e: unknown) => e instanceof NoRuntimeError)
 }))
 
-test('MDiedError is exported for callers to branch on', () => {
+test('MDiedError carries the M, the reason and the task as fields, not only in its message', deadline('mdied-fields', async () => {
   assert.is(new MDiedError(1, 'exit code 1', 'x#y').code, 'ERR_M_DIED')
-})
+  const r = await Runtime.start({ procs: 1, spares: 1 })
+  try {
+    const e = await r.go(exitNow, 3).then(() => undefined, (x: unknown) => x)
+    assert.instance(e, MDiedError)
+    const err = e as MDiedError
+    assert.is(err.task, exitNow.key)
+    assert.ok(Number.isInteger(err.m) && err.m >= 1, `m ${err.m}`)
+    assert.is(err.reason, 'exit code 3')
+    assert.ok(err.message.includes(`M${err.m} died`), err.message)
+  } finally {
+    await r.close()
+  }
+}))
 
 test.run()
