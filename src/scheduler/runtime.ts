@@ -20,10 +20,10 @@ import { Group, writeRecord, writeRecords } from './batch.js'
 import { PayloadBroker } from './broker.js'
 import { encodeArgs, errorToPlain, remoteOf, writePayload, type Encoded, type PlainError, type RemotePayload } from './codec.js'
 import { RuntimeClosedError, SchedulerArgError, UncloneableArgError, describe } from './errors.js'
-import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, computeLayout, gOff, oOff, ownerOf, writeHeader } from './layout.js'
+import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, gOff, oOff, ownerOf, writeHeader } from './layout.js'
 import { MainSpin } from './mainspin.js'
 import { Monitor } from './monitor.js'
-import { defaultProcs, positiveInt, workerUrl, type RuntimeOptions } from './options.js'
+import { resolveOptions, workerUrl, type RuntimeOptions } from './options.js'
 import { Owner } from './owner.js'
 import type { FromM } from './protocol.js'
 import { reclaimDeadM } from './recovery.js'
@@ -91,31 +91,18 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   /** Starts `procs` Ms each holding a P, plus spare Ms, and resolves once all are ready. */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
-    const procs = positiveInt('procs', options.procs, defaultProcs())
-    const spares = positiveInt('spares', options.spares, Math.max(1, Math.ceil(procs / 4)), 0)
-    const maxThreads = Math.max(procs + spares, positiveInt('maxThreads', options.maxThreads, 2 * procs + 2))
-    const handoffMs = positiveInt('handoffMs', options.handoffMs, 10, 0)
-    const mainSlots = positiveInt('mainSlots', options.mainSlots, 1 << 18)
-    const mSlots = positiveInt('mSlots', options.mSlots, 1 << 15)
-    const mainSpinUs = positiveInt('mainSpinUs', options.mainSpinUs, 10, 0, 1000)
-    const mHeapMb = options.mHeapMb === undefined ? undefined : positiveInt('mHeapMb', options.mHeapMb, 0, 16)
-    // Indices of Ms that died are never reused, so leave room for replacements.
-    const maxM = maxThreads + 8
-    const l = computeLayout(procs, maxM, mainSlots, mSlots)
+    const o = resolveOptions(options)
+    const l = o.layout
     const sab = new SharedArrayBuffer(l.words * 4)
     writeHeader(new Int32Array(sab), l)
-    const loader = options.loader ?? 'auto'
-    if (loader !== 'auto' && loader !== 'tsx' && loader !== 'none') {
-      throw new SchedulerArgError(`gort: Runtime.start: loader must be 'auto', 'tsx' or 'none', got ${describe(loader)}`)
-    }
     const sched = new Sched(sab)
     sched.attachBufs(0, `gort-sharedbufs-${process.pid}-${randomUUID()}`)
-    const rt = new Runtime(sched, { maxThreads, handoffMs, mainSpinUs, mHeapMb, url: workerUrl(loader) })
+    const rt = new Runtime(sched, { maxThreads: o.maxThreads, handoffMs: o.handoffMs, mainSpinUs: o.mainSpinUs, mHeapMb: o.mHeapMb, url: workerUrl(o.loader) })
     rt.#holdOpen() // unref'd workers alone would let the process exit while they boot
     try {
       const boots: Promise<void>[] = []
-      for (let p = 0; p < procs; p++) boots.push(rt.#threads.start(p))
-      for (let i = 0; i < spares; i++) boots.push(rt.#threads.start(-1))
+      for (let p = 0; p < o.procs; p++) boots.push(rt.#threads.start(p))
+      for (let i = 0; i < o.spares; i++) boots.push(rt.#threads.start(-1))
       await Promise.all(boots)
     } catch (e) {
       await rt.close()
