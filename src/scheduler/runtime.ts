@@ -30,7 +30,7 @@ import { reclaimDeadM } from './recovery.js'
 import { Sched } from './shared.js'
 import { Threads } from './threads.js'
 import { collectStats, type SchedStats } from './stats.js'
-import { checkArgsList, checkTask, currentSpawner, isTask, setSpawner, type AnyTask, type GoOptions, type Spawner, type TaskLike } from './task.js'
+import { checkArgsList, checkGoOptions, checkTask, currentSpawner, isTask, setSpawner, type AnyTask, type GoOptions, type Spawner, type TaskLike } from './task.js'
 import { waitAsync } from './wait.js'
 
 export type { RuntimeOptions } from './options.js'
@@ -128,7 +128,7 @@ export class Runtime implements Spawner, AsyncDisposable {
   /** `go` with options: `{ signal }` rejects the result with `signal.reason` (see GoOptions). */
   goWith<A extends unknown[], R>(options: GoOptions, t: TaskLike<A, R>, ...args: A): Promise<Awaited<R>> {
     if (this.#closed) throw new RuntimeClosedError()
-    return this.spawn(checkTask(t), args, options.signal) as Promise<Awaited<R>>
+    return this.spawn(checkTask(t), args, checkGoOptions(options)) as Promise<Awaited<R>>
   }
 
   spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {

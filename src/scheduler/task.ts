@@ -141,7 +141,19 @@ export function checkArgsList<A>(argsList: readonly A[]): readonly A[] {
 export function goWith<A extends unknown[], R>(options: GoOptions, t: TaskLike<A, R>, ...args: A): Promise<Awaited<R>> {
   const s = globals.spawner
   if (s === undefined) throw new NoRuntimeError()
-  return s.spawn(checkTask(t), args, options.signal) as Promise<Awaited<R>>
+  return s.spawn(checkTask(t), args, checkGoOptions(options)) as Promise<Awaited<R>>
+}
+
+/** The signal of goWith's options, checked at the call (a bad one used to fail inside addEventListener). */
+export function checkGoOptions(options: GoOptions): AbortSignal | undefined {
+  if (typeof options !== 'object' || options === null) {
+    throw new SchedulerArgError(`gort: goWith() needs an options object ({ signal }), got ${describe(options)}`)
+  }
+  const signal: unknown = options.signal
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new SchedulerArgError(`gort: goWith() options.signal must be an AbortSignal, got ${describe(signal)}`)
+  }
+  return signal
 }
 
 export function checkTask(t: unknown): AnyTask {

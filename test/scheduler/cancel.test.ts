@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
-import { Runtime, go, goWith } from '../../src/scheduler/index.js'
+import { Runtime, SchedulerArgError, go, goWith } from '../../src/scheduler/index.js'
 import { add, block, blockThenFail, bump } from './fixtures/tasks.js'
 import { flagArray, waitUntil } from './_wait.js'
 
@@ -83,6 +83,29 @@ test('a started G that fails after its caller aborted: the caller sees the reaso
     assert.equal(unhandled, [])
   } finally {
     process.off('unhandledRejection', onUnhandled)
+    await rt.close()
+  }
+}))
+
+test('a bad signal or options object fails at the call with SchedulerArgError echoing it, and queues nothing', deadline('cancel-bad-signal', async () => {
+  const rt = await Runtime.start({ procs: 1, spares: 0 })
+  try {
+    const counter = flagArray(1)
+    const bad: [unknown, RegExp][] = [
+      [{ signal: 'x' }, /options\.signal must be an AbortSignal, got "x"/],
+      [{ signal: NaN }, /options\.signal must be an AbortSignal, got NaN/],
+      [{ signal: { aborted: false } }, /options\.signal must be an AbortSignal, got \{"aborted":false\}/],
+      [null, /needs an options object \(\{ signal \}\), got null/],
+      [undefined, /needs an options object \(\{ signal \}\), got undefined/],
+    ]
+    for (const [options, message] of bad) {
+      for (const call of [() => rt.goWith(options as never, bump, counter), () => goWith(options as never, bump, counter)]) {
+        assert.throws(call, (e: unknown) => e instanceof SchedulerArgError && e.code === 'ERR_INVALID_ARG' && message.test(e.message))
+      }
+    }
+    assert.is(await rt.goWith({ signal: undefined }, add, 1, 2), 3)
+    assert.is(Atomics.load(counter, 0), 0, 'no bump ran')
+  } finally {
     await rt.close()
   }
 }))
