@@ -61,6 +61,17 @@ export class UncloneableArgError extends GortError {
   }
 }
 
+/** A task's result (or thrown value) that cannot be structured-cloned to the thread that awaits it. */
+export class UncloneableResultError extends GortError {
+  /** The task, as `url#name`. */
+  readonly task: string
+
+  constructor(task: string, options?: ErrorOptions) {
+    super('ERR_UNCLONEABLE_RESULT', `gort: the result of task ${task} cannot be cloned to the thread that awaits it`, options)
+    this.task = task
+  }
+}
+
 /** A bad value as a message shows it: as written in code where JSON would not (NaN, not null). */
 export function describe(v: unknown): string {
   if (typeof v === 'function') return `function ${v.name || '(anonymous)'}`

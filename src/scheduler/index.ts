@@ -5,4 +5,5 @@ export { MAX_PROCS } from './options.js'
 export type { SchedStats, ProcStats } from './stats.js'
 export {
   RuntimeClosedError, NoRuntimeError, TaskNotFoundError, MDiedError, SchedulerArgError, UncloneableArgError,
+  UncloneableResultError,
 } from './errors.js'

@@ -3,9 +3,10 @@ import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
 import {
   Runtime, go, MDiedError, NoRuntimeError, RuntimeClosedError, SchedulerArgError, TaskNotFoundError, UncloneableArgError,
+  UncloneableResultError,
 } from '../../src/scheduler/index.js'
 import type { RuntimeOptions } from '../../src/scheduler/index.js'
-import { add, argv, big, churn, echo, exitNow, fail, fib, ghostTask, sumBytes } from './fixtures/tasks.js'
+import { add, argv, big, churn, echo, exitNow, fail, fib, ghostTask, returnsFn, sumBytes } from './fixtures/tasks.js'
 import { refuses } from './fixtures/refuses.js'
 
 let rt: Runtime
@@ -98,6 +99,17 @@ test('bad input fails at the call: not a task, uncloneable args', () => {
   assert.throws(() => rt.go(echo, (() => 1) as never), (e: unknown) => e instanceof UncloneableArgError && /echo/.test((e as Error).message))
   assert.throws(() => rt.go(echo, (() => 1) as never), (e: unknown) => e instanceof UncloneableArgError && e.task === echo.key)
 })
+
+test('a result that cannot be cloned rejects with UncloneableResultError naming the task, the DataCloneError as its cause', deadline('uncloneable-result', async () => {
+  const e = await rt.go(returnsFn).then(() => undefined, (x: unknown) => x)
+  assert.instance(e, UncloneableResultError)
+  const err = e as UncloneableResultError
+  assert.is(err.code, 'ERR_UNCLONEABLE_RESULT')
+  assert.is(err.task, returnsFn.key)
+  assert.match(err.message, /result of task .*#returnsFn cannot be cloned/)
+  assert.match(String((err.cause as Error | undefined)?.message), /could not be cloned/)
+  assert.is(await rt.go(add, 1, 2), 3, 'the M keeps serving')
+}))
 
 test('bad options fail at start with a SchedulerArgError naming the option, and start no thread', deadline('options', async () => {
   const bad: [string, RuntimeOptions][] = [
