@@ -12,10 +12,10 @@ export class RuntimeClosedError extends GortError {
   }
 }
 
-/** `go` on the main thread with no Runtime started. */
+/** `go` on the main thread with no Runtime open (none started, or all closed). */
 export class NoRuntimeError extends GortError {
   constructor() {
-    super('ERR_NO_RUNTIME', 'gort: go() outside a task needs a started Runtime (await Runtime.start())')
+    super('ERR_NO_RUNTIME', 'gort: go() outside a task needs an open Runtime (await Runtime.start())')
   }
 }
 

@@ -30,7 +30,7 @@ import { reclaimDeadM } from './recovery.js'
 import { Sched } from './shared.js'
 import { Threads } from './threads.js'
 import { collectStats, type SchedStats } from './stats.js'
-import { checkArgsList, checkGoOptions, checkTask, currentSpawner, isTask, setSpawner, type AnyTask, type GoOptions, type Spawner, type TaskLike } from './task.js'
+import { addRuntime, checkArgsList, checkGoOptions, checkTask, isTask, removeRuntime, type AnyTask, type GoOptions, type Spawner, type TaskLike } from './task.js'
 import { waitAsync } from './wait.js'
 
 export type { RuntimeOptions } from './options.js'
@@ -109,7 +109,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       throw e
     }
     rt.#releaseIfIdle()
-    setSpawner(rt)
+    addRuntime(rt)
     const trace = /(?:^|,)schedtrace=(\d+)/.exec(process.env['GODEBUG'] ?? '')
     if (trace !== null && Number(trace[1]) > 0) rt.#monitor.startTrace(Number(trace[1]), (line) => console.error(line))
     return rt
@@ -377,7 +377,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     this.#overflowHead = 0
     if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive)
     this.#keepAlive = undefined
-    if (currentSpawner() === this) setSpawner(undefined)
+    removeRuntime(this)
     await this.#threads.terminateAll()
     s.bufs.close()
   }
