@@ -19,6 +19,29 @@ export class NoRuntimeError extends GortError {
   }
 }
 
+/**
+ * Runtime.start() on an M (a scheduler worker thread). Mostly a script that starts the runtime and
+ * also declares tasks: every M imports the module of each task it runs, and that import started a
+ * runtime of its own in every M, recursively. `task` is the task whose module the M was importing,
+ * when that is how it happened.
+ */
+export class RuntimeOnMError extends GortError {
+  readonly task: string | undefined
+
+  constructor(task?: string, options?: ErrorOptions) {
+    super(
+      'ERR_RUNTIME_ON_M',
+      (task === undefined
+        ? 'gort: Runtime.start() ran on an M (a scheduler worker thread). '
+        : `gort: an M imported the module of task ${task} to run it, and that module calls Runtime.start(). `) +
+        'Every M imports the module that declares a task it runs, so a script that starts the runtime must not declare tasks: ' +
+        'declare them in a module of their own and import it from that script',
+      options,
+    )
+    this.task = task
+  }
+}
+
 /** An M could not find the task a G names: its module does not register it under that name. */
 export class TaskNotFoundError extends GortError {
   constructor(key: string, detail: string, options?: ErrorOptions) {

@@ -4,6 +4,6 @@ export { task, go, goAll, goWith, isTask, type Task, type TaskLike, type GoOptio
 export { MAX_PROCS } from './options.js'
 export type { SchedStats, ProcStats } from './stats.js'
 export {
-  RuntimeClosedError, NoRuntimeError, TaskNotFoundError, MDiedError, SchedulerArgError, UncloneableArgError,
+  RuntimeClosedError, RuntimeOnMError, NoRuntimeError, TaskNotFoundError, MDiedError, SchedulerArgError, UncloneableArgError,
   UncloneableResultError,
 } from './errors.js'

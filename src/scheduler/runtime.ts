@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks'
 import { Group, writeRecord, writeRecords } from './batch.js'
 import { PayloadBroker } from './broker.js'
 import { encodeArgs, errorToPlain, remoteOf, writePayload, type Encoded, type PlainError, type RemotePayload } from './codec.js'
-import { RuntimeClosedError, SchedulerArgError, UncloneableArgError, describe } from './errors.js'
+import { RuntimeClosedError, RuntimeOnMError, SchedulerArgError, UncloneableArgError, describe } from './errors.js'
 import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, gOff, oOff, ownerOf, writeHeader } from './layout.js'
 import { MainSpin } from './mainspin.js'
 import { Monitor } from './monitor.js'
@@ -30,7 +30,7 @@ import { reclaimDeadM } from './recovery.js'
 import { Sched } from './shared.js'
 import { Threads } from './threads.js'
 import { collectStats, type SchedStats } from './stats.js'
-import { addRuntime, checkArgsList, checkGoOptions, checkTask, isTask, removeRuntime, type AnyTask, type GoOptions, type Spawner, type TaskLike } from './task.js'
+import { addRuntime, checkArgsList, checkGoOptions, checkTask, isTask, onM, removeRuntime, type AnyTask, type GoOptions, type Spawner, type TaskLike } from './task.js'
 import { waitAsync } from './wait.js'
 
 export type { RuntimeOptions } from './options.js'
@@ -91,6 +91,8 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   /** Starts `procs` Ms each holding a P, plus spare Ms, and resolves once all are ready. */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
+    // On an M this would start Ms of its own, and each would do the same on its first import.
+    if (onM()) throw new RuntimeOnMError()
     const o = resolveOptions(options)
     const l = o.layout
     const sab = new SharedArrayBuffer(l.words * 4)

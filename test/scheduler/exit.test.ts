@@ -4,13 +4,19 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { deadline } from '../_support/deadline.js'
 
-const program = fileURLToPath(new URL('./fixtures/program.ts', import.meta.url))
+const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
+const program = fixture('program.ts')
 
-function run(mode: string, env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+/**
+ * Runs a fixture as a whole program. A child that outlives `killMs` is killed (code null), so a
+ * program that would never end fails its test instead of hanging the suite.
+ */
+function run(mode: string, env: Record<string, string> = {}, file = program, killMs = 15_000): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', program, mode], {
+    const child = spawn(process.execPath, ['--import', 'tsx', file, mode], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: killMs,
     })
     let out = ''
     let err = ''
@@ -42,6 +48,16 @@ test('GODEBUG=schedtrace=N prints Go-style SCHED lines', deadline('schedtrace', 
   const r = await run('close', { GODEBUG: 'schedtrace=100' })
   assert.is(r.code, 0, r.err)
   assert.match(r.err, /SCHED \d+ms: gomaxprocs=2 idleprocs=\d+ threads=\d+ spinningthreads=\d+ runqueue=\d+ \[\d+ \d+\]/)
+}, 20_000))
+
+test('an entry script that declares a task and starts the runtime: the go fails at once with RuntimeOnMError naming the fix, and no M starts a runtime', deadline('entry-declares', async () => {
+  const r = await run('', {}, fixture('entry-declares.ts'))
+  assert.is(r.code, 0, `killed or failed: ${r.err}`)
+  const got = JSON.parse(r.out.trim()) as { name: string; code: string; task: string; message: string; threads: number }
+  assert.is(got.name, 'RuntimeOnMError')
+  assert.is(got.code, 'ERR_RUNTIME_ON_M')
+  assert.match(got.task, /entry-declares\.ts#square$/)
+  assert.match(got.message, /declare them in a module of their own/)
 }, 20_000))
 
 test.run()
