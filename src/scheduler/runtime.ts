@@ -5,9 +5,11 @@
  * Invariants:
  * - Gs submitted from the main thread are buffered and pushed to the global queue once per
  *   microtask turn (one lock per burst), then up to one parked M per G is woken (`wakeFor`).
- * - While any G of the main thread is pending, a ref'd keep-alive timer holds the process open
- *   (Atomics.waitAsync does not); when none is pending nothing of the runtime keeps it alive:
- *   workers are unref'd and the monitor's timers too. A program that used the runtime exits.
+ * - While the main thread awaits any G (pending, and not given up on through goWith's signal), a
+ *   ref'd keep-alive timer holds the process open (Atomics.waitAsync does not); when it awaits
+ *   none, nothing of the runtime keeps it alive: workers are unref'd and the monitor's timers too.
+ *   A program whose main thread has nothing pending exits with its own exit code, whatever its
+ *   tasks still do, as a Go program ends when main returns.
  * - When the main thread runs out of G records, further `go` calls wait in a local FIFO and are
  *   published as records free up (back-pressure without blocking the caller).
  * - A dead M is never restarted under the same index (its orphans may still complete into its
@@ -40,6 +42,8 @@ interface Overflow {
   readonly enc: Encoded
   readonly resolve: (v: unknown) => void
   readonly reject: (e: unknown) => void
+  /** Its caller's signal fired while it waited for a record: it is never published. */
+  cancelled?: boolean
 }
 
 export class Runtime implements Spawner, AsyncDisposable {
@@ -59,6 +63,8 @@ export class Runtime implements Spawner, AsyncDisposable {
   /** go() calls waiting for a free G record, FIFO from #overflowHead. */
   #overflow: Overflow[] = []
   #overflowHead = 0
+  /** Entries of #overflow that are cancelled (still in the array until #refill meets them). */
+  #overflowCancelled = 0
   readonly #broker: PayloadBroker
   #waiting = false
   readonly #spin: MainSpin
@@ -75,6 +81,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     })
     this.#broker = new PayloadBroker(s.l, (m, msg) => this.#threads.post(m, msg))
     this.#owner = new Owner(s, 0)
+    this.#owner.onDetach = () => this.#releaseIfIdle()
     this.#submit = new Int32Array(this.#owner.count)
     this.#monitor = new Monitor(
       s,
@@ -201,9 +208,15 @@ export class Runtime implements Spawner, AsyncDisposable {
       this.#s.cancelOn(signal, gid, this.#owner)
       return inner
     }
-    // Still waiting for a G record: settle early on abort; the G runs later, its result dropped.
+    // Still waiting for a G record: on abort settle now, and take it out of the FIFO (it never runs).
+    const entry = this.#overflow[this.#overflow.length - 1]!
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => reject(signal.reason)
+      const onAbort = (): void => {
+        entry.cancelled = true
+        this.#overflowCancelled++
+        reject(signal.reason)
+        this.#releaseIfIdle()
+      }
       signal.addEventListener('abort', onAbort, { once: true })
       inner.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
     })
@@ -285,9 +298,14 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   #refill(): void {
     while (this.#overflowLen() > 0) {
+      const o = this.#overflow[this.#overflowHead]!
+      if (o.cancelled === true) {
+        this.#overflow[this.#overflowHead++] = undefined as unknown as Overflow
+        this.#overflowCancelled--
+        continue
+      }
       const gid = this.#owner.alloc()
       if (gid < 0) return
-      const o = this.#overflow[this.#overflowHead]!
       this.#overflow[this.#overflowHead++] = undefined as unknown as Overflow
       this.#owner.wait(gid).then(o.resolve, o.reject)
       this.#publish(gid, o.tid, o.enc)
@@ -300,8 +318,10 @@ export class Runtime implements Spawner, AsyncDisposable {
     if (this.#keepAlive === undefined) this.#keepAlive = setInterval(() => {}, 1 << 30)
   }
 
+  /** Lets the process exit once the main thread awaits no G: pending ones given up on do not count. */
   #releaseIfIdle(): void {
-    if (this.#keepAlive !== undefined && this.#owner.pending === 0 && this.#overflowLen() === 0) {
+    const awaited = this.#owner.pending - this.#owner.detached + this.#overflowLen() - this.#overflowCancelled
+    if (this.#keepAlive !== undefined && awaited === 0) {
       clearInterval(this.#keepAlive)
       this.#keepAlive = undefined
     }
@@ -377,6 +397,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     for (let i = this.#overflowHead; i < this.#overflow.length; i++) this.#overflow[i]!.reject(err)
     this.#overflow = []
     this.#overflowHead = 0
+    this.#overflowCancelled = 0
     if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive)
     this.#keepAlive = undefined
     removeRuntime(this)

@@ -44,6 +44,20 @@ test('a program that forgets close() still exits by itself once its work is done
   assert.match(r.out, /"sum":499500/)
 }, 20_000))
 
+for (const mode of ['await', 'block']) {
+  test(`no close(), a running task given up on through goWith (it ${mode === 'await' ? 'awaits' : 'blocks its M'} forever): the program ends with its own exit code`, deadline(`exit-abandon-${mode}`, async () => {
+    const r = await run(mode, {}, fixture('abandon.ts'))
+    assert.is(r.code, 7, `killed or failed: ${r.err}`)
+    assert.match(r.out, /"rejected":"gave up"/)
+  }, 20_000))
+}
+
+test('no close(), a task given up on, then main parked on a channel nothing can wake: Go\'s deadlock, exit 2', deadline('exit-abandon-deadlock', async () => {
+  const r = await run('deadlock', {}, fixture('abandon.ts'))
+  assert.is(r.code, 2, `killed or failed: ${r.err}`)
+  assert.match(r.err, /all goroutines are asleep - deadlock!/)
+}, 20_000))
+
 test('GODEBUG=schedtrace=N prints Go-style SCHED lines', deadline('schedtrace', async () => {
   const r = await run('close', { GODEBUG: 'schedtrace=100' })
   assert.is(r.code, 0, r.err)
