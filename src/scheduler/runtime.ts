@@ -181,7 +181,13 @@ export class Runtime implements Spawner, AsyncDisposable {
     return this.spawnAll(checkTask(t), checkArgsList(argsList)) as Promise<Awaited<R>[]>
   }
 
-  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[]): Promise<unknown[]> {
+  /** Runs task `t` once per argument tuple; resolves with every outcome in order (see goAllSettled). */
+  goAllSettled<A extends unknown[], R>(t: TaskLike<A, R>, argsList: readonly A[]): Promise<PromiseSettledResult<Awaited<R>>[]> {
+    if (this.#closed) throw new RuntimeClosedError()
+    return this.spawnAll(checkTask(t), checkArgsList(argsList), true) as Promise<PromiseSettledResult<Awaited<R>>[]>
+  }
+
+  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[], settled = false): Promise<unknown[]> {
     if (this.#closed) throw new RuntimeClosedError()
     if (argsList.length === 0) return Promise.resolve([])
     if (this.#keepAlive === undefined) this.#holdOpen()
@@ -190,7 +196,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       ? writeRecords(this.#s, this.#owner, this.#s.tasks.idOfTask(ref), ref.key, argsList, (gid, p) => this.#broker.stash(gid, p))
       : new Int32Array(0)
     let group!: Group
-    const all = new Promise<unknown[]>((resolve, reject) => (group = new Group(argsList.length, resolve, reject)))
+    const all = new Promise<unknown[]>((resolve, reject) => (group = new Group(argsList.length, resolve, reject, settled)))
     for (let k = 0; k < gids.length; k++) {
       this.#owner.join(gids[k]!, group, k)
       this.#queue(gids[k]!)

@@ -44,7 +44,8 @@ export interface GoOptions {
 
 export interface Spawner {
   spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown>
-  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[]): Promise<unknown[]>
+  /** `settled`: resolve with every outcome (goAllSettled) instead of rejecting on the first error. */
+  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[], settled?: boolean): Promise<unknown[]>
 }
 
 interface Globals {
@@ -149,6 +150,18 @@ export function goAll<A extends unknown[], R>(t: TaskLike<A, R>, argsList: reado
   const s = globals.spawner
   if (s === undefined) throw new NoRuntimeError()
   return s.spawnAll(checkTask(t), checkArgsList(argsList)) as Promise<Awaited<R>[]>
+}
+
+/**
+ * goAll that keeps every outcome: resolves, once every G has settled, with one
+ * PromiseSettledResult per argument tuple, in order, as Promise.allSettled does; one failure does
+ * not drop the other results. It never rejects for a child's error (bad arguments still throw at
+ * the call, as goAll's do).
+ */
+export function goAllSettled<A extends unknown[], R>(t: TaskLike<A, R>, argsList: readonly A[]): Promise<PromiseSettledResult<Awaited<R>>[]> {
+  const s = globals.spawner
+  if (s === undefined) throw new NoRuntimeError()
+  return s.spawnAll(checkTask(t), checkArgsList(argsList), true) as Promise<PromiseSettledResult<Awaited<R>>[]>
 }
 
 export function checkArgsList<A>(argsList: readonly A[]): readonly A[] {
