@@ -12,7 +12,7 @@
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { GortError } from '../errors.js'
-import { Runtime, SchedulerArgError, type SchedStats } from '../scheduler/index.js'
+import { MAX_PROCS, Runtime, SchedulerArgError, type SchedStats } from '../scheduler/index.js'
 import { subcommand } from './subcommand.js'
 import { add, fib, serialFib, spawnWaves } from './sched-tasks.js'
 
@@ -25,7 +25,8 @@ tasks spawned inside tasks (waves of 128), fork-join fib(N) against the same fib
 on one thread, and the runtime's counters. Rates are medians over the rounds.
 
 options:
-  --procs N    Ps, as GOMAXPROCS (default: the GOMAXPROCS variable, else the CPUs)
+  --procs N    Ps, as GOMAXPROCS, 1 to ${MAX_PROCS} (default: the GOMAXPROCS
+               variable, else the CPUs, at most ${MAX_PROCS})
   --tasks N    tiny tasks per burst (default 200000)
   --fib N      fork-join fib(N), 2 to 40 (default 32)
   --cutoff N   fib below this runs serially inside one task, 2 to N (default 20)
@@ -119,7 +120,7 @@ async function run(argv: readonly string[]): Promise<number> {
     console.log(HELP)
     return 0
   }
-  const procs = values.procs === undefined ? undefined : intOption('procs', values.procs, 0, 1, 1024)
+  const procs = values.procs === undefined ? undefined : intOption('procs', values.procs, 0, 1, MAX_PROCS)
   const tasks = intOption('tasks', values.tasks, 200_000, 1, 10_000_000)
   const n = intOption('fib', values.fib, 32, 2, 40)
   const cutoff = intOption('cutoff', values.cutoff, Math.min(20, n), 2, n)

@@ -7,7 +7,9 @@
  *
  * Invariants:
  * - The Group settles once: with every result in argument order, or with the first error (as
- *   Promise.all does; the other children still run, their results are dropped).
+ *   Promise.all does; the other children still run, their results are dropped). A settled-mode
+ *   group (goAllSettled) never rejects: it resolves once every child has settled, with each
+ *   outcome in argument order, as Promise.allSettled does.
  * - writeRecords either fills a record for every tuple it returns a gid for, or frees them all
  *   and throws: a bad argument loses nothing and queues nothing.
  */
@@ -24,12 +26,15 @@ export class Group {
   #failed = false
   readonly #resolve: (v: unknown[]) => void
   readonly #reject: (e: unknown) => void
+  /** Collect every outcome as a PromiseSettledResult instead of rejecting on the first error. */
+  readonly #settled: boolean
 
-  constructor(n: number, resolve: (v: unknown[]) => void, reject: (e: unknown) => void) {
+  constructor(n: number, resolve: (v: unknown[]) => void, reject: (e: unknown) => void, settled = false) {
     this.#results = new Array<unknown>(n)
     this.#left = n
     this.#resolve = resolve
     this.#reject = reject
+    this.#settled = settled
   }
 
   /** Child `k` is an ordinary go() (its batch ran out of G records): settle with its promise. */
@@ -43,6 +48,11 @@ export class Group {
   /** Child `k` settled. */
   done(k: number, value: unknown, isErr: boolean): void {
     if (this.#failed) return
+    if (this.#settled) {
+      this.#results[k] = isErr ? { status: 'rejected', reason: value } : { status: 'fulfilled', value }
+      if (--this.#left === 0) this.#resolve(this.#results)
+      return
+    }
     if (isErr) {
       this.#failed = true
       this.#reject(value)

@@ -17,7 +17,7 @@
 
 import { DefaultSerializer, deserialize, serialize } from 'node:v8'
 import {
-  MDiedError, NoRuntimeError, RuntimeClosedError, SchedulerArgError, TaskNotFoundError, UncloneableArgError,
+  MDiedError, NoRuntimeError, RuntimeClosedError, RuntimeOnMError, SchedulerArgError, TaskNotFoundError, UncloneableArgError, UncloneableResultError,
 } from './errors.js'
 import { G_DATA, G_ERR, G_KIND, G_LEN, INLINE_BYTES, INLINE_NUMS, K_BYTES, K_NUMS, K_REMOTE, K_UNDEF } from './layout.js'
 
@@ -249,7 +249,7 @@ const CTORS: Record<string, ErrorConstructor> = {
 
 /** gort's own error classes, rebuilt with their prototype so `instanceof` works across threads. */
 const GORT: Record<string, { prototype: Error }> = {
-  RuntimeClosedError, NoRuntimeError, TaskNotFoundError, MDiedError, SchedulerArgError, UncloneableArgError,
+  RuntimeClosedError, RuntimeOnMError, NoRuntimeError, TaskNotFoundError, MDiedError, SchedulerArgError, UncloneableArgError, UncloneableResultError,
 }
 
 /** Rebuilds an Error on this thread from `errorToPlain` data (same name, message, stack, code). */

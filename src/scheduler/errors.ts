@@ -12,10 +12,33 @@ export class RuntimeClosedError extends GortError {
   }
 }
 
-/** `go` on the main thread with no Runtime started. */
+/** `go` on the main thread with no Runtime open (none started, or all closed). */
 export class NoRuntimeError extends GortError {
   constructor() {
-    super('ERR_NO_RUNTIME', 'gort: go() outside a task needs a started Runtime (await Runtime.start())')
+    super('ERR_NO_RUNTIME', 'gort: go() outside a task needs an open Runtime (await Runtime.start())')
+  }
+}
+
+/**
+ * Runtime.start() on an M (a scheduler worker thread). Mostly a script that starts the runtime and
+ * also declares tasks: every M imports the module of each task it runs, and that import started a
+ * runtime of its own in every M, recursively. `task` is the task whose module the M was importing,
+ * when that is how it happened.
+ */
+export class RuntimeOnMError extends GortError {
+  readonly task: string | undefined
+
+  constructor(task?: string, options?: ErrorOptions) {
+    super(
+      'ERR_RUNTIME_ON_M',
+      (task === undefined
+        ? 'gort: Runtime.start() ran on an M (a scheduler worker thread). '
+        : `gort: an M imported the module of task ${task} to run it, and that module calls Runtime.start(). `) +
+        'Every M imports the module that declares a task it runs, so a script that starts the runtime must not declare tasks: ' +
+        'declare them in a module of their own and import it from that script',
+      options,
+    )
+    this.task = task
   }
 }
 
@@ -28,8 +51,18 @@ export class TaskNotFoundError extends GortError {
 
 /** A task whose M died (process.exit, uncaught error, out of memory) while it was running. */
 export class MDiedError extends GortError {
+  /** The M's number (1 and up; a dead M's number is never reused). */
+  readonly m: number
+  /** Why it died: `exit code 3`, `uncaught Error: …`, `out of memory: …`. */
+  readonly reason: string
+  /** The task it was running, as `url#name` (its Task's `key`). */
+  readonly task: string
+
   constructor(m: number, reason: string, task: string) {
     super('ERR_M_DIED', `gort: M${m} died (${reason}) while running task ${task}`)
+    this.m = m
+    this.reason = reason
+    this.task = task
   }
 }
 
@@ -42,14 +75,33 @@ export class SchedulerArgError extends GortError {
 
 /** go() arguments that cannot be structured-cloned. */
 export class UncloneableArgError extends GortError {
+  /** The task, as `url#name`. */
+  readonly task: string
+
   constructor(task: string, options?: ErrorOptions) {
     super('ERR_UNCLONEABLE_ARG', `gort: arguments of task ${task} cannot be cloned to another thread`, options)
+    this.task = task
   }
 }
 
+/** A task's result (or thrown value) that cannot be structured-cloned to the thread that awaits it. */
+export class UncloneableResultError extends GortError {
+  /** The task, as `url#name`. */
+  readonly task: string
+
+  constructor(task: string, options?: ErrorOptions) {
+    super('ERR_UNCLONEABLE_RESULT', `gort: the result of task ${task} cannot be cloned to the thread that awaits it`, options)
+    this.task = task
+  }
+}
+
+/** A bad value as a message shows it: as written in code where JSON would not (NaN, not null). */
 export function describe(v: unknown): string {
   if (typeof v === 'function') return `function ${v.name || '(anonymous)'}`
   if (typeof v === 'string') return JSON.stringify(v)
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v) // NaN, Infinity, -Infinity
+  if (typeof v === 'bigint') return `${v}n`
+  if (v === undefined || typeof v === 'symbol') return String(v)
   try {
     return JSON.stringify(v) ?? String(v)
   } catch {

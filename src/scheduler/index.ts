@@ -1,7 +1,9 @@
 // gort/scheduler: Go's G/M/P scheduler over worker_threads. Explicit named exports only.
 export { Runtime, type RuntimeOptions } from './runtime.js'
-export { task, go, goAll, goWith, isTask, type Task, type TaskLike, type GoOptions } from './task.js'
+export { task, go, goAll, goAllSettled, goWith, isTask, type Task, type TaskLike, type GoOptions } from './task.js'
+export { MAX_PROCS } from './options.js'
 export type { SchedStats, ProcStats } from './stats.js'
 export {
-  RuntimeClosedError, NoRuntimeError, TaskNotFoundError, MDiedError, SchedulerArgError, UncloneableArgError,
+  RuntimeClosedError, RuntimeOnMError, NoRuntimeError, TaskNotFoundError, MDiedError, SchedulerArgError, UncloneableArgError,
+  UncloneableResultError,
 } from './errors.js'

@@ -1,10 +1,33 @@
 /**
  * Runtime.start options, their defaults and validation, and which worker entry the Ms load.
  * Validation errors echo the bad value.
+ *
+ * Invariant: every option is bounded so that the shared buffer the layout computes from them
+ * (G records of the main thread and of every M index, the Ps' rings) stays within
+ * MAX_SHARED_BYTES; a combination of in-range options that still exceeds it is refused with the
+ * size it would need, before anything is allocated or any thread starts.
  */
 
 import os from 'node:os'
 import { SchedulerArgError, describe } from './errors.js'
+import { computeLayout, type Layout } from './layout.js'
+
+/**
+ * Most Ps a runtime may have. Each P is an M, a worker thread with a heap of its own, and brings
+ * two more M indices (maxThreads defaults to 2 procs + 2), each with its G records (2 MiB at the
+ * default mSlots): at 256 the default layout is about 1.2 GiB of shared memory, at 1000 it would
+ * be 4.5 GiB, past what a typed array over one buffer may span on Node 20.
+ */
+export const MAX_PROCS = 256
+/** Most live Ms (maxThreads; procs + spares). */
+export const MAX_THREADS = 1024
+export const MAX_MAIN_SLOTS = 1 << 22
+export const MAX_M_SLOTS = 1 << 20
+/**
+ * The runtime's shared buffer at most: word offsets stay below 2^29, so the Float64 index
+ * (`word >> 1`) and byte offsets (`word * 4`) stay exact in int32 arithmetic.
+ */
+export const MAX_SHARED_BYTES = 2 ** 31
 
 export interface RuntimeOptions {
   /** Number of Ps (GOMAXPROCS). Default: the GOMAXPROCS env variable, else os.availableParallelism(). */
@@ -40,13 +63,53 @@ export interface RuntimeOptions {
   readonly loader?: 'auto' | 'tsx' | 'none'
 }
 
+/** GOMAXPROCS, else the CPUs, at most MAX_PROCS (as Go once capped GOMAXPROCS, not refused it). */
 export function defaultProcs(): number {
   const env = process.env['GOMAXPROCS']
   if (env !== undefined && env !== '') {
     const n = Number(env)
-    if (Number.isInteger(n) && n >= 1) return n
+    if (Number.isInteger(n) && n >= 1) return Math.min(n, MAX_PROCS)
   }
-  return os.availableParallelism()
+  return Math.min(os.availableParallelism(), MAX_PROCS)
+}
+
+/** Runtime.start's options resolved: defaults filled in, each checked, and the layout they make. */
+export interface Resolved {
+  readonly procs: number
+  readonly spares: number
+  readonly maxThreads: number
+  readonly handoffMs: number
+  readonly mainSpinUs: number
+  readonly mHeapMb: number | undefined
+  readonly loader: 'auto' | 'tsx' | 'none'
+  readonly layout: Layout
+}
+
+/** Checks Runtime.start's options; throws SchedulerArgError naming the first bad one and its value. */
+export function resolveOptions(options: RuntimeOptions): Resolved {
+  const procs = positiveInt('procs', options.procs, defaultProcs(), 1, MAX_PROCS)
+  const spares = positiveInt('spares', options.spares, Math.max(1, Math.ceil(procs / 4)), 0, MAX_THREADS - procs)
+  const maxThreads = Math.max(procs + spares, positiveInt('maxThreads', options.maxThreads, 2 * procs + 2, 1, MAX_THREADS))
+  const handoffMs = positiveInt('handoffMs', options.handoffMs, 10, 0)
+  const mainSlots = positiveInt('mainSlots', options.mainSlots, 1 << 18, 1, MAX_MAIN_SLOTS)
+  const mSlots = positiveInt('mSlots', options.mSlots, 1 << 15, 1, MAX_M_SLOTS)
+  const mainSpinUs = positiveInt('mainSpinUs', options.mainSpinUs, 10, 0, 1000)
+  const mHeapMb = options.mHeapMb === undefined ? undefined : positiveInt('mHeapMb', options.mHeapMb, 0, 16)
+  const loader = options.loader ?? 'auto'
+  if (loader !== 'auto' && loader !== 'tsx' && loader !== 'none') {
+    throw new SchedulerArgError(`gort: Runtime.start: loader must be 'auto', 'tsx' or 'none', got ${describe(loader)}`)
+  }
+  // Indices of Ms that died are never reused, so leave room for replacements.
+  const layout = computeLayout(procs, maxThreads + 8, mainSlots, mSlots)
+  const bytes = layout.words * 4
+  if (bytes > MAX_SHARED_BYTES) {
+    const gib = (b: number): string => `${Math.round((b / 2 ** 30) * 10) / 10} GiB`
+    throw new SchedulerArgError(
+      `gort: Runtime.start: procs ${procs}, maxThreads ${maxThreads}, mainSlots ${layout.gMain} and mSlots ${layout.gPerM} need ` +
+        `${gib(bytes)} of shared memory, more than the ${gib(MAX_SHARED_BYTES)} a runtime may have: lower mSlots, maxThreads or procs`,
+    )
+  }
+  return { procs, spares, maxThreads, handoffMs, mainSpinUs, mHeapMb, loader, layout }
 }
 
 export function positiveInt(name: string, v: number | undefined, dflt: number, min = 1, max = 1 << 24): number {

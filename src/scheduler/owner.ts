@@ -39,6 +39,10 @@ export class Owner {
   readonly #grpIdx: Int32Array
   /** Gids spawned and not yet settled. */
   pending = 0
+  /** Of those, the ones whose caller gave up (detach): nobody awaits their results. */
+  detached = 0
+  /** Called after a detach (the main thread re-checks whether anything is still awaited). */
+  onDetach: (() => void) | undefined
 
   constructor(s: Sched, idx: number) {
     this.#s = s
@@ -108,7 +112,9 @@ export class Owner {
     const f = this.#res[i]
     if (f === undefined || f === noop) return
     this.#res[i] = noop
+    this.detached++
     f(Promise.reject(reason))
+    this.onDetach?.()
   }
 
   has(gid: number): boolean {
@@ -146,6 +152,7 @@ export class Owner {
     this.#free(gid)
     // A detached G's result is dropped (a rejected promise nobody adopts would be unhandled).
     if (f !== noop) f(isErr ? Promise.reject(value) : value)
+    else this.detached--
   }
 
   #free(gid: number): void {
@@ -170,6 +177,7 @@ export class Owner {
       if (f !== noop) f(Promise.reject(err))
     }
     this.pending = 0
+    this.detached = 0
     this.#kept.clear()
   }
 

@@ -6,7 +6,7 @@
  * one array read.
  */
 
-import { TaskNotFoundError } from './errors.js'
+import { RuntimeOnMError, TaskNotFoundError } from './errors.js'
 import { registry } from './task.js'
 import type { TaskTable } from './tasktable.js'
 
@@ -44,6 +44,8 @@ export class TaskResolver {
     try {
       await p
     } catch (e) {
+      // The module starts a runtime (tasks declared in the entry script): say so, naming the task.
+      if ((e as { code?: unknown } | null)?.code === 'ERR_RUNTIME_ON_M') throw new RuntimeOnMError(key, { cause: e })
       throw new TaskNotFoundError(key, `importing its module failed: ${(e as Error)?.message ?? String(e)}`, { cause: e })
     }
     const fn = this.get(tid)

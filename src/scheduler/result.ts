@@ -5,11 +5,12 @@
  * owner's completion ring; results too large for the record go by message through the main thread.
  *
  * Invariant: the record is GS_DONE with its result written before the owner can see the gid, and
- * a result that cannot be cloned becomes an error result instead of being lost.
+ * a result that cannot be cloned becomes an error result (UncloneableResultError) instead of being lost.
  */
 
 import { encodeResult, errorToPlain, isShared, remoteOf, writeNumResult, writePayload } from './codec.js'
-import { G_STATE, GS_DONE, K_REMOTE, gOff, ownerOf } from './layout.js'
+import { UncloneableResultError } from './errors.js'
+import { G_STATE, G_TASK, GS_DONE, K_REMOTE, gOff, ownerOf } from './layout.js'
 import { isDead, mState } from './park.js'
 import type { FromM } from './protocol.js'
 import type { Sched } from './shared.js'
@@ -39,8 +40,9 @@ export function publishResult(s: Sched, gid: number, value: unknown, isErr: bool
   try {
     enc = encodeResult(isErr ? errorToPlain(value) : value)
   } catch (e) {
+    // The caller gets an error that names the task, with the DataCloneError as its cause.
     isErr = true
-    enc = encodeResult(errorToPlain(e))
+    enc = encodeResult(errorToPlain(new UncloneableResultError(s.tasks.keyOf(I[go + G_TASK]!), { cause: e })))
   }
   writePayload(I, s.F, s.U8, go, enc, isErr)
   Atomics.store(I, go + G_STATE, GS_DONE)

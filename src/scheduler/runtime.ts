@@ -5,9 +5,11 @@
  * Invariants:
  * - Gs submitted from the main thread are buffered and pushed to the global queue once per
  *   microtask turn (one lock per burst), then up to one parked M per G is woken (`wakeFor`).
- * - While any G of the main thread is pending, a ref'd keep-alive timer holds the process open
- *   (Atomics.waitAsync does not); when none is pending nothing of the runtime keeps it alive:
- *   workers are unref'd and the monitor's timers too. A program that used the runtime exits.
+ * - While the main thread awaits any G (pending, and not given up on through goWith's signal), a
+ *   ref'd keep-alive timer holds the process open (Atomics.waitAsync does not); when it awaits
+ *   none, nothing of the runtime keeps it alive: workers are unref'd and the monitor's timers too.
+ *   A program whose main thread has nothing pending exits with its own exit code, whatever its
+ *   tasks still do, as a Go program ends when main returns.
  * - When the main thread runs out of G records, further `go` calls wait in a local FIFO and are
  *   published as records free up (back-pressure without blocking the caller).
  * - A dead M is never restarted under the same index (its orphans may still complete into its
@@ -19,11 +21,11 @@ import { performance } from 'node:perf_hooks'
 import { Group, writeRecord, writeRecords } from './batch.js'
 import { PayloadBroker } from './broker.js'
 import { encodeArgs, errorToPlain, remoteOf, writePayload, type Encoded, type PlainError, type RemotePayload } from './codec.js'
-import { RuntimeClosedError, SchedulerArgError, UncloneableArgError, describe } from './errors.js'
-import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, computeLayout, gOff, ownerOf, writeHeader } from './layout.js'
+import { RuntimeClosedError, RuntimeOnMError, SchedulerArgError, UncloneableArgError, describe } from './errors.js'
+import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, gOff, ownerOf, writeHeader } from './layout.js'
 import { MainSpin } from './mainspin.js'
 import { Monitor } from './monitor.js'
-import { defaultProcs, positiveInt, workerUrl, type RuntimeOptions } from './options.js'
+import { resolveOptions, workerUrl, type RuntimeOptions } from './options.js'
 import { Owner } from './owner.js'
 import { doorbell, mainBeginWait, mainEndWait } from './park.js'
 import type { FromM } from './protocol.js'
@@ -31,7 +33,7 @@ import { reclaimDeadM } from './recovery.js'
 import { Sched } from './shared.js'
 import { Threads } from './threads.js'
 import { collectStats, type SchedStats } from './stats.js'
-import { checkArgsList, checkTask, currentSpawner, isTask, setSpawner, type AnyTask, type GoOptions, type Spawner, type TaskLike } from './task.js'
+import { addRuntime, checkArgsList, checkGoOptions, checkTask, isTask, onM, removeRuntime, type AnyTask, type GoOptions, type Spawner, type TaskLike } from './task.js'
 import { waitAsync } from './wait.js'
 
 export type { RuntimeOptions } from './options.js'
@@ -41,6 +43,8 @@ interface Overflow {
   readonly enc: Encoded
   readonly resolve: (v: unknown) => void
   readonly reject: (e: unknown) => void
+  /** Its caller's signal fired while it waited for a record: it is never published. */
+  cancelled?: boolean
 }
 
 export class Runtime implements Spawner, AsyncDisposable {
@@ -60,6 +64,8 @@ export class Runtime implements Spawner, AsyncDisposable {
   /** go() calls waiting for a free G record, FIFO from #overflowHead. */
   #overflow: Overflow[] = []
   #overflowHead = 0
+  /** Entries of #overflow that are cancelled (still in the array until #refill meets them). */
+  #overflowCancelled = 0
   readonly #broker: PayloadBroker
   #waiting = false
   readonly #spin: MainSpin
@@ -76,6 +82,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     })
     this.#broker = new PayloadBroker(s.l, (m, msg) => this.#threads.post(m, msg))
     this.#owner = new Owner(s, 0)
+    this.#owner.onDetach = () => this.#releaseIfIdle()
     this.#submit = new Int32Array(this.#owner.count)
     this.#monitor = new Monitor(
       s,
@@ -92,38 +99,27 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   /** Starts `procs` Ms each holding a P, plus spare Ms, and resolves once all are ready. */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
-    const procs = positiveInt('procs', options.procs, defaultProcs())
-    const spares = positiveInt('spares', options.spares, Math.max(1, Math.ceil(procs / 4)), 0)
-    const maxThreads = Math.max(procs + spares, positiveInt('maxThreads', options.maxThreads, 2 * procs + 2))
-    const handoffMs = positiveInt('handoffMs', options.handoffMs, 10, 0)
-    const mainSlots = positiveInt('mainSlots', options.mainSlots, 1 << 18)
-    const mSlots = positiveInt('mSlots', options.mSlots, 1 << 15)
-    const mainSpinUs = positiveInt('mainSpinUs', options.mainSpinUs, 10, 0, 1000)
-    const mHeapMb = options.mHeapMb === undefined ? undefined : positiveInt('mHeapMb', options.mHeapMb, 0, 16)
-    // Indices of Ms that died are never reused, so leave room for replacements.
-    const maxM = maxThreads + 8
-    const l = computeLayout(procs, maxM, mainSlots, mSlots)
+    // On an M this would start Ms of its own, and each would do the same on its first import.
+    if (onM()) throw new RuntimeOnMError()
+    const o = resolveOptions(options)
+    const l = o.layout
     const sab = new SharedArrayBuffer(l.words * 4)
     writeHeader(new Int32Array(sab), l)
-    const loader = options.loader ?? 'auto'
-    if (loader !== 'auto' && loader !== 'tsx' && loader !== 'none') {
-      throw new SchedulerArgError(`gort: Runtime.start: loader must be 'auto', 'tsx' or 'none', got ${describe(loader)}`)
-    }
     const sched = new Sched(sab)
     sched.attachBufs(0, `gort-sharedbufs-${process.pid}-${randomUUID()}`)
-    const rt = new Runtime(sched, { maxThreads, handoffMs, mainSpinUs, mHeapMb, url: workerUrl(loader) })
+    const rt = new Runtime(sched, { maxThreads: o.maxThreads, handoffMs: o.handoffMs, mainSpinUs: o.mainSpinUs, mHeapMb: o.mHeapMb, url: workerUrl(o.loader) })
     rt.#holdOpen() // unref'd workers alone would let the process exit while they boot
     try {
       const boots: Promise<void>[] = []
-      for (let p = 0; p < procs; p++) boots.push(rt.#threads.start(p))
-      for (let i = 0; i < spares; i++) boots.push(rt.#threads.start(-1))
+      for (let p = 0; p < o.procs; p++) boots.push(rt.#threads.start(p))
+      for (let i = 0; i < o.spares; i++) boots.push(rt.#threads.start(-1))
       await Promise.all(boots)
     } catch (e) {
       await rt.close()
       throw e
     }
     rt.#releaseIfIdle()
-    setSpawner(rt)
+    addRuntime(rt)
     const trace = /(?:^|,)schedtrace=(\d+)/.exec(process.env['GODEBUG'] ?? '')
     if (trace !== null && Number(trace[1]) > 0) rt.#monitor.startTrace(Number(trace[1]), (line) => console.error(line))
     return rt
@@ -142,7 +138,7 @@ export class Runtime implements Spawner, AsyncDisposable {
   /** `go` with options: `{ signal }` rejects the result with `signal.reason` (see GoOptions). */
   goWith<A extends unknown[], R>(options: GoOptions, t: TaskLike<A, R>, ...args: A): Promise<Awaited<R>> {
     if (this.#closed) throw new RuntimeClosedError()
-    return this.spawn(checkTask(t), args, options.signal) as Promise<Awaited<R>>
+    return this.spawn(checkTask(t), args, checkGoOptions(options)) as Promise<Awaited<R>>
   }
 
   spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {
@@ -186,7 +182,13 @@ export class Runtime implements Spawner, AsyncDisposable {
     return this.spawnAll(checkTask(t), checkArgsList(argsList)) as Promise<Awaited<R>[]>
   }
 
-  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[]): Promise<unknown[]> {
+  /** Runs task `t` once per argument tuple; resolves with every outcome in order (see goAllSettled). */
+  goAllSettled<A extends unknown[], R>(t: TaskLike<A, R>, argsList: readonly A[]): Promise<PromiseSettledResult<Awaited<R>>[]> {
+    if (this.#closed) throw new RuntimeClosedError()
+    return this.spawnAll(checkTask(t), checkArgsList(argsList), true) as Promise<PromiseSettledResult<Awaited<R>>[]>
+  }
+
+  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[], settled = false): Promise<unknown[]> {
     if (this.#closed) throw new RuntimeClosedError()
     if (argsList.length === 0) return Promise.resolve([])
     if (this.#keepAlive === undefined) this.#holdOpen()
@@ -195,7 +197,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       ? writeRecords(this.#s, this.#owner, this.#s.tasks.idOfTask(ref), ref.key, argsList, (gid, p) => this.#broker.stash(gid, p))
       : new Int32Array(0)
     let group!: Group
-    const all = new Promise<unknown[]>((resolve, reject) => (group = new Group(argsList.length, resolve, reject)))
+    const all = new Promise<unknown[]>((resolve, reject) => (group = new Group(argsList.length, resolve, reject, settled)))
     for (let k = 0; k < gids.length; k++) {
       this.#owner.join(gids[k]!, group, k)
       this.#queue(gids[k]!)
@@ -213,9 +215,15 @@ export class Runtime implements Spawner, AsyncDisposable {
       this.#s.cancelOn(signal, gid, this.#owner)
       return inner
     }
-    // Still waiting for a G record: settle early on abort; the G runs later, its result dropped.
+    // Still waiting for a G record: on abort settle now, and take it out of the FIFO (it never runs).
+    const entry = this.#overflow[this.#overflow.length - 1]!
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => reject(signal.reason)
+      const onAbort = (): void => {
+        entry.cancelled = true
+        this.#overflowCancelled++
+        reject(signal.reason)
+        this.#releaseIfIdle()
+      }
       signal.addEventListener('abort', onAbort, { once: true })
       inner.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
     })
@@ -295,9 +303,14 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   #refill(): void {
     while (this.#overflowLen() > 0) {
+      const o = this.#overflow[this.#overflowHead]!
+      if (o.cancelled === true) {
+        this.#overflow[this.#overflowHead++] = undefined as unknown as Overflow
+        this.#overflowCancelled--
+        continue
+      }
       const gid = this.#owner.alloc()
       if (gid < 0) return
-      const o = this.#overflow[this.#overflowHead]!
       this.#overflow[this.#overflowHead++] = undefined as unknown as Overflow
       this.#owner.wait(gid).then(o.resolve, o.reject)
       this.#publish(gid, o.tid, o.enc)
@@ -310,8 +323,10 @@ export class Runtime implements Spawner, AsyncDisposable {
     if (this.#keepAlive === undefined) this.#keepAlive = setInterval(() => {}, 1 << 30)
   }
 
+  /** Lets the process exit once the main thread awaits no G: pending ones given up on do not count. */
   #releaseIfIdle(): void {
-    if (this.#keepAlive !== undefined && this.#owner.pending === 0 && this.#overflowLen() === 0) {
+    const awaited = this.#owner.pending - this.#owner.detached + this.#overflowLen() - this.#overflowCancelled
+    if (this.#keepAlive !== undefined && awaited === 0) {
       clearInterval(this.#keepAlive)
       this.#keepAlive = undefined
     }
@@ -387,9 +402,10 @@ export class Runtime implements Spawner, AsyncDisposable {
     for (let i = this.#overflowHead; i < this.#overflow.length; i++) this.#overflow[i]!.reject(err)
     this.#overflow = []
     this.#overflowHead = 0
+    this.#overflowCancelled = 0
     if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive)
     this.#keepAlive = undefined
-    if (currentSpawner() === this) setSpawner(undefined)
+    removeRuntime(this)
     await this.#threads.terminateAll()
     s.bufs.close()
   }

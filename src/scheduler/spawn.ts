@@ -60,13 +60,13 @@ export class MSpawner implements Spawner {
     return promise
   }
 
-  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[]): Promise<unknown[]> {
+  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[], settled = false): Promise<unknown[]> {
     const s = this.#s
     if (this.#I[H_CLOSED] !== 0) return Promise.reject(new RuntimeClosedError())
     if (argsList.length === 0) return Promise.resolve([])
     const gids = writeRecords(s, this.#m.owner, s.tasks.idOfTask(ref), ref.key, argsList, (gid, payload) => this.#m.post({ t: 'stash', gid, payload }))
     let group!: Group
-    const all = new Promise<unknown[]>((resolve, reject) => (group = new Group(argsList.length, resolve, reject)))
+    const all = new Promise<unknown[]>((resolve, reject) => (group = new Group(argsList.length, resolve, reject, settled)))
     for (let k = 0; k < gids.length; k++) this.#m.owner.join(gids[k]!, group, k)
     // FIFO into the ring, not runnext: no one child of a batch is more urgent.
     this.#enqueue(gids, gids.length, false)

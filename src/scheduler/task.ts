@@ -8,6 +8,9 @@
  * Invariants:
  * - The registry and the current spawner live on `globalThis` under `Symbol.for` keys, so two
  *   copies of this module on one thread (src and dist) still agree.
+ * - The spawner a free `go` uses: on an M, that M's; on any other thread, the most recently
+ *   started Runtime that is still open (the last of `runtimes`, which holds the open ones in the
+ *   order they started), so closing one runtime leaves `go` on the others.
  * - Within a thread a key maps to exactly one function; a second, different function under the
  *   same key is an error (two tasks with one name in one module).
  */
@@ -41,30 +44,51 @@ export interface GoOptions {
 
 export interface Spawner {
   spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown>
-  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[]): Promise<unknown[]>
+  /** `settled`: resolve with every outcome (goAllSettled) instead of rejecting on the first error. */
+  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[], settled?: boolean): Promise<unknown[]>
 }
 
 interface Globals {
   registry: Map<string, (...args: never[]) => unknown>
   byFn: WeakMap<object, AnyTask>
+  /** What free `go` calls use (read on every call): the M's, else the last of `runtimes`. */
   spawner: Spawner | undefined
+  /** The open Runtimes of this thread, oldest first. */
+  runtimes: Spawner[]
+  /** True on an M (a scheduler worker thread). */
+  onM: boolean
 }
 
 const G_KEY = Symbol.for('gort.scheduler.globals')
 const globals: Globals = ((globalThis as Record<symbol, unknown>)[G_KEY] as Globals | undefined) ??
-  ((globalThis as Record<symbol, unknown>)[G_KEY] = { registry: new Map(), byFn: new WeakMap(), spawner: undefined } as Globals)
+  ((globalThis as Record<symbol, unknown>)[G_KEY] = { registry: new Map(), byFn: new WeakMap(), spawner: undefined, runtimes: [], onM: false } as Globals)
 
 export function registry(): Map<string, (...args: never[]) => unknown> {
   return globals.registry
 }
 
-/** Set by the Runtime (main thread) or the M (worker) that owns this thread's spawns. */
-export function setSpawner(s: Spawner | undefined): void {
+/** An M's worker entry: this thread is M and `go` spawns through `s` from now on. */
+export function setMSpawner(s: Spawner): void {
+  globals.onM = true
   globals.spawner = s
 }
 
-export function currentSpawner(): Spawner | undefined {
-  return globals.spawner
+/** True on an M (a scheduler worker thread). */
+export function onM(): boolean {
+  return globals.onM
+}
+
+/** A Runtime started on this thread: free `go` uses it until it closes or a newer one starts. */
+export function addRuntime(rt: Spawner): void {
+  globals.runtimes.push(rt)
+  if (!globals.onM) globals.spawner = rt
+}
+
+/** A Runtime closed: free `go` falls back to the newest one still open, if any. */
+export function removeRuntime(rt: Spawner): void {
+  const i = globals.runtimes.lastIndexOf(rt)
+  if (i >= 0) globals.runtimes.splice(i, 1)
+  if (!globals.onM) globals.spawner = globals.runtimes.at(-1)
 }
 
 /**
@@ -107,8 +131,8 @@ export function isTask(v: unknown): v is AnyTask {
 
 /**
  * Starts task `ref` with `args` as a new G and returns its result. Inside a task it goes to the
- * current P's runnext (Go's newproc); on the main thread it goes to the current Runtime's global
- * queue.
+ * current P's runnext (Go's newproc); on the main thread it goes to the global queue of the most
+ * recently started Runtime that is still open.
  */
 export function go<A extends unknown[], R>(t: TaskLike<A, R>, ...args: A): Promise<Awaited<R>> {
   const s = globals.spawner
@@ -128,6 +152,18 @@ export function goAll<A extends unknown[], R>(t: TaskLike<A, R>, argsList: reado
   return s.spawnAll(checkTask(t), checkArgsList(argsList)) as Promise<Awaited<R>[]>
 }
 
+/**
+ * goAll that keeps every outcome: resolves, once every G has settled, with one
+ * PromiseSettledResult per argument tuple, in order, as Promise.allSettled does; one failure does
+ * not drop the other results. It never rejects for a child's error (bad arguments still throw at
+ * the call, as goAll's do).
+ */
+export function goAllSettled<A extends unknown[], R>(t: TaskLike<A, R>, argsList: readonly A[]): Promise<PromiseSettledResult<Awaited<R>>[]> {
+  const s = globals.spawner
+  if (s === undefined) throw new NoRuntimeError()
+  return s.spawnAll(checkTask(t), checkArgsList(argsList), true) as Promise<PromiseSettledResult<Awaited<R>>[]>
+}
+
 export function checkArgsList<A>(argsList: readonly A[]): readonly A[] {
   if (!Array.isArray(argsList)) throw new SchedulerArgError(`gort: goAll() needs an array of argument lists, got ${describe(argsList)}`)
   // Before anything is allocated or queued, so a bad tuple loses nothing.
@@ -141,7 +177,19 @@ export function checkArgsList<A>(argsList: readonly A[]): readonly A[] {
 export function goWith<A extends unknown[], R>(options: GoOptions, t: TaskLike<A, R>, ...args: A): Promise<Awaited<R>> {
   const s = globals.spawner
   if (s === undefined) throw new NoRuntimeError()
-  return s.spawn(checkTask(t), args, options.signal) as Promise<Awaited<R>>
+  return s.spawn(checkTask(t), args, checkGoOptions(options)) as Promise<Awaited<R>>
+}
+
+/** The signal of goWith's options, checked at the call (a bad one used to fail inside addEventListener). */
+export function checkGoOptions(options: GoOptions): AbortSignal | undefined {
+  if (typeof options !== 'object' || options === null) {
+    throw new SchedulerArgError(`gort: goWith() needs an options object ({ signal }), got ${describe(options)}`)
+  }
+  const signal: unknown = options.signal
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new SchedulerArgError(`gort: goWith() options.signal must be an AbortSignal, got ${describe(signal)}`)
+  }
+  return signal
 }
 
 export function checkTask(t: unknown): AnyTask {

@@ -7,7 +7,7 @@
 import { workerData } from 'node:worker_threads'
 import { startMachine } from './machine.js'
 import { Sched } from './shared.js'
-import { setSpawner } from './task.js'
+import { setMSpawner } from './task.js'
 
 interface Init {
   readonly sab: SharedArrayBuffer
@@ -20,4 +20,4 @@ interface Init {
 const init = workerData as Init
 const sched = new Sched(init.sab)
 sched.attachBufs(init.m, init.sharedBufs)
-setSpawner(startMachine(sched, init.m, init.p).spawner)
+setMSpawner(startMachine(sched, init.m, init.p).spawner)

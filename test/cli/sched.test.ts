@@ -57,6 +57,7 @@ test('bad options are usage errors naming the option, exit 2, and start no runti
   const cases: [string[], RegExp][] = [
     [['--tasks', '0'], /--tasks must be an integer from 1/],
     [['--procs', 'two'], /--procs must be an integer/],
+    [['--procs', '1000'], /--procs must be an integer from 1 to 256, got "1000"/],
     [['--fib', '41'], /--fib must be an integer from 2 to 40/],
     [['--fib', '30', '--cutoff', '31'], /--cutoff must be an integer from 2 to 30/],
     [['--fib', '40', '--cutoff', '2'], /makes \d+ Gs a call .*raise --cutoff/],
@@ -71,6 +72,7 @@ test('bad options are usage errors naming the option, exit 2, and start no runti
   const help = await cli('--help')
   assert.is(help.code, 0)
   assert.match(help.out, /usage:\n {2}gort sched/)
+  assert.match(help.out, /--procs N +Ps, as GOMAXPROCS, 1 to 256 /)
 }))
 
 test('bin/gort.js sched runs from dist/ and the process exits by itself', deadline('bin', async () => {

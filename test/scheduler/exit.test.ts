@@ -4,13 +4,19 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { deadline } from '../_support/deadline.js'
 
-const program = fileURLToPath(new URL('./fixtures/program.ts', import.meta.url))
+const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
+const program = fixture('program.ts')
 
-function run(mode: string, env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+/**
+ * Runs a fixture as a whole program. A child that outlives `killMs` is killed (code null), so a
+ * program that would never end fails its test instead of hanging the suite.
+ */
+function run(mode: string, env: Record<string, string> = {}, file = program, killMs = 15_000): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', program, mode], {
+    const child = spawn(process.execPath, ['--import', 'tsx', file, mode], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: killMs,
     })
     let out = ''
     let err = ''
@@ -38,10 +44,34 @@ test('a program that forgets close() still exits by itself once its work is done
   assert.match(r.out, /"sum":499500/)
 }, 20_000))
 
+for (const mode of ['await', 'block']) {
+  test(`no close(), a running task given up on through goWith (it ${mode === 'await' ? 'awaits' : 'blocks its M'} forever): the program ends with its own exit code`, deadline(`exit-abandon-${mode}`, async () => {
+    const r = await run(mode, {}, fixture('abandon.ts'))
+    assert.is(r.code, 7, `killed or failed: ${r.err}`)
+    assert.match(r.out, /"rejected":"gave up"/)
+  }, 20_000))
+}
+
+test('no close(), a task given up on, then main parked on a channel nothing can wake: Go\'s deadlock, exit 2', deadline('exit-abandon-deadlock', async () => {
+  const r = await run('deadlock', {}, fixture('abandon.ts'))
+  assert.is(r.code, 2, `killed or failed: ${r.err}`)
+  assert.match(r.err, /all goroutines are asleep - deadlock!/)
+}, 20_000))
+
 test('GODEBUG=schedtrace=N prints Go-style SCHED lines', deadline('schedtrace', async () => {
   const r = await run('close', { GODEBUG: 'schedtrace=100' })
   assert.is(r.code, 0, r.err)
   assert.match(r.err, /SCHED \d+ms: gomaxprocs=2 idleprocs=\d+ threads=\d+ spinningthreads=\d+ runqueue=\d+ \[\d+ \d+\]/)
+}, 20_000))
+
+test('an entry script that declares a task and starts the runtime: the go fails at once with RuntimeOnMError naming the fix, and no M starts a runtime', deadline('entry-declares', async () => {
+  const r = await run('', {}, fixture('entry-declares.ts'))
+  assert.is(r.code, 0, `killed or failed: ${r.err}`)
+  const got = JSON.parse(r.out.trim()) as { name: string; code: string; task: string; message: string; threads: number }
+  assert.is(got.name, 'RuntimeOnMError')
+  assert.is(got.code, 'ERR_RUNTIME_ON_M')
+  assert.match(got.task, /entry-declares\.ts#square$/)
+  assert.match(got.message, /declare them in a module of their own/)
 }, 20_000))
 
 test.run()

@@ -2,8 +2,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
-import { Runtime, RuntimeClosedError, SchedulerArgError, UncloneableArgError, goAll } from '../../src/scheduler/index.js'
-import { add, addAllInside, block, echoAllInside, failIf } from './fixtures/tasks.js'
+import { Runtime, RuntimeClosedError, SchedulerArgError, UncloneableArgError, goAll, goAllSettled } from '../../src/scheduler/index.js'
+import { add, addAllInside, block, echoAllInside, failIf, settleAllInside } from './fixtures/tasks.js'
 import { flagArray, waitUntil } from './_wait.js'
 
 const tuples = (n: number): [number, number][] => Array.from({ length: n }, (_, i) => [i, 1])
@@ -89,6 +89,50 @@ test('close() rejects a pending batch with RuntimeClosedError', deadline('close'
   const batch = rt.goAll(add, tuples(10)).catch((e: unknown) => e)
   await rt.close()
   assert.instance(await batch, RuntimeClosedError)
+  assert.instance(await blocked, RuntimeClosedError)
+}))
+
+/** failIf tuples where every i % 3 === 1 fails, and what goAllSettled should give for them. */
+const mixed = (n: number): [number, number][] => Array.from({ length: n }, (_, i): [number, number] => [i, i % 3 === 1 ? i : -1])
+function checkOutcomes(got: PromiseSettledResult<number>[], n: number): void {
+  assert.is(got.length, n)
+  for (let i = 0; i < n; i++) {
+    const o = got[i]!
+    if (i % 3 === 1) {
+      if (o.status !== 'rejected' || !(o.reason instanceof RangeError) || o.reason.message !== `child ${i} failed`) assert.unreachable(`outcome ${i}: ${JSON.stringify(o)}`)
+    } else if (o.status !== 'fulfilled' || o.value !== i) assert.unreachable(`outcome ${i}: ${JSON.stringify(o)}`)
+  }
+}
+
+test('goAllSettled: every outcome in order, as Promise.allSettled gives them; failures drop no result', deadline('settled', async () => {
+  const rt = await Runtime.start({ procs: 2 })
+  try {
+    checkOutcomes(await rt.goAllSettled(failIf, mixed(3000)), 3000)
+    checkOutcomes(await goAllSettled(failIf, mixed(10)), 10) // the free call, on the current runtime
+    assert.equal(await rt.goAllSettled(add, []), [])
+    // Inside a task: the children are the M's Gs, the outcomes come back in order.
+    const inside = await rt.go(settleAllInside, 600)
+    assert.is(inside.length, 600)
+    for (let i = 0; i < 600; i++) assert.is(inside[i], i % 3 === 1 ? `RangeError child ${i} failed` : `ok ${i}`)
+    // Bad input still throws at the call, as goAll's does.
+    assert.throws(() => rt.goAllSettled(add, [[1, 2], [() => 0, 1]] as unknown as [number, number][]), (e: unknown) => e instanceof UncloneableArgError)
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('goAllSettled past the G records (some children wait in the FIFO) and at close(): still every outcome', deadline('settled-records', async () => {
+  const rt = await Runtime.start({ procs: 1, spares: 0, maxThreads: 1, mainSlots: 16 })
+  checkOutcomes(await rt.goAllSettled(failIf, mixed(500)), 500)
+  // The only M is blocked, so the batch is still queued when close() runs: each outcome is RuntimeClosedError.
+  const flag = flagArray()
+  const blocked = rt.go(block, flag).catch((e: unknown) => e)
+  await waitUntil(flag, 1, (v) => v === 1)
+  const batch = rt.goAllSettled(add, tuples(40))
+  await rt.close()
+  const got = await batch
+  assert.is(got.length, 40)
+  assert.ok(got.every((o) => o.status === 'rejected' && o.reason instanceof RuntimeClosedError), JSON.stringify(got.slice(0, 2)))
   assert.instance(await blocked, RuntimeClosedError)
 }))
 

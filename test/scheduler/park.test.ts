@@ -104,33 +104,37 @@ test('a park with work already waiting comes straight back RUNNING and leaves th
   assert.is(a.I[pOff(a.s.l, 0) + P_IDLE], 0)
 }))
 
-test('a continuation that runs while its M is PARKED_LIVE runs with the M INTASK and not counted idle', deadline('park-resumed', async () => {
-  const a = ms([MS_RUNNING, MS_PARKED])
-  const mp = new MPark(a.I, a.s.l, 1, a.s.waker)
-  const seen: { parked: boolean; state: number; idle: number; pIdle: number }[] = []
-  let parked = false
-  // A timer set before the park, as a task's `await sleep()` is: its callback is the continuation.
-  setTimeout(() => {
-    seen.push({ parked, state: a.states()[0]!, idle: a.I[H_NPIDLE]!, pIdle: a.I[pOff(a.s.l, 0) + P_IDLE]! })
-    a.s.ring(1) // as a result for the M would: without the hook the park still ends, and the test fails by name
-  }, 1)
-  // Any other callback of this process that runs while parked ends the park the same way; park
-  // again until the timer has been seen (the flag is set and cleared synchronously around it).
-  while (seen.length === 0) {
-    parked = true
+for (const by of ['the monitor', 'the M itself'] as const) {
+  test(`a continuation marked by ${by} while its M is PARKED_LIVE runs with the M INTASK and not counted idle`, deadline(`park-resumed-${by}`, async () => {
+    const a = ms([MS_RUNNING, MS_PARKED])
+    const mp = new MPark(a.I, a.s.l, 1, a.s.waker)
+    const seen: { state: number; idle: number; pIdle: number }[] = []
+    // A timer set before the park, as a task's `await sleep()` is: its callback is the continuation.
+    setTimeout(() => {
+      if (by === 'the monitor') resumedElsewhere(a.I, a.s.l, 1, a.s.waker)
+      else mp.resumed()
+      seen.push({ state: a.states()[0]!, idle: a.I[H_NPIDLE]!, pIdle: a.I[pOff(a.s.l, 0) + P_IDLE]! })
+    }, 1)
     const parking = mp.park(pOff(a.s.l, 0), true, false, noWork)
     assert.is(a.states()[0], MS_PARKED_LIVE)
     assert.is(a.I[H_NPIDLE], 2)
-    const how = await parking // the continuation rang our own doorbell: the park ends after it
-    parked = false
+    const how = await parking // the mark rang the M's doorbell: the park ends after the continuation
+    assert.equal(seen, [{ state: MS_INTASK, idle: 1, pIdle: 0 }])
     assert.is(how, UNPARK_RUNNING)
     assert.equal(a.states(), [MS_RUNNING, MS_PARKED])
-  }
-  assert.equal(seen, [{ parked: true, state: MS_INTASK, idle: 1, pIdle: 0 }])
-  assert.is(a.I[H_NPIDLE], 1, 'the other M is still the one idle P')
-}))
+    assert.is(a.I[H_NPIDLE], 1, 'the other M is still the one idle P')
+  }))
+}
 
-test('a PARKED M (no live task) is not marked by callbacks: only a ring ends its park', deadline('park-plain', async () => {
+test('MPark.resumed is a no-op on an M that is not parked', () => {
+  const a = ms([MS_RUNNING])
+  const mp = new MPark(a.I, a.s.l, 1, a.s.waker)
+  mp.resumed()
+  assert.equal(a.states(), [MS_RUNNING])
+  assert.equal(a.bells(), [0])
+})
+
+test('a PARKED M (no live task, waiting asynchronously) stays PARKED through callbacks: only a ring ends its park', deadline('park-plain', async () => {
   const a = ms([MS_RUNNING])
   const mp = new MPark(a.I, a.s.l, 1, a.s.waker)
   const seen: number[] = []
@@ -163,11 +167,10 @@ test('a continuation that loses its P to the monitor while parked: the park repo
   const mp = new MPark(a.I, a.s.l, 1, a.s.waker)
   let taken: boolean | undefined
   setTimeout(() => {
+    resumedElsewhere(a.I, a.s.l, 1, a.s.waker)
     taken = takeP(a.I, a.s.l, 1)
-    a.s.ring(1)
   }, 1)
-  let how = -1
-  while (taken === undefined) how = await mp.park(pOff(a.s.l, 0), true, false, noWork)
+  const how = await mp.park(pOff(a.s.l, 0), true, false, noWork)
   assert.ok(taken, 'the monitor takes the P of an M in user code')
   assert.is(how, UNPARK_LOST)
   assert.equal(a.states(), [MS_LOST])

@@ -2,10 +2,11 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
 import {
-  Runtime, go, MDiedError, NoRuntimeError, RuntimeClosedError, SchedulerArgError, TaskNotFoundError, UncloneableArgError,
+  Runtime, go, MDiedError, RuntimeClosedError, SchedulerArgError, TaskNotFoundError, UncloneableArgError,
+  UncloneableResultError,
 } from '../../src/scheduler/index.js'
 import type { RuntimeOptions } from '../../src/scheduler/index.js'
-import { add, argv, big, churn, echo, fail, fib, ghostTask, sumBytes } from './fixtures/tasks.js'
+import { add, argv, big, churn, echo, exitNow, fail, fib, ghostTask, returnsFn, sumBytes } from './fixtures/tasks.js'
 import { refuses } from './fixtures/refuses.js'
 
 let rt: Runtime
@@ -96,7 +97,19 @@ test('a throwing task rejects with the original error rebuilt on this thread', d
 test('bad input fails at the call: not a task, uncloneable args', () => {
   assert.throws(() => rt.go((() => 1) as never), (e: unknown) => e instanceof SchedulerArgError && /\(anonymous\)|function/.test(String(e)))
   assert.throws(() => rt.go(echo, (() => 1) as never), (e: unknown) => e instanceof UncloneableArgError && /echo/.test((e as Error).message))
+  assert.throws(() => rt.go(echo, (() => 1) as never), (e: unknown) => e instanceof UncloneableArgError && e.task === echo.key)
 })
+
+test('a result that cannot be cloned rejects with UncloneableResultError naming the task, the DataCloneError as its cause', deadline('uncloneable-result', async () => {
+  const e = await rt.go(returnsFn).then(() => undefined, (x: unknown) => x)
+  assert.instance(e, UncloneableResultError)
+  const err = e as UncloneableResultError
+  assert.is(err.code, 'ERR_UNCLONEABLE_RESULT')
+  assert.is(err.task, returnsFn.key)
+  assert.match(err.message, /result of task .*#returnsFn cannot be cloned/)
+  assert.match(String((err.cause as Error | undefined)?.message), /could not be cloned/)
+  assert.is(await rt.go(add, 1, 2), 3, 'the M keeps serving')
+}))
 
 test('bad options fail at start with a SchedulerArgError naming the option, and start no thread', deadline('options', async () => {
   const bad: [string, RuntimeOptions][] = [
@@ -105,6 +118,10 @@ test('bad options fail at start with a SchedulerArgError naming the option, and 
     ['mHeapMb', { mHeapMb: 8 }], ['mHeapMb', { mHeapMb: 64.5 }],
     ['mainSpinUs', { mainSpinUs: -1 }], ['mainSpinUs', { mainSpinUs: 1001 }], ['mainSpinUs', { mainSpinUs: '10' as unknown as number }],
     ['loader', { loader: 'esbuild' as never }],
+    ['procs must be an integer from 1 to 256, got 1000', { procs: 1000 }], ['maxThreads', { maxThreads: 5000 }],
+    ['spares', { procs: 4, spares: 1021 }], ['mainSlots', { mainSlots: 2 ** 23 }], ['mSlots', { mSlots: 2 ** 21 }],
+    // Each in range, together past the layout's bound: the error says what they would need.
+    ['procs 256, maxThreads 1024, mainSlots 262144 and mSlots 32768 need 2.4 GiB of shared memory, more than the 2 GiB', { procs: 256, maxThreads: 1024 }],
   ]
   for (const [name, options] of bad) {
     const r = await Runtime.start(options).then((started) => started, (e: unknown) => e)
@@ -113,6 +130,25 @@ test('bad options fail at start with a SchedulerArgError naming the option, and 
       assert.unreachable(`${JSON.stringify(options)} started`)
     }
     assert.ok(r instanceof SchedulerArgError && String(r).includes(name), `${JSON.stringify(options)}: ${String(r)}`)
+  }
+}))
+
+test('option messages show NaN, Infinity and -0 as written, not as JSON\'s null', deadline('options-nan', async () => {
+  const cases: [RuntimeOptions, string][] = [
+    [{ procs: NaN }, 'got NaN'],
+    [{ procs: Infinity }, 'got Infinity'],
+    [{ handoffMs: -Infinity }, 'got -Infinity'],
+    [{ mainSpinUs: NaN }, 'got NaN'],
+    [{ procs: -0.5 }, 'got -0.5'],
+  ]
+  for (const [options, text] of cases) {
+    const e = await Runtime.start(options).then(async (started) => {
+      await started.close()
+      return undefined
+    }, (x: unknown) => x)
+    assert.instance(e, SchedulerArgError)
+    assert.ok((e as Error).message.includes(text), (e as Error).message)
+    assert.not.match((e as Error).message, /got null/)
   }
 }))
 
@@ -148,7 +184,7 @@ test('stats and the schedtrace line have Go\'s shape', () => {
   assert.match(rt.schedtrace(), /^SCHED \d+ms: gomaxprocs=2 idleprocs=\d+ threads=\d+ spinningthreads=\d+ runqueue=\d+ \[\d+ \d+\]$/)
 })
 
-test('top-level go uses the current runtime; after close, go and rt.go fail clearly', deadline('closed', async () => {
+test('top-level go uses the newest runtime; after close, rt.go fails clearly and go falls back to the one before', deadline('closed', async () => {
   const r2 = await Runtime.start({ procs: 1, spares: 0 })
   assert.is(await go(add, 1, 1), 2)
   // Pending or finished at close: either it has its result or it rejects with RuntimeClosedError.
@@ -159,11 +195,23 @@ test('top-level go uses the current runtime; after close, go and rt.go fail clea
   await r2.close()
   await pending
   assert.throws(() => r2.go(add, 1, 2), (e: unknown) => e instanceof RuntimeClosedError)
-  assert.throws(() => go(add, 1, 2), (e: unknown) => e instanceof NoRuntimeError)
+  assert.is(await go(add, 1, 2), 3, 'rt, started before r2, is still open')
 }))
 
-test('MDiedError is exported for callers to branch on', () => {
+test('MDiedError carries the M, the reason and the task as fields, not only in its message', deadline('mdied-fields', async () => {
   assert.is(new MDiedError(1, 'exit code 1', 'x#y').code, 'ERR_M_DIED')
-})
+  const r = await Runtime.start({ procs: 1, spares: 1 })
+  try {
+    const e = await r.go(exitNow, 3).then(() => undefined, (x: unknown) => x)
+    assert.instance(e, MDiedError)
+    const err = e as MDiedError
+    assert.is(err.task, exitNow.key)
+    assert.ok(Number.isInteger(err.m) && err.m >= 1, `m ${err.m}`)
+    assert.is(err.reason, 'exit code 3')
+    assert.ok(err.message.includes(`M${err.m} died`), err.message)
+  } finally {
+    await r.close()
+  }
+}))
 
 test.run()

@@ -2,7 +2,7 @@
 // regression in the types fails the build; the uvu body only keeps the file a runnable suite.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { go, goAll, task, type Runtime, type Task } from '../../src/scheduler/index.js'
+import { go, goAll, goAllSettled, task, type Runtime, type Task } from '../../src/scheduler/index.js'
 import { add, echo, fib } from './fixtures/tasks.js'
 
 function typeChecks(rt: Runtime): void {
@@ -24,7 +24,13 @@ function typeChecks(rt: Runtime): void {
   void rt.goAll(add, [[1, 'two']])
   // @ts-expect-error goAll takes a list of tuples, not one tuple
   void goAll(add, [1, 2])
-  void [sum, f, e, s, t, all, allInside]
+  const settled: Promise<PromiseSettledResult<number>[]> = rt.goAllSettled(add, [[1, 2], [3, 4]])
+  const settledInside: Promise<PromiseSettledResult<number>[]> = goAllSettled(fib, [[10, 5]])
+  // @ts-expect-error outcomes, not bare results
+  const bare: Promise<number[]> = rt.goAllSettled(add, [[1, 2]])
+  // @ts-expect-error each tuple must match the task's parameters
+  void goAllSettled(add, [[1, 'two']])
+  void [sum, f, e, s, t, all, allInside, settled, settledInside, bare]
 }
 
 test('the task reference carries its types (checked by tsc)', () => {
