@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
 import { getEventListeners } from 'node:events'
-import { flush, rejection, thrown } from './_support.js'
+import { flush, parkedOps, rejection, thrown, woken } from './_support.js'
 import { Chan, ChanClosedError, GortError, MAX_CHAN_CAP, inspectChan, parkedCount, recv, select } from '../../src/index.js'
 
 test('capacity must be a non-negative integer; the error echoes it', () => {
@@ -158,42 +158,54 @@ test(
 test(
   'close wakes every receiver with ok=false after the buffer drains',
   deadline('close wakes receivers', async () => {
-    const ch = new Chan<number>()
-    const rs = [ch.recv(), ch.recv(), ch.recv()]
-    ch.close()
-    assert.equal(await Promise.all(rs), [
-      { value: undefined, ok: false },
-      { value: undefined, ok: false },
-      { value: undefined, ok: false },
-    ])
-    const b = new Chan<number>(2)
-    b.trySend(1)
-    b.trySend(2)
-    b.close()
-    assert.equal([await b.recv(), await b.recv(), await b.recv()], [
-      { value: 1, ok: true },
-      { value: 2, ok: true },
-      { value: undefined, ok: false },
-    ])
+    // A receiver that close forgets would park forever: woken() fails here by
+    // name, and release() withdraws it so later tests start clean.
+    const { signal, track, release } = parkedOps()
+    try {
+      const ch = new Chan<number>()
+      const rs = [1, 2, 3].map(() => track(ch.recv({ signal })))
+      ch.close()
+      assert.equal(await woken(Promise.all(rs), 'a receiver parked before close'), [
+        { value: undefined, ok: false },
+        { value: undefined, ok: false },
+        { value: undefined, ok: false },
+      ])
+      const b = new Chan<number>(2)
+      b.trySend(1)
+      b.trySend(2)
+      b.close()
+      assert.equal([await b.recv(), await b.recv(), await b.recv()], [
+        { value: 1, ok: true },
+        { value: 2, ok: true },
+        { value: undefined, ok: false },
+      ])
+    } finally {
+      release()
+    }
   }),
 )
 
 test(
   'close rejects every parked sender with ChanClosedError',
   deadline('close rejects senders', async () => {
-    const ch = new Chan<number>(1)
-    ch.trySend(0)
-    const ss = [ch.send(1), ch.send(2)]
-    ch.close()
-    for (const s of ss) {
-      const e = await rejection(s)
-      assert.instance(e, ChanClosedError)
-      assert.instance(e, GortError)
-      assert.is((e as ChanClosedError).code, 'ERR_SEND_ON_CLOSED')
-      assert.is((e as Error).message, 'send on closed channel')
+    const { signal, track, release } = parkedOps()
+    try {
+      const ch = new Chan<number>(1)
+      ch.trySend(0)
+      const ss = [track(ch.send(1, { signal })), track(ch.send(2, { signal }))]
+      ch.close()
+      for (const s of ss) {
+        const e = await woken(rejection(s), 'a sender parked before close')
+        assert.instance(e, ChanClosedError)
+        assert.instance(e, GortError)
+        assert.is((e as ChanClosedError).code, 'ERR_SEND_ON_CLOSED')
+        assert.is((e as Error).message, 'send on closed channel')
+      }
+      assert.equal(inspectChan(ch), { len: 1, cap: 1, closed: true, recvWaiters: 0, sendWaiters: 0 })
+      assert.is(parkedCount(), 0)
+    } finally {
+      release()
     }
-    assert.equal(inspectChan(ch), { len: 1, cap: 1, closed: true, recvWaiters: 0, sendWaiters: 0 })
-    assert.is(parkedCount(), 0)
   }),
 )
 

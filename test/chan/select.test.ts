@@ -1,8 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
-import { flush, rejection, thrown } from './_support.js'
-import { Chan, ChanClosedError, go, inspectChan, parkedCount, recv, select, send, trySelect } from '../../src/index.js'
+import { flush, parkedOps, rejection, thrown, woken } from './_support.js'
+import { Chan, ChanClosedError, inspectChan, parkedCount, recv, select, send, trySelect } from '../../src/index.js'
 
 function assertQuiet(chans: Chan<unknown>[]): void {
   for (const c of chans) {
@@ -135,20 +135,25 @@ test(
 test(
   'a parked select is woken by close (recv case gets ok=false) or rejects (send case)',
   deadline('select and close', async () => {
-    const a = new Chan<number>()
-    const b = new Chan<number>()
-    const p = select([recv(a), recv(b)])
-    a.close()
-    assert.equal(await p, { index: 0, value: undefined, ok: false })
-    assert.is(inspectChan(b).recvWaiters, 0)
-    const c = new Chan<number>()
-    const q = select([send(c, 1), recv(b)])
-    c.close()
-    assert.instance(await rejection(q), ChanClosedError)
-    assertQuiet([b, c] as Chan<unknown>[])
-    // a send case on a closed channel is a panic when chosen
-    assert.instance(await rejection(select([send(c, 1)])), ChanClosedError)
-    assert.instance(thrown(() => trySelect([send(c, 1)])), ChanClosedError)
+    const { signal, track, release } = parkedOps()
+    try {
+      const a = new Chan<number>()
+      const b = new Chan<number>()
+      const p = track(select([recv(a), recv(b)], { signal }))
+      a.close()
+      assert.equal(await woken(p, 'a select parked on a receive before close'), { index: 0, value: undefined, ok: false })
+      assert.is(inspectChan(b).recvWaiters, 0)
+      const c = new Chan<number>()
+      const q = track(select([send(c, 1), recv(b)], { signal }))
+      c.close()
+      assert.instance(await woken(rejection(q), 'a select parked on a send before close'), ChanClosedError)
+      assertQuiet([b, c] as Chan<unknown>[])
+      // a send case on a closed channel is a panic when chosen
+      assert.instance(await rejection(select([send(c, 1)])), ChanClosedError)
+      assert.instance(thrown(() => trySelect([send(c, 1)])), ChanClosedError)
+    } finally {
+      release()
+    }
   }),
 )
 
