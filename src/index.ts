@@ -4,6 +4,7 @@ export { GortError, InternalError } from './errors.js'
 export {
   Chan,
   inspectChan,
+  MAX_CHAN_CAP,
   select,
   trySelect,
   recv,

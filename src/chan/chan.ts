@@ -1,8 +1,8 @@
 /**
  * Chan<T>: Go's hchan for one JavaScript thread.
  *
- * State: a fixed ring buffer of `cap` slots (`_buf`, `_head`, `_count`), a queue
- * of parked receivers and one of parked senders (waitq.ts), and a closed flag.
+ * State: a ring buffer of at most `cap` slots (`_buf`, `_head`, `_count`), a
+ * queue of parked receivers and one of parked senders (waitq.ts), and a closed flag.
  *
  * Invariants (Go's, restated for this code):
  * - At least one of `_recvq` and `_sendq` is empty. A receiver parks only when
@@ -15,12 +15,28 @@
  * - Direct hand-off: a send that finds a parked receiver gives it the value
  *   without touching the buffer; a receive from a full buffer takes the head and
  *   refills the tail from the first parked sender, so FIFO order holds.
+ * - The ring is `_buf.length` slots, `_count <= _buf.length <= _cap`, and it
+ *   grows only when full (so `_count === _buf.length`) and `_count < _cap`.
+ *   Hence a full channel (`_count === _cap`, the only state in which senders
+ *   park) has `_buf.length === _cap`, and a receive that refills the freed head
+ *   slot from a parked sender never needs to grow.
  * - Fast path (the op completes now) allocates only the promise it returns
  *   (and a receive's `{ value, ok }`); a send returns one shared resolved
  *   promise. trySend/tryRecv that would block allocate nothing.
  *
  * The algorithms live in module functions (`sendNow`, `recvNow`, `wake*`) that
  * select.ts reuses, so a select case and a plain op take identical paths.
+ *
+ * Why the buffer grows instead of being allocated up front, as Go's is: an
+ * array of `cap` slots costs time and memory at `new Chan(cap)` whether or not
+ * the buffer ever fills, and V8 cannot allocate more than MAX_CHAN_CAP slots
+ * at all (beyond that, an uncatchable out-of-memory abort or "Invalid array
+ * length"). Growing by doubling costs an amortised copy per buffered value, and
+ * only until the buffer reaches its high-water mark; the hot path pays one
+ * `_buf.length` load in place of `_cap`. Rejected: a ring of fixed-size chunks,
+ * which could exceed one array's limit but puts a second index on every op;
+ * and shrinking when drained, which Go does not do and which would make a
+ * bursty channel reallocate on every burst.
  */
 import { describeValue } from '../errors.js'
 import { ChanClosedError } from './errors.js'
@@ -42,6 +58,17 @@ export type RecvResult<T> = { value: T; ok: true } | { value: undefined; ok: fal
 export type ChanCore = Chan<unknown>
 
 const RESOLVED: Promise<void> = Promise.resolve()
+
+/**
+ * The largest capacity `new Chan` accepts: the most slots one V8 array holds
+ * (FixedArray's maximum length on 64-bit builds). A larger buffer could never
+ * be filled, so it is refused up front, as Go's makechan refuses a buffer it
+ * could not allocate.
+ */
+export const MAX_CHAN_CAP = 2 ** 27 - 3
+
+/** Slots allocated when a buffered channel is made; the ring doubles from here as it fills. */
+const INITIAL_SLOTS = 64
 
 /**
  * The check every blocking call makes before touching any queue: a rejected
@@ -76,8 +103,8 @@ export function pendingFor<R>(w: { resolve: ((v: never) => void) | null; reject:
 }
 
 export class Chan<T> implements AsyncIterable<T> {
-  /** @internal ring buffer storage, length === cap */
-  readonly _buf: (T | undefined)[]
+  /** @internal ring buffer storage; grows (doubling, up to cap) only when full */
+  _buf: (T | undefined)[]
   /** @internal index of the oldest buffered value */
   _head = 0
   /** @internal number of buffered values */
@@ -95,13 +122,17 @@ export class Chan<T> implements AsyncIterable<T> {
   /** @internal a small number naming the channel in reports */
   readonly _id: number
 
-  /** `capacity` 0 (the default) makes an unbuffered, rendezvous channel. */
+  /**
+   * `capacity` 0 (the default) makes an unbuffered, rendezvous channel. The
+   * buffer's memory is taken as it fills, not up front.
+   */
   constructor(capacity = 0) {
-    if (!Number.isInteger(capacity) || capacity < 0) {
-      throw new RangeError(`makechan: size out of range: ${describeValue(capacity)}`)
+    if (!Number.isInteger(capacity) || capacity < 0 || capacity > MAX_CHAN_CAP) {
+      const limit = capacity > MAX_CHAN_CAP ? ` (at most ${MAX_CHAN_CAP})` : ''
+      throw new RangeError(`makechan: size out of range: ${describeValue(capacity)}${limit}`)
     }
     this._cap = capacity
-    this._buf = capacity === 0 ? [] : new Array<T | undefined>(capacity).fill(undefined)
+    this._buf = new Array<T | undefined>(Math.min(capacity, INITIAL_SLOTS)).fill(undefined)
     this._id = nextChanId++
   }
 
@@ -218,14 +249,40 @@ export function sendNow(c: ChanCore, value: unknown): boolean {
     wakeRecv(r, value, true)
     return true
   }
-  if (c._count < c._cap) {
+  const buf = c._buf
+  const size = buf.length
+  if (c._count < size) {
     let tail = c._head + c._count
-    if (tail >= c._cap) tail -= c._cap
-    c._buf[tail] = value
+    if (tail >= size) tail -= size
+    buf[tail] = value
+    c._count++
+    return true
+  }
+  if (c._count < c._cap) {
+    // Full ring below cap: grow, which puts the first free slot at `size`.
+    grow(c)
+    c._buf[size] = value
     c._count++
     return true
   }
   return false
+}
+
+/**
+ * Doubles the ring (at most to cap), unwrapping it so the oldest value sits at
+ * index 0 and the first free slot at the old size.
+ * Precondition: the ring is full (`_count === _buf.length`) and `_count < _cap`.
+ */
+function grow(c: ChanCore): void {
+  const old = c._buf
+  const size = old.length
+  const next = new Array<unknown>(Math.min(c._cap, Math.max(size * 2, 1))).fill(undefined)
+  for (let i = 0, j = c._head; i < size; i++) {
+    next[i] = old[j]
+    j = j + 1 === size ? 0 : j + 1
+  }
+  c._buf = next
+  c._head = 0
 }
 
 /**
@@ -235,19 +292,20 @@ export function sendNow(c: ChanCore, value: unknown): boolean {
  */
 export function recvNow(c: ChanCore): boolean {
   if (c._count > 0) {
+    const buf = c._buf
     const h = c._head
-    recvValue = c._buf[h]
+    recvValue = buf[h]
     recvOk = true
     const s = c._sendq.dequeue()
     if (s !== null) {
       // Full buffer: the freed head slot becomes the new tail, given to the sender.
-      c._buf[h] = s.value
-      c._head = h + 1 === c._cap ? 0 : h + 1
+      buf[h] = s.value
+      c._head = h + 1 === buf.length ? 0 : h + 1
       s.value = undefined
       wakeSend(s)
     } else {
-      c._buf[h] = undefined
-      c._head = h + 1 === c._cap ? 0 : h + 1
+      buf[h] = undefined
+      c._head = h + 1 === buf.length ? 0 : h + 1
       c._count--
     }
     return true

@@ -1,6 +1,6 @@
 // Public surface of src/chan: channels, select, goroutines, timers, sync.
 // Explicit named re-exports only, so the API is visible in one place.
-export { Chan, inspectChan } from './chan.js'
+export { Chan, inspectChan, MAX_CHAN_CAP } from './chan.js'
 export type { OpOptions, RecvResult, ChanState } from './chan.js'
 export { select, trySelect, recv, send } from './select.js'
 export type { RecvCase, SendCase, SelectCase, SelectResult } from './select.js'

@@ -8,6 +8,10 @@
  * - Exit codes: 0 success; 1 when the fuzzer refutes a mode's safety claim or
  *   a file cannot be read or written; 2 for usage errors and invalid input
  *   (unknown mode or scenario, a malformed scenario file), with the reason on stderr.
+ * - Exactly one action (--scenario, --fuzz, --pacer, --list) per run, and an
+ *   option the chosen action does not read is a usage error, never ignored.
+ * - stdout carries only results; a long --fuzz shows its progress on stderr,
+ *   and only when stderr is a terminal, so pipes and logs stay clean.
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
@@ -32,7 +36,7 @@ import {
   type Scenario,
   type Style,
 } from '../gc-sim/index.js'
-import { subcommand } from './subcommand.js'
+import { subcommand, type Subcommand } from './subcommand.js'
 
 const HELP = `usage:
   gort gc-sim --scenario NAME|file.json [--mode MODE|all] [--json] [--html out.html]
@@ -48,7 +52,26 @@ options:
   --fuzz N     run N seeded random schedules per mode, shrink the first loss
   --seed S     fuzzer seed (default 1)
   --large      larger schedules: up to 10 objects, 5 goroutines, 40 marking steps
-  --color, --no-color   force colours on or off (default: on for a terminal, off with NO_COLOR)`
+  --color, --no-color   force colours on or off (default: on for a terminal, off with NO_COLOR)
+
+--fuzz shows its progress on stderr when stderr is a terminal.`
+
+type Action = 'scenario' | 'fuzz' | 'pacer' | 'list'
+const ACTIONS: readonly Action[] = ['scenario', 'fuzz', 'pacer', 'list']
+/** The options each action reads, besides --color/--no-color/--help, which any may take. */
+const READS: Readonly<Record<Action, readonly string[]>> = {
+  scenario: ['mode', 'json', 'html'],
+  fuzz: ['mode', 'json', 'seed', 'large'],
+  pacer: ['json', 'live', 'stacks', 'globals', 'gogc'],
+  list: [],
+}
+const ANY_ACTION = new Set(['color', 'no-color', 'help'])
+
+/** Where --fuzz writes its progress: stderr, or a test's stand-in. */
+export interface ProgressStream {
+  readonly isTTY?: boolean | undefined
+  write(text: string): unknown
+}
 
 class UsageError extends GortError {
   constructor(message: string) {
@@ -95,11 +118,52 @@ function listText(): string {
   return lines.join('\n')
 }
 
-async function run(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
+/** The one action the options ask for; a usage error for none, several, or an option it does not read. */
+function chooseAction(given: ReadonlySet<string>): Action {
+  const actions = ACTIONS.filter((a) => given.has(a))
+  if (actions.length === 0) throw new UsageError('one of --scenario, --fuzz, --pacer or --list is required')
+  if (actions.length > 1) throw new UsageError(`${actions.map((a) => `--${a}`).join(' and ')} cannot be used together: give one of --scenario, --fuzz, --pacer or --list`)
+  const action = actions[0]!
+  for (const name of given) {
+    if (name === action || ANY_ACTION.has(name) || READS[action].includes(name)) continue
+    const users = ACTIONS.filter((a) => READS[a].includes(name)).map((a) => `--${a}`)
+    throw new UsageError(`--${name} does not apply to --${action}${users.length > 0 ? ` (only to ${users.join(', ')})` : ''}`)
+  }
+  return action
+}
+
+/**
+ * A progress line for --fuzz on a terminal, rewritten in place at most every
+ * PROGRESS_MS and erased at the end; null when `stream` is not a terminal.
+ */
+export function fuzzProgress(stream: ProgressStream, modes: readonly string[], schedules: number): { mode(index: number): (done: number) => void; end(): void } | null {
+  if (stream.isTTY !== true) return null
+  let last = -Infinity
+  let shown = false
+  return {
+    mode(index) {
+      return (done) => {
+        const now = performance.now()
+        if (now - last < PROGRESS_MS && done < schedules) return
+        last = now
+        shown = true
+        stream.write(`\r\x1b[Kfuzz: mode ${index + 1}/${modes.length} (${modes[index]}): ${done}/${schedules} schedules`)
+      }
+    },
+    end() {
+      if (shown) stream.write('\r\x1b[K')
+    },
+  }
+}
+
+const PROGRESS_MS = 100
+
+async function run(argv: readonly string[], stderr: ProgressStream): Promise<number> {
+  const { values, tokens } = parseArgs({
     args: [...argv],
     strict: true,
     allowPositionals: false,
+    tokens: true,
     options: {
       scenario: { type: 'string' },
       mode: { type: 'string', default: 'all' },
@@ -123,14 +187,15 @@ async function run(argv: readonly string[]): Promise<number> {
     console.log(HELP)
     return 0
   }
+  const action = chooseAction(new Set(tokens.flatMap((t) => (t.kind === 'option' ? [t.name] : []))))
   const style: Style = {
     color: values['no-color'] ? false : values.color || (process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined),
   }
-  if (values.list) {
+  if (action === 'list') {
     console.log(listText())
     return 0
   }
-  if (values.pacer) {
+  if (action === 'pacer') {
     let input
     try {
       input = { liveHeap: parseSize(values.live), stacks: parseSize(values.stacks), globals: parseSize(values.globals), gogc: parseGogc(values.gogc) }
@@ -147,16 +212,21 @@ async function run(argv: readonly string[]): Promise<number> {
     return 0
   }
   const modes = parseModes(values.mode)
-  if (values.fuzz !== undefined) {
-    const schedules = positiveInt('fuzz', values.fuzz)
+  if (action === 'fuzz') {
+    const schedules = positiveInt('fuzz', values.fuzz!)
     const seed = positiveInt('seed', values.seed)
     const size = values.large ? 'large' : 'small'
-    const reports = modes.map((mode) => fuzz({ mode, schedules, seed, size }))
+    const progress = fuzzProgress(stderr, modes, schedules)
+    let reports
+    try {
+      reports = modes.map((mode, i) => fuzz({ mode, schedules, seed, size, ...(progress !== null && { onProgress: progress.mode(i) }) }))
+    } finally {
+      progress?.end()
+    }
     console.log(values.json ? JSON.stringify(modes.length === 1 ? reports[0] : reports) : formatFuzz(reports, style))
     return reports.some((r) => r.claimedSafe && r.losingSchedules > 0) ? 1 : 0
   }
-  if (values.scenario === undefined) throw new UsageError('one of --scenario, --fuzz, --pacer or --list is required')
-  const scenario = await loadScenario(values.scenario)
+  const scenario = await loadScenario(values.scenario!)
   let runs
   try {
     runs = modes.map((mode) => runScenario(scenario, mode, { frames: true }))
@@ -180,5 +250,10 @@ async function run(argv: readonly string[]): Promise<number> {
   return 0
 }
 
-// Every GortError from the simulator is about the input it was given: a usage error.
-export const command = subcommand('gc-sim', 'tri-color GC simulator: scenarios, barrier modes, fuzzer, HTML stepper', HELP, (error) => error instanceof GortError, run)
+/** The subcommand, writing --fuzz progress to `stderr` (a stand-in in tests). */
+export function gcSimCommand(stderr: ProgressStream = process.stderr): Subcommand {
+  // Every GortError from the simulator is about the input it was given: a usage error.
+  return subcommand('gc-sim', 'tri-color GC simulator: scenarios, barrier modes, fuzzer, HTML stepper', HELP, (error) => error instanceof GortError, (argv) => run(argv, stderr))
+}
+
+export const command = gcSimCommand()

@@ -37,7 +37,16 @@ export interface FuzzOptions {
   readonly check?: boolean
   /** Schedule size: `small` (default) or `large` (more objects, goroutines and steps). */
   readonly size?: ScheduleSize
+  /**
+   * Called with the number of schedules run so far, every PROGRESS_EVERY
+   * schedules and once at the end (before shrinking). For progress displays;
+   * it must not throw.
+   */
+  readonly onProgress?: (done: number) => void
 }
+
+/** How many schedules run between two `onProgress` calls. */
+export const PROGRESS_EVERY = 100
 
 export type ScheduleSize = 'small' | 'large'
 
@@ -80,7 +89,9 @@ export function fuzz(options: FuzzOptions): FuzzReport {
   let losing = 0
   let weakBroken = 0
   let first: { schedule: number; scenario: Scenario; lost: string[] } | null = null
+  const onProgress = options.onProgress
   for (let i = 0; i < options.schedules; i++) {
+    if (onProgress !== undefined && i > 0 && i % PROGRESS_EVERY === 0) onProgress(i)
     const outcome = generate(new Rng(scheduleSeed(options.seed, i)), options.mode, check, options.size ?? 'small')
     steps += outcome.scenario.steps.length
     if (outcome.weakBroken) weakBroken += 1
@@ -89,6 +100,7 @@ export function fuzz(options: FuzzOptions): FuzzReport {
       if (first === null) first = { schedule: i, scenario: outcome.scenario, lost: outcome.lost }
     }
   }
+  onProgress?.(options.schedules)
   let counterexample: Counterexample | null = null
   if (first !== null) {
     const small = options.shrink === false ? first.scenario : shrink(first.scenario, options.mode)

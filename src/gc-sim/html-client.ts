@@ -74,7 +74,14 @@ ol.steps li.initial { list-style: none; color: #777; }
 export const CLIENT_JS = String.raw`
 (function () {
   'use strict';
-  var data = JSON.parse(document.getElementById('gc-data').textContent);
+  // Names come from users' files ("__proto__" is one): every object of the
+  // data becomes null-prototype, so a name is always a plain own key.
+  var data = JSON.parse(document.getElementById('gc-data').textContent, function (key, value) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+    var out = Object.create(null);
+    Object.keys(value).forEach(function (k) { out[k] = value[k]; });
+    return out;
+  });
   var L = data.layout, R = 16, HEADER = data.dims.header, ROW = data.dims.row;
   var frameCount = data.steps.length + 1;
   var current = 0;
@@ -135,7 +142,7 @@ export const CLIENT_JS = String.raw`
       if (!state) return;
       var color = state.color;
       var cells = isStack ? state.slots : state.fields;
-      var map = {};
+      var map = Object.create(null);
       cells.forEach(function (c) { map[c[0]] = c[1]; });
       boxes.push('<g class="root ' + color + '"' + attr('data-root', box.name) + '>' +
         '<rect class="frame"' + attr('x', box.x) + attr('y', box.y) + attr('width', box.w) + attr('height', box.h) + ' rx="4"/>' +
@@ -143,7 +150,7 @@ export const CLIENT_JS = String.raw`
         '<text class="name"' + attr('x', box.x + 6) + attr('y', box.y + 15) + '>' + esc(box.name + (isStack ? ' stack' : '')) + '</text>');
       box.rows.forEach(function (row, i) {
         var y = box.y + HEADER + i * ROW + ROW / 2;
-        var has = Object.prototype.hasOwnProperty.call(map, row);
+        var has = row in map;
         boxes.push('<text' + attr('x', box.x + 6) + attr('y', y + 4) + '>' + esc(row + (has && map[row] === null ? ': nil' : has ? '' : ' (gone)')) + '</text>');
         var to = map[row];
         if (to) {

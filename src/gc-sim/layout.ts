@@ -8,6 +8,7 @@
  *   union of all objects and edges that appear in any frame.
  * - Deterministic: the same runs give the same coordinates.
  */
+import { dict } from './dict.js'
 import { GLOBALS } from './heap.js'
 import type { Frame } from './run.js'
 
@@ -102,7 +103,7 @@ export function computeLayout(frames: readonly Frame[]): Layout {
 
   const widest = Math.max(0, ...layers.map((l) => (l ?? []).length))
   const width = Math.max(rootsWidth, widest * NODE_W + 2 * MARGIN, 240)
-  const nodes: Record<string, { x: number; y: number }> = {}
+  const nodes = dict<{ x: number; y: number }>()
   const anchor = new Map<string, number>()
   for (const root of roots) anchor.set(`stack:${root.name}`, root.x + root.w / 2)
   layers.forEach((layer, i) => {

@@ -13,6 +13,7 @@
 import { isMode, MODES, type ModeName } from './barriers.js'
 import { checkInvariants, formatEdge, type Edge } from './checker.js'
 import { Simulation, type Metrics, type Phase } from './collector.js'
+import { dict } from './dict.js'
 import { UnknownModeError } from './errors.js'
 import type { Color, Heap, StackColor } from './heap.js'
 import { buildHeap, type Scenario } from './scenario.js'
@@ -146,13 +147,13 @@ function frame(sim: Simulation, step: number, text: string, state: { strong: Edg
 }
 
 function snapshotObjects(heap: Heap): Record<string, FrameObject> {
-  const out: Record<string, FrameObject> = {}
+  const out = dict<FrameObject>()
   for (const o of heap.objects.values()) out[o.name] = { color: o.color, freed: o.freed, root: o.root, fields: [...o.fields] }
   return out
 }
 
 function snapshotStacks(heap: Heap): Record<string, FrameStack> {
-  const out: Record<string, FrameStack> = {}
+  const out = dict<FrameStack>()
   for (const s of heap.stacks.values()) out[s.name] = { color: s.color, slots: [...s.slots] }
   return out
 }

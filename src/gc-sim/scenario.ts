@@ -15,7 +15,10 @@
  *   `A.x` and `G1.s2`; goroutine and object names never collide; `globals` is
  *   reserved for the globals block.
  * - Unknown top-level keys are rejected, so a typo ("stack") is not silently ignored.
+ * - Every record keyed by a name is null-prototype (dict.ts), so `__proto__`
+ *   is a name like any other.
  */
+import { dict } from './dict.js'
 import { ScenarioError } from './errors.js'
 import { GLOBALS, Heap } from './heap.js'
 import { parseStep, type Step } from './steps.js'
@@ -48,7 +51,7 @@ function checkName(where: string, name: string): void {
 
 function pointerMap(where: string, value: unknown, objects: ReadonlySet<string>): Record<string, string | null> {
   if (!isRecord(value)) fail(where, `must be an object of name -> object name or null, got ${JSON.stringify(value)}`)
-  const out: Record<string, string | null> = {}
+  const out = dict<string | null>()
   for (const [key, target] of Object.entries(value)) {
     checkName(`${where}.${key}`, key)
     if (target !== null && typeof target !== 'string') fail(`${where}.${key}`, `must be an object name or null, got ${JSON.stringify(target)}`)
@@ -75,9 +78,9 @@ export function parseScenario(json: unknown): Scenario {
     checkName(`heap.${name}`, name)
     if (name === GLOBALS) fail(`heap.${name}`, `"${GLOBALS}" is reserved for the globals block; use the top-level "globals" key`)
   }
-  const heap: Record<string, PointerMap> = {}
+  const heap = dict<PointerMap>()
   for (const [name, fields] of Object.entries(heapJson)) heap[name] = pointerMap(`heap.${name}`, fields, objects)
-  const stacks: Record<string, PointerMap> = {}
+  const stacks = dict<PointerMap>()
   for (const [name, slots] of Object.entries(stacksJson)) {
     checkName(`stacks.${name}`, name)
     if (objects.has(name) || name === GLOBALS) fail(`stacks.${name}`, `goroutine name ${JSON.stringify(name)} collides with an object name`)

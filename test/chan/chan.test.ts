@@ -2,8 +2,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
 import { getEventListeners } from 'node:events'
-import { flush, rejection, thrown } from './_support.js'
-import { Chan, ChanClosedError, GortError, inspectChan, parkedCount, recv, select } from '../../src/index.js'
+import { flush, parkedOps, rejection, thrown, woken } from './_support.js'
+import { Chan, ChanClosedError, GortError, MAX_CHAN_CAP, inspectChan, parkedCount, recv, select } from '../../src/index.js'
 
 test('capacity must be a non-negative integer; the error echoes it', () => {
   for (const bad of [-1, 1.5, Number.NaN, Infinity]) {
@@ -14,6 +14,72 @@ test('capacity must be a non-negative integer; the error echoes it', () => {
   assert.is(new Chan().cap, 0)
   assert.is(new Chan(5).cap, 5)
 })
+
+test('a capacity no array can hold is refused with the makechan RangeError', () => {
+  // Before: 2 ** 32 threw V8's "Invalid array length", and 1e9 aborted the process.
+  for (const bad of [MAX_CHAN_CAP + 1, 1e9, 2 ** 32, Number.MAX_SAFE_INTEGER]) {
+    const e = thrown(() => new Chan(bad))
+    assert.instance(e, RangeError)
+    assert.is((e as Error).message, `makechan: size out of range: ${bad} (at most ${MAX_CHAN_CAP})`)
+  }
+})
+
+test('a huge capacity costs nothing until the buffer fills', () => {
+  // Before, the buffer was allocated and filled up front: cap 4e7 took minutes
+  // and gigabytes. Fifty channels of cap 1e6 (400 MB up front before) now hold
+  // no more than their first few slots each.
+  const before = process.memoryUsage().heapUsed
+  const chans = Array.from({ length: 50 }, () => new Chan<number>(1e6))
+  const grew = process.memoryUsage().heapUsed - before
+  assert.ok(grew < 16 * 1024 * 1024, `50 channels of cap 1e6 took ${grew} bytes`)
+  chans.push(new Chan<number>(MAX_CHAN_CAP))
+  const ch = chans[50]!
+  for (let i = 0; i < 1000; i++) assert.ok(ch.trySend(i))
+  assert.is(ch.len, 1000)
+  assert.is(ch.cap, MAX_CHAN_CAP)
+  for (let i = 0; i < 1000; i++) assert.equal(ch.tryRecv(), { value: i, ok: true })
+})
+
+test('a growing buffer keeps FIFO order when it grows while wrapped around', () => {
+  // Grow at every fill level with the head at every offset, against a plain queue.
+  for (const cap of [1, 2, 3, 65, 130, 300]) {
+    for (let offset = 0; offset < 70; offset += 7) {
+      const ch = new Chan<number>(cap)
+      const model: number[] = []
+      let next = 0
+      const put = (): void => {
+        assert.ok(ch.trySend(next), `cap ${cap}: send ${next} with len ${ch.len}`)
+        model.push(next++)
+      }
+      const take = (): void => assert.equal(ch.tryRecv(), { value: model.shift(), ok: true })
+      // Move the head off index 0, then fill to the brim, drain half, refill.
+      for (let i = 0; i < offset; i++) {
+        put()
+        take()
+      }
+      while (ch.len < cap) put()
+      assert.is(ch.trySend(-1), false, 'full at cap')
+      while (ch.len > cap >> 1) take()
+      while (ch.len < cap) put()
+      while (ch.len > 0) take()
+      assert.is(model.length, 0)
+      assert.is(ch.tryRecv(), undefined)
+    }
+  }
+})
+
+test(
+  'a parked sender refills a grown buffer in order',
+  deadline('grown buffer and parked senders', async () => {
+    const ch = new Chan<number>(100)
+    for (let i = 0; i < 100; i++) assert.ok(ch.trySend(i))
+    const sends = [ch.send(100), ch.send(101)]
+    assert.equal(inspectChan(ch), { len: 100, cap: 100, closed: false, recvWaiters: 0, sendWaiters: 2 })
+    for (let i = 0; i < 102; i++) assert.equal(await ch.recv(), { value: i, ok: true })
+    await Promise.all(sends)
+    assert.is(parkedCount(), 0)
+  }),
+)
 
 test(
   'unbuffered send completes only when a receiver has taken the value',
@@ -92,42 +158,54 @@ test(
 test(
   'close wakes every receiver with ok=false after the buffer drains',
   deadline('close wakes receivers', async () => {
-    const ch = new Chan<number>()
-    const rs = [ch.recv(), ch.recv(), ch.recv()]
-    ch.close()
-    assert.equal(await Promise.all(rs), [
-      { value: undefined, ok: false },
-      { value: undefined, ok: false },
-      { value: undefined, ok: false },
-    ])
-    const b = new Chan<number>(2)
-    b.trySend(1)
-    b.trySend(2)
-    b.close()
-    assert.equal([await b.recv(), await b.recv(), await b.recv()], [
-      { value: 1, ok: true },
-      { value: 2, ok: true },
-      { value: undefined, ok: false },
-    ])
+    // A receiver that close forgets would park forever: woken() fails here by
+    // name, and release() withdraws it so later tests start clean.
+    const { signal, track, release } = parkedOps()
+    try {
+      const ch = new Chan<number>()
+      const rs = [1, 2, 3].map(() => track(ch.recv({ signal })))
+      ch.close()
+      assert.equal(await woken(Promise.all(rs), 'a receiver parked before close'), [
+        { value: undefined, ok: false },
+        { value: undefined, ok: false },
+        { value: undefined, ok: false },
+      ])
+      const b = new Chan<number>(2)
+      b.trySend(1)
+      b.trySend(2)
+      b.close()
+      assert.equal([await b.recv(), await b.recv(), await b.recv()], [
+        { value: 1, ok: true },
+        { value: 2, ok: true },
+        { value: undefined, ok: false },
+      ])
+    } finally {
+      release()
+    }
   }),
 )
 
 test(
   'close rejects every parked sender with ChanClosedError',
   deadline('close rejects senders', async () => {
-    const ch = new Chan<number>(1)
-    ch.trySend(0)
-    const ss = [ch.send(1), ch.send(2)]
-    ch.close()
-    for (const s of ss) {
-      const e = await rejection(s)
-      assert.instance(e, ChanClosedError)
-      assert.instance(e, GortError)
-      assert.is((e as ChanClosedError).code, 'ERR_SEND_ON_CLOSED')
-      assert.is((e as Error).message, 'send on closed channel')
+    const { signal, track, release } = parkedOps()
+    try {
+      const ch = new Chan<number>(1)
+      ch.trySend(0)
+      const ss = [track(ch.send(1, { signal })), track(ch.send(2, { signal }))]
+      ch.close()
+      for (const s of ss) {
+        const e = await woken(rejection(s), 'a sender parked before close')
+        assert.instance(e, ChanClosedError)
+        assert.instance(e, GortError)
+        assert.is((e as ChanClosedError).code, 'ERR_SEND_ON_CLOSED')
+        assert.is((e as Error).message, 'send on closed channel')
+      }
+      assert.equal(inspectChan(ch), { len: 1, cap: 1, closed: true, recvWaiters: 0, sendWaiters: 0 })
+      assert.is(parkedCount(), 0)
+    } finally {
+      release()
     }
-    assert.equal(inspectChan(ch), { len: 1, cap: 1, closed: true, recvWaiters: 0, sendWaiters: 0 })
-    assert.is(parkedCount(), 0)
   }),
 )
 

@@ -5,7 +5,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
-import { flush, rejection, thrown } from './_support.js'
+import { flush, parkedOps, rejection, thrown, woken } from './_support.js'
 import {
   Chan,
   ChanClosedError,
@@ -231,34 +231,41 @@ test(
 test(
   'close in every state',
   deadline('close states', async () => {
-    // idle unbuffered
-    const a = new Chan<number>()
-    a.close()
-    assert.equal(await a.recv(), { value: undefined, ok: false })
-    // with parked receivers, parked senders, and a parked select on both sides
-    const b = new Chan<number>()
-    const rs = [b.recv(), b.recv()]
-    const sel = select([recv(b), recv(new Chan<number>())])
-    b.close()
-    assert.ok((await Promise.all(rs)).every((r) => !r.ok))
-    assert.equal(await sel, { index: 0, value: undefined, ok: false })
-    const c = new Chan<number>()
-    const ss = [c.send(1), select([send(c, 2)])]
-    c.close()
-    for (const s of ss) assert.instance(await rejection(s), ChanClosedError)
-    // buffered partial and full (with a parked sender)
-    const d = new Chan<number>(2)
-    d.trySend(1)
-    d.trySend(2)
-    const blocked = d.send(3)
-    d.close()
-    assert.instance(await rejection(blocked), ChanClosedError)
-    assert.equal([(await d.recv()).value, (await d.recv()).value, (await d.recv()).ok], [1, 2, false])
-    // closing twice
-    assert.is((thrown(() => d.close()) as ChanClosedError).code, 'ERR_CLOSE_OF_CLOSED')
-    // receiving from a closed channel never blocks, repeatedly
-    for (let i = 0; i < 3; i++) assert.equal(await d.recv(), { value: undefined, ok: false })
-    assert.is(parkedCount(), 0)
+    // Every op parked here is given `signal` and checked with woken(): one
+    // that close forgets fails this test by name, and is withdrawn in `finally`.
+    const { signal, track, release } = parkedOps()
+    try {
+      // idle unbuffered
+      const a = new Chan<number>()
+      a.close()
+      assert.equal(await a.recv(), { value: undefined, ok: false })
+      // with parked receivers, parked senders, and a parked select on both sides
+      const b = new Chan<number>()
+      const rs = [track(b.recv({ signal })), track(b.recv({ signal }))]
+      const sel = track(select([recv(b), recv(new Chan<number>())], { signal }))
+      b.close()
+      assert.ok((await woken(Promise.all(rs), 'a receiver parked before close')).every((r) => !r.ok))
+      assert.equal(await woken(sel, 'a select parked on a receive before close'), { index: 0, value: undefined, ok: false })
+      const c = new Chan<number>()
+      const ss = [track(c.send(1, { signal })), track(select([send(c, 2)], { signal }))]
+      c.close()
+      for (const s of ss) assert.instance(await woken(rejection(s), 'a sender parked before close'), ChanClosedError)
+      // buffered partial and full (with a parked sender)
+      const d = new Chan<number>(2)
+      d.trySend(1)
+      d.trySend(2)
+      const blocked = track(d.send(3, { signal }))
+      d.close()
+      assert.instance(await woken(rejection(blocked), 'a sender parked on a full buffer before close'), ChanClosedError)
+      assert.equal([(await d.recv()).value, (await d.recv()).value, (await d.recv()).ok], [1, 2, false])
+      // closing twice
+      assert.is((thrown(() => d.close()) as ChanClosedError).code, 'ERR_CLOSE_OF_CLOSED')
+      // receiving from a closed channel never blocks, repeatedly
+      for (let i = 0; i < 3; i++) assert.equal(await d.recv(), { value: undefined, ok: false })
+      assert.is(parkedCount(), 0)
+    } finally {
+      release()
+    }
   }),
 )
 

@@ -1,8 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
-import { flush, rejection, thrown } from './_support.js'
-import { Chan, ChanClosedError, go, inspectChan, parkedCount, recv, select, send, trySelect } from '../../src/index.js'
+import { flush, parkedOps, rejection, thrown, woken } from './_support.js'
+import { Chan, ChanClosedError, inspectChan, parkedCount, recv, select, send, trySelect } from '../../src/index.js'
 
 function assertQuiet(chans: Chan<unknown>[]): void {
   for (const c of chans) {
@@ -18,8 +18,8 @@ test(
     // Go's TestSelectFairness: every case always ready; count who wins.
     // n = 40000 over 4 cases: expected 10000 each, sigma ~ 87. A bound of
     // +-1000 is more than 11 sigma, so this never flakes but catches a bias
-    // such as "first ready case wins" (40000/0/0/0) or a random start index
-    // with linear scan over partially ready cases.
+    // such as "first ready case wins" (40000/0/0/0). With every case ready a
+    // random start is uniform too, hence the second half.
     const cs = [new Chan<number>(1), new Chan<number>(1), new Chan<number>(1), new Chan<number>(1)]
     const counts = [0, 0, 0, 0]
     const n = 40_000
@@ -29,35 +29,62 @@ test(
       counts[r!.index]!++
     }
     for (const k of counts) assert.ok(Math.abs(k - n / 4) < 1000, `counts ${counts.join(',')}`)
-    // Only two of four ready: the two must split evenly and the others never win.
-    const two = [0, 0, 0, 0]
-    for (let i = 0; i < 20_000; i++) {
-      if (cs[1]!.len === 0) cs[1]!.trySend(i)
-      if (cs[3]!.len === 0) cs[3]!.trySend(i)
-      two[trySelect([recv(null), recv(cs[1]!), send(new Chan<number>(), 1), recv(cs[3]!)])!.index]!++
+    // Three ready among eight, with gaps: ready at 0, 1 and 4, the others
+    // never ready (a null case, an empty channel, a full unbuffered send).
+    // A scan from a random start takes the first ready case after its start,
+    // so it picks 0 from starts 5,6,7,0 (4/8), 1 only from start 1 (1/8) and
+    // 4 from starts 2,3,4 (3/8). Uniform is 1/3 each: n = 30000 gives 10000
+    // each with sigma ~ 82, and the scan misses by 2500 to 6250 (30 to 76
+    // sigma). A bound of +-1000 (12 sigma) never flakes and catches it.
+    const ready = [new Chan<number>(1), new Chan<number>(1), new Chan<number>(1)]
+    const never = new Chan<number>()
+    const cases = [recv(ready[0]!), recv(ready[1]!), recv(null), send(never, 0), recv(ready[2]!), recv(never), recv(null), send(never, 1)]
+    const wins = new Array<number>(cases.length).fill(0)
+    const m = 30_000
+    for (let i = 0; i < m; i++) {
+      for (const c of ready) if (c.len === 0) c.trySend(i)
+      const r = i % 2 === 0 ? await select(cases) : trySelect(cases)!
+      wins[r.index]!++
     }
-    assert.is(two[0]! + two[2]!, 0)
-    assert.ok(Math.abs(two[1]! - 10_000) < 800, `two ${two.join(',')}`)
-    for (const c of cs) c.tryRecv()
+    assert.equal([wins[2], wins[3], wins[5], wins[6], wins[7]], [0, 0, 0, 0, 0], `wins ${wins.join(',')}`)
+    for (const k of [0, 1, 4]) assert.ok(Math.abs(wins[k]! - m / 3) < 1000, `wins ${wins.join(',')}`)
+    for (const c of [...cs, ...ready]) c.tryRecv()
+    assertQuiet([...cs, ...ready, never] as Chan<unknown>[])
   }),
 )
 
 test(
   'a value is taken by exactly one case and losing cases leave no waiter (100k selects)',
   deadline('no leftovers', async () => {
+    // Every select here parks (nothing is ready when it starts), so each one
+    // is completed by a partner and must withdraw its three losing waiters at
+    // that instant: checked right after the partner's op, before any await.
     const cs = [new Chan<number>(), new Chan<number>(), new Chan<number>(), new Chan<number>()]
+    const waiting = (): number[] => cs.map((c) => inspectChan(c).recvWaiters + inspectChan(c).sendWaiters)
     const n = 100_000
-    go(async () => {
-      for (let i = 0; i < n; i++) await cs[(i * 7) % 4]!.send(i)
-    })
     let sum = 0
     for (let i = 0; i < n; i++) {
-      const r = await select([recv(cs[0]!), recv(cs[1]!), recv(cs[2]!), recv(cs[3]!)])
-      assert.ok(r.ok)
-      sum += r.value!
+      const k = (i * 7) % 4
+      const sends = i % 2 === 1
+      const p = sends ? select(cs.map((c) => send(c, i))) : select(cs.map((c) => recv(c)))
+      if (i % 997 === 0) {
+        assert.equal(waiting(), [1, 1, 1, 1], `select ${i} parked one waiter per case`)
+        assert.is(parkedCount(), 1)
+      }
+      if (sends) {
+        const got = cs[k]!.tryRecv()
+        assert.equal(got, { value: i, ok: true }, `select ${i}: the receiver got the parked send case's value`)
+      } else {
+        assert.ok(cs[k]!.trySend(i), `select ${i}: the parked receive case took the value`)
+      }
+      const left = waiting()
+      if (left.some((w) => w !== 0)) assert.unreachable(`select ${i} left waiters behind after case ${k} fired: ${left.join(',')}`)
+      const r = await p
+      if (r.index !== k || (!sends && r.value !== i)) assert.unreachable(`select ${i}: case ${r.index} fired, not ${k}`)
+      sum += i
     }
     assert.is(sum, (n * (n - 1)) / 2, 'every value exactly once')
-    await flush()
+    for (const c of cs) assert.is(c.trySend(0), false, 'no stale waiter takes a value')
     assertQuiet(cs as Chan<unknown>[])
   }),
 )
@@ -108,20 +135,25 @@ test(
 test(
   'a parked select is woken by close (recv case gets ok=false) or rejects (send case)',
   deadline('select and close', async () => {
-    const a = new Chan<number>()
-    const b = new Chan<number>()
-    const p = select([recv(a), recv(b)])
-    a.close()
-    assert.equal(await p, { index: 0, value: undefined, ok: false })
-    assert.is(inspectChan(b).recvWaiters, 0)
-    const c = new Chan<number>()
-    const q = select([send(c, 1), recv(b)])
-    c.close()
-    assert.instance(await rejection(q), ChanClosedError)
-    assertQuiet([b, c] as Chan<unknown>[])
-    // a send case on a closed channel is a panic when chosen
-    assert.instance(await rejection(select([send(c, 1)])), ChanClosedError)
-    assert.instance(thrown(() => trySelect([send(c, 1)])), ChanClosedError)
+    const { signal, track, release } = parkedOps()
+    try {
+      const a = new Chan<number>()
+      const b = new Chan<number>()
+      const p = track(select([recv(a), recv(b)], { signal }))
+      a.close()
+      assert.equal(await woken(p, 'a select parked on a receive before close'), { index: 0, value: undefined, ok: false })
+      assert.is(inspectChan(b).recvWaiters, 0)
+      const c = new Chan<number>()
+      const q = track(select([send(c, 1), recv(b)], { signal }))
+      c.close()
+      assert.instance(await woken(rejection(q), 'a select parked on a send before close'), ChanClosedError)
+      assertQuiet([b, c] as Chan<unknown>[])
+      // a send case on a closed channel is a panic when chosen
+      assert.instance(await rejection(select([send(c, 1)])), ChanClosedError)
+      assert.instance(thrown(() => trySelect([send(c, 1)])), ChanClosedError)
+    } finally {
+      release()
+    }
   }),
 )
 

@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
 import { rejection, thrown } from './_support.js'
-import { Chan, after, recv, select, sleep, tick, parkedCount } from '../../src/index.js'
+import { Chan, after, inspectChan, recv, select, sleep, tick, parkedCount } from '../../src/index.js'
 
 test('durations are validated and the error echoes the value', () => {
   for (const bad of [Number.NaN, Infinity, '5' as unknown as number]) {
@@ -66,10 +66,24 @@ test(
   'tick delivers repeatedly until stop, dropping ticks for a slow reader',
   deadline('tick', async () => {
     const t = tick(1)
-    for (let i = 0; i < 3; i++) assert.ok((await t.c.recv()).value instanceof Date)
-    t.stop()
-    t.stop()
-    assert.ok(t.c.len <= 1, 'cap 1: extra ticks are dropped')
+    // A witness ticker with the same interval, made second: Node keeps timers
+    // of one duration in one list, in order, so each of its ticks comes after
+    // one of t's. Five witness ticks mean t ticked at least five times unread.
+    const witness = tick(1)
+    try {
+      for (let i = 0; i < 3; i++) assert.ok((await t.c.recv()).value instanceof Date)
+      for (let i = 0; i < 5; i++) await witness.c.recv()
+      // Go's ticker has a 1-slot channel and drops a tick it cannot deliver:
+      // one value waits, no send is parked, nothing queues up.
+      assert.equal(inspectChan(t.c), { len: 1, cap: 1, closed: false, recvWaiters: 0, sendWaiters: 0 })
+      t.stop()
+      t.stop()
+      assert.ok(t.c.tryRecv()?.value instanceof Date, 'the one kept tick')
+      assert.is(t.c.tryRecv(), undefined, 'the other ticks were dropped, not queued')
+    } finally {
+      t.stop()
+      witness.stop()
+    }
   }),
 )
 

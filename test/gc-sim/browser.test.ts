@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert'
 import { MODES } from '../../src/gc-sim/barriers.js'
 import { renderHtml } from '../../src/gc-sim/html.js'
 import { runScenario } from '../../src/gc-sim/run.js'
+import { parseScenario } from '../../src/gc-sim/scenario.js'
 import { builtinScenario } from '../../src/gc-sim/scenarios.js'
 import { deadline } from '../_support/deadline.js'
 import { CHROMIUM as CHROMIUM_PROGRAM, locate, missingMessage } from '../_support/system-deps.js'
@@ -91,6 +92,44 @@ test(
         await page.screenshot({ path: SCREENSHOT, fullPage: true })
         assert.equal(errors, [], 'no script errors')
         assert.equal(requests, [], 'no network requests')
+      } finally {
+        await browser?.close()
+        await rm(dir, { recursive: true, force: true })
+      }
+    },
+    90_000,
+  ),
+)
+
+browserTest(
+  'the page draws objects, slots and globals named __proto__ like any other',
+  deadline(
+    'gc-sim html names in chromium',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'gort-gc-sim-html-'))
+      let browser: Browser | undefined
+      try {
+        const scenario = parseScenario(
+          JSON.parse(
+            '{"heap": {"__proto__": {"__proto__": "B"}, "B": {}, "C": {}}, "stacks": {"G1": {"__proto__": "__proto__"}}, "globals": {"__proto__": "C"}, "steps": [["gcStart"], ["scanStack", "G1"], ["drain"], ["markTerm"], ["sweep"]]}',
+          ),
+        )
+        const file = join(dir, 'page.html')
+        await writeFile(file, renderHtml(scenario, ['stw', 'hybrid'].map((m) => runScenario(scenario, m, { frames: true }))))
+        browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+        const page = await browser.newPage()
+        const errors: string[] = []
+        page.on('pageerror', (e) => errors.push(e.message))
+        await page.goto(pathToFileURL(file).href)
+        await page.keyboard.press('End')
+        const panel = page.locator('#panel-stw')
+        assert.is(await panel.locator('[data-node="__proto__"]').getAttribute('data-color'), 'white', 'the object is drawn (swept back to white)')
+        for (const edge of ['G1.__proto__', 'globals.__proto__', '__proto__.__proto__']) {
+          assert.is(await panel.locator(`path.edge[data-edge="${edge}"]`).count(), 1, `edge ${edge} is drawn`)
+        }
+        assert.not.match((await panel.locator('.graph').textContent()) ?? '', '(gone)', 'no slot shows as gone')
+        assert.match((await panel.locator('.status').textContent()) ?? '', 'lost -')
+        assert.equal(errors, [], 'no script errors')
       } finally {
         await browser?.close()
         await rm(dir, { recursive: true, force: true })

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { command } from '../../src/cli/gc-sim.js'
+import { command, gcSimCommand } from '../../src/cli/gc-sim.js'
 import { runCaptured } from '../_support/cli.js'
 import { main } from '../../src/cli/main.js'
 import { MODES } from '../../src/gc-sim/barriers.js'
@@ -171,6 +171,50 @@ test(
     assert.match(out, /before Go 1\.18.*16 MiB/)
     const json = JSON.parse((await cli('--pacer', '--gogc', '50', '--json')).out)
     assert.is(json.go118, 13 * 1024 ** 2)
+  }),
+)
+
+test(
+  'options the chosen action would ignore are usage errors (exit 2), as is more than one action',
+  deadline('ignored options', async () => {
+    // Before, each of these ran and silently dropped the extra option.
+    const cases: [string[], RegExp][] = [
+      [['--scenario', 'alloc-white', '--fuzz', '10'], /--scenario and --fuzz cannot be used together: give one of --scenario, --fuzz, --pacer or --list/],
+      [['--list', '--json'], /--json does not apply to --list \(only to --scenario, --fuzz, --pacer\)/],
+      [['--list', '--pacer'], /--pacer and --list cannot be used together/],
+      [['--fuzz', '10', '--html', join(dir, 'never.html')], /--html does not apply to --fuzz \(only to --scenario\)/],
+      [['--scenario', 'alloc-white', '--seed', '3'], /--seed does not apply to --scenario \(only to --fuzz\)/],
+      [['--pacer', '--mode', 'hybrid'], /--mode does not apply to --pacer \(only to --scenario, --fuzz\)/],
+    ]
+    for (const [argv, message] of cases) {
+      const { code, out, err } = await cli(...argv)
+      assert.is(code, 2, argv.join(' '))
+      assert.match(err, message)
+      assert.is(out, '', `${argv.join(' ')} printed no result`)
+    }
+    // Colour flags apply to any action.
+    assert.is((await cli('--list', '--no-color')).code, 0)
+  }),
+)
+
+test(
+  '--fuzz shows its progress on stderr only when stderr is a terminal, and erases it',
+  deadline('fuzz progress', async () => {
+    const run = async (isTTY: boolean): Promise<{ code: number; out: string; written: string }> => {
+      let written = ''
+      const stderr = { isTTY, write: (text: string) => void (written += text) }
+      const { code, out } = await runCaptured(gcSimCommand(stderr), ['--fuzz', '300', '--mode', 'stw,hybrid', '--no-color'])
+      return { code, out, written }
+    }
+    const tty = await run(true)
+    assert.is(tty.code, 0)
+    assert.match(tty.written, '\r\x1b[Kfuzz: mode 1/2 (stw): 100/300 schedules', 'a progress line, rewritten in place')
+    assert.match(tty.written, '(hybrid): 300/300 schedules')
+    assert.ok(tty.written.endsWith('\r\x1b[K'), 'the line is erased at the end')
+    assert.not.match(tty.out, 'schedules\r', 'stdout has only the report')
+    const piped = await run(false)
+    assert.is(piped.written, '', 'quiet when stderr is not a terminal')
+    assert.match(piped.out, /hybrid\s+300 schedules/)
   }),
 )
 
