@@ -101,11 +101,12 @@ test(
   ),
 )
 
-browserTest(
+test(
   'the page draws objects, slots and globals named __proto__ like any other',
   deadline(
     'gc-sim html names in chromium',
     async () => {
+      if (CHROMIUM === null) throw new Error(missingMessage(CHROMIUM_PROGRAM))
       const dir = await mkdtemp(join(tmpdir(), 'gort-gc-sim-html-'))
       let browser: Browser | undefined
       try {
