@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { encodeArgs, encodeResult, errorToPlain, plainToError, readPayload, writeNumsFast } from '../../src/scheduler/codec.js'
-import { K_BYTES, K_NUMS, K_REMOTE } from '../../src/scheduler/layout.js'
+import { encodeArgs, encodeResult, errorToPlain, plainToError, readPayload, writeNumsFast } from '../../src/scheduler/shared/codec.js'
+import { K_BYTES, K_NUMS, K_REMOTE } from '../../src/scheduler/shared/layout.js'
 
 test('small numeric args are inline numbers; others serialized, large ones remote', () => {
   assert.is(encodeArgs([1, 2.5]).kind, K_NUMS)

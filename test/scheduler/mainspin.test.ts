@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
 import { Runtime } from '../../src/scheduler/index.js'
-import { MainSpin } from '../../src/scheduler/mainspin.js'
+import { MainSpin } from '../../src/scheduler/main/mainspin.js'
 import { add } from './fixtures/tasks.js'
 
 /** A completion ring stand-in: ready() answers from a script and counts the calls. */

@@ -2,7 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { MAX_PROCS } from '../../src/scheduler/index.js'
-import { MAX_SHARED_BYTES, defaultProcs, resolveOptions } from '../../src/scheduler/options.js'
+import { MAX_SHARED_BYTES, defaultProcs, resolveOptions } from '../../src/scheduler/main/options.js'
 
 function withGomaxprocs<T>(value: string | undefined, body: () => T): T {
   const before = process.env['GOMAXPROCS']

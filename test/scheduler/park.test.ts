@@ -4,12 +4,12 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
-import { Sched } from '../../src/scheduler/shared.js'
-import { computeLayout, writeHeader, H_NMSPINNING, H_NPIDLE, O_DOORBELL, O_MSTATE, O_P, P_IDLE, P_OWNER, oOff, pOff } from '../../src/scheduler/layout.js'
+import { Sched } from '../../src/scheduler/shared/sched.js'
+import { computeLayout, writeHeader, H_NMSPINNING, H_NPIDLE, O_DOORBELL, O_MSTATE, O_P, P_IDLE, P_OWNER, oOff, pOff } from '../../src/scheduler/shared/layout.js'
 import {
   MPark, MS_INTASK, MS_LOST, MS_PARKED, MS_PARKED_LIVE, MS_RUNNING, MS_SPINNING, MS_WAKING, UNPARK_LOST, UNPARK_RUNNING, UNPARK_SPINNING,
   resumedElsewhere, takeP, type ParkHooks,
-} from '../../src/scheduler/park.js'
+} from '../../src/scheduler/shared/park.js'
 
 /** A Sched whose Ms 1..k hold Ps 0..k-1 in the given states (parked ones counted idle). */
 function ms(states: number[]): { s: Sched; I: Int32Array; states: () => number[]; bells: () => number[] } {

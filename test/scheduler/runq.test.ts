@@ -3,8 +3,8 @@ import * as assert from 'uvu/assert'
 import { Worker } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import { waitUntil } from './_wait.js'
-import { RunQueues } from '../../src/scheduler/runq.js'
-import { computeLayout, writeHeader, BACKLOG, RING } from '../../src/scheduler/layout.js'
+import { RunQueues } from '../../src/scheduler/shared/runq.js'
+import { computeLayout, writeHeader, BACKLOG, RING } from '../../src/scheduler/shared/layout.js'
 
 function shared(procs = 2): { I: Int32Array; sab: SharedArrayBuffer; l: ReturnType<typeof computeLayout> } {
   const l = computeLayout(procs, 4, 1024, 64)
@@ -161,7 +161,7 @@ test('owner and a thief on another thread: every G is consumed exactly once', de
   const q = new RunQueues(I, l)
   const seen = new Int32Array(new SharedArrayBuffer(4 * n))
   const ctl = new Int32Array(new SharedArrayBuffer(12)) // [done, thief running, steals]
-  const thief = new Worker(new URL('../../src/scheduler/worker-bootstrap.mjs', import.meta.url), {
+  const thief = new Worker(new URL('../../src/scheduler/m/worker-bootstrap.mjs', import.meta.url), {
     workerData: { sab, seen, ctl, entry: new URL('./fixtures/thief.ts', import.meta.url).href },
   })
   const stolen = new Promise<number>((resolve, reject) => {

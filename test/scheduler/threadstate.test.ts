@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert'
 import { existsSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
-import { ProcStateReader, ThreadStates, looksComputing, mComputing, ownTid } from '../../src/scheduler/threadstate.js'
+import { ProcStateReader, ThreadStates, looksComputing, mComputing, ownTid } from '../../src/scheduler/main/threadstate.js'
 import { flagArray, waitUntil } from './_wait.js'
 
 test('CPU covering every running M means none is blocked', () => {

@@ -6,9 +6,9 @@
  * one array read.
  */
 
-import { RuntimeOnMError, TaskNotFoundError } from './errors.js'
-import { registry } from './task.js'
-import type { TaskTable } from './tasktable.js'
+import { RuntimeOnMError, TaskNotFoundError } from '../errors.js'
+import { registry } from '../task.js'
+import type { TaskTable } from '../shared/tasktable.js'
 
 export type Fn = (...args: unknown[]) => unknown
 

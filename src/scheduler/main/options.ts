@@ -9,8 +9,8 @@
  */
 
 import os from 'node:os'
-import { SchedulerArgError, describe } from './errors.js'
-import { computeLayout, type Layout } from './layout.js'
+import { SchedulerArgError, describe } from '../errors.js'
+import { computeLayout, type Layout } from '../shared/layout.js'
 
 /**
  * Most Ps a runtime may have. Each P is an M, a worker thread with a heap of its own, and brings
@@ -130,10 +130,10 @@ export function workerUrl(loader: 'auto' | 'tsx' | 'none'): { url: URL; entry: s
   const here = import.meta.url
   if (here.endsWith('.ts')) {
     // Running from the sources (tests, tsx): workers need tsx to load worker.ts itself.
-    return { url: new URL('./worker-bootstrap.mjs', here), entry: new URL('./worker.ts', here).href }
+    return { url: new URL('../m/worker-bootstrap.mjs', here), entry: new URL('../m/worker.ts', here).href }
   }
   if (loader === 'tsx' || (loader === 'auto' && underTsx())) {
-    return { url: new URL('./worker-tsx.js', here), entry: new URL('./worker.js', here).href }
+    return { url: new URL('../m/worker-tsx.js', here), entry: new URL('../m/worker.js', here).href }
   }
-  return { url: new URL('./worker.js', here), entry: undefined }
+  return { url: new URL('../m/worker.js', here), entry: undefined }
 }

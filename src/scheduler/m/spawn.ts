@@ -13,12 +13,12 @@
  * - A spawn that fails (uncloneable arguments) throws before anything is queued.
  */
 
-import { Group, writeRecord, writeRecords } from './batch.js'
-import { RuntimeClosedError, UncloneableArgError } from './errors.js'
-import { H_CLOSED, P_INLINED, P_SPAWNS } from './layout.js'
+import { Group, writeRecord, writeRecords } from '../shared/batch.js'
+import { RuntimeClosedError, UncloneableArgError } from '../errors.js'
+import { H_CLOSED, P_INLINED, P_SPAWNS } from '../shared/layout.js'
 import type { MParts } from './runner.js'
-import type { Sched } from './shared.js'
-import type { AnyTask, Spawner } from './task.js'
+import type { Sched } from '../shared/sched.js'
+import type { AnyTask, Spawner } from '../task.js'
 
 export class MSpawner implements Spawner {
   readonly #m: MParts

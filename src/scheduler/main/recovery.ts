@@ -10,13 +10,13 @@
  * - Gs the dead M itself spawned are orphans: nobody waits for them any more.
  */
 
-import { MDiedError } from './errors.js'
+import { MDiedError } from '../errors.js'
 import {
   G_KIND, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING,
   K_SHARED, O_HANDOFF, O_P, P_OWNER, gOff, gRange, oOff, ownerOf, pOff,
-} from './layout.js'
-import { leaveIdle, markDead } from './park.js'
-import type { Sched } from './shared.js'
+} from '../shared/layout.js'
+import { leaveIdle, markDead } from '../shared/park.js'
+import type { Sched } from '../shared/sched.js'
 
 export function reclaimDeadM(
   s: Sched,

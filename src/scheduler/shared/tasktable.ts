@@ -7,7 +7,7 @@
  */
 
 import { H_TASK_BYTES, H_TASK_COUNT, H_TASK_LOCK, TASK_BYTES, TASK_MAX, type Layout } from './layout.js'
-import { SchedulerArgError } from './errors.js'
+import { SchedulerArgError } from '../errors.js'
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()

@@ -19,7 +19,7 @@
  */
 
 import { O_OUTBOX, O_OUTBOX_LOCK, O_OUTBOX_N, OUTBOX_CAP, oOff, ownerOf } from './layout.js'
-import type { Sched } from './shared.js'
+import type { Sched } from './sched.js'
 
 export class Outbox {
   readonly #s: Sched

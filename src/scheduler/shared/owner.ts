@@ -13,7 +13,7 @@
 import type { Group } from './batch.js'
 import { isErrPayload, plainToError, readPayload } from './codec.js'
 import { G_KIND, G_STATE, GS_FREE, K_SHARED, O_CR_HEAD, gOff, gRange, oOff } from './layout.js'
-import type { Sched } from './shared.js'
+import type { Sched } from './sched.js'
 
 type Settle = (value: unknown) => void
 const noop: Settle = () => {}

@@ -24,18 +24,18 @@
 
 import { performance } from 'node:perf_hooks'
 import { parentPort } from 'node:worker_threads'
-import { plainToError, resultFromRemote } from './codec.js'
+import { plainToError, resultFromRemote } from '../shared/codec.js'
 import {
   H_CLOSED, H_NMSPINNING, O_HANDOFF, O_LOADING, O_TID, P_GLOBAL_PULLS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, oOff, pOff,
-} from './layout.js'
-import type { Outbox } from './outbox.js'
-import { Owner } from './owner.js'
-import { MPark, UNPARK_LOST, UNPARK_SPINNING } from './park.js'
+} from '../shared/layout.js'
+import type { Outbox } from '../shared/outbox.js'
+import { Owner } from '../shared/owner.js'
+import { MPark, UNPARK_LOST, UNPARK_SPINNING } from '../shared/park.js'
 import { Runner, type MHold } from './runner.js'
 import { MSpawner } from './spawn.js'
-import type { FromM, ToM } from './protocol.js'
-import type { Sched } from './shared.js'
-import { ownTid } from './threadstate.js'
+import type { FromM, ToM } from '../shared/protocol.js'
+import type { Sched } from '../shared/sched.js'
+import { ownTid } from '../main/threadstate.js'
 
 const NEXT_STREAK = 3 // consecutive runnext runs before the ring gets a turn
 const BATCH = 512 // Gs run between two event-loop yields

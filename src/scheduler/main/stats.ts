@@ -5,8 +5,8 @@
 
 import {
   H_NMSPINNING, H_NPIDLE, P_GLOBAL_PULLS, P_IDLE, P_HANDOFFS, P_INLINED, P_OWNER, P_PARKS, P_SPAWNS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, pOff, runsOff,
-} from './layout.js'
-import type { Sched } from './shared.js'
+} from '../shared/layout.js'
+import type { Sched } from '../shared/sched.js'
 
 export interface ProcStats {
   readonly id: number

@@ -18,7 +18,7 @@
 import { DefaultSerializer, deserialize, serialize } from 'node:v8'
 import {
   MDiedError, NoRuntimeError, RuntimeClosedError, RuntimeOnMError, SchedulerArgError, TaskNotFoundError, UncloneableArgError, UncloneableResultError,
-} from './errors.js'
+} from '../errors.js'
 import { G_DATA, G_ERR, G_KIND, G_LEN, INLINE_BYTES, INLINE_NUMS, K_BYTES, K_NUMS, K_REMOTE, K_UNDEF } from './layout.js'
 
 export interface Encoded {

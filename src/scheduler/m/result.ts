@@ -8,12 +8,12 @@
  * a result that cannot be cloned becomes an error result (UncloneableResultError) instead of being lost.
  */
 
-import { encodeResult, errorToPlain, isShared, remoteOf, writeNumResult, writePayload } from './codec.js'
-import { UncloneableResultError } from './errors.js'
-import { G_STATE, G_TASK, GS_DONE, K_REMOTE, gOff, ownerOf } from './layout.js'
-import { isDead, mState } from './park.js'
-import type { FromM } from './protocol.js'
-import type { Sched } from './shared.js'
+import { encodeResult, errorToPlain, isShared, remoteOf, writeNumResult, writePayload } from '../shared/codec.js'
+import { UncloneableResultError } from '../errors.js'
+import { G_STATE, G_TASK, GS_DONE, K_REMOTE, gOff, ownerOf } from '../shared/layout.js'
+import { isDead, mState } from '../shared/park.js'
+import type { FromM } from '../shared/protocol.js'
+import type { Sched } from '../shared/sched.js'
 
 export function publishResult(s: Sched, gid: number, value: unknown, isErr: boolean, post: (msg: FromM) => void, announce: (gid: number) => void): void {
   const I = s.I

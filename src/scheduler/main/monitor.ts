@@ -19,10 +19,10 @@
 
 import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { H_NMSPINNING, H_NPIDLE, O_HANDOFF, O_LOADING, O_P, O_TID, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff } from './layout.js'
-import { MS_INTASK, MS_PARKED_LIVE, MS_WAKING, isParked, mState, resumedElsewhere, takeP } from './park.js'
-import { flushFor } from './outbox.js'
-import type { Sched } from './shared.js'
+import { H_NMSPINNING, H_NPIDLE, O_HANDOFF, O_LOADING, O_P, O_TID, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff } from '../shared/layout.js'
+import { MS_INTASK, MS_PARKED_LIVE, MS_WAKING, isParked, mState, resumedElsewhere, takeP } from '../shared/park.js'
+import { flushFor } from '../shared/outbox.js'
+import type { Sched } from '../shared/sched.js'
 import { ThreadStates, mComputing } from './threadstate.js'
 
 const MONITOR_MS = 2

@@ -14,18 +14,18 @@
  *   directly when the owner is this M, else through the outbox.
  */
 
-import { fromRemote, readPayload, smi, type RemotePayload } from './codec.js'
+import { fromRemote, readPayload, smi, type RemotePayload } from '../shared/codec.js'
 import {
   G_DATA, G_ERR, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_NUMS, K_REMOTE, K_SHARED, K_UNDEF,
   gOff, ownerOf, runsOff,
-} from './layout.js'
-import { Outbox } from './outbox.js'
-import type { Owner } from './owner.js'
-import type { MPark } from './park.js'
-import type { FromM } from './protocol.js'
+} from '../shared/layout.js'
+import { Outbox } from '../shared/outbox.js'
+import type { Owner } from '../shared/owner.js'
+import type { MPark } from '../shared/park.js'
+import type { FromM } from '../shared/protocol.js'
 import { publishResult } from './result.js'
 import { TaskResolver, type Fn } from './resolver.js'
-import type { Sched } from './shared.js'
+import type { Sched } from '../shared/sched.js'
 
 /** What the runner and the spawner take from the M they serve. */
 export interface MParts {

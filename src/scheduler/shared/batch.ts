@@ -15,10 +15,10 @@
  */
 
 import { encodeArgs, remoteOf, writeNumsFast, writePayload, type RemotePayload } from './codec.js'
-import { UncloneableArgError } from './errors.js'
+import { UncloneableArgError } from '../errors.js'
 import { G_KIND, G_STATE, G_TASK, GS_FREE, GS_QUEUED, K_REMOTE, K_SHARED, gOff } from './layout.js'
 import type { Owner } from './owner.js'
-import type { Sched } from './shared.js'
+import type { Sched } from './sched.js'
 
 export class Group {
   readonly #results: unknown[]

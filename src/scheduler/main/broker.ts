@@ -7,9 +7,9 @@
  * first) waits for it.
  */
 
-import { resultFromRemote, type RemotePayload } from './codec.js'
-import { ownerOf, type Layout } from './layout.js'
-import type { FromM, ToM } from './protocol.js'
+import { resultFromRemote, type RemotePayload } from '../shared/codec.js'
+import { ownerOf, type Layout } from '../shared/layout.js'
+import type { FromM, ToM } from '../shared/protocol.js'
 
 export class PayloadBroker {
   readonly #l: Layout

@@ -6,8 +6,8 @@
 
 import { workerData } from 'node:worker_threads'
 import { startMachine } from './machine.js'
-import { Sched } from './shared.js'
-import { setMSpawner } from './task.js'
+import { Sched } from '../shared/sched.js'
+import { setMSpawner } from '../task.js'
 
 interface Init {
   readonly sab: SharedArrayBuffer

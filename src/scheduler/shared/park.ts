@@ -39,7 +39,7 @@
  *   work, then waits for it to change, so a ring between the check and the wait is never lost.
  */
 
-import { InternalError } from '../errors.js'
+import { InternalError } from '../../errors.js'
 import { H_NMSPINNING, H_NPIDLE, O_DOORBELL, O_MSTATE, O_P, O_WAITING, P_IDLE, P_OWNER, P_PARKS, oOff, pOff, type Layout } from './layout.js'
 import { waitAsync } from './wait.js'
 

@@ -11,11 +11,11 @@
  */
 
 import { Worker } from 'node:worker_threads'
-import { SchedulerArgError } from './errors.js'
-import { O_HANDOFF, O_P, P_OWNER, oOff, pOff } from './layout.js'
-import { inUserCode, isDead, mState, mayRun } from './park.js'
-import type { FromM, ToM } from './protocol.js'
-import type { Sched } from './shared.js'
+import { SchedulerArgError } from '../errors.js'
+import { O_HANDOFF, O_P, P_OWNER, oOff, pOff } from '../shared/layout.js'
+import { inUserCode, isDead, mState, mayRun } from '../shared/park.js'
+import type { FromM, ToM } from '../shared/protocol.js'
+import type { Sched } from '../shared/sched.js'
 
 /**
  * Young-generation cap of each M's heap. Every pending G holds a promise and its resolving
