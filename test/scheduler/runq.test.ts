@@ -3,8 +3,8 @@ import * as assert from 'uvu/assert'
 import { Worker } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import { waitUntil } from './_wait.js'
-import { RunQueues } from '../../src/scheduler/shared/runq.js'
-import { computeLayout, writeHeader, BACKLOG, RING } from '../../src/scheduler/shared/layout.js'
+import { RunQueues, Stealer, type LocalQueue } from '../../src/scheduler/shared/runq.js'
+import { computeLayout, writeHeader, BACKLOG, P_GLOBAL_PULLS, P_STEAL_TASKS, RING, pOff } from '../../src/scheduler/shared/layout.js'
 
 function shared(procs = 2): { I: Int32Array; sab: SharedArrayBuffer; l: ReturnType<typeof computeLayout> } {
   const l = computeLayout(procs, 4, 1024, 64)
@@ -14,137 +14,160 @@ function shared(procs = 2): { I: Int32Array; sab: SharedArrayBuffer; l: ReturnTy
   return { I, sab, l }
 }
 
-function queues(procs = 2): RunQueues {
+/**
+ * The queues of a fresh layout: `a` holds P0 and `b` P1 (each thread's LocalQueue, here both on
+ * this one), and `thief` steals into `b`. `stolen()` and `pulls()` read P1's steal count and
+ * P0's global pulls, as the operations count them.
+ */
+function queues(procs = 2): { q: RunQueues; a: LocalQueue; b: LocalQueue; thief: Stealer; stolen: () => number; pulls: () => number } {
   const { I, l } = shared(procs)
-  return new RunQueues(I, l)
+  const q = new RunQueues(I, l)
+  const a = q.local()
+  const b = q.local()
+  return {
+    q, a, b, thief: new Stealer(I, l, b),
+    stolen: () => I[pOff(l, 1) + P_STEAL_TASKS]!, pulls: () => I[pOff(l, 0) + P_GLOBAL_PULLS]!,
+  }
+}
+
+/** The loop's take without a streak bound: runnext, then the ring (`ringFirst`: the other way round). */
+function get(local: LocalQueue, p: number, ringFirst = false): number {
+  if (ringFirst) {
+    const g = local.takeRing(p)
+    return g >= 0 ? g : local.takeNext(p)
+  }
+  const g = local.takeNext(p)
+  return g >= 0 ? g : local.takeRing(p)
 }
 
 test('local ring is FIFO; runnext is taken first', () => {
-  const q = queues()
-  q.put(0, 1, false)
-  q.put(0, 2, false)
-  q.put(0, 3, true)
+  const { q, a } = queues()
+  a.put(0, 1, false)
+  a.put(0, 2, false)
+  a.put(0, 3, true)
   assert.is(q.localSize(0), 3)
-  assert.equal([q.get(0, false), q.get(0, false), q.get(0, false), q.get(0, false)], [3, 1, 2, -1])
+  assert.equal([get(a, 0), get(a, 0), get(a, 0), get(a, 0)], [3, 1, 2, -1])
 })
 
 test('a second runnext put kicks the previous one to the tail', () => {
-  const q = queues()
-  q.put(0, 10, true)
-  q.put(0, 11, true)
-  assert.equal([q.get(0, false), q.get(0, false)], [11, 10])
+  const { a } = queues()
+  a.put(0, 10, true)
+  a.put(0, 11, true)
+  assert.equal([get(a, 0), get(a, 0)], [11, 10])
 })
 
-test('skipNext gives the ring a turn, but still takes runnext when the ring is empty', () => {
-  const q = queues()
-  q.put(0, 1, false)
-  q.put(0, 2, true)
-  assert.is(q.get(0, true), 1)
-  assert.is(q.get(0, true), 2)
-  assert.is(q.get(0, true), -1)
+test('the ring first (after a runnext streak) gives the ring a turn, and runnext is still there when the ring is empty', () => {
+  const { a } = queues()
+  a.put(0, 1, false)
+  a.put(0, 2, true)
+  assert.is(get(a, 0, true), 1)
+  assert.is(get(a, 0, true), 2)
+  assert.is(get(a, 0, true), -1)
 })
 
 test('a full ring moves half of itself plus the new G to the global queue, losing none', () => {
-  const q = queues()
-  for (let g = 0; g < RING + 1; g++) q.put(0, g, false)
+  const { q, a } = queues()
+  for (let g = 0; g < RING + 1; g++) a.put(0, g, false)
   assert.is(q.globalSize(), RING / 2 + 1)
   assert.is(q.localSize(0), RING / 2)
   const seen: number[] = []
-  for (let g = q.get(0, false); g >= 0; g = q.get(0, false)) seen.push(g)
-  for (let r = q.globalGet(0, 1000); r.g >= 0; r = q.globalGet(0, 1000)) {
-    seen.push(r.g)
-    for (let g = q.get(0, false); g >= 0; g = q.get(0, false)) seen.push(g)
+  for (let g = get(a, 0); g >= 0; g = get(a, 0)) seen.push(g)
+  for (let g = a.pullGlobal(0, 1000); g >= 0; g = a.pullGlobal(0, 1000)) {
+    seen.push(g)
+    for (let g = get(a, 0); g >= 0; g = get(a, 0)) seen.push(g)
   }
   assert.equal(seen.sort((a, b) => a - b), Array.from({ length: RING + 1 }, (_, i) => i))
 })
 
 test('putMany fills the ring in order, then the P\'s backlog, then the global queue, losing none', () => {
-  const q = queues()
-  q.put(0, 9999, false)
+  const { q, a, stolen } = queues()
+  a.put(0, 9999, false)
   const n = RING + BACKLOG + 100
-  q.putMany(0, Int32Array.from({ length: n }, (_, i) => i), n)
+  a.putMany(0, Int32Array.from({ length: n }, (_, i) => i), n)
   assert.is(q.backlogSize(0), BACKLOG)
   assert.is(q.localSize(0), RING + BACKLOG)
   assert.is(q.globalSize(), n - (RING - 1) - BACKLOG)
   const seen: number[] = []
-  for (let g = q.get(0, false); g >= 0; g = q.get(0, false)) seen.push(g)
+  for (let g = get(a, 0); g >= 0; g = get(a, 0)) seen.push(g)
   assert.equal(seen, [9999, ...Array.from({ length: RING - 1 }, (_, i) => i)])
   // The holder refills its empty ring from its backlog, half a ring at a time, in order.
-  for (let g = q.backlogRefill(0); g >= 0; g = q.backlogRefill(0)) {
-    assert.is(q.stolen, Math.min(RING / 2, q.backlogSize(0) + q.stolen))
+  for (let left = q.backlogSize(0), g = a.refillFromBacklog(0); g >= 0; left = q.backlogSize(0), g = a.refillFromBacklog(0)) {
+    assert.is(left - q.backlogSize(0), Math.min(RING / 2, left), 'half a ring at a time')
+    assert.is(stolen(), 0, 'a refill from its own backlog is no steal')
     const batch = [g]
-    for (let x = q.get(0, false); x >= 0; x = q.get(0, false)) batch.push(x)
+    for (let x = get(a, 0); x >= 0; x = get(a, 0)) batch.push(x)
     seen.push(...batch.slice(1), batch[0]!) // the last one moved is returned first
   }
-  for (let r = q.globalGet(0, RING); r.g >= 0; r = q.globalGet(0, RING)) {
-    seen.push(r.g)
-    for (let g = q.get(0, false); g >= 0; g = q.get(0, false)) seen.push(g)
+  for (let g = a.pullGlobal(0, RING); g >= 0; g = a.pullGlobal(0, RING)) {
+    seen.push(g)
+    for (let g = get(a, 0); g >= 0; g = get(a, 0)) seen.push(g)
   }
   assert.equal(seen.slice(1), Array.from({ length: n }, (_, i) => i)) // FIFO across ring, backlog and global queue
 })
 
 test('a thief whose victim\'s ring is empty takes half its backlog, at most half a ring and what its own ring holds', () => {
-  const q = queues()
+  const { q, a, b, thief, stolen } = queues()
   const n = RING + 100
-  q.putMany(0, Int32Array.from({ length: n }, (_, i) => i), n)
-  for (let g = q.get(0, false); g >= 0; g = q.get(0, false));
-  assert.is(q.steal(1, 0, true), -1, 'the ring is empty')
-  let g = q.backlogSteal(1, 0)
-  assert.is(q.stolen, 50)
+  a.putMany(0, Int32Array.from({ length: n }, (_, i) => i), n)
+  for (let g = get(a, 0); g >= 0; g = get(a, 0));
+  assert.is(thief.steal(1, 0, true), -1, 'the ring is empty')
+  let g = thief.stealBacklog(1, 0)
+  assert.is(stolen(), 50)
   assert.is(g, RING + 49, 'the last one moved')
   assert.is(q.localSize(1), 49)
   assert.is(q.backlogSize(0), 50)
   // Half of a large backlog is capped at half a ring.
   const m = 1000
-  q.putMany(0, Int32Array.from({ length: m }, (_, i) => 5000 + i), m)
-  for (let x = q.get(0, false); x >= 0; x = q.get(0, false));
+  a.putMany(0, Int32Array.from({ length: m }, (_, i) => 5000 + i), m)
+  for (let x = get(a, 0); x >= 0; x = get(a, 0));
   const before = q.backlogSize(0)
-  for (let x = q.get(1, false); x >= 0; x = q.get(1, false));
-  g = q.backlogSteal(1, 0)
-  assert.is(q.stolen, RING / 2)
+  for (let x = get(b, 1); x >= 0; x = get(b, 1));
+  g = thief.stealBacklog(1, 0)
+  assert.is(stolen(), 50 + RING / 2)
   assert.is(q.backlogSize(0), before - RING / 2)
   // A full ring takes nothing more.
-  for (let x = q.get(1, false); x >= 0; x = q.get(1, false));
-  for (let i = 0; i < RING; i++) q.put(1, 10_000 + i, false)
-  assert.is(q.backlogSteal(1, 0), -1)
+  for (let x = get(b, 1); x >= 0; x = get(b, 1));
+  for (let i = 0; i < RING; i++) b.put(1, 10_000 + i, false)
+  assert.is(thief.stealBacklog(1, 0), -1)
   assert.is(q.backlogSize(0), before - RING / 2)
 })
 
 test('steal takes half of the victim ring (rounded up) and returns one of them', () => {
-  const q = queues()
-  for (let g = 0; g < 9; g++) q.put(0, g, false)
-  const g = q.steal(1, 0, false)
-  assert.is(q.stolen, 5)
+  const { q, a, thief, stolen } = queues()
+  for (let g = 0; g < 9; g++) a.put(0, g, false)
+  const g = thief.steal(1, 0, false)
+  assert.is(stolen(), 5)
   assert.ok(g >= 0 && g < 5)
   assert.is(q.localSize(1), 4)
   assert.is(q.localSize(0), 4)
 })
 
 test('steal takes runnext only when asked and the ring is empty', () => {
-  const q = queues()
-  q.put(0, 7, true)
-  assert.is(q.steal(1, 0, false), -1)
-  assert.is(q.steal(1, 0, true), 7)
+  const { q, a, thief } = queues()
+  a.put(0, 7, true)
+  assert.is(thief.steal(1, 0, false), -1)
+  assert.is(thief.steal(1, 0, true), 7)
   assert.is(q.localSize(0), 0)
 })
 
-test('globalGet moves a batch into the local ring and returns the first', () => {
-  const q = queues()
+test('pullGlobal moves a batch into the local ring, returns the first and counts them all', () => {
+  const { q, a, pulls } = queues()
   q.globalPush([1, 2, 3, 4, 5], 5)
-  const r = q.globalGet(0, 3)
-  assert.equal([r.g, r.n], [1, 3])
-  assert.equal([q.get(0, false), q.get(0, false), q.get(0, false)], [2, 3, -1])
+  assert.is(a.pullGlobal(0, 3), 1)
+  assert.is(pulls(), 3)
+  assert.equal([get(a, 0), get(a, 0), get(a, 0)], [2, 3, -1])
   assert.is(q.globalSize(), 2)
 })
 
 test('globalShare: Go\'s size/procs + 1, but no more than an even share of every unstarted G', () => {
-  const q = queues(2)
+  const { q, a, pulls } = queues(2)
   q.globalPush([1, 2, 3, 4], 4)
   assert.is(q.globalShare(0), 2) // Go would take 3 of 4, and a started G cannot move
-  assert.is(q.globalGet(0, 2).n, 2) // P0 runs one and queues the other
+  a.pullGlobal(0, 2)
+  assert.is(pulls(), 2) // P0 runs one and queues the other
   assert.is(q.globalShare(1), 2) // so P1 takes both that are left
   assert.is(q.globalShare(0), 1) // P0's own ring does not count: its share is at least one
-  for (let g = 10; g < 16; g++) q.put(0, g, false)
+  for (let g = 10; g < 16; g++) a.put(0, g, false)
   assert.is(q.globalShare(1), 2) // Go's 2 / 2 + 1, under the even share (2 + 7) / 2
   q.globalPush(new Array<number>(98).fill(9), 98)
   assert.is(q.globalShare(1), 51) // 100 / 2 + 1: Go's, under the even share (100 + 7) / 2
@@ -158,7 +181,7 @@ test('owner and a thief on another thread: every G is consumed exactly once', de
   const sab = new SharedArrayBuffer(l.words * 4)
   const I = new Int32Array(sab)
   writeHeader(I, l)
-  const q = new RunQueues(I, l)
+  const a = new RunQueues(I, l).local()
   const seen = new Int32Array(new SharedArrayBuffer(4 * n))
   const ctl = new Int32Array(new SharedArrayBuffer(12)) // [done, thief running, steals]
   const thief = new Worker(new URL('../../src/scheduler/m/worker-bootstrap.mjs', import.meta.url), {
@@ -173,17 +196,17 @@ test('owner and a thief on another thread: every G is consumed exactly once', de
     // The owner mixes runnext puts, ring puts (overflowing to the global queue), batches (goAll:
     // ring, then backlog), its own gets and refills from its backlog, while the thief steals
     // from the ring and the backlog, drains its own ring and the global queue on the other thread.
-    const take = (next: boolean): number => {
-      const got = q.get(0, next)
-      return got >= 0 ? got : q.backlogRefill(0)
+    const take = (ringFirst: boolean): number => {
+      const got = get(a, 0, ringFirst)
+      return got >= 0 ? got : a.refillFromBacklog(0)
     }
     for (let g = 0; g < n; g++) {
       if (g % 5000 === 0 && g + 700 < n) {
-        q.putMany(0, Int32Array.from({ length: 700 }, (_, i) => g + i), 700)
+        a.putMany(0, Int32Array.from({ length: 700 }, (_, i) => g + i), 700)
         g += 699
         continue
       }
-      q.put(0, g, g % 3 === 0)
+      a.put(0, g, g % 3 === 0)
       if (g % 4 === 0 && g < n - 1000) {
         const got = take(g % 8 === 0)
         if (got >= 0) Atomics.add(seen, got, 1)

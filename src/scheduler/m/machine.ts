@@ -24,13 +24,15 @@
 
 import { performance } from 'node:perf_hooks'
 import { parentPort } from 'node:worker_threads'
+import { InternalError } from '../../errors.js'
 import { plainToError, resultFromRemote } from '../shared/codec.js'
 import {
-  H_CLOSED, H_NMSPINNING, O_HANDOFF, O_LOADING, O_TID, P_GLOBAL_PULLS, P_STEAL_ATTEMPTS, P_STEAL_TASKS, P_TICK, oOff, pOff,
+  H_CLOSED, H_NMSPINNING, O_HANDOFF, O_LOADING, O_TID, P_STEAL_ATTEMPTS, P_TICK, oOff, pOff,
 } from '../shared/layout.js'
 import type { Outbox } from '../shared/outbox.js'
 import { Owner } from '../shared/owner.js'
 import { MPark, UNPARK_LOST, UNPARK_SPINNING } from '../shared/park.js'
+import { Stealer, type LocalQueue } from '../shared/runq.js'
 import { Runner, type MHold } from './runner.js'
 import { MSpawner } from './spawn.js'
 import type { FromM, ToM } from '../shared/protocol.js'
@@ -58,6 +60,9 @@ export class Machine {
   readonly #owner: Owner
   readonly #runner: Runner
   readonly #outbox: Outbox
+  /** The holder's handle of this M's run queues, and its thief's. */
+  readonly #local: LocalQueue
+  readonly #stealer: Stealer
   /** This M's state transitions and parking (park.ts owns the state word). */
   readonly #mp: MPark
   /** The P this M holds, shared with the runner and the spawner (they read it on every G). */
@@ -73,9 +78,11 @@ export class Machine {
     this.#oo = oOff(s.l, me)
     this.#owner = new Owner(s, me)
     this.#mp = new MPark(s.I, s.l, me, s.waker)
+    this.#local = s.q.local()
+    this.#stealer = new Stealer(s.I, s.l, this.#local)
     this.#hold = { p: -1, po: 0, park: this.#mp, inSpan: false }
     const parts = {
-      s, me, owner: this.#owner, post, hold: this.#hold,
+      s, me, owner: this.#owner, post, hold: this.#hold, local: this.#local,
       loseP: (): void => this.#loseP(), openSpan: (): void => this.#openSpan(), endSpan: (): void => this.#endSpan(),
     }
     this.#runner = new Runner(parts)
@@ -115,7 +122,7 @@ export class Machine {
     if (h === 0) return
     this.#hold.p = h - 1
     this.#hold.po = pOff(this.#s.l, this.#hold.p)
-    this.#s.q.own(this.#hold.p)
+    this.#local.own(this.#hold.p)
     this.#mp.adoptP(h - 1)
     this.#tick = Atomics.load(this.#I, this.#hold.po + P_TICK)
   }
@@ -126,7 +133,7 @@ export class Machine {
     if (p >= 0) {
       this.#hold.p = p
       this.#hold.po = pOff(this.#s.l, p)
-      this.#s.q.own(p)
+      this.#local.own(p)
     }
     this.#mp.start(p)
     void this.#loop()
@@ -258,8 +265,33 @@ export class Machine {
     if ((this.#tick + 1) % 61 === 0) return -1
     const tick = ++this.#tick
     this.#I[this.#hold.po + P_TICK] = tick
-    const g = this.#s.q.get(this.#hold.p, this.#streak >= NEXT_STREAK)
-    if (g >= 0) this.#streak = this.#s.q.fromNext ? this.#streak + 1 : 0
+    return this.#take(this.#hold.p)
+  }
+
+  /**
+   * Go's runqget with tokio's bound on the LIFO slot: runnext unless it ran NEXT_STREAK times in
+   * a row (then the ring first, and runnext only if the ring is empty). Counts the streak.
+   */
+  #take(p: number): number {
+    const local = this.#local
+    if (this.#streak < NEXT_STREAK) {
+      let g = local.takeNext(p)
+      if (g >= 0) {
+        this.#streak++
+        return g
+      }
+      g = local.takeRing(p)
+      if (g >= 0) this.#streak = 0
+      return g
+    }
+    let g = local.takeRing(p)
+    if (g >= 0) {
+      this.#streak = 0
+      return g
+    }
+    // The ring is empty: runnext is all there is, so take it after all.
+    g = local.takeNext(p)
+    if (g >= 0) this.#streak++
     return g
   }
 
@@ -274,28 +306,16 @@ export class Machine {
     // spins (or is being woken) it is coming for that queue, so leave it the G: this M has work,
     // and a G it starts here can never move to the idle one.
     if (tick % 61 === 0 && q.globalSize() > 0 && Atomics.load(I, H_NMSPINNING) === 0) {
-      const r = q.globalGet(p, 1)
-      if (r.g >= 0) {
-        Atomics.add(I, this.#hold.po + P_GLOBAL_PULLS, r.n)
-        return r.g
-      }
+      const g = this.#local.pullGlobal(p, 1)
+      if (g >= 0) return g
     }
-    let g = q.get(p, this.#streak >= NEXT_STREAK)
-    if (g >= 0) {
-      this.#streak = q.fromNext ? this.#streak + 1 : 0
-      return g
-    }
+    let g = this.#take(p)
+    if (g >= 0) return g
     this.#streak = 0
     // The ring is empty: refill it from this P's backlog (goAll's overflow) before the global queue.
-    g = q.backlogRefill(p)
+    g = this.#local.refillFromBacklog(p)
     if (g >= 0) return g
-    if (q.globalSize() > 0) {
-      const r = q.globalGet(p, q.globalShare(p))
-      if (r.g >= 0) {
-        Atomics.add(I, this.#hold.po + P_GLOBAL_PULLS, r.n)
-        return r.g
-      }
-    }
+    if (q.globalSize() > 0) return this.#local.pullGlobal(p, q.globalShare(p))
     return -1
   }
 
@@ -317,11 +337,10 @@ export class Machine {
           const v = (start + j) % procs
           if (v === this.#hold.p) continue
           I[this.#hold.po + P_STEAL_ATTEMPTS] = I[this.#hold.po + P_STEAL_ATTEMPTS]! + 1
-          let g = s.q.steal(this.#hold.p, v, round === 3)
+          let g = this.#stealer.steal(this.#hold.p, v, round === 3)
           // Its ring is empty: half of its backlog instead (at most half a ring).
-          if (g < 0) g = s.q.backlogSteal(this.#hold.p, v)
+          if (g < 0) g = this.#stealer.stealBacklog(this.#hold.p, v)
           if (g >= 0) {
-            Atomics.add(I, this.#hold.po + P_STEAL_TASKS, s.q.stolen)
             this.#stopSpinning(true)
             return g
           }
@@ -381,7 +400,7 @@ export class Machine {
 
 export function startMachine(s: Sched, me: number, p: number): Machine {
   const port = parentPort
-  if (port === null) throw new Error('gort: the scheduler worker must run in a worker thread')
+  if (port === null) throw new InternalError('the scheduler worker must run in a worker thread')
   const m = new Machine(s, me, (msg) => port.postMessage(msg))
   port.on('message', (msg: ToM) => m.onMessage(msg))
   port.postMessage({ t: 'ready' } satisfies FromM)

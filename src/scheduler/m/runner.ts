@@ -14,6 +14,7 @@
  *   directly when the owner is this M, else through the outbox.
  */
 
+import { InternalError } from '../../errors.js'
 import { fromRemote, readPayload, smi, type RemotePayload } from '../shared/codec.js'
 import {
   G_DATA, G_ERR, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_NUMS, K_REMOTE, K_SHARED, K_UNDEF,
@@ -22,6 +23,7 @@ import {
 import { Outbox } from '../shared/outbox.js'
 import type { Owner } from '../shared/owner.js'
 import type { MPark } from '../shared/park.js'
+import type { LocalQueue } from '../shared/runq.js'
 import type { FromM } from '../shared/protocol.js'
 import { publishResult } from './result.js'
 import { TaskResolver, type Fn } from './resolver.js'
@@ -36,6 +38,8 @@ export interface MParts {
   /** Posts a message to the main thread. */
   readonly post: (msg: FromM) => void
   readonly hold: MHold
+  /** The holder's handle of the M's run queues (spawns push to the held P through it). */
+  readonly local: LocalQueue
   /** Gives up the P after the monitor took it (LOST) while user code ran. */
   readonly loseP: () => void
   /** Enters MS_INTASK (see MHold.inSpan). */
@@ -129,7 +133,7 @@ export class Runner {
       }
       await new Promise<void>((resolve) => waiters.push(resolve))
       const next = bufs.missing(this.#I, go)
-      if (next === id) throw new Error(`gort: internal error: shared buffer ${id} of a queued G is not registered`)
+      if (next === id) throw new InternalError(`shared buffer ${id} of a queued G is not registered`)
       id = next
     }
   }

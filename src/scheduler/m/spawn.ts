@@ -82,8 +82,9 @@ export class MSpawner implements Spawner {
     const guard = this.#enterSpawn()
     if (guard !== 0) {
       const p = this.#m.hold.p
-      if (next) for (let k = 0; k < n; k++) s.q.put(p, gids[k]!, true)
-      else s.q.putMany(p, gids, n)
+      const local = this.#m.local
+      if (next) for (let k = 0; k < n; k++) local.put(p, gids[k]!, true)
+      else local.putMany(p, gids, n)
       const w = this.#m.hold.po + P_SPAWNS
       I[w] = I[w]! + n
       if (guard === 2) this.#m.hold.park.leaveSpawn()

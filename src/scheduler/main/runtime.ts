@@ -20,9 +20,9 @@ import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { Group, writeRecord, writeRecords } from '../shared/batch.js'
 import { PayloadBroker } from './broker.js'
-import { encodeArgs, errorToPlain, remoteOf, writePayload, type Encoded, type PlainError, type RemotePayload } from '../shared/codec.js'
+import { encodeArgs, errorToPlain, type Encoded, type PlainError, type RemotePayload } from '../shared/codec.js'
 import { RuntimeClosedError, RuntimeOnMError, SchedulerArgError, UncloneableArgError, describe } from '../errors.js'
-import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, gOff, ownerOf, writeHeader } from '../shared/layout.js'
+import { H_CLOSED, ownerOf, writeHeader } from '../shared/layout.js'
 import { MainSpin } from './mainspin.js'
 import { Monitor } from './monitor.js'
 import { resolveOptions, workerUrl, type RuntimeOptions } from './options.js'
@@ -40,6 +40,8 @@ export type { RuntimeOptions } from './options.js'
 
 interface Overflow {
   readonly tid: number
+  readonly args: readonly unknown[]
+  /** The arguments as encoded at the call (see writeRecord). */
   readonly enc: Encoded
   readonly resolve: (v: unknown) => void
   readonly reject: (e: unknown) => void
@@ -173,7 +175,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       throw new UncloneableArgError(ref.key, { cause: e })
     }
     this.#lastGid = -1
-    return new Promise((resolve, reject) => this.#overflow.push({ tid, enc, resolve, reject }))
+    return new Promise((resolve, reject) => this.#overflow.push({ tid, args, enc, resolve, reject }))
   }
 
   /** Runs task `t` once per argument tuple; resolves with all results in order (see goAll). */
@@ -231,16 +233,6 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   /** The gid of the last G published by spawn(), -1 when it went to the overflow queue. */
   #lastGid = -1
-
-  #publish(gid: number, tid: number, enc: Encoded): void {
-    const s = this.#s
-    const go = gOff(s.l, gid)
-    s.I[go + G_TASK] = tid
-    writePayload(s.I, s.F, s.U8, go, enc, false)
-    if (enc.kind === K_REMOTE) this.#broker.stash(gid, remoteOf(enc))
-    s.I[go + G_STATE] = GS_QUEUED // published by the global queue push in #flush
-    this.#queue(gid)
-  }
 
   #queue(gid: number): void {
     this.#submit[this.#submitN++] = gid
@@ -313,7 +305,10 @@ export class Runtime implements Spawner, AsyncDisposable {
       if (gid < 0) return
       this.#overflow[this.#overflowHead++] = undefined as unknown as Overflow
       this.#owner.wait(gid).then(o.resolve, o.reject)
-      this.#publish(gid, o.tid, o.enc)
+      // The one record writer (as go() inside a task): shared buffers by registry id.
+      const stash = writeRecord(this.#s, this.#owner, gid, o.tid, o.args, o.enc)
+      if (stash !== undefined) this.#broker.stash(gid, stash)
+      this.#queue(gid)
     }
     this.#overflow = []
     this.#overflowHead = 0

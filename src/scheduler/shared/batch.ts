@@ -14,7 +14,7 @@
  *   and throws: a bad argument loses nothing and queues nothing.
  */
 
-import { encodeArgs, remoteOf, writeNumsFast, writePayload, type RemotePayload } from './codec.js'
+import { encodeArgs, remoteOf, writeNumsFast, writePayload, type Encoded, type RemotePayload } from './codec.js'
 import { UncloneableArgError } from '../errors.js'
 import { G_KIND, G_STATE, G_TASK, GS_FREE, GS_QUEUED, K_REMOTE, K_SHARED, gOff } from './layout.js'
 import type { Owner } from './owner.js'
@@ -70,7 +70,7 @@ export class Group {
  * unwriteRecord). Shared buffers go by the registry when they fit (sharedbufs.ts); `owner` keeps
  * such arguments until the G settles.
  */
-export function writeRecord(s: Sched, owner: Owner, gid: number, tid: number, args: readonly unknown[]): RemotePayload | undefined {
+export function writeRecord(s: Sched, owner: Owner, gid: number, tid: number, args: readonly unknown[], enc?: Encoded): RemotePayload | undefined {
   const I = s.I
   const go = gOff(s.l, gid)
   let stash: RemotePayload | undefined
@@ -78,7 +78,9 @@ export function writeRecord(s: Sched, owner: Owner, gid: number, tid: number, ar
     if (s.bufs.tryWrite(I, s.F, go, args)) {
       owner.keep(gid, args)
     } else {
-      const enc = encodeArgs(args)
+      // `enc`: the arguments encoded when go() was called, for a G published later (main's
+      // overflow queue), so that what runs is what was passed, as Go copies at the call.
+      enc ??= encodeArgs(args)
       writePayload(I, s.F, s.U8, go, enc, false)
       if (enc.kind === K_REMOTE) stash = remoteOf(enc)
     }

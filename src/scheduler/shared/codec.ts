@@ -15,6 +15,7 @@
  * cannot be cloned) before any shared state is touched, so callers can fail the call cleanly.
  */
 
+import { InternalError } from '../../errors.js'
 import { DefaultSerializer, deserialize, serialize } from 'node:v8'
 import {
   MDiedError, NoRuntimeError, RuntimeClosedError, RuntimeOnMError, SchedulerArgError, TaskNotFoundError, UncloneableArgError, UncloneableResultError,
@@ -193,7 +194,7 @@ export function readPayload(I: Int32Array, F: Float64Array, U8: Uint8Array, go: 
   }
   if (kind === K_BYTES) return deserialize(U8.slice(data * 4, data * 4 + len))
   if (kind === K_UNDEF) return asArgs ? [] : undefined
-  throw new Error(`gort: payload kind ${kind} is not inline`)
+  throw new InternalError(`payload kind ${kind} is not inline`)
 }
 
 export const isErrPayload = (I: Int32Array, go: number): boolean => I[go + G_ERR] === 1

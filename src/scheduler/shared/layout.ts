@@ -13,7 +13,7 @@
  *   tasks       the task-name intern table (TASK_MAX names), under H_TASK_LOCK
  *   sbufs       SB_SLOTS slots of the shared-buffer registry (sharedbufs.ts)
  *   crings      one completion ring per owner, as long as that owner's G range
- *   gs          GW words per G record: state, task, owner, running M, payload kind/len, inline data
+ *   gs          GW words per G record: state, task, running M, payload kind/len, inline data (its owner follows from its range)
  *
  * Invariants:
  * - Every offset is computed once from (procs, maxM, gMain, gPerM) by `computeLayout`, so all
@@ -23,6 +23,8 @@
  * - Each owner allocates and frees only G records of its own range (no shared free list, so no
  *   ABA); a completion ring never holds more entries than its owner's range has records.
  */
+
+import { InternalError } from '../../errors.js'
 
 export const RING = 256 // local run queue capacity per P (Go: len(p.runq))
 export const RING_MASK = RING - 1
@@ -42,7 +44,6 @@ export const H_TASK_BYTES = 10
 export const H_MAXM = 11
 export const H_GMAIN = 12
 export const H_GPERM = 13
-export const H_GQ_CAP = 14
 export const HW = 16
 export const MAGIC = 0x676f7274 // "gort"
 
@@ -97,7 +98,6 @@ export const OW = O_OUTBOX + OUTBOX_CAP
 // G words.
 export const G_STATE = 0
 export const G_TASK = 1
-export const G_OWNER = 2
 export const G_M = 3 // the M that started it
 export const G_KIND = 4 // payload kind, see K_*
 export const G_LEN = 5 // numbers or bytes inline
@@ -180,7 +180,7 @@ export function computeLayout(procs: number, maxM: number, gMain: number, gPerM:
 }
 
 export function layoutFromHeader(I: Int32Array): Layout {
-  if (I[H_MAGIC] !== MAGIC) throw new Error('gort: not a scheduler shared buffer')
+  if (I[H_MAGIC] !== MAGIC) throw new InternalError('not a scheduler shared buffer')
   return computeLayout(I[H_NPROCS]!, I[H_MAXM]!, I[H_GMAIN]!, I[H_GPERM]!)
 }
 
@@ -189,7 +189,6 @@ export function writeHeader(I: Int32Array, l: Layout): void {
   I[H_MAXM] = l.maxM
   I[H_GMAIN] = l.gMain
   I[H_GPERM] = l.gPerM
-  I[H_GQ_CAP] = l.gqCap
   I[H_MAGIC] = MAGIC
 }
 

@@ -41,6 +41,7 @@
 
 import { InternalError } from '../../errors.js'
 import { H_NMSPINNING, H_NPIDLE, O_DOORBELL, O_MSTATE, O_P, O_WAITING, P_IDLE, P_OWNER, P_PARKS, oOff, pOff, type Layout } from './layout.js'
+import { ASSERT } from './assert.js'
 import { waitAsync } from './wait.js'
 
 export const MS_DEAD = 0
@@ -56,8 +57,6 @@ export const MS_PARKED_LIVE = 8
 /** State names for errors and traces. */
 export const MS_NAMES = ['DEAD', 'RUNNING', 'INTASK', 'SPAWNING', 'SPINNING', 'PARKED', 'WAKING', 'LOST', 'PARKED_LIVE'] as const
 
-/** Assertions on transitions: on in the tests (GORT_ASSERT=1), a few ns each otherwise skipped. */
-const ASSERT = process.env['GORT_ASSERT'] === '1'
 
 function broken(what: string, st: number): never {
   throw new InternalError(`M state: ${what} (state ${MS_NAMES[st] ?? st})`)

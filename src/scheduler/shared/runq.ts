@@ -18,6 +18,11 @@
  * - `runnext` holds gid+1 (0 = empty); anyone may take it by CAS.
  * - Only unstarted Gs are ever in a queue: a started task is pinned to its M.
  *
+ * Handles (tokio's Local/Steal): RunQueues is what any thread may do (sizes, pushes to the
+ * global queue); a LocalQueue is the holder of a P (one per M: put, take, pull from the global
+ * queue, refill from its backlog), and a Stealer moves Gs from other Ps into its M's LocalQueue.
+ * Every operation returns what it took; what it moved into a P is counted in that P's counters.
+ *
  * Global queue: a ring of gqCap gids guarded by a spin lock (Go guards sched.runq with
  * sched.lock too). Everyone pushes and pulls in batches, so the lock is taken once per batch.
  *
@@ -32,46 +37,34 @@
  * half of itself to the global queue), as the design asks.
  */
 
+import { InternalError } from '../../errors.js'
 import {
-  BACKLOG, BACKLOG_MASK, H_GQ_HEAD, H_GQ_LOCK, H_GQ_SIZE, P_BACKLOG, P_BL_HEAD, P_BL_TAIL, P_HEAD, P_RING, P_RUNNEXT, P_TAIL, RING, RING_MASK,
-  pOff, type Layout,
+  BACKLOG, BACKLOG_MASK, H_GQ_HEAD, H_GQ_LOCK, H_GQ_SIZE, P_BACKLOG, P_BL_HEAD, P_BL_TAIL, P_GLOBAL_PULLS, P_HEAD, P_RING, P_RUNNEXT,
+  P_STEAL_TASKS, P_TAIL, RING, RING_MASK, pOff, type Layout,
 } from './layout.js'
+import { ASSERT } from './assert.js'
 
+/** What every thread may do: read sizes, push to the global queue. */
 export class RunQueues {
   readonly #I: Int32Array
   readonly #l: Layout
   readonly #gqMask: number
-  /** Scratch for overflow batches; one per thread, never shared. */
-  readonly #batch = new Int32Array(RING / 2 + 1)
-  /**
-   * Each P's tail as this thread last stored it, valid for the P it holds (`own` sets it when it
-   * takes one). get() reads no tail from memory: after the monitor took the P in the middle of
-   * an INTASK span, the new holder's tail and slots may not all be visible yet, but the slots
-   * below our own last tail are ours, and a slot we wrote is rewritten only after head moves
-   * past it, which fails our CAS.
-   */
-  readonly #tails: Int32Array
 
   constructor(I: Int32Array, l: Layout) {
     this.#I = I
     this.#l = l
     this.#gqMask = l.gqCap - 1
-    this.#tails = new Int32Array(l.procs)
   }
 
-  /** This thread now holds P `p` (it started with it, or adopted it): picks up its tail. */
-  own(p: number): void {
-    this.#tails[p] = Atomics.load(this.#I, pOff(this.#l, p) + P_TAIL)
-  }
-
-  #setTail(p: number, po: number, t: number): void {
-    this.#tails[p] = t
-    Atomics.store(this.#I, po + P_TAIL, t)
+  /** The owner's handle for the Ps this thread will hold (one per M). */
+  local(): LocalQueue {
+    return new LocalQueue(this.#I, this.#l, this)
   }
 
   // ---- global queue ----
 
-  #lock(): void {
+  /** Takes the global queue's lock (LocalQueue.pullGlobal and globalPush only). */
+  lockGlobal(): void {
     const I = this.#I
     let spins = 0
     while (Atomics.compareExchange(I, H_GQ_LOCK, 0, 1) !== 0) {
@@ -84,7 +77,7 @@ export class RunQueues {
     }
   }
 
-  #unlock(): void {
+  unlockGlobal(): void {
     Atomics.store(this.#I, H_GQ_LOCK, 0)
   }
 
@@ -98,12 +91,13 @@ export class RunQueues {
     const I = this.#I
     const base = this.#l.gqBase
     const mask = this.#gqMask
-    this.#lock()
+    this.lockGlobal()
     const head = I[H_GQ_HEAD]!
     const size = I[H_GQ_SIZE]!
+    if (ASSERT && size + n > this.#l.gqCap) throw new InternalError(`run queue: global queue over capacity (${size} + ${n} > ${this.#l.gqCap})`)
     for (let i = 0; i < n; i++) I[base + ((head + size + i) & mask)] = gids[i]!
     Atomics.store(I, H_GQ_SIZE, size + n)
-    this.#unlock()
+    this.unlockGlobal()
   }
 
   /**
@@ -124,41 +118,6 @@ export class RunQueues {
     return Math.max(1, Math.min(Math.floor(size / procs) + 1, Math.ceil(unstarted / procs), RING / 2))
   }
 
-  /**
-   * Go's globrunqget: takes up to `max` Gs; returns the first and puts the rest in P `p`'s local
-   * ring (which must be the caller's own P). Returns -1 when the queue is empty.
-   */
-  globalGet(p: number, max: number): { g: number; n: number } {
-    const I = this.#I
-    if (Atomics.load(I, H_GQ_SIZE) === 0) return NONE
-    const base = this.#l.gqBase
-    const mask = this.#gqMask
-    const po = pOff(this.#l, p)
-    const t = this.#tails[p]!
-    const room = RING - ((t - Atomics.load(I, po + P_HEAD)) | 0)
-    this.#lock()
-    const size = I[H_GQ_SIZE]!
-    let n = Math.min(size, max, room + 1)
-    if (n <= 0) {
-      this.#unlock()
-      return NONE
-    }
-    let head = I[H_GQ_HEAD]!
-    const g = I[base + (head & mask)]!
-    head++
-    for (let i = 1; i < n; i++) {
-      I[po + P_RING + ((t + i - 1) & RING_MASK)] = I[base + (head & mask)]!
-      head++
-    }
-    I[H_GQ_HEAD] = head & mask
-    Atomics.store(I, H_GQ_SIZE, size - n)
-    this.#unlock()
-    if (n > 1) this.#setTail(p, po, (t + n - 1) | 0)
-    return { g, n }
-  }
-
-  // ---- local ring (owner side) ----
-
   /** Number of Gs in P's ring, runnext and backlog. Racy by nature; for heuristics and stats. */
   localSize(p: number): number {
     const I = this.#I
@@ -171,6 +130,94 @@ export class RunQueues {
   backlogSize(p: number): number {
     const po = pOff(this.#l, p)
     return (Atomics.load(this.#I, po + P_BL_TAIL) - Atomics.load(this.#I, po + P_BL_HEAD)) | 0
+  }
+
+}
+
+/**
+ * The holder's handle: operations only the M that holds P `p` may do on it (each takes the P it
+ * acts on, which must be the caller's own).
+ */
+export class LocalQueue {
+  readonly #I: Int32Array
+  readonly #l: Layout
+  readonly #q: RunQueues
+  /** Scratch for overflow batches; one per thread, never shared. */
+  readonly #batch = new Int32Array(RING / 2 + 1)
+  /**
+    * Each P's tail as this thread last stored it, valid for the P it holds (`own` sets it when it
+    * takes one). The take operations read no tail from memory: after the monitor took the P in the
+    * middle of an INTASK span, the new holder's tail and slots may not all be visible yet, but the
+    * slots below our own last tail are ours, and a slot we wrote is rewritten only after head
+    * moves past it, which fails our CAS.
+    */
+  readonly #tails: Int32Array
+
+  constructor(I: Int32Array, l: Layout, q: RunQueues) {
+    this.#I = I
+    this.#l = l
+    this.#q = q
+    this.#tails = new Int32Array(l.procs)
+  }
+
+  /** This thread now holds P `p` (it started with it, or adopted it): picks up its tail. */
+  own(p: number): void {
+    this.#tails[p] = Atomics.load(this.#I, pOff(this.#l, p) + P_TAIL)
+  }
+
+  /** Room left in P `p`'s ring, by our tail and its head. */
+  room(p: number): number {
+    return RING - ((this.#tails[p]! - Atomics.load(this.#I, pOff(this.#l, p) + P_HEAD)) | 0)
+  }
+
+  /** Stores P `p`'s new tail: publishes the slots written below it. */
+  publish(p: number, po: number, t: number): void {
+    if (ASSERT) {
+      const n = (t - Atomics.load(this.#I, po + P_HEAD)) | 0
+      if (n > RING) throw new InternalError(`run queue: P${p}'s ring would hold ${n} Gs (capacity ${RING})`)
+    }
+    this.#tails[p] = t
+    Atomics.store(this.#I, po + P_TAIL, t)
+  }
+
+  /** Our tail of P `p`, for a Stealer filling our ring. */
+  tail(p: number): number {
+    return this.#tails[p]!
+  }
+
+  /**
+   * Go's globrunqget: takes up to `max` Gs from the global queue; returns the first and puts the
+   * rest in P `p`'s ring, counting them all in its global pulls. -1 when the queue is empty.
+   */
+  pullGlobal(p: number, max: number): number {
+    const I = this.#I
+    const q = this.#q
+    if (q.globalSize() === 0) return -1
+    const base = this.#l.gqBase
+    const mask = this.#l.gqCap - 1
+    const po = pOff(this.#l, p)
+    const t = this.#tails[p]!
+    const room = this.room(p)
+    q.lockGlobal()
+    const size = I[H_GQ_SIZE]!
+    const n = Math.min(size, max, room + 1)
+    if (n <= 0) {
+      q.unlockGlobal()
+      return -1
+    }
+    let head = I[H_GQ_HEAD]!
+    const g = I[base + (head & mask)]!
+    head++
+    for (let i = 1; i < n; i++) {
+      I[po + P_RING + ((t + i - 1) & RING_MASK)] = I[base + (head & mask)]!
+      head++
+    }
+    I[H_GQ_HEAD] = head & mask
+    Atomics.store(I, H_GQ_SIZE, size - n)
+    q.unlockGlobal()
+    if (n > 1) this.publish(p, po, (t + n - 1) | 0)
+    Atomics.add(I, po + P_GLOBAL_PULLS, n)
+    return g
   }
 
   /**
@@ -191,7 +238,7 @@ export class RunQueues {
     for (;;) {
       if (((t - h) | 0) < RING) {
         I[po + P_RING + (t & RING_MASK)] = g
-        this.#setTail(p, po, (t + 1) | 0)
+        this.publish(p, po, (t + 1) | 0)
         return
       }
       h = Atomics.load(I, po + P_HEAD)
@@ -214,10 +261,10 @@ export class RunQueues {
     const room = RING - ((t - Atomics.load(I, po + P_HEAD)) | 0)
     const k = Math.min(room, n)
     for (let i = 0; i < k; i++) I[po + P_RING + ((t + i) & RING_MASK)] = gids[i]!
-    if (k > 0) this.#setTail(p, po, (t + k) | 0)
+    if (k > 0) this.publish(p, po, (t + k) | 0)
     if (k === n) return
     const b = k + this.#backlogPush(po, gids, k, n)
-    if (b < n) this.globalPush(gids.subarray(b, n), n - b)
+    if (b < n) this.#q.globalPush(gids.subarray(b, n), n - b)
   }
 
   /** Appends gids[from..to) to P's backlog (caller holds the P); returns how many fit. */
@@ -233,50 +280,8 @@ export class RunQueues {
   }
 
   /** The holder of P `p` refills its ring: up to half a ring from the head of its own backlog. Returns one of them, or -1. */
-  backlogRefill(p: number): number {
-    return this.#backlogMove(p, p, false)
-  }
-
-  /** A thief on P `p` takes half of P `v`'s backlog (at most half a ring) into its own ring. Returns one of them, or -1. */
-  backlogSteal(p: number, v: number): number {
-    return this.#backlogMove(p, v, true)
-  }
-
-  /**
-   * Moves Gs from the head of P `v`'s backlog into the caller's own P `p`'s ring: half a ring,
-   * or with `half` half of what is there (at most half a ring). Returns the last one moved (or
-   * -1); `stolen` reports how many moved.
-   */
-  #backlogMove(p: number, v: number, half: boolean): number {
-    const I = this.#I
-    const vo = pOff(this.#l, v)
-    // Plain reads for the common empty case (a check on every empty ring and every victim probed):
-    // a stale head can only make a backlog look fuller, which the atomic path below corrects, and
-    // a stale tail only makes us miss work this round.
-    if (I[vo + P_BL_TAIL] === I[vo + P_BL_HEAD]) {
-      this.stolen = 0
-      return -1
-    }
-    const po = pOff(this.#l, p)
-    const t = this.#tails[p]!
-    const room = RING - ((t - Atomics.load(I, po + P_HEAD)) | 0)
-    for (;;) {
-      const h = Atomics.load(I, vo + P_BL_HEAD)
-      const vt = Atomics.load(I, vo + P_BL_TAIL)
-      let n = (vt - h) | 0
-      if (n <= 0) {
-        this.stolen = 0
-        return -1
-      }
-      if (n > BACKLOG) continue // read head and tail at different moments; retry
-      n = Math.min(half ? n - (n >> 1) : n, RING / 2, room)
-      if (n <= 0) {
-        this.stolen = 0
-        return -1
-      }
-      const g = this.#claimInto(p, po, t, vo + P_BACKLOG, BACKLOG_MASK, vo + P_BL_HEAD, h, n)
-      if (g >= 0) return g
-    }
+  refillFromBacklog(p: number): number {
+    return claimBacklog(this, this.#I, this.#l, p, p, false)
   }
 
   /** Go's runqputslow: moves the older half of a full ring plus g to the global queue. */
@@ -287,27 +292,27 @@ export class RunQueues {
     for (let i = 0; i < n; i++) batch[i] = Atomics.load(I, po + P_RING + ((h + i) & RING_MASK))
     if (Atomics.compareExchange(I, po + P_HEAD, h, (h + n) | 0) !== h) return false
     batch[n] = g
-    this.globalPush(batch, n + 1)
+    this.#q.globalPush(batch, n + 1)
     return true
   }
 
   /**
-   * Go's runqget. Caller owns P `p`. Takes runnext first unless `skipNext` (the bounded LIFO slot:
-   * after a few consecutive runnext runs the ring gets a turn, or a ping-pong pair starves it).
-   * Returns gid, or -1. `fromNext` reports where it came from.
+   * Go's runqget, the LIFO slot: takes P `p`'s runnext, or -1. The loop bounds how many runs in a
+   * row come from here (a ping-pong pair would starve the ring).
    */
-  get(p: number, skipNext: boolean): number {
+  takeNext(p: number): number {
     const I = this.#I
     const po = pOff(this.#l, p)
-    // The owner's reads are plain (see the header); only the CASes claim.
-    if (!skipNext) {
-      const next = I[po + P_RUNNEXT]!
-      if (next !== 0 && Atomics.compareExchange(I, po + P_RUNNEXT, next, 0) === next) {
-        this.fromNext = true
-        return next - 1
-      }
-    }
-    this.fromNext = false
+    // The owner's reads are plain (see the header); only the CAS claims.
+    const next = I[po + P_RUNNEXT]!
+    if (next !== 0 && Atomics.compareExchange(I, po + P_RUNNEXT, next, 0) === next) return next - 1
+    return -1
+  }
+
+  /** Go's runqget, the ring: takes the oldest G of P `p`'s ring, or -1. */
+  takeRing(p: number): number {
+    const I = this.#I
+    const po = pOff(this.#l, p)
     const t = this.#tails[p]!
     let h = I[po + P_HEAD]!
     // Not `t !== h`: on a P the monitor took mid-span, others may have taken head past our tail.
@@ -317,31 +322,31 @@ export class RunQueues {
       if (seen === h) return g
       h = seen // a thief took some: retry from where it left head
     }
-    if (skipNext) {
-      // The ring is empty: runnext is all there is, so take it after all.
-      const next = I[po + P_RUNNEXT]!
-      if (next !== 0 && Atomics.compareExchange(I, po + P_RUNNEXT, next, 0) === next) {
-        this.fromNext = true
-        return next - 1
-      }
-    }
     return -1
   }
+}
 
-  fromNext = false
+/** A thief: moves Gs from other Ps' rings and backlogs into its own M's LocalQueue. */
+export class Stealer {
+  readonly #I: Int32Array
+  readonly #l: Layout
+  readonly #dst: LocalQueue
 
-  // ---- stealing (thief side) ----
+  constructor(I: Int32Array, l: Layout, dst: LocalQueue) {
+    this.#I = I
+    this.#l = l
+    this.#dst = dst
+  }
 
   /**
-   * Go's runqsteal: moves half of victim `v`'s ring into the caller's own P `p` and returns one
-   * of the stolen Gs (or -1). `stealNext` also takes the victim's runnext when its ring is empty.
-   * `stolen` reports how many Gs moved.
+   * Go's runqsteal: moves half of victim `v`'s ring into our own P `p` and returns one of the
+   * stolen Gs (or -1), counting them in `p`'s steals. `stealNext` also takes the victim's runnext
+   * when its ring is empty.
    */
   steal(p: number, v: number, stealNext: boolean): number {
     const I = this.#I
     const po = pOff(this.#l, p)
     const vo = pOff(this.#l, v)
-    const t = this.#tails[p]!
     for (;;) {
       const h = Atomics.load(I, vo + P_HEAD)
       const vt = Atomics.load(I, vo + P_TAIL)
@@ -351,38 +356,69 @@ export class RunQueues {
         if (stealNext) {
           const next = Atomics.load(I, vo + P_RUNNEXT)
           if (next !== 0 && Atomics.compareExchange(I, vo + P_RUNNEXT, next, 0) === next) {
-            this.stolen = 1
+            Atomics.add(I, po + P_STEAL_TASKS, 1)
             return next - 1
           }
         }
-        this.stolen = 0
         return -1
       }
       if (n > RING / 2) continue // read head and tail at different moments; retry
-      const g = this.#claimInto(p, po, t, vo + P_RING, RING_MASK, vo + P_HEAD, h, n)
-      if (g >= 0) return g
+      const g = claimInto(this.#dst, I, p, po, vo + P_RING, RING_MASK, vo + P_HEAD, h, n)
+      if (g >= 0) {
+        Atomics.add(I, po + P_STEAL_TASKS, n)
+        return g
+      }
     }
   }
 
-  /**
-   * The thief's half of the queue protocol, for a ring or a backlog: copies entries [h, h+n) of
-   * the queue whose slots start at word `slots` into the caller's own ring (P `p`, at its tail
-   * `t`, with room for them), then claims them by CAS of the queue's head word `head` from h to
-   * h+n. The queue's holder writes a slot again only after head has moved past it, so a successful
-   * CAS proves the copy intact. Returns the newest G moved, to run now (the rest are published in
-   * our ring), or -1 when the CAS lost: the caller reads head again and retries.
-   */
-  #claimInto(p: number, po: number, t: number, slots: number, mask: number, head: number, h: number, n: number): number {
-    const I = this.#I
-    for (let i = 0; i < n; i++) I[po + P_RING + ((t + i) & RING_MASK)] = Atomics.load(I, slots + ((h + i) & mask))
-    if (Atomics.compareExchange(I, head, h, (h + n) | 0) !== h) return -1
-    this.stolen = n
-    const g = I[po + P_RING + ((t + n - 1) & RING_MASK)]!
-    if (n > 1) this.#setTail(p, po, (t + n - 1) | 0)
-    return g
+  /** Takes half of P `v`'s backlog (at most half a ring) into our own P `p`; one of them, or -1. Counted in `p`'s steals. */
+  stealBacklog(p: number, v: number): number {
+    return claimBacklog(this.#dst, this.#I, this.#l, p, v, true)
   }
-
-  stolen = 0
 }
 
-const NONE = { g: -1, n: 0 } as const
+/**
+ * Moves Gs from the head of P `v`'s backlog into P `p`'s ring (held by `dst`'s thread): half a
+ * ring, or with `half` half of what is there (at most half a ring). Returns the last one moved,
+ * or -1. A steal (`v !== p`) counts them in `p`'s steals.
+ */
+function claimBacklog(dst: LocalQueue, I: Int32Array, l: Layout, p: number, v: number, half: boolean): number {
+  const vo = pOff(l, v)
+  // Plain reads for the common empty case (a check on every empty ring and every victim probed):
+  // a stale head can only make a backlog look fuller, which the atomic path below corrects, and
+  // a stale tail only makes us miss work this round.
+  if (I[vo + P_BL_TAIL] === I[vo + P_BL_HEAD]) return -1
+  const po = pOff(l, p)
+  const room = dst.room(p)
+  for (;;) {
+    const h = Atomics.load(I, vo + P_BL_HEAD)
+    const vt = Atomics.load(I, vo + P_BL_TAIL)
+    let n = (vt - h) | 0
+    if (n <= 0) return -1
+    if (n > BACKLOG) continue // read head and tail at different moments; retry
+    n = Math.min(half ? n - (n >> 1) : n, RING / 2, room)
+    if (n <= 0) return -1
+    const g = claimInto(dst, I, p, po, vo + P_BACKLOG, BACKLOG_MASK, vo + P_BL_HEAD, h, n)
+    if (g >= 0) {
+      if (v !== p) Atomics.add(I, po + P_STEAL_TASKS, n)
+      return g
+    }
+  }
+}
+
+/**
+ * The thief's half of the queue protocol, for a ring or a backlog: copies entries [h, h+n) of
+ * the queue whose slots start at word `slots` into `dst`'s P `p` (at its tail, with room for
+ * them), then claims them by CAS of the queue's head word `head` from h to h+n. The queue's
+ * holder writes a slot again only after head has moved past it, so a successful CAS proves the
+ * copy intact. Returns the newest G moved, to run now (the rest are published in our ring), or
+ * -1 when the CAS lost: the caller reads head again and retries.
+ */
+function claimInto(dst: LocalQueue, I: Int32Array, p: number, po: number, slots: number, mask: number, head: number, h: number, n: number): number {
+  const t = dst.tail(p)
+  for (let i = 0; i < n; i++) I[po + P_RING + ((t + i) & RING_MASK)] = Atomics.load(I, slots + ((h + i) & mask))
+  if (Atomics.compareExchange(I, head, h, (h + n) | 0) !== h) return -1
+  const g = I[po + P_RING + ((t + n - 1) & RING_MASK)]!
+  if (n > 1) dst.publish(p, po, (t + n - 1) | 0)
+  return g
+}

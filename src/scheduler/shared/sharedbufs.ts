@@ -37,6 +37,7 @@
  *   owner died, by whoever claims the record first (takeResult / dropResult CAS its kind).
  */
 
+import { InternalError } from '../../errors.js'
 import { performance } from 'node:perf_hooks'
 import { BroadcastChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import { smi } from './codec.js'
@@ -239,7 +240,7 @@ export class SharedBufs {
       }
       const id = I[w]!
       const buf = this.lookup(id)
-      if (buf === undefined) throw new Error(`gort: shared buffer ${id} is not registered on this thread`)
+      if (buf === undefined) throw new InternalError(`shared buffer ${id} is not registered on this thread`)
       const t = I[w + 1]!
       const Ctor = VIEW_TYPES[t] as (new (b: SharedArrayBuffer, offset: number, length: number) => unknown) | undefined
       // Offset and length are stored as 32-bit words: read back unsigned (a view over 2 GB).

@@ -6,6 +6,7 @@
  * H_TASK_COUNT (after its bytes are written), never changes. Each thread caches both directions.
  */
 
+import { InternalError } from '../../errors.js'
 import { H_TASK_BYTES, H_TASK_COUNT, H_TASK_LOCK, TASK_BYTES, TASK_MAX, type Layout } from './layout.js'
 import { SchedulerArgError } from '../errors.js'
 
@@ -74,7 +75,7 @@ export class TaskTable {
   keyOf(id: number): string {
     let k = this.#keys[id]
     if (k === undefined) {
-      if (id >= Atomics.load(this.#I, H_TASK_COUNT)) throw new Error(`gort: unknown task id ${id}`)
+      if (id >= Atomics.load(this.#I, H_TASK_COUNT)) throw new InternalError(`unknown task id ${id}`)
       k = this.#read(id)
       this.#keys[id] = k
       this.#ids.set(k, id)
