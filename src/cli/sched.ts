@@ -176,9 +176,9 @@ async function run(argv: readonly string[]): Promise<number> {
     say(`  goAll inside tasks   ${rate(goAllInside).padStart(18)}  (one goAll a wave)`)
 
     // Fork-join: gort and one thread alternate, so both see the same moments of this machine.
-    // Warm-up: each M compiles the scheduler's paths and fib on its own; fib(27)/16 took 25-30
-    // calls to reach its steady state on 2 cores. At least 300 ms, and 30 calls unless they take
-    // over 2 s (fib(40) is about a second a call on one thread).
+    // Warm-up: each M compiles the scheduler's paths and fib on its own, and a fresh runtime
+    // takes tens of calls to reach its steady state. At least 300 ms, and 30 calls unless they
+    // take over 2 s (a large fib takes about a second a call).
     const want = serialFib(n)
     const warmStart = performance.now()
     const warming = (i: number): boolean => {

@@ -44,13 +44,10 @@ const BATCH = 512 // Gs run between two event-loop yields
 const MICRO_EVERY = 32 // Gs run between two microtask yields (lets finished tasks report)
 const SPIN_MS = 0.05 // how long an M spins looking for work before parking
 // No further poll for the completions of children that run on other Ms: an M whose tasks await
-// them parks at once (Atomics.waitAsync). A 0.1 ms poll there (from when fib(27)/16 took 4.7 ms)
-// made fork-join slower once the main thread polled for its own results: fib(27)/16 on 2 procs
-// 1.71-1.74 ms with it against 1.41 without, the last leaf's result reaching main in 430-440 µs
-// against 186-193 (with procs Ms on as many cores, a polling M holds a core that the M it waits
-// for, or the main thread, needs), and spawns inside tasks the same within the noise.
-// A sync Atomics.wait before that park (50 µs, later up to 1 ms after 4 microtask turns) was
-// worse too: continuations queued as microtasks cannot run while the M sleeps (docs/scheduler.md).
+// them parks at once (Atomics.waitAsync). With procs Ms on as many cores, a polling M holds a core
+// that the M it waits for, or the main thread, needs. A sync Atomics.wait before that park is
+// wrong too: continuations queued as microtasks cannot run while the M sleeps. Both were measured
+// slower (docs/design/scheduler.md, "Designs rejected"; the runs in bench/NOTES.md).
 
 export class Machine {
   readonly #s: Sched
@@ -211,12 +208,11 @@ export class Machine {
         if (g >= 0) {
           this.#runner.run(g)
           this.#endSpan()
-          // A full event-loop turn, not a microtask one, after a stolen G: measured faster for
-          // fork-join (fib(27)/16 steady state 3.72 -> 3.44 ms, median of 8 interleaved runs, 7
-          // better), likely by letting the victim run its own next children before we steal
-          // again (cross-thread completions cost more than local ones).
+          // A full event-loop turn, not a microtask one, after a stolen G that awaits: it lets the
+          // victim run its own next children before we steal again (cross-thread completions cost
+          // more than local ones; measured faster for fork-join, bench/NOTES.md).
           // A G that finished synchronously leaves nothing to wait for: a microtask turn keeps a
-          // thief of tiny tasks from falling behind a steady stream (the turn costs 10-30 µs).
+          // thief of tiny tasks from falling behind a steady stream (a macrotask turn costs more).
           if (this.#runner.loading !== undefined) await this.#awaitLoad()
           else await this.#userTime(this.#runner.live > 0)
           continue
@@ -361,7 +357,7 @@ export class Machine {
     // resetspinning). Go wakes unconditionally, since work may hide where a spinner cannot see it
     // cheaply (timers, netpoll); here every queue is a few shared words, so look first. A woken M
     // that finds nothing spins anyway, and on a machine with no core to spare that spin takes
-    // the core the main thread needs to take the result (spawn-to-result p90 80-100 µs here).
+    // the core the main thread needs to take the result.
     if (found && left === 0 && this.#visibleWork()) this.#s.wakep()
   }
 

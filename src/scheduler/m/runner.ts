@@ -59,8 +59,8 @@ export interface MHold {
   /**
    * The M is in MS_INTASK (openSpan) and has not taken it back yet (endSpan): around a task
    * call, a turn of user time or a module import, and across hot Gs called back to back from its
-   * loop, which share one span instead of a state store and a CAS each (25-45 ns a G on Node 20
-   * here). In a span the loop only takes Gs from its own ring or runnext, by CAS, which is safe
+   * loop, which share one span instead of a state store and a CAS each (a large share of a tiny
+   * G's cost). In a span the loop only takes Gs from its own ring or runnext, by CAS, which is safe
    * even if the monitor took the P meanwhile; anything that writes the P's ring ends the span first.
    */
   inSpan: boolean

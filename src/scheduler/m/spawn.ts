@@ -35,8 +35,8 @@ export class MSpawner implements Spawner {
   spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {
     const s = this.#s
     const I = this.#I
-    // A plain read (Atomics.load is a 6-10 ns call on Node 20): a spawn that misses a close() by a
-    // hair is queued on a runtime whose Ms are ending, like one made just before it.
+    // A plain read (Atomics.load is a builtin call on Node 20, not a move): a spawn that misses a
+    // close() by a hair is queued on a runtime whose Ms are ending, like one made just before it.
     if (I[H_CLOSED] !== 0) return Promise.reject(new RuntimeClosedError())
     if (signal?.aborted === true) return Promise.reject(signal.reason)
     const tid = s.tasks.idOfTask(ref)

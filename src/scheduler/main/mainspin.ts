@@ -1,11 +1,11 @@
 /**
  * The main thread's short poll of its completion ring before it waits with Atomics.waitAsync.
  *
- * Why: a waitAsync wake-up reaches the main thread as a task posted to its event loop, 15-40 µs
- * here, while an M that is spinning (it does for 50 µs after its last G) returns a tiny G's result
- * in a few µs. Polling for a few µs first takes that wake-up out of a round trip: spawn-to-result
- * p50 went from 21-25 to about 5 µs in a driver (docs/scheduler.md, (d)). It also spares the M its
- * Atomics.notify: Ms ring the main thread's doorbell only once it has set its waiting flag.
+ * Why: a waitAsync wake-up reaches the main thread as a task posted to its event loop, which
+ * costs several times what an M that is still spinning (it spins briefly after its last G) takes
+ * to return a tiny G's result. Polling for a few µs first takes that wake-up out of a round trip
+ * (the spawn-to-result figures are in bench/NOTES.md). It also spares the M its Atomics.notify:
+ * Ms ring the main thread's doorbell only once it has set its waiting flag.
  *
  * Invariants:
  * - One poll blocks the event loop for at most the budget (at most 1 ms, default 10 µs).

@@ -40,7 +40,7 @@ export interface RuntimeOptions {
   readonly handoffMs?: number
   /**
    * How long the main thread polls for results before it waits for a wake-up (µs, 0 to 1000; 0:
-   * never). A wake-up costs 15-40 µs; an M that is spinning answers within a few µs. The poll
+   * never). A wake-up costs far more than the answer of an M that is still spinning. The poll
    * blocks the event loop for at most this long and stops polling while polls keep missing.
    * Default 10.
    */

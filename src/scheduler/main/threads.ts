@@ -20,8 +20,8 @@ import type { Sched } from '../shared/sched.js'
 /**
  * Young-generation cap of each M's heap. Every pending G holds a promise and its resolving
  * functions; a burst of spawns inside a task keeps hundreds of thousands alive at once, and with
- * V8's default nursery each scavenge copies them again (GC was 38% of an M's time spawning 200k
- * children). A larger nursery means fewer scavenges: in-task spawns ran about 1.4x faster.
+ * V8's default nursery each scavenge copies them again. A larger nursery means fewer scavenges
+ * (the spawn figures are in bench/NOTES.md).
  */
 const M_YOUNG_MB = 64
 

@@ -3,9 +3,8 @@
  * ring in batches instead of one by one.
  *
  * Why: announcing costs contended atomics on the owner's cache lines (ring tail, doorbell) and
- * often an Atomics.notify; for tiny tasks that was a fifth of an M's time. While the M runs Gs back
- * to back it holds them, and one reservation and one doorbell ring cover the batch (CPU per tiny
- * task 1.8 -> 1.6 µs; see docs/scheduler.md).
+ * often an Atomics.notify, a large share of an M's time for tiny tasks. While the M runs Gs back
+ * to back it holds them, and one reservation and one doorbell ring cover the batch.
  *
  * Invariants:
  * - A G's result is written and its record GS_DONE before its gid enters the outbox, so a flush

@@ -8,9 +8,9 @@
  *   before head moves past them, so a successful CAS proves the copy is intact.
  * - Ring slots are written with plain stores: the Atomics.store of `tail` that follows publishes
  *   them (and the G record written before), and every other reader loads `tail` first. A seq-cst
- *   store per slot cost about 10 ns each, several times per G.
- * - The owner reads its own ring without Atomics.load (on Node 20 a builtin call of 6-10 ns
- *   here, not a plain move; bench/scheduler/atomics-cost.mjs): its tail from its own copy
+ *   store per slot would cost several atomic stores per G.
+ * - The owner reads its own ring without Atomics.load (on Node 20 a builtin call, not a plain
+ *   move; bench/scheduler/atomics-cost.mjs): its tail from its own copy
  *   (`own`), the slots and runnext with plain loads. It wrote them itself, and thieves only move
  *   head forward and clear runnext, so a stale read of either can only fail the CAS that claims,
  *   whose result says where head really is. Thieves, which read another thread's writes, keep
@@ -31,9 +31,9 @@
  * P's holder pushes at its tail (inside the same spawn guard); the holder refilling its ring and
  * thieves take from its head by copy-then-CAS. Why not the global queue: there each M pulls its
  * share, about half of it the other Ms' children, and every such child's result must cross
- * threads; with two parents per M, goAll waves of 4096 ran at 5.3-5.7 M/s that way and 10.8-11.5
- * in the P's own backlog (2 procs). Thieves still take from backlogs, so nothing is stranded on
- * a busy P, and a backlog moves with its P on a hand-off. `go` keeps Go's rule (a full ring moves
+ * threads (measured about twice as slow for large goAll waves, bench/NOTES.md). Thieves still
+ * take from backlogs, so nothing is stranded on a busy P, and a backlog moves with its P on a
+ * hand-off. `go` keeps Go's rule (a full ring moves
  * half of itself to the global queue), as the design asks.
  */
 
@@ -107,7 +107,7 @@ export class RunQueues {
    * to its M, so with Go's +1 the first M to wake to 4 long-lived parents on 2 Ps took 3 and
    * kept them for the rest of their lives, while the other M ran one. Taking more than Go (the
    * even share when the other rings are full) left less in the global queue near the end of a
-   * run of uneven tasks and made (b) 3 points worse in 3 of 3 pairs.
+   * run of uneven tasks and made the uneven-work makespan worse (bench/NOTES.md).
    */
   globalShare(p: number): number {
     const I = this.#I
