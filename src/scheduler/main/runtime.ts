@@ -18,11 +18,11 @@
 
 import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import { Group, writeRecord, writeRecords } from '../shared/batch.js'
+import { Group, placePayload, writeRecord, writeRecords } from '../shared/batch.js'
 import { PayloadBroker } from './broker.js'
-import { encodeArgs, errorToPlain, remoteOf, writePayload, type Encoded, type PlainError, type RemotePayload } from '../shared/codec.js'
+import { encodeArgs, encodeArgsTransfer, errorToPlain, type Encoded, type PlainError, type RemotePayload } from '../shared/codec.js'
 import { RuntimeClosedError, RuntimeOnMError, SchedulerArgError, UncloneableArgError, describe } from '../errors.js'
-import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, K_REMOTE, gOff, ownerOf, writeHeader } from '../shared/layout.js'
+import { G_STATE, G_TASK, GS_QUEUED, H_CLOSED, gOff, ownerOf, writeHeader } from '../shared/layout.js'
 import { MainSpin } from './mainspin.js'
 import { Monitor } from './monitor.js'
 import { resolveOptions, workerUrl, type RuntimeOptions } from './options.js'
@@ -33,7 +33,7 @@ import { reclaimDeadM } from './recovery.js'
 import { Sched } from '../shared/sched.js'
 import { Threads } from './threads.js'
 import { collectStats, type SchedStats } from './stats.js'
-import { addRuntime, checkArgsList, checkGoOptions, checkTask, isTask, onM, removeRuntime, type AnyTask, type GoOptions, type Spawner, type TaskLike } from '../task.js'
+import { addRuntime, checkArgsList, checkGoOptions, checkTask, checkTransfer, isTask, onM, removeRuntime, type AnyTask, type GoOptions, type Spawner, type TaskLike } from '../task.js'
 import { waitAsync } from '../shared/wait.js'
 
 export type { RuntimeOptions } from './options.js'
@@ -135,18 +135,18 @@ export class Runtime implements Spawner, AsyncDisposable {
     return this.spawn(checkTask(t), args) as Promise<Awaited<R>>
   }
 
-  /** `go` with options: `{ signal }` rejects the result with `signal.reason` (see GoOptions). */
+  /** `go` with options: `{ signal }` rejects the result with `signal.reason`, `{ transfer }` moves buffers (see GoOptions). */
   goWith<A extends unknown[], R>(options: GoOptions, t: TaskLike<A, R>, ...args: A): Promise<Awaited<R>> {
     if (this.#closed) throw new RuntimeClosedError()
-    return this.spawn(checkTask(t), args, checkGoOptions(options)) as Promise<Awaited<R>>
+    return this.spawn(checkTask(t), args, checkGoOptions(options), checkTransfer(options)) as Promise<Awaited<R>>
   }
 
-  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {
+  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal, transfer?: readonly ArrayBuffer[]): Promise<unknown> {
     if (this.#closed) throw new RuntimeClosedError()
     if (!isTask(ref)) throw new SchedulerArgError(`gort: go() needs a task reference made by task(), got ${describe(ref)}`)
     if (signal !== undefined) {
       if (signal.aborted) return Promise.reject(signal.reason)
-      return this.#spawnCancellable(ref, args, signal)
+      return this.#spawnCancellable(ref, args, signal, transfer)
     }
     const tid = this.#s.tasks.idOfTask(ref)
     if (this.#keepAlive === undefined) this.#holdOpen()
@@ -156,7 +156,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       // buffers by registry id, anything else serialized (or stashed here when it is large).
       let stash: RemotePayload | undefined
       try {
-        stash = writeRecord(this.#s, this.#owner, gid, tid, args)
+        stash = writeRecord(this.#s, this.#owner, gid, tid, args, transfer)
       } catch (e) {
         this.#owner.unalloc(gid)
         throw new UncloneableArgError(ref.key, { cause: e })
@@ -168,7 +168,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     }
     let enc: Encoded
     try {
-      enc = encodeArgs(args)
+      enc = transfer !== undefined ? encodeArgsTransfer(args, transfer) : encodeArgs(args)
     } catch (e) {
       throw new UncloneableArgError(ref.key, { cause: e })
     }
@@ -207,8 +207,8 @@ export class Runtime implements Spawner, AsyncDisposable {
     return all
   }
 
-  #spawnCancellable(ref: AnyTask, args: readonly unknown[], signal: AbortSignal): Promise<unknown> {
-    const inner = this.spawn(ref, args)
+  #spawnCancellable(ref: AnyTask, args: readonly unknown[], signal: AbortSignal, transfer: readonly ArrayBuffer[] | undefined): Promise<unknown> {
+    const inner = this.spawn(ref, args, undefined, transfer)
     // The hot path above just allocated the newest gid of this thread, unless it overflowed.
     const gid = this.#lastGid
     if (gid >= 0) {
@@ -236,8 +236,9 @@ export class Runtime implements Spawner, AsyncDisposable {
     const s = this.#s
     const go = gOff(s.l, gid)
     s.I[go + G_TASK] = tid
-    writePayload(s.I, s.F, s.U8, go, enc, false)
-    if (enc.kind === K_REMOTE) this.#broker.stash(gid, remoteOf(enc))
+    // The arena slot is taken now, not when the call was made: slots free as results arrive.
+    const stash = placePayload(s, go, enc, false)
+    if (stash !== undefined) this.#broker.stash(gid, stash)
     s.I[go + G_STATE] = GS_QUEUED // published by the global queue push in #flush
     this.#queue(gid)
   }
