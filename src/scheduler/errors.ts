@@ -95,6 +95,21 @@ export class UncloneableResultError extends GortError {
   }
 }
 
+/**
+ * A task argument or result arrived as a handle (registerHandle) whose name no class is registered
+ * under on the receiving thread: import the module that registers it there (the task's module, or
+ * one it imports; on the main thread, before awaiting such a result).
+ */
+export class HandleNotRegisteredError extends GortError {
+  /** The handle's name, as registered on the sending thread. */
+  readonly handle: string
+
+  constructor(handle: string) {
+    super('ERR_HANDLE_NOT_REGISTERED', `gort: no class is registered as handle ${JSON.stringify(handle)} on this thread (registerHandle)`)
+    this.handle = handle
+  }
+}
+
 /** A bad value as a message shows it: as written in code where JSON would not (NaN, not null). */
 export function describe(v: unknown): string {
   if (typeof v === 'function') return `function ${v.name || '(anonymous)'}`

@@ -2,8 +2,9 @@
 export { Runtime, type RuntimeOptions } from './main/runtime.js'
 export { task, go, goAll, goAllSettled, goWith, isTask, type Task, type TaskLike, type GoOptions } from './task.js'
 export { MAX_PROCS } from './main/options.js'
+export { registerHandle, type HandleCodec } from './shared/handles.js'
 export type { SchedStats, ProcStats } from './main/stats.js'
 export {
   RuntimeClosedError, RuntimeOnMError, NoRuntimeError, TaskNotFoundError, MDiedError, SchedulerArgError, UncloneableArgError,
-  UncloneableResultError,
+  UncloneableResultError, HandleNotRegisteredError,
 } from './errors.js'

@@ -40,10 +40,16 @@ export interface GoOptions {
    * result is dropped.
    */
   readonly signal?: AbortSignal
+  /**
+   * ArrayBuffers to move to the task instead of copying (postMessage's transfer list): each is
+   * detached on the caller's side as soon as the call returns, and arrives intact with the
+   * arguments that hold it. The arguments then go by message, whatever their size.
+   */
+  readonly transfer?: readonly ArrayBuffer[]
 }
 
 export interface Spawner {
-  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown>
+  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal, transfer?: readonly ArrayBuffer[]): Promise<unknown>
   /** `settled`: resolve with every outcome (goAllSettled) instead of rejecting on the first error. */
   spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[], settled?: boolean): Promise<unknown[]>
 }
@@ -177,7 +183,20 @@ export function checkArgsList<A>(argsList: readonly A[]): readonly A[] {
 export function goWith<A extends unknown[], R>(options: GoOptions, t: TaskLike<A, R>, ...args: A): Promise<Awaited<R>> {
   const s = globals.spawner
   if (s === undefined) throw new NoRuntimeError()
-  return s.spawn(checkTask(t), args, checkGoOptions(options)) as Promise<Awaited<R>>
+  return s.spawn(checkTask(t), args, checkGoOptions(options), checkTransfer(options)) as Promise<Awaited<R>>
+}
+
+/** The transfer list of goWith's options, checked at the call: ArrayBuffers only (not shared ones, not views). */
+export function checkTransfer(options: GoOptions): readonly ArrayBuffer[] | undefined {
+  const transfer: unknown = options.transfer
+  if (transfer === undefined) return undefined
+  if (!Array.isArray(transfer)) throw new SchedulerArgError(`gort: goWith() options.transfer must be an array of ArrayBuffers, got ${describe(transfer)}`)
+  for (const b of transfer as unknown[]) {
+    if (!(b instanceof ArrayBuffer)) {
+      throw new SchedulerArgError(`gort: goWith() options.transfer must hold ArrayBuffers only (pass a view's .buffer), got ${describe(b)}`)
+    }
+  }
+  return transfer as readonly ArrayBuffer[]
 }
 
 /** The signal of goWith's options, checked at the call (a bad one used to fail inside addEventListener). */

@@ -121,7 +121,7 @@ test('bad options fail at start with a SchedulerArgError naming the option, and 
     ['procs must be an integer from 1 to 256, got 1000', { procs: 1000 }], ['maxThreads', { maxThreads: 5000 }],
     ['spares', { procs: 4, spares: 1021 }], ['mainSlots', { mainSlots: 2 ** 23 }], ['mSlots', { mSlots: 2 ** 21 }],
     // Each in range, together past the layout's bound: the error says what they would need.
-    ['procs 256, maxThreads 1024, mainSlots 262144 and mSlots 32768 need 2.4 GiB of shared memory, more than the 2 GiB', { procs: 256, maxThreads: 1024 }],
+    ['procs 256, maxThreads 1024, mainSlots 262144 and mSlots 32768 need 2.5 GiB of shared memory, more than the 2 GiB', { procs: 256, maxThreads: 1024 }],
   ]
   for (const [name, options] of bad) {
     const r = await Runtime.start(options).then((started) => started, (e: unknown) => e)

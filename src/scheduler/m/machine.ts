@@ -35,7 +35,7 @@ import { MPark, UNPARK_LOST, UNPARK_SPINNING } from '../shared/park.js'
 import { Stealer, type LocalQueue } from '../shared/runq.js'
 import { Runner, type MHold } from './runner.js'
 import { MSpawner } from './spawn.js'
-import type { FromM, ToM } from '../shared/protocol.js'
+import { transferOf, type FromM, type ToM } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
 import { ownTid } from '../main/threadstate.js'
 
@@ -397,7 +397,7 @@ export class Machine {
 export function startMachine(s: Sched, me: number, p: number): Machine {
   const port = parentPort
   if (port === null) throw new InternalError('the scheduler worker must run in a worker thread')
-  const m = new Machine(s, me, (msg) => port.postMessage(msg))
+  const m = new Machine(s, me, (msg) => port.postMessage(msg, transferOf(msg)))
   port.on('message', (msg: ToM) => m.onMessage(msg))
   port.postMessage({ t: 'ready' } satisfies FromM)
   // The loop may park with Atomics.wait at once: start it after 'ready' has left.

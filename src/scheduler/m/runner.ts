@@ -1,7 +1,8 @@
 /**
  * Running Gs on an M: claiming a G's record, calling its task (straight from the record's inline
- * numbers on the hot path), the slow path that imports a task module or fetches a payload first,
- * and delivering the result to the G's owner.
+ * numbers on the hot path; other arguments from the record, the payload arena or the shared-buffer
+ * registry), the slow path that imports a task module or fetches a payload first, and delivering
+ * the result to the G's owner.
  *
  * Invariants:
  * - A G is claimed by CAS on its state (QUEUED -> RUNNING, or CLAIMED while its module or payload
@@ -15,9 +16,9 @@
  */
 
 import { InternalError } from '../../errors.js'
-import { fromRemote, readPayload, smi, type RemotePayload } from '../shared/codec.js'
+import { decodeBytes, fromRemote, readPayload, smi, type RemotePayload } from '../shared/codec.js'
 import {
-  G_DATA, G_ERR, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_NUMS, K_REMOTE, K_SHARED, K_UNDEF,
+  G_DATA, G_ERR, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_ARENA, K_NUMS, K_REMOTE, K_SHARED, K_UNDEF,
   gOff, ownerOf, runsOff,
 } from '../shared/layout.js'
 import { Outbox } from '../shared/outbox.js'
@@ -152,6 +153,7 @@ export class Runner {
     if (Atomics.compareExchange(I, go + G_STATE, GS_QUEUED, hot ? GS_RUNNING : GS_CLAIMED) !== GS_QUEUED) {
       // Cancelled before any M took it: skip it, and let its owner free the record.
       if (I[go + G_KIND] === K_SHARED) s.bufs.drop(I, go)
+      else if (I[go + G_KIND] === K_ARENA) s.arena.free(go)
       I[go + G_KIND] = K_UNDEF
       I[go + G_ERR] = 0
       Atomics.store(I, go + G_STATE, GS_DONE)
@@ -177,7 +179,11 @@ export class Runner {
           this.ready.push(call)
           s.ring(this.#m.me)
         },
-        (e: unknown) => this.#complete(gid, e, true),
+        (e: unknown) => {
+          // Its arguments were never handed to a call: an arena slot they hold goes back now.
+          if (I[go + G_KIND] === K_ARENA) s.arena.free(go)
+          this.#complete(gid, e, true)
+        },
       )
       if (fn === undefined) {
         this.loading = prepared
@@ -189,7 +195,7 @@ export class Runner {
     }
     let args: unknown[]
     try {
-      args = kind === K_SHARED ? s.bufs.decode(I, s.F, go) : (readPayload(I, s.F, s.U8, go, true) as unknown[])
+      args = kind === K_SHARED ? s.bufs.decode(I, s.F, go) : (readPayload(I, s.F, s.U8, go, true, s.arena) as unknown[])
     } catch (e) {
       this.#complete(gid, e, true)
       return
@@ -202,8 +208,10 @@ export class Runner {
     while (this.ready.length > 0) {
       const c = this.ready.shift()!
       const go = gOff(this.#s.l, c.gid)
-      // Decoded ahead with its buffer references kept (see SharedBufs.decode): given back now.
+      // Decoded ahead with its buffer references (or arena slot) kept (see SharedBufs.decode,
+      // arena.ts): given back now.
       if (this.#I[go + G_KIND] === K_SHARED) this.#s.bufs.drop(this.#I, go)
+      else if (this.#I[go + G_KIND] === K_ARENA) this.#s.arena.free(go)
       this.#call(c.gid, c.fn, c.args, go)
     }
   }
@@ -260,12 +268,14 @@ export class Runner {
       await this.#fetchBufs(go)
       return { gid, fn, args: s.bufs.decode(this.#I, s.F, go, true) }
     }
+    // Read, not taken: the slot goes back when the G is called (runReady).
+    if (this.#I[go + G_KIND] === K_ARENA) return { gid, fn, args: decodeBytes(s.arena.read(go), true) as unknown[] }
     if (this.#I[go + G_KIND] !== K_REMOTE) return { gid, fn, args: readPayload(this.#I, s.F, s.U8, go, true) as unknown[] }
     const payload = await new Promise<RemotePayload>((resolve) => {
       this.fetches.set(gid, resolve)
       this.#m.post({ t: 'fetch', gid, m: this.#m.me })
     })
-    return { gid, fn, args: fromRemote(payload) as unknown[] }
+    return { gid, fn, args: fromRemote(payload, true) as unknown[] }
   }
 
   #complete(gid: number, value: unknown, isErr: boolean): void {

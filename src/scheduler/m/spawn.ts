@@ -32,7 +32,7 @@ export class MSpawner implements Spawner {
     this.#I = m.s.I
   }
 
-  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {
+  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal, transfer?: readonly ArrayBuffer[]): Promise<unknown> {
     const s = this.#s
     const I = this.#I
     // A plain read (Atomics.load is a builtin call on Node 20, not a move): a spawn that misses a
@@ -43,11 +43,12 @@ export class MSpawner implements Spawner {
     const gid = this.#m.owner.alloc()
     if (gid < 0) {
       if (this.#m.hold.p >= 0) Atomics.add(I, this.#m.hold.po + P_INLINED, 1)
+      // Inline, on this thread: nothing crosses, so a transfer list has nothing to move.
       return Promise.resolve().then(() => ref.fn(...(args as never[])))
     }
     let payload
     try {
-      payload = writeRecord(s, this.#m.owner, gid, tid, args)
+      payload = writeRecord(s, this.#m.owner, gid, tid, args, transfer)
     } catch (e) {
       this.#m.owner.unalloc(gid)
       throw new UncloneableArgError(ref.key, { cause: e })

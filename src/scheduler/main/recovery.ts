@@ -13,7 +13,7 @@
 import { MDiedError } from '../errors.js'
 import {
   G_KIND, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING,
-  K_SHARED, O_HANDOFF, O_P, P_OWNER, gOff, gRange, oOff, ownerOf, pOff,
+  K_ARENA, K_SHARED, O_HANDOFF, O_P, P_OWNER, gOff, gRange, oOff, ownerOf, pOff,
 } from '../shared/layout.js'
 import { leaveIdle, markDead } from '../shared/park.js'
 import type { Sched } from '../shared/sched.js'
@@ -38,12 +38,15 @@ export function reclaimDeadM(
     orphaned.push(p)
   }
   // Shared results that were published to it and that it never read: their references go back
-  // (sharedbufs.ts), or those slots never free. Results published after the exchange above are
+  // (sharedbufs.ts), or those slots never free; so do the arena slots of its unread results. Results published after the exchange above are
   // dropped by their publisher (result.ts).
   const own = gRange(s.l, m)
   for (let gid = own.first; gid < own.first + own.count; gid++) {
     const go = gOff(s.l, gid)
-    if (Atomics.load(I, go + G_STATE) === GS_DONE && Atomics.load(I, go + G_KIND) === K_SHARED) s.bufs.dropResult(I, go)
+    if (Atomics.load(I, go + G_STATE) !== GS_DONE) continue
+    const kind = Atomics.load(I, go + G_KIND)
+    if (kind === K_SHARED) s.bufs.dropResult(I, go)
+    else if (kind === K_ARENA) s.arena.dropResult(go) // a slot of another M's slab (arena.ts)
   }
   // Its started Gs cannot finish: fail them at their owners, naming the task. Gs it had taken
   // but not called yet (module import or payload fetch pending) go back to the global queue.

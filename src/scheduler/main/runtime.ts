@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { Group, writeRecord, writeRecords } from '../shared/batch.js'
 import { PayloadBroker } from './broker.js'
-import { encodeArgs, errorToPlain, type Encoded, type PlainError, type RemotePayload } from '../shared/codec.js'
+import { encodeArgs, encodeArgsTransfer, errorToPlain, type Encoded, type PlainError, type RemotePayload } from '../shared/codec.js'
 import { RuntimeClosedError, RuntimeOnMError, SchedulerArgError, UncloneableArgError, describe } from '../errors.js'
 import { H_CLOSED, ownerOf, writeHeader } from '../shared/layout.js'
 import { MainSpin } from './mainspin.js'
@@ -33,7 +33,7 @@ import { reclaimDeadM } from './recovery.js'
 import { Sched } from '../shared/sched.js'
 import { Threads } from './threads.js'
 import { collectStats, type SchedStats } from './stats.js'
-import { addRuntime, checkArgsList, checkGoOptions, checkTask, isTask, onM, removeRuntime, type AnyTask, type GoOptions, type Spawner, type TaskLike } from '../task.js'
+import { addRuntime, checkArgsList, checkGoOptions, checkTask, checkTransfer, isTask, onM, removeRuntime, type AnyTask, type GoOptions, type Spawner, type TaskLike } from '../task.js'
 import { waitAsync } from '../shared/wait.js'
 
 export type { RuntimeOptions } from './options.js'
@@ -41,8 +41,9 @@ export type { RuntimeOptions } from './options.js'
 interface Overflow {
   readonly tid: number
   readonly args: readonly unknown[]
-  /** The arguments as encoded at the call (see writeRecord). */
+  /** The arguments as encoded at the call (see writeRecord), with `transfer` if the caller moved buffers. */
   readonly enc: Encoded
+  readonly transfer: readonly ArrayBuffer[] | undefined
   readonly resolve: (v: unknown) => void
   readonly reject: (e: unknown) => void
   /** Its caller's signal fired while it waited for a record: it is never published. */
@@ -137,18 +138,18 @@ export class Runtime implements Spawner, AsyncDisposable {
     return this.spawn(checkTask(t), args) as Promise<Awaited<R>>
   }
 
-  /** `go` with options: `{ signal }` rejects the result with `signal.reason` (see GoOptions). */
+  /** `go` with options: `{ signal }` rejects the result with `signal.reason`, `{ transfer }` moves buffers (see GoOptions). */
   goWith<A extends unknown[], R>(options: GoOptions, t: TaskLike<A, R>, ...args: A): Promise<Awaited<R>> {
     if (this.#closed) throw new RuntimeClosedError()
-    return this.spawn(checkTask(t), args, checkGoOptions(options)) as Promise<Awaited<R>>
+    return this.spawn(checkTask(t), args, checkGoOptions(options), checkTransfer(options)) as Promise<Awaited<R>>
   }
 
-  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {
+  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal, transfer?: readonly ArrayBuffer[]): Promise<unknown> {
     if (this.#closed) throw new RuntimeClosedError()
     if (!isTask(ref)) throw new SchedulerArgError(`gort: go() needs a task reference made by task(), got ${describe(ref)}`)
     if (signal !== undefined) {
       if (signal.aborted) return Promise.reject(signal.reason)
-      return this.#spawnCancellable(ref, args, signal)
+      return this.#spawnCancellable(ref, args, signal, transfer)
     }
     const tid = this.#s.tasks.idOfTask(ref)
     if (this.#keepAlive === undefined) this.#holdOpen()
@@ -158,7 +159,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       // buffers by registry id, anything else serialized (or stashed here when it is large).
       let stash: RemotePayload | undefined
       try {
-        stash = writeRecord(this.#s, this.#owner, gid, tid, args)
+        stash = writeRecord(this.#s, this.#owner, gid, tid, args, transfer)
       } catch (e) {
         this.#owner.unalloc(gid)
         throw new UncloneableArgError(ref.key, { cause: e })
@@ -170,12 +171,12 @@ export class Runtime implements Spawner, AsyncDisposable {
     }
     let enc: Encoded
     try {
-      enc = encodeArgs(args)
+      enc = transfer !== undefined ? encodeArgsTransfer(args, transfer) : encodeArgs(args)
     } catch (e) {
       throw new UncloneableArgError(ref.key, { cause: e })
     }
     this.#lastGid = -1
-    return new Promise((resolve, reject) => this.#overflow.push({ tid, args, enc, resolve, reject }))
+    return new Promise((resolve, reject) => this.#overflow.push({ tid, args, enc, transfer, resolve, reject }))
   }
 
   /** Runs task `t` once per argument tuple; resolves with all results in order (see goAll). */
@@ -209,8 +210,8 @@ export class Runtime implements Spawner, AsyncDisposable {
     return all
   }
 
-  #spawnCancellable(ref: AnyTask, args: readonly unknown[], signal: AbortSignal): Promise<unknown> {
-    const inner = this.spawn(ref, args)
+  #spawnCancellable(ref: AnyTask, args: readonly unknown[], signal: AbortSignal, transfer: readonly ArrayBuffer[] | undefined): Promise<unknown> {
+    const inner = this.spawn(ref, args, undefined, transfer)
     // The hot path above just allocated the newest gid of this thread, unless it overflowed.
     const gid = this.#lastGid
     if (gid >= 0) {
@@ -306,7 +307,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       this.#overflow[this.#overflowHead++] = undefined as unknown as Overflow
       this.#owner.wait(gid).then(o.resolve, o.reject)
       // The one record writer (as go() inside a task): shared buffers by registry id.
-      const stash = writeRecord(this.#s, this.#owner, gid, o.tid, o.args, o.enc)
+      const stash = writeRecord(this.#s, this.#owner, gid, o.tid, o.args, o.transfer, o.enc)
       if (stash !== undefined) this.#broker.stash(gid, stash)
       this.#queue(gid)
     }

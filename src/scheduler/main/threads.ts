@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads'
 import { SchedulerArgError } from '../errors.js'
 import { O_HANDOFF, O_P, P_OWNER, oOff, pOff } from '../shared/layout.js'
 import { inUserCode, isDead, mState, mayRun } from '../shared/park.js'
-import type { FromM, ToM } from '../shared/protocol.js'
+import { transferOf, type FromM, type ToM } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
 
 /**
@@ -148,7 +148,7 @@ export class Threads {
 
   post(m: number, msg: ToM): void {
     const info = this.#ms.get(m)
-    if (info !== undefined && info.alive) info.worker.postMessage(msg)
+    if (info !== undefined && info.alive) info.worker.postMessage(msg, transferOf(msg))
   }
 
   /** Rings every M's doorbell (closing: each sees H_CLOSED and leaves its loop). */

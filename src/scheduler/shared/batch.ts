@@ -14,9 +14,9 @@
  *   and throws: a bad argument loses nothing and queues nothing.
  */
 
-import { encodeArgs, remoteOf, writeNumsFast, writePayload, type Encoded, type RemotePayload } from './codec.js'
+import { encodeArgs, encodeArgsTransfer, remoteOf, writeNumsFast, writePayload, type Encoded, type RemotePayload } from './codec.js'
 import { UncloneableArgError } from '../errors.js'
-import { G_KIND, G_STATE, G_TASK, GS_FREE, GS_QUEUED, K_REMOTE, K_SHARED, gOff } from './layout.js'
+import { G_ERR, G_KIND, G_STATE, G_TASK, GS_FREE, GS_QUEUED, K_ARENA, K_REMOTE, K_SHARED, gOff } from './layout.js'
 import type { Owner } from './owner.js'
 import type { Sched } from './sched.js'
 
@@ -70,19 +70,22 @@ export class Group {
  * unwriteRecord). Shared buffers go by the registry when they fit (sharedbufs.ts); `owner` keeps
  * such arguments until the G settles.
  */
-export function writeRecord(s: Sched, owner: Owner, gid: number, tid: number, args: readonly unknown[], enc?: Encoded): RemotePayload | undefined {
+export function writeRecord(
+  s: Sched, owner: Owner, gid: number, tid: number, args: readonly unknown[], transfer?: readonly ArrayBuffer[], enc?: Encoded,
+): RemotePayload | undefined {
   const I = s.I
   const go = gOff(s.l, gid)
   let stash: RemotePayload | undefined
-  if (!writeNumsFast(I, s.F, go, args)) {
+  if (transfer !== undefined) {
+    // The caller asked for its buffers to move: by message, whatever the size (arena slots copy).
+    stash = placePayload(s, go, enc ?? encodeArgsTransfer(args, transfer), false)
+  } else if (!writeNumsFast(I, s.F, go, args)) {
     if (s.bufs.tryWrite(I, s.F, go, args)) {
       owner.keep(gid, args)
     } else {
       // `enc`: the arguments encoded when go() was called, for a G published later (main's
       // overflow queue), so that what runs is what was passed, as Go copies at the call.
-      enc ??= encodeArgs(args)
-      writePayload(I, s.F, s.U8, go, enc, false)
-      if (enc.kind === K_REMOTE) stash = remoteOf(enc)
+      stash = placePayload(s, go, enc ?? encodeArgs(args), false)
     }
   }
   I[go + G_TASK] = tid
@@ -91,10 +94,25 @@ export function writeRecord(s: Sched, owner: Owner, gid: number, tid: number, ar
   return stash
 }
 
-/** Takes back a record writeRecord filled that was never published: its buffer references too. */
+/**
+ * Writes an encoded payload into the record at word offset `go`: inline, else in an arena slot of
+ * this thread (arena.ts) when its bytes fit one and one is free. Returns what must travel by
+ * message instead (K_REMOTE), or undefined.
+ */
+export function placePayload(s: Sched, go: number, enc: Encoded, isErr: boolean): RemotePayload | undefined {
+  if (enc.kind === K_REMOTE && enc.bytes !== undefined && s.arena.put(go, enc.bytes)) {
+    s.I[go + G_ERR] = isErr ? 1 : 0
+    return undefined
+  }
+  writePayload(s.I, s.F, s.U8, go, enc, isErr)
+  return enc.kind === K_REMOTE ? remoteOf(enc) : undefined
+}
+
+/** Takes back a record writeRecord filled that was never published: its buffer references and arena slot too. */
 export function unwriteRecord(s: Sched, owner: Owner, gid: number): void {
   const go = gOff(s.l, gid)
   if (s.I[go + G_KIND] === K_SHARED) s.bufs.drop(s.I, go)
+  else if (s.I[go + G_KIND] === K_ARENA) s.arena.free(go)
   s.I[go + G_STATE] = GS_FREE
   owner.unalloc(gid)
 }

@@ -4,7 +4,13 @@
  * - Up to INLINE_NUMS numbers (the common case: fib(n), add(a, b)) are stored as float64 in the
  *   G record itself: no serializer, no message.
  * - Anything else is structured-cloned with v8.serialize; if the bytes fit the G record's inline
- *   area they go there, otherwise they travel by message through the main thread (K_REMOTE).
+ *   area they go there, if they fit an arena slot they go there (arena.ts, K_ARENA; the caller
+ *   places them, since the slot is its thread's), otherwise they travel by message through the
+ *   main thread (K_REMOTE).
+ * - ArrayBuffers move instead of being copied where the caller asked for it (goWith's `transfer`:
+ *   the arguments go by message with a transfer list) and for a result that is one large buffer
+ *   or a view on one (`transferable`): the task gave it up by returning it.
+ * - Handles (handles.ts) are replaced by markers on the way out and rebuilt on the way in.
  * - Shared memory stays shared: a shared buffer or view as an argument or a result goes by id
  *   (sharedbufs.ts, K_SHARED); one anywhere deeper in a value sends the value itself by
  *   postMessage, which shares it (v8.serialize would copy a view as bytes).
@@ -18,9 +24,11 @@
 import { InternalError } from '../../errors.js'
 import { DefaultSerializer, deserialize, serialize } from 'node:v8'
 import {
-  MDiedError, NoRuntimeError, RuntimeClosedError, RuntimeOnMError, SchedulerArgError, TaskNotFoundError, UncloneableArgError, UncloneableResultError,
+  HandleNotRegisteredError, MDiedError, NoRuntimeError, RuntimeClosedError, RuntimeOnMError, SchedulerArgError, TaskNotFoundError, UncloneableArgError, UncloneableResultError,
 } from '../errors.js'
-import { G_DATA, G_ERR, G_KIND, G_LEN, INLINE_BYTES, INLINE_NUMS, K_BYTES, K_NUMS, K_REMOTE, K_UNDEF } from './layout.js'
+import type { Arena } from './arena.js'
+import { handleIn, handleOut, handlesIn, handlesOut } from './handles.js'
+import { ARENA_SLOT, G_DATA, G_ERR, G_KIND, G_LEN, INLINE_BYTES, INLINE_NUMS, K_ARENA, K_BYTES, K_NUMS, K_REMOTE, K_UNDEF } from './layout.js'
 
 export interface Encoded {
   kind: number
@@ -29,6 +37,8 @@ export interface Encoded {
   bytes: Uint8Array | undefined
   /** K_REMOTE: the value itself, for postMessage (which shares SharedArrayBuffers). */
   value?: unknown
+  /** K_REMOTE with `value`: buffers in it that move with the message instead of being copied. */
+  transfer?: ArrayBuffer[]
 }
 
 /** True for a shared buffer or a view on one (these must stay shared, so they are never serialized). */
@@ -50,13 +60,54 @@ export function encodeArgs(args: readonly unknown[]): Encoded {
     }
     if (allNums) return { kind: K_NUMS, len: args.length, nums: args as readonly number[], bytes: undefined }
   }
-  return encodeBytes(args)
+  return encodeBytes(handlesOut(args))
+}
+
+/**
+ * Arguments whose buffers in `transfer` move instead of being copied (goWith's `transfer`). They
+ * are moved at once, so the caller's buffers are detached when the call returns, whatever happens
+ * after; the moved arguments then go by message with the moved buffers as its transfer list.
+ * Throws a DataCloneError (a duplicate, a detached or a shared buffer) before anything moved.
+ */
+export function encodeArgsTransfer(args: readonly unknown[], transfer: readonly ArrayBuffer[]): Encoded {
+  const moved = structuredClone({ args: handlesOut(args), transfer }, { transfer: transfer as ArrayBuffer[] })
+  return { kind: K_REMOTE, len: 0, nums: undefined, bytes: undefined, value: moved.args, transfer: moved.transfer as ArrayBuffer[] }
 }
 
 export function encodeResult(value: unknown): Encoded {
   if (value === undefined) return { kind: K_UNDEF, len: 0, nums: undefined, bytes: undefined }
   if (typeof value === 'number') return { kind: K_NUMS, len: 1, nums: [value], bytes: undefined }
-  return encodeBytes(value)
+  const buf = transferable(value)
+  if (buf !== undefined) {
+    try {
+      // Moves the buffer now (no copy): the task's own references to it are detached from here on.
+      const moved = structuredClone({ value, buf }, { transfer: [buf] })
+      return { kind: K_REMOTE, len: 0, nums: undefined, bytes: undefined, value: moved.value, transfer: [moved.buf] }
+    } catch {
+      // One that cannot move (Node marks some untransferable) is copied, as any other value.
+    }
+  }
+  return encodeBytes(handleOut(value))
+}
+
+/** The built-in views a result may be to move automatically (a subclass such as Buffer is copied). */
+const VIEWS = new Set<unknown>([
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array, DataView,
+])
+
+/**
+ * The buffer a result moves with instead of being copied, if any: the result is an ArrayBuffer,
+ * or a built-in typed array or DataView on one, and the buffer is larger than an arena slot (a
+ * smaller one costs less to copy than to send by message). Only the top-level result: a buffer
+ * deeper inside may be one the task still uses, and is copied.
+ */
+export function transferable(value: unknown): ArrayBuffer | undefined {
+  let buf: unknown
+  if (value instanceof ArrayBuffer) buf = value
+  else if (ArrayBuffer.isView(value) && VIEWS.has(value.constructor)) buf = value.buffer
+  else return undefined
+  return buf instanceof ArrayBuffer && buf.byteLength > ARENA_SLOT ? buf : undefined
 }
 
 function encodeBytes(value: unknown): Encoded {
@@ -113,20 +164,25 @@ function serializeUnshared(value: unknown): Uint8Array | undefined {
 export interface RemotePayload {
   readonly bytes?: Uint8Array | undefined
   readonly value?: unknown
+  /** Buffers in `value` that move with each message that carries it (see encodeArgsTransfer). */
+  readonly transfer?: ArrayBuffer[]
 }
 
 export function remoteOf(e: Encoded): RemotePayload {
-  return e.bytes !== undefined ? { bytes: e.bytes } : { value: e.value }
+  if (e.bytes !== undefined) return { bytes: e.bytes }
+  return e.transfer !== undefined ? { value: e.value, transfer: e.transfer } : { value: e.value }
 }
 
-export function fromRemote(r: RemotePayload): unknown {
-  return r.bytes !== undefined ? deserialize(r.bytes) : r.value
+/** The value of a K_REMOTE payload: the argument array (`asArgs`) or the result, handles rebuilt. */
+export function fromRemote(r: RemotePayload, asArgs: boolean): unknown {
+  const v = r.bytes !== undefined ? deserialize(r.bytes) : r.value
+  return asArgs ? handlesIn(v as unknown[]) : handleIn(v)
 }
 
 /** A result that came by message (see result.ts), rebuilt: an error result as a real Error, and a payload that cannot be read as the error. */
 export function resultFromRemote(r: RemotePayload, isErr: boolean): { value: unknown; isErr: boolean } {
   try {
-    const v = fromRemote(r)
+    const v = fromRemote(r, false)
     return { value: isErr ? plainToError(v) : v, isErr }
   } catch (e) {
     return { value: e, isErr: true }
@@ -180,8 +236,11 @@ export function smi(x: number): number {
   return x === (x | 0) && (x !== 0 || 1 / x > 0) ? x | 0 : x
 }
 
-/** Reads the inline payload of a G record; the caller handles K_REMOTE itself. */
-export function readPayload(I: Int32Array, F: Float64Array, U8: Uint8Array, go: number, asArgs: boolean): unknown {
+/**
+ * Reads the payload of a G record, inline or in `arena` (freeing its slot; a result's slot is
+ * claimed by CAS first, see Arena.dropResult); the caller handles K_REMOTE itself.
+ */
+export function readPayload(I: Int32Array, F: Float64Array, U8: Uint8Array, go: number, asArgs: boolean, arena?: Arena): unknown {
   const kind = I[go + G_KIND]!
   const len = I[go + G_LEN]!
   const data = go + G_DATA
@@ -192,9 +251,20 @@ export function readPayload(I: Int32Array, F: Float64Array, U8: Uint8Array, go: 
     for (let i = 0; i < len; i++) out[i] = smi(F[f + i]!)
     return out
   }
-  if (kind === K_BYTES) return deserialize(U8.slice(data * 4, data * 4 + len))
+  if (kind === K_BYTES) return decodeBytes(U8.slice(data * 4, data * 4 + len), asArgs)
+  if (kind === K_ARENA && arena !== undefined) {
+    if (asArgs) return decodeBytes(arena.take(go), true)
+    if (Atomics.compareExchange(I, go + G_KIND, K_ARENA, K_UNDEF) !== K_ARENA) return undefined
+    return decodeBytes(arena.take(go), false)
+  }
   if (kind === K_UNDEF) return asArgs ? [] : undefined
   throw new InternalError(`payload kind ${kind} is not inline`)
+}
+
+/** Serialized arguments (`asArgs`) or a result, handles rebuilt. */
+export function decodeBytes(bytes: Uint8Array, asArgs: boolean): unknown {
+  const v = deserialize(bytes)
+  return asArgs ? handlesIn(v as unknown[]) : handleIn(v)
 }
 
 export const isErrPayload = (I: Int32Array, go: number): boolean => I[go + G_ERR] === 1
@@ -251,6 +321,7 @@ const CTORS: Record<string, ErrorConstructor> = {
 /** gort's own error classes, rebuilt with their prototype so `instanceof` works across threads. */
 const GORT: Record<string, { prototype: Error }> = {
   RuntimeClosedError, RuntimeOnMError, NoRuntimeError, TaskNotFoundError, MDiedError, SchedulerArgError, UncloneableArgError, UncloneableResultError,
+  HandleNotRegisteredError,
 }
 
 /** Rebuilds an Error on this thread from `errorToPlain` data (same name, message, stack, code). */

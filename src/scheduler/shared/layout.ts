@@ -14,6 +14,8 @@
  *   sbufs       SB_SLOTS slots of the shared-buffer registry (sharedbufs.ts)
  *   crings      one completion ring per owner, as long as that owner's G range
  *   gs          GW words per G record: state, task, running M, payload kind/len, inline data (its owner follows from its range)
+ *   arena       per owner, a slab of ARENA_SLOT-byte slots for payloads too large for a G record
+ *               (arena.ts): one state word per slot, then the slots' bytes
  *
  * Invariants:
  * - Every offset is computed once from (procs, maxM, gMain, gPerM) by `computeLayout`, so all
@@ -119,6 +121,12 @@ export const K_NUMS = 1 // G_LEN float64 values inline (arguments: the array; re
 export const K_BYTES = 2 // v8-serialized value inline, G_LEN bytes
 export const K_REMOTE = 3 // payload travels by message through the main thread
 export const K_SHARED = 4 // numbers and shared buffers (by registry id) inline, see sharedbufs.ts
+export const K_ARENA = 5 // v8-serialized value, G_LEN bytes, in an arena slot: words G_DATA (arena owner) and G_DATA + 1 (slot)
+
+// The payload arena (arena.ts): per owner, slots of ARENA_SLOT bytes, each with a state word.
+export const ARENA_SLOT = 512
+export const ARENA_MAIN = 1024 // the main thread's slots (at most its G records)
+export const ARENA_M = 256 // each M's slots (at most its G records)
 
 export const TASK_MAX = 1024
 export const TASK_BYTES = 64 * 1024
@@ -149,6 +157,10 @@ export interface Layout {
   readonly crBase: number // word offset of owner 0's completion ring
   readonly gBase: number // word offset of G record 0
   readonly gTotal: number
+  readonly arenaMain: number // the main thread's arena slots
+  readonly arenaPerM: number // each M's arena slots
+  readonly arenaBase: number // word offset of owner 0's arena state words (every owner's follow, in order)
+  readonly arenaBytes: number // byte offset of owner 0's arena slots (every owner's follow, in order)
   readonly words: number
 }
 
@@ -175,8 +187,17 @@ export function computeLayout(procs: number, maxM: number, gMain: number, gPerM:
   const crBase = sbBase + SB_SLOTS * SBW
   let gBase = crBase + gTotal
   gBase = Math.ceil(gBase / GW) * GW // 64-byte alignment for the Float64 view
-  const words = gBase + gTotal * GW
-  return { procs, maxM, gMain, gPerM, pBase, oBase, runsBase, runsStride, gqBase, gqCap, taskOffBase, taskLenBase, taskByteBase, sbBase, crBase, gBase, gTotal, words }
+  const arenaMain = Math.min(gMain, ARENA_MAIN)
+  const arenaPerM = Math.min(gPerM, ARENA_M)
+  const arenaSlots = arenaMain + maxM * arenaPerM
+  const arenaBase = gBase + gTotal * GW
+  // Slots start on a 64-byte line, as G records do.
+  const arenaBytes = Math.ceil((arenaBase + arenaSlots) / GW) * GW * 4
+  const words = arenaBytes / 4 + (arenaSlots * ARENA_SLOT) / 4
+  return {
+    procs, maxM, gMain, gPerM, pBase, oBase, runsBase, runsStride, gqBase, gqCap, taskOffBase, taskLenBase, taskByteBase, sbBase, crBase, gBase, gTotal,
+    arenaMain, arenaPerM, arenaBase, arenaBytes, words,
+  }
 }
 
 export function layoutFromHeader(I: Int32Array): Layout {
@@ -207,6 +228,12 @@ export function gRange(l: Layout, owner: number): { first: number; count: number
   if (owner === 0) return { first: 0, count: l.gMain, cr: l.crBase }
   const first = l.gMain + (owner - 1) * l.gPerM
   return { first, count: l.gPerM, cr: l.crBase + first }
+}
+
+/** An owner's arena: its first slot's index over all owners, and its slot count. */
+export function arenaRange(l: Layout, owner: number): { first: number; count: number } {
+  if (owner === 0) return { first: 0, count: l.arenaMain }
+  return { first: l.arenaMain + (owner - 1) * l.arenaPerM, count: l.arenaPerM }
 }
 
 /** The owner of a gid follows from its range. */

@@ -208,7 +208,7 @@ export class Owner {
       let value: unknown
       let isErr = isErrPayload(I, go)
       try {
-        value = I[go + G_KIND] === K_SHARED ? s.bufs.takeResult(I, s.F, go) : readPayload(I, s.F, s.U8, go, false)
+        value = I[go + G_KIND] === K_SHARED ? s.bufs.takeResult(I, s.F, go) : readPayload(I, s.F, s.U8, go, false, s.arena)
         if (isErr) value = plainToError(value)
       } catch (e) {
         value = e

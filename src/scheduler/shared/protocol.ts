@@ -19,3 +19,11 @@ export type FromM =
   | { readonly t: 'fetch'; readonly gid: number; readonly m: number } // this M started a G whose args were stashed
   | { readonly t: 'result'; readonly gid: number; readonly payload: RemotePayload; readonly err: boolean } // large result (or one holding shared memory), for the G's owner
   | { readonly t: 'sharedbuf?'; readonly id: number; readonly m: number } // this M started after a shared buffer was announced (sharedbufs.ts)
+
+/**
+ * The buffers a message moves instead of copying: those of its payload (goWith's `transfer`, a
+ * large buffer result), on every hop, so a payload that goes M -> main -> M is never copied.
+ */
+export function transferOf(msg: ToM | FromM): ArrayBuffer[] | undefined {
+  return 'payload' in msg ? msg.payload.transfer : undefined
+}

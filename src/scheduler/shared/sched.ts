@@ -7,6 +7,7 @@
  * - A completion is written to its owner's ring before the owner's doorbell is rung.
  */
 
+import { Arena } from './arena.js'
 import { G_STATE, GS_CANCELLED, GS_QUEUED, O_CR_TAIL, gRange, layoutFromHeader, gOff, oOff, ownerOf, type Layout } from './layout.js'
 import type { Owner } from './owner.js'
 import { Waker, ring } from './park.js'
@@ -27,6 +28,8 @@ export class Sched {
    * construction (attachBufs), before it spawns or runs a G; only the queue tests go without.
    */
   bufs!: SharedBufs
+  /** This thread's slab of the payload arena (arena.ts), attached with the registry. */
+  arena!: Arena
   /** This thread's wakep (park.ts). */
   readonly waker: Waker
 
@@ -41,8 +44,12 @@ export class Sched {
     this.waker = new Waker(this.I, this.l)
   }
 
-  /** Joins the runtime's shared-buffer registry as thread `me` (see sharedbufs.ts). */
+  /**
+   * Joins the runtime's shared-buffer registry as thread `me` (see sharedbufs.ts), and takes this
+   * thread's slab of the payload arena (arena.ts).
+   */
   attachBufs(me: number, channel: string): SharedBufs {
+    this.arena = new Arena(this.I, this.U8, this.l, me)
     this.bufs = new SharedBufs(this.I, this.l, me, channel)
     return this.bufs
   }
