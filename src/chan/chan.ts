@@ -1,31 +1,38 @@
 /**
  * Chan<T>: Go's hchan for one JavaScript thread.
  *
- * State: a ring buffer of at most `cap` slots (`_buf`, `_head`, `_count`), a
- * queue of parked receivers and one of parked senders (waitq.ts), and a closed flag.
+ * State (all `#private`): a ring buffer of at most `cap` slots (`#buf`,
+ * `#head`, `#count`), a queue of parked receivers and one of parked senders
+ * (waitq.ts), and a closed flag. select reaches a Chan only through the select
+ * protocol (protocol.ts), which Chan implements with the same algorithms as its
+ * plain ops, so a select case and a plain op take identical paths.
+ *
+ * A waiter is *live* unless it belongs to a select that is already claimed (won
+ * by another case, possibly on another thread and not yet fired, or cancelled).
+ * Stale waiters are dropped by whoever meets them (`WaitQ.take`), so they never
+ * complete an op; the invariants below are about live waiters.
  *
  * Invariants (Go's, restated for this code):
- * - At least one of `_recvq` and `_sendq` is empty. A receiver parks only when
- *   no value is available, a sender only when no receiver waits and the buffer
- *   is full; and every op drains the opposite queue before parking.
- * - For a buffered channel, `_recvq` non-empty implies the buffer is empty, and
- *   `_sendq` non-empty implies the buffer is full.
- * - Once `_closed`, both queues stay empty: close woke everyone, and no op parks
+ * - At least one of `#recvq` and `#sendq` holds no live waiter. A receiver parks
+ *   only when no value is available, a sender only when no receiver waits and
+ *   the buffer is full; and every op drains the opposite queue before parking.
+ * - For a buffered channel, a live waiter in `#recvq` implies the buffer is
+ *   empty, and one in `#sendq` implies the buffer is full.
+ * - Once `#closed`, both queues stay empty: close woke everyone, and no op parks
  *   on a closed channel (sends reject, receives drain then report ok=false).
  * - Direct hand-off: a send that finds a parked receiver gives it the value
  *   without touching the buffer; a receive from a full buffer takes the head and
  *   refills the tail from the first parked sender, so FIFO order holds.
- * - The ring is `_buf.length` slots, `_count <= _buf.length <= _cap`, and it
- *   grows only when full (so `_count === _buf.length`) and `_count < _cap`.
- *   Hence a full channel (`_count === _cap`, the only state in which senders
- *   park) has `_buf.length === _cap`, and a receive that refills the freed head
+ * - A select waiter's select is claimed before any value moves (`take()` claims
+ *   it), so a lost claim leaves the value where it was.
+ * - The ring is `#buf.length` slots, `#count <= #buf.length <= #cap`, and it
+ *   grows only when full (so `#count === #buf.length`) and `#count < #cap`.
+ *   Hence a full channel (`#count === #cap`, the only state in which senders
+ *   park) has `#buf.length === #cap`, and a receive that refills the freed head
  *   slot from a parked sender never needs to grow.
  * - Fast path (the op completes now) allocates only the promise it returns
  *   (and a receive's `{ value, ok }`); a send returns one shared resolved
  *   promise. trySend/tryRecv that would block allocate nothing.
- *
- * The algorithms live in module functions (`sendNow`, `recvNow`, `wake*`) that
- * select.ts reuses, so a select case and a plain op take identical paths.
  *
  * Why the buffer grows instead of being allocated up front, as Go's is: an
  * array of `cap` slots costs time and memory at `new Chan(cap)` whether or not
@@ -33,18 +40,33 @@
  * at all (beyond that, an uncatchable out-of-memory abort or "Invalid array
  * length"). Growing by doubling costs an amortised copy per buffered value, and
  * only until the buffer reaches its high-water mark; the hot path pays one
- * `_buf.length` load in place of `_cap`. Rejected: a ring of fixed-size chunks,
+ * `#buf.length` load in place of `#cap`. Rejected: a ring of fixed-size chunks,
  * which could exceed one array's limit but puts a second index on every op;
  * and shrinking when drained, which Go does not do and which would make a
  * bursty channel reallocate on every burst.
  */
 import { describeValue } from '../errors.js'
 import { ChanClosedError } from './errors.js'
-
-export { describeValue }
 import { Waiter, WaitQ, acquireWaiter, releaseWaiter } from './waitq.js'
 import { stamp } from './park.js'
 import { mustYield, held } from './yield.js'
+import {
+  POLL_RECV,
+  POLL_SEND,
+  RECV_READY,
+  SEND_READY,
+  ENQUEUE_RECV,
+  ENQUEUE_SEND,
+  WITHDRAW,
+  DESCRIBE,
+  type Receivable,
+  type Sendable,
+  type RecvSlot,
+  type Selector,
+  type SelectWaiter,
+} from './protocol.js'
+
+export { describeValue }
 
 /** Options for operations that can block. */
 export interface OpOptions {
@@ -54,8 +76,6 @@ export interface OpOptions {
 
 /** A receive's result: `ok === false` only when the channel is closed and drained. */
 export type RecvResult<T> = { value: T; ok: true } | { value: undefined; ok: false }
-
-export type ChanCore = Chan<unknown>
 
 const RESOLVED: Promise<void> = Promise.resolve()
 
@@ -85,13 +105,13 @@ export function refuseBySignal(op: string, signal: AbortSignal): Promise<never> 
 
 let nextChanId = 1
 
-// Receive results travel through these two slots from recvNow to its caller,
+// Receive results travel through these two slots from a receive to its caller,
 // so the hot path returns a boolean instead of allocating a tuple.
-export let recvValue: unknown = undefined
-export let recvOk = false
+let recvValue: unknown = undefined
+let recvOk = false
 
 /** Reads the received value and clears the slot, so it does not outlive its receive. */
-export function takeRecvValue(): unknown {
+function takeRecvValue(): unknown {
   const v = recvValue
   recvValue = undefined
   return v
@@ -102,25 +122,37 @@ export function pendingFor<R>(w: { resolve: ((v: never) => void) | null; reject:
   return new Promise<R>((res, rej) => { w.resolve = res as never; w.reject = rej })
 }
 
-export class Chan<T> implements AsyncIterable<T> {
-  /** @internal ring buffer storage; grows (doubling, up to cap) only when full */
-  _buf: (T | undefined)[]
-  /** @internal index of the oldest buffered value */
-  _head = 0
-  /** @internal number of buffered values */
-  _count = 0
-  /** @internal */
-  readonly _cap: number
-  /** @internal parked receivers, FIFO */
-  readonly _recvq = new WaitQ()
-  /** @internal parked senders, FIFO */
-  readonly _sendq = new WaitQ()
-  /** @internal */
-  _closed = false
-  /** @internal what the deadlock report calls a wait here (sync primitives set it) */
-  label: string | null = null
-  /** @internal a small number naming the channel in reports */
-  readonly _id: number
+// Module-private doors into a channel's private state, opened once by Chan's
+// static block: the sync primitives and inspectChan use them, nothing else.
+let recvNowOf: (c: Chan<unknown>) => boolean
+let waitLabelOf: (c: Chan<unknown>, label: string) => void
+let stateOf: (c: Chan<unknown>) => ChanState
+
+export class Chan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<T> {
+  /** Ring storage: `#count <= #buf.length <= #cap`; grows (doubling) only when full. */
+  #buf: (T | undefined)[]
+  /** Index of the oldest buffered value. */
+  #head = 0
+  /** Buffered values; > 0 implies `#recvq` holds no live waiter. */
+  #count = 0
+  readonly #cap: number
+  /** Parked receivers, FIFO; live ones only while the buffer is empty. */
+  readonly #recvq: WaitQ
+  /** Parked senders, FIFO; live ones only while the buffer is full. */
+  readonly #sendq: WaitQ
+  /** Set once by close; from then on no op parks here. */
+  #closed = false
+  /** A small number naming the channel in reports. */
+  readonly #id: number
+
+  static {
+    recvNowOf = (c) => c.#recvNow()
+    waitLabelOf = (c, label) => {
+      c.#recvq.reason = label
+      c.#sendq.reason = label
+    }
+    stateOf = (c) => ({ len: c.#count, cap: c.#cap, closed: c.#closed, recvWaiters: c.#recvq.size, sendWaiters: c.#sendq.size })
+  }
 
   /**
    * `capacity` 0 (the default) makes an unbuffered, rendezvous channel. The
@@ -131,19 +163,21 @@ export class Chan<T> implements AsyncIterable<T> {
       const limit = capacity > MAX_CHAN_CAP ? ` (at most ${MAX_CHAN_CAP})` : ''
       throw new RangeError(`makechan: size out of range: ${describeValue(capacity)}${limit}`)
     }
-    this._cap = capacity
-    this._buf = new Array<T | undefined>(Math.min(capacity, INITIAL_SLOTS)).fill(undefined)
-    this._id = nextChanId++
+    this.#cap = capacity
+    this.#buf = new Array<T | undefined>(Math.min(capacity, INITIAL_SLOTS)).fill(undefined)
+    this.#recvq = new WaitQ(this, 'chan receive')
+    this.#sendq = new WaitQ(this, 'chan send')
+    this.#id = nextChanId++
   }
 
   /** Values buffered now. */
   get len(): number {
-    return this._count
+    return this.#count
   }
 
   /** Buffer capacity (0 for unbuffered). */
   get cap(): number {
-    return this._cap
+    return this.#cap
   }
 
   /**
@@ -156,12 +190,12 @@ export class Chan<T> implements AsyncIterable<T> {
       const refused = refuseBySignal('send', signal)
       if (refused !== null) return refused
     }
-    if (this._closed) return Promise.reject(new ChanClosedError())
-    if (sendNow(this as ChanCore, value)) return mustYield() ? held(undefined) : RESOLVED
-    const w = acquireWaiter(this as ChanCore, true, value)
+    if (this.#closed) return Promise.reject(new ChanClosedError())
+    if (this.#sendNow(value)) return mustYield() ? held(undefined) : RESOLVED
+    const w = acquireWaiter(true, value)
     const p = pendingFor<void>(w)
     stamp(w)
-    this._sendq.enqueue(w)
+    this.#sendq.enqueue(w)
     if (signal !== undefined) listen(w, signal)
     return p
   }
@@ -173,14 +207,14 @@ export class Chan<T> implements AsyncIterable<T> {
       const refused = refuseBySignal('recv', signal)
       if (refused !== null) return refused
     }
-    if (recvNow(this as ChanCore)) {
+    if (this.#recvNow()) {
       const r = { value: takeRecvValue(), ok: recvOk } as RecvResult<T>
       return mustYield() ? held(r) : Promise.resolve(r)
     }
-    const w = acquireWaiter(this as ChanCore, false, undefined)
+    const w = acquireWaiter(false, undefined)
     const p = pendingFor<RecvResult<T>>(w)
     stamp(w)
-    this._recvq.enqueue(w)
+    this.#recvq.enqueue(w)
     if (signal !== undefined) listen(w, signal)
     return p
   }
@@ -190,13 +224,13 @@ export class Chan<T> implements AsyncIterable<T> {
    * ChanClosedError on a closed channel (misuse panics, as in Go).
    */
   trySend(value: T): boolean {
-    if (this._closed) throw new ChanClosedError()
-    return sendNow(this as ChanCore, value)
+    if (this.#closed) throw new ChanClosedError()
+    return this.#sendNow(value)
   }
 
   /** Receives only if a value (or closure) is ready; undefined when it would block. */
   tryRecv(): RecvResult<T> | undefined {
-    if (!recvNow(this as ChanCore)) return undefined
+    if (!this.#recvNow()) return undefined
     return { value: takeRecvValue(), ok: recvOk } as RecvResult<T>
   }
 
@@ -206,31 +240,171 @@ export class Chan<T> implements AsyncIterable<T> {
    * Closing twice throws ChanClosedError "close of closed channel".
    */
   close(): void {
-    if (this._closed) throw new ChanClosedError('ERR_CLOSE_OF_CLOSED')
-    this._closed = true
+    if (this.#closed) throw new ChanClosedError('ERR_CLOSE_OF_CLOSED')
+    this.#closed = true
     let w: Waiter | null
-    while ((w = this._recvq.dequeue()) !== null) wakeRecv(w, undefined, false)
-    while ((w = this._sendq.dequeue()) !== null) failSend(w, new ChanClosedError())
+    while ((w = this.#recvq.take()) !== null) wakeRecv(w, undefined, false)
+    while ((w = this.#sendq.take()) !== null) failSend(w, new ChanClosedError())
   }
 
   /** `for await (const v of ch)`: receives until the channel is closed and drained. */
   [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
-    const ch = this as ChanCore
+    const ch = this
     return {
       next(): Promise<IteratorResult<T, undefined>> {
         // Same fast path as recv, minus the intermediate { value, ok } object.
-        if (recvNow(ch)) {
+        if (ch.#recvNow()) {
           const r = (recvOk ? { value: takeRecvValue(), done: false } : { value: undefined, done: true }) as IteratorResult<T, undefined>
           return mustYield() ? held(r) : Promise.resolve(r)
         }
-        return ch.recv().then(toIterResult) as Promise<IteratorResult<T, undefined>>
+        return ch.recv().then(toIterResult)
       },
     }
   }
 
-  /** @internal one line for reports: `chan#3 (cap 0, len 0)` */
-  describe(): string {
-    return `chan#${this._id} (cap ${this._cap}, len ${this._count}${this._closed ? ', closed' : ''})`
+  /** One line for reports: `chan#3 (cap 0, len 0)`. */
+  toString(): string {
+    return `chan#${this.#id} (cap ${this.#cap}, len ${this.#count}${this.#closed ? ', closed' : ''})`
+  }
+
+  // ---- the select protocol (protocol.ts) ----------------------------------
+
+  /** Exact on one thread: a buffered value, a live parked sender, or closed. */
+  [RECV_READY](): boolean {
+    return this.#count > 0 || this.#closed || this.#sendq.hasLive()
+  }
+
+  /** Exact on one thread: closed (the poll will throw), a live parked receiver, or room. */
+  [SEND_READY](): boolean {
+    return this.#closed || this.#count < this.#cap || this.#recvq.hasLive()
+  }
+
+  /** A receive case's poll: the same path as tryRecv, result into `slot`. */
+  [POLL_RECV](slot: RecvSlot<T>): boolean {
+    if (!this.#recvNow()) return false
+    slot.value = takeRecvValue() as T | undefined
+    slot.ok = recvOk
+    return true
+  }
+
+  /** A send case's poll: the same path as trySend. */
+  [POLL_SEND](value: T): boolean {
+    if (this.#closed) throw new ChanClosedError()
+    return this.#sendNow(value)
+  }
+
+  /** Precondition (single thread): the case's poll just failed, so nothing is ready. */
+  [ENQUEUE_RECV](sel: Selector, index: number): SelectWaiter {
+    const w = new Waiter(false, undefined, sel, index)
+    this.#recvq.enqueue(w)
+    return w
+  }
+
+  /** Precondition (single thread): the case's poll just failed, so nothing is ready. */
+  [ENQUEUE_SEND](sel: Selector, index: number, value: T): SelectWaiter {
+    const w = new Waiter(true, value, sel, index)
+    this.#sendq.enqueue(w)
+    return w
+  }
+
+  [WITHDRAW](waiter: SelectWaiter): void {
+    const w = waiter as Waiter
+    const q = w.q
+    if (q !== null) q.remove(w)
+  }
+
+  [DESCRIBE](): string {
+    return this.toString()
+  }
+
+  // ---- the algorithms, shared by plain ops and select cases --------------
+
+  /**
+   * Completes a send now if it can: hand-off to the first live parked
+   * receiver, else into a free buffer slot. False when it would block.
+   * Precondition: the channel is not closed.
+   */
+  #sendNow(value: T): boolean {
+    const r = this.#recvq.take()
+    if (r !== null) {
+      wakeRecv(r, value, true)
+      return true
+    }
+    const buf = this.#buf
+    const size = buf.length
+    if (this.#count < size) {
+      let tail = this.#head + this.#count
+      if (tail >= size) tail -= size
+      buf[tail] = value
+      this.#count++
+      return true
+    }
+    if (this.#count < this.#cap) {
+      // Full ring below cap: grow, which puts the first free slot at `size`.
+      this.#grow()
+      this.#buf[size] = value
+      this.#count++
+      return true
+    }
+    return false
+  }
+
+  /**
+   * Doubles the ring (at most to cap), unwrapping it so the oldest value sits at
+   * index 0 and the first free slot at the old size.
+   * Precondition: the ring is full (`#count === #buf.length`) and `#count < #cap`.
+   */
+  #grow(): void {
+    const old = this.#buf
+    const size = old.length
+    const next = new Array<T | undefined>(Math.min(this.#cap, Math.max(size * 2, 1))).fill(undefined)
+    for (let i = 0, j = this.#head; i < size; i++) {
+      next[i] = old[j]
+      j = j + 1 === size ? 0 : j + 1
+    }
+    this.#buf = next
+    this.#head = 0
+  }
+
+  /**
+   * Completes a receive now if it can, leaving the result in recvValue/recvOk.
+   * Order as in Go's chanrecv: buffered value first (refilling from the first
+   * live parked sender), then a parked sender's value directly, then closure.
+   */
+  #recvNow(): boolean {
+    if (this.#count > 0) {
+      const buf = this.#buf
+      const h = this.#head
+      recvValue = buf[h]
+      recvOk = true
+      const s = this.#sendq.take()
+      if (s !== null) {
+        // Full buffer: the freed head slot becomes the new tail, given to the sender.
+        buf[h] = s.value as T
+        this.#head = h + 1 === buf.length ? 0 : h + 1
+        s.value = undefined
+        wakeSend(s)
+      } else {
+        buf[h] = undefined
+        this.#head = h + 1 === buf.length ? 0 : h + 1
+        this.#count--
+      }
+      return true
+    }
+    const s = this.#sendq.take()
+    if (s !== null) {
+      recvValue = s.value
+      recvOk = true
+      s.value = undefined
+      wakeSend(s)
+      return true
+    }
+    if (this.#closed) {
+      recvValue = undefined
+      recvOk = false
+      return true
+    }
+    return false
   }
 }
 
@@ -239,95 +413,25 @@ function toIterResult<T>(r: RecvResult<T>): IteratorResult<T, undefined> {
 }
 
 /**
- * Completes a send now if it can: hand-off to the first parked receiver, else
- * into a free buffer slot. False when it would block.
- * Precondition: the channel is not closed.
+ * A receive that allocates nothing (for Mutex.unlock): true if it took a value
+ * or saw closure, leaving nothing behind; false if it would block.
  */
-export function sendNow(c: ChanCore, value: unknown): boolean {
-  const r = c._recvq.dequeue()
-  if (r !== null) {
-    wakeRecv(r, value, true)
-    return true
-  }
-  const buf = c._buf
-  const size = buf.length
-  if (c._count < size) {
-    let tail = c._head + c._count
-    if (tail >= size) tail -= size
-    buf[tail] = value
-    c._count++
-    return true
-  }
-  if (c._count < c._cap) {
-    // Full ring below cap: grow, which puts the first free slot at `size`.
-    grow(c)
-    c._buf[size] = value
-    c._count++
-    return true
-  }
-  return false
+export function recvDiscard(c: Chan<unknown>): boolean {
+  if (!recvNowOf(c)) return false
+  recvValue = undefined
+  return true
+}
+
+/** Names this channel's waits in the deadlock report (`sync.Mutex.Lock`, ...). */
+export function setWaitLabel(c: Chan<unknown>, label: string): void {
+  waitLabelOf(c, label)
 }
 
 /**
- * Doubles the ring (at most to cap), unwrapping it so the oldest value sits at
- * index 0 and the first free slot at the old size.
- * Precondition: the ring is full (`_count === _buf.length`) and `_count < _cap`.
+ * Precondition: r came from `take()` (a plain waiter, or a select waiter whose
+ * select is now claimed for it). Settles a parked receiver.
  */
-function grow(c: ChanCore): void {
-  const old = c._buf
-  const size = old.length
-  const next = new Array<unknown>(Math.min(c._cap, Math.max(size * 2, 1))).fill(undefined)
-  for (let i = 0, j = c._head; i < size; i++) {
-    next[i] = old[j]
-    j = j + 1 === size ? 0 : j + 1
-  }
-  c._buf = next
-  c._head = 0
-}
-
-/**
- * Completes a receive now if it can, leaving the result in recvValue/recvOk.
- * Order as in Go's chanrecv: buffered value first (refilling from the first
- * parked sender), then a parked sender's value directly, then closure.
- */
-export function recvNow(c: ChanCore): boolean {
-  if (c._count > 0) {
-    const buf = c._buf
-    const h = c._head
-    recvValue = buf[h]
-    recvOk = true
-    const s = c._sendq.dequeue()
-    if (s !== null) {
-      // Full buffer: the freed head slot becomes the new tail, given to the sender.
-      buf[h] = s.value
-      c._head = h + 1 === buf.length ? 0 : h + 1
-      s.value = undefined
-      wakeSend(s)
-    } else {
-      buf[h] = undefined
-      c._head = h + 1 === buf.length ? 0 : h + 1
-      c._count--
-    }
-    return true
-  }
-  const s = c._sendq.dequeue()
-  if (s !== null) {
-    recvValue = s.value
-    recvOk = true
-    s.value = undefined
-    wakeSend(s)
-    return true
-  }
-  if (c._closed) {
-    recvValue = undefined
-    recvOk = false
-    return true
-  }
-  return false
-}
-
-/** Precondition: r has been dequeued. Settles a parked receiver (plain or select). */
-export function wakeRecv(r: Waiter, value: unknown, ok: boolean): void {
+function wakeRecv(r: Waiter, value: unknown, ok: boolean): void {
   if (r.sel !== null) {
     r.sel.fire(r.index, value, ok)
     return
@@ -340,8 +444,8 @@ export function wakeRecv(r: Waiter, value: unknown, ok: boolean): void {
   resolve({ value, ok } as never)
 }
 
-/** Precondition: s has been dequeued and its value taken. */
-export function wakeSend(s: Waiter): void {
+/** Precondition: s came from `take()` and its value has been taken. */
+function wakeSend(s: Waiter): void {
   if (s.sel !== null) {
     s.sel.fire(s.index, undefined, true)
     return
@@ -352,10 +456,10 @@ export function wakeSend(s: Waiter): void {
   resolve(undefined as never)
 }
 
-/** Precondition: s has been dequeued. Rejects a parked sender (close). */
-export function failSend(s: Waiter, error: unknown): void {
+/** Precondition: s came from `take()`. Rejects a parked sender (close). */
+function failSend(s: Waiter, error: unknown): void {
   if (s.sel !== null) {
-    s.sel.fail(error)
+    s.sel.fail(s.index, error)
     return
   }
   if (s.signal !== null) {
@@ -370,8 +474,9 @@ export function failSend(s: Waiter, error: unknown): void {
 function listen(w: Waiter, signal: AbortSignal): void {
   w.signal = signal
   w.onAbort = () => {
-    if (!w.queued) return
-    ;(w.isSend ? w.chan._sendq : w.chan._recvq).remove(w)
+    const q = w.q
+    if (q === null) return
+    q.remove(w)
     w.signal = null
     w.reject!(signal.reason)
   }
@@ -394,11 +499,5 @@ export interface ChanState {
 }
 
 export function inspectChan(c: Chan<unknown>): ChanState {
-  return {
-    len: c._count,
-    cap: c._cap,
-    closed: c._closed,
-    recvWaiters: c._recvq.size,
-    sendWaiters: c._sendq.size,
-  }
+  return stateOf(c)
 }

@@ -1,69 +1,81 @@
 /**
- * select / trySelect: Go's select statement, with and without a default case.
+ * select / trySelect: Go's select statement, with and without a default case,
+ * over any channel kind that implements the select protocol (protocol.ts):
+ * `Chan` and the timer channels here, `SharedChan` in src/scheduler, or a
+ * user's own. This file never looks inside a channel.
  *
- * Polling order: Go shuffles the cases and takes the first ready one. gort gets
- * the same distribution (uniform over the ready cases) with one pass of
- * reservoir sampling: the k-th ready case replaces the pick with probability
- * 1/k. No permutation array is built, and only the chosen case is committed.
+ * Polling order (protocol.ts, pass 1): one scan reads each case's readiness
+ * hint and reservoir-samples the ready ones, so the pick is uniform among them
+ * with one pass, no permutation array and one random draw per ready case; only
+ * the pick is polled (committed). Rejected: always polling in a random
+ * permutation, as Go does. Same distribution, but it polls (calls into the
+ * channel) case after case in an order the branch predictor cannot learn, and
+ * cost a 4-case select more than the whole scan (docs/design/chan.md has the
+ * numbers). The permutation walk remains as the fallback for a stale hint,
+ * which only a channel shared with another thread can give.
  *
  * Invariants:
- * - Exactly one case completes per select; polling commits nothing except the
- *   chosen case.
- * - A `null` channel case is never ready and never parks (Go's nil channel).
- * - A send case on a closed channel counts as ready; if it is chosen the select
- *   rejects with ChanClosedError, as Go's select panics.
- * - When nothing is ready and the select parks, SelectOp (select-op.ts) withdraws
- *   every losing waiter the moment one case fires.
+ * - Exactly one case completes per select; a poll that fails changes nothing.
+ * - A select that throws or rejects has completed no case: polling stops at the
+ *   first success, and an element that is not a case is refused before any poll.
+ * - A `null` channel case is never polled and never parks (Go's nil channel).
+ * - A send case on a closed channel counts as ready (its hint says so); if it
+ *   is chosen its poll throws and the select rejects with that ChanClosedError,
+ *   as Go's select panics.
+ * - When nothing is ready the select enqueues one waiter per case through the
+ *   protocol and parks; SelectOp (select-op.ts) withdraws every waiter the
+ *   moment one case fires or the select is cancelled. If an enqueue completes
+ *   the select at once (a channel on another thread became ready), enqueueing
+ *   stops there.
  */
-import { ChanClosedError } from './errors.js'
-import { Waiter } from './waitq.js'
 import { parkSelect } from './park.js'
 import { mustYield, held } from './yield.js'
 import { SelectOp, type SelectOutcome } from './select-op.js'
+import { type OpOptions, pendingFor, refuseBySignal, describeValue } from './chan.js'
 import {
-  Chan,
-  type ChanCore,
-  type OpOptions,
-  sendNow,
-  recvNow,
-  takeRecvValue,
-  recvOk,
-  pendingFor,
-  refuseBySignal,
-  describeValue,
-} from './chan.js'
+  POLL_RECV,
+  POLL_SEND,
+  RECV_READY,
+  SEND_READY,
+  ENQUEUE_RECV,
+  ENQUEUE_SEND,
+  WITHDRAW,
+  isReceivable,
+  isSendable,
+  type Receivable,
+  type RecvSlot,
+  type Sendable,
+} from './protocol.js'
 
 /** A receive case: `recv(ch)`. */
 export interface RecvCase<T> {
-  readonly chan: Chan<T> | null
+  readonly chan: Receivable<T> | null
   readonly isSend: false
   readonly value: undefined
 }
 
 /** A send case: `send(ch, v)`. */
 export interface SendCase<T> {
-  readonly chan: Chan<T> | null
+  readonly chan: Sendable<T> | null
   readonly isSend: true
   readonly value: T
 }
 
 export type SelectCase = RecvCase<unknown> | SendCase<unknown>
 
-function checkCaseChan(fn: string, chan: unknown): void {
-  if (chan !== null && !(chan instanceof Chan)) {
-    throw new TypeError(`${fn}: expected a Chan or null, got ${describeValue(chan)}`)
-  }
-}
-
 /** A receive case for select. A `null` channel never fires. */
-export function recv<T>(chan: Chan<T> | null): RecvCase<T> {
-  checkCaseChan('recv', chan)
+export function recv<T>(chan: Receivable<T> | null): RecvCase<T> {
+  if (chan !== null && !isReceivable(chan)) {
+    throw new TypeError(`recv: expected a channel (a Chan or another Receivable) or null, got ${describeValue(chan)}`)
+  }
   return { chan, isSend: false, value: undefined }
 }
 
 /** A send case for select. A `null` channel never fires. */
-export function send<T>(chan: Chan<T> | null, value: T): SendCase<T> {
-  checkCaseChan('send', chan)
+export function send<T>(chan: Sendable<T> | null, value: T): SendCase<T> {
+  if (chan !== null && !isSendable(chan)) {
+    throw new TypeError(`send: expected a channel (a Chan or another Sendable) or null, got ${describeValue(chan)}`)
+  }
   return { chan, isSend: true, value }
 }
 
@@ -77,49 +89,94 @@ export type SelectResult<Cs extends readonly SelectCase[]> = {
   [K in keyof Cs]: CaseResult<Cs[K], K extends `${infer N extends number}` ? N : number>
 }[number]
 
-// xorshift32: select needs a fast, not a cryptographic, random source.
-let seed = (Math.random() * 0x7fffffff) | 1
+// xorshift32: select needs a fast, not a cryptographic, random source. The
+// state lives in an Int32Array, not a `let`: a module variable holding an int32
+// outside the small-integer range is boxed, one heap number per store.
+const rng = new Int32Array([(Math.random() * 0x7fffffff) | 1])
+
+/**
+ * A draw in [0, k) for k < 2^21. Scaled by a multiply (Lemire's method without
+ * the rejection step), not `%`: the unsigned state is a double above 2^31, and a
+ * double modulo is a library call. The bias is below k / 2^32, far under what
+ * any fairness test can see.
+ */
 function randBelow(k: number): number {
-  seed ^= seed << 13
-  seed ^= seed >>> 17
-  seed ^= seed << 5
-  return (seed >>> 0) % k
+  let x = rng[0]!
+  x ^= x << 13
+  x ^= x >>> 17
+  x ^= x << 5
+  rng[0] = x
+  return ((x >>> 0) * k * 2.3283064365386963e-10) | 0
 }
 
-const CLOSED_SEND = -2
+// Where a successful receive poll leaves its result, read at once by outcome().
+const slot: RecvSlot = { value: undefined, ok: false }
 
-/** Polls the cases, commits one ready case chosen uniformly; its index, -1 or CLOSED_SEND. */
+/**
+ * Pass 1: completes one case that can proceed, chosen uniformly among the
+ * cases whose readiness hint says so; its index, or -1 when none can. Throws
+ * what a poll throws (a send on a closed channel).
+ *
+ * One scan reads every hint (reading changes nothing) and keeps one of the
+ * ready cases by reservoir sampling (the k-th ready case replaces the pick
+ * with probability 1/k); only the pick is polled. A hint can only be wrong for
+ * a channel that another thread touches, and then only by a race: if the pick's
+ * poll fails, pollShuffled() walks a fresh random permutation.
+ *
+ * Malformed cases: an element that is not a case object is a TypeError found
+ * by the scan, before any poll. A case object over something that is not a
+ * channel kind cannot come from recv()/send() (they check), nor pass the
+ * types; its hint call throws a TypeError, also before any poll.
+ */
 function poll(cases: readonly SelectCase[]): number {
   let ready = 0
   let pick = -1
   for (let i = 0; i < cases.length; i++) {
-    const c = cases[i]!
-    const ch = c?.chan as ChanCore | null | undefined
+    const c = cases[i]
+    const ch = c?.chan
     if (ch == null) {
-      // recv()/send() only build cases whose chan is a Chan or null, so
-      // anything else was not built by them: say which case, before any commit.
       if (ch === undefined) throw new TypeError(`select: case ${i} is not a recv() or send() case, got ${describeValue(c)}`)
       continue
     }
-    const can = c.isSend
-      ? ch._closed || ch._recvq.head !== null || ch._count < ch._cap
-      : ch._count > 0 || ch._sendq.head !== null || ch._closed
-    if (can && randBelow(++ready) === 0) pick = i
+    if (c!.isSend ? (ch as Sendable<unknown>)[SEND_READY]() : (ch as Receivable<unknown>)[RECV_READY]()) {
+      if (++ready === 1 || randBelow(ready) === 0) pick = i
+    }
   }
   if (pick < 0) return -1
-  const c = cases[pick]!
-  const ch = c.chan as ChanCore
-  if (c.isSend) {
-    if (ch._closed) return CLOSED_SEND
-    sendNow(ch, c.value)
-  } else {
-    recvNow(ch)
+  if (pollCase(cases[pick]!)) return pick
+  return pollShuffled(cases)
+}
+
+function pollCase(c: SelectCase): boolean {
+  const ch = c.chan!
+  return c.isSend ? (ch as Sendable<unknown>)[POLL_SEND](c.value) : (ch as Receivable<unknown>)[POLL_RECV](slot)
+}
+
+/**
+ * Polls the cases in a uniformly random order (Go's pollorder), built lazily
+ * (Fisher-Yates, one draw per case visited), and completes the first that can
+ * proceed: its index, or -1. The first ready case in a uniform order is uniform
+ * among the ready ones, whatever the hints said.
+ */
+function pollShuffled(cases: readonly SelectCase[]): number {
+  const n = cases.length
+  const order: number[] = []
+  for (let i = 0; i < n; i++) order.push(i)
+  for (let i = 0; i < n; i++) {
+    const j = i + randBelow(n - i)
+    const k = order[j]!
+    order[j] = order[i]!
+    const c = cases[k]!
+    if (c.chan !== null && pollCase(c)) return k
   }
-  return pick
+  return -1
 }
 
 function outcome(cases: readonly SelectCase[], i: number): SelectOutcome {
-  return cases[i]!.isSend ? { index: i, value: undefined, ok: true } : { index: i, value: takeRecvValue(), ok: recvOk }
+  if (cases[i]!.isSend) return { index: i, value: undefined, ok: true }
+  const value = slot.value
+  slot.value = undefined
+  return { index: i, value, ok: slot.ok }
 }
 
 /**
@@ -144,17 +201,17 @@ export function select<const Cs extends readonly SelectCase[]>(cases: Cs, option
     const r = outcome(cases, i) as SelectResult<Cs>
     return mustYield() ? held(r) : Promise.resolve(r)
   }
-  if (i === CLOSED_SEND) return Promise.reject(new ChanClosedError())
   const op = new SelectOp()
   const p = pendingFor<SelectResult<Cs>>(op)
-  for (let j = 0; j < cases.length; j++) {
-    const c = cases[j]!
-    const ch = c.chan as ChanCore | null
-    if (ch === null) continue
-    const w = new Waiter(ch, c.isSend, c.value, op, j)
-    op.waiters.push(w)
-    ;(c.isSend ? ch._sendq : ch._recvq).enqueue(w)
+  try {
+    enqueue(op, cases)
+  } catch (error) {
+    // A channel kind whose enqueue throws breaks the protocol; take the select
+    // down with its error rather than leave the other cases' waiters queued.
+    op.abort(error)
+    return p
   }
+  if (op.finished) return p
   parkSelect(op)
   if (signal !== undefined) {
     op.signal = signal
@@ -164,6 +221,25 @@ export function select<const Cs extends readonly SelectCase[]>(cases: Cs, option
   return p
 }
 
+/** Pass 2: one waiter per non-null case, in case order, until done or an enqueue fires the op. */
+function enqueue(op: SelectOp, cases: readonly SelectCase[]): void {
+  const parked = op.cases
+  for (let j = 0; j < cases.length; j++) {
+    const c = cases[j]!
+    const ch = c.chan
+    if (ch === null) continue
+    if (c.isSend) {
+      const w = (ch as Sendable<unknown>)[ENQUEUE_SEND](op, j, c.value)
+      parked.push(ch, w, j * 2 + 1)
+      if (op.finished) return void (ch as Sendable<unknown>)[WITHDRAW](w)
+    } else {
+      const w = (ch as Receivable<unknown>)[ENQUEUE_RECV](op, j)
+      parked.push(ch, w, j * 2)
+      if (op.finished) return void (ch as Receivable<unknown>)[WITHDRAW](w)
+    }
+  }
+}
+
 /**
  * Go's select with a `default` case: completes a ready case (chosen uniformly)
  * and returns its result, or returns undefined at once when none is ready.
@@ -171,7 +247,5 @@ export function select<const Cs extends readonly SelectCase[]>(cases: Cs, option
 export function trySelect<const Cs extends readonly SelectCase[]>(cases: Cs): SelectResult<Cs> | undefined {
   if (!Array.isArray(cases)) throw new TypeError(`trySelect: expected an array of cases, got ${describeValue(cases)}`)
   const i = poll(cases)
-  if (i >= 0) return outcome(cases, i) as SelectResult<Cs>
-  if (i === CLOSED_SEND) throw new ChanClosedError()
-  return undefined
+  return i >= 0 ? (outcome(cases, i) as SelectResult<Cs>) : undefined
 }

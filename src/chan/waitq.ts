@@ -1,14 +1,17 @@
 /**
- * Waiters and wait queues: Go's sudog and waitq.
+ * Waiters and wait queues: Go's sudog and waitq, for `Chan`.
  *
  * A Waiter is one blocked send or receive on one channel. A plain op owns its
- * waiter and its promise's resolvers; a select owns one waiter per case and a
- * single promise (select.ts), and the waiter points back to it through `sel`.
+ * waiter and its promise's resolvers; a select case's waiter points back to its
+ * select through `sel` (the protocol's Selector, protocol.ts).
  *
  * Invariants:
- * - A waiter is in at most one queue; `queued` says whether it is, and next/prev
- *   are null whenever it is not.
+ * - A waiter is in at most one queue; `q` is that queue while it is queued, and
+ *   null (with next/prev null) whenever it is not.
  * - A queue is FIFO: enqueue at the tail, the partner takes from the head.
+ * - `take()` is Go's dequeue: it claims a select waiter's select before
+ *   returning it, and drops (unlinks, skips) a select waiter whose select is
+ *   already claimed, so the caller only ever gets a waiter it owns.
  * - Removal from the middle is O(1) (doubly linked), which is what lets a
  *   select withdraw its losing cases and a cancelled op leave no trace.
  * - The queues are intrusive, so queue operations allocate nothing.
@@ -16,16 +19,14 @@
  *   (park.ts): a plain op is parked exactly while its waiter is queued.
  */
 import { Parked, listQueue, unlistQueue, type ParkQueue } from './park.js'
-import type { SelectOp } from './select-op.js'
-import type { ChanCore } from './chan.js'
+import type { Selector } from './protocol.js'
 
 export class Waiter extends Parked {
   /** For a send: the value offered. For a receive: the value received, once woken. */
   value: unknown
   isSend: boolean
-  chan: ChanCore
   /** The select this waiter is a case of, or null for a plain op. */
-  sel: SelectOp | null
+  sel: Selector | null
   /** The case index within `sel`. */
   index: number
   /** Set for plain ops; a select settles through `sel`. */
@@ -35,11 +36,11 @@ export class Waiter extends Parked {
   onAbort: (() => void) | null = null
   next: Waiter | null = null
   prev: Waiter | null = null
-  queued = false
+  /** The queue this waiter is in, or null. */
+  q: WaitQ | null = null
 
-  constructor(chan: ChanCore, isSend: boolean, value: unknown, sel: SelectOp | null, index: number) {
+  constructor(isSend: boolean, value: unknown, sel: Selector | null, index: number) {
     super()
-    this.chan = chan
     this.isSend = isSend
     this.value = value
     this.sel = sel
@@ -47,11 +48,11 @@ export class Waiter extends Parked {
   }
 
   override waitReason(): string {
-    return this.chan.label ?? (this.isSend ? 'chan send' : 'chan receive')
+    return this.q?.reason ?? (this.isSend ? 'chan send' : 'chan receive')
   }
 
   override detail(): string {
-    return this.chan.describe()
+    return this.q === null ? '' : String(this.q.owner)
   }
 }
 
@@ -63,10 +64,9 @@ const pool: Waiter[] = []
 const POOL_MAX = 256
 
 /** A waiter for a plain (non-select) op, from the pool when possible. */
-export function acquireWaiter(chan: ChanCore, isSend: boolean, value: unknown): Waiter {
+export function acquireWaiter(isSend: boolean, value: unknown): Waiter {
   const w = pool.pop()
-  if (w === undefined) return new Waiter(chan, isSend, value, null, 0)
-  w.chan = chan
+  if (w === undefined) return new Waiter(isSend, value, null, 0)
   w.isSend = isSend
   w.value = value
   return w
@@ -90,10 +90,19 @@ export class WaitQ implements ParkQueue {
   tail: Waiter | null = null
   /** Index in the park registry while non-empty, else -1 (see park.ts). */
   ri = -1
+  /** The channel this queue belongs to; `String(owner)` names it in reports. */
+  readonly owner: object
+  /** What the deadlock report calls a plain wait here (Go's wait reason). */
+  reason: string
+
+  constructor(owner: object, reason: string) {
+    this.owner = owner
+    this.reason = reason
+  }
 
   /** Precondition: w is not queued anywhere. */
   enqueue(w: Waiter): void {
-    w.queued = true
+    w.q = this
     const t = this.tail
     w.prev = t
     this.tail = w
@@ -117,20 +126,48 @@ export class WaitQ implements ParkQueue {
       this.tail = null
       unlistQueue(this)
     }
-    w.queued = false
+    w.q = null
     return w
   }
 
-  /** Unlinks w if it is in this queue; a no-op when it is not queued. */
+  /**
+   * Go's dequeue: the oldest waiter this caller may complete, or null. A select
+   * waiter is returned only once its select is claimed for its case; one whose
+   * select is already claimed (won elsewhere, or cancelled) is dropped.
+   */
+  take(): Waiter | null {
+    for (;;) {
+      const w = this.dequeue()
+      if (w === null || w.sel === null || w.sel.claim(w.index)) return w
+    }
+  }
+
+  /**
+   * Whether take() would return a waiter. Claims nothing: a select waiter
+   * counts while its select is unclaimed. A queue holding only stale waiters
+   * (their select claimed) is not live.
+   */
+  hasLive(): boolean {
+    const h = this.head
+    if (h === null) return false
+    return h.sel === null || !h.sel.claimed() || this.#liveAfter(h)
+  }
+
+  #liveAfter(h: Waiter): boolean {
+    for (let w = h.next; w !== null; w = w.next) if (w.sel === null || !w.sel.claimed()) return true
+    return false
+  }
+
+  /** Unlinks w if it is in this queue; a no-op when it is not. */
   remove(w: Waiter): void {
-    if (!w.queued) return
+    if (w.q !== this) return
     const { next, prev } = w
     if (prev !== null) prev.next = next
     else this.head = next
     if (next !== null) next.prev = prev
     else this.tail = prev
     w.next = w.prev = null
-    w.queued = false
+    w.q = null
     if (this.head === null) unlistQueue(this)
   }
 

@@ -59,14 +59,14 @@ test(
     keep(select([], { signal })) // 5: a select in no queue
     keep(w.send(1, { signal })) // 6: w.sendq
 
-    const sel = `case 0: receive from ${y.describe()}; case 1: receive from ${z.describe()}`
+    const sel = `case 0: receive from ${String(y)}; case 1: receive from ${String(z)}`
     const expected = [
-      ['chan receive', x.describe()],
+      ['chan receive', String(x)],
       ['select', sel],
-      ['chan receive', y.describe()],
-      ['chan receive', x.describe()],
+      ['chan receive', String(y)],
+      ['chan receive', String(x)],
       ['select (no cases)', ''],
-      ['chan send', w.describe()],
+      ['chan send', String(w)],
     ]
     assert.equal(parkedList().map((p) => [p.waitReason(), p.detail()]), expected)
     const report = deadlockReport()

@@ -7,7 +7,7 @@ import { Chan, ChanClosedError, inspectChan, parkedCount, recv, select, send, tr
 function assertQuiet(chans: Chan<unknown>[]): void {
   for (const c of chans) {
     const s = inspectChan(c)
-    assert.is(s.recvWaiters + s.sendWaiters, 0, `waiters left on ${c.describe()}`)
+    assert.is(s.recvWaiters + s.sendWaiters, 0, `waiters left on ${String(c)}`)
   }
   assert.is(parkedCount(), 0)
 }
@@ -226,7 +226,7 @@ test(
     const a = new Chan<number>(1)
     a.trySend(7)
     assert.instance(thrown(() => recv(42 as unknown as Chan<number>)), TypeError)
-    assert.match((thrown(() => send({} as unknown as Chan<number>, 1)) as Error).message, 'send: expected a Chan or null')
+    assert.match((thrown(() => send({} as unknown as Chan<number>, 1)) as Error).message, 'send: expected a channel (a Chan or another Sendable) or null')
     assert.instance(await rejection(select(42 as never)), TypeError)
     const bad = await rejection(select([recv(a), 42 as never]))
     assert.instance(bad, TypeError)

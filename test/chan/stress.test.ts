@@ -24,7 +24,7 @@ function prng(seed: number): () => number {
 function checkInvariants(chans: Chan<number>[], seed: number): void {
   for (const c of chans) {
     const s = inspectChan(c)
-    const where = `seed ${seed}, ${c.describe()} ${JSON.stringify(s)}`
+    const where = `seed ${seed}, ${String(c)} ${JSON.stringify(s)}`
     // Go's hchan invariants (no select here mixes send and receive on one channel).
     assert.ok(s.recvWaiters === 0 || s.sendWaiters === 0, `both queues non-empty: ${where}`)
     if (s.recvWaiters > 0) assert.is(s.len, 0, `receiver parked on a non-empty buffer: ${where}`)

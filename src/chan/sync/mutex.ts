@@ -10,7 +10,7 @@
  * - unlock of an unlocked mutex throws SyncError "sync: unlock of unlocked mutex".
  * - A mutex is not owned by a goroutine (as in Go): any code may unlock it.
  */
-import { Chan, type OpOptions, recvNow } from '../chan.js'
+import { Chan, type OpOptions, recvDiscard, setWaitLabel } from '../chan.js'
 import { SyncError } from '../errors.js'
 
 export class Mutex {
@@ -18,7 +18,7 @@ export class Mutex {
   readonly #ch = new Chan<undefined>(1)
 
   constructor() {
-    this.#ch.label = 'sync.Mutex.Lock'
+    setWaitLabel(this.#ch, 'sync.Mutex.Lock')
   }
 
   /** Waits for the lock. Aborting a waiting lock leaves the queue as it was. */
@@ -32,8 +32,8 @@ export class Mutex {
   }
 
   unlock(): void {
-    // recvNow, not tryRecv: unlock is hot and must not allocate a result object.
-    if (!recvNow(this.#ch as Chan<unknown>)) throw new SyncError('ERR_UNLOCK_OF_UNLOCKED')
+    // recvDiscard, not tryRecv: unlock is hot and must not allocate a result object.
+    if (!recvDiscard(this.#ch as Chan<unknown>)) throw new SyncError('ERR_UNLOCK_OF_UNLOCKED')
   }
 
   /** Whether the mutex is held now (diagnostics; racy by nature in Go, exact here). */

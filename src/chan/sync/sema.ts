@@ -6,14 +6,14 @@
  *   directly to a parked acquirer before it would bump the count).
  * - Waiters are served FIFO through the unbuffered channel's receive queue.
  */
-import { Chan, type OpOptions } from '../chan.js'
+import { Chan, type OpOptions, setWaitLabel } from '../chan.js'
 
 export class Sema {
   #count = 0
   readonly #ch = new Chan<undefined>(0)
 
   constructor(label: string) {
-    this.#ch.label = label
+    setWaitLabel(this.#ch, label)
   }
 
   async acquire(options?: OpOptions): Promise<void> {

@@ -8,7 +8,7 @@
  *   all with ok=false) when the counter reaches 0, then replaced so the group
  *   can be reused.
  */
-import { Chan, type OpOptions, describeValue } from '../chan.js'
+import { Chan, type OpOptions, describeValue, setWaitLabel } from '../chan.js'
 import { SyncError } from '../errors.js'
 
 export class WaitGroup {
@@ -40,7 +40,7 @@ export class WaitGroup {
     if (this.#n === 0) return
     if (this.#zero === null) {
       this.#zero = new Chan<never>(0)
-      this.#zero.label = 'sync.WaitGroup.Wait'
+      setWaitLabel(this.#zero, 'sync.WaitGroup.Wait')
     }
     await this.#zero.recv(options)
   }
