@@ -64,14 +64,9 @@ export abstract class ParkedSelect extends Parked {
 let selHead: ParkedSelect | null = null
 let selCount = 0
 let seq = 0
-// Read here, not in goroutine.ts: park.ts and goroutine.ts import each other, and
-// this module's bindings must exist before anyone calls setTraceback.
-let traceback = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['GORT_TRACEBACK'] === '1'
-
-/** Enable capturing a stack per parked op (GORT_TRACEBACK=1); costs ~1 µs per park. */
-export function setTraceback(on: boolean): void {
-  traceback = on
-}
+// GORT_TRACEBACK=1 captures a stack per parked op (an Error each, so only on request). Read
+// here, not in goroutine.ts: park.ts and goroutine.ts import each other.
+const traceback = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['GORT_TRACEBACK'] === '1'
 
 /** Whether stacks are being captured per park. */
 export function tracing(): boolean {
