@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert'
 import { threadId } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import { MDiedError, Runtime, type ProcStats, type SchedStats } from '../../src/scheduler/index.js'
-import { add, awaitThenCompute, block, waitThenCompute, blockOnStashed, bump, churn, churnMs, exitNow, hog, spawnAndWait, spawnBumpsThenBlock, stashFlag, throwLater, where } from './fixtures/tasks.js'
+import { add, awaitThenCompute, block, waitThenCompute, blockOnStashed, bump, churn, churnMs, exitNow, exitWhileImporting, hog, spawnAndWait, spawnBumpsThenBlock, spawnThenExit, stashFlag, throwLater, where } from './fixtures/tasks.js'
+import { gatedAdd } from './fixtures/gated.js'
 import { slowLoadAdd } from './fixtures/slowload.js'
 import { flagArray, until, waitUntil } from './_wait.js'
 
@@ -227,6 +228,62 @@ test('an M that runs out of memory (mHeapMb) is replaced: its task rejects sayin
     }
     assert.equal(await Promise.all(rest), [2, 4])
     assert.is(await rt.go(add, 5, 5), 10)
+    assert.is(rt.stats().mDeaths, 1)
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('an M that exits with Gs queued on its P (runnext, ring and backlog) is replaced, and every one of them still runs', deadline('crash-queued', async () => {
+  // One P, so nothing but the dead M could have run the children before it died: they wait in
+  // its P's runnext (1), ring (256) and backlog (44). Recovery hands the P, queues and all, to a
+  // spare; if it dropped any of them, the counter would stop short and the deadline fire.
+  // Hand-offs off: a dying worker takes a while to exit, and the monitor would otherwise hand
+  // the P of its stuck M to the spare first, and recovery would find no P to give away.
+  const rt = await Runtime.start({ procs: 1, spares: 1, handoffMs: 0 })
+  try {
+    const counter = flagArray(1)
+    const n = 300
+    try {
+      await rt.go(spawnThenExit, n, counter)
+      assert.unreachable('should reject')
+    } catch (e) {
+      assert.instance(e, MDiedError)
+      assert.match((e as Error).message, /exit code 6/)
+      assert.match((e as Error).message, /spawnThenExit/)
+    }
+    await waitUntil(counter, 0, (v) => v >= n + 1)
+    assert.is(await rt.go(add, 5, 5), 10)
+    assert.is(Atomics.load(counter, 0), n + 1, 'none ran twice')
+    const s = rt.stats()
+    assert.is(s.mDeaths, 1)
+    assert.ok(s.total.handoffs >= 1, 'the dead M\'s P went to another M')
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('an M that dies while importing the module of a G it claimed is replaced, and that G runs elsewhere', deadline('crash-claimed', async () => {
+  // exitWhileImporting waits on the only M until that M claims the gatedAdd G and starts
+  // importing gated.ts (whose evaluation waits there for a gate that never opens), then ends the
+  // M. The claimed G was never called: recovery must queue it again, not fail it.
+  const rt = await Runtime.start({ procs: 1, spares: 1 })
+  const flag = flagArray(4)
+  try {
+    const dying = rt.go(exitWhileImporting, flag)
+    dying.catch(() => {})
+    await waitUntil(flag, 2, (v) => v === 1) // the gate is set on the only M
+    const sum = rt.go(gatedAdd, 2, 3)
+    try {
+      await dying
+      assert.unreachable('should reject')
+    } catch (e) {
+      assert.instance(e, MDiedError)
+      assert.match((e as Error).message, /exit code 5/)
+      assert.match((e as Error).message, /exitWhileImporting/)
+    }
+    assert.is(Atomics.load(flag, 1), 1, 'the M died while it imported gated.ts for the claimed G')
+    assert.is(await sum, 5)
     assert.is(rt.stats().mDeaths, 1)
   } finally {
     await rt.close()
