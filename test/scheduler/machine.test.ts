@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { threadId } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import { MDiedError, Runtime, type ProcStats, type SchedStats } from '../../src/scheduler/index.js'
-import { add, awaitThenCompute, block, waitThenCompute, blockOnStashed, bump, churn, churnMs, exitNow, exitWhileImporting, hog, spawnAndWait, spawnBumpsThenBlock, spawnThenExit, stashFlag, throwLater, where } from './fixtures/tasks.js'
+import { add, awaitThenCompute, block, waitThenCompute, blockOnStashed, bump, churn, churnMs, exitNow, exitWhileImporting, gateSlowLoad, hog, spawnAndWait, spawnBumpsThenBlock, spawnThenExit, stashFlag, throwLater, where } from './fixtures/tasks.js'
 import { gatedAdd } from './fixtures/gated.js'
 import { slowLoadAdd } from './fixtures/slowload.js'
 import { flagArray, until, waitUntil } from './_wait.js'
@@ -316,15 +316,30 @@ test('an M importing a task module takes no more Gs meanwhile (they stay stealab
 }))
 
 test('an M importing a slow task module keeps its P: a spare would have to import it too', deadline('slow-import', async () => {
-  // The module's evaluation blocks its M for 150 ms with 19 Gs queued behind the first. Judged
-  // as blocked, the M would lose its P after handoffMs (20 ms); while it imports, the monitor
-  // gives it the computing allowance (100 x handoffMs) instead.
-  const rt = await Runtime.start({ procs: 1, spares: 1, handoffMs: 20 })
+  // The module's evaluation blocks the only M until the test opens its gate, with 19 Gs queued
+  // behind the first. Judged as blocked, the M would lose its P after handoffMs; while it
+  // imports, the monitor gives it the computing allowance (100 x handoffMs, 20 s: past this
+  // test's deadline, so however slow the machine, no hand-off is due). The gate stays shut until
+  // a hand-off is seen or 3 x handoffMs have passed by this thread's clock, which a loaded
+  // machine only lengthens.
+  const handoffMs = 200
+  const rt = await Runtime.start({ procs: 1, spares: 1, handoffMs })
+  const flag = flagArray()
   try {
-    const sums = await Promise.all(Array.from({ length: 20 }, (_, i) => rt.go(slowLoadAdd, i, 1)))
-    assert.equal(sums, Array.from({ length: 20 }, (_, i) => i + 1))
+    await rt.go(gateSlowLoad, flag)
+    const sums = Promise.all(Array.from({ length: 20 }, (_, i) => rt.go(slowLoadAdd, i, 1)))
+    sums.catch(() => {})
+    await waitUntil(flag, 1, (v) => v === 1) // the M is inside the import, the rest queued
+    const t0 = performance.now()
+    await until(() => rt.stats().total.handoffs > 0 || performance.now() - t0 >= 3 * handoffMs)
+    assert.is(rt.stats().total.handoffs, 0, 'the importing M lost its P')
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
+    assert.equal(await sums, Array.from({ length: 20 }, (_, i) => i + 1))
     assert.is(rt.stats().total.handoffs, 0)
   } finally {
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
     await rt.close()
   }
 }))
