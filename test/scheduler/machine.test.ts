@@ -371,10 +371,46 @@ test('Ps taken from Ms in the middle of a run of hot Gs: none lost or run twice,
   for (const p of s.perP) assert.ok(p.runqueue === 0 && p.steals >= 0, JSON.stringify(p))
 }, 20_000))
 
-test('hand-off churn (threshold 1 ms) loses and duplicates no G and keeps every queue consistent', deadline('churn', async () => {
-  const width = 50
-  const s = await underHandoffChurn(40, width, (rt) => rt.go(churn, width, 20_000), width)
-  for (const p of s.perP) assert.ok(p.runqueue >= 0 && p.steals >= 0, JSON.stringify(p))
+test('hand-off churn (threshold 1 ms): the P changes hands in every round, no G is lost or run twice, every queue ends empty', deadline('churn', async () => {
+  // Each round, a root queues `width` children on its P and then blocks its M in the kernel until
+  // released, while `churn` parents (numeric arguments) keep adding spinning children. One P: once
+  // the root blocks, its M holds the only P, so the children can run only after the monitor hands
+  // that P to a spare. The counter reaching `width` proves a hand-off without waiting on any
+  // clock (with hand-offs off it never gets there). One root a round, with the same flag and
+  // counter objects throughout: a G whose shared buffer an M must still fetch waits claimed on
+  // that M, and two roots claimed so by one M would leave the second behind the first's block.
+  const rounds = 5
+  const width = 100
+  const busy = 8
+  const flag = flagArray()
+  const counter = flagArray(1)
+  const rt = await Runtime.start({ procs: 1, spares: 2, handoffMs: 1 })
+  try {
+    let handoffs = 0
+    for (let r = 0; r < rounds; r++) {
+      const root = rt.go(spawnBumpsThenBlock, width, flag, counter)
+      const parents = Array.from({ length: busy }, () => rt.go(churn, 50, 20_000))
+      await waitUntil(counter, 0, (v) => v >= width)
+      const now = rt.stats().total.handoffs
+      assert.ok(now > handoffs, `round ${r}: every child ran while the root blocked the P's M, yet the P never changed hands (${now})`)
+      handoffs = now
+      Atomics.store(flag, 0, 1)
+      Atomics.notify(flag, 0)
+      assert.is((await root).length, width)
+      assert.equal(await Promise.all(parents), new Array<number>(busy).fill(50))
+      assert.is(Atomics.load(counter, 0), width, `round ${r}: a child ran twice`)
+      flag.fill(0)
+      counter.fill(0)
+    }
+    const s = rt.stats()
+    assert.is(s.total.runs, rounds * (width + 1 + busy * 51), JSON.stringify(s.total))
+    assert.is(s.globalQueue, 0)
+    for (const p of s.perP) assert.is(p.runqueue, 0, JSON.stringify(p))
+  } finally {
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
+    await rt.close()
+  }
 }, 20_000))
 
 test.run()
