@@ -11,10 +11,13 @@
  *   (d) spawn-to-result latency main -> worker -> main, p50 and p99
  *   (e) time for work queued behind a stuck M to complete elsewhere (gort's monitor hand-off)
  *   (f) CPU used by an idle runtime (spinning must stop)
+ *   (g) mixed I/O and CPU: 2000 tasks that each read a small file or await a 1 ms timer, then
+ *       compute heavy-tailed amounts (makespan against the ideal); then, with fewer such tasks
+ *       running than procs, the start latency of a tiny task submitted meanwhile (p50, p99)
  * (b) and (c) run at 1..maxProcs procs for gort and piscina and feed the speedup plot
  * (bench/results/scheduler.svg).
  *
- * Usage: tsx bench/scheduler.bench.ts [--quick] [--procs=1,2] [--shapes=a,b,c,d,e,f]
+ * Usage: tsx bench/scheduler.bench.ts [--quick] [--procs=1,2] [--shapes=a,b,c,d,e,f,g]
  * Writes bench/results/scheduler.json and bench/results/scheduler.svg.
  */
 import { Bench } from 'tinybench'
@@ -29,7 +32,7 @@ import { Piscina } from 'piscina'
 import { FixedThreadPool } from 'poolifier'
 import { Runtime } from '../src/scheduler/index.js'
 import { waitAsync } from '../src/scheduler/shared/wait.js'
-import { add, addShared, block, fib, spawnMany, spawnManyAll, startDelay, startDelays, timedSpin } from './scheduler/tasks.js'
+import { add, addShared, block, fib, ioThenSpin, spawnMany, spawnManyAll, started, startDelay, startDelays, timedSpin } from './scheduler/tasks.js'
 import { serialFib, spin as spinFn } from './scheduler/work.mjs'
 import { speedupSvg, type Series } from './scheduler/plot.js'
 import { burst, deferredPromises } from './scheduler/burst.js'
@@ -47,7 +50,7 @@ const poolifierWorker = new URL('./scheduler/poolifier-worker.mjs', import.meta.
 const splitWorker = new URL('./scheduler/split-worker.mjs', import.meta.url)
 
 interface Msg {
-  k: 'add' | 'sadd' | 'spin' | 'tspin' | 'fib'
+  k: 'add' | 'sadd' | 'spin' | 'tspin' | 'fib' | 'io' | 'started'
   a?: number
   b?: number
   n?: number
@@ -66,7 +69,7 @@ function piscina(threads: number): Pool {
 
 function poolifier(threads: number): Pool {
   const p = new FixedThreadPool<Msg, number>(threads, poolifierWorker)
-  return { name: 'poolifier', run: (m) => p.execute(m), close: () => p.destroy() }
+  return { name: 'poolifier', run: (m) => (m.k === 'io' ? p.execute(m, 'io') : p.execute(m)), close: () => p.destroy() }
 }
 
 /**
@@ -674,6 +677,113 @@ async function shapeF(): Promise<void> {
   results['f'] = { idleCpuPercent: pctCpu }
 }
 
+// ---- (g) mixed I/O and CPU ---------------------------------------------------------------
+
+/** Iterations of `spin` per ms on this thread, from the fastest of 3 timed calls (see (b)). */
+function spinItersPerMs(): number {
+  spinFn(5e6)
+  let best = Infinity
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now()
+    spinFn(2e7)
+    best = Math.min(best, performance.now() - t0)
+  }
+  return 2e7 / best
+}
+
+/** Wall-clock ms comparable across threads, as the workers' `started` reads it. */
+const wallMs = (): number => performance.timeOrigin + performance.now()
+
+async function shapeG(): Promise<void> {
+  const procs = maxProcs
+  const count = 2000
+  const targetMs = quick ? 600 : 3000
+  const rounds = quick ? 1 : 3
+  const itersPerMs = spinItersPerMs()
+  // Pareto(alpha = 1.5) compute sizes, as (b), scaled to targetMs in total; half the tasks read
+  // a small file first, the other half await a 1 ms timer.
+  const rnd = mulberry32(7)
+  const raw = Array.from({ length: count }, () => 1 / Math.pow(1 - rnd(), 1 / 1.5))
+  const scale = (targetMs * itersPerMs) / raw.reduce((a, b) => a + b, 0)
+  const sizes = raw.map((r) => Math.max(1, Math.round(r * scale)) | 0)
+  const rt = await rtFor(procs)
+  const pis = piscina(procs)
+  const pool = poolifier(procs)
+  phase = 'g: makespan'
+  const st0 = rt.stats().total
+  // Each call returns the sum of its tasks' compute as the peer's threads measured it; the ideal
+  // is that over procs (the I/O waits overlap the other tasks' compute).
+  const peers: { name: string; call: () => Promise<number> }[] = [
+    { name: 'gort', call: async () => sum(await Promise.all(sizes.map((n, i) => rt.go(ioThenSpin, n, i & 1)))) },
+    { name: 'piscina', call: async () => sum(await Promise.all(sizes.map((n, i) => pis.run({ k: 'io', n, a: i & 1 })))) },
+    { name: 'poolifier', call: async () => sum(await Promise.all(sizes.map((n, i) => pool.run({ k: 'io', n, a: i & 1 })))) },
+  ]
+  const got = new Map<string, [number, number][]>(peers.map((x) => [x.name, []]))
+  for (const peer of peers) await timeIt(`g:${peer.name}:warm`, peer.call, 1, 0)
+  for (let r = 0; r < rounds; r++) {
+    for (const peer of peers) {
+      let work = NaN
+      const ms = await timeIt(`g:${peer.name}:${r}`, async () => (work = await peer.call()), 1, 0)
+      got.get(peer.name)!.push([ms, work])
+    }
+  }
+  const st1 = rt.stats().total
+  const over = (name: string): number => median(got.get(name)!.map(([ms, work]) => (ms / (work / procs) - 1) * 100))
+  const mid = (name: string, i: 0 | 1): number => median(got.get(name)!.map((x) => x[i]))
+  // Phase 2: procs - 1 tasks (at least one) that await a 1 ms timer and then compute for
+  // BG_MS, each resubmitted as it ends, so one M at a time resumes a task and computes while a
+  // tiny task is submitted every few ms. The tiny task should start on an M that is free.
+  const BG_MS = quick ? 10 : 20
+  const samples = quick ? 100 : 400
+  const background = Math.max(1, procs - 1)
+  const latency = async (name: string, bg: () => Promise<unknown>, tiny: (at: number) => Promise<number>): Promise<{ p50: number; p99: number }> => {
+    phase = `g: latency ${name}`
+    let stop = false
+    const loops = Array.from({ length: background }, async () => {
+      while (!stop) await bg()
+    })
+    const xs: number[] = []
+    try {
+      for (let i = 0; i < samples + 20; i++) {
+        // A gap of 0 to 3 ms, so the submissions fall at every point of the background's cycle.
+        await new Promise((r) => setTimeout(r, i & 3))
+        const us = await tiny(wallMs())
+        if (i >= 20) xs.push(us)
+      }
+    } finally {
+      stop = true
+      await Promise.all(loops)
+    }
+    return { p50: pct(xs, 0.5), p99: pct(xs, 0.99) }
+  }
+  const bgIters = Math.round(BG_MS * itersPerMs) | 0
+  const lat = {
+    gort: await latency('gort', () => rt.go(ioThenSpin, bgIters, 0), (at) => rt.go(started, at)),
+    piscina: await latency('piscina', () => pis.run({ k: 'io', n: bgIters, a: 0 }), (at) => pis.run({ k: 'started', a: at })),
+    poolifier: await latency('poolifier', () => pool.run({ k: 'io', n: bgIters, a: 0 }), (at) => pool.run({ k: 'started', a: at })),
+  }
+  await closePool(pis)
+  await closePool(pool)
+  const sched = { handoffs: st1.handoffs - st0.handoffs, steals: st1.steals - st0.steals, globalPulls: st1.globalPulls - st0.globalPulls }
+  const g = mid('gort', 0)
+  console.log(`\n(g) ${count} tasks that each read a small file or await a 1 ms timer, then compute (heavy-tailed, about ${fmt(targetMs, 0)} ms in all single-threaded, largest ${fmt(Math.max(...sizes) / itersPerMs, 1)} ms), ${rounds} rounds, procs=${procs}`)
+  console.log(`  gort scheduler over ${rounds + 1} calls: ${JSON.stringify(sched)}`)
+  console.log(
+    `  median of ${rounds} rounds: ideal ${fmt(mid('gort', 1) / procs, 0)} ms | gort ${fmt(g, 0)} ms (${fmt(over('gort'), 1)}% over its ideal) | ` +
+      `piscina ${fmt(mid('piscina', 0), 0)} ms (${fmt(over('piscina'), 1)}% over, gort ${fmt(mid('piscina', 0) / g, 2)}x) | ` +
+      `poolifier ${fmt(mid('poolifier', 0), 0)} ms (${fmt(over('poolifier'), 1)}% over, gort ${fmt(mid('poolifier', 0) / g, 2)}x)`,
+  )
+  const showLat = (r: { p50: number; p99: number }): string => `p50 ${fmt(r.p50 / 1000, 3)} ms  p99 ${fmt(r.p99 / 1000, 3)} ms`
+  console.log(`  tiny task started while ${background} task(s) await a timer and compute ${BG_MS} ms (${samples} samples): gort ${showLat(lat.gort)} | piscina ${showLat(lat.piscina)} (gort ${fmt(lat.piscina.p50 / lat.gort.p50, 2)}x at p50) | poolifier ${showLat(lat.poolifier)} (gort ${fmt(lat.poolifier.p50 / lat.gort.p50, 2)}x at p50)`)
+  results['g'] = {
+    tasks: count, procs, rounds, targetMs, gortSched: sched,
+    makespanMs: { gort: g, piscina: mid('piscina', 0), poolifier: mid('poolifier', 0) },
+    overIdealPct: { gort: over('gort'), piscina: over('piscina'), poolifier: over('poolifier') },
+    perRound: Object.fromEntries(got),
+    tinyStartUs: { background, backgroundComputeMs: BG_MS, samples, ...lat },
+  }
+}
+
 // ---- main ----------------------------------------------------------------------------
 
 const only = process.argv.find((a) => a.startsWith('--shapes='))?.slice('--shapes='.length).split(',')
@@ -705,6 +815,7 @@ const seriesC = want('c') ? await shapeC() : []
 if (want('d')) await shapeD()
 if (want('e')) await shapeE()
 if (want('f')) await shapeF()
+if (want('g')) await shapeG()
 const rescues: Record<string, number> = {}
 for (const [procs, rt] of runtimes) {
   rescues[`procs=${procs}`] = rt.stats().rescues

@@ -1,7 +1,7 @@
 // gort's benchmark tasks. Each M imports this module once.
 import { threadId } from 'node:worker_threads'
 import { go, goAll, task } from '../../src/scheduler/index.js'
-import { add as addFn, serialFib, timedSpin as timedSpinFn } from './work.mjs'
+import { add as addFn, ioThenSpin as ioThenSpinFn, serialFib, timedSpin as timedSpinFn } from './work.mjs'
 
 export const add = task(import.meta.url, function add(a: number, b: number): number {
   return addFn(a, b)
@@ -96,4 +96,9 @@ export const startDelays = task(import.meta.url, async function startDelays(hold
     }
   }
   return Promise.all(kids)
+})
+
+/** (g): reads a small file (how 1) or awaits a 1 ms timer (how 0), then spins; returns the spin's ms on its M. */
+export const ioThenSpin = task(import.meta.url, async function ioThenSpin(iters: number, how: number): Promise<number> {
+  return ioThenSpinFn(iters, how)
 })

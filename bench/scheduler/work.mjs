@@ -1,5 +1,6 @@
 // The CPU work every peer runs, in plain JavaScript so piscina's and poolifier's workers can load
 // it without a TypeScript loader. gort's tasks (tasks.ts) call the same functions.
+import { readFile } from 'node:fs/promises'
 
 /** About `iters` rounds of integer mixing; returns a value so nothing is optimised away. */
 export function spin(iters) {
@@ -28,4 +29,21 @@ export function serialFib(n) {
 
 export function add(a, b) {
   return a + b
+}
+
+const smallFile = new URL('./work.d.mts', import.meta.url)
+
+/**
+ * (g)'s task: waits for I/O, reading a small file (`how` 1) or a 1 ms timer (`how` 0), then
+ * runs timedSpin(iters). Returns the compute's duration in ms, measured where it ran.
+ */
+export async function ioThenSpin(iters, how) {
+  if (how === 1) await readFile(smallFile)
+  else await new Promise((resolve) => setTimeout(resolve, 1))
+  return timedSpin(iters)
+}
+
+/** How long (µs) after `spawnedAt` (wall-clock ms: timeOrigin + now, comparable across threads) this call started. */
+export function startedAfter(spawnedAt) {
+  return (performance.timeOrigin + performance.now() - spawnedAt) * 1000
 }

@@ -19,3 +19,17 @@ export function flagArray(n = 2): Int32Array {
 export async function until(pred: () => boolean): Promise<void> {
   while (!pred()) await new Promise((resolve) => setTimeout(resolve, 1))
 }
+
+/**
+ * Starts a runtime whose monitor never rescues (GORT_NO_RESCUE, read as it starts): a lost
+ * wake-up hangs the caller's test until its deadline names it, however slowly the OS wakes a
+ * thread, where a count of rescues would depend on every wake-up taking under 100 ms.
+ */
+export async function startWithoutRescue<T>(start: () => Promise<T>): Promise<T> {
+  process.env['GORT_NO_RESCUE'] = '1'
+  try {
+    return await start()
+  } finally {
+    delete process.env['GORT_NO_RESCUE']
+  }
+}

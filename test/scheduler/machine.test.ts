@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert'
 import { threadId } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import { MDiedError, Runtime, type ProcStats, type SchedStats } from '../../src/scheduler/index.js'
-import { add, awaitThenCompute, block, waitThenCompute, blockOnStashed, bump, churn, churnMs, exitNow, hog, spawnAndWait, spawnBumpsThenBlock, stashFlag, throwLater, where } from './fixtures/tasks.js'
+import { add, awaitThenCompute, block, waitThenCompute, blockOnStashed, bump, churn, churnMs, exitNow, exitWhileImporting, gateSlowLoad, hog, spawnAndWait, spawnBumpsThenBlock, spawnThenExit, stashFlag, throwLater, where } from './fixtures/tasks.js'
+import { gatedAdd } from './fixtures/gated.js'
 import { slowLoadAdd } from './fixtures/slowload.js'
 import { flagArray, until, waitUntil } from './_wait.js'
 
@@ -233,6 +234,62 @@ test('an M that runs out of memory (mHeapMb) is replaced: its task rejects sayin
   }
 }))
 
+test('an M that exits with Gs queued on its P (runnext, ring and backlog) is replaced, and every one of them still runs', deadline('crash-queued', async () => {
+  // One P, so nothing but the dead M could have run the children before it died: they wait in
+  // its P's runnext (1), ring (256) and backlog (44). Recovery hands the P, queues and all, to a
+  // spare; if it dropped any of them, the counter would stop short and the deadline fire.
+  // Hand-offs off: a dying worker takes a while to exit, and the monitor would otherwise hand
+  // the P of its stuck M to the spare first, and recovery would find no P to give away.
+  const rt = await Runtime.start({ procs: 1, spares: 1, handoffMs: 0 })
+  try {
+    const counter = flagArray(1)
+    const n = 300
+    try {
+      await rt.go(spawnThenExit, n, counter)
+      assert.unreachable('should reject')
+    } catch (e) {
+      assert.instance(e, MDiedError)
+      assert.match((e as Error).message, /exit code 6/)
+      assert.match((e as Error).message, /spawnThenExit/)
+    }
+    await waitUntil(counter, 0, (v) => v >= n + 1)
+    assert.is(await rt.go(add, 5, 5), 10)
+    assert.is(Atomics.load(counter, 0), n + 1, 'none ran twice')
+    const s = rt.stats()
+    assert.is(s.mDeaths, 1)
+    assert.ok(s.total.handoffs >= 1, 'the dead M\'s P went to another M')
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('an M that dies while importing the module of a G it claimed is replaced, and that G runs elsewhere', deadline('crash-claimed', async () => {
+  // exitWhileImporting waits on the only M until that M claims the gatedAdd G and starts
+  // importing gated.ts (whose evaluation waits there for a gate that never opens), then ends the
+  // M. The claimed G was never called: recovery must queue it again, not fail it.
+  const rt = await Runtime.start({ procs: 1, spares: 1 })
+  const flag = flagArray(4)
+  try {
+    const dying = rt.go(exitWhileImporting, flag)
+    dying.catch(() => {})
+    await waitUntil(flag, 2, (v) => v === 1) // the gate is set on the only M
+    const sum = rt.go(gatedAdd, 2, 3)
+    try {
+      await dying
+      assert.unreachable('should reject')
+    } catch (e) {
+      assert.instance(e, MDiedError)
+      assert.match((e as Error).message, /exit code 5/)
+      assert.match((e as Error).message, /exitWhileImporting/)
+    }
+    assert.is(Atomics.load(flag, 1), 1, 'the M died while it imported gated.ts for the claimed G')
+    assert.is(await sum, 5)
+    assert.is(rt.stats().mDeaths, 1)
+  } finally {
+    await rt.close()
+  }
+}))
+
 test('an M importing a task module takes no more Gs meanwhile (they stay stealable)', deadline('cold-m', async () => {
   // A fresh M has not imported fixtures/tasks.ts. It used to claim every queued G into a
   // private list while the import ran, so a cold spare swallowed the whole queue and ran it
@@ -259,15 +316,30 @@ test('an M importing a task module takes no more Gs meanwhile (they stay stealab
 }))
 
 test('an M importing a slow task module keeps its P: a spare would have to import it too', deadline('slow-import', async () => {
-  // The module's evaluation blocks its M for 150 ms with 19 Gs queued behind the first. Judged
-  // as blocked, the M would lose its P after handoffMs (20 ms); while it imports, the monitor
-  // gives it the computing allowance (100 x handoffMs) instead.
-  const rt = await Runtime.start({ procs: 1, spares: 1, handoffMs: 20 })
+  // The module's evaluation blocks the only M until the test opens its gate, with 19 Gs queued
+  // behind the first. Judged as blocked, the M would lose its P after handoffMs; while it
+  // imports, the monitor gives it the computing allowance (100 x handoffMs, 20 s: past this
+  // test's deadline, so however slow the machine, no hand-off is due). The gate stays shut until
+  // a hand-off is seen or 3 x handoffMs have passed by this thread's clock, which a loaded
+  // machine only lengthens.
+  const handoffMs = 200
+  const rt = await Runtime.start({ procs: 1, spares: 1, handoffMs })
+  const flag = flagArray()
   try {
-    const sums = await Promise.all(Array.from({ length: 20 }, (_, i) => rt.go(slowLoadAdd, i, 1)))
-    assert.equal(sums, Array.from({ length: 20 }, (_, i) => i + 1))
+    await rt.go(gateSlowLoad, flag)
+    const sums = Promise.all(Array.from({ length: 20 }, (_, i) => rt.go(slowLoadAdd, i, 1)))
+    sums.catch(() => {})
+    await waitUntil(flag, 1, (v) => v === 1) // the M is inside the import, the rest queued
+    const t0 = performance.now()
+    await until(() => rt.stats().total.handoffs > 0 || performance.now() - t0 >= 3 * handoffMs)
+    assert.is(rt.stats().total.handoffs, 0, 'the importing M lost its P')
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
+    assert.equal(await sums, Array.from({ length: 20 }, (_, i) => i + 1))
     assert.is(rt.stats().total.handoffs, 0)
   } finally {
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
     await rt.close()
   }
 }))
@@ -299,10 +371,46 @@ test('Ps taken from Ms in the middle of a run of hot Gs: none lost or run twice,
   for (const p of s.perP) assert.ok(p.runqueue === 0 && p.steals >= 0, JSON.stringify(p))
 }, 20_000))
 
-test('hand-off churn (threshold 1 ms) loses and duplicates no G and keeps every queue consistent', deadline('churn', async () => {
-  const width = 50
-  const s = await underHandoffChurn(40, width, (rt) => rt.go(churn, width, 20_000), width)
-  for (const p of s.perP) assert.ok(p.runqueue >= 0 && p.steals >= 0, JSON.stringify(p))
+test('hand-off churn (threshold 1 ms): the P changes hands in every round, no G is lost or run twice, every queue ends empty', deadline('churn', async () => {
+  // Each round, a root queues `width` children on its P and then blocks its M in the kernel until
+  // released, while `churn` parents (numeric arguments) keep adding spinning children. One P: once
+  // the root blocks, its M holds the only P, so the children can run only after the monitor hands
+  // that P to a spare. The counter reaching `width` proves a hand-off without waiting on any
+  // clock (with hand-offs off it never gets there). One root a round, with the same flag and
+  // counter objects throughout: a G whose shared buffer an M must still fetch waits claimed on
+  // that M, and two roots claimed so by one M would leave the second behind the first's block.
+  const rounds = 5
+  const width = 100
+  const busy = 8
+  const flag = flagArray()
+  const counter = flagArray(1)
+  const rt = await Runtime.start({ procs: 1, spares: 2, handoffMs: 1 })
+  try {
+    let handoffs = 0
+    for (let r = 0; r < rounds; r++) {
+      const root = rt.go(spawnBumpsThenBlock, width, flag, counter)
+      const parents = Array.from({ length: busy }, () => rt.go(churn, 50, 20_000))
+      await waitUntil(counter, 0, (v) => v >= width)
+      const now = rt.stats().total.handoffs
+      assert.ok(now > handoffs, `round ${r}: every child ran while the root blocked the P's M, yet the P never changed hands (${now})`)
+      handoffs = now
+      Atomics.store(flag, 0, 1)
+      Atomics.notify(flag, 0)
+      assert.is((await root).length, width)
+      assert.equal(await Promise.all(parents), new Array<number>(busy).fill(50))
+      assert.is(Atomics.load(counter, 0), width, `round ${r}: a child ran twice`)
+      flag.fill(0)
+      counter.fill(0)
+    }
+    const s = rt.stats()
+    assert.is(s.total.runs, rounds * (width + 1 + busy * 51), JSON.stringify(s.total))
+    assert.is(s.globalQueue, 0)
+    for (const p of s.perP) assert.is(p.runqueue, 0, JSON.stringify(p))
+  } finally {
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
+    await rt.close()
+  }
 }, 20_000))
 
 test.run()

@@ -4,7 +4,9 @@ import { Worker } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import { waitUntil } from './_wait.js'
 import { RunQueues, Stealer, type LocalQueue } from '../../src/scheduler/shared/runq.js'
-import { computeLayout, writeHeader, BACKLOG, P_GLOBAL_PULLS, P_STEAL_TASKS, RING, pOff } from '../../src/scheduler/shared/layout.js'
+import {
+  computeLayout, writeHeader, BACKLOG, BACKLOG_MASK, P_BACKLOG, P_BL_HEAD, P_GLOBAL_PULLS, P_HEAD, P_RING, P_STEAL_TASKS, RING, RING_MASK, pOff,
+} from '../../src/scheduler/shared/layout.js'
 
 function shared(procs = 2): { I: Int32Array; sab: SharedArrayBuffer; l: ReturnType<typeof computeLayout> } {
   const l = computeLayout(procs, 4, 1024, 64)
@@ -19,13 +21,15 @@ function shared(procs = 2): { I: Int32Array; sab: SharedArrayBuffer; l: ReturnTy
  * this one), and `thief` steals into `b`. `stolen()` and `pulls()` read P1's steal count and
  * P0's global pulls, as the operations count them.
  */
-function queues(procs = 2): { q: RunQueues; a: LocalQueue; b: LocalQueue; thief: Stealer; stolen: () => number; pulls: () => number } {
+function queues(procs = 2): {
+  I: Int32Array; l: ReturnType<typeof computeLayout>; q: RunQueues; a: LocalQueue; b: LocalQueue; thief: Stealer; stolen: () => number; pulls: () => number
+} {
   const { I, l } = shared(procs)
   const q = new RunQueues(I, l)
   const a = q.local()
   const b = q.local()
   return {
-    q, a, b, thief: new Stealer(I, l, b),
+    I, l, q, a, b, thief: new Stealer(I, l, b),
     stolen: () => I[pOff(l, 1) + P_STEAL_TASKS]!, pulls: () => I[pOff(l, 0) + P_GLOBAL_PULLS]!,
   }
 }
@@ -173,6 +177,88 @@ test('globalShare: Go\'s size/procs + 1, but no more than an even share of every
   assert.is(q.globalShare(1), 51) // 100 / 2 + 1: Go's, under the even share (100 + 7) / 2
   q.globalPush(new Array<number>(1000).fill(9), 1000)
   assert.is(q.globalShare(1), RING / 2)
+})
+
+/**
+ * Runs `thief` with `between` slipped in right after it loads ring word `word` with Atomics.load:
+ * the last slot of its copy, so after the copy and before the claim. Single-threaded, so the
+ * interleaving is certain, not a matter of how the OS schedules two threads. Returns whether
+ * the load happened (if the copy stops reading slots with Atomics.load, the test must say so
+ * rather than pass without the interleaving).
+ */
+function interleaved<T>(I: Int32Array, word: number, between: () => void, thief: () => T): { got: T; fired: boolean } {
+  const load = Atomics.load
+  let armed = true
+  const hooked = (a: Int32Array, i: number): number => {
+    const v = load(a, i)
+    if (armed && a === I && i === word) {
+      armed = false
+      between()
+    }
+    return v
+  }
+  ;(Atomics as { load: unknown }).load = hooked
+  try {
+    return { got: thief(), fired: !armed }
+  } finally {
+    ;(Atomics as { load: unknown }).load = load
+  }
+}
+
+/** Every G left in Ps 0 and 1, held by `a` and `b` (ring and runnext, then backlog refills). */
+function drain(a: LocalQueue, b: LocalQueue): number[] {
+  const out: number[] = []
+  for (const [p, local] of [[0, a], [1, b]] as const) {
+    for (;;) {
+      let g = get(local, p)
+      if (g < 0) g = local.refillFromBacklog(p)
+      if (g < 0) break
+      out.push(g)
+    }
+  }
+  return out
+}
+
+const counts = (gids: number[]): Map<number, number> => {
+  const m = new Map<number, number>()
+  for (const g of gids) m.set(g, (m.get(g) ?? 0) + 1)
+  return m
+}
+
+test('steal: the owner takes a G between the thief\'s copy and its claim; the claim fails and no G is consumed twice', () => {
+  const { I, l, a, b, thief } = queues()
+  for (const g of [100, 101, 102, 103]) a.put(0, g, false)
+  const h = Atomics.load(I, pOff(l, 0) + P_HEAD)
+  // The thief takes half of 4: it copies slots h and h+1, then CASes head from h to h+2.
+  const last = pOff(l, 0) + P_RING + ((h + 1) & RING_MASK)
+  const consumed: number[] = []
+  const { got, fired } = interleaved(I, last, () => consumed.push(get(a, 0)), () => thief.steal(1, 0, false))
+  assert.ok(fired, 'the thief copied the victim\'s slots with Atomics.load: the interleaving happened')
+  assert.equal(consumed, [100], 'the owner took the head G while the thief held its copy')
+  assert.ok(got >= 0, 'the thief retried and stole')
+  consumed.push(got, ...drain(a, b))
+  const twice = [...counts(consumed)].filter(([, n]) => n > 1).map(([g]) => g)
+  assert.equal(twice, [], `consumed twice: ${twice.join(', ')}`)
+  assert.equal([...consumed].sort((a, b) => a - b), [100, 101, 102, 103])
+})
+
+test('backlog steal: the holder refills from its backlog between the thief\'s copy and its claim; no G is consumed twice', () => {
+  const { I, l, q, a, b, thief } = queues()
+  const n = RING + 4
+  a.putMany(0, Int32Array.from({ length: n }, (_, i) => i), n) // a full ring, 4 in the backlog
+  const consumed: number[] = []
+  for (let g = get(a, 0); g >= 0; g = get(a, 0)) consumed.push(g)
+  assert.is(q.backlogSize(0), 4)
+  const h = Atomics.load(I, pOff(l, 0) + P_BL_HEAD)
+  // The thief takes half of 4 from the backlog: it copies slots h and h+1, then CASes its head.
+  const last = pOff(l, 0) + P_BACKLOG + ((h + 1) & BACKLOG_MASK)
+  const { got, fired } = interleaved(I, last, () => consumed.push(a.refillFromBacklog(0)), () => thief.stealBacklog(1, 0))
+  assert.ok(fired, 'the thief copied the backlog\'s slots with Atomics.load: the interleaving happened')
+  assert.is(got, -1, 'the holder moved the whole backlog meanwhile: nothing is left to steal')
+  consumed.push(...drain(a, b))
+  const twice = [...counts(consumed)].filter(([, k]) => k > 1).map(([g]) => g)
+  assert.equal(twice, [], `consumed twice: ${twice.join(', ')}`)
+  assert.equal([...consumed].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i))
 })
 
 test('owner and a thief on another thread: every G is consumed exactly once', deadline('runq-stress', async () => {
