@@ -197,6 +197,10 @@ export class Monitor {
         // still loses its queue after COMPUTING_FACTOR x handoffMs.
         if (stale < COMPUTING_FACTOR * this.#handoffMs) continue
       } else {
+        // The kernel can say, but this stall has one reading so far: wait for the next sample
+        // rather than guess (a monitor starved for a few hundred ms meets a stall past every
+        // threshold at its first reading, and the CPU-time guess then took computing Ms for blocked).
+        if (!Number.isFinite(runnable) && Number.isFinite(this.#states.lastRead)) continue
         const kernelSays = Number.isFinite(runnable)
         const busy = kernelSays ? NaN : this.#busyThreads(now, Math.min(stale, CPU_WINDOW_MS))
         if (mComputing(runnable, busy, running)) continue
