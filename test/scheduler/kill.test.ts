@@ -60,6 +60,6 @@ test('a cancelled task that ends on its own within killAfterMs keeps its M', dea
   } finally {
     await rt.close()
   }
-}))
+}, 20_000))
 
 test.run()
