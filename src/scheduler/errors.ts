@@ -42,6 +42,16 @@ export class RuntimeOnMError extends GortError {
   }
 }
 
+/** taskSignal() outside the synchronous part of a task (on the main thread, or after the task's first await). */
+export class NotInTaskError extends GortError {
+  constructor() {
+    super(
+      'ERR_NOT_IN_TASK',
+      'gort: taskSignal() must be called inside a task, before its first await (keep the signal it returns for later)',
+    )
+  }
+}
+
 /** An M could not find the task a G names: its module does not register it under that name. */
 export class TaskNotFoundError extends GortError {
   constructor(key: string, detail: string, options?: ErrorOptions) {

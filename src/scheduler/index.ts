@@ -1,10 +1,10 @@
 // gort/scheduler: Go's G/M/P scheduler over worker_threads. Explicit named exports only.
 export { Runtime, type RuntimeOptions } from './main/runtime.js'
-export { task, go, goAll, goAllSettled, goWith, isTask, type Task, type TaskLike, type GoOptions } from './task.js'
+export { task, go, goAll, goAllSettled, goWith, isTask, taskSignal, type Task, type TaskLike, type GoOptions } from './task.js'
 export { MAX_PROCS } from './main/options.js'
 export { registerHandle, type HandleCodec } from './shared/handles.js'
 export type { SchedStats, ProcStats } from './main/stats.js'
 export {
   RuntimeClosedError, RuntimeOnMError, NoRuntimeError, TaskNotFoundError, MDiedError, SchedulerArgError, UncloneableArgError,
-  UncloneableResultError, HandleNotRegisteredError,
+  UncloneableResultError, HandleNotRegisteredError, NotInTaskError,
 } from './errors.js'

@@ -15,7 +15,7 @@
  *   same key is an error (two tasks with one name in one module).
  */
 
-import { SchedulerArgError, NoRuntimeError, describe } from './errors.js'
+import { SchedulerArgError, NoRuntimeError, NotInTaskError, describe } from './errors.js'
 
 declare const taskTypes: unique symbol
 
@@ -36,8 +36,8 @@ export type AnyTask = Task<any[], unknown>
 export interface GoOptions {
   /**
    * Gives up on the result: the returned promise rejects with `signal.reason`. A G that no M has
-   * taken yet never runs; a started one runs to completion (nothing preempts JavaScript) and its
-   * result is dropped.
+   * taken yet never runs; a started one is told (its `taskSignal()` aborts with the same reason)
+   * and its result is dropped.
    */
   readonly signal?: AbortSignal
   /**
@@ -46,10 +46,23 @@ export interface GoOptions {
    * arguments that hold it. The arguments then go by message, whatever their size.
    */
   readonly transfer?: readonly ArrayBuffer[]
+  /**
+   * With `signal`: if the task still runs this many ms after the signal fired, end the M (worker
+   * thread) that runs it, and start another in its place. Other tasks started on that M reject
+   * with MDiedError; its queued Gs run elsewhere. Only while the task's synchronous body runs
+   * (computing, or blocked): a task suspended at an `await` is not killed (docs/scheduler.md).
+   */
+  readonly killAfterMs?: number
+}
+
+/** GoOptions as checked: what a spawner needs. */
+export interface CheckedGoOptions {
+  readonly signal: AbortSignal | undefined
+  readonly killAfterMs: number | undefined
 }
 
 export interface Spawner {
-  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal, transfer?: readonly ArrayBuffer[]): Promise<unknown>
+  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal, killAfterMs?: number, transfer?: readonly ArrayBuffer[]): Promise<unknown>
   /** `settled`: resolve with every outcome (goAllSettled) instead of rejecting on the first error. */
   spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[], settled?: boolean): Promise<unknown[]>
 }
@@ -63,11 +76,13 @@ interface Globals {
   runtimes: Spawner[]
   /** True on an M (a scheduler worker thread). */
   onM: boolean
+  /** On an M: the signal of the task whose synchronous body runs now (m/signals.ts). */
+  taskSignal: (() => AbortSignal) | undefined
 }
 
 const G_KEY = Symbol.for('gort.scheduler.globals')
 const globals: Globals = ((globalThis as Record<symbol, unknown>)[G_KEY] as Globals | undefined) ??
-  ((globalThis as Record<symbol, unknown>)[G_KEY] = { registry: new Map(), byFn: new WeakMap(), spawner: undefined, runtimes: [], onM: false } as Globals)
+  ((globalThis as Record<symbol, unknown>)[G_KEY] = { registry: new Map(), byFn: new WeakMap(), spawner: undefined, runtimes: [], onM: false, taskSignal: undefined } as Globals)
 
 export function registry(): Map<string, (...args: never[]) => unknown> {
   return globals.registry
@@ -77,6 +92,26 @@ export function registry(): Map<string, (...args: never[]) => unknown> {
 export function setMSpawner(s: Spawner): void {
   globals.onM = true
   globals.spawner = s
+}
+
+/** An M's worker entry: what taskSignal() returns on this thread. */
+export function setTaskSignals(get: () => AbortSignal): void {
+  globals.taskSignal = get
+}
+
+/**
+ * The running task's own cancellation, as Go's `ctx.Done()`: an AbortSignal that aborts when the
+ * caller's `goWith` signal fires (with a clone of its reason), or with RuntimeClosedError when
+ * the runtime closes. Its `aborted`, `reason` and `throwIfAborted()` read a word in shared memory,
+ * so a task that computes without ever yielding can poll them; its 'abort' event fires at the
+ * first such read, or when the M's event loop next gets a turn. Call it in the task's synchronous
+ * part (before its first `await`) and keep the signal: after that this thread may be running
+ * another task, so the call throws NotInTaskError, as it does outside a task.
+ */
+export function taskSignal(): AbortSignal {
+  const get = globals.taskSignal
+  if (get === undefined) throw new NotInTaskError()
+  return get()
 }
 
 /** True on an M (a scheduler worker thread). */
@@ -183,7 +218,8 @@ export function checkArgsList<A>(argsList: readonly A[]): readonly A[] {
 export function goWith<A extends unknown[], R>(options: GoOptions, t: TaskLike<A, R>, ...args: A): Promise<Awaited<R>> {
   const s = globals.spawner
   if (s === undefined) throw new NoRuntimeError()
-  return s.spawn(checkTask(t), args, checkGoOptions(options), checkTransfer(options)) as Promise<Awaited<R>>
+  const o = checkGoOptions(options)
+  return s.spawn(checkTask(t), args, o.signal, o.killAfterMs, checkTransfer(options)) as Promise<Awaited<R>>
 }
 
 /** The transfer list of goWith's options, checked at the call: ArrayBuffers only (not shared ones, not views). */
@@ -199,8 +235,8 @@ export function checkTransfer(options: GoOptions): readonly ArrayBuffer[] | unde
   return transfer as readonly ArrayBuffer[]
 }
 
-/** The signal of goWith's options, checked at the call (a bad one used to fail inside addEventListener). */
-export function checkGoOptions(options: GoOptions): AbortSignal | undefined {
+/** goWith's options, checked at the call (a bad signal used to fail inside addEventListener). */
+export function checkGoOptions(options: GoOptions): CheckedGoOptions {
   if (typeof options !== 'object' || options === null) {
     throw new SchedulerArgError(`gort: goWith() needs an options object ({ signal }), got ${describe(options)}`)
   }
@@ -208,7 +244,14 @@ export function checkGoOptions(options: GoOptions): AbortSignal | undefined {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new SchedulerArgError(`gort: goWith() options.signal must be an AbortSignal, got ${describe(signal)}`)
   }
-  return signal
+  const killAfterMs: unknown = options.killAfterMs
+  if (killAfterMs !== undefined) {
+    if (typeof killAfterMs !== 'number' || !(killAfterMs >= 0) || killAfterMs === Infinity) {
+      throw new SchedulerArgError(`gort: goWith() options.killAfterMs must be a finite number >= 0, got ${describe(killAfterMs)}`)
+    }
+    if (signal === undefined) throw new SchedulerArgError('gort: goWith() options.killAfterMs needs options.signal (the kill follows its abort)')
+  }
+  return { signal, killAfterMs }
 }
 
 export function checkTask(t: unknown): AnyTask {

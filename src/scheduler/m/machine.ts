@@ -35,6 +35,7 @@ import { MPark, UNPARK_LOST, UNPARK_SPINNING } from '../shared/park.js'
 import { Stealer, type LocalQueue } from '../shared/runq.js'
 import { Runner, type MHold } from './runner.js'
 import { MSpawner } from './spawn.js'
+import { TaskSignals } from './signals.js'
 import { transferOf, type FromM, type ToM } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
 import { ownTid } from '../main/threadstate.js'
@@ -77,9 +78,10 @@ export class Machine {
     this.#mp = new MPark(s.I, s.l, me, s.waker)
     this.#local = s.q.local()
     this.#stealer = new Stealer(s.I, s.l, this.#local)
-    this.#hold = { p: -1, po: 0, park: this.#mp, inSpan: false }
+    this.#hold = { p: -1, po: 0, park: this.#mp, inSpan: false, g: -1 }
+    this.signals = new TaskSignals(s.I, s.l, me, this.#hold, s.cancels, () => this.#mp.resumed())
     const parts = {
-      s, me, owner: this.#owner, post, hold: this.#hold, local: this.#local,
+      s, me, owner: this.#owner, post, hold: this.#hold, local: this.#local, signals: this.signals,
       loseP: (): void => this.#loseP(), openSpan: (): void => this.#openSpan(), endSpan: (): void => this.#endSpan(),
     }
     this.#runner = new Runner(parts)
@@ -89,6 +91,8 @@ export class Machine {
 
   /** `go` and `goAll` for the tasks running on this M. */
   readonly spawner: MSpawner
+  /** taskSignal() for the tasks running on this M. */
+  readonly signals: TaskSignals
 
   #loseP(): void {
     this.#hold.inSpan = false
@@ -159,7 +163,7 @@ export class Machine {
     const I = this.#I
     const q = this.#s.q
     for (;;) {
-      if (Atomics.load(I, H_CLOSED) !== 0) return
+      if (Atomics.load(I, H_CLOSED) !== 0) return this.signals.closeAll()
       this.#adoptP()
       // Results for tasks waiting here: their continuations run now. A spinning M stays counted
       // as spinning through them (it takes a G or parks right after).

@@ -13,13 +13,15 @@
  *   is safe on a P it has lost, and counts each run in its own row of counters for the same reason.
  * - Every started G counts in `live` until it settles, and settles exactly once: to its owner
  *   directly when the owner is this M, else through the outbox.
+ * - O_CUR is gid + 1 exactly while G gid's synchronous body runs (user code only: go() steps out
+ *   while it spawns); only there may main end the thread (main/kill.ts).
  */
 
 import { InternalError } from '../../errors.js'
 import { decodeBytes, fromRemote, readPayload, smi, type RemotePayload } from '../shared/codec.js'
 import {
-  G_DATA, G_ERR, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_ARENA, K_NUMS, K_REMOTE, K_SHARED, K_UNDEF,
-  gOff, ownerOf, runsOff,
+  CUR_KILLED, G_DATA, G_ERR, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_ARENA, K_NUMS, K_REMOTE,
+  K_SHARED, K_UNDEF, O_CUR, gOff, oOff, ownerOf, runsOff,
 } from '../shared/layout.js'
 import { Outbox } from '../shared/outbox.js'
 import type { Owner } from '../shared/owner.js'
@@ -29,6 +31,7 @@ import type { FromM } from '../shared/protocol.js'
 import { publishResult } from './result.js'
 import { TaskResolver, type Fn } from './resolver.js'
 import type { Sched } from '../shared/sched.js'
+import type { TaskSignals } from './signals.js'
 
 /** What the runner and the spawner take from the M they serve. */
 export interface MParts {
@@ -47,6 +50,8 @@ export interface MParts {
   readonly openSpan: () => void
   /** Ends the M's INTASK span: back to RUNNING, or loseP if the P was taken. */
   readonly endSpan: () => void
+  /** The tasks' own signals (taskSignal()). */
+  readonly signals: TaskSignals
 }
 
 /** The P an M holds, as its loop last set it; the runner and the spawner read it on every G. */
@@ -65,6 +70,11 @@ export interface MHold {
    * even if the monitor took the P meanwhile; anything that writes the P's ring ends the span first.
    */
   inSpan: boolean
+  /**
+   * The G whose synchronous body runs now (taskSignal() answers for it), -1 outside one. Also
+   * published in O_CUR for main's kill (main/kill.ts): see Runner.#enterFrame.
+   */
+  g: number
 }
 
 interface ReadyCall {
@@ -79,6 +89,8 @@ export class Runner {
   readonly #I: Int32Array
   /** This M's row of run counts (see runsOff). */
   readonly #runs: number
+  /** This M's O_CUR word. */
+  readonly #cur: number
   readonly #resolver: TaskResolver
   readonly outbox: Outbox
   readonly #announce = (gid: number): void => this.outbox.post(gid)
@@ -101,6 +113,7 @@ export class Runner {
     this.#s = m.s
     this.#I = m.s.I
     this.#runs = runsOff(m.s.l, m.me, 0)
+    this.#cur = oOff(m.s.l, m.me) + O_CUR
     this.#resolver = new TaskResolver(m.s.tasks)
     this.outbox = new Outbox(m.s, m.me)
   }
@@ -224,12 +237,14 @@ export class Runner {
     this.#m.openSpan()
     let r: unknown
     let threw = false
+    this.#enterFrame(gid)
     try {
       r = fn(...args)
     } catch (e) {
       r = e
       threw = true
     }
+    this.#leaveFrame(gid)
     this.#m.endSpan()
     this.#settle(gid, r, threw)
   }
@@ -240,13 +255,32 @@ export class Runner {
     if (!this.#m.hold.inSpan) this.#m.openSpan()
     let r: unknown
     let threw = false
+    this.#enterFrame(gid)
     try {
       r = callNums(fn, this.#s.F, (go + G_DATA) >> 1, I[go + G_LEN]!)
     } catch (e) {
       r = e
       threw = true
     }
+    this.#leaveFrame(gid)
     this.#settle(gid, r, threw)
+  }
+
+  /**
+   * G `gid`'s synchronous body is about to run. O_CUR says so to main, which may claim it by CAS
+   * (gid + 1 -> CUR_KILLED) to end this thread there: inside the body no gort code runs (go()
+   * steps out of the frame while it spawns, spawn.ts), so no shared structure is half-written.
+   * A plain store: seen late, main's claim only fails and is retried.
+   */
+  #enterFrame(gid: number): void {
+    this.#m.hold.g = gid
+    this.#I[this.#cur] = gid + 1
+  }
+
+  /** The body returned (or threw): take the frame back, or wait here to be ended if main claimed it. */
+  #leaveFrame(gid: number): void {
+    this.#m.hold.g = -1
+    leaveFrame(this.#I, this.#cur, gid)
   }
 
   #settle(gid: number, r: unknown, threw: boolean): void {
@@ -280,6 +314,7 @@ export class Runner {
 
   #complete(gid: number, value: unknown, isErr: boolean): void {
     this.live--
+    this.#m.signals.done(gid)
     const s = this.#s
     const owner = ownerOf(s.l, gid)
     if (owner === this.#m.me) {
@@ -290,6 +325,18 @@ export class Runner {
     }
     publishResult(s, gid, value, isErr, this.#m.post, this.#announce)
   }
+}
+
+/** MHold.g while a child that ran inline (its M had no free G record) runs its synchronous body. */
+export const INLINED = -2
+
+/**
+ * Clears O_CUR (gid + 1 -> 0) when a frame ends. If main claimed it (CUR_KILLED), the thread is
+ * being terminated: wait for the end here, where nothing is half-done. Main gives a claim back
+ * only when it finds the record reused (main/kill.ts), and then this goes on.
+ */
+export function leaveFrame(I: Int32Array, cur: number, gid: number): void {
+  while (Atomics.compareExchange(I, cur, gid + 1, 0) !== gid + 1) Atomics.wait(I, cur, CUR_KILLED)
 }
 
 function callNums(fn: Fn, F: Float64Array, f: number, len: number): unknown {

@@ -11,12 +11,14 @@
  * - When the M has no free G record the child runs inline on this thread instead of blocking
  *   (blocking could deadlock a deep fork-join); stats count these (`inlined`).
  * - A spawn that fails (uncloneable arguments) throws before anything is queued.
+ * - A spawn from a task's synchronous body runs outside its frame (O_CUR 0), so main never ends
+ *   the thread in the middle of one (main/kill.ts).
  */
 
 import { Group, writeRecord, writeRecords } from '../shared/batch.js'
 import { RuntimeClosedError, UncloneableArgError } from '../errors.js'
-import { H_CLOSED, P_INLINED, P_SPAWNS } from '../shared/layout.js'
-import type { MParts } from './runner.js'
+import { H_CLOSED, O_CUR, P_INLINED, P_SPAWNS, oOff } from '../shared/layout.js'
+import { INLINED, leaveFrame, type MParts } from './runner.js'
 import type { Sched } from '../shared/sched.js'
 import type { AnyTask, Spawner } from '../task.js'
 
@@ -25,14 +27,56 @@ export class MSpawner implements Spawner {
   readonly #s: Sched
   readonly #I: Int32Array
   readonly #one = new Int32Array(1)
+  /** This M's O_CUR word. */
+  readonly #cur: number
 
   constructor(m: MParts) {
     this.#m = m
     this.#s = m.s
     this.#I = m.s.I
+    this.#cur = oOff(m.s.l, m.me) + O_CUR
   }
 
-  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal, transfer?: readonly ArrayBuffer[]): Promise<unknown> {
+  /**
+   * go() steps out of its caller's frame (O_CUR, see Runner.#enterFrame) while it writes shared
+   * memory, so main never ends the thread in the middle of a spawn; called from a continuation,
+   * there is no frame to step out of.
+   */
+  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal, killAfterMs?: number, transfer?: readonly ArrayBuffer[]): Promise<unknown> {
+    const g = this.#m.hold.g
+    if (g < 0) return this.#spawn(ref, args, signal, killAfterMs, transfer)
+    this.#stepOut(g)
+    try {
+      return this.#spawn(ref, args, signal, killAfterMs, transfer)
+    } finally {
+      this.#stepIn(g)
+    }
+  }
+
+  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[], settled = false): Promise<unknown[]> {
+    const g = this.#m.hold.g
+    if (g < 0) return this.#spawnAll(ref, argsList, settled)
+    this.#stepOut(g)
+    try {
+      return this.#spawnAll(ref, argsList, settled)
+    } finally {
+      this.#stepIn(g)
+    }
+  }
+
+  #stepOut(g: number): void {
+    this.#m.hold.g = -1
+    leaveFrame(this.#I, this.#cur, g)
+  }
+
+  #stepIn(g: number): void {
+    this.#m.hold.g = g
+    this.#I[this.#cur] = g + 1
+  }
+
+  #spawn(
+    ref: AnyTask, args: readonly unknown[], signal: AbortSignal | undefined, killAfterMs: number | undefined, transfer: readonly ArrayBuffer[] | undefined,
+  ): Promise<unknown> {
     const s = this.#s
     const I = this.#I
     // A plain read (Atomics.load is a builtin call on Node 20, not a move): a spawn that misses a
@@ -43,8 +87,17 @@ export class MSpawner implements Spawner {
     const gid = this.#m.owner.alloc()
     if (gid < 0) {
       if (this.#m.hold.p >= 0) Atomics.add(I, this.#m.hold.po + P_INLINED, 1)
-      // Inline, on this thread: nothing crosses, so a transfer list has nothing to move.
-      return Promise.resolve().then(() => ref.fn(...(args as never[])))
+      return Promise.resolve().then(() => {
+        // No record, so nothing can cancel it: its taskSignal() is one that never aborts. Inline,
+        // on this thread: nothing crosses, so a transfer list has nothing to move.
+        const hold = this.#m.hold
+        hold.g = INLINED
+        try {
+          return ref.fn(...(args as never[]))
+        } finally {
+          hold.g = -1
+        }
+      })
     }
     let payload
     try {
@@ -55,13 +108,13 @@ export class MSpawner implements Spawner {
     }
     if (payload !== undefined) this.#m.post({ t: 'stash', gid, payload })
     const promise = this.#m.owner.wait(gid)
-    if (signal !== undefined) s.cancelOn(signal, gid, this.#m.owner)
+    if (signal !== undefined) s.cancelOn(signal, gid, this.#m.owner, killAfterMs)
     this.#one[0] = gid
     this.#enqueue(this.#one, 1, true)
     return promise
   }
 
-  spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[], settled = false): Promise<unknown[]> {
+  #spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[], settled: boolean): Promise<unknown[]> {
     const s = this.#s
     if (this.#I[H_CLOSED] !== 0) return Promise.reject(new RuntimeClosedError())
     if (argsList.length === 0) return Promise.resolve([])
@@ -72,7 +125,7 @@ export class MSpawner implements Spawner {
     // FIFO into the ring, not runnext: no one child of a batch is more urgent.
     this.#enqueue(gids, gids.length, false)
     // Out of G records: the rest go one by one (each runs inline, see spawn).
-    for (let k = gids.length; k < argsList.length; k++) group.follow(k, this.spawn(ref, argsList[k]!))
+    for (let k = gids.length; k < argsList.length; k++) group.follow(k, this.#spawn(ref, argsList[k]!, undefined, undefined, undefined))
     return all
   }
 

@@ -4,10 +4,11 @@
  * this M's index and the P it starts with (-1: a spare, parked until handed a P).
  */
 
-import { workerData } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import { startMachine } from './machine.js'
+import type { FromM } from '../shared/protocol.js'
 import { Sched } from '../shared/sched.js'
-import { setMSpawner } from '../task.js'
+import { setMSpawner, setTaskSignals } from '../task.js'
 
 interface Init {
   readonly sab: SharedArrayBuffer
@@ -15,9 +16,15 @@ interface Init {
   readonly p: number
   /** The shared-buffer registry's channel (sharedbufs.ts). */
   readonly sharedBufs: string
+  /** The cancel channel (shared/cancel.ts). */
+  readonly cancels: string
 }
 
 const init = workerData as Init
 const sched = new Sched(init.sab)
 sched.attachBufs(init.m, init.sharedBufs)
-setMSpawner(startMachine(sched, init.m, init.p).spawner)
+// Only the main thread can end a worker: a kill asked for by a task's goWith goes there.
+sched.attachCancels(init.cancels, (gid, gen) => parentPort?.postMessage({ t: 'kill', gid, gen } satisfies FromM))
+const m = startMachine(sched, init.m, init.p)
+setMSpawner(m.spawner)
+setTaskSignals(() => m.signals.get())

@@ -5,10 +5,10 @@
  * Atomics.wait) cannot serve its P's queue. Every MONITOR_MS the monitor samples each P's tick;
  * a P whose tick has not moved for `handoffMs` while its M is in user code and work waits (its
  * ring, or the global queue) is handed to a spare M, which was started ahead of time because a
- * Worker takes 50-135 ms to boot. Only a blocked M's P moves at once: while the stuck M is
- * computing (the kernel's state of its thread, or failing that the process's CPU time) it waits
- * COMPUTING_FACTOR times longer, since a spare would oversubscribe the cores or run beyond
- * `procs`.
+ * Worker takes 50-135 ms to boot. Only a blocked M's P moves: while the stuck M is computing (the
+ * kernel's state of its thread, or failing that the process's CPU time) it keeps its P, since a
+ * spare would run beyond `procs` computing threads, as Go hands off the Ps of Ms in syscalls and
+ * never those of Ms running code.
  *
  * Invariants:
  * - The monitor takes a P only by CAS on the M's state INTASK -> LOST, so it never races an M
@@ -29,8 +29,7 @@ const MONITOR_MS = 2
 // Without the kernel's word on a stuck M, and with every core busy, hand off only a P whose M
 // has been stuck this many times handoffMs.
 const OVERSUB_FACTOR = 20
-// While a stuck M looks computing (the kernel's state of its thread, or the process's CPU time),
-// wait this many times handoffMs.
+// An M importing a task module keeps its P this many times handoffMs (see #sample).
 const COMPUTING_FACTOR = 100
 // A woken M normally runs within microseconds; on a loaded machine the OS may take a few ms.
 // Work that has waited this long with every P asleep means a wake-up was lost.
@@ -185,23 +184,29 @@ export class Monitor {
         continue
       }
       if (healthy > 0) continue
-      // Go hands off only a *blocked* M's P. A computing M's queue is stolen by the first M that
-      // finishes anyway, and a spare would be one thread too many, time-sliced against the others
-      // with a cold JIT and running beyond `procs` (which caps computing threads, as GOMAXPROCS
-      // does). So the stuck M is judged: by the kernel's state of its thread where it can be read
-      // (threadstate.ts), else by the process's CPU time. A computing M keeps its queue for
-      // COMPUTING_FACTOR x handoffMs, past the long tasks of real workloads ((b)'s largest, 226
-      // ms, outlasted the 200 ms of before and put a third thread on two cores in 1 of 3 calls);
-      // a task that never ends still loses its queue then. A blocked M holds no core, so its P
-      // moves now; only the CPU-time guess cannot tell blocked from computing while every core
-      // has a running M, and then it waits OVERSUB_FACTOR x handoffMs (two Ms both blocked on
-      // queued work must still get it).
+      // Go hands off only a *blocked* M's P (one in a syscall), never a running one's: `procs`
+      // caps the threads computing user code, as GOMAXPROCS does. A computing M's queue is
+      // stolen by the first M that finishes anyway, and a spare would be one thread too many,
+      // time-sliced against the others with a cold JIT. So the stuck M is judged: by the
+      // kernel's state of its thread where it can be read (threadstate.ts), else by the
+      // process's CPU time. Computing, it keeps its P however long it computes (it once lost it
+      // after COMPUTING_FACTOR x handoffMs, and a job of multi-second tasks ran up to 2 x procs
+      // threads at once). Blocked, it holds no core, and its P moves now; only the CPU-time
+      // guess cannot tell blocked from computing while every core has a running M, and then it
+      // moves the P after OVERSUB_FACTOR x handoffMs (two Ms both blocked on queued work must
+      // still get it), which may put one thread too many on the cores when the guess is wrong.
       const running = this.#host.runningMs()
-      if (stale < COMPUTING_FACTOR * this.#handoffMs) {
+      if (Atomics.load(I, oOff(s.l, owner) + O_LOADING) !== 0) {
         // An M importing a task module: a spare would have to import it too before running
         // anything (under tsx each first import blocked its M for tens of ms and cost 1-2
-        // hand-offs in a fresh runtime's first call).
-        if (Atomics.load(I, oOff(s.l, owner) + O_LOADING) !== 0) continue
+        // hand-offs in a fresh runtime's first call). A module that never finishes loading
+        // still loses its queue after COMPUTING_FACTOR x handoffMs.
+        if (stale < COMPUTING_FACTOR * this.#handoffMs) continue
+      } else {
+        // The kernel can say, but this stall has one reading so far: wait for the next sample
+        // rather than guess (a monitor starved for a few hundred ms meets a stall past every
+        // threshold at its first reading, and the CPU-time guess then took computing Ms for blocked).
+        if (!Number.isFinite(runnable) && Number.isFinite(this.#states.lastRead)) continue
         const kernelSays = Number.isFinite(runnable)
         const busy = kernelSays ? NaN : this.#busyThreads(now, Math.min(stale, CPU_WINDOW_MS))
         if (mComputing(runnable, busy, running)) continue

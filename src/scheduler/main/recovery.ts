@@ -8,6 +8,7 @@
  * - Gs it had taken but not yet called (GS_CLAIMED) go back to the global queue: unstarted work
  *   runs elsewhere. Gs it had started fail at their owners with MDiedError naming the task.
  * - Gs the dead M itself spawned are orphans: nobody waits for them any more.
+ * - The results it finished and held in its outbox are announced to their owners.
  */
 
 import { MDiedError } from '../errors.js'
@@ -15,6 +16,7 @@ import {
   G_KIND, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING,
   K_ARENA, K_SHARED, O_HANDOFF, O_P, P_OWNER, gOff, gRange, oOff, ownerOf, pOff,
 } from '../shared/layout.js'
+import { flushFor } from '../shared/outbox.js'
 import { leaveIdle, markDead } from '../shared/park.js'
 import type { Sched } from '../shared/sched.js'
 
@@ -27,6 +29,9 @@ export function reclaimDeadM(
   const I = s.I
   const o = oOff(s.l, m)
   markDead(I, s.l, m)
+  // Gs it finished and held back to announce in one batch (outbox.ts): their owners must still
+  // hear of them. Skipped if it died holding the outbox's lock (then the outbox may be half-written).
+  flushFor(s, m)
   Atomics.store(I, o + O_P, 0)
   Atomics.store(I, o + O_HANDOFF, 0)
   const orphaned: number[] = []

@@ -23,6 +23,7 @@ import { PayloadBroker } from './broker.js'
 import { encodeArgs, encodeArgsTransfer, errorToPlain, type Encoded, type PlainError, type RemotePayload } from '../shared/codec.js'
 import { RuntimeClosedError, RuntimeOnMError, SchedulerArgError, UncloneableArgError, describe } from '../errors.js'
 import { H_CLOSED, ownerOf, writeHeader } from '../shared/layout.js'
+import { Killer } from './kill.js'
 import { MainSpin } from './mainspin.js'
 import { Monitor } from './monitor.js'
 import { resolveOptions, workerUrl, type RuntimeOptions } from './options.js'
@@ -74,6 +75,7 @@ export class Runtime implements Spawner, AsyncDisposable {
   readonly #spin: MainSpin
   #keepAlive: NodeJS.Timeout | undefined
   #deaths = 0
+  readonly #killer: Killer
 
   private constructor(s: Sched, o: { maxThreads: number; handoffMs: number; mainSpinUs: number; mHeapMb: number | undefined; url: { url: URL; entry: string | undefined } }) {
     this.#s = s
@@ -84,6 +86,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       spareReady: () => this.#monitor.kick(),
     })
     this.#broker = new PayloadBroker(s.l, (m, msg) => this.#threads.post(m, msg))
+    this.#killer = new Killer(s, (m) => this.#threads.terminate(m), () => this.#closed)
     this.#owner = new Owner(s, 0)
     this.#owner.onDetach = () => this.#releaseIfIdle()
     this.#submit = new Int32Array(this.#owner.count)
@@ -109,8 +112,12 @@ export class Runtime implements Spawner, AsyncDisposable {
     const sab = new SharedArrayBuffer(l.words * 4)
     writeHeader(new Int32Array(sab), l)
     const sched = new Sched(sab)
-    sched.attachBufs(0, `gort-sharedbufs-${process.pid}-${randomUUID()}`)
-    const rt = new Runtime(sched, { maxThreads: o.maxThreads, handoffMs: o.handoffMs, mainSpinUs: o.mainSpinUs, mHeapMb: o.mHeapMb, url: workerUrl(o.loader) })
+    const id = `${process.pid}-${randomUUID()}`
+    sched.attachBufs(0, `gort-sharedbufs-${id}`)
+    // The runtime is made below: kills asked for on this thread reach it through `rt`.
+    let rt!: Runtime
+    sched.attachCancels(`gort-cancel-${id}`, (gid, gen) => rt.#killer.kill(gid, gen))
+    rt = new Runtime(sched, { maxThreads: o.maxThreads, handoffMs: o.handoffMs, mainSpinUs: o.mainSpinUs, mHeapMb: o.mHeapMb, url: workerUrl(o.loader) })
     rt.#holdOpen() // unref'd workers alone would let the process exit while they boot
     try {
       const boots: Promise<void>[] = []
@@ -138,18 +145,19 @@ export class Runtime implements Spawner, AsyncDisposable {
     return this.spawn(checkTask(t), args) as Promise<Awaited<R>>
   }
 
-  /** `go` with options: `{ signal }` rejects the result with `signal.reason`, `{ transfer }` moves buffers (see GoOptions). */
+  /** `go` with options: `{ signal }` rejects the result with `signal.reason`, `killAfterMs` ends a task that runs on, `{ transfer }` moves buffers (see GoOptions). */
   goWith<A extends unknown[], R>(options: GoOptions, t: TaskLike<A, R>, ...args: A): Promise<Awaited<R>> {
     if (this.#closed) throw new RuntimeClosedError()
-    return this.spawn(checkTask(t), args, checkGoOptions(options), checkTransfer(options)) as Promise<Awaited<R>>
+    const o = checkGoOptions(options)
+    return this.spawn(checkTask(t), args, o.signal, o.killAfterMs, checkTransfer(options)) as Promise<Awaited<R>>
   }
 
-  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal, transfer?: readonly ArrayBuffer[]): Promise<unknown> {
+  spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal, killAfterMs?: number, transfer?: readonly ArrayBuffer[]): Promise<unknown> {
     if (this.#closed) throw new RuntimeClosedError()
     if (!isTask(ref)) throw new SchedulerArgError(`gort: go() needs a task reference made by task(), got ${describe(ref)}`)
     if (signal !== undefined) {
       if (signal.aborted) return Promise.reject(signal.reason)
-      return this.#spawnCancellable(ref, args, signal, transfer)
+      return this.#spawnCancellable(ref, args, signal, killAfterMs, transfer)
     }
     const tid = this.#s.tasks.idOfTask(ref)
     if (this.#keepAlive === undefined) this.#holdOpen()
@@ -210,12 +218,14 @@ export class Runtime implements Spawner, AsyncDisposable {
     return all
   }
 
-  #spawnCancellable(ref: AnyTask, args: readonly unknown[], signal: AbortSignal, transfer: readonly ArrayBuffer[] | undefined): Promise<unknown> {
-    const inner = this.spawn(ref, args, undefined, transfer)
+  #spawnCancellable(
+    ref: AnyTask, args: readonly unknown[], signal: AbortSignal, killAfterMs: number | undefined, transfer: readonly ArrayBuffer[] | undefined,
+  ): Promise<unknown> {
+    const inner = this.spawn(ref, args, undefined, undefined, transfer)
     // The hot path above just allocated the newest gid of this thread, unless it overflowed.
     const gid = this.#lastGid
     if (gid >= 0) {
-      this.#s.cancelOn(signal, gid, this.#owner)
+      this.#s.cancelOn(signal, gid, this.#owner, killAfterMs)
       return inner
     }
     // Still waiting for a G record: on abort settle now, and take it out of the FIFO (it never runs).
@@ -331,6 +341,10 @@ export class Runtime implements Spawner, AsyncDisposable {
   // ---- Ms ----
 
   #onMessage(msg: FromM): void {
+    if (msg.t === 'kill') {
+      this.#killer.kill(msg.gid, msg.gen)
+      return
+    }
     if (msg.t === 'sharedbuf?') {
       // The main thread heard every announcement (its channel exists before any M).
       this.#threads.post(msg.m, { t: 'sharedbuf', id: msg.id, buf: this.#s.bufs.lookup(msg.id) })
@@ -350,7 +364,10 @@ export class Runtime implements Spawner, AsyncDisposable {
     this.#deaths++
     const s = this.#s
     const e = error as { name?: string; message?: string; code?: unknown } | undefined
-    const reason = e === undefined ? `exit code ${code}`
+    const killedFor = this.#killer.killed.get(m)
+    this.#killer.killed.delete(m)
+    const reason = killedFor !== undefined ? `killed to stop cancelled task ${killedFor}`
+      : e === undefined ? `exit code ${code}`
       : e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `out of memory: ${e.message ?? ''}`
       : `uncaught ${e.name ?? 'error'}: ${e.message ?? String(e)}`
     const { orphaned, requeue } = reclaimDeadM(s, m, reason, (gid, err) => {
@@ -404,6 +421,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     removeRuntime(this)
     await this.#threads.terminateAll()
     s.bufs.close()
+    s.cancels.close()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -67,7 +67,7 @@ export class Threads {
     if (this.#nextM > s.l.maxM) return Promise.reject(new SchedulerArgError('gort: no M index left to start a worker'))
     const m = this.#nextM++
     const { url, entry } = this.#url
-    const worker = new Worker(url, { workerData: { sab: s.sab, m, p, entry, sharedBufs: s.bufs.channel }, resourceLimits: this.#limits })
+    const worker = new Worker(url, { workerData: { sab: s.sab, m, p, entry, sharedBufs: s.bufs.channel, cancels: s.cancels.channel }, resourceLimits: this.#limits })
     const info: MInfo = { worker, ready: false, alive: true, error: undefined }
     this.#ms.set(m, info)
     if (p >= 0) Atomics.store(s.I, pOff(s.l, p) + P_OWNER, m)
@@ -149,6 +149,12 @@ export class Threads {
   post(m: number, msg: ToM): void {
     const info = this.#ms.get(m)
     if (info !== undefined && info.alive) info.worker.postMessage(msg, transferOf(msg))
+  }
+
+  /** Ends M `m`'s thread (a kill, main/kill.ts); its 'exit' then reaches recovery as any death does. */
+  terminate(m: number): void {
+    const info = this.#ms.get(m)
+    if (info !== undefined && info.alive) void info.worker.terminate()
   }
 
   /** Rings every M's doorbell (closing: each sees H_CLOSED and leaves its loop). */

@@ -86,6 +86,8 @@ export class ThreadStates {
   readonly #readings: Int32Array
   readonly #at: Float64Array
   readonly #reader: StateReader
+  /** The reading the last runnable() call took (NaN: unknown), so a caller can tell "no verdict yet" from "cannot know". */
+  lastRead = NaN
 
   /** For owner indices 0..maxM. */
   constructor(maxM: number, reader: StateReader = new ProcStateReader()) {
@@ -111,6 +113,7 @@ export class ThreadStates {
    */
   runnable(m: number, tid: number, now: number, stallStart: number): number {
     const r = this.stateNow(tid)
+    this.lastRead = r
     if (!Number.isFinite(r)) return NaN
     if (this.#readings[m] === 0 || this.#at[m]! < stallStart) {
       this.#readings[m] = 0

@@ -89,6 +89,11 @@ export const O_P = 19 // P index + 1 this M holds (written by the M itself; for 
 export const O_HANDOFF = 20 // P index + 1 handed to this (P-less) M by the monitor or crash recovery
 export const O_TID = 21 // the M's kernel thread id (Linux; 0 when unknown), so the monitor can ask the kernel whether it is blocked
 export const O_LOADING = 22 // 1 while the M waits for a task module to import (see Machine.#awaitLoad)
+// gid + 1 of the G whose synchronous body runs on this M now (written by the runner around the
+// call, cleared by CAS), 0 outside one, CUR_KILLED once main claimed it to terminate the M there
+// (see main/kill.ts): the only point where ending the thread can leave no shared structure half-written.
+export const O_CUR = 23
+export const CUR_KILLED = -1
 export const O_OUTBOX = 32 // OUTBOX_CAP gids
 export const OUTBOX_CAP = 32
 // Each owner's words start on a cache line of their own (OW is a multiple of 16 words): with two
@@ -104,6 +109,11 @@ export const G_M = 3 // the M that started it
 export const G_KIND = 4 // payload kind, see K_*
 export const G_LEN = 5 // numbers or bytes inline
 export const G_ERR = 6 // 1 when the inline result is an error
+// Cancellation: (generation << 1) | flag. Only the owner writes it: the flag when its caller's
+// signal fires after an M took the G (the task's own signal reads it, see shared/cancel.ts), the
+// generation + 1 (flag cleared) each time it frees the record, so a late cancel or kill for an
+// earlier G of the same record never matches.
+export const G_CANCEL = 7
 export const G_DATA = 8 // inline payload: 8 words = 32 bytes = 4 float64
 export const GW = 16
 export const INLINE_BYTES = 32

@@ -12,7 +12,7 @@
 
 import type { Group } from './batch.js'
 import { isErrPayload, plainToError, readPayload } from './codec.js'
-import { G_KIND, G_STATE, GS_FREE, K_SHARED, O_CR_HEAD, gOff, gRange, oOff } from './layout.js'
+import { G_CANCEL, G_KIND, G_STATE, GS_FREE, K_SHARED, O_CR_HEAD, gOff, gRange, oOff } from './layout.js'
 import type { Sched } from './sched.js'
 
 type Settle = (value: unknown) => void
@@ -158,8 +158,12 @@ export class Owner {
   #free(gid: number): void {
     if (this.#kept.size > 0) this.#kept.delete(gid)
     this.pending--
-    // A plain store: a free record is this thread's alone until a queue push publishes it again.
-    this.#s.I[gOff(this.#s.l, gid) + G_STATE] = GS_FREE
+    // Plain stores: a free record is this thread's alone until a queue push publishes it again.
+    // A new generation of the cancel word: a late cancel or kill for this G never matches the next.
+    const go = gOff(this.#s.l, gid)
+    const I = this.#s.I
+    I[go + G_CANCEL] = (I[go + G_CANCEL]! + 2) & ~1
+    I[go + G_STATE] = GS_FREE
     this.#freeList[this.#top++] = gid
   }
 

@@ -19,6 +19,7 @@ export type FromM =
   | { readonly t: 'fetch'; readonly gid: number; readonly m: number } // this M started a G whose args were stashed
   | { readonly t: 'result'; readonly gid: number; readonly payload: RemotePayload; readonly err: boolean } // large result (or one holding shared memory), for the G's owner
   | { readonly t: 'sharedbuf?'; readonly id: number; readonly m: number } // this M started after a shared buffer was announced (sharedbufs.ts)
+  | { readonly t: 'kill'; readonly gid: number; readonly gen: number } // a G this M spawned with killAfterMs still runs after its cancel (main/kill.ts)
 
 /**
  * The buffers a message moves instead of copying: those of its payload (goWith's `transfer`, a

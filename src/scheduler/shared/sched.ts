@@ -8,7 +8,8 @@
  */
 
 import { Arena } from './arena.js'
-import { G_STATE, GS_CANCELLED, GS_QUEUED, O_CR_TAIL, gRange, layoutFromHeader, gOff, oOff, ownerOf, type Layout } from './layout.js'
+import { Cancels } from './cancel.js'
+import { O_CR_TAIL, gRange, layoutFromHeader, oOff, ownerOf, type Layout } from './layout.js'
 import type { Owner } from './owner.js'
 import { Waker, ring } from './park.js'
 import { RunQueues } from './runq.js'
@@ -79,17 +80,23 @@ export class Sched {
   }
 
   /**
-   * Wires `signal` to G `gid` of `owner`: on abort the caller's promise rejects at once, and a G
-   * still queued is marked cancelled so no M runs it.
+   * Cancels of running Gs (cancel.ts). Every runtime thread attaches it right after construction
+   * (attachCancels), as it does the registry.
    */
-  cancelOn(signal: AbortSignal, gid: number, owner: Owner): void {
-    const onAbort = (): void => {
-      Atomics.compareExchange(this.I, gOff(this.l, gid) + G_STATE, GS_QUEUED, GS_CANCELLED)
-      owner.detach(gid, signal.reason)
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-    // The listener must not outlive the G: drop it when the G settles either way.
-    owner.onSettle(gid, () => signal.removeEventListener('abort', onAbort))
+  cancels!: Cancels
+
+  /** Joins the runtime's cancel channel; `kill` asks the main thread to end the M running a G. */
+  attachCancels(channel: string, kill: (gid: number, gen: number) => void): Cancels {
+    this.cancels = new Cancels(this.I, this.l, channel, kill)
+    return this.cancels
+  }
+
+  /**
+   * Wires `signal` to G `gid` of `owner`: on abort the caller's promise rejects at once, a G still
+   * queued is marked cancelled so no M runs it, and a running one is told (cancel.ts).
+   */
+  cancelOn(signal: AbortSignal, gid: number, owner: Owner, killAfterMs?: number): void {
+    this.cancels.watch(signal, gid, owner, killAfterMs)
   }
 
   /** Go's wakep: if Ps are idle and nobody spins, wake one parked M that holds a P (park.ts). */
