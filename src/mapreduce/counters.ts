@@ -8,7 +8,7 @@ import type { Counters } from './job.js'
 
 /** What every task counts. Map tasks fill the map fields, reduce tasks the reduce fields. */
 export interface TaskStats {
-  /** Bytes read from input files (map) or run files (reduce). */
+  /** Bytes of input splits mapped. */
   inputBytes: number
   mapInputRecords: number
   mapOutputRecords: number
@@ -18,6 +18,8 @@ export interface TaskStats {
   spills: number
   /** Records written to run files by map tasks (every spill and the final one). */
   spilledRecords: number
+  /** Bytes of run files read by reduce tasks (the shuffle). */
+  shuffleBytes: number
   reduceInputGroups: number
   reduceInputRecords: number
   reduceOutputRecords: number
@@ -28,7 +30,7 @@ export interface TaskStats {
 export function zeroStats(): TaskStats {
   return {
     inputBytes: 0, mapInputRecords: 0, mapOutputRecords: 0, combineInputRecords: 0, combineOutputRecords: 0,
-    spills: 0, spilledRecords: 0, reduceInputGroups: 0, reduceInputRecords: 0, reduceOutputRecords: 0, outputBytes: 0,
+    spills: 0, spilledRecords: 0, shuffleBytes: 0, reduceInputGroups: 0, reduceInputRecords: 0, reduceOutputRecords: 0, outputBytes: 0,
   }
 }
 

@@ -49,7 +49,7 @@ export async function runReduce(a: ReduceArgs, abort: Int32Array): Promise<Reduc
   const counters = new TaskCounters()
   const ctx: TaskContext = { phase: 'reduce', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: a.task, reducers: a.reducers, counters }
   const stats = zeroStats()
-  for (const r of a.runs) stats.inputBytes += statSync(r).size
+  for (const r of a.runs) stats.shuffleBytes += statSync(r).size
   const reduce = (job.reduce as Reduce | undefined) ?? identity
   const out = new PartWriter(path.join(a.dir, partName('r', a.task)))
   const emit = (k: unknown, v: unknown): void => {
