@@ -1,6 +1,7 @@
 /**
- * The map side's buffer: emitted pairs grouped by partition and key in memory until the task's
- * share of the memory budget fills, then spilled: per partition, keys sorted, the combiner run
+ * The map side's buffer: emitted pairs grouped by key in memory until the task's
+ * share of the memory budget fills, then spilled: keys bucketed by partition (one partitioner
+ * call per distinct key and spill, not per emit), per partition sorted, the combiner run
  * over each key's values, and the result written as one sorted run file.
  *
  * Invariants:
@@ -35,8 +36,12 @@ export interface SpillCounters {
 }
 
 export class MapBuffer {
-  /** One Map per partition: key to its values in emit order. */
-  readonly #parts: Map<Scalar, Scalar[]>[]
+  /**
+   * Key to its values in emit order, all partitions together: a key's partition is computed once
+   * per spill, not once per emit.
+   */
+  readonly #pairs = new Map<Scalar, Scalar[]>()
+  readonly #reducers: number
   bytes = 0
   /** The run files written so far: runs[p] lists partition p's, oldest first. */
   readonly runs: string[][]
@@ -48,7 +53,7 @@ export class MapBuffer {
   readonly #ctx: TaskContext
 
   constructor(o: { reducers: number; limit: number; dir: string; partition: Partitioner; combine: Combine | undefined; ctx: TaskContext }) {
-    this.#parts = Array.from({ length: o.reducers }, () => new Map())
+    this.#reducers = o.reducers
     this.runs = Array.from({ length: o.reducers }, () => [])
     this.#limit = o.limit
     this.#dir = o.dir
@@ -57,13 +62,11 @@ export class MapBuffer {
     this.#ctx = o.ctx
   }
 
-  /** Buffers one checked pair. */
+  /** Buffers one checked pair (its partition is checked when it spills). */
   add(key: Scalar, value: Scalar): void {
-    const part = this.#parts[this.#partition(key)]
-    if (part === undefined) throw new InternalError('partitioner returned an unchecked partition')
-    const vs = part.get(key)
+    const vs = this.#pairs.get(key)
     if (vs === undefined) {
-      part.set(key, [value])
+      this.#pairs.set(key, [value])
       this.bytes += 64 + sizeOf(key) + sizeOf(value)
     } else {
       vs.push(value)
@@ -83,10 +86,17 @@ export class MapBuffer {
   async spill(): Promise<void> {
     if (this.empty) return
     const n = this.counters.spills++
-    for (let p = 0; p < this.#parts.length; p++) {
-      const part = this.#parts[p]!
-      if (part.size === 0) continue
-      const keys = [...part.keys()].sort(compareKeys)
+    const byPart: Scalar[][] = Array.from({ length: this.#reducers }, () => [])
+    for (const k of this.#pairs.keys()) {
+      const keys = byPart[this.#partition(k)]
+      if (keys === undefined) throw new InternalError('the partitioner returned an unchecked partition')
+      keys.push(k)
+    }
+    const part = this.#pairs
+    for (let p = 0; p < this.#reducers; p++) {
+      const keys = byPart[p]!
+      if (keys.length === 0) continue
+      keys.sort(compareKeys)
       const w = new RunWriter(path.join(this.#dir, `spill-${n}-p${p}.run`))
       try {
         if (this.#combine === undefined) {
@@ -99,8 +109,8 @@ export class MapBuffer {
       }
       this.counters.spilledRecords += w.records
       this.runs[p]!.push(w.path)
-      part.clear()
     }
+    part.clear()
     this.bytes = 0
   }
 
