@@ -14,6 +14,7 @@ type Loader = () => Promise<Subcommand>
 
 const COMMANDS: Record<string, Loader> = {
   'gc-sim': () => import('./gc-sim.js').then((m) => m.command),
+  mapreduce: () => import('./mapreduce.js').then((m) => m.command),
   sched: () => import('./sched.js').then((m) => m.command),
 }
 

@@ -1,0 +1,126 @@
+/**
+ * Errors users of gort/mapreduce may catch. Each has a stable `code` and carries its data as
+ * fields. Errors thrown inside a task (EmitTypeError, PartitionError) cross back to the main
+ * thread as plain data and are rebuilt there with their code, message and own fields.
+ */
+
+import { GortError, describeValue } from '../errors.js'
+
+/** A bad option to runJob or the CLI (a size such as `12parsecs`, reducers out of range…). */
+export class MapReduceArgError extends GortError {
+  /** The option, as runJob names it (`splitSize`, `memory`, `reducers`…). */
+  readonly option: string
+  readonly value: unknown
+
+  constructor(option: string, value: unknown, want: string) {
+    super('ERR_INVALID_ARG', `gort mapreduce: ${option} must be ${want}, got ${describeValue(value)}`)
+    this.option = option
+    this.value = value
+  }
+}
+
+/** An input pattern that names no file (a missing path, or a glob that matches nothing). */
+export class InputNotFoundError extends GortError {
+  readonly pattern: string
+
+  constructor(pattern: string) {
+    super('ERR_MR_NO_INPUT', `gort mapreduce: input ${JSON.stringify(pattern)} matches no file`)
+    this.pattern = pattern
+  }
+}
+
+/** The output directory exists already (Hadoop's FileAlreadyExistsException): nothing was run. */
+export class OutputExistsError extends GortError {
+  readonly path: string
+
+  constructor(path: string) {
+    super('ERR_MR_OUTPUT_EXISTS', `gort mapreduce: output directory ${path} already exists`)
+    this.path = path
+  }
+}
+
+/** The job module cannot be imported, or its default export is not a job (no `map`). */
+export class JobModuleError extends GortError {
+  /** The module, as given (path or URL). */
+  readonly job: string
+  readonly reason: string
+
+  constructor(job: string, reason: string, options?: ErrorOptions) {
+    super('ERR_MR_JOB_MODULE', `gort mapreduce: job module ${job}: ${reason}`, options)
+    this.job = job
+    this.reason = reason
+  }
+}
+
+/** One failed attempt of a task: its number (1 and up) and what it failed with. */
+export interface AttemptFailure {
+  readonly attempt: number
+  /** The error's `name: message` (`MDiedError: gort: M3 died (exit code 1)…`). */
+  readonly error: string
+  /** The error's code, when it has one (`ERR_M_DIED`). */
+  readonly code: string | undefined
+}
+
+/** A task failed `maxAttempts` times: the job failed, and left no part files and no _SUCCESS. */
+export class TaskFailedError extends GortError {
+  /** The task id, `m-00003` or `r-00000`. */
+  readonly task: string
+  readonly attempts: readonly AttemptFailure[]
+
+  constructor(task: string, attempts: readonly AttemptFailure[], options?: ErrorOptions) {
+    const list = attempts.map((a) => `attempt ${a.attempt}: ${a.error}`).join('; ')
+    super('ERR_MR_TASK_FAILED', `gort mapreduce: task ${task} failed ${attempts.length} attempt${attempts.length === 1 ? '' : 's'}: ${list}`, options)
+    this.task = task
+    this.attempts = attempts
+  }
+}
+
+/** `emit` got a key or value that is neither a string nor a number. */
+export class EmitTypeError extends GortError {
+  readonly what: 'key' | 'value'
+  /** The bad value as text (it may not cross threads itself). */
+  readonly got: string
+
+  constructor(what: 'key' | 'value', got: unknown) {
+    super('ERR_MR_EMIT_TYPE', `gort mapreduce: emit: the ${what} must be a string or a number, got ${describeValue(got)}`)
+    this.what = what
+    this.got = describeValue(got)
+  }
+}
+
+/** The job's partitioner returned something other than an integer in [0, reducers). */
+export class PartitionError extends GortError {
+  readonly key: string
+  readonly got: string
+  readonly reducers: number
+
+  constructor(key: string, got: unknown, reducers: number) {
+    super('ERR_MR_PARTITION', `gort mapreduce: partition(${JSON.stringify(key)}, ${reducers}) must return an integer from 0 to ${reducers - 1}, got ${describeValue(got)}`)
+    this.key = key
+    this.got = describeValue(got)
+    this.reducers = reducers
+  }
+}
+
+/** Thrown inside a task that saw the job being abandoned (another task failed for good). */
+export class JobAbortedError extends GortError {
+  constructor() {
+    super('ERR_MR_ABORTED', 'gort mapreduce: the job was abandoned (another task failed)')
+  }
+}
+
+/** combine emitted a key that belongs to another partition than the key it was given. */
+export class CombineKeyError extends GortError {
+  readonly key: string
+  readonly from: string
+  readonly partition: number
+  readonly want: number
+
+  constructor(key: string, from: string, partition: number, want: number) {
+    super('ERR_MR_COMBINE_KEY', `gort mapreduce: combine of key ${JSON.stringify(from)} (partition ${want}) emitted key ${JSON.stringify(key)}, which belongs to partition ${partition}: combine must keep keys in their partition`)
+    this.key = key
+    this.from = from
+    this.partition = partition
+    this.want = want
+  }
+}

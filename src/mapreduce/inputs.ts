@@ -1,0 +1,127 @@
+/**
+ * Input patterns to input files. Node 20 has no fs.glob, and the need is small, so this is a
+ * matcher of its own rather than a dependency: `*` and `?` within one path segment, `[abc]` and
+ * `[a-z]` classes (`[!a]` negated), and `**` for any number of directories. A name that starts
+ * with a dot matches only a pattern segment that starts with one, as in the shell. A pattern
+ * without those characters names a file, or a directory whose files (not sub-directories, and
+ * not names starting with `_` or `.`, as Hadoop skips `_SUCCESS` and hidden files) are the input.
+ *
+ * Invariant: the result is sorted by path and holds each file once, however many patterns name
+ * it, so the split list (and with it every task id) is the same on every run over the same files.
+ */
+
+import { readdirSync, statSync, type Dirent } from 'node:fs'
+import path from 'node:path'
+import { InputNotFoundError } from './errors.js'
+
+export interface InputFile {
+  /** Absolute path. */
+  readonly path: string
+  /** As the pattern matched it (relative when the pattern was): the key `map` gets. */
+  readonly name: string
+  readonly size: number
+}
+
+const GLOB = /[*?[]/
+
+/** Every file the patterns name, sorted by name; throws InputNotFoundError for a pattern that names none. */
+export function expandInputs(patterns: readonly string[], cwd = process.cwd()): InputFile[] {
+  const byPath = new Map<string, InputFile>()
+  for (const pattern of patterns) {
+    const found = expandOne(pattern, cwd)
+    if (found.length === 0) throw new InputNotFoundError(pattern)
+    for (const f of found) if (!byPath.has(f.path)) byPath.set(f.path, f)
+  }
+  return [...byPath.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+function statOf(p: string): ReturnType<typeof statSync> | undefined {
+  return statSync(p, { throwIfNoEntry: false })
+}
+
+function expandOne(pattern: string, cwd: string): InputFile[] {
+  const segs = pattern.split('/')
+  const first = segs.findIndex((s) => GLOB.test(s))
+  if (first < 0) {
+    const abs = path.resolve(cwd, pattern)
+    const st = statOf(abs)
+    if (st === undefined) return []
+    if (st.isFile()) return [{ path: abs, name: pattern, size: Number(st.size) }]
+    if (!st.isDirectory()) return []
+    const out: InputFile[] = []
+    for (const d of readdirSync(abs, { withFileTypes: true })) {
+      if (d.name.startsWith('_') || d.name.startsWith('.')) continue
+      const f = fileOf(abs, d, path.join(pattern, d.name))
+      if (f !== undefined) out.push(f)
+    }
+    return out
+  }
+  const base = first === 1 && segs[0] === '' ? '/' : segs.slice(0, first).join('/')
+  const out: InputFile[] = []
+  walk(path.resolve(cwd, base || '.'), base, segs.slice(first), out)
+  return out
+}
+
+/** A directory entry as an input file, or undefined when it is not a file (symlinks are followed). */
+function fileOf(dir: string, d: Dirent, name: string): InputFile | undefined {
+  const abs = path.join(dir, d.name)
+  const st = d.isFile() ? statOf(abs) : d.isSymbolicLink() ? statOf(abs) : undefined
+  return st?.isFile() === true ? { path: abs, name, size: Number(st.size) } : undefined
+}
+
+function walk(dir: string, shown: string, segs: readonly string[], out: InputFile[]): void {
+  const [seg, ...rest] = segs
+  if (seg === undefined) return
+  let entries: Dirent[]
+  try {
+    entries = readdirSync(dir, { withFileTypes: true })
+  } catch {
+    return // not a directory, or unreadable: it matches nothing
+  }
+  const join = (name: string): string => (shown === '' ? name : shown.endsWith('/') ? shown + name : `${shown}/${name}`)
+  if (seg === '**') {
+    walk(dir, shown, rest, out) // zero directories
+    for (const d of entries) {
+      if (d.name.startsWith('.')) continue
+      if (isDir(dir, d)) walk(path.join(dir, d.name), join(d.name), segs, out)
+    }
+    return
+  }
+  const re = segmentRegExp(seg)
+  for (const d of entries) {
+    if (!re.test(d.name)) continue
+    if (rest.length === 0) {
+      const f = fileOf(dir, d, join(d.name))
+      if (f !== undefined) out.push(f)
+    } else if (isDir(dir, d)) {
+      walk(path.join(dir, d.name), join(d.name), rest, out)
+    }
+  }
+}
+
+function isDir(dir: string, d: Dirent): boolean {
+  return d.isDirectory() || (d.isSymbolicLink() && statOf(path.join(dir, d.name))?.isDirectory() === true)
+}
+
+/** One path segment of a glob as an anchored RegExp. */
+export function segmentRegExp(seg: string): RegExp {
+  let re = seg.startsWith('.') ? '' : '(?!\\.)'
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg[i]!
+    if (c === '*') re += '[^/]*'
+    else if (c === '?') re += '[^/]'
+    else if (c === '[') {
+      const close = seg.indexOf(']', i + 2)
+      if (close < 0) {
+        re += '\\['
+        continue
+      }
+      let body = seg.slice(i + 1, close)
+      const negate = body.startsWith('!') || body.startsWith('^')
+      if (negate) body = body.slice(1)
+      re += `[${negate ? '^' : ''}${body.replace(/[\\\]^]/g, '\\$&')}]`
+      i = close
+    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&')
+  }
+  return new RegExp(`^${re}$`, 'u')
+}

@@ -1,0 +1,139 @@
+/**
+ * What a job is: `defineJob({ map, reduce, combine?, partition?, setup?, cleanup?, records? })`,
+ * the module's default export, and how each thread loads it.
+ *
+ * Invariants:
+ * - Keys and values are strings or numbers, and reach combine and reduce with the type they were
+ *   emitted with (through memory and through spill files alike). A number key and a string key
+ *   with the same text are different keys.
+ * - A job module is imported at most once per thread (`loadJob` caches the promise by URL), on
+ *   each M that runs one of its tasks; the job object crosses no thread, only its URL does.
+ * - `checkJob` is the one place that decides whether a value is a job: the coordinator's probe
+ *   and every task run the same check.
+ */
+
+import { pathToFileURL } from 'node:url'
+import { describeValue } from '../errors.js'
+
+/** What keys and values may be. */
+export type Scalar = string | number
+
+/** Emits one intermediate (map, combine) or output (reduce) pair. */
+export type Emit<K extends Scalar, V extends Scalar> = (key: K, value: V) => void
+
+/** Named counters, summed by the coordinator over successful attempts only. */
+export interface Counters {
+  /** Adds `by` (default 1) to counter `name`; any string is a name, `__proto__` too. */
+  increment(name: string, by?: number): void
+}
+
+/** What every call of a task gets, map or reduce. */
+export interface TaskContext {
+  readonly phase: 'map' | 'reduce'
+  /** The task: `m-00003` (map) or `r-00000` (reduce). */
+  readonly task: string
+  /** Which attempt of the task this is: 1, then 2… when earlier ones failed. */
+  readonly attempt: number
+  /** `task-attempt`, e.g. `m-00003-1`: unique within the job. */
+  readonly attemptId: string
+  /** The task's partition (reduce, and map's combine), else -1. */
+  readonly partition: number
+  readonly reducers: number
+  readonly counters: Counters
+}
+
+/** What `map` gets: the task's context, and where the current record comes from. */
+export interface MapContext extends TaskContext {
+  /** The input file, as the input pattern matched it. */
+  readonly file: string
+  /** Byte offset of the record in the file (0 for records: 'files'). */
+  readonly offset: number
+}
+
+type Result = void | Promise<void>
+
+/** A job, as defineJob takes it. K, V: intermediate pairs; OK, OV: what reduce writes. */
+export interface JobSpec<K extends Scalar = Scalar, V extends Scalar = Scalar, OK extends Scalar = K, OV extends Scalar = V> {
+  /** 'lines' (default): one record per line, key = the file's name. 'files': one record per file, the whole text. */
+  readonly records?: 'lines' | 'files'
+  map(key: string, value: string, emit: Emit<K, V>, ctx: MapContext): Result
+  /** Optional partial reduce on the map side; must keep each key in its partition (usually: emit the key it got). */
+  readonly combine?: (key: K, values: AsyncIterable<V>, emit: Emit<K, V>, ctx: TaskContext) => Result
+  /** Called once per distinct key, keys in increasing byte order. Default: identity (each value as is). */
+  readonly reduce?: (key: K, values: AsyncIterable<V>, emit: Emit<OK, OV>, ctx: TaskContext) => Result
+  /** The reducer (0 to reducers - 1) of a key. Default: FNV-1a of the key's UTF-8 text, mod reducers. */
+  readonly partition?: (key: K, reducers: number) => number
+  /** Once per task attempt, before its first record. */
+  readonly setup?: (ctx: TaskContext) => Result
+  /** Once per task attempt, after its last record. */
+  readonly cleanup?: (ctx: TaskContext) => Result
+}
+
+/** A checked job: what defineJob returns and a job module exports by default. */
+export type Job<K extends Scalar = Scalar, V extends Scalar = Scalar, OK extends Scalar = K, OV extends Scalar = V> = JobSpec<K, V, OK, OV> & {
+  readonly [JOB]: true
+}
+
+const JOB: unique symbol = Symbol.for('gort.mapreduce.job') as never
+
+/** Declares a job: checks its shape now (a job without `map` fails where it is written) and returns it. */
+export function defineJob<K extends Scalar, V extends Scalar, OK extends Scalar = K, OV extends Scalar = V>(
+  spec: JobSpec<K, V, OK, OV>,
+): Job<K, V, OK, OV> {
+  const problem = jobProblem(spec)
+  if (problem !== undefined) throw new TypeError(`gort mapreduce: defineJob: ${problem}`)
+  return Object.freeze({ ...spec, [JOB]: true as const })
+}
+
+const HOOKS = ['combine', 'reduce', 'partition', 'setup', 'cleanup'] as const
+
+/** Why `spec` is not a job, or undefined when it is one. */
+export function jobProblem(spec: unknown): string | undefined {
+  if (typeof spec !== 'object' || spec === null) return `a job is an object ({ map, reduce }), got ${describeValue(spec)}`
+  const s = spec as Record<string, unknown>
+  if (typeof s['map'] !== 'function') return `the job has no map function (map is ${describeValue(s['map'])})`
+  for (const h of HOOKS) {
+    if (s[h] !== undefined && typeof s[h] !== 'function') return `${h} must be a function, got ${describeValue(s[h])}`
+  }
+  if (s['records'] !== undefined && s['records'] !== 'lines' && s['records'] !== 'files') {
+    return `records must be 'lines' or 'files', got ${describeValue(s['records'])}`
+  }
+  return undefined
+}
+
+/** The job a module exports by default, or why it has none. */
+export function jobOf(mod: unknown): { job: JobSpec } | { problem: string } {
+  const dflt = (mod as { default?: unknown }).default
+  if (dflt === undefined) return { problem: 'it has no default export (export default defineJob({ map, reduce }))' }
+  const problem = jobProblem(dflt)
+  return problem === undefined ? { job: dflt as JobSpec } : { problem: `its default export is not a job: ${problem}` }
+}
+
+/** A job module's URL from a path (relative to the working directory) or a URL. */
+export function jobUrl(job: string | URL): string {
+  if (job instanceof URL) return job.href
+  return /^(file|data):/.test(job) ? job : pathToFileURL(job).href
+}
+
+/** True when the module is TypeScript (its Ms need tsx's loader). */
+export function isTypeScript(url: string): boolean {
+  return /\.[mc]?tsx?$/.test(new URL(url).pathname)
+}
+
+const loaded = new Map<string, Promise<JobSpec>>()
+
+/** Imports the job module at `url` once on this thread and returns its job (rejects with the reason it is not one). */
+export function loadJob(url: string): Promise<JobSpec> {
+  let p = loaded.get(url)
+  if (p === undefined) {
+    p = import(url).then((mod: unknown) => {
+      const r = jobOf(mod)
+      if ('problem' in r) throw new TypeError(r.problem)
+      return r.job
+    })
+    loaded.set(url, p)
+    // A failed import is not cached: the next attempt tries again (the file may have been fixed).
+    p.catch(() => loaded.delete(url))
+  }
+  return p
+}

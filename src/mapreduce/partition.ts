@@ -1,0 +1,41 @@
+/**
+ * Which reducer gets a key. Default: 32-bit FNV-1a over the UTF-8 bytes of the key's text,
+ * `& 0x7fffffff`, mod R: the 6.5840 lab's ihash, so a number key and the string with the same
+ * text go to the same reducer (their lines are then side by side in one part file). A job's own
+ * partitioner is checked on every call: an integer in [0, R) or PartitionError.
+ */
+
+import { PartitionError } from './errors.js'
+import type { Scalar } from './job.js'
+import { textOf } from './keys.js'
+
+const enc = new TextEncoder()
+
+/** FNV-1a (32 bits) of the UTF-8 bytes of `s`, as a non-negative int31. */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) {
+      h = Math.imul(h ^ c, 0x01000193)
+    } else {
+      // Not ASCII: hash the real UTF-8 bytes of the rest (rare in the keys this is tuned for).
+      for (const b of enc.encode(s.slice(i))) h = Math.imul(h ^ b, 0x01000193)
+      break
+    }
+  }
+  return h & 0x7fffffff
+}
+
+export type Partitioner = (key: Scalar) => number
+
+/** The partitioner of a job with `reducers` reducers (at least 1). */
+export function partitioner(reducers: number, custom: ((key: never, reducers: number) => number) | undefined): Partitioner {
+  if (custom === undefined) return reducers === 1 ? () => 0 : (key) => fnv1a(textOf(key)) % reducers
+  const fn = custom as (key: Scalar, reducers: number) => number
+  return (key) => {
+    const p = fn(key, reducers)
+    if (!Number.isInteger(p) || p < 0 || p >= reducers) throw new PartitionError(textOf(key), p, reducers)
+    return p
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * A reduce task attempt, as it runs on an M: merge its partition's runs (one per map task that
+ * emitted to it) as a stream, call `reduce` once per distinct key in key order with the key's
+ * values streaming from the merge, and write `part-r-NNNNN` under the attempt's directory, renamed
+ * into the output directory as the attempt's last act.
+ *
+ * Invariant: memory is bounded by the open runs' buffers (at most FAN_IN; more runs are merged in
+ * passes first) plus what `reduce` itself keeps, whatever the partition holds.
+ */
+
+import { mkdirSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
+import { loadJob, type Scalar, type TaskContext } from './job.js'
+import { checkKey, checkValue } from './keys.js'
+import { checkAbort, taskId } from './maptask.js'
+import { Merger, groups, mergePasses } from './merge.js'
+import { PartWriter, partName } from './output.js'
+import { RunReader } from './runfile.js'
+
+export interface ReduceArgs {
+  readonly job: string
+  readonly task: number
+  readonly attempt: number
+  readonly reducers: number
+  /** The partition's runs, one per map task that emitted to it, in map task order. */
+  readonly runs: readonly string[]
+  readonly dir: string
+  readonly outDir: string
+}
+
+export interface ReduceResult {
+  readonly stats: TaskStats
+  readonly counters: [string, number][]
+}
+
+type Reduce = (key: Scalar, values: AsyncIterable<Scalar>, emit: (k: Scalar, v: Scalar) => void, ctx: TaskContext) => void | Promise<void>
+
+/** The reduce of a job without one: every value as it is. */
+const identity: Reduce = async (key, values, emit) => {
+  for await (const v of values) emit(key, v)
+}
+
+export async function runReduce(a: ReduceArgs, abort: Int32Array): Promise<ReduceResult> {
+  checkAbort(abort)
+  const job = await loadJob(a.job)
+  mkdirSync(a.dir, { recursive: true })
+  const id = taskId('r', a.task)
+  const counters = new TaskCounters()
+  const ctx: TaskContext = { phase: 'reduce', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: a.task, reducers: a.reducers, counters }
+  const stats = zeroStats()
+  for (const r of a.runs) stats.shuffleBytes += statSync(r).size
+  const reduce = (job.reduce as Reduce | undefined) ?? identity
+  const out = new PartWriter(path.join(a.dir, partName('r', a.task)))
+  const emit = (k: unknown, v: unknown): void => {
+    out.add(checkKey(k), checkValue(v))
+    stats.reduceOutputRecords++
+  }
+  let readers: RunReader[] = []
+  try {
+    if (job.setup !== undefined) await job.setup(ctx)
+    readers = mergePasses(a.runs, a.dir).map((p) => new RunReader(p))
+    const merger = new Merger(readers)
+    for await (const g of groups(merger, () => stats.reduceInputRecords++)) {
+      if (++stats.reduceInputGroups % 256 === 0) checkAbort(abort)
+      const r = reduce(g.key, g.values, emit, ctx)
+      if (r !== undefined) await r
+    }
+    if (job.cleanup !== undefined) await job.cleanup(ctx)
+    checkAbort(abort)
+    out.commit(path.join(a.outDir, partName('r', a.task)))
+    stats.outputBytes = out.bytes
+    return { stats, counters: counters.pairs() }
+  } finally {
+    out.close()
+    for (const r of readers) r.close()
+  }
+}

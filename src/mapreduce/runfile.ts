@@ -1,0 +1,189 @@
+/**
+ * Run files: the sorted runs a map task spills and a reduce task merges. A run is a sequence of
+ * records, each `flags:u8 keyLen:u32le valueLen:u32le key value`, where the key is its text in
+ * UTF-8 (flag bit 0: the key is a number) and the value is UTF-8 text, or with flag bit 1 a
+ * float64 (little-endian) number, so every value comes back exactly as emitted, -0 and NaN too.
+ *
+ * Invariants:
+ * - A run file is sorted: records in `compareRecords` order (key bytes, then the number bit), and
+ *   records with equal keys in the order they were written.
+ * - Writers and readers use synchronous I/O: a task is one G on a worker thread, and while it
+ *   reads or writes, that thread has nothing else to do (the coordinator runs at most `procs`
+ *   tasks at a time).
+ * - A reader's current record stays valid (its bytes in place) until that reader's next `next()`.
+ */
+
+import { closeSync, openSync, readSync, writeSync } from 'node:fs'
+import { InternalError } from '../errors.js'
+import type { Scalar } from './job.js'
+import { textOf } from './keys.js'
+
+const HEADER = 9
+const KEY_NUM = 1
+const VAL_NUM = 2
+
+export class RunWriter {
+  records = 0
+  bytes = 0
+  readonly path: string
+  readonly #fd: number
+  #buf = Buffer.allocUnsafe(1 << 20)
+  #len = 0
+
+  constructor(path: string) {
+    this.path = path
+    this.#fd = openSync(path, 'wx')
+  }
+
+  add(key: Scalar, value: Scalar): void {
+    const kt = textOf(key)
+    const kLen = Buffer.byteLength(kt)
+    const vNum = typeof value === 'number'
+    const vLen = vNum ? 8 : Buffer.byteLength(value)
+    const at = this.#reserve(HEADER + kLen + vLen)
+    const b = this.#buf
+    b[at] = (typeof key === 'number' ? KEY_NUM : 0) | (vNum ? VAL_NUM : 0)
+    b.writeUInt32LE(kLen, at + 1)
+    b.writeUInt32LE(vLen, at + 5)
+    b.write(kt, at + HEADER, kLen, 'utf8')
+    if (vNum) b.writeDoubleLE(value, at + HEADER + kLen)
+    else b.write(value, at + HEADER + kLen, vLen, 'utf8')
+    this.records++
+  }
+
+  /** Copies a record as a reader holds it (a merge pass). */
+  addRaw(record: Uint8Array): void {
+    const at = this.#reserve(record.length)
+    this.#buf.set(record, at)
+    this.records++
+  }
+
+  close(): void {
+    this.#flush()
+    closeSync(this.#fd)
+  }
+
+  #reserve(n: number): number {
+    if (this.#len + n > this.#buf.length) {
+      this.#flush()
+      if (n > this.#buf.length) this.#buf = Buffer.allocUnsafe(n)
+    }
+    const at = this.#len
+    this.#len += n
+    this.bytes += n
+    return at
+  }
+
+  #flush(): void {
+    let off = 0
+    while (off < this.#len) off += writeSync(this.#fd, this.#buf, off, this.#len - off)
+    this.#len = 0
+  }
+}
+
+export class RunReader {
+  readonly path: string
+  readonly #fd: number
+  #buf: Buffer
+  /** Start of the current record in #buf, and the end of the valid bytes. */
+  #at = 0
+  #recLen = 0
+  #len = 0
+  #filePos = 0
+  #eof = false
+  #flags = 0
+  #kLen = 0
+  #vLen = 0
+
+  constructor(path: string, bufSize = 1 << 16) {
+    this.path = path
+    this.#fd = openSync(path, 'r')
+    this.#buf = Buffer.allocUnsafe(bufSize)
+  }
+
+  /** Moves to the next record; false after the last one. */
+  next(): boolean {
+    this.#at += this.#recLen
+    this.#recLen = 0
+    if (!this.#have(HEADER)) return false
+    const b = this.#buf
+    this.#flags = b[this.#at]!
+    this.#kLen = b.readUInt32LE(this.#at + 1)
+    this.#vLen = b.readUInt32LE(this.#at + 5)
+    const n = HEADER + this.#kLen + this.#vLen
+    if (!this.#have(n)) throw new InternalError(`run file ${this.path} ends inside a record`)
+    this.#recLen = n
+    return true
+  }
+
+  key(): Scalar {
+    const s = this.#at + HEADER
+    const t = this.#buf.toString('utf8', s, s + this.#kLen)
+    return (this.#flags & KEY_NUM) !== 0 ? Number(t) : t
+  }
+
+  value(): Scalar {
+    const s = this.#at + HEADER + this.#kLen
+    return (this.#flags & VAL_NUM) !== 0 ? this.#buf.readDoubleLE(s) : this.#buf.toString('utf8', s, s + this.#vLen)
+  }
+
+  /** The current record's bytes (valid until next()). */
+  raw(): Uint8Array {
+    return this.#buf.subarray(this.#at, this.#at + this.#recLen)
+  }
+
+  /** Record order between the current records of two readers: key bytes, then numbers first. */
+  compare(o: RunReader): number {
+    const s = this.#at + HEADER
+    const os = o.#at + HEADER
+    const c = this.#buf.compare(o.#buf, os, os + o.#kLen, s, s + this.#kLen)
+    return c !== 0 ? c : (o.#flags & KEY_NUM) - (this.#flags & KEY_NUM)
+  }
+
+  /** True when the current record's key equals the key bytes and number bit in `k`. */
+  sameKey(k: KeyBytes): boolean {
+    if ((this.#flags & KEY_NUM) !== k.num || this.#kLen !== k.bytes.length) return false
+    const s = this.#at + HEADER
+    return this.#buf.compare(k.bytes, 0, k.bytes.length, s, s + this.#kLen) === 0
+  }
+
+  /** A copy of the current key's identity, for sameKey after this reader has moved on. */
+  keyBytes(): KeyBytes {
+    const s = this.#at + HEADER
+    return { num: this.#flags & KEY_NUM, bytes: Buffer.from(this.#buf.subarray(s, s + this.#kLen)) }
+  }
+
+  close(): void {
+    closeSync(this.#fd)
+  }
+
+  /** True when `n` bytes from #at are in the buffer, reading (and growing it) as needed; false at a clean EOF. */
+  #have(n: number): boolean {
+    while (this.#len - this.#at < n) {
+      if (this.#eof) {
+        if (this.#len === this.#at) return false
+        throw new InternalError(`run file ${this.path} ends inside a record`)
+      }
+      if (this.#at > 0) {
+        this.#buf.copy(this.#buf, 0, this.#at, this.#len)
+        this.#len -= this.#at
+        this.#at = 0
+      }
+      if (n > this.#buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(n, this.#buf.length * 2))
+        this.#buf.copy(bigger, 0, 0, this.#len)
+        this.#buf = bigger
+      }
+      const got = readSync(this.#fd, this.#buf, this.#len, this.#buf.length - this.#len, this.#filePos)
+      if (got === 0) this.#eof = true
+      this.#len += got
+      this.#filePos += got
+    }
+    return true
+  }
+}
+
+export interface KeyBytes {
+  readonly num: number
+  readonly bytes: Buffer
+}

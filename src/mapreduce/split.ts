@@ -1,0 +1,136 @@
+/**
+ * Splits and the records in them.
+ *
+ * A split is a byte range [start, end) of one file. Text splits are cut at fixed byte offsets,
+ * not at line boundaries: the line reader makes them line-aligned by this rule (Hadoop's
+ * LineRecordReader's): a record belongs to the split in which its first byte lies.
+ * - A split that starts at 0 starts with a record. One that starts at s > 0 starts with a record
+ *   only when byte s - 1 is '\n'; otherwise its first bytes finish a record of an earlier split
+ *   and are skipped, up to and including the next '\n' (which may lie beyond `end`).
+ * - A split reads every record that starts before `end`, to that record's '\n' or the file's end,
+ *   even when that lies beyond `end`.
+ * So each record is read exactly once, whatever the split size. Records are separated by '\n'
+ * only; a '\r' just before it is dropped (CRLF files), a lone '\r' is data. A final line without
+ * '\n' is a record; the '\n' at the end of a file starts no empty record after it. Bytes are
+ * decoded as UTF-8 per record, after the cut: '\n' (0x0A) never occurs inside a multi-byte
+ * sequence, so a split boundary inside a character cannot garble one.
+ */
+
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
+import type { InputFile } from './inputs.js'
+
+export interface Split {
+  /** Absolute path. */
+  readonly path: string
+  /** The file as the input pattern matched it. */
+  readonly name: string
+  readonly start: number
+  readonly end: number
+}
+
+/**
+ * The splits of `files`, in file order then offset order. 'lines': ranges of `splitSize` bytes;
+ * an empty file has none. 'files': one split per file, empty files included (a file is a record).
+ */
+export function computeSplits(files: readonly InputFile[], splitSize: number, records: 'lines' | 'files'): Split[] {
+  const out: Split[] = []
+  for (const f of files) {
+    if (records === 'files') {
+      out.push({ path: f.path, name: f.name, start: 0, end: f.size })
+      continue
+    }
+    for (let s = 0; s < f.size; s += splitSize) out.push({ path: f.path, name: f.name, start: s, end: Math.min(s + splitSize, f.size) })
+  }
+  return out
+}
+
+const NL = 0x0a
+const CR = 0x0d
+
+/**
+ * Reads the line records of one split: `next()` moves to the next record and returns false after
+ * the last; `offset` and `line` describe the current one. Reads the file in chunks; a line longer
+ * than the buffer grows it.
+ */
+export class LineReader {
+  /** File offset of the current record's first byte. */
+  offset = -1
+  line = ''
+  readonly #fd: number
+  readonly #end: number
+  #buf: Buffer
+  /** File offset of #buf[0]; the buffer holds [#bufPos, #bufPos + #len). */
+  #bufPos: number
+  #len = 0
+  #eof = false
+  /** File offset of the next record's first byte. */
+  #pos: number
+
+  constructor(path: string, start: number, end: number, bufSize = 1 << 20) {
+    this.#fd = openSync(path, 'r')
+    this.#end = end
+    this.#buf = Buffer.allocUnsafe(Math.max(16, bufSize))
+    this.#bufPos = start
+    this.#pos = start
+    if (start > 0) {
+      // Does a record start at `start`? Only when the byte before it ends a line.
+      const one = Buffer.alloc(1)
+      if (readSync(this.#fd, one, 0, 1, start - 1) === 1 && one[0] !== NL) {
+        const nl = this.#find(start)
+        this.#pos = nl < 0 ? Number.POSITIVE_INFINITY : nl + 1
+      }
+    }
+  }
+
+  next(): boolean {
+    if (this.#pos >= this.#end) return false
+    const nl = this.#find(this.#pos)
+    const stop = nl < 0 ? this.#bufPos + this.#len : nl // EOF: the last line has no '\n'
+    if (nl < 0 && stop <= this.#pos) return false // the split ends at the file's end
+    let last = stop
+    if (last > this.#pos && this.#buf[last - 1 - this.#bufPos] === CR && nl >= 0) last--
+    this.offset = this.#pos
+    this.line = this.#buf.toString('utf8', this.#pos - this.#bufPos, last - this.#bufPos)
+    this.#pos = nl < 0 ? stop : nl + 1
+    return true
+  }
+
+  close(): void {
+    closeSync(this.#fd)
+  }
+
+  /** The file offset of the first '\n' at or after `from`, reading as needed; -1 at EOF (then the buffer holds the rest of the file). */
+  #find(from: number): number {
+    let scanned = from
+    for (;;) {
+      const i = this.#len === 0 ? -1 : this.#buf.indexOf(NL, scanned - this.#bufPos)
+      if (i >= 0 && i < this.#len) return this.#bufPos + i
+      if (this.#eof) return -1
+      scanned = this.#bufPos + this.#len
+      this.#fill(from)
+    }
+  }
+
+  /** Keeps the bytes from `keep` on, and reads more after them (growing the buffer when they fill it). */
+  #fill(keep: number): void {
+    const drop = keep - this.#bufPos
+    if (drop > 0) {
+      this.#buf.copy(this.#buf, 0, drop, this.#len)
+      this.#len -= drop
+      this.#bufPos = keep
+    }
+    if (this.#len === this.#buf.length) {
+      const bigger = Buffer.allocUnsafe(this.#buf.length * 2)
+      this.#buf.copy(bigger, 0, 0, this.#len)
+      this.#buf = bigger
+    }
+    const n = readSync(this.#fd, this.#buf, this.#len, this.#buf.length - this.#len, this.#bufPos + this.#len)
+    if (n === 0) this.#eof = true
+    this.#len += n
+  }
+}
+
+/** records: 'files': the whole file as one UTF-8 string. */
+export function readWholeFile(path: string): string {
+  return readFileSync(path, 'utf8')
+}

@@ -1,0 +1,137 @@
+// Run files and the k-way merge: values come back with their type, runs merge in key order with
+// ties in run order, groups stream their values and skip what reduce leaves unread, and more
+// runs than the fan-in are merged in passes.
+import { mkdirSync, readdirSync } from 'node:fs'
+import path from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { Scalar } from '../../src/mapreduce/job.js'
+import { compareKeys } from '../../src/mapreduce/keys.js'
+import { Merger, groups, mergePasses, mergeToFile } from '../../src/mapreduce/merge.js'
+import { RunReader, RunWriter } from '../../src/mapreduce/runfile.js'
+import { deadline } from '../_support/deadline.js'
+import { rng, tempDir } from './_helpers.js'
+
+const test = suite('merge')
+
+function writeRun(p: string, pairs: readonly [Scalar, Scalar][]): string {
+  const w = new RunWriter(p)
+  for (const [k, v] of pairs) w.add(k, v)
+  w.close()
+  return p
+}
+
+function readRun(p: string, bufSize?: number): [Scalar, Scalar][] {
+  const r = new RunReader(p, bufSize)
+  const out: [Scalar, Scalar][] = []
+  while (r.next()) out.push([r.key(), r.value()])
+  r.close()
+  return out
+}
+
+test('a run gives back keys and values with the type and bits they were written with', () => {
+  const t = tempDir()
+  try {
+    const pairs: [Scalar, Scalar][] = [
+      [1, 'one'], ['1', 1], [-0, -0], [Number.NaN, Number.NaN], [1.5e300, 0.1 + 0.2], ['__proto__', 'tab\there\nnewline'],
+      ['😀', ''], ['', '日本語'], ['big', 'x'.repeat(200_000)],
+    ]
+    for (const bufSize of [16, 1 << 16]) {
+      const got = readRun(writeRun(path.join(t.dir, `r${bufSize}.run`), pairs), bufSize)
+      assert.is(got.length, pairs.length)
+      for (let i = 0; i < pairs.length; i++) {
+        const [k, v] = pairs[i]!
+        const [gk, gv] = got[i]!
+        // -0 as a key travels as its text '0'; as a value it stays -0.
+        assert.ok(Object.is(gk, Object.is(k, -0) ? 0 : k), `key ${i}: ${String(gk)}`)
+        assert.ok(Object.is(gv, v), `value ${i}`)
+        assert.is(typeof gk, typeof k)
+      }
+    }
+  } finally {
+    t.remove()
+  }
+})
+
+test('merge: key order across runs, equal keys run by run, each run in its own order', () => {
+  const t = tempDir()
+  try {
+    const a = writeRun(path.join(t.dir, 'a.run'), [['a', 'a1'], ['a', 'a2'], ['c', 'a3'], [10, 'a4']].sort((x, y) => compareKeys(x[0]!, y[0]!)) as [Scalar, Scalar][])
+    const b = writeRun(path.join(t.dir, 'b.run'), [[10, 'b0'], ['a', 'b1'], ['b', 'b2'], ['c', 'b3']].sort((x, y) => compareKeys(x[0]!, y[0]!)) as [Scalar, Scalar][])
+    const e = writeRun(path.join(t.dir, 'e.run'), [])
+    const readers = [a, e, b].map((p) => new RunReader(p, 16))
+    const m = new Merger(readers)
+    const out: string[] = []
+    while (m.next()) out.push(`${String(m.current!.key())}=${String(m.current!.value())}`)
+    for (const r of readers) r.close()
+    assert.equal(out, ['10=a4', '10=b0', 'a=a1', 'a=a2', 'a=b1', 'b=b2', 'c=a3', 'c=b3'])
+  } finally {
+    t.remove()
+  }
+})
+
+test('groups: one per key, values stream, unread values are skipped, a finished group yields nothing more', deadline('groups', async () => {
+  const t = tempDir()
+  try {
+    const pairs: [Scalar, Scalar][] = []
+    for (let i = 0; i < 5000; i++) pairs.push(['many', i])
+    const a = writeRun(path.join(t.dir, 'a.run'), [['alpha', 1], ...pairs, ['zeta', 'z']])
+    const b = writeRun(path.join(t.dir, 'b.run'), [['many', -1], ['omega', 2]])
+    const readers = [a, b].map((p) => new RunReader(p, 64))
+    let read = 0
+    const got: [Scalar, Scalar[]][] = []
+    let stale: AsyncIterable<Scalar> | undefined
+    for await (const g of groups(new Merger(readers), () => read++)) {
+      if (g.key === 'many') {
+        // Read three values, then stop: the rest is skipped, not handed to the next key.
+        const vs: Scalar[] = []
+        for await (const v of g.values) {
+          vs.push(v)
+          if (vs.length === 3) break
+        }
+        got.push([g.key, vs])
+        stale = g.values
+        continue
+      }
+      const vs: Scalar[] = []
+      for await (const v of g.values) vs.push(v)
+      got.push([g.key, vs])
+    }
+    for (const r of readers) r.close()
+    assert.equal(got, [['alpha', [1]], ['many', [0, 1, 2]], ['omega', [2]], ['zeta', ['z']]])
+    assert.is(read, 1 + 5001 + 1 + 1, 'every value was read from the runs once')
+    const it = stale![Symbol.asyncIterator]()
+    assert.equal(await it.next(), { done: true, value: undefined })
+  } finally {
+    t.remove()
+  }
+}))
+
+test('mergePasses: more runs than the fan-in are merged in passes into the same order; intermediates removed', () => {
+  const t = tempDir()
+  try {
+    const r = rng(3)
+    const runs: string[] = []
+    const all: [Scalar, Scalar][] = []
+    for (let i = 0; i < 11; i++) {
+      const pairs: [Scalar, Scalar][] = Array.from({ length: 50 }, (_, j): [Scalar, Scalar] => [`k${Math.floor(r() * 40)}`, `${i}:${j}`])
+      pairs.sort((x, y) => compareKeys(x[0], y[0]))
+      all.push(...pairs)
+      runs.push(writeRun(path.join(t.dir, `in-${i}.run`), pairs))
+    }
+    const work = path.join(t.dir, 'work')
+    mkdirSync(work)
+    const last = mergePasses(runs, work, 3)
+    assert.ok(last.length <= 3, `${last.length} runs left`)
+    mergeToFile(last, path.join(t.dir, 'out.run'))
+    const got = readRun(path.join(t.dir, 'out.run'))
+    // Same multiset, key order, and within a key the runs' order (run index, then position).
+    const want = [...all].sort((x, y) => compareKeys(x[0], y[0]) || Number(String(x[1]).split(':')[0]) - Number(String(y[1]).split(':')[0]))
+    assert.equal(got, want)
+    assert.ok(readdirSync(work).length <= 3, 'only the last pass\'s runs are left in the work dir')
+  } finally {
+    t.remove()
+  }
+})
+
+test.run()

@@ -1,0 +1,109 @@
+// Sizes, input patterns and defineJob: what is accepted, and the typed errors for what is not.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { defineJob, formatSize, InputNotFoundError, MapReduceArgError, parseSize } from '../../src/mapreduce/index.js'
+import { expandInputs, segmentRegExp } from '../../src/mapreduce/inputs.js'
+import { jobOf } from '../../src/mapreduce/job.js'
+import { tempDir } from './_helpers.js'
+
+const sizes = suite('sizes')
+
+sizes('binary and decimal units, any case, bare numbers are bytes', () => {
+  const cases: [string | number, number][] = [
+    ['64MiB', 64 * 2 ** 20], ['64mib', 64 * 2 ** 20], ['256M', 256 * 2 ** 20], ['1.5GiB', 1.5 * 2 ** 30], ['100MB', 1e8],
+    ['4096', 4096], ['10 KiB', 10240], ['2k', 2048], ['3B', 3], [77, 77], ['1TiB', 2 ** 40],
+  ]
+  for (const [text, want] of cases) assert.is(parseSize('splitSize', text), want, String(text))
+})
+
+sizes('anything else is MapReduceArgError naming the option and echoing the text', () => {
+  for (const bad of ['12parsecs', '', '-1M', '1e9', 'MiB', '1.2.3M', '0', ' ', 0.5, -3, Number.NaN]) {
+    try {
+      parseSize('memory', bad as string)
+      assert.unreachable(String(bad))
+    } catch (e) {
+      assert.instance(e, MapReduceArgError)
+      const err = e as MapReduceArgError
+      assert.is(err.code, 'ERR_INVALID_ARG')
+      assert.is(err.option, 'memory')
+      assert.ok(Object.is(err.value, bad))
+    }
+  }
+  assert.throws(() => parseSize('memory', '1KiB', 65536), /memory must be a size .* at least 64 KiB, got "1KiB"/)
+  assert.is(formatSize(64 * 2 ** 20), '64 MiB')
+})
+
+const inputs = suite('inputs')
+
+inputs('globs, plain files and directories; sorted, each file once; dotfiles and _files left out', () => {
+  const t = tempDir()
+  try {
+    const d = t.dir
+    mkdirSync(path.join(d, 'data/sub/deep'), { recursive: true })
+    for (const f of ['data/b.txt', 'data/a.txt', 'data/c.log', 'data/.hidden.txt', 'data/_SUCCESS', 'data/sub/x.txt', 'data/sub/deep/y.txt', 'data/[x].txt']) {
+      writeFileSync(path.join(d, f), f)
+    }
+    const names = (ps: string[]): string[] => expandInputs(ps, d).map((f) => f.name)
+    assert.equal(names(['data/*.txt']), ['data/[x].txt', 'data/a.txt', 'data/b.txt'])
+    assert.equal(names(['data/?.txt', 'data/a.txt']), ['data/a.txt', 'data/b.txt'])
+    assert.equal(names(['data/[ab].*']), ['data/a.txt', 'data/b.txt'])
+    assert.equal(names(['data/[!ab].*']), ['data/c.log'])
+    assert.equal(names(['data/**/*.txt']), ['data/[x].txt', 'data/a.txt', 'data/b.txt', 'data/sub/deep/y.txt', 'data/sub/x.txt'])
+    assert.equal(names(['data']), ['data/[x].txt', 'data/a.txt', 'data/b.txt', 'data/c.log'])
+    assert.equal(names(['data/.h*']), ['data/.hidden.txt'])
+    const abs = expandInputs([path.join(d, 'data/a.txt')])
+    assert.equal(abs.map((f) => [f.path, f.size]), [[path.join(d, 'data/a.txt'), 10]])
+    for (const missing of ['nope.txt', 'data/*.csv', 'nope/*.txt']) {
+      assert.throws(() => expandInputs([missing], d), (e: unknown) => e instanceof InputNotFoundError && e.code === 'ERR_MR_NO_INPUT' && e.pattern === missing)
+    }
+  } finally {
+    t.remove()
+  }
+})
+
+inputs('segmentRegExp: one segment, literal dots and parentheses', () => {
+  assert.ok(segmentRegExp('a(1).txt').test('a(1).txt'))
+  assert.not.ok(segmentRegExp('*.txt').test('a.txtx'))
+  assert.not.ok(segmentRegExp('a.txt').test('abtxt'))
+})
+
+const jobs = suite('defineJob')
+
+jobs('checks the shape where the job is written; a module needs a default export that is a job', () => {
+  const map = (): void => {}
+  assert.throws(() => defineJob({} as never), /defineJob: the job has no map function/)
+  assert.throws(() => defineJob({ map, reduce: 3 } as never), /reduce must be a function, got 3/)
+  assert.throws(() => defineJob({ map, records: 'words' } as never), /records must be 'lines' or 'files'/)
+  assert.ok(Object.isFrozen(defineJob({ map })))
+  assert.equal(jobOf({}), { problem: 'it has no default export (export default defineJob({ map, reduce }))' })
+  assert.ok('problem' in jobOf({ default: { reduce: map } }))
+  assert.ok('job' in jobOf({ default: { map } }), 'a plain object with map is a job too')
+})
+
+jobs('types: emit takes what combine and reduce take; map gets strings', () => {
+  const sum = async (w: string, vs: AsyncIterable<number>, emit: (k: string, v: number) => void): Promise<void> => {
+    let n = 0
+    for await (const v of vs) n += v
+    emit(w, n)
+  }
+  defineJob({
+    map(key, line, emit, ctx) {
+      const k: string = key
+      const o: number = ctx.offset
+      void [k, o]
+      emit(line, 1)
+      // @ts-expect-error: values are numbers in this job
+      emit(line, 'one')
+    },
+    combine: sum,
+    reduce: sum,
+  })
+  // @ts-expect-error: keys are strings or numbers
+  defineJob({ map(_k, _v, emit: (k: object, v: number) => void) { emit({}, 1) } })
+})
+
+sizes.run()
+inputs.run()
+jobs.run()

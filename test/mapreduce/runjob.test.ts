@@ -1,0 +1,268 @@
+// runJob end to end: real Runtimes, real files. Outputs are compared with sequential references
+// computed here on the same generated input.
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import {
+  InputNotFoundError, JobModuleError, MapReduceArgError, OutputExistsError, runJob, TaskFailedError, type ProgressEvent,
+} from '../../src/mapreduce/index.js'
+import { deadline } from '../_support/deadline.js'
+import { byteOrder, countsOf, FIXTURES, readParts, sortedEntries, tempDir, text, WORDS, wordCount } from './_helpers.js'
+
+const EXAMPLES = path.join(path.dirname(new URL(import.meta.url).pathname), '../../examples/mapreduce')
+const WC = path.join(EXAMPLES, 'wc.ts')
+const MS = 90_000
+
+/** Writes `texts` as data/f<i>.txt under dir; returns the glob. */
+function writeInputs(dir: string, texts: readonly string[]): string {
+  mkdirSync(path.join(dir, 'data'))
+  texts.forEach((t, i) => writeFileSync(path.join(dir, 'data', `f${i}.txt`), t))
+  return path.join(dir, 'data/*.txt')
+}
+
+const test = suite('runJob')
+
+test('wc: the part files equal a sequential word count, each sorted by key bytes; _SUCCESS, no _temporary', deadline('wc', async () => {
+  const t = tempDir()
+  try {
+    const texts = [text(1, 3000), text(2, 2000, true), '', text(3, 1)]
+    const input = writeInputs(t.dir, texts)
+    const events: ProgressEvent[] = []
+    const out = path.join(t.dir, 'out')
+    const r = await runJob({ job: WC, input, output: out, procs: 2, reducers: 3, splitSize: '8KiB', onProgress: (e) => events.push(e) })
+    assert.equal(readdirSync(out).sort(), ['_SUCCESS', 'part-r-00000', 'part-r-00001', 'part-r-00002'])
+    assert.equal(r.files, ['part-r-00000', 'part-r-00001', 'part-r-00002'].map((f) => path.join(out, f)))
+    const want = wordCount(texts)
+    assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(want))
+    const size = texts.reduce((n, s) => n + Buffer.byteLength(s), 0)
+    const lines = texts.reduce((n, s) => n + (s === '' ? 0 : s.replace(/\n$/, '').split('\n').length), 0)
+    assert.is(r.maps, Math.ceil(Buffer.byteLength(texts[0]!) / 8192) + Math.ceil(Buffer.byteLength(texts[1]!) / 8192) + 1)
+    assert.equal(
+      [r.counters.inputBytes, r.counters.mapInputRecords, r.counters.mapOutputRecords, r.counters.reduceOutputRecords, r.counters.failedAttempts],
+      [size, lines, [...want.values()].reduce((a, b) => a + b, 0), want.size, 0],
+    )
+    assert.equal([r.counters.mapAttempts, r.counters.reduceAttempts], [r.maps, 3])
+    assert.ok(r.counters.combineOutputRecords < r.counters.combineInputRecords, 'the combiner combined')
+    assert.is(events[0]?.type, 'start')
+    assert.is(events.at(-1)?.type, 'committed')
+    assert.is(events.filter((e) => e.type === 'attempt' && e.state === 'succeeded').length, r.maps + 3)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('inverted index (records: files): equals a sequential index', deadline('inverted index', async () => {
+  const t = tempDir()
+  try {
+    const texts = [text(4, 200), text(5, 50), 'Only Once here', '', text(6, 10, true)]
+    const input = writeInputs(t.dir, texts)
+    const out = path.join(t.dir, 'idx')
+    const r = await runJob({ job: path.join(EXAMPLES, 'inverted-index.ts'), input, output: out, procs: 2, reducers: 2 })
+    assert.is(r.maps, texts.length, 'one map per file, the empty one too')
+    const want = new Map<string, Set<string>>()
+    texts.forEach((s, i) => {
+      for (const w of s.split(/[^\p{L}\p{N}]+/u)) if (w) (want.get(w.toLowerCase()) ?? want.set(w.toLowerCase(), new Set()).get(w.toLowerCase())!).add(path.join(t.dir, `data/f${i}.txt`))
+    })
+    const got = readParts(out)
+    assert.equal([...got.keys()].sort(byteOrder), [...want.keys()].sort(byteOrder))
+    for (const [w, files] of want) {
+      const list = [...files].sort()
+      assert.equal(got.get(w), [`${list.length} ${list.join(',')}`], w)
+    }
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('input larger than memory spills (counter > 0) and still matches', deadline('spill', async () => {
+  const t = tempDir()
+  try {
+    const texts = [text(7, 12_000), text(8, 8_000)]
+    const input = writeInputs(t.dir, texts)
+    const size = texts.reduce((n, s) => n + Buffer.byteLength(s), 0)
+    const out = path.join(t.dir, 'out')
+    const r = await runJob({ job: WC, input, output: out, procs: 2, reducers: 2, memory: '64KiB', splitSize: '256KiB' })
+    assert.ok(size > 4 * 65536, `input ${size} bytes, memory 64 KiB`)
+    assert.ok(r.counters.spills > 0, `spills ${r.counters.spills}`)
+    assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('keys and values keep their types through spills; __proto__ is an ordinary key and counter name', deadline('types', async () => {
+  const t = tempDir()
+  try {
+    const texts = [text(9, 4000), `__proto__ constructor __proto__\n9 9 9`]
+    const input = writeInputs(t.dir, texts)
+    const out = path.join(t.dir, 'out')
+    const r = await runJob({ job: path.join(FIXTURES, 'typed.ts'), input, output: out, procs: 2, reducers: 2, memory: '64KiB' })
+    assert.ok(r.counters.spills > 0)
+    const words = wordCount(texts)
+    const byLength = new Map<number, number>()
+    for (const [w, n] of words) byLength.set(w.length, (byLength.get(w.length) ?? 0) + n)
+    // Reduce got each key with its own values: string keys counted, number keys their words.
+    const lines = readdirSync(out).filter((f) => f.startsWith('part-')).flatMap((f) => readFileSync(path.join(out, f), 'utf8').split('\n').filter(Boolean))
+    const want = [...[...words].map(([w, n]) => `${w}\t${n}`), ...[...byLength].map(([l, n]) => `${l}\t${n}`)]
+    assert.equal(lines.sort(), want.sort())
+    assert.is(readParts(out).get('9')?.length, 2, 'the number 9 and the word "9" are two keys')
+    assert.is(r.userCounters.get('__proto__'), words.get('__proto__'))
+    assert.is(Object.getPrototypeOf(r.userCounters), Map.prototype)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('maps and reduces ran on more than one thread (threadId recorded inside the job)', deadline('threads', async () => {
+  const t = tempDir()
+  try {
+    const lines = Array.from({ length: 400 }, (_, i) => `line ${i}`).join('\n')
+    const input = writeInputs(t.dir, [lines])
+    const r = await runJob({ job: path.join(FIXTURES, 'threads.ts'), input, output: path.join(t.dir, 'out'), procs: 2, reducers: 8, splitSize: 256 })
+    const threads = (phase: string): number[] => [...r.userCounters.keys()].filter((k) => k.startsWith(`${phase} thread `)).map((k) => Number(k.split(' ')[2]))
+    assert.ok(r.maps >= 8, `${r.maps} maps`)
+    assert.ok(new Set(threads('map')).size > 1, `maps ran on threads ${threads('map').join(', ')}`)
+    assert.ok(new Set(threads('reduce')).size > 1, `reduces ran on threads ${threads('reduce').join(', ')}`)
+    assert.ok(!threads('map').includes(0) && !threads('reduce').includes(0), 'nothing ran on the main thread')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('reducers: 0 writes part-m files, one per map, the pairs in emit order', deadline('map-only', async () => {
+  const t = tempDir()
+  try {
+    const texts = ['b a\nc', 'z y x']
+    const input = writeInputs(t.dir, texts)
+    const out = path.join(t.dir, 'out')
+    const r = await runJob({ job: WC, input, output: out, procs: 2, reducers: 0 })
+    assert.equal(readdirSync(out).sort(), ['_SUCCESS', 'part-m-00000', 'part-m-00001'])
+    assert.is(r.reduces, 0)
+    assert.is(readFileSync(path.join(out, 'part-m-00000'), 'utf8'), 'b\t1\na\t1\nc\t1\n')
+    assert.is(readFileSync(path.join(out, 'part-m-00001'), 'utf8'), 'z\t1\ny\t1\nx\t1\n')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('only empty input files: no maps, empty part files, _SUCCESS', deadline('empty', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, ['', ''])
+    const out = path.join(t.dir, 'out')
+    const r = await runJob({ job: WC, input, output: out, procs: 1, reducers: 2 })
+    assert.is(r.maps, 0)
+    assert.equal(readdirSync(out).sort(), ['_SUCCESS', 'part-r-00000', 'part-r-00001'])
+    assert.is(readFileSync(path.join(out, 'part-r-00001'), 'utf8'), '')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+const faults = suite('runJob faults')
+
+faults('a dead M (process.exit in map) and a throwing reduce are retried; counters count successful attempts only', deadline('retry', async () => {
+  const t = tempDir()
+  try {
+    const texts = ['a b\nEXIT-ONCE\nc', 'REDUCE-THROW-ONCE a', 'b c d']
+    const input = writeInputs(t.dir, texts)
+    const out = path.join(t.dir, 'out')
+    const failed: ProgressEvent[] = []
+    const r = await runJob({
+      job: path.join(FIXTURES, 'faulty.ts'), input, output: out, procs: 2, reducers: 2,
+      onProgress: (e) => void (e.type === 'attempt' && e.state === 'failed' && failed.push(e)),
+    })
+    assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
+    // The dead M takes with it every attempt it was running: m-00000's, and any other map that
+    // its M had started while m-00000 awaited. Each is retried.
+    const got = failed.flatMap((e) => (e.type === 'attempt' ? [{ phase: e.phase, task: e.task, attempt: e.attempt, error: e.error ?? '' }] : []))
+    const mapFails = got.filter((f) => f.phase === 'map')
+    const reduceFails = got.filter((f) => f.phase === 'reduce')
+    assert.ok(mapFails.some((f) => f.task === 'm-00000' && f.attempt === 1), JSON.stringify(got))
+    for (const f of mapFails) assert.match(f.error, /^MDiedError: .*exit code 7/)
+    assert.is(reduceFails.length, 1, JSON.stringify(got))
+    assert.match(reduceFails[0]!.error, /reduce fails once/)
+    assert.is(reduceFails[0]!.attempt, 1)
+    assert.is(r.counters.failedAttempts, got.length)
+    // 'map calls' counts the lines mapped by successful attempts only: 3 + 1 + 1.
+    assert.is(r.userCounters.get('map calls'), 5)
+    assert.equal([r.counters.mapAttempts, r.counters.reduceAttempts], [3 + mapFails.length, 3])
+    assert.equal(readdirSync(out).sort(), ['_SUCCESS', 'part-r-00000', 'part-r-00001'])
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+faults('a task that fails every attempt fails the job: TaskFailedError names it and each cause; no output is left', deadline('fail', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, ['fine\nwords', 'a\nTHROW\nb', 'more words'])
+    const out = path.join(t.dir, 'out')
+    const err = await runJob({ job: path.join(FIXTURES, 'faulty.ts'), input, output: out, procs: 2, maxAttempts: 3 }).then(
+      () => assert.unreachable('the job succeeded'),
+      (e: unknown) => e,
+    )
+    assert.instance(err, TaskFailedError)
+    const e = err as TaskFailedError
+    assert.is(e.code, 'ERR_MR_TASK_FAILED')
+    assert.is(e.task, 'm-00001')
+    assert.equal(e.attempts.map((a) => a.attempt), [1, 2, 3])
+    for (const a of e.attempts) assert.match(a.error, /^Error: bad record at offset 2 of .*f1\.txt$/)
+    assert.match(e.message, /task m-00001 failed 3 attempts: attempt 1: Error: bad record/)
+    assert.not.ok(existsSync(out), 'the output directory is removed')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+faults('an aborted signal stops the job: rejects with its reason, no output is left', deadline('abort', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, [text(10, 3000)])
+    const out = path.join(t.dir, 'out')
+    const ac = new AbortController()
+    const reason = new Error('stop')
+    const err = await runJob({
+      job: WC, input, output: out, procs: 2, splitSize: '4KiB', signal: ac.signal,
+      onProgress: (e) => { if (e.type === 'attempt' && e.state === 'succeeded') ac.abort(reason) },
+    }).then(() => undefined, (e: unknown) => e)
+    assert.is(err, reason)
+    assert.not.ok(existsSync(out))
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+faults('refused before anything runs: existing output, no input, bad options, bad job modules', deadline('refused', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, ['a b'])
+    const out = path.join(t.dir, 'out')
+    mkdirSync(path.join(t.dir, 'exists'))
+    const fail = (o: Partial<Parameters<typeof runJob>[0]>): Promise<unknown> =>
+      runJob({ job: WC, input, output: out, procs: 1, ...o }).then(() => assert.unreachable('ran'), (e: unknown) => e)
+    const exists = await fail({ output: path.join(t.dir, 'exists') })
+    assert.ok(exists instanceof OutputExistsError && exists.path === path.join(t.dir, 'exists') && exists.code === 'ERR_MR_OUTPUT_EXISTS')
+    assert.match((exists as Error).message, /output directory .*exists already exists/)
+    const none = await fail({ input: path.join(t.dir, 'data/*.csv') })
+    assert.ok(none instanceof InputNotFoundError && none.code === 'ERR_MR_NO_INPUT')
+    const size = await fail({ splitSize: '12parsecs' })
+    assert.ok(size instanceof MapReduceArgError && size.option === 'splitSize' && size.value === '12parsecs')
+    const noMap = await fail({ job: path.join(FIXTURES, 'no-map.ts') })
+    assert.ok(noMap instanceof JobModuleError && noMap.code === 'ERR_MR_JOB_MODULE')
+    assert.match((noMap as Error).message, /no-map\.ts: its default export is not a job: the job has no map function/)
+    const throws = await fail({ job: path.join(FIXTURES, 'throws-on-import.ts') })
+    assert.ok(throws instanceof JobModuleError)
+    assert.match((throws as Error).message, /this module fails on purpose/)
+    const missing = await fail({ job: path.join(FIXTURES, 'missing.ts') })
+    assert.ok(missing instanceof JobModuleError)
+    assert.not.ok(existsSync(out), 'nothing was created')
+    assert.ok(WORDS.length > 0)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test.run()
+faults.run()

@@ -1,0 +1,112 @@
+// Splits and line records: whatever the split size, every record is read exactly once, by the
+// split in which it starts, with its byte offset: CRLF, no final newline, empty files, empty
+// lines, multi-byte UTF-8 cut by a split boundary, lines longer than the reader's buffer.
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { computeSplits, LineReader } from '../../src/mapreduce/split.js'
+import type { InputFile } from '../../src/mapreduce/inputs.js'
+import { tempDir, text } from './_helpers.js'
+
+const test = suite('split')
+
+/** The records of `bytes` by the rule itself, for comparison: [offset, line]. */
+function reference(bytes: Buffer): [number, string][] {
+  const out: [number, string][] = []
+  let start = 0
+  while (start < bytes.length) {
+    let nl = bytes.indexOf(0x0a, start)
+    const hasNl = nl >= 0
+    if (!hasNl) nl = bytes.length
+    const end = hasNl && nl > start && bytes[nl - 1] === 0x0d ? nl - 1 : nl
+    out.push([start, bytes.toString('utf8', start, end)])
+    start = nl + 1
+  }
+  return out
+}
+
+function readAll(file: InputFile, splitSize: number, bufSize: number): [number, string][] {
+  const out: [number, string][] = []
+  for (const s of computeSplits([file], splitSize, 'lines')) {
+    const r = new LineReader(s.path, s.start, s.end, bufSize)
+    try {
+      while (r.next()) {
+        assert.ok(r.offset >= s.start && r.offset < s.end, `record at ${r.offset} read by split [${s.start}, ${s.end})`)
+        out.push([r.offset, r.line])
+      }
+    } finally {
+      r.close()
+    }
+  }
+  return out
+}
+
+const CASES: [string, string][] = [
+  ['empty file', ''],
+  ['one newline', '\n'],
+  ['newlines only', '\n\n\n'],
+  ['no final newline', 'alpha\nbeta\ngamma'],
+  ['final newline', 'alpha\nbeta\ngamma\n'],
+  ['CRLF', 'alpha\r\nbeta\r\n\r\ngamma\r\n'],
+  ['CRLF, no final newline', 'alpha\r\nbeta'],
+  ['lone CR is data', 'a\rb\nc\r'],
+  ['empty lines between', 'a\n\n\nb\n\n'],
+  ['multi-byte UTF-8', 'naïve café\n日本語のテキスト\n😀😀😀\nStraße\n𝒳\n'],
+  ['one long line', 'x'.repeat(300)],
+  ['long lines', `${'y'.repeat(100)}\n${'é'.repeat(70)}\n\n${'z'.repeat(40)}`],
+]
+
+test('every record exactly once, by the split it starts in, for every split size', () => {
+  const t = tempDir()
+  try {
+    for (const [name, content] of CASES) {
+      const p = path.join(t.dir, 'f.txt')
+      writeFileSync(p, content)
+      const bytes = Buffer.from(content)
+      const file: InputFile = { path: p, name: 'f.txt', size: bytes.length }
+      const want = reference(bytes)
+      for (let size = 1; size <= bytes.length + 2; size++) {
+        for (const buf of [16, 1 << 16]) {
+          assert.equal(readAll(file, size, buf), want, `${name}: split size ${size}, buffer ${buf}`)
+        }
+      }
+    }
+  } finally {
+    t.remove()
+  }
+})
+
+test('generated text with CRLF and LF: the lines are the text split at \\n, less each \\r before it', () => {
+  const t = tempDir()
+  try {
+    for (const crlf of [false, true]) {
+      const content = text(crlf ? 2 : 1, 400, crlf)
+      const p = path.join(t.dir, 'g.txt')
+      writeFileSync(p, content)
+      const size = Buffer.byteLength(content)
+      const lines = content.split('\n').map((l) => l.replace(/\r$/, ''))
+      if (content.endsWith('\n')) lines.pop()
+      for (const split of [7, 100, 1000, size]) {
+        const got = readAll({ path: p, name: 'g', size }, split, 64).map(([, l]) => l)
+        assert.equal(got, lines, `crlf ${crlf}, split ${split}`)
+      }
+    }
+  } finally {
+    t.remove()
+  }
+})
+
+test('computeSplits: ranges of splitSize per file, none for an empty file; files mode: one per file', () => {
+  const files: InputFile[] = [
+    { path: '/a', name: 'a', size: 10 },
+    { path: '/e', name: 'e', size: 0 },
+    { path: '/b', name: 'b', size: 4 },
+  ]
+  assert.equal(computeSplits(files, 4, 'lines').map((s) => [s.name, s.start, s.end]), [
+    ['a', 0, 4], ['a', 4, 8], ['a', 8, 10], ['b', 0, 4],
+  ])
+  assert.equal(computeSplits(files, 4, 'files').map((s) => [s.name, s.start, s.end]), [['a', 0, 10], ['e', 0, 0], ['b', 0, 4]])
+})
+
+test.run()
