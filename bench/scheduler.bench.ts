@@ -285,14 +285,7 @@ async function shapeB(): Promise<Series[]> {
   const targetMs = quick ? 600 : 5000
   // Calibrate: iterations per ms of `spin` on this machine, from the fastest of 3 timed calls:
   // one call right after the warm-up once came out 3.5x slow, and (b) got 1.7 s of work, not 5.
-  spinFn(5e6)
-  let best = Infinity
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now()
-    spinFn(2e7)
-    best = Math.min(best, performance.now() - t0)
-  }
-  const itersPerMs = 2e7 / best
+  const itersPerMs = spinItersPerMs()
   // Pareto(alpha = 1.5) sizes, scaled to targetMs in total.
   const rnd = mulberry32(42)
   const raw = Array.from({ length: count }, () => 1 / Math.pow(1 - rnd(), 1 / 1.5))
@@ -679,7 +672,7 @@ async function shapeF(): Promise<void> {
 
 // ---- (g) mixed I/O and CPU ---------------------------------------------------------------
 
-/** Iterations of `spin` per ms on this thread, from the fastest of 3 timed calls (see (b)). */
+/** Iterations of `spin` per ms on this thread, from the fastest of 3 timed calls (why: see (b)). */
 function spinItersPerMs(): number {
   spinFn(5e6)
   let best = Infinity

@@ -6,6 +6,7 @@ import { MDiedError, Runtime, type ProcStats, type SchedStats } from '../../src/
 import { add, awaitThenCompute, block, waitThenCompute, blockOnStashed, bump, churn, churnMs, exitNow, exitWhileImporting, gateSlowLoad, hog, spawnAndWait, spawnBumpsThenBlock, spawnThenExit, stashFlag, throwLater, where } from './fixtures/tasks.js'
 import { gatedAdd } from './fixtures/gated.js'
 import { slowLoadAdd } from './fixtures/slowload.js'
+import { releaseWith, waitFor } from './fixtures/claimed.js'
 import { flagArray, until, waitUntil } from './_wait.js'
 
 test('steals: work that starts on one P is taken by the other M', deadline('steal', async () => {
@@ -82,6 +83,24 @@ test('an M that computes after its task\'s own Atomics.waitAsync is counted busy
     assert.is(await tiny, await computing)
   } finally {
     Atomics.store(flag, 0, 1)
+    await rt.close()
+  }
+}))
+
+test('a G whose arguments are on their way (by message) runs before the M takes the G behind it', deadline('claimed-fetch', async () => {
+  // One M, nothing else can run anything. G1's argument is over an arena slot, so it travels by
+  // message and the M must fetch it; G2, queued right behind, blocks the M until G1 has run. An M
+  // that took G2 while G1's payload was on its way would block with G1 claimed in its private
+  // list, where no other M can reach it: both would hang.
+  const rt = await Runtime.start({ procs: 1, spares: 0, maxThreads: 1, handoffMs: 0 })
+  try {
+    const flag = flagArray()
+    await rt.go(releaseWith, flagArray(), '') // the module is imported: no import guard below
+    const big = 'x'.repeat(4096)
+    const first = rt.go(releaseWith, flag, big)
+    const second = rt.go(waitFor, flag)
+    assert.equal(await Promise.all([first, second]), [4096, 'released'])
+  } finally {
     await rt.close()
   }
 }))

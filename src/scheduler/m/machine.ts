@@ -234,10 +234,11 @@ export class Machine {
   }
 
   /**
-   * Waits for the G whose task module is being imported. Module evaluation is user code (it may
-   * block or await for long), so the M waits as if in a task and the monitor may hand its P to a
-   * spare; but the spare would have to import the same module before it ran the queue, so
-   * O_LOADING tells the monitor to wait as long as for a computing M first.
+   * Waits for the G whose task module is being imported, or whose arguments are on their way
+   * from main (Runner.loading). Module evaluation is user code (it may block or await for long),
+   * so the M waits as if in a task and the monitor may hand its P to a spare; but the spare would
+   * have to import the same module before it ran the queue, so O_LOADING tells the monitor to
+   * wait as long as for a computing M first. A payload comes back within a message round trip.
    */
   async #awaitLoad(): Promise<void> {
     const I = this.#I

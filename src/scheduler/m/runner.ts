@@ -101,10 +101,11 @@ export class Runner {
   /** Gs whose module or payload arrived asynchronously, waiting to be called from the loop. */
   readonly ready: ReadyCall[] = []
   /**
-   * The first G of a task module this M is importing, until it is ready to run. Meanwhile the
-   * M takes no more Gs: each would wait in `ready`, a private list nobody can steal from, so a
-   * cold M (a fresh spare after a hand-off) used to swallow the whole global queue and then run
-   * it alone.
+   * A G this M claimed whose task module is being imported, or whose arguments are on their way
+   * (a payload or a shared buffer fetched from main), until it is ready to run. Meanwhile the M
+   * takes no more Gs: each would wait in `ready`, a private list nobody can steal from, so a cold M
+   * (a fresh spare after a hand-off) used to swallow the whole global queue and then run it alone,
+   * and an M that took a G which blocked it left the claimed one stranded behind it.
    */
   loading: Promise<unknown> | undefined
 
@@ -198,12 +199,12 @@ export class Runner {
           this.#complete(gid, e, true)
         },
       )
-      if (fn === undefined) {
-        this.loading = prepared
-        void prepared.then(() => {
-          if (this.loading === prepared) this.loading = undefined
-        })
-      }
+      // Module or payload: either way the M takes no more Gs until this one is ready (see
+      // `loading`), or one of them could block the M with this G stranded in `ready`.
+      this.loading = prepared
+      void prepared.then(() => {
+        if (this.loading === prepared) this.loading = undefined
+      })
       return
     }
     let args: unknown[]
