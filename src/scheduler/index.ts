@@ -7,3 +7,4 @@ export {
   RuntimeClosedError, RuntimeOnMError, NoRuntimeError, TaskNotFoundError, MDiedError, SchedulerArgError, UncloneableArgError,
   UncloneableResultError,
 } from './errors.js'
+export { SharedChan, SharedChanValueError, SharedChanLostError, type SharedChanOptions, type SharedChanState } from './shared/sharedchan-api.js'
