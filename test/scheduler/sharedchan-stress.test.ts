@@ -10,7 +10,7 @@ import { Runtime, SharedChan } from '../../src/scheduler/index.js'
 import { lock, unlock } from '../../src/scheduler/shared/sharedchan-wait.js'
 import {
   consume, consumeAborting, echo, mix, produce, produceAborting, recvOne, replyServer, sendOne, type Tally,
-} from './fixtures/sharedchan-tasks.js'
+} from './fixtures/schan-tasks.js'
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
 const PROCS = 4
@@ -153,7 +153,7 @@ test('the lock excludes: plain increments under it from 3 Workers and main lose 
   const I = new Int32Array(sab)
   const N = 300_000
   const ws = Array.from({ length: 3 }, () => new Worker(new URL('../../src/scheduler/m/worker-bootstrap.mjs', import.meta.url), {
-    workerData: { entry: new URL('./fixtures/sharedchan-worker.ts', import.meta.url).href, mode: 'lock', sab, n: N, word: 8 },
+    workerData: { entry: new URL('./fixtures/schan-worker.ts', import.meta.url).href, mode: 'lock', sab, n: N, word: 8 },
   }))
   try {
     const msg = (w: Worker): Promise<unknown> => new Promise((r) => w.once('message', r))

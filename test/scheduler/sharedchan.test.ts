@@ -194,7 +194,7 @@ test('a plain Worker (no Runtime) echoes over SharedChans and sends back a chann
   const ping = new SharedChan<unknown>()
   const reply = new SharedChan<unknown>()
   const w = new Worker(new URL('../../src/scheduler/m/worker-bootstrap.mjs', import.meta.url), {
-    workerData: { entry: new URL('./fixtures/sharedchan-worker.ts', import.meta.url).href, mode: 'echo', sab: ping.buffer },
+    workerData: { entry: new URL('./fixtures/schan-worker.ts', import.meta.url).href, mode: 'echo', sab: ping.buffer },
   })
   const exited = new Promise((r) => w.once('exit', r))
   try {

@@ -49,8 +49,8 @@ export function unlock(I: Int32Array): void {
 // ---- spinning ----
 
 /** Polls of a waiter's state before it sleeps; a handle adapts between these (see SharedChan). */
-export const SPIN_MAX = 4000
-export const SPIN_MIN = 64
+export const SPIN_MAX = 2000
+export const SPIN_MIN = 512
 
 /** Spins while I[at] === v, at most `polls` times; the value last read. */
 export function spinWhile(I: Int32Array, at: number, v: number, polls: number): number {
