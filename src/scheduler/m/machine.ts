@@ -31,7 +31,7 @@ import {
 } from '../shared/layout.js'
 import type { Outbox } from '../shared/outbox.js'
 import { Owner } from '../shared/owner.js'
-import { MPark, UNPARK_LOST, UNPARK_SPINNING } from '../shared/park.js'
+import { MPark, UNPARK_LOST, UNPARK_SPINNING, setCurrentMPark } from '../shared/park.js'
 import { Stealer, type LocalQueue } from '../shared/runq.js'
 import { Runner, type MHold } from './runner.js'
 import { MSpawner } from './spawn.js'
@@ -76,6 +76,7 @@ export class Machine {
     this.#oo = oOff(s.l, me)
     this.#owner = new Owner(s, me)
     this.#mp = new MPark(s.I, s.l, me, s.waker)
+    setCurrentMPark(this.#mp)
     this.#local = s.q.local()
     this.#stealer = new Stealer(s.I, s.l, this.#local)
     this.#hold = { p: -1, po: 0, park: this.#mp, inSpan: false, g: -1 }

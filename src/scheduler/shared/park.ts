@@ -229,6 +229,17 @@ export interface ParkHooks {
 }
 
 /**
+ * The MPark of the M that runs on this thread, null on the main thread and in plain Workers. Set
+ * once by the M's machine; read by code outside the machine that settles a task's continuation
+ * from a wake-up of its own (SharedChan's Atomics.waitAsync), which calls resumed() first.
+ */
+export let currentMPark: MPark | null = null
+
+export function setCurrentMPark(mp: MPark): void {
+  currentMPark = mp
+}
+
+/**
  * The M side: every transition an M makes of its own state. Each M has one; it runs on that M's
  * thread only.
  */

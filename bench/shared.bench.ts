@@ -1,0 +1,175 @@
+/**
+ * SharedChan across threads, with peers in the same run (ratios printed, so a noisy machine still
+ * compares fairly):
+ * (a) unbuffered ping-pong round trip between the main thread and a task on an M (the M's side
+ *     spins in its recv while main answers), against a MessagePort round trip with a plain Worker
+ *     (event-driven), a comlink call, and Go (-cpu 2).
+ * (b) cap-1024 throughput of small numbers between two Ms, against MessagePort between two
+ *     Workers (one number per message), comlink calls (pipelined), and Go.
+ *
+ * comlink is not a dependency of gort: it is loaded from `comlink` if installed, or from
+ * GORT_PEERS=<dir with node_modules/comlink>; otherwise its rows are skipped.
+ * Writes bench/results/shared.json. Usage: tsx bench/shared.bench.ts [--quick]
+ */
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { tmpdir, cpus, loadavg } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { MessageChannel, Worker } from 'node:worker_threads'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { Runtime, SharedChan } from '../src/scheduler/index.js'
+import { consume, echo, produce } from './shared/tasks.js'
+
+const quick = process.argv.includes('--quick')
+const ROUNDS = quick ? 5 : 15
+const RTT_PER_ROUND = quick ? 2000 : 5000
+const ITEMS = quick ? 200_000 : 1_000_000
+const peerUrl = new URL('./shared/peer-worker.mjs', import.meta.url)
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]!
+}
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(s.length * p))]!
+}
+
+/** Per-round-trip µs: the median of ROUNDS batch means, and the p50/p99 of single round trips. */
+async function rtt(one: (i: number) => Promise<unknown>): Promise<{ median: number; p50: number; p99: number }> {
+  for (let i = 0; i < 1000; i++) await one(i) // warm-up
+  const means: number[] = []
+  const singles: number[] = []
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = performance.now()
+    for (let i = 0; i < RTT_PER_ROUND; i++) {
+      const s = performance.now()
+      await one(i)
+      singles.push(performance.now() - s)
+    }
+    means.push(((performance.now() - t0) / RTT_PER_ROUND) * 1000)
+  }
+  return { median: median(means), p50: pct(singles, 0.5) * 1000, p99: pct(singles, 0.99) * 1000 }
+}
+
+function comlinkPaths(): { comlink: string; adapter: string } | null {
+  const dirs = [fileURLToPath(new URL('../node_modules/comlink', import.meta.url))]
+  if (process.env['GORT_PEERS']) dirs.unshift(join(process.env['GORT_PEERS'], 'node_modules/comlink'))
+  for (const d of dirs) {
+    const c = join(d, 'dist/esm/comlink.mjs')
+    const a = join(d, 'dist/esm/node-adapter.mjs')
+    if (existsSync(c) && existsSync(a)) return { comlink: pathToFileURL(c).href, adapter: pathToFileURL(a).href }
+  }
+  return null
+}
+
+function goBench(): Record<string, number> | null {
+  const dir = fileURLToPath(new URL('./go', import.meta.url))
+  const env = { ...process.env, GOFLAGS: '-mod=mod', GOCACHE: process.env['GOCACHE'] ?? join(tmpdir(), 'gort-go-cache') }
+  const r = spawnSync('go', ['test', '-run', '^$', '-bench', '.', '-cpu', '2', '-benchtime', quick ? '100ms' : '500ms', './shared'], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 })
+  if (r.status !== 0) return null
+  const out: Record<string, number> = {}
+  for (const line of r.stdout.split('\n')) {
+    const m = /^Benchmark(\w+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns\/op/.exec(line)
+    if (m) out[m[1]!] = Number(m[2])
+  }
+  return out
+}
+
+const online = (w: Worker): Promise<void> => new Promise((r) => w.once('online', () => r()))
+
+async function main(): Promise<void> {
+  const results: Record<string, unknown> = { date: new Date().toISOString(), cpus: cpus().length, load: loadavg()[0], quick }
+  const rt = await Runtime.start({ procs: 2 })
+  try {
+    // ---- (a) ping-pong ----
+    const ping = new SharedChan<number>()
+    const pong = new SharedChan<number>()
+    const echoed = rt.go(echo, ping.buffer, pong.buffer)
+    const sc = await rtt(async (i) => {
+      await ping.send(i)
+      await pong.recv()
+    })
+    ping.close()
+    await echoed
+
+    const mp = new Worker(peerUrl, { workerData: { mode: 'echo' } })
+    await online(mp)
+    let resolveMp: ((v: unknown) => void) | null = null
+    mp.on('message', (v) => resolveMp!(v))
+    const port = await rtt((i) => new Promise((r) => {
+      resolveMp = r
+      mp.postMessage(i)
+    }))
+    await mp.terminate()
+
+    let cl: { median: number; p50: number; p99: number } | null = null
+    const paths = comlinkPaths()
+    let clThroughput: number | null = null
+    if (paths !== null) {
+      // comlink's own types are not installed with gort: the few calls used here, typed by hand.
+      const Comlink = await import(paths.comlink) as {
+        wrap<T>(ep: never): T & { [k: symbol]: () => void }
+        releaseProxy: symbol
+      }
+      const nodeEndpoint = (await import(paths.adapter)).default as (w: unknown) => never
+      const cw = new Worker(peerUrl, { workerData: { mode: 'comlink', ...paths } })
+      const api = Comlink.wrap<{ echo(v: number): Promise<number>; take(v: number): Promise<void> }>(nodeEndpoint(cw))
+      cl = await rtt((i) => api.echo(i))
+      // (b) comlink: pipelined calls, 1024 in flight.
+      const n = ITEMS / 10
+      const t0 = performance.now()
+      for (let i = 0; i < n; i += 1024) await Promise.all(Array.from({ length: Math.min(1024, n - i) }, (_, k) => api.take(i + k)))
+      clThroughput = n / ((performance.now() - t0) / 1000)
+      api[Comlink.releaseProxy]!()
+      await cw.terminate()
+    }
+    results['a'] = { sharedchan: sc, messagePort: port, comlink: cl }
+
+    // ---- (b) throughput, cap 1024, between two Ms ----
+    const samples: number[] = []
+    const threads: string[] = []
+    for (let r = 0; r < (quick ? 2 : 5); r++) {
+      const c = new SharedChan<number>(1024)
+      const [got, prod] = await Promise.all([rt.go(consume, c.buffer), rt.go(produce, c.buffer, ITEMS)])
+      samples.push(got[0]! / (got[1]! / 1000))
+      threads.push(got[2] === prod ? 'same M' : 'two Ms')
+    }
+    const mpSamples: number[] = []
+    for (let r = 0; r < (quick ? 2 : 5); r++) {
+      const { port1, port2 } = new MessageChannel()
+      const sink = new Worker(peerUrl, { workerData: { mode: 'sink', port: port1 }, transferList: [port1] })
+      await online(sink)
+      const done = new Promise<number[]>((res) => sink.once('message', res))
+      const src = new Worker(peerUrl, { workerData: { mode: 'source', port: port2, n: ITEMS }, transferList: [port2] })
+      const [n, ms] = await done
+      mpSamples.push(n! / (ms! / 1000))
+      await Promise.all([sink.terminate(), src.terminate()])
+    }
+    results['b'] = { sharedchan: median(samples), threads, messagePort: median(mpSamples), comlink: clThroughput }
+
+    const go = goBench()
+    results['go'] = go
+
+    const f = (x: number): string => x.toFixed(2)
+    console.log(`(a) unbuffered ping-pong round trip, main <-> M (µs; median of ${ROUNDS} batch means; p50/p99 of single trips)`)
+    console.log(`  SharedChan   ${f(sc.median)}  p50 ${f(sc.p50)}  p99 ${f(sc.p99)}`)
+    console.log(`  MessagePort  ${f(port.median)}  p50 ${f(port.p50)}  p99 ${f(port.p99)}   SharedChan/MessagePort = ${f(sc.median / port.median)}`)
+    if (cl) console.log(`  comlink      ${f(cl.median)}  p50 ${f(cl.p50)}  p99 ${f(cl.p99)}   SharedChan/comlink = ${f(sc.median / cl.median)}`)
+    else console.log('  comlink      skipped (not installed; GORT_PEERS=<dir>)')
+    if (go?.['SharedPingPong'] !== undefined) console.log(`  Go -cpu 2    ${f(go['SharedPingPong'] / 1000)}   SharedChan/Go = ${f(sc.median / (go['SharedPingPong'] / 1000))}`)
+    console.log(`(b) cap-1024 throughput of numbers between two Ms (M items/s; median of runs; ${threads.join(', ')})`)
+    const b = results['b'] as { sharedchan: number; messagePort: number }
+    console.log(`  SharedChan   ${f(b.sharedchan / 1e6)}`)
+    console.log(`  MessagePort  ${f(b.messagePort / 1e6)}   SharedChan/MessagePort = ${f(b.sharedchan / b.messagePort)}x`)
+    if (clThroughput !== null) console.log(`  comlink      ${f(clThroughput / 1e6)}   SharedChan/comlink = ${f(b.sharedchan / clThroughput)}x`)
+    if (go?.['SharedBuffered1024'] !== undefined) console.log(`  Go -cpu 2    ${f(1e3 / go['SharedBuffered1024'])}   SharedChan/Go = ${f(b.sharedchan / 1e6 / (1e3 / go['SharedBuffered1024']))}x`)
+    mkdirSync(new URL('./results', import.meta.url), { recursive: true })
+    writeFileSync(new URL('./results/shared.json', import.meta.url), JSON.stringify(results, null, 2) + '\n')
+  } finally {
+    await rt.close()
+  }
+}
+
+await main()

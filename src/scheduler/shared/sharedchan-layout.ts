@@ -1,0 +1,120 @@
+/**
+ * SharedChan's memory: one SharedArrayBuffer per channel, read as Int32/Float64/Uint8/Uint16 views.
+ * Every offset and every state name of the protocol is here, in one place; the invariants that tie
+ * them together are in sharedchan.ts's header.
+ *
+ *   header (HDR words) | ring: cap slots | waiter records: nwait records
+ *
+ * A slot (ring entry, or the value part of a waiter record) is a value in the codec's form
+ * (sharedchan-codec.ts): S_KIND, S_LEN, then `slotBytes` bytes of data, 8-byte aligned so a
+ * number is one Float64 store.
+ *
+ * A waiter record is Go's sudog: one blocked send or receive. The records live in the channel's
+ * own buffer (so any thread that can see the channel can see its waiters, with no registry of
+ * per-thread memory) and are linked into the receive queue, the send queue or the free list by
+ * index + 1 (0 = none).
+ */
+
+// ---- states: the one table ----
+
+/** A waiter record's W_STATE. */
+export const WS_FREE = 0 // on the free list
+export const WS_WAITING = 1 // queued; its owner spins or sleeps on this word
+export const WS_DONE = 2 // a partner completed it: value delivered (recv) or taken (send)
+export const WS_CLOSED = 3 // close woke it: a receiver gets ok=false, a sender panics
+export const WS_CANCELLED = 4 // its owner withdrew it (abort) before any partner claimed it
+export const WS_NAMES = ['FREE', 'WAITING', 'DONE', 'CLOSED', 'CANCELLED'] as const
+
+/** The lock word, H_LOCK (Drepper's futex mutex: "Futexes are tricky", mutex3). */
+export const LK_FREE = 0
+export const LK_HELD = 1
+export const LK_CONTENDED = 2 // held, and a worker thread may sleep in Atomics.wait on it
+export const LK_NAMES = ['FREE', 'HELD', 'CONTENDED'] as const
+
+/** The channel's H_CLOSED. */
+export const CH_OPEN = 0
+export const CH_CLOSED = 1
+
+// ---- header (Int32 word indices) ----
+
+export const H_MAGIC = 0 // MAGIC: a buffer made by new SharedChan
+export const H_LOCK = 1
+export const H_CAP = 2 // Go's dataqsiz
+export const H_SLOT = 3 // data bytes per slot (a multiple of 8)
+export const H_NWAIT = 4 // waiter records
+export const H_QCOUNT = 5 // values in the ring
+export const H_SENDX = 6
+export const H_RECVX = 7
+export const H_CLOSED = 8
+export const H_RECVQ = 9 // head, tail (index + 1)
+export const H_SENDQ = 11 // head, tail
+export const H_FREE = 13 // free list of waiter records (index + 1)
+export const H_FREESEQ = 14 // bumped (and notified) when a record is freed while ops wait for one
+export const H_FREEWAIT = 15 // ops waiting for a free record
+export const H_ID = 16 // two words: a random id naming the channel across threads (registry)
+export const H_INFLIGHT = 18 // copies of this channel sent inside other channels, not yet received
+export const H_NRECVQ = 19 // lengths of the queues (diagnostics; written under the lock)
+export const H_NSENDQ = 20
+export const HDR = 24 // words; even, so slots start 8-byte aligned
+
+export const MAGIC = 0x47434831 // 'GCH1'
+
+// ---- a slot ----
+
+export const S_KIND = 0
+export const S_LEN = 1
+export const S_DATA = 2 // first data word; even within an even-aligned slot
+
+// ---- a waiter record ----
+
+export const W_STATE = 0
+export const W_NEXT = 1 // index + 1 of the next record in its queue or the free list
+export const W_PREV = 2
+export const W_FLAGS = 3 // WF_* below; written under the lock
+export const W_SLEEP = 4 // 1 once the owner sleeps in Atomics.waitAsync: a waker must notify
+export const W_OWNER = 5 // threadId of the owner (diagnostics)
+export const W_SLOT = 6 // the value slot (sender's value, or receiver's destination)
+export const W_HDR = 6 // even
+
+export const WF_SEND = 1
+export const WF_QUEUED = 2
+
+/** Defaults and limits. */
+export const DEFAULT_SLOT_BYTES = 128
+export const MAX_SLOT_BYTES = 1 << 20
+export const DEFAULT_WAITERS = 256
+export const MAX_WAITERS = 1 << 16
+/** The largest buffer made (bytes); beyond it `new SharedChan` is a RangeError, as makechan's. */
+export const MAX_BUFFER_BYTES = 2 ** 31 - 8
+
+export interface ChanLayout {
+  readonly cap: number
+  readonly slotBytes: number
+  readonly nwait: number
+  /** Words per slot: S_DATA + slotBytes / 4. */
+  readonly slotWords: number
+  /** Word index of the ring's first slot. */
+  readonly ring: number
+  /** Words per waiter record, and the word index of the first. */
+  readonly wWords: number
+  readonly waiters: number
+  readonly words: number
+}
+
+export function chanLayout(cap: number, slotBytes: number, nwait: number): ChanLayout {
+  const slotWords = S_DATA + slotBytes / 4
+  const ring = HDR
+  const wWords = W_HDR + slotWords
+  const waiters = ring + cap * slotWords
+  return { cap, slotBytes, nwait, slotWords, ring, wWords, waiters, words: waiters + nwait * wWords }
+}
+
+/** Reads the layout back from a buffer's header (another thread's view of the same channel). */
+export function readLayout(I: Int32Array): ChanLayout {
+  return chanLayout(I[H_CAP]!, I[H_SLOT]!, I[H_NWAIT]!)
+}
+
+/** Word index of ring slot `i`. */
+export const slotAt = (l: ChanLayout, i: number): number => l.ring + i * l.slotWords
+/** Word index of waiter record `i` (0-based). */
+export const waiterAt = (l: ChanLayout, i: number): number => l.waiters + i * l.wWords

@@ -1,0 +1,631 @@
+/**
+ * SharedChan<T>: Go's hchan in a SharedArrayBuffer, usable from every thread of the process (the
+ * main thread, any M, plain Workers). Offsets and state names: sharedchan-layout.ts. Values:
+ * sharedchan-codec.ts. Lock, spin and sleep: sharedchan-wait.ts. Channels inside channels:
+ * sharedchan-registry.ts.
+ *
+ * Invariants (Go's chan.go, restated for shared memory):
+ * - Every field of the header and every queue link is written only under H_LOCK, except: the free
+ *   list is pushed lock-free (CAS on H_FREE) and popped only under the lock (one popper: no ABA);
+ *   a waiter's W_STATE leaves WAITING only by CAS; W_SLEEP is written by the record's owner.
+ * - At least one of the receive queue and the send queue is empty; for a buffered channel, a
+ *   non-empty receive queue means the ring is empty and a non-empty send queue means it is full.
+ *   Every op drains the opposite queue before it parks.
+ * - Once closed, both queues stay empty: close woke everyone, and no op parks on a closed channel.
+ * - A record is in at most one of: the free list, a queue, or its owner's hands (dequeued by a
+ *   partner, or cancelled). WF_QUEUED says whether it is in a queue.
+ * - Hand-off: the partner writes (or copies out) the value first, then claims the record by CAS
+ *   WAITING -> DONE. The owner withdraws by CAS WAITING -> CANCELLED. Exactly one CAS wins:
+ *   a value is delivered to, or taken from, exactly one op, and a cancelled op never delivers
+ *   later. A partner whose CAS fails (the owner cancelled) moves on to the next waiter; the data it
+ *   wrote into the cancelled record is never read.
+ * - A record's owner frees it (state FREE, pushed on the free list) once the state left WAITING
+ *   and it has read what it needs; a cancelled record is unlinked and freed under the lock, so a
+ *   partner holding the lock can always still read a record it just failed to claim.
+ * - A record is allocated only under the lock, so while a partner holds the lock the record it
+ *   just claimed cannot be reused, and its notify (under the lock) reaches the right owner.
+ * - A receive from a full ring with a parked sender takes the head and refills the same slot
+ *   with the sender's value (recvx advances, sendx = recvx): FIFO in one step, as Go's recv().
+ *
+ * Designs rejected:
+ * - Waiter records in per-thread memory (each thread's own buffer): a waker on another thread
+ *   needs that memory, and a SharedArrayBuffer can reach a thread only by message, so every first
+ *   wake-up between two threads would wait for one. Records in the channel's buffer cost a fixed
+ *   number per channel instead (`waiters`); an op that finds none free waits for one (slow path).
+ * - Claiming before writing (CAS, then write the value): the owner, spinning, would see DONE
+ *   before the value is there; it needs a third state or a lock on the owner's side.
+ * - Freeing records under the lock: one more lock round trip on every wake-up.
+ */
+
+import { InternalError, describeValue } from '../../errors.js'
+import { ChanClosedError } from '../../chan/errors.js'
+import { held, mustYield } from '../../chan/yield.js'
+import type { OpOptions, RecvResult } from '../../chan/chan.js'
+import {
+  CH_CLOSED, DEFAULT_SLOT_BYTES, DEFAULT_WAITERS, H_CAP, H_CLOSED, H_FREE, H_FREESEQ, H_FREEWAIT, H_ID, H_INFLIGHT, H_MAGIC,
+  H_NRECVQ, H_NSENDQ, H_NWAIT, H_QCOUNT, H_RECVQ, H_RECVX, H_SENDQ, H_SENDX, H_SLOT, HDR, MAGIC, MAX_BUFFER_BYTES, MAX_SLOT_BYTES,
+  MAX_WAITERS, W_FLAGS, W_NEXT, W_OWNER, W_PREV, W_SLEEP, W_SLOT, W_STATE, WF_QUEUED, WF_SEND, WS_CANCELLED, WS_CLOSED, WS_DONE,
+  WS_FREE, WS_NAMES, WS_WAITING, chanLayout, readLayout, slotAt, waiterAt, type ChanLayout,
+} from './sharedchan-layout.js'
+import {
+  copySlot, discardRead, dropPrepared, finishRead, prepare, readSlot, setChanHooks, unwriteSlot, viewsOf, writeSlot, type Views,
+} from './sharedchan-codec.js'
+import { SPIN_MAX, SPIN_MIN, lock, sleepWhile, spinWhile, unlock } from './sharedchan-wait.js'
+import { handleOf, keyOf, remember, resolve, sent, unsent } from './sharedchan-registry.js'
+import { threadId } from 'node:worker_threads'
+
+export interface SharedChanOptions {
+  /** Data bytes per slot (rounded up to 8): the largest value it carries. Default 128. */
+  slotBytes?: number | undefined
+  /** Waiter records: ops that can be blocked on it at once before the slow path. Default 256. */
+  waiters?: number | undefined
+}
+
+/** What inspect() reports (tests and diagnostics). */
+export interface SharedChanState {
+  len: number
+  cap: number
+  closed: boolean
+  recvWaiters: number
+  sendWaiters: number
+  /** Queued ops whose owner sleeps in Atomics.waitAsync (past its spin). */
+  sleeping: number
+  freeWaiters: number
+  /** Copies of this channel inside other channels' slots, not yet received. */
+  inFlight: number
+}
+
+const RESOLVED: Promise<void> = Promise.resolve()
+
+// Receive results travel from the locked helpers to their caller through these (no tuple).
+let recvValue: unknown = undefined
+let recvOk = false
+
+/** A blocked op that has gone to sleep: what its wake-up or its abort settles. */
+interface Sleeper {
+  readonly w: number
+  readonly isSend: boolean
+  readonly resolve: (v: never) => void
+  readonly reject: (e: unknown) => void
+  readonly signal: AbortSignal | undefined
+  onAbort: (() => void) | null
+  settled: boolean
+}
+
+export class SharedChan<T> implements AsyncIterable<T> {
+  /** The channel's memory. Pass it to a task or Worker and rebuild there with SharedChan.from. */
+  readonly buffer: SharedArrayBuffer
+  readonly #v: Views
+  readonly #I: Int32Array
+  readonly #l: ChanLayout
+  readonly #key: number
+  /** Polls before a blocked op sleeps: shrinks while spins fail, back to SPIN_MAX when one succeeds. */
+  #spin = SPIN_MAX
+
+  static #adopt: SharedArrayBuffer | null = null
+
+  /** `capacity` 0 (the default): unbuffered, rendezvous. See SharedChanOptions for the rest. */
+  constructor(capacity = 0, options?: SharedChanOptions) {
+    const adopt = SharedChan.#adopt
+    SharedChan.#adopt = null
+    if (adopt !== null) {
+      this.buffer = adopt
+      this.#v = viewsOf(adopt)
+      this.#I = this.#v.I
+      this.#l = readLayout(this.#I)
+      this.#key = keyOf(this.#I[H_ID]!, this.#I[H_ID + 1]!)
+      remember(this.#key, this)
+      return
+    }
+    const slot = options?.slotBytes ?? DEFAULT_SLOT_BYTES
+    const nwait = options?.waiters ?? DEFAULT_WAITERS
+    if (!Number.isInteger(slot) || slot < 0 || slot > MAX_SLOT_BYTES) {
+      throw new RangeError(`SharedChan: slotBytes must be an integer in 0..${MAX_SLOT_BYTES}, got ${describeValue(slot)}`)
+    }
+    if (!Number.isInteger(nwait) || nwait < 1 || nwait > MAX_WAITERS) {
+      throw new RangeError(`SharedChan: waiters must be an integer in 1..${MAX_WAITERS}, got ${describeValue(nwait)}`)
+    }
+    const l = Number.isInteger(capacity) && capacity >= 0 ? chanLayout(capacity, (slot + 7) & ~7, nwait) : null
+    if (l === null || l.words * 4 > MAX_BUFFER_BYTES) {
+      const limit = l !== null ? ` (the buffer would be ${l.words * 4} bytes, at most ${MAX_BUFFER_BYTES})` : ''
+      throw new RangeError(`makechan: size out of range: ${describeValue(capacity)}${limit}`)
+    }
+    this.buffer = new SharedArrayBuffer(l.words * 4)
+    this.#v = viewsOf(this.buffer)
+    this.#I = this.#v.I
+    this.#l = l
+    const I = this.#I
+    const id = crypto.getRandomValues(new Int32Array(2))
+    id[1] = id[1]! & 0x1fffff
+    I[H_ID] = id[0]!
+    I[H_ID + 1] = id[1]!
+    I[H_CAP] = capacity
+    I[H_SLOT] = l.slotBytes
+    I[H_NWAIT] = nwait
+    for (let i = 0; i < nwait; i++) I[waiterAt(l, i) + W_NEXT] = i + 2 < nwait + 1 ? i + 2 : 0
+    I[H_FREE] = 1
+    Atomics.store(I, H_MAGIC, MAGIC)
+    this.#key = keyOf(id[0]!, id[1]!)
+    remember(this.#key, this)
+  }
+
+  /**
+   * This thread's handle on the channel whose memory is `buffer` (from `ch.buffer` on any thread).
+   * The same object for the same channel on one thread.
+   */
+  static from<T>(buffer: SharedArrayBuffer): SharedChan<T> {
+    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < HDR * 4 || new Int32Array(buffer, 0, 1)[0] !== MAGIC) {
+      throw new TypeError(`SharedChan.from: not a SharedChan's buffer: ${describeValue(buffer)}`)
+    }
+    const id = new Int32Array(buffer, H_ID * 4, 2)
+    const known = handleOf<SharedChan<T>>(keyOf(id[0]!, id[1]!))
+    if (known !== undefined) return known
+    SharedChan.#adopt = buffer
+    return new SharedChan<T>()
+  }
+
+  /** Values buffered now. */
+  get len(): number {
+    return Atomics.load(this.#I, H_QCOUNT)
+  }
+
+  /** Buffer capacity (0 for unbuffered). */
+  get cap(): number {
+    return this.#l.cap
+  }
+
+  /** Data bytes per slot: the largest value this channel carries. */
+  get slotBytes(): number {
+    return this.#l.slotBytes
+  }
+
+  /**
+   * Sends `value`, resolving once a receiver has it (unbuffered) or it is buffered. Rejects with
+   * ChanClosedError if the channel is closed before or while waiting, SharedChanValueError if the
+   * value does not fit a slot, `signal.reason` if aborted first.
+   */
+  send(value: T, options?: OpOptions): Promise<void> {
+    const signal = options?.signal
+    if (signal !== undefined) {
+      const refused = refuseBySignal('send', signal)
+      if (refused !== null) return refused
+    }
+    try {
+      prepare(value, this.#l.slotBytes)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const I = this.#I
+    lock(I)
+    if (I[H_CLOSED] === CH_CLOSED) {
+      unlock(I)
+      dropPrepared()
+      return Promise.reject(new ChanClosedError())
+    }
+    if (this.#sendLocked()) {
+      unlock(I)
+      dropPrepared()
+      return mustYield() ? held(undefined) : RESOLVED
+    }
+    const w = this.#alloc()
+    if (w < 0) return this.#whenRecordFree(() => this.send(value, options), signal) // unlocks
+    writeSlot(this.#v, w + W_SLOT)
+    this.#enqueue(H_SENDQ, w, WF_SEND)
+    unlock(I)
+    dropPrepared()
+    return this.#block(w, true, signal) as Promise<void>
+  }
+
+  /** Receives a value; `{ ok: false }` once the channel is closed and drained. */
+  recv(options?: OpOptions): Promise<RecvResult<T>> {
+    const signal = options?.signal
+    if (signal !== undefined) {
+      const refused = refuseBySignal('recv', signal)
+      if (refused !== null) return refused
+    }
+    const I = this.#I
+    lock(I)
+    if (this.#recvLocked()) {
+      unlock(I)
+      const r = { value: finishRead(recvValue), ok: recvOk } as RecvResult<T>
+      recvValue = undefined
+      return mustYield() ? held(r) : Promise.resolve(r)
+    }
+    const w = this.#alloc()
+    if (w < 0) return this.#whenRecordFree(() => this.recv(options), signal)
+    this.#enqueue(H_RECVQ, w, 0)
+    unlock(I)
+    return this.#block(w, false, signal) as Promise<RecvResult<T>>
+  }
+
+  /**
+   * Sends only if that can happen now. False when it would block; throws ChanClosedError on a
+   * closed channel (misuse panics, as in Go), SharedChanValueError for a value that does not fit.
+   */
+  trySend(value: T): boolean {
+    const I = this.#I
+    // Go's lock-free fast fail: open and full (no receiver waits on an unbuffered channel).
+    if (Atomics.load(I, H_CLOSED) !== CH_CLOSED) {
+      if (this.#l.cap === 0 ? Atomics.load(I, H_RECVQ) === 0 : Atomics.load(I, H_QCOUNT) === this.#l.cap) return false
+    }
+    prepare(value, this.#l.slotBytes)
+    lock(I)
+    if (I[H_CLOSED] === CH_CLOSED) {
+      unlock(I)
+      dropPrepared()
+      throw new ChanClosedError()
+    }
+    const ok = this.#sendLocked()
+    unlock(I)
+    dropPrepared()
+    return ok
+  }
+
+  /** Receives only if a value (or closure) is ready; undefined when it would block. */
+  tryRecv(): RecvResult<T> | undefined {
+    const I = this.#I
+    if (Atomics.load(I, H_CLOSED) !== CH_CLOSED) {
+      if (this.#l.cap === 0 ? Atomics.load(I, H_SENDQ) === 0 : Atomics.load(I, H_QCOUNT) === 0) return undefined
+    }
+    lock(I)
+    const ok = this.#recvLocked()
+    unlock(I)
+    if (!ok) return undefined
+    const r = { value: finishRead(recvValue), ok: recvOk } as RecvResult<T>
+    recvValue = undefined
+    return r
+  }
+
+  /**
+   * Closes the channel: parked receivers get `ok: false` (after the buffer drains, for later
+   * receivers), parked senders reject with ChanClosedError, on whatever thread they wait.
+   * Closing twice throws ChanClosedError "close of closed channel".
+   */
+  close(): void {
+    const I = this.#I
+    lock(I)
+    if (I[H_CLOSED] === CH_CLOSED) {
+      unlock(I)
+      throw new ChanClosedError('ERR_CLOSE_OF_CLOSED')
+    }
+    Atomics.store(I, H_CLOSED, CH_CLOSED)
+    for (const q of [H_RECVQ, H_SENDQ]) {
+      for (let w = this.#pop(q); w >= 0; w = this.#pop(q)) {
+        if (Atomics.compareExchange(I, w + W_STATE, WS_WAITING, WS_CLOSED) === WS_WAITING) this.#wake(w)
+      }
+    }
+    unlock(I)
+  }
+
+  /** `for await (const v of ch)`: receives until the channel is closed and drained. */
+  [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
+    return {
+      next: (): Promise<IteratorResult<T, undefined>> =>
+        this.recv().then((r) => (r.ok ? { value: r.value, done: false } : { value: undefined, done: true })),
+    }
+  }
+
+  /** Queue lengths and state, for tests and diagnostics (a snapshot under the lock). */
+  inspect(): SharedChanState {
+    const I = this.#I
+    const l = this.#l
+    lock(I)
+    let free = 0
+    for (let i = Atomics.load(I, H_FREE); i !== 0; i = I[waiterAt(l, i - 1) + W_NEXT]!) free++
+    let sleeping = 0
+    for (const q of [H_RECVQ, H_SENDQ]) {
+      for (let i = I[q]!; i !== 0; i = I[waiterAt(l, i - 1) + W_NEXT]!) sleeping += Atomics.load(I, waiterAt(l, i - 1) + W_SLEEP)
+    }
+    const r = {
+      len: I[H_QCOUNT]!, cap: l.cap, closed: I[H_CLOSED] === CH_CLOSED, recvWaiters: I[H_NRECVQ]!, sendWaiters: I[H_NSENDQ]!,
+      sleeping, freeWaiters: free, inFlight: Atomics.load(I, H_INFLIGHT),
+    }
+    unlock(I)
+    return r
+  }
+
+  // ---- under the lock ----
+
+  /**
+   * Go's send(): hand-off to the first parked receiver that has not cancelled, else into the
+   * ring. False when it would block. Precondition: lock held, open, value prepared.
+   */
+  #sendLocked(): boolean {
+    const I = this.#I
+    for (let r = this.#pop(H_RECVQ); r >= 0; r = this.#pop(H_RECVQ)) {
+      writeSlot(this.#v, r + W_SLOT)
+      if (Atomics.compareExchange(I, r + W_STATE, WS_WAITING, WS_DONE) === WS_WAITING) {
+        this.#wake(r)
+        return true
+      }
+      unwriteSlot(I, r + W_SLOT) // it cancelled: try the next one
+    }
+    const l = this.#l
+    const n = I[H_QCOUNT]!
+    if (n < l.cap) {
+      const x = I[H_SENDX]!
+      writeSlot(this.#v, slotAt(l, x))
+      I[H_SENDX] = x + 1 === l.cap ? 0 : x + 1
+      Atomics.store(I, H_QCOUNT, n + 1)
+      return true
+    }
+    return false
+  }
+
+  /**
+   * Go's chanrecv()/recv(): the ring's head (refilling its slot from the first parked sender),
+   * else a parked sender's value, else closure. Leaves the result in recvValue/recvOk (call
+   * finishRead after unlocking). False when it would block. Precondition: lock held.
+   */
+  #recvLocked(): boolean {
+    const I = this.#I
+    const l = this.#l
+    const n = I[H_QCOUNT]!
+    if (n > 0) {
+      const x = I[H_RECVX]!
+      const at = slotAt(l, x)
+      recvValue = readSlot(this.#v, at)
+      recvOk = true
+      let refilled = false
+      for (let s = this.#pop(H_SENDQ); s >= 0; s = this.#pop(H_SENDQ)) {
+        copySlot(I, s + W_SLOT, at)
+        if (Atomics.compareExchange(I, s + W_STATE, WS_WAITING, WS_DONE) === WS_WAITING) {
+          this.#wake(s)
+          refilled = true
+          break
+        }
+      }
+      const next = x + 1 === l.cap ? 0 : x + 1
+      I[H_RECVX] = next
+      if (refilled) I[H_SENDX] = next
+      else Atomics.store(I, H_QCOUNT, n - 1)
+      return true
+    }
+    for (let s = this.#pop(H_SENDQ); s >= 0; s = this.#pop(H_SENDQ)) {
+      const v = readSlot(this.#v, s + W_SLOT)
+      if (Atomics.compareExchange(I, s + W_STATE, WS_WAITING, WS_DONE) === WS_WAITING) {
+        this.#wake(s)
+        recvValue = v
+        recvOk = true
+        return true
+      }
+      discardRead()
+    }
+    if (I[H_CLOSED] === CH_CLOSED) {
+      recvValue = undefined
+      recvOk = false
+      return true
+    }
+    return false
+  }
+
+  /** Notifies a claimed record's owner if it sleeps. Precondition: lock held (the record cannot be reused). */
+  #wake(w: number): void {
+    if (Atomics.load(this.#I, w + W_SLEEP) !== 0) Atomics.notify(this.#I, w + W_STATE)
+  }
+
+  /** Pops a free record for this thread (word offset), or -1. Precondition: lock held (the only popper). */
+  #alloc(): number {
+    const I = this.#I
+    const l = this.#l
+    let h = Atomics.load(I, H_FREE)
+    while (h !== 0) {
+      const w = waiterAt(l, h - 1)
+      const seen = Atomics.compareExchange(I, H_FREE, h, I[w + W_NEXT]!)
+      if (seen === h) {
+        I[w + W_SLEEP] = 0
+        I[w + W_OWNER] = threadId
+        Atomics.store(I, w + W_STATE, WS_WAITING)
+        return w
+      }
+      h = seen
+    }
+    return -1
+  }
+
+  /** Pushes record `w` on the free list (lock-free). Precondition: its owner is done with it. */
+  #free(w: number): void {
+    const I = this.#I
+    const l = this.#l
+    const idx = (w - l.waiters) / l.wWords + 1
+    Atomics.store(I, w + W_STATE, WS_FREE)
+    for (;;) {
+      const h = Atomics.load(I, H_FREE)
+      I[w + W_NEXT] = h
+      if (Atomics.compareExchange(I, H_FREE, h, idx) === h) break
+    }
+    if (Atomics.load(I, H_FREEWAIT) > 0) {
+      Atomics.add(I, H_FREESEQ, 1)
+      Atomics.notify(I, H_FREESEQ)
+    }
+  }
+
+  /** Appends record `w` to queue `q`. Precondition: lock held, `w` just allocated. */
+  #enqueue(q: number, w: number, flags: number): void {
+    const I = this.#I
+    const l = this.#l
+    const idx = (w - l.waiters) / l.wWords + 1
+    const t = I[q + 1]!
+    I[w + W_NEXT] = 0
+    I[w + W_PREV] = t
+    I[w + W_FLAGS] = flags | WF_QUEUED
+    if (t === 0) Atomics.store(I, q, idx)
+    else I[waiterAt(l, t - 1) + W_NEXT] = idx
+    I[q + 1] = idx
+    const nq = q === H_RECVQ ? H_NRECVQ : H_NSENDQ
+    I[nq] = I[nq]! + 1
+  }
+
+  /** Unlinks queued record `w` from queue `q`. Precondition: lock held, WF_QUEUED set. */
+  #unlink(q: number, w: number): void {
+    const I = this.#I
+    const l = this.#l
+    const next = I[w + W_NEXT]!
+    const prev = I[w + W_PREV]!
+    if (prev === 0) Atomics.store(I, q, next)
+    else I[waiterAt(l, prev - 1) + W_NEXT] = next
+    if (next === 0) I[q + 1] = prev
+    else I[waiterAt(l, next - 1) + W_PREV] = prev
+    I[w + W_FLAGS] = I[w + W_FLAGS]! & ~WF_QUEUED
+    const nq = q === H_RECVQ ? H_NRECVQ : H_NSENDQ
+    I[nq] = I[nq]! - 1
+  }
+
+  /** Takes the head of queue `q` (word offset), or -1. Precondition: lock held. */
+  #pop(q: number): number {
+    const h = this.#I[q]!
+    if (h === 0) return -1
+    const w = waiterAt(this.#l, h - 1)
+    this.#unlink(q, w)
+    return w
+  }
+
+  // ---- blocking ----
+
+  /** Waits for queued record `w` to be claimed: spin, then sleep. Precondition: lock released. */
+  #block(w: number, isSend: boolean, signal: AbortSignal | undefined): Promise<unknown> {
+    const I = this.#I
+    const st = spinWhile(I, w + W_STATE, WS_WAITING, this.#spin)
+    if (st !== WS_WAITING) {
+      this.#spin = SPIN_MAX
+      const r = this.#finish(w, st, isSend)
+      if (r instanceof Error) return Promise.reject(r)
+      return mustYield() ? held(r) : Promise.resolve(r)
+    }
+    this.#spin = Math.max(SPIN_MIN, this.#spin >> 1)
+    return new Promise((resolve, reject) => {
+      const op: Sleeper = { w, isSend, resolve, reject, signal, onAbort: null, settled: false }
+      if (signal !== undefined) {
+        op.onAbort = () => this.#cancel(op)
+        signal.addEventListener('abort', op.onAbort, { once: true })
+      }
+      const wake = (): void => {
+        if (op.settled) return
+        const s = Atomics.load(I, w + W_STATE)
+        if (s === WS_WAITING) {
+          if (!sleepWhile(I, w + W_STATE, WS_WAITING, w + W_SLEEP, wake)) wake()
+          return
+        }
+        op.settled = true
+        if (op.onAbort !== null) signal!.removeEventListener('abort', op.onAbort)
+        const r = this.#finish(w, s, isSend)
+        if (r instanceof Error) reject(r)
+        else resolve(r as never)
+      }
+      wake()
+    })
+  }
+
+  /**
+   * The owner's side once its record left WAITING: reads a received value, frees the record.
+   * Returns the op's result, or the error it rejects with.
+   */
+  #finish(w: number, st: number, isSend: boolean): unknown {
+    const I = this.#I
+    if (st === WS_DONE) {
+      if (isSend) {
+        this.#free(w)
+        return undefined
+      }
+      const v = readSlot(this.#v, w + W_SLOT)
+      this.#free(w)
+      return { value: finishRead(v), ok: true }
+    }
+    if (st === WS_CLOSED) {
+      if (isSend) {
+        unwriteSlot(I, w + W_SLOT)
+        this.#free(w)
+        return new ChanClosedError()
+      }
+      this.#free(w)
+      return { value: undefined, ok: false }
+    }
+    throw new InternalError(`sharedchan: waiter in state ${WS_NAMES[st] ?? st}`)
+  }
+
+  /** An abort while `op` sleeps: withdraw it unless a partner claimed it first (then it completes). */
+  #cancel(op: Sleeper): void {
+    const I = this.#I
+    const w = op.w
+    if (op.settled) return
+    if (Atomics.compareExchange(I, w + W_STATE, WS_WAITING, WS_CANCELLED) !== WS_WAITING) return // claimed: its wake-up settles it
+    op.settled = true
+    lock(I)
+    if ((I[w + W_FLAGS]! & WF_QUEUED) !== 0) this.#unlink((I[w + W_FLAGS]! & WF_SEND) !== 0 ? H_SENDQ : H_RECVQ, w)
+    if (op.isSend) unwriteSlot(I, w + W_SLOT)
+    unlock(I)
+    Atomics.notify(I, w + W_STATE) // ends our own waitAsync (its callback sees `settled`)
+    this.#free(w)
+    op.reject(op.signal!.reason)
+  }
+
+  /**
+   * The slow path when every waiter record is taken: sleep until one is freed, then run the op
+   * again from the start. Precondition: lock held (released here).
+   */
+  #whenRecordFree<R>(retry: () => Promise<R>, signal: AbortSignal | undefined): Promise<R> {
+    const I = this.#I
+    dropPrepared()
+    Atomics.add(I, H_FREEWAIT, 1)
+    const seq = Atomics.load(I, H_FREESEQ)
+    const again = Atomics.load(I, H_FREE) !== 0 // freed between the failed pop and the count: no bump came
+    unlock(I)
+    const done = (): void => void Atomics.sub(I, H_FREEWAIT, 1)
+    if (again) {
+      done()
+      return retry()
+    }
+    return new Promise<void>((resolve, reject) => {
+      let over = false
+      const onAbort = (): void => {
+        if (over) return
+        over = true
+        Atomics.notify(I, H_FREESEQ) // ends the wait below (others just look again)
+        reject(signal!.reason)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const wake = (): void => {
+        signal?.removeEventListener('abort', onAbort)
+        if (over) return // the abort settled it (and counts it out)
+        over = true
+        resolve()
+      }
+      if (!sleepWhile(I, H_FREESEQ, seq, -1, wake)) wake()
+    }).then(() => {
+      done()
+      return retry()
+    }, (e: unknown) => {
+      done()
+      throw e
+    })
+  }
+}
+
+function refuseBySignal(op: string, signal: AbortSignal): Promise<never> | null {
+  if (!(signal instanceof AbortSignal)) {
+    return Promise.reject(new TypeError(`${op}: options.signal must be an AbortSignal, got ${describeValue(signal)}`))
+  }
+  return signal.aborted ? Promise.reject(signal.reason) : null
+}
+
+// A SharedChan crosses inside another as its id; the registry finds the memory on the other side.
+setChanHooks({
+  isChan: (v) => v instanceof SharedChan,
+  sent(c, I, data) {
+    const ch = c as SharedChan<unknown>
+    const inner = new Int32Array(ch.buffer, 0, HDR)
+    I[data] = inner[H_ID]!
+    I[data + 1] = inner[H_ID + 1]!
+    sent(inner, keyOf(inner[H_ID]!, inner[H_ID + 1]!), ch.buffer)
+  },
+  unsent(lo, hi) {
+    const key = keyOf(lo, hi)
+    unsent(new Int32Array(resolve(key), 0, HDR), key)
+  },
+  received(lo, hi) {
+    const key = keyOf(lo, hi)
+    const ch = SharedChan.from(resolve(key))
+    unsent(new Int32Array(ch.buffer, 0, HDR), key)
+    return ch
+  },
+})
