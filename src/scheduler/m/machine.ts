@@ -79,7 +79,7 @@ export class Machine {
     setCurrentMPark(this.#mp)
     this.#local = s.q.local()
     this.#stealer = new Stealer(s.I, s.l, this.#local)
-    this.#hold = { p: -1, po: 0, park: this.#mp, inSpan: false, g: -1 }
+    this.#hold = { p: -1, po: 0, park: this.#mp, inSpan: false, g: -1, framed: false }
     this.signals = new TaskSignals(s.I, s.l, me, this.#hold, s.cancels, () => this.#mp.resumed())
     const parts = {
       s, me, owner: this.#owner, post, hold: this.#hold, local: this.#local, signals: this.signals,

@@ -20,8 +20,8 @@
 import { InternalError } from '../../errors.js'
 import { decodeBytes, fromRemote, readPayload, smi, type RemotePayload } from '../shared/codec.js'
 import {
-  CUR_KILLED, G_DATA, G_ERR, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_ARENA, K_NUMS, K_REMOTE,
-  K_SHARED, K_UNDEF, O_CUR, gOff, oOff, ownerOf, runsOff,
+  CUR_KILLED, G_DATA, G_ERR, G_FLAGS, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_ARENA, K_NUMS, K_REMOTE,
+  K_SHARED, K_UNDEF, GF_KILLABLE, O_CUR, gOff, oOff, ownerOf, runsOff,
 } from '../shared/layout.js'
 import { Outbox } from '../shared/outbox.js'
 import type { Owner } from '../shared/owner.js'
@@ -71,10 +71,12 @@ export interface MHold {
    */
   inSpan: boolean
   /**
-   * The G whose synchronous body runs now (taskSignal() answers for it), -1 outside one. Also
-   * published in O_CUR for main's kill (main/kill.ts): see Runner.#enterFrame.
+   * The G whose synchronous body runs now (taskSignal() answers for it), -1 outside one. For a
+   * killable G also published in O_CUR for main's kill (main/kill.ts): see Runner.#enterFrame.
    */
   g: number
+  /** That G has a frame in O_CUR (it is killable): a go() from its body steps out of it. */
+  framed: boolean
 }
 
 interface ReadyCall {
@@ -238,14 +240,14 @@ export class Runner {
     this.#m.openSpan()
     let r: unknown
     let threw = false
-    this.#enterFrame(gid)
+    const framed = this.#enterFrame(gid, go)
     try {
       r = fn(...args)
     } catch (e) {
       r = e
       threw = true
     }
-    this.#leaveFrame(gid)
+    this.#leaveFrame(gid, framed)
     this.#m.endSpan()
     this.#settle(gid, r, threw)
   }
@@ -256,14 +258,14 @@ export class Runner {
     if (!this.#m.hold.inSpan) this.#m.openSpan()
     let r: unknown
     let threw = false
-    this.#enterFrame(gid)
+    const framed = this.#enterFrame(gid, go)
     try {
       r = callNums(fn, this.#s.F, (go + G_DATA) >> 1, I[go + G_LEN]!)
     } catch (e) {
       r = e
       threw = true
     }
-    this.#leaveFrame(gid)
+    this.#leaveFrame(gid, framed)
     this.#settle(gid, r, threw)
   }
 
@@ -271,17 +273,25 @@ export class Runner {
    * G `gid`'s synchronous body is about to run. O_CUR says so to main, which may claim it by CAS
    * (gid + 1 -> CUR_KILLED) to end this thread there: inside the body no gort code runs (go()
    * steps out of the frame while it spawns, spawn.ts), so no shared structure is half-written.
-   * A plain store: seen late, main's claim only fails and is retried.
+   * A plain store: seen late, main's claim only fails and is retried. Only a killable G (goWith's
+   * killAfterMs, G_FLAGS) gets a frame: main kills no other, and the frame's CAS on the way out
+   * would cost every G. Returns whether it has one (MHold.framed).
    */
-  #enterFrame(gid: number): void {
-    this.#m.hold.g = gid
-    this.#I[this.#cur] = gid + 1
+  #enterFrame(gid: number, go: number): boolean {
+    const hold = this.#m.hold
+    hold.g = gid
+    const framed = (this.#I[go + G_FLAGS]! & GF_KILLABLE) !== 0
+    hold.framed = framed
+    if (framed) this.#I[this.#cur] = gid + 1
+    return framed
   }
 
   /** The body returned (or threw): take the frame back, or wait here to be ended if main claimed it. */
-  #leaveFrame(gid: number): void {
-    this.#m.hold.g = -1
-    leaveFrame(this.#I, this.#cur, gid)
+  #leaveFrame(gid: number, framed: boolean): void {
+    const hold = this.#m.hold
+    hold.g = -1
+    hold.framed = false
+    if (framed) leaveFrame(this.#I, this.#cur, gid)
   }
 
   #settle(gid: number, r: unknown, threw: boolean): void {

@@ -66,12 +66,12 @@ export class MSpawner implements Spawner {
 
   #stepOut(g: number): void {
     this.#m.hold.g = -1
-    leaveFrame(this.#I, this.#cur, g)
+    if (this.#m.hold.framed) leaveFrame(this.#I, this.#cur, g)
   }
 
   #stepIn(g: number): void {
     this.#m.hold.g = g
-    this.#I[this.#cur] = g + 1
+    if (this.#m.hold.framed) this.#I[this.#cur] = g + 1
   }
 
   #spawn(

@@ -16,7 +16,7 @@
 
 import { encodeArgs, encodeArgsTransfer, remoteOf, writeNumsFast, writePayload, type Encoded, type RemotePayload } from './codec.js'
 import { UncloneableArgError } from '../errors.js'
-import { G_ERR, G_KIND, G_STATE, G_TASK, GS_FREE, GS_QUEUED, K_ARENA, K_REMOTE, K_SHARED, gOff } from './layout.js'
+import { G_ERR, G_FLAGS, G_KIND, G_STATE, G_TASK, GS_FREE, GS_QUEUED, K_ARENA, K_REMOTE, K_SHARED, gOff } from './layout.js'
 import type { Owner } from './owner.js'
 import type { Sched } from './sched.js'
 
@@ -89,6 +89,7 @@ export function writeRecord(
     }
   }
   I[go + G_TASK] = tid
+  I[go + G_FLAGS] = 0 // a killable spawn sets its flag after this (Sched.cancelOn)
   // A plain store: the queue push that follows (an atomic store or RMW) publishes the record.
   I[go + G_STATE] = GS_QUEUED
   return stash

@@ -13,7 +13,8 @@
  *   tasks       the task-name intern table (TASK_MAX names), under H_TASK_LOCK
  *   sbufs       SB_SLOTS slots of the shared-buffer registry (sharedbufs.ts)
  *   crings      one completion ring per owner, as long as that owner's G range
- *   gs          GW words per G record: state, task, running M, payload kind/len, inline data (its owner follows from its range)
+ *   gs          GW words per G record: state, task, flags, running M, payload kind/len, cancel word, inline data
+ *               (its owner follows from its range)
  *   arena       per owner, a slab of ARENA_SLOT-byte slots for payloads too large for a G record
  *               (arena.ts): one state word per slot, then the slots' bytes
  *
@@ -105,6 +106,10 @@ export const OW = O_OUTBOX + OUTBOX_CAP
 // G words.
 export const G_STATE = 0
 export const G_TASK = 1
+// Flags the spawner sets before the G is published (writeRecord clears them): GF_KILLABLE for a
+// goWith with killAfterMs, whose synchronous body runs in a frame main may end (main/kill.ts).
+export const G_FLAGS = 2
+export const GF_KILLABLE = 1
 export const G_M = 3 // the M that started it
 export const G_KIND = 4 // payload kind, see K_*
 export const G_LEN = 5 // numbers or bytes inline

@@ -9,7 +9,7 @@
 
 import { Arena } from './arena.js'
 import { Cancels } from './cancel.js'
-import { O_CR_TAIL, gRange, layoutFromHeader, oOff, ownerOf, type Layout } from './layout.js'
+import { G_FLAGS, GF_KILLABLE, O_CR_TAIL, gOff, gRange, layoutFromHeader, oOff, ownerOf, type Layout } from './layout.js'
 import type { Owner } from './owner.js'
 import { Waker, ring } from './park.js'
 import { RunQueues } from './runq.js'
@@ -96,6 +96,9 @@ export class Sched {
    * queued is marked cancelled so no M runs it, and a running one is told (cancel.ts).
    */
   cancelOn(signal: AbortSignal, gid: number, owner: Owner, killAfterMs?: number): void {
+    // Before the G is published (the caller pushes it to a queue after this): only a killable G's
+    // body runs in a frame main may end, and only such a frame costs its M an atomic per call.
+    if (killAfterMs !== undefined) this.I[gOff(this.l, gid) + G_FLAGS] = GF_KILLABLE
     this.cancels.watch(signal, gid, owner, killAfterMs)
   }
 
