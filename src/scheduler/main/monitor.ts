@@ -5,7 +5,7 @@
  * Atomics.wait) cannot serve its P's queue. Every MONITOR_MS the monitor samples each P's tick;
  * a P whose tick has not moved for `handoffMs` while its M is in user code and work waits (its
  * ring, or the global queue) is handed to a spare M, which was started ahead of time because a
- * Worker takes 50-135 ms to boot. Only a blocked M's P moves: while the stuck M is computing (the
+ * Worker takes tens of ms to boot. Only a blocked M's P moves: while the stuck M is computing (the
  * kernel's state of its thread, or failing that the process's CPU time) it keeps its P, since a
  * spare would run beyond `procs` computing threads, as Go hands off the Ps of Ms in syscalls and
  * never those of Ms running code.
@@ -218,7 +218,7 @@ export class Monitor {
     // wakep should make this impossible; ringing every P's M directly keeps the runtime live
     // even if a wake-up was lost (each woken M simply looks again). It counts only lost ones: an
     // M that wakep marked WAKING and whose thread is runnable was woken and waits for the OS to
-    // run it (over 100 ms on a loaded machine, three test suites on two cores): slow, not lost;
+    // run it (a loaded machine can take longer than RESCUE_MS for that): slow, not lost;
     // so is one that got going meanwhile (no longer PARKED or WAKING: this check races it). One
     // that is WAKING but asleep in the kernel missed its ring (off Linux, where the state cannot
     // be read, WAKING is taken as on its way).
@@ -273,7 +273,7 @@ export class Monitor {
     const I = s.I
     const spare = this.#host.findSpare()
     if (spare === 0) {
-      // Starting a Worker costs 50-135 ms of CPU: only for a dead M's P, or an M stuck for long
+      // Starting a Worker costs tens of ms of CPU: only for a dead M's P, or an M stuck for long
       // (a stuck M usually comes back soon and becomes the next spare itself).
       if (mayStartM) this.#host.wantSpare()
       return false

@@ -60,7 +60,7 @@ export class Runtime implements Spawner, AsyncDisposable {
   /**
    * Gids published since the last flush, pushed to the global queue in one batch. Each is an
    * allocated record of this thread, so the main range's size bounds it; a typed array of that
-   * size, not a growing JS array, whose pushes cost about 100 ns a G in (a).
+   * size, not a growing JS array, whose pushes cost more than the rest of a tiny go().
    */
   readonly #submit: Int32Array
   #submitN = 0
@@ -286,7 +286,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     else queueMicrotask(this.#onWakeFn)
   }
 
-  /** #onWake as one function for every wait, not a closure per wait (a round trip each in (d)). */
+  /** #onWake as one function for every wait, not a closure per wait (one per round trip). */
   readonly #onWakeFn = (): void => this.#onWake()
 
   #onWake(): void {

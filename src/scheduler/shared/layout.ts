@@ -232,7 +232,7 @@ export const pOff = (l: Layout, p: number): number => l.pBase + p * PW
 export const oOff = (l: Layout, owner: number): number => l.oBase + owner * OW
 /**
  * Where M `m` counts the Gs it ran from P `p`. Only M `m` writes its row, with plain increments
- * (an Atomics.add per G cost 11-17 ns here): a P's runs are the sum over Ms, exact without a
+ * (an Atomics.add per G is a lock-prefixed RMW): a P's runs are the sum over Ms, exact without a
  * lock-prefixed add even when two Ms took Gs from the same P (a hand-off in an INTASK span).
  */
 export const runsOff = (l: Layout, m: number, p: number): number => l.runsBase + m * l.runsStride + p

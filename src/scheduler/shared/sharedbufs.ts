@@ -4,8 +4,8 @@
  *
  * Why: a G record holds 32 bytes of arguments, and a SharedArrayBuffer must stay shared (tasks
  * synchronise through it), so it cannot be serialized into the record. Before, such arguments
- * went to the main thread by message and the M that started the G fetched them by message: about
- * 64 µs a spawn here, and the main thread had to be free to answer. Node 20's v8.Deserializer
+ * went to the main thread by message and the M that started the G fetched them by message: two
+ * messages a spawn, and the main thread had to be free to answer. Node 20's v8.Deserializer
  * cannot read a SharedArrayBuffer by id (`_getSharedArrayBufferId` writes one; reading it fails
  * with "Unable to deserialize cloned data"), so the registry is ours.
  *
