@@ -27,17 +27,22 @@ test("the kernel's word outranks the CPU-time guess; without it the guess decide
   assert.not.ok(mComputing(Number.NaN, 1.0, 2), 'no kernel reading: CPU short of the running Ms')
 })
 
-test('ThreadStates: a verdict needs two readings of one stall; recent readings weigh more', () => {
+test('ThreadStates: a verdict needs two readings of one stall; blocked is asleep 3 readings in a row over 4 ms', () => {
   let next = 1
   const st = new ThreadStates(4, { read: () => next, close: () => {} })
   assert.ok(Number.isNaN(st.runnable(1, 100, 1, 0)), 'one reading is no verdict')
   assert.is(st.runnable(1, 100, 2, 0), 1)
   next = 0
-  assert.is(st.runnable(1, 100, 4, 0), 0.5, 'one sleeping reading after running ones: still counted computing')
-  assert.is(st.runnable(1, 100, 6, 0), 0.25, 'two in a row: blocked')
+  assert.is(st.runnable(1, 100, 4, 0), 1, 'one sleeping reading after running ones: still computing')
+  assert.is(st.runnable(1, 100, 4.1, 0), 1, 'two in a row, a burst of samples (a GC pause): still computing')
+  assert.is(st.runnable(1, 100, 5, 0), 1, 'three in a row within 4 ms: still computing')
+  assert.is(st.runnable(1, 100, 8, 0), 0, 'asleep in every reading for 4 ms: blocked')
   next = 1
+  assert.is(st.runnable(1, 100, 9, 0), 1, 'running again: computing')
+  next = 0
   assert.ok(Number.isNaN(st.runnable(1, 100, 12, 10)), 'a stall that began after the last reading starts afresh')
-  assert.is(st.runnable(1, 100, 14, 10), 1, 'and its own readings count')
+  assert.is(st.runnable(1, 100, 14, 10), 1, 'and its own readings count: asleep twice, too briefly')
+  assert.is(st.runnable(1, 100, 16, 10), 0, 'asleep three times over 4 ms')
   assert.ok(Number.isNaN(st.runnable(2, 0, 100, 0)), 'tid 0 (unknown) gives no verdict')
   assert.ok(Number.isNaN(new ThreadStates(1, { read: () => Number.NaN, close: () => {} }).runnable(1, 7, 0, 0)), 'an unreadable thread gives no verdict')
 })

@@ -81,9 +81,20 @@ export class ProcStateReader implements StateReader {
   }
 }
 
+/**
+ * A computing thread is seen asleep now and then (its isolate waits for V8's GC helper threads, or
+ * a page fault), and the monitor's samples can come in bursts when the main thread is busy: two
+ * asleep readings in a row once moved a computing M's P. Blocked is therefore asleep in at least
+ * ASLEEP_READINGS readings in a row spanning at least ASLEEP_MS.
+ */
+const ASLEEP_READINGS = 3
+const ASLEEP_MS = 4
+
 export class ThreadStates {
-  readonly #score: Float64Array
   readonly #readings: Int32Array
+  /** Per M: asleep readings in a row, and when the first of them was taken. */
+  readonly #asleep: Int32Array
+  readonly #asleepSince: Float64Array
   readonly #at: Float64Array
   readonly #reader: StateReader
   /** The reading the last runnable() call took (NaN: unknown), so a caller can tell "no verdict yet" from "cannot know". */
@@ -91,8 +102,9 @@ export class ThreadStates {
 
   /** For owner indices 0..maxM. */
   constructor(maxM: number, reader: StateReader = new ProcStateReader()) {
-    this.#score = new Float64Array(maxM + 1)
     this.#readings = new Int32Array(maxM + 1)
+    this.#asleep = new Int32Array(maxM + 1)
+    this.#asleepSince = new Float64Array(maxM + 1)
     this.#at = new Float64Array(maxM + 1)
     this.#reader = reader
   }
@@ -107,9 +119,10 @@ export class ThreadStates {
   }
 
   /**
-   * Reads M `m`'s state (thread `tid`) and returns how much of its stall, which began at
-   * `stallStart`, it has spent runnable, 0 to 1 (recent readings weigh more); NaN until two
-   * readings of the stall exist.
+   * Reads M `m`'s state (thread `tid`) during a stall that began at `stallStart`: 0 when it has
+   * been asleep long enough to call it blocked (ASLEEP_READINGS readings in a row over at least
+   * ASLEEP_MS), else 1 (computing, or asleep too briefly to tell); NaN until two readings of the
+   * stall exist.
    */
   runnable(m: number, tid: number, now: number, stallStart: number): number {
     const r = this.stateNow(tid)
@@ -117,13 +130,14 @@ export class ThreadStates {
     if (!Number.isFinite(r)) return NaN
     if (this.#readings[m] === 0 || this.#at[m]! < stallStart) {
       this.#readings[m] = 0
-      this.#score[m] = r
-    } else {
-      this.#score[m] = (this.#score[m]! + r) / 2
+      this.#asleep[m] = 0
     }
+    if (r !== 0) this.#asleep[m] = 0
+    else if (this.#asleep[m]!++ === 0) this.#asleepSince[m] = now
     this.#readings[m]!++
     this.#at[m] = now
-    return this.#readings[m]! >= 2 ? this.#score[m]! : NaN
+    if (this.#readings[m]! < 2) return NaN
+    return this.#asleep[m]! >= ASLEEP_READINGS && now - this.#asleepSince[m]! >= ASLEEP_MS ? 0 : 1
   }
 }
 
