@@ -48,9 +48,13 @@ export function unlock(I: Int32Array): void {
 
 // ---- spinning ----
 
-/** Polls of a waiter's state before it sleeps; a handle adapts between these (see SharedChan). */
-export const SPIN_MAX = 2000
-export const SPIN_MIN = 512
+/**
+ * Polls of a waiter's state before it sleeps, always the full count. A budget that halved after
+ * each miss (down to a quarter) made both sides of a ping-pong sleep every round once a few
+ * spins had missed: a partner that slept needs a waitAsync wake-up, longer than the shrunken
+ * spin, to answer, so the next spin missed too (bench/NOTES.md, 2026-12-05).
+ */
+export const SPIN = 2000
 
 /** Spins while I[at] === v, at most `polls` times; the value last read. */
 export function spinWhile(I: Int32Array, at: number, v: number, polls: number): number {

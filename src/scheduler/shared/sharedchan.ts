@@ -50,7 +50,7 @@ import {
 import {
   copySlot, discardRead, dropPrepared, finishRead, prepare, readSlot, setChanHooks, unwriteSlot, viewsOf, writeSlot, type Views,
 } from './sharedchan-codec.js'
-import { SPIN_MAX, SPIN_MIN, lock, sleepWhile, spinWhile, unlock } from './sharedchan-wait.js'
+import { SPIN, lock, sleepWhile, spinWhile, unlock } from './sharedchan-wait.js'
 import { handleOf, keyOf, remember, resolve, sent, unsent } from './sharedchan-registry.js'
 import { threadId } from 'node:worker_threads'
 
@@ -99,8 +99,6 @@ export class SharedChan<T> implements AsyncIterable<T> {
   readonly #I: Int32Array
   readonly #l: ChanLayout
   readonly #key: number
-  /** Polls before a blocked op sleeps: shrinks while spins fail, back to SPIN_MAX when one succeeds. */
-  #spin = SPIN_MAX
 
   static #adopt: SharedArrayBuffer | null = null
 
@@ -485,14 +483,12 @@ export class SharedChan<T> implements AsyncIterable<T> {
   /** Waits for queued record `w` to be claimed: spin, then sleep. Precondition: lock released. */
   #block(w: number, isSend: boolean, signal: AbortSignal | undefined): Promise<unknown> {
     const I = this.#I
-    const st = spinWhile(I, w + W_STATE, WS_WAITING, this.#spin)
+    const st = spinWhile(I, w + W_STATE, WS_WAITING, SPIN)
     if (st !== WS_WAITING) {
-      this.#spin = SPIN_MAX
       const r = this.#finish(w, st, isSend)
       if (r instanceof Error) return Promise.reject(r)
       return mustYield() ? held(r) : Promise.resolve(r)
     }
-    this.#spin = Math.max(SPIN_MIN, this.#spin >> 1)
     return new Promise((resolve, reject) => {
       const op: Sleeper = { w, isSend, resolve, reject, signal, onAbort: null, settled: false }
       if (signal !== undefined) {
