@@ -8,7 +8,7 @@ import { Sched } from '../../src/scheduler/shared/sched.js'
 import { computeLayout, writeHeader, H_NMSPINNING, H_NPIDLE, O_DOORBELL, O_MSTATE, O_P, P_IDLE, P_OWNER, oOff, pOff } from '../../src/scheduler/shared/layout.js'
 import {
   MPark, MS_INTASK, MS_LOST, MS_PARKED, MS_PARKED_LIVE, MS_RUNNING, MS_SPINNING, MS_WAKING, UNPARK_LOST, UNPARK_RUNNING, UNPARK_SPINNING,
-  resumedElsewhere, takeP, type ParkHooks,
+  markResumed, takeP, type ParkHooks,
 } from '../../src/scheduler/shared/park.js'
 
 /** A Sched whose Ms 1..k hold Ps 0..k-1 in the given states (parked ones counted idle). */
@@ -111,7 +111,7 @@ for (const by of ['the monitor', 'the M itself'] as const) {
     const seen: { state: number; idle: number; pIdle: number }[] = []
     // A timer set before the park, as a task's `await sleep()` is: its callback is the continuation.
     setTimeout(() => {
-      if (by === 'the monitor') resumedElsewhere(a.I, a.s.l, 1, a.s.waker)
+      if (by === 'the monitor') markResumed(a.I, a.s.l, 1, a.s.waker)
       else mp.resumed()
       seen.push({ state: a.states()[0]!, idle: a.I[H_NPIDLE]!, pIdle: a.I[pOff(a.s.l, 0) + P_IDLE]! })
     }, 1)
@@ -167,7 +167,7 @@ test('a continuation that loses its P to the monitor while parked: the park repo
   const mp = new MPark(a.I, a.s.l, 1, a.s.waker)
   let taken: boolean | undefined
   setTimeout(() => {
-    resumedElsewhere(a.I, a.s.l, 1, a.s.waker)
+    markResumed(a.I, a.s.l, 1, a.s.waker)
     taken = takeP(a.I, a.s.l, 1)
   }, 1)
   const how = await mp.park(pOff(a.s.l, 0), true, false, noWork)
@@ -177,21 +177,21 @@ test('a continuation that loses its P to the monitor while parked: the park repo
   assert.is(a.I[H_NPIDLE], 0)
 }))
 
-test('resumedElsewhere: a woken M found computing gives its wake to another parked M', () => {
+test('markResumed: a woken M found computing gives its wake to another parked M', () => {
   const a = ms([MS_WAKING, MS_PARKED])
   a.I[H_NMSPINNING] = 1
   a.I[pOff(a.s.l, 0) + P_IDLE] = 1
   a.I[H_NPIDLE] = 2
-  assert.ok(resumedElsewhere(a.I, a.s.l, 1, a.s.waker))
+  assert.ok(markResumed(a.I, a.s.l, 1, a.s.waker))
   assert.equal(a.states(), [MS_INTASK, MS_WAKING])
   assert.is(a.I[H_NMSPINNING], 1, 'the slot passed on, not doubled')
   assert.is(a.I[H_NPIDLE], 1)
   assert.is(a.I[pOff(a.s.l, 0) + P_IDLE], 0)
   // Only asleep Ms are marked; and only once.
-  assert.not.ok(resumedElsewhere(a.I, a.s.l, 1, a.s.waker))
+  assert.not.ok(markResumed(a.I, a.s.l, 1, a.s.waker))
   const b = ms([MS_RUNNING, MS_PARKED])
-  assert.not.ok(resumedElsewhere(b.I, b.s.l, 1, b.s.waker))
-  assert.not.ok(resumedElsewhere(b.I, b.s.l, 2, b.s.waker), 'a PARKED M has no continuation to run')
+  assert.not.ok(markResumed(b.I, b.s.l, 1, b.s.waker))
+  assert.not.ok(markResumed(b.I, b.s.l, 2, b.s.waker), 'a PARKED M has no continuation to run')
   assert.equal(b.states(), [MS_RUNNING, MS_PARKED])
 })
 

@@ -20,7 +20,7 @@
 import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { H_NMSPINNING, H_NPIDLE, O_HANDOFF, O_LOADING, O_P, O_TID, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff } from '../shared/layout.js'
-import { MS_INTASK, MS_PARKED_LIVE, MS_WAKING, isParked, mState, resumedElsewhere, takeP } from '../shared/park.js'
+import { MS_INTASK, MS_PARKED_LIVE, MS_WAKING, isParked, mState, markResumed, takeP } from '../shared/park.js'
 import { flushFor } from '../shared/outbox.js'
 import type { Sched } from '../shared/sched.js'
 import { ThreadStates, mComputing } from './threadstate.js'
@@ -161,7 +161,7 @@ export class Monitor {
       const tick = Atomics.load(I, po + P_TICK)
       const state = mState(I, s.l, owner)
       if (!isParked(state)) busy = true
-      if ((state === MS_PARKED_LIVE || state === MS_WAKING) && this.#asleepButRunning(owner)) resumedElsewhere(I, s.l, owner, s.waker)
+      if ((state === MS_PARKED_LIVE || state === MS_WAKING) && this.#asleepButRunning(owner)) markResumed(I, s.l, owner, s.waker)
       if (tick !== this.#lastTick[p]) {
         this.#lastTick[p] = tick
         this.#lastChange[p] = now
@@ -250,7 +250,7 @@ export class Monitor {
    * An M that is asleep by its state (PARKED_LIVE, or WAKING and not yet looking) while its thread
    * runs in the kernel, for two samples in a row: a continuation of one of its tasks (a timer or
    * I/O callback) is computing there, or a woken M cannot get a core. Either way it should not
-   * count as idle or hold a wake (park.ts, resumedElsewhere). One read of the thread's kernel
+   * count as idle or hold a wake (park.ts, markResumed). One read of the thread's kernel
    * state per such M and sample; NaN (not Linux) reads as asleep.
    */
   #asleepButRunning(m: number): boolean {

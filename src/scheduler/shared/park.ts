@@ -25,7 +25,7 @@
  * - An M that runs user code is never counted parked. A continuation that runs while its M is
  *   PARKED_LIVE (a timer or I/O callback, a task's own wait) is seen by the monitor, which reads
  *   the thread's kernel state: running for two samples in a row while asleep by its state, it is
- *   marked INTASK (resumedElsewhere), and a wake it held passes to another M. Code of the M's own
+ *   marked INTASK (markResumed), and a wake it held passes to another M. Code of the M's own
  *   that knows a continuation is next (a result message for a task here) marks it at once
  *   (MPark.resumed). Callback or promise hooks were rejected: enabling one, even only while
  *   parked, sets V8's promise hooks, which turns off its fast paths for every await on the
@@ -174,22 +174,30 @@ export function takeP(I: Int32Array, l: Layout, m: number): boolean {
 }
 
 /**
- * M `m` is asleep by its state but its thread runs (the monitor read the kernel's state): a
- * continuation (a timer or I/O callback, a task's own wait) is computing there. Marks it INTASK,
- * so wakep stops choosing it and stats count it busy; a wake it was given goes to another M.
- * True if the mark was made.
+ * A continuation of a task computes, or is about to run, on M `m`, which is asleep by its state
+ * (PARKED_LIVE, or WAKING and not yet looking): marks it INTASK, so wakep stops choosing it and
+ * stats count it busy. Called by the M itself (MPark.resumed) and by the monitor when the kernel
+ * says the thread runs. The winner of the CAS clears the idle mark of the P the M holds; a wake
+ * it was given (WAKING) passes to another M. Its doorbell is rung, so its wait ends once the
+ * continuation yields and it looks at its queues again. True if the mark was made.
  */
-export function resumedElsewhere(I: Int32Array, l: Layout, m: number, waker: Waker): boolean {
-  const o = oOff(l, m)
-  const st = Atomics.load(I, o + O_MSTATE)
-  if (st !== MS_PARKED_LIVE && st !== MS_WAKING) return false
-  if (Atomics.compareExchange(I, o + O_MSTATE, st, MS_INTASK) !== st) return false
+export function markResumed(I: Int32Array, l: Layout, m: number, waker: Waker): boolean {
+  const o = oOff(l, m) + O_MSTATE
+  let st = Atomics.load(I, o)
+  for (;;) {
+    if (st !== MS_PARKED_LIVE && st !== MS_WAKING) return false // woken or marked already
+    const seen = Atomics.compareExchange(I, o, st, MS_INTASK)
+    if (seen === st) break
+    st = seen
+  }
   for (let p = 0; p < l.procs; p++) if (Atomics.load(I, pOff(l, p) + P_OWNER) === m) leaveIdle(I, pOff(l, p))
   if (st === MS_WAKING) {
+    // wakep chose it for work it cannot look at until the continuation yields: give the
+    // spinning slot back and let another M have the wake.
     Atomics.sub(I, H_NMSPINNING, 1)
     waker.wakep()
   }
-  ring(I, l, m) // its wait ends once the callback returns, and it looks at its queues again
+  ring(I, l, m)
   return true
 }
 
@@ -249,7 +257,7 @@ export class MPark {
   readonly #oo: number
   readonly #me: number
   readonly #waker: Waker
-  /** The P the M parked with (word offset), -1 when none: its idle mark is cleared on resume. */
+  /** The P the M parked with (word offset), -1 when none: its idle mark is cleared on unpark. */
   #parkedPo = -1
   /** Set while the M waits in Atomics.waitAsync: a go() from a resumed task must ring it. */
   parkedAsync = false
@@ -341,7 +349,7 @@ export class MPark {
   /**
    * Parks the M (Go's stopm): RUNNING -> PARKED (no started task here: the thread sleeps in
    * Atomics.wait) or PARKED_LIVE (`live`: started tasks are pinned here, so the event loop must
-   * keep serving them: Atomics.waitAsync; see resumed and resumedElsewhere).
+   * keep serving them: Atomics.waitAsync; see resumed and markResumed).
    * `async` forces waitAsync without `live` (a module import or payload on its way). `po` is the
    * P held (-1: none), marked idle while parked. Returns how the M comes back.
    */
@@ -385,23 +393,7 @@ export class MPark {
    * the M is PARKED_LIVE or WAKING.
    */
   resumed(): void {
-    const I = this.#I
-    const o = this.#oo + O_MSTATE
-    let st = Atomics.load(I, o)
-    for (;;) {
-      if (st !== MS_PARKED_LIVE && st !== MS_WAKING) return // woken or marked already
-      const seen = Atomics.compareExchange(I, o, st, MS_INTASK)
-      if (seen === st) break
-      st = seen
-    }
-    if (this.#parkedPo >= 0) leaveIdle(I, this.#parkedPo)
-    if (st === MS_WAKING) {
-      // wakep chose us for work we cannot look at until this continuation yields: give the
-      // spinning slot back and let another M have the wake.
-      Atomics.sub(I, H_NMSPINNING, 1)
-      this.#waker.wakep()
-    }
-    ring(I, this.#l, this.#me)
+    markResumed(this.#I, this.#l, this.#me, this.#waker)
   }
 
   /** Leaves the parked state after the wait: see the transitions in the header. */
