@@ -25,12 +25,14 @@ export type SyncErrorCode =
   | 'ERR_UNLOCK_OF_UNLOCKED'
   | 'ERR_RUNLOCK_OF_UNLOCKED'
   | 'ERR_RWUNLOCK_OF_UNLOCKED'
+  | 'ERR_SEMAPHORE_RELEASED_MORE'
 
 const SYNC_MESSAGES: Record<SyncErrorCode, string> = {
   ERR_NEGATIVE_WAITGROUP: 'sync: negative WaitGroup counter',
   ERR_UNLOCK_OF_UNLOCKED: 'sync: unlock of unlocked mutex',
   ERR_RUNLOCK_OF_UNLOCKED: 'sync: RUnlock of unlocked RWMutex',
   ERR_RWUNLOCK_OF_UNLOCKED: 'sync: Unlock of unlocked RWMutex',
+  ERR_SEMAPHORE_RELEASED_MORE: 'semaphore: released more than held', // golang.org/x/sync/semaphore
 }
 
 /** Misuse of a sync primitive (Go's `fatal error`s in package sync, made catchable). */

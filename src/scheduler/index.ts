@@ -9,3 +9,4 @@ export {
   UncloneableResultError, HandleNotRegisteredError, NotInTaskError,
 } from './errors.js'
 export { SharedChan, SharedChanValueError, SharedChanLostError, type SharedChanOptions, type SharedChanState } from './shared/sharedchan-api.js'
+export { SharedMutex, SharedRWMutex, SharedWaitGroup, SharedSemaphore, type SharedSyncOptions } from './shared/sharedsync.js'
