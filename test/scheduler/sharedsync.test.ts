@@ -233,7 +233,7 @@ test('the seed\'s program: 1000 goroutines over every P increment under one Shar
   try {
     const mu = new SharedMutex()
     const { sab, S } = board()
-    const threads = await Promise.all(Array.from({ length: 1000 }, () => rt.go(incUnder, mu, sab, 1, 2000)))
+    const threads = await Promise.all(Array.from({ length: 1000 }, () => rt.go(incUnder, mu, sab, 1, 2000, 0)))
     assert.is(S[S_COUNTER], 1000)
     assert.is(S[S_MAX], 1, 'never two holders at once')
     assert.ok(new Set(threads).size >= 2, `ran on ${new Set(threads).size} threads`)
@@ -266,14 +266,14 @@ test('across Ms: RWMutex exclusion, semaphore bound, WaitGroup', deadline('acros
   try {
     const rw = new SharedRWMutex()
     const b = board()
-    await Promise.all(Array.from({ length: 8 }, () => rt.go(rwRounds, rw, b.sab, 300, 5)))
+    await Promise.all(Array.from({ length: 8 }, () => rt.go(rwRounds, rw, b.sab, 300, 5, 100, 0)))
     assert.is(b.S[S_VIOLATIONS], 0)
     assert.is(b.S[S_COUNTER], 8 * 60)
     assert.equal(rw.state, { readers: 0, writer: false })
 
     const sem = new SharedSemaphore(3)
     const s = board()
-    await Promise.all(Array.from({ length: 8 }, () => rt.go(semRounds, sem, s.sab, 200, 3, 0)))
+    await Promise.all(Array.from({ length: 8 }, () => rt.go(semRounds, sem, s.sab, 200, 3, 0, 0)))
     assert.ok(s.S[S_MAX]! <= 3, `at most 3 permits held, saw ${s.S[S_MAX]}`)
     assert.is(sem.available, 3)
 
