@@ -147,7 +147,8 @@ export class WaitQueue {
   /**
    * Waits for queued record `w` to be granted: spin, then sleep in Atomics.waitAsync. An abort
    * withdraws it unless it was granted first (then the op completes); `withdrawn` runs under the
-   * lock right after the record is unlinked, to repair what the queue's length implies.
+   * lock right after the owner unlinks the record itself, to repair what the queue's length
+   * implies (not when a granter had popped it: the granter saw the queue without it).
    */
   wait(w: number, signal: AbortSignal | undefined, withdrawn: () => void): Promise<void> {
     const I = this.I
@@ -162,8 +163,13 @@ export class WaitQueue {
         if (Atomics.compareExchange(I, w + R_STATE, RS_WAITING, RS_CANCELLED) !== RS_WAITING) return // granted: the wake-up settles it
         settled = true
         lock(I)
-        if (I[w + R_QUEUED] === 1) this.unlink(w)
-        withdrawn()
+        // Still queued: unlink it and repair what the queue's length implies. Else a granter
+        // popped it and failed to claim it: that granter already went on to the next record (and
+        // set the mutex's word from the queue it saw), so there is nothing to repair.
+        if (I[w + R_QUEUED] === 1) {
+          this.unlink(w)
+          withdrawn()
+        }
         unlock(I)
         Atomics.notify(I, w + R_STATE) // ends our own waitAsync (its callback sees `settled`)
         this.free(w)
