@@ -118,6 +118,33 @@ test('an aborted mutex waiter leaves no trace, wherever it was in the queue', de
   mu.unlock()
 }))
 
+test('an abort that loses the race to an unlocker that popped its record leaves the mutex free', deadline('mutex-abort-race', async () => {
+  const mu = new SharedMutex({ waiters: 4 })
+  await mu.lock()
+  const ac = new AbortController()
+  const waiter = mu.lock({ signal: ac.signal })
+  await turn() // asleep on its record
+  const w = new Worker(new URL('../../src/scheduler/m/worker-bootstrap.mjs', import.meta.url), {
+    workerData: { entry: new URL('./fixtures/sharedsync-tasks.ts', import.meta.url).href, mode: 'sync-granter', mu: mu.buffer, nwait: 4 },
+  })
+  try {
+    const msgs: unknown[] = []
+    const next = (): Promise<unknown> => new Promise((r) => w.once('message', r))
+    msgs.push(await next()) // the worker holds the queue's lock
+    const last = next()
+    ac.abort('late') // our CAS wins; we then wait for the queue's lock while the worker unlocks
+    await rejectsWith(waiter, (e) => e === 'late', 'aborted lock')
+    msgs.push(await last)
+    assert.equal(msgs, ['held', 'missed'])
+    assert.not.ok(mu.locked, 'the unlocker freed it; the withdrawn waiter must not lock it again')
+    assert.ok(mu.tryLock())
+    mu.unlock()
+    assert.is(mu.freeWaiters(), 4)
+  } finally {
+    await w.terminate()
+  }
+}))
+
 test('more waiters than records: the overflow waits for a free one, order kept per record', deadline('mutex-overflow', async () => {
   const mu = new SharedMutex({ waiters: 2 })
   await mu.lock()
