@@ -384,9 +384,9 @@ function grantWaiters(q: WaitQueue): void {
 }
 
 /** Validates a permit count: an integer in 0..max, else a RangeError echoing it. */
-export function checkCount(what: string, n: unknown, max: number): number {
+export function checkCount(what: string, n: unknown, max: number, name = 'n'): number {
   if (!Number.isInteger(n) || (n as number) < 0 || (n as number) > max) {
-    throw new RangeError(`${what}: n must be an integer in 0..${max}, got ${describeValue(n)}`)
+    throw new RangeError(`${what}: ${name} must be an integer in 0..${max}, got ${describeValue(n)}`)
   }
   return n as number
 }

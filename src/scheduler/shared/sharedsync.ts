@@ -165,7 +165,7 @@ export class SharedSemaphore {
   constructor(size: number, options?: SharedSyncOptions) {
     const adopt = SharedSemaphore.#adopt
     SharedSemaphore.#adopt = null
-    if (adopt === null) checkCount('SharedSemaphore', size, MAX_PERMITS)
+    if (adopt === null) checkCount('SharedSemaphore', size, MAX_PERMITS, 'size')
     this.buffer = adopt ?? make(KIND_SEMAPHORE, options, [size])
     const H = new Int32Array(this.buffer, 0, HDR)
     if (adopt === null) H[H_SIZE] = size
