@@ -106,9 +106,11 @@ export class SharedMutex {
   constructor(options?: SharedSyncOptions) {
     this.buffer = SharedMutex.#adopt ?? make(KIND_MUTEX, options, [MU_UNLOCKED])
     SharedMutex.#adopt = null
-    this.#q = new WaitQueue(this.buffer, queueAt(new Int32Array(this.buffer, 0, HDR)[H_NWAIT]!, 0), new Int32Array(this.buffer, 0, HDR)[H_NWAIT]!)
+    const n = new Int32Array(this.buffer, 0, HDR)[H_NWAIT]!
+    this.#q = new WaitQueue(this.buffer, queueAt(n, 0), n)
   }
 
+  /** The buffer the next construction attaches to (set only by from(), for one call). */
   static #adopt: SharedArrayBuffer | null = null
 
   /** A handle on the mutex whose memory is `buffer` (from `m.buffer` on any thread). */
