@@ -102,10 +102,36 @@ export class PartitionError extends GortError {
   }
 }
 
+/** An attempt ran longer than the task timeout: it counts as failed (and its M is ended if it does not stop). */
+export class TaskTimeoutError extends GortError {
+  readonly task: string
+  readonly attempt: number
+  /** The timeout, in milliseconds. */
+  readonly timeout: number
+
+  constructor(task: string, attempt: number, timeout: number, shown: string) {
+    super('ERR_MR_TASK_TIMEOUT', `gort mapreduce: task ${task} attempt ${attempt} timed out after ${shown}`)
+    this.task = task
+    this.attempt = attempt
+    this.timeout = timeout
+  }
+}
+
+/** The job was stopped from outside (runJob's signal without a reason of its own, or the CLI's SIGINT/SIGTERM). */
+export class JobStoppedError extends GortError {
+  /** What stopped it: 'SIGINT', 'SIGTERM', or 'signal'. */
+  readonly by: string
+
+  constructor(by: string) {
+    super('ERR_MR_STOPPED', `gort mapreduce: the job was stopped (${by}); its output directory is removed`)
+    this.by = by
+  }
+}
+
 /** Thrown inside a task that saw the job being abandoned (another task failed for good). */
 export class JobAbortedError extends GortError {
   constructor() {
-    super('ERR_MR_ABORTED', 'gort mapreduce: the job was abandoned (another task failed)')
+    super('ERR_MR_ABORTED', 'gort mapreduce: the attempt was cancelled (the job failed or stopped, it timed out, or its backup copy won)')
   }
 }
 
