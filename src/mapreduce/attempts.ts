@@ -28,12 +28,12 @@
  */
 
 import { rmSync } from 'node:fs'
-import { performance } from 'node:perf_hooks'
 import type { JobCounters } from './coordinator.js'
 import { formatDuration } from './duration.js'
 import { JobAbortedError, TaskFailedError, TaskTimeoutError, type AttemptFailure } from './errors.js'
 import { taskId } from './maptask.js'
 import type { ProgressEvent } from './options.js'
+import type { AttemptClock } from './tasks.js'
 
 /** A backup copy starts once an attempt has run this many times the phase's median. */
 export const BACKUP_FACTOR = 2
@@ -63,8 +63,8 @@ export interface PhaseSpec<R> {
   readonly counters: JobCounters
   /** Attempt `attempt` of task `task`'s private directory. */
   readonly dir: (task: number, attempt: number) => string
-  /** Starts an attempt as a G whose goWith signal is `signal` (with killAfterMs: KILL_GRACE_MS). */
-  readonly launch: (task: number, attempt: number, signal: AbortSignal) => Promise<R>
+  /** Starts an attempt as a G whose goWith signal is `signal` (with killAfterMs: KILL_GRACE_MS); it stamps `clock` when its body starts. */
+  readonly launch: (task: number, attempt: number, signal: AbortSignal, clock: AttemptClock) => Promise<R>
   /** Input bytes of a result, for progress (maps). */
   readonly bytesOf?: (r: R) => number
 }
@@ -73,7 +73,8 @@ interface Attempt {
   readonly task: number
   readonly n: number
   readonly backup: boolean
-  readonly started: number
+  /** Its word in the phase's clock (tasks.ts): task * 2, plus 1 for a backup copy. */
+  readonly slot: number
   readonly ac: AbortController
   timer: NodeJS.Timeout | undefined
   /** Why it was aborted by the phase: the other copy won or the job ended ('cancelled'), or its time ran out. */
@@ -112,6 +113,9 @@ function removeDir(dir: string): void {
   }
 }
 
+/** How often an attempt whose body has not started yet (its M is starting, or importing) is looked at again. */
+const START_POLL_MS = 50
+
 /** Runs every task of the phase to a result; resolves with them in task order. */
 export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
   const results = new Array<R>(ph.count)
@@ -125,6 +129,17 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
   let done = 0
   let fatal: { error: unknown } | undefined
   let backupTimer: NodeJS.Timeout | undefined
+  // When each attempt's body started (tasks.ts AttemptClock). At most one attempt and one backup
+  // copy of a task run at once (a task is queued again only when no copy runs), so two words a
+  // task; a word is cleared before its next attempt starts, and a cancelled G that never started
+  // never writes.
+  const epoch = Date.now()
+  const words = new Int32Array(new SharedArrayBuffer(8 * Math.max(ph.count, 1)))
+  /** Date.now() when `a`'s body started, or undefined while it has not. */
+  const startedAt = (a: Attempt): number | undefined => {
+    const w = Atomics.load(words, a.slot)
+    return w === 0 ? undefined : epoch + w - 1
+  }
 
   return new Promise<R[]>((resolve, reject) => {
     const cancel = (a: Attempt, reason: unknown): void => {
@@ -164,7 +179,7 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
       t.done = true
       results[a.task] = r
       done++
-      durations.push(performance.now() - a.started)
+      durations.push(Date.now() - (startedAt(a) ?? epoch))
       event(a, 'succeeded', ph.bytesOf === undefined ? {} : { bytes: ph.bytesOf(r) })
       for (const other of t.running) if (other !== a) cancel(other, new JobAbortedError())
     }
@@ -191,12 +206,21 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
 
     const start = (task: number, backup: boolean): void => {
       const t = tasks[task]!
-      const a: Attempt = { task, n: t.next++, backup, started: performance.now(), ac: new AbortController(), timer: undefined, why: undefined }
-      a.timer = setTimeout(() => {
+      const a: Attempt = { task, n: t.next++, backup, slot: task * 2 + (backup ? 1 : 0), ac: new AbortController(), timer: undefined, why: undefined }
+      Atomics.store(words, a.slot, 0)
+      // The timeout counts from the body's start: poll until then, then wait out the rest.
+      const check = (): void => {
         if (a.ac.signal.aborted) return
+        const s = startedAt(a)
+        const left = s === undefined ? ph.taskTimeout : s + ph.taskTimeout - Date.now()
+        if (s === undefined || left > 0) {
+          a.timer = setTimeout(check, s === undefined ? Math.min(START_POLL_MS, ph.taskTimeout) : left)
+          return
+        }
         a.why = 'timeout'
         a.ac.abort(new TaskTimeoutError(taskId(ph.kind, task), a.n, ph.taskTimeout, shownTimeout))
-      }, ph.taskTimeout)
+      }
+      a.timer = setTimeout(check, Math.min(START_POLL_MS, ph.taskTimeout))
       t.running.push(a)
       inFlight++
       if (ph.kind === 'm') ph.counters.mapAttempts++
@@ -205,7 +229,7 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
       event(a, 'started')
       let p: Promise<R>
       try {
-        p = ph.launch(task, a.n, a.ac.signal)
+        p = ph.launch(task, a.n, a.ac.signal, { words, slot: a.slot, epoch })
       } catch (e) {
         p = Promise.reject(e)
       }
@@ -223,13 +247,15 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
       backupTimer = undefined
       if (!ph.backupTasks || fatal !== undefined || head < queue.length || durations.length === 0) return
       const after = Math.max(BACKUP_FACTOR * median(durations), BACKUP_MIN_MS)
-      const now = performance.now()
+      const now = Date.now()
       let soonest = Infinity
       for (let task = 0; task < tasks.length; task++) {
         const t = tasks[task]!
         if (t.done || t.backedUp || t.running.length !== 1) continue
-        const age = now - t.running[0]!.started
-        if (age < after) soonest = Math.min(soonest, after - age)
+        const s = startedAt(t.running[0]!)
+        const age = s === undefined ? 0 : now - s
+        if (s === undefined) soonest = Math.min(soonest, after)
+        else if (age < after) soonest = Math.min(soonest, after - age)
         else if (inFlight < ph.procs) {
           t.backedUp = true
           start(task, true)

@@ -118,13 +118,13 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
   const maps = await runPhase<MapResult>({
     ...common, kind: 'm', count: splits.length, dir: attemptDir('m'),
     bytesOf: (r) => r.stats.inputBytes,
-    launch: (t, a, signal) => {
+    launch: (t, a, signal, clock) => {
       const s = splits[t]!
       const args: MapArgs = {
         job: o.url, task: t, attempt: a, path: s.path, name: s.name, start: s.start, end: s.end, records,
         reducers, memory: share, dir: attemptDir('m')(t, a), outDir: o.output,
       }
-      return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.map, args)
+      return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.map, args, clock)
     },
   })
   for (const m of maps) {
@@ -136,10 +136,10 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
   if (reducers > 0) {
     const reduces = await runPhase<ReduceResult>({
       ...common, kind: 'r', count: reducers, dir: attemptDir('r'),
-      launch: (t, a, signal) => {
+      launch: (t, a, signal, clock) => {
         const runs = maps.flatMap((m) => (m.runs[t] === null || m.runs[t] === undefined ? [] : [m.runs[t]]))
         const args: ReduceArgs = { job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r')(t, a), outDir: o.output }
-        return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.reduce, args)
+        return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.reduce, args, clock)
       },
     })
     for (const r of reduces) {

@@ -42,13 +42,31 @@ function cleanUp<R>(p: Promise<R>, signal: AbortSignal, dir: string): Promise<R>
   })
 }
 
-function mapTask(a: MapArgs): Promise<MapResult> {
+/**
+ * Where an attempt says when its body started: word `slot` of `words` gets the milliseconds since
+ * `epoch` (Date.now() on the main thread) plus one; 0 means not started. The coordinator times
+ * the attempt from there, so a thread's start-up and module imports do not count against the
+ * task timeout.
+ */
+export interface AttemptClock {
+  readonly words: Int32Array
+  readonly slot: number
+  readonly epoch: number
+}
+
+function started(c: AttemptClock): void {
+  Atomics.store(c.words, c.slot, Date.now() - c.epoch + 1)
+}
+
+function mapTask(a: MapArgs, clock: AttemptClock): Promise<MapResult> {
   const signal = taskSignal()
+  started(clock)
   return cleanUp(runMap(a, signal), signal, a.dir)
 }
 
-function reduceTask(a: ReduceArgs): Promise<ReduceResult> {
+function reduceTask(a: ReduceArgs, clock: AttemptClock): Promise<ReduceResult> {
   const signal = taskSignal()
+  started(clock)
   return cleanUp(runReduce(a, signal), signal, a.dir)
 }
 
@@ -57,7 +75,7 @@ task(import.meta.url, mapTask)
 task(import.meta.url, reduceTask)
 
 /** The map and reduce tasks of the job at `jobUrl`, named by this module's instance for that job. */
-export function jobTasks(jobUrl: string): { map: Task<[MapArgs], MapResult>; reduce: Task<[ReduceArgs], ReduceResult> } {
+export function jobTasks(jobUrl: string): { map: Task<[MapArgs, AttemptClock], MapResult>; reduce: Task<[ReduceArgs, AttemptClock], ReduceResult> } {
   const url = new URL(import.meta.url)
   url.search = ''
   url.searchParams.set('job', jobUrl)
