@@ -17,12 +17,13 @@
  * - _SUCCESS is written after every part file is in place, and `_temporary` is removed before it.
  */
 
+import { constants as bufferConstants } from 'node:buffer'
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Runtime } from '../scheduler/index.js'
 import { KILL_GRACE_MS, runPhase } from './attempts.js'
 import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
-import { JobModuleError, OutputExistsError } from './errors.js'
+import { InputTooLargeError, JobModuleError, OutputExistsError } from './errors.js'
 import { expandInputs } from './inputs.js'
 import { isTypeScript } from './job.js'
 import type { MapArgs, MapResult } from './maptask.js'
@@ -73,6 +74,11 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       throw new JobModuleError(o.jobLabel, (e as Error).message ?? String(e), { cause: e })
     }
     options.signal?.throwIfAborted()
+    if (info.records === 'files') {
+      // Checked here, not left to the map task, whose every attempt would fail the same way.
+      const big = inputs.find((f) => f.size > bufferConstants.MAX_STRING_LENGTH)
+      if (big !== undefined) throw new InputTooLargeError(big.name, big.size, bufferConstants.MAX_STRING_LENGTH)
+    }
     const splits = computeSplits(inputs, o.splitSize, info.records)
     const reducers = o.reducers ?? rt.procs
     mkdirSync(path.dirname(o.output), { recursive: true })

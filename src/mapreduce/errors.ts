@@ -29,6 +29,22 @@ export class InputNotFoundError extends GortError {
   }
 }
 
+/** An input file too large to be one string, as `records: 'files'` passes each file to map. */
+export class InputTooLargeError extends GortError {
+  /** The file, as the input pattern matched it. */
+  readonly file: string
+  readonly size: number
+  /** The most UTF-8 bytes gort lets one file record have (the longest string V8 makes). */
+  readonly limit: number
+
+  constructor(file: string, size: number, limit: number) {
+    super('ERR_MR_INPUT_TOO_LARGE', `gort mapreduce: input ${JSON.stringify(file)} is ${size} bytes, too large for one string with records: 'files' (at most ${limit} bytes); use records: 'lines'`)
+    this.file = file
+    this.size = size
+    this.limit = limit
+  }
+}
+
 /** The output directory exists already (Hadoop's FileAlreadyExistsException): nothing was run. */
 export class OutputExistsError extends GortError {
   readonly path: string
