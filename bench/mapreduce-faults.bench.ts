@@ -16,8 +16,9 @@
  * the close included, all of which a loaded machine stretches), the map phase alone is timed
  * from runJob's progress events (first map attempt started to the phase's end): that is where
  * the faults are, and its medians are the numbers to quote.
- * runJob comes from dist/ (build first: npx tsc -p tsconfig.json) so that a replaced M starts
- * without tsx, as under the CLI.
+ * Each job runs in a child process under plain node (mapreduce/faults-run.mjs, runJob from
+ * dist/: build first with npx tsc -p tsconfig.json), so that its Ms load no tsx, as under the
+ * CLI (in this process, tsx's, every M and every replaced M would load tsx first).
  *
  * Usage: tsx bench/mapreduce-faults.bench.ts [--quick]. Writes bench/results/mapreduce-faults.json.
  */
@@ -25,14 +26,18 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { Bench } from 'tinybench'
-import { runJob, type JobResult } from '../dist/mapreduce/index.js'
 
 const quick = process.argv.includes('--quick')
 const MAPS = quick ? 16 : 32
 const PROCS = 4
 const TASK_MS = quick ? 250 : 500
-const JOB = fileURLToPath(new URL('./mapreduce/faults-job.mjs', import.meta.url))
+const RUN = fileURLToPath(new URL('./mapreduce/faults-run.mjs', import.meta.url))
+const execFileAsync = promisify(execFile)
+
+interface Counters { mapAttempts: number; mapInputRecords: number; failedAttempts: number; backupTasks: number }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'gort-mr-faults-'))
 mkdirSync(path.join(dir, 'in'))
@@ -46,38 +51,28 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
 
-async function job(fault: 'none' | 'exit' | 'stall', backupTasks: boolean): Promise<JobResult> {
-  process.env['GORT_BENCH_TASK_MS'] = String(TASK_MS)
-  process.env['GORT_BENCH_FAULT'] = fault
-  process.env['GORT_BENCH_FAULT_TASK'] = last
+async function job(fault: 'none' | 'exit' | 'stall', backupTasks: boolean): Promise<void> {
   const output = path.join(dir, `out-${run++}`)
-  let first: number | undefined
-  let end = 0
-  const r = await runJob({
-    job: JOB, input: path.join(dir, 'in'), output, procs: PROCS, reducers: 2, backupTasks,
-    onProgress: (e) => {
-      if (e.type === 'attempt' && e.phase === 'map' && e.state === 'started') first ??= performance.now()
-      if (e.type === 'phase' && e.phase === 'map') end = performance.now()
-    },
+  const { stdout } = await execFileAsync(process.execPath, [RUN, path.join(dir, 'in'), output, fault, backupTasks ? 'on' : 'off', String(PROCS), String(TASK_MS)], {
+    env: { ...process.env, NODE_OPTIONS: '', GORT_BENCH_FAULT_TASK: last },
   })
+  const r = JSON.parse(stdout) as { mapPhaseMs: number; jobMs: number; maps: number; counters: Counters }
   const mode = `${fault}${backupTasks ? '' : ', no backup'}`
-  phases.set(mode, [...(phases.get(mode) ?? []), end - first!])
-  rmSync(output, { recursive: true, force: true })
+  phases.set(mode, [...(phases.get(mode) ?? []), r.mapPhaseMs])
   const c = r.counters
   if (r.maps !== MAPS || c.mapInputRecords !== MAPS) throw new Error('wrong job')
   if (fault === 'exit' && c.failedAttempts !== 1) throw new Error(`killed once: ${c.failedAttempts} failed attempts`)
   if (fault === 'stall' && backupTasks && c.backupTasks !== 1) throw new Error(`stall: ${c.backupTasks} backups`)
   if (fault === 'none' && (c.mapAttempts !== MAPS || c.backupTasks !== 0)) throw new Error(`no fault: ${c.mapAttempts} attempts, ${c.backupTasks} backups`)
-  return r
 }
 
 const names = { base: 'no fault', kill: 'map killed once', stall: 'map stalls 10x, backups', stallOff: 'map stalls 10x, no backup' } as const
 const bench = new Bench({ iterations: quick ? 2 : 4, time: 0, warmup: false })
 bench
-  .add(names.base, async () => void (await job('none', true)))
-  .add(names.kill, async () => void (await job('exit', true)))
-  .add(names.stall, async () => void (await job('stall', true)))
-  .add(names.stallOff, async () => void (await job('stall', false)))
+  .add(names.base, () => job('none', true))
+  .add(names.kill, () => job('exit', true))
+  .add(names.stall, () => job('stall', true))
+  .add(names.stallOff, () => job('stall', false))
 try {
   await bench.run()
 } finally {
