@@ -15,6 +15,9 @@
  * - A task's result is its first successful attempt's; once it has one, every other attempt of
  *   the task is cancelled, and whatever they return or throw is dropped (it is neither a result
  *   nor a failure). Counters are therefore counted once per task.
+ * - An attempt whose thread calls process.exit fails as soon as its clock word says so
+ *   (clock.ts), without waiting for the Worker's 'exit' event; whatever its promise brings later
+ *   is dropped (each attempt settles once).
  * - Only failures count toward `maxAttempts`: a throw, a dead M, a timeout. A cancelled attempt
  *   (the other copy won, the job failed or stopped) is not a failure.
  * - A failed task is queued again only when no other copy of it still runs (that copy may win).
@@ -30,10 +33,11 @@
 import { rmSync } from 'node:fs'
 import type { JobCounters } from './coordinator.js'
 import { formatDuration } from './duration.js'
-import { JobAbortedError, TaskFailedError, TaskTimeoutError, type AttemptFailure } from './errors.js'
+import { JobAbortedError, TaskFailedError, TaskTimeoutError, ThreadExitError, type AttemptFailure } from './errors.js'
 import { taskId } from './maptask.js'
 import type { ProgressEvent } from './options.js'
-import type { AttemptClock } from './tasks.js'
+import { readClock, type AttemptClock } from './clock.js'
+import { InternalError } from '../errors.js'
 
 /** A backup copy starts once an attempt has run this many times the phase's median. */
 export const BACKUP_FACTOR = 2
@@ -73,7 +77,7 @@ interface Attempt {
   readonly task: number
   readonly n: number
   readonly backup: boolean
-  /** Its word in the phase's clock (tasks.ts): task * 2, plus 1 for a backup copy. */
+  /** Its word in the phase's clocks (clock.ts). */
   readonly slot: number
   readonly ac: AbortController
   timer: NodeJS.Timeout | undefined
@@ -113,8 +117,8 @@ function removeDir(dir: string): void {
   }
 }
 
-/** How often an attempt whose body has not started yet (its M is starting, or importing) is looked at again. */
-const START_POLL_MS = 50
+/** How often a running attempt's clock is read: for its start, its timeout, its thread exiting. */
+const POLL_MS = 25
 
 /** Runs every task of the phase to a result; resolves with them in task order. */
 export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
@@ -129,16 +133,17 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
   let done = 0
   let fatal: { error: unknown } | undefined
   let backupTimer: NodeJS.Timeout | undefined
-  // When each attempt's body started (tasks.ts AttemptClock). At most one attempt and one backup
-  // copy of a task run at once (a task is queued again only when no copy runs), so two words a
-  // task; a word is cleared before its next attempt starts, and a cancelled G that never started
-  // never writes.
+  // Each attempt's clock word (clock.ts): when its body started, or that its thread is exiting.
+  // A task has at most 2 * maxAttempts attempts (each round of attempts between two queuings has
+  // one attempt, at most one backup copy, and at least one failure unless it is the last), so
+  // that many words a task, and no word is ever reused.
+  const perTask = 2 * ph.maxAttempts
   const epoch = Date.now()
-  const words = new Int32Array(new SharedArrayBuffer(8 * Math.max(ph.count, 1)))
+  const words = new Int32Array(new SharedArrayBuffer(4 * perTask * Math.max(ph.count, 1)))
   /** Date.now() when `a`'s body started, or undefined while it has not. */
   const startedAt = (a: Attempt): number | undefined => {
-    const w = Atomics.load(words, a.slot)
-    return w === 0 ? undefined : epoch + w - 1
+    const c = readClock(words, a.slot, epoch)
+    return c.state === 'started' ? c.at : undefined
   }
 
   return new Promise<R[]>((resolve, reject) => {
@@ -206,39 +211,49 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
 
     const start = (task: number, backup: boolean): void => {
       const t = tasks[task]!
-      const a: Attempt = { task, n: t.next++, backup, slot: task * 2 + (backup ? 1 : 0), ac: new AbortController(), timer: undefined, why: undefined }
-      Atomics.store(words, a.slot, 0)
-      // The timeout counts from the body's start: poll until then, then wait out the rest.
-      const check = (): void => {
-        if (a.ac.signal.aborted) return
-        const s = startedAt(a)
-        const left = s === undefined ? ph.taskTimeout : s + ph.taskTimeout - Date.now()
-        if (s === undefined || left > 0) {
-          a.timer = setTimeout(check, s === undefined ? Math.min(START_POLL_MS, ph.taskTimeout) : left)
-          return
-        }
-        a.why = 'timeout'
-        a.ac.abort(new TaskTimeoutError(taskId(ph.kind, task), a.n, ph.taskTimeout, shownTimeout))
-      }
-      a.timer = setTimeout(check, Math.min(START_POLL_MS, ph.taskTimeout))
+      const n = t.next++
+      if (n > perTask) throw new InternalError(`gort mapreduce: task ${taskId(ph.kind, task)} attempt ${n} beyond ${perTask}`)
+      const a: Attempt = { task, n, backup, slot: task * perTask + n - 1, ac: new AbortController(), timer: undefined, why: undefined }
       t.running.push(a)
       inFlight++
       if (ph.kind === 'm') ph.counters.mapAttempts++
       else ph.counters.reduceAttempts++
       if (backup) ph.counters.backupTasks++
       event(a, 'started')
+      // Settles the attempt once: from its promise, or from its clock when its thread exits first.
+      let finished = false
+      const finish = (ok: boolean, v: unknown): void => {
+        if (finished) return
+        finished = true
+        clearTimeout(a.timer)
+        if (ok) succeeded(a, v as R)
+        else failed(a, v)
+        t.running.splice(t.running.indexOf(a), 1)
+        inFlight--
+        pump()
+      }
+      const check = (): void => {
+        if (finished) return
+        const c = readClock(words, a.slot, epoch)
+        if (c.state === 'exiting') {
+          // Dead already; the scheduler's MDiedError for it comes later and is dropped.
+          finish(false, new ThreadExitError(taskId(ph.kind, task), a.n, c.code))
+          return
+        }
+        if (c.state === 'started' && !a.ac.signal.aborted && Date.now() - c.at >= ph.taskTimeout) {
+          a.why = 'timeout'
+          a.ac.abort(new TaskTimeoutError(taskId(ph.kind, task), a.n, ph.taskTimeout, shownTimeout))
+        }
+        a.timer = setTimeout(check, POLL_MS)
+      }
+      a.timer = setTimeout(check, POLL_MS)
       let p: Promise<R>
       try {
         p = ph.launch(task, a.n, a.ac.signal, { words, slot: a.slot, epoch })
       } catch (e) {
         p = Promise.reject(e)
       }
-      p.then((r) => succeeded(a, r), (e: unknown) => failed(a, e)).finally(() => {
-        clearTimeout(a.timer)
-        t.running.splice(t.running.indexOf(a), 1)
-        inFlight--
-        pump()
-      })
+      p.then((r) => finish(true, r), (e: unknown) => finish(false, e))
     }
 
     /** Near the end of the phase: a copy of each straggler, while a slot is free; then the timer for the next one. */

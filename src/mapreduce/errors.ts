@@ -133,6 +133,24 @@ export class TaskTimeoutError extends GortError {
   }
 }
 
+/**
+ * An attempt's thread exited while running it (`process.exit` in the job's code): the attempt
+ * failed. Seen through the attempt's clock (clock.ts) as the thread exits; when the scheduler's
+ * MDiedError arrives first, that is the attempt's error instead.
+ */
+export class ThreadExitError extends GortError {
+  readonly task: string
+  readonly attempt: number
+  readonly exitCode: number
+
+  constructor(task: string, attempt: number, exitCode: number) {
+    super('ERR_MR_THREAD_EXIT', `gort mapreduce: task ${task} attempt ${attempt}: its thread exited (exit code ${exitCode})`)
+    this.task = task
+    this.attempt = attempt
+    this.exitCode = exitCode
+  }
+}
+
 /** The job was stopped from outside (runJob's signal without a reason of its own, or the CLI's SIGINT/SIGTERM). */
 export class JobStoppedError extends GortError {
   /** What stopped it: 'SIGINT', 'SIGTERM', or 'signal'. */

@@ -6,5 +6,5 @@ export { parseSize, formatSize } from './size.js'
 export { parseDuration, formatDuration } from './duration.js'
 export {
   MapReduceArgError, InputNotFoundError, OutputExistsError, JobModuleError, TaskFailedError, EmitTypeError, PartitionError,
-  CombineKeyError, JobAbortedError, TaskTimeoutError, JobStoppedError, InputTooLargeError, type AttemptFailure,
+  CombineKeyError, JobAbortedError, TaskTimeoutError, ThreadExitError, JobStoppedError, InputTooLargeError, type AttemptFailure,
 } from './errors.js'

@@ -15,6 +15,7 @@
 import { rmSync } from 'node:fs'
 import { task, taskSignal, type Task } from '../scheduler/index.js'
 import { onM } from '../scheduler/task.js'
+import { clockStarted, type AttemptClock } from './clock.js'
 import { loadJob } from './job.js'
 import { runMap, type MapArgs, type MapResult } from './maptask.js'
 import { runReduce, type ReduceArgs, type ReduceResult } from './reducetask.js'
@@ -42,32 +43,16 @@ function cleanUp<R>(p: Promise<R>, signal: AbortSignal, dir: string): Promise<R>
   })
 }
 
-/**
- * Where an attempt says when its body started: word `slot` of `words` gets the milliseconds since
- * `epoch` (Date.now() on the main thread) plus one; 0 means not started. The coordinator times
- * the attempt from there, so a thread's start-up and module imports do not count against the
- * task timeout.
- */
-export interface AttemptClock {
-  readonly words: Int32Array
-  readonly slot: number
-  readonly epoch: number
-}
-
-function started(c: AttemptClock): void {
-  Atomics.store(c.words, c.slot, Date.now() - c.epoch + 1)
-}
-
 function mapTask(a: MapArgs, clock: AttemptClock): Promise<MapResult> {
   const signal = taskSignal()
-  started(clock)
-  return cleanUp(runMap(a, signal), signal, a.dir)
+  const c = clockStarted(clock)
+  return cleanUp(runMap(a, signal), signal, a.dir).finally(c.done)
 }
 
 function reduceTask(a: ReduceArgs, clock: AttemptClock): Promise<ReduceResult> {
   const signal = taskSignal()
-  started(clock)
-  return cleanUp(runReduce(a, signal), signal, a.dir)
+  const c = clockStarted(clock)
+  return cleanUp(runReduce(a, signal), signal, a.dir).finally(c.done)
 }
 
 // Declared here too, so the plain module's registry knows them.

@@ -152,6 +152,27 @@ test('an attempt that always hangs fails the job with "timed out after", and lea
   }
 }, MS))
 
+test('a thread that exits is known dead from its clock word, before the Worker is torn down', deadline('exit seen', async () => {
+  const t = tempDir()
+  try {
+    const texts = ['a b\nEXIT-SLOWLY\nc', 'b c d']
+    const input = writeInputs(t.dir, texts)
+    const out = path.join(t.dir, 'out')
+    const failed: string[] = []
+    const r = await runJob({
+      job: STALL, input, output: out, procs: 2, reducers: 1,
+      onProgress: (e) => void (e.type === 'attempt' && e.state === 'failed' && failed.push(`${e.task}-${e.attempt}: ${e.error}`)),
+    })
+    assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
+    // The thread's exit listener holds it 3 s, so MDiedError could only come after that; the
+    // clock's exit state (clock.ts) reports the death first.
+    assert.equal(failed, ['m-00000-1: ThreadExitError: gort mapreduce: task m-00000 attempt 1: its thread exited (exit code 9)'])
+    assert.is(r.counters.failedAttempts, 1)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 /** The chaos job's output, computed sequentially. */
 function chaosReference(names: readonly string[], texts: readonly string[]): Map<string, string> {
   const vals = new Map<string, string[]>()
