@@ -22,7 +22,7 @@
  *
  * Usage: tsx bench/mapreduce-faults.bench.ts [--quick]. Writes bench/results/mapreduce-faults.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -36,6 +36,10 @@ const PROCS = 4
 const TASK_MS = quick ? 250 : 500
 const RUN = fileURLToPath(new URL('./mapreduce/faults-run.mjs', import.meta.url))
 const execFileAsync = promisify(execFile)
+if (!existsSync(new URL('../dist/mapreduce/index.js', import.meta.url))) {
+  console.error('mapreduce-faults: dist/ is missing; build first (npx tsc -p tsconfig.json)')
+  process.exit(1)
+}
 
 interface Counters { mapAttempts: number; mapInputRecords: number; failedAttempts: number; backupTasks: number }
 
