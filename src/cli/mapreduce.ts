@@ -7,24 +7,32 @@
  *   the runtime starts; the job module is imported by an M before any task runs. Each failing
  *   check is exit 2 with the reason.
  * - A job that fails after it started is exit 1, and leaves no output directory behind.
- * - Failed attempts are reported on stderr as they happen, retried or not.
+ * - SIGINT and SIGTERM stop the job (attempts cancelled, threads ended, the output directory
+ *   removed) and exit 130 or 143; a second one exits at once. The handlers are removed when the
+ *   job ends, so the process exits by itself.
+ * - Failed attempts are reported on stderr as they happen, retried or not. The progress line
+ *   (stderr, a terminal only unless --progress) is erased before anything else is written.
  */
 import { parseArgs } from 'node:util'
 import { GortError } from '../errors.js'
-import { parseSize, runJob, type JobResult, type ProgressEvent } from '../mapreduce/index.js'
-import { MIN_MEMORY } from '../mapreduce/options.js'
+import { JobStoppedError, formatSize, parseDuration, parseSize, runJob, type JobResult, type ProgressEvent } from '../mapreduce/index.js'
+import { MIN_MEMORY, MIN_TASK_TIMEOUT } from '../mapreduce/options.js'
+import { formatElapsed, ProgressLine } from './mapreduce-progress.js'
 import { MAX_PROCS } from '../scheduler/index.js'
 import { subcommand } from './subcommand.js'
 
 const HELP = `usage:
   gort mapreduce --job JOB --input PATTERN [--input PATTERN...] --output DIR
                  [--reducers R] [--procs P] [--split-size SIZE] [--memory SIZE]
-                 [--max-attempts N] [--json]
+                 [--max-attempts N] [--task-timeout DURATION] [--no-backup]
+                 [--progress | --no-progress] [--json]
 
 Runs a MapReduce job on this machine: one map task per split of the input, R
 reduce tasks, each a goroutine on P threads. Data moves through files; the
 output is DIR/part-r-NNNNN (key<TAB>value lines, sorted by key bytes) and an
-empty DIR/_SUCCESS, written last.
+empty DIR/_SUCCESS, written last. A failed attempt (an error, a thread that
+exits, a timeout) runs again; stragglers near the end of a phase get a backup
+copy. Ctrl-C stops the job and removes DIR.
 
 options:
   --job JOB           the job module (.ts or .js): export default defineJob({ map, reduce })
@@ -38,7 +46,12 @@ options:
   --split-size SIZE   bytes per map task's split, e.g. 64MiB, 512KiB (default 64MiB)
   --memory SIZE       memory for map-side buffers, shared by the tasks running at
                       once; beyond it they spill sorted runs to disk (default 256MiB)
-  --max-attempts N    attempts per task before the job fails (default 4)
+  --max-attempts N    failed attempts per task before the job fails (default 4)
+  --task-timeout D    an attempt running longer fails and runs again; its thread
+                      is ended if it does not stop: 10m, 90s, 500ms (default 10m)
+  --no-backup         no backup copies of stragglers
+  --progress          show the progress line on stderr even when it is not a
+                      terminal (--no-progress: never; default: on a terminal)
   --json              print the result as one JSON object`
 
 class UsageError extends GortError {
@@ -48,7 +61,7 @@ class UsageError extends GortError {
 }
 
 /** What the caller got wrong: exit 2. */
-const USAGE_CODES = new Set(['ERR_MAPREDUCE_USAGE', 'ERR_INVALID_ARG', 'ERR_MR_NO_INPUT', 'ERR_MR_OUTPUT_EXISTS', 'ERR_MR_JOB_MODULE'])
+const USAGE_CODES = new Set(['ERR_MAPREDUCE_USAGE', 'ERR_INVALID_ARG', 'ERR_MR_NO_INPUT', 'ERR_MR_OUTPUT_EXISTS', 'ERR_MR_JOB_MODULE', 'ERR_MR_INPUT_TOO_LARGE'])
 
 function intOption(name: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined
@@ -88,6 +101,10 @@ async function runCli(argv: readonly string[]): Promise<number> {
       'split-size': { type: 'string' },
       memory: { type: 'string' },
       'max-attempts': { type: 'string' },
+      'task-timeout': { type: 'string' },
+      'no-backup': { type: 'boolean', default: false },
+      progress: { type: 'boolean', default: false },
+      'no-progress': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -105,32 +122,89 @@ async function runCli(argv: readonly string[]): Promise<number> {
   const maxAttempts = intOption('max-attempts', values['max-attempts'], 1, 100)
   const splitSize = values['split-size'] === undefined ? undefined : parseSize('--split-size', values['split-size'], 1)
   const memory = values.memory === undefined ? undefined : parseSize('--memory', values.memory, MIN_MEMORY)
-  const onProgress = (e: ProgressEvent): void => {
-    if (e.type === 'attempt' && e.state === 'failed') console.error(`gort mapreduce: ${e.task} attempt ${e.attempt} failed: ${e.error ?? ''}`)
+  const taskTimeout = values['task-timeout'] === undefined ? undefined : parseDuration('--task-timeout', values['task-timeout'], MIN_TASK_TIMEOUT)
+  if (values.progress && values['no-progress']) throw new UsageError('--progress and --no-progress: choose one')
+  const showProgress = values.progress || (!values['no-progress'] && process.stderr.isTTY === true)
+
+  const line = showProgress ? new ProgressLine(process.stderr) : undefined
+  const say = (message: string): void => {
+    if (line !== undefined) line.log(message)
+    else console.error(message)
   }
-  const result = await runJob({
-    job, input, output, onProgress,
-    ...(reducers === undefined ? {} : { reducers }),
-    ...(procs === undefined ? {} : { procs }),
-    ...(maxAttempts === undefined ? {} : { maxAttempts }),
-    ...(splitSize === undefined ? {} : { splitSize }),
-    ...(memory === undefined ? {} : { memory }),
-  })
-  if (values.json) console.log(JSON.stringify(toJson(result)))
-  else print(result)
+  const onProgress = (e: ProgressEvent): void => {
+    line?.event(e)
+    if (e.type === 'attempt' && e.state === 'failed') say(`gort mapreduce: ${e.task} attempt ${e.attempt} failed: ${e.error ?? ''}`)
+  }
+  const stop = new AbortController()
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stop.signal.aborted) process.exit(SIGNAL_EXIT[sig]) // a second one: stop waiting for the cleanup
+    say(`gort mapreduce: ${sig}: stopping (${sig === 'SIGINT' ? 'again to' : 'send it again to'} exit at once)`)
+    stop.abort(new JobStoppedError(sig))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  const t0 = performance.now()
+  let result: JobResult
+  try {
+    result = await runJob({
+      job, input, output, onProgress, signal: stop.signal,
+      ...(reducers === undefined ? {} : { reducers }),
+      ...(procs === undefined ? {} : { procs }),
+      ...(maxAttempts === undefined ? {} : { maxAttempts }),
+      ...(splitSize === undefined ? {} : { splitSize }),
+      ...(memory === undefined ? {} : { memory }),
+      ...(taskTimeout === undefined ? {} : { taskTimeout }),
+      ...(values['no-backup'] ? { backupTasks: false } : {}),
+    })
+  } catch (e) {
+    if (e instanceof JobStoppedError) {
+      line?.stop()
+      console.error(`gort mapreduce: stopped by ${e.by}; ${output} was removed`)
+      return SIGNAL_EXIT[e.by as NodeJS.Signals] ?? 1
+    }
+    throw e
+  } finally {
+    line?.stop()
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+  const elapsedMs = Math.round(performance.now() - t0)
+  if (values.json) console.log(JSON.stringify(toJson(result, elapsedMs)))
+  else print(result, elapsedMs)
   return 0
 }
 
-function toJson(r: JobResult): object {
-  return { output: r.output, files: r.files, maps: r.maps, reduces: r.reduces, counters: r.counters, userCounters: Object.fromEntries(r.userCounters) }
+/** 128 + the signal's number, as shells report a process a signal ended. */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 }
+
+function toJson(r: JobResult, elapsedMs: number): object {
+  return {
+    output: r.output, files: r.files, maps: r.maps, reduces: r.reduces, elapsedMs, counters: r.counters,
+    userCounters: Object.fromEntries(r.userCounters),
+  }
 }
 
-function print(r: JobResult): void {
+/** The summary: a first line that says it all, then the counters. */
+export function summary(r: JobResult, elapsedMs: number): string[] {
   const c = r.counters
-  console.log(`gort mapreduce: ${r.maps} maps, ${r.reduces} reduces; ${c.mapInputRecords} records in, ${r.reduces > 0 ? c.reduceOutputRecords : c.mapOutputRecords} out; ` +
-    `${c.spills} spills; ${c.failedAttempts} failed attempts`)
-  console.log(`output: ${r.output} (${r.files.length} part files, _SUCCESS)`)
-  for (const [name, n] of r.userCounters) console.log(`  ${name}: ${n}`)
+  const recordsOut = r.reduces > 0 ? c.reduceOutputRecords : c.mapOutputRecords
+  const lines = [
+    `gort mapreduce: ${r.maps} maps, ${r.reduces} reduces; ${c.mapInputRecords} records in, ${recordsOut} out; ` +
+      `${c.spills} spills; ${c.failedAttempts} failed attempts`,
+    `output: ${r.output} (${r.files.length} part files, _SUCCESS)`,
+    `  in:       ${c.mapInputRecords} records, ${formatSize(c.inputBytes)}`,
+    `  shuffle:  ${c.mapOutputRecords} pairs mapped, ${c.spilledRecords} spilled in ${c.spills} extra spills, ${formatSize(c.shuffleBytes)} read`,
+    `  out:      ${recordsOut} records, ${formatSize(c.outputBytes)}`,
+    `  attempts: ${c.mapAttempts} map, ${c.reduceAttempts} reduce; ${c.failedAttempts} failed (${c.timedOutAttempts} timed out), ` +
+      `${c.backupTasks} backups, ${c.cancelledAttempts} cancelled`,
+    `  elapsed:  ${formatElapsed(elapsedMs)}`,
+  ]
+  for (const [name, n] of r.userCounters) lines.push(`  ${name}: ${n}`)
+  return lines
+}
+
+function print(r: JobResult, elapsedMs: number): void {
+  for (const l of summary(r, elapsedMs)) console.log(l)
 }
 
 export const command = subcommand(

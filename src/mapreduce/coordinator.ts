@@ -8,33 +8,43 @@
  *   aborted job removes it whole: no part file and no _SUCCESS outlive a failure.
  * - At most `procs` attempts run at once, so each may buffer `memory / procs` bytes: the
  *   scheduler would start a second G on an M whose task awaits, and the budget would no longer
- *   hold.
- * - A task's result is taken from its first successful attempt only; a failed attempt's
- *   directory is removed before the task is queued again (its counters are never added).
- * - The job fails only after every attempt in flight has settled (each sees the abort word at its
- *   next check), so nothing writes into the output directory once runJob has settled.
+ *   hold. Attempts, retries, timeouts and backup copies: attempts.ts.
+ * - A task's result is taken from its first successful attempt only; a failed or cancelled
+ *   attempt's directory is removed (its counters are never added).
+ * - The runtime is closed (every M ended) before the output directory is committed or removed:
+ *   a cancelled attempt may still run until then, and nothing writes into the output directory
+ *   once runJob has settled.
  * - _SUCCESS is written after every part file is in place, and `_temporary` is removed before it.
  */
 
+import { constants as bufferConstants } from 'node:buffer'
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Runtime } from '../scheduler/index.js'
+import { KILL_GRACE_MS, runPhase } from './attempts.js'
 import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
-import { JobModuleError, OutputExistsError, TaskFailedError, type AttemptFailure } from './errors.js'
+import { InputTooLargeError, JobModuleError, OutputExistsError } from './errors.js'
 import { expandInputs } from './inputs.js'
 import { isTypeScript } from './job.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './maptask.js'
-import { resolveJobOptions, type ProgressEvent, type Resolved, type RunJobOptions } from './options.js'
+import { resolveJobOptions, type Resolved, type RunJobOptions } from './options.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
 import { computeSplits, type Split } from './split.js'
-import { mapTask, probeJob, reduceTask } from './tasks.js'
+import { jobTasks, probeJob } from './tasks.js'
 
 /** The built-in counters of a job, summed over successful attempts, and its attempts. */
 export interface JobCounters extends TaskStats {
   mapAttempts: number
   reduceAttempts: number
+  /** Attempts that threw, whose M died, or that timed out. */
   failedAttempts: number
+  /** Of those, the ones that ran past the task timeout. */
+  timedOutAttempts: number
+  /** Backup copies of stragglers started. */
+  backupTasks: number
+  /** Attempts cancelled without failing: the other copy of their task won, or the job ended. */
+  cancelledAttempts: number
 }
 
 export interface JobResult {
@@ -63,6 +73,12 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     } catch (e) {
       throw new JobModuleError(o.jobLabel, (e as Error).message ?? String(e), { cause: e })
     }
+    options.signal?.throwIfAborted()
+    if (info.records === 'files') {
+      // Checked here, not left to the map task, whose every attempt would fail the same way.
+      const big = inputs.find((f) => f.size > bufferConstants.MAX_STRING_LENGTH)
+      if (big !== undefined) throw new InputTooLargeError(big.name, big.size, bufferConstants.MAX_STRING_LENGTH)
+    }
     const splits = computeSplits(inputs, o.splitSize, info.records)
     const reducers = o.reducers ?? rt.procs
     mkdirSync(path.dirname(o.output), { recursive: true })
@@ -72,39 +88,49 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new OutputExistsError(o.output)
       throw e
     }
+    let result: Omit<JobResult, 'files'>
     try {
-      return await execute(rt, o, splits, reducers, info.records, options)
+      result = await execute(rt, o, splits, reducers, info.records, options)
     } catch (e) {
+      // Attempts that were cancelled may still run: end every M before the directory goes.
+      await rt.close()
       rmSync(o.output, { recursive: true, force: true })
       throw e
     }
+    await rt.close()
+    rmSync(path.join(o.output, '_temporary'), { recursive: true, force: true })
+    const files = readdirSync(o.output).filter((f) => f.startsWith('part-')).sort().map((f) => path.join(o.output, f))
+    writeFileSync(path.join(o.output, '_SUCCESS'), '')
+    options.onProgress?.({ type: 'committed', files })
+    return { ...result, files }
   } finally {
     await rt.close()
   }
 }
 
-async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, records: 'lines' | 'files', options: RunJobOptions): Promise<JobResult> {
+async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, records: 'lines' | 'files', options: RunJobOptions): Promise<Omit<JobResult, 'files'>> {
   const emit = options.onProgress ?? ((): void => {})
   const tmp = path.join(o.output, '_temporary')
   mkdirSync(tmp)
-  const abort = new Int32Array(new SharedArrayBuffer(4))
-  const counters: JobCounters = { ...zeroStats(), mapAttempts: 0, reduceAttempts: 0, failedAttempts: 0 }
+  const counters: JobCounters = { ...zeroStats(), mapAttempts: 0, reduceAttempts: 0, failedAttempts: 0, timedOutAttempts: 0, backupTasks: 0, cancelledAttempts: 0 }
   const userCounters = new Map<string, number>()
   const procs = rt.procs
-  emit({ type: 'start', maps: splits.length, reduces: reducers, procs })
-  const attemptDir = (kind: 'm' | 'r', t: number, a: number): string => path.join(tmp, `${taskId(kind, t)}-${a}`)
+  const tasks = jobTasks(o.url)
+  emit({ type: 'start', maps: splits.length, reduces: reducers, procs, inputBytes: splits.reduce((n, s) => n + (s.end - s.start), 0) })
+  const attemptDir = (kind: 'm' | 'r') => (t: number, a: number): string => path.join(tmp, `${taskId(kind, t)}-${a}`)
   const share = Math.floor(o.memory / procs)
+  const common = { procs, maxAttempts: o.maxAttempts, taskTimeout: o.taskTimeout, backupTasks: o.backupTasks, stop: options.signal, emit, counters }
 
   const maps = await runPhase<MapResult>({
-    kind: 'm', count: splits.length, procs, maxAttempts: o.maxAttempts, abort, signal: options.signal, emit, counters,
-    dir: attemptDir,
-    launch: (t, a) => {
+    ...common, kind: 'm', count: splits.length, dir: attemptDir('m'),
+    bytesOf: (r) => r.stats.inputBytes,
+    launch: (t, a, signal, clock) => {
       const s = splits[t]!
       const args: MapArgs = {
         job: o.url, task: t, attempt: a, path: s.path, name: s.name, start: s.start, end: s.end, records,
-        reducers, memory: share, dir: attemptDir('m', t, a), outDir: o.output,
+        reducers, memory: share, dir: attemptDir('m')(t, a), outDir: o.output,
       }
-      return rt.go(mapTask, args, abort)
+      return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.map, args, clock)
     },
   })
   for (const m of maps) {
@@ -115,12 +141,11 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
 
   if (reducers > 0) {
     const reduces = await runPhase<ReduceResult>({
-      kind: 'r', count: reducers, procs, maxAttempts: o.maxAttempts, abort, signal: options.signal, emit, counters,
-      dir: attemptDir,
-      launch: (t, a) => {
+      ...common, kind: 'r', count: reducers, dir: attemptDir('r'),
+      launch: (t, a, signal, clock) => {
         const runs = maps.flatMap((m) => (m.runs[t] === null || m.runs[t] === undefined ? [] : [m.runs[t]]))
-        const args: ReduceArgs = { job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r', t, a), outDir: o.output }
-        return rt.go(reduceTask, args, abort)
+        const args: ReduceArgs = { job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r')(t, a), outDir: o.output }
+        return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.reduce, args, clock)
       },
     })
     for (const r of reduces) {
@@ -129,102 +154,5 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
     }
     emit({ type: 'phase', phase: 'reduce', tasks: reduces.length })
   }
-
-  rmSync(tmp, { recursive: true, force: true })
-  const files = readdirSync(o.output).filter((f) => f.startsWith('part-')).sort().map((f) => path.join(o.output, f))
-  writeFileSync(path.join(o.output, '_SUCCESS'), '')
-  emit({ type: 'committed', files })
-  return { output: o.output, files, maps: splits.length, reduces: reducers, counters, userCounters }
-}
-
-interface Phase<R> {
-  readonly kind: 'm' | 'r'
-  readonly count: number
-  readonly procs: number
-  readonly maxAttempts: number
-  readonly abort: Int32Array
-  readonly signal: AbortSignal | undefined
-  readonly emit: (e: ProgressEvent) => void
-  readonly counters: JobCounters
-  readonly dir: (kind: 'm' | 'r', task: number, attempt: number) => string
-  readonly launch: (task: number, attempt: number) => Promise<R>
-}
-
-const describeError = (e: unknown): AttemptFailure['error'] =>
-  e instanceof Error ? `${e.name}: ${e.message}` : String(e)
-
-/**
- * Runs `count` tasks, at most `procs` attempts at a time, each up to `maxAttempts` times, and
- * resolves with each task's result in task order. On a task's last failure (or the signal), it
- * raises the abort word, launches nothing more, waits for the attempts in flight, and rejects.
- */
-function runPhase<R>(ph: Phase<R>): Promise<R[]> {
-  const results = new Array<R>(ph.count)
-  const failures: AttemptFailure[][] = Array.from({ length: ph.count }, () => [])
-  const queue: { task: number; attempt: number }[] = Array.from({ length: ph.count }, (_, task) => ({ task, attempt: 1 }))
-  const phase = ph.kind === 'm' ? 'map' : 'reduce'
-  let head = 0
-  let inFlight = 0
-  let done = 0
-  let fatal: { error: unknown } | undefined
-  return new Promise<R[]>((resolve, reject) => {
-    const fail = (error: unknown): void => {
-      fatal ??= { error }
-      Atomics.store(ph.abort, 0, 1)
-    }
-    const onAbort = (): void => {
-      fail(ph.signal!.reason)
-      settle()
-    }
-    const settle = (): void => {
-      if (inFlight > 0) return
-      if (fatal === undefined && done < ph.count) return
-      ph.signal?.removeEventListener('abort', onAbort)
-      if (fatal !== undefined) reject(fatal.error)
-      else resolve(results)
-    }
-    const start = (task: number, attempt: number): void => {
-      inFlight++
-      if (ph.kind === 'm') ph.counters.mapAttempts++
-      else ph.counters.reduceAttempts++
-      const id = taskId(ph.kind, task)
-      ph.emit({ type: 'attempt', phase, task: id, attempt, state: 'started', done, total: ph.count })
-      let p: Promise<R>
-      try {
-        p = ph.launch(task, attempt)
-      } catch (e) {
-        p = Promise.reject(e)
-      }
-      p.then(
-        (r) => {
-          results[task] = r
-          done++
-          ph.emit({ type: 'attempt', phase, task: id, attempt, state: 'succeeded', done, total: ph.count })
-        },
-        (e: unknown) => {
-          rmSync(ph.dir(ph.kind, task, attempt), { recursive: true, force: true })
-          if (fatal !== undefined && (e as { code?: unknown }).code === 'ERR_MR_ABORTED') return
-          ph.counters.failedAttempts++
-          const f = failures[task]!
-          f.push({ attempt, error: describeError(e), code: typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined })
-          ph.emit({ type: 'attempt', phase, task: id, attempt, state: 'failed', error: describeError(e), done, total: ph.count })
-          if (attempt >= ph.maxAttempts) fail(new TaskFailedError(id, f, { cause: e }))
-          else queue.push({ task, attempt: attempt + 1 })
-        },
-      ).finally(() => {
-        inFlight--
-        pump()
-      })
-    }
-    const pump = (): void => {
-      while (fatal === undefined && inFlight < ph.procs && head < queue.length) {
-        const next = queue[head++]!
-        start(next.task, next.attempt)
-      }
-      settle()
-    }
-    if (ph.signal?.aborted === true) fail(ph.signal.reason)
-    else ph.signal?.addEventListener('abort', onAbort, { once: true })
-    pump()
-  })
+  return { output: o.output, maps: splits.length, reduces: reducers, counters, userCounters }
 }

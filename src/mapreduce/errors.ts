@@ -29,6 +29,22 @@ export class InputNotFoundError extends GortError {
   }
 }
 
+/** An input file too large to be one string, as `records: 'files'` passes each file to map. */
+export class InputTooLargeError extends GortError {
+  /** The file, as the input pattern matched it. */
+  readonly file: string
+  readonly size: number
+  /** The most UTF-8 bytes gort lets one file record have (the longest string V8 makes). */
+  readonly limit: number
+
+  constructor(file: string, size: number, limit: number) {
+    super('ERR_MR_INPUT_TOO_LARGE', `gort mapreduce: input ${JSON.stringify(file)} is ${size} bytes, too large for one string with records: 'files' (at most ${limit} bytes); use records: 'lines'`)
+    this.file = file
+    this.size = size
+    this.limit = limit
+  }
+}
+
 /** The output directory exists already (Hadoop's FileAlreadyExistsException): nothing was run. */
 export class OutputExistsError extends GortError {
   readonly path: string
@@ -102,10 +118,54 @@ export class PartitionError extends GortError {
   }
 }
 
+/** An attempt ran longer than the task timeout: it counts as failed (and its M is ended if it does not stop). */
+export class TaskTimeoutError extends GortError {
+  readonly task: string
+  readonly attempt: number
+  /** The timeout, in milliseconds. */
+  readonly timeout: number
+
+  constructor(task: string, attempt: number, timeout: number, shown: string) {
+    super('ERR_MR_TASK_TIMEOUT', `gort mapreduce: task ${task} attempt ${attempt} timed out after ${shown}`)
+    this.task = task
+    this.attempt = attempt
+    this.timeout = timeout
+  }
+}
+
+/**
+ * An attempt's thread exited while running it (`process.exit` in the job's code): the attempt
+ * failed. Seen through the attempt's clock (clock.ts) as the thread exits; when the scheduler's
+ * MDiedError arrives first, that is the attempt's error instead.
+ */
+export class ThreadExitError extends GortError {
+  readonly task: string
+  readonly attempt: number
+  readonly exitCode: number
+
+  constructor(task: string, attempt: number, exitCode: number) {
+    super('ERR_MR_THREAD_EXIT', `gort mapreduce: task ${task} attempt ${attempt}: its thread exited (exit code ${exitCode})`)
+    this.task = task
+    this.attempt = attempt
+    this.exitCode = exitCode
+  }
+}
+
+/** The job was stopped from outside (runJob's signal without a reason of its own, or the CLI's SIGINT/SIGTERM). */
+export class JobStoppedError extends GortError {
+  /** What stopped it: 'SIGINT', 'SIGTERM', or 'signal'. */
+  readonly by: string
+
+  constructor(by: string) {
+    super('ERR_MR_STOPPED', `gort mapreduce: the job was stopped (${by}); its output directory is removed`)
+    this.by = by
+  }
+}
+
 /** Thrown inside a task that saw the job being abandoned (another task failed for good). */
 export class JobAbortedError extends GortError {
   constructor() {
-    super('ERR_MR_ABORTED', 'gort mapreduce: the job was abandoned (another task failed)')
+    super('ERR_MR_ABORTED', 'gort mapreduce: the attempt was cancelled (the job failed or stopped, it timed out, or its backup copy won)')
   }
 }
 

@@ -3,7 +3,8 @@ export { defineJob, type Job, type JobSpec, type Emit, type Scalar, type Counter
 export { runJob, type JobResult, type JobCounters } from './coordinator.js'
 export type { RunJobOptions, ProgressEvent } from './options.js'
 export { parseSize, formatSize } from './size.js'
+export { parseDuration, formatDuration } from './duration.js'
 export {
   MapReduceArgError, InputNotFoundError, OutputExistsError, JobModuleError, TaskFailedError, EmitTypeError, PartitionError,
-  CombineKeyError, JobAbortedError, type AttemptFailure,
+  CombineKeyError, JobAbortedError, TaskTimeoutError, ThreadExitError, JobStoppedError, InputTooLargeError, type AttemptFailure,
 } from './errors.js'

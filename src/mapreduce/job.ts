@@ -121,6 +121,17 @@ export function isTypeScript(url: string): boolean {
 }
 
 const loaded = new Map<string, Promise<JobSpec>>()
+/** The jobs whose import finished on this thread: a task finds its job without an `await`. */
+const ready = new Map<string, JobSpec>()
+
+/**
+ * The job at `url` if this thread has imported it already. A task that gets it here keeps its
+ * synchronous body going (an `await` would end it), and only there can its M be ended when the
+ * attempt hangs (goWith's killAfterMs).
+ */
+export function loadedJob(url: string): JobSpec | undefined {
+  return ready.get(url)
+}
 
 /** Imports the job module at `url` once on this thread and returns its job (rejects with the reason it is not one). */
 export function loadJob(url: string): Promise<JobSpec> {
@@ -129,6 +140,7 @@ export function loadJob(url: string): Promise<JobSpec> {
     p = import(url).then((mod: unknown) => {
       const r = jobOf(mod)
       if ('problem' in r) throw new TypeError(r.problem)
+      ready.set(url, r.job)
       return r.job
     })
     loaded.set(url, p)

@@ -9,14 +9,15 @@
  *   attempt's last act. So a failed attempt's debris is one directory to remove.
  * - On success, the result names at most one run per partition (spills are merged), so a reduce
  *   task opens at most one run per map task.
- * - The abort word is checked before the first record and every ABORT_EVERY records: an attempt
- *   of a job that has failed ends soon, with JobAbortedError, instead of running to its end.
+ * - The attempt's signal (its taskSignal()) is checked before the first record and every
+ *   ABORT_EVERY records: an attempt that was cancelled (a job that failed or stopped, a timeout,
+ *   a backup copy that lost) ends soon, with JobAbortedError, instead of running to its end.
  */
 
 import { mkdirSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { JobAbortedError } from './errors.js'
-import { loadJob, type MapContext, type Scalar } from './job.js'
+import { loadJob, loadedJob, type MapContext, type Scalar } from './job.js'
 import { checkKey, checkValue } from './keys.js'
 import { mergeToFile } from './merge.js'
 import { PartWriter, partName } from './output.js'
@@ -57,13 +58,14 @@ export function taskId(kind: 'm' | 'r', n: number): string {
   return `${kind}-${String(n).padStart(5, '0')}`
 }
 
-export function checkAbort(abort: Int32Array): void {
-  if (Atomics.load(abort, 0) !== 0) throw new JobAbortedError()
+/** Ends the attempt when its signal (taskSignal(): a word in shared memory) says so. */
+export function checkAbort(signal: AbortSignal): void {
+  if (signal.aborted) throw new JobAbortedError()
 }
 
-export async function runMap(a: MapArgs, abort: Int32Array): Promise<MapResult> {
-  checkAbort(abort)
-  const job = await loadJob(a.job)
+export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult> {
+  checkAbort(signal)
+  const job = loadedJob(a.job) ?? (await loadJob(a.job))
   mkdirSync(a.dir, { recursive: true })
   const id = taskId('m', a.task)
   const counters = new TaskCounters()
@@ -101,7 +103,7 @@ export async function runMap(a: MapArgs, abort: Int32Array): Promise<MapResult> 
         ctx.offset = reader.offset
         const r = map(a.name, reader.line, emit, ctx)
         if (r !== undefined) await r
-        if (++stats.mapInputRecords % ABORT_EVERY === 0) checkAbort(abort)
+        if (++stats.mapInputRecords % ABORT_EVERY === 0) checkAbort(signal)
         if (buffer?.full === true) {
           stats.spills++
           await buffer.spill()
@@ -109,7 +111,7 @@ export async function runMap(a: MapArgs, abort: Int32Array): Promise<MapResult> 
       }
     }
     if (job.cleanup !== undefined) await job.cleanup(ctx)
-    checkAbort(abort)
+    checkAbort(signal)
     let runs: (string | null)[] = []
     if (buffer !== undefined) {
       await buffer.spill()

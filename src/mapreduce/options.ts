@@ -8,19 +8,28 @@ import { MAX_PROCS } from '../scheduler/index.js'
 import { MapReduceArgError } from './errors.js'
 import { jobUrl } from './job.js'
 import { parseSize } from './size.js'
+import { parseDuration } from './duration.js'
 
 /** What runJob reports as it goes (see ProgressEvent in docs/mapreduce.md). */
 export type ProgressEvent =
-  | { readonly type: 'start'; readonly maps: number; readonly reduces: number; readonly procs: number }
+  | { readonly type: 'start'; readonly maps: number; readonly reduces: number; readonly procs: number; readonly inputBytes: number }
   | {
     readonly type: 'attempt'
     readonly phase: 'map' | 'reduce'
     /** `m-00003` / `r-00000`. */
     readonly task: string
     readonly attempt: number
-    readonly state: 'started' | 'succeeded' | 'failed'
+    /**
+     * 'cancelled': the other copy of the task won (backup tasks), or the job stopped; not a
+     * failure. 'failed' includes a timed-out attempt (`TaskTimeoutError: ...`).
+     */
+    readonly state: 'started' | 'succeeded' | 'failed' | 'cancelled'
+    /** True for a backup copy of a straggler (state 'started', and its later states). */
+    readonly backup: boolean
     /** The failure, as `name: message` (state 'failed'). */
     readonly error?: string
+    /** Input bytes the attempt mapped (a map's state 'succeeded'). */
+    readonly bytes?: number
     /** Tasks of this phase done so far, and in all. */
     readonly done: number
     readonly total: number
@@ -43,8 +52,19 @@ export interface RunJobOptions {
   readonly splitSize?: number | string
   /** Memory for map-side buffers, shared by the tasks running at once: a number or '256MiB'. Default 256 MiB. */
   readonly memory?: number | string
-  /** Attempts per task before the job fails. Default 4. */
+  /** Failed attempts per task before the job fails. Default 4. */
   readonly maxAttempts?: number
+  /**
+   * How long one attempt may run before it counts as failed and runs again (its M is ended if it
+   * does not stop): milliseconds or a duration such as '10m', '90s'. Default 10 minutes.
+   */
+  readonly taskTimeout?: number | string
+  /**
+   * Backup copies of stragglers near the end of each phase (the paper's §3.6): once no task of the
+   * phase waits to start, an attempt running more than twice the phase's median (and at least
+   * BACKUP_MIN_MS) gets one copy; the first to finish wins. Default true.
+   */
+  readonly backupTasks?: boolean
   readonly onProgress?: (event: ProgressEvent) => void
   /** Stops the job: running tasks end at their next check, the output directory is removed, and runJob rejects with signal.reason. */
   readonly signal?: AbortSignal
@@ -62,6 +82,8 @@ export interface Resolved {
   readonly splitSize: number
   readonly memory: number
   readonly maxAttempts: number
+  readonly taskTimeout: number
+  readonly backupTasks: boolean
 }
 
 export const DEFAULT_SPLIT = 64 * 2 ** 20
@@ -69,6 +91,9 @@ export const DEFAULT_MEMORY = 256 * 2 ** 20
 /** The least memory budget: a few small buffers per task. */
 export const MIN_MEMORY = 64 * 2 ** 10
 export const MAX_REDUCERS = 100_000
+export const DEFAULT_TASK_TIMEOUT = 10 * 60_000
+/** The shortest task timeout: below it, thread start-up and module import alone could trip it. */
+export const MIN_TASK_TIMEOUT = 100
 
 function int(option: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new MapReduceArgError(option, v, `an integer from ${min} to ${max}`)
@@ -85,6 +110,7 @@ export function resolveJobOptions(o: RunJobOptions): Resolved {
   if (typeof o.output !== 'string' || o.output === '') throw new MapReduceArgError('output', o.output, 'a directory path')
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new MapReduceArgError('onProgress', o.onProgress, 'a function')
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new MapReduceArgError('signal', o.signal, 'an AbortSignal')
+  if (o.backupTasks !== undefined && typeof o.backupTasks !== 'boolean') throw new MapReduceArgError('backupTasks', o.backupTasks, 'true or false')
   return {
     url: jobUrl(o.job),
     jobLabel: String(o.job),
@@ -95,5 +121,7 @@ export function resolveJobOptions(o: RunJobOptions): Resolved {
     splitSize: o.splitSize === undefined ? DEFAULT_SPLIT : parseSize('splitSize', o.splitSize, 1),
     memory: o.memory === undefined ? DEFAULT_MEMORY : parseSize('memory', o.memory, MIN_MEMORY),
     maxAttempts: o.maxAttempts === undefined ? 4 : int('maxAttempts', o.maxAttempts, 1, 100),
+    taskTimeout: o.taskTimeout === undefined ? DEFAULT_TASK_TIMEOUT : parseDuration('taskTimeout', o.taskTimeout, MIN_TASK_TIMEOUT),
+    backupTasks: o.backupTasks ?? true,
   }
 }

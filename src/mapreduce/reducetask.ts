@@ -11,7 +11,7 @@
 import { mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
-import { loadJob, type Scalar, type TaskContext } from './job.js'
+import { loadJob, loadedJob, type Scalar, type TaskContext } from './job.js'
 import { checkKey, checkValue } from './keys.js'
 import { checkAbort, taskId } from './maptask.js'
 import { Merger, groups, mergePasses } from './merge.js'
@@ -41,9 +41,9 @@ const identity: Reduce = async (key, values, emit) => {
   for await (const v of values) emit(key, v)
 }
 
-export async function runReduce(a: ReduceArgs, abort: Int32Array): Promise<ReduceResult> {
-  checkAbort(abort)
-  const job = await loadJob(a.job)
+export async function runReduce(a: ReduceArgs, signal: AbortSignal): Promise<ReduceResult> {
+  checkAbort(signal)
+  const job = loadedJob(a.job) ?? (await loadJob(a.job))
   mkdirSync(a.dir, { recursive: true })
   const id = taskId('r', a.task)
   const counters = new TaskCounters()
@@ -62,12 +62,12 @@ export async function runReduce(a: ReduceArgs, abort: Int32Array): Promise<Reduc
     readers = mergePasses(a.runs, a.dir).map((p) => new RunReader(p))
     const merger = new Merger(readers)
     for await (const g of groups(merger, () => stats.reduceInputRecords++)) {
-      if (++stats.reduceInputGroups % 256 === 0) checkAbort(abort)
+      if (++stats.reduceInputGroups % 256 === 0) checkAbort(signal)
       const r = reduce(g.key, g.values, emit, ctx)
       if (r !== undefined) await r
     }
     if (job.cleanup !== undefined) await job.cleanup(ctx)
-    checkAbort(abort)
+    checkAbort(signal)
     out.commit(path.join(a.outDir, partName('r', a.task)))
     stats.outputBytes = out.bytes
     return { stats, counters: counters.pairs() }

@@ -1,10 +1,21 @@
 /**
  * The tasks of gort/mapreduce: a module of their own that every M imports (from dist/ when the
- * CLI runs), holding nothing but the task declarations. Their arguments are paths, offsets and
- * a shared abort word; their results are counters and paths: data moves through files.
+ * CLI runs), holding nothing but the task declarations. Their arguments are paths and offsets;
+ * their results are counters and paths: data moves through files. Each attempt is cancelled
+ * through its own taskSignal() (the coordinator's goWith signal).
+ *
+ * One module instance per job. The map and reduce tasks of a job are named by this module's URL
+ * with `?job=<job URL>` appended (jobTasks), so an M imports that instance before it runs the
+ * job's first task, and the instance imports the job module at its top level. So when a task's
+ * body is called, its job is loaded already (loadedJob), the body runs the user's `map` without
+ * an `await` first, and a hung `map` is inside the synchronous body, the one place where the
+ * scheduler can end its M (goWith's killAfterMs). The probe uses the plain URL.
  */
 
-import { task } from '../scheduler/index.js'
+import { rmSync } from 'node:fs'
+import { task, taskSignal, type Task } from '../scheduler/index.js'
+import { onM } from '../scheduler/task.js'
+import { clockStarted, type AttemptClock } from './clock.js'
 import { loadJob } from './job.js'
 import { runMap, type MapArgs, type MapResult } from './maptask.js'
 import { runReduce, type ReduceArgs, type ReduceResult } from './reducetask.js'
@@ -15,16 +26,43 @@ export interface JobInfo {
   readonly reduce: boolean
 }
 
+const jobParam = new URL(import.meta.url).searchParams.get('job')
+// A failed import is reported by the task that needs the job (loadJob rejects again there).
+if (jobParam !== null && onM()) await loadJob(jobParam).catch(() => undefined)
+
 /** Imports the job module on an M, as the map and reduce tasks will: what the coordinator needs to know of it. */
 export const probeJob = task(import.meta.url, async function probeJob(url: string): Promise<JobInfo> {
   const job = await loadJob(url)
   return { records: job.records ?? 'lines', combine: job.combine !== undefined, reduce: job.reduce !== undefined }
 })
 
-export const mapTask = task(import.meta.url, function mapTask(a: MapArgs, abort: Int32Array): Promise<MapResult> {
-  return runMap(a, abort)
-})
+/** A cancelled attempt removes its own directory when it ends (the coordinator cannot know when that is). */
+function cleanUp<R>(p: Promise<R>, signal: AbortSignal, dir: string): Promise<R> {
+  return p.finally(() => {
+    if (signal.aborted) rmSync(dir, { recursive: true, force: true, maxRetries: 2 })
+  })
+}
 
-export const reduceTask = task(import.meta.url, function reduceTask(a: ReduceArgs, abort: Int32Array): Promise<ReduceResult> {
-  return runReduce(a, abort)
-})
+function mapTask(a: MapArgs, clock: AttemptClock): Promise<MapResult> {
+  const signal = taskSignal()
+  const c = clockStarted(clock)
+  return cleanUp(runMap(a, signal), signal, a.dir).finally(c.done)
+}
+
+function reduceTask(a: ReduceArgs, clock: AttemptClock): Promise<ReduceResult> {
+  const signal = taskSignal()
+  const c = clockStarted(clock)
+  return cleanUp(runReduce(a, signal), signal, a.dir).finally(c.done)
+}
+
+// Declared here too, so the plain module's registry knows them.
+task(import.meta.url, mapTask)
+task(import.meta.url, reduceTask)
+
+/** The map and reduce tasks of the job at `jobUrl`, named by this module's instance for that job. */
+export function jobTasks(jobUrl: string): { map: Task<[MapArgs, AttemptClock], MapResult>; reduce: Task<[ReduceArgs, AttemptClock], ReduceResult> } {
+  const url = new URL(import.meta.url)
+  url.search = ''
+  url.searchParams.set('job', jobUrl)
+  return { map: task(url.href, mapTask), reduce: task(url.href, reduceTask) }
+}

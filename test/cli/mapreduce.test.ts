@@ -1,14 +1,16 @@
 // `gort mapreduce` (src/cli/mapreduce.ts): in-process from the sources, and once through
 // bin/gort.js from dist/ as an installed user runs it, with a TypeScript job module (its Ms load
 // it through tsx, which is why tsx is a dependency, not a dev one).
-import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFile, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
+import { constants as bufferConstants } from 'node:buffer'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { command } from '../../src/cli/mapreduce.js'
+import { formatProgress, newProgressState, ProgressLine, applyEvent } from '../../src/cli/mapreduce-progress.js'
 import { runCaptured } from '../_support/cli.js'
 import { deadline } from '../_support/deadline.js'
 import { FIXTURES, readParts, countsOf, sortedEntries, tempDir, wordCount } from '../mapreduce/_helpers.js'
@@ -65,7 +67,16 @@ test('usage errors are exit 2 with the reason, and create nothing', deadline('us
       [[...base, '--reducers', 'many'], /--reducers must be an integer from 0/],
       [[...base, '--procs', '0'], /--procs must be an integer from 1 to 256, got "0"/],
       [[...base, '--bogus'], /Unknown option '--bogus'/],
+      [[...base, '--task-timeout', '12parsecs'], /--task-timeout must be a duration such as 10m, .*got "12parsecs"/],
+      [[...base, '--task-timeout', '10ms'], /--task-timeout must be a duration .*at least 100ms, got "10ms"/],
+      [[...base, '--progress', '--no-progress'], /--progress and --no-progress: choose one/],
+      [['--job', path.join(REPO, 'examples/mapreduce/inverted-index.ts'), '--input', path.join(t.dir, 'big'), '--output', out],
+        /input ".*big\/huge\.txt" is \d+ bytes, too large for one string with records: 'files'/],
     ]
+    // A sparse file one byte past the longest string: refused before it is read.
+    mkdirSync(path.join(t.dir, 'big'))
+    writeFileSync(path.join(t.dir, 'big/huge.txt'), '')
+    truncateSync(path.join(t.dir, 'big/huge.txt'), bufferConstants.MAX_STRING_LENGTH + 1)
     for (const [argv, message] of cases) {
       const { code, out: stdout, err } = await cli(...argv)
       assert.is(code, 2, `${argv.join(' ')}: ${err}`)
@@ -92,6 +103,113 @@ test('a job that fails is exit 1, names the task and its attempts, and leaves no
     assert.match(err, /m-00000 attempt 1 failed: Error: bad record at offset 3/)
     assert.match(err, /gort mapreduce: task m-00000 failed 2 attempts: attempt 1: Error: bad record at offset 3 of .*x\.txt; attempt 2: /)
     assert.not.ok(existsSync(out))
+  } finally {
+    t.remove()
+  }
+}, 60_000))
+
+test('a reducer that always throws: exit 1, the task and each attempt named, no output', deadline('reduce throws', async () => {
+  const t = tempDir()
+  try {
+    const { glob } = inputs(t.dir)
+    const out = path.join(t.dir, 'out')
+    const { code, err } = await cli('--job', path.join(FIXTURES, 'reduce-throws.ts'), '--input', glob, '--output', out, '--procs', '2', '--reducers', '1', '--max-attempts', '2')
+    assert.is(code, 1)
+    assert.match(err, /gort mapreduce: task r-00000 failed 2 attempts: attempt 1: Error: reduce refuses ".*"; attempt 2: Error: reduce refuses/)
+    assert.not.ok(existsSync(out))
+  } finally {
+    t.remove()
+  }
+}, 60_000))
+
+test('the progress line: its text, drawn with \\r and erase-line, erased before a message and at the end', () => {
+  const s = newProgressState()
+  applyEvent(s, { type: 'start', maps: 10, reduces: 4, procs: 2, inputBytes: 5e6 })
+  applyEvent(s, { type: 'attempt', phase: 'map', task: 'm-00000', attempt: 1, state: 'succeeded', backup: false, bytes: 3e6, done: 3, total: 10 })
+  applyEvent(s, { type: 'attempt', phase: 'map', task: 'm-00001', attempt: 1, state: 'failed', backup: false, error: 'x', done: 3, total: 10 })
+  applyEvent(s, { type: 'attempt', phase: 'map', task: 'm-00002', attempt: 2, state: 'started', backup: true, done: 3, total: 10 })
+  assert.is(formatProgress(s, 2000), 'maps 3/10  reduces 0/4  1.5 MB/s  0:02  1 failed  1 backup')
+  assert.is(formatProgress(newProgressState(), 3_725_000), 'maps 0/0  reduces 0/0  0.0 MB/s  1:02:05')
+  let screen = ''
+  let now = 0
+  const line = new ProgressLine({ write: (text: string) => void (screen += text) }, () => now)
+  line.event({ type: 'start', maps: 2, reduces: 1, procs: 1, inputBytes: 0 })
+  now = 1000
+  line.draw()
+  line.draw() // unchanged: not drawn again
+  line.log('gort mapreduce: m-00000 attempt 1 failed: boom')
+  line.stop()
+  line.draw() // stopped: nothing
+  const E = '\r\x1b[2K'
+  const L = 'maps 0/2  reduces 0/1  0.0 MB/s  0:01'
+  assert.is(screen, `${E}${L}${E}gort mapreduce: m-00000 attempt 1 failed: boom\n${E}${L}${E}`)
+})
+
+/** Runs bin/gort.js mapreduce (from dist/) in a child process. */
+function gortChild(args: string[], env: Record<string, string> = {}): { done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>; child: ReturnType<typeof spawn> } {
+  const child = spawn(process.execPath, [path.join(REPO, 'bin/gort.js'), 'mapreduce', ...args], { env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (b: Buffer) => void (stdout += b.toString()))
+  child.stderr.on('data', (b: Buffer) => void (stderr += b.toString()))
+  const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+  })
+  return { done, child }
+}
+
+/** Resolves once `file` exists (polled: the child process gives no other sign). */
+async function appears(file: string): Promise<void> {
+  while (!existsSync(file)) await new Promise((r) => setTimeout(r, 20))
+}
+
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  test(`${sig} stops a running job: exit ${code}, threads ended, no output directory, a rerun works`, deadline(sig, async () => {
+    const t = tempDir()
+    try {
+      mkdirSync(path.join(t.dir, 'data'))
+      writeFileSync(path.join(t.dir, 'data/a.txt'), 'a b\nHANG\nc\n')
+      writeFileSync(path.join(t.dir, 'data/b.txt'), 'b c d\n')
+      const markers = path.join(t.dir, 'markers')
+      mkdirSync(markers)
+      const out = path.join(t.dir, 'out')
+      const args = ['--job', path.join(FIXTURES, 'stall.ts'), '--input', path.join(t.dir, 'data'), '--output', out, '--procs', '2', '--no-backup']
+      const run = gortChild(args, { GORT_MR_MARKERS: markers })
+      await appears(path.join(markers, 'm-00000-1'))
+      assert.ok(existsSync(path.join(out, '_temporary')), 'the job is under way')
+      run.child.kill(sig)
+      const r = await run.done
+      assert.is(r.code, code, r.stderr)
+      assert.match(r.stderr, new RegExp(`gort mapreduce: stopped by ${sig}; .*out was removed`))
+      assert.not.ok(existsSync(out), 'the output directory is removed')
+      // The same command again (the hang is on attempt 1 only, and this run's attempts start at 1 too:
+      // so stop it the same way, and check the rerun was accepted, not refused as "already exists").
+      mkdirSync(path.join(t.dir, 'markers2'))
+      const again = gortChild(args, { GORT_MR_MARKERS: path.join(t.dir, 'markers2') })
+      await appears(path.join(t.dir, 'markers2', 'm-00000-1'))
+      again.child.kill(sig)
+      assert.is((await again.done).code, code)
+      assert.not.ok(existsSync(out))
+    } finally {
+      t.remove()
+    }
+  }, 60_000))
+}
+
+test('--progress draws the line on a non-terminal stderr; without it, stderr stays quiet', deadline('progress', async () => {
+  const t = tempDir()
+  try {
+    const { glob, texts } = inputs(t.dir)
+    const shown = await gortChild(['--job', WC, '--input', glob, '--output', path.join(t.dir, 'out1'), '--procs', '2', '--progress']).done
+    assert.is(shown.code, 0, shown.stderr)
+    assert.match(shown.stderr, /\r\x1b\[2Kmaps \d+\/\d+ {2}reduces \d+\/2 {2}\d+\.\d MB\/s {2}\d+:\d\d/)
+    assert.ok(shown.stderr.endsWith('\r\x1b[2K'), 'the line is erased at the end')
+    const quiet = await gortChild(['--job', WC, '--input', glob, '--output', path.join(t.dir, 'out2'), '--procs', '2']).done
+    assert.is(quiet.code, 0)
+    assert.is(quiet.stderr, '')
+    assert.match(quiet.stdout, /attempts: 2 map, 2 reduce; 0 failed \(0 timed out\), 0 backups, 0 cancelled/)
+    assert.equal(sortedEntries(countsOf(readParts(path.join(t.dir, 'out2')))), sortedEntries(wordCount(texts)))
+    assert.equal(readdirSync(path.join(t.dir, 'out2')).sort(), ['_SUCCESS', 'part-r-00000', 'part-r-00001'])
   } finally {
     t.remove()
   }

@@ -1,0 +1,210 @@
+// Faults end to end (attempts.ts): timeouts that end a hung M, backup copies of stragglers, no
+// task run twice when nothing fails, and the 6.5840 crash test. Attempts are counted by marker
+// files the fixtures write per attempt (winners or not), not only by the result's counters.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { MapReduceArgError, parseDuration, formatDuration, runJob, TaskFailedError, type ProgressEvent } from '../../src/mapreduce/index.js'
+import { deadline } from '../_support/deadline.js'
+import { countsOf, FIXTURES, readParts, sortedEntries, tempDir, text, wordCount } from './_helpers.js'
+
+const STALL = path.join(FIXTURES, 'stall.ts')
+const CHAOS = path.join(FIXTURES, 'chaos.ts')
+const MS = 90_000
+
+function writeInputs(dir: string, texts: readonly string[]): string {
+  mkdirSync(path.join(dir, 'data'))
+  texts.forEach((t, i) => writeFileSync(path.join(dir, 'data', `f${i}.txt`), t))
+  return path.join(dir, 'data/*.txt')
+}
+
+/** Runs `body` with $name set to `value` (the Ms copy the environment when they start). */
+async function withEnv<T>(name: string, value: string, body: () => Promise<T>): Promise<T> {
+  const before = process.env[name]
+  process.env[name] = value
+  try {
+    return await body()
+  } finally {
+    if (before === undefined) delete process.env[name]
+    else process.env[name] = before
+  }
+}
+
+function markerDir(dir: string): string {
+  const m = path.join(dir, 'markers')
+  mkdirSync(m)
+  return m
+}
+
+const test = suite('faults')
+
+test('durations: 10m, 90s, 1h30m, 250ms, a number; bad ones are MapReduceArgError', () => {
+  assert.is(parseDuration('t', '10m'), 600_000)
+  assert.is(parseDuration('t', '90s'), 90_000)
+  assert.is(parseDuration('t', '1h30m'), 5_400_000)
+  assert.is(parseDuration('t', '1.5s'), 1500)
+  assert.is(parseDuration('t', '250ms'), 250)
+  assert.is(parseDuration('t', '4000'), 4000)
+  assert.is(parseDuration('t', 42), 42)
+  for (const bad of ['soon', '-1s', '10 parsecs', '', '1e3', 's', '5m3']) {
+    assert.throws(() => parseDuration('taskTimeout', bad), (e: unknown) => e instanceof MapReduceArgError && e.option === 'taskTimeout' && e.value === bad, bad)
+  }
+  assert.throws(() => parseDuration('t', '50ms', 100), /at least 100ms, got "50ms"/)
+  assert.equal([formatDuration(600_000), formatDuration(5_400_000), formatDuration(1500), formatDuration(250), formatDuration(90_000)], ['10m', '1h30m', '1.5s', '250ms', '1m30s'])
+})
+
+test('bad taskTimeout and backupTasks are refused before anything is created', deadline('refused', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, ['a'])
+    const out = path.join(t.dir, 'out')
+    for (const o of [{ taskTimeout: '12parsecs' }, { taskTimeout: 5 }, { backupTasks: 'yes' as unknown as boolean }]) {
+      const e = await runJob({ job: STALL, input, output: out, procs: 1, ...o }).then(() => undefined, (err: unknown) => err)
+      assert.instance(e, MapReduceArgError)
+      assert.not.ok(existsSync(out))
+    }
+  } finally {
+    t.remove()
+  }
+}))
+
+test('when nothing fails, no task runs twice: one marker per task, attempt 1 only, no backups', deadline('no re-execution', async () => {
+  const t = tempDir()
+  try {
+    const texts = Array.from({ length: 6 }, (_, i) => text(100 + i, 400))
+    const input = writeInputs(t.dir, texts)
+    const markers = markerDir(t.dir)
+    const out = path.join(t.dir, 'out')
+    const r = await withEnv('GORT_MR_MARKERS', markers, () => runJob({ job: STALL, input, output: out, procs: 2, reducers: 3, splitSize: '4KiB' }))
+    assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
+    assert.ok(r.maps > 6, `${r.maps} maps`)
+    const want = [
+      ...Array.from({ length: r.maps }, (_, i) => `m-${String(i).padStart(5, '0')}-1`),
+      ...Array.from({ length: 3 }, (_, i) => `r-${String(i).padStart(5, '0')}-1`),
+    ]
+    assert.equal(readdirSync(markers).sort(), want.sort())
+    const c = r.counters
+    assert.equal([c.mapAttempts, c.reduceAttempts, c.failedAttempts, c.backupTasks, c.cancelledAttempts, c.timedOutAttempts], [r.maps, 3, 0, 0, 0, 0])
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a straggler gets a backup copy: the copy wins, the original is cancelled, no duplicate, no debris', deadline('backup', async () => {
+  const t = tempDir()
+  try {
+    const texts = Array.from({ length: 6 }, (_, i) => text(200 + i, 50) + (i === 2 ? '\nSTALL\n' : ''))
+    const input = writeInputs(t.dir, texts)
+    const markers = markerDir(t.dir)
+    const out = path.join(t.dir, 'out')
+    const events: ProgressEvent[] = []
+    const r = await withEnv('GORT_MR_MARKERS', markers, () =>
+      runJob({ job: STALL, input, output: out, procs: 2, reducers: 2, onProgress: (e) => void events.push(e) }))
+    assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
+    assert.equal(readdirSync(out).sort(), ['_SUCCESS', 'part-r-00000', 'part-r-00001'])
+    const ran = readdirSync(markers).sort()
+    assert.ok(ran.includes('m-00002-1') && ran.includes('m-00002-2'), ran.join(' '))
+    assert.is(ran.filter((m) => m.startsWith('m-') && !m.startsWith('m-00002')).length, 5, 'the other maps ran once')
+    const won = events.find((e) => e.type === 'attempt' && e.task === 'm-00002' && e.state === 'succeeded')
+    assert.ok(won !== undefined && won.type === 'attempt' && won.backup && won.attempt === 2, JSON.stringify(won))
+    assert.ok(events.some((e) => e.type === 'attempt' && e.task === 'm-00002' && e.attempt === 1 && e.state === 'cancelled'))
+    const c = r.counters
+    assert.equal([c.mapAttempts, c.backupTasks, c.cancelledAttempts, c.failedAttempts], [7, 1, 1, 0])
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('an attempt that hangs is ended after taskTimeout and re-run (one thread: only a new M can run it)', deadline('hang', async () => {
+  const t = tempDir()
+  try {
+    const texts = ['a b\nHANG\nc', 'b c d']
+    const input = writeInputs(t.dir, texts)
+    const out = path.join(t.dir, 'out')
+    const failed: string[] = []
+    const r = await runJob({
+      job: STALL, input, output: out, procs: 1, reducers: 1, taskTimeout: '1s', backupTasks: false,
+      onProgress: (e) => void (e.type === 'attempt' && e.state === 'failed' && failed.push(`${e.task}-${e.attempt}: ${e.error}`)),
+    })
+    assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
+    assert.equal(failed, ['m-00000-1: TaskTimeoutError: gort mapreduce: task m-00000 attempt 1 timed out after 1s'])
+    assert.equal([r.counters.failedAttempts, r.counters.timedOutAttempts, r.counters.mapAttempts], [1, 1, 3])
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('an attempt that always hangs fails the job with "timed out after", and leaves no output', deadline('hang always', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, ['x\nHANG-ALWAYS\ny', 'fine'])
+    const out = path.join(t.dir, 'out')
+    const e = await runJob({ job: STALL, input, output: out, procs: 2, maxAttempts: 2, taskTimeout: '300ms' }).then(() => undefined, (err: unknown) => err)
+    assert.instance(e, TaskFailedError)
+    const f = e as TaskFailedError
+    assert.is(f.task, 'm-00000')
+    assert.equal(f.attempts.map((a) => [a.attempt, a.code]), [[1, 'ERR_MR_TASK_TIMEOUT'], [2, 'ERR_MR_TASK_TIMEOUT']])
+    assert.match(f.message, /task m-00000 failed 2 attempts: attempt 1: TaskTimeoutError: .*timed out after 300ms; attempt 2: /)
+    assert.not.ok(existsSync(out))
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a thread that exits is known dead from its clock word, before the Worker is torn down', deadline('exit seen', async () => {
+  const t = tempDir()
+  try {
+    const texts = ['a b\nEXIT-SLOWLY\nc', 'b c d']
+    const input = writeInputs(t.dir, texts)
+    const out = path.join(t.dir, 'out')
+    const failed: string[] = []
+    const r = await runJob({
+      job: STALL, input, output: out, procs: 2, reducers: 1,
+      onProgress: (e) => void (e.type === 'attempt' && e.state === 'failed' && failed.push(`${e.task}-${e.attempt}: ${e.error}`)),
+    })
+    assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
+    // The thread's exit listener holds it 3 s, so MDiedError could only come after that; the
+    // clock's exit state (clock.ts) reports the death first.
+    assert.equal(failed, ['m-00000-1: ThreadExitError: gort mapreduce: task m-00000 attempt 1: its thread exited (exit code 9)'])
+    assert.is(r.counters.failedAttempts, 1)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+/** The chaos job's output, computed sequentially. */
+function chaosReference(names: readonly string[], texts: readonly string[]): Map<string, string> {
+  const vals = new Map<string, string[]>()
+  const add = (k: string, v: string): void => void vals.set(k, [...(vals.get(k) ?? []), v])
+  texts.forEach((c, i) => {
+    const name = names[i]!
+    add('a', name)
+    add('b', String(name.length))
+    add('c', String(c.length))
+    add('d', 'xyzzy')
+    for (const w of c.split(/\s+/)) if (w) add(`w:${w}`, name)
+  })
+  return new Map([...vals].map(([k, vs]) => [k, vs.sort().join(' ')]))
+}
+
+test('crash test: maps and reduces that exit their thread a third of the time, or stall, give the reference output', deadline('chaos', async () => {
+  const t = tempDir()
+  try {
+    const texts = Array.from({ length: 8 }, (_, i) => text(300 + i, 30))
+    const input = writeInputs(t.dir, texts)
+    const out = path.join(t.dir, 'out')
+    const r = await withEnv('GORT_CHAOS_SEED', '7', () =>
+      runJob({ job: CHAOS, input, output: out, procs: 3, reducers: 4, maxAttempts: 10, taskTimeout: '1500ms' }))
+    const got = new Map([...readParts(out)].map(([k, vs]) => [k, vs.join('\n')]))
+    assert.equal(sortedEntries(got), sortedEntries(chaosReference(texts.map((_, i) => `f${i}.txt`), texts)))
+    assert.ok(r.counters.failedAttempts >= 3, `${r.counters.failedAttempts} failed attempts`)
+    assert.ok(r.counters.timedOutAttempts >= 1, `${r.counters.timedOutAttempts} timed out`)
+    assert.equal(readdirSync(out).sort(), ['_SUCCESS', 'part-r-00000', 'part-r-00001', 'part-r-00002', 'part-r-00003'])
+    assert.is(readFileSync(path.join(out, '_SUCCESS'), 'utf8'), '')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test.run()
