@@ -22,7 +22,7 @@ import { Runtime } from '../scheduler/index.js'
 import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
 import { JobModuleError, OutputExistsError, TaskFailedError, type AttemptFailure } from './errors.js'
 import { expandInputs } from './inputs.js'
-import { isTypeScript } from './job.js'
+import { isTypeScript, type RecordKind } from './job.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './maptask.js'
 import { resolveJobOptions, type ProgressEvent, type Resolved, type RunJobOptions } from './options.js'
@@ -83,7 +83,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   }
 }
 
-async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, records: 'lines' | 'files', options: RunJobOptions): Promise<JobResult> {
+async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, records: RecordKind, options: RunJobOptions): Promise<JobResult> {
   const emit = options.onProgress ?? ((): void => {})
   const tmp = path.join(o.output, '_temporary')
   mkdirSync(tmp)

@@ -5,12 +5,12 @@
  */
 
 import { task } from '../scheduler/index.js'
-import { loadJob } from './job.js'
+import { loadJob, type RecordKind } from './job.js'
 import { runMap, type MapArgs, type MapResult } from './maptask.js'
 import { runReduce, type ReduceArgs, type ReduceResult } from './reducetask.js'
 
 export interface JobInfo {
-  readonly records: 'lines' | 'files'
+  readonly records: RecordKind
   readonly combine: boolean
   readonly reduce: boolean
 }
