@@ -20,6 +20,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '1' },
     root: { type: 'string', multiple: true },
     only: { type: 'string' },
+    split: { type: 'string', default: '16MiB' },
     cache: { type: 'string', default: path.join(os.tmpdir(), 'gort-mr-profile') },
   },
 })
@@ -105,15 +106,16 @@ writeFileSync(out, keys.map((k) => k + '\\t' + counts.get(k) + '\\n').join(''))
 `
 
 const RUNNER = `
-const [root, job, input, out, procs, reducers] = process.argv.slice(2)
+const [root, job, input, out, procs, reducers, splitSize] = process.argv.slice(2)
 const { runJob } = await import(root + '/dist/mapreduce/index.js')
 const t0 = performance.now()
-const r = await runJob({ job, input, output: out, procs: Number(procs), reducers: Number(reducers) })
+const r = await runJob({ job, input, output: out, procs: Number(procs), reducers: Number(reducers), splitSize })
 console.error(JSON.stringify({ ms: performance.now() - t0, spills: r.counters.spills, spilled: r.counters.spilledRecords, mapOut: r.counters.mapOutputRecords }))
 `
 
-function jobFile(root: string, combine: boolean): string {
-  if (combine) return path.join(root, 'examples/mapreduce/wc.ts')
+function jobFile(root: string, kind: string): string {
+  if (kind === 'wc') return path.join(root, 'examples/mapreduce/wc.ts')
+  if (kind === 'bytes') return path.join(root, 'examples/mapreduce/wc-bytes.ts')
   const f = path.join(CACHE, `wc-nocombine-${Buffer.from(root).toString('hex').slice(-16)}.mjs`)
   writeFileSync(f, `import { defineJob } from '${root}/dist/mapreduce/index.js'
 const sum = async (word, values, emit) => { let n = 0; for await (const v of values) n += v; emit(word, n) }
@@ -145,13 +147,15 @@ for (let round = 0; round < Number(args.rounds); round++) {
     samples.push(timed('idiomatic', ['node', path.join(CACHE, 'idiomatic.mjs'), input, out]))
   }
   for (const [ri, root] of roots.entries()) {
-    for (const combine of [true, false]) {
+    for (const kind of ['wc', 'nocomb', 'bytes']) {
       for (const procs of [1, 2]) {
-        const name = `${combine ? 'wc' : 'nocomb'}-p${procs}${roots.length > 1 ? `@${ri}` : ''}`
+        const name = `${kind}-p${procs}${roots.length > 1 ? `@${ri}` : ''}`
         if (!want(name)) continue
+        const job = jobFile(root, kind)
+        if (!existsSync(job)) continue
         const out = path.join(CACHE, `out-${name}`)
         rmSync(out, { recursive: true, force: true })
-        samples.push(timed(name, ['node', path.join(CACHE, 'runner.mjs'), root, jobFile(root, combine), input, out, String(procs), '2']))
+        samples.push(timed(name, ['node', path.join(CACHE, 'runner.mjs'), root, job, input, out, String(procs), '2', args.split!]))
       }
     }
   }
