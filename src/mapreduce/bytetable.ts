@@ -8,9 +8,10 @@
  * as for any pair. So the reduce side, the key order and the file formats are those of every job.
  *
  * Invariants:
- * - `slots` is a power-of-two open-addressing table (linear probing) of entry index + 1, 0 for
- *   free, at most half full; an entry's key bytes lie in `arena[off, off + len)`, its FNV-1a
- *   hash in `hash`, its sum in `sum`. Entries are never removed, only all at once (`drain`).
+ * - `slots` is a power-of-two open-addressing table (linear probing) of (FNV-1a hash, entry
+ *   index + 1) pairs, index 0 for free, at most half full; entry e's key bytes lie in
+ *   `arena[keys[2e], keys[2e] + keys[2e + 1])`, its sum in `sum[e]`. Entries are never removed,
+ *   only all at once (`drain`).
  * - Keys are drained as their UTF-8 text (invalid sequences become U+FFFD, as `checkKey` makes
  *   any key well-formed), so two byte keys with the same text reach the buffer as one key.
  * - `bytes` estimates the table's heap: slot and entry arrays at their capacity plus the arena.
@@ -18,15 +19,13 @@
 
 const FNV_OFFSET = 0x811c9dc5
 const FNV_PRIME = 0x01000193
-/** Bytes per entry: index slots (two per entry at most half full), off, len, hash, sum. */
-const ENTRY_BYTES = 2 * 4 + 4 + 4 + 4 + 8
 
 export class ByteTable {
-  #slots = new Int32Array(1 << 12)
+  /** Pairs (hash, entry + 1) per slot: one cache line answers most probes. */
+  #slots = new Int32Array(2 << 12)
   #mask = (1 << 12) - 1
-  #off = new Int32Array(1 << 11)
-  #len = new Int32Array(1 << 11)
-  #hash = new Int32Array(1 << 11)
+  /** Pairs (arena offset, length) per entry. */
+  #keys = new Int32Array(2 << 11)
   #sum = new Float64Array(1 << 11)
   #arena = Buffer.allocUnsafe(1 << 16)
   #used = 0
@@ -41,7 +40,7 @@ export class ByteTable {
   }
 
   get bytes(): number {
-    return this.#slots.length * 4 + this.#off.length * (ENTRY_BYTES - 8) + this.#arena.length
+    return this.#slots.length * 4 + this.#keys.length * 4 + this.#sum.length * 8 + this.#arena.length
   }
 
   get full(): boolean {
@@ -62,12 +61,15 @@ export class ByteTable {
     const mask = this.#mask
     let s = h & mask
     for (;;) {
-      const id = slots[s]!
+      const id = slots[2 * s + 1]!
       if (id === 0) break
-      const e = id - 1
-      if (this.#hash[e] === h && this.#len[e] === len && this.#same(this.#off[e]!, bytes, start, len)) {
-        this.#sum[e]! += n
-        return
+      if (slots[2 * s] === h) {
+        const e = id - 1
+        const keys = this.#keys
+        if (keys[2 * e + 1] === len && this.#same(keys[2 * e]!, bytes, start, len)) {
+          this.#sum[e]! += n
+          return
+        }
       }
       s = (s + 1) & mask
     }
@@ -82,42 +84,41 @@ export class ByteTable {
 
   #insert(slot: number, h: number, bytes: Uint8Array, start: number, len: number, n: number): void {
     const e = this.#count++
-    if (e === this.#off.length) this.#growEntries()
+    if (e === this.#sum.length) {
+      const keys = new Int32Array(this.#keys.length * 2)
+      keys.set(this.#keys)
+      this.#keys = keys
+      const sum = new Float64Array(this.#sum.length * 2)
+      sum.set(this.#sum)
+      this.#sum = sum
+    }
     if (this.#used + len > this.#arena.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.#arena.length * 2, this.#used + len))
       this.#arena.copy(bigger, 0, 0, this.#used)
       this.#arena = bigger
     }
     for (let i = 0; i < len; i++) this.#arena[this.#used + i] = bytes[start + i]!
-    this.#off[e] = this.#used
-    this.#len[e] = len
-    this.#hash[e] = h
+    this.#keys[2 * e] = this.#used
+    this.#keys[2 * e + 1] = len
     this.#sum[e] = n
     this.#used += len
-    this.#slots[slot] = e + 1
-    if (this.#count * 2 > this.#slots.length) this.#rehash()
-  }
-
-  #growEntries(): void {
-    const cap = this.#off.length * 2
-    const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap)
-      b.set(a)
-      return b
-    }
-    this.#off = grow(this.#off, (n) => new Int32Array(n))
-    this.#len = grow(this.#len, (n) => new Int32Array(n))
-    this.#hash = grow(this.#hash, (n) => new Int32Array(n))
-    this.#sum = grow(this.#sum, (n) => new Float64Array(n))
+    this.#slots[2 * slot] = h
+    this.#slots[2 * slot + 1] = e + 1
+    if (this.#count * 2 > this.#mask + 1) this.#rehash()
   }
 
   #rehash(): void {
-    const slots = new Int32Array(this.#slots.length * 2)
-    const mask = slots.length - 1
-    for (let e = 0; e < this.#count; e++) {
-      let s = this.#hash[e]! & mask
-      while (slots[s] !== 0) s = (s + 1) & mask
-      slots[s] = e + 1
+    const old = this.#slots
+    const slots = new Int32Array(old.length * 2)
+    const mask = (slots.length >> 1) - 1
+    for (let s = 0; s < old.length; s += 2) {
+      const id = old[s + 1]!
+      if (id === 0) continue
+      const h = old[s]!
+      let t = h & mask
+      while (slots[2 * t + 1] !== 0) t = (t + 1) & mask
+      slots[2 * t] = h
+      slots[2 * t + 1] = id
     }
     this.#slots = slots
     this.#mask = mask
@@ -127,8 +128,8 @@ export class ByteTable {
   drain(out: (key: string, sum: number) => void): void {
     const a = this.#arena
     for (let e = 0; e < this.#count; e++) {
-      const off = this.#off[e]!
-      const end = off + this.#len[e]!
+      const off = this.#keys[2 * e]!
+      const end = off + this.#keys[2 * e + 1]!
       // latin1 is exact (and quicker) for ASCII; anything else decodes as UTF-8, invalid sequences to U+FFFD.
       out(a.toString(isAscii(a, off, end) ? 'latin1' : 'utf8', off, end), this.#sum[e]!)
     }
