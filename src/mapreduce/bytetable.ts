@@ -124,7 +124,7 @@ export class ByteTable {
     this.#mask = mask
   }
 
-  /** Hands every entry to `out` as (text of its key, sum), in insertion order, and empties the table (keeping its arrays). */
+  /** Hands every entry to `out` as (text of its key, sum), in insertion order, and empties the table (keeping its arrays unless it is full). */
   drain(out: (key: string, sum: number) => void): void {
     const a = this.#arena
     for (let e = 0; e < this.#count; e++) {
@@ -133,9 +133,18 @@ export class ByteTable {
       // latin1 is exact (and quicker) for ASCII; anything else decodes as UTF-8, invalid sequences to U+FFFD.
       out(a.toString(isAscii(a, off, end) ? 'latin1' : 'utf8', off, end), this.#sum[e]!)
     }
-    this.#slots.fill(0)
     this.#count = 0
     this.#used = 0
+    if (this.full) {
+      // Grown to its limit: start small again, or every later chunk would drain a full table.
+      this.#slots = new Int32Array(2 << 12)
+      this.#mask = (1 << 12) - 1
+      this.#keys = new Int32Array(2 << 11)
+      this.#sum = new Float64Array(1 << 11)
+      this.#arena = Buffer.allocUnsafe(1 << 16)
+    } else {
+      this.#slots.fill(0)
+    }
   }
 }
 

@@ -9,8 +9,12 @@
  *   attempt's last act. So a failed attempt's debris is one directory to remove.
  * - On success, the result names at most one run per partition (spills are merged), so a reduce
  *   task opens at most one run per map task.
- * - The abort word is checked before the first record and every ABORT_EVERY records: an attempt
- *   of a job that has failed ends soon, with JobAbortedError, instead of running to its end.
+ * - The abort word is checked before the first record and every ABORT_EVERY records (every
+ *   chunk of a records: 'chunks' job): an attempt of a job that has failed ends soon, with
+ *   JobAbortedError, instead of running to its end.
+ * - Between records, and only there, the buffer combines the keys that are ready and spills when
+ *   full (`between`); a chunk job's byte table drains into the buffer when full and at the end,
+ *   so its sums go through the same combine, spill and merge as emitted pairs.
  */
 
 import { mkdirSync, rmSync, statSync } from 'node:fs'

@@ -257,8 +257,3 @@ class ArrayValuesIterator<T> implements AsyncIterator<T> {
     return Promise.resolve(this.#i < xs.length ? { done: false, value: xs[this.#i++]! } : { done: true, value: undefined })
   }
 }
-
-/** An array as the AsyncIterable combine and reduce take. */
-export function iterate<T>(xs: readonly T[]): AsyncIterable<T> {
-  return new ArrayValues(xs)
-}
