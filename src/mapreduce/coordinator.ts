@@ -25,7 +25,7 @@ import { KILL_GRACE_MS, runPhase } from './attempts.js'
 import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
 import { InputTooLargeError, JobModuleError, OutputExistsError } from './errors.js'
 import { expandInputs } from './inputs.js'
-import { isTypeScript } from './job.js'
+import { isTypeScript, type RecordKind } from './job.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './maptask.js'
 import { resolveJobOptions, type Resolved, type RunJobOptions } from './options.js'
@@ -108,7 +108,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   }
 }
 
-async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, records: 'lines' | 'files', options: RunJobOptions): Promise<Omit<JobResult, 'files'>> {
+async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, records: RecordKind, options: RunJobOptions): Promise<Omit<JobResult, 'files'>> {
   const emit = options.onProgress ?? ((): void => {})
   const tmp = path.join(o.output, '_temporary')
   mkdirSync(tmp)

@@ -50,13 +50,44 @@ export interface MapContext extends TaskContext {
   readonly offset: number
 }
 
+/** What `map` of a `records: 'chunks'` job gets: the map context, and the byte table's entry point. */
+export interface ChunkContext extends MapContext {
+  /**
+   * Adds `n` (default 1) to the number kept for the key `bytes[start, end)` (its UTF-8 text), in a
+   * table keyed by bytes on the map side: as `emit(text, n)` followed by a combiner that adds,
+   * without a string or a promise per call. The sums reach combine and reduce as number values.
+   */
+  emitBytes(bytes: Uint8Array, start: number, end: number, n?: number): void
+}
+
 type Result = void | Promise<void>
 
+/** How a map task reads its split. */
+export type RecordKind = 'lines' | 'files' | 'chunks'
+
 /** A job, as defineJob takes it. K, V: intermediate pairs; OK, OV: what reduce writes. */
-export interface JobSpec<K extends Scalar = Scalar, V extends Scalar = Scalar, OK extends Scalar = K, OV extends Scalar = V> {
+export type JobSpec<K extends Scalar = Scalar, V extends Scalar = Scalar, OK extends Scalar = K, OV extends Scalar = V> =
+  | TextJobSpec<K, V, OK, OV>
+  | ChunkJobSpec<K, V, OK, OV>
+
+/** A job over text records. */
+export interface TextJobSpec<K extends Scalar = Scalar, V extends Scalar = Scalar, OK extends Scalar = K, OV extends Scalar = V> extends JobHooks<K, V, OK, OV> {
   /** 'lines' (default): one record per line, key = the file's name. 'files': one record per file, the whole text. */
   readonly records?: 'lines' | 'files'
   map(key: string, value: string, emit: Emit<K, V>, ctx: MapContext): Result
+}
+
+/**
+ * A job over raw bytes: map gets the split as chunks of whole lines (`Uint8Array`, valid only
+ * during the call), key = the file's name, and may emit pairs or sum them with `ctx.emitBytes`.
+ */
+export interface ChunkJobSpec<K extends Scalar = Scalar, V extends Scalar = Scalar, OK extends Scalar = K, OV extends Scalar = V> extends JobHooks<K, V, OK, OV> {
+  readonly records: 'chunks'
+  map(file: string, chunk: Uint8Array, emit: Emit<K, V>, ctx: ChunkContext): Result
+}
+
+/** What every job may have besides map. */
+export interface JobHooks<K extends Scalar, V extends Scalar, OK extends Scalar, OV extends Scalar> {
   /** Optional partial reduce on the map side; must keep each key in its partition (usually: emit the key it got). */
   readonly combine?: (key: K, values: AsyncIterable<V>, emit: Emit<K, V>, ctx: TaskContext) => Result
   /** Called once per distinct key, keys in increasing byte order. Default: identity (each value as is). */
@@ -95,8 +126,8 @@ export function jobProblem(spec: unknown): string | undefined {
   for (const h of HOOKS) {
     if (s[h] !== undefined && typeof s[h] !== 'function') return `${h} must be a function, got ${describeValue(s[h])}`
   }
-  if (s['records'] !== undefined && s['records'] !== 'lines' && s['records'] !== 'files') {
-    return `records must be 'lines' or 'files', got ${describeValue(s['records'])}`
+  if (s['records'] !== undefined && s['records'] !== 'lines' && s['records'] !== 'files' && s['records'] !== 'chunks') {
+    return `records must be 'lines', 'files' or 'chunks', got ${describeValue(s['records'])}`
   }
   return undefined
 }

@@ -10,20 +10,25 @@
  * - On success, the result names at most one run per partition (spills are merged), so a reduce
  *   task opens at most one run per map task.
  * - The attempt's signal (its taskSignal()) is checked before the first record and every
- *   ABORT_EVERY records: an attempt that was cancelled (a job that failed or stopped, a timeout,
- *   a backup copy that lost) ends soon, with JobAbortedError, instead of running to its end.
+ *   ABORT_EVERY records (every chunk of a records: 'chunks' job): an attempt that was cancelled
+ *   (a job that failed or stopped, a timeout, a backup copy that lost) ends soon, with
+ *   JobAbortedError, instead of running to its end.
+ * - Between records, and only there, the buffer combines the keys that are ready and spills when
+ *   full (`between`); a chunk job's byte table drains into the buffer when full and at the end,
+ *   so its sums go through the same combine, spill and merge as emitted pairs.
  */
 
 import { mkdirSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { JobAbortedError } from './errors.js'
-import { loadJob, loadedJob, type MapContext, type Scalar } from './job.js'
+import { EmitTypeError, JobAbortedError } from './errors.js'
+import { ByteTable } from './bytetable.js'
+import { loadJob, loadedJob, type ChunkContext, type MapContext, type RecordKind, type Scalar } from './job.js'
 import { checkKey, checkValue } from './keys.js'
 import { mergeToFile } from './merge.js'
 import { PartWriter, partName } from './output.js'
 import { partitioner } from './partition.js'
 import { MapBuffer, type Combine } from './spill.js'
-import { LineReader, readWholeFile } from './split.js'
+import { ChunkReader, LineReader, readWholeFile } from './split.js'
 import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
 
 export const ABORT_EVERY = 1024
@@ -37,7 +42,7 @@ export interface MapArgs {
   readonly name: string
   readonly start: number
   readonly end: number
-  readonly records: 'lines' | 'files'
+  readonly records: RecordKind
   readonly reducers: number
   /** This task's share of the memory budget, in bytes. */
   readonly memory: number
@@ -69,14 +74,26 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
   mkdirSync(a.dir, { recursive: true })
   const id = taskId('m', a.task)
   const counters = new TaskCounters()
-  const ctx: { -readonly [K in keyof MapContext]: MapContext[K] } = {
+  const chunks = a.records === 'chunks'
+  // A chunk job's byte table takes a quarter of the task's share, the buffer the rest.
+  const table = chunks ? new ByteTable(Math.floor(a.memory / 4)) : undefined
+  const ctx: { -readonly [K in keyof ChunkContext]: ChunkContext[K] } = {
     phase: 'map', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: -1, reducers: a.reducers,
     counters, file: a.name, offset: 0,
+    emitBytes: (bytes, start, end, n = 1) => {
+      if (table === undefined) throw new TypeError(`gort mapreduce: emitBytes is for records: 'chunks' jobs (this one reads ${a.records})`)
+      if (!(bytes instanceof Uint8Array)) throw new EmitTypeError('key', bytes)
+      if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > bytes.length || start > end) {
+        throw new RangeError(`gort mapreduce: emitBytes: [${String(start)}, ${String(end)}) is not a range of a ${bytes.length}-byte array`)
+      }
+      if (typeof n !== 'number') throw new EmitTypeError('value', n)
+      table.add(bytes, start, end, n)
+    },
   }
   const stats = zeroStats()
   const buffer = a.reducers === 0 ? undefined : new MapBuffer({
-    reducers: a.reducers, limit: a.memory, dir: a.dir, partition: partitioner(a.reducers, job.partition as never),
-    combine: job.combine as Combine | undefined, ctx,
+    reducers: a.reducers, limit: chunks ? a.memory - Math.floor(a.memory / 4) : a.memory, dir: a.dir,
+    partition: partitioner(a.reducers, job.partition as never), combine: job.combine as Combine | undefined, ctx,
   })
   const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task))) : undefined
   const emit = (k: unknown, v: unknown): void => {
@@ -86,11 +103,41 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
     if (buffer !== undefined) buffer.add(key, value)
     else part!.add(key, value)
   }
-  const map = job.map as (k: string, v: string, emit: (k: Scalar, v: Scalar) => void, ctx: MapContext) => void | Promise<void>
+  const map = job.map as unknown as (k: string, v: string, emit: (k: Scalar, v: Scalar) => void, ctx: MapContext) => void | Promise<void>
+  /** The byte table's sums, into the buffer (or the part file): pairs as emit makes them, already checked. */
+  const drain = (): void => {
+    const sink = buffer ?? part!
+    table!.drain((k, v) => sink.add(k, v))
+  }
+  /** Between records: early combines, then a spill when the buffer is full. */
+  const between = async (): Promise<void> => {
+    if (buffer === undefined) return
+    if (buffer.ready) await buffer.combineReady()
+    if (buffer.full) {
+      stats.spills++
+      await buffer.spill()
+    }
+  }
   let reader: LineReader | undefined
+  let chunkReader: ChunkReader | undefined
   try {
     if (job.setup !== undefined) await job.setup(ctx)
-    if (a.records === 'files') {
+    if (chunks) {
+      stats.inputBytes = a.end - a.start
+      chunkReader = new ChunkReader(a.path, a.start, a.end)
+      const mapChunk = job.map as unknown as (k: string, v: Uint8Array, emit: (k: Scalar, v: Scalar) => void, ctx: ChunkContext) => void | Promise<void>
+      while (chunkReader.next()) {
+        checkAbort(signal)
+        ctx.offset = chunkReader.offset
+        const r = mapChunk(a.name, chunkReader.chunk, emit, ctx)
+        if (r !== undefined) await r
+        stats.mapInputRecords++
+        if (table!.full) drain()
+        await between()
+      }
+      drain()
+      stats.mapOutputRecords += table!.adds
+    } else if (a.records === 'files') {
       const text = readWholeFile(a.path)
       stats.inputBytes = statSync(a.path).size
       stats.mapInputRecords = 1
@@ -104,10 +151,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
         const r = map(a.name, reader.line, emit, ctx)
         if (r !== undefined) await r
         if (++stats.mapInputRecords % ABORT_EVERY === 0) checkAbort(signal)
-        if (buffer?.full === true) {
-          stats.spills++
-          await buffer.spill()
-        }
+        if (buffer !== undefined && (buffer.ready || buffer.full)) await between()
       }
     }
     if (job.cleanup !== undefined) await job.cleanup(ctx)
@@ -124,6 +168,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
     return { runs, stats, counters: counters.pairs() }
   } finally {
     reader?.close()
+    chunkReader?.close()
     part?.close()
   }
 }

@@ -51,6 +51,28 @@ export class RunWriter {
     this.records++
   }
 
+  /** Adds `values` under one key, in order: the key is encoded once. */
+  addAll(key: Scalar, values: readonly Scalar[]): void {
+    const kt = textOf(key)
+    const kLen = Buffer.byteLength(kt)
+    const kb = Buffer.allocUnsafe(kLen)
+    kb.write(kt, 0, kLen, 'utf8')
+    const kNum = typeof key === 'number' ? KEY_NUM : 0
+    for (const value of values) {
+      const vNum = typeof value === 'number'
+      const vLen = vNum ? 8 : Buffer.byteLength(value)
+      const at = this.#reserve(HEADER + kLen + vLen)
+      const b = this.#buf
+      b[at] = kNum | (vNum ? VAL_NUM : 0)
+      b.writeUInt32LE(kLen, at + 1)
+      b.writeUInt32LE(vLen, at + 5)
+      kb.copy(b, at + HEADER)
+      if (vNum) b.writeDoubleLE(value, at + HEADER + kLen)
+      else b.write(value, at + HEADER + kLen, vLen, 'utf8')
+      this.records++
+    }
+  }
+
   /** Copies a record as a reader holds it (a merge pass). */
   addRaw(record: Uint8Array): void {
     const at = this.#reserve(record.length)

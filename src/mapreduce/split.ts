@@ -18,6 +18,7 @@
 
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
 import type { InputFile } from './inputs.js'
+import type { RecordKind } from './job.js'
 
 export interface Split {
   /** Absolute path. */
@@ -29,10 +30,10 @@ export interface Split {
 }
 
 /**
- * The splits of `files`, in file order then offset order. 'lines': ranges of `splitSize` bytes;
+ * The splits of `files`, in file order then offset order. 'lines' and 'chunks': ranges of `splitSize` bytes;
  * an empty file has none. 'files': one split per file, empty files included (a file is a record).
  */
-export function computeSplits(files: readonly InputFile[], splitSize: number, records: 'lines' | 'files'): Split[] {
+export function computeSplits(files: readonly InputFile[], splitSize: number, records: RecordKind): Split[] {
   const out: Split[] = []
   for (const f of files) {
     if (records === 'files') {
@@ -127,6 +128,73 @@ export class LineReader {
     const n = readSync(this.#fd, this.#buf, this.#len, this.#buf.length - this.#len, this.#bufPos + this.#len)
     if (n === 0) this.#eof = true
     this.#len += n
+  }
+}
+
+/**
+ * Reads the records of one split as chunks of whole records (records: 'chunks'): the same records
+ * as LineReader, by the same rule, but as the raw bytes of many lines at once, each '\n' included
+ * (and the last line's, when the file ends with one). `next()` moves to the next chunk; `chunk`
+ * (valid until the next call) and `offset` (its first byte's file offset) describe it. A chunk
+ * ends after the last '\n' in the buffer, or after the '\n' that ends the split's last record;
+ * a record longer than the buffer grows it.
+ */
+export class ChunkReader {
+  offset = -1
+  chunk: Uint8Array = new Uint8Array(0)
+  readonly #fd: number
+  readonly #end: number
+  #buf: Buffer
+  /** File offset of the next record's first byte. */
+  #pos: number
+
+  constructor(path: string, start: number, end: number, bufSize = 1 << 20) {
+    // The first record is LineReader's: it knows how to skip a record an earlier split owns.
+    const first = new LineReader(path, start, end, 1 << 12)
+    try {
+      this.#pos = first.next() ? first.offset : Number.POSITIVE_INFINITY
+    } finally {
+      first.close()
+    }
+    this.#fd = openSync(path, 'r')
+    this.#end = end
+    this.#buf = Buffer.allocUnsafe(Math.max(16, bufSize))
+  }
+
+  next(): boolean {
+    if (this.#pos >= this.#end) return false
+    const limit = this.#end - this.#pos // bytes of the buffer that lie in the split
+    let len = 0
+    let cut = -1
+    for (;;) {
+      const got = readSync(this.#fd, this.#buf, len, this.#buf.length - len, this.#pos + len)
+      len += got
+      const data = this.#buf.subarray(0, len)
+      // Reaching `end`: the split's last record is the one holding byte end - 1; cut after its '\n'.
+      const nl = len >= limit ? data.indexOf(NL, limit - 1) : data.lastIndexOf(NL)
+      if (nl >= 0) {
+        cut = nl + 1
+        break
+      }
+      if (got === 0) {
+        cut = len // the file ends without '\n'
+        break
+      }
+      if (len === this.#buf.length) {
+        const bigger = Buffer.allocUnsafe(this.#buf.length * 2)
+        this.#buf.copy(bigger, 0, 0, len)
+        this.#buf = bigger
+      }
+    }
+    if (cut === 0) return false // nothing left: the split ends at the file's end
+    this.offset = this.#pos
+    this.chunk = this.#buf.subarray(0, cut)
+    this.#pos += cut
+    return true
+  }
+
+  close(): void {
+    closeSync(this.#fd)
   }
 }
 

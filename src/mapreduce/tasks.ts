@@ -16,12 +16,12 @@ import { rmSync } from 'node:fs'
 import { task, taskSignal, type Task } from '../scheduler/index.js'
 import { onM } from '../scheduler/task.js'
 import { clockStarted, type AttemptClock } from './clock.js'
-import { loadJob } from './job.js'
+import { loadJob, type RecordKind } from './job.js'
 import { runMap, type MapArgs, type MapResult } from './maptask.js'
 import { runReduce, type ReduceArgs, type ReduceResult } from './reducetask.js'
 
 export interface JobInfo {
-  readonly records: 'lines' | 'files'
+  readonly records: RecordKind
   readonly combine: boolean
   readonly reduce: boolean
 }

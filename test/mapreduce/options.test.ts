@@ -75,7 +75,7 @@ jobs('checks the shape where the job is written; a module needs a default export
   const map = (): void => {}
   assert.throws(() => defineJob({} as never), /defineJob: the job has no map function/)
   assert.throws(() => defineJob({ map, reduce: 3 } as never), /reduce must be a function, got 3/)
-  assert.throws(() => defineJob({ map, records: 'words' } as never), /records must be 'lines' or 'files'/)
+  assert.throws(() => defineJob({ map, records: 'words' } as never), /records must be 'lines', 'files' or 'chunks', got .*words/)
   assert.ok(Object.isFrozen(defineJob({ map })))
   assert.equal(jobOf({}), { problem: 'it has no default export (export default defineJob({ map, reduce }))' })
   assert.ok('problem' in jobOf({ default: { reduce: map } }))

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { computeSplits, LineReader } from '../../src/mapreduce/split.js'
+import { ChunkReader, computeSplits, LineReader } from '../../src/mapreduce/split.js'
 import type { InputFile } from '../../src/mapreduce/inputs.js'
 import { tempDir, text } from './_helpers.js'
 
@@ -69,6 +69,44 @@ test('every record exactly once, by the split it starts in, for every split size
       for (let size = 1; size <= bytes.length + 2; size++) {
         for (const buf of [16, 1 << 16]) {
           assert.equal(readAll(file, size, buf), want, `${name}: split size ${size}, buffer ${buf}`)
+        }
+      }
+    }
+  } finally {
+    t.remove()
+  }
+})
+
+test('chunks: the splits\' chunks, in order, are the file\'s bytes, each cut after a \\n or at the end, each starting a record of its split', () => {
+  const t = tempDir()
+  try {
+    for (const [name, content] of [...CASES, ['generated', text(3, 200, true)] as [string, string]]) {
+      const p = path.join(t.dir, 'f.txt')
+      writeFileSync(p, content)
+      const bytes = Buffer.from(content)
+      const starts = new Set(reference(bytes).map(([o]) => o))
+      const sizes = bytes.length > 400 ? [1, 7, 64, 333, bytes.length] : Array.from({ length: bytes.length + 2 }, (_, i) => i + 1)
+      for (const size of sizes) {
+        for (const buf of [16, 1 << 16]) {
+          const got: Buffer[] = []
+          for (const s of computeSplits([{ path: p, name: 'f.txt', size: bytes.length }], size, 'chunks')) {
+            const r = new ChunkReader(s.path, s.start, s.end, buf)
+            try {
+              while (r.next()) {
+                const at = `${name}: split size ${size}, buffer ${buf}, chunk at ${r.offset}`
+                assert.ok(r.offset >= s.start && r.offset < s.end, `${at}: outside [${s.start}, ${s.end})`)
+                assert.ok(starts.has(r.offset), `${at}: not a record's start`)
+                assert.ok(r.chunk.length > 0, at)
+                const endsLine = r.chunk[r.chunk.length - 1] === 0x0a
+                assert.ok(endsLine || r.offset + r.chunk.length === bytes.length, `${at}: cut inside a line`)
+                assert.ok(bytes.subarray(r.offset, r.offset + r.chunk.length).equals(r.chunk), `${at}: bytes differ`)
+                got.push(Buffer.from(r.chunk))
+              }
+            } finally {
+              r.close()
+            }
+          }
+          assert.ok(Buffer.concat(got).equals(bytes), `${name}: split size ${size}, buffer ${buf}: every byte once, in order`)
         }
       }
     }
