@@ -19,7 +19,8 @@ import { subcommand } from './subcommand.js'
 const HELP = `usage:
   gort mapreduce --job JOB --input PATTERN [--input PATTERN...] --output DIR
                  [--reducers R] [--procs P] [--split-size SIZE] [--memory SIZE]
-                 [--max-attempts N] [--json]
+                 [--max-attempts N] [--partitioner hadoop] [--json]
+  gort mapreduce --mapper CMD [--reducer CMD] [--combiner CMD] --input ... --output DIR ...
 
 Runs a MapReduce job on this machine: one map task per split of the input, R
 reduce tasks, each a goroutine on P threads. Data moves through files; the
@@ -28,6 +29,13 @@ empty DIR/_SUCCESS, written last.
 
 options:
   --job JOB           the job module (.ts or .js): export default defineJob({ map, reduce })
+  --mapper CMD        streaming mode (Hadoop Streaming's contract), instead of --job:
+                      a program and its arguments ('./map.sh', 'gort stream-map --job
+                      wc.js'), one process per map task attempt, split lines on
+                      stdin, key<TAB>value lines on stdout
+  --reducer CMD       streaming: gets key<TAB>value lines sorted by key on stdin
+                      (default: none, the sorted pairs are the output)
+  --combiner CMD      streaming: run over each sorted spill of a map task
   --input PATTERN     input files: a path, a directory or a glob ('data/*.txt',
                       'logs/**/*.log'; quote it); repeat for more
   --output DIR        the output directory; it must not exist
@@ -39,6 +47,9 @@ options:
   --memory SIZE       memory for map-side buffers, shared by the tasks running at
                       once; beyond it they spill sorted runs to disk (default 256MiB)
   --max-attempts N    attempts per task before the job fails (default 4)
+  --partitioner P     'hadoop': keys go to the reducer Hadoop's default partitioner
+                      (Java Text.hashCode) picks, so part files match a Hadoop run;
+                      'default': FNV-1a (the default)
   --json              print the result as one JSON object`
 
 class UsageError extends GortError {
@@ -48,7 +59,7 @@ class UsageError extends GortError {
 }
 
 /** What the caller got wrong: exit 2. */
-const USAGE_CODES = new Set(['ERR_MAPREDUCE_USAGE', 'ERR_INVALID_ARG', 'ERR_MR_NO_INPUT', 'ERR_MR_OUTPUT_EXISTS', 'ERR_MR_JOB_MODULE'])
+const USAGE_CODES = new Set(['ERR_MAPREDUCE_USAGE', 'ERR_INVALID_ARG', 'ERR_MR_NO_INPUT', 'ERR_MR_OUTPUT_EXISTS', 'ERR_MR_JOB_MODULE', 'ERR_MR_COMMAND'])
 
 function intOption(name: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined
@@ -81,6 +92,10 @@ async function runCli(argv: readonly string[]): Promise<number> {
     allowPositionals: false,
     options: {
       job: { type: 'string' },
+      mapper: { type: 'string' },
+      reducer: { type: 'string' },
+      combiner: { type: 'string' },
+      partitioner: { type: 'string' },
       input: { type: 'string', multiple: true },
       output: { type: 'string' },
       reducers: { type: 'string' },
@@ -96,7 +111,12 @@ async function runCli(argv: readonly string[]): Promise<number> {
     console.log(HELP)
     return 0
   }
-  const job = required('job', values.job)
+  const streaming = values.mapper !== undefined || values.reducer !== undefined || values.combiner !== undefined
+  if (streaming && values.job !== undefined) throw new UsageError('--job and --mapper/--reducer/--combiner are two ways to give a job: use one (gort mapreduce --help)')
+  if (streaming && values.mapper === undefined) throw new UsageError('--mapper is required with --reducer or --combiner (gort mapreduce --help)')
+  const job = streaming ? undefined : required('job', values.job)
+  const partition = values.partitioner
+  if (partition !== undefined && partition !== 'hadoop' && partition !== 'default') throw new UsageError(`--partitioner must be 'hadoop' or 'default', got ${JSON.stringify(partition)}`)
   const input = values.input ?? []
   if (input.length === 0) throw new UsageError('--input is required (gort mapreduce --help)')
   const output = required('output', values.output)
@@ -109,7 +129,12 @@ async function runCli(argv: readonly string[]): Promise<number> {
     if (e.type === 'attempt' && e.state === 'failed') console.error(`gort mapreduce: ${e.task} attempt ${e.attempt} failed: ${e.error ?? ''}`)
   }
   const result = await runJob({
-    job, input, output, onProgress,
+    input, output, onProgress,
+    ...(job === undefined ? {} : { job }),
+    ...(values.mapper === undefined ? {} : { mapper: values.mapper }),
+    ...(values.reducer === undefined ? {} : { reducer: values.reducer }),
+    ...(values.combiner === undefined ? {} : { combiner: values.combiner }),
+    ...(partition === undefined ? {} : { partition }),
     ...(reducers === undefined ? {} : { reducers }),
     ...(procs === undefined ? {} : { procs }),
     ...(maxAttempts === undefined ? {} : { maxAttempts }),

@@ -55,13 +55,18 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   const inputs = expandInputs(o.patterns)
   if (statSync(o.output, { throwIfNoEntry: false }) !== undefined) throw new OutputExistsError(o.output)
   options.signal?.throwIfAborted()
-  const rt = await Runtime.start({ ...(o.procs === undefined ? {} : { procs: o.procs }), loader: isTypeScript(o.url) ? 'tsx' : 'auto' })
+  const rt = await Runtime.start({ ...(o.procs === undefined ? {} : { procs: o.procs }), loader: o.stream === undefined && isTypeScript(o.url) ? 'tsx' : 'auto' })
   try {
     let info
-    try {
-      info = await rt.go(probeJob, o.url)
-    } catch (e) {
-      throw new JobModuleError(o.jobLabel, (e as Error).message ?? String(e), { cause: e })
+    if (o.stream !== undefined) {
+      // Streaming mode: the commands were resolved with the options; there is no module to probe.
+      info = { records: 'lines' as const, combine: o.stream.combiner !== undefined, reduce: o.stream.reducer !== undefined }
+    } else {
+      try {
+        info = await rt.go(probeJob, o.url)
+      } catch (e) {
+        throw new JobModuleError(o.jobLabel, (e as Error).message ?? String(e), { cause: e })
+      }
     }
     const splits = computeSplits(inputs, o.splitSize, info.records)
     const reducers = o.reducers ?? rt.procs
@@ -102,7 +107,7 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
       const s = splits[t]!
       const args: MapArgs = {
         job: o.url, task: t, attempt: a, path: s.path, name: s.name, start: s.start, end: s.end, records,
-        reducers, memory: share, dir: attemptDir('m', t, a), outDir: o.output,
+        reducers, memory: share, dir: attemptDir('m', t, a), outDir: o.output, partition: o.partition, stream: o.stream,
       }
       return rt.go(mapTask, args, abort)
     },
@@ -119,7 +124,7 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
       dir: attemptDir,
       launch: (t, a) => {
         const runs = maps.flatMap((m) => (m.runs[t] === null || m.runs[t] === undefined ? [] : [m.runs[t]]))
-        const args: ReduceArgs = { job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r', t, a), outDir: o.output }
+        const args: ReduceArgs = { job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r', t, a), outDir: o.output, stream: o.stream }
         return rt.go(reduceTask, args, abort)
       },
     })

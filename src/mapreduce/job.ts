@@ -56,6 +56,13 @@ type Result = void | Promise<void>
 export interface JobSpec<K extends Scalar = Scalar, V extends Scalar = Scalar, OK extends Scalar = K, OV extends Scalar = V> {
   /** 'lines' (default): one record per line, key = the file's name. 'files': one record per file, the whole text. */
   readonly records?: 'lines' | 'files'
+  /**
+   * The type of the intermediate values, for `gort stream-reduce` (and a streaming combine): under
+   * Hadoop Streaming values travel as text, and 'number' parses each back with Number() before
+   * combine/reduce see it. In process values keep the type they were emitted with; this field is
+   * not consulted there. Default 'string'.
+   */
+  readonly values?: V extends number ? 'number' : V extends string ? 'string' : 'number' | 'string'
   map(key: string, value: string, emit: Emit<K, V>, ctx: MapContext): Result
   /** Optional partial reduce on the map side; must keep each key in its partition (usually: emit the key it got). */
   readonly combine?: (key: K, values: AsyncIterable<V>, emit: Emit<K, V>, ctx: TaskContext) => Result
@@ -97,6 +104,9 @@ export function jobProblem(spec: unknown): string | undefined {
   }
   if (s['records'] !== undefined && s['records'] !== 'lines' && s['records'] !== 'files') {
     return `records must be 'lines' or 'files', got ${describeValue(s['records'])}`
+  }
+  if (s['values'] !== undefined && s['values'] !== 'number' && s['values'] !== 'string') {
+    return `values must be 'number' or 'string', got ${describeValue(s['values'])}`
   }
   return undefined
 }

@@ -20,7 +20,8 @@ import { loadJob, type MapContext, type Scalar } from './job.js'
 import { checkKey, checkValue } from './keys.js'
 import { mergeToFile } from './merge.js'
 import { PartWriter, partName } from './output.js'
-import { partitioner } from './partition.js'
+import { partitioner, type PartitionKind } from './partition.js'
+import type { StreamSpec } from './options.js'
 import { MapBuffer, type Combine } from './spill.js'
 import { LineReader, readWholeFile } from './split.js'
 import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
@@ -44,6 +45,10 @@ export interface MapArgs {
   readonly dir: string
   /** The job's output directory (map-only jobs rename their part file into it). */
   readonly outDir: string
+  /** 'hadoop' replaces the job's partitioner with Hadoop's (see partition.ts). */
+  readonly partition: PartitionKind
+  /** Streaming mode's commands (then `job` is ''): the attempt runs in streaming/maptask.ts. */
+  readonly stream: StreamSpec | undefined
 }
 
 export interface MapResult {
@@ -73,7 +78,7 @@ export async function runMap(a: MapArgs, abort: Int32Array): Promise<MapResult> 
   }
   const stats = zeroStats()
   const buffer = a.reducers === 0 ? undefined : new MapBuffer({
-    reducers: a.reducers, limit: a.memory, dir: a.dir, partition: partitioner(a.reducers, job.partition as never),
+    reducers: a.reducers, limit: a.memory, dir: a.dir, partition: partitioner(a.reducers, job.partition as never, a.partition),
     combine: job.combine as Combine | undefined, ctx,
   })
   const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task))) : undefined
@@ -127,7 +132,7 @@ export async function runMap(a: MapArgs, abort: Int32Array): Promise<MapResult> 
 }
 
 /** One run for a partition's spills: none, the only one, or the spills merged (and removed). */
-function finalRun(spills: readonly string[], merged: string): string | null {
+export function finalRun(spills: readonly string[], merged: string): string | null {
   if (spills.length === 0) return null
   if (spills.length === 1) return spills[0]!
   mergeToFile(spills, merged)

@@ -8,6 +8,8 @@ import { task } from '../scheduler/index.js'
 import { loadJob } from './job.js'
 import { runMap, type MapArgs, type MapResult } from './maptask.js'
 import { runReduce, type ReduceArgs, type ReduceResult } from './reducetask.js'
+import { runStreamMap } from './streaming/maptask.js'
+import { runStreamReduce } from './streaming/reducetask.js'
 
 export interface JobInfo {
   readonly records: 'lines' | 'files'
@@ -22,9 +24,9 @@ export const probeJob = task(import.meta.url, async function probeJob(url: strin
 })
 
 export const mapTask = task(import.meta.url, function mapTask(a: MapArgs, abort: Int32Array): Promise<MapResult> {
-  return runMap(a, abort)
+  return a.stream === undefined ? runMap(a, abort) : runStreamMap({ ...a, stream: a.stream }, abort)
 })
 
 export const reduceTask = task(import.meta.url, function reduceTask(a: ReduceArgs, abort: Int32Array): Promise<ReduceResult> {
-  return runReduce(a, abort)
+  return a.stream === undefined ? runReduce(a, abort) : runStreamReduce({ ...a, stream: a.stream }, abort)
 })
