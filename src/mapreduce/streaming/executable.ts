@@ -130,7 +130,8 @@ function reportCounters(counters: TaskCounters, stderr: Writable): void {
 /** Reads `input` as lines; `next()` gives each in order, undefined at the end. */
 class LineSource {
   readonly #it: AsyncIterator<Buffer | string>
-  readonly #split = new LineSplitter()
+  /** Lines keep a '\r' before '\n': the caller drops it (and counts its byte). */
+  readonly #split = new LineSplitter(true)
   #lines: string[] = []
   #i = 0
   #ended = false
@@ -153,7 +154,7 @@ class LineSource {
       if (r.done === true) {
         this.#ended = true
         const last = this.#split.end()
-        this.#lines = last === undefined ? [] : [last.endsWith('\r') ? last.slice(0, -1) : last]
+        this.#lines = last === undefined ? [] : [last]
       } else {
         this.#lines = this.#split.push(typeof r.value === 'string' ? Buffer.from(r.value) : r.value)
       }
@@ -222,6 +223,7 @@ export async function streamMap(job: JobSpec, io: StreamIO): Promise<void> {
     }
     ctx.offset = offset
     offset += Buffer.byteLength(line) + 1
+    if (line.endsWith('\r')) line = line.slice(0, -1)
     const r = map(file, line, emit, ctx)
     if (r !== undefined) await r
     if (buffered >= COMBINE_PAIRS) await combineAll()
@@ -260,7 +262,10 @@ export async function streamReduce(job: JobSpec, io: StreamIO): Promise<void> {
   })
   const emit = (k: Scalar, v: Scalar): void => out.add(lineOf(k, v))
   const lines = new LineSource(io.input)
-  const read = async (): Promise<string | undefined> => lines.nextSync() ?? (await lines.next())
+  const read = async (): Promise<string | undefined> => {
+    const l = lines.nextSync() ?? (await lines.next())
+    return l?.endsWith('\r') === true ? l.slice(0, -1) : l
+  }
   if (job.setup !== undefined) await job.setup(ctx)
   /** The first line of the next group, read ahead. */
   let ahead = await read()

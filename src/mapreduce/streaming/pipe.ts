@@ -54,6 +54,12 @@ export class StreamProcessError extends GortError {
 /** Splits a byte stream into lines: push chunks, get whole lines; `end()` gives the unterminated rest. */
 export class LineSplitter {
   #rest: Buffer | undefined
+  readonly #keepCR: boolean
+
+  /** `keepCR`: leave a '\r' before '\n' on the line (a caller that counts the bytes it read). */
+  constructor(keepCR = false) {
+    this.#keepCR = keepCR
+  }
 
   /** The whole lines completed by `chunk`, in order. */
   push(chunk: Buffer): string[] {
@@ -65,6 +71,7 @@ export class LineSplitter {
     const head = this.#rest === undefined ? chunk.subarray(0, last) : Buffer.concat([this.#rest, chunk.subarray(0, last)])
     this.#rest = last + 1 < chunk.length ? Buffer.from(chunk.subarray(last + 1)) : undefined
     const lines = head.toString('utf8').split('\n')
+    if (this.#keepCR) return lines
     for (let i = 0; i < lines.length; i++) {
       const l = lines[i]!
       if (l.endsWith('\r')) lines[i] = l.slice(0, -1)
