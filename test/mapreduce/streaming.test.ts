@@ -265,6 +265,23 @@ test('a mapper that always fails fails the job, naming the command, the exit cod
   }
 }, MS))
 
+test('an abandoned job kills the processes of its other attempts, and what they started', deadline('abandon', async () => {
+  const t = tempDir()
+  try {
+    const input = inputs(t.dir, ['a\n', 'b\n'])
+    // f0's attempt fails for good; f1's reads nothing and waits on a child of its own that never ends.
+    const mapper = script(t.dir, 'map.sh', 'case "$mapreduce_map_input_file" in *f0.txt) exit 5;; esac\nsleep 100000\necho never')
+    const out = path.join(t.dir, 'out')
+    const e = await runJob({ mapper, input, output: out, maxAttempts: 1, procs: 2 }).then(() => undefined, (x: unknown) => x)
+    assert.instance(e, TaskFailedError)
+    assert.is((e as TaskFailedError).task, 'm-00000')
+    assert.match((e as Error).message, /exited with code 5/)
+    assert.not.ok(existsSync(out))
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test('a mapper that stops reading early is judged by its exit status alone', deadline('early', async () => {
   const t = tempDir()
   try {

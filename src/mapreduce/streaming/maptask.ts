@@ -73,9 +73,11 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
   const reader = new LineReader(a.path, a.start, a.end)
   try {
     pipe = new Pipe('mapper', a.stream.mapper, env, counters, onLine)
+    pipe.watchAbort(abort)
     stats.inputBytes = a.end - a.start
     try {
-      while (reader.next()) {
+      // A process that stopped reading gets no more: its exit status decides.
+      while (!pipe.inputGone && reader.next()) {
         const w = pipe.write(reader.line + '\n')
         if (w !== undefined) await w
         if (++stats.mapInputRecords % ABORT_EVERY === 0) checkAbort(abort)
@@ -86,7 +88,12 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
       await pipe.done().catch(() => {})
       throw e
     }
-    await pipe.done()
+    try {
+      await pipe.done()
+    } catch (e) {
+      checkAbort(abort) // killed because the job was abandoned: not this attempt's failure
+      throw e
+    }
     await work
     if (failure !== undefined) throw failure.error
     checkAbort(abort)

@@ -26,6 +26,7 @@ import type { TaskCounters } from '../counters.js'
 import type { Command } from './command.js'
 
 export const BATCH = 1 << 16
+const ABORT_POLL_MS = 50
 const TAIL_LINES = 20
 const NL = 0x0a
 
@@ -118,7 +119,9 @@ export class Pipe {
     this.#role = role
     this.#command = command
     this.#counters = counters
-    const child = spawn(command.file, [...command.args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
+    // Its own process group (Hadoop starts tasks with setsid too): kill() then ends whatever the
+    // command started, so no grandchild keeps the pipes open after the attempt is over.
+    const child = spawn(command.file, [...command.args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
     this.#child = child
     this.#stdin = child.stdin!
     const gone = (): void => {
@@ -210,6 +213,24 @@ export class Pipe {
     return this.#done
   }
 
+  /** True once stdin is closed (the process exited or stopped reading): more input would be dropped. */
+  get inputGone(): boolean {
+    return this.#inputGone
+  }
+
+  /**
+   * Kills the process when the job's abort word is raised, checked every ABORT_POLL_MS until
+   * done() settles: an attempt of an abandoned job ends even while it only waits for its process
+   * (to read its input, or to exit). The timer is unref'd and cleared when the process is done.
+   */
+  watchAbort(abort: Int32Array): void {
+    const timer = setInterval(() => {
+      if (Atomics.load(abort, 0) !== 0) this.kill('was stopped: the job was abandoned')
+    }, ABORT_POLL_MS)
+    timer.unref()
+    void this.#done.then(() => clearInterval(timer), () => clearInterval(timer))
+  }
+
   /** Stops reading stdout until resumeOutput() (the process blocks once its pipe fills). */
   pauseOutput(): void {
     this.#child.stdout!.pause()
@@ -219,13 +240,17 @@ export class Pipe {
     this.#child.stdout!.resume()
   }
 
-  /** Ends the process (SIGKILL): the attempt is failing or abandoned. `why` is what done() will say. */
+  /** Ends the process and its process group (SIGKILL): the attempt is failing or abandoned. `why` is what done() will say. */
   kill(why: string): void {
     this.#killedWhy ??= why
     this.#inputGone = true
     this.#stdin.destroy()
     this.#child.stdout!.resume() // a paused stdout would never close, and neither would the process
-    this.#child.kill('SIGKILL')
+    try {
+      if (this.#child.pid !== undefined) process.kill(-this.#child.pid, 'SIGKILL')
+    } catch {
+      this.#child.kill('SIGKILL') // the group is gone already, or was never made
+    }
   }
 
   #stderrLine(line: string): void {

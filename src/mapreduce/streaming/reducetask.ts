@@ -45,6 +45,7 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
         const [k, v] = splitLine(line)
         add(k, v)
       })
+      pipe.watchAbort(abort)
     }
     let last: KeyBytes | undefined
     while (merger.next()) {
@@ -60,12 +61,18 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
         add(key, value)
         continue
       }
+      if (pipe.inputGone) break // it stopped reading: its exit status decides
       const w = pipe.write(`${key}\t${value}\n`)
       if (w !== undefined) await w
     }
     if (pipe !== undefined) {
       await pipe.end()
-      await pipe.done()
+      try {
+        await pipe.done()
+      } catch (e) {
+        checkAbort(abort) // killed because the job was abandoned: not this attempt's failure
+        throw e
+      }
     }
     checkAbort(abort)
     out.commit(path.join(a.outDir, partName('r', a.task)))
