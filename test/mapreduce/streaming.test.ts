@@ -8,7 +8,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { MapReduceArgError, runJob, TaskFailedError } from '../../src/mapreduce/index.js'
+import { defineJob, MapReduceArgError, runJob, TaskFailedError } from '../../src/mapreduce/index.js'
 import { hadoopPartition, partitioner, textHashCode } from '../../src/mapreduce/partition.js'
 import { resolveCommand, splitCommand, StreamCommandError } from '../../src/mapreduce/streaming/command.js'
 import { deadline } from '../_support/deadline.js'
@@ -54,6 +54,18 @@ partitionSuite("textHashCode is Java's Text.hashCode: h = 31 h + signed byte, fr
 })
 
 partitionSuite.run()
+
+/** The values declaration follows the job's value type: tsc checks these lines; never called. */
+export function valuesTypeChecks(): void {
+  defineJob<string, number>({ values: 'number', map: () => {} })
+  defineJob<string, string>({ values: 'string', map: () => {} })
+  defineJob<string, string | number>({ values: 'string', map: () => {} })
+  // @ts-expect-error a job whose values are numbers cannot declare them strings
+  defineJob<string, number>({ values: 'string', map: () => {} })
+  // @ts-expect-error nor anything else
+  defineJob<string, string>({ values: 'text', map: () => {} })
+}
+
 
 const commands = suite('commands')
 
@@ -120,6 +132,10 @@ commands('runJob: a job is a module or commands, and a bad command creates nothi
   }
 }, MS))
 
+commands("defineJob: values is 'number' or 'string'", () => {
+  assert.throws(() => defineJob({ values: 'text' as never, map: () => {} }), /defineJob: values must be 'number' or 'string', got "text"/)
+})
+
 commands.run()
 
 const test = suite('streaming runJob')
@@ -159,6 +175,8 @@ test('a combiner command runs over each spill and leaves the result as without i
     const out = path.join(t.dir, 'out')
     const r = await runJob({ mapper, reducer, combiner: reducer, input, output: out, reducers: 2, procs: 1, memory: '64KiB' })
     assert.ok(r.counters.spills > 0, 'the map task spilled')
+    // A spill holds hundreds of pairs at this budget: one spill per fill, not one per line read meanwhile.
+    assert.ok(r.counters.spills < r.counters.mapOutputRecords / 100, `${r.counters.spills} spills of ${r.counters.mapOutputRecords} pairs`)
     assert.ok(r.counters.combineInputRecords === r.counters.mapOutputRecords, `${r.counters.combineInputRecords} combined of ${r.counters.mapOutputRecords}`)
     assert.ok(r.counters.combineOutputRecords < r.counters.combineInputRecords / 4, `${r.counters.combineOutputRecords} out of ${r.counters.combineInputRecords}`)
     assert.is(r.counters.reduceInputRecords, r.counters.combineOutputRecords)

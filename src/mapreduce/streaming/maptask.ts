@@ -53,6 +53,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
     return buffer!.spill().then(() => combiner === undefined ? undefined : combineNew(buffer!, before, combiner, partition, env, counters, stats, a.dir))
   }
   let pipe: Pipe | undefined
+  let spillQueued = false
   const onLine = (line: string): void => {
     const [k, v] = splitLine(line)
     stats.mapOutputRecords++
@@ -61,10 +62,16 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
       return
     }
     buffer.add(k, v)
-    if (buffer.full && failure === undefined) {
+    // The spill runs after the rest of this stdout chunk is buffered (a chunk is at most 64 KiB):
+    // queue it once, not once per line until then.
+    if (buffer.full && !spillQueued && failure === undefined) {
+      spillQueued = true
       stats.spills++
       pipe!.pauseOutput()
-      work = work.then(spill).then(() => pipe!.resumeOutput(), (e: unknown) => {
+      work = work.then(() => {
+        spillQueued = false
+        return spill()
+      }).then(() => pipe!.resumeOutput(), (e: unknown) => {
         failure ??= { error: e }
         pipe!.kill('was stopped: a spill of its output failed')
       })
