@@ -3,9 +3,9 @@
  * input files on this machine's threads, and prints where the output went and the job's counters.
  *
  * Invariants:
- * - Every check that needs no thread (options, sizes, inputs, the output directory) runs before
- *   the runtime starts; the job module is imported by an M before any task runs. Each failing
- *   check is exit 2 with the reason.
+ * - Every check that needs no thread (options, sizes, inputs, the output directory, and in
+ *   streaming mode the mapper/reducer/combiner programs) runs before the runtime starts; the job
+ *   module is imported by an M before any task runs. Each failing check is exit 2 with the reason.
  * - A job that fails after it started is exit 1, and leaves no output directory behind.
  * - Failed attempts are reported on stderr as they happen, retried or not.
  */
