@@ -9,6 +9,8 @@ const sum = async (word: string, values: AsyncIterable<number>, emit: (k: string
 }
 
 export default defineJob({
+  // What `gort stream-reduce` parses each value back to (streaming's values are text).
+  values: 'number',
   map(_file, line, emit) {
     for (const w of line.split(/\s+/)) if (w) emit(w, 1)
   },

@@ -16,6 +16,8 @@ const COMMANDS: Record<string, Loader> = {
   'gc-sim': () => import('./gc-sim.js').then((m) => m.command),
   mapreduce: () => import('./mapreduce.js').then((m) => m.command),
   sched: () => import('./sched.js').then((m) => m.command),
+  'stream-map': () => import('./stream.js').then((m) => m.streamMapCommand),
+  'stream-reduce': () => import('./stream.js').then((m) => m.streamReduceCommand),
 }
 
 function usage(): string {

@@ -3,9 +3,9 @@
  * input files on this machine's threads, and prints where the output went and the job's counters.
  *
  * Invariants:
- * - Every check that needs no thread (options, sizes, inputs, the output directory) runs before
- *   the runtime starts; the job module is imported by an M before any task runs. Each failing
- *   check is exit 2 with the reason.
+ * - Every check that needs no thread (options, sizes, inputs, the output directory, and in
+ *   streaming mode the mapper/reducer/combiner programs) runs before the runtime starts; the job
+ *   module is imported by an M before any task runs. Each failing check is exit 2 with the reason.
  * - A job that fails after it started is exit 1, and leaves no output directory behind.
  * - SIGINT and SIGTERM stop the job (attempts cancelled, threads ended, the output directory
  *   removed) and exit 130 or 143; a second one exits at once. The handlers are removed when the
@@ -25,7 +25,8 @@ const HELP = `usage:
   gort mapreduce --job JOB --input PATTERN [--input PATTERN...] --output DIR
                  [--reducers R] [--procs P] [--split-size SIZE] [--memory SIZE]
                  [--max-attempts N] [--task-timeout DURATION] [--no-backup]
-                 [--progress | --no-progress] [--json]
+                 [--partitioner hadoop] [--progress | --no-progress] [--json]
+  gort mapreduce --mapper CMD [--reducer CMD] [--combiner CMD] --input ... --output DIR ...
 
 Runs a MapReduce job on this machine: one map task per split of the input, R
 reduce tasks, each a goroutine on P threads. Data moves through files; the
@@ -36,6 +37,13 @@ copy. Ctrl-C stops the job and removes DIR.
 
 options:
   --job JOB           the job module (.ts or .js): export default defineJob({ map, reduce })
+  --mapper CMD        streaming mode (Hadoop Streaming's contract), instead of --job:
+                      a program and its arguments ('./map.sh', 'gort stream-map --job
+                      wc.js'), one process per map task attempt, split lines on
+                      stdin, key<TAB>value lines on stdout
+  --reducer CMD       streaming: gets key<TAB>value lines sorted by key on stdin
+                      (default: none, the sorted pairs are the output)
+  --combiner CMD      streaming: run over each sorted spill of a map task
   --input PATTERN     input files: a path, a directory or a glob ('data/*.txt',
                       'logs/**/*.log'; quote it); repeat for more
   --output DIR        the output directory; it must not exist
@@ -50,6 +58,9 @@ options:
   --task-timeout D    an attempt running longer fails and runs again; its thread
                       is ended if it does not stop: 10m, 90s, 500ms (default 10m)
   --no-backup         no backup copies of stragglers
+  --partitioner P     'hadoop': keys go to the reducer Hadoop's default partitioner
+                      (Java Text.hashCode) picks, so part files match a Hadoop run;
+                      'default': FNV-1a (the default)
   --progress          show the progress line on stderr even when it is not a
                       terminal (--no-progress: never; default: on a terminal)
   --json              print the result as one JSON object`
@@ -61,7 +72,7 @@ class UsageError extends GortError {
 }
 
 /** What the caller got wrong: exit 2. */
-const USAGE_CODES = new Set(['ERR_MAPREDUCE_USAGE', 'ERR_INVALID_ARG', 'ERR_MR_NO_INPUT', 'ERR_MR_OUTPUT_EXISTS', 'ERR_MR_JOB_MODULE', 'ERR_MR_INPUT_TOO_LARGE'])
+const USAGE_CODES = new Set(['ERR_MAPREDUCE_USAGE', 'ERR_INVALID_ARG', 'ERR_MR_NO_INPUT', 'ERR_MR_OUTPUT_EXISTS', 'ERR_MR_JOB_MODULE', 'ERR_MR_INPUT_TOO_LARGE', 'ERR_MR_COMMAND'])
 
 function intOption(name: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined
@@ -94,6 +105,10 @@ async function runCli(argv: readonly string[]): Promise<number> {
     allowPositionals: false,
     options: {
       job: { type: 'string' },
+      mapper: { type: 'string' },
+      reducer: { type: 'string' },
+      combiner: { type: 'string' },
+      partitioner: { type: 'string' },
       input: { type: 'string', multiple: true },
       output: { type: 'string' },
       reducers: { type: 'string' },
@@ -113,7 +128,12 @@ async function runCli(argv: readonly string[]): Promise<number> {
     console.log(HELP)
     return 0
   }
-  const job = required('job', values.job)
+  const streaming = values.mapper !== undefined || values.reducer !== undefined || values.combiner !== undefined
+  if (streaming && values.job !== undefined) throw new UsageError('--job and --mapper/--reducer/--combiner are two ways to give a job: use one (gort mapreduce --help)')
+  if (streaming && values.mapper === undefined) throw new UsageError('--mapper is required with --reducer or --combiner (gort mapreduce --help)')
+  const job = streaming ? undefined : required('job', values.job)
+  const partition = values.partitioner
+  if (partition !== undefined && partition !== 'hadoop' && partition !== 'default') throw new UsageError(`--partitioner must be 'hadoop' or 'default', got ${JSON.stringify(partition)}`)
   const input = values.input ?? []
   if (input.length === 0) throw new UsageError('--input is required (gort mapreduce --help)')
   const output = required('output', values.output)
@@ -147,7 +167,12 @@ async function runCli(argv: readonly string[]): Promise<number> {
   let result: JobResult
   try {
     result = await runJob({
-      job, input, output, onProgress, signal: stop.signal,
+      input, output, onProgress, signal: stop.signal,
+      ...(job === undefined ? {} : { job }),
+      ...(values.mapper === undefined ? {} : { mapper: values.mapper }),
+      ...(values.reducer === undefined ? {} : { reducer: values.reducer }),
+      ...(values.combiner === undefined ? {} : { combiner: values.combiner }),
+      ...(partition === undefined ? {} : { partition }),
       ...(reducers === undefined ? {} : { reducers }),
       ...(procs === undefined ? {} : { procs }),
       ...(maxAttempts === undefined ? {} : { maxAttempts }),

@@ -65,13 +65,18 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   const inputs = expandInputs(o.patterns)
   if (statSync(o.output, { throwIfNoEntry: false }) !== undefined) throw new OutputExistsError(o.output)
   options.signal?.throwIfAborted()
-  const rt = await Runtime.start({ ...(o.procs === undefined ? {} : { procs: o.procs }), loader: isTypeScript(o.url) ? 'tsx' : 'auto' })
+  const rt = await Runtime.start({ ...(o.procs === undefined ? {} : { procs: o.procs }), loader: o.stream === undefined && isTypeScript(o.url) ? 'tsx' : 'auto' })
   try {
     let info
-    try {
-      info = await rt.go(probeJob, o.url)
-    } catch (e) {
-      throw new JobModuleError(o.jobLabel, (e as Error).message ?? String(e), { cause: e })
+    if (o.stream !== undefined) {
+      // Streaming mode: the commands were resolved with the options; there is no module to probe.
+      info = { records: 'lines' as const, combine: o.stream.combiner !== undefined, reduce: o.stream.reducer !== undefined }
+    } else {
+      try {
+        info = await rt.go(probeJob, o.url)
+      } catch (e) {
+        throw new JobModuleError(o.jobLabel, (e as Error).message ?? String(e), { cause: e })
+      }
     }
     options.signal?.throwIfAborted()
     if (info.records === 'files') {
@@ -115,7 +120,7 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
   const counters: JobCounters = { ...zeroStats(), mapAttempts: 0, reduceAttempts: 0, failedAttempts: 0, timedOutAttempts: 0, backupTasks: 0, cancelledAttempts: 0 }
   const userCounters = new Map<string, number>()
   const procs = rt.procs
-  const tasks = jobTasks(o.url)
+  const tasks = jobTasks(o.stream === undefined ? o.url : undefined)
   emit({ type: 'start', maps: splits.length, reduces: reducers, procs, inputBytes: splits.reduce((n, s) => n + (s.end - s.start), 0) })
   const attemptDir = (kind: 'm' | 'r') => (t: number, a: number): string => path.join(tmp, `${taskId(kind, t)}-${a}`)
   const share = Math.floor(o.memory / procs)
@@ -128,7 +133,7 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
       const s = splits[t]!
       const args: MapArgs = {
         job: o.url, task: t, attempt: a, path: s.path, name: s.name, start: s.start, end: s.end, records,
-        reducers, memory: share, dir: attemptDir('m')(t, a), outDir: o.output,
+        reducers, memory: share, dir: attemptDir('m')(t, a), outDir: o.output, partition: o.partition, stream: o.stream,
       }
       return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.map, args, clock)
     },
@@ -144,7 +149,7 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
       ...common, kind: 'r', count: reducers, dir: attemptDir('r'),
       launch: (t, a, signal, clock) => {
         const runs = maps.flatMap((m) => (m.runs[t] === null || m.runs[t] === undefined ? [] : [m.runs[t]]))
-        const args: ReduceArgs = { job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r')(t, a), outDir: o.output }
+        const args: ReduceArgs = { job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r')(t, a), outDir: o.output, stream: o.stream }
         return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.reduce, args, clock)
       },
     })

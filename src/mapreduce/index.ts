@@ -8,3 +8,7 @@ export {
   MapReduceArgError, InputNotFoundError, OutputExistsError, JobModuleError, TaskFailedError, EmitTypeError, PartitionError,
   CombineKeyError, JobAbortedError, TaskTimeoutError, ThreadExitError, JobStoppedError, InputTooLargeError, type AttemptFailure,
 } from './errors.js'
+export { textHashCode, hadoopPartition, type PartitionKind } from './partition.js'
+export { StreamCommandError } from './streaming/command.js'
+export { StreamProcessError } from './streaming/pipe.js'
+export { StreamFormatError } from './streaming/executable.js'

@@ -88,6 +88,13 @@ export interface ChunkJobSpec<K extends Scalar = Scalar, V extends Scalar = Scal
 
 /** What every job may have besides map. */
 export interface JobHooks<K extends Scalar, V extends Scalar, OK extends Scalar, OV extends Scalar> {
+  /**
+   * The type of the intermediate values, for `gort stream-reduce` (and a streaming combine): under
+   * Hadoop Streaming values travel as text, and 'number' parses each back with Number() before
+   * combine/reduce see it. In process values keep the type they were emitted with; this field is
+   * not consulted there. Default 'string'.
+   */
+  readonly values?: V extends number ? 'number' : V extends string ? 'string' : 'number' | 'string'
   /** Optional partial reduce on the map side; must keep each key in its partition (usually: emit the key it got). */
   readonly combine?: (key: K, values: AsyncIterable<V>, emit: Emit<K, V>, ctx: TaskContext) => Result
   /** Called once per distinct key, keys in increasing byte order. Default: identity (each value as is). */
@@ -128,6 +135,9 @@ export function jobProblem(spec: unknown): string | undefined {
   }
   if (s['records'] !== undefined && s['records'] !== 'lines' && s['records'] !== 'files' && s['records'] !== 'chunks') {
     return `records must be 'lines', 'files' or 'chunks', got ${describeValue(s['records'])}`
+  }
+  if (s['values'] !== undefined && s['values'] !== 'number' && s['values'] !== 'string') {
+    return `values must be 'number' or 'string', got ${describeValue(s['values'])}`
   }
   return undefined
 }

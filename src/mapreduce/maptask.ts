@@ -26,7 +26,8 @@ import { loadJob, loadedJob, type ChunkContext, type MapContext, type RecordKind
 import { checkKey, checkValue } from './keys.js'
 import { mergeToFile } from './merge.js'
 import { PartWriter, partName } from './output.js'
-import { partitioner } from './partition.js'
+import { partitioner, type PartitionKind } from './partition.js'
+import type { StreamSpec } from './options.js'
 import { MapBuffer, type Combine } from './spill.js'
 import { ChunkReader, LineReader, readWholeFile } from './split.js'
 import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
@@ -50,6 +51,10 @@ export interface MapArgs {
   readonly dir: string
   /** The job's output directory (map-only jobs rename their part file into it). */
   readonly outDir: string
+  /** 'hadoop' replaces the job's partitioner with Hadoop's (see partition.ts). */
+  readonly partition: PartitionKind
+  /** Streaming mode's commands (then `job` is ''): the attempt runs in streaming/maptask.ts. */
+  readonly stream: StreamSpec | undefined
 }
 
 export interface MapResult {
@@ -93,7 +98,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
   const stats = zeroStats()
   const buffer = a.reducers === 0 ? undefined : new MapBuffer({
     reducers: a.reducers, limit: chunks ? a.memory - Math.floor(a.memory / 4) : a.memory, dir: a.dir,
-    partition: partitioner(a.reducers, job.partition as never), combine: job.combine as Combine | undefined, ctx,
+    partition: partitioner(a.reducers, job.partition as never, a.partition), combine: job.combine as Combine | undefined, ctx,
   })
   const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task))) : undefined
   const emit = (k: unknown, v: unknown): void => {
@@ -174,7 +179,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
 }
 
 /** One run for a partition's spills: none, the only one, or the spills merged (and removed). */
-function finalRun(spills: readonly string[], merged: string): string | null {
+export function finalRun(spills: readonly string[], merged: string): string | null {
   if (spills.length === 0) return null
   if (spills.length === 1) return spills[0]!
   mergeToFile(spills, merged)

@@ -7,8 +7,10 @@ import path from 'node:path'
 import { MAX_PROCS } from '../scheduler/index.js'
 import { MapReduceArgError } from './errors.js'
 import { jobUrl } from './job.js'
+import type { PartitionKind } from './partition.js'
 import { parseSize } from './size.js'
 import { parseDuration } from './duration.js'
+import { resolveCommand, type Command } from './streaming/command.js'
 
 /** What runJob reports as it goes (see ProgressEvent in docs/mapreduce.md). */
 export type ProgressEvent =
@@ -38,8 +40,16 @@ export type ProgressEvent =
   | { readonly type: 'committed'; readonly files: readonly string[] }
 
 export interface RunJobOptions {
-  /** The job module: a path (relative to the working directory) or a URL; its default export is defineJob(...). */
-  readonly job: string | URL
+  /** The job module: a path (relative to the working directory) or a URL; its default export is defineJob(...). Exclusive with `mapper`. */
+  readonly job?: string | URL
+  /** Streaming mode: the mapper command (Hadoop Streaming's `-mapper 'CMD ARGS'`), one process per map task attempt. Exclusive with `job`. */
+  readonly mapper?: string
+  /** Streaming mode: the reducer command, one process per reduce task attempt. Default: none (the sorted pairs as they are). */
+  readonly reducer?: string
+  /** Streaming mode: the combiner command, one process per spill and partition of a map task. */
+  readonly combiner?: string
+  /** 'hadoop': partition as Hadoop's HashPartitioner does (Java Text.hashCode), replacing the job's own partitioner. Default 'default' (FNV-1a). */
+  readonly partition?: PartitionKind
   /** Input files: paths, directories or globs (`data/*.txt`, `logs/**\/*.log`). */
   readonly input: string | readonly string[]
   /** The output directory; it must not exist. */
@@ -70,10 +80,21 @@ export interface RunJobOptions {
   readonly signal?: AbortSignal
 }
 
+/** A streaming job's commands, resolved. */
+export interface StreamSpec {
+  readonly mapper: Command
+  readonly reducer: Command | undefined
+  readonly combiner: Command | undefined
+}
+
 export interface Resolved {
+  /** The job module's URL; '' in streaming mode. */
   readonly url: string
-  /** The job as given, for messages. */
+  /** The job as given (or the mapper command), for messages. */
   readonly jobLabel: string
+  /** Streaming mode's commands, else undefined. */
+  readonly stream: StreamSpec | undefined
+  readonly partition: PartitionKind
   readonly patterns: readonly string[]
   /** Absolute. */
   readonly output: string
@@ -102,7 +123,9 @@ function int(option: string, v: unknown, min: number, max: number): number {
 
 export function resolveJobOptions(o: RunJobOptions): Resolved {
   if (typeof o !== 'object' || o === null) throw new MapReduceArgError('options', o, 'an object ({ job, input, output })')
-  if (!(o.job instanceof URL) && (typeof o.job !== 'string' || o.job === '')) throw new MapReduceArgError('job', o.job, 'a path or URL of the job module')
+  const stream = resolveStream(o)
+  if (stream === undefined && !(o.job instanceof URL) && (typeof o.job !== 'string' || o.job === '')) throw new MapReduceArgError('job', o.job, 'a path or URL of the job module (or a mapper command)')
+  if (o.partition !== undefined && o.partition !== 'default' && o.partition !== 'hadoop') throw new MapReduceArgError('partition', o.partition, "'default' or 'hadoop'")
   const patterns = typeof o.input === 'string' ? [o.input] : o.input
   if (!Array.isArray(patterns) || patterns.length === 0 || patterns.some((p) => typeof p !== 'string' || p === '')) {
     throw new MapReduceArgError('input', o.input, 'a path, directory or glob, or a non-empty array of them')
@@ -112,8 +135,10 @@ export function resolveJobOptions(o: RunJobOptions): Resolved {
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new MapReduceArgError('signal', o.signal, 'an AbortSignal')
   if (o.backupTasks !== undefined && typeof o.backupTasks !== 'boolean') throw new MapReduceArgError('backupTasks', o.backupTasks, 'true or false')
   return {
-    url: jobUrl(o.job),
-    jobLabel: String(o.job),
+    url: stream === undefined ? jobUrl(o.job!) : '',
+    jobLabel: stream === undefined ? String(o.job) : stream.mapper.text,
+    stream,
+    partition: o.partition ?? 'default',
     patterns,
     output: path.resolve(o.output),
     reducers: o.reducers === undefined ? undefined : int('reducers', o.reducers, 0, MAX_REDUCERS),
@@ -123,5 +148,19 @@ export function resolveJobOptions(o: RunJobOptions): Resolved {
     maxAttempts: o.maxAttempts === undefined ? 4 : int('maxAttempts', o.maxAttempts, 1, 100),
     taskTimeout: o.taskTimeout === undefined ? DEFAULT_TASK_TIMEOUT : parseDuration('taskTimeout', o.taskTimeout, MIN_TASK_TIMEOUT),
     backupTasks: o.backupTasks ?? true,
+  }
+}
+
+/** Streaming mode's commands, resolved (StreamCommandError when one cannot run), or undefined for a job module. */
+function resolveStream(o: RunJobOptions): StreamSpec | undefined {
+  const given = (['mapper', 'reducer', 'combiner'] as const).filter((k) => o[k] !== undefined)
+  if (given.length === 0) return undefined
+  if (o.job !== undefined) throw new MapReduceArgError('job', o.job, `left out when ${given.join(' and ')} ${given.length === 1 ? 'is' : 'are'} given (a job is either a module or streaming commands)`)
+  for (const k of given) if (typeof o[k] !== 'string' || o[k] === '') throw new MapReduceArgError(k, o[k], 'a command line (a program and its arguments)')
+  if (o.mapper === undefined) throw new MapReduceArgError('mapper', o.mapper, `a command line when ${given.join(' and ')} ${given.length === 1 ? 'is' : 'are'} given`)
+  return {
+    mapper: resolveCommand('mapper', o.mapper),
+    reducer: o.reducer === undefined ? undefined : resolveCommand('reducer', o.reducer),
+    combiner: o.combiner === undefined ? undefined : resolveCommand('combiner', o.combiner),
   }
 }

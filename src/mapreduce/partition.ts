@@ -1,8 +1,14 @@
 /**
- * Which reducer gets a key. Default: 32-bit FNV-1a over the UTF-8 bytes of the key's text,
- * `& 0x7fffffff`, mod R: the 6.5840 lab's ihash, so a number key and the string with the same
- * text go to the same reducer (their lines are then side by side in one part file). A job's own
- * partitioner is checked on every call: an integer in [0, R) or PartitionError.
+ * Which reducer gets a key.
+ *
+ * - Default: 32-bit FNV-1a over the UTF-8 bytes of the key's text, `& 0x7fffffff`, mod R: the
+ *   6.5840 lab's ihash, so a number key and the string with the same text go to the same reducer
+ *   (their lines are then side by side in one part file).
+ * - 'hadoop': Hadoop's default HashPartitioner on a Text key, `(hashCode & Integer.MAX_VALUE) %
+ *   R`, where Text's hashCode is WritableComparator.hashBytes over the UTF-8 bytes: h = 1, then
+ *   h = 31 * h + b for each byte b taken as a signed Java byte (-128..127), in 32-bit two's
+ *   complement arithmetic. A key lands in the part file a Hadoop job with R reducers would put it.
+ * - A job's own partitioner is checked on every call: an integer in [0, R) or PartitionError.
  */
 
 import { PartitionError } from './errors.js'
@@ -27,10 +33,38 @@ export function fnv1a(s: string): number {
   return h & 0x7fffffff
 }
 
+/** Java's `Text.hashCode()` of `s` (WritableComparator.hashBytes of its UTF-8 bytes): a signed int32. */
+export function textHashCode(s: string): number {
+  let h = 1
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) {
+      h = (Math.imul(h, 31) + c) | 0
+    } else {
+      // (b << 24) >> 24 is the byte as Java's signed `byte`.
+      for (const b of enc.encode(s.slice(i))) h = (Math.imul(h, 31) + ((b << 24) >> 24)) | 0
+      break
+    }
+  }
+  return h
+}
+
+/** The partition Hadoop's HashPartitioner gives a Text key `s` among `reducers`. */
+export function hadoopPartition(s: string, reducers: number): number {
+  return (textHashCode(s) & 0x7fffffff) % reducers
+}
+
+/** Which built-in partitioner: the default (FNV-1a) or Hadoop's (Text.hashCode). */
+export type PartitionKind = 'default' | 'hadoop'
+
 export type Partitioner = (key: Scalar) => number
 
-/** The partitioner of a job with `reducers` reducers (at least 1). */
-export function partitioner(reducers: number, custom: ((key: never, reducers: number) => number) | undefined): Partitioner {
+/**
+ * The partitioner of a job with `reducers` reducers (at least 1). `kind` 'hadoop' replaces the
+ * job's own partitioner, as Hadoop's `-partitioner` option does.
+ */
+export function partitioner(reducers: number, custom: ((key: never, reducers: number) => number) | undefined, kind: PartitionKind = 'default'): Partitioner {
+  if (kind === 'hadoop') return reducers === 1 ? () => 0 : (key) => hadoopPartition(textOf(key), reducers)
   if (custom === undefined) return reducers === 1 ? () => 0 : (key) => fnv1a(textOf(key)) % reducers
   const fn = custom as (key: Scalar, reducers: number) => number
   return (key) => {

@@ -16,6 +16,7 @@ import { checkKey, checkValue } from './keys.js'
 import { checkAbort, taskId } from './maptask.js'
 import { Merger, groups, mergePasses } from './merge.js'
 import { PartWriter, partName } from './output.js'
+import type { StreamSpec } from './options.js'
 import { RunReader } from './runfile.js'
 
 export interface ReduceArgs {
@@ -27,6 +28,8 @@ export interface ReduceArgs {
   readonly runs: readonly string[]
   readonly dir: string
   readonly outDir: string
+  /** Streaming mode's commands (then `job` is ''): the attempt runs in streaming/reducetask.ts. */
+  readonly stream: StreamSpec | undefined
 }
 
 export interface ReduceResult {

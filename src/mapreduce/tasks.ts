@@ -19,6 +19,8 @@ import { clockStarted, type AttemptClock } from './clock.js'
 import { loadJob, type RecordKind } from './job.js'
 import { runMap, type MapArgs, type MapResult } from './maptask.js'
 import { runReduce, type ReduceArgs, type ReduceResult } from './reducetask.js'
+import { runStreamMap } from './streaming/maptask.js'
+import { runStreamReduce } from './streaming/reducetask.js'
 
 export interface JobInfo {
   readonly records: RecordKind
@@ -46,13 +48,13 @@ function cleanUp<R>(p: Promise<R>, signal: AbortSignal, dir: string): Promise<R>
 function mapTask(a: MapArgs, clock: AttemptClock): Promise<MapResult> {
   const signal = taskSignal()
   const c = clockStarted(clock)
-  return cleanUp(runMap(a, signal), signal, a.dir).finally(c.done)
+  return cleanUp(a.stream === undefined ? runMap(a, signal) : runStreamMap({ ...a, stream: a.stream }, signal), signal, a.dir).finally(c.done)
 }
 
 function reduceTask(a: ReduceArgs, clock: AttemptClock): Promise<ReduceResult> {
   const signal = taskSignal()
   const c = clockStarted(clock)
-  return cleanUp(runReduce(a, signal), signal, a.dir).finally(c.done)
+  return cleanUp(a.stream === undefined ? runReduce(a, signal) : runStreamReduce({ ...a, stream: a.stream }, signal), signal, a.dir).finally(c.done)
 }
 
 // Declared here too, so the plain module's registry knows them.
@@ -60,9 +62,9 @@ task(import.meta.url, mapTask)
 task(import.meta.url, reduceTask)
 
 /** The map and reduce tasks of the job at `jobUrl`, named by this module's instance for that job. */
-export function jobTasks(jobUrl: string): { map: Task<[MapArgs, AttemptClock], MapResult>; reduce: Task<[ReduceArgs, AttemptClock], ReduceResult> } {
+export function jobTasks(jobUrl: string | undefined): { map: Task<[MapArgs, AttemptClock], MapResult>; reduce: Task<[ReduceArgs, AttemptClock], ReduceResult> } {
   const url = new URL(import.meta.url)
   url.search = ''
-  url.searchParams.set('job', jobUrl)
+  if (jobUrl !== undefined) url.searchParams.set('job', jobUrl) // streaming mode: no job module
   return { map: task(url.href, mapTask), reduce: task(url.href, reduceTask) }
 }

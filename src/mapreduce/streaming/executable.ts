@@ -1,0 +1,315 @@
+/**
+ * `gort stream-map` and `gort stream-reduce`: a JS job as the two executables Hadoop Streaming
+ * runs, so the same job module runs on a cluster unchanged. Lines in on stdin, `key\tvalue` lines
+ * out on stdout, counters as `reporter:counter:gort,NAME,N` lines on stderr.
+ *
+ * Invariants:
+ * - Text is the contract (Hadoop's): keys and values are written as their text; a key holding a
+ *   tab or a newline, or a value holding a newline, could not be read back as the same pair, so
+ *   emitting one fails (StreamFormatError) instead of corrupting the job's data.
+ * - stream-reduce groups contiguous lines with equal keys (its input is sorted, so each key's
+ *   lines are contiguous), streams each key's values to `reduce` as they are read (a key with more
+ *   values than memory holds still works), and parses them per the job's `values` declaration.
+ *   Keys are strings here: Hadoop's keys are text.
+ * - stream-map runs the job's combine (when it has one) over what it buffered, every
+ *   COMBINE_PAIRS pairs and at the end: in-mapper combining. Keys reach combine with the type
+ *   they were emitted with, as in process.
+ * - Output is written in batches of about BATCH characters with backpressure (a write waits for
+ *   'drain'): no write per line.
+ */
+
+import type { Readable, Writable } from 'node:stream'
+import { GortError, describeValue } from '../../errors.js'
+import { TaskCounters } from '../counters.js'
+import { jobOf, isTypeScript, jobUrl, type JobSpec, type MapContext, type Scalar, type TaskContext } from '../job.js'
+import { JobModuleError } from '../errors.js'
+import { checkKey, checkValue, compareKeys, textOf } from '../keys.js'
+import { ArrayValues } from '../spill.js'
+import { BATCH, LineSplitter, splitLine } from './pipe.js'
+
+/** Pairs buffered by stream-map before they go through combine. */
+export const COMBINE_PAIRS = 1 << 16
+
+/** A pair that cannot travel as one `key\tvalue` line, or a value stream-reduce cannot parse. */
+export class StreamFormatError extends GortError {
+  constructor(message: string) {
+    super('ERR_MR_STREAM_FORMAT', `gort mapreduce: ${message}`)
+  }
+}
+
+/** Imports a job module (TypeScript through tsx) and returns its job; JobModuleError when it is not one. */
+export async function importJob(job: string): Promise<JobSpec> {
+  const url = jobUrl(job)
+  let mod: unknown
+  try {
+    if (isTypeScript(url)) {
+      const { tsImport } = await import('tsx/esm/api')
+      mod = await tsImport(url, import.meta.url)
+    } else {
+      mod = await import(url)
+    }
+  } catch (e) {
+    throw new JobModuleError(job, (e as Error).message ?? String(e), { cause: e })
+  }
+  const r = jobOf(mod)
+  if ('problem' in r) throw new JobModuleError(job, r.problem)
+  return r.job
+}
+
+/** Batches text for a Writable; `add` returns a promise when the caller must wait for 'drain'. */
+class TextOut {
+  #parts: string[] = []
+  #chars = 0
+  readonly #out: Writable
+
+  constructor(out: Writable) {
+    this.#out = out
+  }
+
+  add(text: string): void {
+    this.#parts.push(text)
+    this.#chars += text.length
+  }
+
+  get full(): boolean {
+    return this.#chars >= BATCH
+  }
+
+  flush(): Promise<void> | undefined {
+    if (this.#parts.length === 0) return undefined
+    const text = this.#parts.join('')
+    this.#parts = []
+    this.#chars = 0
+    if (this.#out.write(text)) return undefined
+    return new Promise<void>((resolve, reject) => {
+      const done = (e?: unknown): void => {
+        this.#out.off('drain', done)
+        this.#out.off('error', done)
+        if (e !== undefined) reject(e as Error)
+        else resolve()
+      }
+      this.#out.on('drain', done)
+      this.#out.on('error', done)
+    })
+  }
+}
+
+/** One `key\tvalue\n` line of a checked pair, or StreamFormatError. */
+function lineOf(k: unknown, v: unknown): string {
+  const key = textOf(checkKey(k))
+  const value = textOf(checkValue(v))
+  if (/[\t\n]/.test(key)) throw new StreamFormatError(`emit: the key ${JSON.stringify(key)} holds a tab or a newline, which streaming's key<TAB>value lines cannot carry`)
+  if (value.includes('\n')) throw new StreamFormatError(`emit: the value ${JSON.stringify(value)} of key ${JSON.stringify(key)} holds a newline, which streaming's lines cannot carry`)
+  return `${key}\t${value}\n`
+}
+
+/** The task a streaming executable runs as, from Hadoop's job variables (a local pipeline has none: task 0, attempt 1). */
+function contextOf(phase: 'map' | 'reduce', env: NodeJS.ProcessEnv, counters: TaskCounters): TaskContext {
+  const n = Number(env['mapreduce_task_partition'] ?? '0')
+  const task = `${phase === 'map' ? 'm' : 'r'}-${String(Number.isInteger(n) && n >= 0 ? n : 0).padStart(5, '0')}`
+  const a = /_(\d+)$/.exec(env['mapreduce_task_attempt_id'] ?? '')
+  const attempt = a === null ? 1 : Number(a[1]) + 1
+  const r = Number(env['mapreduce_job_reduces'] ?? '1')
+  return {
+    phase, task, attempt, attemptId: `${task}-${attempt}`, partition: phase === 'reduce' ? (Number.isInteger(n) ? n : 0) : -1,
+    reducers: Number.isInteger(r) && r >= 0 ? r : 1, counters,
+  }
+}
+
+/** The counters as reporter lines, once per name, at the end (Hadoop adds them up per attempt). */
+function reportCounters(counters: TaskCounters, stderr: Writable): void {
+  const lines: string[] = []
+  for (const [name, n] of counters.pairs()) {
+    if (/[,\n]/.test(name)) throw new StreamFormatError(`counter ${JSON.stringify(name)}: a name with a comma or a newline cannot be reported to Hadoop`)
+    if (!Number.isSafeInteger(n)) throw new StreamFormatError(`counter ${JSON.stringify(name)} is ${n}: Hadoop's counters are integers`)
+    lines.push(`reporter:counter:gort,${name},${n}\n`)
+  }
+  if (lines.length > 0) stderr.write(lines.join(''))
+}
+
+/** Reads `input` as lines; `next()` gives each in order, undefined at the end. */
+class LineSource {
+  readonly #it: AsyncIterator<Buffer | string>
+  /** Lines keep a '\r' before '\n': the caller drops it (and counts its byte). */
+  readonly #split = new LineSplitter(true)
+  #lines: string[] = []
+  #i = 0
+  #ended = false
+
+  constructor(input: AsyncIterable<Buffer | string>) {
+    this.#it = input[Symbol.asyncIterator]()
+  }
+
+  /** The next line without a promise when one is buffered, else undefined (call more()). */
+  nextSync(): string | undefined {
+    return this.#i < this.#lines.length ? this.#lines[this.#i++] : undefined
+  }
+
+  /** Reads until a line is buffered; false at the end of the input. */
+  async more(): Promise<boolean> {
+    while (this.#i >= this.#lines.length) {
+      if (this.#ended) return false
+      const r = await this.#it.next()
+      this.#i = 0
+      if (r.done === true) {
+        this.#ended = true
+        const last = this.#split.end()
+        this.#lines = last === undefined ? [] : [last]
+      } else {
+        this.#lines = this.#split.push(typeof r.value === 'string' ? Buffer.from(r.value) : r.value)
+      }
+    }
+    return true
+  }
+
+  async next(): Promise<string | undefined> {
+    const l = this.nextSync()
+    if (l !== undefined) return l
+    return (await this.more()) ? this.nextSync() : undefined
+  }
+}
+
+export interface StreamIO {
+  readonly input: Readable | AsyncIterable<Buffer | string>
+  readonly output: Writable
+  readonly stderr: Writable
+  readonly env: NodeJS.ProcessEnv
+}
+
+type MapFn = (k: string, v: string, emit: (k: Scalar, v: Scalar) => void, ctx: MapContext) => void | Promise<void>
+type ReduceFn = (key: Scalar, values: AsyncIterable<Scalar>, emit: (k: Scalar, v: Scalar) => void, ctx: TaskContext) => void | Promise<void>
+
+/** `gort stream-map`: the job's map (and combine) over the lines of `io.input`. */
+export async function streamMap(job: JobSpec, io: StreamIO): Promise<void> {
+  const counters = new TaskCounters()
+  const file = io.env['mapreduce_map_input_file'] ?? ''
+  const start = Number(io.env['mapreduce_map_input_start'] ?? '0')
+  const ctx: { -readonly [K in keyof MapContext]: MapContext[K] } = { ...contextOf('map', io.env, counters), file, offset: Number.isSafeInteger(start) ? start : 0 }
+  const out = new TextOut(io.output)
+  const combine = job.combine as ReduceFn | undefined
+  const pairs = new Map<Scalar, Scalar[]>()
+  let buffered = 0
+  const emit = combine === undefined
+    ? (k: Scalar, v: Scalar): void => out.add(lineOf(k, v))
+    : (k: Scalar, v: Scalar): void => {
+      const key = checkKey(k)
+      const value = checkValue(v)
+      const vs = pairs.get(key)
+      if (vs === undefined) pairs.set(key, [value])
+      else vs.push(value)
+      buffered++
+    }
+  const combineAll = async (): Promise<void> => {
+    const keys = [...pairs.keys()].sort(compareKeys)
+    const cemit = (k: Scalar, v: Scalar): void => out.add(lineOf(k, v))
+    for (const k of keys) {
+      const r = combine!(k, new ArrayValues(pairs.get(k)!), cemit, ctx)
+      if (r !== undefined) await r
+    }
+    pairs.clear()
+    buffered = 0
+  }
+  const map = job.map as MapFn
+  const lines = new LineSource(io.input)
+  if (job.setup !== undefined) await job.setup(ctx)
+  let offset = ctx.offset
+  for (;;) {
+    let line = lines.nextSync()
+    if (line === undefined) {
+      const f = out.flush()
+      if (f !== undefined) await f
+      if (!(await lines.more())) break
+      line = lines.nextSync()!
+    }
+    ctx.offset = offset
+    offset += Buffer.byteLength(line) + 1
+    if (line.endsWith('\r')) line = line.slice(0, -1)
+    const r = map(file, line, emit, ctx)
+    if (r !== undefined) await r
+    if (buffered >= COMBINE_PAIRS) await combineAll()
+    if (out.full) {
+      const f = out.flush()
+      if (f !== undefined) await f
+    }
+  }
+  if (job.cleanup !== undefined) await job.cleanup(ctx)
+  if (combine !== undefined) await combineAll()
+  const f = out.flush()
+  if (f !== undefined) await f
+  reportCounters(counters, io.stderr)
+}
+
+/** A value of stream-reduce's input as the job declared its values. */
+function valueParser(job: JobSpec): (text: string, key: string) => Scalar {
+  if (job.values !== 'number') return (t) => t
+  return (t, key) => {
+    const n = Number(t)
+    if (t.trim() === '' || (Number.isNaN(n) && t !== 'NaN')) {
+      throw new StreamFormatError(`the value ${describeValue(t)} of key ${JSON.stringify(key)} is not a number, and the job declares values: 'number'`)
+    }
+    return n
+  }
+}
+
+/** `gort stream-reduce`: the job's reduce over sorted `key\tvalue` lines, once per run of equal keys. */
+export async function streamReduce(job: JobSpec, io: StreamIO): Promise<void> {
+  const counters = new TaskCounters()
+  const ctx = contextOf('reduce', io.env, counters)
+  const out = new TextOut(io.output)
+  const parse = valueParser(job)
+  const reduce = (job.reduce as ReduceFn | undefined) ?? (async (key, values, emit): Promise<void> => {
+    for await (const v of values) emit(key, v)
+  })
+  const emit = (k: Scalar, v: Scalar): void => out.add(lineOf(k, v))
+  const lines = new LineSource(io.input)
+  const read = async (): Promise<string | undefined> => {
+    const l = lines.nextSync() ?? (await lines.next())
+    return l?.endsWith('\r') === true ? l.slice(0, -1) : l
+  }
+  if (job.setup !== undefined) await job.setup(ctx)
+  /** The first line of the next group, read ahead. */
+  let ahead = await read()
+  while (ahead !== undefined) {
+    const [key, first] = splitLine(ahead)
+    ahead = undefined
+    let pending: string | undefined = first
+    let open = true
+    /** The key's next value text, or undefined when its lines are done (the next key's line is then `ahead`). */
+    const step = async (): Promise<string | undefined> => {
+      if (!open) return undefined
+      if (pending !== undefined) {
+        const v = pending
+        pending = undefined
+        return v
+      }
+      const l = await read()
+      if (l !== undefined) {
+        const [k, v] = splitLine(l)
+        if (k === key) return v
+        ahead = l
+      }
+      open = false
+      return undefined
+    }
+    const values: AsyncIterable<Scalar> = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => {
+          const t = await step()
+          return t === undefined ? { done: true, value: undefined } : { done: false, value: parse(t, key) }
+        },
+        return: () => Promise.resolve({ done: true, value: undefined }),
+      }),
+    }
+    const r = reduce(key, values, emit, ctx)
+    if (r !== undefined) await r
+    while ((await step()) !== undefined); // what reduce left unread
+    if (out.full) {
+      const f = out.flush()
+      if (f !== undefined) await f
+    }
+  }
+  if (job.cleanup !== undefined) await job.cleanup(ctx)
+  const f = out.flush()
+  if (f !== undefined) await f
+  reportCounters(counters, io.stderr)
+}

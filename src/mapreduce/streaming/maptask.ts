@@ -1,0 +1,175 @@
+/**
+ * A streaming map task attempt: the split's lines go to the mapper process's stdin (the line
+ * only, as Hadoop's TextInputFormat pipes it: the offset key is dropped), its stdout lines are
+ * cut at the first tab into text keys and values, which take the in-process path from there:
+ * MapBuffer (partition, sort, spill) or, in a map-only job, the part-m file.
+ *
+ * Invariants:
+ * - The same as maptask.ts's: everything goes under the attempt's directory, the part-m file is
+ *   renamed into place as the last act, the attempt's signal is checked every ABORT_EVERY lines (and
+ *   an abandoned attempt kills its process).
+ * - MapBuffer gets no combine function here: its spill is then synchronous in effect, so a spill
+ *   in the middle of the mapper's output sees no concurrent add. A combiner command runs over
+ *   each run a spill writes (one process per spill and partition, as Hadoop runs a combiner),
+ *   while the mapper's stdout is paused; the combined run replaces the spilled one.
+ * - The attempt settles only after every process it started has exited.
+ */
+
+import { mkdirSync, rmSync } from 'node:fs'
+import path from 'node:path'
+import { TaskCounters, zeroStats } from '../counters.js'
+import { CombineKeyError } from '../errors.js'
+import { compareText } from '../keys.js'
+import { ABORT_EVERY, checkAbort, finalRun, taskId, type MapArgs, type MapResult } from '../maptask.js'
+import type { StreamSpec } from '../options.js'
+import { PartWriter, partName } from '../output.js'
+import { partitioner, type Partitioner } from '../partition.js'
+import { RunReader, RunWriter } from '../runfile.js'
+import { MapBuffer } from '../spill.js'
+import { LineReader } from '../split.js'
+import type { Command } from './command.js'
+import { taskEnv } from './env.js'
+import { Pipe, splitLine } from './pipe.js'
+
+export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec }, signal: AbortSignal): Promise<MapResult> {
+  checkAbort(signal)
+  mkdirSync(a.dir, { recursive: true })
+  const id = taskId('m', a.task)
+  const counters = new TaskCounters()
+  const stats = zeroStats()
+  const partition = partitioner(Math.max(1, a.reducers), undefined, a.partition)
+  const buffer = a.reducers === 0 ? undefined : new MapBuffer({
+    reducers: a.reducers, limit: a.memory, dir: a.dir, partition, combine: undefined,
+    ctx: { phase: 'map', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: -1, reducers: a.reducers, counters },
+  })
+  const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task))) : undefined
+  const env = taskEnv({ phase: 'map', task: a.task, attempt: a.attempt, reducers: a.reducers, file: a.name, start: a.start, length: a.end - a.start })
+  const combiner = a.stream.combiner
+  /** Spills (and their combines) in order; the first failure fails the attempt. */
+  let work: Promise<void> = Promise.resolve()
+  let failure: { error: unknown } | undefined
+  const spill = (): Promise<void> => {
+    const before = buffer!.runs.map((r) => r.length)
+    return buffer!.spill().then(() => combiner === undefined ? undefined : combineNew(buffer!, before, combiner, partition, env, counters, stats, a.dir))
+  }
+  let pipe: Pipe | undefined
+  let spillQueued = false
+  const onLine = (line: string): void => {
+    const [k, v] = splitLine(line)
+    stats.mapOutputRecords++
+    if (buffer === undefined) {
+      part!.add(k, v)
+      return
+    }
+    buffer.add(k, v)
+    // The spill runs after the rest of this stdout chunk is buffered (a chunk is at most 64 KiB):
+    // queue it once, not once per line until then.
+    if (buffer.full && !spillQueued && failure === undefined) {
+      spillQueued = true
+      stats.spills++
+      pipe!.pauseOutput()
+      work = work.then(() => {
+        spillQueued = false
+        return spill()
+      }).then(() => pipe!.resumeOutput(), (e: unknown) => {
+        failure ??= { error: e }
+        pipe!.kill('was stopped: a spill of its output failed')
+      })
+    }
+  }
+  const reader = new LineReader(a.path, a.start, a.end)
+  try {
+    pipe = new Pipe('mapper', a.stream.mapper, env, counters, onLine)
+    pipe.watchAbort(signal)
+    stats.inputBytes = a.end - a.start
+    try {
+      // A process that stopped reading gets no more: its exit status decides.
+      while (!pipe.inputGone && reader.next()) {
+        const w = pipe.write(reader.line + '\n')
+        if (w !== undefined) await w
+        if (++stats.mapInputRecords % ABORT_EVERY === 0) checkAbort(signal)
+      }
+      await pipe.end()
+    } catch (e) {
+      pipe.kill('was stopped: its task ended')
+      await pipe.done().catch(() => {})
+      throw e
+    }
+    try {
+      await pipe.done()
+    } catch (e) {
+      checkAbort(signal) // killed because the job was abandoned: not this attempt's failure
+      throw e
+    }
+    await work
+    if (failure !== undefined) throw failure.error
+    checkAbort(signal)
+    let runs: (string | null)[] = []
+    if (buffer !== undefined) {
+      await spill()
+      Object.assign(stats, { spilledRecords: buffer.counters.spilledRecords })
+      runs = buffer.runs.map((rs, p) => finalRun(rs, path.join(a.dir, `p-${String(p).padStart(5, '0')}.run`)))
+    } else {
+      part!.commit(path.join(a.outDir, partName('m', a.task)))
+      stats.outputBytes = part!.bytes
+    }
+    return { runs, stats, counters: counters.pairs() }
+  } finally {
+    reader.close()
+    part?.close()
+  }
+}
+
+/**
+ * Runs the combiner over each run the last spill added (runs[p] beyond before[p]): one process
+ * per run, fed its `key\tvalue` lines in order; its output lines, cut at the first tab, become
+ * the run in its place. A key the combiner moves to another partition is CombineKeyError; output
+ * out of key order is sorted again (stable).
+ */
+async function combineNew(
+  buffer: MapBuffer, before: readonly number[], combiner: Command, partition: Partitioner, mapEnv: Readonly<Record<string, string>>,
+  counters: TaskCounters, stats: { combineInputRecords: number; combineOutputRecords: number }, dir: string,
+): Promise<void> {
+  for (let p = 0; p < buffer.runs.length; p++) {
+    const rs = buffer.runs[p]!
+    for (let i = before[p]!; i < rs.length; i++) {
+      const from = rs[i]!
+      const out: [string, string][] = []
+      let sorted = true
+      const pipe = new Pipe('combiner', combiner, mapEnv, counters, (line) => {
+        const kv = splitLine(line)
+        const q = partition(kv[0])
+        if (q !== p) throw new CombineKeyError(kv[0], '(combiner output)', q, p)
+        if (sorted && out.length > 0 && compareText(out[out.length - 1]![0], kv[0]) > 0) sorted = false
+        out.push(kv)
+      })
+      const r = new RunReader(from)
+      try {
+        while (r.next()) {
+          stats.combineInputRecords++
+          const w = pipe.write(`${String(r.key())}\t${String(r.value())}\n`)
+          if (w !== undefined) await w
+        }
+        await pipe.end()
+      } catch (e) {
+        pipe.kill('was stopped: its task ended')
+        await pipe.done().catch(() => {})
+        throw e
+      } finally {
+        r.close()
+      }
+      await pipe.done()
+      if (!sorted) out.sort((x, y) => compareText(x[0], y[0]))
+      const to = path.join(dir, `${path.basename(from, '.run')}-c.run`)
+      const w = new RunWriter(to)
+      try {
+        for (const [k, v] of out) w.add(k, v)
+      } finally {
+        w.close()
+      }
+      stats.combineOutputRecords += out.length
+      rmSync(from, { force: true })
+      rs[i] = to
+    }
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * One streaming process: a task attempt's mapper, reducer or combiner, with text lines going in
+ * on stdin and coming out on stdout, and Hadoop's `reporter:` lines on stderr.
+ *
+ * Invariants:
+ * - Input is written in batches of about BATCH characters, and a batch waits for 'drain' when the
+ *   pipe is full (backpressure): memory stays bounded however fast the task produces lines and
+ *   however slow the process reads them. A wait for 'drain' also ends when stdin closes or fails
+ *   (the process exited without reading everything), so a dead process cannot hang the task;
+ *   whether that is a failure is decided by its exit status alone.
+ * - Output lines are cut at '\n' only ('\r' before it dropped, as for input records); '\n' is never
+ *   inside a multi-byte UTF-8 sequence, so each run of whole lines is decoded at once. A last line
+ *   without '\n' is a line.
+ * - `done()` settles only after the process has exited and its stdout and stderr are closed (no
+ *   handle outlives the attempt); it rejects with StreamProcessError on a non-zero exit or a
+ *   signal, naming the command, the status and the tail of its stderr.
+ * - stderr lines `reporter:counter:G,C,N` add N to counter `C` (group `gort`) or `G,C` (any other
+ *   group); `reporter:status:...` sets `status`; other lines go on to this process's stderr, and
+ *   the last TAIL_LINES of them are kept for the error.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import type { Writable } from 'node:stream'
+import { GortError } from '../../errors.js'
+import type { TaskCounters } from '../counters.js'
+import type { Command } from './command.js'
+
+export const BATCH = 1 << 16
+const TAIL_LINES = 20
+const NL = 0x0a
+
+/** A streaming process failed: its attempt fails (and is retried as any failed attempt). */
+export class StreamProcessError extends GortError {
+  /** 'mapper', 'reducer' or 'combiner'. */
+  readonly role: string
+  readonly command: string
+  /** The exit code, or null when a signal ended it. */
+  readonly exitCode: number | null
+  readonly signal: string | null
+  /** The last lines the process wrote to stderr (reporter lines left out). */
+  readonly stderr: string
+
+  constructor(role: string, command: string, exitCode: number | null, signal: string | null, stderr: string, why?: string) {
+    const status = why ?? (signal !== null ? `was killed by ${signal}` : `exited with code ${exitCode}`)
+    super('ERR_MR_STREAM_FAILED', `gort mapreduce: ${role} ${JSON.stringify(command)} ${status}${stderr === '' ? '' : `; its stderr ends: ${stderr}`}`)
+    this.role = role
+    this.command = command
+    this.exitCode = exitCode
+    this.signal = signal
+    this.stderr = stderr
+  }
+}
+
+/** Splits a byte stream into lines: push chunks, get whole lines; `end()` gives the unterminated rest. */
+export class LineSplitter {
+  #rest: Buffer | undefined
+  readonly #keepCR: boolean
+
+  /** `keepCR`: leave a '\r' before '\n' on the line (a caller that counts the bytes it read). */
+  constructor(keepCR = false) {
+    this.#keepCR = keepCR
+  }
+
+  /** The whole lines completed by `chunk`, in order. */
+  push(chunk: Buffer): string[] {
+    const last = chunk.lastIndexOf(NL)
+    if (last < 0) {
+      this.#rest = this.#rest === undefined ? Buffer.from(chunk) : Buffer.concat([this.#rest, chunk])
+      return []
+    }
+    const head = this.#rest === undefined ? chunk.subarray(0, last) : Buffer.concat([this.#rest, chunk.subarray(0, last)])
+    this.#rest = last + 1 < chunk.length ? Buffer.from(chunk.subarray(last + 1)) : undefined
+    const lines = head.toString('utf8').split('\n')
+    if (this.#keepCR) return lines
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i]!
+      if (l.endsWith('\r')) lines[i] = l.slice(0, -1)
+    }
+    return lines
+  }
+
+  /** The last line when it had no '\n', else undefined. */
+  end(): string | undefined {
+    const r = this.#rest
+    this.#rest = undefined
+    if (r === undefined || r.length === 0) return undefined
+    return r.toString('utf8')
+  }
+}
+
+/** Splits a streaming output line at its first tab: no tab, the whole line is the key and the value is empty. */
+export function splitLine(line: string): [string, string] {
+  const t = line.indexOf('\t')
+  return t < 0 ? [line, ''] : [line.slice(0, t), line.slice(t + 1)]
+}
+
+export class Pipe {
+  /** The last `reporter:status:` message. */
+  status = ''
+  readonly #role: string
+  readonly #command: Command
+  readonly #child: ChildProcess
+  readonly #stdin: Writable
+  readonly #counters: TaskCounters
+  readonly #tail: string[] = []
+  readonly #done: Promise<void>
+  #pending: string[] = []
+  #chars = 0
+  /** stdin closed or failed: writes are dropped, the exit status decides. */
+  #inputGone = false
+  #killedWhy: string | undefined
+
+  /**
+   * Starts `command` with `env` added to this process's environment. Each stdout line goes to
+   * `onLine`, synchronously, in order.
+   */
+  constructor(role: string, command: Command, env: Readonly<Record<string, string>>, counters: TaskCounters, onLine: (line: string) => void) {
+    this.#role = role
+    this.#command = command
+    this.#counters = counters
+    // Its own process group (Hadoop starts tasks with setsid too): kill() then ends whatever the
+    // command started, so no grandchild keeps the pipes open after the attempt is over.
+    const child = spawn(command.file, [...command.args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+    this.#child = child
+    this.#stdin = child.stdin!
+    const gone = (): void => {
+      this.#inputGone = true
+    }
+    this.#stdin.on('error', gone) // EPIPE: the process stopped reading
+    this.#stdin.on('close', gone)
+    const out = new LineSplitter()
+    let outError: unknown
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (outError !== undefined || this.#killedWhy !== undefined) return
+      try {
+        for (const l of out.push(chunk)) onLine(l)
+      } catch (e) {
+        // The task's side failed on a line (a bad key, a failed spill): stop the process.
+        outError = e
+        this.kill('was stopped: the task failed on its output')
+      }
+    })
+    const err = new LineSplitter()
+    child.stderr!.on('data', (chunk: Buffer) => {
+      for (const l of err.push(chunk)) this.#stderrLine(l)
+    })
+    this.#done = new Promise<void>((resolve, reject) => {
+      let spawnError: Error | undefined
+      child.on('error', (e) => {
+        spawnError = e
+      })
+      child.on('close', (code, signal) => {
+        const lastErr = err.end()
+        if (lastErr !== undefined) this.#stderrLine(lastErr)
+        if (outError === undefined && this.#killedWhy === undefined) {
+          try {
+            const lastOut = out.end()
+            if (lastOut !== undefined) onLine(lastOut)
+          } catch (e) {
+            outError = e
+          }
+        }
+        if (outError !== undefined) return reject(outError)
+        const tail = this.#tail.join('\n')
+        if (spawnError !== undefined) return reject(new StreamProcessError(role, command.text, null, null, tail, `could not start: ${spawnError.message}`))
+        if (this.#killedWhy !== undefined) return reject(new StreamProcessError(role, command.text, code, signal, tail, this.#killedWhy))
+        if (code !== 0 || signal !== null) return reject(new StreamProcessError(role, command.text, code, signal, tail))
+        resolve()
+      })
+    })
+    // done() may be awaited late (after the input is written); the rejection is not unhandled meanwhile.
+    this.#done.catch(() => {})
+  }
+
+  /** Queues `text` (whole lines) for stdin; returns a promise when the caller must wait for the pipe to drain. */
+  write(text: string): Promise<void> | undefined {
+    this.#pending.push(text)
+    this.#chars += text.length
+    return this.#chars >= BATCH ? this.flush() : undefined
+  }
+
+  /** Writes what is queued; resolves when the pipe can take more (or stdin is gone). */
+  flush(): Promise<void> | undefined {
+    if (this.#pending.length === 0) return undefined
+    const text = this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join('')
+    this.#pending = []
+    this.#chars = 0
+    if (this.#inputGone) return undefined
+    if (this.#stdin.write(text)) return undefined
+    return new Promise<void>((resolve) => {
+      const stop = (): void => {
+        this.#stdin.off('drain', stop)
+        this.#stdin.off('close', stop)
+        this.#stdin.off('error', stop)
+        resolve()
+      }
+      this.#stdin.on('drain', stop)
+      this.#stdin.on('close', stop)
+      this.#stdin.on('error', stop)
+    })
+  }
+
+  /** Flushes and closes stdin: the process sees the end of its input. */
+  async end(): Promise<void> {
+    const f = this.flush()
+    if (f !== undefined) await f
+    if (!this.#inputGone) this.#stdin.end()
+  }
+
+  /** Settles when the process has exited and its output is read: see the header. */
+  done(): Promise<void> {
+    return this.#done
+  }
+
+  /** True once stdin is closed (the process exited or stopped reading): more input would be dropped. */
+  get inputGone(): boolean {
+    return this.#inputGone
+  }
+
+  /**
+   * Kills the process when the attempt's signal (its taskSignal()) aborts: an attempt that was
+   * cancelled (a failed or stopped job, a timeout, a backup copy that lost) ends even while it
+   * only waits for its process (to read its input, or to exit). The signal's event arrives on this
+   * thread's event loop, which runs while the attempt awaits its process.
+   */
+  watchAbort(signal: AbortSignal): void {
+    const onAbort = (): void => this.kill('was stopped: the attempt was cancelled')
+    if (signal.aborted) return onAbort()
+    signal.addEventListener('abort', onAbort, { once: true })
+    const off = (): void => signal.removeEventListener('abort', onAbort)
+    void this.#done.then(off, off)
+  }
+
+  /** Stops reading stdout until resumeOutput() (the process blocks once its pipe fills). */
+  pauseOutput(): void {
+    this.#child.stdout!.pause()
+  }
+
+  resumeOutput(): void {
+    this.#child.stdout!.resume()
+  }
+
+  /** Ends the process and its process group (SIGKILL): the attempt is failing or abandoned. `why` is what done() will say. */
+  kill(why: string): void {
+    this.#killedWhy ??= why
+    this.#inputGone = true
+    this.#stdin.destroy()
+    this.#child.stdout!.resume() // a paused stdout would never close, and neither would the process
+    try {
+      if (this.#child.pid !== undefined) process.kill(-this.#child.pid, 'SIGKILL')
+    } catch {
+      this.#child.kill('SIGKILL') // the group is gone already, or was never made
+    }
+  }
+
+  #stderrLine(line: string): void {
+    if (line.startsWith('reporter:counter:')) {
+      const cols = line.slice('reporter:counter:'.length).trim().split(',')
+      const n = cols.length === 3 && /^[+-]?\d+$/.test(cols[2]!) ? Number(cols[2]) : Number.NaN
+      if (Number.isSafeInteger(n)) {
+        this.#counters.increment(cols[0] === 'gort' ? cols[1]! : `${cols[0]},${cols[1]}`, n)
+        return
+      }
+    } else if (line.startsWith('reporter:status:')) {
+      this.status = line.slice('reporter:status:'.length)
+      return
+    }
+    // Anything else, a malformed reporter line too, is the process's own diagnostics.
+    process.stderr.write(`${this.#role} ${this.#command.text}: ${line}\n`)
+    this.#tail.push(line)
+    if (this.#tail.length > TAIL_LINES) this.#tail.shift()
+  }
+}

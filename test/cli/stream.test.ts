@@ -1,0 +1,176 @@
+// `gort stream-map` / `gort stream-reduce` (src/cli/stream.ts, src/mapreduce/streaming/executable.ts)
+// as the executables of Hadoop Streaming's local recipe, through bin/gort.js from dist/, and under
+// `gort mapreduce --mapper/--reducer`: the same job gives the same part files both ways.
+import { execFile } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { PassThrough, Readable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { command } from '../../src/cli/mapreduce.js'
+import { runJob } from '../../src/mapreduce/index.js'
+import { loadJob } from '../../src/mapreduce/job.js'
+import { COMBINE_PAIRS, streamMap, streamReduce } from '../../src/mapreduce/streaming/executable.js'
+import { runCaptured } from '../_support/cli.js'
+import { deadline } from '../_support/deadline.js'
+import { FIXTURES, tempDir, text } from '../mapreduce/_helpers.js'
+
+const execFileAsync = promisify(execFile)
+const REPO = fileURLToPath(new URL('../..', import.meta.url))
+const GORT = path.join(REPO, 'bin/gort.js')
+const WC = path.join(REPO, 'examples/mapreduce/wc.ts')
+const JOB = path.join(FIXTURES, 'stream-job.ts')
+const MS = 120_000
+const gort = `${process.execPath} ${GORT}`
+
+/** Runs a shell pipeline; resolves with stdout, stderr and the exit code (never rejects on a non-zero exit). */
+async function sh(script: string, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync('sh', ['-c', script], { cwd, maxBuffer: 1 << 26, env: { ...process.env, NODE_OPTIONS: '' } })
+    return { code: 0, stdout, stderr }
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string }
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr }
+  }
+}
+
+function inputs(dir: string, texts: readonly string[]): string {
+  mkdirSync(path.join(dir, 'data'))
+  texts.forEach((t, i) => writeFileSync(path.join(dir, 'data', `f${i}.txt`), t))
+  return path.join(dir, 'data')
+}
+
+const partsOf = (dir: string): Map<string, string> => new Map(readdirSync(dir).filter((f) => f.startsWith('part-')).sort().map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]))
+
+const io = suite('streamMap / streamReduce')
+
+/** Runs streamMap or streamReduce in process over `input`; what it wrote on stdout and stderr. */
+async function runStream(fn: typeof streamMap, jobPath: string, input: string, env: NodeJS.ProcessEnv = {}): Promise<{ out: string; err: string }> {
+  const job = await loadJob(new URL(`file://${jobPath}`).href)
+  const output = new PassThrough()
+  const stderr = new PassThrough()
+  let out = ''
+  let err = ''
+  output.on('data', (c: Buffer) => void (out += c.toString()))
+  stderr.on('data', (c: Buffer) => void (err += c.toString()))
+  await fn(job, { input: Readable.from([Buffer.from(input)]), output, stderr, env })
+  return { out, err }
+}
+
+io('stream-map: key = mapreduce_map_input_file, offsets from mapreduce_map_input_start; counters on stderr', deadline('map', async () => {
+  const { out, err } = await runStream(streamMap, JOB, 'b a\r\nFILE\nlast', { mapreduce_map_input_file: 'hdfs://x/in.txt', mapreduce_map_input_start: '100', mapreduce_task_partition: '7' })
+  assert.is(out, 'b\t1\na\t1\nfile=hdfs://x/in.txt offset=105 task=m-00007\t1\nFILE\t1\nlast\t1\n')
+  assert.is(err, 'reporter:counter:gort,lines,3\n')
+}))
+
+io('stream-map: combine runs over what was buffered, keys in order with their emitted types', deadline('combine', async () => {
+  const lines = Array.from({ length: COMBINE_PAIRS + 10 }, (_, i) => (i % 2 === 0 ? 'x y' : 'y'))
+  const { out } = await runStream(streamMap, WC, lines.join('\n'))
+  // One combine after COMBINE_PAIRS pairs (x: 21846, y: 43690 of the first 65536 pairs … whatever the cut), one at the end.
+  const rows = out.trimEnd().split('\n').map((l) => l.split('\t'))
+  assert.ok(rows.length <= 4, `${rows.length} lines`)
+  const sum = (k: string): number => rows.filter((r) => r[0] === k).reduce((n, r) => n + Number(r[1]), 0)
+  assert.is(sum('x'), Math.ceil(lines.length / 2))
+  assert.is(sum('y'), lines.length)
+}))
+
+io('stream-reduce: one reduce per run of equal keys, values parsed as numbers', deadline('reduce', async () => {
+  const { out, err } = await runStream(streamReduce, JOB, 'a\t1\na\t2\r\nb\t5\nc\t-1\nc\t3\nd\t1e3', { mapreduce_task_partition: '2' })
+  assert.is(out, 'a\t3\nb\t5\nc\t2\nd\t1000\n')
+  assert.is(err, 'reporter:counter:gort,keys,4\n')
+}))
+
+io('bad pairs and bad values fail with a clear StreamFormatError', deadline('format', async () => {
+  await runStream(streamMap, JOB, 'TAB-KEY\n').then(() => assert.unreachable(), (e: Error) => {
+    assert.is((e as { code?: string }).code, 'ERR_MR_STREAM_FORMAT')
+    assert.match(e.message, /the key "a\\tb" holds a tab or a newline/)
+  })
+  await runStream(streamReduce, JOB, 'a\t1\na\tone\n').then(() => assert.unreachable(), (e: Error) => {
+    assert.match(e.message, /the value "one" of key "a" is not a number, and the job declares values: 'number'/)
+  })
+  await runStream(streamReduce, JOB, 'a\t1\nb\n').then(() => assert.unreachable(), (e: Error) => {
+    assert.match(e.message, /the value "" of key "b" is not a number/)
+  })
+}))
+
+io.run()
+
+const test = suite('gort stream-map | sort | gort stream-reduce')
+
+test('the local recipe and gort mapreduce --mapper/--reducer equal the in-process job', deadline('recipe', async () => {
+  const t = tempDir()
+  try {
+    const texts = [text(41, 800), text(42, 300, true)]
+    const input = inputs(t.dir, texts)
+    const inProcess = await runJob({ job: WC, input, output: path.join(t.dir, 'in-process'), reducers: 1, procs: 2 })
+    const want = readFileSync(inProcess.files[0]!, 'utf8')
+    const files = readdirSync(input).sort().map((f) => path.join(input, f))
+    const r = await sh(`cat ${files.join(' ')} | ${gort} stream-map --job ${WC} | LC_ALL=C sort | ${gort} stream-reduce --job ${WC}`, t.dir)
+    assert.is(r.stderr, '')
+    assert.is(r.code, 0)
+    // The recipe sees the last line of f0 glued to the first of f1 when f0 lacks its final '\n':
+    // compare only when it has one (text() adds it for this seed).
+    assert.ok(texts[0]!.endsWith('\n'))
+    assert.is(r.stdout, want)
+
+    // The same job under gort's streaming mode, R = 2, Hadoop's partitioner both ways: same part files.
+    const hadoop = await runJob({ job: WC, input, output: path.join(t.dir, 'hadoop'), reducers: 2, procs: 2, partition: 'hadoop', splitSize: '8KiB' })
+    const out = path.join(t.dir, 'streamed')
+    const { code, err } = await runCaptured(command, [
+      '--mapper', `${gort} stream-map --job ${WC}`, '--reducer', `${gort} stream-reduce --job ${WC}`,
+      '--input', input, '--output', out, '--reducers', '2', '--procs', '2', '--partitioner', 'hadoop', '--split-size', '8KiB',
+    ])
+    assert.is(err, '')
+    assert.is(code, 0)
+    assert.equal(partsOf(out), partsOf(hadoop.output))
+    assert.ok(partsOf(out).get('part-r-00001')!.length > 0)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('exit codes: 1 when the job throws, 2 for usage errors and a mapper that cannot run (nothing created)', deadline('exit', async () => {
+  const t = tempDir()
+  try {
+    const throws = await sh(`printf 'ok\\nTHROW\\n' | ${gort} stream-map --job ${path.join(FIXTURES, 'faulty.ts')}`, t.dir)
+    assert.is(throws.code, 1)
+    assert.match(throws.stderr, /^gort stream-map: bad record at offset 3 of \n/)
+    const noJob = await sh(`${gort} stream-reduce < /dev/null`, t.dir)
+    assert.is(noJob.code, 2)
+    assert.match(noJob.stderr, /^gort stream-reduce: --job is required/)
+    const badJob = await sh(`${gort} stream-map --job ${path.join(FIXTURES, 'no-map.ts')} < /dev/null`, t.dir)
+    assert.is(badJob.code, 2)
+    assert.match(badJob.stderr, /job module .*no-map\.ts: its default export is not a job/)
+
+    const input = inputs(t.dir, ['a\n'])
+    writeFileSync(path.join(t.dir, 'map.sh'), '#!/bin/sh\ncat\n')
+    chmodSync(path.join(t.dir, 'map.sh'), 0o644)
+    const out = path.join(t.dir, 'out')
+    const cases: [string[], RegExp][] = [
+      [['--mapper', path.join(t.dir, 'map.sh')], /^gort mapreduce: mapper ".*map\.sh": .*map\.sh is not executable \(chmod \+x/],
+      [['--mapper', 'cat', '--reducer', 'no-such-reducer-program'], /^gort mapreduce: reducer "no-such-reducer-program": no-such-reducer-program is not an executable in the working directory or on PATH/],
+      [['--mapper', 'cat', '--job', WC], /--job and --mapper\/--reducer\/--combiner are two ways/],
+      [['--reducer', 'cat'], /--mapper is required with --reducer or --combiner/],
+      [['--mapper', 'cat', '--partitioner', 'java'], /--partitioner must be 'hadoop' or 'default', got "java"/],
+    ]
+    for (const [argv, re] of cases) {
+      const r = await runCaptured(command, [...argv, '--input', input, '--output', out])
+      assert.is(r.code, 2, `${argv.join(' ')}: ${r.err}`)
+      assert.match(r.err, re)
+      assert.not.ok(existsSync(out), `${argv.join(' ')} created the output`)
+    }
+    const failing = path.join(t.dir, 'fail.sh')
+    writeFileSync(failing, '#!/bin/sh\nexit 4\n')
+    chmodSync(failing, 0o755)
+    const r = await runCaptured(command, ['--mapper', failing, '--input', input, '--output', out, '--max-attempts', '1'])
+    assert.is(r.code, 1)
+    assert.match(r.err, /task m-00000 failed 1 attempt: attempt 1: StreamProcessError: gort mapreduce: mapper ".*fail\.sh" exited with code 4/)
+    assert.not.ok(existsSync(out))
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test.run()

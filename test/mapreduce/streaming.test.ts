@@ -1,0 +1,316 @@
+// Streaming mode (src/mapreduce/streaming/): runJob with mapper/reducer/combiner commands, shell
+// scripts as Hadoop Streaming users write them, compared with the local recipe
+// `cat input | mapper | LC_ALL=C sort | reducer`; the Hadoop partitioner against hand-computed
+// Text.hashCode values; command resolution.
+import { execFile } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { defineJob, MapReduceArgError, runJob, TaskFailedError } from '../../src/mapreduce/index.js'
+import { hadoopPartition, partitioner, textHashCode } from '../../src/mapreduce/partition.js'
+import { resolveCommand, splitCommand, StreamCommandError } from '../../src/mapreduce/streaming/command.js'
+import { deadline } from '../_support/deadline.js'
+import { tempDir, text } from './_helpers.js'
+
+const execFileAsync = promisify(execFile)
+const MS = 90_000
+
+/** Writes an executable `#!/bin/sh` script; returns its path. */
+function script(dir: string, name: string, body: string): string {
+  const p = path.join(dir, name)
+  writeFileSync(p, `#!/bin/sh\nexport LC_ALL=C\n${body}\n`)
+  chmodSync(p, 0o755)
+  return p
+}
+
+/** Word count as shell tools: one `word\t1` line per word; stderr counts lines through reporter lines. */
+const MAP = `tr -s ' \\t' '\\n\\n' | awk 'NF { print $0 "\\t1" }'`
+/** Sums the values of each run of equal keys (a streaming reducer sees no grouping, only sorted lines). */
+const SUM = `awk -F '\\t' '$1 != k { if (NR > 1) print k "\\t" n; k = $1; n = 0 } { n += $2 } END { if (NR > 0) print k "\\t" n }'`
+
+function inputs(dir: string, texts: readonly string[]): string {
+  mkdirSync(path.join(dir, 'data'))
+  texts.forEach((t, i) => writeFileSync(path.join(dir, 'data', `f${i}.txt`), t))
+  return path.join(dir, 'data')
+}
+
+const partitionSuite = suite('hadoop partitioner')
+
+partitionSuite("textHashCode is Java's Text.hashCode: h = 31 h + signed byte, from 1, in int32", () => {
+  // By hand: 'a' = 31 + 97; 'the' = (31 * (31 * 32 + 104... see below); é = C3 A9 = -61, -87 as Java bytes.
+  assert.is(textHashCode(''), 1)
+  assert.is(textHashCode('a'), 128)
+  assert.is(textHashCode('the'), ((31 * 1 + 116) * 31 + 104) * 31 + 101) // 144592
+  assert.is(textHashCode('é'), (31 - 61) * 31 - 87) // -1017: signed bytes, not 0xC3, 0xA9
+  assert.is(textHashCode('hello world'), 1923188771) // wraps around 2^32 several times
+  assert.is(textHashCode('日本語'), 1243476185)
+  assert.is(hadoopPartition('é', 3), (-1017 & 0x7fffffff) % 3) // 2147482631 % 3 = 2
+  assert.is(hadoopPartition('é', 3), 2)
+  const p = partitioner(3, ((): number => 0) as never, 'hadoop')
+  assert.equal(['a', 'b', 'c', 'the', 'é'].map((k) => p(k)), [2, 0, 1, 1, 2], 'hadoop replaces the job partitioner')
+  assert.is(partitioner(3, undefined, 'hadoop')(97), partitioner(3, undefined, 'hadoop')('97'), 'a number key partitions as its text')
+})
+
+partitionSuite.run()
+
+/** The values declaration follows the job's value type: tsc checks these lines; never called. */
+export function valuesTypeChecks(): void {
+  defineJob<string, number>({ values: 'number', map: () => {} })
+  defineJob<string, string>({ values: 'string', map: () => {} })
+  defineJob<string, string | number>({ values: 'string', map: () => {} })
+  // @ts-expect-error a job whose values are numbers cannot declare them strings
+  defineJob<string, number>({ values: 'string', map: () => {} })
+  // @ts-expect-error nor anything else
+  defineJob<string, string>({ values: 'text', map: () => {} })
+}
+
+
+const commands = suite('commands')
+
+commands("split as Hadoop's splitArgs: spaces, quotes end arguments, no shell", () => {
+  assert.equal(splitCommand('awk  -F "\\t" \'{ print $1 }\''), ['awk', '-F', '\\t', '{ print $1 }'])
+  assert.equal(splitCommand("a'b c'd"), ['a', 'b c', 'd'])
+  assert.equal(splitCommand(`x "it's" ''`), ['x', "it's"])
+  assert.equal(splitCommand('   '), [])
+})
+
+commands('resolve: PATH, the working directory, paths; a clear error otherwise', () => {
+  const t = tempDir()
+  try {
+    const ok = script(t.dir, 'ok.sh', 'cat')
+    writeFileSync(path.join(t.dir, 'plain.sh'), '#!/bin/sh\ncat\n')
+    assert.is(resolveCommand('mapper', 'ok.sh -x', t.dir, '').file, ok, 'the working directory is searched first')
+    assert.equal(resolveCommand('mapper', './ok.sh -x', t.dir, '').args, ['-x'])
+    assert.is(resolveCommand('mapper', 'sh -c x', t.dir, '/bin:/usr/bin').file.endsWith('/sh'), true)
+    const cases: [string, RegExp][] = [
+      ['./plain.sh', /mapper "\.\/plain\.sh": \.\/plain\.sh is not executable \(chmod \+x/],
+      ['./missing.sh', /missing\.sh does not exist/],
+      ['./', /is not a file/],
+      ['no-such-program-anywhere', /not an executable in the working directory or on PATH/],
+      ['  ', /no program to run/],
+    ]
+    for (const [cmd, re] of cases) {
+      try {
+        resolveCommand('mapper', cmd, t.dir, '/bin:/usr/bin')
+        assert.unreachable(cmd)
+      } catch (e) {
+        assert.instance(e, StreamCommandError)
+        assert.is((e as StreamCommandError).code, 'ERR_MR_COMMAND')
+        assert.match((e as Error).message, re)
+      }
+    }
+  } finally {
+    t.remove()
+  }
+})
+
+commands('runJob: a job is a module or commands, and a bad command creates nothing', deadline('args', async () => {
+  const t = tempDir()
+  try {
+    const input = inputs(t.dir, ['x\n'])
+    const out = path.join(t.dir, 'out')
+    writeFileSync(path.join(t.dir, 'plain.sh'), '#!/bin/sh\ncat\n')
+    const bad: [object, new (...a: never[]) => Error, RegExp][] = [
+      [{ job: 'wc.ts', mapper: 'cat' }, MapReduceArgError, /job must be left out when mapper is given/],
+      [{ reducer: 'cat' }, MapReduceArgError, /mapper must be a command line when reducer is given/],
+      [{ mapper: '' }, MapReduceArgError, /mapper must be a command line/],
+      [{ mapper: path.join(t.dir, 'plain.sh') }, StreamCommandError, /is not executable/],
+      [{ mapper: 'cat', reducer: path.join(t.dir, 'nope') }, StreamCommandError, /reducer ".*nope": .*nope does not exist/],
+      [{ mapper: 'cat', partition: 'java' }, MapReduceArgError, /partition must be 'default' or 'hadoop'/],
+    ]
+    for (const [o, cls, re] of bad) {
+      await runJob({ input, output: out, ...o }).then(() => assert.unreachable(JSON.stringify(o)), (e: unknown) => {
+        assert.instance(e, cls, JSON.stringify(o))
+        assert.match((e as Error).message, re)
+      })
+      assert.not.ok(existsSync(out))
+    }
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+commands("defineJob: values is 'number' or 'string'", () => {
+  assert.throws(() => defineJob({ values: 'text' as never, map: () => {} }), /defineJob: values must be 'number' or 'string', got "text"/)
+})
+
+commands.run()
+
+const test = suite('streaming runJob')
+
+test('R = 1: the part file equals cat input | mapper | LC_ALL=C sort | reducer', deadline('recipe', async () => {
+  const t = tempDir()
+  try {
+    // LF-terminated: `cat` would glue a last line without \n to the next file's first, and pass \r on (gort, like
+    // Hadoop's LineRecordReader, drops it).
+    const texts = [text(11, 1500), text(12, 700), text(13, 3)].map((s) => (s.endsWith('\n') ? s : `${s}\n`))
+    const input = inputs(t.dir, texts)
+    const mapper = script(t.dir, 'map.sh', MAP)
+    const reducer = script(t.dir, 'reduce.sh', SUM)
+    const out = path.join(t.dir, 'out')
+    const r = await runJob({ mapper, reducer, input, output: out, reducers: 1, procs: 2, splitSize: '8KiB' })
+    assert.ok(r.maps > 3, `${r.maps} maps`)
+    const files = readdirSync(path.join(t.dir, 'data')).sort().map((f) => path.join(t.dir, 'data', f))
+    const { stdout: want } = await execFileAsync('sh', ['-c', `cat "$@" | ${mapper} | LC_ALL=C sort | ${reducer}`, 'sh', ...files], { maxBuffer: 1 << 26 })
+    assert.ok(want.length > 100)
+    assert.is(readFileSync(path.join(out, 'part-r-00000'), 'utf8'), want)
+    assert.equal(readdirSync(out).sort(), ['_SUCCESS', 'part-r-00000'])
+    assert.is(r.counters.mapInputRecords, texts.reduce((n, s) => n + s.replace(/\n$/, '').split('\n').length, 0))
+    assert.is(r.counters.reduceInputRecords, r.counters.mapOutputRecords)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a combiner command runs over each spill and leaves the result as without it', deadline('combiner', async () => {
+  const t = tempDir()
+  try {
+    const texts = [text(21, 6000)]
+    const input = inputs(t.dir, texts)
+    const mapper = script(t.dir, 'map.sh', MAP)
+    const reducer = script(t.dir, 'reduce.sh', SUM)
+    const plain = await runJob({ mapper, reducer, input, output: path.join(t.dir, 'plain'), reducers: 2, procs: 1 })
+    const out = path.join(t.dir, 'out')
+    const r = await runJob({ mapper, reducer, combiner: reducer, input, output: out, reducers: 2, procs: 1, memory: '64KiB' })
+    assert.ok(r.counters.spills > 0, 'the map task spilled')
+    // A spill holds hundreds of pairs at this budget: one spill per fill, not one per line read meanwhile.
+    assert.ok(r.counters.spills < r.counters.mapOutputRecords / 100, `${r.counters.spills} spills of ${r.counters.mapOutputRecords} pairs`)
+    assert.ok(r.counters.combineInputRecords === r.counters.mapOutputRecords, `${r.counters.combineInputRecords} combined of ${r.counters.mapOutputRecords}`)
+    assert.ok(r.counters.combineOutputRecords < r.counters.combineInputRecords / 4, `${r.counters.combineOutputRecords} out of ${r.counters.combineInputRecords}`)
+    assert.is(r.counters.reduceInputRecords, r.counters.combineOutputRecords)
+    for (const f of ['part-r-00000', 'part-r-00001']) assert.is(readFileSync(path.join(out, f), 'utf8'), readFileSync(path.join(plain.output, f), 'utf8'), f)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('R = 3 with the hadoop partitioner: each key in its Text.hashCode part file; no reducer: pairs as they are', deadline('hadoop', async () => {
+  const t = tempDir()
+  try {
+    const input = inputs(t.dir, ['the\t1\nc\t2\na\t3\nb\t4\né\t5\nthe\t6\na\n'])
+    const out = path.join(t.dir, 'out')
+    await runJob({ mapper: 'cat', input, output: out, reducers: 3, procs: 2, partition: 'hadoop' })
+    const part = (n: number): string => readFileSync(path.join(out, `part-r-0000${n}`), 'utf8')
+    // Hashes worked out in the partition suite: a 2, b 0, c 1, the 1, é 2. A line without a tab is
+    // the key with an empty value, written back as `key\t` (Hadoop's TextOutputFormat).
+    assert.is(part(0), 'b\t4\n')
+    assert.is(part(1), 'c\t2\nthe\t1\nthe\t6\n')
+    assert.is(part(2), 'a\t3\na\t\né\t5\n')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('reducers 0: part-m files of the mapper output; the job variables are in its environment', deadline('env', async () => {
+  const t = tempDir()
+  try {
+    const input = inputs(t.dir, ['one\ntwo\n', 'three\n'])
+    const mapper = script(t.dir, 'env.sh', [
+      'n=0; while read -r line; do n=$((n + 1)); done',
+      'for v in mapreduce_map_input_file mapreduce_map_input_start mapreduce_map_input_length mapreduce_task_id mapreduce_task_attempt_id mapreduce_task_partition mapreduce_job_reduces mapreduce_task_ismap; do',
+      '  eval "printf \'%s\\t%s\\n\' $v \\"\\$$v\\""',
+      'done',
+      'printf "lines\\t%s\\n" $n',
+    ].join('\n'))
+    const out = path.join(t.dir, 'out')
+    const r = await runJob({ mapper, input, output: out, reducers: 0, procs: 2 })
+    assert.equal(readdirSync(out).sort(), ['_SUCCESS', 'part-m-00000', 'part-m-00001'])
+    assert.is(r.counters.mapOutputRecords, 18)
+    const envOf = (n: number): Map<string, string> =>
+      new Map(readFileSync(path.join(out, `part-m-0000${n}`), 'utf8').trimEnd().split('\n').map((l) => l.split('\t') as [string, string]))
+    const m0 = envOf(0)
+    assert.equal(Object.fromEntries(m0), {
+      mapreduce_map_input_file: path.join(input, 'f0.txt'), mapreduce_map_input_start: '0', mapreduce_map_input_length: '8',
+      mapreduce_task_id: 'task_gort_0001_m_000000', mapreduce_task_attempt_id: 'attempt_gort_0001_m_000000_0',
+      mapreduce_task_partition: '0', mapreduce_job_reduces: '0', mapreduce_task_ismap: 'true', lines: '2',
+    })
+    const m1 = envOf(1)
+    assert.is(m1.get('mapreduce_map_input_file'), path.join(input, 'f1.txt'))
+    assert.is(m1.get('mapreduce_task_attempt_id'), 'attempt_gort_0001_m_000001_0')
+    assert.is(m1.get('lines'), '1')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a mapper that fails its first attempt is retried; reporter lines on stderr are counters', deadline('retry', async () => {
+  const t = tempDir()
+  try {
+    const input = inputs(t.dir, ['a b\nb c\n', 'c d\n'])
+    const mapper = script(t.dir, 'flaky.sh', [
+      'case "$mapreduce_task_attempt_id" in *_0) echo "reporter:counter:gort,never,1" >&2; echo "first attempt fails" >&2; exit 1;; esac',
+      'echo "reporter:status:mapping" >&2',
+      'echo "reporter:counter:gort,maps,1" >&2',
+      'echo "reporter:counter:Custom Group,seen,2" >&2',
+      'echo "reporter:counter:gort,bad,x" >&2',
+      MAP,
+    ].join('\n'))
+    const reducer = script(t.dir, 'reduce.sh', ['echo "reporter:counter:gort,reduces,1" >&2', SUM].join('\n'))
+    const out = path.join(t.dir, 'out')
+    const r = await runJob({ mapper, reducer, input, output: out, reducers: 2, procs: 2, maxAttempts: 2 })
+    assert.is(r.counters.failedAttempts, 2)
+    assert.is(r.counters.mapAttempts, 4)
+    assert.equal(Object.fromEntries(r.userCounters), { maps: 2, 'Custom Group,seen': 4, reduces: 2 })
+    const all = ['part-r-00000', 'part-r-00001'].map((f) => readFileSync(path.join(out, f), 'utf8')).join('').trimEnd().split('\n').sort()
+    assert.equal(all, ['a\t1', 'b\t2', 'c\t2', 'd\t1'])
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a mapper that always fails fails the job, naming the command, the exit code and its stderr; no output', deadline('fails', async () => {
+  const t = tempDir()
+  try {
+    const input = inputs(t.dir, ['a\n'])
+    const mapper = script(t.dir, 'fail.sh', 'cat >/dev/null\necho "cannot parse line 1" >&2\nexit 3')
+    const out = path.join(t.dir, 'out')
+    const e = await runJob({ mapper: `${mapper} --strict`, input, output: out, maxAttempts: 2, procs: 1 }).then(() => undefined, (x: unknown) => x)
+    assert.instance(e, TaskFailedError)
+    const f = e as TaskFailedError
+    assert.is(f.task, 'm-00000')
+    assert.is(f.attempts.length, 2)
+    assert.is(f.attempts[0]!.code, 'ERR_MR_STREAM_FAILED')
+    assert.match(f.message, /attempt 1: StreamProcessError: gort mapreduce: mapper ".*fail\.sh --strict" exited with code 3; its stderr ends: cannot parse line 1/)
+    assert.not.ok(existsSync(out))
+    const killed = script(t.dir, 'killed.sh', 'kill -9 $$')
+    const e2 = await runJob({ mapper: 'cat', reducer: killed, input, output: out, maxAttempts: 1, procs: 1 }).then(() => undefined, (x: unknown) => x)
+    assert.match((e2 as Error).message, /task r-00000 failed 1 attempt: .*reducer ".*killed\.sh" was killed by SIGKILL/)
+    assert.not.ok(existsSync(out))
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('an abandoned job kills the processes of its other attempts, and what they started', deadline('abandon', async () => {
+  const t = tempDir()
+  try {
+    const input = inputs(t.dir, ['a\n', 'b\n'])
+    // f0's attempt fails for good; f1's reads nothing and waits on a child of its own that never ends.
+    const mapper = script(t.dir, 'map.sh', 'case "$mapreduce_map_input_file" in *f0.txt) exit 5;; esac\nsleep 100000\necho never')
+    const out = path.join(t.dir, 'out')
+    const e = await runJob({ mapper, input, output: out, maxAttempts: 1, procs: 2 }).then(() => undefined, (x: unknown) => x)
+    assert.instance(e, TaskFailedError)
+    assert.is((e as TaskFailedError).task, 'm-00000')
+    assert.match((e as Error).message, /exited with code 5/)
+    assert.not.ok(existsSync(out))
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a mapper that stops reading early is judged by its exit status alone', deadline('early', async () => {
+  const t = tempDir()
+  try {
+    const input = inputs(t.dir, [text(31, 20000)])
+    const out = path.join(t.dir, 'out')
+    const r = await runJob({ mapper: 'head -n 3', input, output: out, reducers: 1, procs: 1 })
+    assert.is(readFileSync(path.join(out, 'part-r-00000'), 'utf8').split('\n').length, 4)
+    assert.is(r.counters.mapOutputRecords, 3)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test.run()
