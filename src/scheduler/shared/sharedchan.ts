@@ -2,7 +2,7 @@
  * SharedChan<T>: Go's hchan in a SharedArrayBuffer, usable from every thread of the process (the
  * main thread, any M, plain Workers). Offsets and state names: sharedchan-layout.ts. Values:
  * sharedchan-codec.ts. Lock, spin and sleep: sharedchan-wait.ts. Channels inside channels:
- * sharedchan-registry.ts.
+ * sharedchan-registry.ts. What a select keeps on its own thread: sharedchan-select.ts.
  *
  * Invariants (Go's chan.go, restated for shared memory):
  * - Every field of the header and every queue link is written only under H_LOCK, except: the free
@@ -26,6 +26,16 @@
  *   just claimed cannot be reused, and its notify (under the lock) reaches the right owner.
  * - A receive from a full ring with a parked sender takes the head and refills the same slot
  *   with the sender's value (recvx advances, sendx = recvx): FIFO in one step, as Go's recv().
+ * - A select's waiter (WF_SELECT) is claimed through its select's done word, never by CAS on its
+ *   W_STATE: a partner claims (DONE_OPEN -> case + 1) before any value moves, and only then
+ *   moves the value and stores DONE/CLOSED under the lock. A failed claim drops the waiter
+ *   (stale) or, while the select's own thread holds the word (DW_ENQ/DW_DIRTY), skips it and
+ *   leaves it queued, marking the word DW_DIRTY (close drops it). A select's waiter never pairs
+ *   with a waiter of the same select. The select's thread unlinks and frees its own waiters
+ *   (WITHDRAW); the record holding the done word goes last (DoneWord.release). The protocol and
+ *   why it is correct: docs/design/sharedchan.md, "Select".
+ * - A partner never waits while it holds the lock: a done word in a channel this thread cannot
+ *   see yet makes it unlock, learn that channel (#learn) and start the op again.
  *
  * Designs rejected:
  * - Waiter records in per-thread memory (each thread's own buffer): a waker on another thread
@@ -496,31 +506,43 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
     selfD = agent.D
     selfAt = agent.at
     try {
-      lock(I)
-      const r = this.#attemptLocked(isSend)
-      if (r !== A_NO) {
-        unlock(I)
-        if (isSend) dropPrepared()
-        own(agent, k)
-        this.#settleNow(sel, k, isSend, r)
-        return GONE
-      }
-      const w = this.#alloc()
-      if (w < 0) {
-        unlock(I)
-        if (isSend) dropPrepared()
-        SharedChan.#reopen(agent)
-        throw new SharedChanBusyError(this.#l.nwait)
-      }
-      const c = this.#publish(agent, w, k, isSend, value, false)
-      unlock(I)
-      if (isSend) dropPrepared()
-      SharedChan.#reopen(agent)
-      return c
+      return this.#enqueueLater(agent, sel, k, isSend, value)
+    } catch (e) {
+      // Only #learn throws here (no thread knew a channel), with the lock released. Open the word
+      // so that select's abort can cancel the select and withdraw what is published.
+      const s = Atomics.load(agent.D, agent.at)
+      if (s === DW_ENQ || s === DW_DIRTY) Atomics.store(agent.D, agent.at, DONE_OPEN)
+      throw e
     } finally {
       selfD = null
       selfAt = -1
     }
+  }
+
+  /** #enqueueCase for a later case, its select's done word held (DW_ENQ). */
+  #enqueueLater(agent: SelectAgent, sel: Selector, k: number, isSend: boolean, value: unknown): SelWaiter {
+    const I = this.#I
+    lock(I)
+    const r = this.#attemptLocked(isSend)
+    if (r !== A_NO) {
+      unlock(I)
+      if (isSend) dropPrepared()
+      own(agent, k)
+      this.#settleNow(sel, k, isSend, r)
+      return GONE
+    }
+    const w = this.#alloc()
+    if (w < 0) {
+      unlock(I)
+      if (isSend) dropPrepared()
+      SharedChan.#reopen(agent)
+      throw new SharedChanBusyError(this.#l.nwait)
+    }
+    const c = this.#publish(agent, w, k, isSend, value, false)
+    unlock(I)
+    if (isSend) dropPrepared()
+    SharedChan.#reopen(agent)
+    return c
   }
 
   /** Tries a select case's op now, as a partner; A_*. Precondition: lock held; a send's value prepared. */
@@ -900,22 +922,26 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
   /**
    * Learns the channel `unresolved` names (a select's done word lives there): unlocks, finds its
    * memory through the registry (which may wait for the thread that holds it), locks again.
-   * Precondition: lock held.
+   * Throws SharedChanLostError if no thread answers; the lock is then released and any prepared
+   * value dropped. Precondition: lock held.
    */
   #learn(): void {
     const key = unresolved
     unresolved = -1
     unlock(this.#I)
-    try {
-      if (handleOf(key) === undefined && !learned.has(key)) {
-        const ch = SharedChan.from<unknown>(resolve(key))
-        forget(key)
-        learned.set(key, ch)
-        if (learned.size > LEARNED_MAX) learned.delete(learned.keys().next().value!)
+    if (handleOf(key) === undefined && !learned.has(key)) {
+      let buf: SharedArrayBuffer
+      try {
+        buf = resolve(key)
+      } catch (e) {
+        dropPrepared()
+        throw e
       }
-    } finally {
-      lock(this.#I)
+      learned.set(key, SharedChan.from<unknown>(buf))
+      forget(key)
+      if (learned.size > LEARNED_MAX) learned.delete(learned.keys().next().value!)
     }
+    lock(this.#I)
   }
 
   // ---- blocking ----
