@@ -10,8 +10,9 @@
  *     Workers posting round-robin to 4 sink Workers (16 MessagePorts: ports have no shared
  *     queue, so this is the nearest equivalent), and Go (4 + 4 goroutines).
  * (e) one task receiving by select over 4 shared channels, each fed by its own producer task
- *     (cap 1024 and unbuffered), against one Worker listening on 4 ports fed by 4 Workers (its
- *     event loop is the select), and Go's select.
+ *     (cap 1024 and unbuffered), against the same producers into one channel with a plain
+ *     receiver (the cost of select itself), one Worker listening on 4 ports fed by 4 Workers
+ *     (its event loop is the select), and Go's select.
  * Throughput in (c)/(e) is items over the span from the first item any consumer got to the last
  * close it saw, on a clock all threads share, so thread start-up is not counted on either side.
  *
@@ -170,6 +171,7 @@ async function shapeE(rt: Runtime, results: Record<string, unknown>): Promise<vo
   const out: Record<string, unknown> = {}
   for (const cap of [1024, 0]) {
     const sc: number[] = []
+    const plain: number[] = []
     const n = cap === 0 ? ITEMS / 10 : ITEMS
     for (let r = 0; r < RUNS; r++) {
       const cs = Array.from({ length: 4 }, () => new SharedChan<number>(cap))
@@ -178,8 +180,14 @@ async function shapeE(rt: Runtime, results: Record<string, unknown>): Promise<vo
       const part = await sink
       if (part[0] !== n) throw new Error('(e) lost items')
       sc.push(spanRate([part]))
+      // The control: the same 4 producers into one channel, one plain receiver (no select).
+      const one = new SharedChan<number>(cap)
+      const got = rt.go(consumeN, one)
+      await Promise.all([0, 1, 2, 3].map((i) => rt.go(produceN, one, (i * n) / 4, n / 4)))
+      one.close()
+      plain.push(spanRate([await got]))
     }
-    out[`cap${cap}`] = { sharedchan: median(sc), runs: sc }
+    out[`cap${cap}`] = { sharedchan: median(sc), plainRecv: median(plain), runs: sc }
   }
   const mp: number[] = []
   for (let r = 0; r < RUNS; r++) mp.push(await portFanIn(4, 1, ITEMS / 4))
@@ -259,7 +267,7 @@ async function shapesAB(rt: Runtime, results: Record<string, unknown>): Promise<
 
 function print(results: Record<string, unknown>, go: Record<string, number> | null): void {
   const f = (x: number): string => x.toFixed(2)
-  const M = (x: number): string => (x / 1e6).toFixed(2)
+  const M = (x: number): string => (x / 1e6).toFixed(3)
   const goRate = (name: string): number | undefined => (go?.[name] !== undefined ? 1e9 / go[name] : undefined)
   const a = results['a'] as { sharedchan: Rtt; messagePort: Rtt; comlink: Rtt | null } | undefined
   if (a !== undefined) {
@@ -287,15 +295,15 @@ function print(results: Record<string, unknown>, go: Record<string, number> | nu
     const g = goRate('Shared4x4')
     if (g !== undefined) console.log(`  Go -cpu 2    ${M(g)}   SharedChan/Go = ${f(c.sharedchan / g)}x`)
   }
-  const e = results['e'] as { cap1024: { sharedchan: number }; cap0: { sharedchan: number }; messagePort: number } | undefined
+  const e = results['e'] as { cap1024: { sharedchan: number; plainRecv: number }; cap0: { sharedchan: number; plainRecv: number }; messagePort: number } | undefined
   if (e !== undefined) {
     console.log(`(e) select over 4 shared channels, one producer task each, on 2 Ms (M items/s; median of ${RUNS} runs)`)
     const g1 = goRate('SharedSelect4Cap1024')
     const g0 = goRate('SharedSelect4Unbuffered')
-    console.log(`  SharedChan cap 1024   ${M(e.cap1024.sharedchan)}   SharedChan/MessagePort = ${f(e.cap1024.sharedchan / e.messagePort)}x` +
-      (g1 !== undefined ? `   Go ${M(g1)}, SharedChan/Go = ${f(e.cap1024.sharedchan / g1)}x` : ''))
-    console.log(`  SharedChan unbuffered ${M(e.cap0.sharedchan)}` +
-      (g0 !== undefined ? `   Go ${M(g0)}, SharedChan/Go = ${f(e.cap0.sharedchan / g0)}x` : ''))
+    for (const [label, r, g] of [['cap 1024  ', e.cap1024, g1], ['unbuffered', e.cap0, g0]] as const) {
+      console.log(`  SharedChan ${label} ${M(r.sharedchan)}   plain recv, 1 channel ${M(r.plainRecv)} (select/plain = ${f(r.sharedchan / r.plainRecv)})` +
+        `   SharedChan/MessagePort = ${f(r.sharedchan / e.messagePort)}x` + (g !== undefined ? `   Go ${M(g)}, SharedChan/Go = ${f(r.sharedchan / g)}x` : ''))
+    }
     console.log(`  MessagePort  ${M(e.messagePort)}   (one Worker listening on 4 ports, 4 source Workers)`)
   }
 }

@@ -90,6 +90,33 @@ test('a select never pairs with itself: send and receive on one shared channel',
   assert.equal(await b, { index: 0, value: undefined, ok: true })
 }))
 
+test('a SharedChan as the value of a select case (chan chan T): in flight exactly while queued', deadline('chanchan', async () => {
+  const outer = new SharedChan<SharedChan<number>>()
+  const inner = new SharedChan<number>(1)
+  const l = new Chan<number>()
+  // A send case offering a channel that loses to a local case: the offer is taken back.
+  const p = select([send(outer, inner), recv(l)])
+  await turn()
+  assert.is(inner.inspect().inFlight, 1)
+  await l.send(1)
+  assert.is((await p).index, 1)
+  assert.is(inner.inspect().inFlight, 0)
+  // A send case that wins: the receiver gets this thread's handle on the same channel.
+  const q = select([send(outer, inner), recv(l)])
+  await turn()
+  const got = await outer.recv()
+  assert.is(got.value, inner)
+  assert.equal(await q, { index: 0, value: undefined, ok: true })
+  assert.is(inner.inspect().inFlight, 0)
+  // A receive case that gets a channel.
+  const r = select([recv(outer), recv(l)])
+  await turn()
+  await outer.send(inner)
+  assert.equal(await r, { index: 0, value: inner, ok: true })
+  assert.is(inner.inspect().inFlight, 0)
+  assert.equal(outer.inspect().freeWaiters, 256)
+}))
+
 test('racing selects across Ms over shared and local channels: each value once', deadline('racing', async () => {
   const rt = await Runtime.start({ procs: 4 })
   try {
