@@ -1064,7 +1064,9 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
 }
 
 // A SharedChan crosses as a task argument or result as a handle on the same memory, not a copy.
-registerHandle('gort.SharedChan', SharedChan, {
+// The name carries this module's URL: a thread may load two copies of it (src under tsx and the
+// built dist), each with its own class, and a handle name maps to one class per thread.
+registerHandle(`gort.SharedChan ${import.meta.url}`, SharedChan, {
   encode: (c: SharedChan<unknown>) => c.buffer,
   decode: (b: SharedArrayBuffer) => SharedChan.from(b),
 })
