@@ -6,26 +6,40 @@
  *     (event-driven), a comlink call, and Go (-cpu 2).
  * (b) cap-1024 throughput of small numbers between two Ms, against MessagePort between two
  *     Workers (one number per message), comlink calls (pipelined), and Go.
+ * (c) 4 producers x 4 consumers on one cap-1024 channel, 8 tasks over 2 Ms, against 4 source
+ *     Workers posting round-robin to 4 sink Workers (16 MessagePorts: ports have no shared
+ *     queue, so this is the nearest equivalent), and Go (4 + 4 goroutines).
+ * (e) one task receiving by select over 4 shared channels, each fed by its own producer task
+ *     (cap 1024 and unbuffered), against the same producers into one channel with a plain
+ *     receiver (the cost of select itself), one Worker listening on 4 ports fed by 4 Workers
+ *     (its event loop is the select), and Go's select.
+ * Throughput in (c)/(e) is items over the span from the first item any consumer got to the last
+ * close it saw, on a clock all threads share, so thread start-up is not counted on either side.
+ *
+ * The `multithreading` package is not a dependency either, and is not installed here: its rows
+ * are not in this bench (see bench/NOTES.md).
  *
  * comlink is not a dependency of gort: it is loaded from `comlink` if installed, or from
  * GORT_PEERS=<dir with node_modules/comlink>; otherwise its rows are skipped.
- * Writes bench/results/shared.json. Usage: tsx bench/shared.bench.ts [--quick]
+ * Writes bench/results/shared.json. Usage: tsx bench/shared.bench.ts [--quick] [--shapes=abce]
  */
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { tmpdir, cpus, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { MessageChannel, Worker } from 'node:worker_threads'
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Runtime, SharedChan } from '../src/scheduler/index.js'
-import { consume, echo, produce } from './shared/tasks.js'
+import { consume, consumeN, echo, produce, produceClose, produceN, selectSink } from './shared/tasks.js'
 
 const quick = process.argv.includes('--quick')
 const ROUNDS = quick ? 5 : 15
 const RTT_PER_ROUND = quick ? 2000 : 5000
 const ITEMS = quick ? 200_000 : 1_000_000
 const peerUrl = new URL('./shared/peer-worker.mjs', import.meta.url)
+const shapes = /^--shapes=(\w+)$/.exec(process.argv.find((a) => a.startsWith('--shapes=')) ?? '')?.[1] ?? 'abce'
+const RUNS = quick ? 3 : 5
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
@@ -79,10 +93,110 @@ function goBench(): Record<string, number> | null {
 
 const online = (w: Worker): Promise<void> => new Promise((r) => w.once('online', () => r()))
 
+/** Items per second over the span from the earliest first item to the latest end: [items, first, end] each. */
+function spanRate(parts: number[][]): number {
+  let n = 0
+  let first = Infinity
+  let end = 0
+  for (const p of parts) {
+    n += p[0]!
+    first = Math.min(first, p[1]!)
+    end = Math.max(end, p[2]!)
+  }
+  return n / ((end - first) / 1000)
+}
+
+/** `sources` source Workers each posting `per` numbers round-robin over ports to `sinks` sink Workers. */
+async function portFanIn(sources: number, sinks: number, per: number): Promise<number> {
+  const toSink: MessagePort[][] = Array.from({ length: sinks }, () => [])
+  const fromSource: MessagePort[][] = Array.from({ length: sources }, () => [])
+  for (let s = 0; s < sources; s++) {
+    for (let k = 0; k < sinks; k++) {
+      const { port1, port2 } = new MessageChannel()
+      toSink[k]!.push(port1)
+      fromSource[s]!.push(port2)
+    }
+  }
+  const ws = toSink.map((ports) => new Worker(peerUrl, { workerData: { mode: 'sinks', ports }, transferList: ports }))
+  await Promise.all(ws.map(online))
+  const done = ws.map((w) => new Promise<number[]>((res) => w.once('message', res)))
+  const srcs = fromSource.map((ports) => new Worker(peerUrl, { workerData: { mode: 'sources', ports, n: per }, transferList: ports }))
+  const rate = spanRate(await Promise.all(done))
+  await Promise.all([...ws, ...srcs].map((w) => w.terminate()))
+  return rate
+}
+
+interface Rtt {
+  median: number
+  p50: number
+  p99: number
+}
+
 async function main(): Promise<void> {
   const results: Record<string, unknown> = { date: new Date().toISOString(), cpus: cpus().length, load: loadavg()[0], quick }
   const rt = await Runtime.start({ procs: 2 })
   try {
+    if (shapes.includes('a') || shapes.includes('b')) await shapesAB(rt, results)
+    if (shapes.includes('c')) await shapeC(rt, results)
+    if (shapes.includes('e')) await shapeE(rt, results)
+    const go = goBench()
+    results['go'] = go
+    print(results, go)
+    mkdirSync(new URL('./results', import.meta.url), { recursive: true })
+    writeFileSync(new URL('./results/shared.json', import.meta.url), JSON.stringify(results, null, 2) + '\n')
+  } finally {
+    await rt.close()
+  }
+}
+
+async function shapeC(rt: Runtime, results: Record<string, unknown>): Promise<void> {
+  const sc: number[] = []
+  const mp: number[] = []
+  for (let r = 0; r < RUNS; r++) {
+    const ch = new SharedChan<number>(1024)
+    const per = ITEMS / 4
+    const consumers = Array.from({ length: 4 }, () => rt.go(consumeN, ch))
+    const producers = Array.from({ length: 4 }, (_, i) => rt.go(produceN, ch, i * per, per))
+    await Promise.all(producers)
+    ch.close()
+    const parts = await Promise.all(consumers)
+    if (parts.reduce((a, p) => a + p[0]!, 0) !== ITEMS) throw new Error('(c) lost items')
+    sc.push(spanRate(parts))
+    mp.push(await portFanIn(4, 4, ITEMS / 4))
+  }
+  results['c'] = { sharedchan: median(sc), messagePort: median(mp), runs: { sharedchan: sc, messagePort: mp } }
+}
+
+async function shapeE(rt: Runtime, results: Record<string, unknown>): Promise<void> {
+  const out: Record<string, unknown> = {}
+  for (const cap of [1024, 0]) {
+    const sc: number[] = []
+    const plain: number[] = []
+    const n = cap === 0 ? ITEMS / 10 : ITEMS
+    for (let r = 0; r < RUNS; r++) {
+      const cs = Array.from({ length: 4 }, () => new SharedChan<number>(cap))
+      const sink = rt.go(selectSink, cs[0]!, cs[1]!, cs[2]!, cs[3]!)
+      await Promise.all(cs.map((c) => rt.go(produceClose, c, n / 4)))
+      const part = await sink
+      if (part[0] !== n) throw new Error('(e) lost items')
+      sc.push(spanRate([part]))
+      // The control: the same 4 producers into one channel, one plain receiver (no select).
+      const one = new SharedChan<number>(cap)
+      const got = rt.go(consumeN, one)
+      await Promise.all([0, 1, 2, 3].map((i) => rt.go(produceN, one, (i * n) / 4, n / 4)))
+      one.close()
+      plain.push(spanRate([await got]))
+    }
+    out[`cap${cap}`] = { sharedchan: median(sc), plainRecv: median(plain), runs: sc }
+  }
+  const mp: number[] = []
+  for (let r = 0; r < RUNS; r++) mp.push(await portFanIn(4, 1, ITEMS / 4))
+  out['messagePort'] = median(mp)
+  results['e'] = out
+}
+
+async function shapesAB(rt: Runtime, results: Record<string, unknown>): Promise<void> {
+  {
     // ---- (a) ping-pong ----
     const ping = new SharedChan<number>()
     const pong = new SharedChan<number>()
@@ -148,27 +262,49 @@ async function main(): Promise<void> {
       await Promise.all([sink.terminate(), src.terminate()])
     }
     results['b'] = { sharedchan: median(samples), threads, messagePort: median(mpSamples), comlink: clThroughput }
+  }
+}
 
-    const go = goBench()
-    results['go'] = go
-
-    const f = (x: number): string => x.toFixed(2)
+function print(results: Record<string, unknown>, go: Record<string, number> | null): void {
+  const f = (x: number): string => x.toFixed(2)
+  const M = (x: number): string => (x / 1e6).toFixed(3)
+  const goRate = (name: string): number | undefined => (go?.[name] !== undefined ? 1e9 / go[name] : undefined)
+  const a = results['a'] as { sharedchan: Rtt; messagePort: Rtt; comlink: Rtt | null } | undefined
+  if (a !== undefined) {
+    const { sharedchan: sc, messagePort: port, comlink: cl } = a
     console.log(`(a) unbuffered ping-pong round trip, main <-> M (µs; median of ${ROUNDS} batch means; p50/p99 of single trips)`)
     console.log(`  SharedChan   ${f(sc.median)}  p50 ${f(sc.p50)}  p99 ${f(sc.p99)}`)
     console.log(`  MessagePort  ${f(port.median)}  p50 ${f(port.p50)}  p99 ${f(port.p99)}   SharedChan/MessagePort = ${f(sc.median / port.median)}`)
     if (cl) console.log(`  comlink      ${f(cl.median)}  p50 ${f(cl.p50)}  p99 ${f(cl.p99)}   SharedChan/comlink = ${f(sc.median / cl.median)}`)
     else console.log('  comlink      skipped (not installed; GORT_PEERS=<dir>)')
     if (go?.['SharedPingPong'] !== undefined) console.log(`  Go -cpu 2    ${f(go['SharedPingPong'] / 1000)}   SharedChan/Go = ${f(sc.median / (go['SharedPingPong'] / 1000))}`)
-    console.log(`(b) cap-1024 throughput of numbers between two Ms (M items/s; median of runs; ${threads.join(', ')})`)
-    const b = results['b'] as { sharedchan: number; messagePort: number }
+  }
+  const b = results['b'] as { sharedchan: number; messagePort: number; comlink: number | null; threads: string[] } | undefined
+  if (b !== undefined) {
+    console.log(`(b) cap-1024 throughput of numbers between two Ms (M items/s; median of runs; ${b.threads.join(', ')})`)
     console.log(`  SharedChan   ${f(b.sharedchan / 1e6)}`)
     console.log(`  MessagePort  ${f(b.messagePort / 1e6)}   SharedChan/MessagePort = ${f(b.sharedchan / b.messagePort)}x`)
-    if (clThroughput !== null) console.log(`  comlink      ${f(clThroughput / 1e6)}   SharedChan/comlink = ${f(b.sharedchan / clThroughput)}x`)
+    if (b.comlink !== null) console.log(`  comlink      ${f(b.comlink / 1e6)}   SharedChan/comlink = ${f(b.sharedchan / b.comlink)}x`)
     if (go?.['SharedBuffered1024'] !== undefined) console.log(`  Go -cpu 2    ${f(1e3 / go['SharedBuffered1024'])}   SharedChan/Go = ${f(b.sharedchan / 1e6 / (1e3 / go['SharedBuffered1024']))}x`)
-    mkdirSync(new URL('./results', import.meta.url), { recursive: true })
-    writeFileSync(new URL('./results/shared.json', import.meta.url), JSON.stringify(results, null, 2) + '\n')
-  } finally {
-    await rt.close()
+  }
+  const c = results['c'] as { sharedchan: number; messagePort: number } | undefined
+  if (c !== undefined) {
+    console.log(`(c) 4 producers x 4 consumers, cap 1024, 8 tasks on 2 Ms (M items/s; median of ${RUNS} runs)`)
+    console.log(`  SharedChan   ${M(c.sharedchan)}`)
+    console.log(`  MessagePort  ${M(c.messagePort)}   SharedChan/MessagePort = ${f(c.sharedchan / c.messagePort)}x   (4 x 4 Workers, round-robin)`)
+    const g = goRate('Shared4x4')
+    if (g !== undefined) console.log(`  Go -cpu 2    ${M(g)}   SharedChan/Go = ${f(c.sharedchan / g)}x`)
+  }
+  const e = results['e'] as { cap1024: { sharedchan: number; plainRecv: number }; cap0: { sharedchan: number; plainRecv: number }; messagePort: number } | undefined
+  if (e !== undefined) {
+    console.log(`(e) select over 4 shared channels, one producer task each, on 2 Ms (M items/s; median of ${RUNS} runs)`)
+    const g1 = goRate('SharedSelect4Cap1024')
+    const g0 = goRate('SharedSelect4Unbuffered')
+    for (const [label, r, g] of [['cap 1024  ', e.cap1024, g1], ['unbuffered', e.cap0, g0]] as const) {
+      console.log(`  SharedChan ${label} ${M(r.sharedchan)}   plain recv, 1 channel ${M(r.plainRecv)} (select/plain = ${f(r.sharedchan / r.plainRecv)})` +
+        `   SharedChan/MessagePort = ${f(r.sharedchan / e.messagePort)}x` + (g !== undefined ? `   Go ${M(g)}, SharedChan/Go = ${f(r.sharedchan / g)}x` : ''))
+    }
+    console.log(`  MessagePort  ${M(e.messagePort)}   (one Worker listening on 4 ports, 4 source Workers)`)
   }
 }
 

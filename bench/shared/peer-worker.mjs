@@ -23,6 +23,31 @@ if (workerData.mode === 'echo') {
   for (let i = 0; i < workerData.n; i++) port.postMessage(i)
   port.postMessage(-1)
   parentPort.postMessage('sent')
+} else if (workerData.mode === 'sinks') {
+  // (c)/(e): counts numbers arriving on several ports until each has sent its end (-1);
+  // replies [items, first, end] on the clock all threads share (timeOrigin + now).
+  const ports = workerData.ports
+  let n = 0
+  let t0 = 0
+  let ends = 0
+  for (const port of ports) {
+    port.on('message', (v) => {
+      if (v === -1) {
+        if (++ends === ports.length) {
+          parentPort.postMessage([n, t0, performance.timeOrigin + performance.now()])
+          for (const p of ports) p.close()
+        }
+        return
+      }
+      if (n++ === 0) t0 = performance.timeOrigin + performance.now()
+    })
+  }
+} else if (workerData.mode === 'sources') {
+  // (c): sends n numbers round-robin over its ports, then an end (-1) on each.
+  const ports = workerData.ports
+  for (let i = 0; i < workerData.n; i++) ports[i % ports.length].postMessage(i)
+  for (const p of ports) p.postMessage(-1)
+  parentPort.postMessage('sent')
 } else if (workerData.mode === 'comlink') {
   const Comlink = await import(workerData.comlink)
   const nodeEndpoint = (await import(workerData.adapter)).default

@@ -8,5 +8,5 @@ export {
   RuntimeClosedError, RuntimeOnMError, NoRuntimeError, TaskNotFoundError, MDiedError, SchedulerArgError, UncloneableArgError,
   UncloneableResultError, HandleNotRegisteredError, NotInTaskError,
 } from './errors.js'
-export { SharedChan, SharedChanValueError, SharedChanLostError, type SharedChanOptions, type SharedChanState } from './shared/sharedchan-api.js'
+export { SharedChan, SharedChanValueError, SharedChanLostError, SharedChanBusyError, type SharedChanOptions, type SharedChanState } from './shared/sharedchan-api.js'
 export { SharedMutex, SharedRWMutex, SharedWaitGroup, SharedSemaphore, type SharedSyncOptions } from './shared/sharedsync.js'

@@ -2,3 +2,4 @@
 export { SharedChan, type SharedChanOptions, type SharedChanState } from './sharedchan.js'
 export { SharedChanValueError } from './sharedchan-codec.js'
 export { SharedChanLostError } from './sharedchan-registry.js'
+export { SharedChanBusyError } from './sharedchan-select.js'

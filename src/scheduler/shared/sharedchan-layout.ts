@@ -25,6 +25,21 @@ export const WS_CLOSED = 3 // close woke it: a receiver gets ok=false, a sender 
 export const WS_CANCELLED = 4 // its owner withdrew it (abort) before any partner claimed it
 export const WS_NAMES = ['FREE', 'WAITING', 'DONE', 'CLOSED', 'CANCELLED'] as const
 
+/**
+ * A select's done word (W_DONE of its first shared case's record; protocol.ts names DONE_OPEN,
+ * DONE_CANCELLED and `case + 1`). SharedChan adds two states that only the select's own thread
+ * enters and leaves, while it publishes a case or looks at its cases again:
+ * - DW_ENQ: the select acts as a partner itself; a remote partner must not claim it, and must
+ *   not drop its waiter either: it keeps the waiter queued and marks the word DW_DIRTY.
+ * - DW_DIRTY: some partner came by during DW_ENQ; before the select opens the word again it looks
+ *   at every case once more (a partner that skipped it may now wait in the opposite queue).
+ * The select's thread moves DW_ENQ/DW_DIRTY to DONE_OPEN or to `case + 1`; others only ever move
+ * DW_ENQ to DW_DIRTY and DONE_OPEN to `case + 1` (the claim).
+ */
+export const DW_ENQ = -2
+export const DW_DIRTY = -3
+export const DW_NAMES: Readonly<Record<number, string>> = { 0: 'OPEN', [-1]: 'CANCELLED', [-2]: 'ENQ', [-3]: 'DIRTY' }
+
 /** The lock word, H_LOCK (Drepper's futex mutex: "Futexes are tricky", mutex3). */
 export const LK_FREE = 0
 export const LK_HELD = 1
@@ -73,11 +88,22 @@ export const W_PREV = 2
 export const W_FLAGS = 3 // WF_* below; written under the lock
 export const W_SLEEP = 4 // 1 once the owner sleeps in Atomics.waitAsync: a waker must notify
 export const W_OWNER = 5 // threadId of the owner (diagnostics)
-export const W_SLOT = 6 // the value slot (sender's value, or receiver's destination)
-export const W_HDR = 6 // even
+// A select's waiter (WF_SELECT): which case, and where its done word is. The done word lives in
+// the record of the select's first shared case, in that case's channel: (W_DLO, W_DHI) is that
+// channel's id (this channel's own id when it is the same), W_DAT the word index there.
+export const W_CASE = 6
+export const W_DLO = 7
+export const W_DHI = 8
+export const W_DAT = 9
+export const W_DONE = 10 // the done word, in the first shared case's record only
+export const W_DSLEEP = 11 // = W_DONE + 1: 1 once the select's thread sleeps on W_DONE (claimers notify)
+export const W_SLOT = 12 // the value slot (sender's value, or receiver's destination)
+export const W_HDR = 12 // even
 
 export const WF_SEND = 1
 export const WF_QUEUED = 2
+/** A select's case: claimed through its done word (DONE_OPEN -> case + 1), not by CAS on W_STATE. */
+export const WF_SELECT = 4
 
 /** Defaults and limits. */
 export const DEFAULT_SLOT_BYTES = 128

@@ -129,3 +129,12 @@ export function resolve(key: number): SharedArrayBuffer {
   }
   throw new SharedChanLostError(key)
 }
+
+/**
+ * This thread found `key` by asking (resolve) and keeps its own handle: the other threads may drop
+ * the copy the answer left them, unless the channel is in flight (see hear's release).
+ */
+export function forget(key: number): void {
+  heard.delete(key)
+  channel().postMessage({ t: 'release', key })
+}

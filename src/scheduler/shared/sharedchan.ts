@@ -2,7 +2,7 @@
  * SharedChan<T>: Go's hchan in a SharedArrayBuffer, usable from every thread of the process (the
  * main thread, any M, plain Workers). Offsets and state names: sharedchan-layout.ts. Values:
  * sharedchan-codec.ts. Lock, spin and sleep: sharedchan-wait.ts. Channels inside channels:
- * sharedchan-registry.ts.
+ * sharedchan-registry.ts. What a select keeps on its own thread: sharedchan-select.ts.
  *
  * Invariants (Go's chan.go, restated for shared memory):
  * - Every field of the header and every queue link is written only under H_LOCK, except: the free
@@ -26,6 +26,16 @@
  *   just claimed cannot be reused, and its notify (under the lock) reaches the right owner.
  * - A receive from a full ring with a parked sender takes the head and refills the same slot
  *   with the sender's value (recvx advances, sendx = recvx): FIFO in one step, as Go's recv().
+ * - A select's waiter (WF_SELECT) is claimed through its select's done word, never by CAS on its
+ *   W_STATE: a partner claims (DONE_OPEN -> case + 1) before any value moves, and only then
+ *   moves the value and stores DONE/CLOSED under the lock. A failed claim drops the waiter
+ *   (stale) or, while the select's own thread holds the word (DW_ENQ/DW_DIRTY), skips it and
+ *   leaves it queued, marking the word DW_DIRTY (close drops it). A select's waiter never pairs
+ *   with a waiter of the same select. The select's thread unlinks and frees its own waiters
+ *   (WITHDRAW); the record holding the done word goes last (DoneWord.release). The protocol and
+ *   why it is correct: docs/design/sharedchan.md, "Select".
+ * - A partner never waits while it holds the lock: a done word in a channel this thread cannot
+ *   see yet makes it unlock, learn that channel (#learn) and start the op again.
  *
  * Designs rejected:
  * - Waiter records in per-thread memory (each thread's own buffer): a waker on another thread
@@ -42,16 +52,23 @@ import { ChanClosedError } from '../../chan/errors.js'
 import { held, mustYield } from '../../chan/yield.js'
 import type { OpOptions, RecvResult } from '../../chan/chan.js'
 import {
-  CH_CLOSED, DEFAULT_SLOT_BYTES, DEFAULT_WAITERS, H_CAP, H_CLOSED, H_FREE, H_FREESEQ, H_FREEWAIT, H_ID, H_INFLIGHT, H_MAGIC,
-  H_NRECVQ, H_NSENDQ, H_NWAIT, H_QCOUNT, H_RECVQ, H_RECVX, H_SENDQ, H_SENDX, H_SLOT, HDR, MAGIC, MAX_BUFFER_BYTES, MAX_SLOT_BYTES,
-  MAX_WAITERS, W_FLAGS, W_NEXT, W_OWNER, W_PREV, W_SLEEP, W_SLOT, W_STATE, WF_QUEUED, WF_SEND, WS_CANCELLED, WS_CLOSED, WS_DONE,
-  WS_FREE, WS_NAMES, WS_WAITING, chanLayout, readLayout, slotAt, waiterAt, type ChanLayout,
+  DESCRIBE, DONE_CANCELLED, DONE_OPEN, ENQUEUE_RECV, ENQUEUE_SEND, POLL_RECV, POLL_SEND, RECV_READY, SEND_READY, WITHDRAW,
+  type Receivable, type RecvSlot, type SelectWaiter, type Selector, type Sendable,
+} from '../../chan/protocol.js'
+import {
+  CH_CLOSED, DEFAULT_SLOT_BYTES, DEFAULT_WAITERS, DW_DIRTY, DW_ENQ, DW_NAMES, H_CAP, H_CLOSED, H_FREE, H_FREESEQ, H_FREEWAIT, H_ID,
+  H_INFLIGHT, H_MAGIC, H_NRECVQ, H_NSENDQ, H_NWAIT, H_QCOUNT, H_RECVQ, H_RECVX, H_SENDQ, H_SENDX, H_SLOT, HDR, MAGIC,
+  MAX_BUFFER_BYTES, MAX_SLOT_BYTES, MAX_WAITERS, W_CASE, W_DAT, W_DHI, W_DLO, W_DONE, W_DSLEEP, W_FLAGS, W_NEXT, W_OWNER, W_PREV,
+  W_SLEEP, W_SLOT, W_STATE, WF_QUEUED, WF_SELECT, WF_SEND, WS_CANCELLED, WS_CLOSED, WS_DONE, WS_FREE, WS_NAMES, WS_WAITING,
+  chanLayout, readLayout, slotAt, waiterAt, type ChanLayout,
 } from './sharedchan-layout.js'
 import {
   copySlot, discardRead, dropPrepared, finishRead, prepare, readSlot, setChanHooks, unwriteSlot, viewsOf, writeSlot, type Views,
 } from './sharedchan-codec.js'
 import { SPIN, lock, sleepWhile, spinWhile, unlock } from './sharedchan-wait.js'
-import { handleOf, keyOf, remember, resolve, sent, unsent } from './sharedchan-registry.js'
+import { forget, handleOf, keyOf, remember, resolve, sent, unsent } from './sharedchan-registry.js'
+import { GONE, SelWaiter, SelectAgent, SharedChanBusyError, agentOf, dropAgent, setAgent } from './sharedchan-select.js'
+import { registerHandle } from './handles.js'
 import { threadId } from 'node:worker_threads'
 
 export interface SharedChanOptions {
@@ -81,6 +98,44 @@ const RESOLVED: Promise<void> = Promise.resolve()
 let recvValue: unknown = undefined
 let recvOk = false
 
+// A select waiter whose done word is in a channel this thread has no handle on: #take leaves its
+// id here and returns NEED; the public op unlocks, learns the channel (#learn) and runs again.
+let unresolved = -1
+const NEED = -2
+// Handles learned that way, kept strongly (a few) so that the next claim finds them at once.
+const learned = new Map<number, SharedChan<unknown>>()
+const LEARNED_MAX = 64
+
+// While a select on this thread publishes a case or looks at its cases again (its done word is
+// DW_ENQ/DW_DIRTY), the word itself: its own waiters are skipped, never paired with (a select
+// never rendezvous with itself).
+let selfD: Int32Array | null = null
+let selfAt = -1
+
+// What #claimSel found.
+const C_WON = 0 // claimed: this partner completes the case
+const C_STALE = 1 // the select is won by another case or cancelled: drop the waiter
+const C_KEEP = 2 // its select is busy on its own thread (DW_ENQ/DW_DIRTY), or it is our own: skip, keep queued
+const C_NEED = 3 // its done word is in a channel this thread cannot see yet
+
+// What a select case's attempt (#attemptLocked) did.
+const A_NO = 0 // would block
+const A_RECV = 1 // received: recvValue/recvOk
+const A_SENT = 2
+const A_CLOSED = 3 // a send on a closed channel
+
+/**
+ * Moves a select's done word from DW_ENQ/DW_DIRTY (held by its own thread) to `index + 1`: it
+ * cannot fail, since only the select's thread leaves those states.
+ */
+function own(a: SelectAgent, index: number): void {
+  for (;;) {
+    const s = Atomics.load(a.D, a.at)
+    if (s !== DW_ENQ && s !== DW_DIRTY) throw new InternalError(`sharedchan: select done word ${DW_NAMES[s] ?? s} while its thread held it`)
+    if (Atomics.compareExchange(a.D, a.at, s, index + 1) === s) return
+  }
+}
+
 /** A blocked op that has gone to sleep: what its wake-up or its abort settles. */
 interface Sleeper {
   readonly w: number
@@ -92,7 +147,7 @@ interface Sleeper {
   settled: boolean
 }
 
-export class SharedChan<T> implements AsyncIterable<T> {
+export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<T> {
   /** The channel's memory. Pass it to a task or Worker and rebuild there with SharedChan.from. */
   readonly buffer: SharedArrayBuffer
   readonly #v: Views
@@ -195,15 +250,19 @@ export class SharedChan<T> implements AsyncIterable<T> {
     }
     const I = this.#I
     lock(I)
-    if (I[H_CLOSED] === CH_CLOSED) {
-      unlock(I)
-      dropPrepared()
-      return Promise.reject(new ChanClosedError())
-    }
-    if (this.#sendLocked()) {
-      unlock(I)
-      dropPrepared()
-      return mustYield() ? held(undefined) : RESOLVED
+    for (;;) {
+      if (I[H_CLOSED] === CH_CLOSED) {
+        unlock(I)
+        dropPrepared()
+        return Promise.reject(new ChanClosedError())
+      }
+      if (this.#sendLocked()) {
+        unlock(I)
+        dropPrepared()
+        return mustYield() ? held(undefined) : RESOLVED
+      }
+      if (unresolved < 0) break
+      this.#learn()
     }
     const w = this.#alloc()
     if (w < 0) return this.#whenRecordFree(() => this.send(value, options), signal) // unlocks
@@ -223,17 +282,20 @@ export class SharedChan<T> implements AsyncIterable<T> {
     }
     const I = this.#I
     lock(I)
-    if (this.#recvLocked()) {
-      unlock(I)
-      const r = { value: finishRead(recvValue), ok: recvOk } as RecvResult<T>
-      recvValue = undefined
-      return mustYield() ? held(r) : Promise.resolve(r)
+    while (!this.#recvLocked()) {
+      if (unresolved < 0) {
+        const w = this.#alloc()
+        if (w < 0) return this.#whenRecordFree(() => this.recv(options), signal)
+        this.#enqueue(H_RECVQ, w, 0)
+        unlock(I)
+        return this.#block(w, false, signal) as Promise<RecvResult<T>>
+      }
+      this.#learn()
     }
-    const w = this.#alloc()
-    if (w < 0) return this.#whenRecordFree(() => this.recv(options), signal)
-    this.#enqueue(H_RECVQ, w, 0)
     unlock(I)
-    return this.#block(w, false, signal) as Promise<RecvResult<T>>
+    const r = { value: finishRead(recvValue), ok: recvOk } as RecvResult<T>
+    recvValue = undefined
+    return mustYield() ? held(r) : Promise.resolve(r)
   }
 
   /**
@@ -248,15 +310,20 @@ export class SharedChan<T> implements AsyncIterable<T> {
     }
     prepare(value, this.#l.slotBytes)
     lock(I)
-    if (I[H_CLOSED] === CH_CLOSED) {
-      unlock(I)
-      dropPrepared()
-      throw new ChanClosedError()
+    for (;;) {
+      if (I[H_CLOSED] === CH_CLOSED) {
+        unlock(I)
+        dropPrepared()
+        throw new ChanClosedError()
+      }
+      const ok = this.#sendLocked()
+      if (ok || unresolved < 0) {
+        unlock(I)
+        dropPrepared()
+        return ok
+      }
+      this.#learn()
     }
-    const ok = this.#sendLocked()
-    unlock(I)
-    dropPrepared()
-    return ok
   }
 
   /** Receives only if a value (or closure) is ready; undefined when it would block. */
@@ -266,7 +333,8 @@ export class SharedChan<T> implements AsyncIterable<T> {
       if (this.#l.cap === 0 ? Atomics.load(I, H_SENDQ) === 0 : Atomics.load(I, H_QCOUNT) === 0) return undefined
     }
     lock(I)
-    const ok = this.#recvLocked()
+    let ok: boolean
+    while (!(ok = this.#recvLocked()) && unresolved >= 0) this.#learn()
     unlock(I)
     if (!ok) return undefined
     const r = { value: finishRead(recvValue), ok: recvOk } as RecvResult<T>
@@ -288,8 +356,13 @@ export class SharedChan<T> implements AsyncIterable<T> {
     }
     Atomics.store(I, H_CLOSED, CH_CLOSED)
     for (const q of [H_RECVQ, H_SENDQ]) {
-      for (let w = this.#pop(q); w >= 0; w = this.#pop(q)) {
-        if (Atomics.compareExchange(I, w + W_STATE, WS_WAITING, WS_CLOSED) === WS_WAITING) this.#wake(w)
+      for (;;) {
+        // A select busy on its own thread (C_KEEP) is dropped here, not kept: it will look at
+        // this case again before it opens (DW_DIRTY), and find the channel closed.
+        const w = this.#take(q, true)
+        if (w === NEED) this.#learn()
+        else if (w < 0) break
+        else this.#complete(w, WS_CLOSED)
       }
     }
     unlock(I)
@@ -322,6 +395,288 @@ export class SharedChan<T> implements AsyncIterable<T> {
     return r
   }
 
+  // ---- select (src/chan/protocol.ts) ----
+
+  /** A hint: a buffered value, a queued sender (maybe a stale select's), or closed. */
+  [RECV_READY](): boolean {
+    const I = this.#I
+    return Atomics.load(I, H_QCOUNT) > 0 || Atomics.load(I, H_SENDQ) !== 0 || Atomics.load(I, H_CLOSED) === CH_CLOSED
+  }
+
+  /** A hint: room in the buffer, a queued receiver, or closed (the send would throw). */
+  [SEND_READY](): boolean {
+    const I = this.#I
+    return Atomics.load(I, H_CLOSED) === CH_CLOSED || Atomics.load(I, H_RECVQ) !== 0 || Atomics.load(I, H_QCOUNT) < this.#l.cap
+  }
+
+  [POLL_RECV](slot: RecvSlot<T>): boolean {
+    const r = this.tryRecv()
+    if (r === undefined) return false
+    slot.value = r.value
+    slot.ok = r.ok
+    return true
+  }
+
+  [POLL_SEND](value: T): boolean {
+    return this.trySend(value)
+  }
+
+  [ENQUEUE_RECV](sel: Selector, index: number): SelectWaiter {
+    return this.#enqueueCase(sel, index, false, undefined)
+  }
+
+  [ENQUEUE_SEND](sel: Selector, index: number, value: T): SelectWaiter {
+    prepare(value, this.#l.slotBytes)
+    return this.#enqueueCase(sel, index, true, value)
+  }
+
+  /** Unpublishes a select's case: unlinks its record if still queued, frees it (idempotent). */
+  [WITHDRAW](waiter: SelectWaiter): void {
+    const c = waiter as SelWaiter
+    if (c.gone) return
+    c.gone = true
+    const I = this.#I
+    const w = c.w
+    // Under the lock even when it is no longer queued: a partner that dropped it as stale may
+    // still be in its critical section.
+    lock(I)
+    const f = I[w + W_FLAGS]!
+    if ((f & WF_QUEUED) !== 0) this.#unlink((f & WF_SEND) !== 0 ? H_SENDQ : H_RECVQ, w)
+    if (c.isSend && I[w + W_STATE] !== WS_DONE) unwriteSlot(I, w + W_SLOT)
+    unlock(I)
+    if (!c.primary) this.#free(w)
+  }
+
+  [DESCRIBE](): string {
+    return `SharedChan(cap ${this.#l.cap}, id ${this.#key.toString(16)})`
+  }
+
+  /**
+   * Publishes case `k` of `sel` (a send's value prepared), or completes it at once if it can.
+   *
+   * The first shared case of a select: nothing of the select is published on any thread, so it
+   * tries the op as a plain one would and, if that completes, claims `sel` (no one else can).
+   * Otherwise its record becomes the select's done word (Selector.doneWord) and is queued, in one
+   * critical section, and the agent starts waiting once select returns.
+   *
+   * A later case: the select's other cases are published, so partners may claim it. It takes
+   * its own done word (DONE_OPEN -> DW_ENQ): remote partners now skip its waiters, keeping them
+   * queued, while it tries the op as a partner itself (skipping its own waiters); completing, it
+   * moves the word to `k + 1`; else it queues the record, and #reopen opens the word again.
+   */
+  #enqueueCase(sel: Selector, k: number, isSend: boolean, value: unknown): SelectWaiter {
+    const I = this.#I
+    const agent = agentOf(sel)
+    if (agent === undefined) {
+      lock(I)
+      const r = this.#attemptLocked(isSend)
+      if (r !== A_NO) {
+        unlock(I)
+        if (isSend) dropPrepared()
+        if (!sel.claim(k)) throw new InternalError('sharedchan: a select with no published case was claimed')
+        this.#settleNow(sel, k, isSend, r)
+        return GONE
+      }
+      const w = this.#alloc()
+      if (w < 0) {
+        unlock(I)
+        if (isSend) dropPrepared()
+        throw new SharedChanBusyError(this.#l.nwait)
+      }
+      I[w + W_DONE] = DONE_OPEN
+      I[w + W_DSLEEP] = 0
+      const a = new SelectAgent(sel, this, w, I, w + W_DONE)
+      const word = sel.doneWord(() => ({ cells: I, index: w + W_DONE, release: () => this.#release(a) }))
+      if (word.cells !== I || word.index !== w + W_DONE) {
+        unlock(I)
+        throw new InternalError('sharedchan: a select over a SharedChan has a done word outside shared channel memory')
+      }
+      setAgent(a)
+      const c = this.#publish(a, w, k, isSend, value, true)
+      unlock(I)
+      if (isSend) dropPrepared()
+      queueMicrotask(() => this.#await(a))
+      return c
+    }
+    if (Atomics.compareExchange(agent.D, agent.at, DONE_OPEN, DW_ENQ) !== DONE_OPEN) {
+      // A partner claimed the select since its last case was published: the agent settles it.
+      if (isSend) dropPrepared()
+      return GONE
+    }
+    selfD = agent.D
+    selfAt = agent.at
+    try {
+      return this.#enqueueLater(agent, sel, k, isSend, value)
+    } catch (e) {
+      // Only #learn throws here (no thread knew a channel), with the lock released. Open the word
+      // so that select's abort can cancel the select and withdraw what is published.
+      const s = Atomics.load(agent.D, agent.at)
+      if (s === DW_ENQ || s === DW_DIRTY) Atomics.store(agent.D, agent.at, DONE_OPEN)
+      throw e
+    } finally {
+      selfD = null
+      selfAt = -1
+    }
+  }
+
+  /** #enqueueCase for a later case, its select's done word held (DW_ENQ). */
+  #enqueueLater(agent: SelectAgent, sel: Selector, k: number, isSend: boolean, value: unknown): SelWaiter {
+    const I = this.#I
+    lock(I)
+    const r = this.#attemptLocked(isSend)
+    if (r !== A_NO) {
+      unlock(I)
+      if (isSend) dropPrepared()
+      own(agent, k)
+      this.#settleNow(sel, k, isSend, r)
+      return GONE
+    }
+    const w = this.#alloc()
+    if (w < 0) {
+      unlock(I)
+      if (isSend) dropPrepared()
+      SharedChan.#reopen(agent)
+      throw new SharedChanBusyError(this.#l.nwait)
+    }
+    const c = this.#publish(agent, w, k, isSend, value, false)
+    unlock(I)
+    if (isSend) dropPrepared()
+    SharedChan.#reopen(agent)
+    return c
+  }
+
+  /** Tries a select case's op now, as a partner; A_*. Precondition: lock held; a send's value prepared. */
+  #attemptLocked(isSend: boolean): number {
+    const I = this.#I
+    for (;;) {
+      if (isSend) {
+        if (I[H_CLOSED] === CH_CLOSED) return A_CLOSED
+        if (this.#sendLocked()) return A_SENT
+      } else if (this.#recvLocked()) {
+        return A_RECV
+      }
+      if (unresolved < 0) return A_NO
+      this.#learn()
+    }
+  }
+
+  /** Settles a select whose case `k` this thread completed and claimed (outcome A_*). */
+  #settleNow(sel: Selector, k: number, isSend: boolean, r: number): void {
+    if (r === A_RECV) {
+      const ok = recvOk
+      const v = finishRead(recvValue)
+      recvValue = undefined
+      sel.fire(k, v, ok)
+    } else if (r === A_SENT) {
+      sel.fire(k, undefined, true)
+    } else {
+      sel.fail(k, new ChanClosedError())
+    }
+  }
+
+  /** Queues record `w` as case `k` of the agent's select. Precondition: lock held, `w` allocated. */
+  #publish(a: SelectAgent, w: number, k: number, isSend: boolean, value: unknown, primary: boolean): SelWaiter {
+    const I = this.#I
+    const home = (a.home as SharedChan<unknown>).#I
+    I[w + W_CASE] = k
+    I[w + W_DLO] = home[H_ID]!
+    I[w + W_DHI] = home[H_ID + 1]!
+    I[w + W_DAT] = a.at
+    if (isSend) writeSlot(this.#v, w + W_SLOT)
+    this.#enqueue(isSend ? H_SENDQ : H_RECVQ, w, (isSend ? WF_SEND : 0) | WF_SELECT)
+    const c = new SelWaiter(this, w, k, isSend, value, primary)
+    a.cases.push(c)
+    return c
+  }
+
+  /**
+   * Opens the select's done word again (DW_ENQ -> DONE_OPEN). If a partner came by meanwhile
+   * (DW_DIRTY) it may have skipped a case and now wait in the opposite queue, so every published
+   * case is tried again (its own waiters skipped) before the next attempt to open; one that
+   * completes settles the select.
+   */
+  static #reopen(a: SelectAgent): void {
+    for (;;) {
+      if (Atomics.compareExchange(a.D, a.at, DW_ENQ, DONE_OPEN) === DW_ENQ) return
+      Atomics.store(a.D, a.at, DW_ENQ) // DW_DIRTY: partners only read it, so no CAS is needed
+      for (const c of a.cases) {
+        if (!c.gone && (c.ch as SharedChan<unknown>).#recheck(a, c)) return
+      }
+    }
+  }
+
+  /** Tries published case `c` again as a partner (done word held); true if it completed. */
+  #recheck(a: SelectAgent, c: SelWaiter): boolean {
+    const I = this.#I
+    if (c.isSend) prepare(c.value, this.#l.slotBytes)
+    lock(I)
+    const r = this.#attemptLocked(c.isSend)
+    unlock(I)
+    if (c.isSend) dropPrepared()
+    if (r === A_NO) return false
+    own(a, c.index)
+    this.#settleNow(a.sel, c.index, c.isSend, r)
+    return true
+  }
+
+  /**
+   * The agent: on the select's thread, waits for a partner to claim one of its shared cases
+   * (spin, then sleep on the done word), then fires the select with that case's outcome.
+   */
+  #await(a: SelectAgent): void {
+    if (a.done) return
+    const D = a.D
+    const at = a.at
+    const s = spinWhile(D, at, DONE_OPEN, SPIN)
+    if (s !== DONE_OPEN) return SharedChan.#claimed(a, s)
+    const wake = (): void => {
+      if (a.done) return
+      const now = Atomics.load(D, at)
+      if (now === DONE_OPEN) {
+        if (!sleepWhile(D, at, DONE_OPEN, at + 1, wake)) wake()
+        return
+      }
+      SharedChan.#claimed(a, now)
+    }
+    if (!sleepWhile(D, at, DONE_OPEN, at + 1, wake)) wake()
+  }
+
+  /** The done word left DONE_OPEN (state `s`): fire the select if one of its shared cases won. */
+  static #claimed(a: SelectAgent, s: number): void {
+    if (a.done || s === DONE_CANCELLED) return // settled already (the abort, or a same-thread case)
+    const c = a.caseOf(s - 1)
+    if (c === undefined) return // a case on a same-thread channel won; it fired at once
+    const ch = c.ch as SharedChan<unknown>
+    const I = ch.#I
+    // The claimer stores the record's outcome under its channel's lock, maybe just after the
+    // claim we saw: taking the lock waits for it.
+    lock(I)
+    const st = I[c.w + W_STATE]!
+    const v = !c.isSend && st === WS_DONE ? readSlot(ch.#v, c.w + W_SLOT) : undefined
+    unlock(I)
+    if (st === WS_DONE) {
+      a.sel.fire(c.index, c.isSend ? undefined : finishRead(v), true)
+    } else if (st === WS_CLOSED) {
+      if (c.isSend) a.sel.fail(c.index, new ChanClosedError())
+      else a.sel.fire(c.index, undefined, false)
+    } else {
+      throw new InternalError(`sharedchan: select case ${c.index} claimed but its waiter is ${WS_NAMES[st] ?? st}`)
+    }
+  }
+
+  /**
+   * The select is settled (DoneWord.release, after select withdrew its cases): withdraws what
+   * the agent published (an enqueue that completed at once returned GONE, so select may not know
+   * the last one), ends the agent's sleep, frees the record holding the done word.
+   */
+  #release(a: SelectAgent): void {
+    a.done = true
+    for (const c of a.cases) (c.ch as SharedChan<unknown>)[WITHDRAW](c)
+    dropAgent(a)
+    Atomics.notify(a.D, a.at)
+    this.#free(a.w)
+  }
+
   // ---- under the lock ----
 
   /**
@@ -330,12 +685,14 @@ export class SharedChan<T> implements AsyncIterable<T> {
    */
   #sendLocked(): boolean {
     const I = this.#I
-    for (let r = this.#pop(H_RECVQ); r >= 0; r = this.#pop(H_RECVQ)) {
-      writeSlot(this.#v, r + W_SLOT)
-      if (Atomics.compareExchange(I, r + W_STATE, WS_WAITING, WS_DONE) === WS_WAITING) {
-        this.#wake(r)
-        return true
+    for (;;) {
+      const r = this.#take(H_RECVQ, false)
+      if (r < 0) {
+        if (r === NEED) return false // unresolved is set: the caller learns the channel and retries
+        break
       }
+      writeSlot(this.#v, r + W_SLOT)
+      if (this.#complete(r, WS_DONE)) return true
       unwriteSlot(I, r + W_SLOT) // it cancelled: try the next one
     }
     const l = this.#l
@@ -365,10 +722,17 @@ export class SharedChan<T> implements AsyncIterable<T> {
       recvValue = readSlot(this.#v, at)
       recvOk = true
       let refilled = false
-      for (let s = this.#pop(H_SENDQ); s >= 0; s = this.#pop(H_SENDQ)) {
+      for (;;) {
+        const s = this.#take(H_SENDQ, false)
+        if (s < 0) {
+          if (s === NEED) {
+            discardRead()
+            return false
+          }
+          break
+        }
         copySlot(I, s + W_SLOT, at)
-        if (Atomics.compareExchange(I, s + W_STATE, WS_WAITING, WS_DONE) === WS_WAITING) {
-          this.#wake(s)
+        if (this.#complete(s, WS_DONE)) {
           refilled = true
           break
         }
@@ -379,10 +743,14 @@ export class SharedChan<T> implements AsyncIterable<T> {
       else Atomics.store(I, H_QCOUNT, n - 1)
       return true
     }
-    for (let s = this.#pop(H_SENDQ); s >= 0; s = this.#pop(H_SENDQ)) {
+    for (;;) {
+      const s = this.#take(H_SENDQ, false)
+      if (s < 0) {
+        if (s === NEED) return false
+        break
+      }
       const v = readSlot(this.#v, s + W_SLOT)
-      if (Atomics.compareExchange(I, s + W_STATE, WS_WAITING, WS_DONE) === WS_WAITING) {
-        this.#wake(s)
+      if (this.#complete(s, WS_DONE)) {
         recvValue = v
         recvOk = true
         return true
@@ -469,13 +837,111 @@ export class SharedChan<T> implements AsyncIterable<T> {
     I[nq] = I[nq]! - 1
   }
 
-  /** Takes the head of queue `q` (word offset), or -1. Precondition: lock held. */
-  #pop(q: number): number {
-    const h = this.#I[q]!
-    if (h === 0) return -1
-    const w = waiterAt(this.#l, h - 1)
-    this.#unlink(q, w)
-    return w
+  /**
+   * Takes the first waiter of queue `q` that a partner may complete, unlinked (word offset); -1
+   * when there is none; NEED (with `unresolved` set) when a select waiter's done word is in a
+   * channel this thread has no handle on. A plain waiter is taken as it is (the caller moves the
+   * value and claims it by CAS on W_STATE, #complete). A select waiter is claimed here, through its
+   * done word, before any value moves: a stale one (its select won elsewhere or cancelled) is
+   * dropped, one whose select is busy on its own thread is skipped and stays queued (dropped
+   * instead when `dropBusy`: close). Precondition: lock held.
+   */
+  #take(q: number, dropBusy: boolean): number {
+    const I = this.#I
+    const l = this.#l
+    let idx = I[q]!
+    while (idx !== 0) {
+      const w = waiterAt(l, idx - 1)
+      const next = I[w + W_NEXT]!
+      if ((I[w + W_FLAGS]! & WF_SELECT) === 0) {
+        this.#unlink(q, w)
+        return w
+      }
+      const c = this.#claimSel(w)
+      if (c === C_WON) {
+        this.#unlink(q, w)
+        return w
+      }
+      if (c === C_NEED) return NEED
+      if (c === C_STALE || (dropBusy && c === C_KEEP)) this.#unlink(q, w)
+      idx = next
+    }
+    return -1
+  }
+
+  /** Claims select waiter `w` through its done word (Go's selectDone CAS). Precondition: lock held. */
+  #claimSel(w: number): number {
+    const I = this.#I
+    const D = this.#doneCells(w)
+    if (D === null) return C_NEED
+    const at = I[w + W_DAT]!
+    if (D === selfD && at === selfAt) return C_KEEP
+    const won = I[w + W_CASE]! + 1
+    for (;;) {
+      const s = Atomics.compareExchange(D, at, DONE_OPEN, won)
+      if (s === DONE_OPEN) return C_WON
+      if (s === DW_DIRTY) return C_KEEP
+      if (s !== DW_ENQ) return C_STALE
+      if (Atomics.compareExchange(D, at, DW_ENQ, DW_DIRTY) === DW_ENQ) return C_KEEP
+    }
+  }
+
+  /** The cells holding select waiter `w`'s done word, or null (and `unresolved` set) if unknown here. */
+  #doneCells(w: number): Int32Array | null {
+    const I = this.#I
+    const lo = I[w + W_DLO]!
+    const hi = I[w + W_DHI]!
+    if (lo === I[H_ID] && hi === I[H_ID + 1]) return I
+    const key = keyOf(lo, hi)
+    const h = handleOf<SharedChan<unknown>>(key) ?? learned.get(key)
+    if (h !== undefined) return h.#I
+    unresolved = key
+    return null
+  }
+
+  /**
+   * Completes waiter `w`, taken by #take, once its value has moved: state `st` (WS_DONE or
+   * WS_CLOSED), and its owner woken. A plain waiter is claimed here by CAS and may have cancelled
+   * (false: the caller undoes the move and takes the next). A select waiter was claimed by #take.
+   * Precondition: lock held.
+   */
+  #complete(w: number, st: number): boolean {
+    const I = this.#I
+    if ((I[w + W_FLAGS]! & WF_SELECT) !== 0) {
+      Atomics.store(I, w + W_STATE, st)
+      const D = this.#doneCells(w)!
+      const at = I[w + W_DAT]!
+      if (Atomics.load(D, at + 1) !== 0) Atomics.notify(D, at) // at + 1: W_DSLEEP
+      return true
+    }
+    if (Atomics.compareExchange(I, w + W_STATE, WS_WAITING, st) !== WS_WAITING) return false
+    this.#wake(w)
+    return true
+  }
+
+  /**
+   * Learns the channel `unresolved` names (a select's done word lives there): unlocks, finds its
+   * memory through the registry (which may wait for the thread that holds it), locks again.
+   * Throws SharedChanLostError if no thread answers; the lock is then released and any prepared
+   * value dropped. Precondition: lock held.
+   */
+  #learn(): void {
+    const key = unresolved
+    unresolved = -1
+    unlock(this.#I)
+    if (handleOf(key) === undefined && !learned.has(key)) {
+      let buf: SharedArrayBuffer
+      try {
+        buf = resolve(key)
+      } catch (e) {
+        dropPrepared()
+        throw e
+      }
+      learned.set(key, SharedChan.from<unknown>(buf))
+      forget(key)
+      if (learned.size > LEARNED_MAX) learned.delete(learned.keys().next().value!)
+    }
+    lock(this.#I)
   }
 
   // ---- blocking ----
@@ -596,6 +1062,14 @@ export class SharedChan<T> implements AsyncIterable<T> {
     })
   }
 }
+
+// A SharedChan crosses as a task argument or result as a handle on the same memory, not a copy.
+// The name carries this module's URL: a thread may load two copies of it (src under tsx and the
+// built dist), each with its own class, and a handle name maps to one class per thread.
+registerHandle(`gort.SharedChan ${import.meta.url}`, SharedChan, {
+  encode: (c: SharedChan<unknown>) => c.buffer,
+  decode: (b: SharedArrayBuffer) => SharedChan.from(b),
+})
 
 function refuseBySignal(op: string, signal: AbortSignal): Promise<never> | null {
   if (!(signal instanceof AbortSignal)) {
