@@ -1,5 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { threadId } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
 import {
@@ -144,5 +146,29 @@ test('rt.close() ends actors: a pending call rejects, nothing is left alive', de
   for (const r of [await hung, await queued]) assert.ok(!r.ok && r.e instanceof ActorStoppedError, String(!r.ok && r.e))
   assert.throws(() => rt.spawnActor(Counter, 1), (e: unknown) => e instanceof RuntimeClosedError)
 }))
+
+/** Runs fixtures/actor-program.ts in a child; killed (code null) if it outlives 20 s. */
+function runProgram(mode: string): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const file = fileURLToPath(new URL('./fixtures/actor-program.ts', import.meta.url))
+    const child = spawn(process.execPath, ['--import', 'tsx', file, mode], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, out, err }))
+  })
+}
+
+test('a program whose actor idles exits by itself; after close no worker or port is left', deadline('actor-exit', async () => {
+  const forget = await runProgram('forget')
+  assert.is(forget.code, 0, forget.err)
+  assert.equal(JSON.parse(forget.out.trim().split('\n')[0]!), { v: 42 })
+  const close = await runProgram('close')
+  assert.is(close.code, 0, close.err)
+  const after = (JSON.parse(close.out.trim().split('\n')[1]!) as { after: string[] }).after
+  assert.not.ok(after.some((r) => /Worker|MessagePort|Timeout/.test(r)), `left: ${after.join(',')}`)
+}, 45_000))
 
 test.run()
