@@ -21,11 +21,11 @@
  */
 
 import { wrap, type Remote } from 'comlink'
-import { ActorNotFoundError, SchedulerArgError, describe } from './errors.js'
+import { ActorNotFoundError, NoRuntimeError, SchedulerArgError, describe } from './errors.js'
 import { registerHandle } from './shared/handles.js'
 import { ActorEndpoint } from './shared/actor-endpoint.js'
 import type { ActorGone, ActorInfo, Connection } from './shared/actor-protocol.js'
-import { onM, task } from './task.js'
+import { currentSpawner, onM, task } from './task.js'
 
 export type { Remote } from 'comlink'
 
@@ -190,6 +190,32 @@ export function remoteHere<T>(info: ActorInfo): ActorRemote<T> {
   if (host !== undefined) return host.remote<T>(info.id)
   const gone = globals.gone.get(info.id) ?? { stopped: true, actor: info.label }
   return makeRemote(info, () => Promise.resolve({ gone }))
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Ctor = new (...args: any[]) => object
+
+interface ActorSpawner {
+  spawnActorWith<C extends Ctor>(options: ActorOptions, cls: C | ActorClass<C>, ...args: ConstructorParameters<C>): Promise<ActorRemote<InstanceType<C>>>
+}
+
+/**
+ * Starts an actor as `rt.spawnActor` does, through the runtime free `go` uses: inside a task, the
+ * task's own runtime (the main thread starts it; the task gets a Remote of its own); on the main
+ * thread, the newest open Runtime.
+ */
+export function spawnActor<C extends Ctor>(cls: C | ActorClass<C>, ...args: ConstructorParameters<C>): Promise<ActorRemote<InstanceType<C>>> {
+  return spawnActorWith({}, cls, ...args)
+}
+
+/** spawnActor with options (`{ supervisor }`, see rt.spawnActorWith). */
+export function spawnActorWith<C extends Ctor>(options: ActorOptions, cls: C | ActorClass<C>, ...args: ConstructorParameters<C>): Promise<ActorRemote<InstanceType<C>>> {
+  const s = currentSpawner()
+  if (s === undefined) throw new NoRuntimeError()
+  if (!onM()) return (s as unknown as ActorSpawner).spawnActorWith(options, cls, ...args)
+  const o = checkActorOptions(options)
+  const def = checkActorClass(cls)
+  return import('./m/actor-connect.js').then((c) => c.spawn(def.key, args, o)).then((info) => remoteHere<InstanceType<C>>(info))
 }
 
 /**

@@ -7,7 +7,7 @@ import { deadline } from '../_support/deadline.js'
 import {
   ActorDiedError, ActorStoppedError, Runtime, RuntimeClosedError, SchedulerArgError, stopActor, type ActorRemote,
 } from '../../src/scheduler/index.js'
-import { Broken, Counter, Logger, LoggerActor, bump, echoRef, logFrom } from './fixtures/actors.js'
+import { Broken, Counter, Logger, LoggerActor, bump, echoRef, logFrom, spawnBroken, spawnHere } from './fixtures/actors.js'
 
 // One runtime for the tests that kill no M (each Runtime.start costs worker boots).
 let shared: Runtime | undefined
@@ -119,6 +119,14 @@ test('a Remote passed as a task argument calls the actor from another M, and cro
   const back: ActorRemote<Counter> = await rt.go(echoRef, c)
   assert.is(await back.inc(), 6)
   assert.is(await c.inc(), 7)
+}))
+
+test('spawnActor inside a task starts an actor the task and the main thread can both call', deadline('actor-spawn-in-task', async () => {
+  const rt = shared!
+  const c = await rt.go(spawnHere, 10)
+  assert.is(await c.inc(), 12, 'the task\'s call came first')
+  assert.match(await rt.go(spawnBroken), /no state for you/)
+  await stopActor(c)
 }))
 
 test('stopActor: later calls reject with ActorStoppedError, through every reference', deadline('actor-stop', async () => {

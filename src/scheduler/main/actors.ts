@@ -28,9 +28,15 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { MDiedError, RuntimeClosedError } from '../errors.js'
 import { actorGlobals, actorTask, makeRemote, type ActorClass, type ActorRemote } from '../actor.js'
 import type { ActorEndpoint } from '../shared/actor-endpoint.js'
+import { errorToPlain } from '../shared/codec.js'
 import type { ActorGone, ActorInfo, ActorToMain, Connection } from '../shared/actor-protocol.js'
 import type { ToM } from '../shared/protocol.js'
 import type { AnyTask } from '../task.js'
+
+export interface SpawnOptions {
+  readonly restart: 'never' | 'always' | 'on-failure'
+  readonly maxRestarts: number
+}
 
 export interface HostDeps {
   /** Starts a G the main thread does not wait on (see Runtime.spawnDaemon). */
@@ -73,18 +79,23 @@ export class ActorHost {
     this.#deps = deps
   }
 
-  spawn<T>(def: ActorClass<never>, args: readonly unknown[], o: { restart: 'never' | 'always' | 'on-failure'; maxRestarts: number }): Promise<ActorRemote<T>> {
+  spawn<T>(def: ActorClass<never>, args: readonly unknown[], o: SpawnOptions): Promise<ActorRemote<T>> {
+    return this.#spawn(def.key, args, o).then((info) => this.remote<T>(info.id))
+  }
+
+  /** Starts actor class `key` (`url#Name`); resolves once its first instance is up. */
+  #spawn(key: string, args: readonly unknown[], o: SpawnOptions): Promise<ActorInfo> {
     const g = actorGlobals()
     const id = g.nextId++
-    const info: ActorInfo = { id, label: `${def.name}#${id}` }
+    const info: ActorInfo = { id, label: `${key.slice(key.lastIndexOf('#') + 1)}#${id}` }
     const e: Entry = {
-      info, key: def.key, args, restart: o.restart, maxRestarts: o.maxRestarts, restarts: 0, inst: 0, state: 'starting', stopAsked: false,
+      info, key, args, restart: o.restart, maxRestarts: o.maxRestarts, restarts: 0, inst: 0, state: 'starting', stopAsked: false,
       ctl: undefined, m: 0, waiters: [], started: undefined, stopped: [], endpoints: new Set(),
     }
     this.#entries.set(id, e)
     g.mainHosts.set(id, this)
-    return new Promise<ActorRemote<T>>((resolve, reject) => {
-      e.started = { resolve: () => resolve(this.remote<T>(id)), reject }
+    return new Promise<ActorInfo>((resolve, reject) => {
+      e.started = { resolve: () => resolve(info), reject }
       this.#start(e)
       this.#hold()
     })
@@ -139,6 +150,15 @@ export class ActorHost {
       e.waiters = []
       for (const w of waiters) w(this.#open(e))
       this.#hold()
+      return
+    }
+    if (msg.k === 'spawn') {
+      // spawnActor inside a task on M msg.m.
+      const { m, req } = msg
+      this.#spawn(msg.key, msg.args, msg).then(
+        (info) => this.#deps.post(m, { t: 'actor', k: 'spawned', req, info }),
+        (err: unknown) => this.#deps.post(m, { t: 'actor', k: 'spawned', req, error: errorToPlain(err) }),
+      )
       return
     }
     // 'connect': a caller on M msg.m wants a call port.

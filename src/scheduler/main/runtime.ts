@@ -220,8 +220,11 @@ export class Runtime implements Spawner, AsyncDisposable {
     if (this.#closed) throw new RuntimeClosedError()
     const o = checkActorOptions(options)
     const def = checkActorClass(cls)
-    this.#actors ??= new ActorHost({ spawnDaemon: (ref, a) => this.#spawnDaemon(ref, a), post: (m, msg) => this.#threads.post(m, msg) })
-    return this.#actors.spawn<InstanceType<C>>(def as ActorClass<never>, args, o)
+    return this.#actorHost().spawn<InstanceType<C>>(def as ActorClass<never>, args, o)
+  }
+
+  #actorHost(): ActorHost {
+    return (this.#actors ??= new ActorHost({ spawnDaemon: (ref, a) => this.#spawnDaemon(ref, a), post: (m, msg) => this.#threads.post(m, msg) }))
   }
 
   /** A G the main thread does not wait on: it does not keep the process alive (an actor's G). */
@@ -384,7 +387,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       return
     }
     if (msg.t === 'actor') {
-      this.#actors?.onMessage(msg)
+      this.#actorHost().onMessage(msg)
       return
     }
     if (msg.t === 'sharedbuf?') {

@@ -12,6 +12,7 @@
  */
 
 import type { MessagePort } from 'node:worker_threads'
+import type { PlainError } from './codec.js'
 
 /** The state a reference to an actor crosses threads as (the ActorRef handle's state). */
 export interface ActorInfo {
@@ -47,7 +48,19 @@ export interface ActorConnect {
   readonly dead: number
 }
 
-export type ActorToMain = ActorReady | ActorConnect
+/** A task's M -> main, on the worker port: spawnActor inside a task (the main thread's host starts it). */
+export interface ActorSpawn {
+  readonly t: 'actor'
+  readonly k: 'spawn'
+  readonly key: string
+  readonly args: readonly unknown[]
+  readonly restart: 'never' | 'always' | 'on-failure'
+  readonly maxRestarts: number
+  readonly req: number
+  readonly m: number
+}
+
+export type ActorToMain = ActorReady | ActorConnect | ActorSpawn
 
 /** Main -> a caller's M, on the worker port: the answer to 'connect'. */
 export interface ActorPort {
@@ -57,7 +70,16 @@ export interface ActorPort {
   readonly conn: Connection
 }
 
-export type ActorToM = ActorPort
+/** Main -> a task's M: the answer to 'spawn', the new actor or why it failed. */
+export interface ActorSpawned {
+  readonly t: 'actor'
+  readonly k: 'spawned'
+  readonly req: number
+  readonly info?: ActorInfo
+  readonly error?: PlainError | { readonly value: unknown }
+}
+
+export type ActorToM = ActorPort | ActorSpawned
 
 /** A call port to the actor's current instance and the M it lives on, or why there is none. */
 export type Connection =
