@@ -50,7 +50,7 @@ test('a method that throws rejects only that call; the actor keeps its state and
   assert.ok(!b.ok && b.e instanceof Error && b.e.name === 'TypeError' && b.e.message === 'boom', String(!b.ok && b.e))
   assert.equal(d, { ok: true, v: 16 })
   assert.is(await c.n, 16, 'a property read goes through the mailbox too')
-}))
+}, 30_000))
 
 test('a constructor that throws fails spawnActor; an undeclared class or bad options throw at the call', deadline('actor-ctor', async () => {
   const rt = shared!
@@ -62,7 +62,7 @@ test('a constructor that throws fails spawnActor; an undeclared class or bad opt
   assert.throws(() => rt.spawnActorWith({ supervisor: { restart: 'sometimes' } }, Counter, 1), (e: unknown) => e instanceof SchedulerArgError && /"sometimes"/.test((e as Error).message))
   assert.throws(() => rt.spawnActorWith({ supervisor: { restart: 'always', maxRestarts: -1 } }, Counter, 1), (e: unknown) => e instanceof SchedulerArgError)
   assert.is(await (await rt.spawnActor(Counter, 1)).inc(), 2, 'the runtime still serves actors')
-}))
+}, 30_000))
 
 test('an actor whose M dies rejects pending and later calls with ActorDiedError; other Gs go on', deadline('actor-died', async () => {
   const rt = await Runtime.start({ procs: 2 })
@@ -85,7 +85,7 @@ test('an actor whose M dies rejects pending and later calls with ActorDiedError;
   } finally {
     await rt.close()
   }
-}, 20_000))
+}, 30_000))
 
 test('a supervisor restarts a dead actor with fresh state on another M, up to maxRestarts', deadline('actor-restart', async () => {
   const rt = await Runtime.start({ procs: 2 })
@@ -119,7 +119,7 @@ test('a Remote passed as a task argument calls the actor from another M, and cro
   const back: ActorRemote<Counter> = await rt.go(echoRef, c)
   assert.is(await back.inc(), 6)
   assert.is(await c.inc(), 7)
-}))
+}, 30_000))
 
 test('spawnActor inside a task starts an actor the task and the main thread can both call', deadline('actor-spawn-in-task', async () => {
   const rt = shared!
@@ -127,7 +127,7 @@ test('spawnActor inside a task starts an actor the task and the main thread can 
   assert.is(await c.inc(), 12, 'the task\'s call came first')
   assert.match(await rt.go(spawnBroken), /no state for you/)
   await stopActor(c)
-}))
+}, 30_000))
 
 test('stopActor: later calls reject with ActorStoppedError, through every reference', deadline('actor-stop', async () => {
   const rt = shared!
@@ -140,7 +140,7 @@ test('stopActor: later calls reject with ActorStoppedError, through every refere
   assert.ok(!fromM.ok && fromM.e instanceof Error && fromM.e.name === 'ActorStoppedError', String(!fromM.ok && fromM.e))
   await stopActor(c) // stopping a stopped actor is a no-op
   assert.throws(() => stopActor({}), (e: unknown) => e instanceof SchedulerArgError)
-}))
+}, 30_000))
 
 test('rt.close() ends actors: a pending call rejects, nothing is left alive', deadline('actor-close', async () => {
   const rt = await Runtime.start({ procs: 2 })
@@ -153,13 +153,26 @@ test('rt.close() ends actors: a pending call rejects, nothing is left alive', de
   await rt.close()
   for (const r of [await hung, await queued]) assert.ok(!r.ok && r.e instanceof ActorStoppedError, String(!r.ok && r.e))
   assert.throws(() => rt.spawnActor(Counter, 1), (e: unknown) => e instanceof RuntimeClosedError)
-}))
+}, 30_000))
 
-/** Runs fixtures/actor-program.ts in a child; killed (code null) if it outlives 20 s. */
+// Type-level checks (compiled by tsconfig.check.json, never run): the Remote is typed by the class.
+export async function typeChecks(rt: Runtime): Promise<void> {
+  // @ts-expect-error: Counter's constructor takes a number
+  await rt.spawnActor(Counter, 'one')
+  const c = await rt.spawnActor(Counter, 1)
+  const n: number = await c.inc(2)
+  // @ts-expect-error: inc takes a number
+  await c.inc('2')
+  // @ts-expect-error: no such method
+  await c.dec()
+  void n
+}
+
+/** Runs fixtures/actor-program.ts in a child; killed (code null) if it outlives 40 s (a loaded machine boots tsx workers slowly). */
 function runProgram(mode: string): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const file = fileURLToPath(new URL('./fixtures/actor-program.ts', import.meta.url))
-    const child = spawn(process.execPath, ['--import', 'tsx', file, mode], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 })
+    const child = spawn(process.execPath, ['--import', 'tsx', file, mode], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 40_000 })
     let out = ''
     let err = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
@@ -170,13 +183,12 @@ function runProgram(mode: string): Promise<{ code: number | null; out: string; e
 }
 
 test('a program whose actor idles exits by itself; after close no worker or port is left', deadline('actor-exit', async () => {
-  const forget = await runProgram('forget')
+  const [forget, close] = await Promise.all([runProgram('forget'), runProgram('close')])
   assert.is(forget.code, 0, forget.err)
   assert.equal(JSON.parse(forget.out.trim().split('\n')[0]!), { v: 42 })
-  const close = await runProgram('close')
   assert.is(close.code, 0, close.err)
   const after = (JSON.parse(close.out.trim().split('\n')[1]!) as { after: string[] }).after
   assert.not.ok(after.some((r) => /Worker|MessagePort|Timeout/.test(r)), `left: ${after.join(',')}`)
-}, 45_000))
+}, 60_000))
 
 test.run()
