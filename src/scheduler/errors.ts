@@ -133,3 +133,45 @@ export function describe(v: unknown): string {
     return String(v)
   }
 }
+
+/**
+ * A call to an actor (rt.spawnActor) that its actor can no longer answer: the M (worker thread)
+ * it lived on died while the call was pending, or before it, and no supervisor restarted it. A
+ * supervised actor's in-flight calls reject with it too; calls made after it restart reach the new
+ * instance.
+ */
+export class ActorDiedError extends GortError {
+  /** The actor's class, as `Name#id` (`id` counts actors spawned in this process). */
+  readonly actor: string
+  /** The M it lived on (0 when it died before it had one). */
+  readonly m: number
+  /** Why, as far as this thread knows: `its M exited`, or the M's death reason. */
+  readonly reason: string
+
+  constructor(actor: string, m: number, reason: string) {
+    super('ERR_ACTOR_DIED', `gort: actor ${actor} died${m > 0 ? ` with its M${m}` : ''} (${reason}); the call was not answered`)
+    this.actor = actor
+    this.m = m
+    this.reason = reason
+  }
+}
+
+/** A call to an actor that was stopped (stopActor, or its runtime closed) before it could answer. */
+export class ActorStoppedError extends GortError {
+  readonly actor: string
+
+  constructor(actor: string) {
+    super('ERR_ACTOR_STOPPED', `gort: actor ${actor} is stopped; the call was not answered`)
+    this.actor = actor
+  }
+}
+
+/** An M could not find the actor class a spawnActor names: its module does not register it under that name. */
+export class ActorNotFoundError extends GortError {
+  readonly key: string
+
+  constructor(key: string, detail: string, options?: ErrorOptions) {
+    super('ERR_ACTOR_NOT_FOUND', `gort: cannot resolve actor class ${JSON.stringify(key)}: ${detail}`, options)
+    this.key = key
+  }
+}

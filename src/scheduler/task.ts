@@ -114,6 +114,11 @@ export function taskSignal(): AbortSignal {
   return get()
 }
 
+/** What free `go` uses on this thread now: the M's spawner, else the newest open Runtime (undefined: none). */
+export function currentSpawner(): Spawner | undefined {
+  return globals.spawner
+}
+
 /** True on an M (a scheduler worker thread). */
 export function onM(): boolean {
   return globals.onM

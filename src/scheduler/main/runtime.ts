@@ -34,6 +34,8 @@ import { reclaimDeadM } from './recovery.js'
 import { Sched } from '../shared/sched.js'
 import { Threads } from './threads.js'
 import { collectStats, type SchedStats } from './stats.js'
+import { ActorHost } from './actors.js'
+import { checkActorClass, checkActorOptions, type ActorClass, type ActorOptions, type ActorRemote } from '../actor.js'
 import { addRuntime, checkArgsList, checkGoOptions, checkTask, checkTransfer, isTask, onM, removeRuntime, type AnyTask, type GoOptions, type Spawner, type TaskLike } from '../task.js'
 import { waitAsync } from '../shared/wait.js'
 
@@ -76,6 +78,10 @@ export class Runtime implements Spawner, AsyncDisposable {
   #keepAlive: NodeJS.Timeout | undefined
   #deaths = 0
   readonly #killer: Killer
+  /** Actors spawned here (main/actors.ts); made on the first spawnActor. */
+  #actors: ActorHost | undefined
+  /** Pending Gs the main thread does not wait on (actors' Gs): they do not hold the process open. */
+  #daemons = 0
 
   private constructor(s: Sched, o: { maxThreads: number; handoffMs: number; mainSpinUs: number; mHeapMb: number | undefined; url: { url: URL; entry: string | undefined } }) {
     this.#s = s
@@ -197,6 +203,41 @@ export class Runtime implements Spawner, AsyncDisposable {
   goAllSettled<A extends unknown[], R>(t: TaskLike<A, R>, argsList: readonly A[]): Promise<PromiseSettledResult<Awaited<R>>[]> {
     if (this.#closed) throw new RuntimeClosedError()
     return this.spawnAll(checkTask(t), checkArgsList(argsList), true) as Promise<PromiseSettledResult<Awaited<R>>[]>
+  }
+
+  /**
+   * Starts an actor: one instance of class `cls` (declared with `actor(import.meta.url, cls)`),
+   * built from `args` on some M, serving calls one at a time (docs/actors.md).
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  spawnActor<C extends new (...args: any[]) => object>(cls: C | ActorClass<C>, ...args: ConstructorParameters<C>): Promise<ActorRemote<InstanceType<C>>> {
+    return this.spawnActorWith({}, cls, ...args)
+  }
+
+  /** spawnActor with options: `{ supervisor: { restart, maxRestarts } }` restarts it when it dies. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  spawnActorWith<C extends new (...args: any[]) => object>(options: ActorOptions, cls: C | ActorClass<C>, ...args: ConstructorParameters<C>): Promise<ActorRemote<InstanceType<C>>> {
+    if (this.#closed) throw new RuntimeClosedError()
+    const o = checkActorOptions(options)
+    const def = checkActorClass(cls)
+    return this.#actorHost().spawn<InstanceType<C>>(def as ActorClass<never>, args, o)
+  }
+
+  #actorHost(): ActorHost {
+    return (this.#actors ??= new ActorHost({ spawnDaemon: (ref, a) => this.#spawnDaemon(ref, a), post: (m, msg) => this.#threads.post(m, msg) }))
+  }
+
+  /** A G the main thread does not wait on: it does not keep the process alive (an actor's G). */
+  #spawnDaemon(ref: AnyTask, args: readonly unknown[]): Promise<unknown> {
+    const p = this.spawn(ref, args)
+    const gid = this.#lastGid
+    if (gid >= 0) {
+      // Counted until it settles: the owner runs this before anyone re-checks the keep-alive.
+      this.#daemons++
+      this.#owner.onSettle(gid, () => this.#daemons--)
+      this.#releaseIfIdle()
+    }
+    return p
   }
 
   spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[], settled = false): Promise<unknown[]> {
@@ -331,7 +372,7 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   /** Lets the process exit once the main thread awaits no G: pending ones given up on do not count. */
   #releaseIfIdle(): void {
-    const awaited = this.#owner.pending - this.#owner.detached + this.#overflowLen() - this.#overflowCancelled
+    const awaited = this.#owner.pending - this.#owner.detached - this.#daemons + this.#overflowLen() - this.#overflowCancelled
     if (this.#keepAlive !== undefined && awaited === 0) {
       clearInterval(this.#keepAlive)
       this.#keepAlive = undefined
@@ -343,6 +384,10 @@ export class Runtime implements Spawner, AsyncDisposable {
   #onMessage(msg: FromM): void {
     if (msg.t === 'kill') {
       this.#killer.kill(msg.gid, msg.gen)
+      return
+    }
+    if (msg.t === 'actor') {
+      this.#actorHost().onMessage(msg)
       return
     }
     if (msg.t === 'sharedbuf?') {
@@ -410,6 +455,8 @@ export class Runtime implements Spawner, AsyncDisposable {
     this.#threads.ringAll()
     s.ring(0)
     this.#monitor.stop()
+    this.#actors?.close()
+    this.#daemons = 0
     const err = new RuntimeClosedError()
     this.#owner.failAll(err)
     for (let i = this.#overflowHead; i < this.#overflow.length; i++) this.#overflow[i]!.reject(err)

@@ -3,6 +3,8 @@
  * memory; messages carry only control and payloads too large for a G record.
  */
 
+import type { MessagePort } from 'node:worker_threads'
+import type { ActorToM, ActorToMain } from './actor-protocol.js'
 import type { PlainError, RemotePayload } from './codec.js'
 
 /** Main -> M. */
@@ -11,6 +13,7 @@ export type ToM =
   | { readonly t: 'result'; readonly gid: number; readonly payload: RemotePayload; readonly err: boolean } // large result (or one holding shared memory) for a G this M owns
   | { readonly t: 'fail'; readonly gid: number; readonly error: PlainError | { readonly value: unknown } } // a G this M owns died with its M
   | { readonly t: 'sharedbuf'; readonly id: number; readonly buf: SharedArrayBuffer | undefined } // reply to 'sharedbuf?'
+  | ActorToM // a call port for an actor (actor-protocol.ts)
 
 /** M -> main. */
 export type FromM =
@@ -20,11 +23,16 @@ export type FromM =
   | { readonly t: 'result'; readonly gid: number; readonly payload: RemotePayload; readonly err: boolean } // large result (or one holding shared memory), for the G's owner
   | { readonly t: 'sharedbuf?'; readonly id: number; readonly m: number } // this M started after a shared buffer was announced (sharedbufs.ts)
   | { readonly t: 'kill'; readonly gid: number; readonly gen: number } // a G this M spawned with killAfterMs still runs after its cancel (main/kill.ts)
+  | ActorToMain // an actor is up, or a caller here wants a call port (actor-protocol.ts)
 
 /**
  * The buffers a message moves instead of copying: those of its payload (goWith's `transfer`, a
  * large buffer result), on every hop, so a payload that goes M -> main -> M is never copied.
  */
-export function transferOf(msg: ToM | FromM): ArrayBuffer[] | undefined {
+export function transferOf(msg: ToM | FromM): (ArrayBuffer | MessagePort)[] | undefined {
+  if (msg.t === 'actor') {
+    const port = msg.k === 'ready' ? msg.ctl : msg.k === 'port' ? msg.conn.port : undefined
+    return port !== undefined ? [port] : undefined
+  }
   return 'payload' in msg ? msg.payload.transfer : undefined
 }
