@@ -415,11 +415,14 @@ export class SharedWaitGroup {
   }
 }
 
+// Each name carries this module's URL, as SharedChan's does: a thread may load two copies of this
+// module (src under tsx and the built dist, when a job module imports the package), each with its
+// own classes, and a handle name maps to one class per thread.
 for (const [name, cls] of [
   ['gort.SharedMutex', SharedMutex], ['gort.SharedRWMutex', SharedRWMutex], ['gort.SharedWaitGroup', SharedWaitGroup],
   ['gort.SharedSemaphore', SharedSemaphore],
 ] as const) {
-  registerHandle<{ buffer: SharedArrayBuffer }, SharedArrayBuffer>(name, cls, {
+  registerHandle<{ buffer: SharedArrayBuffer }, SharedArrayBuffer>(`${name} ${import.meta.url}`, cls, {
     encode: (o) => o.buffer,
     decode: (b) => (cls as unknown as { from(b: SharedArrayBuffer): { buffer: SharedArrayBuffer } }).from(b),
   })
