@@ -2,28 +2,10 @@
 // process (fixtures/deadlock.ts), since a deadlock ends its process with exit 2.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { deadline } from '../_support/deadline.js'
+import { runDeadlockProgram } from './_child.js'
 
-const program = fileURLToPath(new URL('./fixtures/deadlock.ts', import.meta.url))
-
-/** Runs the program in `mode`; a child that outlives `killMs` is killed (code null) so a hang fails its test. */
-function run(mode: string, env: Record<string, string> = {}, killMs = 15_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', program, mode], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: killMs,
-    })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, out, err }))
-  })
-}
+const run = (mode: string): ReturnType<typeof runDeadlockProgram> => runDeadlockProgram([mode])
 
 const HEADER = /^fatal error: all goroutines are asleep - deadlock!\n\n/
 const CHAN = /SharedChan [0-9a-f]+ \(unbuffered\)/
