@@ -76,6 +76,12 @@ test('not a deadlock: main parked on a SharedChan that a plain Worker (no runtim
   assert.is(r.out.trim(), '{"got":5}')
 }, 20_000))
 
+test('not a deadlock: a recv and a go() each given AbortSignal.timeout (an unref\'d timer) end by it', deadline('timeout-signal', async () => {
+  const r = await run('timeout-signal')
+  assert.is(r.code, 0, r.err)
+  assert.is(r.out.trim(), '{"op":"TimeoutError","g":"TimeoutError"}')
+}, 20_000))
+
 test('main with nothing pending ends with its own exit code while a task stays parked on a SharedChan', deadline('abandon', async () => {
   const r = await run('abandon')
   assert.is(r.code, 7, `killed or failed: ${r.err}`)

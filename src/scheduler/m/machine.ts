@@ -154,7 +154,8 @@ export class Machine {
   onMessage(msg: ToM): void {
     if (msg.t === 'dead?') {
       const r = this.#runner
-      const work = r.ready.length > 0 || r.loading !== undefined || r.fetches.size > 0 || this.#owner.ready() ? 'a task to start or a result to take' : null
+      const work = r.ready.length > 0 || r.loading !== undefined || r.fetches.size > 0 || this.#owner.ready() ? 'a task to start or a result to take'
+        : this.#owner.watched > 0 ? 'a child G awaited with an AbortSignal' : null
       this.#post({ t: 'dead', m: this.me, round: msg.round, answer: answerDeadCheck(work, this.#msgs) })
       return
     }

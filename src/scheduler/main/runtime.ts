@@ -85,6 +85,8 @@ export class Runtime implements Spawner, AsyncDisposable {
     keepAliveTimers: () => (this.#keepAlive !== undefined ? 1 : 0),
     still: (sig, started, owning) => {
       if (this.#owner.ready() || this.#overflowLen() > 0 || this.#submitN > 0) return 'main has a result to take or a G to publish'
+      // An AbortSignal (AbortSignal.timeout's timer is unref'd, so invisible) may end the wait.
+      if (this.#owner.watched > 0) return 'main awaits a G with an AbortSignal'
       sig.push(this.#msgs)
       return sampleRuntime(this.#s, this.#threads.alive(), sig, started, owning)
     },
