@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 const program = fileURLToPath(new URL('./fixtures/deadlock.ts', import.meta.url))
 
 /** Runs the program with `args`; a child that outlives `killMs` is killed (code null) so a hang fails its test. */
-export function runDeadlockProgram(args: string[], env: Record<string, string> = {}, killMs = 15_000): Promise<{ code: number | null; out: string; err: string }> {
+export function runDeadlockProgram(args: string[], env: Record<string, string> = {}, killMs = 60_000): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', program, ...args], {
       env: { ...process.env, ...env },

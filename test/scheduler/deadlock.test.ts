@@ -24,14 +24,14 @@ test('main parked on a SharedChan nothing sends on, every M idle: Go\'s report n
   assert.is(es[0]![0], 'goroutine 1 [chan receive]:')
   assert.match(es[0]![1]!, /^main thread \(threadId 0\)$/)
   assert.match(es[0]![2]!, CHAN)
-}, 20_000))
+}, 70_000))
 
 test('no runtime at all, main alone parked on a SharedChan: exit 2 with the report', deadline('alone', async () => {
   const r = await run('alone')
   assert.is(r.code, 2, `killed or failed: ${r.err}`)
   assert.match(r.err, HEADER)
   assert.match(r.err, /goroutine 1 \[chan receive\]:\n\tmain thread/)
-}, 20_000))
+}, 70_000))
 
 test('main awaits a task parked forever on a SharedChan: the report names main, the task\'s goroutine, its M and the channel', deadline('task-recv', async () => {
   const r = await run('task-recv')
@@ -42,7 +42,7 @@ test('main awaits a task parked forever on a SharedChan: the report names main, 
   assert.match(es[1]![0]!, /^goroutine G\d+ \(task deadlock-tasks\.ts#recvOne\) \[chan receive\]:$/)
   assert.match(es[1]![1]!, /^M [12] \(threadId [1-9]\d*\)$/)
   assert.match(es[1]![2]!, CHAN)
-}, 20_000))
+}, 70_000))
 
 test('two tasks on two Ms, each waiting for the other: a cross-thread deadlock, exit 2 naming both Ms and both channels', deadline('crossed', async () => {
   const r = await run('crossed')
@@ -56,36 +56,36 @@ test('two tasks on two Ms, each waiting for the other: a cross-thread deadlock, 
   }
   assert.is.not(tasks[0]![1], tasks[1]![1], 'the two tasks run on two Ms')
   assert.is.not(tasks[0]![2], tasks[1]![2], 'each waits on its own channel')
-}, 20_000))
+}, 70_000))
 
 test('not a deadlock: a task parked on a SharedChan while a timer on main will send', deadline('main-timer', async () => {
   const r = await run('main-timer')
   assert.is(r.code, 0, r.err)
   assert.is(r.out.trim(), '{"got":7}')
-}, 20_000))
+}, 70_000))
 
 test('not a deadlock: a task parked on a SharedChan while another awaits a timer on its M, then sends', deadline('task-timer', async () => {
   const r = await run('task-timer')
   assert.is(r.code, 0, r.err)
   assert.is(r.out.trim(), '{"got":9}')
-}, 20_000))
+}, 70_000))
 
 test('not a deadlock: main parked on a SharedChan that a plain Worker (no runtime) will send on', deadline('plain-worker', async () => {
   const r = await run('plain-worker')
   assert.is(r.code, 0, r.err)
   assert.is(r.out.trim(), '{"got":5}')
-}, 20_000))
+}, 70_000))
 
 test('not a deadlock: a recv and a go() each given AbortSignal.timeout (an unref\'d timer) end by it', deadline('timeout-signal', async () => {
   const r = await run('timeout-signal')
   assert.is(r.code, 0, r.err)
   assert.is(r.out.trim(), '{"op":"TimeoutError","g":"TimeoutError"}')
-}, 20_000))
+}, 70_000))
 
 test('main with nothing pending ends with its own exit code while a task stays parked on a SharedChan', deadline('abandon', async () => {
   const r = await run('abandon')
   assert.is(r.code, 7, `killed or failed: ${r.err}`)
   assert.is(r.out.trim(), '{"rejected":"gave up"}')
-}, 20_000))
+}, 70_000))
 
 test.run()

@@ -20,8 +20,13 @@
  *   3. the answers to the previous check's 'dead?' probe from every M that has a started G or
  *      owns an unsettled one: each quiet, with its epoch;
  *   4. then it probes the Ms again.
- * A check that passes gives a signature (all epochs, doorbells, ticks, states); two passing checks
- * in a row with the same signature declare the deadlock. Anything else starts over.
+ * A check that passes gives a signature (all epochs, doorbells, ticks, M states, G record states);
+ * two passing checks in a row with the same signature declare the deadlock. Anything else starts
+ * over. The phases (docs/design/deadlock.md, which also argues why no report can come while a
+ * value is in flight or a thread is about to wake):
+ *   IDLE    no timer: main is not held open by gort (nothing to check);
+ *   PROBED  `#prev` empty, probes of the current round out;
+ *   PASSED  `#prev` holds the last check's signature, probes of the next round out.
  *
  * Invariants:
  * - Only the main thread checks and prints; Ms only answer probes (m/checkdead.ts).
@@ -279,6 +284,7 @@ export function sampleRuntime(
     if (st === GS_FREE) continue
     const owner = ownerOf(l, gid)
     if (owner !== 0) owning.add(owner)
+    sig.push(gid, st) // any G made, started or finished between two checks changes the signature
     if (st === GS_QUEUED) return `G ${gid} waits to run`
     if (st === GS_RUNNING || st === GS_CLAIMED) {
       // A cancelled G that still runs may yet end (its signal, a kill timer): not still.
