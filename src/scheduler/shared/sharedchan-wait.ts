@@ -78,8 +78,8 @@ export function spinWhile(I: Int32Array, at: number, v: number, polls: number): 
 export interface SleepInfo {
   /** Go's wait reason: `chan send`, `chan receive`, `select`. */
   readonly reason: string
-  /** One line naming what it waits on (the channel). */
-  readonly what: string
+  /** One line naming what it waits on (the channel); called only when a report needs it. */
+  readonly what: () => string
   /** The goroutine whose synchronous code started the op (the G's gid on an M), -1 when unknown. */
   readonly g: number
   /** The op has an AbortSignal: it may end without any thread acting (a timeout's timer is unref'd). */

@@ -303,6 +303,8 @@ export class SharedChan<T> implements AsyncIterable<T> {
     }
   }
 
+  readonly #describeFn = (): string => this.describe()
+
   /** One line naming the channel, for reports: its id, capacity and whether it is closed. */
   describe(): string {
     const I = this.#I
@@ -498,7 +500,7 @@ export class SharedChan<T> implements AsyncIterable<T> {
       return mustYield() ? held(r) : Promise.resolve(r)
     }
     // What the deadlock check reports if this op sleeps forever (made once per blocked op).
-    const info: SleepInfo = { reason: isSend ? 'chan send' : 'chan receive', what: this.describe(), g: currentGoroutine(), cancellable: signal !== undefined }
+    const info: SleepInfo = { reason: isSend ? 'chan send' : 'chan receive', what: this.#describeFn, g: currentGoroutine(), cancellable: signal !== undefined }
     return new Promise((resolve, reject) => {
       const op: Sleeper = { w, isSend, resolve, reject, signal, onAbort: null, settled: false }
       if (signal !== undefined) {
@@ -596,7 +598,7 @@ export class SharedChan<T> implements AsyncIterable<T> {
         over = true
         resolve()
       }
-      const info: SleepInfo = { reason: 'chan op', what: `${this.describe()}: waiting for a free waiter record`, g: currentGoroutine(), cancellable: signal !== undefined }
+      const info: SleepInfo = { reason: 'chan op', what: () => `${this.describe()}: waiting for a free waiter record`, g: currentGoroutine(), cancellable: signal !== undefined }
       if (!sleepWhile(I, H_FREESEQ, seq, -1, wake, info)) wake()
     }).then(() => {
       done()
