@@ -4,8 +4,10 @@
  * links the op in the sleeper list, bumps the epoch and holds the keep-alive) against the bare
  * Atomics.waitAsync + notify it wraps. Also the cost of one check's own-thread part (threadBusy),
  * paid every 50 ms only while gort alone holds the main thread open, against the Node call it
- * makes (getActiveResourcesInfo). Usage: tsx bench/checkdead.bench.ts
+ * makes (getActiveResourcesInfo). Writes bench/results/checkdead.json.
+ * Usage: tsx bench/checkdead.bench.ts
  */
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { Bench } from 'tinybench'
 import { sleepWhile, type SleepInfo } from '../src/scheduler/shared/sharedchan-wait.js'
@@ -52,3 +54,7 @@ const b = med('Atomics.waitAsync + notify (bare)')
 const c = med('threadBusy (a check, this thread)')
 const d = med('process.getActiveResourcesInfo()')
 console.log(`sleep accounting: ${(a / b).toFixed(2)}x the bare wait (+${(a - b).toFixed(2)} µs); threadBusy ${(c / d).toFixed(2)}x getActiveResourcesInfo; load ${loadavg()[0]!.toFixed(1)}`)
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
+const doc = { date: new Date().toISOString(), load: loadavg()[0], node: process.version, rows, ratios: { sleepAccounting: a / b, threadBusy: c / d } }
+writeFileSync(new URL('./results/checkdead.json', import.meta.url), `${JSON.stringify(doc, null, 2)}\n`)
+console.log('wrote bench/results/checkdead.json')
