@@ -33,6 +33,16 @@ test('no runtime at all, main alone parked on a SharedChan: exit 2 with the repo
   assert.match(r.err, /goroutine 1 \[chan receive\]:\n\tmain thread/)
 }, 70_000))
 
+test('local goroutines on main: one asleep on a SharedChan, one parked on a Chan, both named in the report', deadline('local', async () => {
+  const r = await run('local')
+  assert.is(r.code, 2, `killed or failed: ${r.err}`)
+  const es = entries(r.err)
+  assert.is(es.length, 2, r.err)
+  assert.equal(es[0]!.slice(0, 2), ['goroutine 2 (waiter) [chan receive]:', 'main thread (threadId 0)'])
+  assert.match(es[0]![2]!, CHAN)
+  assert.equal(es[1]!.slice(0, 2), ['goroutine 3 (sender) [chan send]:', 'main thread (threadId 0)'])
+}, 70_000))
+
 test('main awaits a task parked forever on a SharedChan: the report names main, the task\'s goroutine, its M and the channel', deadline('task-recv', async () => {
   const r = await run('task-recv')
   assert.is(r.code, 2, `killed or failed: ${r.err}`)

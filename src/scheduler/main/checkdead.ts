@@ -42,7 +42,7 @@ import { MS_NAMES, doorbell, isParked, mState } from '../shared/park.js'
 import type { DeadAnswer, DeadOp } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
 import { blockedOps, threadBusy } from '../shared/quiet.js'
-import { setGoroutineHint, setHoldHook, sleepEpoch, sleeping } from '../shared/sharedchan-wait.js'
+import { setGoroutineHint, setGoroutineNamer, setHoldHook, sleepEpoch, sleeping } from '../shared/sharedchan-wait.js'
 
 /**
  * Interval between two checks while main is held open by gort alone. GORT_CHECKDEAD_MS (read at
@@ -198,7 +198,7 @@ class Checker {
     const mainOps = blockedOps()
     const mainWhere = `main thread (threadId ${threadId})`
     for (const op of mainOps) {
-      const who = op.local ?? (op.g >= 0 ? `goroutine ${op.g}` : 'goroutine ?')
+      const who = op.local ?? (op.g < 0 ? 'goroutine ?' : op.name !== undefined ? `goroutine ${op.g} (${op.name})` : `goroutine ${op.g}`)
       lines.push(`${who} [${op.reason}]:`, `\t${mainWhere}`, `\t${op.what}`, '')
     }
     let awaited = 0
@@ -249,6 +249,7 @@ if (isMainThread) {
   // On main, a sleeping op names the local goroutine that started it, or the main program (1)
   // when no goroutine of src/chan is live; unknown otherwise.
   setGoroutineHint(() => (currentG !== null ? currentG.id : goroutineCount() === 0 ? 1 : -1))
+  setGoroutineNamer(() => currentG?.name)
 }
 
 /**

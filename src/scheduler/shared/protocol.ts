@@ -31,6 +31,8 @@ export interface DeadOp {
   readonly what: string
   /** The G (a gid on an M, a local goroutine id on main) that started it, -1 when unknown. */
   readonly g: number
+  /** The goroutine's name when its thread knows it. */
+  readonly name?: string | undefined
   /** A local Chan op: its goroutine as src/chan names it (`goroutine 3 (worker)`, `goroutine ?`). */
   readonly local?: string | undefined
 }

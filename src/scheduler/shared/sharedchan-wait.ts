@@ -82,6 +82,8 @@ export interface SleepInfo {
   readonly what: () => string
   /** The goroutine whose synchronous code started the op (the G's gid on an M), -1 when unknown. */
   readonly g: number
+  /** That goroutine's name when the thread knows it (a local goroutine's function on main). */
+  readonly name?: string | undefined
   /** The op has an AbortSignal: it may end without any thread acting (a timeout's timer is unref'd). */
   readonly cancellable: boolean
 }
@@ -158,9 +160,22 @@ export function setGoroutineHint(fn: (() => number) | null): void {
   goroutineHint = fn
 }
 
+/** How the thread names a goroutine it numbered with the hint (main: a local goroutine's function). */
+let goroutineNamer: (() => string | undefined) | null = null
+
+/** Installs the namer that goes with the goroutine hint. */
+export function setGoroutineNamer(fn: (() => string | undefined) | null): void {
+  goroutineNamer = fn
+}
+
 /** The goroutine running now by the hint, -1 when unknown (for SleepInfo.g). */
 export function currentGoroutine(): number {
   return goroutineHint !== null ? goroutineHint() : -1
+}
+
+/** Its name, when the thread knows it (for SleepInfo.name). */
+export function currentGoroutineName(): string | undefined {
+  return goroutineNamer !== null ? goroutineNamer() : undefined
 }
 
 /**

@@ -50,7 +50,7 @@ import {
 import {
   copySlot, discardRead, dropPrepared, finishRead, prepare, readSlot, setChanHooks, unwriteSlot, viewsOf, writeSlot, type Views,
 } from './sharedchan-codec.js'
-import { SPIN, currentGoroutine, lock, sleepWhile, spinWhile, unlock, type SleepInfo } from './sharedchan-wait.js'
+import { SPIN, currentGoroutine, currentGoroutineName, lock, sleepWhile, spinWhile, unlock, type SleepInfo } from './sharedchan-wait.js'
 import { handleOf, keyOf, remember, resolve, sent, unsent } from './sharedchan-registry.js'
 import { threadId } from 'node:worker_threads'
 
@@ -500,7 +500,7 @@ export class SharedChan<T> implements AsyncIterable<T> {
       return mustYield() ? held(r) : Promise.resolve(r)
     }
     // What the deadlock check reports if this op sleeps forever (made once per blocked op).
-    const info: SleepInfo = { reason: isSend ? 'chan send' : 'chan receive', what: this.#describeFn, g: currentGoroutine(), cancellable: signal !== undefined }
+    const info: SleepInfo = { reason: isSend ? 'chan send' : 'chan receive', what: this.#describeFn, g: currentGoroutine(), name: currentGoroutineName(), cancellable: signal !== undefined }
     return new Promise((resolve, reject) => {
       const op: Sleeper = { w, isSend, resolve, reject, signal, onAbort: null, settled: false }
       if (signal !== undefined) {
@@ -598,7 +598,7 @@ export class SharedChan<T> implements AsyncIterable<T> {
         over = true
         resolve()
       }
-      const info: SleepInfo = { reason: 'chan op', what: () => `${this.describe()}: waiting for a free waiter record`, g: currentGoroutine(), cancellable: signal !== undefined }
+      const info: SleepInfo = { reason: 'chan op', what: () => `${this.describe()}: waiting for a free waiter record`, g: currentGoroutine(), name: currentGoroutineName(), cancellable: signal !== undefined }
       if (!sleepWhile(I, H_FREESEQ, seq, -1, wake, info)) wake()
     }).then(() => {
       done()
