@@ -39,6 +39,8 @@ import { TaskSignals } from './signals.js'
 import { transferOf, type FromM, type ToM } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
 import { ownTid } from '../main/threadstate.js'
+import { answerDeadCheck } from './checkdead.js'
+import { setGoroutineHint } from '../shared/sharedchan-wait.js'
 
 const NEXT_STREAK = 3 // consecutive runnext runs before the ring gets a turn
 const BATCH = 512 // Gs run between two event-loop yields
@@ -67,12 +69,16 @@ export class Machine {
   readonly #hold: MHold
   #spinning = false
   #tick = 0
+  /** Messages from main handled (the deadlock check's probes excluded): part of this M's progress epoch. */
+  #msgs = 0
+  readonly #post: (msg: FromM) => void
   #streak = 0
 
   constructor(s: Sched, me: number, post: (msg: FromM) => void) {
     this.#s = s
     this.#I = s.I
     this.me = me
+    this.#post = post
     this.#oo = oOff(s.l, me)
     this.#owner = new Owner(s, me)
     this.#mp = new MPark(s.I, s.l, me, s.waker)
@@ -88,6 +94,8 @@ export class Machine {
     this.#runner = new Runner(parts)
     this.#outbox = this.#runner.outbox
     this.spawner = new MSpawner(parts)
+    // A channel op that sleeps names the G whose synchronous body started it (deadlock report).
+    setGoroutineHint(() => (this.#hold.g >= 0 ? this.#hold.g : -1))
   }
 
   /** `go` and `goAll` for the tasks running on this M. */
@@ -144,6 +152,14 @@ export class Machine {
   // ---- messages from main ----
 
   onMessage(msg: ToM): void {
+    if (msg.t === 'dead?') {
+      const r = this.#runner
+      const work = r.ready.length > 0 || r.loading !== undefined || r.fetches.size > 0 || this.#owner.ready() ? 'a task to start or a result to take'
+        : this.#owner.watched > 0 ? 'a child G awaited with an AbortSignal' : null
+      this.#post({ t: 'dead', m: this.me, round: msg.round, answer: answerDeadCheck(work, this.#msgs) })
+      return
+    }
+    this.#msgs++
     if (msg.t === 'payload') {
       this.#runner.onPayload(msg.gid, msg.payload)
     } else if (msg.t === 'sharedbuf') {

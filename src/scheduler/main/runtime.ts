@@ -23,6 +23,7 @@ import { PayloadBroker } from './broker.js'
 import { encodeArgs, encodeArgsTransfer, errorToPlain, type Encoded, type PlainError, type RemotePayload } from '../shared/codec.js'
 import { RuntimeClosedError, RuntimeOnMError, SchedulerArgError, UncloneableArgError, describe } from '../errors.js'
 import { H_CLOSED, ownerOf, writeHeader } from '../shared/layout.js'
+import { checker, sampleRuntime, type DeadHost } from './checkdead.js'
 import { Killer } from './kill.js'
 import { MainSpin } from './mainspin.js'
 import { Monitor } from './monitor.js'
@@ -82,6 +83,27 @@ export class Runtime implements Spawner, AsyncDisposable {
   #actors: ActorHost | undefined
   /** Pending Gs the main thread does not wait on (actors' Gs): they do not hold the process open. */
   #daemons = 0
+  /** Messages handled from Ms (deadlock probes' answers excluded): main's part of the deadlock check's epoch. */
+  #msgs = 0
+  /** This runtime as the deadlock check sees it (checkdead.ts), registered from construction to close. */
+  readonly #dead: DeadHost = {
+    held: () => this.#keepAlive !== undefined,
+    keepAliveTimers: () => (this.#keepAlive !== undefined ? 1 : 0),
+    still: (sig, started, owning) => {
+      if (this.#owner.ready() || this.#overflowLen() > 0 || this.#submitN > 0) return 'main has a result to take or a G to publish'
+      // An AbortSignal (AbortSignal.timeout's timer is unref'd, so invisible) may end the wait.
+      if (this.#owner.watched > 0) return 'main awaits a G with an AbortSignal'
+      sig.push(this.#msgs)
+      return sampleRuntime(this.#s, this.#threads.alive(), sig, started, owning)
+    },
+    probe: (round, ms) => {
+      for (const m of ms) this.#threads.post(m, { t: 'dead?', round })
+    },
+    threadIds: (out) => {
+      for (const [m] of this.#threads.alive()) out.add(this.#threads.threadIdOf(m))
+    },
+    awaited: () => this.#owner.pending - this.#owner.detached + this.#overflowLen() - this.#overflowCancelled,
+  }
 
   private constructor(s: Sched, o: { maxThreads: number; handoffMs: number; mainSpinUs: number; mHeapMb: number | undefined; url: { url: URL; entry: string | undefined } }) {
     this.#s = s
@@ -107,6 +129,7 @@ export class Runtime implements Spawner, AsyncDisposable {
       },
       o.handoffMs,
     )
+    checker.hosts.add(this.#dead)
   }
 
   /** Starts `procs` Ms each holding a P, plus spare Ms, and resolves once all are ready. */
@@ -367,7 +390,9 @@ export class Runtime implements Spawner, AsyncDisposable {
   }
 
   #holdOpen(): void {
-    if (this.#keepAlive === undefined) this.#keepAlive = setInterval(() => {}, 1 << 30)
+    if (this.#keepAlive !== undefined) return
+    this.#keepAlive = setInterval(() => {}, 1 << 30)
+    checker.poke() // held open by gort now: the deadlock check runs
   }
 
   /** Lets the process exit once the main thread awaits no G: pending ones given up on do not count. */
@@ -382,6 +407,11 @@ export class Runtime implements Spawner, AsyncDisposable {
   // ---- Ms ----
 
   #onMessage(msg: FromM): void {
+    if (msg.t === 'dead') {
+      checker.answer(this.#dead, msg.m, msg.round, msg.answer)
+      return
+    }
+    this.#msgs++
     if (msg.t === 'kill') {
       this.#killer.kill(msg.gid, msg.gen)
       return
@@ -466,6 +496,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive)
     this.#keepAlive = undefined
     removeRuntime(this)
+    checker.hosts.delete(this.#dead)
     await this.#threads.terminateAll()
     s.bufs.close()
     s.cancels.close()

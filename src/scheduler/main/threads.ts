@@ -129,6 +129,11 @@ export class Threads {
     return info !== undefined && info.alive ? info.worker.threadId : 0
   }
 
+  /** The alive Ms, each with whether it has started (the deadlock check walks them). */
+  *alive(): Generator<[m: number, ready: boolean]> {
+    for (const [m, info] of this.#ms) if (info.alive) yield [m, info.ready]
+  }
+
   live(): number {
     let n = 0
     for (const m of this.#ms.values()) if (m.alive) n++

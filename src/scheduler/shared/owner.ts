@@ -129,6 +129,11 @@ export class Owner {
 
   readonly #cleanups = new Map<number, () => void>()
 
+  /** Pending Gs with a cleanup (those awaited with an AbortSignal): the deadlock check counts them as able to end. */
+  get watched(): number {
+    return this.#cleanups.size
+  }
+
   /** Settles `gid` with a value that is already on this thread, and frees it. */
   settle(gid: number, value: unknown, isErr: boolean): void {
     const i = gid - this.first

@@ -65,7 +65,7 @@ import {
 import {
   copySlot, discardRead, dropPrepared, finishRead, prepare, readSlot, setChanHooks, unwriteSlot, viewsOf, writeSlot, type Views,
 } from './sharedchan-codec.js'
-import { SPIN, lock, sleepWhile, spinWhile, unlock } from './sharedchan-wait.js'
+import { SPIN, currentGoroutine, currentGoroutineName, lock, sleepWhile, spinWhile, unlock, type SleepInfo } from './sharedchan-wait.js'
 import { forget, handleOf, keyOf, remember, resolve, sent, unsent } from './sharedchan-registry.js'
 import { GONE, SelWaiter, SelectAgent, SharedChanBusyError, agentOf, dropAgent, setAgent } from './sharedchan-select.js'
 import { registerHandle } from './handles.js'
@@ -374,6 +374,16 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
       next: (): Promise<IteratorResult<T, undefined>> =>
         this.recv().then((r) => (r.ok ? { value: r.value, done: false } : { value: undefined, done: true })),
     }
+  }
+
+  readonly #describeFn = (): string => this.describe()
+
+  /** One line naming the channel, for reports: its id, capacity and whether it is closed. */
+  describe(): string {
+    const I = this.#I
+    const id = ((I[H_ID + 1]! >>> 0) * 2 ** 32 + (I[H_ID]! >>> 0)).toString(16)
+    const kind = this.#l.cap === 0 ? 'unbuffered' : `cap ${this.#l.cap}, len ${Atomics.load(I, H_QCOUNT)}`
+    return `SharedChan ${id} (${kind}${Atomics.load(I, H_CLOSED) === CH_CLOSED ? ', closed' : ''})`
   }
 
   /** Queue lengths and state, for tests and diagnostics (a snapshot under the lock). */
@@ -955,6 +965,8 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
       if (r instanceof Error) return Promise.reject(r)
       return mustYield() ? held(r) : Promise.resolve(r)
     }
+    // What the deadlock check reports if this op sleeps forever (made once per blocked op).
+    const info: SleepInfo = { reason: isSend ? 'chan send' : 'chan receive', what: this.#describeFn, g: currentGoroutine(), name: currentGoroutineName(), cancellable: signal !== undefined }
     return new Promise((resolve, reject) => {
       const op: Sleeper = { w, isSend, resolve, reject, signal, onAbort: null, settled: false }
       if (signal !== undefined) {
@@ -965,7 +977,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
         if (op.settled) return
         const s = Atomics.load(I, w + W_STATE)
         if (s === WS_WAITING) {
-          if (!sleepWhile(I, w + W_STATE, WS_WAITING, w + W_SLEEP, wake)) wake()
+          if (!sleepWhile(I, w + W_STATE, WS_WAITING, w + W_SLEEP, wake, info)) wake()
           return
         }
         op.settled = true
@@ -1052,7 +1064,8 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
         over = true
         resolve()
       }
-      if (!sleepWhile(I, H_FREESEQ, seq, -1, wake)) wake()
+      const info: SleepInfo = { reason: 'chan op', what: () => `${this.describe()}: waiting for a free waiter record`, g: currentGoroutine(), name: currentGoroutineName(), cancellable: signal !== undefined }
+      if (!sleepWhile(I, H_FREESEQ, seq, -1, wake, info)) wake()
     }).then(() => {
       done()
       return retry()
