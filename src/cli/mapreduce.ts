@@ -19,7 +19,7 @@ import { subcommand } from './subcommand.js'
 const HELP = `usage:
   gort mapreduce --job JOB --input PATTERN [--input PATTERN...] --output DIR
                  [--reducers R] [--procs P] [--split-size SIZE] [--memory SIZE]
-                 [--max-attempts N] [--json]
+                 [--max-attempts N] [--param NAME=VALUE...] [--json]
 
 Runs a MapReduce job on this machine: one map task per split of the input, R
 reduce tasks, each a goroutine on P threads. Data moves through files; the
@@ -39,6 +39,8 @@ options:
   --memory SIZE       memory for map-side buffers, shared by the tasks running at
                       once; beyond it they spill sorted runs to disk (default 256MiB)
   --max-attempts N    attempts per task before the job fails (default 4)
+  --param NAME=VALUE  a job parameter, ctx.params.get('NAME') in every task;
+                      repeat for more
   --json              print the result as one JSON object`
 
 class UsageError extends GortError {
@@ -88,6 +90,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
       'split-size': { type: 'string' },
       memory: { type: 'string' },
       'max-attempts': { type: 'string' },
+      param: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -105,11 +108,17 @@ async function runCli(argv: readonly string[]): Promise<number> {
   const maxAttempts = intOption('max-attempts', values['max-attempts'], 1, 100)
   const splitSize = values['split-size'] === undefined ? undefined : parseSize('--split-size', values['split-size'], 1)
   const memory = values.memory === undefined ? undefined : parseSize('--memory', values.memory, MIN_MEMORY)
+  const params = new Map<string, string>()
+  for (const p of values.param ?? []) {
+    const eq = p.indexOf('=')
+    if (eq <= 0) throw new UsageError(`--param must be NAME=VALUE, got ${JSON.stringify(p)}`)
+    params.set(p.slice(0, eq), p.slice(eq + 1))
+  }
   const onProgress = (e: ProgressEvent): void => {
     if (e.type === 'attempt' && e.state === 'failed') console.error(`gort mapreduce: ${e.task} attempt ${e.attempt} failed: ${e.error ?? ''}`)
   }
   const result = await runJob({
-    job, input, output, onProgress,
+    job, input, output, onProgress, params,
     ...(reducers === undefined ? {} : { reducers }),
     ...(procs === undefined ? {} : { procs }),
     ...(maxAttempts === undefined ? {} : { maxAttempts }),

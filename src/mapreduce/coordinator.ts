@@ -28,7 +28,9 @@ import { taskId } from './maptask.js'
 import { resolveJobOptions, type ProgressEvent, type Resolved, type RunJobOptions } from './options.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
 import { computeSplits, type Split } from './split.js'
-import { mapTask, probeJob, reduceTask } from './tasks.js'
+import type { SampleArgs } from './sample.js'
+import { sampleSplits } from './sample.js'
+import { mapTask, probeJob, reduceTask, sampleTask, type JobInfo } from './tasks.js'
 
 /** The built-in counters of a job, summed over successful attempts, and its attempts. */
 export interface JobCounters extends TaskStats {
@@ -73,7 +75,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
       throw e
     }
     try {
-      return await execute(rt, o, splits, reducers, info.records, options)
+      return await execute(rt, o, splits, reducers, info, options)
     } catch (e) {
       rmSync(o.output, { recursive: true, force: true })
       throw e
@@ -83,7 +85,8 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   }
 }
 
-async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, records: 'lines' | 'files', options: RunJobOptions): Promise<JobResult> {
+async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, info: JobInfo, options: RunJobOptions): Promise<JobResult> {
+  const records = info.records
   const emit = options.onProgress ?? ((): void => {})
   const tmp = path.join(o.output, '_temporary')
   mkdirSync(tmp)
@@ -94,6 +97,7 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
   emit({ type: 'start', maps: splits.length, reduces: reducers, procs })
   const attemptDir = (kind: 'm' | 'r', t: number, a: number): string => path.join(tmp, `${taskId(kind, t)}-${a}`)
   const share = Math.floor(o.memory / procs)
+  const cuts = info.sample !== null && reducers > 1 ? await sample(rt, o, splits, reducers, info, path.join(tmp, '_cuts.json')) : undefined
 
   const maps = await runPhase<MapResult>({
     kind: 'm', count: splits.length, procs, maxAttempts: o.maxAttempts, abort, signal: options.signal, emit, counters,
@@ -102,7 +106,7 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
       const s = splits[t]!
       const args: MapArgs = {
         job: o.url, task: t, attempt: a, path: s.path, name: s.name, start: s.start, end: s.end, records,
-        reducers, memory: share, dir: attemptDir('m', t, a), outDir: o.output,
+        reducers, memory: share, dir: attemptDir('m', t, a), outDir: o.output, params: o.params, ...(cuts === undefined ? {} : { cuts }),
       }
       return rt.go(mapTask, args, abort)
     },
@@ -119,7 +123,7 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
       dir: attemptDir,
       launch: (t, a) => {
         const runs = maps.flatMap((m) => (m.runs[t] === null || m.runs[t] === undefined ? [] : [m.runs[t]]))
-        const args: ReduceArgs = { job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r', t, a), outDir: o.output }
+        const args: ReduceArgs = { job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r', t, a), outDir: o.output, params: o.params }
         return rt.go(reduceTask, args, abort)
       },
     })
@@ -135,6 +139,26 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
   writeFileSync(path.join(o.output, '_SUCCESS'), '')
   emit({ type: 'committed', files })
   return { output: o.output, files, maps: splits.length, reduces: reducers, counters, userCounters }
+}
+
+/**
+ * Runs the job's sample (sample.ts) as one G and returns the cuts file's path. A sample that
+ * throws fails the job with TaskFailedError for task `sample` (it is not retried: it is the map
+ * code on records the map phase would run too).
+ */
+async function sample(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, info: JobInfo, file: string): Promise<string> {
+  const s = info.sample!
+  const chosen = sampleSplits(splits, s.splits)
+  const args: SampleArgs = {
+    job: o.url, splits: chosen, records: info.records, perSplit: Math.max(1, Math.ceil(s.records / Math.max(1, chosen.length))),
+    reducers, params: o.params, file,
+  }
+  try {
+    await rt.go(sampleTask, args)
+  } catch (e) {
+    throw new TaskFailedError('sample', [{ attempt: 1, error: describeError(e), code: typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined }], { cause: e })
+  }
+  return file
 }
 
 interface Phase<R> {

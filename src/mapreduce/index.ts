@@ -3,6 +3,7 @@ export { defineJob, type Job, type JobSpec, type Emit, type Scalar, type Counter
 export { runJob, type JobResult, type JobCounters } from './coordinator.js'
 export type { RunJobOptions, ProgressEvent } from './options.js'
 export { parseSize, formatSize } from './size.js'
+export { rangePartition } from './partition.js'
 export {
   MapReduceArgError, InputNotFoundError, OutputExistsError, JobModuleError, TaskFailedError, EmitTypeError, PartitionError,
   CombineKeyError, JobAbortedError, type AttemptFailure,

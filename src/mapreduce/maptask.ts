@@ -21,6 +21,7 @@ import { checkKey, checkValue } from './keys.js'
 import { mergeToFile } from './merge.js'
 import { PartWriter, partName } from './output.js'
 import { partitioner } from './partition.js'
+import { readCuts } from './sample.js'
 import { MapBuffer, type Combine } from './spill.js'
 import { LineReader, readWholeFile } from './split.js'
 import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
@@ -44,6 +45,9 @@ export interface MapArgs {
   readonly dir: string
   /** The job's output directory (map-only jobs rename their part file into it). */
   readonly outDir: string
+  readonly params: readonly (readonly [string, string])[]
+  /** The sampled cuts' file (sample.ts), for a job with `sample`. */
+  readonly cuts?: string
 }
 
 export interface MapResult {
@@ -69,11 +73,11 @@ export async function runMap(a: MapArgs, abort: Int32Array): Promise<MapResult> 
   const counters = new TaskCounters()
   const ctx: { -readonly [K in keyof MapContext]: MapContext[K] } = {
     phase: 'map', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: -1, reducers: a.reducers,
-    counters, file: a.name, offset: 0,
+    counters, params: new Map(a.params), file: a.name, offset: 0,
   }
   const stats = zeroStats()
   const buffer = a.reducers === 0 ? undefined : new MapBuffer({
-    reducers: a.reducers, limit: a.memory, dir: a.dir, partition: partitioner(a.reducers, job.partition as never),
+    reducers: a.reducers, limit: a.memory, dir: a.dir, partition: partitioner(a.reducers, job.partition as never, a.cuts === undefined ? undefined : readCuts(a.cuts)),
     combine: job.combine as Combine | undefined, ctx,
   })
   const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task))) : undefined

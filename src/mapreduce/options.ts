@@ -45,6 +45,11 @@ export interface RunJobOptions {
   readonly memory?: number | string
   /** Attempts per task before the job fails. Default 4. */
   readonly maxAttempts?: number
+  /**
+   * Job parameters, visible to every task as `ctx.params` (a Map): how a job gets a pattern or a
+   * threshold without an environment variable. Names and values are strings.
+   */
+  readonly params?: Readonly<Record<string, string>> | ReadonlyMap<string, string>
   readonly onProgress?: (event: ProgressEvent) => void
   /** Stops the job: running tasks end at their next check, the output directory is removed, and runJob rejects with signal.reason. */
   readonly signal?: AbortSignal
@@ -62,6 +67,8 @@ export interface Resolved {
   readonly splitSize: number
   readonly memory: number
   readonly maxAttempts: number
+  /** The job parameters as pairs, for the trip to each task. */
+  readonly params: readonly (readonly [string, string])[]
 }
 
 export const DEFAULT_SPLIT = 64 * 2 ** 20
@@ -73,6 +80,18 @@ export const MAX_REDUCERS = 100_000
 function int(option: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new MapReduceArgError(option, v, `an integer from ${min} to ${max}`)
   return v
+}
+
+/** The params option as pairs: a Map, or an object's own enumerable names (`__proto__` included), every value a string. */
+function resolveParams(p: unknown): [string, string][] {
+  if (p === undefined) return []
+  const pairs: unknown[][] | undefined = p instanceof Map
+    ? [...p]
+    : typeof p === 'object' && p !== null && !Array.isArray(p) ? Object.entries(p) : undefined
+  if (pairs === undefined || pairs.some(([k, v]) => typeof k !== 'string' || typeof v !== 'string')) {
+    throw new MapReduceArgError('params', p, 'a Map or an object of string names to string values')
+  }
+  return pairs as [string, string][]
 }
 
 export function resolveJobOptions(o: RunJobOptions): Resolved {
@@ -95,5 +114,6 @@ export function resolveJobOptions(o: RunJobOptions): Resolved {
     splitSize: o.splitSize === undefined ? DEFAULT_SPLIT : parseSize('splitSize', o.splitSize, 1),
     memory: o.memory === undefined ? DEFAULT_MEMORY : parseSize('memory', o.memory, MIN_MEMORY),
     maxAttempts: o.maxAttempts === undefined ? 4 : int('maxAttempts', o.maxAttempts, 1, 100),
+    params: resolveParams(o.params),
   }
 }

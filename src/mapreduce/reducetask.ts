@@ -27,6 +27,7 @@ export interface ReduceArgs {
   readonly runs: readonly string[]
   readonly dir: string
   readonly outDir: string
+  readonly params: readonly (readonly [string, string])[]
 }
 
 export interface ReduceResult {
@@ -47,7 +48,7 @@ export async function runReduce(a: ReduceArgs, abort: Int32Array): Promise<Reduc
   mkdirSync(a.dir, { recursive: true })
   const id = taskId('r', a.task)
   const counters = new TaskCounters()
-  const ctx: TaskContext = { phase: 'reduce', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: a.task, reducers: a.reducers, counters }
+  const ctx: TaskContext = { phase: 'reduce', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: a.task, reducers: a.reducers, counters, params: new Map(a.params) }
   const stats = zeroStats()
   for (const r of a.runs) stats.shuffleBytes += statSync(r).size
   const reduce = (job.reduce as Reduce | undefined) ?? identity
