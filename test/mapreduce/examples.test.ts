@@ -3,12 +3,14 @@
 // partitioner from sampled keys), and for word count and the inverted index the properties the
 // paper and the 6.5840 lab check beyond equality: no re-execution when nothing fails, tasks of a
 // phase running at once on different threads, and byte-identical output from two runs.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runJob, TaskFailedError } from '../../src/mapreduce/index.js'
 import { KEY_BYTES, RECORD_BYTES, records } from '../../examples/mapreduce/records.js'
+import { command } from '../../src/cli/mapreduce.js'
+import { runCaptured } from '../_support/cli.js'
 import { deadline } from '../_support/deadline.js'
 import { byteOrder, FIXTURES, tempDir, text } from './_helpers.js'
 
@@ -81,6 +83,23 @@ grep('without a pattern every attempt fails, and the job says why', deadline('gr
     )
     assert.instance(err, TaskFailedError)
     assert.match((err as Error).message, /grep: no pattern/)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+grep('gort mapreduce --param: the CLI passes parameters; one without = is a usage error (exit 2)', deadline('grep cli', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, ['Error one\nfine\nerror two\n'])
+    const out = path.join(t.dir, 'out')
+    const ok = await runCaptured(command, ['--job', path.join(EXAMPLES, 'grep.ts'), '--input', input, '--output', out, '--reducers', '0', '--procs', '1', '--param', 'pattern=^error', '--param', 'flags=i', '--json'])
+    assert.is(ok.code, 0, ok.err)
+    assert.is(concatParts(out, 'm'), `${path.join(t.dir, 'data/f0.txt')}\tError one\n${path.join(t.dir, 'data/f0.txt')}\terror two\n`)
+    const bad = await runCaptured(command, ['--job', path.join(EXAMPLES, 'grep.ts'), '--input', input, '--output', path.join(t.dir, 'out2'), '--param', 'pattern'])
+    assert.is(bad.code, 2)
+    assert.match(bad.err, /--param must be NAME=VALUE, got "pattern"/)
+    assert.not.ok(existsSync(path.join(t.dir, 'out2')))
   } finally {
     t.remove()
   }
