@@ -17,7 +17,7 @@
  * Every row's output is checked against the idiomatic script's, and gort's part files must be
  * byte-identical across rounds. Then each target of the issue is printed as met or missed.
  *
- * usage: tsx bench/mapreduce.bench.ts [--quick] [--size 16x64MiB] [--runs N] [--seed N]
+ * usage: tsx bench/mapreduce.bench.ts [--quick] [--size 16x64MiB] [--runs N] [--seed N] [--no-go]
  * --quick is 16 x 4 MiB, 3 runs; the default is 16 x 64 MiB (1 GiB), 3 runs.
  * Writes bench/results/mapreduce.json.
  */
@@ -31,14 +31,19 @@ import { parseSize } from '../src/mapreduce/size.js'
 import { CACHE, ensureCorpus, REPO } from './mapreduce/corpus.js'
 import { GNU_TIME, measure, median, type Measured, type Run } from './mapreduce/measure.js'
 
-const { values: opts } = parseArgs({
+// Not strict: `npm run bench -- --quick --no-go` passes every file the same flags.
+const { values } = parseArgs({
+  strict: false,
   options: {
     quick: { type: 'boolean', default: false },
+    'no-go': { type: 'boolean', default: false },
     size: { type: 'string' },
     runs: { type: 'string' },
     seed: { type: 'string', default: '1' },
   },
 })
+const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined)
+const opts = { quick: values.quick === true, noGo: values['no-go'] === true, size: str(values.size), runs: str(values.runs), seed: str(values.seed) ?? '1' }
 const [files, fileBytes] = (() => {
   const spec = opts.size ?? (opts.quick ? '16x4MiB' : '16x64MiB')
   const m = /^(\d+)x(.+)$/.exec(spec)
@@ -46,6 +51,7 @@ const [files, fileBytes] = (() => {
   return [Number(m[1]), parseSize('--size', m[2]!, 4096)]
 })()
 const RUNS = Number(opts.runs ?? 3)
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new TypeError(`--runs must be a positive integer, got ${JSON.stringify(opts.runs)}`)
 const seed = Number(opts.seed)
 const log = (s: string): void => void process.stderr.write(`${s}\n`)
 
@@ -76,7 +82,7 @@ function buildGo(): { map: string; bytes: string; version: string } | null {
   }
   return { map: built['wc_map']!, bytes: built['wc_bytes']!, version: v.stdout.trim() }
 }
-const go = buildGo()
+const go = opts.noGo ? null : buildGo()
 
 interface Row {
   readonly name: string

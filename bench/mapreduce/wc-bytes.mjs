@@ -118,8 +118,11 @@ for (const file of files) {
   closeSync(fd)
 }
 
+// Sort by bytes: as latin1 strings (one char per byte), JS string order is byte order.
+const keys = new Array(words)
+for (let w = 0; w < words; w++) keys[w] = arena.latin1Slice(wordStart[w], wordStart[w] + wordLen[w])
 const order = Array.from({ length: words }, (_, i) => i)
-order.sort((a, b) => Buffer.compare(arena.subarray(wordStart[a], wordStart[a] + wordLen[a]), arena.subarray(wordStart[b], wordStart[b] + wordLen[b])))
+order.sort((a, b) => (keys[a] < keys[b] ? -1 : 1))
 const parts = []
-for (const w of order) parts.push(`${arena.toString('utf8', wordStart[w], wordStart[w] + wordLen[w])}\t${wordCount[w]}\n`)
-writeFileSync(out, parts.join(''))
+for (const w of order) parts.push(`${keys[w]}\t${wordCount[w]}\n`)
+writeFileSync(out, Buffer.from(parts.join(''), 'latin1'))
