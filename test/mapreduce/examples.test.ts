@@ -137,6 +137,30 @@ sort('100-byte records, R = 3: the part files concatenated are the records sorte
   }
 }, MS))
 
+sort('a map that throws on the sample fails the job as task "sample", before any map task; no output is left', deadline('sample throws', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, ['BAD\nok\n', 'fine\n'])
+    const out = path.join(t.dir, 'out')
+    const err = await runJob({ job: path.join(FIXTURES, 'sample-throws.ts'), input, output: out, procs: 1, reducers: 2 }).then(
+      () => assert.unreachable('ran'),
+      (e: unknown) => e,
+    )
+    assert.instance(err, TaskFailedError)
+    assert.is((err as TaskFailedError).task, 'sample')
+    assert.match((err as Error).message, /bad record in the sample/)
+    assert.not.ok(existsSync(out))
+    // With one reducer there is nothing to cut: no sample, and the bad record fails a map task instead.
+    const one = await runJob({ job: path.join(FIXTURES, 'sample-throws.ts'), input, output: out, procs: 1, reducers: 1, maxAttempts: 1 }).then(
+      () => assert.unreachable('ran'),
+      (e: unknown) => e,
+    )
+    assert.is((one as TaskFailedError).task, 'm-00000')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 const props = suite('examples: wc and inverted index')
 
 const WC = path.join(EXAMPLES, 'wc.ts')
