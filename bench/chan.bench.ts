@@ -14,7 +14,7 @@
  * folklore equivalent built from their channels (a Mutex is a cap-1 channel);
  * where a peer has no equivalent at all the row says so instead of faking one.
  *
- * Usage: tsx bench/chan.bench.ts [--quick] [--no-go] [--shapes=a,b,c,d1,d2,e]   (npm start runs it)
+ * Usage: tsx bench/chan.bench.ts [--quick] [--no-go] [--shapes=a,b,c,d1,d2,e]   (npm run bench -- --only chan runs it)
  * Writes bench/results/chan.json.
  */
 import { Bench } from 'tinybench'

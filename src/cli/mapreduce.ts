@@ -26,6 +26,7 @@ const HELP = `usage:
                  [--reducers R] [--procs P] [--split-size SIZE] [--memory SIZE]
                  [--max-attempts N] [--task-timeout DURATION] [--no-backup]
                  [--partitioner hadoop] [--progress | --no-progress] [--json]
+                 [--param NAME=VALUE...]
   gort mapreduce --mapper CMD [--reducer CMD] [--combiner CMD] --input ... --output DIR ...
 
 Runs a MapReduce job on this machine: one map task per split of the input, R
@@ -55,6 +56,8 @@ options:
   --memory SIZE       memory for map-side buffers, shared by the tasks running at
                       once; beyond it they spill sorted runs to disk (default 256MiB)
   --max-attempts N    failed attempts per task before the job fails (default 4)
+  --param NAME=VALUE  a job parameter, ctx.params.get('NAME') in every task;
+                      repeat for more
   --task-timeout D    an attempt running longer fails and runs again; its thread
                       is ended if it does not stop: 10m, 90s, 500ms (default 10m)
   --no-backup         no backup copies of stragglers
@@ -120,6 +123,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
       'no-backup': { type: 'boolean', default: false },
       progress: { type: 'boolean', default: false },
       'no-progress': { type: 'boolean', default: false },
+      param: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -146,6 +150,12 @@ async function runCli(argv: readonly string[]): Promise<number> {
   if (values.progress && values['no-progress']) throw new UsageError('--progress and --no-progress: choose one')
   const showProgress = values.progress || (!values['no-progress'] && process.stderr.isTTY === true)
 
+  const params = new Map<string, string>()
+  for (const p of values.param ?? []) {
+    const eq = p.indexOf('=')
+    if (eq <= 0) throw new UsageError(`--param must be NAME=VALUE, got ${JSON.stringify(p)}`)
+    params.set(p.slice(0, eq), p.slice(eq + 1))
+  }
   const line = showProgress ? new ProgressLine(process.stderr) : undefined
   const say = (message: string): void => {
     if (line !== undefined) line.log(message)
@@ -167,7 +177,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
   let result: JobResult
   try {
     result = await runJob({
-      input, output, onProgress, signal: stop.signal,
+      input, output, onProgress, signal: stop.signal, params,
       ...(job === undefined ? {} : { job }),
       ...(values.mapper === undefined ? {} : { mapper: values.mapper }),
       ...(values.reducer === undefined ? {} : { reducer: values.reducer }),

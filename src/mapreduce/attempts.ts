@@ -96,7 +96,7 @@ interface TaskState {
   backedUp: boolean
 }
 
-const describeError = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
+export const describeError = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
 const codeOf = (e: unknown): string | undefined => {
   const c = (e as { code?: unknown } | null)?.code
   return typeof c === 'string' ? c : undefined

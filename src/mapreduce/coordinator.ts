@@ -21,17 +21,19 @@ import { constants as bufferConstants } from 'node:buffer'
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Runtime } from '../scheduler/index.js'
-import { KILL_GRACE_MS, runPhase } from './attempts.js'
+import { KILL_GRACE_MS, describeError, runPhase } from './attempts.js'
 import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
-import { InputTooLargeError, JobModuleError, OutputExistsError } from './errors.js'
+import { InputTooLargeError, JobModuleError, OutputExistsError, TaskFailedError } from './errors.js'
 import { expandInputs } from './inputs.js'
-import { isTypeScript, type RecordKind } from './job.js'
+import { isTypeScript } from './job.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './maptask.js'
 import { resolveJobOptions, type Resolved, type RunJobOptions } from './options.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
 import { computeSplits, type Split } from './split.js'
-import { jobTasks, probeJob } from './tasks.js'
+import { jobTasks, probeJob, sampleTask, type JobInfo } from './tasks.js'
+import type { SampleArgs } from './sample.js'
+import { sampleSplits } from './sample.js'
 
 /** The built-in counters of a job, summed over successful attempts, and its attempts. */
 export interface JobCounters extends TaskStats {
@@ -70,7 +72,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     let info
     if (o.stream !== undefined) {
       // Streaming mode: the commands were resolved with the options; there is no module to probe.
-      info = { records: 'lines' as const, combine: o.stream.combiner !== undefined, reduce: o.stream.reducer !== undefined }
+      info = { records: 'lines' as const, combine: o.stream.combiner !== undefined, reduce: o.stream.reducer !== undefined, sample: null }
     } else {
       try {
         info = await rt.go(probeJob, o.url)
@@ -95,7 +97,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
     }
     let result: Omit<JobResult, 'files'>
     try {
-      result = await execute(rt, o, splits, reducers, info.records, options)
+      result = await execute(rt, o, splits, reducers, info, options)
     } catch (e) {
       // Attempts that were cancelled may still run: end every M before the directory goes.
       await rt.close()
@@ -113,7 +115,8 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   }
 }
 
-async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, records: RecordKind, options: RunJobOptions): Promise<Omit<JobResult, 'files'>> {
+async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, info: JobInfo, options: RunJobOptions): Promise<Omit<JobResult, 'files'>> {
+  const records = info.records
   const emit = options.onProgress ?? ((): void => {})
   const tmp = path.join(o.output, '_temporary')
   mkdirSync(tmp)
@@ -125,6 +128,7 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
   const attemptDir = (kind: 'm' | 'r') => (t: number, a: number): string => path.join(tmp, `${taskId(kind, t)}-${a}`)
   const share = Math.floor(o.memory / procs)
   const common = { procs, maxAttempts: o.maxAttempts, taskTimeout: o.taskTimeout, backupTasks: o.backupTasks, stop: options.signal, emit, counters }
+  const cuts = info.sample !== null && reducers > 1 ? await sample(rt, o, splits, reducers, info, path.join(tmp, '_cuts.json')) : undefined
 
   const maps = await runPhase<MapResult>({
     ...common, kind: 'm', count: splits.length, dir: attemptDir('m'),
@@ -134,6 +138,7 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
       const args: MapArgs = {
         job: o.url, task: t, attempt: a, path: s.path, name: s.name, start: s.start, end: s.end, records,
         reducers, memory: share, dir: attemptDir('m')(t, a), outDir: o.output, partition: o.partition, stream: o.stream,
+        params: o.params, ...(cuts === undefined ? {} : { cuts }),
       }
       return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.map, args, clock)
     },
@@ -149,7 +154,7 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
       ...common, kind: 'r', count: reducers, dir: attemptDir('r'),
       launch: (t, a, signal, clock) => {
         const runs = maps.flatMap((m) => (m.runs[t] === null || m.runs[t] === undefined ? [] : [m.runs[t]]))
-        const args: ReduceArgs = { job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r')(t, a), outDir: o.output, stream: o.stream }
+        const args: ReduceArgs = { job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r')(t, a), outDir: o.output, stream: o.stream, params: o.params }
         return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.reduce, args, clock)
       },
     })
@@ -160,4 +165,24 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
     emit({ type: 'phase', phase: 'reduce', tasks: reduces.length })
   }
   return { output: o.output, maps: splits.length, reduces: reducers, counters, userCounters }
+}
+
+/**
+ * Runs the job's sample (sample.ts) as one G and returns the cuts file's path. A sample that
+ * throws fails the job with TaskFailedError for task `sample` (it is not retried: it is the map
+ * code on records the map phase would run too).
+ */
+async function sample(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, info: JobInfo, file: string): Promise<string> {
+  const s = info.sample!
+  const chosen = sampleSplits(splits, s.splits)
+  const args: SampleArgs = {
+    job: o.url, splits: chosen, records: info.records === 'chunks' ? 'lines' : info.records, perSplit: Math.max(1, Math.ceil(s.records / Math.max(1, chosen.length))),
+    reducers, params: o.params, file,
+  }
+  try {
+    await rt.go(sampleTask, args)
+  } catch (e) {
+    throw new TaskFailedError('sample', [{ attempt: 1, error: describeError(e), code: typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined }], { cause: e })
+  }
+  return file
 }

@@ -4,6 +4,7 @@ export { runJob, type JobResult, type JobCounters } from './coordinator.js'
 export type { RunJobOptions, ProgressEvent } from './options.js'
 export { parseSize, formatSize } from './size.js'
 export { parseDuration, formatDuration } from './duration.js'
+export { rangePartition } from './partition.js'
 export {
   MapReduceArgError, InputNotFoundError, OutputExistsError, JobModuleError, TaskFailedError, EmitTypeError, PartitionError,
   CombineKeyError, JobAbortedError, TaskTimeoutError, ThreadExitError, JobStoppedError, InputTooLargeError, type AttemptFailure,

@@ -1,5 +1,5 @@
 /**
- * What a job is: `defineJob({ map, reduce, combine?, partition?, setup?, cleanup?, records? })`,
+ * What a job is: `defineJob({ map, reduce, combine?, partition?, sample?, setup?, cleanup?, records? })`,
  * the module's default export, and how each thread loads it.
  *
  * Invariants:
@@ -40,6 +40,8 @@ export interface TaskContext {
   readonly partition: number
   readonly reducers: number
   readonly counters: Counters
+  /** The job parameters (runJob's `params`, the CLI's `--param name=value`); empty when none. */
+  readonly params: ReadonlyMap<string, string>
 }
 
 /** What `map` gets: the task's context, and where the current record comes from. */
@@ -99,8 +101,20 @@ export interface JobHooks<K extends Scalar, V extends Scalar, OK extends Scalar,
   readonly combine?: (key: K, values: AsyncIterable<V>, emit: Emit<K, V>, ctx: TaskContext) => Result
   /** Called once per distinct key, keys in increasing byte order. Default: identity (each value as is). */
   readonly reduce?: (key: K, values: AsyncIterable<V>, emit: Emit<OK, OV>, ctx: TaskContext) => Result
-  /** The reducer (0 to reducers - 1) of a key. Default: FNV-1a of the key's UTF-8 text, mod reducers. */
-  readonly partition?: (key: K, reducers: number) => number
+  /**
+   * The reducer (0 to reducers - 1) of a key. `cuts`: the job's sampled cut keys (see `sample`),
+   * else empty. Default: with `sample`, `rangePartition(key, cuts)` (a total order across the part
+   * files); without, FNV-1a of the key's UTF-8 text, mod reducers.
+   */
+  readonly partition?: (key: K, reducers: number, cuts: readonly K[]) => number
+  /**
+   * Sample the input before the map phase, for a range partitioner (Hadoop's InputSampler and
+   * TotalOrderPartitioner): one task runs `map` (with setup and cleanup) over the first records of
+   * up to `splits` splits spread over the input, `records` in all, sorts the keys it emits and
+   * takes reducers - 1 of them, evenly spaced, as the cuts every map task's partitioner gets.
+   * Defaults: records 10000, splits 10. Skipped when reducers < 2.
+   */
+  readonly sample?: { readonly records?: number; readonly splits?: number }
   /** Once per task attempt, before its first record. */
   readonly setup?: (ctx: TaskContext) => Result
   /** Once per task attempt, after its last record. */
@@ -133,9 +147,20 @@ export function jobProblem(spec: unknown): string | undefined {
   for (const h of HOOKS) {
     if (s[h] !== undefined && typeof s[h] !== 'function') return `${h} must be a function, got ${describeValue(s[h])}`
   }
+  const sample = s['sample']
+  if (sample !== undefined) {
+    if (typeof sample !== 'object' || sample === null) return `sample must be an object ({ records?, splits? }), got ${describeValue(sample)}`
+    for (const f of ['records', 'splits'] as const) {
+      const n = (sample as Record<string, unknown>)[f]
+      if (n !== undefined && !(typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 10_000_000)) {
+        return `sample.${f} must be an integer from 1 to 10000000, got ${describeValue(n)}`
+      }
+    }
+  }
   if (s['records'] !== undefined && s['records'] !== 'lines' && s['records'] !== 'files' && s['records'] !== 'chunks') {
     return `records must be 'lines', 'files' or 'chunks', got ${describeValue(s['records'])}`
   }
+  if (s['sample'] !== undefined && s['records'] === 'chunks') return `sample is not supported with records: 'chunks' (sampling runs map on text records)`
   if (s['values'] !== undefined && s['values'] !== 'number' && s['values'] !== 'string') {
     return `values must be 'number' or 'string', got ${describeValue(s['values'])}`
   }

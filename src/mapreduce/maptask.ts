@@ -28,6 +28,7 @@ import { mergeToFile } from './merge.js'
 import { PartWriter, partName } from './output.js'
 import { partitioner, type PartitionKind } from './partition.js'
 import type { StreamSpec } from './options.js'
+import { readCuts } from './sample.js'
 import { MapBuffer, type Combine } from './spill.js'
 import { ChunkReader, LineReader, readWholeFile } from './split.js'
 import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
@@ -55,6 +56,9 @@ export interface MapArgs {
   readonly partition: PartitionKind
   /** Streaming mode's commands (then `job` is ''): the attempt runs in streaming/maptask.ts. */
   readonly stream: StreamSpec | undefined
+  readonly params: readonly (readonly [string, string])[]
+  /** The sampled cuts' file (sample.ts), for a job with `sample`. */
+  readonly cuts?: string
 }
 
 export interface MapResult {
@@ -84,7 +88,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
   const table = chunks ? new ByteTable(Math.floor(a.memory / 4)) : undefined
   const ctx: { -readonly [K in keyof ChunkContext]: ChunkContext[K] } = {
     phase: 'map', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: -1, reducers: a.reducers,
-    counters, file: a.name, offset: 0,
+    counters, params: new Map(a.params), file: a.name, offset: 0,
     emitBytes: (bytes, start, end, n = 1) => {
       if (table === undefined) throw new TypeError(`gort mapreduce: emitBytes is for records: 'chunks' jobs (this one reads ${a.records})`)
       if (!(bytes instanceof Uint8Array)) throw new EmitTypeError('key', bytes)
@@ -98,7 +102,8 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
   const stats = zeroStats()
   const buffer = a.reducers === 0 ? undefined : new MapBuffer({
     reducers: a.reducers, limit: chunks ? a.memory - Math.floor(a.memory / 4) : a.memory, dir: a.dir,
-    partition: partitioner(a.reducers, job.partition as never, a.partition), combine: job.combine as Combine | undefined, ctx,
+    partition: partitioner(a.reducers, job.partition as never, a.partition, a.cuts === undefined ? undefined : readCuts(a.cuts)),
+    combine: job.combine as Combine | undefined, ctx,
   })
   const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task))) : undefined
   const emit = (k: unknown, v: unknown): void => {

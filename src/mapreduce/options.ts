@@ -75,6 +75,11 @@ export interface RunJobOptions {
    * BACKUP_MIN_MS) gets one copy; the first to finish wins. Default true.
    */
   readonly backupTasks?: boolean
+  /**
+   * Job parameters, visible to every task as `ctx.params` (a Map): how a job gets a pattern or a
+   * threshold without an environment variable. Names and values are strings.
+   */
+  readonly params?: Readonly<Record<string, string>> | ReadonlyMap<string, string>
   readonly onProgress?: (event: ProgressEvent) => void
   /** Stops the job: running tasks end at their next check, the output directory is removed, and runJob rejects with signal.reason. */
   readonly signal?: AbortSignal
@@ -105,6 +110,8 @@ export interface Resolved {
   readonly maxAttempts: number
   readonly taskTimeout: number
   readonly backupTasks: boolean
+  /** The job parameters as pairs, for the trip to each task. */
+  readonly params: readonly (readonly [string, string])[]
 }
 
 export const DEFAULT_SPLIT = 64 * 2 ** 20
@@ -119,6 +126,18 @@ export const MIN_TASK_TIMEOUT = 100
 function int(option: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new MapReduceArgError(option, v, `an integer from ${min} to ${max}`)
   return v
+}
+
+/** The params option as pairs: a Map, or an object's own enumerable names (`__proto__` included), every value a string. */
+function resolveParams(p: unknown): [string, string][] {
+  if (p === undefined) return []
+  const pairs: unknown[][] | undefined = p instanceof Map
+    ? [...p]
+    : typeof p === 'object' && p !== null && !Array.isArray(p) ? Object.entries(p) : undefined
+  if (pairs === undefined || pairs.some(([k, v]) => typeof k !== 'string' || typeof v !== 'string')) {
+    throw new MapReduceArgError('params', p, 'a Map or an object of string names to string values')
+  }
+  return pairs as [string, string][]
 }
 
 export function resolveJobOptions(o: RunJobOptions): Resolved {
@@ -148,6 +167,7 @@ export function resolveJobOptions(o: RunJobOptions): Resolved {
     maxAttempts: o.maxAttempts === undefined ? 4 : int('maxAttempts', o.maxAttempts, 1, 100),
     taskTimeout: o.taskTimeout === undefined ? DEFAULT_TASK_TIMEOUT : parseDuration('taskTimeout', o.taskTimeout, MIN_TASK_TIMEOUT),
     backupTasks: o.backupTasks ?? true,
+    params: resolveParams(o.params),
   }
 }
 

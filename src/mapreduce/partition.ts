@@ -9,11 +9,16 @@
  *   h = 31 * h + b for each byte b taken as a signed Java byte (-128..127), in 32-bit two's
  *   complement arithmetic. A key lands in the part file a Hadoop job with R reducers would put it.
  * - A job's own partitioner is checked on every call: an integer in [0, R) or PartitionError.
+ *
+ *
+ * A job with sampled cuts (job.sample) defaults to `rangePartition`: partition i holds the keys k
+ * with cuts[i-1] <= k < cuts[i] in key order (keys.ts), so part files in name order are one
+ * sorted sequence (Hadoop's TotalOrderPartitioner; a key equal to a cut goes above it).
  */
 
 import { PartitionError } from './errors.js'
 import type { Scalar } from './job.js'
-import { textOf } from './keys.js'
+import { compareKeys, textOf } from './keys.js'
 
 const enc = new TextEncoder()
 
@@ -60,15 +65,39 @@ export type PartitionKind = 'default' | 'hadoop'
 export type Partitioner = (key: Scalar) => number
 
 /**
- * The partitioner of a job with `reducers` reducers (at least 1). `kind` 'hadoop' replaces the
- * job's own partitioner, as Hadoop's `-partitioner` option does.
+ * The range partition of `key`: how many cuts are at or below it (0 to cuts.length), by binary
+ * search. `cuts` must be sorted in key order (`sample` sorts them); R - 1 cuts make R partitions.
  */
-export function partitioner(reducers: number, custom: ((key: never, reducers: number) => number) | undefined, kind: PartitionKind = 'default'): Partitioner {
+export function rangePartition(key: Scalar, cuts: readonly Scalar[]): number {
+  let lo = 0
+  let hi = cuts.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (compareKeys(cuts[mid]!, key) <= 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/**
+ * The partitioner of a job with `reducers` reducers (at least 1). `kind` 'hadoop' replaces the
+ * job's own partitioner, as Hadoop's `-partitioner` option does; `cuts` when the job was sampled.
+ */
+export function partitioner(
+  reducers: number,
+  custom: ((key: never, reducers: number, cuts: readonly never[]) => number) | undefined,
+  kind: PartitionKind = 'default',
+  cuts?: readonly Scalar[],
+): Partitioner {
   if (kind === 'hadoop') return reducers === 1 ? () => 0 : (key) => hadoopPartition(textOf(key), reducers)
-  if (custom === undefined) return reducers === 1 ? () => 0 : (key) => fnv1a(textOf(key)) % reducers
-  const fn = custom as (key: Scalar, reducers: number) => number
+  if (custom === undefined) {
+    if (cuts !== undefined) return (key) => rangePartition(key, cuts)
+    return reducers === 1 ? () => 0 : (key) => fnv1a(textOf(key)) % reducers
+  }
+  const fn = custom as (key: Scalar, reducers: number, cuts: readonly Scalar[]) => number
+  const c = cuts ?? []
   return (key) => {
-    const p = fn(key, reducers)
+    const p = fn(key, reducers, c)
     if (!Number.isInteger(p) || p < 0 || p >= reducers) throw new PartitionError(textOf(key), p, reducers)
     return p
   }

@@ -30,6 +30,7 @@ export interface ReduceArgs {
   readonly outDir: string
   /** Streaming mode's commands (then `job` is ''): the attempt runs in streaming/reducetask.ts. */
   readonly stream: StreamSpec | undefined
+  readonly params: readonly (readonly [string, string])[]
 }
 
 export interface ReduceResult {
@@ -50,7 +51,7 @@ export async function runReduce(a: ReduceArgs, signal: AbortSignal): Promise<Red
   mkdirSync(a.dir, { recursive: true })
   const id = taskId('r', a.task)
   const counters = new TaskCounters()
-  const ctx: TaskContext = { phase: 'reduce', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: a.task, reducers: a.reducers, counters }
+  const ctx: TaskContext = { phase: 'reduce', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: a.task, reducers: a.reducers, counters, params: new Map(a.params) }
   const stats = zeroStats()
   for (const r of a.runs) stats.shuffleBytes += statSync(r).size
   const reduce = (job.reduce as Reduce | undefined) ?? identity

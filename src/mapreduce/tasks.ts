@@ -21,11 +21,14 @@ import { runMap, type MapArgs, type MapResult } from './maptask.js'
 import { runReduce, type ReduceArgs, type ReduceResult } from './reducetask.js'
 import { runStreamMap } from './streaming/maptask.js'
 import { runStreamReduce } from './streaming/reducetask.js'
+import { DEFAULT_SAMPLE_RECORDS, DEFAULT_SAMPLE_SPLITS, runSample, type SampleArgs, type SampleResult } from './sample.js'
 
 export interface JobInfo {
   readonly records: RecordKind
   readonly combine: boolean
   readonly reduce: boolean
+  /** The job's sample option with its defaults, or null when it has none. */
+  readonly sample: { readonly records: number; readonly splits: number } | null
 }
 
 const jobParam = new URL(import.meta.url).searchParams.get('job')
@@ -35,7 +38,10 @@ if (jobParam !== null && onM()) await loadJob(jobParam).catch(() => undefined)
 /** Imports the job module on an M, as the map and reduce tasks will: what the coordinator needs to know of it. */
 export const probeJob = task(import.meta.url, async function probeJob(url: string): Promise<JobInfo> {
   const job = await loadJob(url)
-  return { records: job.records ?? 'lines', combine: job.combine !== undefined, reduce: job.reduce !== undefined }
+  const sample = job.sample === undefined
+    ? null
+    : { records: job.sample.records ?? DEFAULT_SAMPLE_RECORDS, splits: job.sample.splits ?? DEFAULT_SAMPLE_SPLITS }
+  return { records: job.records ?? 'lines', combine: job.combine !== undefined, reduce: job.reduce !== undefined, sample }
 })
 
 /** A cancelled attempt removes its own directory when it ends (the coordinator cannot know when that is). */
@@ -68,3 +74,7 @@ export function jobTasks(jobUrl: string | undefined): { map: Task<[MapArgs, Atte
   if (jobUrl !== undefined) url.searchParams.set('job', jobUrl) // streaming mode: no job module
   return { map: task(url.href, mapTask), reduce: task(url.href, reduceTask) }
 }
+
+export const sampleTask = task(import.meta.url, function sampleTask(a: SampleArgs): Promise<SampleResult> {
+  return runSample(a)
+})

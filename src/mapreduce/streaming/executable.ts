@@ -112,7 +112,7 @@ function contextOf(phase: 'map' | 'reduce', env: NodeJS.ProcessEnv, counters: Ta
   const r = Number(env['mapreduce_job_reduces'] ?? '1')
   return {
     phase, task, attempt, attemptId: `${task}-${attempt}`, partition: phase === 'reduce' ? (Number.isInteger(n) ? n : 0) : -1,
-    reducers: Number.isInteger(r) && r >= 0 ? r : 1, counters,
+    reducers: Number.isInteger(r) && r >= 0 ? r : 1, counters, params: new Map(),
   }
 }
 

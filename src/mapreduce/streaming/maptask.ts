@@ -40,7 +40,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
   const partition = partitioner(Math.max(1, a.reducers), undefined, a.partition)
   const buffer = a.reducers === 0 ? undefined : new MapBuffer({
     reducers: a.reducers, limit: a.memory, dir: a.dir, partition, combine: undefined,
-    ctx: { phase: 'map', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: -1, reducers: a.reducers, counters },
+    ctx: { phase: 'map', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: -1, reducers: a.reducers, counters, params: new Map(a.params) },
   })
   const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task))) : undefined
   const env = taskEnv({ phase: 'map', task: a.task, attempt: a.attempt, reducers: a.reducers, file: a.name, start: a.start, length: a.end - a.start })

@@ -1,0 +1,267 @@
+/**
+ * Word count over a generated corpus (bench/mapreduce/corpus.ts: Zipf-distributed words,
+ * deterministic from a seed, cached under .cache/), gort against its peers in the same run:
+ * - node idiomatic: readline, split(/\s+/), one string per word, a Map (the script users write);
+ * - node bytes: the fastest single-threaded Node we could write (byte scan, byte-keyed table);
+ * - shell: `LC_ALL=C tr -s '[:space:]' '\n' | sort | uniq -c`;
+ * - Go (when `go` is on the PATH; built into .cache/go/): `map[string]int` on one goroutine, and
+ *   a byte table on one and two goroutines;
+ * - gort: `gort mapreduce` with examples/mapreduce/wc.ts (combiner) at procs 1 and 2, without a
+ *   combiner at procs 2, and the byte fast path examples/mapreduce/wc-bytes.ts when it exists;
+ *   and a small job (one 4 MiB file) for start-up cost;
+ * - cat: reading the corpus from the page cache, the floor.
+ *
+ * Each is a child process, timed for wall time here and for CPU (user + sys) and peak RSS by GNU
+ * time. A multi-second job is not a tinybench task: the rows run interleaved, N rounds, and the
+ * table shows medians and ratios against the idiomatic script and Go's two-goroutine byte table.
+ * Every row's output is checked against the idiomatic script's, and gort's part files must be
+ * byte-identical across rounds. Then each target of the issue is printed as met or missed.
+ *
+ * usage: tsx bench/mapreduce.bench.ts [--quick] [--size 16x64MiB] [--runs N] [--seed N] [--no-go]
+ * --quick is 16 x 4 MiB, 3 runs; the default is 16 x 64 MiB (1 GiB), 3 runs.
+ * Writes bench/results/mapreduce.json.
+ */
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { parseSize } from '../src/mapreduce/size.js'
+import { CACHE, ensureCorpus, REPO } from './mapreduce/corpus.js'
+import { GNU_TIME, measure, median, type Measured, type Run } from './mapreduce/measure.js'
+
+// Not strict: `npm run bench -- --quick --no-go` passes every file the same flags.
+const { values } = parseArgs({
+  strict: false,
+  options: {
+    quick: { type: 'boolean', default: false },
+    'no-go': { type: 'boolean', default: false },
+    size: { type: 'string' },
+    runs: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+  },
+})
+const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined)
+const opts = { quick: values.quick === true, noGo: values['no-go'] === true, size: str(values.size), runs: str(values.runs), seed: str(values.seed) ?? '1' }
+const [files, fileBytes] = (() => {
+  const spec = opts.size ?? (opts.quick ? '16x4MiB' : '16x64MiB')
+  const m = /^(\d+)x(.+)$/.exec(spec)
+  if (m === null) throw new TypeError(`--size must be FILESxSIZE (16x64MiB), got ${JSON.stringify(spec)}`)
+  return [Number(m[1]), parseSize('--size', m[2]!, 4096)]
+})()
+const RUNS = Number(opts.runs ?? 3)
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new TypeError(`--runs must be a positive integer, got ${JSON.stringify(opts.runs)}`)
+const seed = Number(opts.seed)
+const log = (s: string): void => void process.stderr.write(`${s}\n`)
+
+const corpus = await ensureCorpus(seed, files, fileBytes, log)
+const small = await ensureCorpus(seed, 1, 4 * 2 ** 20, log)
+const MB = corpus.bytes / 1e6
+const work = path.join(tmpdir(), `gort-bench-mr-${process.pid}`)
+mkdirSync(work, { recursive: true })
+const gortBin = path.join(REPO, 'bin/gort.js')
+if (!existsSync(path.join(REPO, 'dist/cli/main.js'))) spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO, stdio: 'inherit' })
+
+/** Go binaries built into .cache/go, or null without Go. */
+function buildGo(): { map: string; bytes: string; version: string } | null {
+  const env = { ...process.env, GOFLAGS: '-mod=mod', GOCACHE: process.env['GOCACHE'] ?? path.join(tmpdir(), 'gort-go-cache') }
+  const v = spawnSync('go', ['version'], { encoding: 'utf8', env })
+  if (v.status !== 0) return null
+  const out = path.join(CACHE, 'go')
+  mkdirSync(out, { recursive: true })
+  const built: Record<string, string> = {}
+  for (const name of ['wc_map', 'wc_bytes']) {
+    const bin = path.join(out, name)
+    const r = spawnSync('go', ['build', '-o', bin, `${name}.go`], { cwd: path.join(REPO, 'bench/go'), env, encoding: 'utf8' })
+    if (r.status !== 0) {
+      log(`go build ${name}.go failed: ${r.stderr}`)
+      return null
+    }
+    built[name] = bin
+  }
+  return { map: built['wc_map']!, bytes: built['wc_bytes']!, version: v.stdout.trim() }
+}
+const go = opts.noGo ? null : buildGo()
+
+interface Row {
+  readonly name: string
+  /** The command for one run writing to `out` (a file, or a directory for gort). */
+  readonly run: (out: string) => Run
+  /** Bytes this row reads (the small job reads less). */
+  readonly mb: number
+  /** How its output reads back: word -> count. */
+  readonly kind: 'tsv' | 'uniq' | 'gort' | 'none'
+}
+
+const node = process.execPath
+const input = corpus.files
+const gortRow = (name: string, job: string, procs: number, inputs = path.join(corpus.dir, '*.txt'), mb = MB): Row => ({
+  name, mb, kind: 'gort',
+  run: (out) => ({ cmd: node, args: [gortBin, 'mapreduce', '--job', path.join(REPO, job), '--input', inputs, '--output', out, '--procs', String(procs)] }),
+})
+const rows: Row[] = [
+  { name: 'cat (page cache)', mb: MB, kind: 'none', run: () => ({ cmd: 'bash', args: ['-c', 'cat "$@" > /dev/null', 'cat', ...input] }) },
+  { name: 'node idiomatic', mb: MB, kind: 'tsv', run: (out) => ({ cmd: node, args: [path.join(REPO, 'bench/mapreduce/wc-idiomatic.mjs'), out, ...input] }) },
+  { name: 'node bytes', mb: MB, kind: 'tsv', run: (out) => ({ cmd: node, args: [path.join(REPO, 'bench/mapreduce/wc-bytes.mjs'), out, ...input] }) },
+  {
+    name: 'shell tr|sort|uniq', mb: MB, kind: 'uniq',
+    run: (out) => ({ cmd: 'bash', args: ['-c', `cat "$@" | tr -s '[:space:]' '\\n' | sort | uniq -c > ${JSON.stringify(out)}`, 'sh', ...input], env: { ...process.env, LC_ALL: 'C' } }),
+  },
+  ...(go === null ? [] : [
+    { name: 'go map p1', mb: MB, kind: 'tsv', run: (out: string) => ({ cmd: go.map, args: [out, ...input] }) },
+    { name: 'go bytes p1', mb: MB, kind: 'tsv', run: (out: string) => ({ cmd: go.bytes, args: ['-procs', '1', out, ...input] }) },
+    { name: 'go bytes p2', mb: MB, kind: 'tsv', run: (out: string) => ({ cmd: go.bytes, args: ['-procs', '2', out, ...input] }) },
+  ] satisfies Row[]),
+  gortRow('gort wc p1', 'examples/mapreduce/wc.ts', 1),
+  gortRow('gort wc p2', 'examples/mapreduce/wc.ts', 2),
+  gortRow('gort wc no-combine p2', 'bench/mapreduce/wc-nocombine.ts', 2),
+  ...(existsSync(path.join(REPO, 'examples/mapreduce/wc-bytes.ts'))
+    ? [gortRow('gort wc-bytes p1', 'examples/mapreduce/wc-bytes.ts', 1), gortRow('gort wc-bytes p2', 'examples/mapreduce/wc-bytes.ts', 2)]
+    : []),
+  gortRow('gort wc small (4 MiB) p2', 'examples/mapreduce/wc.ts', 2, small.files[0]!, small.bytes / 1e6),
+]
+
+/** word -> count as a row's output holds it. */
+function readCounts(row: Row, out: string): Map<string, number> {
+  const m = new Map<string, number>()
+  const texts = row.kind === 'gort'
+    ? readdirSync(out).filter((f) => f.startsWith('part-')).sort().map((f) => readFileSync(path.join(out, f), 'utf8'))
+    : [readFileSync(out, 'utf8')]
+  for (const t of texts) {
+    for (const line of t.split('\n')) {
+      if (line === '') continue
+      if (row.kind === 'uniq') {
+        const mm = /^\s*(\d+) (.*)$/.exec(line)
+        if (mm !== null && mm[2] !== '') m.set(mm[2]!, Number(mm[1]))
+      } else {
+        const tab = line.lastIndexOf('\t')
+        m.set(line.slice(0, tab), Number(line.slice(tab + 1)))
+      }
+    }
+  }
+  return m
+}
+
+function sameCounts(a: Map<string, number>, b: Map<string, number>): boolean {
+  if (a.size !== b.size) return false
+  for (const [k, v] of a) if (b.get(k) !== v) return false
+  return true
+}
+
+/** A digest of a gort output's part files, names and bytes. */
+function digest(out: string): string {
+  const h = createHash('sha256')
+  for (const f of readdirSync(out).filter((f) => f.startsWith('part-')).sort()) h.update(f).update(readFileSync(path.join(out, f)))
+  return h.digest('hex')
+}
+
+log(`corpus: ${files} x ${(fileBytes / 2 ** 20).toFixed(0)} MiB = ${MB.toFixed(0)} MB in ${path.relative(REPO, corpus.dir)}/; ${RUNS} runs per row, interleaved`)
+const load0 = loadavg()
+const samples = new Map<string, Measured[]>(rows.map((r) => [r.name, []]))
+const digests = new Map<string, Set<string>>()
+const problems: string[] = []
+let reference: Map<string, number> | undefined
+let smallReference: Map<string, number> | undefined
+
+// Warm the page cache so that no row pays for the first read.
+spawnSync('bash', ['-c', 'cat "$@" > /dev/null', 'cat', ...input, small.files[0]!])
+for (let run = 1; run <= RUNS; run++) {
+  for (const row of rows) {
+    const out = path.join(work, `out-${run}`)
+    rmSync(out, { recursive: true, force: true })
+    let m: Measured
+    try {
+      m = measure(row.run(out))
+    } catch (e) {
+      problems.push(`${row.name}: ${(e as Error).message}`)
+      continue
+    }
+    samples.get(row.name)!.push(m)
+    log(`  run ${run} ${row.name.padEnd(26)} ${m.wall.toFixed(2)} s wall, ${m.cpu.toFixed(2)} s CPU, ${(m.maxRss / 2 ** 20).toFixed(0)} MiB`)
+    if (row.kind === 'gort') {
+      const set = digests.get(row.name) ?? digests.set(row.name, new Set()).get(row.name)!
+      set.add(digest(out))
+    }
+    if (run === 1 && row.kind !== 'none') {
+      const counts = readCounts(row, out)
+      const isSmall = row.name.includes('small')
+      if (isSmall) {
+        // The small job's reference: the idiomatic script on the same file, once.
+        if (smallReference === undefined) {
+          const ref = path.join(work, 'small-ref')
+          measure({ cmd: node, args: [path.join(REPO, 'bench/mapreduce/wc-idiomatic.mjs'), ref, small.files[0]!] })
+          smallReference = readCounts({ ...row, kind: 'tsv' }, ref)
+        }
+        if (!sameCounts(counts, smallReference)) problems.push(`${row.name}: output differs from the idiomatic script's`)
+      } else {
+        reference ??= counts
+        if (!sameCounts(counts, reference)) problems.push(`${row.name}: output differs from ${rows[1]!.name}'s (${counts.size} words vs ${reference.size})`)
+      }
+    }
+    rmSync(out, { recursive: true, force: true })
+  }
+}
+rmSync(work, { recursive: true, force: true })
+const load1 = loadavg()
+
+interface Summary { name: string; runs: number; wall: number; cpu: number; maxRss: number; mbPerSec: number }
+const summary: Summary[] = rows.map((r) => {
+  const s = samples.get(r.name)!
+  return {
+    name: r.name, runs: s.length, wall: median(s.map((x) => x.wall)), cpu: median(s.map((x) => x.cpu)),
+    maxRss: Math.max(...s.map((x) => x.maxRss)), mbPerSec: r.mb / median(s.map((x) => x.wall)),
+  }
+})
+const get = (name: string): Summary | undefined => summary.find((s) => s.name === name && s.runs > 0)
+const idiomatic = get('node idiomatic')
+const goBytes2 = get('go bytes p2')
+
+const f = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : '-')
+console.log(`\nword count, ${MB.toFixed(0)} MB (${files} files), medians of ${RUNS}; ${cpus()[0]?.model ?? '?'} x ${availableParallelism()}, Node ${process.version}${go ? `, ${go.version}` : ', no Go'}`)
+console.log(`load average ${load0.map((x) => x.toFixed(1)).join(' ')} before, ${load1.map((x) => x.toFixed(1)).join(' ')} after${GNU_TIME ? '' : '; no GNU time: CPU and RSS not measured'}`)
+console.log(`${'row'.padEnd(26)} ${'wall s'.padStart(8)} ${'MB/s'.padStart(8)} ${'CPU s'.padStart(8)} ${'RSS MiB'.padStart(8)} ${'vs idiom'.padStart(9)} ${'vs Go b2'.padStart(9)}`)
+for (const s of summary) {
+  const vsI = idiomatic && !s.name.includes('small') ? `${f(idiomatic.wall / s.wall)}x` : '-'
+  const vsG = goBytes2 && !s.name.includes('small') ? `${f(goBytes2.wall / s.wall)}x` : '-'
+  console.log(`${s.name.padEnd(26)} ${f(s.wall).padStart(8)} ${f(s.mbPerSec, 1).padStart(8)} ${f(s.cpu).padStart(8)} ${f(s.maxRss / 2 ** 20, 0).padStart(8)} ${vsI.padStart(9)} ${vsG.padStart(9)}`)
+}
+console.log('(vs columns: how many times faster than the idiomatic script, and than Go\'s byte table on two goroutines; above 1 is faster)')
+
+// The issue's targets, on two cores.
+type Verdict = 'met' | 'missed' | 'n/a'
+const targets: { name: string; verdict: Verdict; detail: string }[] = []
+const target = (name: string, ok: boolean | undefined, detail: string): void => {
+  targets.push({ name, verdict: ok === undefined ? 'n/a' : ok ? 'met' : 'missed', detail })
+}
+const p1 = get('gort wc p1')
+const p2 = get('gort wc p2')
+const noComb = get('gort wc no-combine p2')
+const shell = get('shell tr|sort|uniq')
+const fast = get('gort wc-bytes p2')
+const smallJob = get('gort wc small (4 MiB) p2')
+const when = <T>(ok: boolean, v: () => T): T | undefined => (ok ? v() : undefined)
+target('wc p2 >= 1.6x faster than idiomatic Node', when(!!(p2 && idiomatic), () => idiomatic!.wall / p2!.wall >= 1.6), p2 && idiomatic ? `${f(idiomatic.wall / p2.wall)}x` : 'row missing')
+target('wc p2 total CPU <= 1.15x the script\'s', when(!!(p2 && idiomatic) && Number.isFinite(p2!.cpu), () => p2!.cpu / idiomatic!.cpu <= 1.15), p2 && idiomatic ? `${f(p2.cpu / idiomatic.cpu)}x` : 'row missing')
+target('wc >= 1.8x from 1 to 2 procs', when(!!(p1 && p2), () => p1!.wall / p2!.wall >= 1.8), p1 && p2 ? `${f(p1.wall / p2.wall)}x` : 'row missing')
+target('byte fast path within 1.5x of Go bytes p2', when(!!(fast && goBytes2), () => fast!.wall / goBytes2!.wall <= 1.5), fast && goBytes2 ? `${f(fast.wall / goBytes2.wall)}x Go's time` : 'no wc-bytes.ts or no Go')
+target('no combiner: peak RSS <= 512 MiB', when(!!noComb && Number.isFinite(noComb!.maxRss), () => noComb!.maxRss <= 512 * 2 ** 20), noComb ? `${f(noComb.maxRss / 2 ** 20, 0)} MiB` : 'row missing')
+target('no combiner: no slower than the shell pipeline', when(!!(noComb && shell), () => noComb!.wall <= shell!.wall), noComb && shell ? `${f(noComb.wall)} s vs ${f(shell.wall)} s` : 'row missing')
+target('combiner: peak RSS <= 256 MiB', when(!!p2 && Number.isFinite(p2!.maxRss), () => p2!.maxRss <= 256 * 2 ** 20), p2 ? `${f(p2.maxRss / 2 ** 20, 0)} MiB (p2)` : 'row missing')
+target('small job (4 MiB) <= 1 s, start-up included', when(!!smallJob, () => smallJob!.wall <= 1), smallJob ? `${f(smallJob.wall)} s` : 'row missing')
+const identical = [...digests].map(([name, set]) => `${name}: ${set.size === 1 ? 'identical' : `${set.size} different outputs`}`)
+target('two runs give byte-identical part files', when(digests.size > 0 && RUNS > 1, () => [...digests.values()].every((s) => s.size === 1)), identical.join('; '))
+console.log('\ntargets (two cores):')
+for (const t of targets) console.log(`  ${t.verdict.padEnd(6)} ${t.name}: ${t.detail}`)
+console.log('  (not checked here: combiner RSS on 4 GiB; run --size 64x64MiB for it)')
+if (problems.length > 0) {
+  console.log('\nproblems:')
+  for (const p of problems) console.log(`  ${p}`)
+}
+
+mkdirSync(path.join(REPO, 'bench/results'), { recursive: true })
+writeFileSync(path.join(REPO, 'bench/results/mapreduce.json'), `${JSON.stringify({
+  date: new Date().toISOString(), node: process.version, go: go?.version ?? null, cpus: availableParallelism(), load: { before: load0, after: load1 },
+  corpus: { seed, files, fileBytes, bytes: corpus.bytes }, runs: RUNS, rows: summary, targets, problems,
+}, null, 2)}\n`)
+process.exitCode = problems.length === 0 ? 0 : 1
