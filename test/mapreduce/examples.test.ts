@@ -214,7 +214,7 @@ props('maps overlap, and reduces overlap, on different threads (an ordered log b
     const input = writeInputs(t.dir, Array.from({ length: 8 }, (_, i) => `file ${i}`))
     const log = path.join(t.dir, 'log')
     writeFileSync(log, '')
-    const r = await runJob({ job: path.join(FIXTURES, 'overlap.ts'), input, output: path.join(t.dir, 'out'), procs: 2, reducers: 6, params: { log } })
+    const r = await runJob({ job: path.join(FIXTURES, 'overlap.ts'), input, output: path.join(t.dir, 'out'), procs: 2, reducers: 6, params: { log }, backupTasks: false }) // setup may hold a thread for seconds: no backup copies
     const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean)
     assert.is(lines.length, 2 * (8 + 6), 'a start and an end per attempt')
     assert.equal([...overlaps(lines)], [['map', true], ['reduce', true]], lines.join('\n'))
