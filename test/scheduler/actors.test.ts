@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn } from 'node:child_process'
+import { runProgram, type ChildResult } from './_child.js'
 import { fileURLToPath } from 'node:url'
 import { threadId } from 'node:worker_threads'
 import { deadline } from '../_support/deadline.js'
@@ -169,21 +169,10 @@ export async function typeChecks(rt: Runtime): Promise<void> {
 }
 
 /** Runs fixtures/actor-program.ts in a child; killed (code null) if it outlives 40 s (a loaded machine boots tsx workers slowly). */
-function runProgram(mode: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const file = fileURLToPath(new URL('./fixtures/actor-program.ts', import.meta.url))
-    const child = spawn(process.execPath, ['--import', 'tsx', file, mode], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 40_000 })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, out, err }))
-  })
-}
+const runActorProgram = (mode: string): Promise<ChildResult> => runProgram(fileURLToPath(new URL('./fixtures/actor-program.ts', import.meta.url)), [mode], {}, 40_000)
 
 test('a program whose actor idles exits by itself; after close no worker or port is left', deadline('actor-exit', async () => {
-  const [forget, close] = await Promise.all([runProgram('forget'), runProgram('close')])
+  const [forget, close] = await Promise.all([runActorProgram('forget'), runActorProgram('close')])
   assert.is(forget.code, 0, forget.err)
   assert.equal(JSON.parse(forget.out.trim().split('\n')[0]!), { v: 42 })
   assert.is(close.code, 0, close.err)

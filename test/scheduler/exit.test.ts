@@ -1,31 +1,14 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn } from 'node:child_process'
+import { runProgram, type ChildResult } from './_child.js'
 import { fileURLToPath } from 'node:url'
 import { deadline } from '../_support/deadline.js'
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
 const program = fixture('program.ts')
 
-/**
- * Runs a fixture as a whole program. A child that outlives `killMs` is killed (code null), so a
- * program that would never end fails its test instead of hanging the suite.
- */
-function run(mode: string, env: Record<string, string> = {}, file = program, killMs = 15_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file, mode], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: killMs,
-    })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, out, err }))
-  })
-}
+/** Runs a fixture as a whole program (see _child.ts); 15 s before a hang counts as one. */
+const run = (mode: string, env: Record<string, string> = {}, file = program, killMs = 15_000): Promise<ChildResult> => runProgram(file, [mode], env, killMs)
 
 test('a program that closes the runtime exits by itself, with no live handles left', deadline('exit-close', async () => {
   const r = await run('close')
