@@ -5,8 +5,8 @@
  * Invariants:
  * - The compiled module behaves as the job did under tsx, or it is not used: whatever esbuild
  *   cannot load, refuses, or warns about (a dynamic import it cannot follow), a CommonJS input
- *   (`require`, `module.exports`, `__dirname`) and any `import.meta` (whose URL would be the
- *   compiled file's, not the source's) make `compileJob` return undefined, and the coordinator
+ *   or name (`require`, `__dirname`) and any `import.meta` (whose URL would be the compiled
+ *   file's, not the source's) make `compileJob` return undefined (NOT_ESM), and the coordinator
  *   keeps the tsx path (tsx in every M, the .ts URL). A job that does not compile at all is
  *   reported by that path too, with tsx's message, as before.
  * - Only the job's own files are bundled: relative (and tsconfig `paths`) imports outside
@@ -17,8 +17,9 @@
  * - When something left external is itself TypeScript (a job importing gort's sources, as this
  *   repository's fixtures do), the Ms need tsx anyway: `needsTsx` says so, and the compiled
  *   module is still used (one compile of the job's own files instead of one per M).
- * - Nothing is written here: the caller writes `code` (source map inline) where it wants it, and
- *   removes it when the job ends.
+ * - compileJob writes nothing; jobModule writes the module (source map inline) to a fresh
+ *   `gort-job-*` directory under the system's temporary directory, which the coordinator removes
+ *   when runJob settles.
  */
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -57,7 +58,6 @@ export async function compileJob(jobFile: string, outFile: string): Promise<Comp
     return undefined
   }
   let needsTsx = false
-  let refused = false
   const RESOLVING = Symbol('resolving')
   const plugin: import('esbuild').Plugin = {
     name: 'gort-job',
@@ -86,24 +86,23 @@ export async function compileJob(jobFile: string, outFile: string): Promise<Comp
       entryPoints: [jobFile], outfile: outFile, write: false, metafile: true,
       bundle: true, format: 'esm', platform: 'node', target: `node${process.versions.node}`,
       conditions: [], mainFields: ['main'], sourcemap: 'inline', sourcesContent: false,
+      minifyWhitespace: true, // drops comments, so only code can trip NOT_ESM
       logLevel: 'silent', plugins: [plugin],
     })
   } catch {
     return undefined // errors: the tsx path reports them as it always has
   }
-  if (result.warnings.length > 0) return undefined
-  for (const [, input] of Object.entries(result.metafile.inputs)) {
-    if (input.format === 'cjs') refused = true
-  }
+  if (result.warnings.length > 0 || Object.values(result.metafile.inputs).some((i) => i.format === 'cjs')) return undefined
   const out = result.outputFiles[0]
-  if (refused || out === undefined || /\bimport\.meta\b/.test(stripSourceMap(out.text))) return undefined
+  if (out === undefined || NOT_ESM.test(stripSourceMap(out.text))) return undefined
   return { code: out.text, needsTsx }
 }
 
 /** The module the Ms import for a job, how they load it, and what to remove when the job ends. */
 export interface JobModule {
   readonly url: string
-  readonly loader: 'auto' | 'tsx'
+  /** The Runtime's loader: 'none' for a compiled module that imports no TypeScript (no tsx in the Ms even when this process runs under tsx). */
+  readonly loader: 'auto' | 'tsx' | 'none'
   /** Removes the compiled file, if any (idempotent). */
   remove(): void
 }
@@ -127,7 +126,7 @@ export async function jobModule(url: string): Promise<JobModule> {
       return asGiven
     }
     writeFileSync(out, compiled.code)
-    return { url: pathToFileURL(out).href, loader: compiled.needsTsx ? 'tsx' : 'auto', remove }
+    return { url: pathToFileURL(out).href, loader: compiled.needsTsx ? 'tsx' : 'none', remove }
   } catch (e) {
     remove()
     throw e
@@ -198,6 +197,14 @@ function conditional(value: unknown, star: string | undefined): string | undefin
   }
   return undefined
 }
+
+/**
+ * What a compiled module may not mention: `import.meta` (the compiled file's, not the source's)
+ * and CommonJS's free names, which tsx provides a .ts file in a package that is not
+ * `"type": "module"` and an ES module lacks (`module.exports` makes its input CommonJS, caught
+ * by the metafile). A match in a string is a needless fall back, never a wrong module.
+ */
+const NOT_ESM = /\bimport\.meta\b|(?<![.\w$])(?:require|__dirname|__filename)(?![\w$])/
 
 /** The module without its inline source map comment (whose base64 could spell anything). */
 function stripSourceMap(code: string): string {

@@ -41,14 +41,14 @@ unit('a TypeScript job is bundled with its own helper; gort/mapreduce and builti
   try {
     const m = await withEnv({ TMPDIR: t.dir }, () => jobModule(pathToFileURL(JOB).href))
     try {
-      assert.is(m.loader, 'auto', 'nothing it imports is TypeScript: the Ms need no tsx')
+      assert.is(m.loader, 'none', 'nothing it imports is TypeScript: the Ms need no tsx')
       const file = fileURLToPath(m.url)
       assert.ok(file.startsWith(path.join(t.dir, 'gort-job-')) && file.endsWith('/job.mjs'), file)
       const code = readFileSync(file, 'utf8')
       assert.ok(code.includes('function tokens('), 'the helper module is bundled')
-      assert.not.ok(/from\s+["']\.\/words/.test(code), 'no relative import is left')
-      assert.ok(code.includes(`from ${JSON.stringify(pathToFileURL(path.join(REPO, 'dist/mapreduce/index.js')).href)}`), 'gort/mapreduce: an absolute URL into dist/')
-      assert.ok(/from\s+"node:path"/.test(code), 'a builtin stays as written')
+      assert.not.ok(/from\s*["']\.\/words/.test(code), 'no relative import is left')
+      assert.ok(code.includes(`from${JSON.stringify(pathToFileURL(path.join(REPO, 'dist/mapreduce/index.js')).href)}`), 'gort/mapreduce: an absolute URL into dist/')
+      assert.ok(/from\s*"node:path"/.test(code), 'a builtin stays as written')
       assert.match(code, /\n\/\/# sourceMappingURL=data:application\/json;base64,/)
     } finally {
       m.remove()
@@ -59,7 +59,7 @@ unit('a TypeScript job is bundled with its own helper; gort/mapreduce and builti
   }
 }, MS))
 
-unit('kept as given: JavaScript jobs, GORT_MR_COMPILE=0, import.meta, a syntax error; tsx kept when an import is TypeScript', deadline('as given', async () => {
+unit('kept as given: JavaScript jobs, GORT_MR_COMPILE=0, import.meta, __dirname, a syntax error; tsx kept when an import is TypeScript', deadline('as given', async () => {
   const t = tempDir()
   try {
     await withEnv({ TMPDIR: t.dir }, async () => {
@@ -67,8 +67,11 @@ unit('kept as given: JavaScript jobs, GORT_MR_COMPILE=0, import.meta, a syntax e
       assert.equal({ ...(await jobModule(js)), remove: null }, { url: js, loader: 'auto', remove: null })
       const off = await withEnv({ GORT_MR_COMPILE: '0' }, () => jobModule(pathToFileURL(JOB).href))
       assert.equal([off.url, off.loader], [pathToFileURL(JOB).href, 'tsx'])
-      const meta = await jobModule(pathToFileURL(path.join(FIXTURES, 'compiled/meta.ts')).href)
-      assert.equal([meta.url, meta.loader], [pathToFileURL(path.join(FIXTURES, 'compiled/meta.ts')).href, 'tsx'])
+      for (const f of ['meta.ts', 'dirname.ts']) {
+        const url = pathToFileURL(path.join(FIXTURES, 'compiled', f)).href
+        const m = await jobModule(url)
+        assert.equal([m.url, m.loader], [url, 'tsx'], f)
+      }
       writeFileSync(path.join(t.dir, 'bad.ts'), 'export default {\n  map(_f, line: string, emit) { emit(line, 1 },\n}\n')
       const bad = await jobModule(pathToFileURL(path.join(t.dir, 'bad.ts')).href)
       assert.equal([bad.url, bad.loader], [pathToFileURL(path.join(t.dir, 'bad.ts')).href, 'tsx'])
@@ -103,7 +106,7 @@ unit('gort/mapreduce resolves from this repository (self-reference) and from an 
     assert.is(selfReference('gort/mapreduce', t.dir), undefined, 'not a self-reference there')
     const m = await withEnv({ TMPDIR: t.dir }, () => jobModule(pathToFileURL(path.join(t.dir, 'job.ts')).href))
     try {
-      assert.is(m.loader, 'auto')
+      assert.is(m.loader, 'none')
       assert.ok(readFileSync(fileURLToPath(m.url), 'utf8').includes(pathToFileURL(path.join(REPO, 'dist/mapreduce/index.js')).href))
     } finally {
       m.remove()
