@@ -5,7 +5,9 @@
  * Invariants:
  * - Nothing is created before every check passed (options, inputs, the job module, the output
  *   directory's absence); from then on the output directory is the job's, and a failed or
- *   aborted job removes it whole: no part file and no _SUCCESS outlive a failure.
+ *   aborted job removes it whole: no part file and no _SUCCESS outlive a failure. The one thing
+ *   made before the checks end is a TypeScript job's compiled module (compile.ts), outside the
+ *   output directory, since the probe imports it; it is removed when runJob settles.
  * - At most `procs` attempts run at once, so each may buffer `memory / procs` bytes: the
  *   scheduler would start a second G on an M whose task awaits, and the budget would no longer
  *   hold. Attempts, retries, timeouts and backup copies: attempts.ts.
