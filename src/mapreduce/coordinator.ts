@@ -5,7 +5,9 @@
  * Invariants:
  * - Nothing is created before every check passed (options, inputs, the job module, the output
  *   directory's absence); from then on the output directory is the job's, and a failed or
- *   aborted job removes it whole: no part file and no _SUCCESS outlive a failure.
+ *   aborted job removes it whole: no part file and no _SUCCESS outlive a failure. The one thing
+ *   made before the checks end is a TypeScript job's compiled module (compile.ts), outside the
+ *   output directory, since the probe imports it; it is removed when runJob settles.
  * - At most `procs` attempts run at once, so each may buffer `memory / procs` bytes: the
  *   scheduler would start a second G on an M whose task awaits, and the budget would no longer
  *   hold. Attempts, retries, timeouts and backup copies: attempts.ts.
@@ -25,7 +27,7 @@ import { KILL_GRACE_MS, describeError, runPhase } from './attempts.js'
 import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
 import { InputTooLargeError, JobModuleError, OutputExistsError, TaskFailedError } from './errors.js'
 import { expandInputs } from './inputs.js'
-import { isTypeScript } from './job.js'
+import { jobModule } from './compile.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './maptask.js'
 import { resolveJobOptions, type Resolved, type RunJobOptions } from './options.js'
@@ -67,52 +69,66 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   const inputs = expandInputs(o.patterns)
   if (statSync(o.output, { throwIfNoEntry: false }) !== undefined) throw new OutputExistsError(o.output)
   options.signal?.throwIfAborted()
-  const rt = await Runtime.start({ ...(o.procs === undefined ? {} : { procs: o.procs }), loader: o.stream === undefined && isTypeScript(o.url) ? 'tsx' : 'auto' })
+  // A TypeScript job is compiled once here, so the Ms import plain JavaScript (compile.ts).
+  const mod = o.stream === undefined ? await jobModule(o.url) : undefined
+  let rt: Runtime
   try {
-    let info
-    if (o.stream !== undefined) {
-      // Streaming mode: the commands were resolved with the options; there is no module to probe.
-      info = { records: 'lines' as const, combine: o.stream.combiner !== undefined, reduce: o.stream.reducer !== undefined, sample: null }
-    } else {
-      try {
-        info = await rt.go(probeJob, o.url)
-      } catch (e) {
-        throw new JobModuleError(o.jobLabel, (e as Error).message ?? String(e), { cause: e })
-      }
-    }
-    options.signal?.throwIfAborted()
-    if (info.records === 'files') {
-      // Checked here, not left to the map task, whose every attempt would fail the same way.
-      const big = inputs.find((f) => f.size > bufferConstants.MAX_STRING_LENGTH)
-      if (big !== undefined) throw new InputTooLargeError(big.name, big.size, bufferConstants.MAX_STRING_LENGTH)
-    }
-    const splits = computeSplits(inputs, o.splitSize, info.records)
-    const reducers = o.reducers ?? rt.procs
-    mkdirSync(path.dirname(o.output), { recursive: true })
-    try {
-      mkdirSync(o.output)
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new OutputExistsError(o.output)
-      throw e
-    }
-    let result: Omit<JobResult, 'files'>
-    try {
-      result = await execute(rt, o, splits, reducers, info, options)
-    } catch (e) {
-      // Attempts that were cancelled may still run: end every M before the directory goes.
-      await rt.close()
-      rmSync(o.output, { recursive: true, force: true })
-      throw e
-    }
-    await rt.close()
-    rmSync(path.join(o.output, '_temporary'), { recursive: true, force: true })
-    const files = readdirSync(o.output).filter((f) => f.startsWith('part-')).sort().map((f) => path.join(o.output, f))
-    writeFileSync(path.join(o.output, '_SUCCESS'), '')
-    options.onProgress?.({ type: 'committed', files })
-    return { ...result, files }
+    rt = await Runtime.start({ ...(o.procs === undefined ? {} : { procs: o.procs }), loader: mod?.loader ?? 'auto' })
+  } catch (e) {
+    mod?.remove()
+    throw e
+  }
+  try {
+    return await runWith(rt, o, mod?.url ?? o.url, inputs, options)
   } finally {
     await rt.close()
+    mod?.remove()
   }
+}
+
+/** runJob once its Runtime runs; `url`: the job module the Ms import. */
+async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType<typeof expandInputs>, options: RunJobOptions): Promise<JobResult> {
+  let info
+  if (o.stream !== undefined) {
+    // Streaming mode: the commands were resolved with the options; there is no module to probe.
+    info = { records: 'lines' as const, combine: o.stream.combiner !== undefined, reduce: o.stream.reducer !== undefined, sample: null }
+  } else {
+    try {
+      info = await rt.go(probeJob, url)
+    } catch (e) {
+      throw new JobModuleError(o.jobLabel, (e as Error).message ?? String(e), { cause: e })
+    }
+  }
+  options.signal?.throwIfAborted()
+  if (info.records === 'files') {
+    // Checked here, not left to the map task, whose every attempt would fail the same way.
+    const big = inputs.find((f) => f.size > bufferConstants.MAX_STRING_LENGTH)
+    if (big !== undefined) throw new InputTooLargeError(big.name, big.size, bufferConstants.MAX_STRING_LENGTH)
+  }
+  const splits = computeSplits(inputs, o.splitSize, info.records)
+  const reducers = o.reducers ?? rt.procs
+  mkdirSync(path.dirname(o.output), { recursive: true })
+  try {
+    mkdirSync(o.output)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new OutputExistsError(o.output)
+    throw e
+  }
+  let result: Omit<JobResult, 'files'>
+  try {
+    result = await execute(rt, { ...o, url }, splits, reducers, info, options)
+  } catch (e) {
+    // Attempts that were cancelled may still run: end every M before the directory goes.
+    await rt.close()
+    rmSync(o.output, { recursive: true, force: true })
+    throw e
+  }
+  await rt.close()
+  rmSync(path.join(o.output, '_temporary'), { recursive: true, force: true })
+  const files = readdirSync(o.output).filter((f) => f.startsWith('part-')).sort().map((f) => path.join(o.output, f))
+  writeFileSync(path.join(o.output, '_SUCCESS'), '')
+  options.onProgress?.({ type: 'committed', files })
+  return { ...result, files }
 }
 
 async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, info: JobInfo, options: RunJobOptions): Promise<Omit<JobResult, 'files'>> {

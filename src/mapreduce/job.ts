@@ -186,6 +186,10 @@ export function isTypeScript(url: string): boolean {
   return /\.[mc]?tsx?$/.test(new URL(url).pathname)
 }
 
+/** The temporary directory a TypeScript job is compiled into (compile.ts) starts with this. */
+export const COMPILED_DIR_PREFIX = 'gort-job-'
+const COMPILED = new RegExp(`/${COMPILED_DIR_PREFIX}[^/]+/[^/]+\\.mjs$`)
+
 const loaded = new Map<string, Promise<JobSpec>>()
 /** The jobs whose import finished on this thread: a task finds its job without an `await`. */
 const ready = new Map<string, JobSpec>()
@@ -203,6 +207,9 @@ export function loadedJob(url: string): JobSpec | undefined {
 export function loadJob(url: string): Promise<JobSpec> {
   let p = loaded.get(url)
   if (p === undefined) {
+    // A compiled job carries an inline source map: stack traces then name the .ts lines, as
+    // they did under tsx (which turns source maps on as it registers).
+    if (COMPILED.test(url)) process.setSourceMapsEnabled(true)
     p = import(url).then((mod: unknown) => {
       const r = jobOf(mod)
       if ('problem' in r) throw new TypeError(r.problem)

@@ -1,6 +1,7 @@
 // `gort mapreduce` (src/cli/mapreduce.ts): in-process from the sources, and once through
-// bin/gort.js from dist/ as an installed user runs it, with a TypeScript job module (its Ms load
-// it through tsx, which is why tsx is a dependency, not a dev one).
+// bin/gort.js from dist/ as an installed user runs it, with a TypeScript job module (compiled
+// once by esbuild, which is why esbuild is a dependency, not a dev one; tsx too, for the modules
+// that fall back to it).
 import { execFile, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import { constants as bufferConstants } from 'node:buffer'

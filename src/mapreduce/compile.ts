@@ -1,0 +1,213 @@
+/**
+ * A TypeScript job module compiled once, on the main thread, so that every M imports plain
+ * JavaScript instead of registering tsx's loader and compiling the job itself.
+ *
+ * Invariants:
+ * - The compiled module behaves as the job did under tsx, or it is not used: whatever esbuild
+ *   cannot load, refuses, or warns about (a dynamic import it cannot follow), a CommonJS input
+ *   or name (`require`, `__dirname`) and any `import.meta` (whose URL would be the compiled
+ *   file's, not the source's) make `compileJob` return undefined (NOT_ESM), and the coordinator
+ *   keeps the tsx path (tsx in every M, the .ts URL). A job that does not compile at all is
+ *   reported by that path too, with tsx's message, as before.
+ * - Only the job's own files are bundled: relative (and tsconfig `paths`) imports outside
+ *   node_modules and outside gort's own src/ and dist/. Everything else stays an import,
+ *   rewritten to the absolute URL it resolves to from the importing file (Node's ESM conditions:
+ *   import, node, default; `main`, never `module`), so the compiled file may live anywhere and
+ *   still load the very modules the source would have loaded. Node builtins stay as written.
+ * - When something left external is itself TypeScript (a job importing gort's sources, as this
+ *   repository's fixtures do), the Ms need tsx anyway: `needsTsx` says so, and the compiled
+ *   module is still used (one compile of the job's own files instead of one per M).
+ * - compileJob writes nothing; jobModule writes the module (source map inline) to a fresh
+ *   `gort-job-*` directory under the system's temporary directory, which the coordinator removes
+ *   when runJob settles.
+ */
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { COMPILED_DIR_PREFIX, isTypeScript } from './job.js'
+
+/** A job compiled to one ESM file. */
+export interface CompiledJob {
+  /** The module's text, with an inline source map whose sources are the job's files. */
+  readonly code: string
+  /** True when a module left external is TypeScript, so the Ms still need tsx's loader. */
+  readonly needsTsx: boolean
+}
+
+/** Where gort's own modules are: never bundled into a job (they are imported as they are). */
+const GORT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const GORT_OWN = [path.join(GORT_ROOT, 'src') + path.sep, path.join(GORT_ROOT, 'dist') + path.sep]
+
+/** True when a resolved file is bundled into the job: the job's own files only. */
+function bundled(file: string): boolean {
+  return !file.split(path.sep).includes('node_modules') && !GORT_OWN.some((d) => file.startsWith(d))
+}
+
+/**
+ * Compiles the job at `jobFile` (a TypeScript file) to one ESM module meant to be written to
+ * `outFile`, or returns undefined when the tsx path must be kept (see the header).
+ */
+export async function compileJob(jobFile: string, outFile: string): Promise<CompiledJob | undefined> {
+  if (process.env['GORT_MR_COMPILE'] === '0') return undefined
+  let esbuild: typeof import('esbuild')
+  try {
+    esbuild = await import('esbuild')
+  } catch {
+    return undefined
+  }
+  let needsTsx = false
+  const RESOLVING = Symbol('resolving')
+  const plugin: import('esbuild').Plugin = {
+    name: 'gort-job',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === RESOLVING || args.kind === 'entry-point') return undefined
+        const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: RESOLVING })
+        let file: string | undefined
+        if (r.errors.length === 0) {
+          if (r.external) return { path: args.path, external: true } // a Node builtin
+          file = r.path
+        } else {
+          // esbuild has no package self-reference (`gort/mapreduce` from inside gort): Node's own.
+          file = selfReference(args.path, args.resolveDir)
+          if (file === undefined) return { errors: r.errors }
+        }
+        if (bundled(file)) return { path: file }
+        if (isTypeScript(pathToFileURL(file).href)) needsTsx = true
+        return { path: pathToFileURL(file).href, external: true }
+      })
+    },
+  }
+  let result: import('esbuild').BuildResult<{ write: false; metafile: true }>
+  try {
+    result = await esbuild.build({
+      entryPoints: [jobFile], outfile: outFile, write: false, metafile: true,
+      bundle: true, format: 'esm', platform: 'node', target: `node${process.versions.node}`,
+      conditions: [], mainFields: ['main'], sourcemap: 'inline', sourcesContent: false,
+      minifyWhitespace: true, // drops comments, so only code can trip NOT_ESM
+      logLevel: 'silent', plugins: [plugin],
+    })
+  } catch {
+    return undefined // errors: the tsx path reports them as it always has
+  }
+  if (result.warnings.length > 0 || Object.values(result.metafile.inputs).some((i) => i.format === 'cjs')) return undefined
+  const out = result.outputFiles[0]
+  if (out === undefined || NOT_ESM.test(stripSourceMap(out.text))) return undefined
+  return { code: out.text, needsTsx }
+}
+
+/** The module the Ms import for a job, how they load it, and what to remove when the job ends. */
+export interface JobModule {
+  readonly url: string
+  /** The Runtime's loader: 'none' for a compiled module that imports no TypeScript (no tsx in the Ms even when this process runs under tsx). */
+  readonly loader: 'auto' | 'tsx' | 'none'
+  /** Removes the compiled file, if any (idempotent). */
+  remove(): void
+}
+
+/**
+ * The module the Ms of a job at `url` import: a TypeScript file compiled once to a temporary
+ * file (tsx in the Ms only when something it imports is TypeScript), else the job as given (tsx
+ * in the Ms when it is TypeScript). Writes nothing when it returns the job as given.
+ */
+export async function jobModule(url: string): Promise<JobModule> {
+  const asGiven: JobModule = { url, loader: isTypeScript(url) ? 'tsx' : 'auto', remove: () => {} }
+  if (!url.startsWith('file:') || !isTypeScript(url)) return asGiven
+  const dir = mkdtempSync(path.join(os.tmpdir(), COMPILED_DIR_PREFIX))
+  const remove = (): void => rmSync(dir, { recursive: true, force: true })
+  try {
+    const source = fileURLToPath(url)
+    const out = path.join(dir, path.basename(source).replace(/\.[cm]?tsx?$/, '.mjs'))
+    const compiled = await compileJob(source, out)
+    if (compiled === undefined) {
+      remove()
+      return asGiven
+    }
+    writeFileSync(out, compiled.code)
+    return { url: pathToFileURL(out).href, loader: compiled.needsTsx ? 'tsx' : 'none', remove }
+  } catch (e) {
+    remove()
+    throw e
+  }
+}
+
+/** Node's ESM conditions, in the order a package's `exports` is matched against them. */
+const CONDITIONS = new Set(['import', 'node', 'default'])
+
+/**
+ * The file a bare specifier names when it is a self-reference (the package that holds `dir`,
+ * through its `exports`), as Node resolves one for `import`; undefined when it is not one.
+ */
+export function selfReference(specifier: string, dir: string): string | undefined {
+  const m = /^((?:@[^/]+\/)?[^/@][^/]*)(\/.*)?$/.exec(specifier)
+  if (m === null) return undefined
+  for (let d = dir; ; d = path.dirname(d)) {
+    const file = path.join(d, 'package.json')
+    let pkg: { name?: unknown; exports?: unknown } | undefined
+    try {
+      pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; exports?: unknown }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return undefined
+    }
+    // Only the nearest package.json counts, as in Node.
+    if (pkg !== undefined) {
+      if (pkg.name !== m[1] || pkg.exports === undefined || pkg.exports === null) return undefined
+      const target = exportTarget(pkg.exports, '.' + (m[2] ?? ''))
+      return target === undefined ? undefined : path.resolve(d, target)
+    }
+    if (path.dirname(d) === d) return undefined
+  }
+}
+
+/** The target of `subpath` ('.', './x') in an `exports` value, under CONDITIONS. */
+function exportTarget(exports: unknown, subpath: string): string | undefined {
+  const keyed = typeof exports === 'object' && exports !== null && !Array.isArray(exports) && Object.keys(exports).some((k) => k.startsWith('.'))
+  if (!keyed) return subpath === '.' ? conditional(exports, undefined) : undefined
+  const map = new Map(Object.entries(exports as Record<string, unknown>))
+  if (map.has(subpath)) return conditional(map.get(subpath), undefined)
+  for (const [key, value] of map) {
+    const star = key.indexOf('*')
+    if (star < 0) continue
+    const head = key.slice(0, star)
+    const tail = key.slice(star + 1)
+    if (subpath.startsWith(head) && subpath.endsWith(tail) && subpath.length >= key.length - 1) {
+      return conditional(value, subpath.slice(head.length, subpath.length - tail.length))
+    }
+  }
+  return undefined
+}
+
+/** A target string from a conditional `exports` value (strings, condition objects, arrays). */
+function conditional(value: unknown, star: string | undefined): string | undefined {
+  if (typeof value === 'string') return star === undefined ? value : value.replaceAll('*', star)
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const t = conditional(v, star)
+      if (t !== undefined) return t
+    }
+    return undefined
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [k, v] of Object.entries(value)) {
+      const t = CONDITIONS.has(k) ? conditional(v, star) : undefined
+      if (t !== undefined) return t
+    }
+  }
+  return undefined
+}
+
+/**
+ * What a compiled module may not mention: `import.meta` (the compiled file's, not the source's)
+ * and CommonJS's free names, which tsx provides a .ts file in a package that is not
+ * `"type": "module"` and an ES module lacks (`module.exports` makes its input CommonJS, caught
+ * by the metafile). A match in a string is a needless fall back, never a wrong module.
+ */
+const NOT_ESM = /\bimport\.meta\b|(?<![.\w$])(?:require|__dirname|__filename)(?![\w$])/
+
+/** The module without its inline source map comment (whose base64 could spell anything). */
+function stripSourceMap(code: string): string {
+  const i = code.lastIndexOf('\n//# sourceMappingURL=')
+  return i < 0 ? code : code.slice(0, i)
+}

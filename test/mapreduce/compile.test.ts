@@ -1,0 +1,219 @@
+// A TypeScript job compiled once on the main thread (src/mapreduce/compile.ts): what is bundled,
+// what stays an import and where it points, when the tsx path is kept, and runJob end to end on
+// both paths. Needs dist/ (the jobs import gort/mapreduce, which resolves there).
+import { execFile } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { jobModule, selfReference } from '../../src/mapreduce/compile.js'
+import { JobModuleError, runJob, TaskFailedError, type ProgressEvent } from '../../src/mapreduce/index.js'
+import { deadline } from '../_support/deadline.js'
+import { countsOf, FIXTURES, readParts, sortedEntries, tempDir, text, wordCount } from './_helpers.js'
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url))
+const JOB = path.join(FIXTURES, 'compiled/job.ts')
+const MS = 90_000
+const execFileAsync = promisify(execFile)
+
+/** Runs `body` with TMPDIR (where jobs are compiled to) and GORT_MR_COMPILE set, then restores them. */
+async function withEnv<T>(env: { TMPDIR?: string; GORT_MR_COMPILE?: string }, body: () => Promise<T>): Promise<T> {
+  const saved = { TMPDIR: process.env['TMPDIR'], GORT_MR_COMPILE: process.env['GORT_MR_COMPILE'] }
+  Object.assign(process.env, env)
+  try {
+    return await body()
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
+  }
+}
+
+const compiled = (dir: string): string[] => readdirSync(dir).filter((f) => f.startsWith('gort-job-'))
+
+const unit = suite('compile: jobModule')
+
+unit('a TypeScript job is bundled with its own helper; gort/mapreduce and builtins stay imports, by absolute URL', deadline('bundle', async () => {
+  const t = tempDir()
+  try {
+    const m = await withEnv({ TMPDIR: t.dir }, () => jobModule(pathToFileURL(JOB).href))
+    try {
+      assert.is(m.loader, 'none', 'nothing it imports is TypeScript: the Ms need no tsx')
+      const file = fileURLToPath(m.url)
+      assert.ok(file.startsWith(path.join(t.dir, 'gort-job-')) && file.endsWith('/job.mjs'), file)
+      const code = readFileSync(file, 'utf8')
+      assert.ok(code.includes('function tokens('), 'the helper module is bundled')
+      assert.not.ok(/from\s*["']\.\/words/.test(code), 'no relative import is left')
+      assert.ok(code.includes(`from${JSON.stringify(pathToFileURL(path.join(REPO, 'dist/mapreduce/index.js')).href)}`), 'gort/mapreduce: an absolute URL into dist/')
+      assert.ok(/from\s*"node:path"/.test(code), 'a builtin stays as written')
+      assert.match(code, /\n\/\/# sourceMappingURL=data:application\/json;base64,/)
+    } finally {
+      m.remove()
+    }
+    assert.equal(compiled(t.dir), [], 'remove() removes the compiled file and its directory')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+unit('kept as given: JavaScript jobs, GORT_MR_COMPILE=0, import.meta, __dirname, a syntax error; tsx kept when an import is TypeScript', deadline('as given', async () => {
+  const t = tempDir()
+  try {
+    await withEnv({ TMPDIR: t.dir }, async () => {
+      const js = pathToFileURL(path.join(t.dir, 'job.mjs')).href
+      assert.equal({ ...(await jobModule(js)), remove: null }, { url: js, loader: 'auto', remove: null })
+      const off = await withEnv({ GORT_MR_COMPILE: '0' }, () => jobModule(pathToFileURL(JOB).href))
+      assert.equal([off.url, off.loader], [pathToFileURL(JOB).href, 'tsx'])
+      for (const f of ['meta.ts', 'dirname.ts']) {
+        const url = pathToFileURL(path.join(FIXTURES, 'compiled', f)).href
+        const m = await jobModule(url)
+        assert.equal([m.url, m.loader], [url, 'tsx'], f)
+      }
+      writeFileSync(path.join(t.dir, 'bad.ts'), 'export default {\n  map(_f, line: string, emit) { emit(line, 1 },\n}\n')
+      const bad = await jobModule(pathToFileURL(path.join(t.dir, 'bad.ts')).href)
+      assert.equal([bad.url, bad.loader], [pathToFileURL(path.join(t.dir, 'bad.ts')).href, 'tsx'])
+      // faulty.ts imports gort's sources by a relative path: they stay imports, TypeScript ones.
+      const faulty = await jobModule(pathToFileURL(path.join(FIXTURES, 'faulty.ts')).href)
+      try {
+        assert.is(faulty.loader, 'tsx')
+        assert.ok(readFileSync(fileURLToPath(faulty.url), 'utf8').includes(pathToFileURL(path.join(REPO, 'src/mapreduce/index.ts')).href))
+      } finally {
+        faulty.remove()
+      }
+      assert.equal(compiled(t.dir), [], 'nothing is left behind')
+    })
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+unit('gort/mapreduce resolves from this repository (self-reference) and from an installed copy', deadline('resolve', async () => {
+  assert.is(selfReference('gort/mapreduce', path.join(REPO, 'examples/mapreduce')), path.join(REPO, 'dist/mapreduce/index.js'))
+  assert.is(selfReference('gort', path.join(REPO, 'test')), path.join(REPO, 'dist/index.js'))
+  assert.is(selfReference('gort/package.json', REPO), path.join(REPO, 'package.json'))
+  assert.is(selfReference('gort/no-such-entry', REPO), undefined)
+  assert.is(selfReference('tsx', REPO), undefined, 'not this package')
+  const t = tempDir()
+  try {
+    // An installed copy: the job's project has node_modules/gort (a link to this repository).
+    mkdirSync(path.join(t.dir, 'node_modules'))
+    symlinkSync(REPO, path.join(t.dir, 'node_modules/gort'), 'dir')
+    writeFileSync(path.join(t.dir, 'package.json'), '{ "name": "user-project", "type": "module" }')
+    writeFileSync(path.join(t.dir, 'job.ts'), "import { defineJob } from 'gort/mapreduce'\nexport default defineJob({ map(_f, line: string, emit) { emit(line, 1) } })\n")
+    assert.is(selfReference('gort/mapreduce', t.dir), undefined, 'not a self-reference there')
+    const m = await withEnv({ TMPDIR: t.dir }, () => jobModule(pathToFileURL(path.join(t.dir, 'job.ts')).href))
+    try {
+      assert.is(m.loader, 'none')
+      assert.ok(readFileSync(fileURLToPath(m.url), 'utf8').includes(pathToFileURL(path.join(REPO, 'dist/mapreduce/index.js')).href))
+    } finally {
+      m.remove()
+    }
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+unit.run()
+
+const e2e = suite('compile: runJob')
+
+/** Writes `texts` as data/f<i>.txt under dir; returns the glob. */
+function writeInputs(dir: string, texts: readonly string[]): string {
+  mkdirSync(path.join(dir, 'data'))
+  texts.forEach((s, i) => writeFileSync(path.join(dir, 'data', `f${i}.txt`), s))
+  return path.join(dir, 'data/*.txt')
+}
+
+for (const mode of ['compiled', 'tsx'] as const) {
+  e2e(`${mode}: a TypeScript job with a TypeScript helper equals the sequential word count; nothing compiled is left`, deadline(mode, async () => {
+    const t = tempDir()
+    try {
+      const texts = [text(21, 2000), text(22, 1500, true)]
+      const input = writeInputs(t.dir, texts)
+      const tmp = path.join(t.dir, 'tmp')
+      mkdirSync(tmp)
+      const out = path.join(t.dir, 'out')
+      let during: string[] = []
+      const r = await withEnv({ TMPDIR: tmp, ...(mode === 'tsx' ? { GORT_MR_COMPILE: '0' } : {}) }, () =>
+        runJob({
+          job: JOB, input, output: out, procs: 2, reducers: 2, splitSize: '16KiB',
+          onProgress: (e: ProgressEvent) => { if (e.type === 'start') during = compiled(tmp).flatMap((d) => readdirSync(path.join(tmp, d))) },
+        }))
+      assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
+      assert.is(r.counters.failedAttempts, 0)
+      assert.equal(during, mode === 'compiled' ? ['job.mjs'] : [], 'the Ms import the compiled module only when compiling')
+      assert.equal(compiled(tmp), [], 'the compiled module is removed when the job ends')
+    } finally {
+      t.remove()
+    }
+  }, MS))
+}
+
+e2e('a syntax error is a JobModuleError before the output directory exists', deadline('syntax', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, ['a b'])
+    const job = path.join(t.dir, 'bad.ts')
+    writeFileSync(job, 'export default {\n  map(_f, line: string, emit) { emit(line, 1 },\n}\n')
+    const out = path.join(t.dir, 'out')
+    const err = await runJob({ job, input, output: out, procs: 1 }).then(() => assert.unreachable('ran'), (e: unknown) => e)
+    assert.instance(err, JobModuleError)
+    assert.is((err as JobModuleError).job, job, 'the error names the user\'s file')
+    assert.match((err as Error).message, /bad\.ts/)
+    assert.not.ok(existsSync(out), 'nothing was created')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+e2e('a map that throws: the attempts report its message, and its stack names the .ts line', deadline('throws', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, ['fine words', 'x\nTHROW\ny'])
+    const out = path.join(t.dir, 'out')
+    const tmp = path.join(t.dir, 'tmp')
+    mkdirSync(tmp)
+    const err = await withEnv({ TMPDIR: tmp }, () => runJob({ job: JOB, input, output: out, procs: 2, maxAttempts: 2 }))
+      .then(() => assert.unreachable('ran'), (e: unknown) => e)
+    assert.instance(err, TaskFailedError)
+    const e = err as TaskFailedError
+    assert.is(e.task, 'm-00001')
+    for (const a of e.attempts) assert.is(a.error, 'Error: bad record at offset 2 of f1.txt')
+    const stack = String((e.cause as Error).stack)
+    assert.match(stack, /compiled\/job\.ts:11:\d+/, stack)
+    assert.not.ok(existsSync(out))
+    assert.equal(compiled(tmp), [])
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+e2e.run()
+
+const plain = suite('compile: from dist/ under plain node')
+
+plain('a compiled job runs in plain workers, and a throwing map\'s stack still names the .ts line', deadline('plain', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, ['a b', 'THROW'])
+    const script = [
+      `import { runJob } from ${JSON.stringify(pathToFileURL(path.join(REPO, 'dist/mapreduce/index.js')).href)}`,
+      `const err = await runJob({ job: ${JSON.stringify(JOB)}, input: ${JSON.stringify(input)}, output: ${JSON.stringify(path.join(t.dir, 'out'))}, procs: 1, maxAttempts: 1 }).then(() => undefined, (e) => e)`,
+      'console.log(JSON.stringify({ message: err?.message, stack: err?.cause?.stack }))',
+    ].join('\n')
+    // A file, not `-e`: workers inherit execArgv, and `--input-type` fails there.
+    writeFileSync(path.join(t.dir, 'run.mjs'), script)
+    const { stdout } = await execFileAsync(process.execPath, [path.join(t.dir, 'run.mjs')], { env: { ...process.env, NODE_OPTIONS: '', TMPDIR: t.dir } })
+    const r = JSON.parse(stdout) as { message: string; stack: string }
+    assert.match(r.message, /task m-00001 failed 1 attempt: attempt 1: Error: bad record at offset 0 of f1\.txt$/)
+    assert.match(r.stack, /compiled\/job\.ts:11:\d+/, r.stack)
+    assert.equal(compiled(t.dir), [])
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+plain.run()
