@@ -19,7 +19,7 @@
  * The `multithreading` package is not a dependency either, and is not installed here: its rows
  * are not in this bench (see bench/NOTES.md).
  *
- * comlink is not a dependency of gort: it is loaded from `comlink` if installed, or from
+ * comlink (a dependency of gort, for actors) is loaded from `comlink`, or from
  * GORT_PEERS=<dir with node_modules/comlink>; otherwise its rows are skipped.
  * Writes bench/results/shared.json. Usage: tsx bench/shared.bench.ts [--quick] [--shapes=abce]
  */
