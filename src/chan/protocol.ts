@@ -125,6 +125,11 @@ export interface DoneWord {
 
 /** What a channel sees of a blocked select (all calls on the select's thread). */
 export interface Selector {
+  /**
+   * The select's AbortSignal, if it has one; set before the select parks (a channel reads it
+   * later, e.g. so the deadlock check knows that a timeout may end the wait).
+   */
+  readonly signal?: AbortSignal | null
   /** Wins the select for case `index`; true for exactly one claim per select. */
   claim(index: number): boolean
   /** Whether some claim (a case's or the abort's) has succeeded; for readiness hints. */

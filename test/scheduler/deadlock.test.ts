@@ -26,6 +26,17 @@ test('main parked on a SharedChan nothing sends on, every M idle: Go\'s report n
   assert.match(es[0]![2]!, CHAN)
 }, 70_000))
 
+test('main in a select over shared channels nothing sends on: the report says select, exit 2', deadline('main-select', async () => {
+  const r = await run('main-select')
+  assert.is(r.code, 2, `killed or failed: ${r.err}`)
+  assert.match(r.err, HEADER)
+  const es = entries(r.err)
+  assert.is(es.length, 1, r.err)
+  assert.match(es[0]![0]!, /^goroutine \S+ \[select\]:$/)
+  assert.match(es[0]![1]!, /^main thread \(threadId 0\)$/)
+  assert.match(es[0]![2]!, /case 0: receive from SharedChan.*; case 1: receive from SharedChan/)
+}, 70_000))
+
 test('no runtime at all, main alone parked on a SharedChan: exit 2 with the report', deadline('alone', async () => {
   const r = await run('alone')
   assert.is(r.code, 2, `killed or failed: ${r.err}`)
@@ -89,7 +100,13 @@ test('not a deadlock: main parked on a SharedChan that a plain Worker (no runtim
 test('not a deadlock: a recv and a go() each given AbortSignal.timeout (an unref\'d timer) end by it', deadline('timeout-signal', async () => {
   const r = await run('timeout-signal')
   assert.is(r.code, 0, r.err)
-  assert.is(r.out.trim(), '{"op":"TimeoutError","g":"TimeoutError"}')
+  assert.is(r.out.trim(), '{"op":"TimeoutError","g":"TimeoutError","sel":"TimeoutError","lock":"TimeoutError"}')
+}, 70_000))
+
+test('not a deadlock, no runtime: a select over shared channels and a SharedMutex lock given AbortSignal.timeout end by it', deadline('alone-timeout', async () => {
+  const r = await run('alone-timeout')
+  assert.is(r.code, 0, r.err)
+  assert.is(r.out.trim(), '{"sel":"TimeoutError","lock":"TimeoutError"}')
 }, 70_000))
 
 test('main with nothing pending ends with its own exit code while a task stays parked on a SharedChan', deadline('abandon', async () => {

@@ -76,7 +76,9 @@ export function threadBusy(ownTimers: number, isOwn?: (h: unknown) => boolean, i
 /** Every op blocked on this thread: sleeping shared ops, then local Chan ops, each oldest first. */
 export function blockedOps(): DeadOp[] {
   const out: DeadOp[] = []
-  for (const s of sleepingOps()) out.push({ reason: s.info?.reason ?? 'chan op', what: s.info?.what() ?? 'a SharedChan', g: s.info?.g ?? -1, name: s.info?.name })
+  for (const s of sleepingOps()) {
+    if (s.info?.listed !== false) out.push({ reason: s.info?.reason ?? 'chan op', what: s.info?.what() ?? 'a SharedChan', g: s.info?.g ?? -1, name: s.info?.name })
+  }
   for (const p of parkedList()) {
     out.push({ reason: p.waitReason(), what: p.detail(), g: -1, local: p.g === null ? 'goroutine ?' : `goroutine ${p.g.id} (${p.g.name})` })
   }

@@ -86,6 +86,8 @@ export interface SleepInfo {
   readonly name?: string | undefined
   /** The op has an AbortSignal: it may end without any thread acting (a timeout's timer is unref'd). */
   readonly cancellable: boolean
+  /** false: the report lists the op from another record (a select's own park record, with every case). */
+  readonly listed?: boolean
 }
 
 /** One sleep: the word and the value it sleeps on, and what for. Linked while it sleeps. */

@@ -505,7 +505,10 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
       const c = this.#publish(a, w, k, isSend, value, true)
       unlock(I)
       if (isSend) dropPrepared()
-      queueMicrotask(() => this.#await(a))
+      // Who selects, taken here in the select's synchronous code (the agent runs from a microtask).
+      const g = currentGoroutine()
+      const name = currentGoroutineName()
+      queueMicrotask(() => this.#await(a, g, name))
       return c
     }
     if (Atomics.compareExchange(agent.D, agent.at, DONE_OPEN, DW_ENQ) !== DONE_OPEN) {
@@ -633,22 +636,29 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
    * The agent: on the select's thread, waits for a partner to claim one of its shared cases
    * (spin, then sleep on the done word), then fires the select with that case's outcome.
    */
-  #await(a: SelectAgent): void {
+  #await(a: SelectAgent, g: number, name: string | undefined): void {
     if (a.done) return
     const D = a.D
     const at = a.at
     const s = spinWhile(D, at, DONE_OPEN, SPIN)
     if (s !== DONE_OPEN) return SharedChan.#claimed(a, s)
+    // For the deadlock check: a select with an AbortSignal may end without any thread acting (an
+    // AbortSignal.timeout's timer is unref'd, so the check cannot see it). The report lists the
+    // select from its own park record (src/chan), which names every case.
+    const info: SleepInfo = {
+      reason: 'select', what: () => `a select over ${(a.home as SharedChan<unknown>).describe()} and its other cases`, g, name,
+      cancellable: a.sel.signal !== undefined && a.sel.signal !== null, listed: false,
+    }
     const wake = (): void => {
       if (a.done) return
       const now = Atomics.load(D, at)
       if (now === DONE_OPEN) {
-        if (!sleepWhile(D, at, DONE_OPEN, at + 1, wake)) wake()
+        if (!sleepWhile(D, at, DONE_OPEN, at + 1, wake, info)) wake()
         return
       }
       SharedChan.#claimed(a, now)
     }
-    if (!sleepWhile(D, at, DONE_OPEN, at + 1, wake)) wake()
+    if (!sleepWhile(D, at, DONE_OPEN, at + 1, wake, info)) wake()
   }
 
   /** The done word left DONE_OPEN (state `s`): fire the select if one of its shared cases won. */

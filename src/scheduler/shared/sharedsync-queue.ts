@@ -32,7 +32,7 @@ import { describeValue } from '../../errors.js'
 import { SyncError } from '../../chan/errors.js'
 import { held, mustYield } from '../../chan/yield.js'
 import { threadId } from 'node:worker_threads'
-import { SPIN, lock, sleepWhile, spinWhile, unlock } from './sharedchan-wait.js'
+import { SPIN, currentGoroutine, currentGoroutineName, lock, sleepWhile, spinWhile, unlock, type SleepInfo } from './sharedchan-wait.js'
 import {
   MU_LOCKED, MU_QUEUED, MU_UNLOCKED, Q_FREE, Q_FREESEQ, Q_FREEWAIT, Q_HEAD, Q_LEN, Q_STATE, Q_TAIL, R_ARG, R_NEXT, R_OWNER,
   R_PREV, R_QUEUED, R_SLEEP, R_STATE, RS_CANCELLED, RS_DONE, RS_FREE, RS_WAITING, RWORDS, queueWords, recordAt,
@@ -47,8 +47,17 @@ export class WaitQueue {
   /** The queue's own view: index 0 is Q_STATE. */
   readonly I: Int32Array
 
-  constructor(buffer: SharedArrayBuffer, word: number, nwait: number) {
+  /**
+   * @param reason Go's wait reason for an op blocked here (`sync.Mutex.Lock`, `semacquire`), and
+   * @param what the object it waits on (`a SharedMutex`), as the deadlock check reports them.
+   */
+  constructor(buffer: SharedArrayBuffer, word: number, nwait: number, readonly reason: string, readonly what: string) {
     this.I = new Int32Array(buffer, word * 4, queueWords(nwait))
+  }
+
+  /** What the deadlock check reports of an op that sleeps here (made once per blocked op). */
+  #info(signal: AbortSignal | undefined, what: string): SleepInfo {
+    return { reason: this.reason, what: () => what, g: currentGoroutine(), name: currentGoroutineName(), cancellable: signal !== undefined }
   }
 
   /** Threads the free list through all `nwait` records (a new buffer, before any thread sees it). */
@@ -156,6 +165,7 @@ export class WaitQueue {
       this.#finish(w)
       return mustYield() ? held(undefined) : RESOLVED
     }
+    const info = this.#info(signal, this.what)
     return new Promise<void>((resolve, reject) => {
       let settled = false
       const onAbort = (): void => {
@@ -179,7 +189,7 @@ export class WaitQueue {
       const wake = (): void => {
         if (settled) return
         if (Atomics.load(I, w + R_STATE) === RS_WAITING) {
-          if (!sleepWhile(I, w + R_STATE, RS_WAITING, w + R_SLEEP, wake)) wake()
+          if (!sleepWhile(I, w + R_STATE, RS_WAITING, w + R_SLEEP, wake, info)) wake()
           return
         }
         settled = true
@@ -225,7 +235,7 @@ export class WaitQueue {
         over = true
         resolve()
       }
-      if (!sleepWhile(I, Q_FREESEQ, seq, -1, wake)) wake()
+      if (!sleepWhile(I, Q_FREESEQ, seq, -1, wake, this.#info(signal, `${this.what}: waiting for a free waiter record`))) wake()
     }).then(() => {
       done()
       return retry()

@@ -23,7 +23,7 @@ import { describeValue } from '../../errors.js'
 import { SyncError } from '../../chan/errors.js'
 import type { OpOptions } from '../../chan/chan.js'
 import { held, mustYield } from '../../chan/yield.js'
-import { SPIN, sleepWhile, spinWhile } from './sharedchan-wait.js'
+import { SPIN, currentGoroutine, currentGoroutineName, sleepWhile, spinWhile, type SleepInfo } from './sharedchan-wait.js'
 import { registerHandle } from './handles.js'
 import { WaitQueue, checkCount, muLock, muTryLock, muUnlock, semAcquire, semRelease, semReleaseUpTo, semTryAcquire } from './sharedsync-queue.js'
 import {
@@ -107,7 +107,7 @@ export class SharedMutex {
     this.buffer = SharedMutex.#adopt ?? make(KIND_MUTEX, options, [MU_UNLOCKED])
     SharedMutex.#adopt = null
     const n = new Int32Array(this.buffer, 0, HDR)[H_NWAIT]!
-    this.#q = new WaitQueue(this.buffer, queueAt(n, 0), n)
+    this.#q = new WaitQueue(this.buffer, queueAt(n, 0), n, 'sync.Mutex.Lock', 'a SharedMutex')
   }
 
   /** The buffer the next construction attaches to (set only by from(), for one call). */
@@ -172,7 +172,7 @@ export class SharedSemaphore {
     const H = new Int32Array(this.buffer, 0, HDR)
     if (adopt === null) H[H_SIZE] = size
     this.size = H[H_SIZE]!
-    this.#q = new WaitQueue(this.buffer, queueAt(H[H_NWAIT]!, 0), H[H_NWAIT]!)
+    this.#q = new WaitQueue(this.buffer, queueAt(H[H_NWAIT]!, 0), H[H_NWAIT]!, 'semacquire', 'a SharedSemaphore')
   }
 
   static from(buffer: SharedArrayBuffer): SharedSemaphore {
@@ -243,9 +243,9 @@ export class SharedRWMutex {
     SharedRWMutex.#adopt = null
     const H = (this.#H = new Int32Array(this.buffer, 0, HDR))
     const n = H[H_NWAIT]!
-    this.#w = new WaitQueue(this.buffer, queueAt(n, 0), n)
-    this.#writerSem = new WaitQueue(this.buffer, queueAt(n, 1), n)
-    this.#readerSem = new WaitQueue(this.buffer, queueAt(n, 2), n)
+    this.#w = new WaitQueue(this.buffer, queueAt(n, 0), n, 'sync.RWMutex.Lock', 'a SharedRWMutex')
+    this.#writerSem = new WaitQueue(this.buffer, queueAt(n, 1), n, 'sync.RWMutex.Lock', 'a SharedRWMutex')
+    this.#readerSem = new WaitQueue(this.buffer, queueAt(n, 2), n, 'sync.RWMutex.RLock', 'a SharedRWMutex')
   }
 
   static from(buffer: SharedArrayBuffer): SharedRWMutex {
@@ -391,6 +391,7 @@ export class SharedWaitGroup {
     // comes later and bumps the generation we wait on.
     const gen = Atomics.load(H, H_GEN)
     if (Atomics.load(H, H_COUNT) === 0 || spinWhile(H, H_GEN, gen, SPIN) !== gen) return mustYield() ? held(undefined) : RESOLVED
+    const info: SleepInfo = { reason: 'sync.WaitGroup.Wait', what: () => 'a SharedWaitGroup', g: currentGoroutine(), name: currentGoroutineName(), cancellable: signal !== undefined }
     return new Promise<void>((resolve, reject) => {
       let settled = false
       const onAbort = (): void => {
@@ -403,7 +404,7 @@ export class SharedWaitGroup {
       const wake = (): void => {
         if (settled) return
         if (Atomics.load(H, H_GEN) === gen) {
-          if (!sleepWhile(H, H_GEN, gen, -1, wake)) wake()
+          if (!sleepWhile(H, H_GEN, gen, -1, wake, info)) wake()
           return
         }
         settled = true
