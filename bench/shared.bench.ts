@@ -3,9 +3,9 @@
  * compares fairly):
  * (a) unbuffered ping-pong round trip between the main thread and a task on an M (the M's side
  *     spins in its recv while main answers), against a MessagePort round trip with a plain Worker
- *     (event-driven), a comlink call, and Go (-cpu 2).
+ *     (event-driven), a comlink call, `multithreading` 0.3 (channel(1) each way), and Go (-cpu 2).
  * (b) cap-1024 throughput of small numbers between two Ms, against MessagePort between two
- *     Workers (one number per message), comlink calls (pipelined), and Go.
+ *     Workers (one number per message), comlink calls (pipelined), `multithreading` 0.3's channel(1024), and Go.
  * (c) 4 producers x 4 consumers on one cap-1024 channel, 8 tasks over 2 Ms, against 4 source
  *     Workers posting round-robin to 4 sink Workers (16 MessagePorts: ports have no shared
  *     queue, so this is the nearest equivalent), and Go (4 + 4 goroutines).
@@ -38,6 +38,20 @@ const ROUNDS = quick ? 5 : 15
 const RTT_PER_ROUND = quick ? 2000 : 5000
 const ITEMS = quick ? 200_000 : 1_000_000
 const peerUrl = new URL('./shared/peer-worker.mjs', import.meta.url)
+
+/**
+ * The `multithreading` 0.3 peer (a devDependency): (a) and (b) in a child process of its own, with
+ * the two Node 22 polyfills it needs; null when it is not installed or fails.
+ */
+function multithreadingPeer(mode: 'rt' | 'tp', n: number): Record<string, number | boolean> | null {
+  if (!existsSync(fileURLToPath(new URL('../node_modules/multithreading/package.json', import.meta.url)))) return null
+  const r = spawnSync(process.execPath, ['--import', fileURLToPath(new URL('./shared/node22-polyfill.mjs', import.meta.url)), fileURLToPath(new URL('./shared/multithreading-peer.mjs', import.meta.url)), mode, String(n)], { encoding: 'utf8', timeout: 120_000 })
+  if (r.status !== 0) {
+    console.error(`multithreading peer (${mode}) failed: ${r.error?.message ?? r.stderr.trim().split('\n').slice(-1)[0]}`)
+    return null
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number | boolean>
+}
 const shapes = /^--shapes=(\w+)$/.exec(process.argv.find((a) => a.startsWith('--shapes=')) ?? '')?.[1] ?? 'abce'
 const RUNS = quick ? 3 : 5
 
@@ -239,7 +253,8 @@ async function shapesAB(rt: Runtime, results: Record<string, unknown>): Promise<
       api[Comlink.releaseProxy]!()
       await cw.terminate()
     }
-    results['a'] = { sharedchan: sc, messagePort: port, comlink: cl }
+    const mt = multithreadingPeer('rt', quick ? 2000 : 10000)
+    results['a'] = { sharedchan: sc, messagePort: port, comlink: cl, multithreading: mt === null ? null : mt['us'] }
 
     // ---- (b) throughput, cap 1024, between two Ms ----
     const samples: number[] = []
@@ -261,7 +276,11 @@ async function shapesAB(rt: Runtime, results: Record<string, unknown>): Promise<
       mpSamples.push(n! / (ms! / 1000))
       await Promise.all([sink.terminate(), src.terminate()])
     }
-    results['b'] = { sharedchan: median(samples), threads, messagePort: median(mpSamples), comlink: clThroughput }
+    const mtb = multithreadingPeer('tp', ITEMS / 10)
+    results['b'] = {
+      sharedchan: median(samples), threads, messagePort: median(mpSamples), comlink: clThroughput,
+      multithreading: mtb === null ? null : (mtb['mps'] as number) * 1e6, multithreadingExact: mtb === null ? null : mtb['sumOk'] === true,
+    }
   }
 }
 
@@ -277,6 +296,9 @@ function print(results: Record<string, unknown>, go: Record<string, number> | nu
     console.log(`  MessagePort  ${f(port.median)}  p50 ${f(port.p50)}  p99 ${f(port.p99)}   SharedChan/MessagePort = ${f(sc.median / port.median)}`)
     if (cl) console.log(`  comlink      ${f(cl.median)}  p50 ${f(cl.p50)}  p99 ${f(cl.p99)}   SharedChan/comlink = ${f(sc.median / cl.median)}`)
     else console.log('  comlink      skipped (not installed; GORT_PEERS=<dir>)')
+    const mt = (results['a'] as { multithreading: number | null }).multithreading
+    if (mt !== null) console.log(`  multithreading ${f(mt)}   (channel(1) each way; mean)   SharedChan/multithreading = ${f(sc.median / mt)}`)
+    else console.log('  multithreading skipped (not installed, or it failed)')
     if (go?.['SharedPingPong'] !== undefined) console.log(`  Go -cpu 2    ${f(go['SharedPingPong'] / 1000)}   SharedChan/Go = ${f(sc.median / (go['SharedPingPong'] / 1000))}`)
   }
   const b = results['b'] as { sharedchan: number; messagePort: number; comlink: number | null; threads: string[] } | undefined
@@ -285,6 +307,8 @@ function print(results: Record<string, unknown>, go: Record<string, number> | nu
     console.log(`  SharedChan   ${f(b.sharedchan / 1e6)}`)
     console.log(`  MessagePort  ${f(b.messagePort / 1e6)}   SharedChan/MessagePort = ${f(b.sharedchan / b.messagePort)}x`)
     if (b.comlink !== null) console.log(`  comlink      ${f(b.comlink / 1e6)}   SharedChan/comlink = ${f(b.sharedchan / b.comlink)}x`)
+    const bm = (results['b'] as { multithreading: number | null; multithreadingExact: boolean | null })
+    if (bm.multithreading !== null) console.log(`  multithreading ${f(bm.multithreading / 1e6)}   SharedChan/multithreading = ${f(b.sharedchan / bm.multithreading)}x${bm.multithreadingExact === true ? '' : '   (its values did not add up!)'}`)
     if (go?.['SharedBuffered1024'] !== undefined) console.log(`  Go -cpu 2    ${f(1e3 / go['SharedBuffered1024'])}   SharedChan/Go = ${f(b.sharedchan / 1e6 / (1e3 / go['SharedBuffered1024']))}x`)
   }
   const c = results['c'] as { sharedchan: number; messagePort: number } | undefined
