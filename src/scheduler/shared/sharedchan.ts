@@ -69,6 +69,7 @@ import { SPIN, currentGoroutine, currentGoroutineName, lock, sleepWhile, spinWhi
 import { forget, handleOf, keyOf, remember, resolve, sent, unsent } from './sharedchan-registry.js'
 import { GONE, SelWaiter, SelectAgent, SharedChanBusyError, agentOf, dropAgent, setAgent } from './sharedchan-select.js'
 import { registerHandle } from './handles.js'
+import { FreeList } from './freelist.js'
 import { threadId } from 'node:worker_threads'
 
 export interface SharedChanOptions {
@@ -153,6 +154,8 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
   readonly #v: Views
   readonly #I: Int32Array
   readonly #l: ChanLayout
+  /** The waiter records' free list (freelist.ts). */
+  readonly #fl: FreeList
   readonly #key: number
 
   static #adopt: SharedArrayBuffer | null = null
@@ -166,6 +169,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
       this.#v = viewsOf(adopt)
       this.#I = this.#v.I
       this.#l = readLayout(this.#I)
+      this.#fl = freeListOf(this.#l)
       this.#key = keyOf(this.#I[H_ID]!, this.#I[H_ID + 1]!)
       remember(this.#key, this)
       return
@@ -187,6 +191,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
     this.#v = viewsOf(this.buffer)
     this.#I = this.#v.I
     this.#l = l
+    this.#fl = freeListOf(l)
     const I = this.#I
     const id = crypto.getRandomValues(new Int32Array(2))
     id[1] = id[1]! & 0x1fffff
@@ -793,20 +798,12 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
   /** Pops a free record for this thread (word offset), or -1. Precondition: lock held (the only popper). */
   #alloc(): number {
     const I = this.#I
-    const l = this.#l
-    let h = Atomics.load(I, H_FREE)
-    while (h !== 0) {
-      const w = waiterAt(l, h - 1)
-      const seen = Atomics.compareExchange(I, H_FREE, h, I[w + W_NEXT]!)
-      if (seen === h) {
-        I[w + W_SLEEP] = 0
-        I[w + W_OWNER] = threadId
-        Atomics.store(I, w + W_STATE, WS_WAITING)
-        return w
-      }
-      h = seen
-    }
-    return -1
+    const w = this.#fl.pop(I)
+    if (w < 0) return -1
+    I[w + W_SLEEP] = 0
+    I[w + W_OWNER] = threadId
+    Atomics.store(I, w + W_STATE, WS_WAITING)
+    return w
   }
 
   /** Pushes record `w` on the free list (lock-free). Precondition: its owner is done with it. */
@@ -815,15 +812,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
     const l = this.#l
     const idx = (w - l.waiters) / l.wWords + 1
     Atomics.store(I, w + W_STATE, WS_FREE)
-    for (;;) {
-      const h = Atomics.load(I, H_FREE)
-      I[w + W_NEXT] = h
-      if (Atomics.compareExchange(I, H_FREE, h, idx) === h) break
-    }
-    if (Atomics.load(I, H_FREEWAIT) > 0) {
-      Atomics.add(I, H_FREESEQ, 1)
-      Atomics.notify(I, H_FREESEQ)
-    }
+    this.#fl.push(I, w, idx)
   }
 
   /** Appends record `w` to queue `q`. Precondition: lock held, `w` just allocated. */
@@ -1048,41 +1037,9 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
    * again from the start. Precondition: lock held (released here).
    */
   #whenRecordFree<R>(retry: () => Promise<R>, signal: AbortSignal | undefined): Promise<R> {
-    const I = this.#I
     dropPrepared()
-    Atomics.add(I, H_FREEWAIT, 1)
-    const seq = Atomics.load(I, H_FREESEQ)
-    const again = Atomics.load(I, H_FREE) !== 0 // freed between the failed pop and the count: no bump came
-    unlock(I)
-    const done = (): void => void Atomics.sub(I, H_FREEWAIT, 1)
-    if (again) {
-      done()
-      return retry()
-    }
-    return new Promise<void>((resolve, reject) => {
-      let over = false
-      const onAbort = (): void => {
-        if (over) return
-        over = true
-        Atomics.notify(I, H_FREESEQ) // ends the wait below (others just look again)
-        reject(signal!.reason)
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      const wake = (): void => {
-        signal?.removeEventListener('abort', onAbort)
-        if (over) return // the abort settled it (and counts it out)
-        over = true
-        resolve()
-      }
-      const info: SleepInfo = { reason: 'chan op', what: () => `${this.describe()}: waiting for a free waiter record`, g: currentGoroutine(), name: currentGoroutineName(), cancellable: signal !== undefined }
-      if (!sleepWhile(I, H_FREESEQ, seq, -1, wake, info)) wake()
-    }).then(() => {
-      done()
-      return retry()
-    }, (e: unknown) => {
-      done()
-      throw e
-    })
+    const info: SleepInfo = { reason: 'chan op', what: () => `${this.describe()}: waiting for a free waiter record`, g: currentGoroutine(), name: currentGoroutineName(), cancellable: signal !== undefined }
+    return this.#fl.waitThenRetry(this.#I, retry, signal, info)
   }
 }
 
@@ -1122,3 +1079,8 @@ setChanHooks({
     return ch
   },
 })
+
+/** A channel's waiter records as freelist.ts sees them. */
+function freeListOf(l: ChanLayout): FreeList {
+  return new FreeList(H_FREE, H_FREEWAIT, H_FREESEQ, W_NEXT, (i) => waiterAt(l, i))
+}

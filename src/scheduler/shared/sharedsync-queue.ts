@@ -32,6 +32,7 @@ import { describeValue } from '../../errors.js'
 import { SyncError } from '../../chan/errors.js'
 import { held, mustYield } from '../../chan/yield.js'
 import { threadId } from 'node:worker_threads'
+import { FreeList } from './freelist.js'
 import { SPIN, currentGoroutine, currentGoroutineName, lock, sleepWhile, spinWhile, unlock, type SleepInfo } from './sharedchan-wait.js'
 import {
   MU_LOCKED, MU_QUEUED, MU_UNLOCKED, Q_FREE, Q_FREESEQ, Q_FREEWAIT, Q_HEAD, Q_LEN, Q_STATE, Q_TAIL, R_ARG, R_NEXT, R_OWNER,
@@ -42,6 +43,9 @@ const RESOLVED: Promise<void> = Promise.resolve()
 
 /** CAS attempts on a held mutex before a locker queues (while the holder is not already queued on). */
 const MU_SPIN = 100
+
+/** Every queue's waiter records as freelist.ts sees them (the same words in each queue's own view). */
+const FREE = new FreeList(Q_FREE, Q_FREEWAIT, Q_FREESEQ, R_NEXT, recordAt)
 
 export class WaitQueue {
   /** The queue's own view: index 0 is Q_STATE. */
@@ -73,20 +77,13 @@ export class WaitQueue {
   /** Pops a free record for this thread (word offset), or -1. Precondition: lock held. */
   alloc(arg: number): number {
     const I = this.I
-    let h = Atomics.load(I, Q_FREE)
-    while (h !== 0) {
-      const w = recordAt(h - 1)
-      const seen = Atomics.compareExchange(I, Q_FREE, h, I[w + R_NEXT]!)
-      if (seen === h) {
-        I[w + R_SLEEP] = 0
-        I[w + R_ARG] = arg
-        I[w + R_OWNER] = threadId
-        Atomics.store(I, w + R_STATE, RS_WAITING)
-        return w
-      }
-      h = seen
-    }
-    return -1
+    const w = FREE.pop(I)
+    if (w < 0) return -1
+    I[w + R_SLEEP] = 0
+    I[w + R_ARG] = arg
+    I[w + R_OWNER] = threadId
+    Atomics.store(I, w + R_STATE, RS_WAITING)
+    return w
   }
 
   /** Appends `w` at the tail. Precondition: lock held, `w` just allocated. */
@@ -140,15 +137,7 @@ export class WaitQueue {
     const I = this.I
     const idx = (w - recordAt(0)) / RWORDS + 1
     Atomics.store(I, w + R_STATE, RS_FREE)
-    for (;;) {
-      const h = Atomics.load(I, Q_FREE)
-      I[w + R_NEXT] = h
-      if (Atomics.compareExchange(I, Q_FREE, h, idx) === h) break
-    }
-    if (Atomics.load(I, Q_FREEWAIT) > 0) {
-      Atomics.add(I, Q_FREESEQ, 1)
-      Atomics.notify(I, Q_FREESEQ)
-    }
+    FREE.push(I, w, idx)
   }
 
   // ---- blocking (lock released) ----
@@ -210,39 +199,7 @@ export class WaitQueue {
    * Precondition: lock held (released here).
    */
   whenRecordFree<R>(retry: () => Promise<R>, signal: AbortSignal | undefined): Promise<R> {
-    const I = this.I
-    Atomics.add(I, Q_FREEWAIT, 1)
-    const seq = Atomics.load(I, Q_FREESEQ)
-    const again = Atomics.load(I, Q_FREE) !== 0 // freed between the failed pop and the count: no bump came
-    unlock(I)
-    const done = (): void => void Atomics.sub(I, Q_FREEWAIT, 1)
-    if (again) {
-      done()
-      return retry()
-    }
-    return new Promise<void>((resolve, reject) => {
-      let over = false
-      const onAbort = (): void => {
-        if (over) return
-        over = true
-        Atomics.notify(I, Q_FREESEQ) // ends the wait below (others just look again)
-        reject(signal!.reason)
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      const wake = (): void => {
-        signal?.removeEventListener('abort', onAbort)
-        if (over) return
-        over = true
-        resolve()
-      }
-      if (!sleepWhile(I, Q_FREESEQ, seq, -1, wake, this.#info(signal, `${this.what}: waiting for a free waiter record`))) wake()
-    }).then(() => {
-      done()
-      return retry()
-    }, (e: unknown) => {
-      done()
-      throw e
-    })
+    return FREE.waitThenRetry(this.I, retry, signal, this.#info(signal, `${this.what}: waiting for a free waiter record`))
   }
 
   /** Records free now (diagnostics; exact only when nobody is mid-op). */
