@@ -7,6 +7,7 @@ import { add, awaitThenCompute, block, waitThenCompute, blockOnStashed, bump, ch
 import { gatedAdd } from './fixtures/gated.js'
 import { slowLoadAdd } from './fixtures/slowload.js'
 import { releaseWith, waitFor } from './fixtures/claimed.js'
+import { barrier, timerThenCompute } from './fixtures/window.js'
 import { flagArray, until, waitUntil } from './_wait.js'
 
 test('steals: work that starts on one P is taken by the other M', deadline('steal', async () => {
@@ -431,5 +432,41 @@ test('hand-off churn (threshold 1 ms): the P changes hands in every round, no G 
     await rt.close()
   }
 }, 20_000))
+
+test('an M whose live tasks fill its admission window takes no more: the rest of the queue waits for the other M', deadline('window-bound', async () => {
+  // 640 tasks that await a timer and then compute 2 ms each, all submitted at once. An M with no
+  // live task pulls a share of the global queue (at most 128) and starts it; before the window,
+  // it pulled and started another share each time its ring ran dry, while the timers of the first
+  // had not fired yet, so each M started about half of all 640 at once, pinning their
+  // continuations to it. With the window, an M that has live tasks pulls only as they settle.
+  // Counted by the tasks themselves, not timed.
+  const rt = await Runtime.start({ procs: 2, spares: 0, handoffMs: 0 })
+  try {
+    await Promise.all([rt.go(where), rt.go(where)]) // both Ms have imported the fixtures
+    const out = await Promise.all(Array.from({ length: 640 }, () => rt.go(timerThenCompute, 2)))
+    const peaks = new Map<number, number>()
+    for (const [tid, peak] of out) peaks.set(tid, Math.max(peaks.get(tid) ?? 0, peak))
+    assert.is(peaks.size, 2, `both Ms ran tasks: ${JSON.stringify([...peaks])}`)
+    for (const [tid, peak] of peaks) assert.ok(peak <= 192, `thread ${tid} had ${peak} tasks live at once`)
+  } finally {
+    await rt.close()
+  }
+}))
+
+for (const procs of [1, 2]) {
+  test(`the window grows while every live task waits: 300 tasks that each wait for all the others finish (procs ${procs})`, deadline(`window-grows-${procs}`, async () => {
+    // Each task waits until all 300 have started: an M that never took more than its window
+    // would hang here until the deadline.
+    const rt = await Runtime.start({ procs, spares: 0, handoffMs: 0 })
+    try {
+      const count = flagArray(1)
+      const tids = await Promise.all(Array.from({ length: 300 }, () => rt.go(barrier, count, 300)))
+      assert.is(tids.length, 300)
+      assert.is(Atomics.load(count, 0), 300)
+    } finally {
+      await rt.close()
+    }
+  }))
+}
 
 test.run()

@@ -195,4 +195,28 @@ test('markResumed: a woken M found computing gives its wake to another parked M'
   assert.equal(b.states(), [MS_RUNNING, MS_PARKED])
 })
 
+test('waitGated: a gated M waits INTASK (its P not idle, wakep passes it over) until a ring or its timeout', deadline('park-gated', async () => {
+  const a = ms([MS_RUNNING, MS_PARKED])
+  const mp = new MPark(a.I, a.s.l, 1, a.s.waker)
+  const hooks: ParkHooks = { otherWork: () => false, beforeSleep: () => assert.unreachable('a gated wait is not a park') }
+  // Ended by a ring (a task of its own settled).
+  const waiting = mp.waitGated(10_000, hooks)
+  assert.equal(a.states(), [MS_INTASK, MS_PARKED])
+  assert.is(a.I[H_NPIDLE], 1, 'only the parked M counts idle')
+  a.s.wakep() // work arrived elsewhere: the parked M is woken, not the gated one
+  assert.equal(a.states(), [MS_INTASK, MS_WAKING])
+  a.s.ring(1)
+  assert.is(await waiting, true)
+  assert.equal(a.states()[0], MS_RUNNING)
+  // Ended by its timeout.
+  assert.is(await mp.waitGated(1, hooks), true)
+  assert.equal(a.states()[0], MS_RUNNING)
+  // The monitor took the P meanwhile: reported, for the M to drop it.
+  const lost = mp.waitGated(10_000, hooks)
+  assert.ok(takeP(a.I, a.s.l, 1))
+  a.s.ring(1)
+  assert.is(await lost, false)
+  assert.equal(a.states()[0], MS_LOST)
+}))
+
 test.run()

@@ -87,4 +87,26 @@ test('a real thread reads runnable while it computes and asleep while blocked in
   reader.close()
 }))
 
+test('ThreadStates: after 4 runnable readings in one stall it reads every 8 ms only; an asleep reading restores every sample', () => {
+  let next = 1
+  let reads = 0
+  const st = new ThreadStates(4, { read: () => (reads++, next), close: () => {} })
+  for (let t = 0; t < 8; t += 2) st.runnable(1, 100, t, 0) // 4 readings at 0, 2, 4, 6 ms: computing
+  assert.is(reads, 4)
+  assert.is(st.runnable(1, 100, 8, 0), 1, 'skipped: the last reading (6 ms) is under 8 ms old')
+  assert.is(st.runnable(1, 100, 12, 0), 1)
+  assert.is(reads, 4, 'no /proc read while a long computation goes on')
+  next = 0
+  assert.is(st.runnable(1, 100, 14, 0), 1, 'read again 8 ms after the last one: asleep once, not yet blocked')
+  assert.is(reads, 5)
+  st.runnable(1, 100, 16, 0)
+  assert.is(st.runnable(1, 100, 19, 0), 0, 'asleep in every reading, one per sample, over 4 ms: blocked')
+  assert.is(reads, 7)
+  // A new stall starts over: every sample reads until 4 runnable readings again.
+  next = 1
+  st.runnable(1, 100, 30, 25)
+  st.runnable(1, 100, 32, 25)
+  assert.is(reads, 9)
+})
+
 test.run()

@@ -18,6 +18,13 @@
  *   timers, I/O and messages); with none it parks with Atomics.wait (cheaper wake-up).
  * - The M yields to the event loop (setImmediate) after every batch and every stolen G, so a
  *   stream of tiny tasks cannot starve timers and messages (the microtask trap).
+ * - Admission window: since a started task cannot move, an M pulls from the global queue or
+ *   steals only while its live tasks are fewer than its window, and then (with some live) no more
+ *   than it has room for; Gs it does not take stay where an idle M can take them. Its own P's
+ *   queue (children of its tasks, which those may be awaiting) is never refused. The window grows when the
+ *   M's event loop sat idle while it was full and work waited (its tasks were all waiting, so it
+ *   should have started more) and shrinks by one for each task that settled while the loop was
+ *   busy throughout.
  *
  * Running a G is runner.ts; `go` inside a task is spawn.ts; both reach the P through this loop.
  */
@@ -46,6 +53,15 @@ const NEXT_STREAK = 3 // consecutive runnext runs before the ring gets a turn
 const BATCH = 512 // Gs run between two event-loop yields
 const MICRO_EVERY = 32 // Gs run between two microtask yields (lets finished tasks report)
 const SPIN_MS = 0.05 // how long an M spins looking for work before parking
+// The admission window (see the header): its floor, where it starts after the M drained, and how
+// it is probed. A gated M waits for at most GATE_MS, then counts how long its event loop idled
+// meanwhile: idle for half of it with no task settled doubles the window (tasks that wait long
+// need many in flight), idle for IDLE_MS or more adds one, none shrinks it by one.
+const WINDOW_MIN = 4
+const WINDOW_START = 8
+const WINDOW_MAX = 1 << 20
+const GATE_MS = 1
+const IDLE_MS = 0.2
 // No further poll for the completions of children that run on other Ms: an M whose tasks await
 // them parks at once (Atomics.waitAsync). With procs Ms on as many cores, a polling M holds a core
 // that the M it waits for, or the main thread, needs. A sync Atomics.wait before that park is
@@ -73,6 +89,8 @@ export class Machine {
   #msgs = 0
   readonly #post: (msg: FromM) => void
   #streak = 0
+  /** How many live tasks the M may have before it takes no more work from outside its P. */
+  #window = WINDOW_START
 
   constructor(s: Sched, me: number, post: (msg: FromM) => void) {
     this.#s = s
@@ -85,7 +103,7 @@ export class Machine {
     setCurrentMPark(this.#mp)
     this.#local = s.q.local()
     this.#stealer = new Stealer(s.I, s.l, this.#local)
-    this.#hold = { p: -1, po: 0, park: this.#mp, inSpan: false, g: -1, framed: false }
+    this.#hold = { p: -1, po: 0, park: this.#mp, inSpan: false, g: -1, framed: false, gated: false }
     this.signals = new TaskSignals(s.I, s.l, me, this.#hold, s.cancels, () => this.#mp.resumed())
     const parts = {
       s, me, owner: this.#owner, post, hold: this.#hold, local: this.#local, signals: this.signals,
@@ -238,7 +256,7 @@ export class Machine {
           else await this.#userTime(this.#runner.live > 0)
           continue
         }
-        if (q.globalSize() > 0) continue
+        if (q.globalSize() > 0 && this.#runner.live < this.#window) continue
       }
       await this.#park()
     }
@@ -323,7 +341,7 @@ export class Machine {
     // The 61st-tick pull only keeps the global queue from starving behind local work; while an M
     // spins (or is being woken) it is coming for that queue, so leave it the G: this M has work,
     // and a G it starts here can never move to the idle one.
-    if (tick % 61 === 0 && q.globalSize() > 0 && Atomics.load(I, H_NMSPINNING) === 0) {
+    if (tick % 61 === 0 && q.globalSize() > 0 && Atomics.load(I, H_NMSPINNING) === 0 && this.#room() > 0) {
       const g = this.#local.pullGlobal(p, 1)
       if (g >= 0) return g
     }
@@ -333,8 +351,23 @@ export class Machine {
     // The ring is empty: refill it from this P's backlog (goAll's overflow) before the global queue.
     g = this.#local.refillFromBacklog(p)
     if (g >= 0) return g
-    if (q.globalSize() > 0) return this.#local.pullGlobal(p, q.globalShare(p))
-    return -1
+    if (q.globalSize() === 0) return -1
+    const room = this.#room()
+    if (room <= 0) return -1
+    // With no live task here, a full share (tiny tasks that finish at once need no bound, and a
+    // batch spares the queue's lock); with some, no more than the window has room for, since
+    // the ring is not gated: all that is pulled starts here.
+    return this.#local.pullGlobal(p, this.#runner.live === 0 ? q.globalShare(p) : Math.min(q.globalShare(p), room))
+  }
+
+  /**
+   * How many Gs from outside this P the M may take now (its window less its live tasks); 0 marks
+   * it gated, so that the next task to settle rings it (Runner.#complete).
+   */
+  #room(): number {
+    const n = this.#window - this.#runner.live
+    this.#hold.gated = n <= 0
+    return n
   }
 
   /** Steal half of a random victim's ring; spin for SPIN_MS if allowed. Returns a gid or -1. */
@@ -343,6 +376,11 @@ export class Machine {
     const s = this.#s
     const procs = s.l.procs
     if (procs === 1 && !this.#spinning) return -1
+    const room = this.#room()
+    if (room <= 0) {
+      if (this.#spinning) this.#stopSpinning(false)
+      return -1
+    }
     if (!this.#spinning) {
       if (!this.#mp.startSpinning()) return -1
       this.#spinning = true
@@ -355,9 +393,9 @@ export class Machine {
           const v = (start + j) % procs
           if (v === this.#hold.p) continue
           I[this.#hold.po + P_STEAL_ATTEMPTS] = I[this.#hold.po + P_STEAL_ATTEMPTS]! + 1
-          let g = this.#stealer.steal(this.#hold.p, v, round === 3)
+          let g = this.#stealer.steal(this.#hold.p, v, round === 3, room)
           // Its ring is empty: half of its backlog instead (at most half a ring).
-          if (g < 0) g = this.#stealer.stealBacklog(this.#hold.p, v)
+          if (g < 0) g = this.#stealer.stealBacklog(this.#hold.p, v, room)
           if (g >= 0) {
             this.#stopSpinning(true)
             return g
@@ -395,7 +433,10 @@ export class Machine {
     if (Atomics.load(this.#I, H_CLOSED) !== 0) return true
     if (Atomics.load(this.#I, this.#oo + O_HANDOFF) !== 0) return true
     if (this.#owner.ready() || this.#runner.ready.length > 0) return true
-    return this.#hold.p >= 0 && this.#visibleWork()
+    if (this.#hold.p < 0) return false
+    // Gated: only its own P's queue counts until a task settles (which rings it).
+    if (this.#runner.live >= this.#window) return this.#s.q.localSize(this.#hold.p) > 0
+    return this.#visibleWork()
   }
 
   async #park(): Promise<void> {
@@ -404,9 +445,27 @@ export class Machine {
     const runner = this.#runner
     const live = runner.live > 0
     const async = runner.fetches.size > 0 || this.#owner.pending > 0
-    const how = await this.#mp.park(hold.p >= 0 ? hold.po : -1, live, async, this.#parkHooks)
-    if (how === UNPARK_SPINNING) this.#spinning = true
-    else if (how === UNPARK_LOST) this.#loseP()
+    const po = hold.p >= 0 ? hold.po : -1
+    if (!live) this.#window = WINDOW_START // drained: the next burst starts afresh
+    if (!(runner.live >= this.#window && po >= 0 && this.#visibleWork())) {
+      const how = await this.#mp.park(po, live, async, this.#parkHooks)
+      if (how === UNPARK_SPINNING) this.#spinning = true
+      else if (how === UNPARK_LOST) this.#loseP()
+      return
+    }
+    // Gated with work waiting elsewhere: wait (not parked: see MPark.waitGated) for at most
+    // GATE_MS and see whether the event loop idled meanwhile (the window was too small) or stayed
+    // busy (it may shrink).
+    const before = runner.live
+    const t0 = performance.now()
+    const idle0 = performance.eventLoopUtilization().idle
+    const kept = await this.#mp.waitGated(GATE_MS, this.#parkHooks)
+    const idle = performance.eventLoopUtilization().idle - idle0
+    const settled = runner.live < before
+    if (idle >= 0.5 * GATE_MS && !settled && performance.now() - t0 >= GATE_MS) this.#window = Math.min(WINDOW_MAX, this.#window * 2)
+    else if (idle >= IDLE_MS) this.#window = Math.min(WINDOW_MAX, this.#window + 1)
+    else if (settled) this.#window = Math.max(WINDOW_MIN, this.#window - 1)
+    if (!kept) this.#loseP()
   }
 
   readonly #parkHooks = {

@@ -77,6 +77,11 @@ export interface MHold {
   g: number
   /** That G has a frame in O_CUR (it is killable): a go() from its body steps out of it. */
   framed: boolean
+  /**
+   * The M refused work from outside its P because its admission window is full (machine.ts):
+   * the next task to settle rings the M so that it looks again.
+   */
+  gated: boolean
 }
 
 interface ReadyCall {
@@ -325,6 +330,11 @@ export class Runner {
 
   #complete(gid: number, value: unknown, isErr: boolean): void {
     this.live--
+    const hold = this.#m.hold
+    if (hold.gated) {
+      hold.gated = false
+      this.#s.ring(this.#m.me)
+    }
     this.#m.signals.done(gid)
     const s = this.#s
     const owner = ownerOf(s.l, gid)

@@ -139,7 +139,8 @@ export class Monitor {
     const s = this.#s
     const I = s.I
     const now = performance.now()
-    this.#recordCpu(now)
+    // The CPU-time guess is only needed where the kernel's view of a thread cannot be read.
+    if (!this.#states.readable) this.#recordCpu(now)
     let busy = false
     // A P is healthy when its M ticked within the threshold: it will reach the global queue and
     // steal from stuck Ps by itself, so handing a P to a spare would only add a thread (which on

@@ -89,12 +89,21 @@ export class ProcStateReader implements StateReader {
  */
 const ASLEEP_READINGS = 3
 const ASLEEP_MS = 4
+/**
+ * After RUNNING_READINGS runnable readings in a row in one stall (a long computation), read again
+ * only every SLOW_READ_MS: each read is a /proc read on the main thread, which shares the cores
+ * with the Ms it watches. A blocked verdict is then at most SLOW_READ_MS later.
+ */
+const RUNNING_READINGS = 4
+const SLOW_READ_MS = 8
 
 export class ThreadStates {
   readonly #readings: Int32Array
   /** Per M: asleep readings in a row, and when the first of them was taken. */
   readonly #asleep: Int32Array
   readonly #asleepSince: Float64Array
+  /** Per M: runnable readings in a row. */
+  readonly #running: Int32Array
   readonly #at: Float64Array
   readonly #reader: StateReader
   /** The reading the last runnable() call took (NaN: unknown), so a caller can tell "no verdict yet" from "cannot know". */
@@ -105,6 +114,7 @@ export class ThreadStates {
     this.#readings = new Int32Array(maxM + 1)
     this.#asleep = new Int32Array(maxM + 1)
     this.#asleepSince = new Float64Array(maxM + 1)
+    this.#running = new Int32Array(maxM + 1)
     this.#at = new Float64Array(maxM + 1)
     this.#reader = reader
   }
@@ -113,9 +123,15 @@ export class ThreadStates {
     this.#reader.close()
   }
 
+  /** Some reading has given an answer: the kernel's word is available here. */
+  readable = false
+
   /** Thread `tid`'s state now, with no averaging: 1 runnable, 0 asleep, NaN unknown. */
   stateNow(tid: number): number {
-    return tid > 0 ? this.#reader.read(tid) : NaN
+    if (tid <= 0) return NaN
+    const r = this.#reader.read(tid)
+    if (!Number.isNaN(r)) this.readable = true
+    return r
   }
 
   /**
@@ -125,15 +141,26 @@ export class ThreadStates {
    * stall exist.
    */
   runnable(m: number, tid: number, now: number, stallStart: number): number {
+    const same = this.#readings[m] !== 0 && this.#at[m]! >= stallStart
+    if (same && this.#running[m]! >= RUNNING_READINGS && now - this.#at[m]! < SLOW_READ_MS) {
+      this.lastRead = 1
+      return 1
+    }
     const r = this.stateNow(tid)
     this.lastRead = r
     if (!Number.isFinite(r)) return NaN
-    if (this.#readings[m] === 0 || this.#at[m]! < stallStart) {
+    if (!same) {
       this.#readings[m] = 0
       this.#asleep[m] = 0
+      this.#running[m] = 0
     }
-    if (r !== 0) this.#asleep[m] = 0
-    else if (this.#asleep[m]!++ === 0) this.#asleepSince[m] = now
+    if (r !== 0) {
+      this.#asleep[m] = 0
+      this.#running[m]!++
+    } else {
+      this.#running[m] = 0
+      if (this.#asleep[m]!++ === 0) this.#asleepSince[m] = now
+    }
     this.#readings[m]!++
     this.#at[m] = now
     if (this.#readings[m]! < 2) return NaN

@@ -386,6 +386,29 @@ export class MPark {
   }
 
   /**
+   * Waits while gated (machine.ts: its live tasks fill its admission window while work waits
+   * elsewhere). The M stays INTASK, not parked: its tasks' continuations run meanwhile and it
+   * wants no work from outside its P, so wakep passes it over and its P is not idle. It sleeps on
+   * its doorbell (children's results, its own tasks settling) for at most `timeoutMs`. False if
+   * the monitor took the P meanwhile (LOST): the caller drops it.
+   */
+  async waitGated(timeoutMs: number, hooks: ParkHooks): Promise<boolean> {
+    const I = this.#I
+    const oo = this.#oo
+    const bell = Atomics.load(I, oo + O_DOORBELL)
+    Atomics.store(I, oo + O_WAITING, 1)
+    this.openSpan()
+    if (!hooks.otherWork()) {
+      this.parkedAsync = true
+      const r = waitAsync(I, oo + O_DOORBELL, bell, timeoutMs)
+      if (r.async) await r.value
+      this.parkedAsync = false
+    }
+    Atomics.store(I, oo + O_WAITING, 0)
+    return this.closeSpan()
+  }
+
+  /**
    * On this M's thread, from code that knows a continuation of a task is about to run while the
    * M may be parked (the M's message handlers that settle a task's promise; later, shared-channel
    * wake-ups): leave the parked state for INTASK before it runs, and ring our own doorbell so that

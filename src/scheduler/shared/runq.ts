@@ -339,11 +339,11 @@ export class Stealer {
   }
 
   /**
-   * Go's runqsteal: moves half of victim `v`'s ring into our own P `p` and returns one of the
-   * stolen Gs (or -1), counting them in `p`'s steals. `stealNext` also takes the victim's runnext
-   * when its ring is empty.
+   * Go's runqsteal: moves half of victim `v`'s ring (at most `max` Gs) into our own P `p` and
+   * returns one of the stolen Gs (or -1), counting them in `p`'s steals. `stealNext` also takes
+   * the victim's runnext when its ring is empty.
    */
-  steal(p: number, v: number, stealNext: boolean): number {
+  steal(p: number, v: number, stealNext: boolean, max = RING): number {
     const I = this.#I
     const po = pOff(this.#l, p)
     const vo = pOff(this.#l, v)
@@ -363,6 +363,7 @@ export class Stealer {
         return -1
       }
       if (n > RING / 2) continue // read head and tail at different moments; retry
+      n = Math.min(n, max)
       const g = claimInto(this.#dst, I, p, po, vo + P_RING, RING_MASK, vo + P_HEAD, h, n)
       if (g >= 0) {
         Atomics.add(I, po + P_STEAL_TASKS, n)
@@ -371,9 +372,9 @@ export class Stealer {
     }
   }
 
-  /** Takes half of P `v`'s backlog (at most half a ring) into our own P `p`; one of them, or -1. Counted in `p`'s steals. */
-  stealBacklog(p: number, v: number): number {
-    return claimBacklog(this.#dst, this.#I, this.#l, p, v, true)
+  /** Takes half of P `v`'s backlog (at most half a ring, at most `max`) into our own P `p`; one of them, or -1. Counted in `p`'s steals. */
+  stealBacklog(p: number, v: number, max = RING): number {
+    return claimBacklog(this.#dst, this.#I, this.#l, p, v, true, max)
   }
 }
 
@@ -382,7 +383,7 @@ export class Stealer {
  * ring, or with `half` half of what is there (at most half a ring). Returns the last one moved,
  * or -1. A steal (`v !== p`) counts them in `p`'s steals.
  */
-function claimBacklog(dst: LocalQueue, I: Int32Array, l: Layout, p: number, v: number, half: boolean): number {
+function claimBacklog(dst: LocalQueue, I: Int32Array, l: Layout, p: number, v: number, half: boolean, max = RING): number {
   const vo = pOff(l, v)
   // Plain reads for the common empty case (a check on every empty ring and every victim probed):
   // a stale head can only make a backlog look fuller, which the atomic path below corrects, and
@@ -396,7 +397,7 @@ function claimBacklog(dst: LocalQueue, I: Int32Array, l: Layout, p: number, v: n
     let n = (vt - h) | 0
     if (n <= 0) return -1
     if (n > BACKLOG) continue // read head and tail at different moments; retry
-    n = Math.min(half ? n - (n >> 1) : n, RING / 2, room)
+    n = Math.min(half ? n - (n >> 1) : n, RING / 2, room, max)
     if (n <= 0) return -1
     const g = claimInto(dst, I, p, po, vo + P_BACKLOG, BACKLOG_MASK, vo + P_BL_HEAD, h, n)
     if (g >= 0) {
