@@ -1,7 +1,7 @@
 // Runtime.start's option bounds (src/scheduler/options.ts), without starting a runtime.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { MAX_PROCS } from '../../src/scheduler/index.js'
+import { MAX_PROCS, Runtime, SchedulerArgError } from '../../src/scheduler/index.js'
 import { MAX_SHARED_BYTES, defaultProcs, resolveOptions } from '../../src/scheduler/main/options.js'
 
 function withGomaxprocs<T>(value: string | undefined, body: () => T): T {
@@ -28,6 +28,17 @@ test('the largest options each allows, with the defaults, fit the layout', () =>
   assert.ok(r.layout.words * 4 <= MAX_SHARED_BYTES)
   assert.is(r.maxThreads, 2 * MAX_PROCS + 2)
   assert.ok(resolveOptions({ procs: 1, mainSlots: 1 << 22, mSlots: 1 << 20 }).layout.words * 4 <= MAX_SHARED_BYTES)
+})
+
+test('new Runtime(options) from plain JavaScript says how a runtime starts, and starts nothing', () => {
+  const Ctor = Runtime as unknown as new (o: unknown) => unknown
+  try {
+    new Ctor({ procs: 2 })
+    assert.unreachable('it must throw')
+  } catch (e) {
+    assert.instance(e, SchedulerArgError)
+    assert.match((e as Error).message, 'await Runtime.start(options)')
+  }
 })
 
 test.run()

@@ -106,6 +106,8 @@ export class Runtime implements Spawner, AsyncDisposable {
   }
 
   private constructor(s: Sched, o: { maxThreads: number; handoffMs: number; mainSpinUs: number; mHeapMb: number | undefined; url: { url: URL; entry: string | undefined } }) {
+    // Private to TypeScript only: plain JavaScript can still call `new Runtime(options)`.
+    if (!(s instanceof Sched)) throw new SchedulerArgError('gort: a runtime is started with `await Runtime.start(options)`, not `new Runtime(...)`')
     this.#s = s
     this.#spin = new MainSpin(o.mainSpinUs)
     this.#threads = new Threads(s, o.url, o.maxThreads, o.mHeapMb, {
