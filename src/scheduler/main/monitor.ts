@@ -174,17 +174,17 @@ export class Monitor {
       if (this.#handoffMs <= 0 || stale < this.#handoffMs / 2 || state !== MS_INTASK) continue
       const local = s.q.localSize(p)
       if (local === 0 && s.q.globalSize() === 0) continue
+      // Another P ticks: its M reaches the global queue and steals from this one by itself, so
+      // no hand-off is due, and the kernel's view is not needed (a /proc read per sample).
+      if (healthy - (stale < this.#handoffMs ? 1 : 0) > 0) {
+        if (stale >= this.#handoffMs) this.#retake()
+        continue
+      }
       // The kernel's view of the M's thread, read from half the threshold on, so that readings
       // of this stall exist when the threshold passes.
       const runnable = this.#states.runnable(owner, Atomics.load(I, oOff(s.l, owner) + O_TID), now, this.#lastChange[p]!)
       if (stale < this.#handoffMs) continue
-      // Go's retake: if other Ms are idle or spinning they can take the work themselves (global
-      // work directly, ring work by stealing), so wake one instead of adding a thread.
-      if (Atomics.load(I, H_NPIDLE) > 0 || Atomics.load(I, H_NMSPINNING) > 0) {
-        s.wakep()
-        continue
-      }
-      if (healthy > 0) continue
+      if (this.#retake()) continue
       // Go hands off only a *blocked* M's P (one in a syscall), never a running one's: `procs`
       // caps the threads computing user code, as GOMAXPROCS does. A computing M's queue is
       // stolen by the first M that finishes anyway, and a spare would be one thread too many,
@@ -245,6 +245,18 @@ export class Monitor {
         this.#timer = undefined
       }
     } else this.#idleSamples = 0
+  }
+
+  /**
+   * Go's retake: if other Ms are idle or spinning they can take the work behind a stuck M
+   * themselves (global work directly, ring work by stealing), so wake one instead of adding a
+   * thread. True if it did.
+   */
+  #retake(): boolean {
+    const I = this.#s.I
+    if (Atomics.load(I, H_NPIDLE) === 0 && Atomics.load(I, H_NMSPINNING) === 0) return false
+    this.#s.wakep()
+    return true
   }
 
   /**
