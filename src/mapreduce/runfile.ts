@@ -29,6 +29,10 @@ export class RunWriter {
   readonly #fd: number
   #buf = Buffer.allocUnsafe(1 << 20)
   #len = 0
+  /** The key `key()` set: its UTF-8 bytes (#kb up to #kLen) and number bit. */
+  #kb = Buffer.allocUnsafe(64)
+  #kLen = 0
+  #kNum = 0
 
   constructor(path: string) {
     this.path = path
@@ -51,26 +55,30 @@ export class RunWriter {
     this.records++
   }
 
-  /** Adds `values` under one key, in order: the key is encoded once. */
-  addAll(key: Scalar, values: readonly Scalar[]): void {
+  /** Sets the key of the records `value` adds (encoded once, however many values follow). */
+  key(key: Scalar): void {
     const kt = textOf(key)
     const kLen = Buffer.byteLength(kt)
-    const kb = Buffer.allocUnsafe(kLen)
-    kb.write(kt, 0, kLen, 'utf8')
-    const kNum = typeof key === 'number' ? KEY_NUM : 0
-    for (const value of values) {
-      const vNum = typeof value === 'number'
-      const vLen = vNum ? 8 : Buffer.byteLength(value)
-      const at = this.#reserve(HEADER + kLen + vLen)
-      const b = this.#buf
-      b[at] = kNum | (vNum ? VAL_NUM : 0)
-      b.writeUInt32LE(kLen, at + 1)
-      b.writeUInt32LE(vLen, at + 5)
-      kb.copy(b, at + HEADER)
-      if (vNum) b.writeDoubleLE(value, at + HEADER + kLen)
-      else b.write(value, at + HEADER + kLen, vLen, 'utf8')
-      this.records++
-    }
+    if (kLen > this.#kb.length) this.#kb = Buffer.allocUnsafe(Math.max(kLen, this.#kb.length * 2))
+    this.#kb.write(kt, 0, kLen, 'utf8')
+    this.#kLen = kLen
+    this.#kNum = typeof key === 'number' ? KEY_NUM : 0
+  }
+
+  /** Adds a record of the key `key()` set last and `value`. */
+  value(value: Scalar): void {
+    const kLen = this.#kLen
+    const vNum = typeof value === 'number'
+    const vLen = vNum ? 8 : Buffer.byteLength(value)
+    const at = this.#reserve(HEADER + kLen + vLen)
+    const b = this.#buf
+    b[at] = this.#kNum | (vNum ? VAL_NUM : 0)
+    b.writeUInt32LE(kLen, at + 1)
+    b.writeUInt32LE(vLen, at + 5)
+    this.#kb.copy(b, at + HEADER, 0, kLen)
+    if (vNum) b.writeDoubleLE(value, at + HEADER + kLen)
+    else b.write(value, at + HEADER + kLen, vLen, 'utf8')
+    this.records++
   }
 
   /** Copies a record as a reader holds it (a merge pass). */
