@@ -285,6 +285,7 @@ export class MapBuffer {
       if (slots.length === 0) continue
       slots.sort(byKey)
       const w = new RunWriter(path.join(this.#dir, `spill-${n}-p${p}.run`))
+      let second: RunWriter | undefined
       try {
         if (this.#combine === undefined) {
           const a = this.#arena
@@ -293,13 +294,15 @@ export class MapBuffer {
             for (let e = this.#head[s]!, i = this.#count[s]!; i > 0; i--, e = a.next[e]!) w.value(a.isStr[e] === 0 ? a.num[e]! : a.str[e]!)
           }
         } else {
-          await this.#combineInto(w, p, slots)
+          second = await this.#combineInto(w, p, slots, path.join(this.#dir, `spill-${n}-p${p}-moved.run`))
         }
       } finally {
         w.close()
       }
-      this.counters.spilledRecords += w.records
-      this.runs[p]!.push(w.path)
+      for (const x of second === undefined ? [w] : [w, second]) {
+        this.counters.spilledRecords += x.records
+        this.runs[p]!.push(x.path)
+      }
     }
     this.#index.clear()
     this.#keys = []
@@ -313,12 +316,28 @@ export class MapBuffer {
     this.bytes = 0
   }
 
-  async #combineInto(w: RunWriter, p: number, slots: readonly number[]): Promise<void> {
+  /**
+   * Combines partition p's keys (slots in key order) into the run `w`. What combine emits goes
+   * straight into `w` while every pair has the key its combine got; from the first pair that
+   * moved to another key of the partition on, every pair is collected instead, and written,
+   * stably sorted, as a second run of this spill (returned). Equal keys merge run by run, so a
+   * key's values still come back in the order they were emitted.
+   */
+  async #combineInto(w: RunWriter, p: number, slots: readonly number[], second: string): Promise<RunWriter | undefined> {
     const outK: Scalar[] = []
     const outV: Scalar[] = []
-    const collect = (k: Scalar, v: Scalar): void => {
-      outK.push(k)
-      outV.push(v)
+    let last: Scalar | undefined
+    const out = (k: Scalar, v: Scalar): void => {
+      if (this.#cMoved) {
+        outK.push(k)
+        outV.push(v)
+        return
+      }
+      if (k !== last) {
+        w.key(k)
+        last = k
+      }
+      w.value(v)
     }
     this.#cMoved = false
     const keys = this.#keys
@@ -326,18 +345,20 @@ export class MapBuffer {
     for (const s of slots) {
       const c = this.#count[s]!
       const k = keys[s]!
-      this.#begin(k, p, collect, c)
+      this.#begin(k, p, out, c)
       const r = combine(k, this.#take(s), this.#emit as never, this.#ctx)
       if (r !== undefined) await r
       this.#end()
     }
-    if (!this.#cMoved) {
-      for (let i = 0; i < outK.length; i++) w.add(outK[i]!, outV[i]!)
-      return
-    }
-    // A combine that emits other keys than it got may break the order: sort (stable) again.
+    if (outK.length === 0) return undefined
     const order = outK.map((_, i) => i).sort((a, b) => compareKeys(outK[a]!, outK[b]!))
-    for (const i of order) w.add(outK[i]!, outV[i]!)
+    const w2 = new RunWriter(second)
+    try {
+      for (const i of order) w2.add(outK[i]!, outV[i]!)
+    } finally {
+      w2.close()
+    }
+    return w2
   }
 
   /** Sets up a combine of key `k` (partition `p`, `n` values), its checked output to `out`. */
@@ -356,9 +377,10 @@ export class MapBuffer {
   }
 
   #combineEmit(ek0: unknown, ev0: unknown): void {
-    const ek = checkKey(ek0)
-    const ev = checkValue(ev0)
     const k = this.#cKey
+    // The key combine got is checked already: the usual emit needs no second check.
+    const ek = ek0 === k ? k : checkKey(ek0)
+    const ev = checkValue(ev0)
     if (ek !== k && !(Number.isNaN(ek) && Number.isNaN(k))) {
       const q = this.#partition(ek)
       if (q !== this.#cPart) throw new CombineKeyError(textOf(ek), textOf(k), q, this.#cPart)

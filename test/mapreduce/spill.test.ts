@@ -139,4 +139,24 @@ test('a combine that emits while it iterates (the arena compacts under it), othe
     }
   }))
 
+test('pairs a combine moves to other keys of its partition come back in emit order per key', 
+  deadline('spill: moved keys', async () => {
+    const t = tempDir()
+    try {
+      const moving: Combine = async (k, values, emit) => {
+        const vs: Scalar[] = []
+        for await (const v of values) vs.push(v)
+        if (k === 'b') emit('a', 20)
+        for (const v of vs) emit(k, v)
+        if (k === 'b') emit('c', 30)
+      }
+      const b = new MapBuffer({ reducers: 1, limit: 1 << 30, dir: t.dir, partition: () => 0, combine: moving, ctx })
+      for (const [k, v] of [['c', 3], ['b', 2], ['a', 1]] as const) b.add(k, v)
+      await b.spill()
+      assert.equal(readBack(b, 0), [['a', [1, 20]], ['b', [2]], ['c', [30, 3]]])
+    } finally {
+      t.remove()
+    }
+  }))
+
 test.run()
