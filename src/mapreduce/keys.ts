@@ -59,3 +59,50 @@ export function checkValue(v: unknown): Scalar {
   if (typeof v === 'string' || typeof v === 'number') return v
   throw new EmitTypeError('value', v)
 }
+
+/** Below this many, `sortPlain` sorts with a comparator alone. */
+const BUCKET_MIN = 4096
+
+/**
+ * Sorts `ids` in place by `keys[id]` in JS string order, for string keys without a UTF-16 unit
+ * from U+D800 up (where that order is code point order). A counting sort on a two-unit prefix
+ * first, then a comparator sort within each bucket: most comparisons of a big spill then touch
+ * no string, which matters when the keys are spread over the heap. The bucket is a monotone
+ * function of the order (k1 < k2 implies bucket(k1) <= bucket(k2)): units are capped at 255, a
+ * first unit from 255 up sends the key to the last bucket whatever follows, and a missing unit
+ * counts as 0; keys that share a bucket are ordered by the comparator.
+ */
+export function sortPlain(ids: number[], keys: readonly string[]): void {
+  const cmp = (a: number, b: number): number => {
+    const x = keys[a]!
+    const y = keys[b]!
+    return x < y ? -1 : x > y ? 1 : 0
+  }
+  const n = ids.length
+  if (n < BUCKET_MIN) {
+    ids.sort(cmp)
+    return
+  }
+  const bucket = new Int32Array(n)
+  const start = new Int32Array((1 << 16) + 1)
+  for (let i = 0; i < n; i++) {
+    const k = keys[ids[i]!]!
+    const c0 = k.length > 0 ? k.charCodeAt(0) : 0
+    const b = c0 >= 255 ? 0xffff : (c0 << 8) | (k.length > 1 ? Math.min(k.charCodeAt(1), 255) : 0)
+    bucket[i] = b
+    start[b + 1]!++
+  }
+  for (let b = 0; b < 1 << 16; b++) start[b + 1]! += start[b]!
+  const at = start.slice(0, 1 << 16)
+  const out = new Array<number>(n)
+  for (let i = 0; i < n; i++) out[at[bucket[i]!]!++] = ids[i]!
+  for (let b = 0; b < 1 << 16; b++) {
+    const s = start[b]!
+    const e = start[b + 1]!
+    if (e - s > 1) {
+      const part = out.slice(s, e).sort(cmp)
+      for (let j = s; j < e; j++) out[j] = part[j - s]!
+    }
+  }
+  for (let i = 0; i < n; i++) ids[i] = out[i]!
+}

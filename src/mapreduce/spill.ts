@@ -43,7 +43,7 @@ import path from 'node:path'
 import { InternalError } from '../errors.js'
 import { CombineKeyError } from './errors.js'
 import type { Scalar, TaskContext } from './job.js'
-import { checkKey, checkValue, compareKeys, textOf } from './keys.js'
+import { checkKey, checkValue, compareKeys, sortPlain, textOf } from './keys.js'
 import type { Partitioner } from './partition.js'
 import { RunWriter } from './runfile.js'
 
@@ -108,7 +108,13 @@ export class MapBuffer {
   #cEmitted = 0
   #cMoved = false
   readonly #emit = (k: unknown, v: unknown): void => this.#combineEmit(k, v)
-  readonly #readd = (k: Scalar, v: Scalar): void => this.add(k, v)
+  /** The slot of the key an early combine got. */
+  #cSlot = 0
+  /** An early combine's output, back into the buffer: the usual pair, of the key it got, without a Map lookup. */
+  readonly #readd = (k: Scalar, v: Scalar): void => {
+    if (k === this.#cKey) this.#link(this.#cSlot, this.#entry(v))
+    else this.add(k, v)
+  }
 
   constructor(o: { reducers: number; limit: number; dir: string; partition: Partitioner; combine: Combine | undefined; ctx: TaskContext }) {
     this.#reducers = o.reducers
@@ -124,6 +130,14 @@ export class MapBuffer {
 
   /** Buffers one checked pair (its partition is checked when it spills). */
   add(key: Scalar, value: Scalar): void {
+    const e = this.#entry(value)
+    const s = this.#index.get(key)
+    if (s === undefined) this.#newSlot(key, e)
+    else this.#link(s, e)
+  }
+
+  /** A new arena entry holding `value`, linked to nothing yet. */
+  #entry(value: Scalar): number {
     let e = this.#used
     if (e === this.#arena.next.length) e = this.#makeRoom()
     this.#used = e + 1
@@ -138,23 +152,23 @@ export class MapBuffer {
       a.isStr[e] = 1
       this.bytes += ENTRY_BYTES + sizeOf(value)
     }
-    const s = this.#index.get(key)
-    if (s === undefined) {
-      this.#newSlot(key, e)
-    } else if (this.#count[s] === 0) {
+    return e
+  }
+
+  /** Appends entry e to slot s's list. */
+  #link(s: number, e: number): void {
+    const c = this.#count[s]! + 1
+    this.#count[s] = c
+    if (c === 1) {
       this.#head[s] = e
-      this.#tail[s] = e
-      this.#count[s] = 1
     } else {
-      a.next[this.#tail[s]!] = e
-      this.#tail[s] = e
-      const c = this.#count[s]! + 1
-      this.#count[s] = c
+      this.#arena.next[this.#tail[s]!] = e
       if (c === COMBINE_AT && this.#mark) {
         this.#ready.push(s)
         this.ready = true
       }
     }
+    this.#tail[s] = e
   }
 
   #newSlot(key: Scalar, e: number): void {
@@ -256,6 +270,7 @@ export class MapBuffer {
         const k = this.#keys[s]!
         const vs = this.#take(s)
         got += c
+        this.#cSlot = s
         this.#begin(k, this.#partition(k), this.#readd, c)
         const r = this.#combine!(k, vs, this.#emit as never, this.#ctx)
         if (r !== undefined) await r
@@ -279,11 +294,12 @@ export class MapBuffer {
       if (slots === undefined) throw new InternalError('the partitioner returned an unchecked partition')
       slots.push(s)
     }
-    const byKey = this.#plain ? (a: number, b: number): number => compareCodeUnits(keys[a] as string, keys[b] as string) : (a: number, b: number): number => compareKeys(keys[a]!, keys[b]!)
+    const byKey = (a: number, b: number): number => compareKeys(keys[a]!, keys[b]!)
     for (let p = 0; p < this.#reducers; p++) {
       const slots = byPart[p]!
       if (slots.length === 0) continue
-      slots.sort(byKey)
+      if (this.#plain) sortPlain(slots, keys as string[])
+      else slots.sort(byKey)
       const w = new RunWriter(path.join(this.#dir, `spill-${n}-p${p}.run`))
       let second: RunWriter | undefined
       try {
@@ -402,11 +418,6 @@ function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   const b = new Int32Array(a.length * 2)
   b.set(a)
   return b
-}
-
-/** JS's string order (UTF-16 code units): code point order when no key has a unit from U+D800 up (#plain). */
-function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }
 
 /** The value arena's arrays, replaced as a whole when it grows or is compacted. */
