@@ -128,12 +128,23 @@ export class MapBuffer {
     this.#ctx = o.ctx
   }
 
-  /** Buffers one checked pair (its partition is checked when it spills). */
+  /**
+   * Buffers one pair (its partition is checked when it spills). The value is checked; the key is
+   * a number or a string that need not be well-formed: the Map holds well-formed keys only, so a
+   * key that is finds its slot at once, and one that is not misses and is made well-formed here
+   * (checkKey), then looked up again.
+   */
   add(key: Scalar, value: Scalar): void {
     const e = this.#entry(value)
     const s = this.#index.get(key)
-    if (s === undefined) this.#newSlot(key, e)
-    else this.#link(s, e)
+    if (s !== undefined) {
+      this.#link(s, e)
+      return
+    }
+    const k = checkKey(key)
+    const s2 = k === key ? undefined : this.#index.get(k)
+    if (s2 === undefined) this.#newSlot(k, e)
+    else this.#link(s2, e)
   }
 
   /** A new arena entry holding `value`, linked to nothing yet. */

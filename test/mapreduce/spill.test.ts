@@ -159,4 +159,17 @@ test('pairs a combine moves to other keys of its partition come back in emit ord
     }
   }))
 
+test('a key that is not well-formed is the key it becomes (lone surrogates as U+FFFD)', 
+  deadline('spill: well-formed keys', async () => {
+    const t = tempDir()
+    try {
+      const b = new MapBuffer({ reducers: 1, limit: 1 << 30, dir: t.dir, partition: () => 0, combine: undefined, ctx })
+      for (const [k, v] of [['x\ud800', 1], ['x\ufffd', 2], ['x\udc00', 3], ['y', 4]] as const) b.add(k, v)
+      await b.spill()
+      assert.equal(readBack(b, 0), [['x\ufffd', [1, 2, 3]], ['y', [4]]])
+    } finally {
+      t.remove()
+    }
+  }))
+
 test.run()
