@@ -61,16 +61,23 @@ export function checkValue(v: unknown): Scalar {
 }
 
 /** Below this many, `sortPlain` sorts with a comparator alone. */
-const BUCKET_MIN = 4096
+const PACK_MIN = 4096
+/** Bits of an id's position in `sortPlain`'s packed numbers: 32 bits of prefix above them fill a float64's 53. */
+const POS_BITS = 21
+const POS = 2 ** POS_BITS
 
 /**
  * Sorts `ids` in place by `keys[id]` in JS string order, for string keys without a UTF-16 unit
- * from U+D800 up (where that order is code point order). A counting sort on a two-unit prefix
- * first, then a comparator sort within each bucket: most comparisons of a big spill then touch
- * no string, which matters when the keys are spread over the heap. The bucket is a monotone
- * function of the order (k1 < k2 implies bucket(k1) <= bucket(k2)): units are capped at 255, a
- * first unit from 255 up sends the key to the last bucket whatever follows, and a missing unit
- * counts as 0; keys that share a bucket are ordered by the comparator.
+ * from U+D800 up (where that order is code point order). Each key's first four units become a
+ * 32-bit prefix, packed with the id's position into one float64 (prefix * 2^21 + position), and
+ * a Float64Array sorts those natively; only runs of equal prefixes are then compared as strings.
+ * So a big spill's sort seldom touches a key, which matters when keys are spread over the heap.
+ *
+ * The prefix is a monotone function of the order (k1 < k2 implies prefix(k1) <= prefix(k2)):
+ * each unit is capped at 255, once a unit reaches 255 the following ones count as 255 too
+ * (whatever they are, so keys that differ only after it tie), and a missing unit counts as 0
+ * (a key sorts before its extensions, or ties with one that continues with U+0000). Ties go to
+ * the comparator, so the result is the comparator's order. More than 2^21 ids: comparator only.
  */
 export function sortPlain(ids: number[], keys: readonly string[]): void {
   const cmp = (a: number, b: number): number => {
@@ -79,30 +86,41 @@ export function sortPlain(ids: number[], keys: readonly string[]): void {
     return x < y ? -1 : x > y ? 1 : 0
   }
   const n = ids.length
-  if (n < BUCKET_MIN) {
+  if (n < PACK_MIN || n > POS) {
     ids.sort(cmp)
     return
   }
-  const bucket = new Int32Array(n)
-  const start = new Int32Array((1 << 16) + 1)
+  const packed = new Float64Array(n)
   for (let i = 0; i < n; i++) {
     const k = keys[ids[i]!]!
-    const c0 = k.length > 0 ? k.charCodeAt(0) : 0
-    const b = c0 >= 255 ? 0xffff : (c0 << 8) | (k.length > 1 ? Math.min(k.charCodeAt(1), 255) : 0)
-    bucket[i] = b
-    start[b + 1]!++
-  }
-  for (let b = 0; b < 1 << 16; b++) start[b + 1]! += start[b]!
-  const at = start.slice(0, 1 << 16)
-  const out = new Array<number>(n)
-  for (let i = 0; i < n; i++) out[at[bucket[i]!]!++] = ids[i]!
-  for (let b = 0; b < 1 << 16; b++) {
-    const s = start[b]!
-    const e = start[b + 1]!
-    if (e - s > 1) {
-      const part = out.slice(s, e).sort(cmp)
-      for (let j = s; j < e; j++) out[j] = part[j - s]!
+    let p = 0
+    let sat = false
+    for (let j = 0; j < 4; j++) {
+      let c = j < k.length ? k.charCodeAt(j) : 0
+      if (sat || c >= 255) {
+        c = 255
+        sat = true
+      }
+      p = p * 256 + c
     }
+    packed[i] = p * POS + i
   }
-  for (let i = 0; i < n; i++) ids[i] = out[i]!
+  packed.sort()
+  const out = ids.slice()
+  let runStart = 0
+  let runPrefix = -1
+  for (let j = 0; j <= n; j++) {
+    const x = j < n ? packed[j]! : -1
+    const pos = j < n ? x % POS : 0
+    const prefix = j < n ? (x - pos) / POS : -2
+    if (prefix !== runPrefix) {
+      if (j - runStart > 1) {
+        const run = ids.slice(runStart, j).sort(cmp)
+        for (let r = 0; r < run.length; r++) ids[runStart + r] = run[r]!
+      }
+      runStart = j
+      runPrefix = prefix
+    }
+    if (j < n) ids[j] = out[pos]!
+  }
 }
