@@ -59,3 +59,68 @@ export function checkValue(v: unknown): Scalar {
   if (typeof v === 'string' || typeof v === 'number') return v
   throw new EmitTypeError('value', v)
 }
+
+/** Below this many, `sortPlain` sorts with a comparator alone. */
+const PACK_MIN = 4096
+/** Bits of an id's position in `sortPlain`'s packed numbers: 32 bits of prefix above them fill a float64's 53. */
+const POS_BITS = 21
+const POS = 2 ** POS_BITS
+
+/**
+ * Sorts `ids` in place by `keys[id]` in JS string order, for string keys without a UTF-16 unit
+ * from U+D800 up (where that order is code point order). Each key's first four units become a
+ * 32-bit prefix, packed with the id's position into one float64 (prefix * 2^21 + position), and
+ * a Float64Array sorts those natively; only runs of equal prefixes are then compared as strings.
+ * So a big spill's sort seldom touches a key, which matters when keys are spread over the heap.
+ *
+ * The prefix is a monotone function of the order (k1 < k2 implies prefix(k1) <= prefix(k2)):
+ * each unit is capped at 255, once a unit reaches 255 the following ones count as 255 too
+ * (whatever they are, so keys that differ only after it tie), and a missing unit counts as 0
+ * (a key sorts before its extensions, or ties with one that continues with U+0000). Ties go to
+ * the comparator, so the result is the comparator's order. More than 2^21 ids: comparator only.
+ */
+export function sortPlain(ids: number[], keys: readonly string[]): void {
+  const cmp = (a: number, b: number): number => {
+    const x = keys[a]!
+    const y = keys[b]!
+    return x < y ? -1 : x > y ? 1 : 0
+  }
+  const n = ids.length
+  if (n < PACK_MIN || n > POS) {
+    ids.sort(cmp)
+    return
+  }
+  const packed = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    const k = keys[ids[i]!]!
+    let p = 0
+    let sat = false
+    for (let j = 0; j < 4; j++) {
+      let c = j < k.length ? k.charCodeAt(j) : 0
+      if (sat || c >= 255) {
+        c = 255
+        sat = true
+      }
+      p = p * 256 + c
+    }
+    packed[i] = p * POS + i
+  }
+  packed.sort()
+  const out = ids.slice()
+  let runStart = 0
+  let runPrefix = -1
+  for (let j = 0; j <= n; j++) {
+    const x = j < n ? packed[j]! : -1
+    const pos = j < n ? x % POS : 0
+    const prefix = j < n ? (x - pos) / POS : -2
+    if (prefix !== runPrefix) {
+      if (j - runStart > 1) {
+        const run = ids.slice(runStart, j).sort(cmp)
+        for (let r = 0; r < run.length; r++) ids[runStart + r] = run[r]!
+      }
+      runStart = j
+      runPrefix = prefix
+    }
+    if (j < n) ids[j] = out[pos]!
+  }
+}

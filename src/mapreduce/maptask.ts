@@ -107,11 +107,12 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
   })
   const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task))) : undefined
   const emit = (k: unknown, v: unknown): void => {
-    const key = checkKey(k)
+    if (typeof k !== 'string' && typeof k !== 'number') throw new EmitTypeError('key', k)
     const value = checkValue(v)
     stats.mapOutputRecords++
-    if (buffer !== undefined) buffer.add(key, value)
-    else part!.add(key, value)
+    // The buffer makes a string key well-formed itself, once per new key rather than per emit.
+    if (buffer !== undefined) buffer.add(k, value)
+    else part!.add(checkKey(k), value)
   }
   const map = job.map as unknown as (k: string, v: string, emit: (k: Scalar, v: Scalar) => void, ctx: MapContext) => void | Promise<void>
   /** The byte table's sums, into the buffer (or the part file): pairs as emit makes them, already checked. */

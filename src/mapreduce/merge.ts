@@ -13,70 +13,89 @@
 import { rmSync } from 'node:fs'
 import path from 'node:path'
 import type { Scalar } from './job.js'
-import { RunReader, RunWriter } from './runfile.js'
+import { RunReader, RunWriter, type KeyBytes } from './runfile.js'
 
 /** Most runs open at once in one merge. */
 export const FAN_IN = 64
 
 export class Merger {
+  /** A binary min-heap of the readers that have a current record, by (record, rank). */
   readonly #heap: RunReader[] = []
-  readonly #rank = new Map<RunReader, number>()
+  /** rank[i]: the index in the constructor's list of the reader at heap slot i (ties go to the lower). */
+  readonly #rank: number[] = []
   /** The reader holding the current record, or undefined before the first next() and at the end. */
   current: RunReader | undefined
   #started = false
 
   constructor(readers: readonly RunReader[]) {
-    readers.forEach((r, i) => this.#rank.set(r, i))
-    for (const r of readers) if (r.next()) this.#push(r)
+    readers.forEach((r, i) => {
+      if (r.next()) this.#push(r, i)
+    })
   }
 
   /** Moves to the next record in merged order; false at the end. */
   next(): boolean {
     if (this.#started && this.current !== undefined) {
-      // The previous record's reader moves on and goes back into the heap if it has more.
-      const r = this.#pop()
-      if (r.next()) this.#push(r)
+      // The previous record's reader (the top) moves on: it sifts down from the top when it has
+      // more, else the heap's last reader takes its place.
+      const h = this.#heap
+      if (h[0]!.next()) {
+        this.#down(0)
+      } else {
+        const last = h.pop()!
+        const rank = this.#rank.pop()!
+        if (h.length > 0) {
+          h[0] = last
+          this.#rank[0] = rank
+          this.#down(0)
+        }
+      }
     }
     this.#started = true
     this.current = this.#heap[0]
     return this.current !== undefined
   }
 
-  #less(a: RunReader, b: RunReader): boolean {
-    const c = a.compare(b)
-    return c < 0 || (c === 0 && this.#rank.get(a)! < this.#rank.get(b)!)
+  /** Whether heap slot i's reader comes before slot j's. */
+  #less(i: number, j: number): boolean {
+    const c = this.#heap[i]!.compare(this.#heap[j]!)
+    return c < 0 || (c === 0 && this.#rank[i]! < this.#rank[j]!)
   }
 
-  #push(r: RunReader): void {
+  #swap(i: number, j: number): void {
     const h = this.#heap
-    let i = h.push(r) - 1
+    const rk = this.#rank
+    const r = h[i]!
+    h[i] = h[j]!
+    h[j] = r
+    const x = rk[i]!
+    rk[i] = rk[j]!
+    rk[j] = x
+  }
+
+  #push(r: RunReader, rank: number): void {
+    let i = this.#heap.push(r) - 1
+    this.#rank.push(rank)
     while (i > 0) {
       const p = (i - 1) >> 1
-      if (!this.#less(h[i]!, h[p]!)) break
-      ;[h[i], h[p]] = [h[p]!, h[i]!]
+      if (!this.#less(i, p)) break
+      this.#swap(i, p)
       i = p
     }
   }
 
-  #pop(): RunReader {
-    const h = this.#heap
-    const top = h[0]!
-    const last = h.pop()!
-    if (h.length > 0) {
-      h[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < h.length && this.#less(h[l]!, h[m]!)) m = l
-        if (r < h.length && this.#less(h[r]!, h[m]!)) m = r
-        if (m === i) break
-        ;[h[i], h[m]] = [h[m]!, h[i]!]
-        i = m
-      }
+  #down(i: number): void {
+    const n = this.#heap.length
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < n && this.#less(l, m)) m = l
+      if (r < n && this.#less(r, m)) m = r
+      if (m === i) return
+      this.#swap(i, m)
+      i = m
     }
-    return top
   }
 }
 
@@ -87,38 +106,108 @@ export interface Group {
 }
 
 /**
- * The groups of a merge, in key order. Each group's `values` may be iterated at most once, and
- * only until the next group is asked for; `onValue` sees every value read from the runs (counters).
+ * The groups of a merge, in key order, as a cursor: `next()` moves to the next distinct key,
+ * skipping whatever values of the previous one were left unread; `key` is its key and `values()`
+ * the AsyncIterable of its values, which pulls records from the merge as it is iterated (at
+ * most once, and only until the next `next()`). `onValue` sees every value read from the runs.
+ */
+export class Groups {
+  key: Scalar = ''
+  readonly #m: Merger
+  readonly #onValue: () => void
+  /** The current group's key identity, for sameKey once its first reader has moved on. */
+  readonly #id: KeyBytes = { num: 0, bytes: Buffer.allocUnsafe(64), len: 0 }
+  /** A record of the current group is current in the merge and not yet read as a value. */
+  #first = false
+  /** The current group may have values left. */
+  #open = false
+  /** The merge has a current record (false once it is exhausted). */
+  #more: boolean
+  #started = false
+
+  constructor(m: Merger, onValue: () => void = () => {}) {
+    this.#m = m
+    this.#onValue = onValue
+    this.#more = false
+  }
+
+  /** Moves to the next group; false when there is none. */
+  next(): boolean {
+    if (!this.#started) {
+      this.#started = true
+      this.#more = this.#m.next()
+    } else {
+      while (this.step()); // skip what the consumer left unread
+    }
+    if (!this.#more) return false
+    const r = this.#m.current!
+    this.key = r.key()
+    r.copyKey(this.#id)
+    this.#first = true
+    this.#open = true
+    return true
+  }
+
+  /** The current group's values (iterate once, before the next `next()`). */
+  values(): AsyncIterable<Scalar> {
+    return new GroupValues(this)
+  }
+
+  /** Moves to the current group's next value; false (and the group closed) when its values are done. */
+  step(): boolean {
+    if (!this.#open) return false
+    if (this.#first) {
+      this.#first = false
+    } else {
+      this.#more = this.#m.next()
+      if (!this.#more || !this.#m.current!.sameKey(this.#id)) return (this.#open = false)
+    }
+    this.#onValue()
+    return true
+  }
+
+  /** The value step() moved to. */
+  value(): Scalar {
+    return this.#m.current!.value()
+  }
+}
+
+class GroupValues implements AsyncIterable<Scalar> {
+  readonly #g: Groups
+
+  constructor(g: Groups) {
+    this.#g = g
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Scalar> {
+    return new GroupIterator(this.#g)
+  }
+}
+
+class GroupIterator implements AsyncIterator<Scalar> {
+  readonly #g: Groups
+
+  constructor(g: Groups) {
+    this.#g = g
+  }
+
+  next(): Promise<IteratorResult<Scalar>> {
+    const g = this.#g
+    return Promise.resolve(g.step() ? { done: false, value: g.value() } : { done: true, value: undefined })
+  }
+
+  return(): Promise<IteratorResult<Scalar>> {
+    return Promise.resolve({ done: true, value: undefined })
+  }
+}
+
+/**
+ * The groups of a merge, in key order (see Groups). Each group's `values` may be iterated at
+ * most once, and only until the next group is asked for.
  */
 export async function* groups(m: Merger, onValue: () => void = () => {}): AsyncGenerator<Group> {
-  let more = m.next()
-  while (more) {
-    const r = m.current!
-    const key = r.key()
-    const id = r.keyBytes()
-    let first = true
-    let open = true
-    /** Moves to this key's next value; false (and `open` false) when the key's values are done. */
-    const step = (): boolean => {
-      if (!open) return false
-      if (first) {
-        first = false
-      } else {
-        more = m.next()
-        if (!more || !m.current!.sameKey(id)) return (open = false)
-      }
-      onValue()
-      return true
-    }
-    const values: AsyncIterable<Scalar> = {
-      [Symbol.asyncIterator]: () => ({
-        next: () => Promise.resolve(step() ? { done: false, value: m.current!.value() } : { done: true, value: undefined }),
-        return: () => Promise.resolve({ done: true, value: undefined }),
-      }),
-    }
-    yield { key, values }
-    while (step()); // skip what the consumer left unread
-  }
+  const g = new Groups(m, onValue)
+  while (g.next()) yield { key: g.key, values: g.values() }
 }
 
 /**

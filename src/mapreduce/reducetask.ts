@@ -14,7 +14,7 @@ import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
 import { loadJob, loadedJob, type Scalar, type TaskContext } from './job.js'
 import { checkKey, checkValue } from './keys.js'
 import { checkAbort, taskId } from './maptask.js'
-import { Merger, groups, mergePasses } from './merge.js'
+import { Groups, Merger, mergePasses } from './merge.js'
 import { PartWriter, partName } from './output.js'
 import type { StreamSpec } from './options.js'
 import { RunReader } from './runfile.js'
@@ -65,9 +65,10 @@ export async function runReduce(a: ReduceArgs, signal: AbortSignal): Promise<Red
     if (job.setup !== undefined) await job.setup(ctx)
     readers = mergePasses(a.runs, a.dir).map((p) => new RunReader(p))
     const merger = new Merger(readers)
-    for await (const g of groups(merger, () => stats.reduceInputRecords++)) {
+    const g = new Groups(merger, () => stats.reduceInputRecords++)
+    while (g.next()) {
       if (++stats.reduceInputGroups % 256 === 0) checkAbort(signal)
-      const r = reduce(g.key, g.values, emit, ctx)
+      const r = reduce(g.key, g.values(), emit, ctx)
       if (r !== undefined) await r
     }
     if (job.cleanup !== undefined) await job.cleanup(ctx)

@@ -29,6 +29,10 @@ export class RunWriter {
   readonly #fd: number
   #buf = Buffer.allocUnsafe(1 << 20)
   #len = 0
+  /** The key `key()` set: its UTF-8 bytes (#kb up to #kLen) and number bit. */
+  #kb = Buffer.allocUnsafe(64)
+  #kLen = 0
+  #kNum = 0
 
   constructor(path: string) {
     this.path = path
@@ -51,26 +55,30 @@ export class RunWriter {
     this.records++
   }
 
-  /** Adds `values` under one key, in order: the key is encoded once. */
-  addAll(key: Scalar, values: readonly Scalar[]): void {
+  /** Sets the key of the records `value` adds (encoded once, however many values follow). */
+  key(key: Scalar): void {
     const kt = textOf(key)
     const kLen = Buffer.byteLength(kt)
-    const kb = Buffer.allocUnsafe(kLen)
-    kb.write(kt, 0, kLen, 'utf8')
-    const kNum = typeof key === 'number' ? KEY_NUM : 0
-    for (const value of values) {
-      const vNum = typeof value === 'number'
-      const vLen = vNum ? 8 : Buffer.byteLength(value)
-      const at = this.#reserve(HEADER + kLen + vLen)
-      const b = this.#buf
-      b[at] = kNum | (vNum ? VAL_NUM : 0)
-      b.writeUInt32LE(kLen, at + 1)
-      b.writeUInt32LE(vLen, at + 5)
-      kb.copy(b, at + HEADER)
-      if (vNum) b.writeDoubleLE(value, at + HEADER + kLen)
-      else b.write(value, at + HEADER + kLen, vLen, 'utf8')
-      this.records++
-    }
+    if (kLen > this.#kb.length) this.#kb = Buffer.allocUnsafe(Math.max(kLen, this.#kb.length * 2))
+    this.#kb.write(kt, 0, kLen, 'utf8')
+    this.#kLen = kLen
+    this.#kNum = typeof key === 'number' ? KEY_NUM : 0
+  }
+
+  /** Adds a record of the key `key()` set last and `value`. */
+  value(value: Scalar): void {
+    const kLen = this.#kLen
+    const vNum = typeof value === 'number'
+    const vLen = vNum ? 8 : Buffer.byteLength(value)
+    const at = this.#reserve(HEADER + kLen + vLen)
+    const b = this.#buf
+    b[at] = this.#kNum | (vNum ? VAL_NUM : 0)
+    b.writeUInt32LE(kLen, at + 1)
+    b.writeUInt32LE(vLen, at + 5)
+    this.#kb.copy(b, at + HEADER, 0, kLen)
+    if (vNum) b.writeDoubleLE(value, at + HEADER + kLen)
+    else b.write(value, at + HEADER + kLen, vLen, 'utf8')
+    this.records++
   }
 
   /** Copies a record as a reader holds it (a merge pass). */
@@ -154,25 +162,51 @@ export class RunReader {
     return this.#buf.subarray(this.#at, this.#at + this.#recLen)
   }
 
-  /** Record order between the current records of two readers: key bytes, then numbers first. */
+  /**
+   * Record order between the current records of two readers: key bytes (unsigned), then numbers
+   * first. A byte loop: keys are short, and for them it beats a call into Buffer.compare.
+   */
   compare(o: RunReader): number {
+    const a = this.#buf
+    const b = o.#buf
     const s = this.#at + HEADER
     const os = o.#at + HEADER
-    const c = this.#buf.compare(o.#buf, os, os + o.#kLen, s, s + this.#kLen)
-    return c !== 0 ? c : (o.#flags & KEY_NUM) - (this.#flags & KEY_NUM)
+    const al = this.#kLen
+    const bl = o.#kLen
+    const n = al < bl ? al : bl
+    for (let i = 0; i < n; i++) {
+      const d = a[s + i]! - b[os + i]!
+      if (d !== 0) return d
+    }
+    if (al !== bl) return al - bl
+    return (o.#flags & KEY_NUM) - (this.#flags & KEY_NUM)
   }
 
   /** True when the current record's key equals the key bytes and number bit in `k`. */
   sameKey(k: KeyBytes): boolean {
-    if ((this.#flags & KEY_NUM) !== k.num || this.#kLen !== k.bytes.length) return false
+    const n = this.#kLen
+    if ((this.#flags & KEY_NUM) !== k.num || n !== k.len) return false
+    const b = this.#buf
+    const kb = k.bytes
     const s = this.#at + HEADER
-    return this.#buf.compare(k.bytes, 0, k.bytes.length, s, s + this.#kLen) === 0
+    for (let i = 0; i < n; i++) if (b[s + i] !== kb[i]) return false
+    return true
   }
 
   /** A copy of the current key's identity, for sameKey after this reader has moved on. */
   keyBytes(): KeyBytes {
     const s = this.#at + HEADER
-    return { num: this.#flags & KEY_NUM, bytes: Buffer.from(this.#buf.subarray(s, s + this.#kLen)) }
+    return { num: this.#flags & KEY_NUM, bytes: Buffer.from(this.#buf.subarray(s, s + this.#kLen)), len: this.#kLen }
+  }
+
+  /** keyBytes() into `k`, reusing its buffer when the key fits. */
+  copyKey(k: KeyBytes): void {
+    const n = this.#kLen
+    if (n > k.bytes.length) k.bytes = Buffer.allocUnsafe(Math.max(n, k.bytes.length * 2))
+    const s = this.#at + HEADER
+    this.#buf.copy(k.bytes, 0, s, s + n)
+    k.len = n
+    k.num = this.#flags & KEY_NUM
   }
 
   close(): void {
@@ -205,7 +239,9 @@ export class RunReader {
   }
 }
 
+/** A key's identity: its number bit and its UTF-8 bytes, `bytes[0, len)`. */
 export interface KeyBytes {
-  readonly num: number
-  readonly bytes: Buffer
+  num: number
+  bytes: Buffer
+  len: number
 }

@@ -4,31 +4,46 @@
  * key and spill, not per emit), per partition sorted, the combiner run over each key's values, and
  * the result written as one sorted run file.
  *
+ * Layout: a Map from key to a slot number (one lookup per emit), per-slot int32 arrays (the
+ * first and last entry of the slot's value list, and its length), and one arena of values for
+ * all keys: per entry a float64 (number values), a string (string values, kept in a JS array), a
+ * type byte and an int32 link to the key's next value. So an emit allocates nothing but a new
+ * key's Map entry, however many values a key gets, and the number values of word count never
+ * become heap objects. Rejected: an array of values per key (what this was): a JS array per
+ * distinct key, most of them holding one value, and regrown after every early combine.
+ *
  * With a combiner, a key whose values reach COMBINE_AT is combined early, between records (the
- * task calls `combineReady()` when `ready` is set): its values are replaced by what combine emits
- * for them. So a frequent key holds a few values, not one per emit, and the buffer spills later.
- * Combine may thus see a key several times, on consecutive batches of its values and then on
- * what those batches became, as Hadoop's combiner may run on each spill and again on merges:
- * valid for the commutative and associative functions a combiner must be.
+ * task calls `combineReady()` when `ready` is set): its list is detached (its entries become
+ * dead) and what combine emits for it starts the key's new list. So a frequent key holds a few
+ * values, not one per emit, and the buffer spills later. Combine may thus see a key several
+ * times, on consecutive batches of its values and then on what those batches became, as
+ * Hadoop's combiner may run on each spill and again on merges: valid for the commutative and
+ * associative functions a combiner must be. When the arena is full it is compacted (the live
+ * lists copied, slot by slot, into fresh arrays) if at least half its entries are dead, else
+ * grown.
  *
  * Invariants:
- * - Keys live in Maps (a key `__proto__` is an ordinary key; 1 and '1' are different keys).
+ * - Keys live in a Map (a key `__proto__` is an ordinary key; 1 and '1' are different keys).
  * - Within a key, values keep their emit order, in memory and in the run (an early combine's
  *   output takes the place of the batch it combined, ahead of the values emitted after it).
- * - `bytes` is an estimate of the heap the buffered pairs hold (V8's sizes, rounded up), checked
- *   between records: a single map call that emits more than the share still goes to memory first.
+ * - The arena's arrays are never written below `#used` except by compaction, which writes fresh
+ *   arrays: a detached list stays readable, through the arrays it was taken from, while the
+ *   combine that iterates it emits (and so grows or compacts the arena).
+ * - `bytes` is an estimate of the heap the buffer holds (slots, keys, the arena's used entries,
+ *   dead ones included until a compaction, and their strings), checked between records: a single
+ *   map call that emits more than the share still goes to memory first.
  * - After `spill()`, the buffer is empty and every pair emitted so far is in exactly one run of
  *   the partition its key hashes to (combine must not move a key to another partition: checked,
  *   early combines too).
  * - `#plain` is true only while every buffered key is a string without a UTF-16 unit from U+D800
- *   up: then JS's default string order is code point order, and sort needs no comparator.
+ *   up: then JS's string order is code point order, and sort needs no key-aware comparator.
  */
 
 import path from 'node:path'
 import { InternalError } from '../errors.js'
 import { CombineKeyError } from './errors.js'
 import type { Scalar, TaskContext } from './job.js'
-import { checkKey, checkValue, compareKeys, textOf } from './keys.js'
+import { checkKey, checkValue, compareKeys, sortPlain, textOf } from './keys.js'
 import type { Partitioner } from './partition.js'
 import { RunWriter } from './runfile.js'
 
@@ -53,11 +68,21 @@ export interface SpillCounters {
 }
 
 export class MapBuffer {
-  /**
-   * Key to its values in emit order, all partitions together: a key's partition is computed once
-   * per spill, not once per emit.
-   */
-  readonly #pairs = new Map<Scalar, Scalar[]>()
+  /** Key to its slot, all partitions together: a key's partition is computed once per spill, not once per emit. */
+  readonly #index = new Map<Scalar, number>()
+  /** slot to key; slots are numbered in first-emit order from 0 after each spill. */
+  #keys: Scalar[] = []
+  /** Per slot: the first and last arena entry of its value list (valid while #count > 0), and how many values the list holds. */
+  #head = new Int32Array(INIT_SLOTS)
+  #tail = new Int32Array(INIT_SLOTS)
+  #count = new Int32Array(INIT_SLOTS)
+  /** The value arena: entries below #used, each a number (#num) or a string (#str, when #isStr), chained per slot by #next (-1 ends a list). */
+  #arena = new Arena(INIT_VALUES)
+  #used = 0
+  /** Entries in no slot's list (combined early); the arena is compacted rather than grown when they are half of it. */
+  #dead = 0
+  /** The slots' share of `bytes` (keys included); the rest is the arena's entries, dead ones too, and their strings. */
+  #slotBytes = 0
   readonly #reducers: number
   bytes = 0
   /** The run files written so far: runs[p] lists partition p's, oldest first. */
@@ -69,11 +94,13 @@ export class MapBuffer {
   readonly #combine: Combine | undefined
   readonly #ctx: TaskContext
   #plain = true
-  /** Keys whose values reached COMBINE_AT since their last combine; `ready` says the list is not empty. */
-  #ready: Scalar[] = []
+  /** Slots whose values reached COMBINE_AT since their last combine; `ready` says the list is not empty. */
+  #ready: number[] = []
   ready = false
   /** Early combining stays on while it shrinks what it combines (a combine that does not, e.g. one that passes values through, would only cost). */
   #early: boolean
+  /** Whether add() may mark a slot ready (off while a combine's output is being added back). */
+  #mark: boolean
   /** What the combine in progress got: its key and partition, and where its output goes. */
   #cKey: Scalar = ''
   #cPart = 0
@@ -81,6 +108,13 @@ export class MapBuffer {
   #cEmitted = 0
   #cMoved = false
   readonly #emit = (k: unknown, v: unknown): void => this.#combineEmit(k, v)
+  /** The slot of the key an early combine got. */
+  #cSlot = 0
+  /** An early combine's output, back into the buffer: the usual pair, of the key it got, without a Map lookup. */
+  readonly #readd = (k: Scalar, v: Scalar): void => {
+    if (k === this.#cKey) this.#link(this.#cSlot, this.#entry(v))
+    else this.add(k, v)
+  }
 
   constructor(o: { reducers: number; limit: number; dir: string; partition: Partitioner; combine: Combine | undefined; ctx: TaskContext }) {
     this.#reducers = o.reducers
@@ -90,63 +124,172 @@ export class MapBuffer {
     this.#partition = o.partition
     this.#combine = o.combine
     this.#early = o.combine !== undefined
+    this.#mark = this.#early
     this.#ctx = o.ctx
   }
 
-  /** Buffers one checked pair (its partition is checked when it spills). */
+  /**
+   * Buffers one pair (its partition is checked when it spills). The value is checked; the key is
+   * a number or a string that need not be well-formed: the Map holds well-formed keys only, so a
+   * key that is finds its slot at once, and one that is not misses and is made well-formed here
+   * (checkKey), then looked up again.
+   */
   add(key: Scalar, value: Scalar): void {
-    const vs = this.#pairs.get(key)
-    if (vs === undefined) {
-      this.#pairs.set(key, [value])
-      this.bytes += 64 + sizeOf(key) + sizeOf(value)
-      if (this.#plain && (typeof key !== 'string' || NOT_PLAIN.test(key))) this.#plain = false
+    const e = this.#entry(value)
+    const s = this.#index.get(key)
+    if (s !== undefined) {
+      this.#link(s, e)
+      return
+    }
+    const k = checkKey(key)
+    const s2 = k === key ? undefined : this.#index.get(k)
+    if (s2 === undefined) this.#newSlot(k, e)
+    else this.#link(s2, e)
+  }
+
+  /** A new arena entry holding `value`, linked to nothing yet. */
+  #entry(value: Scalar): number {
+    let e = this.#used
+    if (e === this.#arena.next.length) e = this.#makeRoom()
+    this.#used = e + 1
+    const a = this.#arena
+    a.next[e] = -1
+    if (typeof value === 'number') {
+      a.num[e] = value
+      a.isStr[e] = 0
+      this.bytes += ENTRY_BYTES
     } else {
-      this.bytes += 8 + sizeOf(value)
-      if (vs.push(value) === COMBINE_AT && this.#early) {
-        this.#ready.push(key)
+      a.str[e] = value
+      a.isStr[e] = 1
+      this.bytes += ENTRY_BYTES + sizeOf(value)
+    }
+    return e
+  }
+
+  /** Appends entry e to slot s's list. */
+  #link(s: number, e: number): void {
+    const c = this.#count[s]! + 1
+    this.#count[s] = c
+    if (c === 1) {
+      this.#head[s] = e
+    } else {
+      this.#arena.next[this.#tail[s]!] = e
+      if (c === COMBINE_AT && this.#mark) {
+        this.#ready.push(s)
         this.ready = true
       }
     }
+    this.#tail[s] = e
   }
 
+  #newSlot(key: Scalar, e: number): void {
+    const s = this.#keys.length
+    if (s === this.#head.length) {
+      this.#head = grown(this.#head)
+      this.#tail = grown(this.#tail)
+      this.#count = grown(this.#count)
+    }
+    this.#keys.push(key)
+    this.#index.set(key, s)
+    this.#head[s] = e
+    this.#tail[s] = e
+    this.#count[s] = 1
+    const b = SLOT_BYTES + sizeOf(key)
+    this.#slotBytes += b
+    this.bytes += b
+    if (this.#plain && (typeof key !== 'string' || NOT_PLAIN.test(key))) this.#plain = false
+  }
+
+  /**
+   * The arena is full: compacts it when at least half its entries are dead, else grows it;
+   * returns the entry to use next.
+   */
+  #makeRoom(): number {
+    if (this.#dead * 2 < this.#used) this.#arena = this.#arena.grown(this.#arena.next.length * 2)
+    else this.#compact()
+    return this.#used
+  }
+
+  /**
+   * Copies the live lists, slot by slot, into fresh arrays of the same capacity, and recounts
+   * `bytes`. Fresh arrays, never in place: a combine in progress iterates a detached list through
+   * the arrays it started with (ListIterator), and those must stay as they were.
+   */
+  #compact(): void {
+    const old = this.#arena
+    const a = new Arena(old.next.length)
+    let n = 0
+    let strBytes = 0
+    for (let s = 0; s < this.#keys.length; s++) {
+      const c = this.#count[s]!
+      if (c === 0) continue
+      let e = this.#head[s]!
+      this.#head[s] = n
+      for (let i = 0; i < c; i++, e = old.next[e]!) {
+        a.next[n] = n + 1
+        if (old.isStr[e] === 0) {
+          a.num[n] = old.num[e]!
+        } else {
+          const v = old.str[e]!
+          a.str[n] = v
+          a.isStr[n] = 1
+          strBytes += sizeOf(v)
+        }
+        n++
+      }
+      a.next[n - 1] = -1
+      this.#tail[s] = n - 1
+    }
+    this.#arena = a
+    this.#used = n
+    this.#dead = 0
+    this.bytes = this.#slotBytes + n * ENTRY_BYTES + strBytes
+  }
+
+  /** True when the buffer should spill: its estimate reached the limit, even after dropping what early combines left dead. */
   get full(): boolean {
+    if (this.bytes < this.#limit) return false
+    if (this.#dead * 2 >= this.#used) this.#compact()
     return this.bytes >= this.#limit
   }
 
   get empty(): boolean {
-    return this.bytes === 0
+    return this.#used === 0
   }
 
-  /** Combines the keys whose values reached COMBINE_AT, each in place (precondition: a combiner). */
+  /** Detaches slot s's value list (its entries become dead) and returns an iterable over it. */
+  #take(s: number): ListValues {
+    const c = this.#count[s]!
+    const vs = new ListValues(this.#arena, this.#head[s]!, c)
+    this.#count[s] = 0
+    this.#dead += c
+    return vs
+  }
+
+  /** Combines the slots whose values reached COMBINE_AT, each in place (precondition: a combiner). */
   async combineReady(): Promise<void> {
-    const keys = this.#ready
+    const slots = this.#ready
     this.#ready = []
     this.ready = false
-    const early = this.#early
-    this.#early = false // what combine emits goes back through add(): no key becomes ready meanwhile
+    this.#mark = false // what combine emits goes back through add(): no key becomes ready meanwhile
     let got = 0
     let gave = 0
     try {
-      for (const k of keys) {
-        const vs = this.#pairs.get(k)!
-        for (const v of vs) this.bytes -= 8 + sizeOf(v)
-        this.#pairs.set(k, []) // the entry's own share (64 + key) stays counted
-        got += vs.length
-        gave += await this.#run(k, this.#partition(k), vs, (ek, ev) => this.#readd(ek, ev))
+      for (const s of slots) {
+        const c = this.#count[s]!
+        if (c === 0) continue
+        const k = this.#keys[s]!
+        const vs = this.#take(s)
+        got += c
+        this.#cSlot = s
+        this.#begin(k, this.#partition(k), this.#readd, c)
+        const r = this.#combine!(k, vs, this.#emit as never, this.#ctx)
+        if (r !== undefined) await r
+        gave += this.#end()
       }
     } finally {
-      this.#early = early && gave * 2 <= got
-    }
-  }
-
-  /** A combine's output pair, back into the buffer (an empty entry counts no value yet). */
-  #readd(k: Scalar, v: Scalar): void {
-    const vs = this.#pairs.get(k)
-    if (vs !== undefined && vs.length === 0) {
-      vs.push(v)
-      this.bytes += 8 + sizeOf(v)
-    } else {
-      this.add(k, v)
+      this.#early = this.#early && gave * 2 <= got
+      this.#mark = this.#early
     }
   }
 
@@ -154,73 +297,117 @@ export class MapBuffer {
   async spill(): Promise<void> {
     if (this.empty) return
     const n = this.counters.spills++
-    const byPart: Scalar[][] = Array.from({ length: this.#reducers }, () => [])
-    for (const k of this.#pairs.keys()) {
-      const keys = byPart[this.#partition(k)]
-      if (keys === undefined) throw new InternalError('the partitioner returned an unchecked partition')
-      keys.push(k)
+    const keys = this.#keys
+    const byPart: number[][] = Array.from({ length: this.#reducers }, () => [])
+    for (let s = 0; s < keys.length; s++) {
+      if (this.#count[s] === 0) continue
+      const slots = byPart[this.#partition(keys[s]!)]
+      if (slots === undefined) throw new InternalError('the partitioner returned an unchecked partition')
+      slots.push(s)
     }
-    const pairs = this.#pairs
+    const byKey = (a: number, b: number): number => compareKeys(keys[a]!, keys[b]!)
     for (let p = 0; p < this.#reducers; p++) {
-      const keys = byPart[p]!
-      if (keys.length === 0) continue
-      if (this.#plain) keys.sort()
-      else keys.sort(compareKeys)
+      const slots = byPart[p]!
+      if (slots.length === 0) continue
+      if (this.#plain) sortPlain(slots, keys as string[])
+      else slots.sort(byKey)
       const w = new RunWriter(path.join(this.#dir, `spill-${n}-p${p}.run`))
+      let second: RunWriter | undefined
       try {
         if (this.#combine === undefined) {
-          for (const k of keys) w.addAll(k, pairs.get(k)!)
+          const a = this.#arena
+          for (const s of slots) {
+            w.key(keys[s]!)
+            for (let e = this.#head[s]!, i = this.#count[s]!; i > 0; i--, e = a.next[e]!) w.value(a.isStr[e] === 0 ? a.num[e]! : a.str[e]!)
+          }
         } else {
-          await this.#combineInto(w, p, keys)
+          second = await this.#combineInto(w, p, slots, path.join(this.#dir, `spill-${n}-p${p}-moved.run`))
         }
       } finally {
         w.close()
       }
-      this.counters.spilledRecords += w.records
-      this.runs[p]!.push(w.path)
+      for (const x of second === undefined ? [w] : [w, second]) {
+        this.counters.spilledRecords += x.records
+        this.runs[p]!.push(x.path)
+      }
     }
-    pairs.clear()
+    this.#index.clear()
+    this.#keys = []
+    this.#arena = new Arena(INIT_VALUES)
+    this.#used = 0
+    this.#dead = 0
+    this.#slotBytes = 0
     this.#plain = true
     this.#ready = []
     this.ready = false
     this.bytes = 0
   }
 
-  async #combineInto(w: RunWriter, p: number, keys: readonly Scalar[]): Promise<void> {
+  /**
+   * Combines partition p's keys (slots in key order) into the run `w`. What combine emits goes
+   * straight into `w` while every pair has the key its combine got; from the first pair that
+   * moved to another key of the partition on, every pair is collected instead, and written,
+   * stably sorted, as a second run of this spill (returned). Equal keys merge run by run, so a
+   * key's values still come back in the order they were emitted.
+   */
+  async #combineInto(w: RunWriter, p: number, slots: readonly number[], second: string): Promise<RunWriter | undefined> {
     const outK: Scalar[] = []
     const outV: Scalar[] = []
-    const collect = (k: Scalar, v: Scalar): void => {
-      outK.push(k)
-      outV.push(v)
+    let last: Scalar | undefined
+    const out = (k: Scalar, v: Scalar): void => {
+      if (this.#cMoved) {
+        outK.push(k)
+        outV.push(v)
+        return
+      }
+      if (k !== last) {
+        w.key(k)
+        last = k
+      }
+      w.value(v)
     }
     this.#cMoved = false
-    for (const k of keys) {
-      const vs = this.#pairs.get(k)!
-      if (vs.length > 0) await this.#run(k, p, vs, collect)
+    const keys = this.#keys
+    const combine = this.#combine!
+    for (const s of slots) {
+      const c = this.#count[s]!
+      const k = keys[s]!
+      this.#begin(k, p, out, c)
+      const r = combine(k, this.#take(s), this.#emit as never, this.#ctx)
+      if (r !== undefined) await r
+      this.#end()
     }
-    let order = outK.map((_, i) => i)
-    // A combine that emits other keys than it got may break the order: sort (stable) again.
-    if (this.#cMoved) order = order.sort((a, b) => compareKeys(outK[a]!, outK[b]!))
-    for (const i of order) w.add(outK[i]!, outV[i]!)
+    if (outK.length === 0) return undefined
+    const order = outK.map((_, i) => i).sort((a, b) => compareKeys(outK[a]!, outK[b]!))
+    const w2 = new RunWriter(second)
+    try {
+      for (const i of order) w2.add(outK[i]!, outV[i]!)
+    } finally {
+      w2.close()
+    }
+    return w2
   }
 
-  /** Runs combine on key `k` of partition `p` over `vs`, its checked output to `out`; returns how many pairs it emitted. */
-  async #run(k: Scalar, p: number, vs: readonly Scalar[], out: (k: Scalar, v: Scalar) => void): Promise<number> {
+  /** Sets up a combine of key `k` (partition `p`, `n` values), its checked output to `out`. */
+  #begin(k: Scalar, p: number, out: (k: Scalar, v: Scalar) => void, n: number): void {
     this.#cKey = k
     this.#cPart = p
     this.#cOut = out
     this.#cEmitted = 0
-    this.counters.combineInputRecords += vs.length
-    const r = this.#combine!(k, new ArrayValues(vs), this.#emit as never, this.#ctx)
-    if (r !== undefined) await r
+    this.counters.combineInputRecords += n
+  }
+
+  /** Ends the combine that #begin set up; returns how many pairs it emitted. */
+  #end(): number {
     this.counters.combineOutputRecords += this.#cEmitted
     return this.#cEmitted
   }
 
   #combineEmit(ek0: unknown, ev0: unknown): void {
-    const ek = checkKey(ek0)
-    const ev = checkValue(ev0)
     const k = this.#cKey
+    // The key combine got is checked already: the usual emit needs no second check.
+    const ek = ek0 === k ? k : checkKey(ek0)
+    const ev = checkValue(ev0)
     if (ek !== k && !(Number.isNaN(ek) && Number.isNaN(k))) {
       const q = this.#partition(ek)
       if (q !== this.#cPart) throw new CombineKeyError(textOf(ek), textOf(k), q, this.#cPart)
@@ -228,6 +415,82 @@ export class MapBuffer {
     }
     this.#cEmitted++
     this.#cOut(ek, ev)
+  }
+}
+
+const INIT_SLOTS = 1 << 10
+const INIT_VALUES = 1 << 12
+/** Estimated heap bytes per slot besides its key: a Map entry and its share of the table, the keys array, three int32s. */
+const SLOT_BYTES = 64
+/** Bytes per arena entry: a float64, an int32 link and a type byte. */
+const ENTRY_BYTES = 13
+
+function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2)
+  b.set(a)
+  return b
+}
+
+/** The value arena's arrays, replaced as a whole when it grows or is compacted. */
+class Arena {
+  readonly num: Float64Array
+  readonly next: Int32Array
+  readonly isStr: Uint8Array
+  /** String values by entry; holes where the entry holds a number. */
+  readonly str: (string | undefined)[]
+
+  constructor(cap: number, str: (string | undefined)[] = []) {
+    this.num = new Float64Array(cap)
+    this.next = new Int32Array(cap)
+    this.isStr = new Uint8Array(cap)
+    this.str = str
+  }
+
+  /** A copy with room for `cap` entries. */
+  grown(cap: number): Arena {
+    const a = new Arena(cap, this.str.slice())
+    a.num.set(this.num)
+    a.next.set(this.next)
+    a.isStr.set(this.isStr)
+    return a
+  }
+}
+
+/** A detached value list of the arena, as the AsyncIterable combine takes (may be iterated more than once). */
+class ListValues implements AsyncIterable<Scalar> {
+  readonly #a: Arena
+  readonly #head: number
+  readonly #n: number
+
+  constructor(a: Arena, head: number, n: number) {
+    this.#a = a
+    this.#head = head
+    this.#n = n
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Scalar> {
+    return new ListIterator(this.#a, this.#head, this.#n)
+  }
+}
+
+class ListIterator implements AsyncIterator<Scalar> {
+  readonly #a: Arena
+  #e: number
+  #left: number
+
+  constructor(a: Arena, head: number, n: number) {
+    this.#a = a
+    this.#e = head
+    this.#left = n
+  }
+
+  next(): Promise<IteratorResult<Scalar>> {
+    if (this.#left === 0) return Promise.resolve({ done: true, value: undefined })
+    const a = this.#a
+    const e = this.#e
+    this.#left--
+    this.#e = a.next[e]!
+    return Promise.resolve({ done: false, value: a.isStr[e] === 0 ? a.num[e]! : a.str[e]! })
   }
 }
 

@@ -1,0 +1,175 @@
+// The map side's buffer: what it spills equals a plain model of the emitted pairs (values in emit
+// order per key, or their sums through a combiner), across spills, early combines and the
+// arena's compaction, with number and string values, `__proto__` keys and number keys.
+import path from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { Scalar, TaskContext } from '../../src/mapreduce/job.js'
+import { compareKeys } from '../../src/mapreduce/keys.js'
+import { Merger } from '../../src/mapreduce/merge.js'
+import { RunReader } from '../../src/mapreduce/runfile.js'
+import { COMBINE_AT, MapBuffer, type Combine } from '../../src/mapreduce/spill.js'
+import { deadline } from '../_support/deadline.js'
+import { rng, tempDir, WORDS } from './_helpers.js'
+
+const test = suite('spill')
+
+const ctx = {} as TaskContext
+const KEYS: Scalar[] = [...WORDS, 1, 2, -0, 10, Number.NaN]
+
+/** Every pair of partition p's runs, merged (ties in run order), as [key, values]. */
+function readBack(buffer: MapBuffer, p: number): [Scalar, Scalar[]][] {
+  const readers = buffer.runs[p]!.map((f) => new RunReader(f))
+  const m = new Merger(readers)
+  const out: [Scalar, Scalar[]][] = []
+  while (m.next()) {
+    const k = m.current!.key()
+    const last = out[out.length - 1]
+    if (last !== undefined && Object.is(last[0], k)) last[1].push(m.current!.value())
+    else out.push([k, [m.current!.value()]])
+  }
+  for (const r of readers) r.close()
+  return out
+}
+
+/** Emits `n` pairs (frequent keys far more often than others) into a buffer and into a model. */
+async function fill(buffer: MapBuffer, seed: number, n: number, value: (i: number) => Scalar): Promise<Map<Scalar, Scalar[]>> {
+  const r = rng(seed)
+  const model = new Map<Scalar, Scalar[]>()
+  for (let i = 0; i < n; i++) {
+    const k = KEYS[Math.floor(r() * r() * r() * KEYS.length)]!
+    // Keys as emit checks them: -0 is stored as the key 0 is.
+    const mk = Object.is(k, -0) ? 0 : k
+    const v = value(i)
+    buffer.add(mk, v)
+    const vs = model.get(mk) ?? []
+    vs.push(v)
+    model.set(mk, vs)
+    if (buffer.ready) await buffer.combineReady()
+    if (buffer.full) await buffer.spill()
+  }
+  await buffer.spill()
+  return model
+}
+
+function partOf(k: Scalar): number {
+  return String(k).length % 2
+}
+
+test('without a combiner, each key keeps all its values in emit order, across spills',
+  deadline('spill: order', async () => {
+    const t = tempDir()
+    try {
+      for (const limit of [1 << 30, 20_000]) {
+        const b = new MapBuffer({ reducers: 2, limit, dir: path.join(t.dir), partition: partOf, combine: undefined, ctx })
+        const model = await fill(b, limit, 30_000, (i) => (i % 3 === 0 ? `s${i}` : i))
+        if (limit < 1 << 30) assert.ok(b.counters.spills > 2, `${b.counters.spills} spills`)
+        for (const p of [0, 1]) {
+          const got = readBack(b, p)
+          const want = [...model].filter(([k]) => partOf(k) === p).sort((x, y) => compareKeys(x[0], y[0]))
+          assert.equal(got.map(([k]) => k), want.map(([k]) => k))
+          for (let i = 0; i < got.length; i++) assert.equal(got[i]![1], want[i]![1], `values of ${String(got[i]![0])}`)
+        }
+        for (const rs of b.runs) for (const f of rs) (await import('node:fs')).rmSync(f)
+      }
+    } finally {
+      t.remove()
+    }
+  }))
+
+test('with a summing combiner: every key sums right, frequent keys are combined early, the arena compacts',
+  deadline('spill: combine', async () => {
+    const t = tempDir()
+    try {
+      let calls = 0
+      const sum: Combine = async (k, values, emit) => {
+        calls++
+        let n = 0
+        for await (const v of values) n += v as number
+        emit(k, n)
+      }
+      const b = new MapBuffer({ reducers: 2, limit: 1 << 30, dir: t.dir, partition: partOf, combine: sum, ctx })
+      const n = 200_000
+      const model = await fill(b, 7, n, (i) => 1 + (i % 5))
+      assert.is(b.counters.spills, 1)
+      assert.is(b.counters.combineInputRecords - b.counters.combineOutputRecords + b.counters.spilledRecords, n)
+      assert.ok(calls > n / COMBINE_AT / 2, `${calls} combines`)
+      for (const p of [0, 1]) {
+        for (const [k, vs] of readBack(b, p)) {
+          assert.is(vs.length, 1, `${String(k)}: one value`)
+          assert.is(vs[0], model.get(k)!.reduce((x, y) => (x as number) + (y as number), 0), `sum of ${String(k)}`)
+        }
+      }
+    } finally {
+      t.remove()
+    }
+  }))
+
+test('a combine that emits while it iterates (the arena compacts under it), other keys too, string values', 
+  deadline('spill: emitting combine', async () => {
+    const t = tempDir()
+    try {
+      // Concatenates a key's values, emitting the text so far every 4 values (so a batch of 64
+      // becomes 16 values, in order) and once an empty string under a key of the same partition.
+      let compactedUnder = 0
+      const cat: Combine = async (k, values, emit) => {
+        let part = ''
+        let i = 0
+        emit(partOf(k) === 0 ? 'ab' : 'a', '')
+        for await (const v of values) {
+          part += v as string
+          if (++i % 4 === 0) {
+            const before = b.bytes
+            emit(k, part)
+            if (b.bytes < before) compactedUnder++
+            part = ''
+          }
+        }
+        if (part !== '') emit(k, part)
+      }
+      const b = new MapBuffer({ reducers: 2, limit: 1 << 30, dir: t.dir, partition: partOf, combine: cat, ctx })
+      const model = await fill(b, 3, 100_000, (i) => String.fromCharCode(97 + (i % 26)))
+      assert.ok(compactedUnder > 0, 'the arena was compacted during a combine')
+      for (const p of [0, 1]) {
+        const got = new Map(readBack(b, p).map(([k, vs]) => [k, vs.join('')]))
+        for (const [k, vs] of model) if (partOf(k) === p) assert.is(got.get(k), vs.join(''), `values of ${String(k)}`)
+      }
+    } finally {
+      t.remove()
+    }
+  }))
+
+test('pairs a combine moves to other keys of its partition come back in emit order per key', 
+  deadline('spill: moved keys', async () => {
+    const t = tempDir()
+    try {
+      const moving: Combine = async (k, values, emit) => {
+        const vs: Scalar[] = []
+        for await (const v of values) vs.push(v)
+        if (k === 'b') emit('a', 20)
+        for (const v of vs) emit(k, v)
+        if (k === 'b') emit('c', 30)
+      }
+      const b = new MapBuffer({ reducers: 1, limit: 1 << 30, dir: t.dir, partition: () => 0, combine: moving, ctx })
+      for (const [k, v] of [['c', 3], ['b', 2], ['a', 1]] as const) b.add(k, v)
+      await b.spill()
+      assert.equal(readBack(b, 0), [['a', [1, 20]], ['b', [2]], ['c', [30, 3]]])
+    } finally {
+      t.remove()
+    }
+  }))
+
+test('a key that is not well-formed is the key it becomes (lone surrogates as U+FFFD)', 
+  deadline('spill: well-formed keys', async () => {
+    const t = tempDir()
+    try {
+      const b = new MapBuffer({ reducers: 1, limit: 1 << 30, dir: t.dir, partition: () => 0, combine: undefined, ctx })
+      for (const [k, v] of [['x\ud800', 1], ['x\ufffd', 2], ['x\udc00', 3], ['y', 4]] as const) b.add(k, v)
+      await b.spill()
+      assert.equal(readBack(b, 0), [['x\ufffd', [1, 2, 3]], ['y', [4]]])
+    } finally {
+      t.remove()
+    }
+  }))
+
+test.run()
