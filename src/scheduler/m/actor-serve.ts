@@ -11,7 +11,8 @@
  * The G that serves stays pending until the actor stops, as a task awaiting anything does: it
  * holds no P while idle (the M runs other Gs and parks with Atomics.waitAsync, since a live task
  * is pinned here), and a message that arrives while the M is parked marks it as running user code
- * first (MPark.resumed), as the M's own result messages do.
+ * first (MPark.resumed), as the M's own result messages do, unless the call before it replied at
+ * once (resume-hint.ts: the mark costs a turn of the M's loop, more than a short call).
  *
  * Invariants:
  * - At most one message is with comlink at a time (`#current` holds its id).
@@ -25,6 +26,7 @@ import { InternalError } from '../../errors.js'
 import { resolveActorClass } from '../actor.js'
 import { goneReply, type ActorCtl, type ActorNotice, type ActorReady } from '../shared/actor-protocol.js'
 import { currentMPark } from '../shared/park.js'
+import { ResumeHint } from '../shared/resume-hint.js'
 
 type Listener = (ev: { data: unknown }) => void
 
@@ -67,6 +69,8 @@ class Mailbox {
   #current: unknown = undefined
   #stopping = false
   readonly #done: () => void
+  /** Whether a call marks the M resumed: not while calls reply at once (resume-hint.ts). */
+  readonly #hint = new ResumeHint()
 
   constructor(label: string, instance: object, done: () => void) {
     this.#label = label
@@ -97,6 +101,7 @@ class Mailbox {
   replied(id: unknown): void {
     if (id === undefined || id !== this.#current) return
     this.#current = undefined
+    this.#hint.end()
     if (this.#stopping) this.#finish()
     else this.#next()
   }
@@ -113,8 +118,9 @@ class Mailbox {
       if (l === undefined) continue // released
       const id = (data as { id?: unknown } | null)?.id
       this.#current = id
-      // A message wakes this M's event loop: user code runs now, the M is not parked.
-      currentMPark?.resumed()
+      // A message wakes this M's event loop: user code runs now, the M is not parked. Marked so
+      // unless the last call replied at once (resume-hint.ts).
+      if (currentMPark !== null && this.#hint.begin()) currentMPark.resumed()
       l({ data })
     }
   }

@@ -97,8 +97,9 @@ export const W_DHI = 8
 export const W_DAT = 9
 export const W_DONE = 10 // the done word, in the first shared case's record only
 export const W_DSLEEP = 11 // = W_DONE + 1: 1 once the select's thread sleeps on W_DONE (claimers notify)
-export const W_SLOT = 12 // the value slot (sender's value, or receiver's destination)
-export const W_HDR = 12 // even
+export const W_WAKER = 12 // threadId of the partner that completed it (the owner's spin adapts to it)
+export const W_SLOT = 14 // the value slot (sender's value, or receiver's destination)
+export const W_HDR = 14 // even
 
 export const WF_SEND = 1
 export const WF_QUEUED = 2

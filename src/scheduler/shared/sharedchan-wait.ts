@@ -18,7 +18,9 @@
  * Atomics.waitAsync does not keep a Node thread alive. A thread with a sleeping op must stay alive
  * (its op will complete when another thread acts), so a ref'd interval is held while any op on
  * this thread sleeps. On an M, a wake-up is a continuation about to run while the M may be parked:
- * it calls MPark.resumed (park.ts's currentMPark) first, so the M is not counted parked.
+ * it calls MPark.resumed (park.ts's currentMPark) first, so the M is not counted parked, unless
+ * this thread's last woken continuation blocked again at once (resume-hint.ts: the mark costs a
+ * turn of the M's loop; the monitor marks an M whose unmarked continuation keeps running).
  *
  * Sleep accounting (for the cross-thread deadlock check, docs/design/deadlock.md): every sleeping
  * op is linked in this thread's sleeper list with what it waits on, from the moment its
@@ -30,6 +32,7 @@
 import { isMainThread } from 'node:worker_threads'
 import { currentMPark } from './park.js'
 import { waitAsync } from './wait.js'
+import { ResumeHint } from './resume-hint.js'
 import { H_LOCK, LK_CONTENDED, LK_FREE, LK_HELD } from './sharedchan-layout.js'
 
 /** CAS attempts before a worker thread sleeps on the lock. */
@@ -108,6 +111,8 @@ export interface SleepView {
 }
 
 let sleepers = 0
+/** Whether a wake-up marks this M resumed (resume-hint.ts); unused off an M. */
+const hint = new ResumeHint()
 let head: Sleep | null = null
 /**
  * This thread's progress epoch: bumped when an op goes to sleep and when a sleeping op's wake-up
@@ -187,6 +192,7 @@ export function currentGoroutineName(): string | undefined {
  * `info` says what the op waits on, for the deadlock check.
  */
 export function sleepWhile(I: Int32Array, at: number, v: number, sleepFlag: number, wake: () => void, info?: SleepInfo): boolean {
+  hint.end()
   if (sleepFlag >= 0) Atomics.store(I, sleepFlag, 1)
   const r = waitAsync(I, at, v)
   if (!r.async) return false
@@ -201,7 +207,7 @@ export function sleepWhile(I: Int32Array, at: number, v: number, sleepFlag: numb
     if (s.next !== null) s.next.prev = s.prev
     epoch++
     releaseThread()
-    currentMPark?.resumed()
+    if (currentMPark !== null && hint.begin()) currentMPark.resumed()
     wake()
   })
   return true

@@ -59,13 +59,14 @@ import {
   CH_CLOSED, DEFAULT_SLOT_BYTES, DEFAULT_WAITERS, DW_DIRTY, DW_ENQ, DW_NAMES, H_CAP, H_CLOSED, H_FREE, H_FREESEQ, H_FREEWAIT, H_ID,
   H_INFLIGHT, H_MAGIC, H_NRECVQ, H_NSENDQ, H_NWAIT, H_QCOUNT, H_RECVQ, H_RECVX, H_SENDQ, H_SENDX, H_SLOT, HDR, MAGIC,
   MAX_BUFFER_BYTES, MAX_SLOT_BYTES, MAX_WAITERS, W_CASE, W_DAT, W_DHI, W_DLO, W_DONE, W_DSLEEP, W_FLAGS, W_NEXT, W_OWNER, W_PREV,
-  W_SLEEP, W_SLOT, W_STATE, WF_QUEUED, WF_SELECT, WF_SEND, WS_CANCELLED, WS_CLOSED, WS_DONE, WS_FREE, WS_NAMES, WS_WAITING,
+  W_SLEEP, W_SLOT, W_STATE, W_WAKER, WF_QUEUED, WF_SELECT, WF_SEND, WS_CANCELLED, WS_CLOSED, WS_DONE, WS_FREE, WS_NAMES, WS_WAITING,
   chanLayout, readLayout, slotAt, waiterAt, type ChanLayout,
 } from './sharedchan-layout.js'
 import {
   copySlot, discardRead, dropPrepared, finishRead, prepare, readSlot, setChanHooks, unwriteSlot, viewsOf, writeSlot, type Views,
 } from './sharedchan-codec.js'
-import { SPIN, currentGoroutine, currentGoroutineName, lock, sleepWhile, spinWhile, unlock, type SleepInfo } from './sharedchan-wait.js'
+import { currentGoroutine, currentGoroutineName, lock, sleepWhile, unlock, type SleepInfo } from './sharedchan-wait.js'
+import { judgeMiss, missed, spinFor, type Miss } from './sharedchan-spin.js'
 import { forget, handleOf, keyOf, remember, resolve, sent, unsent } from './sharedchan-registry.js'
 import { GONE, SelWaiter, SelectAgent, SharedChanBusyError, agentOf, dropAgent, setAgent } from './sharedchan-select.js'
 import { registerHandle } from './handles.js'
@@ -645,8 +646,9 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
     if (a.done) return
     const D = a.D
     const at = a.at
-    const s = spinWhile(D, at, DONE_OPEN, SPIN)
-    if (s !== DONE_OPEN) return SharedChan.#claimed(a, s)
+    const s = spinFor(D, at, DONE_OPEN)
+    if (s !== DONE_OPEN) return SharedChan.#claimed(a, s, null)
+    const miss = missed()
     // For the deadlock check: a select with an AbortSignal may end without any thread acting (an
     // AbortSignal.timeout's timer is unref'd, so the check cannot see it). The report lists the
     // select from its own park record (src/chan), which names every case.
@@ -661,13 +663,13 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
         if (!sleepWhile(D, at, DONE_OPEN, at + 1, wake, info)) wake()
         return
       }
-      SharedChan.#claimed(a, now)
+      SharedChan.#claimed(a, now, miss)
     }
     if (!sleepWhile(D, at, DONE_OPEN, at + 1, wake, info)) wake()
   }
 
   /** The done word left DONE_OPEN (state `s`): fire the select if one of its shared cases won. */
-  static #claimed(a: SelectAgent, s: number): void {
+  static #claimed(a: SelectAgent, s: number, miss: Miss | null): void {
     if (a.done || s === DONE_CANCELLED) return // settled already (the abort, or a same-thread case)
     const c = a.caseOf(s - 1)
     if (c === undefined) return // a case on a same-thread channel won; it fired at once
@@ -678,7 +680,9 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
     lock(I)
     const st = I[c.w + W_STATE]!
     const v = !c.isSend && st === WS_DONE ? readSlot(ch.#v, c.w + W_SLOT) : undefined
+    const sameThread = I[c.w + W_WAKER] === threadId
     unlock(I)
+    if (miss !== null) judgeMiss(miss, sameThread)
     if (st === WS_DONE) {
       a.sel.fire(c.index, c.isSend ? undefined : finishRead(v), true)
     } else if (st === WS_CLOSED) {
@@ -916,6 +920,8 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
    */
   #complete(w: number, st: number): boolean {
     const I = this.#I
+    // Read by the owner only once the state left WAITING (the CAS or store below publishes it).
+    I[w + W_WAKER] = threadId
     if ((I[w + W_FLAGS]! & WF_SELECT) !== 0) {
       Atomics.store(I, w + W_STATE, st)
       const D = this.#doneCells(w)!
@@ -958,7 +964,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
   /** Waits for queued record `w` to be claimed: spin, then sleep. Precondition: lock released. */
   #block(w: number, isSend: boolean, signal: AbortSignal | undefined): Promise<unknown> {
     const I = this.#I
-    const st = spinWhile(I, w + W_STATE, WS_WAITING, SPIN)
+    const st = spinFor(I, w + W_STATE, WS_WAITING)
     if (st !== WS_WAITING) {
       const r = this.#finish(w, st, isSend)
       if (r instanceof Error) return Promise.reject(r)
@@ -966,6 +972,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
     }
     // What the deadlock check reports if this op sleeps forever (made once per blocked op).
     const info: SleepInfo = { reason: isSend ? 'chan send' : 'chan receive', what: this.#describeFn, g: currentGoroutine(), name: currentGoroutineName(), cancellable: signal !== undefined }
+    const miss = missed()
     return new Promise((resolve, reject) => {
       const op: Sleeper = { w, isSend, resolve, reject, signal, onAbort: null, settled: false }
       if (signal !== undefined) {
@@ -981,6 +988,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
         }
         op.settled = true
         if (op.onAbort !== null) signal!.removeEventListener('abort', op.onAbort)
+        judgeMiss(miss, I[w + W_WAKER] === threadId)
         const r = this.#finish(w, s, isSend)
         if (r instanceof Error) reject(r)
         else resolve(r as never)
