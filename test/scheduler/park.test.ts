@@ -7,7 +7,7 @@ import { deadline } from '../_support/deadline.js'
 import { Sched } from '../../src/scheduler/shared/sched.js'
 import { computeLayout, writeHeader, H_NMSPINNING, H_NPIDLE, O_DOORBELL, O_MSTATE, O_P, P_IDLE, P_OWNER, oOff, pOff } from '../../src/scheduler/shared/layout.js'
 import {
-  MPark, MS_INTASK, MS_LOST, MS_PARKED, MS_PARKED_LIVE, MS_RUNNING, MS_SPINNING, MS_WAKING, UNPARK_LOST, UNPARK_RUNNING, UNPARK_SPINNING,
+  MPark, MS_INTASK, MS_LOST, MS_PARKED, MS_PARKED_LIVE, MS_RUNNING, MS_SPINNING, MS_WAKING, UNPARK_LOST, UNPARK_RESUMED, UNPARK_RUNNING, UNPARK_SPINNING,
   markResumed, takeP, type ParkHooks,
 } from '../../src/scheduler/shared/park.js'
 
@@ -120,7 +120,7 @@ for (const by of ['the monitor', 'the M itself'] as const) {
     assert.is(a.I[H_NPIDLE], 2)
     const how = await parking // the mark rang the M's doorbell: the park ends after the continuation
     assert.equal(seen, [{ state: MS_INTASK, idle: 1, pIdle: 0 }])
-    assert.is(how, UNPARK_RUNNING)
+    assert.is(how, UNPARK_RESUMED, 'back RUNNING, and told that a continuation, not work, ended the park')
     assert.equal(a.states(), [MS_RUNNING, MS_PARKED])
     assert.is(a.I[H_NPIDLE], 1, 'the other M is still the one idle P')
   }))

@@ -38,7 +38,7 @@ import {
 } from '../shared/layout.js'
 import type { Outbox } from '../shared/outbox.js'
 import { Owner } from '../shared/owner.js'
-import { MPark, UNPARK_LOST, UNPARK_SPINNING, setCurrentMPark } from '../shared/park.js'
+import { MPark, UNPARK_LOST, UNPARK_RESUMED, UNPARK_SPINNING, setCurrentMPark } from '../shared/park.js'
 import { Stealer, type LocalQueue } from '../shared/runq.js'
 import { Runner, type MHold } from './runner.js'
 import { MSpawner } from './spawn.js'
@@ -91,6 +91,12 @@ export class Machine {
   #streak = 0
   /** How many live tasks the M may have before it takes no more work from outside its P. */
   #window = WINDOW_START
+  /**
+   * The last park ended because a continuation ran here, not because work was offered: look
+   * once, but do not spin (a SharedChan partner that wakes this M per message would otherwise
+   * meet it spinning, and its next wake-up would wait for the spin).
+   */
+  #resumed = false
 
   constructor(s: Sched, me: number, post: (msg: FromM) => void) {
     this.#s = s
@@ -240,6 +246,7 @@ export class Machine {
         this.#endSpan()
         this.#sendCompletions()
         if (ran > 0) {
+          this.#resumed = false
           await this.#userTime(true)
           continue
         }
@@ -385,7 +392,8 @@ export class Machine {
       if (!this.#mp.startSpinning()) return -1
       this.#spinning = true
     }
-    const deadline = performance.now() + SPIN_MS
+    const deadline = this.#resumed ? 0 : performance.now() + SPIN_MS
+    this.#resumed = false
     do {
       for (let round = 0; round < 4; round++) {
         const start = (Math.random() * procs) | 0
@@ -451,6 +459,7 @@ export class Machine {
       const how = await this.#mp.park(po, live, async, this.#parkHooks)
       if (how === UNPARK_SPINNING) this.#spinning = true
       else if (how === UNPARK_LOST) this.#loseP()
+      else if (how === UNPARK_RESUMED) this.#resumed = true
       return
     }
     // Gated with work waiting elsewhere: wait (not parked: see MPark.waitGated) for at most

@@ -228,6 +228,7 @@ export const mayRun = (st: number): boolean => !isParked(st) && st !== MS_DEAD
 export const UNPARK_RUNNING = 0
 export const UNPARK_SPINNING = 1 // woken by wakep: counted in nmspinning, go and look for work
 export const UNPARK_LOST = 2 // a continuation ran while parked and the monitor took the P
+export const UNPARK_RESUMED = 3 // a continuation ran while parked (marked resumed): nobody asked it to look for work
 
 export interface ParkHooks {
   /** True if something is already waiting for this M (checked after it is marked parked). */
@@ -440,7 +441,8 @@ export class MPark {
     // A continuation ran while we were parked (we or the monitor marked us INTASK, and
     // left the idle count), and may have lost the P or dropped it in a go().
     if (prev === MS_INTASK) prev = Atomics.compareExchange(I, o, MS_INTASK, MS_RUNNING)
-    if (prev === MS_INTASK || prev === MS_RUNNING) return UNPARK_RUNNING
+    if (prev === MS_INTASK) return UNPARK_RESUMED
+    if (prev === MS_RUNNING) return UNPARK_RUNNING
     if (prev === MS_LOST) return UNPARK_LOST
     return broken('unpark', prev)
   }
