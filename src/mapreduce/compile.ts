@@ -23,6 +23,7 @@
  */
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -53,7 +54,9 @@ export async function compileJob(jobFile: string, outFile: string): Promise<Comp
   if (process.env['GORT_MR_COMPILE'] === '0') return undefined
   let esbuild: typeof import('esbuild')
   try {
-    esbuild = await import('esbuild')
+    // require, not import(): esbuild's API is CommonJS, and an ESM import of it first scans its
+    // source for export names (cjs-module-lexer), several times the cost of loading it.
+    esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild')
   } catch {
     return undefined
   }
@@ -105,6 +108,12 @@ export interface JobModule {
   readonly loader: 'auto' | 'tsx' | 'none'
   /** Removes the compiled file, if any (idempotent). */
   remove(): void
+}
+
+/** The loader jobModule(url) most likely returns, known before the compile ends: for a TypeScript file, 'none' (a job that imports no TypeScript from outside its own files). */
+export function likelyLoader(url: string): JobModule['loader'] {
+  if (!isTypeScript(url)) return 'auto'
+  return url.startsWith('file:') && process.env['GORT_MR_COMPILE'] !== '0' ? 'none' : 'tsx'
 }
 
 /**
