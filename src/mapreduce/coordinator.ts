@@ -94,14 +94,15 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
 const G_RECORDS = 1024
 
 async function start(o: Resolved): Promise<{ rt: Runtime; mod: JobModule | undefined }> {
-  // First the compile's request to esbuild, then the Runtime's modules while esbuild works.
-  const compiling = o.stream === undefined ? jobModule(o.url) : Promise.resolve(undefined)
+  // The Runtime's modules are read while the compile's request goes to esbuild (its synchronous
+  // part: loading esbuild's API, spawning its process), and its Ms start while esbuild builds.
   const guess = o.stream === undefined ? likelyLoader(o.url) : 'auto'
   let runtime: ((loader: JobModule['loader']) => Promise<Runtime>) | undefined
   const starting = import('../scheduler/main/runtime.js').then(({ Runtime }) => {
     runtime = (loader) => Runtime.start({ ...(o.procs === undefined ? {} : { procs: o.procs }), spares: 0, mainSlots: G_RECORDS, mSlots: G_RECORDS, loader })
     return runtime(guess)
   })
+  const compiling = o.stream === undefined ? jobModule(o.url) : Promise.resolve(undefined)
   const [m, r] = await Promise.allSettled([compiling, starting])
   if (m.status === 'rejected' || r.status === 'rejected') {
     if (r.status === 'fulfilled') await r.value.close()
