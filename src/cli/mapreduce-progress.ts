@@ -92,6 +92,8 @@ export class ProgressLine {
 
   event(e: ProgressEvent): void {
     applyEvent(this.state, e)
+    // Shown as soon as the job knows its tasks, not at the next tick: a small job may be over by then.
+    if (e.type === 'start') this.draw()
   }
 
   draw(): void {

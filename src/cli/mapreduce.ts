@@ -18,7 +18,7 @@ import { GortError } from '../errors.js'
 import { JobStoppedError, formatSize, parseDuration, parseSize, runJob, type JobResult, type ProgressEvent } from '../mapreduce/index.js'
 import { MIN_MEMORY, MIN_TASK_TIMEOUT } from '../mapreduce/options.js'
 import { formatElapsed, ProgressLine } from './mapreduce-progress.js'
-import { MAX_PROCS } from '../scheduler/index.js'
+import { MAX_PROCS } from '../scheduler/main/options.js'
 import { subcommand } from './subcommand.js'
 
 const HELP = `usage:
@@ -52,7 +52,8 @@ options:
                       (default: P)
   --procs P           threads running tasks, 1 to ${MAX_PROCS} (default: the GOMAXPROCS
                       variable, else the CPUs)
-  --split-size SIZE   bytes per map task's split, e.g. 64MiB, 512KiB (default 64MiB)
+  --split-size SIZE   bytes per map task's split, e.g. 64MiB, 512KiB (default 64MiB;
+                      an input under P x 64MiB is cut in P splits of at least 1MiB)
   --memory SIZE       memory for map-side buffers, shared by the tasks running at
                       once; beyond it they spill sorted runs to disk (default 256MiB)
   --max-attempts N    failed attempts per task before the job fails (default 4)

@@ -36,7 +36,7 @@ import { formatDuration } from './duration.js'
 import { JobAbortedError, TaskFailedError, TaskTimeoutError, ThreadExitError, type AttemptFailure } from './errors.js'
 import { taskId } from './maptask.js'
 import type { ProgressEvent } from './options.js'
-import { readClock, type AttemptClock } from './clock.js'
+import { readClock, watchClock, type AttemptClock } from './clock.js'
 import { InternalError } from '../errors.js'
 
 /** A backup copy starts once an attempt has run this many times the phase's median. */
@@ -226,20 +226,26 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
         if (finished) return
         finished = true
         clearTimeout(a.timer)
+        watch.stop()
         if (ok) succeeded(a, v as R)
         else failed(a, v)
         t.running.splice(t.running.indexOf(a), 1)
         inFlight--
         pump()
       }
-      const check = (): void => {
-        if (finished) return
+      /** True (and the attempt failed) when its thread is exiting; the scheduler's MDiedError for it comes later and is dropped. */
+      const exited = (): boolean => {
+        if (finished) return true
         const c = readClock(words, a.slot, epoch)
-        if (c.state === 'exiting') {
-          // Dead already; the scheduler's MDiedError for it comes later and is dropped.
-          finish(false, new ThreadExitError(taskId(ph.kind, task), a.n, c.code))
-          return
-        }
+        if (c.state !== 'exiting') return false
+        finish(false, new ThreadExitError(taskId(ph.kind, task), a.n, c.code))
+        return true
+      }
+      // The exiting thread notifies its word: the retry need not wait for the next poll.
+      const watch = watchClock(words, a.slot, exited)
+      const check = (): void => {
+        if (exited()) return
+        const c = readClock(words, a.slot, epoch)
         if (c.state === 'started' && !a.ac.signal.aborted && Date.now() - c.at >= ph.taskTimeout) {
           a.why = 'timeout'
           a.ac.abort(new TaskTimeoutError(taskId(ph.kind, task), a.n, ph.taskTimeout, shownTimeout))

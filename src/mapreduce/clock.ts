@@ -36,7 +36,10 @@ function runningSet(): Set<AttemptClock> {
     s = new Set()
     g[RUNNING] = s
     process.on('exit', (code) => {
-      for (const c of s!) Atomics.store(c.words, c.slot, -1 - (code | 0))
+      for (const c of s!) {
+        Atomics.store(c.words, c.slot, -1 - (code | 0))
+        Atomics.notify(c.words, c.slot) // the coordinator's watch (watchClock) wakes now, not at its next poll
+      }
     })
   }
   return s
@@ -57,4 +60,38 @@ export function readClock(words: Int32Array, slot: number, epoch: number): Clock
   const w = Atomics.load(words, slot)
   if (w === NOT_STARTED) return { state: 'not started' }
   return w > 0 ? { state: 'started', at: epoch + w - 1 } : { state: 'exiting', code: -1 - w }
+}
+
+/** Atomics.waitAsync (Node 16+; not in the ES2023 lib's types). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync?: (a: Int32Array, i: number, v: number) => { async: false; value: string } | { async: true; value: Promise<string> }
+}).waitAsync
+
+/**
+ * On the coordinator: calls `onChange` soon after the word at `slot` is notified (the attempt's
+ * thread exiting), again and again until `stop()`; the caller reads the word itself. Waits with
+ * Atomics.waitAsync, which keeps no process alive; `stop` notifies the word once so that no
+ * waiter is left behind. Without waitAsync it does nothing: the caller's poll finds the change.
+ */
+export function watchClock(words: Int32Array, slot: number, onChange: () => void): { stop: () => void } {
+  let stopped = false
+  const wait = (): void => {
+    if (stopped || waitAsync === undefined) return
+    const w = waitAsync(words, slot, Atomics.load(words, slot))
+    if (!w.async) queueMicrotask(wake) // the word changed between the load and the wait
+    else void w.value.then(wake)
+  }
+  const wake = (): void => {
+    if (stopped) return
+    onChange()
+    wait()
+  }
+  wait()
+  return {
+    stop: () => {
+      if (stopped) return
+      stopped = true
+      Atomics.notify(words, slot)
+    },
+  }
 }

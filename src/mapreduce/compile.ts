@@ -17,12 +17,15 @@
  * - When something left external is itself TypeScript (a job importing gort's sources, as this
  *   repository's fixtures do), the Ms need tsx anyway: `needsTsx` says so, and the compiled
  *   module is still used (one compile of the job's own files instead of one per M).
+ * - No esbuild process outlives the compiles: its service is stopped when the last compile in
+ *   flight ends, if this module loaded esbuild (under tsx, tsx did, and keeps it).
  * - compileJob writes nothing; jobModule writes the module (source map inline) to a fresh
  *   `gort-job-*` directory under the system's temporary directory, which the coordinator removes
  *   when runJob settles.
  */
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -53,10 +56,36 @@ export async function compileJob(jobFile: string, outFile: string): Promise<Comp
   if (process.env['GORT_MR_COMPILE'] === '0') return undefined
   let esbuild: typeof import('esbuild')
   try {
-    esbuild = await import('esbuild')
+    esbuild = loadEsbuild()
   } catch {
     return undefined
   }
+  compiling++
+  try {
+    return await build(esbuild, jobFile, outFile)
+  } finally {
+    // esbuild's service process is unref'd, so it never held a process open; but a program that
+    // goes on after the job would keep it as an idle child. Stopped once no compile needs it,
+    // unless someone else in this process loaded esbuild first (tsx does): theirs to keep.
+    if (--compiling === 0 && ownsEsbuild) void esbuild.stop()
+  }
+}
+
+/** Compiles in flight in this process. */
+let compiling = 0
+/** True when this module loaded esbuild's API first in this process, so its service is ours to stop. */
+let ownsEsbuild = false
+
+function loadEsbuild(): typeof import('esbuild') {
+  // require, not import(): esbuild's API is CommonJS, and an ESM import of it first scans its
+  // source for export names (cjs-module-lexer), several times the cost of loading it.
+  const require = createRequire(import.meta.url)
+  const id = require.resolve('esbuild')
+  if (require.cache[id] === undefined) ownsEsbuild = true
+  return require(id) as typeof import('esbuild')
+}
+
+async function build(esbuild: typeof import('esbuild'), jobFile: string, outFile: string): Promise<CompiledJob | undefined> {
   let needsTsx = false
   const RESOLVING = Symbol('resolving')
   const plugin: import('esbuild').Plugin = {
@@ -105,6 +134,12 @@ export interface JobModule {
   readonly loader: 'auto' | 'tsx' | 'none'
   /** Removes the compiled file, if any (idempotent). */
   remove(): void
+}
+
+/** The loader jobModule(url) most likely returns, known before the compile ends: for a TypeScript file, 'none' (a job that imports no TypeScript from outside its own files). */
+export function likelyLoader(url: string): JobModule['loader'] {
+  if (!isTypeScript(url)) return 'auto'
+  return url.startsWith('file:') && process.env['GORT_MR_COMPILE'] !== '0' ? 'none' : 'tsx'
 }
 
 /**

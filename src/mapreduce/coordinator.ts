@@ -22,15 +22,17 @@
 import { constants as bufferConstants } from 'node:buffer'
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { Runtime } from '../scheduler/index.js'
+// Only a type: the Runtime is imported when a job starts, so that the Ms, which import this module
+// through the job's `gort/mapreduce`, do not load the main thread's scheduler.
+import type { Runtime } from '../scheduler/main/runtime.js'
 import { KILL_GRACE_MS, describeError, runPhase } from './attempts.js'
 import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
 import { InputTooLargeError, JobModuleError, OutputExistsError, TaskFailedError } from './errors.js'
 import { expandInputs } from './inputs.js'
-import { jobModule } from './compile.js'
+import { jobModule, likelyLoader, type JobModule } from './compile.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './maptask.js'
-import { resolveJobOptions, type Resolved, type RunJobOptions } from './options.js'
+import { autoSplitSize, resolveJobOptions, type Resolved, type RunJobOptions } from './options.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
 import { computeSplits, type Split } from './split.js'
 import { jobTasks, probeJob, sampleTask, type JobInfo } from './tasks.js'
@@ -69,20 +71,52 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   const inputs = expandInputs(o.patterns)
   if (statSync(o.output, { throwIfNoEntry: false }) !== undefined) throw new OutputExistsError(o.output)
   options.signal?.throwIfAborted()
-  // A TypeScript job is compiled once here, so the Ms import plain JavaScript (compile.ts).
-  const mod = o.stream === undefined ? await jobModule(o.url) : undefined
-  let rt: Runtime
-  try {
-    rt = await Runtime.start({ ...(o.procs === undefined ? {} : { procs: o.procs }), loader: mod?.loader ?? 'auto' })
-  } catch (e) {
-    mod?.remove()
-    throw e
-  }
+  const { rt, mod } = await start(o)
   try {
     return await runWith(rt, o, mod?.url ?? o.url, inputs, options)
   } finally {
     await rt.close()
     mod?.remove()
+  }
+}
+
+/**
+ * The job's Runtime, and the module its Ms import: a TypeScript job compiled once here so that the
+ * Ms import plain JavaScript (compile.ts). The compile runs while the Ms start: it is mostly
+ * esbuild's own process, and the Ms' loader is guessed ('none': the compiled module imports no
+ * TypeScript); on the rare wrong guess the Runtime is started again with the right one.
+ * No spare M: at most `procs` attempts run at once and none waits for a hand-off, so a spare
+ * would only cost its start-up; a dead M's replacement is started when it dies. Few G records:
+ * the main thread has at most `procs` attempts and as many probes in flight, and a task that
+ * spawns more children than its M has records runs the rest inline (the scheduler's rule), so
+ * the default tables (hundreds of thousands of records, tens of MiB) would only cost start-up.
+ */
+const G_RECORDS = 1024
+
+async function start(o: Resolved): Promise<{ rt: Runtime; mod: JobModule | undefined }> {
+  // The Runtime's modules are read while the compile's request goes to esbuild (its synchronous
+  // part: loading esbuild's API, spawning its process), and its Ms start while esbuild builds.
+  const guess = o.stream === undefined ? likelyLoader(o.url) : 'auto'
+  let runtime: ((loader: JobModule['loader']) => Promise<Runtime>) | undefined
+  const starting = import('../scheduler/main/runtime.js').then(({ Runtime }) => {
+    runtime = (loader) => Runtime.start({ ...(o.procs === undefined ? {} : { procs: o.procs }), spares: 0, mainSlots: G_RECORDS, mSlots: G_RECORDS, loader })
+    return runtime(guess)
+  })
+  const compiling = o.stream === undefined ? jobModule(o.url) : Promise.resolve(undefined)
+  const [m, r] = await Promise.allSettled([compiling, starting])
+  if (m.status === 'rejected' || r.status === 'rejected') {
+    if (r.status === 'fulfilled') await r.value.close()
+    if (m.status === 'fulfilled') m.value?.remove()
+    throw m.status === 'rejected' ? m.reason : (r as PromiseRejectedResult).reason
+  }
+  const mod = m.value
+  if (mod === undefined || mod.loader === guess) return { rt: r.value, mod }
+  await r.value.close()
+  try {
+    return { rt: await runtime!(mod.loader), mod }
+  } catch (e) {
+    mod.remove()
+    throw e
   }
 }
 
@@ -94,7 +128,9 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
     info = { records: 'lines' as const, combine: o.stream.combiner !== undefined, reduce: o.stream.reducer !== undefined, sample: null }
   } else {
     try {
-      info = await rt.go(probeJob, url)
+      // One probe per P: each M that takes one imports the job now, all at once, rather than
+      // each at its first task (a retry on a fresh M, a skewed first wave).
+      info = (await Promise.all(Array.from({ length: rt.procs }, () => rt.go(probeJob, url))))[0]!
     } catch (e) {
       throw new JobModuleError(o.jobLabel, (e as Error).message ?? String(e), { cause: e })
     }
@@ -105,7 +141,8 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
     const big = inputs.find((f) => f.size > bufferConstants.MAX_STRING_LENGTH)
     if (big !== undefined) throw new InputTooLargeError(big.name, big.size, bufferConstants.MAX_STRING_LENGTH)
   }
-  const splits = computeSplits(inputs, o.splitSize, info.records)
+  const splitSize = o.splitSize ?? autoSplitSize(inputs.reduce((n, f) => n + f.size, 0), rt.procs)
+  const splits = computeSplits(inputs, splitSize, info.records)
   const reducers = o.reducers ?? rt.procs
   mkdirSync(path.dirname(o.output), { recursive: true })
   try {

@@ -4,7 +4,7 @@
  */
 
 import path from 'node:path'
-import { MAX_PROCS } from '../scheduler/index.js'
+import { MAX_PROCS } from '../scheduler/main/options.js'
 import { MapReduceArgError } from './errors.js'
 import { jobUrl } from './job.js'
 import type { PartitionKind } from './partition.js'
@@ -58,7 +58,7 @@ export interface RunJobOptions {
   readonly reducers?: number
   /** Threads (Ps) running tasks. Default: GOMAXPROCS, else the CPUs. */
   readonly procs?: number
-  /** Bytes per split (text input): a number or a size such as '64MiB'. Default 64 MiB. */
+  /** Bytes per split (text input): a number or a size such as '64MiB'. Default 64 MiB, or less when the input is smaller than one split per thread (autoSplitSize). */
   readonly splitSize?: number | string
   /** Memory for map-side buffers, shared by the tasks running at once: a number or '256MiB'. Default 256 MiB. */
   readonly memory?: number | string
@@ -105,7 +105,8 @@ export interface Resolved {
   readonly output: string
   readonly reducers: number | undefined
   readonly procs: number | undefined
-  readonly splitSize: number
+  /** undefined: automatic (autoSplitSize, once the input's size is known). */
+  readonly splitSize: number | undefined
   readonly memory: number
   readonly maxAttempts: number
   readonly taskTimeout: number
@@ -115,6 +116,8 @@ export interface Resolved {
 }
 
 export const DEFAULT_SPLIT = 64 * 2 ** 20
+/** The least split size autoSplitSize picks: below it a task's fixed costs outweigh what it parallelizes. */
+export const MIN_AUTO_SPLIT = 2 ** 20
 export const DEFAULT_MEMORY = 256 * 2 ** 20
 /** The least memory budget: a few small buffers per task. */
 export const MIN_MEMORY = 64 * 2 ** 10
@@ -162,7 +165,7 @@ export function resolveJobOptions(o: RunJobOptions): Resolved {
     output: path.resolve(o.output),
     reducers: o.reducers === undefined ? undefined : int('reducers', o.reducers, 0, MAX_REDUCERS),
     procs: o.procs === undefined ? undefined : int('procs', o.procs, 1, MAX_PROCS),
-    splitSize: o.splitSize === undefined ? DEFAULT_SPLIT : parseSize('splitSize', o.splitSize, 1),
+    splitSize: o.splitSize === undefined ? undefined : parseSize('splitSize', o.splitSize, 1),
     memory: o.memory === undefined ? DEFAULT_MEMORY : parseSize('memory', o.memory, MIN_MEMORY),
     maxAttempts: o.maxAttempts === undefined ? 4 : int('maxAttempts', o.maxAttempts, 1, 100),
     taskTimeout: o.taskTimeout === undefined ? DEFAULT_TASK_TIMEOUT : parseDuration('taskTimeout', o.taskTimeout, MIN_TASK_TIMEOUT),
@@ -183,4 +186,13 @@ function resolveStream(o: RunJobOptions): StreamSpec | undefined {
     reducer: o.reducer === undefined ? undefined : resolveCommand('reducer', o.reducer),
     combiner: o.combiner === undefined ? undefined : resolveCommand('combiner', o.combiner),
   }
+}
+
+/**
+ * The split size when none is given: DEFAULT_SPLIT, or less for an input smaller than `procs`
+ * splits of it, so that every thread maps a share (as Hadoop's old FileInputFormat takes the
+ * least of the block size and total / the map count asked for), but never below MIN_AUTO_SPLIT.
+ */
+export function autoSplitSize(totalBytes: number, procs: number): number {
+  return Math.max(MIN_AUTO_SPLIT, Math.min(DEFAULT_SPLIT, Math.ceil(totalBytes / procs)))
 }

@@ -13,8 +13,8 @@
  */
 
 import { rmSync } from 'node:fs'
-import { task, taskSignal, type Task } from '../scheduler/index.js'
-import { onM } from '../scheduler/task.js'
+// From task.js, not the scheduler's index: an M needs no main-thread module (Runtime, monitor).
+import { onM, task, taskSignal, type Task } from '../scheduler/task.js'
 import { clockStarted, type AttemptClock } from './clock.js'
 import { loadJob, type RecordKind } from './job.js'
 import { runMap, type MapArgs, type MapResult } from './maptask.js'

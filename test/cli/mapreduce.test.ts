@@ -142,8 +142,9 @@ test('the progress line: its text, drawn with \\r and erase-line, erased before 
   line.stop()
   line.draw() // stopped: nothing
   const E = '\r\x1b[2K'
+  const L0 = 'maps 0/2  reduces 0/1  0.0 MB/s  0:00' // drawn at the start event
   const L = 'maps 0/2  reduces 0/1  0.0 MB/s  0:01'
-  assert.is(screen, `${E}${L}${E}gort mapreduce: m-00000 attempt 1 failed: boom\n${E}${L}${E}`)
+  assert.is(screen, `${E}${L0}${E}${L}${E}gort mapreduce: m-00000 attempt 1 failed: boom\n${E}${L}${E}`)
 })
 
 /** Runs bin/gort.js mapreduce (from dist/) in a child process. */

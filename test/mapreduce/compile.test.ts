@@ -195,19 +195,23 @@ e2e.run()
 
 const plain = suite('compile: from dist/ under plain node')
 
-plain('a compiled job runs in plain workers, and a throwing map\'s stack still names the .ts line', deadline('plain', async () => {
+plain('a compiled job runs in plain workers, a throwing map\'s stack still names the .ts line, and no esbuild process outlives the compile', deadline('plain', async () => {
   const t = tempDir()
   try {
     const input = writeInputs(t.dir, ['a b', 'THROW'])
     const script = [
       `import { runJob } from ${JSON.stringify(pathToFileURL(path.join(REPO, 'dist/mapreduce/index.js')).href)}`,
       `const err = await runJob({ job: ${JSON.stringify(JOB)}, input: ${JSON.stringify(input)}, output: ${JSON.stringify(path.join(t.dir, 'out'))}, procs: 1, maxAttempts: 1 }).then(() => undefined, (e) => e)`,
-      'console.log(JSON.stringify({ message: err?.message, stack: err?.cause?.stack }))',
+      // esbuild's service process: stopped once the job is compiled, not left as an idle child (Linux: /proc).
+      "const { readFileSync } = await import('node:fs')",
+      'let kids = null; try { kids = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim() } catch {}',
+      'console.log(JSON.stringify({ message: err?.message, stack: err?.cause?.stack, kids }))',
     ].join('\n')
     // A file, not `-e`: workers inherit execArgv, and `--input-type` fails there.
     writeFileSync(path.join(t.dir, 'run.mjs'), script)
     const { stdout } = await execFileAsync(process.execPath, [path.join(t.dir, 'run.mjs')], { env: { ...process.env, NODE_OPTIONS: '', TMPDIR: t.dir } })
-    const r = JSON.parse(stdout) as { message: string; stack: string }
+    const r = JSON.parse(stdout) as { message: string; stack: string; kids: string | null }
+    assert.ok(r.kids === null || r.kids === '', `child processes left after the job: ${r.kids}`)
     assert.match(r.message, /task m-00001 failed 1 attempt: attempt 1: Error: bad record at offset 0 of f1\.txt$/)
     assert.match(r.stack, /compiled\/job\.ts:11:\d+/, r.stack)
     assert.equal(compiled(t.dir), [])

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert'
 import { defineJob, formatSize, InputNotFoundError, MapReduceArgError, parseSize } from '../../src/mapreduce/index.js'
 import { expandInputs, segmentRegExp } from '../../src/mapreduce/inputs.js'
 import { jobOf } from '../../src/mapreduce/job.js'
+import { autoSplitSize, DEFAULT_SPLIT, MIN_AUTO_SPLIT } from '../../src/mapreduce/options.js'
 import { tempDir } from './_helpers.js'
 
 const sizes = suite('sizes')
@@ -16,6 +17,15 @@ sizes('binary and decimal units, any case, bare numbers are bytes', () => {
     ['4096', 4096], ['10 KiB', 10240], ['2k', 2048], ['3B', 3], [77, 77], ['1TiB', 2 ** 40],
   ]
   for (const [text, want] of cases) assert.is(parseSize('splitSize', text), want, String(text))
+})
+
+sizes('the automatic split size: one split per thread for a small input, 64 MiB for a large one, never under 1 MiB', () => {
+  const MiB = 2 ** 20
+  assert.is(autoSplitSize(4 * MiB, 2), 2 * MiB, 'two splits of a 4 MiB input on two threads')
+  assert.is(Math.ceil((4 * MiB - 65) / autoSplitSize(4 * MiB - 65, 2)), 2, 'two splits when the size is odd')
+  assert.is(autoSplitSize(1024 * MiB, 2), DEFAULT_SPLIT)
+  assert.is(autoSplitSize(100, 16), MIN_AUTO_SPLIT)
+  assert.is(autoSplitSize(0, 1), MIN_AUTO_SPLIT)
 })
 
 sizes('anything else is MapReduceArgError naming the option and echoing the text', () => {

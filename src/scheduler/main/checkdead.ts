@@ -37,7 +37,7 @@
 
 import { isMainThread, threadId } from 'node:worker_threads'
 import { currentG, goroutineCount } from '../../chan/goroutine.js'
-import { G_CANCEL, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_FREE, GS_QUEUED, GS_RUNNING, H_NMSPINNING, O_DOORBELL, O_HANDOFF, O_LOADING, O_OUTBOX_N, P_TICK, gOff, oOff, ownerOf, pOff } from '../shared/layout.js'
+import { G_CANCEL, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_FREE, GS_QUEUED, GS_RUNNING, H_NMSPINNING, O_DOORBELL, O_HANDOFF, O_LOADING, O_OUTBOX_N, P_TICK, gOff, gUsed, oOff, pOff } from '../shared/layout.js'
 import { MS_NAMES, doorbell, isParked, mState } from '../shared/park.js'
 import type { DeadAnswer, DeadOp } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
@@ -298,21 +298,24 @@ export function sampleRuntime(
     }
     sig.push(m, st, Atomics.load(I, o + O_DOORBELL))
   }
-  for (let gid = 0; gid < l.gTotal; gid++) {
-    const go = gOff(l, gid)
-    const st = Atomics.load(I, go + G_STATE)
-    if (st === GS_FREE) continue
-    const owner = ownerOf(l, gid)
-    if (owner !== 0) owning.add(owner)
-    sig.push(gid, st) // any G made, started or finished between two checks changes the signature
-    if (st === GS_QUEUED) return `G ${gid} waits to run`
-    if (st === GS_RUNNING || st === GS_CLAIMED) {
-      // A cancelled G that still runs may yet end (its signal, a kill timer): not still.
-      if ((Atomics.load(I, go + G_CANCEL) & 1) !== 0) return `G ${gid} is cancelled and still runs`
-      const m = I[go + G_M]!
-      let gs = started.get(m)
-      if (gs === undefined) started.set(m, (gs = []))
-      gs.push({ gid, name: taskName(s.tasks.keyOf(I[go + G_TASK]!)) })
+  // Only the records each owner ever allocated (gUsed): the rest are free and never written.
+  for (let owner = 0; owner <= l.maxM; owner++) {
+    const used = gUsed(I, l, owner)
+    for (let gid = used.first; gid < used.end; gid++) {
+      const go = gOff(l, gid)
+      const st = Atomics.load(I, go + G_STATE)
+      if (st === GS_FREE) continue
+      if (owner !== 0) owning.add(owner)
+      sig.push(gid, st) // any G made, started or finished between two checks changes the signature
+      if (st === GS_QUEUED) return `G ${gid} waits to run`
+      if (st === GS_RUNNING || st === GS_CLAIMED) {
+        // A cancelled G that still runs may yet end (its signal, a kill timer): not still.
+        if ((Atomics.load(I, go + G_CANCEL) & 1) !== 0) return `G ${gid} is cancelled and still runs`
+        const m = I[go + G_M]!
+        let gs = started.get(m)
+        if (gs === undefined) started.set(m, (gs = []))
+        gs.push({ gid, name: taskName(s.tasks.keyOf(I[go + G_TASK]!)) })
+      }
     }
   }
   return null

@@ -14,7 +14,7 @@
 import { MDiedError } from '../errors.js'
 import {
   G_KIND, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING,
-  K_ARENA, K_SHARED, O_HANDOFF, O_P, P_OWNER, gOff, gRange, oOff, ownerOf, pOff,
+  K_ARENA, K_SHARED, O_HANDOFF, O_P, P_OWNER, gOff, gUsed, oOff, pOff,
 } from '../shared/layout.js'
 import { flushFor } from '../shared/outbox.js'
 import { leaveIdle, markDead } from '../shared/park.js'
@@ -45,8 +45,8 @@ export function reclaimDeadM(
   // Shared results that were published to it and that it never read: their references go back
   // (sharedbufs.ts), or those slots never free; so do the arena slots of its unread results. Results published after the exchange above are
   // dropped by their publisher (result.ts).
-  const own = gRange(s.l, m)
-  for (let gid = own.first; gid < own.first + own.count; gid++) {
+  const own = gUsed(I, s.l, m)
+  for (let gid = own.first; gid < own.end; gid++) {
     const go = gOff(s.l, gid)
     if (Atomics.load(I, go + G_STATE) !== GS_DONE) continue
     const kind = Atomics.load(I, go + G_KIND)
@@ -55,21 +55,25 @@ export function reclaimDeadM(
   }
   // Its started Gs cannot finish: fail them at their owners, naming the task. Gs it had taken
   // but not called yet (module import or payload fetch pending) go back to the global queue.
+  // Only the records each owner ever allocated (gUsed): the rest were never written, and reading
+  // them all would fault in every page of the G table (tens of MiB) on the first death.
   const requeue: number[] = []
-  for (let gid = 0; gid < s.l.gTotal; gid++) {
-    const go = gOff(s.l, gid)
-    const st = Atomics.load(I, go + G_STATE)
-    if ((st !== GS_RUNNING && st !== GS_CLAIMED) || Atomics.load(I, go + G_M) !== m) continue
-    const owner = ownerOf(s.l, gid)
-    if (st === GS_CLAIMED && owner !== m) {
-      Atomics.store(I, go + G_STATE, GS_QUEUED)
-      requeue.push(gid)
-      continue
+  for (let owner = 0; owner <= s.l.maxM; owner++) {
+    const used = gUsed(I, s.l, owner)
+    for (let gid = used.first; gid < used.end; gid++) {
+      const go = gOff(s.l, gid)
+      const st = Atomics.load(I, go + G_STATE)
+      if ((st !== GS_RUNNING && st !== GS_CLAIMED) || Atomics.load(I, go + G_M) !== m) continue
+      if (st === GS_CLAIMED && owner !== m) {
+        Atomics.store(I, go + G_STATE, GS_QUEUED)
+        requeue.push(gid)
+        continue
+      }
+      if (owner === m) continue // its own children's results have nowhere to go
+      Atomics.store(I, go + G_STATE, GS_DONE)
+      const err = new MDiedError(m, reason, s.tasks.keyOf(I[go + G_TASK]!))
+      fail(gid, err)
     }
-    if (owner === m) continue // its own children's results have nowhere to go
-    Atomics.store(I, go + G_STATE, GS_DONE)
-    const err = new MDiedError(m, reason, s.tasks.keyOf(I[go + G_TASK]!))
-    fail(gid, err)
   }
   return { orphaned, requeue }
 }

@@ -79,6 +79,11 @@ export const O_DOORBELL = 0 // bumped by whoever wants this thread to look again
 export const O_WAITING = 1 // 1 while the thread is (about to be) waiting on O_DOORBELL
 export const O_CR_HEAD = 2 // completion ring: consumer index (owner only)
 export const O_CR_TAIL = 3 // completion ring: producers reserve with Atomics.add
+// How many records of the owner's G range have ever been allocated, counted from its first: one
+// past the highest gid it handed out (owner.ts; written by the owner only, only upward, before
+// the gid is published). Scans of G records (crash recovery, the deadlock check) stop there: a
+// record beyond it was never written, and reading it would fault in its page of shared memory.
+export const O_GHIGH = 4
 // The M's outbox (see outbox.ts): completions it holds back to announce in one batch.
 export const O_OUTBOX_LOCK = 16 // taken by the M around each change, by the monitor to flush for a stuck M
 export const O_OUTBOX_N = 17 // held gids
@@ -243,6 +248,16 @@ export function gRange(l: Layout, owner: number): { first: number; count: number
   if (owner === 0) return { first: 0, count: l.gMain, cr: l.crBase }
   const first = l.gMain + (owner - 1) * l.gPerM
   return { first, count: l.gPerM, cr: l.crBase + first }
+}
+
+/**
+ * The gids of `owner`'s range that may have been used: [first, end). A gid published before the
+ * caller's read of O_GHIGH (a G another thread claimed, ran or finished) is below `end`, since
+ * the owner raises O_GHIGH before it publishes the gid.
+ */
+export function gUsed(I: Int32Array, l: Layout, owner: number): { first: number; end: number } {
+  const r = gRange(l, owner)
+  return { first: r.first, end: r.first + Math.min(r.count, Atomics.load(I, oOff(l, owner) + O_GHIGH)) }
 }
 
 /** An owner's arena: its first slot's index over all owners, and its slot count. */

@@ -12,7 +12,7 @@
 
 import type { Group } from './batch.js'
 import { isErrPayload, plainToError, readPayload } from './codec.js'
-import { G_CANCEL, G_KIND, G_STATE, GS_FREE, K_SHARED, O_CR_HEAD, gOff, gRange, oOff } from './layout.js'
+import { G_CANCEL, G_KIND, G_STATE, GS_FREE, K_SHARED, O_CR_HEAD, O_GHIGH, gOff, gRange, oOff } from './layout.js'
 import type { Sched } from './sched.js'
 
 type Settle = (value: unknown) => void
@@ -27,6 +27,8 @@ export class Owner {
   readonly #headWord: number
   readonly #freeList: Int32Array
   #top: number
+  /** O_GHIGH as this thread last wrote it: allocated gids are below first + #high. */
+  #high = 0
   /**
    * The resolve function of each pending G's promise. Only resolve is kept: a rejection resolves
    * with a rejected promise, which the G's promise adopts. One function instead of two per pending
@@ -63,7 +65,14 @@ export class Owner {
 
   /** A free gid of this thread's range, or -1 when all are in use. */
   alloc(): number {
-    return this.#top === 0 ? -1 : this.#freeList[--this.#top]!
+    if (this.#top === 0) return -1
+    const gid = this.#freeList[--this.#top]!
+    if (gid - this.first >= this.#high) {
+      // Lowest gids are handed out first, so this is rare: a new high, published before the gid is.
+      this.#high = gid - this.first + 1
+      Atomics.store(this.#s.I, oOff(this.#s.l, this.idx) + O_GHIGH, this.#high)
+    }
+    return gid
   }
 
   /** Returns an allocated gid that was never published. */
