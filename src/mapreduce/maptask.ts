@@ -171,7 +171,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
     if (buffer !== undefined) {
       await buffer.spill()
       Object.assign(stats, { ...buffer.counters, spills: stats.spills })
-      runs = buffer.runs.map((rs, p) => finalRun(rs, path.join(a.dir, `p-${String(p).padStart(5, '0')}.run`)))
+      runs = finalRuns(buffer.runs, a.dir)
     } else {
       part!.commit(path.join(a.outDir, partName('m', a.task)))
       stats.outputBytes = part!.bytes
@@ -184,11 +184,17 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
   }
 }
 
-/** One run for a partition's spills: none, the only one, or the spills merged (and removed). */
-export function finalRun(spills: readonly string[], merged: string): string | null {
-  if (spills.length === 0) return null
-  if (spills.length === 1) return spills[0]!
-  mergeToFile(spills, merged)
-  for (const s of spills) rmSync(s, { force: true })
-  return merged
+/**
+ * One run per partition from its spills (runs[p]): none, the only one, or the spills merged into
+ * `dir`/p-NNNNN.run (and removed).
+ */
+export function finalRuns(runs: readonly (readonly string[])[], dir: string): (string | null)[] {
+  return runs.map((spills, p) => {
+    if (spills.length === 0) return null
+    if (spills.length === 1) return spills[0]!
+    const merged = path.join(dir, `p-${String(p).padStart(5, '0')}.run`)
+    mergeToFile(spills, merged)
+    for (const s of spills) rmSync(s, { force: true })
+    return merged
+  })
 }

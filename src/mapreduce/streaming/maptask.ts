@@ -20,7 +20,7 @@ import path from 'node:path'
 import { TaskCounters, zeroStats } from '../counters.js'
 import { CombineKeyError } from '../errors.js'
 import { compareText } from '../keys.js'
-import { ABORT_EVERY, checkAbort, finalRun, taskId, type MapArgs, type MapResult } from '../maptask.js'
+import { ABORT_EVERY, checkAbort, finalRuns, taskId, type MapArgs, type MapResult } from '../maptask.js'
 import type { StreamSpec } from '../options.js'
 import { PartWriter, partName } from '../output.js'
 import { partitioner, type Partitioner } from '../partition.js'
@@ -108,7 +108,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
     if (buffer !== undefined) {
       await spill()
       Object.assign(stats, { spilledRecords: buffer.counters.spilledRecords })
-      runs = buffer.runs.map((rs, p) => finalRun(rs, path.join(a.dir, `p-${String(p).padStart(5, '0')}.run`)))
+      runs = finalRuns(buffer.runs, a.dir)
     } else {
       part!.commit(path.join(a.outDir, partName('m', a.task)))
       stats.outputBytes = part!.bytes
