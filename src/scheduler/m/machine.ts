@@ -21,10 +21,10 @@
  * - Admission window: since a started task cannot move, an M pulls from the global queue or
  *   steals only while its live tasks are fewer than its window, and then (with some live) no more
  *   than it has room for; Gs it does not take stay where an idle M can take them. Its own P's
- *   queue (children of its tasks, which those may be awaiting) is never refused. The window grows when the
- *   M's event loop sat idle while it was full and work waited (its tasks were all waiting, so it
- *   should have started more) and shrinks by one for each task that settled while the loop was
- *   busy throughout.
+ *   queue (children of its tasks, which those may be awaiting) is never refused. The window
+ *   grows when the M's event loop sat idle while it was full and work waited (its tasks were all
+ *   waiting, so it should have started more) and shrinks by one for each task that settled while
+ *   the loop was busy throughout.
  *
  * Running a G is runner.ts; `go` inside a task is spawn.ts; both reach the P through this loop.
  */
@@ -455,7 +455,8 @@ export class Machine {
     const async = runner.fetches.size > 0 || this.#owner.pending > 0
     const po = hold.p >= 0 ? hold.po : -1
     if (!live) this.#window = WINDOW_START // drained: the next burst starts afresh
-    if (!(runner.live >= this.#window && po >= 0 && this.#visibleWork())) {
+    // #room() also marks the M gated, so the next task to settle rings it out of the wait below.
+    if (!(this.#room() <= 0 && po >= 0 && this.#visibleWork())) {
       const how = await this.#mp.park(po, live, async, this.#parkHooks)
       if (how === UNPARK_SPINNING) this.#spinning = true
       else if (how === UNPARK_LOST) this.#loseP()

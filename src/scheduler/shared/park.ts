@@ -374,10 +374,7 @@ export class MPark {
       if (po >= 0) Atomics.add(I, po + P_PARKS, 1)
       hooks.beforeSleep()
       if (live || async) {
-        this.parkedAsync = true
-        const r = waitAsync(I, oo + O_DOORBELL, bell)
-        if (r.async) await r.value
-        this.parkedAsync = false
+        await this.#sleepAsync(bell)
       } else {
         Atomics.wait(I, oo + O_DOORBELL, bell)
       }
@@ -399,14 +396,17 @@ export class MPark {
     const bell = Atomics.load(I, oo + O_DOORBELL)
     Atomics.store(I, oo + O_WAITING, 1)
     this.openSpan()
-    if (!hooks.otherWork()) {
-      this.parkedAsync = true
-      const r = waitAsync(I, oo + O_DOORBELL, bell, timeoutMs)
-      if (r.async) await r.value
-      this.parkedAsync = false
-    }
+    if (!hooks.otherWork()) await this.#sleepAsync(bell, timeoutMs)
     Atomics.store(I, oo + O_WAITING, 0)
     return this.closeSpan()
+  }
+
+  /** Sleeps in Atomics.waitAsync until the doorbell moves from `bell` (or `timeoutMs` passes). */
+  async #sleepAsync(bell: number, timeoutMs?: number): Promise<void> {
+    this.parkedAsync = true
+    const r = waitAsync(this.#I, this.#oo + O_DOORBELL, bell, timeoutMs)
+    if (r.async) await r.value
+    this.parkedAsync = false
   }
 
   /**
