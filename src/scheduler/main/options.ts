@@ -46,6 +46,13 @@ export interface RuntimeOptions {
    */
   readonly mainSpinUs?: number
   /**
+   * While more than four Gs per P are awaited, the main thread takes results by a timer of this
+   * period (µs, 0 to 100000; 0: never) instead of a wake-up per result, which preempts a busy M.
+   * A result then waits at most this much longer; with fewer Gs awaited, results are taken at
+   * once. Default 2000.
+   */
+  readonly resultBatchUs?: number
+  /**
    * Old-generation cap of each M's heap, in MB (at least 16). An M that runs out is ended, not
    * the process: its started tasks reject with MDiedError ('out of memory'), its unstarted ones
    * run elsewhere, and a fresh M replaces it. Default: V8's own limit.
@@ -80,6 +87,7 @@ export interface Resolved {
   readonly maxThreads: number
   readonly handoffMs: number
   readonly mainSpinUs: number
+  readonly resultBatchUs: number
   readonly mHeapMb: number | undefined
   readonly loader: 'auto' | 'tsx' | 'none'
   readonly layout: Layout
@@ -94,6 +102,7 @@ export function resolveOptions(options: RuntimeOptions): Resolved {
   const mainSlots = positiveInt('mainSlots', options.mainSlots, 1 << 18, 1, MAX_MAIN_SLOTS)
   const mSlots = positiveInt('mSlots', options.mSlots, 1 << 15, 1, MAX_M_SLOTS)
   const mainSpinUs = positiveInt('mainSpinUs', options.mainSpinUs, 10, 0, 1000)
+  const resultBatchUs = positiveInt('resultBatchUs', options.resultBatchUs, 2000, 0, 100_000)
   const mHeapMb = options.mHeapMb === undefined ? undefined : positiveInt('mHeapMb', options.mHeapMb, 0, 16)
   const loader = options.loader ?? 'auto'
   if (loader !== 'auto' && loader !== 'tsx' && loader !== 'none') {
@@ -109,7 +118,7 @@ export function resolveOptions(options: RuntimeOptions): Resolved {
         `${gib(bytes)} of shared memory, more than the ${gib(MAX_SHARED_BYTES)} a runtime may have: lower mSlots, maxThreads or procs`,
     )
   }
-  return { procs, spares, maxThreads, handoffMs, mainSpinUs, mHeapMb, loader, layout }
+  return { procs, spares, maxThreads, handoffMs, mainSpinUs, resultBatchUs, mHeapMb, loader, layout }
 }
 
 export function positiveInt(name: string, v: number | undefined, dflt: number, min = 1, max = 1 << 24): number {

@@ -26,10 +26,11 @@ import { H_CLOSED, ownerOf, writeHeader } from '../shared/layout.js'
 import { checker, sampleRuntime, type DeadHost } from './checkdead.js'
 import { Killer } from './kill.js'
 import { MainSpin } from './mainspin.js'
+import { ResultBatch } from './resultbatch.js'
 import { Monitor } from './monitor.js'
 import { resolveOptions, workerUrl, type RuntimeOptions } from './options.js'
 import { Owner } from '../shared/owner.js'
-import { doorbell, mainBeginWait, mainEndWait } from '../shared/park.js'
+import { doorbell, mainBatching, mainBeginWait, mainBell, mainEndWait, mainTryBatch, wakeMain } from '../shared/park.js'
 import type { FromM } from '../shared/protocol.js'
 import { reclaimDeadM } from './recovery.js'
 import { Sched } from '../shared/sched.js'
@@ -76,6 +77,13 @@ export class Runtime implements Spawner, AsyncDisposable {
   readonly #broker: PayloadBroker
   #waiting = false
   readonly #spin: MainSpin
+  readonly #batch: ResultBatch
+  /** The batched wait's timer while one is armed (#waiting is then true). */
+  #batchTimer: NodeJS.Timeout | undefined
+  /** Results the last turn took (a wake-up, a poll or a batched wait). */
+  #took = 0
+  /** A waitAsync on the doorbell is outstanding (one at most). */
+  #asyncOut = false
   #keepAlive: NodeJS.Timeout | undefined
   #deaths = 0
   readonly #killer: Killer
@@ -105,11 +113,12 @@ export class Runtime implements Spawner, AsyncDisposable {
     awaited: () => this.#owner.pending - this.#owner.detached + this.#overflowLen() - this.#overflowCancelled,
   }
 
-  private constructor(s: Sched, o: { maxThreads: number; handoffMs: number; mainSpinUs: number; mHeapMb: number | undefined; url: { url: URL; entry: string | undefined } }) {
+  private constructor(s: Sched, o: { maxThreads: number; handoffMs: number; mainSpinUs: number; resultBatchUs: number; mHeapMb: number | undefined; url: { url: URL; entry: string | undefined } }) {
     // Private to TypeScript only: plain JavaScript can still call `new Runtime(options)`.
     if (!(s instanceof Sched)) throw new SchedulerArgError('gort: a runtime is started with `await Runtime.start(options)`, not `new Runtime(...)`')
     this.#s = s
     this.#spin = new MainSpin(o.mainSpinUs)
+    this.#batch = new ResultBatch(o.resultBatchUs, s.l.procs)
     this.#threads = new Threads(s, o.url, o.maxThreads, o.mHeapMb, {
       message: (msg) => this.#onMessage(msg),
       exit: (m, code, error) => this.#onExit(m, code, error),
@@ -148,7 +157,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     // The runtime is made below: kills asked for on this thread reach it through `rt`.
     let rt!: Runtime
     sched.attachCancels(`gort-cancel-${id}`, (gid, gen) => rt.#killer.kill(gid, gen))
-    rt = new Runtime(sched, { maxThreads: o.maxThreads, handoffMs: o.handoffMs, mainSpinUs: o.mainSpinUs, mHeapMb: o.mHeapMb, url: workerUrl(o.loader) })
+    rt = new Runtime(sched, { maxThreads: o.maxThreads, handoffMs: o.handoffMs, mainSpinUs: o.mainSpinUs, resultBatchUs: o.resultBatchUs, mHeapMb: o.mHeapMb, url: workerUrl(o.loader) })
     rt.#holdOpen() // unref'd workers alone would let the process exit while they boot
     try {
       const boots: Promise<void>[] = []
@@ -331,11 +340,26 @@ export class Runtime implements Spawner, AsyncDisposable {
     this.#armWait()
   }
 
-  /** Waits (without blocking the event loop) for the main thread's doorbell. */
+  /**
+   * Waits (without blocking the event loop) for the main thread's doorbell, or, while many Gs
+   * are awaited and every P is busy, for a batched wait's timer (main/resultbatch.ts), which an
+   * M going idle cuts short. At most one waitAsync is outstanding (#asyncOut): one that outlives
+   * the wait it was made for (a batched wait its timer ended) serves the next, so no wait leaves
+   * a waiter behind.
+   */
   #armWait(): void {
     if (this.#waiting || this.#closed || this.#owner.pending === 0) return
     const s = this.#s
     this.#waiting = true
+    if (this.#batch.wants(this.#owner.pending, this.#took) && mainTryBatch(s.I, s.l)) {
+      this.#batch.waits++
+      this.#batchTimer = setTimeout(this.#onBatchFn, this.#batch.ms)
+      this.#batchTimer.unref()
+      this.#sleep(mainBell(s.I, s.l))
+      // A nudge before the waiter was registered cleared W_BATCH first (its notify found nobody).
+      if (!mainBatching(s.I, s.l)) queueMicrotask(this.#onWakeFn)
+      return
+    }
     if (this.#spin.poll(this.#owner)) {
       queueMicrotask(this.#onWakeFn)
       return
@@ -347,20 +371,49 @@ export class Runtime implements Spawner, AsyncDisposable {
     }
     // About to sleep: a good moment to drop shared buffers whose slots were freed (rate-limited).
     s.bufs.idle()
-    const r = waitAsync(s.I, doorbell(s.l, 0), bell)
-    if (r.async) void r.value.then(this.#onWakeFn)
-    else queueMicrotask(this.#onWakeFn)
+    this.#sleep(bell)
+  }
+
+  /** Registers the waitAsync on the doorbell (value `bell`), unless one is outstanding. */
+  #sleep(bell: number): void {
+    if (this.#asyncOut) return
+    this.#asyncOut = true
+    const r = waitAsync(this.#s.I, doorbell(this.#s.l, 0), bell)
+    if (r.async) void r.value.then(this.#onAsyncFn)
+    else queueMicrotask(this.#onAsyncFn)
   }
 
   /** #onWake as one function for every wait, not a closure per wait (one per round trip). */
   readonly #onWakeFn = (): void => this.#onWake()
 
+  /**
+   * The waitAsync returned. Nothing to do if the wait it was made for already ended; during a
+   * batched wait that no M nudged (a doorbell that moved under the waiter), wait on.
+   */
+  readonly #onAsyncFn = (): void => {
+    this.#asyncOut = false
+    if (!this.#waiting) return
+    if (this.#batchTimer !== undefined && mainBatching(this.#s.I, this.#s.l)) return this.#sleep(mainBell(this.#s.I, this.#s.l))
+    this.#onWake()
+  }
+
+  /** A batched wait's timer. */
+  readonly #onBatchFn = (): void => {
+    this.#batchTimer = undefined
+    if (this.#waiting) this.#onWake()
+  }
+
   #onWake(): void {
     this.#waiting = false
+    if (this.#batchTimer !== undefined) {
+      this.#batch.cut++
+      clearTimeout(this.#batchTimer)
+      this.#batchTimer = undefined
+    }
     this.#spin.woke()
     mainEndWait(this.#s.I, this.#s.l)
     if (this.#closed) return
-    this.#owner.drain()
+    this.#took = this.#owner.drain()
     this.#refill()
     this.#releaseIfIdle()
     this.#armWait()
@@ -467,7 +520,7 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   /** Scheduler counters: per-P runs, steals, global-queue pulls, parks, spawns, hand-offs. */
   stats(): SchedStats {
-    return collectStats(this.#s, this.#threads.live() + 1, (m) => this.#threads.threadIdOf(m), this.#deaths, this.#monitor.rescues, this.#spin)
+    return collectStats(this.#s, this.#threads.live() + 1, (m) => this.#threads.threadIdOf(m), this.#deaths, this.#monitor.rescues, this.#spin, { waits: this.#batch.waits, cut: this.#batch.cut })
   }
 
   /** The Go-style schedtrace line for right now. */
@@ -485,7 +538,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     const s = this.#s
     Atomics.store(s.I, H_CLOSED, 1)
     this.#threads.ringAll()
-    s.ring(0)
+    wakeMain(s.I, s.l)
     this.#monitor.stop()
     this.#actors?.close()
     this.#daemons = 0
@@ -497,6 +550,8 @@ export class Runtime implements Spawner, AsyncDisposable {
     this.#overflowCancelled = 0
     if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive)
     this.#keepAlive = undefined
+    if (this.#batchTimer !== undefined) clearTimeout(this.#batchTimer)
+    this.#batchTimer = undefined
     removeRuntime(this)
     checker.hosts.delete(this.#dead)
     await this.#threads.terminateAll()

@@ -47,6 +47,12 @@ export interface SchedStats {
   readonly rescues: number
   /** The main thread's polls for results before it waits (see RuntimeOptions.mainSpinUs): `hits` found one, `misses` waited after all. */
   readonly mainPolls: { readonly hits: number; readonly misses: number }
+  /**
+   * The main thread's batched waits (see RuntimeOptions.resultBatchUs): `waits` it took by timer,
+   * taking results in batches while many Gs were awaited and every P was busy; `cut`: those that
+   * a wake-up ended early because an M went idle.
+   */
+  readonly mainBatches: { readonly waits: number; readonly cut: number }
   /** Shared buffers registered for task arguments (sharedbufs.ts) and not yet freed: at most 256; beyond that, such arguments go by message. */
   readonly sharedBuffers: number
   readonly total: Omit<ProcStats, 'id' | 'm' | 'thread' | 'idle'>
@@ -54,7 +60,7 @@ export interface SchedStats {
 }
 
 export function collectStats(
-  s: Sched, threads: number, threadOf: (m: number) => number, mDeaths: number, rescues: number, mainPolls: SchedStats['mainPolls'],
+  s: Sched, threads: number, threadOf: (m: number) => number, mDeaths: number, rescues: number, mainPolls: SchedStats['mainPolls'], mainBatches: SchedStats['mainBatches'],
 ): SchedStats {
   const I = s.I
   const perP: ProcStats[] = []
@@ -78,6 +84,7 @@ export function collectStats(
     mDeaths,
     rescues,
     mainPolls: { hits: mainPolls.hits, misses: mainPolls.misses },
+    mainBatches: { waits: mainBatches.waits, cut: mainBatches.cut },
     sharedBuffers: s.bufs.live(),
     total: {
       runs: sum('runs'), steals: sum('steals'), stealAttempts: sum('stealAttempts'), globalPulls: sum('globalPulls'),

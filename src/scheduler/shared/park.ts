@@ -64,6 +64,16 @@ function broken(what: string, st: number): never {
 
 // ---- doorbells (any thread) ----
 
+/**
+ * An owner's waiting flag (O_WAITING): W_NONE, not waiting (a ring only moves the doorbell);
+ * W_WAKE, waiting, every ring notifies; W_BATCH (the main thread only, main/resultbatch.ts):
+ * waiting on a timer while every P is busy, so rings do not notify; an M about to park notifies
+ * instead (markIdle), since its P then idles while results may wait.
+ */
+export const W_NONE = 0
+export const W_WAKE = 1
+export const W_BATCH = 2
+
 /** Makes thread `owner` look again (wakes it if it waits on its doorbell). */
 export function ring(I: Int32Array, l: Layout, owner: number): void {
   const o = oOff(l, owner)
@@ -71,7 +81,14 @@ export function ring(I: Int32Array, l: Layout, owner: number): void {
   // The waiting flag is left set: clearing it here (notify once per wait) lost wake-ups, because
   // a ring for a completion the owner had already drained could clear the flag just before the
   // owner started waiting, leaving the next ring with nobody to notify.
-  if (Atomics.load(I, o + O_WAITING) !== 0) Atomics.notify(I, o + O_DOORBELL)
+  if (Atomics.load(I, o + O_WAITING) === W_WAKE) Atomics.notify(I, o + O_DOORBELL)
+}
+
+/** Wakes the main thread whatever its waiting flag says (close, or an M going idle during a batched wait). */
+export function wakeMain(I: Int32Array, l: Layout): void {
+  const o = oOff(l, 0)
+  Atomics.add(I, o + O_DOORBELL, 1)
+  Atomics.notify(I, o + O_DOORBELL)
 }
 
 /**
@@ -80,13 +97,52 @@ export function ring(I: Int32Array, l: Layout, owner: number): void {
  */
 export function mainBeginWait(I: Int32Array, l: Layout): number {
   const o = oOff(l, 0)
-  Atomics.store(I, o + O_WAITING, 1)
+  Atomics.store(I, o + O_WAITING, W_WAKE)
   return Atomics.load(I, o + O_DOORBELL)
+}
+
+/**
+ * The main thread would take its next results by a batched wait (main/resultbatch.ts): sets
+ * W_BATCH, then checks that no P idles. False (flag back to W_WAKE) when one does: its M may
+ * have parked before it could see W_BATCH, so nobody would nudge.
+ *
+ * With markIdle this is a store-then-load handshake on both sides (Dekker's): the main thread
+ * stores W_BATCH then loads H_NPIDLE; an M adds to H_NPIDLE then loads the flag. Both seq-cst,
+ * so at least one side sees the other's write: the main thread does not batch, or the M nudges.
+ */
+export function mainTryBatch(I: Int32Array, l: Layout): boolean {
+  const o = oOff(l, 0)
+  Atomics.store(I, o + O_WAITING, W_BATCH)
+  if (Atomics.load(I, H_NPIDLE) === 0) return true
+  Atomics.store(I, o + O_WAITING, W_WAKE)
+  return false
+}
+
+/**
+ * Whether the main thread's batched wait still stands: false once an M nudged it (markIdle's
+ * CAS, which comes before its notify: a waiter registered after this reads true still gets it).
+ */
+export const mainBatching = (I: Int32Array, l: Layout): boolean => Atomics.load(I, oOff(l, 0) + O_WAITING) === W_BATCH
+
+/** The main thread's doorbell now. */
+export const mainBell = (I: Int32Array, l: Layout): number => Atomics.load(I, oOff(l, 0) + O_DOORBELL)
+
+/**
+ * An M is about to park: marks its P `po` idle, then, if the main thread waits on a batched
+ * timer, turns that into a wake-up now (see mainTryBatch). The CAS lets one M of several notify.
+ */
+export function markIdle(I: Int32Array, l: Layout, po: number): void {
+  Atomics.add(I, H_NPIDLE, 1)
+  Atomics.store(I, po + P_IDLE, 1)
+  const o = oOff(l, 0)
+  if (Atomics.load(I, o + O_WAITING) === W_BATCH && Atomics.compareExchange(I, o + O_WAITING, W_BATCH, W_WAKE) === W_BATCH) {
+    wakeMain(I, l)
+  }
 }
 
 /** The main thread woke (or decided not to wait). */
 export function mainEndWait(I: Int32Array, l: Layout): void {
-  Atomics.store(I, oOff(l, 0) + O_WAITING, 0)
+  Atomics.store(I, oOff(l, 0) + O_WAITING, W_NONE)
 }
 
 /** Word index of an owner's doorbell, for Atomics.waitAsync. */
@@ -366,10 +422,7 @@ export class MPark {
     const parked = live ? MS_PARKED_LIVE : MS_PARKED
     Atomics.store(I, oo + O_MSTATE, parked)
     this.#parkedPo = po
-    if (po >= 0) {
-      Atomics.add(I, H_NPIDLE, 1)
-      Atomics.store(I, po + P_IDLE, 1)
-    }
+    if (po >= 0) markIdle(I, this.#l, po)
     if (!hooks.otherWork()) {
       if (po >= 0) Atomics.add(I, po + P_PARKS, 1)
       hooks.beforeSleep()
