@@ -1,6 +1,7 @@
 // The map side's buffer: what it spills equals a plain model of the emitted pairs (values in emit
 // order per key, or their sums through a combiner), across spills, early combines and the
 // arena's compaction, with number and string values, `__proto__` keys and number keys.
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -72,6 +73,46 @@ test('without a combiner, each key keeps all its values in emit order, across sp
         }
         for (const rs of b.runs) for (const f of rs) (await import('node:fs')).rmSync(f)
       }
+    } finally {
+      t.remove()
+    }
+  }))
+
+test('repeated values come back as emitted, in order: 0 and -0 apart, NaN, strings, with and without a combiner',
+  deadline('spill: repeats', async () => {
+    const t = tempDir()
+    try {
+      // Values in blocks of 40 emits, so a frequent key gets each value many times in a row and
+      // sees 0 then -0, -0 then 0, NaN then NaN, and equal strings made apart.
+      const BLOCK: Scalar[] = [1, 0, -0, 0, Number.NaN, Number.NaN, 'x', 'y', 2, 1]
+      const value = (i: number): Scalar => {
+        const v = BLOCK[Math.floor(i / 40) % BLOCK.length]!
+        return typeof v === 'string' ? `${v}${'z'.repeat(i % 2)}`.slice(0, 1) : v
+      }
+      const same = (a: readonly Scalar[], b: readonly Scalar[], what: string): void => {
+        assert.is(a.length, b.length, `${what}: length`)
+        for (let i = 0; i < a.length; i++) assert.ok(Object.is(a[i], b[i]), `${what}[${i}]: ${String(a[i])} is not ${String(b[i])}`)
+      }
+      for (const limit of [1 << 30, 20_000]) {
+        const dir = path.join(t.dir, `plain-${limit}`)
+        mkdirSync(dir)
+        const b = new MapBuffer({ reducers: 2, limit, dir, partition: partOf, combine: undefined, ctx })
+        const model = await fill(b, 11, 30_000, value)
+        if (limit < 1 << 30) assert.ok(b.counters.spills > 2, `${b.counters.spills} spills`)
+        for (const p of [0, 1]) for (const [k, vs] of readBack(b, p)) same(vs, model.get(k)!, `values of ${String(k)}`)
+      }
+      // A combine that passes its values through, after reading them all: what it saw, in order.
+      const record: Combine = async (k, values, emit) => {
+        const got: Scalar[] = []
+        for await (const v of values) got.push(v)
+        for (const v of got) emit(k, v)
+      }
+      const dir = path.join(t.dir, 'combined')
+      mkdirSync(dir)
+      const b = new MapBuffer({ reducers: 2, limit: 1 << 30, dir, partition: partOf, combine: record, ctx })
+      const model = await fill(b, 12, 30_000, value)
+      for (const p of [0, 1]) for (const [k, vs] of readBack(b, p)) same(vs, model.get(k)!, `combined values of ${String(k)}`)
+      assert.ok(b.counters.combineInputRecords >= 30_000, `${b.counters.combineInputRecords} values combined`)
     } finally {
       t.remove()
     }
