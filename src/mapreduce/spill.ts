@@ -1,8 +1,8 @@
 /**
  * The map side's buffer: emitted pairs grouped by key in memory until the task's share of the
  * memory budget fills, then spilled: keys bucketed by partition (one partitioner call per distinct
- * key and spill, not per emit), per partition sorted, the combiner run over each key's values, and
- * the result written as one sorted run file.
+ * key and spill, not per emit), per partition sorted, the combiner run over the values of each key
+ * that has more than one, and the result written as one sorted run file.
  *
  * Layout: a Map from key to a slot number (one lookup per emit), per-slot int32 arrays (the
  * first and last entry of the slot's value list, how many values and how many entries the list
@@ -22,7 +22,9 @@
  * values, not one per emit, and the buffer spills later. Combine may thus see a key several
  * times, on consecutive batches of its values and then on what those batches became, as
  * Hadoop's combiner may run on each spill and again on merges: valid for the commutative and
- * associative functions a combiner must be. When the arena is full it is compacted (the live
+ * associative functions a combiner must be. It may also see a value never: a key that holds one
+ * value when the buffer spills is written as it is (Hadoop's combiner may run zero times too), so
+ * reduce must take map output and combine output alike, as it must in Hadoop. When the arena is full it is compacted (the live
  * lists copied, slot by slot, into fresh arrays) if at least half its entries are dead, else
  * grown.
  *
@@ -406,9 +408,18 @@ export class MapBuffer {
     this.#cMoved = false
     const keys = this.#keys
     const combine = this.#combine!
+    const a = this.#arena
     for (const s of slots) {
       const c = this.#count[s]!
       const k = keys[s]!
+      if (c === 1) {
+        // Combine may run zero times on a key: one value is written as it is, without an async
+        // call for the Zipf tail's many keys seen once. Through `out`, as if combine had emitted
+        // it unchanged, so it still lands behind any pair moved to its key before.
+        const e = this.#head[s]!
+        out(k, a.isStr[e] === 0 ? a.num[e]! : a.str[e]!)
+        continue
+      }
       this.#begin(k, p, out, c)
       const r = combine(k, this.#take(s), this.#emit as never, this.#ctx)
       if (r !== undefined) await r

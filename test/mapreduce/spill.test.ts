@@ -192,9 +192,34 @@ test('pairs a combine moves to other keys of its partition come back in emit ord
         if (k === 'b') emit('c', 30)
       }
       const b = new MapBuffer({ reducers: 1, limit: 1 << 30, dir: t.dir, partition: () => 0, combine: moving, ctx })
-      for (const [k, v] of [['c', 3], ['b', 2], ['a', 1]] as const) b.add(k, v)
+      // b has two values, so combine runs on it; a and c, with one each, are written as they are.
+      for (const [k, v] of [['c', 3], ['b', 2], ['a', 1], ['b', 4]] as const) b.add(k, v)
       await b.spill()
-      assert.equal(readBack(b, 0), [['a', [1, 20]], ['b', [2]], ['c', [30, 3]]])
+      assert.equal(readBack(b, 0), [['a', [1, 20]], ['b', [2, 4]], ['c', [30, 3]]])
+    } finally {
+      t.remove()
+    }
+  }))
+
+test('combine runs zero times on a key with one value at the spill, once on a key with more', 
+  deadline('spill: single values', async () => {
+    const t = tempDir()
+    try {
+      const got: [Scalar, Scalar[]][] = []
+      const tagged: Combine = async (k, values, emit) => {
+        const vs: Scalar[] = []
+        for await (const v of values) vs.push(v)
+        got.push([k, vs])
+        emit(k, `combined ${vs.join(',')}`)
+      }
+      const b = new MapBuffer({ reducers: 1, limit: 1 << 30, dir: t.dir, partition: () => 0, combine: tagged, ctx })
+      for (const [k, v] of [['one', 1], ['two', 'x'], [7, 'n'], ['two', 'y'], ['s', 'single']] as const) b.add(k, v)
+      await b.spill()
+      assert.equal(got, [['two', ['x', 'y']]])
+      assert.equal(readBack(b, 0), [[7, ['n']], ['one', [1]], ['s', ['single']], ['two', ['combined x,y']]])
+      assert.is(b.counters.combineInputRecords, 2)
+      assert.is(b.counters.combineOutputRecords, 1)
+      assert.is(b.counters.spilledRecords, 4)
     } finally {
       t.remove()
     }
