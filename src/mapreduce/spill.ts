@@ -528,15 +528,23 @@ class ListValues implements AsyncIterable<Scalar> {
   }
 }
 
-/** Reads a list of `n` entries, each entry's value `rep` times. */
+/** What an iterator's next() gives at the end: one settled promise for all (its result is frozen). */
+export const DONE: Promise<IteratorResult<never>> = Promise.resolve(Object.freeze({ done: true, value: undefined }))
+
+/**
+ * Reads a list of `n` entries, each entry's value `rep` times. An entry that repeats gives the
+ * same settled promise of one frozen result for each of its repeats: for-await reads `value` and
+ * `done` from it at once, and a consumer calling next() itself can neither change it nor tell it
+ * from a fresh one except by identity. So a value repeated n times costs one promise, not n.
+ */
 class ListIterator implements AsyncIterator<Scalar> {
   readonly #a: Arena
   /** The next entry to read once the current one's repeats are done. */
   #e: number
   /** Entries not yet started. */
   #left: number
-  /** The current entry's value, and how many of its repeats are still to come. */
-  #v: Scalar = 0
+  /** The current entry's result, and how many of its repeats are still to come. */
+  #p: Promise<IteratorResult<Scalar>> = DONE
   #reps = 0
 
   constructor(a: Arena, head: number, n: number) {
@@ -547,16 +555,19 @@ class ListIterator implements AsyncIterator<Scalar> {
 
   next(): Promise<IteratorResult<Scalar>> {
     if (this.#reps === 0) {
-      if (this.#left === 0) return Promise.resolve({ done: true, value: undefined })
+      if (this.#left === 0) return DONE
       const a = this.#a
       const e = this.#e
       this.#left--
       this.#e = a.next[e]!
-      this.#v = a.isStr[e] === 0 ? a.num[e]! : a.str[e]!
-      this.#reps = a.rep[e]!
+      const value = a.isStr[e] === 0 ? a.num[e]! : a.str[e]!
+      const reps = a.rep[e]!
+      if (reps === 1) return Promise.resolve({ done: false, value })
+      this.#p = Promise.resolve(Object.freeze({ done: false, value }))
+      this.#reps = reps
     }
     this.#reps--
-    return Promise.resolve({ done: false, value: this.#v })
+    return this.#p
   }
 }
 
@@ -583,6 +594,6 @@ class ArrayValuesIterator<T> implements AsyncIterator<T> {
 
   next(): Promise<IteratorResult<T>> {
     const xs = this.#xs
-    return Promise.resolve(this.#i < xs.length ? { done: false, value: xs[this.#i++]! } : { done: true, value: undefined })
+    return this.#i < xs.length ? Promise.resolve({ done: false, value: xs[this.#i++]! }) : DONE
   }
 }

@@ -118,6 +118,40 @@ test('repeated values come back as emitted, in order: 0 and -0 apart, NaN, strin
     }
   }))
 
+test('values read by hand: next() in order, several at once, results a consumer cannot change', 
+  deadline('spill: manual next', async () => {
+    const t = tempDir()
+    try {
+      const seen: IteratorResult<Scalar>[][] = []
+      const byHand: Combine = async (k, values, emit) => {
+        const it = values[Symbol.asyncIterator]()
+        const rs = await Promise.all([it.next(), it.next(), it.next()])
+        for (const r of rs) {
+          try {
+            ;(r as { value: unknown }).value = 'changed'
+          } catch {
+            // frozen: a strict-mode assignment throws
+          }
+        }
+        for (let r = await it.next(); ; r = await it.next()) {
+          rs.push(r)
+          if (r.done === true) break
+        }
+        seen.push(rs)
+        emit(k, rs.filter((r) => r.done !== true).length)
+      }
+      const b = new MapBuffer({ reducers: 1, limit: 1 << 30, dir: t.dir, partition: () => 0, combine: byHand, ctx })
+      for (const v of [1, 1, 1, 1, 'x', 'x', 2]) b.add('k', v)
+      await b.spill()
+      assert.equal(seen.map((rs) => rs.map((r) => [r.done, r.value])), [[
+        [false, 1], [false, 1], [false, 1], [false, 1], [false, 'x'], [false, 'x'], [false, 2], [true, undefined],
+      ]])
+      assert.equal(readBack(b, 0), [['k', [7]]])
+    } finally {
+      t.remove()
+    }
+  }))
+
 test('with a summing combiner: every key sums right, frequent keys are combined early, the arena compacts',
   deadline('spill: combine', async () => {
     const t = tempDir()
