@@ -14,6 +14,7 @@ import { rmSync } from 'node:fs'
 import path from 'node:path'
 import type { Scalar } from './job.js'
 import { RunReader, RunWriter, type KeyBytes } from './runfile.js'
+import { DONE } from './spill.js'
 
 /** Most runs open at once in one merge. */
 export const FAN_IN = 64
@@ -193,11 +194,11 @@ class GroupIterator implements AsyncIterator<Scalar> {
 
   next(): Promise<IteratorResult<Scalar>> {
     const g = this.#g
-    return Promise.resolve(g.step() ? { done: false, value: g.value() } : { done: true, value: undefined })
+    return g.step() ? Promise.resolve({ done: false, value: g.value() }) : DONE
   }
 
   return(): Promise<IteratorResult<Scalar>> {
-    return Promise.resolve({ done: true, value: undefined })
+    return DONE
   }
 }
 

@@ -1,16 +1,20 @@
 /**
  * The map side's buffer: emitted pairs grouped by key in memory until the task's share of the
  * memory budget fills, then spilled: keys bucketed by partition (one partitioner call per distinct
- * key and spill, not per emit), per partition sorted, the combiner run over each key's values, and
- * the result written as one sorted run file.
+ * key and spill, not per emit), per partition sorted, the combiner run over the values of each key
+ * that has more than one, and the result written as one sorted run file.
  *
  * Layout: a Map from key to a slot number (one lookup per emit), per-slot int32 arrays (the
- * first and last entry of the slot's value list, and its length), and one arena of values for
- * all keys: per entry a float64 (number values), a string (string values, kept in a JS array), a
- * type byte and an int32 link to the key's next value. So an emit allocates nothing but a new
- * key's Map entry, however many values a key gets, and the number values of word count never
- * become heap objects. Rejected: an array of values per key (what this was): a JS array per
- * distinct key, most of them holding one value, and regrown after every early combine.
+ * first and last entry of the slot's value list, how many values and how many entries the list
+ * holds), and one arena of values for all keys: per entry a float64 (number values), a string
+ * (string values, kept in a JS array), a type byte, a repeat count and an int32 link to the key's
+ * next entry. An entry stands for its value `rep` times in a row: a value equal to the last one
+ * of its key (the same string, or the same number, -0 and 0 apart) only counts up the key's last
+ * entry. So an emit allocates nothing but a new key's Map entry, however many values a key gets,
+ * the number values of word count never become heap objects, and a key emitted with 1 each time
+ * holds one entry, read back from one place, not a value per emit scattered over the arena.
+ * Rejected: an array of values per key (what this was): a JS array per distinct key, most of
+ * them holding one value, and regrown after every early combine.
  *
  * With a combiner, a key whose values reach COMBINE_AT is combined early, between records (the
  * task calls `combineReady()` when `ready` is set): its list is detached (its entries become
@@ -18,14 +22,18 @@
  * values, not one per emit, and the buffer spills later. Combine may thus see a key several
  * times, on consecutive batches of its values and then on what those batches became, as
  * Hadoop's combiner may run on each spill and again on merges: valid for the commutative and
- * associative functions a combiner must be. When the arena is full it is compacted (the live
+ * associative functions a combiner must be. It may also see a value never: a key that holds one
+ * value when the buffer spills is written as it is (Hadoop's combiner may run zero times too), so
+ * reduce must take map output and combine output alike, as it must in Hadoop. When the arena is full it is compacted (the live
  * lists copied, slot by slot, into fresh arrays) if at least half its entries are dead, else
  * grown.
  *
  * Invariants:
  * - Keys live in a Map (a key `__proto__` is an ordinary key; 1 and '1' are different keys).
  * - Within a key, values keep their emit order, in memory and in the run (an early combine's
- *   output takes the place of the batch it combined, ahead of the values emitted after it).
+ *   output takes the place of the batch it combined, ahead of the values emitted after it). A
+ *   repeat count only merges equal neighbours, which are indistinguishable, so the values read
+ *   back are the ones emitted, in order.
  * - The arena's arrays are never written below `#used` except by compaction, which writes fresh
  *   arrays: a detached list stays readable, through the arrays it was taken from, while the
  *   combine that iterates it emits (and so grows or compacts the arena).
@@ -72,11 +80,12 @@ export class MapBuffer {
   readonly #index = new Map<Scalar, number>()
   /** slot to key; slots are numbered in first-emit order from 0 after each spill. */
   #keys: Scalar[] = []
-  /** Per slot: the first and last arena entry of its value list (valid while #count > 0), and how many values the list holds. */
+  /** Per slot: the first and last arena entry of its value list (valid while #count > 0), how many values the list holds (a float64: repeats add no entries, so no spill bounds it) and in how many entries. */
   #head = new Int32Array(INIT_SLOTS)
   #tail = new Int32Array(INIT_SLOTS)
-  #count = new Int32Array(INIT_SLOTS)
-  /** The value arena: entries below #used, each a number (#num) or a string (#str, when #isStr), chained per slot by #next (-1 ends a list). */
+  #count = new Float64Array(INIT_SLOTS)
+  #ents = new Int32Array(INIT_SLOTS)
+  /** The value arena: entries below #used, each a number (#num) or a string (#str, when #isStr) repeated #rep times, chained per slot by #next (-1 ends a list). */
   #arena = new Arena(INIT_VALUES)
   #used = 0
   /** Entries in no slot's list (combined early); the arena is compacted rather than grown when they are half of it. */
@@ -112,7 +121,7 @@ export class MapBuffer {
   #cSlot = 0
   /** An early combine's output, back into the buffer: the usual pair, of the key it got, without a Map lookup. */
   readonly #readd = (k: Scalar, v: Scalar): void => {
-    if (k === this.#cKey) this.#link(this.#cSlot, this.#entry(v))
+    if (k === this.#cKey) this.#append(this.#cSlot, v)
     else this.add(k, v)
   }
 
@@ -135,16 +144,41 @@ export class MapBuffer {
    * (checkKey), then looked up again.
    */
   add(key: Scalar, value: Scalar): void {
-    const e = this.#entry(value)
     const s = this.#index.get(key)
     if (s !== undefined) {
-      this.#link(s, e)
+      this.#append(s, value)
       return
     }
     const k = checkKey(key)
     const s2 = k === key ? undefined : this.#index.get(k)
-    if (s2 === undefined) this.#newSlot(k, e)
-    else this.#link(s2, e)
+    if (s2 === undefined) this.#newSlot(k, this.#entry(value))
+    else this.#append(s2, value)
+  }
+
+  /**
+   * Appends `value` to slot s's list: one more repeat of its last entry when that holds the same
+   * value (Object.is but for NaN, which is never repeated: equal by === and, for 0, of the same
+   * sign), else a new entry.
+   */
+  #append(s: number, value: Scalar): void {
+    const c = this.#count[s]!
+    if (c > 0) {
+      const a = this.#arena
+      const t = this.#tail[s]!
+      const same = typeof value === 'number' ? a.isStr[t] === 0 && a.num[t] === value && (value !== 0 || 1 / a.num[t]! === 1 / value) : a.isStr[t] === 1 && a.str[t] === value
+      if (same && a.rep[t]! < MAX_REP) {
+        a.rep[t]!++
+        this.#count[s] = c + 1
+        if (c + 1 === COMBINE_AT && this.#mark) this.#markReady(s)
+        return
+      }
+    }
+    this.#link(s, this.#entry(value))
+  }
+
+  #markReady(s: number): void {
+    this.#ready.push(s)
+    this.ready = true
   }
 
   /** A new arena entry holding `value`, linked to nothing yet. */
@@ -154,6 +188,7 @@ export class MapBuffer {
     this.#used = e + 1
     const a = this.#arena
     a.next[e] = -1
+    a.rep[e] = 1
     if (typeof value === 'number') {
       a.num[e] = value
       a.isStr[e] = 0
@@ -166,18 +201,17 @@ export class MapBuffer {
     return e
   }
 
-  /** Appends entry e to slot s's list. */
+  /** Appends entry e (one value) to slot s's list. */
   #link(s: number, e: number): void {
     const c = this.#count[s]! + 1
     this.#count[s] = c
     if (c === 1) {
       this.#head[s] = e
+      this.#ents[s] = 1
     } else {
       this.#arena.next[this.#tail[s]!] = e
-      if (c === COMBINE_AT && this.#mark) {
-        this.#ready.push(s)
-        this.ready = true
-      }
+      this.#ents[s]!++
+      if (c === COMBINE_AT && this.#mark) this.#markReady(s)
     }
     this.#tail[s] = e
   }
@@ -188,12 +222,14 @@ export class MapBuffer {
       this.#head = grown(this.#head)
       this.#tail = grown(this.#tail)
       this.#count = grown(this.#count)
+      this.#ents = grown(this.#ents)
     }
     this.#keys.push(key)
     this.#index.set(key, s)
     this.#head[s] = e
     this.#tail[s] = e
     this.#count[s] = 1
+    this.#ents[s] = 1
     const b = SLOT_BYTES + sizeOf(key)
     this.#slotBytes += b
     this.bytes += b
@@ -221,12 +257,13 @@ export class MapBuffer {
     let n = 0
     let strBytes = 0
     for (let s = 0; s < this.#keys.length; s++) {
-      const c = this.#count[s]!
-      if (c === 0) continue
+      if (this.#count[s] === 0) continue
+      const c = this.#ents[s]!
       let e = this.#head[s]!
       this.#head[s] = n
       for (let i = 0; i < c; i++, e = old.next[e]!) {
         a.next[n] = n + 1
+        a.rep[n] = old.rep[e]!
         if (old.isStr[e] === 0) {
           a.num[n] = old.num[e]!
         } else {
@@ -259,10 +296,9 @@ export class MapBuffer {
 
   /** Detaches slot s's value list (its entries become dead) and returns an iterable over it. */
   #take(s: number): ListValues {
-    const c = this.#count[s]!
-    const vs = new ListValues(this.#arena, this.#head[s]!, c)
+    const vs = new ListValues(this.#arena, this.#head[s]!, this.#ents[s]!)
     this.#count[s] = 0
-    this.#dead += c
+    this.#dead += this.#ents[s]!
     return vs
   }
 
@@ -318,7 +354,10 @@ export class MapBuffer {
           const a = this.#arena
           for (const s of slots) {
             w.key(keys[s]!)
-            for (let e = this.#head[s]!, i = this.#count[s]!; i > 0; i--, e = a.next[e]!) w.value(a.isStr[e] === 0 ? a.num[e]! : a.str[e]!)
+            for (let e = this.#head[s]!, i = this.#ents[s]!; i > 0; i--, e = a.next[e]!) {
+              const v = a.isStr[e] === 0 ? a.num[e]! : a.str[e]!
+              for (let r = a.rep[e]!; r > 0; r--) w.value(v)
+            }
           }
         } else {
           second = await this.#combineInto(w, p, slots, path.join(this.#dir, `spill-${n}-p${p}-moved.run`))
@@ -369,9 +408,18 @@ export class MapBuffer {
     this.#cMoved = false
     const keys = this.#keys
     const combine = this.#combine!
+    const a = this.#arena
     for (const s of slots) {
       const c = this.#count[s]!
       const k = keys[s]!
+      if (c === 1) {
+        // Combine may run zero times on a key: one value is written as it is, without an async
+        // call for the Zipf tail's many keys seen once. Through `out`, as if combine had emitted
+        // it unchanged, so it still lands behind any pair moved to its key before.
+        const e = this.#head[s]!
+        out(k, a.isStr[e] === 0 ? a.num[e]! : a.str[e]!)
+        continue
+      }
       this.#begin(k, p, out, c)
       const r = combine(k, this.#take(s), this.#emit as never, this.#ctx)
       if (r !== undefined) await r
@@ -422,11 +470,14 @@ const INIT_SLOTS = 1 << 10
 const INIT_VALUES = 1 << 12
 /** Estimated heap bytes per slot besides its key: a Map entry and its share of the table, the keys array, three int32s. */
 const SLOT_BYTES = 64
-/** Bytes per arena entry: a float64, an int32 link and a type byte. */
-const ENTRY_BYTES = 13
+/** Bytes per arena entry: a float64, an int32 link, an int32 repeat count and a type byte. */
+const ENTRY_BYTES = 17
 
-function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(a.length * 2)
+/** The most repeats one arena entry counts (an int32): one more equal value starts a new entry. */
+const MAX_REP = 2 ** 30
+
+function grown<A extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(a: A): A {
+  const b = new (a.constructor as new (n: number) => A)(a.length * 2)
   b.set(a)
   return b
 }
@@ -435,6 +486,8 @@ function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
 class Arena {
   readonly num: Float64Array
   readonly next: Int32Array
+  /** How many times in a row the entry's value stands in its key's list (at least 1). */
+  readonly rep: Int32Array
   readonly isStr: Uint8Array
   /** String values by entry; holes where the entry holds a number. */
   readonly str: (string | undefined)[]
@@ -442,6 +495,7 @@ class Arena {
   constructor(cap: number, str: (string | undefined)[] = []) {
     this.num = new Float64Array(cap)
     this.next = new Int32Array(cap)
+    this.rep = new Int32Array(cap)
     this.isStr = new Uint8Array(cap)
     this.str = str
   }
@@ -451,6 +505,7 @@ class Arena {
     const a = new Arena(cap, this.str.slice())
     a.num.set(this.num)
     a.next.set(this.next)
+    a.rep.set(this.rep)
     a.isStr.set(this.isStr)
     return a
   }
@@ -473,10 +528,24 @@ class ListValues implements AsyncIterable<Scalar> {
   }
 }
 
+/** What an iterator's next() gives at the end: one settled promise for all (its result is frozen). */
+export const DONE: Promise<IteratorResult<never>> = Promise.resolve(Object.freeze({ done: true, value: undefined }))
+
+/**
+ * Reads a list of `n` entries, each entry's value `rep` times. An entry that repeats gives the
+ * same settled promise of one frozen result for each of its repeats: for-await reads `value` and
+ * `done` from it at once, and a consumer calling next() itself can neither change it nor tell it
+ * from a fresh one except by identity. So a value repeated n times costs one promise, not n.
+ */
 class ListIterator implements AsyncIterator<Scalar> {
   readonly #a: Arena
+  /** The next entry to read once the current one's repeats are done. */
   #e: number
+  /** Entries not yet started. */
   #left: number
+  /** The current entry's result, and how many of its repeats are still to come. */
+  #p: Promise<IteratorResult<Scalar>> = DONE
+  #reps = 0
 
   constructor(a: Arena, head: number, n: number) {
     this.#a = a
@@ -485,12 +554,20 @@ class ListIterator implements AsyncIterator<Scalar> {
   }
 
   next(): Promise<IteratorResult<Scalar>> {
-    if (this.#left === 0) return Promise.resolve({ done: true, value: undefined })
-    const a = this.#a
-    const e = this.#e
-    this.#left--
-    this.#e = a.next[e]!
-    return Promise.resolve({ done: false, value: a.isStr[e] === 0 ? a.num[e]! : a.str[e]! })
+    if (this.#reps === 0) {
+      if (this.#left === 0) return DONE
+      const a = this.#a
+      const e = this.#e
+      this.#left--
+      this.#e = a.next[e]!
+      const value = a.isStr[e] === 0 ? a.num[e]! : a.str[e]!
+      const reps = a.rep[e]!
+      if (reps === 1) return Promise.resolve({ done: false, value })
+      this.#p = Promise.resolve(Object.freeze({ done: false, value }))
+      this.#reps = reps
+    }
+    this.#reps--
+    return this.#p
   }
 }
 
@@ -517,6 +594,6 @@ class ArrayValuesIterator<T> implements AsyncIterator<T> {
 
   next(): Promise<IteratorResult<T>> {
     const xs = this.#xs
-    return Promise.resolve(this.#i < xs.length ? { done: false, value: xs[this.#i++]! } : { done: true, value: undefined })
+    return this.#i < xs.length ? Promise.resolve({ done: false, value: xs[this.#i++]! }) : DONE
   }
 }

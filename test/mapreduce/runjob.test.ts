@@ -78,7 +78,10 @@ test('inverted index (records: files): equals a sequential index', deadline('inv
 test('input larger than memory spills (counter > 0) and still matches', deadline('spill', async () => {
   const t = tempDir()
   try {
-    const texts = [text(7, 12_000), text(8, 8_000)]
+    // WORDS' 80 keys alone fit in 64 KiB (a key's repeated values take no more room), so a third
+    // file brings 12,000 distinct keys.
+    const wide = Array.from({ length: 4000 }, (_, i) => `u${i} v${i % 997} x${i * 7} y${i}`).join('\n')
+    const texts = [text(7, 12_000), text(8, 8_000), wide]
     const input = writeInputs(t.dir, texts)
     const size = texts.reduce((n, s) => n + Buffer.byteLength(s), 0)
     const out = path.join(t.dir, 'out')

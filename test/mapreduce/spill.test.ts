@@ -1,6 +1,7 @@
 // The map side's buffer: what it spills equals a plain model of the emitted pairs (values in emit
 // order per key, or their sums through a combiner), across spills, early combines and the
 // arena's compaction, with number and string values, `__proto__` keys and number keys.
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -72,6 +73,80 @@ test('without a combiner, each key keeps all its values in emit order, across sp
         }
         for (const rs of b.runs) for (const f of rs) (await import('node:fs')).rmSync(f)
       }
+    } finally {
+      t.remove()
+    }
+  }))
+
+test('repeated values come back as emitted, in order: 0 and -0 apart, NaN, strings, with and without a combiner',
+  deadline('spill: repeats', async () => {
+    const t = tempDir()
+    try {
+      // Values in blocks of 40 emits, so a frequent key gets each value many times in a row and
+      // sees 0 then -0, -0 then 0, NaN then NaN, and equal strings made apart.
+      const BLOCK: Scalar[] = [1, 0, -0, 0, Number.NaN, Number.NaN, 'x', 'y', 2, 1]
+      const value = (i: number): Scalar => {
+        const v = BLOCK[Math.floor(i / 40) % BLOCK.length]!
+        return typeof v === 'string' ? `${v}${'z'.repeat(i % 2)}`.slice(0, 1) : v
+      }
+      const same = (a: readonly Scalar[], b: readonly Scalar[], what: string): void => {
+        assert.is(a.length, b.length, `${what}: length`)
+        for (let i = 0; i < a.length; i++) assert.ok(Object.is(a[i], b[i]), `${what}[${i}]: ${String(a[i])} is not ${String(b[i])}`)
+      }
+      for (const limit of [1 << 30, 20_000]) {
+        const dir = path.join(t.dir, `plain-${limit}`)
+        mkdirSync(dir)
+        const b = new MapBuffer({ reducers: 2, limit, dir, partition: partOf, combine: undefined, ctx })
+        const model = await fill(b, 11, 30_000, value)
+        if (limit < 1 << 30) assert.ok(b.counters.spills > 2, `${b.counters.spills} spills`)
+        for (const p of [0, 1]) for (const [k, vs] of readBack(b, p)) same(vs, model.get(k)!, `values of ${String(k)}`)
+      }
+      // A combine that passes its values through, after reading them all: what it saw, in order.
+      const record: Combine = async (k, values, emit) => {
+        const got: Scalar[] = []
+        for await (const v of values) got.push(v)
+        for (const v of got) emit(k, v)
+      }
+      const dir = path.join(t.dir, 'combined')
+      mkdirSync(dir)
+      const b = new MapBuffer({ reducers: 2, limit: 1 << 30, dir, partition: partOf, combine: record, ctx })
+      const model = await fill(b, 12, 30_000, value)
+      for (const p of [0, 1]) for (const [k, vs] of readBack(b, p)) same(vs, model.get(k)!, `combined values of ${String(k)}`)
+      assert.ok(b.counters.combineInputRecords >= 30_000, `${b.counters.combineInputRecords} values combined`)
+    } finally {
+      t.remove()
+    }
+  }))
+
+test('values read by hand: next() in order, several at once, results a consumer cannot change', 
+  deadline('spill: manual next', async () => {
+    const t = tempDir()
+    try {
+      const seen: IteratorResult<Scalar>[][] = []
+      const byHand: Combine = async (k, values, emit) => {
+        const it = values[Symbol.asyncIterator]()
+        const rs = await Promise.all([it.next(), it.next(), it.next()])
+        for (const r of rs) {
+          try {
+            ;(r as { value: unknown }).value = 'changed'
+          } catch {
+            // frozen: a strict-mode assignment throws
+          }
+        }
+        for (let r = await it.next(); ; r = await it.next()) {
+          rs.push(r)
+          if (r.done === true) break
+        }
+        seen.push(rs)
+        emit(k, rs.filter((r) => r.done !== true).length)
+      }
+      const b = new MapBuffer({ reducers: 1, limit: 1 << 30, dir: t.dir, partition: () => 0, combine: byHand, ctx })
+      for (const v of [1, 1, 1, 1, 'x', 'x', 2]) b.add('k', v)
+      await b.spill()
+      assert.equal(seen.map((rs) => rs.map((r) => [r.done, r.value])), [[
+        [false, 1], [false, 1], [false, 1], [false, 1], [false, 'x'], [false, 'x'], [false, 2], [true, undefined],
+      ]])
+      assert.equal(readBack(b, 0), [['k', [7]]])
     } finally {
       t.remove()
     }
@@ -151,9 +226,34 @@ test('pairs a combine moves to other keys of its partition come back in emit ord
         if (k === 'b') emit('c', 30)
       }
       const b = new MapBuffer({ reducers: 1, limit: 1 << 30, dir: t.dir, partition: () => 0, combine: moving, ctx })
-      for (const [k, v] of [['c', 3], ['b', 2], ['a', 1]] as const) b.add(k, v)
+      // b has two values, so combine runs on it; a and c, with one each, are written as they are.
+      for (const [k, v] of [['c', 3], ['b', 2], ['a', 1], ['b', 4]] as const) b.add(k, v)
       await b.spill()
-      assert.equal(readBack(b, 0), [['a', [1, 20]], ['b', [2]], ['c', [30, 3]]])
+      assert.equal(readBack(b, 0), [['a', [1, 20]], ['b', [2, 4]], ['c', [30, 3]]])
+    } finally {
+      t.remove()
+    }
+  }))
+
+test('combine runs zero times on a key with one value at the spill, once on a key with more', 
+  deadline('spill: single values', async () => {
+    const t = tempDir()
+    try {
+      const got: [Scalar, Scalar[]][] = []
+      const tagged: Combine = async (k, values, emit) => {
+        const vs: Scalar[] = []
+        for await (const v of values) vs.push(v)
+        got.push([k, vs])
+        emit(k, `combined ${vs.join(',')}`)
+      }
+      const b = new MapBuffer({ reducers: 1, limit: 1 << 30, dir: t.dir, partition: () => 0, combine: tagged, ctx })
+      for (const [k, v] of [['one', 1], ['two', 'x'], [7, 'n'], ['two', 'y'], ['s', 'single']] as const) b.add(k, v)
+      await b.spill()
+      assert.equal(got, [['two', ['x', 'y']]])
+      assert.equal(readBack(b, 0), [[7, ['n']], ['one', [1]], ['s', ['single']], ['two', ['combined x,y']]])
+      assert.is(b.counters.combineInputRecords, 2)
+      assert.is(b.counters.combineOutputRecords, 1)
+      assert.is(b.counters.spilledRecords, 4)
     } finally {
       t.remove()
     }

@@ -167,14 +167,17 @@ test('R = 1: the part file equals cat input | mapper | LC_ALL=C sort | reducer',
 test('a combiner command runs over each spill and leaves the result as without it', deadline('combiner', async () => {
   const t = tempDir()
   try {
-    const texts = [text(21, 6000)]
+    // WORDS' 80 keys alone fit in 64 KiB (a key's repeated values take no more room): a second
+    // file brings 5,000 more keys, each a few times.
+    const wide = Array.from({ length: 6000 }, (_, i) => `u${i % 2500} v${(i * 7) % 2500}`).join('\n') + '\n'
+    const texts = [text(21, 6000), wide]
     const input = inputs(t.dir, texts)
     const mapper = script(t.dir, 'map.sh', MAP)
     const reducer = script(t.dir, 'reduce.sh', SUM)
     const plain = await runJob({ mapper, reducer, input, output: path.join(t.dir, 'plain'), reducers: 2, procs: 1 })
     const out = path.join(t.dir, 'out')
     const r = await runJob({ mapper, reducer, combiner: reducer, input, output: out, reducers: 2, procs: 1, memory: '64KiB' })
-    assert.ok(r.counters.spills > 0, 'the map task spilled')
+    assert.ok(r.counters.spills > 0, `the map task spilled (${JSON.stringify(r.counters)})`)
     // A spill holds hundreds of pairs at this budget: one spill per fill, not one per line read meanwhile.
     assert.ok(r.counters.spills < r.counters.mapOutputRecords / 100, `${r.counters.spills} spills of ${r.counters.mapOutputRecords} pairs`)
     assert.ok(r.counters.combineInputRecords === r.counters.mapOutputRecords, `${r.counters.combineInputRecords} combined of ${r.counters.mapOutputRecords}`)
