@@ -136,6 +136,12 @@ const C_STALE = 1 // the select is won by another case or cancelled: drop the wa
 const C_KEEP = 2 // its select is busy on its own thread (DW_ENQ/DW_DIRTY), or it is our own: skip, keep queued
 const C_NEED = 3 // its done word is in a channel this thread cannot see yet
 
+// What a fast op (#fastSend, #fastRecv) did.
+const F_DONE = 0
+const F_SLOW = 1 // nothing done: take the slow path
+const F_FULL = 2 // nothing done: full (a send) ...
+const F_EMPTY = 3 // ... or empty (a receive), seen with the gate open
+
 // What a select case's attempt (#attemptLocked) did.
 const A_NO = 0 // would block
 const A_RECV = 1 // received: recvValue/recvOk
@@ -270,7 +276,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
     } catch (e) {
       return Promise.reject(e)
     }
-    if (this.#l.cap !== 0 && this.#fastSend()) {
+    if (this.#l.cap !== 0 && this.#fastSend() === F_DONE) {
       dropPrepared()
       return mustYield() ? held(undefined) : RESOLVED
     }
@@ -306,7 +312,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
       const refused = refuseBySignal('recv', signal)
       if (refused !== null) return refused
     }
-    if (this.#l.cap === 0 || !this.#fastRecv()) {
+    if (this.#l.cap === 0 || this.#fastRecv() !== F_DONE) {
       this.#lock()
       while (!this.#recvLocked()) {
         if (unresolved < 0) {
@@ -331,14 +337,16 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
    */
   trySend(value: T): boolean {
     const I = this.#I
-    // Go's lock-free fast fail: open and full (no receiver waits on an unbuffered channel).
-    if (Atomics.load(I, H_CLOSED) !== CH_CLOSED) {
-      if (this.#l.cap === 0 ? Atomics.load(I, H_RECVQ) === 0 : this.#count() === this.#l.cap) return false
-    }
+    // Go's lock-free fast fail, unbuffered: open and no receiver waits (one word each). A
+    // buffered channel's fullness is two words; #fastSend decides it under the senders' lock.
+    if (this.#l.cap === 0 && Atomics.load(I, H_CLOSED) !== CH_CLOSED && Atomics.load(I, H_RECVQ) === 0) return false
     prepare(value, this.#l.slotBytes)
-    if (this.#l.cap !== 0 && this.#fastSend()) {
-      dropPrepared()
-      return true
+    if (this.#l.cap !== 0) {
+      const f = this.#fastSend()
+      if (f !== F_SLOW) {
+        dropPrepared()
+        return f === F_DONE
+      }
     }
     this.#lock()
     for (;;) {
@@ -360,10 +368,16 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
   /** Receives only if a value (or closure) is ready; undefined when it would block. */
   tryRecv(): RecvResult<T> | undefined {
     const I = this.#I
-    if (Atomics.load(I, H_CLOSED) !== CH_CLOSED) {
-      if (this.#l.cap === 0 ? Atomics.load(I, H_SENDQ) === 0 : this.#count() === 0) return undefined
+    let ok = false
+    if (this.#l.cap === 0) {
+      if (Atomics.load(I, H_CLOSED) !== CH_CLOSED && Atomics.load(I, H_SENDQ) === 0) return undefined
+    } else {
+      const f = this.#fastRecv()
+      // Empty while open: closed only ever goes from 0 to 1, so open now means open when the
+      // ring was seen empty.
+      if (f === F_EMPTY && Atomics.load(I, H_CLOSED) !== CH_CLOSED) return undefined
+      ok = f === F_DONE
     }
-    let ok = this.#l.cap !== 0 && this.#fastRecv()
     if (!ok) {
       this.#lock()
       while (!(ok = this.#recvLocked()) && unresolved >= 0) this.#learn()
@@ -735,7 +749,10 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
 
   // ---- the buffered fast path (see the header) ----
 
-  /** Values in the ring now (a snapshot: the two ends are read one after the other). */
+  /**
+   * Values in the ring now, for len and the select hints: the two ends are read one after the
+   * other, so it is a hint, not a moment's count (trySend/tryRecv decide by #fastSend/#fastRecv).
+   */
   #count(): number {
     const cap = this.#l.cap
     if (cap === 0) return 0
@@ -745,17 +762,19 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
   }
 
   /**
-   * A send into the ring holding only the senders' lock: false (nothing done) when that lock is
-   * busy, the gate is shut for sends (receivers queued, or closed) or the ring is full; the caller
-   * then takes the slow path. Precondition: cap > 0, value prepared.
+   * A send into the ring holding only the senders' lock: F_DONE, or F_FULL (nothing done; the
+   * ring was full at the moment H_HEAD was loaded, while the tail could not move, with no
+   * receiver queued and the channel open: a trySend may return false), or F_SLOW (nothing done:
+   * the lock was busy or the gate shut; the caller takes the slow path). Precondition: cap > 0,
+   * value prepared.
    */
-  #fastSend(): boolean {
+  #fastSend(): number {
     const I = this.#I
-    if (Atomics.compareExchange(I, H_SLOCK, SL_FREE, SL_HELD) !== SL_FREE) return false
+    if (Atomics.compareExchange(I, H_SLOCK, SL_FREE, SL_HELD) !== SL_FREE) return F_SLOW
     // Read after the CAS: a slow op that shut the gate held H_SLOCK while it did (see the header).
     if ((Atomics.load(I, H_GATE) & G_NO_SEND) !== 0) {
       Atomics.store(I, H_SLOCK, SL_FREE)
-      return false
+      return F_SLOW
     }
     const cap = this.#l.cap
     const t = I[H_TAIL]!
@@ -765,27 +784,29 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
       I[H_SHEAD] = h
       if (ringCount(t, h, cap) === cap) {
         Atomics.store(I, H_SLOCK, SL_FREE)
-        return false
+        return F_FULL
       }
     }
     writeSlot(this.#v, slotAt(this.#l, t >= cap ? t - cap : t))
     // Publishes the slot: a receiver reads H_TAIL (Atomics.load) before it reads the slot.
     Atomics.store(I, H_TAIL, t + 1 === 2 * cap ? 0 : t + 1)
     Atomics.store(I, H_SLOCK, SL_FREE)
-    return true
+    return F_DONE
   }
 
   /**
-   * A receive from the ring holding only the receivers' lock; the value in recvValue/recvOk (call
-   * finishRead). False (nothing taken) when that lock is busy, the gate is shut for receives
-   * (senders queued: the slow path refills from them) or the ring is empty. Precondition: cap > 0.
+   * A receive from the ring holding only the receivers' lock: F_DONE, the value in
+   * recvValue/recvOk (call finishRead); F_EMPTY (nothing taken; the ring was empty at the moment
+   * H_TAIL was loaded, while the head could not move, with no sender queued; closed is not
+   * looked at); F_SLOW (the lock was busy or the gate shut: senders are queued and the slow path
+   * refills from them). Precondition: cap > 0.
    */
-  #fastRecv(): boolean {
+  #fastRecv(): number {
     const I = this.#I
-    if (Atomics.compareExchange(I, H_RLOCK, SL_FREE, SL_HELD) !== SL_FREE) return false
+    if (Atomics.compareExchange(I, H_RLOCK, SL_FREE, SL_HELD) !== SL_FREE) return F_SLOW
     if ((Atomics.load(I, H_GATE) & G_NO_RECV) !== 0) {
       Atomics.store(I, H_RLOCK, SL_FREE)
-      return false
+      return F_SLOW
     }
     const cap = this.#l.cap
     const h = I[H_HEAD]!
@@ -794,7 +815,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
       I[H_RTAIL] = t
       if (t === h) {
         Atomics.store(I, H_RLOCK, SL_FREE)
-        return false
+        return F_EMPTY
       }
     }
     recvValue = readSlot(this.#v, slotAt(this.#l, h >= cap ? h - cap : h))
@@ -802,7 +823,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
     // Frees the slot: a sender reads H_HEAD (Atomics.load) before it writes the slot again.
     Atomics.store(I, H_HEAD, h + 1 === 2 * cap ? 0 : h + 1)
     Atomics.store(I, H_RLOCK, SL_FREE)
-    return true
+    return F_DONE
   }
 
   /** The slow path's lock: H_LOCK, then (buffered) both side locks, so no fast op runs meanwhile. */
