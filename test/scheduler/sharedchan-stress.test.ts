@@ -63,6 +63,29 @@ test('1e6 values, producers and consumers on every M and main: none lost or dupl
   }
 }, 180_000))
 
+test('buffered fast path: 8 producers and 8 consumers on 4 Ms contend on both side locks', deadline('fastpath', async () => {
+  // Many ops on each side at once, on Ms that the kernel preempts at any point: two senders
+  // (or receivers) that both got into the fast path would claim the same slot, and a fast op that
+  // ran beside a slow one would leave a value behind a parked receiver (the gate). Capacity 64
+  // makes the ring run full and empty often, so ops cross between the fast and the slow path.
+  const rt = await Runtime.start({ procs: PROCS })
+  try {
+    for (const cap of [64, 1024]) {
+      const N = 400_000
+      const ch = new SharedChan<number>(cap)
+      const consumers = Array.from({ length: 8 }, () => rt.go(consume, ch.buffer))
+      const producers = Array.from({ length: 8 }, (_, i) => rt.go(produce, ch.buffer, i * (N / 8), N / 8))
+      await Promise.all(producers)
+      ch.close()
+      assert.equal(total(await Promise.all(consumers)), expected(N), `cap ${cap}`)
+      assert.equal(ch.inspect().freeWaiters, 256)
+      assert.is(ch.len, 0)
+    }
+  } finally {
+    await rt.close()
+  }
+}, 180_000))
+
 test('unbuffered: 1e5 hand-offs between Ms, none lost or duplicated', deadline('unbuffered', async () => {
   const rt = await Runtime.start({ procs: PROCS })
   try {

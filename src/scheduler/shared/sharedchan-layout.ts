@@ -51,15 +51,19 @@ export const CH_OPEN = 0
 export const CH_CLOSED = 1
 
 // ---- header (Int32 word indices) ----
+//
+// Four 64-byte lines (16 words each), so that the buffered fast path touches no line the other
+// side writes on every op: line 0 is the slow path's (the lock, the queues), line 1 is read-mostly
+// (the id and the gate every fast op reads), line 2 is the senders' (their lock and the tail),
+// line 3 the receivers' (their lock and the head). See sharedchan.ts, "The buffered fast path".
 
 export const H_MAGIC = 0 // MAGIC: a buffer made by new SharedChan
 export const H_LOCK = 1
 export const H_CAP = 2 // Go's dataqsiz
 export const H_SLOT = 3 // data bytes per slot (a multiple of 8)
 export const H_NWAIT = 4 // waiter records
-export const H_QCOUNT = 5 // values in the ring
-export const H_SENDX = 6
-export const H_RECVX = 7
+export const H_NRECVQ = 5 // lengths of the queues (written under the lock; the gate is made from them)
+export const H_NSENDQ = 6
 export const H_CLOSED = 8
 export const H_RECVQ = 9 // head, tail (index + 1)
 export const H_SENDQ = 11 // head, tail
@@ -68,9 +72,23 @@ export const H_FREESEQ = 14 // bumped (and notified) when a record is freed whil
 export const H_FREEWAIT = 15 // ops waiting for a free record
 export const H_ID = 16 // two words: a random id naming the channel across threads (registry)
 export const H_INFLIGHT = 18 // copies of this channel sent inside other channels, not yet received
-export const H_NRECVQ = 19 // lengths of the queues (diagnostics; written under the lock)
-export const H_NSENDQ = 20
-export const HDR = 24 // words; even, so slots start 8-byte aligned
+export const H_GATE = 19 // G_* bits: which fast paths are shut (written under every lock)
+// The ring's positions count modulo 2 * cap (so that full and empty differ); slot = pos mod cap.
+export const H_SLOCK = 32 // the senders' lock (SL_*): a fast send, or the slow path, holds it
+export const H_TAIL = 33 // next position to fill; written under H_SLOCK
+export const H_SHEAD = 34 // the senders' copy of H_HEAD (under H_SLOCK): never ahead of it
+export const H_RLOCK = 48 // the receivers' lock
+export const H_HEAD = 49 // next position to take; written under H_RLOCK
+export const H_RTAIL = 50 // the receivers' copy of H_TAIL (under H_RLOCK): never ahead of it
+export const HDR = 64 // words; even, so slots start 8-byte aligned
+
+/** H_GATE's bits: set while a fast op of that kind could break an invariant. */
+export const G_NO_SEND = 1 // receivers are queued (a value must go to them), or closed (a send panics)
+export const G_NO_RECV = 2 // senders are queued (a receive must refill from them)
+
+/** A side lock (H_SLOCK, H_RLOCK). Held for a few stores, never while waiting: holders spin. */
+export const SL_FREE = 0
+export const SL_HELD = 1
 
 export const MAGIC = 0x47434831 // 'GCH1'
 

@@ -7,7 +7,22 @@
  * Invariants (Go's chan.go, restated for shared memory):
  * - Every field of the header and every queue link is written only under H_LOCK, except: the free
  *   list is pushed lock-free (CAS on H_FREE) and popped only under the lock (one popper: no ABA);
- *   a waiter's W_STATE leaves WAITING only by CAS; W_SLEEP is written by the record's owner.
+ *   a waiter's W_STATE leaves WAITING only by CAS; W_SLEEP is written by the record's owner; the
+ *   ring's ends (below).
+ * - The buffered fast path. "The lock" below means H_LOCK and, for a buffered channel, both side
+ *   locks (H_SLOCK, H_RLOCK), taken in that order (#lock). H_TAIL and H_SHEAD are written only
+ *   under H_SLOCK, H_HEAD and H_RTAIL only under H_RLOCK. A fast send holds only H_SLOCK, a fast
+ *   receive only H_RLOCK; neither waits for anything while it holds it. H_GATE is written under
+ *   the lock, from the queues and H_CLOSED, before the side locks are released (#unlockSides):
+ *   G_NO_SEND while a receiver is queued or the channel is closed, G_NO_RECV while a sender is
+ *   queued. A fast op reads the gate after taking its side lock, so it sees the gate of the last
+ *   slow critical section, and runs only where the slow path would have done the same: into the
+ *   ring with no receiver queued and the channel open, out of the ring with no sender queued.
+ *   A fast send and a fast receive at once are a single-producer single-consumer ring: slot
+ *   written, then H_TAIL stored; H_TAIL loaded, slot read, then H_HEAD stored. H_SHEAD and
+ *   H_RTAIL are never ahead of H_HEAD and H_TAIL (refreshed by the slow path when it moves them),
+ *   so a stale copy makes the ring look full or empty, never the reverse: that op retries with a
+ *   fresh load, then takes the slow path. See docs/design/sharedchan.md, "The buffered fast path".
  * - At least one of the receive queue and the send queue is empty; for a buffered channel, a
  *   non-empty receive queue means the ring is empty and a non-empty send queue means it is full.
  *   Every op drains the opposite queue before it parks.
@@ -25,7 +40,7 @@
  * - A record is allocated only under the lock, so while a partner holds the lock the record it
  *   just claimed cannot be reused, and its notify (under the lock) reaches the right owner.
  * - A receive from a full ring with a parked sender takes the head and refills the same slot
- *   with the sender's value (recvx advances, sendx = recvx): FIFO in one step, as Go's recv().
+ *   with the sender's value (head and tail both advance): FIFO in one step, as Go's recv().
  * - A select's waiter (WF_SELECT) is claimed through its select's done word, never by CAS on its
  *   W_STATE: a partner claims (DONE_OPEN -> case + 1) before any value moves, and only then
  *   moves the value and stores DONE/CLOSED under the lock. A failed claim drops the waiter
@@ -56,8 +71,9 @@ import {
   type Receivable, type RecvSlot, type SelectWaiter, type Selector, type Sendable,
 } from '../../chan/protocol.js'
 import {
-  CH_CLOSED, DEFAULT_SLOT_BYTES, DEFAULT_WAITERS, DW_DIRTY, DW_ENQ, DW_NAMES, H_CAP, H_CLOSED, H_FREE, H_FREESEQ, H_FREEWAIT, H_ID,
-  H_INFLIGHT, H_MAGIC, H_NRECVQ, H_NSENDQ, H_NWAIT, H_QCOUNT, H_RECVQ, H_RECVX, H_SENDQ, H_SENDX, H_SLOT, HDR, MAGIC,
+  CH_CLOSED, DEFAULT_SLOT_BYTES, DEFAULT_WAITERS, DW_DIRTY, DW_ENQ, DW_NAMES, G_NO_RECV, G_NO_SEND, H_CAP, H_CLOSED, H_FREE,
+  H_FREESEQ, H_FREEWAIT, H_GATE, H_HEAD, H_ID, H_INFLIGHT, H_MAGIC, H_NRECVQ, H_NSENDQ, H_NWAIT, H_RECVQ, H_RLOCK, H_RTAIL, H_SENDQ,
+  H_SHEAD, H_SLOCK, H_SLOT, H_TAIL, HDR, MAGIC, SL_FREE, SL_HELD,
   MAX_BUFFER_BYTES, MAX_SLOT_BYTES, MAX_WAITERS, W_CASE, W_DAT, W_DHI, W_DLO, W_DONE, W_DSLEEP, W_FLAGS, W_NEXT, W_OWNER, W_PREV,
   W_SLEEP, W_SLOT, W_STATE, W_WAKER, WF_QUEUED, WF_SELECT, WF_SEND, WS_CANCELLED, WS_CLOSED, WS_DONE, WS_FREE, WS_NAMES, WS_WAITING,
   chanLayout, readLayout, slotAt, waiterAt, type ChanLayout,
@@ -71,7 +87,7 @@ import { forget, handleOf, keyOf, remember, resolve, sent, unsent } from './shar
 import { GONE, SelWaiter, SelectAgent, SharedChanBusyError, agentOf, dropAgent, setAgent } from './sharedchan-select.js'
 import { registerHandle } from './handles.js'
 import { FreeList } from './freelist.js'
-import { threadId } from 'node:worker_threads'
+import { isMainThread, threadId } from 'node:worker_threads'
 
 export interface SharedChanOptions {
   /** Data bytes per slot (rounded up to 8): the largest value it carries. Default 128. */
@@ -119,6 +135,12 @@ const C_WON = 0 // claimed: this partner completes the case
 const C_STALE = 1 // the select is won by another case or cancelled: drop the waiter
 const C_KEEP = 2 // its select is busy on its own thread (DW_ENQ/DW_DIRTY), or it is our own: skip, keep queued
 const C_NEED = 3 // its done word is in a channel this thread cannot see yet
+
+// What a fast op (#fastSend, #fastRecv) did.
+const F_DONE = 0
+const F_SLOW = 1 // nothing done: take the slow path
+const F_FULL = 2 // nothing done: full (a send) ...
+const F_EMPTY = 3 // ... or empty (a receive), seen with the gate open
 
 // What a select case's attempt (#attemptLocked) did.
 const A_NO = 0 // would block
@@ -225,7 +247,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
 
   /** Values buffered now. */
   get len(): number {
-    return Atomics.load(this.#I, H_QCOUNT)
+    return this.#count()
   }
 
   /** Buffer capacity (0 for unbuffered). */
@@ -254,16 +276,20 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
     } catch (e) {
       return Promise.reject(e)
     }
+    if (this.#l.cap !== 0 && this.#fastSend() === F_DONE) {
+      dropPrepared()
+      return mustYield() ? held(undefined) : RESOLVED
+    }
     const I = this.#I
-    lock(I)
+    this.#lock()
     for (;;) {
       if (I[H_CLOSED] === CH_CLOSED) {
-        unlock(I)
+        this.#unlock()
         dropPrepared()
         return Promise.reject(new ChanClosedError())
       }
       if (this.#sendLocked()) {
-        unlock(I)
+        this.#unlock()
         dropPrepared()
         return mustYield() ? held(undefined) : RESOLVED
       }
@@ -274,7 +300,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
     if (w < 0) return this.#whenRecordFree(() => this.send(value, options), signal) // unlocks
     writeSlot(this.#v, w + W_SLOT)
     this.#enqueue(H_SENDQ, w, WF_SEND)
-    unlock(I)
+    this.#unlock()
     dropPrepared()
     return this.#block(w, true, signal) as Promise<void>
   }
@@ -286,19 +312,20 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
       const refused = refuseBySignal('recv', signal)
       if (refused !== null) return refused
     }
-    const I = this.#I
-    lock(I)
-    while (!this.#recvLocked()) {
-      if (unresolved < 0) {
-        const w = this.#alloc()
-        if (w < 0) return this.#whenRecordFree(() => this.recv(options), signal)
-        this.#enqueue(H_RECVQ, w, 0)
-        unlock(I)
-        return this.#block(w, false, signal) as Promise<RecvResult<T>>
+    if (this.#l.cap === 0 || this.#fastRecv() !== F_DONE) {
+      this.#lock()
+      while (!this.#recvLocked()) {
+        if (unresolved < 0) {
+          const w = this.#alloc()
+          if (w < 0) return this.#whenRecordFree(() => this.recv(options), signal)
+          this.#enqueue(H_RECVQ, w, 0)
+          this.#unlock()
+          return this.#block(w, false, signal) as Promise<RecvResult<T>>
+        }
+        this.#learn()
       }
-      this.#learn()
+      this.#unlock()
     }
-    unlock(I)
     const r = { value: finishRead(recvValue), ok: recvOk } as RecvResult<T>
     recvValue = undefined
     return mustYield() ? held(r) : Promise.resolve(r)
@@ -310,21 +337,27 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
    */
   trySend(value: T): boolean {
     const I = this.#I
-    // Go's lock-free fast fail: open and full (no receiver waits on an unbuffered channel).
-    if (Atomics.load(I, H_CLOSED) !== CH_CLOSED) {
-      if (this.#l.cap === 0 ? Atomics.load(I, H_RECVQ) === 0 : Atomics.load(I, H_QCOUNT) === this.#l.cap) return false
-    }
+    // Go's lock-free fast fail, unbuffered: open and no receiver waits (one word each). A
+    // buffered channel's fullness is two words; #fastSend decides it under the senders' lock.
+    if (this.#l.cap === 0 && Atomics.load(I, H_CLOSED) !== CH_CLOSED && Atomics.load(I, H_RECVQ) === 0) return false
     prepare(value, this.#l.slotBytes)
-    lock(I)
+    if (this.#l.cap !== 0) {
+      const f = this.#fastSend()
+      if (f !== F_SLOW) {
+        dropPrepared()
+        return f === F_DONE
+      }
+    }
+    this.#lock()
     for (;;) {
       if (I[H_CLOSED] === CH_CLOSED) {
-        unlock(I)
+        this.#unlock()
         dropPrepared()
         throw new ChanClosedError()
       }
       const ok = this.#sendLocked()
       if (ok || unresolved < 0) {
-        unlock(I)
+        this.#unlock()
         dropPrepared()
         return ok
       }
@@ -335,13 +368,21 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
   /** Receives only if a value (or closure) is ready; undefined when it would block. */
   tryRecv(): RecvResult<T> | undefined {
     const I = this.#I
-    if (Atomics.load(I, H_CLOSED) !== CH_CLOSED) {
-      if (this.#l.cap === 0 ? Atomics.load(I, H_SENDQ) === 0 : Atomics.load(I, H_QCOUNT) === 0) return undefined
+    let ok = false
+    if (this.#l.cap === 0) {
+      if (Atomics.load(I, H_CLOSED) !== CH_CLOSED && Atomics.load(I, H_SENDQ) === 0) return undefined
+    } else {
+      const f = this.#fastRecv()
+      // Empty while open: closed only ever goes from 0 to 1, so open now means open when the
+      // ring was seen empty.
+      if (f === F_EMPTY && Atomics.load(I, H_CLOSED) !== CH_CLOSED) return undefined
+      ok = f === F_DONE
     }
-    lock(I)
-    let ok: boolean
-    while (!(ok = this.#recvLocked()) && unresolved >= 0) this.#learn()
-    unlock(I)
+    if (!ok) {
+      this.#lock()
+      while (!(ok = this.#recvLocked()) && unresolved >= 0) this.#learn()
+      this.#unlock()
+    }
     if (!ok) return undefined
     const r = { value: finishRead(recvValue), ok: recvOk } as RecvResult<T>
     recvValue = undefined
@@ -355,9 +396,9 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
    */
   close(): void {
     const I = this.#I
-    lock(I)
+    this.#lock()
     if (I[H_CLOSED] === CH_CLOSED) {
-      unlock(I)
+      this.#unlock()
       throw new ChanClosedError('ERR_CLOSE_OF_CLOSED')
     }
     Atomics.store(I, H_CLOSED, CH_CLOSED)
@@ -371,7 +412,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
         else this.#complete(w, WS_CLOSED)
       }
     }
-    unlock(I)
+    this.#unlock()
   }
 
   /** `for await (const v of ch)`: receives until the channel is closed and drained. */
@@ -388,7 +429,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
   describe(): string {
     const I = this.#I
     const id = ((I[H_ID + 1]! >>> 0) * 2 ** 32 + (I[H_ID]! >>> 0)).toString(16)
-    const kind = this.#l.cap === 0 ? 'unbuffered' : `cap ${this.#l.cap}, len ${Atomics.load(I, H_QCOUNT)}`
+    const kind = this.#l.cap === 0 ? 'unbuffered' : `cap ${this.#l.cap}, len ${this.#count()}`
     return `SharedChan ${id} (${kind}${Atomics.load(I, H_CLOSED) === CH_CLOSED ? ', closed' : ''})`
   }
 
@@ -396,7 +437,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
   inspect(): SharedChanState {
     const I = this.#I
     const l = this.#l
-    lock(I)
+    this.#lock()
     let free = 0
     for (let i = Atomics.load(I, H_FREE); i !== 0; i = I[waiterAt(l, i - 1) + W_NEXT]!) free++
     let sleeping = 0
@@ -404,10 +445,10 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
       for (let i = I[q]!; i !== 0; i = I[waiterAt(l, i - 1) + W_NEXT]!) sleeping += Atomics.load(I, waiterAt(l, i - 1) + W_SLEEP)
     }
     const r = {
-      len: I[H_QCOUNT]!, cap: l.cap, closed: I[H_CLOSED] === CH_CLOSED, recvWaiters: I[H_NRECVQ]!, sendWaiters: I[H_NSENDQ]!,
+      len: this.#count(), cap: l.cap, closed: I[H_CLOSED] === CH_CLOSED, recvWaiters: I[H_NRECVQ]!, sendWaiters: I[H_NSENDQ]!,
       sleeping, freeWaiters: free, inFlight: Atomics.load(I, H_INFLIGHT),
     }
-    unlock(I)
+    this.#unlock()
     return r
   }
 
@@ -416,13 +457,13 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
   /** A hint: a buffered value, a queued sender (maybe a stale select's), or closed. */
   [RECV_READY](): boolean {
     const I = this.#I
-    return Atomics.load(I, H_QCOUNT) > 0 || Atomics.load(I, H_SENDQ) !== 0 || Atomics.load(I, H_CLOSED) === CH_CLOSED
+    return this.#count() > 0 || Atomics.load(I, H_SENDQ) !== 0 || Atomics.load(I, H_CLOSED) === CH_CLOSED
   }
 
   /** A hint: room in the buffer, a queued receiver, or closed (the send would throw). */
   [SEND_READY](): boolean {
     const I = this.#I
-    return Atomics.load(I, H_CLOSED) === CH_CLOSED || Atomics.load(I, H_RECVQ) !== 0 || Atomics.load(I, H_QCOUNT) < this.#l.cap
+    return Atomics.load(I, H_CLOSED) === CH_CLOSED || Atomics.load(I, H_RECVQ) !== 0 || this.#count() < this.#l.cap
   }
 
   [POLL_RECV](slot: RecvSlot<T>): boolean {
@@ -455,11 +496,11 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
     const w = c.w
     // Under the lock even when it is no longer queued: a partner that dropped it as stale may
     // still be in its critical section.
-    lock(I)
+    this.#lock()
     const f = I[w + W_FLAGS]!
     if ((f & WF_QUEUED) !== 0) this.#unlink((f & WF_SEND) !== 0 ? H_SENDQ : H_RECVQ, w)
     if (c.isSend && I[w + W_STATE] !== WS_DONE) unwriteSlot(I, w + W_SLOT)
-    unlock(I)
+    this.#unlock()
     if (!c.primary) this.#free(w)
   }
 
@@ -484,10 +525,10 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
     const I = this.#I
     const agent = agentOf(sel)
     if (agent === undefined) {
-      lock(I)
+      this.#lock()
       const r = this.#attemptLocked(isSend)
       if (r !== A_NO) {
-        unlock(I)
+        this.#unlock()
         if (isSend) dropPrepared()
         if (!sel.claim(k)) throw new InternalError('sharedchan: a select with no published case was claimed')
         this.#settleNow(sel, k, isSend, r)
@@ -495,7 +536,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
       }
       const w = this.#alloc()
       if (w < 0) {
-        unlock(I)
+        this.#unlock()
         if (isSend) dropPrepared()
         throw new SharedChanBusyError(this.#l.nwait)
       }
@@ -504,12 +545,12 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
       const a = new SelectAgent(sel, this, w, I, w + W_DONE)
       const word = sel.doneWord(() => ({ cells: I, index: w + W_DONE, release: () => this.#release(a) }))
       if (word.cells !== I || word.index !== w + W_DONE) {
-        unlock(I)
+        this.#unlock()
         throw new InternalError('sharedchan: a select over a SharedChan has a done word outside shared channel memory')
       }
       setAgent(a)
       const c = this.#publish(a, w, k, isSend, value, true)
-      unlock(I)
+      this.#unlock()
       if (isSend) dropPrepared()
       // Who selects, taken here in the select's synchronous code (the agent runs from a microtask).
       const g = currentGoroutine()
@@ -541,10 +582,10 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
   /** #enqueueCase for a later case, its select's done word held (DW_ENQ). */
   #enqueueLater(agent: SelectAgent, sel: Selector, k: number, isSend: boolean, value: unknown): SelWaiter {
     const I = this.#I
-    lock(I)
+    this.#lock()
     const r = this.#attemptLocked(isSend)
     if (r !== A_NO) {
-      unlock(I)
+      this.#unlock()
       if (isSend) dropPrepared()
       own(agent, k)
       this.#settleNow(sel, k, isSend, r)
@@ -552,13 +593,13 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
     }
     const w = this.#alloc()
     if (w < 0) {
-      unlock(I)
+      this.#unlock()
       if (isSend) dropPrepared()
       SharedChan.#reopen(agent)
       throw new SharedChanBusyError(this.#l.nwait)
     }
     const c = this.#publish(agent, w, k, isSend, value, false)
-    unlock(I)
+    this.#unlock()
     if (isSend) dropPrepared()
     SharedChan.#reopen(agent)
     return c
@@ -628,9 +669,9 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
   #recheck(a: SelectAgent, c: SelWaiter): boolean {
     const I = this.#I
     if (c.isSend) prepare(c.value, this.#l.slotBytes)
-    lock(I)
+    this.#lock()
     const r = this.#attemptLocked(c.isSend)
-    unlock(I)
+    this.#unlock()
     if (c.isSend) dropPrepared()
     if (r === A_NO) return false
     own(a, c.index)
@@ -706,6 +747,114 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
     this.#free(a.w)
   }
 
+  // ---- the buffered fast path (see the header) ----
+
+  /**
+   * Values in the ring now, for len and the select hints: the two ends are read one after the
+   * other, so it is a hint, not a moment's count (trySend/tryRecv decide by #fastSend/#fastRecv).
+   */
+  #count(): number {
+    const cap = this.#l.cap
+    if (cap === 0) return 0
+    const I = this.#I
+    const h = Atomics.load(I, H_HEAD)
+    return Math.min(cap, ringCount(Atomics.load(I, H_TAIL), h, cap))
+  }
+
+  /**
+   * A send into the ring holding only the senders' lock: F_DONE, or F_FULL (nothing done; the
+   * ring was full at the moment H_HEAD was loaded, while the tail could not move, with no
+   * receiver queued and the channel open: a trySend may return false), or F_SLOW (nothing done:
+   * the lock was busy or the gate shut; the caller takes the slow path). Precondition: cap > 0,
+   * value prepared.
+   */
+  #fastSend(): number {
+    const I = this.#I
+    if (Atomics.compareExchange(I, H_SLOCK, SL_FREE, SL_HELD) !== SL_FREE) return F_SLOW
+    // Read after the CAS: a slow op that shut the gate held H_SLOCK while it did (see the header).
+    if ((Atomics.load(I, H_GATE) & G_NO_SEND) !== 0) {
+      Atomics.store(I, H_SLOCK, SL_FREE)
+      return F_SLOW
+    }
+    const cap = this.#l.cap
+    const t = I[H_TAIL]!
+    // The cached head is never ahead of H_HEAD, so a ring that is not full by it is not full.
+    if (ringCount(t, I[H_SHEAD]!, cap) === cap) {
+      const h = Atomics.load(I, H_HEAD)
+      I[H_SHEAD] = h
+      if (ringCount(t, h, cap) === cap) {
+        Atomics.store(I, H_SLOCK, SL_FREE)
+        return F_FULL
+      }
+    }
+    writeSlot(this.#v, slotAt(this.#l, t >= cap ? t - cap : t))
+    // Publishes the slot: a receiver reads H_TAIL (Atomics.load) before it reads the slot.
+    Atomics.store(I, H_TAIL, t + 1 === 2 * cap ? 0 : t + 1)
+    Atomics.store(I, H_SLOCK, SL_FREE)
+    return F_DONE
+  }
+
+  /**
+   * A receive from the ring holding only the receivers' lock: F_DONE, the value in
+   * recvValue/recvOk (call finishRead); F_EMPTY (nothing taken; the ring was empty at the moment
+   * H_TAIL was loaded, while the head could not move, with no sender queued; closed is not
+   * looked at); F_SLOW (the lock was busy or the gate shut: senders are queued and the slow path
+   * refills from them). Precondition: cap > 0.
+   */
+  #fastRecv(): number {
+    const I = this.#I
+    if (Atomics.compareExchange(I, H_RLOCK, SL_FREE, SL_HELD) !== SL_FREE) return F_SLOW
+    if ((Atomics.load(I, H_GATE) & G_NO_RECV) !== 0) {
+      Atomics.store(I, H_RLOCK, SL_FREE)
+      return F_SLOW
+    }
+    const cap = this.#l.cap
+    const h = I[H_HEAD]!
+    if (I[H_RTAIL] === h) {
+      const t = Atomics.load(I, H_TAIL)
+      I[H_RTAIL] = t
+      if (t === h) {
+        Atomics.store(I, H_RLOCK, SL_FREE)
+        return F_EMPTY
+      }
+    }
+    recvValue = readSlot(this.#v, slotAt(this.#l, h >= cap ? h - cap : h))
+    recvOk = true
+    // Frees the slot: a sender reads H_HEAD (Atomics.load) before it writes the slot again.
+    Atomics.store(I, H_HEAD, h + 1 === 2 * cap ? 0 : h + 1)
+    Atomics.store(I, H_RLOCK, SL_FREE)
+    return F_DONE
+  }
+
+  /** The slow path's lock: H_LOCK, then (buffered) both side locks, so no fast op runs meanwhile. */
+  #lock(): void {
+    const I = this.#I
+    lock(I)
+    if (this.#l.cap === 0) return
+    sideLock(I, H_SLOCK)
+    sideLock(I, H_RLOCK)
+  }
+
+  #unlock(): void {
+    this.#unlockSides()
+    unlock(this.#I)
+  }
+
+  /**
+   * Before the side locks are released: the gate is made from the queues and closed as they are
+   * now, and the fast ops' cached ends are brought up to date (the slow path moved the ends).
+   */
+  #unlockSides(): void {
+    if (this.#l.cap === 0) return
+    const I = this.#I
+    const g = (I[H_NRECVQ]! > 0 || I[H_CLOSED] === CH_CLOSED ? G_NO_SEND : 0) | (I[H_NSENDQ]! > 0 ? G_NO_RECV : 0)
+    if (I[H_GATE] !== g) Atomics.store(I, H_GATE, g)
+    I[H_SHEAD] = I[H_HEAD]!
+    I[H_RTAIL] = I[H_TAIL]!
+    Atomics.store(I, H_RLOCK, SL_FREE)
+    Atomics.store(I, H_SLOCK, SL_FREE)
+  }
+
   // ---- under the lock ----
 
   /**
@@ -725,12 +874,10 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
       unwriteSlot(I, r + W_SLOT) // it cancelled: try the next one
     }
     const l = this.#l
-    const n = I[H_QCOUNT]!
-    if (n < l.cap) {
-      const x = I[H_SENDX]!
-      writeSlot(this.#v, slotAt(l, x))
-      I[H_SENDX] = x + 1 === l.cap ? 0 : x + 1
-      Atomics.store(I, H_QCOUNT, n + 1)
+    const t = I[H_TAIL]!
+    if (l.cap !== 0 && ringCount(t, I[H_HEAD]!, l.cap) < l.cap) {
+      writeSlot(this.#v, slotAt(l, t >= l.cap ? t - l.cap : t))
+      Atomics.store(I, H_TAIL, t + 1 === 2 * l.cap ? 0 : t + 1)
       return true
     }
     return false
@@ -744,10 +891,9 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
   #recvLocked(): boolean {
     const I = this.#I
     const l = this.#l
-    const n = I[H_QCOUNT]!
-    if (n > 0) {
-      const x = I[H_RECVX]!
-      const at = slotAt(l, x)
+    const h = I[H_HEAD]!
+    if (l.cap !== 0 && I[H_TAIL] !== h) {
+      const at = slotAt(l, h >= l.cap ? h - l.cap : h)
       recvValue = readSlot(this.#v, at)
       recvOk = true
       let refilled = false
@@ -766,10 +912,13 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
           break
         }
       }
-      const next = x + 1 === l.cap ? 0 : x + 1
-      I[H_RECVX] = next
-      if (refilled) I[H_SENDX] = next
-      else Atomics.store(I, H_QCOUNT, n - 1)
+      // A refill from a full ring puts the sender's value in the slot just read: that slot is the
+      // tail's too (tail = head + cap), so both move on.
+      Atomics.store(I, H_HEAD, h + 1 === 2 * l.cap ? 0 : h + 1)
+      if (refilled) {
+        const t = I[H_TAIL]!
+        Atomics.store(I, H_TAIL, t + 1 === 2 * l.cap ? 0 : t + 1)
+      }
       return true
     }
     for (;;) {
@@ -943,7 +1092,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
   #learn(): void {
     const key = unresolved
     unresolved = -1
-    unlock(this.#I)
+    this.#unlock()
     if (handleOf(key) === undefined && !learned.has(key)) {
       let buf: SharedArrayBuffer
       try {
@@ -956,7 +1105,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
       forget(key)
       if (learned.size > LEARNED_MAX) learned.delete(learned.keys().next().value!)
     }
-    lock(this.#I)
+    this.#lock()
   }
 
   // ---- blocking ----
@@ -1031,10 +1180,10 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
     if (op.settled) return
     if (Atomics.compareExchange(I, w + W_STATE, WS_WAITING, WS_CANCELLED) !== WS_WAITING) return // claimed: its wake-up settles it
     op.settled = true
-    lock(I)
+    this.#lock()
     if ((I[w + W_FLAGS]! & WF_QUEUED) !== 0) this.#unlink((I[w + W_FLAGS]! & WF_SEND) !== 0 ? H_SENDQ : H_RECVQ, w)
     if (op.isSend) unwriteSlot(I, w + W_SLOT)
-    unlock(I)
+    this.#unlock()
     Atomics.notify(I, w + W_STATE) // ends our own waitAsync (its callback sees `settled`)
     this.#free(w)
     op.reject(op.signal!.reason)
@@ -1046,6 +1195,7 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
    */
   #whenRecordFree<R>(retry: () => Promise<R>, signal: AbortSignal | undefined): Promise<R> {
     dropPrepared()
+    this.#unlockSides() // waitThenRetry releases H_LOCK itself
     const info: SleepInfo = { reason: 'chan op', what: () => `${this.describe()}: waiting for a free waiter record`, g: currentGoroutine(), name: currentGoroutineName(), cancellable: signal !== undefined }
     return this.#fl.waitThenRetry(this.#I, retry, signal, info)
   }
@@ -1091,4 +1241,26 @@ setChanHooks({
 /** A channel's waiter records as freelist.ts sees them. */
 function freeListOf(l: ChanLayout): FreeList {
   return new FreeList(H_FREE, H_FREEWAIT, H_FREESEQ, W_NEXT, (i) => waiterAt(l, i))
+}
+
+/** Values between ring positions `head` and `tail` (both modulo 2 * cap). */
+function ringCount(tail: number, head: number, cap: number): number {
+  const d = tail - head
+  return d < 0 ? d + 2 * cap : d
+}
+
+/** CAS attempts on a side lock before a worker thread yields its core between attempts. */
+const SIDE_SPIN = 200
+
+/**
+ * Takes a side lock for the slow path. Its holder is a fast op (a few stores, no waiting) or
+ * another slow op (which holds H_LOCK, so not while we do): it is always about to release it. A
+ * worker yields its core between attempts once the spin is long (the holder may be descheduled);
+ * the main thread only spins, as in lock().
+ */
+function sideLock(I: Int32Array, at: number): void {
+  for (let i = 0; ; i++) {
+    if (Atomics.compareExchange(I, at, SL_FREE, SL_HELD) === SL_FREE) return
+    if (i >= SIDE_SPIN && !isMainThread) Atomics.wait(I, at, SL_HELD, 0.05)
+  }
 }
