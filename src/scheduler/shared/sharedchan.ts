@@ -581,7 +581,6 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
 
   /** #enqueueCase for a later case, its select's done word held (DW_ENQ). */
   #enqueueLater(agent: SelectAgent, sel: Selector, k: number, isSend: boolean, value: unknown): SelWaiter {
-    const I = this.#I
     this.#lock()
     const r = this.#attemptLocked(isSend)
     if (r !== A_NO) {
@@ -667,7 +666,6 @@ export class SharedChan<T> implements AsyncIterable<T>, Receivable<T>, Sendable<
 
   /** Tries published case `c` again as a partner (done word held); true if it completed. */
   #recheck(a: SelectAgent, c: SelWaiter): boolean {
-    const I = this.#I
     if (c.isSend) prepare(c.value, this.#l.slotBytes)
     this.#lock()
     const r = this.#attemptLocked(c.isSend)
