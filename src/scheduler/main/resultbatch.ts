@@ -7,7 +7,7 @@
  * thread, so a program that awaits thousands of Gs pays one wake-up, and one preemption, per
  * result, and that CPU comes out of the Ms' compute. While more Gs are in flight than the Ms can
  * run at once, no M waits for the main thread (each has queued work), so a result taken a little
- * later costs nobody anything; the main thread then leaves its waiting flag clear (the Ms skip
+ * later costs nobody anything; the main thread then sets its waiting flag to W_BATCH (rings skip
  * Atomics.notify) and looks again after `ms`, taking every result that arrived meanwhile in one
  * turn of its event loop.
  *
@@ -17,6 +17,9 @@
  *   none and the main thread waits for a wake-up again, so an idle program costs no timer turns.
  * - Only while more than `min` (four per P) Gs are awaited; below that a caller may be waiting on
  *   one result to feed the Ms, and every result is taken at once (the poll, then a wake-up).
+ * - Only while no P idles (the caller checks, shared/park.ts mainTryBatch), and an M about to
+ *   park ends the wait at once (markIdle): an idle P means the Ms may be waiting for the program,
+ *   which may be waiting for these results.
  * - A result waits at most `ms` longer than it would have; 0 turns batching off.
  * - The timer is unref'd: the runtime's own keep-alive decides whether the process stays up.
  */
