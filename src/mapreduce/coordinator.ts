@@ -93,13 +93,20 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
  */
 const G_RECORDS = 1024
 
+/**
+ * Young-generation cap of each M (MB). A task spawns no Gs of its own, so the scheduler's large
+ * nursery (sized for bursts of spawned promises) only holds the map buffer's garbage longer: 16
+ * left word count's CPU where it was and took 70-150 MB off its peak RSS (bench/NOTES.md).
+ */
+const M_YOUNG_MB = 16
+
 async function start(o: Resolved): Promise<{ rt: Runtime; mod: JobModule | undefined }> {
   // The Runtime's modules are read while the compile's request goes to esbuild (its synchronous
   // part: loading esbuild's API, spawning its process), and its Ms start while esbuild builds.
   const guess = o.stream === undefined ? likelyLoader(o.url) : 'auto'
   let runtime: ((loader: JobModule['loader']) => Promise<Runtime>) | undefined
   const starting = import('../scheduler/main/runtime.js').then(({ Runtime }) => {
-    runtime = (loader) => Runtime.start({ ...(o.procs === undefined ? {} : { procs: o.procs }), spares: 0, mainSlots: G_RECORDS, mSlots: G_RECORDS, loader })
+    runtime = (loader) => Runtime.start({ ...(o.procs === undefined ? {} : { procs: o.procs }), spares: 0, mainSlots: G_RECORDS, mSlots: G_RECORDS, mYoungMb: M_YOUNG_MB, loader })
     return runtime(guess)
   })
   const compiling = o.stream === undefined ? jobModule(o.url) : Promise.resolve(undefined)

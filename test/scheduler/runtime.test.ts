@@ -6,7 +6,7 @@ import {
   UncloneableResultError,
 } from '../../src/scheduler/index.js'
 import type { RuntimeOptions } from '../../src/scheduler/index.js'
-import { add, argv, big, churn, echo, exitNow, fail, fib, ghostTask, returnsFn, sumBytes } from './fixtures/tasks.js'
+import { add, argv, big, churn, echo, exitNow, fail, fib, ghostTask, returnsFn, sumBytes, youngMb } from './fixtures/tasks.js'
 import { refuses } from './fixtures/refuses.js'
 import { startWithoutRescue } from './_wait.js'
 
@@ -119,6 +119,21 @@ test('a result that cannot be cloned rejects with UncloneableResultError naming 
   assert.is(await rt.go(add, 1, 2), 3, 'the M keeps serving')
 }))
 
+test('mYoungMb sets the young-generation cap of every M', deadline('young-mb', async () => {
+  const rt = await Runtime.start({ procs: 1, spares: 0, mYoungMb: 16 })
+  try {
+    assert.is(await rt.go(youngMb), 16)
+  } finally {
+    await rt.close()
+  }
+  const dflt = await Runtime.start({ procs: 1, spares: 0 })
+  try {
+    assert.is(await dflt.go(youngMb), 64)
+  } finally {
+    await dflt.close()
+  }
+}))
+
 test('bad options fail at start with a SchedulerArgError naming the option, and start no thread', deadline('options', async () => {
   const bad: [string, RuntimeOptions][] = [
     ['procs', { procs: 0 }], ['procs', { procs: 1.5 }], ['spares', { spares: -1 }], ['maxThreads', { maxThreads: 0 }],
@@ -126,6 +141,7 @@ test('bad options fail at start with a SchedulerArgError naming the option, and 
     ['mHeapMb', { mHeapMb: 8 }], ['mHeapMb', { mHeapMb: 64.5 }],
     ['mainSpinUs', { mainSpinUs: -1 }], ['mainSpinUs', { mainSpinUs: 1001 }], ['mainSpinUs', { mainSpinUs: '10' as unknown as number }],
     ['resultBatchUs', { resultBatchUs: -1 }], ['resultBatchUs', { resultBatchUs: 100_001 }], ['resultBatchUs', { resultBatchUs: 2.5 }],
+    ['mYoungMb', { mYoungMb: 0 }], ['mYoungMb', { mYoungMb: 1025 }], ['mYoungMb', { mYoungMb: 2.5 }],
     ['loader', { loader: 'esbuild' as never }],
     ['procs must be an integer from 1 to 256, got 1000', { procs: 1000 }], ['maxThreads', { maxThreads: 5000 }],
     ['spares', { procs: 4, spares: 1021 }], ['mainSlots', { mainSlots: 2 ** 23 }], ['mSlots', { mSlots: 2 ** 21 }],

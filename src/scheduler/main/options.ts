@@ -58,6 +58,13 @@ export interface RuntimeOptions {
    * run elsewhere, and a fresh M replaces it. Default: V8's own limit.
    */
   readonly mHeapMb?: number
+  /**
+   * Young-generation cap of each M's heap, in MB (1 to 1024). A large nursery means fewer
+   * scavenges while hundreds of thousands of spawned Gs' promises are alive at once; a small one
+   * keeps the resident memory of jobs that hold big heaps of their own (MapReduce's buffers)
+   * down. Default 64.
+   */
+  readonly mYoungMb?: number
   /** G records of the main thread (in-flight Gs before `go` queues locally). Default 262144. */
   readonly mainSlots?: number
   /** G records of each M: children in flight per M before go() inside a task runs them inline. Default 32768. */
@@ -89,6 +96,7 @@ export interface Resolved {
   readonly mainSpinUs: number
   readonly resultBatchUs: number
   readonly mHeapMb: number | undefined
+  readonly mYoungMb: number
   readonly loader: 'auto' | 'tsx' | 'none'
   readonly layout: Layout
 }
@@ -104,6 +112,7 @@ export function resolveOptions(options: RuntimeOptions): Resolved {
   const mainSpinUs = positiveInt('mainSpinUs', options.mainSpinUs, 10, 0, 1000)
   const resultBatchUs = positiveInt('resultBatchUs', options.resultBatchUs, 2000, 0, 100_000)
   const mHeapMb = options.mHeapMb === undefined ? undefined : positiveInt('mHeapMb', options.mHeapMb, 0, 16)
+  const mYoungMb = positiveInt('mYoungMb', options.mYoungMb, 64, 1, 1024)
   const loader = options.loader ?? 'auto'
   if (loader !== 'auto' && loader !== 'tsx' && loader !== 'none') {
     throw new SchedulerArgError(`gort: Runtime.start: loader must be 'auto', 'tsx' or 'none', got ${describe(loader)}`)
@@ -118,7 +127,7 @@ export function resolveOptions(options: RuntimeOptions): Resolved {
         `${gib(bytes)} of shared memory, more than the ${gib(MAX_SHARED_BYTES)} a runtime may have: lower mSlots, maxThreads or procs`,
     )
   }
-  return { procs, spares, maxThreads, handoffMs, mainSpinUs, resultBatchUs, mHeapMb, loader, layout }
+  return { procs, spares, maxThreads, handoffMs, mainSpinUs, resultBatchUs, mHeapMb, mYoungMb, loader, layout }
 }
 
 export function positiveInt(name: string, v: number | undefined, dflt: number, min = 1, max = 1 << 24): number {

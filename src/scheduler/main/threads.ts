@@ -17,13 +17,6 @@ import { inUserCode, isDead, mState, mayRun } from '../shared/park.js'
 import { transferOf, type FromM, type ToM } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
 
-/**
- * Young-generation cap of each M's heap. Every pending G holds a promise and its resolving
- * functions; a burst of spawns inside a task keeps hundreds of thousands alive at once, and with
- * V8's default nursery each scavenge copies them again. A larger nursery means fewer scavenges
- * (the spawn figures are in bench/NOTES.md).
- */
-const M_YOUNG_MB = 64
 
 interface MInfo {
   readonly worker: Worker
@@ -52,12 +45,12 @@ export class Threads {
   #starting = 0
   closed = false
 
-  /** `mHeapMb`: old-generation cap of each M's heap; undefined: V8's default. */
-  constructor(s: Sched, url: { url: URL; entry: string | undefined }, maxThreads: number, mHeapMb: number | undefined, events: ThreadEvents) {
+  /** `heap`: each M's young-generation cap and old-generation cap (undefined: V8's default), in MB. */
+  constructor(s: Sched, url: { url: URL; entry: string | undefined }, maxThreads: number, heap: { youngMb: number; oldMb: number | undefined }, events: ThreadEvents) {
     this.#s = s
     this.#url = url
     this.#maxThreads = maxThreads
-    this.#limits = mHeapMb === undefined ? { maxYoungGenerationSizeMb: M_YOUNG_MB } : { maxYoungGenerationSizeMb: M_YOUNG_MB, maxOldGenerationSizeMb: mHeapMb }
+    this.#limits = heap.oldMb === undefined ? { maxYoungGenerationSizeMb: heap.youngMb } : { maxYoungGenerationSizeMb: heap.youngMb, maxOldGenerationSizeMb: heap.oldMb }
     this.#events = events
   }
 
