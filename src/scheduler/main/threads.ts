@@ -17,7 +17,6 @@ import { inUserCode, isDead, mState, mayRun } from '../shared/park.js'
 import { transferOf, type FromM, type ToM } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
 
-
 interface MInfo {
   readonly worker: Worker
   ready: boolean

@@ -418,7 +418,7 @@ export class MPark {
     // this read, so the wait below returns at once instead of sleeping on a spinning slot that
     // nobody else may take (a lost wake-up that stalls every M).
     const bell = Atomics.load(I, oo + O_DOORBELL)
-    Atomics.store(I, oo + O_WAITING, 1)
+    Atomics.store(I, oo + O_WAITING, W_WAKE)
     const parked = live ? MS_PARKED_LIVE : MS_PARKED
     Atomics.store(I, oo + O_MSTATE, parked)
     this.#parkedPo = po
@@ -432,7 +432,7 @@ export class MPark {
         Atomics.wait(I, oo + O_DOORBELL, bell)
       }
     }
-    Atomics.store(I, oo + O_WAITING, 0)
+    Atomics.store(I, oo + O_WAITING, W_NONE)
     return this.#unpark(parked)
   }
 
@@ -447,10 +447,10 @@ export class MPark {
     const I = this.#I
     const oo = this.#oo
     const bell = Atomics.load(I, oo + O_DOORBELL)
-    Atomics.store(I, oo + O_WAITING, 1)
+    Atomics.store(I, oo + O_WAITING, W_WAKE)
     this.openSpan()
     if (!hooks.otherWork()) await this.#sleepAsync(bell, timeoutMs)
-    Atomics.store(I, oo + O_WAITING, 0)
+    Atomics.store(I, oo + O_WAITING, W_NONE)
     return this.closeSpan()
   }
 
