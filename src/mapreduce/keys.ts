@@ -62,22 +62,26 @@ export function checkValue(v: unknown): Scalar {
 
 /** Below this many, `sortPlain` sorts with a comparator alone. */
 const PACK_MIN = 4096
-/** Bits of an id's position in `sortPlain`'s packed numbers: 32 bits of prefix above them fill a float64's 53. */
-const POS_BITS = 21
-const POS = 2 ** POS_BITS
+/** A float64's integer bits: an id's position and its key's prefix share them. */
+const FLOAT_BITS = 53
+/** Bits per unit of a packed prefix: ASCII fits, anything from 127 up saturates. */
+const UNIT_BITS = 7
+const UNIT_MAX = 2 ** UNIT_BITS - 1
 
 /**
  * Sorts `ids` in place by `keys[id]` in JS string order, for string keys without a UTF-16 unit
- * from U+D800 up (where that order is code point order). Each key's first four units become a
- * 32-bit prefix, packed with the id's position into one float64 (prefix * 2^21 + position), and
- * a Float64Array sorts those natively; only runs of equal prefixes are then compared as strings.
- * So a big spill's sort seldom touches a key, which matters when keys are spread over the heap.
+ * from U+D800 up (where that order is code point order). Each key's first few units become a
+ * prefix number, packed with the id's position into one float64 (prefix * 2^posBits + position),
+ * and a Float64Array sorts those natively; only runs of equal prefixes are then compared as
+ * strings. So a big spill's sort seldom touches a key, which matters when keys are spread over
+ * the heap. The position takes just the bits n needs and the prefix the rest, 7 bits a unit: 5
+ * units below 2^18 ids, 4 up to 2^25.
  *
  * The prefix is a monotone function of the order (k1 < k2 implies prefix(k1) <= prefix(k2)):
- * each unit is capped at 255, once a unit reaches 255 the following ones count as 255 too
+ * each unit is capped at 127, once a unit reaches 127 the following ones count as 127 too
  * (whatever they are, so keys that differ only after it tie), and a missing unit counts as 0
  * (a key sorts before its extensions, or ties with one that continues with U+0000). Ties go to
- * the comparator, so the result is the comparator's order. More than 2^21 ids: comparator only.
+ * the comparator, so the result is the comparator's order.
  */
 export function sortPlain(ids: number[], keys: readonly string[]): void {
   const cmp = (a: number, b: number): number => {
@@ -86,22 +90,25 @@ export function sortPlain(ids: number[], keys: readonly string[]): void {
     return x < y ? -1 : x > y ? 1 : 0
   }
   const n = ids.length
-  if (n < PACK_MIN || n > POS) {
+  const posBits = Math.max(1, Math.ceil(Math.log2(n)))
+  const units = Math.floor((FLOAT_BITS - posBits) / UNIT_BITS)
+  if (n < PACK_MIN || units < 2) {
     ids.sort(cmp)
     return
   }
+  const POS = 2 ** posBits
   const packed = new Float64Array(n)
   for (let i = 0; i < n; i++) {
     const k = keys[ids[i]!]!
     let p = 0
     let sat = false
-    for (let j = 0; j < 4; j++) {
+    for (let j = 0; j < units; j++) {
       let c = j < k.length ? k.charCodeAt(j) : 0
-      if (sat || c >= 255) {
-        c = 255
+      if (sat || c >= UNIT_MAX) {
+        c = UNIT_MAX
         sat = true
       }
-      p = p * 256 + c
+      p = p * (UNIT_MAX + 1) + c
     }
     packed[i] = p * POS + i
   }

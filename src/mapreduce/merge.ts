@@ -1,5 +1,5 @@
 /**
- * The k-way merge of sorted runs, as a stream: a binary heap of readers ordered by their current
+ * The k-way merge of sorted runs, as a stream: a loser tree of readers ordered by their current
  * record, ties broken by the reader's index, so records with equal keys come out run by run, each
  * run's in its own order. Memory is one buffer per open run, whatever the runs hold.
  *
@@ -14,89 +14,79 @@ import { rmSync } from 'node:fs'
 import path from 'node:path'
 import type { Scalar } from './job.js'
 import { RunReader, RunWriter, type KeyBytes } from './runfile.js'
-import { DONE } from './spill.js'
+import { DONE, repeated } from './spill.js'
 
 /** Most runs open at once in one merge. */
 export const FAN_IN = 64
 
 export class Merger {
-  /** A binary min-heap of the readers that have a current record, by (record, rank). */
-  readonly #heap: RunReader[] = []
-  /** rank[i]: the index in the constructor's list of the reader at heap slot i (ties go to the lower). */
-  readonly #rank: number[] = []
+  /** The readers, by rank (their index in the constructor's list: ties go to the lower). */
+  readonly #r: readonly RunReader[]
+  /** live[i]: reader i has a current record. */
+  readonly #live: Uint8Array
+  /**
+   * A loser tree over the readers: leaf i sits at k + i, node n's children at 2n and 2n + 1,
+   * tree[n] (n >= 1) holds the loser of the match at node n, tree[0] the overall winner. Moving
+   * on replays one leaf-to-root path: one comparison per level, log2(k) in all, against a
+   * binary heap's two per level.
+   */
+  readonly #tree: Int32Array
   /** The reader holding the current record, or undefined before the first next() and at the end. */
   current: RunReader | undefined
   #started = false
 
   constructor(readers: readonly RunReader[]) {
+    const k = readers.length
+    this.#r = readers
+    this.#live = new Uint8Array(k)
     readers.forEach((r, i) => {
-      if (r.next()) this.#push(r, i)
+      this.#live[i] = r.next() ? 1 : 0
     })
+    this.#tree = new Int32Array(Math.max(1, k))
+    if (k === 0) return
+    // Play the matches bottom-up: win[n] is the winner below node n, leaves being themselves.
+    const win = new Int32Array(2 * k)
+    for (let i = 0; i < k; i++) win[k + i] = i
+    for (let n = k - 1; n >= 1; n--) {
+      const a = win[2 * n]!
+      const b = win[2 * n + 1]!
+      const aWins = this.#less(a, b)
+      win[n] = aWins ? a : b
+      this.#tree[n] = aWins ? b : a
+    }
+    this.#tree[0] = k === 1 ? 0 : win[1]!
   }
 
   /** Moves to the next record in merged order; false at the end. */
   next(): boolean {
-    if (this.#started && this.current !== undefined) {
-      // The previous record's reader (the top) moves on: it sifts down from the top when it has
-      // more, else the heap's last reader takes its place.
-      const h = this.#heap
-      if (h[0]!.next()) {
-        this.#down(0)
-      } else {
-        const last = h.pop()!
-        const rank = this.#rank.pop()!
-        if (h.length > 0) {
-          h[0] = last
-          this.#rank[0] = rank
-          this.#down(0)
+    const k = this.#r.length
+    if (k === 0) return false
+    const t = this.#tree
+    if (this.#started) {
+      // The previous record's reader moves on, then replays its matches up to the root.
+      let w = t[0]!
+      if (this.#live[w] === 1) this.#live[w] = this.#r[w]!.next() ? 1 : 0
+      for (let n = (k + w) >> 1; n >= 1; n >>= 1) {
+        const l = t[n]!
+        if (this.#less(l, w)) {
+          t[n] = w
+          w = l
         }
       }
+      t[0] = w
     }
     this.#started = true
-    this.current = this.#heap[0]
+    const w = t[0]!
+    this.current = this.#live[w] === 1 ? this.#r[w] : undefined
     return this.current !== undefined
   }
 
-  /** Whether heap slot i's reader comes before slot j's. */
-  #less(i: number, j: number): boolean {
-    const c = this.#heap[i]!.compare(this.#heap[j]!)
-    return c < 0 || (c === 0 && this.#rank[i]! < this.#rank[j]!)
-  }
-
-  #swap(i: number, j: number): void {
-    const h = this.#heap
-    const rk = this.#rank
-    const r = h[i]!
-    h[i] = h[j]!
-    h[j] = r
-    const x = rk[i]!
-    rk[i] = rk[j]!
-    rk[j] = x
-  }
-
-  #push(r: RunReader, rank: number): void {
-    let i = this.#heap.push(r) - 1
-    this.#rank.push(rank)
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (!this.#less(i, p)) break
-      this.#swap(i, p)
-      i = p
-    }
-  }
-
-  #down(i: number): void {
-    const n = this.#heap.length
-    for (;;) {
-      const l = 2 * i + 1
-      const r = l + 1
-      let m = i
-      if (l < n && this.#less(l, m)) m = l
-      if (r < n && this.#less(r, m)) m = r
-      if (m === i) return
-      this.#swap(i, m)
-      i = m
-    }
+  /** Whether reader a's current record comes before reader b's: by record, then rank; an exhausted reader last. */
+  #less(a: number, b: number): boolean {
+    if (this.#live[a] === 0) return false
+    if (this.#live[b] === 0) return true
+    const c = this.#r[a]!.compare(this.#r[b]!)
+    return c < 0 || (c === 0 && a < b)
   }
 }
 
@@ -110,12 +100,12 @@ export interface Group {
  * The groups of a merge, in key order, as a cursor: `next()` moves to the next distinct key,
  * skipping whatever values of the previous one were left unread; `key` is its key and `values()`
  * the AsyncIterable of its values, which pulls records from the merge as it is iterated (at
- * most once, and only until the next `next()`). `onValue` sees every value read from the runs.
+ * most once, and only until the next `next()`). `onValue(n)` sees every record read from the runs, n the values it stands for.
  */
 export class Groups {
   key: Scalar = ''
   readonly #m: Merger
-  readonly #onValue: () => void
+  readonly #onValue: (n: number) => void
   /** The current group's key identity, for sameKey once its first reader has moved on. */
   readonly #id: KeyBytes = { num: 0, bytes: Buffer.allocUnsafe(64), len: 0 }
   /** A record of the current group is current in the merge and not yet read as a value. */
@@ -126,7 +116,7 @@ export class Groups {
   #more: boolean
   #started = false
 
-  constructor(m: Merger, onValue: () => void = () => {}) {
+  constructor(m: Merger, onValue: (n: number) => void = () => {}) {
     this.#m = m
     this.#onValue = onValue
     this.#more = false
@@ -154,7 +144,10 @@ export class Groups {
     return new GroupValues(this)
   }
 
-  /** Moves to the current group's next value; false (and the group closed) when its values are done. */
+  /**
+   * Moves to the current group's next record; false (and the group closed) when its records are
+   * done. The record stands for its value `reps` times (a record with a count, runfile.ts).
+   */
   step(): boolean {
     if (!this.#open) return false
     if (this.#first) {
@@ -163,11 +156,15 @@ export class Groups {
       this.#more = this.#m.next()
       if (!this.#more || !this.#m.current!.sameKey(this.#id)) return (this.#open = false)
     }
-    this.#onValue()
+    this.reps = this.#m.current!.reps()
+    this.#onValue(this.reps)
     return true
   }
 
-  /** The value step() moved to. */
+  /** How many times the value of the record step() moved to stands. */
+  reps = 1
+
+  /** The value of the record step() moved to. */
   value(): Scalar {
     return this.#m.current!.value()
   }
@@ -185,16 +182,29 @@ class GroupValues implements AsyncIterable<Scalar> {
   }
 }
 
+/** A group's values: each record's value, `reps` times over, a repeat being the one settled result (as ListIterator's). */
 class GroupIterator implements AsyncIterator<Scalar> {
   readonly #g: Groups
+  /** The current record's result, and how many of its repeats are still to come. */
+  #p: Promise<IteratorResult<Scalar>> = DONE
+  #reps = 0
 
   constructor(g: Groups) {
     this.#g = g
   }
 
   next(): Promise<IteratorResult<Scalar>> {
+    if (this.#reps > 0) {
+      this.#reps--
+      return this.#p
+    }
     const g = this.#g
-    return g.step() ? Promise.resolve({ done: false, value: g.value() }) : DONE
+    if (!g.step()) return DONE
+    const value = g.value()
+    if (g.reps === 1) return Promise.resolve({ done: false, value })
+    this.#p = repeated(value)
+    this.#reps = g.reps - 1
+    return this.#p
   }
 
   return(): Promise<IteratorResult<Scalar>> {
@@ -206,7 +216,7 @@ class GroupIterator implements AsyncIterator<Scalar> {
  * The groups of a merge, in key order (see Groups). Each group's `values` may be iterated at
  * most once, and only until the next group is asked for.
  */
-export async function* groups(m: Merger, onValue: () => void = () => {}): AsyncGenerator<Group> {
+export async function* groups(m: Merger, onValue: (n: number) => void = () => {}): AsyncGenerator<Group> {
   const g = new Groups(m, onValue)
   while (g.next()) yield { key: g.key, values: g.values() }
 }
@@ -245,7 +255,7 @@ export function mergeToFile(paths: readonly string[], out: string): number {
   const w = new RunWriter(out)
   try {
     const m = new Merger(readers)
-    while (m.next()) w.addRaw(m.current!.raw())
+    while (m.next()) w.addRaw(m.current!.raw(), m.current!.reps())
   } finally {
     w.close()
     for (const r of readers) r.close()

@@ -65,7 +65,7 @@ export async function runReduce(a: ReduceArgs, signal: AbortSignal): Promise<Red
     if (job.setup !== undefined) await job.setup(ctx)
     readers = mergePasses(a.runs, a.dir).map((p) => new RunReader(p))
     const merger = new Merger(readers)
-    const g = new Groups(merger, () => stats.reduceInputRecords++)
+    const g = new Groups(merger, (n) => (stats.reduceInputRecords += n))
     while (g.next()) {
       if (++stats.reduceInputGroups % 256 === 0) checkAbort(signal)
       const r = reduce(g.key, g.values(), emit, ctx)

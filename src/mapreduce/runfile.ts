@@ -1,8 +1,11 @@
 /**
  * Run files: the sorted runs a map task spills and a reduce task merges. A run is a sequence of
- * records, each `flags:u8 keyLen:u32le valueLen:u32le key value`, where the key is its text in
- * UTF-8 (flag bit 0: the key is a number) and the value is UTF-8 text, or with flag bit 1 a
- * float64 (little-endian) number, so every value comes back exactly as emitted, -0 and NaN too.
+ * records, each `flags:u8 keyLen:u32le valueLen:u32le key value [reps:u32le]`, where the key is
+ * its text in UTF-8 (flag bit 0: the key is a number) and the value is UTF-8 text, or with flag
+ * bit 1 a float64 (little-endian) number, so every value comes back exactly as emitted, -0 and
+ * NaN too. With flag bit 2 the record stands for its value `reps` times in a row (at least 2):
+ * word count's 1s, or any value a key got several times over, cost one record, and a reader
+ * yields the value that many times.
  *
  * Invariants:
  * - A run file is sorted: records in `compareRecords` order (key bytes, then the number bit), and
@@ -21,8 +24,41 @@ import { textOf } from './keys.js'
 const HEADER = 9
 const KEY_NUM = 1
 const VAL_NUM = 2
+const REPS = 4
+
+/** Keys up to this many bytes are copied by JS loops rather than Buffer's calls into C++. */
+const SHORT = 32
+
+/** Writes `s` into `b` from `at` when it is all ASCII and fits; returns its length, or -1 (nothing usable written). */
+function ascii(s: string, b: Buffer, at: number): number {
+  const n = s.length
+  if (at + n > b.length) return -1
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0x80) return -1
+    b[at + i] = c
+  }
+  return n
+}
+
+/** The little-endian uint32 at `at`. */
+function readU32(b: Buffer, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000
+}
+
+/** Key bytes in RunReader.prefix: 6 fill 48 of a float64's 53 integer bits. */
+const PREFIX = 6
+
+/** Writes `v` as a little-endian uint32 at `at`. */
+function u32(b: Buffer, at: number, v: number): void {
+  b[at] = v
+  b[at + 1] = v >>> 8
+  b[at + 2] = v >>> 16
+  b[at + 3] = v >>> 24
+}
 
 export class RunWriter {
+  /** Pairs written: a record with a count counts that many. */
   records = 0
   bytes = 0
   readonly path: string
@@ -58,34 +94,42 @@ export class RunWriter {
   /** Sets the key of the records `value` adds (encoded once, however many values follow). */
   key(key: Scalar): void {
     const kt = textOf(key)
-    const kLen = Buffer.byteLength(kt)
-    if (kLen > this.#kb.length) this.#kb = Buffer.allocUnsafe(Math.max(kLen, this.#kb.length * 2))
-    this.#kb.write(kt, 0, kLen, 'utf8')
+    // A short ASCII key (most are) is copied by a loop, cheaper than two calls into C++.
+    let kLen = kt.length <= SHORT ? ascii(kt, this.#kb, 0) : -1
+    if (kLen < 0) {
+      kLen = Buffer.byteLength(kt)
+      if (kLen > this.#kb.length) this.#kb = Buffer.allocUnsafe(Math.max(kLen, this.#kb.length * 2))
+      this.#kb.write(kt, 0, kLen, 'utf8')
+    }
     this.#kLen = kLen
     this.#kNum = typeof key === 'number' ? KEY_NUM : 0
   }
 
-  /** Adds a record of the key `key()` set last and `value`. */
-  value(value: Scalar): void {
+  /** Adds a record of the key `key()` set last and `value`, standing for the value `reps` times (1 to 2^32 - 1). */
+  value(value: Scalar, reps = 1): void {
     const kLen = this.#kLen
     const vNum = typeof value === 'number'
     const vLen = vNum ? 8 : Buffer.byteLength(value)
-    const at = this.#reserve(HEADER + kLen + vLen)
+    const more = reps > 1 ? 4 : 0
+    const at = this.#reserve(HEADER + kLen + vLen + more)
     const b = this.#buf
-    b[at] = this.#kNum | (vNum ? VAL_NUM : 0)
-    b.writeUInt32LE(kLen, at + 1)
-    b.writeUInt32LE(vLen, at + 5)
-    this.#kb.copy(b, at + HEADER, 0, kLen)
+    b[at] = this.#kNum | (vNum ? VAL_NUM : 0) | (more === 0 ? 0 : REPS)
+    u32(b, at + 1, kLen)
+    u32(b, at + 5, vLen)
+    const kb = this.#kb
+    if (kLen <= SHORT) for (let i = 0, o = at + HEADER; i < kLen; i++) b[o + i] = kb[i]!
+    else kb.copy(b, at + HEADER, 0, kLen)
     if (vNum) b.writeDoubleLE(value, at + HEADER + kLen)
     else b.write(value, at + HEADER + kLen, vLen, 'utf8')
-    this.records++
+    if (more !== 0) u32(b, at + HEADER + kLen + vLen, reps)
+    this.records += reps
   }
 
-  /** Copies a record as a reader holds it (a merge pass). */
-  addRaw(record: Uint8Array): void {
+  /** Copies a record as a reader holds it (a merge pass), `reps` its count (RunReader.reps()). */
+  addRaw(record: Uint8Array, reps: number): void {
     const at = this.#reserve(record.length)
     this.#buf.set(record, at)
-    this.records++
+    this.records += reps
   }
 
   close(): void {
@@ -125,7 +169,7 @@ export class RunReader {
   #kLen = 0
   #vLen = 0
 
-  constructor(path: string, bufSize = 1 << 16) {
+  constructor(path: string, bufSize = 1 << 18) {
     this.path = path
     this.#fd = openSync(path, 'r')
     this.#buf = Buffer.allocUnsafe(bufSize)
@@ -136,15 +180,33 @@ export class RunReader {
     this.#at += this.#recLen
     this.#recLen = 0
     if (!this.#have(HEADER)) return false
-    const b = this.#buf
-    this.#flags = b[this.#at]!
-    this.#kLen = b.readUInt32LE(this.#at + 1)
-    this.#vLen = b.readUInt32LE(this.#at + 5)
-    const n = HEADER + this.#kLen + this.#vLen
+    let b = this.#buf
+    const at = this.#at
+    this.#flags = b[at]!
+    const kLen = (this.#kLen = readU32(b, at + 1))
+    this.#vLen = readU32(b, at + 5)
+    const n = HEADER + kLen + this.#vLen + ((this.#flags & REPS) === 0 ? 0 : 4)
     if (!this.#have(n)) throw new InternalError(`run file ${this.path} ends inside a record`)
     this.#recLen = n
+    // #have may have moved the record to the buffer's start, or to a bigger buffer.
+    b = this.#buf
+    const s = this.#at + HEADER
+    let p = 0
+    let q = 0
+    for (let i = 0; i < PREFIX; i++) p = p * 256 + (i < kLen ? b[s + i]! : 0)
+    if (kLen > PREFIX) for (let i = PREFIX; i < 2 * PREFIX; i++) q = q * 256 + (i < kLen ? b[s + i]! : 0)
+    this.prefix = p
+    this.prefix2 = q
     return true
   }
+
+  /**
+   * The current key's first PREFIX bytes as a number, and the next PREFIX as another (missing
+   * bytes as 0): these, then the length, order keys of up to 2 * PREFIX bytes, so most
+   * comparisons of a merge are of numbers (`compare`).
+   */
+  prefix = 0
+  prefix2 = 0
 
   key(): Scalar {
     const s = this.#at + HEADER
@@ -157,6 +219,11 @@ export class RunReader {
     return (this.#flags & VAL_NUM) !== 0 ? this.#buf.readDoubleLE(s) : this.#buf.toString('utf8', s, s + this.#vLen)
   }
 
+  /** How many times in a row the current record's value stands (1 unless the record has a count). */
+  reps(): number {
+    return (this.#flags & REPS) === 0 ? 1 : readU32(this.#buf, this.#at + HEADER + this.#kLen + this.#vLen)
+  }
+
   /** The current record's bytes (valid until next()). */
   raw(): Uint8Array {
     return this.#buf.subarray(this.#at, this.#at + this.#recLen)
@@ -167,14 +234,21 @@ export class RunReader {
    * first. A byte loop: keys are short, and for them it beats a call into Buffer.compare.
    */
   compare(o: RunReader): number {
+    if (this.prefix !== o.prefix) return this.prefix < o.prefix ? -1 : 1
+    if (this.prefix2 !== o.prefix2) return this.prefix2 < o.prefix2 ? -1 : 1
+    const al = this.#kLen
+    const bl = o.#kLen
+    if (al <= 2 * PREFIX && bl <= 2 * PREFIX) {
+      // Equal prefixes of keys this short: a key is the other's prefix, padded with 0 bytes, or equal.
+      if (al !== bl) return al - bl
+      return (o.#flags & KEY_NUM) - (this.#flags & KEY_NUM)
+    }
     const a = this.#buf
     const b = o.#buf
     const s = this.#at + HEADER
     const os = o.#at + HEADER
-    const al = this.#kLen
-    const bl = o.#kLen
     const n = al < bl ? al : bl
-    for (let i = 0; i < n; i++) {
+    for (let i = 2 * PREFIX; i < n; i++) {
       const d = a[s + i]! - b[os + i]!
       if (d !== 0) return d
     }

@@ -2,7 +2,8 @@
  * The map side's buffer: emitted pairs grouped by key in memory until the task's share of the
  * memory budget fills, then spilled: keys bucketed by partition (one partitioner call per distinct
  * key and spill, not per emit), per partition sorted, the combiner run over the values of each key
- * that has more than one, and the result written as one sorted run file.
+ * that has several (repeats of one value folded: #folded), and the result written as one sorted
+ * run file (a value repeated a few times without combining: one record with a count).
  *
  * Layout: a Map from key to a slot number (one lookup per emit), per-slot int32 arrays (the
  * first and last entry of the slot's value list, how many values and how many entries the list
@@ -16,15 +17,17 @@
  * Rejected: an array of values per key (what this was): a JS array per distinct key, most of
  * them holding one value, and regrown after every early combine.
  *
- * With a combiner, a key whose values reach COMBINE_AT is combined early, between records (the
- * task calls `combineReady()` when `ready` is set): its list is detached (its entries become
+ * With a combiner, a key whose list reaches COMBINE_AT entries (repeats take none) is combined
+ * early, between records (the task calls `combineReady()` when `ready` is set): its list is detached (its entries become
  * dead) and what combine emits for it starts the key's new list. So a frequent key holds a few
  * values, not one per emit, and the buffer spills later. Combine may thus see a key several
  * times, on consecutive batches of its values and then on what those batches became, as
  * Hadoop's combiner may run on each spill and again on merges: valid for the commutative and
  * associative functions a combiner must be. It may also see a value never: a key that holds one
  * value when the buffer spills is written as it is (Hadoop's combiner may run zero times too), so
- * reduce must take map output and combine output alike, as it must in Hadoop. When the arena is full it is compacted (the live
+ * reduce must take map output and combine output alike, as it must in Hadoop; so is a key whose
+ * only value repeats fewer than FOLD_AT times (one record with a count: the reducer's await per
+ * value costs what combine's would, without the call). When the arena is full it is compacted (the live
  * lists copied, slot by slot, into fresh arrays) if at least half its entries are dead, else
  * grown.
  *
@@ -60,11 +63,17 @@ function sizeOf(v: Scalar): number {
   return typeof v === 'number' ? 16 : 24 + v.length * 2
 }
 
-/** Values of one key that make it combined early (between records). */
+/** Arena entries of one key that make it combined early (between records); repeats of a value add none. */
 export const COMBINE_AT = 64
 
-/** A UTF-16 unit whose order differs from its code point's (surrogates and U+E000 up), or that is not ASCII-safe for sort. */
-const NOT_PLAIN = /[\ud800-\uffff]/
+/** Repeats of one value from which a combine folds them (#folded) rather than iterating each. */
+export const FOLD_AT = 32
+
+/** True when `k` has a UTF-16 unit from U+D800 up (surrogates and U+E000 up: their order differs from their code points'). A loop: cheaper than a RegExp call on the short keys most jobs have. */
+function notPlain(k: string): boolean {
+  for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) >= 0xd800) return true
+  return false
+}
 
 export type Combine = (key: Scalar, values: AsyncIterable<Scalar>, emit: (k: Scalar, v: Scalar) => void, ctx: TaskContext) => void | Promise<void>
 
@@ -110,6 +119,8 @@ export class MapBuffer {
   #early: boolean
   /** Whether add() may mark a slot ready (off while a combine's output is being added back). */
   #mark: boolean
+  /** Whether repeated values are folded before a combine (#folded); off for good once a combine does not allow it. */
+  #fold = true
   /** What the combine in progress got: its key and partition, and where its output goes. */
   #cKey: Scalar = ''
   #cPart = 0
@@ -167,9 +178,9 @@ export class MapBuffer {
       const t = this.#tail[s]!
       const same = typeof value === 'number' ? a.isStr[t] === 0 && a.num[t] === value && (value !== 0 || 1 / a.num[t]! === 1 / value) : a.isStr[t] === 1 && a.str[t] === value
       if (same && a.rep[t]! < MAX_REP) {
+        // A repeat takes no memory: it never makes the key ready for an early combine.
         a.rep[t]!++
         this.#count[s] = c + 1
-        if (c + 1 === COMBINE_AT && this.#mark) this.#markReady(s)
         return
       }
     }
@@ -210,8 +221,7 @@ export class MapBuffer {
       this.#ents[s] = 1
     } else {
       this.#arena.next[this.#tail[s]!] = e
-      this.#ents[s]!++
-      if (c === COMBINE_AT && this.#mark) this.#markReady(s)
+      if (++this.#ents[s]! === COMBINE_AT && this.#mark) this.#markReady(s)
     }
     this.#tail[s] = e
   }
@@ -233,7 +243,7 @@ export class MapBuffer {
     const b = SLOT_BYTES + sizeOf(key)
     this.#slotBytes += b
     this.bytes += b
-    if (this.#plain && (typeof key !== 'string' || NOT_PLAIN.test(key))) this.#plain = false
+    if (this.#plain && (typeof key !== 'string' || notPlain(key))) this.#plain = false
   }
 
   /**
@@ -315,11 +325,9 @@ export class MapBuffer {
         const c = this.#count[s]!
         if (c === 0) continue
         const k = this.#keys[s]!
-        const vs = this.#take(s)
         got += c
         this.#cSlot = s
-        this.#begin(k, this.#partition(k), this.#readd, c)
-        const r = this.#combine!(k, vs, this.#emit as never, this.#ctx)
+        const r = this.#combineSlot(s, k, this.#partition(k), this.#readd, c)
         if (r !== undefined) await r
         gave += this.#end()
       }
@@ -356,7 +364,7 @@ export class MapBuffer {
             w.key(keys[s]!)
             for (let e = this.#head[s]!, i = this.#ents[s]!; i > 0; i--, e = a.next[e]!) {
               const v = a.isStr[e] === 0 ? a.num[e]! : a.str[e]!
-              for (let r = a.rep[e]!; r > 0; r--) w.value(v)
+              w.value(v, a.rep[e]!)
             }
           }
         } else {
@@ -393,35 +401,37 @@ export class MapBuffer {
     const outK: Scalar[] = []
     const outV: Scalar[] = []
     let last: Scalar | undefined
-    const out = (k: Scalar, v: Scalar): void => {
+    const out = (k: Scalar, v: Scalar, reps = 1): void => {
       if (this.#cMoved) {
-        outK.push(k)
-        outV.push(v)
+        for (let i = 0; i < reps; i++) {
+          outK.push(k)
+          outV.push(v)
+        }
         return
       }
       if (k !== last) {
         w.key(k)
         last = k
       }
-      w.value(v)
+      w.value(v, reps)
     }
     this.#cMoved = false
     const keys = this.#keys
-    const combine = this.#combine!
     const a = this.#arena
     for (const s of slots) {
       const c = this.#count[s]!
       const k = keys[s]!
-      if (c === 1) {
-        // Combine may run zero times on a key: one value is written as it is, without an async
-        // call for the Zipf tail's many keys seen once. Through `out`, as if combine had emitted
-        // it unchanged, so it still lands behind any pair moved to its key before.
-        const e = this.#head[s]!
-        out(k, a.isStr[e] === 0 ? a.num[e]! : a.str[e]!)
+      const e = this.#head[s]!
+      if (this.#ents[s] === 1 && c < FOLD_AT) {
+        // Combine may run zero times on a key: one value, or one value a few times over, is
+        // written as it is (one record with a count), without an async call for each of the Zipf
+        // tail's many keys seen once or a few times; the reducer reads the value that many
+        // times. Through `out`, as if combine had emitted it unchanged, so it still lands behind
+        // any pair moved to its key before.
+        out(k, a.isStr[e] === 0 ? a.num[e]! : a.str[e]!, c)
         continue
       }
-      this.#begin(k, p, out, c)
-      const r = combine(k, this.#take(s), this.#emit as never, this.#ctx)
+      const r = this.#combineSlot(s, k, p, out, c)
       if (r !== undefined) await r
       this.#end()
     }
@@ -434,6 +444,80 @@ export class MapBuffer {
       w2.close()
     }
     return w2
+  }
+
+  /**
+   * Starts combining slot s's values (`n` of them; key `k`, partition `p`), its checked output to
+   * `out`; the caller awaits what this returns, if anything, then calls #end. The list is
+   * detached first, so what combine emits may go back into the buffer. Values repeated FOLD_AT
+   * times or more are folded first (#folded). Not async itself: a combine that finishes
+   * synchronously costs no promise here, and an async one only its own.
+   */
+  #combineSlot(s: number, k: Scalar, p: number, out: (k: Scalar, v: Scalar) => void, n: number): void | Promise<void> {
+    const list = this.#take(s)
+    this.#begin(k, p, out, n)
+    if (this.#fold && list.maxRep() >= FOLD_AT) return this.#combineFolded(k, list)
+    return this.#combine!(k, list, this.#emit as never, this.#ctx)
+  }
+
+  async #combineFolded(k: Scalar, list: ListValues): Promise<void> {
+    const folded = await this.#folded(k, list)
+    if (folded !== undefined && folded.length === 1) {
+      // Combine's own output for all the values: written as combine would have emitted it.
+      this.#emit(k, folded[0])
+      return
+    }
+    const r = this.#combine!(k, folded === undefined ? list : new ArrayValues(folded), this.#emit as never, this.#ctx)
+    if (r !== undefined) await r
+  }
+
+  /**
+   * A key's list with each value repeated FOLD_AT times or more replaced by what combine makes of
+   * those repeats, in O(log reps) combines of two values: c0 = v, c(i+1) = combine(k, [ci, ci])
+   * stands for 2^(i+1) copies of v, and the copies' count in binary picks the ci that stand for
+   * all of them. Valid for what a combiner must be (commutative, associative, and applicable to
+   * its own output: Hadoop's contract, the one documented), and word count's 1s cost a few
+   * combines per key instead of an await per emit. Undefined (and folding stays off for the
+   * rest of the task) when a combine of two equal values does not give exactly one pair of its
+   * key: then the caller combines the list as it is. Nothing a trial combine emits reaches the
+   * buffer or the run.
+   */
+  async #folded(k: Scalar, list: ListValues): Promise<Scalar[] | undefined> {
+    const out: Scalar[] = []
+    for (const [v, reps] of list.entries()) {
+      if (reps < FOLD_AT) {
+        for (let i = 0; i < reps; i++) out.push(v)
+        continue
+      }
+      let c = v
+      for (let left = reps; ; ) {
+        if ((left & 1) === 1) out.push(c)
+        left = Math.floor(left / 2)
+        if (left === 0) break
+        const twice = await this.#twice(k, c)
+        if (twice === undefined) {
+          this.#fold = false
+          return undefined
+        }
+        c = twice
+      }
+    }
+    return out
+  }
+
+  /** combine(k, [x, x]) when it emits exactly one pair of key k: that pair's value (checked). */
+  async #twice(k: Scalar, x: Scalar): Promise<Scalar | undefined> {
+    let pairs = 0
+    let got: Scalar = x
+    let sameKey = true
+    const capture = (ek: unknown, ev: unknown): void => {
+      pairs++
+      if (ek !== k && !(Number.isNaN(ek) && Number.isNaN(k))) sameKey = false
+      got = checkValue(ev)
+    }
+    const r = this.#combine!(k, new ArrayValues([x, x]), capture as never, this.#ctx)
+    if (r !== undefined) await r
+    return pairs === 1 && sameKey ? got : undefined
   }
 
   /** Sets up a combine of key `k` (partition `p`, `n` values), its checked output to `out`. */
@@ -526,10 +610,39 @@ class ListValues implements AsyncIterable<Scalar> {
   [Symbol.asyncIterator](): AsyncIterator<Scalar> {
     return new ListIterator(this.#a, this.#head, this.#n)
   }
+
+  /** The most repeats of any entry. */
+  maxRep(): number {
+    const a = this.#a
+    let m = 0
+    for (let e = this.#head, i = this.#n; i > 0; i--, e = a.next[e]!) m = Math.max(m, a.rep[e]!)
+    return m
+  }
+
+  /** The entries as [value, repeats], in order. */
+  *entries(): Generator<[Scalar, number]> {
+    const a = this.#a
+    for (let e = this.#head, i = this.#n; i > 0; i--, e = a.next[e]!) yield [a.isStr[e] === 0 ? a.num[e]! : a.str[e]!, a.rep[e]!]
+  }
 }
 
 /** What an iterator's next() gives at the end: one settled promise for all (its result is frozen). */
 export const DONE: Promise<IteratorResult<never>> = Promise.resolve(Object.freeze({ done: true, value: undefined }))
+
+let lastValue: Scalar | undefined
+let lastResult: Promise<IteratorResult<Scalar>> = DONE
+
+/**
+ * The settled promise of one frozen result for `value`: the last one made, when it was for the
+ * same value (Object.is), so word count's 1s share one promise across all keys.
+ */
+export function repeated(value: Scalar): Promise<IteratorResult<Scalar>> {
+  if (!Object.is(value, lastValue) || lastResult === DONE) {
+    lastValue = value
+    lastResult = Promise.resolve(Object.freeze({ done: false, value }))
+  }
+  return lastResult
+}
 
 /**
  * Reads a list of `n` entries, each entry's value `rep` times. An entry that repeats gives the
@@ -563,7 +676,7 @@ class ListIterator implements AsyncIterator<Scalar> {
       const value = a.isStr[e] === 0 ? a.num[e]! : a.str[e]!
       const reps = a.rep[e]!
       if (reps === 1) return Promise.resolve({ done: false, value })
-      this.#p = Promise.resolve(Object.freeze({ done: false, value }))
+      this.#p = repeated(value)
       this.#reps = reps
     }
     this.#reps--

@@ -70,6 +70,77 @@ test('merge: key order across runs, equal keys run by run, each run in its own o
   }
 })
 
+test('merge: keys that share long prefixes, are prefixes of each other or hold 0 bytes sort by their bytes across many runs', () => {
+  const t = tempDir()
+  try {
+    // Keys around the merge's numeric prefixes (6 and 12 bytes): long common stems, a stem and
+    // its extensions, 0 bytes, bytes from 0x80 up, and numbers beside their text.
+    const stems = ['', 'abcdef', 'abcdefghijkl', 'abcdefghijk', 'abcdefghijklmnop', 'abcdef\0\0\0\0\0\0', 'é', 'zzzzzzzzzzzzz']
+    const tails = ['', '\0', 'a', 'b', '\0a', 'ÿ', '😀', 'xyzxyzxyz']
+    const r = rng(17)
+    const runs: string[] = []
+    const all: [Scalar, Scalar][] = []
+    for (let i = 0; i < 23; i++) {
+      const pairs: [Scalar, Scalar][] = Array.from({ length: 120 }, (_, j): [Scalar, Scalar] => {
+        const x = r()
+        const key: Scalar = x < 0.1 ? Math.floor(r() * 30) : stems[Math.floor(r() * stems.length)]! + tails[Math.floor(r() * tails.length)]!
+        return [key, `${i}:${j}`]
+      })
+      pairs.sort((x, y) => compareKeys(x[0], y[0]))
+      all.push(...pairs)
+      runs.push(writeRun(path.join(t.dir, `in-${i}.run`), pairs))
+    }
+    const readers = runs.map((p) => new RunReader(p, 32))
+    const m = new Merger(readers)
+    const got: [Scalar, Scalar][] = []
+    while (m.next()) got.push([m.current!.key(), m.current!.value()])
+    for (const rd of readers) rd.close()
+    const want = [...all].sort((x, y) => compareKeys(x[0], y[0]) || Number(String(x[1]).split(':')[0]) - Number(String(y[1]).split(':')[0]))
+    assert.equal(got, want)
+  } finally {
+    t.remove()
+  }
+})
+
+test('a record with a count: groups give its value that many times, merge passes keep it, it counts as that many pairs', deadline('reps', async () => {
+  const t = tempDir()
+  try {
+    const w = new RunWriter(path.join(t.dir, 'a.run'))
+    w.key('k')
+    w.value(1, 5)
+    w.value('s', 3)
+    w.value(-0)
+    w.key('z')
+    w.value(7, 2)
+    w.close()
+    assert.is(w.records, 11)
+    const b = writeRun(path.join(t.dir, 'b.run'), [['k', 2]])
+    const c = writeRun(path.join(t.dir, 'c.run'), [])
+    const work = path.join(t.dir, 'work')
+    mkdirSync(work)
+    // Through a merge pass too (three runs, fan-in 2): the counts survive it, and so do the totals.
+    const runs = mergePasses([w.path, b, c], work, 2)
+    assert.is(runs.length, 2)
+    assert.is(mergeToFile(runs, path.join(t.dir, 'out.run')), 12)
+    for (const inputs of [[w.path, b, c], [path.join(t.dir, 'out.run')]]) {
+      const readers = inputs.map((p) => new RunReader(p, 16))
+      let read = 0
+      const got: [Scalar, Scalar[]][] = []
+      for await (const g of groups(new Merger(readers), (n) => (read += n))) {
+        const vs: Scalar[] = []
+        for await (const v of g.values) vs.push(v)
+        got.push([g.key, vs])
+      }
+      for (const r of readers) r.close()
+      assert.equal(got, [['k', [1, 1, 1, 1, 1, 's', 's', 's', -0, 2]], ['z', [7, 7]]])
+      assert.ok(Object.is(got[0]![1][8], -0), '-0 stays -0')
+      assert.is(read, 12)
+    }
+  } finally {
+    t.remove()
+  }
+}))
+
 test('groups: one per key, values stream, unread values are skipped, a finished group yields nothing more', deadline('groups', async () => {
   const t = tempDir()
   try {

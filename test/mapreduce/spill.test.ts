@@ -9,7 +9,7 @@ import type { Scalar, TaskContext } from '../../src/mapreduce/job.js'
 import { compareKeys } from '../../src/mapreduce/keys.js'
 import { Merger } from '../../src/mapreduce/merge.js'
 import { RunReader } from '../../src/mapreduce/runfile.js'
-import { COMBINE_AT, MapBuffer, type Combine } from '../../src/mapreduce/spill.js'
+import { COMBINE_AT, FOLD_AT, MapBuffer, type Combine } from '../../src/mapreduce/spill.js'
 import { deadline } from '../_support/deadline.js'
 import { rng, tempDir, WORDS } from './_helpers.js'
 
@@ -18,7 +18,7 @@ const test = suite('spill')
 const ctx = {} as TaskContext
 const KEYS: Scalar[] = [...WORDS, 1, 2, -0, 10, Number.NaN]
 
-/** Every pair of partition p's runs, merged (ties in run order), as [key, values]. */
+/** Every pair of partition p's runs, merged (ties in run order), as [key, values] (a record with a count gives its value that many times). */
 function readBack(buffer: MapBuffer, p: number): [Scalar, Scalar[]][] {
   const readers = buffer.runs[p]!.map((f) => new RunReader(f))
   const m = new Merger(readers)
@@ -26,8 +26,9 @@ function readBack(buffer: MapBuffer, p: number): [Scalar, Scalar[]][] {
   while (m.next()) {
     const k = m.current!.key()
     const last = out[out.length - 1]
-    if (last !== undefined && Object.is(last[0], k)) last[1].push(m.current!.value())
-    else out.push([k, [m.current!.value()]])
+    const vs = Array.from({ length: m.current!.reps() }, () => m.current!.value())
+    if (last !== undefined && Object.is(last[0], k)) last[1].push(...vs)
+    else out.push([k, vs])
   }
   for (const r of readers) r.close()
   return out
@@ -254,6 +255,96 @@ test('combine runs zero times on a key with one value at the spill, once on a ke
       assert.is(b.counters.combineInputRecords, 2)
       assert.is(b.counters.combineOutputRecords, 1)
       assert.is(b.counters.spilledRecords, 4)
+    } finally {
+      t.remove()
+    }
+  }))
+
+test('repeats fold: a value emitted n times costs O(log n) combines of two values, and sums right', 
+  deadline('spill: fold', async () => {
+    const t = tempDir()
+    try {
+      const seen: number[] = []
+      const sum: Combine = async (k, values, emit) => {
+        let n = 0
+        let c = 0
+        for await (const v of values) {
+          n += v as number
+          c++
+        }
+        seen.push(c)
+        emit(k, n)
+      }
+      const b = new MapBuffer({ reducers: 1, limit: 1 << 30, dir: t.dir, partition: () => 0, combine: sum, ctx })
+      // 10 000 ones then 100 twos, 5 ones and a 3 (entries of FOLD_AT repeats or more fold, the rest as they are).
+      for (let i = 0; i < 10_000; i++) b.add('k', 1)
+      for (let i = 0; i < 100; i++) b.add('k', 2)
+      for (const v of [1, 1, 1, 1, 1, 3]) b.add('k', v)
+      for (let i = 0; i < FOLD_AT - 1; i++) b.add('few', 4)
+      await b.spill()
+      assert.equal(readBack(b, 0), [['few', Array.from({ length: FOLD_AT - 1 }, () => 4)], ['k', [10_000 + 200 + 5 + 3]]])
+      assert.ok(seen.length <= 2 * Math.ceil(Math.log2(10_000)) + 2 * Math.ceil(Math.log2(100)) + 2, `${seen.length} combines`)
+      assert.ok(seen.every((c) => c <= 6 + 2 * 14), `combines saw ${seen.join(',')} values`)
+      assert.is(b.counters.combineInputRecords, 10_106)
+      assert.is(b.counters.combineOutputRecords, 1)
+      assert.is(b.counters.spilledRecords, 1 + FOLD_AT - 1, 'few: written as it is, once with a count')
+    } finally {
+      t.remove()
+    }
+  }))
+
+test('a combine that does not make two values one pair of their key turns folding off: values as emitted, in order', 
+  deadline('spill: no fold', async () => {
+    const t = tempDir()
+    try {
+      const combines: Record<string, Combine> = {
+        // Passes values through (two pairs for two values).
+        passThrough: async (k, values, emit) => {
+          for await (const v of values) emit(k, v)
+        },
+        // Given exactly two values, emits one pair under another key of the partition.
+        moves: async (k, values, emit) => {
+          const vs: Scalar[] = []
+          for await (const v of values) vs.push(v)
+          if (vs.length === 2) emit(`${String(k)}-moved`, vs.join(''))
+          else for (const v of vs) emit(k, v)
+        },
+      }
+      for (const [name, combine] of Object.entries(combines)) {
+        const dir = path.join(t.dir, name)
+        mkdirSync(dir)
+        const b = new MapBuffer({ reducers: 1, limit: 1 << 30, dir, partition: () => 0, combine, ctx })
+        for (let i = 0; i < 100; i++) b.add('k', 'v')
+        b.add('k', 'w')
+        for (let i = 0; i < 40; i++) b.add('j', 1)
+        await b.spill()
+        const got = readBack(b, 0)
+        const moved = name === 'moves' ? got.filter(([k]) => String(k).endsWith('-moved')).length : 0
+        assert.is(moved, 0, `${name}: a trial combine's output never reaches the run`)
+        assert.equal(got, [['j', Array.from({ length: 40 }, () => 1)], ['k', [...Array.from({ length: 100 }, () => 'v'), 'w']]], name)
+      }
+    } finally {
+      t.remove()
+    }
+  }))
+
+test('early combines count entries, not repeats: a key emitted one value 10 000 times is never ready, one with COMBINE_AT different values is', 
+  deadline('spill: ready', async () => {
+    const t = tempDir()
+    try {
+      const sum: Combine = async (k, values, emit) => {
+        let n = 0
+        for await (const v of values) n += v as number
+        emit(k, n)
+      }
+      const b = new MapBuffer({ reducers: 1, limit: 1 << 30, dir: t.dir, partition: () => 0, combine: sum, ctx })
+      for (let i = 0; i < 10_000; i++) b.add('same', 1)
+      assert.is(b.ready, false)
+      for (let i = 0; i < COMBINE_AT; i++) b.add('varied', i)
+      assert.is(b.ready, true)
+      await b.combineReady()
+      await b.spill()
+      assert.equal(readBack(b, 0), [['same', [10_000]], ['varied', [(COMBINE_AT * (COMBINE_AT - 1)) / 2]]])
     } finally {
       t.remove()
     }

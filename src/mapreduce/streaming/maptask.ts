@@ -146,9 +146,12 @@ async function combineNew(
       const r = new RunReader(from)
       try {
         while (r.next()) {
-          stats.combineInputRecords++
-          const w = pipe.write(`${String(r.key())}\t${String(r.value())}\n`)
-          if (w !== undefined) await w
+          const line = `${String(r.key())}\t${String(r.value())}\n`
+          for (let n = r.reps(); n > 0; n--) {
+            stats.combineInputRecords++
+            const w = pipe.write(line)
+            if (w !== undefined) await w
+          }
         }
         await pipe.end()
       } catch (e) {

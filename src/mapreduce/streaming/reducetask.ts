@@ -54,16 +54,20 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
         stats.reduceInputGroups++
         last = r.keyBytes()
       }
-      if (++stats.reduceInputRecords % 1024 === 0) checkAbort(signal)
       const key = String(r.key())
       const value = String(r.value())
-      if (pipe === undefined) {
-        add(key, value)
-        continue
+      let gone = false
+      for (let n = r.reps(); n > 0; n--) {
+        if (++stats.reduceInputRecords % 1024 === 0) checkAbort(signal)
+        if (pipe === undefined) {
+          add(key, value)
+          continue
+        }
+        if ((gone = pipe.inputGone)) break // it stopped reading: its exit status decides
+        const w = pipe.write(`${key}\t${value}\n`)
+        if (w !== undefined) await w
       }
-      if (pipe.inputGone) break // it stopped reading: its exit status decides
-      const w = pipe.write(`${key}\t${value}\n`)
-      if (w !== undefined) await w
+      if (gone) break
     }
     if (pipe !== undefined) {
       await pipe.end()
