@@ -41,6 +41,26 @@ function ascii(s: string, b: Buffer, at: number): number {
   return n
 }
 
+/**
+ * The string of the n <= 8 bytes at `s` when all are ASCII, else undefined: one
+ * String.fromCharCode call instead of a call into C++ (about 25 ns against 120 for a key of a few
+ * bytes; the reduce side decodes one key per group).
+ */
+function shortAscii(b: Buffer, s: number, n: number): string | undefined {
+  for (let i = 0; i < n; i++) if (b[s + i]! >= 0x80) return undefined
+  switch (n) {
+    case 0: return ''
+    case 1: return String.fromCharCode(b[s]!)
+    case 2: return String.fromCharCode(b[s]!, b[s + 1]!)
+    case 3: return String.fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!)
+    case 4: return String.fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!)
+    case 5: return String.fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!)
+    case 6: return String.fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!)
+    case 7: return String.fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!)
+    default: return String.fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!)
+  }
+}
+
 /** The little-endian uint32 at `at`. */
 function readU32(b: Buffer, at: number): number {
   return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000
@@ -210,7 +230,8 @@ export class RunReader {
 
   key(): Scalar {
     const s = this.#at + HEADER
-    const t = this.#buf.toString('utf8', s, s + this.#kLen)
+    const n = this.#kLen
+    const t = (n <= 8 ? shortAscii(this.#buf, s, n) : undefined) ?? this.#buf.toString('utf8', s, s + n)
     return (this.#flags & KEY_NUM) !== 0 ? Number(t) : t
   }
 
@@ -278,7 +299,13 @@ export class RunReader {
     const n = this.#kLen
     if (n > k.bytes.length) k.bytes = Buffer.allocUnsafe(Math.max(n, k.bytes.length * 2))
     const s = this.#at + HEADER
-    this.#buf.copy(k.bytes, 0, s, s + n)
+    if (n <= SHORT) {
+      const b = this.#buf
+      const kb = k.bytes
+      for (let i = 0; i < n; i++) kb[i] = b[s + i]!
+    } else {
+      this.#buf.copy(k.bytes, 0, s, s + n)
+    }
     k.len = n
     k.num = this.#flags & KEY_NUM
   }

@@ -53,6 +53,22 @@ test('a run gives back keys and values with the type and bits they were written 
   }
 })
 
+test('keys of every short length come back as written, ASCII or not', () => {
+  const t = tempDir()
+  try {
+    const keys: string[] = []
+    for (let n = 0; n <= 12; n++) {
+      keys.push('abcdefghijklm'.slice(0, n))
+      if (n >= 2) keys.push(`${'xyzxyzxyzxyz'.slice(0, n - 2)}é`)
+    }
+    keys.sort(compareKeys)
+    const got = readRun(writeRun(path.join(t.dir, 'k.run'), keys.map((k, i): [Scalar, Scalar] => [k, i])))
+    assert.equal(got.map(([k]) => k), keys)
+  } finally {
+    t.remove()
+  }
+})
+
 test('merge: key order across runs, equal keys run by run, each run in its own order', () => {
   const t = tempDir()
   try {
