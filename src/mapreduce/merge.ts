@@ -12,6 +12,7 @@
 
 import { rmSync } from 'node:fs'
 import path from 'node:path'
+import { InternalError } from '../errors.js'
 import type { Scalar } from './job.js'
 import { RunReader, RunWriter, type KeyBytes } from './runfile.js'
 import { DONE, repeated } from './spill.js'
@@ -226,6 +227,8 @@ export async function* groups(m: Merger, onValue: (n: number) => void = () => {}
  * the intermediate ones it made once merged again). Returns the runs to merge last.
  */
 export function mergePasses(paths: readonly string[], dir: string, fanIn = FAN_IN): string[] {
+  // Below 2 a pass would never reduce the number of runs.
+  if (!Number.isInteger(fanIn) || fanIn < 2) throw new InternalError(`mergePasses: a fan-in of ${fanIn} (at least 2)`)
   let runs = [...paths]
   const made = new Set<string>()
   let pass = 0

@@ -216,6 +216,8 @@ test('mergePasses: more runs than the fan-in are merged in passes into the same 
     const want = [...all].sort((x, y) => compareKeys(x[0], y[0]) || Number(String(x[1]).split(':')[0]) - Number(String(y[1]).split(':')[0]))
     assert.equal(got, want)
     assert.ok(readdirSync(work).length <= 3, 'only the last pass\'s runs are left in the work dir')
+    // A fan-in below 2 would never finish: refused.
+    assert.throws(() => mergePasses(runs, work, 1), /fan-in of 1/)
   } finally {
     t.remove()
   }
