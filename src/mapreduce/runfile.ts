@@ -189,7 +189,7 @@ export class RunReader {
   #kLen = 0
   #vLen = 0
 
-  constructor(path: string, bufSize = 1 << 18) {
+  constructor(path: string, bufSize = 1 << 16) {
     this.path = path
     this.#fd = openSync(path, 'r')
     this.#buf = Buffer.allocUnsafe(bufSize)
