@@ -26,6 +26,9 @@ const KEY_NUM = 1
 const VAL_NUM = 2
 const REPS = 4
 
+/** Key bytes in RunReader.prefix: 6 fill 48 of a float64's 53 integer bits. */
+const PREFIX = 6
+
 /** Keys up to this many bytes are copied by JS loops rather than Buffer's calls into C++. */
 const SHORT = 32
 
@@ -66,11 +69,8 @@ function readU32(b: Buffer, at: number): number {
   return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000
 }
 
-/** Key bytes in RunReader.prefix: 6 fill 48 of a float64's 53 integer bits. */
-const PREFIX = 6
-
 /** Writes `v` as a little-endian uint32 at `at`. */
-function u32(b: Buffer, at: number, v: number): void {
+function writeU32(b: Buffer, at: number, v: number): void {
   b[at] = v
   b[at + 1] = v >>> 8
   b[at + 2] = v >>> 16
@@ -134,14 +134,14 @@ export class RunWriter {
     const at = this.#reserve(HEADER + kLen + vLen + more)
     const b = this.#buf
     b[at] = this.#kNum | (vNum ? VAL_NUM : 0) | (more === 0 ? 0 : REPS)
-    u32(b, at + 1, kLen)
-    u32(b, at + 5, vLen)
+    writeU32(b, at + 1, kLen)
+    writeU32(b, at + 5, vLen)
     const kb = this.#kb
     if (kLen <= SHORT) for (let i = 0, o = at + HEADER; i < kLen; i++) b[o + i] = kb[i]!
     else kb.copy(b, at + HEADER, 0, kLen)
     if (vNum) b.writeDoubleLE(value, at + HEADER + kLen)
     else b.write(value, at + HEADER + kLen, vLen, 'utf8')
-    if (more !== 0) u32(b, at + HEADER + kLen + vLen, reps)
+    if (more !== 0) writeU32(b, at + HEADER + kLen + vLen, reps)
     this.records += reps
   }
 
