@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util'
 import { GortError } from '../errors.js'
 import { JobStoppedError, formatSize, parseDuration, parseSize, runJob, type JobResult, type ProgressEvent } from '../mapreduce/index.js'
 import { MIN_MEMORY, MIN_TASK_TIMEOUT } from '../mapreduce/options.js'
+import { tightenHeapGrowth } from './heap.js'
 import { formatElapsed, ProgressLine } from './mapreduce-progress.js'
 import { MAX_PROCS } from '../scheduler/main/options.js'
 import { subcommand } from './subcommand.js'
@@ -174,6 +175,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  tightenHeapGrowth() // before runJob starts the Ms: their heaps read the flag
   const t0 = performance.now()
   let result: JobResult
   try {

@@ -11,6 +11,7 @@
 import { parseArgs } from 'node:util'
 import { GortError } from '../errors.js'
 import { importJob, streamMap, streamReduce } from '../mapreduce/streaming/executable.js'
+import { tightenHeapGrowth } from './heap.js'
 import { subcommand } from './subcommand.js'
 
 const help = (name: 'stream-map' | 'stream-reduce'): string => `usage:
@@ -55,6 +56,7 @@ function make(name: 'stream-map' | 'stream-reduce'): ReturnType<typeof subcomman
         return 0
       }
       if (values.job === undefined || values.job === '') throw new UsageError(`--job is required (gort ${name} --help)`)
+      tightenHeapGrowth() // a streaming task's buffer, as gort mapreduce's Ms (heap.ts)
       try {
         const job = await importJob(values.job)
         const io = { input: process.stdin, output: process.stdout, stderr: process.stderr, env: process.env }

@@ -11,6 +11,7 @@ import { promisify } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { command } from '../../src/cli/mapreduce.js'
+import { heapGrowthFlag, HEAP_GROWING_PERCENT } from '../../src/cli/heap.js'
 import { formatProgress, newProgressState, ProgressLine, applyEvent } from '../../src/cli/mapreduce-progress.js'
 import { runCaptured } from '../_support/cli.js'
 import { deadline } from '../_support/deadline.js'
@@ -46,6 +47,14 @@ test('--json runs the job and reports files and counters', deadline('json', asyn
     t.remove()
   }
 }, 60_000))
+
+test("V8's heap growth is tightened unless the process was started with its own", () => {
+  const ours = `--heap-growing-percent=${HEAP_GROWING_PERCENT}`
+  assert.is(heapGrowthFlag(''), ours)
+  assert.is(heapGrowthFlag('--import tsx --max-old-space-size=4096'), ours)
+  assert.is(heapGrowthFlag('--heap-growing-percent=50'), undefined)
+  assert.is(heapGrowthFlag('--enable-source-maps --heap_growing_percent=30'), undefined)
+})
 
 test('usage errors are exit 2 with the reason, and create nothing', deadline('usage', async () => {
   const t = tempDir()
