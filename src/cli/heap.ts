@@ -3,7 +3,8 @@
  * times what survived its last full GC before the next one: a map task's buffer (a Map of
  * hundreds of thousands of keys) and the previous task's garbage then share an M's heap, and
  * `gort mapreduce` peaked at 560-590 MiB on word count where the live data is a third of that.
- * Growing by 10 % took that to 380-410 MiB at the same CPU (bench/NOTES.md, 2026-12-06).
+ * Growing by 10-25 % took that to 380-410 MiB at the same CPU, within the noise; 50 % left
+ * 450 MiB (bench/NOTES.md, 2026-12-06).
  *
  * V8 flags belong to the process (every isolate reads them), so only the commands, which own
  * their process, set this one; a program calling `runJob` chooses for itself (docs/mapreduce.md).
@@ -11,7 +12,7 @@
  */
 import { setFlagsFromString } from 'node:v8'
 
-export const HEAP_GROWING_PERCENT = 10
+export const HEAP_GROWING_PERCENT = 20
 
 /** The flag to set, or undefined when the process was started with its own (`execArgv` and NODE_OPTIONS, joined). */
 export function heapGrowthFlag(given: string): string | undefined {
