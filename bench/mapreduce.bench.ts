@@ -18,7 +18,9 @@
  * byte-identical across rounds. Then each target of the issue is printed as met or missed.
  *
  * usage: tsx bench/mapreduce.bench.ts [--quick] [--size 16x64MiB] [--runs N] [--seed N] [--no-go]
- * --quick is 16 x 4 MiB, 3 runs; the default is 16 x 64 MiB (1 GiB), 3 runs.
+ *        [--only 'node idiomatic,gort wc p']
+ * --quick is 16 x 4 MiB, 3 runs; the default is 16 x 64 MiB (1 GiB), 3 runs. --only keeps the
+ * rows whose names contain one of its comma-separated parts (targets then lack the others).
  * Writes bench/results/mapreduce.json.
  */
 import { spawnSync } from 'node:child_process'
@@ -40,10 +42,11 @@ const { values } = parseArgs({
     size: { type: 'string' },
     runs: { type: 'string' },
     seed: { type: 'string', default: '1' },
+    only: { type: 'string' },
   },
 })
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined)
-const opts = { quick: values.quick === true, noGo: values['no-go'] === true, size: str(values.size), runs: str(values.runs), seed: str(values.seed) ?? '1' }
+const opts = { quick: values.quick === true, noGo: values['no-go'] === true, size: str(values.size), runs: str(values.runs), seed: str(values.seed) ?? '1', only: str(values.only) }
 const [files, fileBytes] = (() => {
   const spec = opts.size ?? (opts.quick ? '16x4MiB' : '16x64MiB')
   const m = /^(\d+)x(.+)$/.exec(spec)
@@ -100,7 +103,7 @@ const gortRow = (name: string, job: string, procs: number, inputs = path.join(co
   name, mb, kind: 'gort',
   run: (out) => ({ cmd: node, args: [gortBin, 'mapreduce', '--job', path.join(REPO, job), '--input', inputs, '--output', out, '--procs', String(procs)] }),
 })
-const rows: Row[] = [
+const allRows: Row[] = [
   { name: 'cat (page cache)', mb: MB, kind: 'none', run: () => ({ cmd: 'bash', args: ['-c', 'cat "$@" > /dev/null', 'cat', ...input] }) },
   { name: 'node idiomatic', mb: MB, kind: 'tsv', run: (out) => ({ cmd: node, args: [path.join(REPO, 'bench/mapreduce/wc-idiomatic.mjs'), out, ...input] }) },
   { name: 'node bytes', mb: MB, kind: 'tsv', run: (out) => ({ cmd: node, args: [path.join(REPO, 'bench/mapreduce/wc-bytes.mjs'), out, ...input] }) },
@@ -121,6 +124,9 @@ const rows: Row[] = [
     : []),
   gortRow('gort wc small (4 MiB) p2', 'examples/mapreduce/wc.ts', 2, small.files[0]!, small.bytes / 1e6),
 ]
+const only = opts.only?.split(',').map((x) => x.trim()).filter((x) => x !== '')
+const rows = only === undefined ? allRows : allRows.filter((r) => only.some((o) => r.name.includes(o)))
+if (rows.length === 0) throw new TypeError(`--only ${JSON.stringify(opts.only)} matches no row; rows: ${allRows.map((r) => r.name).join(', ')}`)
 
 /** word -> count as a row's output holds it. */
 function readCounts(row: Row, out: string): Map<string, number> {
@@ -161,7 +167,7 @@ const load0 = loadavg()
 const samples = new Map<string, Measured[]>(rows.map((r) => [r.name, []]))
 const digests = new Map<string, Set<string>>()
 const problems: string[] = []
-let reference: Map<string, number> | undefined
+let reference: { row: string; counts: Map<string, number> } | undefined
 let smallReference: Map<string, number> | undefined
 
 // Warm the page cache so that no row pays for the first read.
@@ -195,8 +201,8 @@ for (let run = 1; run <= RUNS; run++) {
         }
         if (!sameCounts(counts, smallReference)) problems.push(`${row.name}: output differs from the idiomatic script's`)
       } else {
-        reference ??= counts
-        if (!sameCounts(counts, reference)) problems.push(`${row.name}: output differs from ${rows[1]!.name}'s (${counts.size} words vs ${reference.size})`)
+        reference ??= { row: row.name, counts }
+        if (!sameCounts(counts, reference.counts)) problems.push(`${row.name}: output differs from ${reference.row}'s (${counts.size} words vs ${reference.counts.size})`)
       }
     }
     rmSync(out, { recursive: true, force: true })
@@ -262,6 +268,6 @@ if (problems.length > 0) {
 mkdirSync(path.join(REPO, 'bench/results'), { recursive: true })
 writeFileSync(path.join(REPO, 'bench/results/mapreduce.json'), `${JSON.stringify({
   date: new Date().toISOString(), node: process.version, go: go?.version ?? null, cpus: availableParallelism(), load: { before: load0, after: load1 },
-  corpus: { seed, files, fileBytes, bytes: corpus.bytes }, runs: RUNS, rows: summary, targets, problems,
+  corpus: { seed, files, fileBytes, bytes: corpus.bytes }, runs: RUNS, only: only ?? null, rows: summary, targets, problems,
 }, null, 2)}\n`)
 process.exitCode = problems.length === 0 ? 0 : 1

@@ -48,7 +48,7 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
       pipe.watchAbort(signal)
     }
     let last: KeyBytes | undefined
-    while (merger.next()) {
+    records: while (merger.next()) {
       const r = merger.current!
       if (last === undefined || !r.sameKey(last)) {
         stats.reduceInputGroups++
@@ -56,18 +56,16 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
       }
       const key = String(r.key())
       const value = String(r.value())
-      let gone = false
       for (let n = r.reps(); n > 0; n--) {
         if (++stats.reduceInputRecords % 1024 === 0) checkAbort(signal)
         if (pipe === undefined) {
           add(key, value)
           continue
         }
-        if ((gone = pipe.inputGone)) break // it stopped reading: its exit status decides
+        if (pipe.inputGone) break records // it stopped reading: its exit status decides
         const w = pipe.write(`${key}\t${value}\n`)
         if (w !== undefined) await w
       }
-      if (gone) break
     }
     if (pipe !== undefined) {
       await pipe.end()
