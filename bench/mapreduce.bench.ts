@@ -259,7 +259,8 @@ const identical = [...digests].map(([name, set]) => `${name}: ${set.size === 1 ?
 target('two runs give byte-identical part files', when(digests.size > 0 && RUNS > 1, () => [...digests.values()].every((s) => s.size === 1)), identical.join('; '))
 console.log('\ntargets (two cores):')
 for (const t of targets) console.log(`  ${t.verdict.padEnd(6)} ${t.name}: ${t.detail}`)
-console.log('  (not checked here: combiner RSS on 4 GiB; run --size 64x64MiB for it)')
+if (files * fileBytes < 4 * 2 ** 30) console.log('  (not checked here: combiner RSS on 4 GiB; run --size 64x64MiB for it)')
+else if (p2) console.log(`  (4 GiB: combiner RSS ${f(p2.maxRss / 2 ** 20, 0)} MiB; the target is within 10 % of the 1 GiB run's)`)
 if (problems.length > 0) {
   console.log('\nproblems:')
   for (const p of problems) console.log(`  ${p}`)
