@@ -64,6 +64,12 @@ function shortAscii(b: Buffer, s: number, n: number): string | undefined {
   }
 }
 
+/** Copies src[from, from + n) to dst at `to`: a JS loop for a short key, Buffer's copy (a call into C++) for a longer one. */
+function copyKeyBytes(src: Buffer, from: number, dst: Buffer, to: number, n: number): void {
+  if (n <= SHORT) for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!
+  else src.copy(dst, to, from, from + n)
+}
+
 /** The little-endian uint32 at `at`. */
 function readU32(b: Buffer, at: number): number {
   return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000
@@ -136,9 +142,7 @@ export class RunWriter {
     b[at] = this.#kNum | (vNum ? VAL_NUM : 0) | (more === 0 ? 0 : REPS)
     writeU32(b, at + 1, kLen)
     writeU32(b, at + 5, vLen)
-    const kb = this.#kb
-    if (kLen <= SHORT) for (let i = 0, o = at + HEADER; i < kLen; i++) b[o + i] = kb[i]!
-    else kb.copy(b, at + HEADER, 0, kLen)
+    copyKeyBytes(this.#kb, 0, b, at + HEADER, kLen)
     if (vNum) b.writeDoubleLE(value, at + HEADER + kLen)
     else b.write(value, at + HEADER + kLen, vLen, 'utf8')
     if (more !== 0) writeU32(b, at + HEADER + kLen + vLen, reps)
@@ -299,13 +303,7 @@ export class RunReader {
     const n = this.#kLen
     if (n > k.bytes.length) k.bytes = Buffer.allocUnsafe(Math.max(n, k.bytes.length * 2))
     const s = this.#at + HEADER
-    if (n <= SHORT) {
-      const b = this.#buf
-      const kb = k.bytes
-      for (let i = 0; i < n; i++) kb[i] = b[s + i]!
-    } else {
-      this.#buf.copy(k.bytes, 0, s, s + n)
-    }
+    copyKeyBytes(this.#buf, s, k.bytes, 0, n)
     k.len = n
     k.num = this.#flags & KEY_NUM
   }

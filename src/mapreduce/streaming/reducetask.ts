@@ -56,6 +56,8 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
       }
       const key = String(r.key())
       const value = String(r.value())
+      // One line per record, written once for each value it stands for.
+      const line = pipe === undefined ? '' : `${key}\t${value}\n`
       for (let n = r.reps(); n > 0; n--) {
         if (++stats.reduceInputRecords % 1024 === 0) checkAbort(signal)
         if (pipe === undefined) {
@@ -63,7 +65,7 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
           continue
         }
         if (pipe.inputGone) break records // it stopped reading: its exit status decides
-        const w = pipe.write(`${key}\t${value}\n`)
+        const w = pipe.write(line)
         if (w !== undefined) await w
       }
     }
