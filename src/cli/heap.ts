@@ -8,18 +8,19 @@
  *
  * V8 flags belong to the process (every isolate reads them), so only the commands, which own
  * their process, set this one; a program calling `runJob` chooses for itself (docs/mapreduce.md).
- * A value the user gave (`node --heap-growing-percent=N`, or in NODE_OPTIONS) is kept.
+ * A value the user gave (`node --heap-growing-percent=N bin/gort.js ...`) is kept. Node refuses
+ * this flag in NODE_OPTIONS, so the command line is the only place to look.
  */
 import { setFlagsFromString } from 'node:v8'
 
 export const HEAP_GROWING_PERCENT = 20
 
-/** The flag to set, or undefined when the process was started with its own (`execArgv` and NODE_OPTIONS, joined). */
+/** The flag to set, or undefined when the process was started with its own (`given`: its execArgv, joined). */
 export function heapGrowthFlag(given: string): string | undefined {
   return /--heap[-_]growing[-_]percent/.test(given) ? undefined : `--heap-growing-percent=${HEAP_GROWING_PERCENT}`
 }
 
 export function tightenHeapGrowth(): void {
-  const flag = heapGrowthFlag([...process.execArgv, process.env['NODE_OPTIONS'] ?? ''].join(' '))
+  const flag = heapGrowthFlag(process.execArgv.join(' '))
   if (flag !== undefined) setFlagsFromString(flag)
 }
