@@ -18,9 +18,10 @@
  * byte-identical across rounds. Then each target of the issue is printed as met or missed.
  *
  * usage: tsx bench/mapreduce.bench.ts [--quick] [--size 16x64MiB] [--runs N] [--seed N] [--no-go]
- *        [--only 'node idiomatic,gort wc p']
- * --quick is 16 x 4 MiB, 3 runs; the default is 16 x 64 MiB (1 GiB), 3 runs. --only keeps the
- * rows whose names contain one of its comma-separated parts (targets then lack the others).
+ *        [--rows 'node idiomatic,gort wc p']
+ * --quick is 16 x 4 MiB, 3 runs; the default is 16 x 64 MiB (1 GiB), 3 runs. --rows keeps the
+ * rows whose names contain one of its comma-separated parts (targets then lack the others); not
+ * --only, which `npm run bench` takes for the file's name.
  * Writes bench/results/mapreduce.json.
  */
 import { spawnSync } from 'node:child_process'
@@ -42,11 +43,11 @@ const { values } = parseArgs({
     size: { type: 'string' },
     runs: { type: 'string' },
     seed: { type: 'string', default: '1' },
-    only: { type: 'string' },
+    rows: { type: 'string' },
   },
 })
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined)
-const opts = { quick: values.quick === true, noGo: values['no-go'] === true, size: str(values.size), runs: str(values.runs), seed: str(values.seed) ?? '1', only: str(values.only) }
+const opts = { quick: values.quick === true, noGo: values['no-go'] === true, size: str(values.size), runs: str(values.runs), seed: str(values.seed) ?? '1', rows: str(values.rows) }
 const [files, fileBytes] = (() => {
   const spec = opts.size ?? (opts.quick ? '16x4MiB' : '16x64MiB')
   const m = /^(\d+)x(.+)$/.exec(spec)
@@ -124,9 +125,9 @@ const allRows: Row[] = [
     : []),
   gortRow('gort wc small (4 MiB) p2', 'examples/mapreduce/wc.ts', 2, small.files[0]!, small.bytes / 1e6),
 ]
-const only = opts.only?.split(',').map((x) => x.trim()).filter((x) => x !== '')
-const rows = only === undefined ? allRows : allRows.filter((r) => only.some((o) => r.name.includes(o)))
-if (rows.length === 0) throw new TypeError(`--only ${JSON.stringify(opts.only)} matches no row; rows: ${allRows.map((r) => r.name).join(', ')}`)
+const wanted = opts.rows?.split(',').map((x) => x.trim()).filter((x) => x !== '')
+const rows = wanted === undefined ? allRows : allRows.filter((r) => wanted.some((o) => r.name.includes(o)))
+if (rows.length === 0) throw new TypeError(`--rows ${JSON.stringify(opts.rows)} matches no row; rows: ${allRows.map((r) => r.name).join(', ')}`)
 
 /** word -> count as a row's output holds it. */
 function readCounts(row: Row, out: string): Map<string, number> {
@@ -269,6 +270,6 @@ if (problems.length > 0) {
 mkdirSync(path.join(REPO, 'bench/results'), { recursive: true })
 writeFileSync(path.join(REPO, 'bench/results/mapreduce.json'), `${JSON.stringify({
   date: new Date().toISOString(), node: process.version, go: go?.version ?? null, cpus: availableParallelism(), load: { before: load0, after: load1 },
-  corpus: { seed, files, fileBytes, bytes: corpus.bytes }, runs: RUNS, only: only ?? null, rows: summary, targets, problems,
+  corpus: { seed, files, fileBytes, bytes: corpus.bytes }, runs: RUNS, rowFilter: wanted ?? null, rows: summary, targets, problems,
 }, null, 2)}\n`)
 process.exitCode = problems.length === 0 ? 0 : 1
