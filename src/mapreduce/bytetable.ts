@@ -3,48 +3,89 @@
  * bytes, start, end, n)` adds `n` to the number kept for the key `bytes[start, end)`, found by
  * hashing the bytes into an open-addressing table, without making a string or an object per
  * call. When the table holds too many keys or key bytes for its share of memory, and when the
- * task's input ends, it is drained: each distinct key once, as (its UTF-8 text, its sum), into
- * the map buffer (or the part file of a map-only job), and the run files are written from there
- * as for any pair. So the reduce side, the key order and the file formats are those of every job.
+ * task's input ends, it is emptied: spilled straight from its bytes (`sorted`, used by
+ * MapBuffer.spillTable) when every key is well-formed UTF-8 and the partition is a function of
+ * the key's bytes (then a key's bytes are what a run holds for it, byte order is key order, and
+ * no string is made per key); else drained, each distinct key once as (its UTF-8 text, its sum),
+ * into the map buffer (or the part file of a map-only job), and the run files are written from
+ * there as for any pair. Either way the reduce side, the key order and the file formats are those
+ * of every job.
+ *
+ * Layout: one slot per key, 32 bytes, in one ArrayBuffer seen as int32s (`#t`, 8 per slot) and
+ * float64s (`#f`): hash, length + 1 (0: a free slot), the key's arena offset, its first 12 bytes
+ * (three little-endian int32s, zero-padded) and its sum. So a lookup of a key of up to 12 bytes
+ * (most words) reads one slot, half a cache line, and touches neither the arena nor another
+ * array; the arena holds every key's bytes, for longer keys' comparisons and for the spill.
+ * Rejected: slots of (hash, entry) with keys and sums in arrays by entry (what this was, and what
+ * bench/mapreduce/wc-bytes.mjs and Go's wc_bytes.go do): four cache misses per lookup of a key
+ * in a table of a million, which a 64 MiB split of the bench's corpus fills.
  *
  * Invariants:
- * - `slots` is a power-of-two open-addressing table (linear probing) of (FNV-1a hash, entry
- *   index + 1) pairs, index 0 for free, at most half full; entry e's key bytes lie in
- *   `arena[keys[2e], keys[2e] + keys[2e + 1])`, its sum in `sum[e]`. Entries are never removed,
- *   only all at once (`drain`).
+ * - The slots are a power-of-two open-addressing table (linear probing), at most half full.
+ *   Keys are never removed, only all at once (`clear`).
  * - Keys are drained as their UTF-8 text (invalid sequences become U+FFFD, as `checkKey` makes
  *   any key well-formed), so two byte keys with the same text reach the buffer as one key.
- * - `bytes` estimates the table's heap: slot and entry arrays at their capacity plus the arena.
+ * - `#wide` counts the keys with a byte from 0x80 up; while it is 0 every key is ASCII, so its
+ *   bytes are the UTF-8 of its text.
+ * - `bytes` is the heap the table's arrays take, at their capacity.
  */
 
-const FNV_OFFSET = 0x811c9dc5
+import { isUtf8 } from 'node:buffer'
+import type { BytePartitioner } from './partition.js'
+
+/** Slots of a new table (a power of two). */
+const MIN_SLOTS = 4096
+/** int32s per slot: hash, length + 1, arena offset, key bytes 0-3, the sum (a float64: int32s 4-5), key bytes 4-7 and 8-11. */
+const STRIDE = 8
+const HASH = 0
+const LEN = 1
+const OFF = 2
+const W0 = 3
+const W1 = 6
+const W2 = 7
+/** Key bytes kept in the slot. */
+const INLINE = 12
+/** FNV-1a's offset basis as an int32, as the slots hold hashes (an empty key hashes to it). */
+const FNV_OFFSET = 0x811c9dc5 | 0
 const FNV_PRIME = 0x01000193
 
 export class ByteTable {
-  /** Pairs (hash, entry + 1) per slot: one cache line answers most probes. */
-  #slots = new Int32Array(2 << 12)
-  #mask = (1 << 12) - 1
-  /** Pairs (arena offset, length) per entry. */
-  #keys = new Int32Array(2 << 11)
-  #sum = new Float64Array(1 << 11)
+  #t = new Int32Array(STRIDE * MIN_SLOTS)
+  /** `#t`'s buffer as float64s: slot s's sum at 4s + 2. */
+  #f = new Float64Array(this.#t.buffer)
+  #mask = MIN_SLOTS - 1
   #arena = Buffer.allocUnsafe(1 << 16)
   #used = 0
   #count = 0
+  #wide = 0
+  /** The entries `sorted` gathered, by the numbers its lists hold: (arena offset, length) pairs and sums. */
+  #gKeys = new Int32Array(0)
+  #gSum = new Float64Array(0)
   /** emitBytes calls since the table was made (map output records). */
   adds = 0
-  readonly #limit: number
+  /** `full` from this many keys or arena bytes on: the table's arrays then stay as they are. */
+  readonly #maxCount: number
+  readonly #maxArena: number
 
-  /** `limit`: the estimate of bytes at which `full` turns true. */
+  /**
+   * `limit`: about the most bytes the table's arrays take. Three quarters go to slots (a power
+   * of two of them, 32 bytes each, at most half full: 64 bytes a key), an eighth to key bytes
+   * (the arena doubles, so it may reach twice that).
+   */
   constructor(limit: number) {
-    this.#limit = limit
+    let slots = MIN_SLOTS
+    while (slots * 2 * STRIDE * 4 <= limit * 0.75) slots *= 2
+    this.#maxCount = slots / 2
+    this.#maxArena = Math.max(1 << 16, Math.floor(limit / 8))
   }
 
   get bytes(): number {
-    return this.#slots.length * 4 + this.#keys.length * 4 + this.#sum.length * 8 + this.#arena.length
+    return this.#t.length * 4 + this.#arena.length + this.#gKeys.length * 4 + this.#gSum.length * 8
   }
 
+  /** True when the table should be emptied (spilled or drained) before it grows past its limit. */
   get full(): boolean {
-    return this.bytes >= this.#limit
+    return this.#count >= this.#maxCount || this.#used >= this.#maxArena
   }
 
   get size(): number {
@@ -54,26 +95,35 @@ export class ByteTable {
   /** Adds `n` to the key `bytes[start, end)` (precondition: 0 <= start <= end <= bytes.length, n a number). */
   add(bytes: Uint8Array, start: number, end: number, n: number): void {
     this.adds++
-    let h = FNV_OFFSET
-    for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME)
     const len = end - start
-    const slots = this.#slots
+    let h = FNV_OFFSET
+    let w0 = 0
+    let w1 = 0
+    let w2 = 0
+    const head = len < INLINE ? len : INLINE
+    for (let i = 0; i < head; i++) {
+      const b = bytes[start + i]!
+      h = Math.imul(h ^ b, FNV_PRIME)
+      if (i < 4) w0 |= b << (8 * i)
+      else if (i < 8) w1 |= b << (8 * (i - 4))
+      else w2 |= b << (8 * (i - 8))
+    }
+    for (let i = start + head; i < end; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME)
+    const t = this.#t
     const mask = this.#mask
     let s = h & mask
     for (;;) {
-      const id = slots[2 * s + 1]!
-      if (id === 0) break
-      if (slots[2 * s] === h) {
-        const e = id - 1
-        const keys = this.#keys
-        if (keys[2 * e + 1] === len && this.#same(keys[2 * e]!, bytes, start, len)) {
-          this.#sum[e]! += n
-          return
-        }
+      const b = s * STRIDE
+      const l1 = t[b + LEN]!
+      if (l1 === 0) break
+      if (l1 === len + 1 && t[b + HASH] === h && t[b + W0] === w0 && t[b + W1] === w1 && t[b + W2] === w2 &&
+        (len <= INLINE || this.#same(t[b + OFF]! + INLINE, bytes, start + INLINE, len - INLINE))) {
+        this.#f[(b >> 1) + 2]! += n
+        return
       }
       s = (s + 1) & mask
     }
-    this.#insert(s, h, bytes, start, len, n)
+    this.#insert(s * STRIDE, h, w0, w1, w2, bytes, start, len, n)
   }
 
   #same(off: number, bytes: Uint8Array, start: number, len: number): boolean {
@@ -82,70 +132,207 @@ export class ByteTable {
     return true
   }
 
-  #insert(slot: number, h: number, bytes: Uint8Array, start: number, len: number, n: number): void {
-    const e = this.#count++
-    if (e === this.#sum.length) {
-      const keys = new Int32Array(this.#keys.length * 2)
-      keys.set(this.#keys)
-      this.#keys = keys
-      const sum = new Float64Array(this.#sum.length * 2)
-      sum.set(this.#sum)
-      this.#sum = sum
-    }
+  #insert(b: number, h: number, w0: number, w1: number, w2: number, bytes: Uint8Array, start: number, len: number, n: number): void {
     if (this.#used + len > this.#arena.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.#arena.length * 2, this.#used + len))
       this.#arena.copy(bigger, 0, 0, this.#used)
       this.#arena = bigger
     }
-    for (let i = 0; i < len; i++) this.#arena[this.#used + i] = bytes[start + i]!
-    this.#keys[2 * e] = this.#used
-    this.#keys[2 * e + 1] = len
-    this.#sum[e] = n
-    this.#used += len
-    this.#slots[2 * slot] = h
-    this.#slots[2 * slot + 1] = e + 1
-    if (this.#count * 2 > this.#mask + 1) this.#rehash()
+    const a = this.#arena
+    const at = this.#used
+    let or = 0
+    for (let i = 0; i < len; i++) or |= a[at + i] = bytes[start + i]!
+    if (or >= 0x80) this.#wide++
+    this.#used = at + len
+    const t = this.#t
+    t[b + HASH] = h
+    t[b + LEN] = len + 1
+    t[b + OFF] = at
+    t[b + W0] = w0
+    t[b + W1] = w1
+    t[b + W2] = w2
+    this.#f[(b >> 1) + 2] = n
+    if (++this.#count * 2 > this.#mask + 1) this.#rehash()
   }
 
   #rehash(): void {
-    const old = this.#slots
-    const slots = new Int32Array(old.length * 2)
-    const mask = (slots.length >> 1) - 1
-    for (let s = 0; s < old.length; s += 2) {
-      const id = old[s + 1]!
-      if (id === 0) continue
-      const h = old[s]!
-      let t = h & mask
-      while (slots[2 * t + 1] !== 0) t = (t + 1) & mask
-      slots[2 * t] = h
-      slots[2 * t + 1] = id
+    const old = this.#t
+    const t = new Int32Array(old.length * 2)
+    const mask = t.length / STRIDE - 1
+    for (let b = 0; b < old.length; b += STRIDE) {
+      if (old[b + LEN] === 0) continue
+      let c = (old[b + HASH]! & mask) * STRIDE
+      while (t[c + LEN] !== 0) c = (c + STRIDE) & (t.length - 1)
+      for (let i = 0; i < STRIDE; i++) t[c + i] = old[b + i]!
     }
-    this.#slots = slots
+    this.#t = t
+    this.#f = new Float64Array(t.buffer)
     this.#mask = mask
   }
 
-  /** Hands every entry to `out` as (text of its key, sum), in insertion order, and empties the table (keeping its arrays unless it is full). */
+  /** Hands every key to `out` as (its text, its sum) and empties the table. */
   drain(out: (key: string, sum: number) => void): void {
     const a = this.#arena
-    for (let e = 0; e < this.#count; e++) {
-      const off = this.#keys[2 * e]!
-      const end = off + this.#keys[2 * e + 1]!
+    const t = this.#t
+    for (let b = 0; b < t.length; b += STRIDE) {
+      if (t[b + LEN] === 0) continue
+      const off = t[b + OFF]!
+      const end = off + t[b + LEN]! - 1
       // latin1 is exact (and quicker) for ASCII; anything else decodes as UTF-8, invalid sequences to U+FFFD.
-      out(a.toString(isAscii(a, off, end) ? 'latin1' : 'utf8', off, end), this.#sum[e]!)
+      out(a.toString(isAscii(a, off, end) ? 'latin1' : 'utf8', off, end), this.#f[(b >> 1) + 2]!)
     }
+    this.clear()
+  }
+
+  /** True when every key is well-formed UTF-8 (strict: no overlong forms, no surrogates): its bytes are its text's. */
+  wellFormed(): boolean {
+    if (this.#wide === 0) return true
+    const a = this.#arena
+    const t = this.#t
+    for (let b = 0; b < t.length; b += STRIDE) {
+      if (t[b + LEN] === 0) continue
+      const off = t[b + OFF]!
+      const end = off + t[b + LEN]! - 1
+      if (!isAscii(a, off, end) && !isUtf8(a.subarray(off, end))) return false
+    }
+    return true
+  }
+
+  /**
+   * The keys of each of `reducers` partitions (`partition` of each key's hash and bytes), each
+   * list sorted by key bytes: read each with `arena`, `keyStart`, `keyLength` and `sum` until
+   * `clear`. Precondition: `wellFormed()`, or byte order is not the order of the keys' text.
+   */
+  sorted(reducers: number, partition: BytePartitioner): Int32Array[] {
+    const n = this.#count
+    if (this.#gSum.length < n) {
+      this.#gKeys = new Int32Array(2 * n)
+      this.#gSum = new Float64Array(n)
+    }
+    const keys = this.#gKeys
+    const sum = this.#gSum
+    const part = new Int32Array(n)
+    const sizes = new Int32Array(reducers)
+    const t = this.#t
+    const f = this.#f
+    const a = this.#arena
+    let e = 0
+    for (let b = 0; b < t.length; b += STRIDE) {
+      const l1 = t[b + LEN]!
+      if (l1 === 0) continue
+      const off = t[b + OFF]!
+      keys[2 * e] = off
+      keys[2 * e + 1] = l1 - 1
+      sum[e] = f[(b >> 1) + 2]!
+      const p = reducers === 1 ? 0 : partition(t[b + HASH]!, a, off, l1 - 1)
+      part[e++] = p
+      sizes[p]!++
+    }
+    const lists = Array.from(sizes, (m) => new Int32Array(m))
+    const fill = new Int32Array(reducers)
+    for (let i = 0; i < n; i++) {
+      const p = part[i]!
+      lists[p]![fill[p]!++] = i
+    }
+    for (const ids of lists) sortByBytes(ids, a, keys)
+    return lists
+  }
+
+  get arena(): Buffer {
+    return this.#arena
+  }
+
+  keyStart(e: number): number {
+    return this.#gKeys[2 * e]!
+  }
+
+  keyLength(e: number): number {
+    return this.#gKeys[2 * e + 1]!
+  }
+
+  sum(e: number): number {
+    return this.#gSum[e]!
+  }
+
+  /** Empties the table, keeping its arrays: a table that filled once fills again at the same size, without regrowing. */
+  clear(): void {
     this.#count = 0
     this.#used = 0
-    if (this.full) {
-      // Grown to its limit: start small again, or every later chunk would drain a full table.
-      this.#slots = new Int32Array(2 << 12)
-      this.#mask = (1 << 12) - 1
-      this.#keys = new Int32Array(2 << 11)
-      this.#sum = new Float64Array(1 << 11)
-      this.#arena = Buffer.allocUnsafe(1 << 16)
-    } else {
-      this.#slots.fill(0)
-    }
+    this.#wide = 0
+    this.#t.fill(0)
   }
+}
+
+/** Below this many, `sortByBytes` sorts with a comparator alone. */
+const PACK_MIN = 64
+/** A float64's integer bits: an id's position and its key's next bytes share them. */
+const FLOAT_BITS = 53
+
+/**
+ * Sorts the entries `ids` in place by their key bytes (`arena[keys[2e], keys[2e] + keys[2e + 1])`,
+ * unsigned, a key before its extensions), given that their first `depth` bytes are equal (a
+ * missing byte counting as 0). As keys.ts's sortPlain does for strings: the next few bytes of
+ * each key (a missing byte counts as 0) become a prefix, packed with the id's position into one
+ * float64 (prefix * 2^posBits + position), a Float64Array sorts those natively, and each run of
+ * equal prefixes is sorted the same way from the bytes after them, down to runs too short to be
+ * worth packing, which a comparator sorts. 4 bytes at a time up to 2^21 ids, so the Zipf tail's
+ * many keys that share their first bytes cost a few native sorts, not a comparator call each.
+ */
+export function sortByBytes(ids: Int32Array, arena: Uint8Array, keys: Int32Array, depth = 0): void {
+  const n = ids.length
+  const posBits = Math.max(1, Math.ceil(Math.log2(n)))
+  const width = Math.floor((FLOAT_BITS - posBits) / 8)
+  if (n < PACK_MIN || width < 2) {
+    ids.sort((x, y) => compareFrom(arena, keys, x, y, depth))
+    return
+  }
+  const POS = 2 ** posBits
+  const packed = new Float64Array(n)
+  let longer = false
+  for (let i = 0; i < n; i++) {
+    const e = ids[i]!
+    const off = keys[2 * e]! + depth
+    const len = keys[2 * e + 1]! - depth
+    if (len > width) longer = true
+    let p = 0
+    for (let j = 0; j < width; j++) p = p * 256 + (j < len ? arena[off + j]! : 0)
+    packed[i] = p * POS + i
+  }
+  packed.sort()
+  const out = ids.slice()
+  let runStart = 0
+  let runPrefix = -1
+  for (let j = 0; j <= n; j++) {
+    const x = j < n ? packed[j]! : -1
+    const pos = j < n ? x % POS : 0
+    const prefix = j < n ? (x - pos) / POS : -2
+    if (prefix !== runPrefix) {
+      // Equal prefixes: keys equal in their first depth + width bytes, padded. Only lengths or
+      // later bytes can tell them apart, and only if some key goes on past the prefix.
+      if (j - runStart > 1) {
+        const run = ids.subarray(runStart, j)
+        if (longer) sortByBytes(run, arena, keys, depth + width)
+        else run.sort((a, b) => keys[2 * a + 1]! - keys[2 * b + 1]!)
+      }
+      runStart = j
+      runPrefix = prefix
+    }
+    if (j < n) ids[j] = out[pos]!
+  }
+}
+
+/** Compares entries x and y by key bytes from `depth` on (those before are equal, padded with 0s), then by length. */
+function compareFrom(arena: Uint8Array, keys: Int32Array, x: number, y: number, depth: number): number {
+  const xo = keys[2 * x]!
+  const xn = keys[2 * x + 1]!
+  const yo = keys[2 * y]!
+  const yn = keys[2 * y + 1]!
+  const m = xn < yn ? xn : yn
+  for (let i = depth; i < m; i++) {
+    const d = arena[xo + i]! - arena[yo + i]!
+    if (d !== 0) return d
+  }
+  return xn - yn
 }
 
 function isAscii(b: Uint8Array, start: number, end: number): boolean {

@@ -14,7 +14,7 @@
  *   (a job that failed or stopped, a timeout, a backup copy that lost) ends soon, with
  *   JobAbortedError, instead of running to its end.
  * - Between records, and only there, the buffer combines the keys that are ready and spills when
- *   full (`between`); a chunk job's byte table drains into the buffer when full and at the end,
+ *   full (`between`); a chunk job's byte table spills (or drains into the buffer) when full and at the end,
  *   so its sums go through the same combine, spill and merge as emitted pairs.
  */
 
@@ -26,7 +26,7 @@ import { loadJob, loadedJob, type ChunkContext, type MapContext, type RecordKind
 import { checkKey, checkValue } from './keys.js'
 import { mergeToFile } from './merge.js'
 import { PartWriter, partName } from './output.js'
-import { partitioner, type PartitionKind } from './partition.js'
+import { bytePartitioner, partitioner, type PartitionKind } from './partition.js'
 import type { StreamSpec } from './options.js'
 import { readCuts } from './sample.js'
 import { MapBuffer, type Combine } from './spill.js'
@@ -84,8 +84,13 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
   const id = taskId('m', a.task)
   const counters = new TaskCounters()
   const chunks = a.records === 'chunks'
-  // A chunk job's byte table takes a quarter of the task's share, the buffer the rest.
-  const table = chunks ? new ByteTable(Math.floor(a.memory / 4)) : undefined
+  const cuts = a.cuts === undefined ? undefined : readCuts(a.cuts)
+  // A chunk job's byte table spills straight to runs when its partitioner needs no key text (and
+  // then takes three quarters of the task's share, the buffer only the pairs map emits); else it
+  // drains into the buffer, and takes a quarter.
+  const byBytes = chunks && a.reducers > 0 ? bytePartitioner(a.reducers, job.partition, a.partition, cuts) : undefined
+  const tableShare = !chunks ? 0 : byBytes !== undefined ? Math.floor(a.memory * 0.75) : Math.floor(a.memory / 4)
+  const table = chunks ? new ByteTable(tableShare) : undefined
   const ctx: { -readonly [K in keyof ChunkContext]: ChunkContext[K] } = {
     phase: 'map', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: -1, reducers: a.reducers,
     counters, params: new Map(a.params), file: a.name, offset: 0,
@@ -101,8 +106,8 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
   }
   const stats = zeroStats()
   const buffer = a.reducers === 0 ? undefined : new MapBuffer({
-    reducers: a.reducers, limit: chunks ? a.memory - Math.floor(a.memory / 4) : a.memory, dir: a.dir,
-    partition: partitioner(a.reducers, job.partition as never, a.partition, a.cuts === undefined ? undefined : readCuts(a.cuts)),
+    reducers: a.reducers, limit: a.memory - tableShare, dir: a.dir,
+    partition: partitioner(a.reducers, job.partition as never, a.partition, cuts),
     combine: job.combine as Combine | undefined, ctx,
   })
   const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task))) : undefined
@@ -115,10 +120,19 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
     else part!.add(checkKey(k), value)
   }
   const map = job.map as unknown as (k: string, v: string, emit: (k: Scalar, v: Scalar) => void, ctx: MapContext) => void | Promise<void>
-  /** The byte table's sums, into the buffer (or the part file): pairs as emit makes them, already checked. */
-  const drain = (): void => {
+  /**
+   * The byte table's sums: a spill of their own, straight from the bytes, when every key is
+   * well-formed UTF-8 and the partitioner needs no text; else into the buffer (or the part file)
+   * as pairs as emit makes them, already checked. True when it spilled.
+   */
+  const drain = (): boolean => {
+    if (byBytes !== undefined && table!.wellFormed()) {
+      buffer!.spillTable(table!, byBytes)
+      return true
+    }
     const sink = buffer ?? part!
     table!.drain((k, v) => sink.add(k, v))
+    return false
   }
   /** Between records: early combines, then a spill when the buffer is full. */
   const between = async (): Promise<void> => {
@@ -143,7 +157,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
         const r = mapChunk(a.name, chunkReader.chunk, emit, ctx)
         if (r !== undefined) await r
         stats.mapInputRecords++
-        if (table!.full) drain()
+        if (table!.full && drain()) stats.spills++
         await between()
       }
       drain()

@@ -54,6 +54,13 @@ export function textHashCode(s: string): number {
   return h
 }
 
+/** Java's `WritableComparator.hashBytes` of `b[off, off + len)`: textHashCode of a key whose UTF-8 those bytes are. */
+export function javaHashBytes(b: Uint8Array, off: number, len: number): number {
+  let h = 1
+  for (let i = off; i < off + len; i++) h = (Math.imul(h, 31) + ((b[i]! << 24) >> 24)) | 0
+  return h
+}
+
 /** The partition Hadoop's HashPartitioner gives a Text key `s` among `reducers`. */
 export function hadoopPartition(s: string, reducers: number): number {
   return (textHashCode(s) & 0x7fffffff) % reducers
@@ -63,6 +70,28 @@ export function hadoopPartition(s: string, reducers: number): number {
 export type PartitionKind = 'default' | 'hadoop'
 
 export type Partitioner = (key: Scalar) => number
+
+/**
+ * A partitioner of a key given as its UTF-8 bytes `b[off, off + len)` and their FNV-1a hash `fnv`
+ * (a signed int32: the byte table's, bytetable.ts), for a well-formed UTF-8 key: the same
+ * partition `partitioner` gives the key's text.
+ */
+export type BytePartitioner = (fnv: number, b: Uint8Array, off: number, len: number) => number
+
+/**
+ * `partitioner(...)` over keys as bytes, or undefined when it needs the key's text: the job's
+ * own partitioner, or sampled cuts.
+ */
+export function bytePartitioner(
+  reducers: number,
+  custom: unknown,
+  kind: PartitionKind = 'default',
+  cuts?: readonly Scalar[],
+): BytePartitioner | undefined {
+  if (kind === 'hadoop') return reducers === 1 ? () => 0 : (_h, b, off, len) => (javaHashBytes(b, off, len) & 0x7fffffff) % reducers
+  if (custom !== undefined || cuts !== undefined) return undefined
+  return reducers === 1 ? () => 0 : (h) => (h & 0x7fffffff) % reducers
+}
 
 /**
  * The range partition of `key`: how many cuts are at or below it (0 to cuts.length), by binary

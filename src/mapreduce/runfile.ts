@@ -131,6 +131,18 @@ export class RunWriter {
     this.#kNum = typeof key === 'number' ? KEY_NUM : 0
   }
 
+  /** Adds a record of a string key, given as its UTF-8 bytes `b[off, off + len)` (precondition: well-formed), and a number value (the byte table's). */
+  bytesRecord(b: Buffer, off: number, len: number, value: number): void {
+    const at = this.#reserve(HEADER + len + 8)
+    const o = this.#buf
+    o[at] = VAL_NUM
+    writeU32(o, at + 1, len)
+    writeU32(o, at + 5, 8)
+    copyKeyBytes(b, off, o, at + HEADER, len)
+    o.writeDoubleLE(value, at + HEADER + len)
+    this.records++
+  }
+
   /** Adds a record of the key `key()` set last and `value`, standing for the value `reps` times (1 to 2^32 - 1). */
   value(value: Scalar, reps = 1): void {
     const kLen = this.#kLen

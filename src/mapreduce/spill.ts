@@ -55,7 +55,8 @@ import { InternalError } from '../errors.js'
 import { CombineKeyError } from './errors.js'
 import type { Scalar, TaskContext } from './job.js'
 import { checkKey, checkValue, compareKeys, sortPlain, textOf } from './keys.js'
-import type { Partitioner } from './partition.js'
+import type { ByteTable } from './bytetable.js'
+import type { BytePartitioner, Partitioner } from './partition.js'
 import { RunWriter } from './runfile.js'
 
 /** An estimate of V8's heap bytes for a string or number held in an array or a Map. */
@@ -335,6 +336,36 @@ export class MapBuffer {
       this.#early = this.#early && gave * 2 <= got
       this.#mark = this.#early
     }
+  }
+
+  /**
+   * Writes a chunk job's byte table as a spill of its own (one run per non-empty partition, a
+   * record per key with its sum) and empties the table, without a string per key: its keys are
+   * well-formed UTF-8 (the caller checked `table.wellFormed()`) and `partition` gives each the
+   * partition the buffer's partitioner gives its text. Nothing goes through the combiner: the
+   * table already summed each key, and a combiner may run zero times.
+   */
+  spillTable(table: ByteTable, partition: BytePartitioner): void {
+    if (table.size === 0) return
+    const n = this.counters.spills++
+    const lists = table.sorted(this.#reducers, partition)
+    const a = table.arena
+    for (let p = 0; p < this.#reducers; p++) {
+      const ids = lists[p]!
+      if (ids.length === 0) continue
+      const w = new RunWriter(path.join(this.#dir, `spill-${n}-p${p}.run`))
+      try {
+        for (let i = 0; i < ids.length; i++) {
+          const e = ids[i]!
+          w.bytesRecord(a, table.keyStart(e), table.keyLength(e), table.sum(e))
+        }
+      } finally {
+        w.close()
+      }
+      this.counters.spilledRecords += w.records
+      this.runs[p]!.push(w.path)
+    }
+    table.clear()
   }
 
   /** Writes everything buffered as one run per non-empty partition, and empties the buffer. */

@@ -4,7 +4,8 @@ import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ByteTable } from '../../src/mapreduce/bytetable.js'
+import { ByteTable, sortByBytes } from '../../src/mapreduce/bytetable.js'
+import { bytePartitioner, partitioner } from '../../src/mapreduce/partition.js'
 import { runJob } from '../../src/mapreduce/index.js'
 import { deadline } from '../_support/deadline.js'
 import { FIXTURES, rng, tempDir, text, WORDS } from './_helpers.js'
@@ -50,6 +51,98 @@ test('byte table: sums equal a Map of the keys\' text, through growth and drains
   }
   assert.is(t.adds, 120_000)
 })
+
+/** Keys that share long prefixes (past the table's 12 inline bytes and the sort's 4-byte steps), differ by a trailing NUL, or are empty. */
+function trickyKeys(r: () => number, n: number): Buffer[] {
+  const stems = ['', 'a', 'ab', 'abcdefghijkl', 'abcdefghijklm', 'abcdefghijklmnopqrstuvwx', 'zz', 'caf\u00e9', '\u65e5\u672c']
+  const keys = new Map<string, Buffer>()
+  while (keys.size < n) {
+    const stem = Buffer.from(stems[Math.floor(r() * stems.length)]!)
+    const tail = Buffer.from(Array.from({ length: Math.floor(r() * 9) }, () => (r() < 0.1 ? 0 : r() < 0.05 ? 0xc3 : 0x61 + Math.floor(r() * 3))))
+    const k = Buffer.concat([stem, tail])
+    keys.set(k.toString('hex'), k)
+  }
+  return [...keys.values()]
+}
+
+test('sortByBytes: the order of Buffer.compare, for short runs and packed ones, shared prefixes, NULs and lengths', () => {
+  const r = rng(5)
+  for (const n of [1, 2, 50, 3000, 40_000]) {
+    const keys = trickyKeys(r, n)
+    const arena = Buffer.concat(keys)
+    const offsets = new Int32Array(2 * n)
+    let at = 0
+    keys.forEach((k, i) => {
+      offsets[2 * i] = at
+      offsets[2 * i + 1] = k.length
+      at += k.length
+    })
+    const ids = Int32Array.from(keys.map((_, i) => i).sort(() => r() - 0.5))
+    sortByBytes(ids, arena, offsets)
+    const want = keys.map((_, i) => i).sort((x, y) => Buffer.compare(keys[x]!, keys[y]!))
+    assert.equal([...ids].map((i) => keys[i]!.toString('hex')), want.map((i) => keys[i]!.toString('hex')), `n = ${n}`)
+  }
+})
+
+test('byte partitioner: the partition of the key\'s text, default and Hadoop\'s; none for a job\'s own or sampled cuts', () => {
+  const keys = [...WORDS, 'hasOwnPropertyX', ''].map((w) => Buffer.from(w))
+  for (const kind of ['default', 'hadoop'] as const) {
+    for (const reducers of [1, 3, 7]) {
+      const byText = partitioner(reducers, undefined, kind)
+      const byBytes = bytePartitioner(reducers, undefined, kind)!
+      const t = new ByteTable(1 << 20)
+      for (const k of keys) t.add(k, 0, k.length, 1)
+      const lists = t.sorted(reducers, byBytes)
+      const got = lists.map((ids) => [...ids].map((e) => t.arena.toString('utf8', t.keyStart(e), t.keyStart(e) + t.keyLength(e))))
+      const want = Array.from({ length: reducers }, (_, p) => keys.map((k) => k.toString('utf8')).filter((w) => byText(w) === p).sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))))
+      assert.equal(got, want, `${kind}, ${reducers} reducers`)
+    }
+  }
+  assert.is(bytePartitioner(3, () => 0), undefined)
+  assert.is(bytePartitioner(3, undefined, 'default', ['m']), undefined)
+  assert.ok(bytePartitioner(3, () => 0, 'hadoop') !== undefined, '--partitioner hadoop replaces the job\'s own')
+})
+
+test('byte table: long keys equal in their first 12 bytes stay apart; sorted() sums equal the adds; well-formedness', () => {
+  const r = rng(7)
+  const keys = trickyKeys(r, 2000)
+  const t = new ByteTable(1 << 22)
+  const want = new Map<string, number>()
+  for (let i = 0; i < 30_000; i++) {
+    const k = keys[Math.floor(r() * r() * keys.length)]!
+    t.add(Buffer.concat([Buffer.from('  '), k]), 2, 2 + k.length, 2)
+    want.set(k.toString('hex'), (want.get(k.toString('hex')) ?? 0) + 2)
+  }
+  const got = new Map<string, number>()
+  for (const ids of t.sorted(1, () => 0)) for (const e of ids) got.set(t.arena.toString('hex', t.keyStart(e), t.keyStart(e) + t.keyLength(e)), t.sum(e))
+  assert.equal([...got].sort(), [...want].sort())
+  assert.is(t.wellFormed(), false, '0xc3 before an ASCII byte is not UTF-8')
+  t.clear()
+  t.add(Buffer.from('caf\u00e9'), 0, 5, 1)
+  assert.is(t.wellFormed(), true)
+  t.add(Buffer.from([0xed, 0xa0, 0x80]), 0, 3, 1) // a surrogate's 3 bytes: not UTF-8
+  assert.is(t.wellFormed(), false)
+})
+
+test('wc-bytes.ts with invalid UTF-8, long keys and --partitioner hadoop: the part files of wc.ts', deadline('wc-bytes bytes', async () => {
+  const t = tempDir()
+  try {
+    mkdirSync(path.join(t.dir, 'data'))
+    const long = 'abcdefghijklmnop abcdefghijklmnoq abcdefghijkl abcdefghijklm caf\u00e9 \u65e5\u672c\u8a9e'
+    writeFileSync(path.join(t.dir, 'data/a.txt'), `${text(41, 800)}\n${long}\n${long}\n`)
+    writeFileSync(path.join(t.dir, 'data/b.txt'), Buffer.concat([Buffer.from(`${long}\nx `), Buffer.from([0xff, 0x41, 0x20, 0xfe, 0x41, 0x0a]), Buffer.from(text(42, 500))]))
+    const input = path.join(t.dir, 'data/*.txt')
+    for (const partition of ['default', 'hadoop'] as const) {
+      const a = path.join(t.dir, `wc-${partition}`)
+      const b = path.join(t.dir, `wcb-${partition}`)
+      await runJob({ job: WC, input, output: a, procs: 2, reducers: 3, partition, memory: '64KiB', splitSize: '4KiB' })
+      await runJob({ job: WC_BYTES, input, output: b, procs: 2, reducers: 3, partition, memory: '64KiB', splitSize: '4KiB' })
+      assert.equal(files(b), files(a), partition)
+    }
+  } finally {
+    t.remove()
+  }
+}, MS))
 
 test('wc-bytes.ts writes the part files of wc.ts, byte for byte (splits, drains, spills, reducers)', deadline('wc-bytes', async () => {
   const t = tempDir()
