@@ -265,6 +265,10 @@ export class ByteTable {
 
 /** Below this many, `sortByBytes` sorts with a comparator alone. */
 const PACK_MIN = 64
+/** Above this many, a counting sort on two bytes first (radixRange). */
+const RADIX_MIN = 1 << 14
+/** Up to this many, an insertion sort. */
+const INSERTION_MAX = 12
 /** A float64's integer bits: an id's position and its key's next bytes share them. */
 const FLOAT_BITS = 53
 
@@ -279,18 +283,31 @@ const FLOAT_BITS = 53
  * many keys that share their first bytes cost a few native sorts, not a comparator call each.
  */
 export function sortByBytes(ids: Int32Array, arena: Uint8Array, keys: Int32Array, depth = 0): void {
-  const n = ids.length
+  sortRange(ids, 0, ids.length, arena, keys, depth)
+}
+
+/** sortByBytes on ids[lo, hi). */
+function sortRange(ids: Int32Array, lo: number, hi: number, arena: Uint8Array, keys: Int32Array, depth: number): void {
+  const n = hi - lo
   const posBits = Math.max(1, Math.ceil(Math.log2(n)))
   const width = Math.floor((FLOAT_BITS - posBits) / 8)
+  if (n <= INSERTION_MAX) {
+    insertionSort(ids, lo, hi, arena, keys, depth)
+    return
+  }
   if (n < PACK_MIN || width < 2) {
-    ids.sort((x, y) => compareFrom(arena, keys, x, y, depth))
+    ids.subarray(lo, hi).sort((x, y) => compareFrom(arena, keys, x, y, depth))
+    return
+  }
+  if (n > RADIX_MIN) {
+    radixRange(ids, lo, hi, arena, keys, depth)
     return
   }
   const POS = 2 ** posBits
   const packed = new Float64Array(n)
   let longer = false
   for (let i = 0; i < n; i++) {
-    const e = ids[i]!
+    const e = ids[lo + i]!
     const off = keys[2 * e]! + depth
     const len = keys[2 * e + 1]! - depth
     if (len > width) longer = true
@@ -299,25 +316,71 @@ export function sortByBytes(ids: Int32Array, arena: Uint8Array, keys: Int32Array
     packed[i] = p * POS + i
   }
   packed.sort()
-  const out = ids.slice()
+  const out = ids.slice(lo, hi)
   let runStart = 0
   let runPrefix = -1
   for (let j = 0; j <= n; j++) {
     const x = j < n ? packed[j]! : -1
-    const pos = j < n ? x % POS : 0
-    const prefix = j < n ? (x - pos) / POS : -2
+    // x / POS is exact (POS a power of two), and floor and a multiply are much cheaper than a float %.
+    const prefix = j < n ? Math.floor(x / POS) : -2
+    const pos = j < n ? x - prefix * POS : 0
     if (prefix !== runPrefix) {
       // Equal prefixes: keys equal in their first depth + width bytes, padded. Only lengths or
       // later bytes can tell them apart, and only if some key goes on past the prefix.
       if (j - runStart > 1) {
-        const run = ids.subarray(runStart, j)
-        if (longer) sortByBytes(run, arena, keys, depth + width)
-        else run.sort((a, b) => keys[2 * a + 1]! - keys[2 * b + 1]!)
+        if (longer) sortRange(ids, lo + runStart, lo + j, arena, keys, depth + width)
+        else ids.subarray(lo + runStart, lo + j).sort((a, b) => keys[2 * a + 1]! - keys[2 * b + 1]!)
       }
       runStart = j
       runPrefix = prefix
     }
-    if (j < n) ids[j] = out[pos]!
+    if (j < n) ids[lo + j] = out[pos]!
+  }
+}
+
+/**
+ * sortRange for many ids: a counting sort on the two bytes at `depth` (a missing byte counts as
+ * 0), then each bucket from depth + 2. Buckets of a few thousand keys then pack 5 more bytes into
+ * their floats instead of the 4 a million keys leave room for, so fewer keys tie.
+ */
+function radixRange(ids: Int32Array, lo: number, hi: number, arena: Uint8Array, keys: Int32Array, depth: number): void {
+  const n = hi - lo
+  const digits = new Uint16Array(n)
+  const start = new Int32Array(65537)
+  let longer = false
+  for (let i = 0; i < n; i++) {
+    const e = ids[lo + i]!
+    const off = keys[2 * e]! + depth
+    const len = keys[2 * e + 1]! - depth
+    if (len > 2) longer = true
+    const d = (len > 0 ? arena[off]! << 8 : 0) | (len > 1 ? arena[off + 1]! : 0)
+    digits[i] = d
+    start[d + 1]!++
+  }
+  for (let d = 0; d < 65536; d++) start[d + 1]! += start[d]!
+  const next = start.slice(0, 65536)
+  const out = new Int32Array(n)
+  for (let i = 0; i < n; i++) out[next[digits[i]!]!++] = ids[lo + i]!
+  ids.set(out, lo)
+  for (let d = 0; d < 65536; d++) {
+    const a = start[d]!
+    const b = start[d + 1]!
+    if (b - a < 2) continue
+    if (longer) sortRange(ids, lo + a, lo + b, arena, keys, depth + 2)
+    else ids.subarray(lo + a, lo + b).sort((x, y) => keys[2 * x + 1]! - keys[2 * y + 1]!)
+  }
+}
+
+/** Sorts the few ids[lo, hi) by compareFrom, in place (no comparator closure, no subarray). */
+function insertionSort(ids: Int32Array, lo: number, hi: number, arena: Uint8Array, keys: Int32Array, depth: number): void {
+  for (let i = lo + 1; i < hi; i++) {
+    const x = ids[i]!
+    let j = i - 1
+    while (j >= lo && compareFrom(arena, keys, ids[j]!, x, depth) > 0) {
+      ids[j + 1] = ids[j]!
+      j--
+    }
+    ids[j + 1] = x
   }
 }
 

@@ -118,8 +118,9 @@ export function sortPlain(ids: number[], keys: readonly string[]): void {
   let runPrefix = -1
   for (let j = 0; j <= n; j++) {
     const x = j < n ? packed[j]! : -1
-    const pos = j < n ? x % POS : 0
-    const prefix = j < n ? (x - pos) / POS : -2
+    // x / POS is exact (POS a power of two), and floor and a multiply are much cheaper than a float %.
+    const prefix = j < n ? Math.floor(x / POS) : -2
+    const pos = j < n ? x - prefix * POS : 0
     if (prefix !== runPrefix) {
       if (j - runStart > 1) {
         const run = ids.slice(runStart, j).sort(cmp)
