@@ -139,6 +139,15 @@ test('wc-bytes.ts with invalid UTF-8, long keys and --partitioner hadoop: the pa
       await runJob({ job: WC_BYTES, input, output: b, procs: 2, reducers: 3, partition, memory: '64KiB', splitSize: '4KiB' })
       assert.equal(files(b), files(a), partition)
     }
+    // 60k distinct keys in one 2.7 MB split, read as 3 chunks: the table (3481 keys at this
+    // memory) is full after each, and spills mid-task; the spills merge into one run.
+    mkdirSync(path.join(t.dir, 'many'))
+    writeFileSync(path.join(t.dir, 'many/c.txt'), Array.from({ length: 400_000 }, (_, i) => `k${(i * 7919) % 60_000}${i % 9 === 0 ? '\n' : ' '}`).join(''))
+    const many = path.join(t.dir, 'many/c.txt')
+    await runJob({ job: WC, input: many, output: path.join(t.dir, 'many-wc'), procs: 2, reducers: 3, memory: '64KiB' })
+    const r = await runJob({ job: WC_BYTES, input: many, output: path.join(t.dir, 'many-wcb'), procs: 2, reducers: 3, memory: '64KiB' })
+    assert.equal(files(path.join(t.dir, 'many-wcb')), files(path.join(t.dir, 'many-wc')))
+    assert.ok(r.counters.spills >= 2, `the byte table spilled mid-task (${r.counters.spills} spills)`)
   } finally {
     t.remove()
   }
