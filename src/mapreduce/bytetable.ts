@@ -31,6 +31,7 @@
  */
 
 import { isUtf8 } from 'node:buffer'
+import { unpackSorted } from './keys.js'
 import type { BytePartitioner } from './partition.js'
 
 /** Slots of a new table (a power of two). */
@@ -180,17 +181,24 @@ export class ByteTable {
     this.#mask = mask
   }
 
-  /** Hands every key to `out` as (its text, its sum) and empties the table. */
-  drain(out: (key: string, sum: number) => void): void {
-    const a = this.#arena
+  /** Calls `f` with each key's arena range and sum, in slot order, until it returns false. */
+  #keysWhile(f: (off: number, end: number, sum: number) => boolean): void {
     const t = this.#t
     for (let b = 0; b < t.length; b += STRIDE) {
       if (t[b + LEN] === 0) continue
       const off = t[b + OFF]!
-      const end = off + t[b + LEN]! - 1
-      // latin1 is exact (and quicker) for ASCII; anything else decodes as UTF-8, invalid sequences to U+FFFD.
-      out(a.toString(isAscii(a, off, end) ? 'latin1' : 'utf8', off, end), this.#f[(b >> 1) + 2]!)
+      if (!f(off, off + t[b + LEN]! - 1, this.#f[(b >> 1) + 2]!)) return
     }
+  }
+
+  /** Hands every key to `out` as (its text, its sum) and empties the table. */
+  drain(out: (key: string, sum: number) => void): void {
+    const a = this.#arena
+    this.#keysWhile((off, end, sum) => {
+      // latin1 is exact (and quicker) for ASCII; anything else decodes as UTF-8, invalid sequences to U+FFFD.
+      out(a.toString(isAscii(a, off, end) ? 'latin1' : 'utf8', off, end), sum)
+      return true
+    })
     this.clear()
   }
 
@@ -198,14 +206,9 @@ export class ByteTable {
   wellFormed(): boolean {
     if (this.#wide === 0) return true
     const a = this.#arena
-    const t = this.#t
-    for (let b = 0; b < t.length; b += STRIDE) {
-      if (t[b + LEN] === 0) continue
-      const off = t[b + OFF]!
-      const end = off + t[b + LEN]! - 1
-      if (!isAscii(a, off, end) && !isUtf8(a.subarray(off, end))) return false
-    }
-    return true
+    let ok = true
+    this.#keysWhile((off, end) => (ok = isAscii(a, off, end) || isUtf8(a.subarray(off, end))))
+    return ok
   }
 
   /**
@@ -325,26 +328,16 @@ function sortRange(ids: Int32Array, lo: number, hi: number, arena: Uint8Array, k
     for (let j = 0; j < width; j++) p = p * 256 + (j < len ? arena[off + j]! : 0)
     packed[i] = p * POS + i
   }
-  packed.sort()
+  const { order, ties } = unpackSorted(packed, POS)
   const out = ids.slice(lo, hi)
-  let runStart = 0
-  let runPrefix = -1
-  for (let j = 0; j <= n; j++) {
-    const x = j < n ? packed[j]! : -1
-    // x / POS is exact (POS a power of two), and floor and a multiply are much cheaper than a float %.
-    const prefix = j < n ? Math.floor(x / POS) : -2
-    const pos = j < n ? x - prefix * POS : 0
-    if (prefix !== runPrefix) {
-      // Equal prefixes: keys equal in their first depth + width bytes, padded. Only lengths or
-      // later bytes can tell them apart, and only if some key goes on past the prefix.
-      if (j - runStart > 1) {
-        if (longer) sortRange(ids, lo + runStart, lo + j, arena, keys, depth + width)
-        else ids.subarray(lo + runStart, lo + j).sort((a, b) => keys[2 * a + 1]! - keys[2 * b + 1]!)
-      }
-      runStart = j
-      runPrefix = prefix
-    }
-    if (j < n) ids[lo + j] = out[pos]!
+  for (let j = 0; j < n; j++) ids[lo + j] = out[order[j]!]!
+  // Equal prefixes: keys equal in their first depth + width bytes, padded. Only lengths or later
+  // bytes can tell them apart, and only if some key goes on past the prefix.
+  for (let t = 0; t < ties.length; t += 2) {
+    const a = lo + ties[t]!
+    const b = lo + ties[t + 1]!
+    if (longer) sortRange(ids, a, b, arena, keys, depth + width)
+    else ids.subarray(a, b).sort((x, y) => keys[2 * x + 1]! - keys[2 * y + 1]!)
   }
 }
 

@@ -112,23 +112,38 @@ export function sortPlain(ids: number[], keys: readonly string[]): void {
     }
     packed[i] = p * POS + i
   }
-  packed.sort()
+  const { order, ties } = unpackSorted(packed, POS)
   const out = ids.slice()
+  for (let j = 0; j < n; j++) ids[j] = out[order[j]!]!
+  for (let t = 0; t < ties.length; t += 2) {
+    const run = ids.slice(ties[t], ties[t + 1]).sort(cmp)
+    for (let r = 0; r < run.length; r++) ids[ties[t]! + r] = run[r]!
+  }
+}
+
+/**
+ * Sorts `packed` (each prefix * POS + position, POS a power of two, position < POS) and returns
+ * the positions in that order, and the runs of two or more equal prefixes as [start, end) pairs
+ * of indexes into it: what sortPlain and bytetable.ts's sortByBytes do with a packed sort.
+ */
+export function unpackSorted(packed: Float64Array, POS: number): { order: Int32Array; ties: number[] } {
+  packed.sort()
+  const n = packed.length
+  const order = new Int32Array(n)
+  const ties: number[] = []
   let runStart = 0
   let runPrefix = -1
-  for (let j = 0; j <= n; j++) {
-    const x = j < n ? packed[j]! : -1
+  for (let j = 0; j < n; j++) {
+    const x = packed[j]!
     // x / POS is exact (POS a power of two), and floor and a multiply are much cheaper than a float %.
-    const prefix = j < n ? Math.floor(x / POS) : -2
-    const pos = j < n ? x - prefix * POS : 0
+    const prefix = Math.floor(x / POS)
+    order[j] = x - prefix * POS
     if (prefix !== runPrefix) {
-      if (j - runStart > 1) {
-        const run = ids.slice(runStart, j).sort(cmp)
-        for (let r = 0; r < run.length; r++) ids[runStart + r] = run[r]!
-      }
+      if (j - runStart > 1) ties.push(runStart, j)
       runStart = j
       runPrefix = prefix
     }
-    if (j < n) ids[j] = out[pos]!
   }
+  if (n - runStart > 1) ties.push(runStart, n)
+  return { order, ties }
 }
