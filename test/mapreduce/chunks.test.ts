@@ -173,6 +173,44 @@ test('wc-bytes.ts writes the part files of wc.ts, byte for byte (splits, drains,
   }
 }, MS))
 
+test('a byte job with its own partitioner or no reducers: the counts of wc.ts, through the buffer or part-m files', deadline('wc-bytes drains', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, [text(51, 3000), text(52, 2000), 'x\ty  z\n'])
+    const want = new Map<string, number>()
+    await runJob({ job: WC, input, output: path.join(t.dir, 'wc'), procs: 2, reducers: 1 })
+    for (const line of readFileSync(path.join(t.dir, 'wc/part-r-00000'), 'utf8').split('\n')) {
+      if (line !== '') want.set(line.slice(0, line.lastIndexOf('\t')), Number(line.slice(line.lastIndexOf('\t') + 1)))
+    }
+    const counts = (dir: string): Map<string, number> => {
+      const got = new Map<string, number>()
+      for (const [f, b] of files(dir)) {
+        if (!f.startsWith('part-')) continue
+        for (const line of b.toString('utf8').split('\n')) {
+          if (line === '') continue
+          const k = line.slice(0, line.lastIndexOf('\t'))
+          got.set(k, (got.get(k) ?? 0) + Number(line.slice(line.lastIndexOf('\t') + 1)))
+        }
+      }
+      return got
+    }
+    const own = path.join(t.dir, 'own')
+    const r = await runJob({ job: path.join(FIXTURES, 'bytes-partitioned.ts'), input, output: own, procs: 2, reducers: 3, memory: '64KiB', splitSize: '8KiB' })
+    assert.equal([...counts(own)].sort(), [...want].sort(), 'own partitioner')
+    for (const [f, b] of files(own)) {
+      if (!f.startsWith('part-r-')) continue
+      for (const line of b.toString('utf8').split('\n')) if (line !== '') assert.is((line.codePointAt(0) ?? 0) % 3, Number(f.slice(-1)), `${line} in ${f}`)
+    }
+    assert.is(r.counters.mapOutputRecords, [...want.values()].reduce((a, b) => a + b, 0))
+    const mapOnly = path.join(t.dir, 'map-only')
+    await runJob({ job: WC_BYTES, input, output: mapOnly, procs: 2, reducers: 0, splitSize: '8KiB' })
+    assert.ok([...files(mapOnly).keys()].some((f) => f.startsWith('part-m-')))
+    assert.equal([...counts(mapOnly)].sort(), [...want].sort(), 'map-only: each split\'s sums')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test('two runs give byte-identical part files (wc.ts and wc-bytes.ts, with spills)', deadline('rerun', async () => {
   const t = tempDir()
   try {
