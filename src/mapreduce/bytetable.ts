@@ -237,7 +237,7 @@ export class ByteTable {
       keys[2 * e] = off
       keys[2 * e + 1] = l1 - 1
       sum[e] = f[(b >> 1) + 2]!
-      const p = reducers === 1 ? 0 : partition(t[b + HASH]!, a, off, l1 - 1)
+      const p = partition(t[b + HASH]!, a, off, l1 - 1)
       part[e++] = p
       sizes[p]!++
     }
@@ -343,19 +343,17 @@ function sortRange(ids: Int32Array, lo: number, hi: number, arena: Uint8Array, k
 
 /**
  * sortRange for many ids: a counting sort on the two bytes at `depth` (a missing byte counts as
- * 0), then each bucket from depth + 2. Buckets of a few thousand keys then pack 5 more bytes into
- * their floats instead of the 4 a million keys leave room for, so fewer keys tie.
+ * 0), then each bucket by sortRange from depth + 2. Buckets of a few thousand keys then pack 5
+ * more bytes into their floats instead of the 4 a million keys leave room for, so fewer keys tie.
  */
 function radixRange(ids: Int32Array, lo: number, hi: number, arena: Uint8Array, keys: Int32Array, depth: number): void {
   const n = hi - lo
   const digits = new Uint16Array(n)
   const start = new Int32Array(65537)
-  let longer = false
   for (let i = 0; i < n; i++) {
     const e = ids[lo + i]!
     const off = keys[2 * e]! + depth
     const len = keys[2 * e + 1]! - depth
-    if (len > 2) longer = true
     const d = (len > 0 ? arena[off]! << 8 : 0) | (len > 1 ? arena[off + 1]! : 0)
     digits[i] = d
     start[d + 1]!++
@@ -368,9 +366,7 @@ function radixRange(ids: Int32Array, lo: number, hi: number, arena: Uint8Array, 
   for (let d = 0; d < 65536; d++) {
     const a = start[d]!
     const b = start[d + 1]!
-    if (b - a < 2) continue
-    if (longer) sortRange(ids, lo + a, lo + b, arena, keys, depth + 2)
-    else ids.subarray(lo + a, lo + b).sort((x, y) => keys[2 * x + 1]! - keys[2 * y + 1]!)
+    if (b - a > 1) sortRange(ids, lo + a, lo + b, arena, keys, depth + 2)
   }
 }
 

@@ -46,17 +46,19 @@ export function textHashCode(s: string): number {
     if (c < 0x80) {
       h = (Math.imul(h, 31) + c) | 0
     } else {
-      // (b << 24) >> 24 is the byte as Java's signed `byte`.
-      for (const b of enc.encode(s.slice(i))) h = (Math.imul(h, 31) + ((b << 24) >> 24)) | 0
-      break
+      const rest = enc.encode(s.slice(i))
+      return javaHashBytes(rest, 0, rest.length, h)
     }
   }
   return h
 }
 
-/** Java's `WritableComparator.hashBytes` of `b[off, off + len)`: textHashCode of a key whose UTF-8 those bytes are. */
-export function javaHashBytes(b: Uint8Array, off: number, len: number): number {
-  let h = 1
+/**
+ * Java's `WritableComparator.hashBytes` of `b[off, off + len)`, going on from `h` (1 to start):
+ * textHashCode of a key whose UTF-8 those bytes are. (b << 24) >> 24 is a byte as Java's signed
+ * `byte`.
+ */
+export function javaHashBytes(b: Uint8Array, off: number, len: number, h = 1): number {
   for (let i = off; i < off + len; i++) h = (Math.imul(h, 31) + ((b[i]! << 24) >> 24)) | 0
   return h
 }
