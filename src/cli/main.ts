@@ -8,6 +8,7 @@
  *   output is flushed and tests can call it in-process.
  * - Usage errors go to stderr with exit code 2 (as Go's flag package does).
  */
+import { readFileSync } from 'node:fs'
 import type { Subcommand } from './subcommand.js'
 
 type Loader = () => Promise<Subcommand>
@@ -20,11 +21,17 @@ const COMMANDS: Record<string, Loader> = {
   'stream-reduce': () => import('./stream.js').then((m) => m.streamReduceCommand),
 }
 
+/** gort's version, from the package.json beside `src/` and `dist/` (the same path from both). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
+
 function usage(): string {
   const lines = Object.keys(COMMANDS)
     .sort()
     .map((name) => `  gort ${name}`)
-  return ['usage: gort <command> [options]', '', 'commands:', ...lines, '', 'Run `gort <command> --help` for its options.'].join('\n')
+  return ['usage: gort <command> [options]', '', 'commands:', ...lines, '', 'Run `gort <command> --help` for its options, `gort --version` for the version.'].join('\n')
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -32,6 +39,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage())
     return name === undefined ? 2 : 0
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    console.log(`gort ${version()}`)
+    return 0
   }
   const load = COMMANDS[name]
   if (load === undefined) {

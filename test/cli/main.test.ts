@@ -30,4 +30,26 @@ test(
   }),
 )
 
+test(
+  '--version prints the package version, exit 0',
+  deadline('version', async () => {
+    const { readFileSync } = await import('node:fs')
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    const original = console.log
+    let out = ''
+    console.log = (...args: unknown[]) => {
+      out += args.join(' ') + '\n'
+    }
+    try {
+      for (const flag of ['--version', '-v', 'version']) {
+        out = ''
+        assert.is(await main([flag]), 0)
+        assert.is(out, `gort ${pkg.version}\n`)
+      }
+    } finally {
+      console.log = original
+    }
+  }),
+)
+
 test.run()
