@@ -5,7 +5,8 @@
  * that has several (repeats of one value folded: #folded), and the result written as one sorted
  * run file (a value repeated a few times without combining: one record with a count).
  *
- * Layout: a Map from key to a slot number (one lookup per emit), per-slot int32 arrays (the
+ * Layout: a hash table from key to a slot number (one lookup per emit: string keys in an
+ * open-addressing table of int32s, number keys in a Map), per-slot int32 arrays (the
  * first and last entry of the slot's value list, how many values and how many entries the list
  * holds), and one arena of values for all keys: per entry a float64 (number values), a string
  * (string values, kept in a JS array), a type byte, a repeat count and an int32 link to the key's
@@ -32,7 +33,8 @@
  * grown.
  *
  * Invariants:
- * - Keys live in a Map (a key `__proto__` is an ordinary key; 1 and '1' are different keys).
+ * - Keys live in the key table or the number Map, never as object properties (a key `__proto__` is
+ *   an ordinary key; 1 and '1' are different keys, in different tables).
  * - Within a key, values keep their emit order, in memory and in the run (an early combine's
  *   output takes the place of the batch it combined, ahead of the values emitted after it). A
  *   repeat count only merges equal neighbours, which are indistinguishable, so the values read
@@ -86,8 +88,18 @@ export interface SpillCounters {
 }
 
 export class MapBuffer {
-  /** Key to its slot, all partitions together: a key's partition is computed once per spill, not once per emit. */
-  readonly #index = new Map<Scalar, number>()
+  /**
+   * String keys to their slots, all partitions together (a key's partition is computed once per
+   * spill, not once per emit): an open-addressing table probed linearly, two int32s a cell, the
+   * key's hash (hashKey) and its slot + 1 (0: empty), at most half full. Not a `Map`: a `Map`
+   * lookup of a string fresh from `split` took twice as long (word count's map tasks spent 60 %
+   * of their time in it) and 28-56 bytes a key against 16-32 here (bench/NOTES.md).
+   */
+  #table = new Int32Array(INIT_CELLS * 2)
+  #mask = INIT_CELLS - 1
+  #strings = 0
+  /** Number keys to their slots (SameValueZero: NaN is one key, -0 and 0 are one key). */
+  #numbers = new Map<number, number>()
   /** slot to key; slots are numbered in first-emit order from 0 after each spill. */
   #keys: Scalar[] = []
   /** Per slot: the first and last arena entry of its value list (valid while #count > 0), how many values the list holds (a float64: repeats add no entries, so no spill bounds it) and in how many entries. */
@@ -156,15 +168,77 @@ export class MapBuffer {
    * (checkKey), then looked up again.
    */
   add(key: Scalar, value: Scalar): void {
-    const s = this.#index.get(key)
+    if (typeof key === 'string') {
+      const h = hashKey(key)
+      const s = this.#find(key, h)
+      if (s >= 0) {
+        this.#append(s, value)
+        return
+      }
+      const k = checkKey(key) as string
+      if (k === key) {
+        this.#newString(k, h, value)
+        return
+      }
+      const h2 = hashKey(k)
+      const s2 = this.#find(k, h2)
+      if (s2 >= 0) this.#append(s2, value)
+      else this.#newString(k, h2, value)
+      return
+    }
+    const k = checkKey(key) as number
+    const s = this.#numbers.get(k)
     if (s !== undefined) {
       this.#append(s, value)
       return
     }
-    const k = checkKey(key)
-    const s2 = k === key ? undefined : this.#index.get(k)
-    if (s2 === undefined) this.#newSlot(k, this.#entry(value))
-    else this.#append(s2, value)
+    this.#numbers.set(k, this.#keys.length)
+    this.#newSlot(k, this.#entry(value))
+  }
+
+  /** The slot of string key `k` (hash `h`), or -1. */
+  #find(k: string, h: number): number {
+    const t = this.#table
+    const mask = this.#mask
+    const keys = this.#keys
+    for (let i = cellOf(h, mask); ; i = (i + 1) & mask) {
+      const s1 = t[2 * i + 1]!
+      if (s1 === 0) return -1
+      if (t[2 * i] === h && keys[s1 - 1] === k) return s1 - 1
+    }
+  }
+
+  /** A slot for string key `k` (hash `h`, not in the table), its first value `value`. */
+  #newString(k: string, h: number, value: Scalar): void {
+    const e = this.#entry(value)
+    const s = this.#keys.length
+    if (2 * ++this.#strings > this.#mask + 1) this.#growTable()
+    const t = this.#table
+    const mask = this.#mask
+    let i = cellOf(h, mask)
+    while (t[2 * i + 1] !== 0) i = (i + 1) & mask
+    t[2 * i] = h
+    t[2 * i + 1] = s + 1
+    this.#newSlot(k, e)
+  }
+
+  /** Doubles the table, its cells placed again by their hashes. */
+  #growTable(): void {
+    const old = this.#table
+    const cells = old.length
+    const t = new Int32Array(cells * 2)
+    const mask = cells - 1
+    for (let j = 0; j < cells; j += 2) {
+      const s1 = old[j + 1]!
+      if (s1 === 0) continue
+      const h = old[j]!
+      let i = cellOf(h, mask)
+      while (t[2 * i + 1] !== 0) i = (i + 1) & mask
+      t[2 * i] = h
+      t[2 * i + 1] = s1
+    }
+    this.#table = t
+    this.#mask = mask
   }
 
   /**
@@ -236,7 +310,6 @@ export class MapBuffer {
       this.#ents = grown(this.#ents)
     }
     this.#keys.push(key)
-    this.#index.set(key, s)
     this.#head[s] = e
     this.#tail[s] = e
     this.#count[s] = 1
@@ -409,8 +482,11 @@ export class MapBuffer {
         this.runs[p]!.push(x.path)
       }
     }
-    this.#index.clear()
     this.#keys = []
+    // A table that filled once fills again to about the same size: kept, emptied.
+    this.#table.fill(0)
+    this.#strings = 0
+    this.#numbers = new Map()
     this.#arena = new Arena(INIT_VALUES)
     this.#used = 0
     this.#dead = 0
@@ -582,8 +658,26 @@ export class MapBuffer {
 }
 
 const INIT_SLOTS = 1 << 10
+/** Cells of a new key table (a power of two). */
+const INIT_CELLS = 1 << 11
+
+/**
+ * A string key's hash for the key table: FNV-1a over its UTF-16 units. Computed in JS on purpose:
+ * `Map.get` computes V8's own hash of a fresh string through a call into the runtime, and this
+ * loop, inlined at the emit, costs less on the short keys of text jobs.
+ */
+function hashKey(k: string): number {
+  let h = 0x811c9dc5 | 0
+  for (let i = 0; i < k.length; i++) h = Math.imul(h ^ k.charCodeAt(i), 0x01000193)
+  return h
+}
+
+/** The first cell to probe for hash h: its high bits folded into the low ones the mask keeps. */
+function cellOf(h: number, mask: number): number {
+  return (h ^ (h >>> 16)) & mask
+}
 const INIT_VALUES = 1 << 12
-/** Estimated heap bytes per slot besides its key: a Map entry and its share of the table, the keys array, three int32s. */
+/** Estimated bytes per slot besides its key: its key table cells (two to four), its place in the keys array, the slot arrays, and their slack. */
 const SLOT_BYTES = 64
 /** Bytes per arena entry: a float64, an int32 link, an int32 repeat count and a type byte. */
 const ENTRY_BYTES = 17

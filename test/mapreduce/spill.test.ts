@@ -363,4 +363,47 @@ test('a key that is not well-formed is the key it becomes (lone surrogates as U+
     }
   }))
 
+test('keys whose hashes collide stay apart, through table growth and a spill (the table emptied and refilled)',
+  deadline('spill: key table', async () => {
+    const t = tempDir()
+    try {
+      const b = new MapBuffer({ reducers: 1, limit: 1 << 30, dir: t.dir, partition: () => 0, combine: undefined, ctx })
+      // FNV-1a 32-bit collisions: the table's hash of each pair is the same.
+      const colliding = ['costarring', 'liquid', 'declinate', 'macallums', 'altarage', 'zinke', 'altarages', 'zinkes']
+      const model = new Map<Scalar, Scalar[]>()
+      const emit = (k: Scalar, v: Scalar): void => {
+        b.add(k, v)
+        model.set(k, [...(model.get(k) ?? []), v])
+      }
+      const expected = (): [Scalar, Scalar[]][] => [...model].sort((x, y) => compareKeys(x[0], y[0]))
+      for (let round = 0; round < 2; round++) {
+        model.clear()
+        // Enough keys to double the table several times, between the colliding ones.
+        for (let i = 0; i < 20_000; i++) {
+          emit(`k${(i * 7919) % 20_000}`, i)
+          if (i % 2500 === 0) for (const [j, k] of colliding.entries()) emit(k, j + round)
+        }
+        for (const k of ['1', 1, '__proto__', 'constructor', '']) emit(k, round)
+        await b.spill()
+        // This round's run alone.
+        const r = new RunReader(b.runs[0]!.at(-1)!)
+        const got: [Scalar, Scalar[]][] = []
+        try {
+          while (r.next()) {
+            const k = r.key()
+            const vs = Array.from({ length: r.reps() }, () => r.value())
+            const last = got[got.length - 1]
+            if (last !== undefined && Object.is(last[0], k)) last[1].push(...vs)
+            else got.push([k, vs])
+          }
+        } finally {
+          r.close()
+        }
+        assert.equal(got, expected())
+      }
+    } finally {
+      t.remove()
+    }
+  }))
+
 test.run()
