@@ -26,7 +26,7 @@ const HELP = `usage:
   gort mapreduce --job JOB --input PATTERN [--input PATTERN...] --output DIR
                  [--reducers R] [--procs P] [--split-size SIZE] [--memory SIZE]
                  [--max-attempts N] [--task-timeout DURATION] [--no-backup]
-                 [--partitioner hadoop] [--progress | --no-progress] [--json]
+                 [--pack-files] [--partitioner hadoop] [--progress | --no-progress] [--json]
                  [--param NAME=VALUE...]
   gort mapreduce --mapper CMD [--reducer CMD] [--combiner CMD] --input ... --output DIR ...
 
@@ -63,6 +63,8 @@ options:
   --task-timeout D    an attempt running longer fails and runs again; its thread
                       is ended if it does not stop: 10m, 90s, 500ms (default 10m)
   --no-backup         no backup copies of stragglers
+  --pack-files        small files share map tasks, about a split each (Hadoop's
+                      CombineFileInputFormat): faster on many small files
   --partitioner P     'hadoop': keys go to the reducer Hadoop's default partitioner
                       (Java Text.hashCode) picks, so part files match a Hadoop run;
                       'default': FNV-1a (the default)
@@ -123,6 +125,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
       'max-attempts': { type: 'string' },
       'task-timeout': { type: 'string' },
       'no-backup': { type: 'boolean', default: false },
+      'pack-files': { type: 'boolean', default: false },
       progress: { type: 'boolean', default: false },
       'no-progress': { type: 'boolean', default: false },
       param: { type: 'string', multiple: true },
@@ -193,6 +196,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
       ...(memory === undefined ? {} : { memory }),
       ...(taskTimeout === undefined ? {} : { taskTimeout }),
       ...(values['no-backup'] ? { backupTasks: false } : {}),
+      ...(values['pack-files'] ? { packFiles: true } : {}),
     })
   } catch (e) {
     if (e instanceof JobStoppedError) {

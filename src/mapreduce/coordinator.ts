@@ -34,7 +34,7 @@ import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './maptask.js'
 import { autoSplitSize, resolveJobOptions, type Resolved, type RunJobOptions } from './options.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
-import { computeSplits, type Split } from './split.js'
+import { computeSplits, packSplits, type Split } from './split.js'
 import { jobTasks, probeJob, sampleTask, type JobInfo } from './tasks.js'
 import type { SampleArgs } from './sample.js'
 import { sampleSplits } from './sample.js'
@@ -160,7 +160,7 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
   }
   let result: Omit<JobResult, 'files'>
   try {
-    result = await execute(rt, { ...o, url }, splits, reducers, info, options)
+    result = await execute(rt, { ...o, url }, splits, splitSize, reducers, info, options)
   } catch (e) {
     // Attempts that were cancelled may still run: end every M before the directory goes.
     await rt.close()
@@ -175,7 +175,7 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
   return { ...result, files }
 }
 
-async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, info: JobInfo, options: RunJobOptions): Promise<Omit<JobResult, 'files'>> {
+async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], splitSize: number, reducers: number, info: JobInfo, options: RunJobOptions): Promise<Omit<JobResult, 'files'>> {
   const records = info.records
   const emit = options.onProgress ?? ((): void => {})
   const tmp = path.join(o.output, '_temporary')
@@ -184,21 +184,26 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
   const userCounters = new Map<string, number>()
   const procs = rt.procs
   const tasks = jobTasks(o.stream === undefined ? o.url : undefined)
-  emit({ type: 'start', maps: splits.length, reduces: reducers, procs, inputBytes: splits.reduce((n, s) => n + (s.end - s.start), 0) })
+  // With packFiles, small files share map tasks, about a split's size each; a 'files' job's record
+  // is its whole file and a streaming attempt's environment names one file: a task per split.
+  const mapTasks = o.packFiles && info.records !== 'files' && o.stream === undefined ? packSplits(splits, splitSize) : splits.map((s) => [s])
+  emit({ type: 'start', maps: mapTasks.length, reduces: reducers, procs, inputBytes: splits.reduce((n, s) => n + (s.end - s.start), 0) })
   const attemptDir = (kind: 'm' | 'r') => (t: number, a: number): string => path.join(tmp, `${taskId(kind, t)}-${a}`)
   const share = Math.floor(o.memory / procs)
   const common = { procs, maxAttempts: o.maxAttempts, taskTimeout: o.taskTimeout, backupTasks: o.backupTasks, stop: options.signal, emit, counters }
   const cuts = info.sample !== null && reducers > 1 ? await sample(rt, o, splits, reducers, info, path.join(tmp, '_cuts.json')) : undefined
 
   const maps = await runPhase<MapResult>({
-    ...common, kind: 'm', count: splits.length, dir: attemptDir('m'),
+    ...common, kind: 'm', count: mapTasks.length, dir: attemptDir('m'),
     bytesOf: (r) => r.stats.inputBytes,
     launch: (t, a, signal, clock) => {
-      const s = splits[t]!
+      const group = mapTasks[t]!
+      const s = group[0]!
+      const more = group.slice(1)
       const args: MapArgs = {
         job: o.url, task: t, attempt: a, path: s.path, name: s.name, start: s.start, end: s.end, records,
         reducers, memory: share, dir: attemptDir('m')(t, a), outDir: o.output, partition: o.partition, stream: o.stream,
-        params: o.params, ...(cuts === undefined ? {} : { cuts }),
+        params: o.params, ...(cuts === undefined ? {} : { cuts }), ...(more.length === 0 ? {} : { more }),
       }
       return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.map, args, clock)
     },
@@ -224,7 +229,7 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], reduc
     }
     emit({ type: 'phase', phase: 'reduce', tasks: reduces.length })
   }
-  return { output: o.output, maps: splits.length, reduces: reducers, counters, userCounters }
+  return { output: o.output, maps: mapTasks.length, reduces: reducers, counters, userCounters }
 }
 
 /**

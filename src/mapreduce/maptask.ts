@@ -30,7 +30,7 @@ import { bytePartitioner, partitioner, type PartitionKind } from './partition.js
 import type { StreamSpec } from './options.js'
 import { readCuts } from './sample.js'
 import { MapBuffer, type Combine } from './spill.js'
-import { ChunkReader, LineReader, readWholeFile } from './split.js'
+import { ChunkReader, LineReader, readWholeFile, type Split } from './split.js'
 import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
 
 export const ABORT_EVERY = 1024
@@ -59,6 +59,8 @@ export interface MapArgs {
   readonly params: readonly (readonly [string, string])[]
   /** The sampled cuts' file (sample.ts), for a job with `sample`. */
   readonly cuts?: string
+  /** Further splits this task reads after the first, in order (packSplits: small files share a task). Not for records: 'files' or streaming. */
+  readonly more?: readonly Split[]
 }
 
 export interface MapResult {
@@ -147,18 +149,24 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
   let chunkReader: ChunkReader | undefined
   try {
     if (job.setup !== undefined) await job.setup(ctx)
+    const pieces: readonly Split[] = [a, ...(a.more ?? [])]
     if (chunks) {
-      stats.inputBytes = a.end - a.start
-      chunkReader = new ChunkReader(a.path, a.start, a.end)
       const mapChunk = job.map as unknown as (k: string, v: Uint8Array, emit: (k: Scalar, v: Scalar) => void, ctx: ChunkContext) => void | Promise<void>
-      while (chunkReader.next()) {
-        checkAbort(signal)
-        ctx.offset = chunkReader.offset
-        const r = mapChunk(a.name, chunkReader.chunk, emit, ctx)
-        if (r !== undefined) await r
-        stats.mapInputRecords++
-        if (table!.full && drain()) stats.spills++
-        await between()
+      for (const s of pieces) {
+        stats.inputBytes += s.end - s.start
+        ctx.file = s.name
+        chunkReader = new ChunkReader(s.path, s.start, s.end)
+        while (chunkReader.next()) {
+          checkAbort(signal)
+          ctx.offset = chunkReader.offset
+          const r = mapChunk(s.name, chunkReader.chunk, emit, ctx)
+          if (r !== undefined) await r
+          stats.mapInputRecords++
+          if (table!.full && drain()) stats.spills++
+          await between()
+        }
+        chunkReader.close()
+        chunkReader = undefined
       }
       drain()
       stats.mapOutputRecords += table!.adds
@@ -169,14 +177,19 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
       const r = map(a.name, text, emit, ctx)
       if (r !== undefined) await r
     } else {
-      stats.inputBytes = a.end - a.start
-      reader = new LineReader(a.path, a.start, a.end)
-      while (reader.next()) {
-        ctx.offset = reader.offset
-        const r = map(a.name, reader.line, emit, ctx)
-        if (r !== undefined) await r
-        if (++stats.mapInputRecords % ABORT_EVERY === 0) checkAbort(signal)
-        if (buffer !== undefined && (buffer.ready || buffer.full)) await between()
+      for (const s of pieces) {
+        stats.inputBytes += s.end - s.start
+        ctx.file = s.name
+        reader = new LineReader(s.path, s.start, s.end)
+        while (reader.next()) {
+          ctx.offset = reader.offset
+          const r = map(s.name, reader.line, emit, ctx)
+          if (r !== undefined) await r
+          if (++stats.mapInputRecords % ABORT_EVERY === 0) checkAbort(signal)
+          if (buffer !== undefined && (buffer.ready || buffer.full)) await between()
+        }
+        reader.close()
+        reader = undefined
       }
     }
     if (job.cleanup !== undefined) await job.cleanup(ctx)

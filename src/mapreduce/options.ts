@@ -76,6 +76,13 @@ export interface RunJobOptions {
    */
   readonly backupTasks?: boolean
   /**
+   * Small files share map tasks, about a split's size each (Hadoop's CombineFileInputFormat; the
+   * default is Hadoop's FileInputFormat, a task per split of each file). Fewer, fuller tasks: each
+   * buffer sees more of each key, so fewer pairs cross the shuffle and each reduce merges fewer
+   * runs. Not for records: 'files' or streaming, whose tasks stay one a file. Default false.
+   */
+  readonly packFiles?: boolean
+  /**
    * Job parameters, visible to every task as `ctx.params` (a Map): how a job gets a pattern or a
    * threshold without an environment variable. Names and values are strings.
    */
@@ -111,6 +118,7 @@ export interface Resolved {
   readonly maxAttempts: number
   readonly taskTimeout: number
   readonly backupTasks: boolean
+  readonly packFiles: boolean
   /** The job parameters as pairs, for the trip to each task. */
   readonly params: readonly (readonly [string, string])[]
 }
@@ -156,6 +164,7 @@ export function resolveJobOptions(o: RunJobOptions): Resolved {
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new MapReduceArgError('onProgress', o.onProgress, 'a function')
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new MapReduceArgError('signal', o.signal, 'an AbortSignal')
   if (o.backupTasks !== undefined && typeof o.backupTasks !== 'boolean') throw new MapReduceArgError('backupTasks', o.backupTasks, 'true or false')
+  if (o.packFiles !== undefined && typeof o.packFiles !== 'boolean') throw new MapReduceArgError('packFiles', o.packFiles, 'true or false')
   return {
     url: stream === undefined ? jobUrl(o.job!) : '',
     jobLabel: stream === undefined ? String(o.job) : stream.mapper.text,
@@ -170,6 +179,7 @@ export function resolveJobOptions(o: RunJobOptions): Resolved {
     maxAttempts: o.maxAttempts === undefined ? 4 : int('maxAttempts', o.maxAttempts, 1, 100),
     taskTimeout: o.taskTimeout === undefined ? DEFAULT_TASK_TIMEOUT : parseDuration('taskTimeout', o.taskTimeout, MIN_TASK_TIMEOUT),
     backupTasks: o.backupTasks ?? true,
+    packFiles: o.packFiles ?? false,
     params: resolveParams(o.params),
   }
 }

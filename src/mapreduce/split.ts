@@ -45,6 +45,39 @@ export function computeSplits(files: readonly InputFile[], splitSize: number, re
   return out
 }
 
+/**
+ * Map tasks from splits (Hadoop's CombineFileInputFormat, without its racks): consecutive splits,
+ * in file order, share a task. There are as many tasks as `splitSize` bytes of input need
+ * (rounded up), each split going to the task whose equal share of the bytes holds its middle:
+ * tasks come out about equal, where filling each up to `splitSize` in turn would leave a last
+ * small one running alone after the others. So a task holds about `splitSize` bytes: less than
+ * its share plus one split (two splits of `splitSize` never meet). A file larger than a split
+ * still gives a task per split; a directory of small files gives a task per `splitSize` of them
+ * instead of one each, so a task's buffer sees more of each key (fewer pairs to shuffle) and each
+ * reduce merges fewer runs. Every split lands in exactly one task, in order.
+ */
+export function packSplits(splits: readonly Split[], splitSize: number): Split[][] {
+  const total = splits.reduce((n, s) => n + (s.end - s.start), 0)
+  const per = total / Math.max(1, Math.ceil(total / splitSize))
+  const tasks: Split[][] = []
+  let cur: Split[] = []
+  let group = 0
+  let at = 0
+  for (const s of splits) {
+    const n = s.end - s.start
+    const g = Math.floor((at + n / 2) / per)
+    if (cur.length > 0 && g !== group) {
+      tasks.push(cur)
+      cur = []
+    }
+    cur.push(s)
+    group = g
+    at += n
+  }
+  if (cur.length > 0) tasks.push(cur)
+  return tasks
+}
+
 const NL = 0x0a
 const CR = 0x0d
 

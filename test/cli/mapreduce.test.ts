@@ -48,6 +48,23 @@ test('--json runs the job and reports files and counters', deadline('json', asyn
   }
 }, 60_000))
 
+test('--pack-files: the inputs\' small files share one map task; the same counts', deadline('pack-files', async () => {
+  const t = tempDir()
+  try {
+    const { glob, texts } = inputs(t.dir)
+    const out = path.join(t.dir, 'out')
+    const { code, out: stdout, err } = await cli('--job', WC, '--input', glob, '--output', out, '--procs', '2', '--split-size', '1MiB', '--pack-files', '--json')
+    assert.is(err, '')
+    assert.is(code, 0)
+    const r = JSON.parse(stdout) as { maps: number }
+    assert.ok(texts.filter((x) => x !== '').length > 1, 'several files')
+    assert.is(r.maps, 1)
+    assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
+  } finally {
+    t.remove()
+  }
+}, 60_000))
+
 test("V8's heap growth is tightened unless the process was started with its own", () => {
   const ours = `--heap-growing-percent=${HEAP_GROWING_PERCENT}`
   assert.is(heapGrowthFlag(''), ours)

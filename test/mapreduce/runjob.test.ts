@@ -52,6 +52,34 @@ test('wc: the part files equal a sequential word count, each sorted by key bytes
   }
 }, MS))
 
+test('packFiles: small files share map tasks, about a split each: every line once, under its own file name', deadline('packed', async () => {
+  const t = tempDir()
+  try {
+    // Twelve files of 0.1-1.5 KiB (each ending in \n), and one of ten splits or so.
+    const texts = Array.from({ length: 12 }, (_, i) => text(20 + i, 3 + 3 * i) + '\n').concat([text(40, 2500) + '\n'])
+    const input = writeInputs(t.dir, texts)
+    const out = path.join(t.dir, 'out')
+    const r = await runJob({ job: path.join(FIXTURES, 'per-file.ts'), input, output: out, procs: 2, reducers: 2, splitSize: '8KiB', packFiles: true })
+    const got = countsOf(readParts(out))
+    const want = new Map<string, number>()
+    texts.forEach((s, i) => {
+      const name = path.join(t.dir, 'data', `f${i}.txt`)
+      want.set(`${name}#lines`, s.split('\n').length - 1)
+      want.set(`${name}#bytes`, Buffer.byteLength(s))
+    })
+    assert.equal(sortedEntries(got), sortedEntries(want))
+    const small = texts.slice(0, 12).reduce((n, s) => n + Buffer.byteLength(s), 0)
+    const big = Buffer.byteLength(texts[12]!)
+    // Unpacked there would be a task per small file and per split of the big one; packed, about
+    // one per 8 KiB of input.
+    assert.ok(small < 8192 * 2, `${small} bytes of small files`)
+    assert.ok(r.maps <= Math.ceil((small + big) / 8192) && r.maps < 12 + Math.floor(big / 8192), `${r.maps} map tasks`)
+    assert.is(r.counters.inputBytes, small + big)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test('inverted index (records: files): equals a sequential index', deadline('inverted index', async () => {
   const t = tempDir()
   try {

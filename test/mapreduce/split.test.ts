@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ChunkReader, computeSplits, LineReader } from '../../src/mapreduce/split.js'
+import { ChunkReader, computeSplits, LineReader, packSplits, type Split } from '../../src/mapreduce/split.js'
 import type { InputFile } from '../../src/mapreduce/inputs.js'
 import { tempDir, text } from './_helpers.js'
 
@@ -145,6 +145,39 @@ test('computeSplits: ranges of splitSize per file, none for an empty file; files
     ['a', 0, 4], ['a', 4, 8], ['a', 8, 10], ['b', 0, 4],
   ])
   assert.equal(computeSplits(files, 4, 'files').map((s) => [s.name, s.start, s.end]), [['a', 0, 10], ['e', 0, 0], ['b', 0, 4]])
+})
+
+test('packSplits: each split once, in order; about a split a task; small files in equal tasks; big files one task a split', () => {
+  const sp = (name: string, start: number, end: number): Split => ({ path: `/x/${name}`, name, start, end })
+  const shape = (tasks: Split[][]): string[][] => tasks.map((t) => t.map((s) => `${s.name}@${s.start}`))
+  const check = (splits: Split[], size: number): Split[][] => {
+    const tasks = packSplits(splits, size)
+    assert.equal(tasks.flat(), splits, 'every split once, in order')
+    const per = splits.reduce((n, s) => n + s.end - s.start, 0) / Math.ceil(splits.reduce((n, s) => n + s.end - s.start, 0) / size)
+    for (const t of tasks) {
+      const lens = t.map((s) => s.end - s.start)
+      assert.ok(t.length === 1 || lens.reduce((a, b) => a + b, 0) < per + Math.max(...lens), 'about one share')
+    }
+    return tasks
+  }
+  assert.equal(packSplits([], 10), [])
+  // 16 files of about 4 units, splitSize half the total (autoSplitSize for two threads): two tasks of 8.
+  // The first eight are larger: filling tasks up to the split size in turn would make three.
+  const sizes = [42, 42, 43, 42, 42, 41, 42, 42, 38, 38, 37, 38, 38, 39, 38, 38]
+  const total = sizes.reduce((a, b) => a + b, 0)
+  const small = sizes.map((n, i) => sp(`f${i}`, 0, n))
+  assert.equal(check(small, Math.ceil(total / 2)).map((t) => t.length), [8, 8])
+  assert.equal(check(small, Math.ceil(total / 4)).map((t) => t.length), [4, 4, 4, 4])
+  // Files as big as a split: one task each, as before.
+  const big = [sp('a', 0, 64), sp('a', 64, 128), sp('b', 0, 64)]
+  assert.equal(shape(check(big, 64)), [['a@0'], ['a@64'], ['b@0']])
+  // A big file's tail and the small files after it share tasks up to the split size.
+  const mixed = [sp('a', 0, 64), sp('a', 64, 70), sp('b', 0, 10), sp('c', 0, 30), sp('d', 0, 50), sp('e', 0, 1)]
+  const m = check(mixed, 64)
+  assert.equal(shape(m)[0], ['a@0'])
+  assert.ok(m.length <= 4, `${m.length} tasks`)
+  // A split larger than splitSize (a file cut at another size) is still a task of its own.
+  assert.equal(shape(check([sp('a', 0, 5), sp('b', 0, 100), sp('c', 0, 5)], 10)), [['a@0'], ['b@0'], ['c@0']])
 })
 
 test.run()
