@@ -163,7 +163,7 @@ export class MapBuffer {
 
   /**
    * Buffers one pair (its partition is checked when it spills). The value is checked; the key is
-   * a number or a string that need not be well-formed: the Map holds well-formed keys only, so a
+   * a number or a string that need not be well-formed: the table holds well-formed keys only, so a
    * key that is finds its slot at once, and one that is not misses and is made well-formed here
    * (checkKey), then looked up again.
    */
