@@ -100,9 +100,9 @@ interface Row {
 
 const node = process.execPath
 const input = corpus.files
-const gortRow = (name: string, job: string, procs: number, inputs = path.join(corpus.dir, '*.txt'), mb = MB): Row => ({
+const gortRow = (name: string, job: string, procs: number, inputs = path.join(corpus.dir, '*.txt'), mb = MB, extra: string[] = []): Row => ({
   name, mb, kind: 'gort',
-  run: (out) => ({ cmd: node, args: [gortBin, 'mapreduce', '--job', path.join(REPO, job), '--input', inputs, '--output', out, '--procs', String(procs)] }),
+  run: (out) => ({ cmd: node, args: [gortBin, 'mapreduce', '--job', path.join(REPO, job), '--input', inputs, '--output', out, '--procs', String(procs), ...extra] }),
 })
 const allRows: Row[] = [
   { name: 'cat (page cache)', mb: MB, kind: 'none', run: () => ({ cmd: 'bash', args: ['-c', 'cat "$@" > /dev/null', 'cat', ...input] }) },
@@ -120,6 +120,9 @@ const allRows: Row[] = [
   gortRow('gort wc p1', 'examples/mapreduce/wc.ts', 1),
   gortRow('gort wc p2', 'examples/mapreduce/wc.ts', 2),
   gortRow('gort wc no-combine p2', 'bench/mapreduce/wc-nocombine.ts', 2),
+  // Small files sharing map tasks (Hadoop's CombineFileInputFormat): the quick corpus's 4 MiB
+  // files in two tasks instead of sixteen; on 64 MiB files the same tasks as 'gort wc p2'.
+  gortRow('gort wc p2 --pack-files', 'examples/mapreduce/wc.ts', 2, undefined, MB, ['--pack-files']),
   ...(existsSync(path.join(REPO, 'examples/mapreduce/wc-bytes.ts'))
     ? [gortRow('gort wc-bytes p1', 'examples/mapreduce/wc-bytes.ts', 1), gortRow('gort wc-bytes p2', 'examples/mapreduce/wc-bytes.ts', 2)]
     : []),
