@@ -214,9 +214,7 @@ export class MapBuffer {
     const s = this.#keys.length
     if (2 * ++this.#strings > this.#mask + 1) this.#growTable()
     const t = this.#table
-    const mask = this.#mask
-    let i = cellOf(h, mask)
-    while (t[2 * i + 1] !== 0) i = (i + 1) & mask
+    const i = freeCell(t, h, this.#mask)
     t[2 * i] = h
     t[2 * i + 1] = s + 1
     this.#newSlot(k, e)
@@ -232,8 +230,7 @@ export class MapBuffer {
       const s1 = old[j + 1]!
       if (s1 === 0) continue
       const h = old[j]!
-      let i = cellOf(h, mask)
-      while (t[2 * i + 1] !== 0) i = (i + 1) & mask
+      const i = freeCell(t, h, mask)
       t[2 * i] = h
       t[2 * i + 1] = s1
     }
@@ -426,7 +423,7 @@ export class MapBuffer {
     for (let p = 0; p < this.#reducers; p++) {
       const ids = lists[p]!
       if (ids.length === 0) continue
-      const w = new RunWriter(path.join(this.#dir, `spill-${n}-p${p}.run`))
+      const w = new RunWriter(this.#runPath(n, p))
       try {
         for (let i = 0; i < ids.length; i++) {
           const e = ids[i]!
@@ -435,10 +432,20 @@ export class MapBuffer {
       } finally {
         w.close()
       }
-      this.counters.spilledRecords += w.records
-      this.runs[p]!.push(w.path)
+      this.#keep(p, w)
     }
     table.clear()
+  }
+
+  /** The file of spill n's run for partition p (`suffix`: a second run of that spill). */
+  #runPath(n: number, p: number, suffix = ''): string {
+    return path.join(this.#dir, `spill-${n}-p${p}${suffix}.run`)
+  }
+
+  /** Counts a closed run's records and adds it to partition p's runs. */
+  #keep(p: number, w: RunWriter): void {
+    this.counters.spilledRecords += w.records
+    this.runs[p]!.push(w.path)
   }
 
   /** Writes everything buffered as one run per non-empty partition, and empties the buffer. */
@@ -459,7 +466,7 @@ export class MapBuffer {
       if (slots.length === 0) continue
       if (this.#plain) sortPlain(slots, keys as string[])
       else slots.sort(byKey)
-      const w = new RunWriter(path.join(this.#dir, `spill-${n}-p${p}.run`))
+      const w = new RunWriter(this.#runPath(n, p))
       let second: RunWriter | undefined
       try {
         if (this.#combine === undefined) {
@@ -472,15 +479,13 @@ export class MapBuffer {
             }
           }
         } else {
-          second = await this.#combineInto(w, p, slots, path.join(this.#dir, `spill-${n}-p${p}-moved.run`))
+          second = await this.#combineInto(w, p, slots, this.#runPath(n, p, '-moved'))
         }
       } finally {
         w.close()
       }
-      for (const x of second === undefined ? [w] : [w, second]) {
-        this.counters.spilledRecords += x.records
-        this.runs[p]!.push(x.path)
-      }
+      this.#keep(p, w)
+      if (second !== undefined) this.#keep(p, second)
     }
     this.#keys = []
     // A table that filled once fills again to about the same size: kept, emptied.
@@ -676,6 +681,14 @@ function hashKey(k: string): number {
 function cellOf(h: number, mask: number): number {
   return (h ^ (h >>> 16)) & mask
 }
+
+/** The first free cell of key table `t` on hash h's probe sequence. */
+function freeCell(t: Int32Array, h: number, mask: number): number {
+  let i = cellOf(h, mask)
+  while (t[2 * i + 1] !== 0) i = (i + 1) & mask
+  return i
+}
+
 const INIT_VALUES = 1 << 12
 /** Estimated bytes per slot besides its key: its key table cells (two to four), its place in the keys array, the slot arrays, and their slack. */
 const SLOT_BYTES = 64
