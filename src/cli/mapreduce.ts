@@ -26,8 +26,8 @@ const HELP = `usage:
   gort mapreduce --job JOB --input PATTERN [--input PATTERN...] --output DIR
                  [--reducers R] [--procs P] [--split-size SIZE] [--memory SIZE]
                  [--max-attempts N] [--task-timeout DURATION] [--no-backup]
-                 [--pack-files] [--partitioner hadoop] [--progress | --no-progress] [--json]
-                 [--param NAME=VALUE...]
+                 [--partitioner hadoop] [--progress | --no-progress] [--json]
+                 [--param NAME=VALUE...] [--pack-files]
   gort mapreduce --mapper CMD [--reducer CMD] [--combiner CMD] --input ... --output DIR ...
 
 Runs a MapReduce job on this machine: one map task per split of the input, R
