@@ -32,6 +32,7 @@
 
 import { isUtf8 } from 'node:buffer'
 import { unpackSorted } from './keys.js'
+import { release } from './memory.js'
 import type { BytePartitioner } from './partition.js'
 
 /** Slots of a new table (a power of two). */
@@ -65,7 +66,7 @@ export class ByteTable {
   /** `#t`'s buffer as float64s: slot s's sum at 4s + 2. */
   #f = new Float64Array(this.#t.buffer)
   #mask = MIN_SLOTS - 1
-  #arena = Buffer.allocUnsafe(1 << 16)
+  #arena = Buffer.allocUnsafeSlow(1 << 16)
   #used = 0
   #count = 0
   #wide = 0
@@ -145,8 +146,9 @@ export class ByteTable {
 
   #insert(b: number, h: number, w0: number, w1: number, w2: number, bytes: Uint8Array, start: number, len: number, n: number): void {
     if (this.#used + len > this.#arena.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.#arena.length * 2, this.#used + len))
+      const bigger = Buffer.allocUnsafeSlow(Math.max(this.#arena.length * 2, this.#used + len))
       this.#arena.copy(bigger, 0, 0, this.#used)
+      release(this.#arena)
       this.#arena = bigger
     }
     const a = this.#arena
@@ -176,6 +178,7 @@ export class ByteTable {
       while (t[c + LEN] !== 0) c = (c + STRIDE) & (t.length - 1)
       for (let i = 0; i < STRIDE; i++) t[c + i] = old[b + i]!
     }
+    release(old)
     this.#t = t
     this.#f = new Float64Array(t.buffer)
     this.#mask = mask
@@ -219,6 +222,7 @@ export class ByteTable {
   sorted(reducers: number, partition: BytePartitioner): Int32Array[] {
     const n = this.#count
     if (this.#gSum.length < n) {
+      release(this.#gKeys, this.#gSum)
       this.#gKeys = new Int32Array(2 * n)
       this.#gSum = new Float64Array(n)
     }
@@ -248,6 +252,7 @@ export class ByteTable {
       lists[p]![fill[p]!++] = i
     }
     for (const ids of lists) sortByBytes(ids, a, keys)
+    release(part)
     return lists
   }
 
@@ -265,6 +270,11 @@ export class ByteTable {
 
   sum(e: number): number {
     return this.#gSum[e]!
+  }
+
+  /** Gives the table's memory back at once (memory.ts): the task is done with it. Nothing may be added after. */
+  release(): void {
+    release(this.#t, this.#arena, this.#gKeys, this.#gSum)
   }
 
   /** Empties the table, keeping its arrays: a table that filled once fills again at the same size, without regrowing. */
@@ -331,6 +341,7 @@ function sortRange(ids: Int32Array, lo: number, hi: number, arena: Uint8Array, k
   const { order, ties } = unpackSorted(packed, POS)
   const out = ids.slice(lo, hi)
   for (let j = 0; j < n; j++) ids[lo + j] = out[order[j]!]!
+  release(packed, out, order)
   // Equal prefixes: keys equal in their first depth + width bytes, padded. Only lengths or later
   // bytes can tell them apart, and only if some key goes on past the prefix.
   for (let t = 0; t < ties.length; t += 2) {
@@ -363,6 +374,7 @@ function radixRange(ids: Int32Array, lo: number, hi: number, arena: Uint8Array, 
   const out = new Int32Array(n)
   for (let i = 0; i < n; i++) out[next[digits[i]!]!++] = ids[lo + i]!
   ids.set(out, lo)
+  release(digits, next, out)
   for (let d = 0; d < 65536; d++) {
     const a = start[d]!
     const b = start[d + 1]!

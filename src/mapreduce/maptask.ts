@@ -110,6 +110,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
   const buffer = a.reducers === 0 ? undefined : new MapBuffer({
     reducers: a.reducers, limit: a.memory - tableShare, dir: a.dir,
     partition: partitioner(a.reducers, job.partition as never, a.partition, cuts),
+    bytePartition: bytePartitioner(a.reducers, job.partition, a.partition, cuts),
     combine: job.combine as Combine | undefined, ctx,
   })
   const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task))) : undefined
@@ -197,6 +198,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
     let runs: (string | null)[] = []
     if (buffer !== undefined) {
       await buffer.spill()
+      buffer.release()
       Object.assign(stats, { ...buffer.counters, spills: stats.spills })
       runs = finalRuns(buffer.runs, a.dir)
     } else {
@@ -208,6 +210,8 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
     reader?.close()
     chunkReader?.close()
     part?.close()
+    buffer?.release()
+    table?.release()
   }
 }
 

@@ -20,6 +20,7 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs'
 import { InternalError } from '../errors.js'
 import type { Scalar } from './job.js'
 import { textOf } from './keys.js'
+import { release } from './memory.js'
 
 const HEADER = 9
 const KEY_NUM = 1
@@ -62,6 +63,11 @@ function shortAscii(b: Buffer, s: number, n: number): string | undefined {
     case 7: return String.fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!)
     default: return String.fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!)
   }
+}
+
+/** The text of the well-formed UTF-8 key b[s, s + n). */
+export function keyText(b: Buffer, s: number, n: number): string {
+  return (n <= 8 ? shortAscii(b, s, n) : undefined) ?? b.toString('utf8', s, s + n)
 }
 
 /** Copies src[from, from + n) to dst at `to`: a JS loop for a short key, Buffer's copy (a call into C++) for a longer one. */
@@ -131,6 +137,14 @@ export class RunWriter {
     this.#kNum = typeof key === 'number' ? KEY_NUM : 0
   }
 
+  /** Sets the key of the records `value` adds: a string key given as its UTF-8 bytes `b[off, off + len)` (precondition: well-formed). */
+  keyBytes(b: Buffer, off: number, len: number): void {
+    if (len > this.#kb.length) this.#kb = Buffer.allocUnsafe(Math.max(len, this.#kb.length * 2))
+    copyKeyBytes(b, off, this.#kb, 0, len)
+    this.#kLen = len
+    this.#kNum = 0
+  }
+
   /** Adds a record of a string key, given as its UTF-8 bytes `b[off, off + len)` (precondition: well-formed), and a number value (the byte table's). */
   bytesRecord(b: Buffer, off: number, len: number, value: number): void {
     const at = this.#reserve(HEADER + len + 8)
@@ -168,9 +182,11 @@ export class RunWriter {
     this.records += reps
   }
 
+  /** Writes what is buffered and closes the file; the writer's buffer goes at once (memory.ts). */
   close(): void {
     this.#flush()
     closeSync(this.#fd)
+    release(this.#buf)
   }
 
   #reserve(n: number): number {
@@ -247,7 +263,7 @@ export class RunReader {
   key(): Scalar {
     const s = this.#at + HEADER
     const n = this.#kLen
-    const t = (n <= 8 ? shortAscii(this.#buf, s, n) : undefined) ?? this.#buf.toString('utf8', s, s + n)
+    const t = keyText(this.#buf, s, n)
     return (this.#flags & KEY_NUM) !== 0 ? Number(t) : t
   }
 

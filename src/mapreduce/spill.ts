@@ -6,17 +6,22 @@
  * run file (a value repeated a few times without combining: one record with a count).
  *
  * Layout: a hash table from key to a slot number (one lookup per emit: string keys in an
- * open-addressing table of int32s, number keys in a Map), per-slot int32 arrays (the
- * first and last entry of the slot's value list, how many values and how many entries the list
- * holds), and one arena of values for all keys: per entry a float64 (number values), a string
- * (string values, kept in a JS array), a type byte, a repeat count and an int32 link to the key's
- * next entry. An entry stands for its value `rep` times in a row: a value equal to the last one
- * of its key (the same string, or the same number, -0 and 0 apart) only counts up the key's last
- * entry. So an emit allocates nothing but a new key's Map entry, however many values a key gets,
- * the number values of word count never become heap objects, and a key emitted with 1 each time
- * holds one entry, read back from one place, not a value per emit scattered over the arena.
- * Rejected: an array of values per key (what this was): a JS array per distinct key, most of
- * them holding one value, and regrown after every early combine.
+ * open-addressing table of int32s, number keys in a Map), the string keys' UTF-8 one after
+ * another in one byte array (slot s's ends at #kEnd[s]), per-slot int32 arrays (the first and
+ * last entry of the slot's value list and how many entries it has), and one arena of values for
+ * all keys: per entry a float64 (number values), a string (string values, kept in a JS array), a
+ * type byte, a repeat count and an int32 link to the key's next entry. An entry stands for its
+ * value `rep` times in a row: a value equal to the last one of its key (the same string, or the
+ * same number, -0 and 0 apart) only counts up the key's last entry. So an emit allocates nothing
+ * (a new string key only its bytes, a number key its Map entries), however many values a key
+ * gets, neither the keys nor the number values of word count become heap objects, and a key
+ * emitted with 1 each time holds one entry, read back from one place. The arrays double as they
+ * fill, give back what they drop at once (memory.ts), and pass, when the task is done, to the
+ * thread's next buffer (`spare`). Rejected: an array of values per key (what this was): a JS
+ * array per distinct key, most of them holding one value, and regrown after every early
+ * combine; a JS string per key (what this was until 2026-12-06): 40 bytes a word where its UTF-8
+ * takes 8, 854k strings for the collector to mark in a 64 MiB split, and each spill sorting,
+ * hashing and encoding them again.
  *
  * With a combiner, a key whose list reaches COMBINE_AT entries (repeats take none) is combined
  * early, between records (the task calls `combineReady()` when `ready` is set): its list is detached (its entries become
@@ -48,18 +53,21 @@
  * - After `spill()`, the buffer is empty and every pair emitted so far is in exactly one run of
  *   the partition its key hashes to (combine must not move a key to another partition: checked,
  *   early combines too).
- * - `#plain` is true only while every buffered key is a string without a UTF-16 unit from U+D800
- *   up: then JS's string order is code point order, and sort needs no key-aware comparator.
+ * - A string key's bytes are the UTF-8 of its well-formed text, so their order is the key order
+ *   (keys.ts) and, for the default partitioner, its table hash is its partition's hash.
+ * - A spill that fails (its combine threw) leaves the buffer unusable (its key table holds the
+ *   sort's ranges): the task fails with it.
  */
 
 import path from 'node:path'
 import { InternalError } from '../errors.js'
 import { CombineKeyError } from './errors.js'
 import type { Scalar, TaskContext } from './job.js'
-import { checkKey, checkValue, compareKeys, sortPlain, textOf } from './keys.js'
-import type { ByteTable } from './bytetable.js'
+import { checkKey, checkValue, compareKeys, textOf } from './keys.js'
+import { sortByBytes, type ByteTable } from './bytetable.js'
 import type { BytePartitioner, Partitioner } from './partition.js'
-import { RunWriter } from './runfile.js'
+import { release } from './memory.js'
+import { keyText, RunWriter } from './runfile.js'
 
 /** An estimate of V8's heap bytes for a string or number held in an array or a Map. */
 function sizeOf(v: Scalar): number {
@@ -71,12 +79,6 @@ export const COMBINE_AT = 64
 
 /** Repeats of one value from which a combine folds them (#folded) rather than iterating each. */
 export const FOLD_AT = 32
-
-/** True when `k` has a UTF-16 unit from U+D800 up (surrogates and U+E000 up: their order differs from their code points'). A loop: cheaper than a RegExp call on the short keys most jobs have. */
-function notPlain(k: string): boolean {
-  for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) >= 0xd800) return true
-  return false
-}
 
 export type Combine = (key: Scalar, values: AsyncIterable<Scalar>, emit: (k: Scalar, v: Scalar) => void, ctx: TaskContext) => void | Promise<void>
 
@@ -91,21 +93,31 @@ export class MapBuffer {
   /**
    * String keys to their slots, all partitions together (a key's partition is computed once per
    * spill, not once per emit): an open-addressing table probed linearly, two int32s a cell, the
-   * key's hash (hashKey) and its slot + 1 (0: empty), at most half full. Not a `Map`: a `Map`
-   * lookup of a string fresh from `split` took twice as long (word count's map tasks spent 60 %
-   * of their time in it) and 28-56 bytes a key against 16-32 here (bench/NOTES.md).
+   * key's hash (hashKey: FNV-1a of its UTF-8) and its slot + 1 (0: empty), at most MAX_LOAD full.
+   * Not a `Map`: a `Map` lookup of a string fresh from `split` took twice as long (word count's
+   * map tasks spent 60 % of their time in it) and 28-56 bytes a key against 16-32 here
+   * (bench/NOTES.md).
    */
   #table = new Int32Array(INIT_CELLS * 2)
   #mask = INIT_CELLS - 1
   #strings = 0
-  /** Number keys to their slots (SameValueZero: NaN is one key, -0 and 0 are one key). */
+  /** Number keys to their slots (SameValueZero: NaN is one key, -0 and 0 are one key), and back. */
   #numbers = new Map<number, number>()
-  /** slot to key; slots are numbered in first-emit order from 0 after each spill. */
-  #keys: Scalar[] = []
-  /** Per slot: the first and last arena entry of its value list (valid while #count > 0), how many values the list holds (a float64: repeats add no entries, so no spill bounds it) and in how many entries. */
+  #numKeys = new Map<number, number>()
+  /** Slots in use; they are numbered in first-emit order from 0 after each spill. */
+  #slots = 0
+  /**
+   * The string keys' UTF-8, slot after slot: slot s's key is #kb[#kEnd[s - 1], #kEnd[s]) (from 0
+   * for slot 0; a number key's slot holds no bytes). Not a JS string per key: 8-9 bytes a word
+   * of word count against 40 (a string and its pointer), no object for the GC to mark, and the
+   * spill sorts, partitions and writes the bytes as they are (bench/NOTES.md).
+   */
+  #kb = Buffer.allocUnsafeSlow(INIT_KEY_BYTES)
+  #kbUsed = 0
+  #kEnd = new Int32Array(INIT_SLOTS)
+  /** Per slot: the first and last arena entry of its value list (valid while #ents > 0) and how many entries it has (0: the list was taken by a combine; how many values it holds is the sum of their repeats, #values). */
   #head = new Int32Array(INIT_SLOTS)
   #tail = new Int32Array(INIT_SLOTS)
-  #count = new Float64Array(INIT_SLOTS)
   #ents = new Int32Array(INIT_SLOTS)
   /** The value arena: entries below #used, each a number (#num) or a string (#str, when #isStr) repeated #rep times, chained per slot by #next (-1 ends a list). */
   #arena = new Arena(INIT_VALUES)
@@ -122,9 +134,10 @@ export class MapBuffer {
   readonly #limit: number
   readonly #dir: string
   readonly #partition: Partitioner
+  /** The partitioner of a string key's bytes and hash, when it needs no key text (partition.ts). */
+  readonly #bytePartition: BytePartitioner | undefined
   readonly #combine: Combine | undefined
   readonly #ctx: TaskContext
-  #plain = true
   /** Slots whose values reached COMBINE_AT since their last combine; `ready` says the list is not empty. */
   #ready: number[] = []
   ready = false
@@ -132,6 +145,9 @@ export class MapBuffer {
   #early: boolean
   /** Whether add() may mark a slot ready (off while a combine's output is being added back). */
   #mark: boolean
+  #released = false
+  /** True while combineReady's combines run: their output comes back through add(), which may replace the arena they read. */
+  #combining = false
   /** Whether repeated values are folded before a combine (#folded); off for good once a combine does not allow it. */
   #fold = true
   /** What the combine in progress got: its key and partition, and where its output goes. */
@@ -149,41 +165,42 @@ export class MapBuffer {
     else this.add(k, v)
   }
 
-  constructor(o: { reducers: number; limit: number; dir: string; partition: Partitioner; combine: Combine | undefined; ctx: TaskContext }) {
+  constructor(o: { reducers: number; limit: number; dir: string; partition: Partitioner; bytePartition?: BytePartitioner | undefined; combine: Combine | undefined; ctx: TaskContext }) {
     this.#reducers = o.reducers
     this.runs = Array.from({ length: o.reducers }, () => [])
     this.#limit = o.limit
     this.#dir = o.dir
     this.#partition = o.partition
+    this.#bytePartition = o.bytePartition
     this.#combine = o.combine
     this.#early = o.combine !== undefined
     this.#mark = this.#early
     this.#ctx = o.ctx
+    const a = spare
+    if (a !== undefined) {
+      spare = undefined
+      this.#table = a.table
+      this.#mask = a.table.length / 2 - 1
+      this.#kb = a.kb
+      this.#kEnd = a.kEnd
+      this.#head = a.head
+      this.#tail = a.tail
+      this.#ents = a.ents
+      this.#arena = a.arena
+    }
   }
 
   /**
    * Buffers one pair (its partition is checked when it spills). The value is checked; the key is
-   * a number or a string that need not be well-formed: the table holds well-formed keys only, so a
-   * key that is finds its slot at once, and one that is not misses and is made well-formed here
-   * (checkKey), then looked up again.
+   * a number or a string that need not be well-formed: it is hashed and compared as its UTF-8,
+   * where a lone surrogate is U+FFFD's bytes, which is the UTF-8 of the key checkKey makes of it.
    */
   add(key: Scalar, value: Scalar): void {
     if (typeof key === 'string') {
       const h = hashKey(key)
       const s = this.#find(key, h)
-      if (s >= 0) {
-        this.#append(s, value)
-        return
-      }
-      const k = checkKey(key) as string
-      if (k === key) {
-        this.#newString(k, h, value)
-        return
-      }
-      const h2 = hashKey(k)
-      const s2 = this.#find(k, h2)
-      if (s2 >= 0) this.#append(s2, value)
-      else this.#newString(k, h2, value)
+      if (s >= 0) this.#append(s, value)
+      else this.#newString(checkKey(key) as string, h, value)
       return
     }
     const k = checkKey(key) as number
@@ -192,32 +209,61 @@ export class MapBuffer {
       this.#append(s, value)
       return
     }
-    this.#numbers.set(k, this.#keys.length)
-    this.#newSlot(k, this.#entry(value))
+    const e = this.#entry(value)
+    this.#numbers.set(k, this.#slots)
+    this.#numKeys.set(this.#slots, k)
+    this.#newSlot(e, NUM_KEY_BYTES)
   }
 
-  /** The slot of string key `k` (hash `h`), or -1. */
+  /** The slot of string key `k` (hash `h`, just computed by hashKey), or -1. */
   #find(k: string, h: number): number {
     const t = this.#table
     const mask = this.#mask
-    const keys = this.#keys
     for (let i = cellOf(h, mask); ; i = (i + 1) & mask) {
       const s1 = t[2 * i + 1]!
       if (s1 === 0) return -1
-      if (t[2 * i] === h && keys[s1 - 1] === k) return s1 - 1
+      if (t[2 * i] === h && this.#same(k, s1 - 1)) return s1 - 1
     }
   }
 
-  /** A slot for string key `k` (hash `h`, not in the table), its first value `value`. */
+  /** Whether slot s (a string key's) holds the key hashKey hashed last, `k`. */
+  #same(k: string, s: number): boolean {
+    const b = this.#kb
+    const start = s === 0 ? 0 : this.#kEnd[s - 1]!
+    const n = this.#kEnd[s]! - start
+    if (wideLen < 0) {
+      // ASCII: its units are its bytes.
+      if (n !== k.length) return false
+      for (let i = 0; i < n; i++) if (b[start + i] !== k.charCodeAt(i)) return false
+      return true
+    }
+    if (n !== wideLen) return false
+    for (let i = 0; i < n; i++) if (b[start + i] !== wideBytes[i]) return false
+    return true
+  }
+
+  /** A slot for string key `k` (hash `h`, not in the table, hashed last by hashKey or its ill-formed original was), its first value `value`. */
   #newString(k: string, h: number, value: Scalar): void {
     const e = this.#entry(value)
-    const s = this.#keys.length
-    if (2 * ++this.#strings > this.#mask + 1) this.#growTable()
+    const s = this.#slots
+    if (++this.#strings > (this.#mask + 1) * MAX_LOAD) this.#growTable()
     const t = this.#table
     const i = freeCell(t, h, this.#mask)
     t[2 * i] = h
     t[2 * i + 1] = s + 1
-    this.#newSlot(k, e)
+    const n = wideLen < 0 ? k.length : wideLen
+    if (this.#kbUsed + n > this.#kb.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(this.#kb.length * 2, this.#kbUsed + n))
+      this.#kb.copy(bigger, 0, 0, this.#kbUsed)
+      release(this.#kb)
+      this.#kb = bigger
+    }
+    const b = this.#kb
+    const at = this.#kbUsed
+    if (wideLen < 0) for (let j = 0; j < n; j++) b[at + j] = k.charCodeAt(j)
+    else wideBytes.copy(b, at, 0, n)
+    this.#kbUsed = at + n
+    this.#newSlot(e, n)
   }
 
   /** Doubles the table, its cells placed again by their hashes. */
@@ -234,6 +280,7 @@ export class MapBuffer {
       t[2 * i] = h
       t[2 * i + 1] = s1
     }
+    release(old)
     this.#table = t
     this.#mask = mask
   }
@@ -244,15 +291,13 @@ export class MapBuffer {
    * sign), else a new entry.
    */
   #append(s: number, value: Scalar): void {
-    const c = this.#count[s]!
-    if (c > 0) {
+    if (this.#ents[s]! > 0) {
       const a = this.#arena
       const t = this.#tail[s]!
       const same = typeof value === 'number' ? a.isStr[t] === 0 && a.num[t] === value && (value !== 0 || 1 / a.num[t]! === 1 / value) : a.isStr[t] === 1 && a.str[t] === value
       if (same && a.rep[t]! < MAX_REP) {
         // A repeat takes no memory: it never makes the key ready for an early combine.
         a.rep[t]!++
-        this.#count[s] = c + 1
         return
       }
     }
@@ -286,9 +331,7 @@ export class MapBuffer {
 
   /** Appends entry e (one value) to slot s's list. */
   #link(s: number, e: number): void {
-    const c = this.#count[s]! + 1
-    this.#count[s] = c
-    if (c === 1) {
+    if (this.#ents[s] === 0) {
       this.#head[s] = e
       this.#ents[s] = 1
     } else {
@@ -298,23 +341,45 @@ export class MapBuffer {
     this.#tail[s] = e
   }
 
-  #newSlot(key: Scalar, e: number): void {
-    const s = this.#keys.length
+  /** The next slot, its list entry e, its key's bytes (in #kb up to #kbUsed) `keyBytes` long. */
+  #newSlot(e: number, keyBytes: number): void {
+    const s = this.#slots++
     if (s === this.#head.length) {
       this.#head = grown(this.#head)
       this.#tail = grown(this.#tail)
-      this.#count = grown(this.#count)
       this.#ents = grown(this.#ents)
+      this.#kEnd = grown(this.#kEnd)
     }
-    this.#keys.push(key)
+    this.#kEnd[s] = this.#kbUsed
     this.#head[s] = e
     this.#tail[s] = e
-    this.#count[s] = 1
     this.#ents[s] = 1
-    const b = SLOT_BYTES + sizeOf(key)
+    const b = SLOT_BYTES + keyBytes
     this.#slotBytes += b
     this.bytes += b
-    if (this.#plain && (typeof key !== 'string' || notPlain(key))) this.#plain = false
+  }
+
+  /** Slot s's key: its number, or the text of its bytes. */
+  #keyOf(s: number): Scalar {
+    if (this.#numKeys.size > 0) {
+      const n = this.#numKeys.get(s)
+      if (n !== undefined) return n
+    }
+    const start = s === 0 ? 0 : this.#kEnd[s - 1]!
+    return keyText(this.#kb, start, this.#kEnd[s]! - start)
+  }
+
+  /** Sets slot s's key as the key of w's next records. */
+  #writeKey(w: RunWriter, s: number): void {
+    if (this.#numKeys.size > 0) {
+      const n = this.#numKeys.get(s)
+      if (n !== undefined) {
+        w.key(n)
+        return
+      }
+    }
+    const start = s === 0 ? 0 : this.#kEnd[s - 1]!
+    w.keyBytes(this.#kb, start, this.#kEnd[s]! - start)
   }
 
   /**
@@ -322,9 +387,34 @@ export class MapBuffer {
    * returns the entry to use next.
    */
   #makeRoom(): number {
-    if (this.#dead * 2 < this.#used) this.#arena = this.#arena.grown(this.#arena.next.length * 2)
+    if (this.#dead * 2 < this.#used) this.#setArena(this.#arena.grown(this.#arena.next.length * 2))
     else this.#compact()
     return this.#used
+  }
+
+  /** Replaces the arena, giving the old one's memory back unless a combine may still read it (ListIterator). */
+  #setArena(a: Arena): void {
+    if (!this.#combining) this.#arena.release()
+    this.#arena = a
+  }
+
+  /**
+   * The task is done with the buffer (spilled, or failed): its arrays become this thread's spare,
+   * for the next task's buffer, or, when there is one already, their memory is given back at once
+   * (memory.ts). Nothing may be added after; a second call does nothing.
+   */
+  release(): void {
+    if (this.#released) return
+    this.#released = true
+    const arrays = { table: this.#table, kb: this.#kb, kEnd: this.#kEnd, head: this.#head, tail: this.#tail, ents: this.#ents, arena: this.#arena }
+    if (spare === undefined && !this.#combining) {
+      // Emptied as a spill leaves them (a failed task may leave keys in the table).
+      arrays.table.fill(0)
+      arrays.arena.str.length = 0
+      spare = arrays
+    } else {
+      releaseArrays(arrays)
+    }
   }
 
   /**
@@ -337,9 +427,9 @@ export class MapBuffer {
     const a = new Arena(old.next.length)
     let n = 0
     let strBytes = 0
-    for (let s = 0; s < this.#keys.length; s++) {
-      if (this.#count[s] === 0) continue
+    for (let s = 0; s < this.#slots; s++) {
       const c = this.#ents[s]!
+      if (c === 0) continue
       let e = this.#head[s]!
       this.#head[s] = n
       for (let i = 0; i < c; i++, e = old.next[e]!) {
@@ -358,7 +448,7 @@ export class MapBuffer {
       a.next[n - 1] = -1
       this.#tail[s] = n - 1
     }
-    this.#arena = a
+    this.#setArena(a)
     this.#used = n
     this.#dead = 0
     this.bytes = this.#slotBytes + n * ENTRY_BYTES + strBytes
@@ -375,11 +465,19 @@ export class MapBuffer {
     return this.#used === 0
   }
 
+  /** How many values slot s's list holds (0 once taken). */
+  #values(s: number): number {
+    const a = this.#arena
+    let n = 0
+    for (let e = this.#head[s]!, i = this.#ents[s]!; i > 0; i--, e = a.next[e]!) n += a.rep[e]!
+    return n
+  }
+
   /** Detaches slot s's value list (its entries become dead) and returns an iterable over it. */
   #take(s: number): ListValues {
     const vs = new ListValues(this.#arena, this.#head[s]!, this.#ents[s]!)
-    this.#count[s] = 0
     this.#dead += this.#ents[s]!
+    this.#ents[s] = 0
     return vs
   }
 
@@ -389,13 +487,14 @@ export class MapBuffer {
     this.#ready = []
     this.ready = false
     this.#mark = false // what combine emits goes back through add(): no key becomes ready meanwhile
+    this.#combining = true
     let got = 0
     let gave = 0
     try {
       for (const s of slots) {
-        const c = this.#count[s]!
+        const c = this.#values(s)
         if (c === 0) continue
-        const k = this.#keys[s]!
+        const k = this.#keyOf(s)
         got += c
         this.#cSlot = s
         const r = this.#combineSlot(s, k, this.#partition(k), this.#readd, c)
@@ -403,6 +502,7 @@ export class MapBuffer {
         gave += this.#end()
       }
     } finally {
+      this.#combining = false
       this.#early = this.#early && gave * 2 <= got
       this.#mark = this.#early
     }
@@ -434,6 +534,7 @@ export class MapBuffer {
       }
       this.#keep(p, w)
     }
+    release(...lists)
     table.clear()
   }
 
@@ -452,28 +553,19 @@ export class MapBuffer {
   async spill(): Promise<void> {
     if (this.empty) return
     const n = this.counters.spills++
-    const keys = this.#keys
-    const byPart: number[][] = Array.from({ length: this.#reducers }, () => [])
-    for (let s = 0; s < keys.length; s++) {
-      if (this.#count[s] === 0) continue
-      const slots = byPart[this.#partition(keys[s]!)]
-      if (slots === undefined) throw new InternalError('the partitioner returned an unchecked partition')
-      slots.push(s)
-    }
-    const byKey = (a: number, b: number): number => compareKeys(keys[a]!, keys[b]!)
+    const lists = this.#sortedByPartition()
     for (let p = 0; p < this.#reducers; p++) {
-      const slots = byPart[p]!
+      const slots = lists[p]!
       if (slots.length === 0) continue
-      if (this.#plain) sortPlain(slots, keys as string[])
-      else slots.sort(byKey)
       const w = new RunWriter(this.#runPath(n, p))
       let second: RunWriter | undefined
       try {
         if (this.#combine === undefined) {
           const a = this.#arena
-          for (const s of slots) {
-            w.key(keys[s]!)
-            for (let e = this.#head[s]!, i = this.#ents[s]!; i > 0; i--, e = a.next[e]!) {
+          for (let i = 0; i < slots.length; i++) {
+            const s = slots[i]!
+            this.#writeKey(w, s)
+            for (let e = this.#head[s]!, j = this.#ents[s]!; j > 0; j--, e = a.next[e]!) {
               const v = a.isStr[e] === 0 ? a.num[e]! : a.str[e]!
               w.value(v, a.rep[e]!)
             }
@@ -487,19 +579,80 @@ export class MapBuffer {
       this.#keep(p, w)
       if (second !== undefined) this.#keep(p, second)
     }
-    this.#keys = []
-    // A table that filled once fills again to about the same size: kept, emptied.
+    // This spill's own arrays, proportional to the keys, go at once (memory.ts).
+    release(...lists)
+    // A table that filled once fills again to about the same size: kept, emptied (it held the
+    // sort's key ranges); so are the slot arrays, the key bytes and the arena (no combine reads
+    // it now).
     this.#table.fill(0)
     this.#strings = 0
+    this.#slots = 0
+    this.#kbUsed = 0
     this.#numbers = new Map()
-    this.#arena = new Arena(INIT_VALUES)
+    this.#numKeys = new Map()
+    this.#arena.str.length = 0
     this.#used = 0
     this.#dead = 0
     this.#slotBytes = 0
-    this.#plain = true
     this.#ready = []
     this.ready = false
     this.bytes = 0
+  }
+
+  /**
+   * The slots that hold values, by partition, each list in key order. A string key's partition
+   * comes from its bytes and the hash its table cell keeps, when the partitioner needs no text
+   * (else from its text), and string keys sort by their bytes; number keys (rare) make the sort
+   * compare keys as keys (compareKeys: a number before the string of its text).
+   */
+  #sortedByPartition(): Int32Array[] {
+    const n = this.#slots
+    const reducers = this.#reducers
+    const part = new Int32Array(n).fill(-1)
+    const bp = this.#bytePartition
+    const kb = this.#kb
+    const kEnd = this.#kEnd
+    if (bp !== undefined) {
+      const t = this.#table
+      for (let j = 0; j < t.length; j += 2) {
+        const s1 = t[j + 1]!
+        if (s1 === 0 || this.#ents[s1 - 1] === 0) continue
+        const start = s1 === 1 ? 0 : kEnd[s1 - 2]!
+        part[s1 - 1] = bp(t[j]!, kb, start, kEnd[s1 - 1]! - start)
+      }
+      for (const [s, k] of this.#numKeys) if (this.#ents[s] !== 0) part[s] = this.#partition(k)
+    } else {
+      for (let s = 0; s < n; s++) if (this.#ents[s] !== 0) part[s] = this.#partition(this.#keyOf(s))
+    }
+    const sizes = new Int32Array(reducers)
+    for (let s = 0; s < n; s++) {
+      const p = part[s]!
+      if (p < 0) continue
+      if (!(p < reducers)) throw new InternalError('the partitioner returned an unchecked partition')
+      sizes[p]!++
+    }
+    const lists = Array.from(sizes, (m) => new Int32Array(m))
+    const fill = new Int32Array(reducers)
+    for (let s = 0; s < n; s++) {
+      const p = part[s]!
+      if (p >= 0) lists[p]![fill[p]!++] = s
+    }
+    if (this.#numKeys.size === 0) {
+      // The keys' (start, length) pairs, in the key table's array: the spill empties it anyway,
+      // and it has room (more than one cell, two int32s, a key).
+      const ranges = this.#table.subarray(0, 2 * n)
+      for (let s = 0, start = 0; s < n; s++) {
+        ranges[2 * s] = start
+        ranges[2 * s + 1] = kEnd[s]! - start
+        start = kEnd[s]!
+      }
+      for (const ids of lists) sortByBytes(ids, kb, ranges)
+    } else {
+      const keys = Array.from({ length: n }, (_, s) => this.#keyOf(s))
+      for (const ids of lists) ids.set(Array.from(ids).sort((a, b) => compareKeys(keys[a]!, keys[b]!)))
+    }
+    release(part)
+    return lists
   }
 
   /**
@@ -509,9 +662,10 @@ export class MapBuffer {
    * stably sorted, as a second run of this spill (returned). Equal keys merge run by run, so a
    * key's values still come back in the order they were emitted.
    */
-  async #combineInto(w: RunWriter, p: number, slots: readonly number[], second: string): Promise<RunWriter | undefined> {
+  async #combineInto(w: RunWriter, p: number, slots: Int32Array, second: string): Promise<RunWriter | undefined> {
     const outK: Scalar[] = []
     const outV: Scalar[] = []
+    /** The key w's records have now, when a combine's output set it (undefined after a key written from its bytes). */
     let last: Scalar | undefined
     const out = (k: Scalar, v: Scalar, reps = 1): void => {
       if (this.#cMoved) {
@@ -528,22 +682,28 @@ export class MapBuffer {
       w.value(v, reps)
     }
     this.#cMoved = false
-    const keys = this.#keys
     const a = this.#arena
-    for (const s of slots) {
-      const c = this.#count[s]!
-      const k = keys[s]!
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!
       const e = this.#head[s]!
-      if (this.#ents[s] === 1 && c < FOLD_AT) {
+      const one = this.#ents[s] === 1
+      const c = one ? a.rep[e]! : this.#values(s)
+      if (one && c < FOLD_AT) {
         // Combine may run zero times on a key: one value, or one value a few times over, is
         // written as it is (one record with a count), without an async call for each of the Zipf
         // tail's many keys seen once or a few times; the reducer reads the value that many
-        // times. Through `out`, as if combine had emitted it unchanged, so it still lands behind
-        // any pair moved to its key before.
-        out(k, a.isStr[e] === 0 ? a.num[e]! : a.str[e]!, c)
+        // times. As if combine had emitted it unchanged: behind any pair moved to its key before.
+        const v = a.isStr[e] === 0 ? a.num[e]! : a.str[e]!
+        if (this.#cMoved) {
+          out(this.#keyOf(s), v, c)
+        } else {
+          this.#writeKey(w, s)
+          last = undefined
+          w.value(v, c)
+        }
         continue
       }
-      const r = this.#combineSlot(s, k, p, out, c)
+      const r = this.#combineSlot(s, this.#keyOf(s), p, out, c)
       if (r !== undefined) await r
       this.#end()
     }
@@ -663,17 +823,78 @@ export class MapBuffer {
 }
 
 const INIT_SLOTS = 1 << 10
+/** Key bytes of a new buffer (it doubles). */
+const INIT_KEY_BYTES = 1 << 13
+/** Estimated bytes of a number key: its entries in the two number Maps. */
+const NUM_KEY_BYTES = 48
+/**
+ * The arrays of the last buffer released on this thread (MapBuffer.release), for the next one:
+ * with the memory of a map task's buffer given back to malloc when the task ends and allocated
+ * again, doubling, by the next task on the thread, the process kept both (glibc's dynamic mmap
+ * threshold keeps freed blocks of a few MB in the thread's arena), and a second wave of 64 MiB
+ * map tasks peaked 25-35 MiB a thread above the first (bench/NOTES.md). A map task's thread
+ * that goes on to reduce gives them back (releaseSpare).
+ */
+let spare: { table: Int32Array<ArrayBuffer>; kb: Buffer<ArrayBuffer>; kEnd: Int32Array<ArrayBuffer>; head: Int32Array<ArrayBuffer>; tail: Int32Array<ArrayBuffer>; ents: Int32Array<ArrayBuffer>; arena: Arena } | undefined
+
+function releaseArrays(a: NonNullable<typeof spare>): void {
+  release(a.table, a.head, a.tail, a.ents, a.kEnd, a.kb)
+  a.arena.release()
+}
+
+/** Gives this thread's spare buffer arrays back (memory.ts), if it has any: no map task is expected on it for now. */
+export function releaseSpare(): void {
+  if (spare === undefined) return
+  releaseArrays(spare)
+  spare = undefined
+}
+
 /** Cells of a new key table (a power of two). */
 const INIT_CELLS = 1 << 11
+/**
+ * The most keys per cell before the key table doubles: bytetable.ts's LOAD, for its reasons (most
+ * lookups are hits, probes are adjacent cells, a smaller table misses the cache less). Against
+ * 0.5, a 64 MiB split of the bench's corpus (854k keys: a million cells, not two) mapped in 5.22 s
+ * instead of 5.51 and its table took 8 MB instead of 16 (bench/NOTES.md).
+ */
+const MAX_LOAD = 0.85
+
+const FNV_OFFSET = 0x811c9dc5 | 0
+const FNV_PRIME = 0x01000193
 
 /**
- * A string key's hash for the key table: FNV-1a over its UTF-16 units. Computed in JS on purpose:
- * `Map.get` computes V8's own hash of a fresh string through a call into the runtime, and this
- * loop, inlined at the emit, costs less on the short keys of text jobs.
+ * The UTF-8 of the last key hashKey hashed, when it had a unit from U+0080 up: wideBytes[0,
+ * wideLen). wideLen is -1 when that key was ASCII (its units are its bytes). Set by hashKey and
+ * read by the #find and #newString of the same add(), which nothing runs between.
+ */
+let wideBytes = Buffer.allocUnsafeSlow(256)
+let wideLen = -1
+
+/**
+ * A string key's hash for the key table: FNV-1a over its UTF-8 bytes, a lone surrogate counting
+ * as U+FFFD (what checkKey makes of it), as a signed int32: the default partitioner's hash
+ * (partition.ts, before its mask), so a spill partitions without hashing again. Computed in JS on
+ * purpose: `Map.get` computes V8's own hash of a fresh string through a call into the runtime,
+ * and this loop, inlined at the emit, costs less on the short keys of text jobs.
  */
 function hashKey(k: string): number {
-  let h = 0x811c9dc5 | 0
-  for (let i = 0; i < k.length; i++) h = Math.imul(h ^ k.charCodeAt(i), 0x01000193)
+  let h = FNV_OFFSET
+  for (let i = 0; i < k.length; i++) {
+    const c = k.charCodeAt(i)
+    if (c >= 0x80) return hashWide(k)
+    h = Math.imul(h ^ c, FNV_PRIME)
+  }
+  wideLen = -1
+  return h
+}
+
+/** hashKey of a key that is not ASCII: its UTF-8 (Buffer's encoder writes a lone surrogate as U+FFFD) into wideBytes, then hashed. */
+function hashWide(k: string): number {
+  if (wideBytes.length < 3 * k.length) wideBytes = Buffer.allocUnsafeSlow(Math.max(3 * k.length, 2 * wideBytes.length))
+  const n = wideBytes.write(k, 0, 'utf8')
+  let h = FNV_OFFSET
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ wideBytes[i]!, FNV_PRIME)
+  wideLen = n
   return h
 }
 
@@ -690,17 +911,19 @@ function freeCell(t: Int32Array, h: number, mask: number): number {
 }
 
 const INIT_VALUES = 1 << 12
-/** Estimated bytes per slot besides its key: its key table cells (two to four), its place in the keys array, the slot arrays, and their slack. */
-const SLOT_BYTES = 64
+/** Estimated bytes per slot besides its key's bytes: its key table cells (1.2 to 2.4, 9-19 bytes), the slot arrays (16 bytes), and their slack. */
+const SLOT_BYTES = 40
 /** Bytes per arena entry: a float64, an int32 link, an int32 repeat count and a type byte. */
 const ENTRY_BYTES = 17
 
 /** The most repeats one arena entry counts (an int32): one more equal value starts a new entry. */
 const MAX_REP = 2 ** 30
 
+/** A copy of `a` twice as long; `a`'s memory is given back. */
 function grown<A extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(a: A): A {
   const b = new (a.constructor as new (n: number) => A)(a.length * 2)
   b.set(a)
+  release(a)
   return b
 }
 
@@ -720,6 +943,11 @@ class Arena {
     this.rep = new Int32Array(cap)
     this.isStr = new Uint8Array(cap)
     this.str = str
+  }
+
+  /** Gives the arrays' memory back (memory.ts); the arena is not read after. */
+  release(): void {
+    release(this.num, this.next, this.rep, this.isStr)
   }
 
   /** A copy with room for `cap` entries. */

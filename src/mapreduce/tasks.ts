@@ -18,6 +18,7 @@ import { onM, task, taskSignal, type Task } from '../scheduler/task.js'
 import { clockStarted, type AttemptClock } from './clock.js'
 import { loadJob, type RecordKind } from './job.js'
 import { runMap, type MapArgs, type MapResult } from './maptask.js'
+import { releaseSpare } from './spill.js'
 import { runReduce, type ReduceArgs, type ReduceResult } from './reducetask.js'
 import { runStreamMap } from './streaming/maptask.js'
 import { runStreamReduce } from './streaming/reducetask.js'
@@ -58,6 +59,8 @@ function mapTask(a: MapArgs, clock: AttemptClock): Promise<MapResult> {
 }
 
 function reduceTask(a: ReduceArgs, clock: AttemptClock): Promise<ReduceResult> {
+  // The map phase is over (but for a backup copy, which makes do without): its buffers' arrays go.
+  releaseSpare()
   const signal = taskSignal()
   const c = clockStarted(clock)
   return cleanUp(a.stream === undefined ? runReduce(a, signal) : runStreamReduce({ ...a, stream: a.stream }, signal), signal, a.dir).finally(c.done)

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert'
 import type { Scalar, TaskContext } from '../../src/mapreduce/job.js'
 import { compareKeys } from '../../src/mapreduce/keys.js'
 import { Merger } from '../../src/mapreduce/merge.js'
+import { bytePartitioner, partitioner, type PartitionKind } from '../../src/mapreduce/partition.js'
 import { RunReader } from '../../src/mapreduce/runfile.js'
 import { COMBINE_AT, FOLD_AT, MapBuffer, type Combine } from '../../src/mapreduce/spill.js'
 import { deadline } from '../_support/deadline.js'
@@ -400,6 +401,56 @@ test('keys whose hashes collide stay apart, through table growth and a spill (th
           r.close()
         }
         assert.equal(got, expected())
+      }
+    } finally {
+      t.remove()
+    }
+  }))
+
+test('string keys are partitioned from their UTF-8 and hash and sorted by their bytes, as their text would be',
+  deadline('spill: key bytes', async () => {
+    const t = tempDir()
+    // No number key: the buffer sorts the keys' bytes. Astral code points after U+FFFF (UTF-16
+    // order would put them before), keys of 2, 3 and 4 byte characters (their UTF-16 hash is not
+    // their UTF-8 one), lone surrogates, a key and its extensions, keys longer than 8 bytes.
+    const keys = [...WORDS.filter((w) => typeof w === 'string'), '', 'x\ud800', 'x\ufffd', '\udc00', 'ab', 'abc', 'abcdefghijk', 'abcdefghij', '\ue000', '\ud83d\ude00z']
+    const text = (k: string): string => (k as unknown as { toWellFormed(): string }).toWellFormed()
+    const sum: Combine = async (k, vs, emit) => {
+      let n = 0
+      for await (const v of vs) n += v as number
+      emit(k, n)
+    }
+    try {
+      for (const kind of ['default', 'hadoop'] as PartitionKind[]) {
+        for (const combine of [undefined, sum]) {
+          for (const limit of [1 << 30, 4000]) {
+            const partition = partitioner(3, undefined, kind)
+            const b = new MapBuffer({ reducers: 3, limit, dir: t.dir, partition, bytePartition: bytePartitioner(3, undefined, kind), combine, ctx })
+            const r = rng(limit + keys.length)
+            const model = new Map<string, number[]>()
+            for (let i = 0; i < 5000; i++) {
+              const k = keys[Math.floor(r() * r() * keys.length)]!
+              b.add(k, 1)
+              const vs = model.get(text(k)) ?? []
+              vs.push(1)
+              model.set(text(k), vs)
+              if (b.ready) await b.combineReady()
+              if (b.full) await b.spill()
+            }
+            await b.spill()
+            if (limit < 1 << 30) assert.ok(b.counters.spills > 2, `${b.counters.spills} spills`)
+            for (const p of [0, 1, 2]) {
+              const got = readBack(b, p)
+              const want = [...model].filter(([k]) => partition(k) === p).sort((x, y) => compareKeys(x[0], y[0]))
+              assert.equal(got.map(([k]) => k), want.map(([k]) => k), `${kind} partition ${p}`)
+              for (let i = 0; i < got.length; i++) {
+                const total = got[i]![1].reduce((x: number, y) => x + (y as number), 0)
+                assert.is(total, want[i]![1].length, `count of ${String(got[i]![0])}`)
+              }
+            }
+            for (const rs of b.runs) for (const f of rs) (await import('node:fs')).rmSync(f)
+          }
+        }
       }
     } finally {
       t.remove()

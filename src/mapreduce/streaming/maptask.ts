@@ -23,7 +23,7 @@ import { compareText } from '../keys.js'
 import { ABORT_EVERY, checkAbort, finalRuns, taskId, type MapArgs, type MapResult } from '../maptask.js'
 import type { StreamSpec } from '../options.js'
 import { PartWriter, partName } from '../output.js'
-import { partitioner, type Partitioner } from '../partition.js'
+import { bytePartitioner, partitioner, type Partitioner } from '../partition.js'
 import { RunReader, RunWriter } from '../runfile.js'
 import { MapBuffer } from '../spill.js'
 import { LineReader } from '../split.js'
@@ -39,7 +39,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
   const stats = zeroStats()
   const partition = partitioner(Math.max(1, a.reducers), undefined, a.partition)
   const buffer = a.reducers === 0 ? undefined : new MapBuffer({
-    reducers: a.reducers, limit: a.memory, dir: a.dir, partition, combine: undefined,
+    reducers: a.reducers, limit: a.memory, dir: a.dir, partition, bytePartition: bytePartitioner(a.reducers, undefined, a.partition), combine: undefined,
     ctx: { phase: 'map', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: -1, reducers: a.reducers, counters, params: new Map(a.params) },
   })
   const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task))) : undefined
