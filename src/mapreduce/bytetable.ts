@@ -31,7 +31,6 @@
  */
 
 import { isUtf8 } from 'node:buffer'
-import { unpackSorted } from './keys.js'
 import { release } from './memory.js'
 import type { BytePartitioner } from './partition.js'
 
@@ -298,12 +297,13 @@ const FLOAT_BITS = 53
 /**
  * Sorts the entries `ids` in place by their key bytes (`arena[keys[2e], keys[2e] + keys[2e + 1])`,
  * unsigned, a key before its extensions), given that their first `depth` bytes are equal (a
- * missing byte counting as 0). As keys.ts's sortPlain does for strings: the next few bytes of
- * each key (a missing byte counts as 0) become a prefix, packed with the id's position into one
- * float64 (prefix * 2^posBits + position), a Float64Array sorts those natively, and each run of
- * equal prefixes is sorted the same way from the bytes after them, down to runs too short to be
- * worth packing, which a comparator sorts. 4 bytes at a time up to 2^21 ids, so the Zipf tail's
- * many keys that share their first bytes cost a few native sorts, not a comparator call each.
+ * missing byte counting as 0): the byte table's keys, and the map buffer's (spill.ts). The next
+ * few bytes of each key (a missing byte counts as 0) become a prefix, packed with the id's
+ * position into one float64 (prefix * 2^posBits + position), a Float64Array sorts those natively,
+ * and each run of equal prefixes is sorted the same way from the bytes after them, down to runs
+ * too short to be worth packing, which a comparator sorts. 4 bytes at a time up to 2^21 ids, so
+ * the Zipf tail's many keys that share their first bytes cost a few native sorts, not a
+ * comparator call each.
  */
 export function sortByBytes(ids: Int32Array, arena: Uint8Array, keys: Int32Array, depth = 0): void {
   sortRange(ids, 0, ids.length, arena, keys, depth)
@@ -412,4 +412,31 @@ function compareFrom(arena: Uint8Array, keys: Int32Array, x: number, y: number, 
 function isAscii(b: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (b[i]! >= 0x80) return false
   return true
+}
+
+/**
+ * Sorts `packed` (each prefix * POS + position, POS a power of two, position < POS) and returns
+ * the positions in that order, and the runs of two or more equal prefixes as [start, end) pairs
+ * of indexes into it.
+ */
+function unpackSorted(packed: Float64Array, POS: number): { order: Int32Array; ties: number[] } {
+  packed.sort()
+  const n = packed.length
+  const order = new Int32Array(n)
+  const ties: number[] = []
+  let runStart = 0
+  let runPrefix = -1
+  for (let j = 0; j < n; j++) {
+    const x = packed[j]!
+    // x / POS is exact (POS a power of two), and floor and a multiply are much cheaper than a float %.
+    const prefix = Math.floor(x / POS)
+    order[j] = x - prefix * POS
+    if (prefix !== runPrefix) {
+      if (j - runStart > 1) ties.push(runStart, j)
+      runStart = j
+      runPrefix = prefix
+    }
+  }
+  if (n - runStart > 1) ties.push(runStart, n)
+  return { order, ties }
 }

@@ -2,7 +2,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { EmitTypeError, PartitionError } from '../../src/mapreduce/index.js'
-import { checkKey, checkValue, compareKeys, compareText, sortPlain } from '../../src/mapreduce/keys.js'
+import { checkKey, checkValue, compareKeys, compareText } from '../../src/mapreduce/keys.js'
 import { fnv1a, partitioner } from '../../src/mapreduce/partition.js'
 import { byteOrder, rng } from './_helpers.js'
 
@@ -72,19 +72,6 @@ test('partitioner: default spreads keys over R; a number and its text go togethe
   const custom = partitioner(3, ((k: string) => (k === 'bad' ? 3 : k.length % 3)) as never)
   assert.is(custom('ab'), 2)
   assert.throws(() => custom('bad'), (e: unknown) => e instanceof PartitionError && e.code === 'ERR_MR_PARTITION' && e.got === '3' && e.reducers === 3)
-})
-
-test('sortPlain sorts ids as their keys sort, around the bucket edges (no unit, U+0000, U+00FF, U+0100)', () => {
-  const r = rng(11)
-  const alphabet = ['', '\u0000', 'a', 'b', '\u00fe', '\u00ff', '\u0100', '\u0300', '\ud7ff', 'z']
-  const word = (): string => Array.from({ length: Math.floor(r() * 7) }, () => alphabet[Math.floor(r() * alphabet.length)]).join('')
-  for (const n of [10, 20_000]) {
-    const keys = [...new Set(Array.from({ length: n }, word))]
-    if (n > 10) assert.ok(keys.length > 4096, 'enough keys for the bucket pass')
-    const ids = keys.map((_, i) => i).reverse()
-    sortPlain(ids, keys)
-    assert.equal(ids.map((i) => keys[i]), [...keys].sort())
-  }
 })
 
 test.run()
