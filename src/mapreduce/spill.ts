@@ -56,7 +56,7 @@
  * - A string key's bytes are the UTF-8 of its well-formed text, so their order is the key order
  *   (keys.ts) and, for the default partitioner, its table hash is its partition's hash.
  * - A spill that fails (its combine threw) leaves the buffer unusable (its key table holds the
- *   sort's ranges): the task fails with it.
+ *   sort's ranges, its tail array the partitions): the task fails with it.
  */
 
 import path from 'node:path'
@@ -608,7 +608,9 @@ export class MapBuffer {
   #sortedByPartition(): Int32Array[] {
     const n = this.#slots
     const reducers = this.#reducers
-    const part = new Int32Array(n).fill(-1)
+    // Each slot's partition (-1: no values), in the slots' tail array: nothing is appended to a
+    // list while the buffer spills, and the spill's end empties the slots.
+    const part = this.#tail.subarray(0, n).fill(-1)
     const bp = this.#bytePartition
     const kb = this.#kb
     const kEnd = this.#kEnd
@@ -651,7 +653,6 @@ export class MapBuffer {
       const keys = Array.from({ length: n }, (_, s) => this.#keyOf(s))
       for (const ids of lists) ids.set(Array.from(ids).sort((a, b) => compareKeys(keys[a]!, keys[b]!)))
     }
-    release(part)
     return lists
   }
 
