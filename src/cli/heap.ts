@@ -4,7 +4,9 @@
  * hundreds of thousands of keys) and the previous task's garbage then share an M's heap, and
  * `gort mapreduce` peaked at 560-590 MiB on word count where the live data is a third of that.
  * Growing by 10-25 % took that to 380-410 MiB at the same CPU, within the noise; 50 % left
- * 450 MiB (bench/NOTES.md, 2026-12-06).
+ * 450 MiB (bench/NOTES.md, 2026-12-06). Since the buffers keep keys as bytes (spill.ts), word
+ * count's heaps stay small and the flag no longer changes its peak; it still bounds the heaps
+ * of jobs that hold much in JS objects (string values, state kept by map or reduce).
  *
  * V8 flags belong to the process (every isolate reads them), so only the commands, which own
  * their process, set this one; a program calling `runJob` chooses for itself (docs/mapreduce.md).
