@@ -31,7 +31,7 @@
  */
 
 import { isUtf8 } from 'node:buffer'
-import { release } from './memory.js'
+import { release, withRoom } from './memory.js'
 import type { BytePartitioner } from './partition.js'
 
 /** Slots of a new table (a power of two). */
@@ -144,13 +144,7 @@ export class ByteTable {
   }
 
   #insert(b: number, h: number, w0: number, w1: number, w2: number, bytes: Uint8Array, start: number, len: number, n: number): void {
-    if (this.#used + len > this.#arena.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(this.#arena.length * 2, this.#used + len))
-      this.#arena.copy(bigger, 0, 0, this.#used)
-      release(this.#arena)
-      this.#arena = bigger
-    }
-    const a = this.#arena
+    const a = (this.#arena = withRoom(this.#arena, this.#used, len))
     const at = this.#used
     let or = 0
     for (let i = 0; i < len; i++) or |= a[at + i] = bytes[start + i]!

@@ -24,3 +24,16 @@ export function release(...arrays: ArrayBufferView[]): void {
 
 /** Smaller arrays are left to the collector: a move costs a few microseconds, more than they hold is worth. */
 const RELEASE_MIN = 1 << 16
+
+/**
+ * `b` when `n` more bytes fit after its first `used`, else a copy of those bytes in a buffer
+ * twice as large (or just large enough), `b`'s memory given back: the byte arenas of the map
+ * buffer and the byte table grow by this.
+ */
+export function withRoom(b: Buffer<ArrayBuffer>, used: number, n: number): Buffer<ArrayBuffer> {
+  if (used + n <= b.length) return b
+  const bigger = Buffer.allocUnsafeSlow(Math.max(b.length * 2, used + n))
+  b.copy(bigger, 0, 0, used)
+  release(b)
+  return bigger
+}

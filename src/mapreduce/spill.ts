@@ -66,7 +66,7 @@ import type { Scalar, TaskContext } from './job.js'
 import { checkKey, checkValue, compareKeys, textOf } from './keys.js'
 import { sortByBytes, type ByteTable } from './bytetable.js'
 import type { BytePartitioner, Partitioner } from './partition.js'
-import { release } from './memory.js'
+import { release, withRoom } from './memory.js'
 import { keyText, RunWriter } from './runfile.js'
 
 /** An estimate of V8's heap bytes for a string or number held in an array or a Map. */
@@ -252,13 +252,7 @@ export class MapBuffer {
     t[2 * i] = h
     t[2 * i + 1] = s + 1
     const n = wideLen < 0 ? k.length : wideLen
-    if (this.#kbUsed + n > this.#kb.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(this.#kb.length * 2, this.#kbUsed + n))
-      this.#kb.copy(bigger, 0, 0, this.#kbUsed)
-      release(this.#kb)
-      this.#kb = bigger
-    }
-    const b = this.#kb
+    const b = (this.#kb = withRoom(this.#kb, this.#kbUsed, n))
     const at = this.#kbUsed
     if (wideLen < 0) for (let j = 0; j < n; j++) b[at + j] = k.charCodeAt(j)
     else wideBytes.copy(b, at, 0, n)
