@@ -457,4 +457,52 @@ test('string keys are partitioned from their UTF-8 and hash and sorted by their 
     }
   }))
 
+test('a released buffer\'s arrays serve the next buffer on the thread, emptied, after a spill or without one',
+  deadline('spill: spare arrays', async () => {
+    const t = tempDir()
+    try {
+      let made = 0
+      const make = (): MapBuffer => {
+        const dir = path.join(t.dir, String(made++))
+        mkdirSync(dir)
+        return new MapBuffer({ reducers: 1, limit: 1 << 30, dir, partition: () => 0, combine: undefined, ctx })
+      }
+      // Enough keys to grow every array well past its first size.
+      const keys = Array.from({ length: 30_000 }, (_, i) => `k${(i * 7919) % 30_000}`)
+      const first = make()
+      for (const k of keys) first.add(k, 1)
+      await first.spill()
+      first.release()
+      first.release() // a second call does nothing
+      // Takes the arrays: the same keys again, and one more, each exactly once in its run.
+      const second = make()
+      for (const k of [...keys, 'extra']) second.add(k, 2)
+      await second.spill()
+      const r = new RunReader(second.runs[0]!.at(-1)!)
+      let n = 0
+      try {
+        while (r.next()) {
+          assert.is(r.value(), 2)
+          n++
+        }
+      } finally {
+        r.close()
+      }
+      assert.is(n, keys.length + 1)
+      // A task that failed before spilling leaves keys in its table: the next buffer must not find them.
+      second.release()
+      const failed = make()
+      for (const k of keys) failed.add(k, 3)
+      failed.release()
+      const third = make()
+      for (const k of keys.slice(0, 10)) third.add(k, 4)
+      third.add('new', 4)
+      await third.spill()
+      const got = readBack(third, 0)
+      assert.equal(got, [...keys.slice(0, 10), 'new'].sort().map((k) => [k, [4]]))
+    } finally {
+      t.remove()
+    }
+  }))
+
 test.run()
