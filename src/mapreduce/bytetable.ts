@@ -61,7 +61,7 @@ const FNV_OFFSET = 0x811c9dc5 | 0
 const FNV_PRIME = 0x01000193
 
 export class ByteTable {
-  #t = new Int32Array(STRIDE * MIN_SLOTS)
+  #t: Int32Array<ArrayBuffer> = new Int32Array(STRIDE * MIN_SLOTS)
   /** `#t`'s buffer as float64s: slot s's sum at 4s + 2. */
   #f = new Float64Array(this.#t.buffer)
   #mask = MIN_SLOTS - 1
@@ -70,8 +70,9 @@ export class ByteTable {
   #count = 0
   #wide = 0
   /** The entries `sorted` gathered, by the numbers its lists hold: (arena offset, length) pairs and sums. */
-  #gKeys = new Int32Array(0)
-  #gSum = new Float64Array(0)
+  #gKeys: Int32Array<ArrayBuffer> = new Int32Array(0)
+  #gSum: Float64Array<ArrayBuffer> = new Float64Array(0)
+  #released = false
   /** emitBytes calls since the table was made (map output records). */
   adds = 0
   /** `full` from this many keys or arena bytes on: the table's arrays then stay as they are. */
@@ -88,6 +89,16 @@ export class ByteTable {
     while (slots * 2 * SLOT_BYTES <= limit * 0.75) slots *= 2
     this.#maxCount = Math.floor(slots * LOAD)
     this.#maxArena = Math.max(1 << 16, Math.floor(limit / 8))
+    const a = spare
+    if (a !== undefined && a.t.length <= STRIDE * slots) {
+      spare = undefined
+      this.#t = a.t
+      this.#f = new Float64Array(a.t.buffer)
+      this.#mask = a.t.length / STRIDE - 1
+      this.#arena = a.arena
+      this.#gKeys = a.gKeys
+      this.#gSum = a.gSum
+    }
   }
 
   get bytes(): number {
@@ -265,9 +276,21 @@ export class ByteTable {
     return this.#gSum[e]!
   }
 
-  /** Gives the table's memory back at once (memory.ts): the task is done with it. Nothing may be added after. */
+  /**
+   * The task is done with the table: its arrays become this thread's spare, for the next task's
+   * table (as the map buffer's do, spill.ts), or, when there is one already, their memory is
+   * given back at once (memory.ts). Nothing may be added after; a second call does nothing.
+   */
   release(): void {
-    release(this.#t, this.#arena, this.#gKeys, this.#gSum)
+    if (this.#released) return
+    this.#released = true
+    const arrays = { t: this.#t, arena: this.#arena, gKeys: this.#gKeys, gSum: this.#gSum }
+    if (spare === undefined) {
+      arrays.t.fill(0)
+      spare = arrays
+    } else {
+      releaseArrays(arrays)
+    }
   }
 
   /** Empties the table, keeping its arrays: a table that filled once fills again at the same size, without regrowing. */
@@ -277,6 +300,20 @@ export class ByteTable {
     this.#wide = 0
     this.#t.fill(0)
   }
+}
+
+/** The arrays of the last table released on this thread (ByteTable.release), for the next one. */
+let spare: { t: Int32Array<ArrayBuffer>; arena: Buffer<ArrayBuffer>; gKeys: Int32Array<ArrayBuffer>; gSum: Float64Array<ArrayBuffer> } | undefined
+
+function releaseArrays(a: NonNullable<typeof spare>): void {
+  release(a.t, a.arena, a.gKeys, a.gSum)
+}
+
+/** Gives this thread's spare table arrays back (memory.ts), if it has any. */
+export function releaseSpareTable(): void {
+  if (spare === undefined) return
+  releaseArrays(spare)
+  spare = undefined
 }
 
 /** Below this many, `sortByBytes` sorts with a comparator alone. */

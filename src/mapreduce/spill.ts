@@ -64,7 +64,7 @@ import { InternalError } from '../errors.js'
 import { CombineKeyError } from './errors.js'
 import type { Scalar, TaskContext } from './job.js'
 import { checkKey, checkValue, compareKeys, textOf } from './keys.js'
-import { sortByBytes, type ByteTable } from './bytetable.js'
+import { releaseSpareTable, sortByBytes, type ByteTable } from './bytetable.js'
 import type { BytePartitioner, Partitioner } from './partition.js'
 import { release, withRoom } from './memory.js'
 import { keyText, RunWriter } from './runfile.js'
@@ -837,8 +837,9 @@ function releaseArrays(a: NonNullable<typeof spare>): void {
   a.arena.release()
 }
 
-/** Gives this thread's spare buffer arrays back (memory.ts), if it has any: no map task is expected on it for now. */
+/** Gives this thread's spare buffer and byte table arrays back (memory.ts), if it has any: no map task is expected on it for now. */
 export function releaseSpare(): void {
+  releaseSpareTable()
   if (spare === undefined) return
   releaseArrays(spare)
   spare = undefined
