@@ -65,6 +65,27 @@ function trickyKeys(r: () => number, n: number): Buffer[] {
   return [...keys.values()]
 }
 
+test('byte table: a released table\'s arrays serve the next one on the thread, empty, even when it was released full', () => {
+  const keys = Array.from({ length: 20_000 }, (_, i) => Buffer.from(`key-${i}`))
+  const full = new ByteTable(1 << 22)
+  for (const k of keys) full.add(k, 0, k.length, 1)
+  full.release() // not cleared: a task that failed
+  full.release()
+  const next = new ByteTable(1 << 22)
+  assert.is(next.size, 0)
+  for (const k of keys.slice(0, 100)) next.add(k, 0, k.length, 5)
+  assert.is(next.size, 100)
+  const sums = new Map<string, number>()
+  next.drain((k, v) => sums.set(k, v))
+  assert.equal(sums, new Map(keys.slice(0, 100).map((k) => [k.toString(), 5])))
+  next.release()
+  // A table whose limit is smaller than the spare's slots makes its own.
+  const small = new ByteTable(1 << 16)
+  small.add(keys[0]!, 0, keys[0]!.length, 1)
+  assert.is(small.size, 1)
+  small.release()
+})
+
 test('sortByBytes: the order of Buffer.compare, for short runs and packed ones, shared prefixes, NULs and lengths', () => {
   const r = rng(5)
   for (const n of [1, 2, 50, 3000, 40_000]) {
