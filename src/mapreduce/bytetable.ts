@@ -31,7 +31,7 @@
  */
 
 import { isUtf8 } from 'node:buffer'
-import { release, withRoom } from './memory.js'
+import { release, ThreadSpare, withRoom } from './memory.js'
 import type { BytePartitioner } from './partition.js'
 
 /** Slots of a new table (a power of two). */
@@ -89,9 +89,8 @@ export class ByteTable {
     while (slots * 2 * SLOT_BYTES <= limit * 0.75) slots *= 2
     this.#maxCount = Math.floor(slots * LOAD)
     this.#maxArena = Math.max(1 << 16, Math.floor(limit / 8))
-    const a = spare
-    if (a !== undefined && a.t.length <= STRIDE * slots) {
-      spare = undefined
+    const a = spare.take((b) => b.t.length <= STRIDE * slots)
+    if (a !== undefined) {
       this.#t = a.t
       this.#f = new Float64Array(a.t.buffer)
       this.#mask = a.t.length / STRIDE - 1
@@ -284,13 +283,7 @@ export class ByteTable {
   release(): void {
     if (this.#released) return
     this.#released = true
-    const arrays = { t: this.#t, arena: this.#arena, gKeys: this.#gKeys, gSum: this.#gSum }
-    if (spare === undefined) {
-      arrays.t.fill(0)
-      spare = arrays
-    } else {
-      releaseArrays(arrays)
-    }
+    spare.give({ t: this.#t, arena: this.#arena, gKeys: this.#gKeys, gSum: this.#gSum }, (a) => a.t.fill(0))
   }
 
   /** Empties the table, keeping its arrays: a table that filled once fills again at the same size, without regrowing. */
@@ -302,18 +295,20 @@ export class ByteTable {
   }
 }
 
-/** The arrays of the last table released on this thread (ByteTable.release), for the next one. */
-let spare: { t: Int32Array<ArrayBuffer>; arena: Buffer<ArrayBuffer>; gKeys: Int32Array<ArrayBuffer>; gSum: Float64Array<ArrayBuffer> } | undefined
-
-function releaseArrays(a: NonNullable<typeof spare>): void {
-  release(a.t, a.arena, a.gKeys, a.gSum)
+/** A table's arrays, as ByteTable.release passes them to the thread's next table. */
+interface TableArrays {
+  readonly t: Int32Array<ArrayBuffer>
+  readonly arena: Buffer<ArrayBuffer>
+  readonly gKeys: Int32Array<ArrayBuffer>
+  readonly gSum: Float64Array<ArrayBuffer>
 }
+
+/** The arrays of the last table released on this thread, for the next one (memory.ts). */
+const spare = new ThreadSpare<TableArrays>((a) => release(a.t, a.arena, a.gKeys, a.gSum))
 
 /** Gives this thread's spare table arrays back (memory.ts), if it has any. */
 export function releaseSpareTable(): void {
-  if (spare === undefined) return
-  releaseArrays(spare)
-  spare = undefined
+  spare.drop()
 }
 
 /** Below this many, `sortByBytes` sorts with a comparator alone. */

@@ -37,3 +37,44 @@ export function withRoom(b: Buffer<ArrayBuffer>, used: number, n: number): Buffe
   release(b)
   return bigger
 }
+
+/**
+ * One set of arrays a thread keeps between tasks (the map buffer's, the byte table's): a task
+ * that is done gives its arrays, and the next task takes them instead of growing its own from
+ * nothing. Freeing them and growing again left the freed blocks in glibc's arena, and a second
+ * wave of 64 MiB map tasks peaked 25-35 MiB a thread above the first (bench/NOTES.md).
+ */
+export class ThreadSpare<T> {
+  #kept: T | undefined
+  readonly #free: (t: T) => void
+
+  /** `free` gives a set's memory back (release). */
+  constructor(free: (t: T) => void) {
+    this.#free = free
+  }
+
+  /** The kept set, now the caller's, when there is one and `fits` it; else undefined. */
+  take(fits: (t: T) => boolean = () => true): T | undefined {
+    const t = this.#kept
+    if (t === undefined || !fits(t)) return undefined
+    this.#kept = undefined
+    return t
+  }
+
+  /** Keeps `t` (`empty` makes it as a new task expects it) when no set is kept, else frees it. */
+  give(t: T, empty: (t: T) => void): void {
+    if (this.#kept !== undefined) {
+      this.#free(t)
+      return
+    }
+    empty(t)
+    this.#kept = t
+  }
+
+  /** Frees the kept set, if any: no task is expected to take it for now. */
+  drop(): void {
+    if (this.#kept === undefined) return
+    this.#free(this.#kept)
+    this.#kept = undefined
+  }
+}

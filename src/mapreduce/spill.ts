@@ -7,7 +7,7 @@
  *
  * Layout: a hash table from key to a slot number (one lookup per emit: string keys in an
  * open-addressing table of int32s, number keys in a Map), the string keys' UTF-8 one after
- * another in one byte array (slot s's ends at #kEnd[s]), per-slot int32 arrays (the first and
+ * another in one byte array (slot s's from #kOff[s] to #kOff[s + 1]), per-slot int32 arrays (the first and
  * last entry of the slot's value list and how many entries it has), and one arena of values for
  * all keys: per entry a float64 (number values), a string (string values, kept in a JS array), a
  * type byte, a repeat count and an int32 link to the key's next entry. An entry stands for its
@@ -66,7 +66,7 @@ import type { Scalar, TaskContext } from './job.js'
 import { checkKey, checkValue, compareKeys, textOf } from './keys.js'
 import { releaseSpareTable, sortByBytes, type ByteTable } from './bytetable.js'
 import type { BytePartitioner, Partitioner } from './partition.js'
-import { release, withRoom } from './memory.js'
+import { release, ThreadSpare, withRoom } from './memory.js'
 import { keyText, RunWriter } from './runfile.js'
 
 /** An estimate of V8's heap bytes for a string or number held in an array or a Map. */
@@ -107,14 +107,14 @@ export class MapBuffer {
   /** Slots in use; they are numbered in first-emit order from 0 after each spill. */
   #slots = 0
   /**
-   * The string keys' UTF-8, slot after slot: slot s's key is #kb[#kEnd[s - 1], #kEnd[s]) (from 0
-   * for slot 0; a number key's slot holds no bytes). Not a JS string per key: 8-9 bytes a word
+   * The string keys' UTF-8, slot after slot: slot s's key is #kb[#kOff[s], #kOff[s + 1]) (#kOff[0]
+   * is 0 and stays 0; a number key's slot holds no bytes). Not a JS string per key: 8-9 bytes a word
    * of word count against 40 (a string and its pointer), no object for the GC to mark, and the
    * spill sorts, partitions and writes the bytes as they are (bench/NOTES.md).
    */
   #kb = Buffer.allocUnsafeSlow(INIT_KEY_BYTES)
   #kbUsed = 0
-  #kEnd = new Int32Array(INIT_SLOTS)
+  #kOff = new Int32Array(INIT_SLOTS)
   /** Per slot: the first and last arena entry of its value list (valid while #ents > 0) and how many entries it has (0: the list was taken by a combine; how many values it holds is the sum of their repeats, #values). */
   #head = new Int32Array(INIT_SLOTS)
   #tail = new Int32Array(INIT_SLOTS)
@@ -176,13 +176,12 @@ export class MapBuffer {
     this.#early = o.combine !== undefined
     this.#mark = this.#early
     this.#ctx = o.ctx
-    const a = spare
+    const a = spare.take()
     if (a !== undefined) {
-      spare = undefined
       this.#table = a.table
       this.#mask = a.table.length / 2 - 1
       this.#kb = a.kb
-      this.#kEnd = a.kEnd
+      this.#kOff = a.kOff
       this.#head = a.head
       this.#tail = a.tail
       this.#ents = a.ents
@@ -229,8 +228,8 @@ export class MapBuffer {
   /** Whether slot s (a string key's) holds the key hashKey hashed last, `k`. */
   #same(k: string, s: number): boolean {
     const b = this.#kb
-    const start = s === 0 ? 0 : this.#kEnd[s - 1]!
-    const n = this.#kEnd[s]! - start
+    const start = this.#kOff[s]!
+    const n = this.#kOff[s + 1]! - start
     if (wideLen < 0) {
       // ASCII: its units are its bytes.
       if (n !== k.length) return false
@@ -342,9 +341,9 @@ export class MapBuffer {
       this.#head = grown(this.#head)
       this.#tail = grown(this.#tail)
       this.#ents = grown(this.#ents)
-      this.#kEnd = grown(this.#kEnd)
     }
-    this.#kEnd[s] = this.#kbUsed
+    if (s + 1 === this.#kOff.length) this.#kOff = grown(this.#kOff)
+    this.#kOff[s + 1] = this.#kbUsed
     this.#head[s] = e
     this.#tail[s] = e
     this.#ents[s] = 1
@@ -353,27 +352,28 @@ export class MapBuffer {
     this.bytes += b
   }
 
+  /** Slot s's key when it is a number, else undefined. */
+  #numKey(s: number): number | undefined {
+    return this.#numKeys.size === 0 ? undefined : this.#numKeys.get(s)
+  }
+
   /** Slot s's key: its number, or the text of its bytes. */
   #keyOf(s: number): Scalar {
-    if (this.#numKeys.size > 0) {
-      const n = this.#numKeys.get(s)
-      if (n !== undefined) return n
-    }
-    const start = s === 0 ? 0 : this.#kEnd[s - 1]!
-    return keyText(this.#kb, start, this.#kEnd[s]! - start)
+    const n = this.#numKey(s)
+    if (n !== undefined) return n
+    const start = this.#kOff[s]!
+    return keyText(this.#kb, start, this.#kOff[s + 1]! - start)
   }
 
   /** Sets slot s's key as the key of w's next records. */
   #writeKey(w: RunWriter, s: number): void {
-    if (this.#numKeys.size > 0) {
-      const n = this.#numKeys.get(s)
-      if (n !== undefined) {
-        w.key(n)
-        return
-      }
+    const n = this.#numKey(s)
+    if (n !== undefined) {
+      w.key(n)
+      return
     }
-    const start = s === 0 ? 0 : this.#kEnd[s - 1]!
-    w.keyBytes(this.#kb, start, this.#kEnd[s]! - start)
+    const start = this.#kOff[s]!
+    w.keyBytes(this.#kb, start, this.#kOff[s + 1]! - start)
   }
 
   /**
@@ -400,15 +400,9 @@ export class MapBuffer {
   release(): void {
     if (this.#released) return
     this.#released = true
-    const arrays = { table: this.#table, kb: this.#kb, kEnd: this.#kEnd, head: this.#head, tail: this.#tail, ents: this.#ents, arena: this.#arena }
-    if (spare === undefined && !this.#combining) {
-      // Emptied as a spill leaves them (a failed task may leave keys in the table).
-      arrays.table.fill(0)
-      arrays.arena.str.length = 0
-      spare = arrays
-    } else {
-      releaseArrays(arrays)
-    }
+    const arrays: BufferArrays = { table: this.#table, kb: this.#kb, kOff: this.#kOff, head: this.#head, tail: this.#tail, ents: this.#ents, arena: this.#arena }
+    if (this.#combining) releaseArrays(arrays)
+    else spare.give(arrays, emptied)
   }
 
   /**
@@ -607,14 +601,13 @@ export class MapBuffer {
     const part = this.#tail.subarray(0, n).fill(-1)
     const bp = this.#bytePartition
     const kb = this.#kb
-    const kEnd = this.#kEnd
+    const kOff = this.#kOff
     if (bp !== undefined) {
       const t = this.#table
       for (let j = 0; j < t.length; j += 2) {
-        const s1 = t[j + 1]!
-        if (s1 === 0 || this.#ents[s1 - 1] === 0) continue
-        const start = s1 === 1 ? 0 : kEnd[s1 - 2]!
-        part[s1 - 1] = bp(t[j]!, kb, start, kEnd[s1 - 1]! - start)
+        const s = t[j + 1]! - 1
+        if (s < 0 || this.#ents[s] === 0) continue
+        part[s] = bp(t[j]!, kb, kOff[s]!, kOff[s + 1]! - kOff[s]!)
       }
       for (const [s, k] of this.#numKeys) if (this.#ents[s] !== 0) part[s] = this.#partition(k)
     } else {
@@ -637,10 +630,9 @@ export class MapBuffer {
       // The keys' (start, length) pairs, in the key table's array: the spill empties it anyway,
       // and it has room (more than one cell, two int32s, a key).
       const ranges = this.#table.subarray(0, 2 * n)
-      for (let s = 0, start = 0; s < n; s++) {
-        ranges[2 * s] = start
-        ranges[2 * s + 1] = kEnd[s]! - start
-        start = kEnd[s]!
+      for (let s = 0; s < n; s++) {
+        ranges[2 * s] = kOff[s]!
+        ranges[2 * s + 1] = kOff[s + 1]! - kOff[s]!
       }
       for (const ids of lists) sortByBytes(ids, kb, ranges)
     } else {
@@ -822,27 +814,35 @@ const INIT_SLOTS = 1 << 10
 const INIT_KEY_BYTES = 1 << 13
 /** Estimated bytes of a number key: its entries in the two number Maps. */
 const NUM_KEY_BYTES = 48
-/**
- * The arrays of the last buffer released on this thread (MapBuffer.release), for the next one:
- * with the memory of a map task's buffer given back to malloc when the task ends and allocated
- * again, doubling, by the next task on the thread, the process kept both (glibc's dynamic mmap
- * threshold keeps freed blocks of a few MB in the thread's arena), and a second wave of 64 MiB
- * map tasks peaked 25-35 MiB a thread above the first (bench/NOTES.md). A map task's thread
- * that goes on to reduce gives them back (releaseSpare).
- */
-let spare: { table: Int32Array<ArrayBuffer>; kb: Buffer<ArrayBuffer>; kEnd: Int32Array<ArrayBuffer>; head: Int32Array<ArrayBuffer>; tail: Int32Array<ArrayBuffer>; ents: Int32Array<ArrayBuffer>; arena: Arena } | undefined
+/** A buffer's arrays, as MapBuffer.release passes them to the thread's next buffer. */
+interface BufferArrays {
+  readonly table: Int32Array<ArrayBuffer>
+  readonly kb: Buffer<ArrayBuffer>
+  readonly kOff: Int32Array<ArrayBuffer>
+  readonly head: Int32Array<ArrayBuffer>
+  readonly tail: Int32Array<ArrayBuffer>
+  readonly ents: Int32Array<ArrayBuffer>
+  readonly arena: Arena
+}
 
-function releaseArrays(a: NonNullable<typeof spare>): void {
-  release(a.table, a.head, a.tail, a.ents, a.kEnd, a.kb)
+function releaseArrays(a: BufferArrays): void {
+  release(a.table, a.head, a.tail, a.ents, a.kOff, a.kb)
   a.arena.release()
 }
+
+/** A released buffer's arrays as a new buffer expects them: an empty key table (a failed task may leave keys in it) and no string values. */
+function emptied(a: BufferArrays): void {
+  a.table.fill(0)
+  a.arena.str.length = 0
+}
+
+/** The arrays of the last buffer released on this thread, for the next one (memory.ts). */
+const spare = new ThreadSpare<BufferArrays>(releaseArrays)
 
 /** Gives this thread's spare buffer and byte table arrays back (memory.ts), if it has any: no map task is expected on it for now. */
 export function releaseSpare(): void {
   releaseSpareTable()
-  if (spare === undefined) return
-  releaseArrays(spare)
-  spare = undefined
+  spare.drop()
 }
 
 /** Cells of a new key table (a power of two). */
