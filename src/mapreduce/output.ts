@@ -7,29 +7,10 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs'
 import type { Scalar } from './job.js'
 import { textOf } from './keys.js'
+import { writeText } from './runfile.js'
 
 /** Bytes a writer buffers before it writes them. */
 const BUFFER_BYTES = 1 << 16
-/** Texts up to this long are copied by a JS loop when ASCII, rather than by Buffer's encoder (a call into C++). */
-const SHORT = 32
-
-/**
- * Writes the UTF-8 of `s` into `b` at `at` (precondition: room for 3 bytes a unit) and returns
- * how many bytes that took. A lone surrogate becomes U+FFFD, as Buffer's encoder makes it.
- */
-function writeText(b: Buffer, at: number, s: string): number {
-  const n = s.length
-  if (n <= SHORT) {
-    let i = 0
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i)
-      if (c >= 0x80) break
-      b[at + i] = c
-    }
-    if (i === n) return n
-  }
-  return b.write(s, at, 'utf8')
-}
 
 export class PartWriter {
   records = 0

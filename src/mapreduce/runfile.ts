@@ -65,6 +65,16 @@ function shortAscii(b: Buffer, s: number, n: number): string | undefined {
   }
 }
 
+/**
+ * Writes the UTF-8 of `s` into `b` at `at` (precondition: room for 3 bytes a unit) and returns
+ * how many bytes that took: a short ASCII text by a JS loop (ascii), anything else by Buffer's
+ * encoder, which writes a lone surrogate as U+FFFD.
+ */
+export function writeText(b: Buffer, at: number, s: string): number {
+  const n = s.length <= SHORT ? ascii(s, b, at) : -1
+  return n >= 0 ? n : b.write(s, at, 'utf8')
+}
+
 /** The text of the well-formed UTF-8 key b[s, s + n). */
 export function keyText(b: Buffer, s: number, n: number): string {
   return (n <= 8 ? shortAscii(b, s, n) : undefined) ?? b.toString('utf8', s, s + n)
@@ -130,8 +140,7 @@ export class RunWriter {
     let kLen = kt.length <= SHORT ? ascii(kt, this.#kb, 0) : -1
     if (kLen < 0) {
       kLen = Buffer.byteLength(kt)
-      if (kLen > this.#kb.length) this.#kb = Buffer.allocUnsafe(Math.max(kLen, this.#kb.length * 2))
-      this.#kb.write(kt, 0, kLen, 'utf8')
+      this.#keyRoom(kLen).write(kt, 0, kLen, 'utf8')
     }
     this.#kLen = kLen
     this.#kNum = typeof key === 'number' ? KEY_NUM : 0
@@ -139,10 +148,15 @@ export class RunWriter {
 
   /** Sets the key of the records `value` adds: a string key given as its UTF-8 bytes `b[off, off + len)` (precondition: well-formed). */
   keyBytes(b: Buffer, off: number, len: number): void {
-    if (len > this.#kb.length) this.#kb = Buffer.allocUnsafe(Math.max(len, this.#kb.length * 2))
-    copyKeyBytes(b, off, this.#kb, 0, len)
+    copyKeyBytes(b, off, this.#keyRoom(len), 0, len)
     this.#kLen = len
     this.#kNum = 0
+  }
+
+  /** The key buffer, grown to hold at least `n` bytes. */
+  #keyRoom(n: number): Buffer {
+    if (n > this.#kb.length) this.#kb = Buffer.allocUnsafe(Math.max(n, this.#kb.length * 2))
+    return this.#kb
   }
 
   /** Adds a record of a string key, given as its UTF-8 bytes `b[off, off + len)` (precondition: well-formed), and a number value (the byte table's). */
