@@ -198,7 +198,6 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
     let runs: (string | null)[] = []
     if (buffer !== undefined) {
       await buffer.spill()
-      buffer.release()
       Object.assign(stats, { ...buffer.counters, spills: stats.spills })
       runs = finalRuns(buffer.runs, a.dir)
     } else {

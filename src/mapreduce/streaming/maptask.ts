@@ -107,6 +107,8 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
     let runs: (string | null)[] = []
     if (buffer !== undefined) {
       await spill()
+      // Only here, on success: a failed attempt may still have a spill queued on `work`.
+      buffer.release()
       Object.assign(stats, { spilledRecords: buffer.counters.spilledRecords })
       runs = finalRuns(buffer.runs, a.dir)
     } else {
