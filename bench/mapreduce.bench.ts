@@ -18,11 +18,15 @@
  * byte-identical across rounds. Then each target of the issue is printed as met or missed.
  *
  * usage: tsx bench/mapreduce.bench.ts [--quick] [--size 16x64MiB] [--runs N] [--seed N] [--no-go]
- *        [--rows 'node idiomatic,gort wc p']
+ *        [--rows 'node idiomatic,gort wc p'] [--procs 1,2]
  * --quick is 16 x 4 MiB, 3 runs; the default is 16 x 64 MiB (1 GiB), 3 runs. --rows keeps the
  * rows whose names contain one of its comma-separated parts (targets then lack the others); not
- * --only, which `npm run bench` takes for the file's name.
- * Writes bench/results/mapreduce.json.
+ * --only, which `npm run bench` takes for the file's name. --procs lists the procs (goroutines)
+ * of the gort wc, gort wc-bytes and go bytes rows (default 1,2; the other rows run at 2); past 2
+ * it is a scaling run (bench/device/mapreduce.sh): a table of speed-ups from 1 proc and a plot.
+ * Writes bench/results/mapreduce.json, or for a scaling run mapreduce-scaling.json and .svg.
+ * GORT_GO_WC_DIR names prebuilt Go binaries (wc_map, wc_bytes, and a `version` file) for a
+ * machine without Go.
  */
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -33,6 +37,7 @@ import { parseArgs } from 'node:util'
 import { parseSize } from '../src/mapreduce/size.js'
 import { CACHE, ensureCorpus, REPO } from './mapreduce/corpus.js'
 import { GNU_TIME, measure, median, type Measured, type Run } from './mapreduce/measure.js'
+import { speedupSvg, type Series } from './scheduler/plot.js'
 
 // Not strict: `npm run bench -- --quick --no-go` passes every file the same flags.
 const { values } = parseArgs({
@@ -44,10 +49,11 @@ const { values } = parseArgs({
     runs: { type: 'string' },
     seed: { type: 'string', default: '1' },
     rows: { type: 'string' },
+    procs: { type: 'string' },
   },
 })
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined)
-const opts = { quick: values.quick === true, noGo: values['no-go'] === true, size: str(values.size), runs: str(values.runs), seed: str(values.seed) ?? '1', rows: str(values.rows) }
+const opts = { quick: values.quick === true, noGo: values['no-go'] === true, size: str(values.size), runs: str(values.runs), seed: str(values.seed) ?? '1', rows: str(values.rows), procs: str(values.procs) }
 const [files, fileBytes] = (() => {
   const spec = opts.size ?? (opts.quick ? '16x4MiB' : '16x64MiB')
   const m = /^(\d+)x(.+)$/.exec(spec)
@@ -57,6 +63,10 @@ const [files, fileBytes] = (() => {
 const RUNS = Number(opts.runs ?? 3)
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new TypeError(`--runs must be a positive integer, got ${JSON.stringify(opts.runs)}`)
 const seed = Number(opts.seed)
+const PROCS = [...new Set((opts.procs ?? '1,2').split(',').map((x) => Number(x.trim())))].sort((a, b) => a - b)
+if (PROCS.some((p) => !Number.isInteger(p) || p < 1)) throw new TypeError(`--procs must list positive integers (1,2,4), got ${JSON.stringify(opts.procs)}`)
+/** A scaling run: procs past 2, for a many-core machine. */
+const SCALING = PROCS.at(-1)! > 2
 const log = (s: string): void => void process.stderr.write(`${s}\n`)
 
 const corpus = await ensureCorpus(seed, files, fileBytes, log)
@@ -69,6 +79,11 @@ if (!existsSync(path.join(REPO, 'dist/cli/main.js'))) spawnSync('npx', ['tsc', '
 
 /** Go binaries built into .cache/go, or null without Go. */
 function buildGo(): { map: string; bytes: string; version: string } | null {
+  const prebuilt = process.env['GORT_GO_WC_DIR']
+  if (prebuilt !== undefined && prebuilt !== '') {
+    const version = readFileSync(path.join(prebuilt, 'version'), 'utf8').trim()
+    return { map: path.join(prebuilt, 'wc_map'), bytes: path.join(prebuilt, 'wc_bytes'), version: `${version} (prebuilt)` }
+  }
   const env = { ...process.env, GOFLAGS: '-mod=mod', GOCACHE: process.env['GOCACHE'] ?? path.join(tmpdir(), 'gort-go-cache') }
   const v = spawnSync('go', ['version'], { encoding: 'utf8', env })
   if (v.status !== 0) return null
@@ -114,19 +129,20 @@ const allRows: Row[] = [
   },
   ...(go === null ? [] : [
     { name: 'go map p1', mb: MB, kind: 'tsv', run: (out: string) => ({ cmd: go.map, args: [out, ...input] }) },
-    { name: 'go bytes p1', mb: MB, kind: 'tsv', run: (out: string) => ({ cmd: go.bytes, args: ['-procs', '1', out, ...input] }) },
-    { name: 'go bytes p2', mb: MB, kind: 'tsv', run: (out: string) => ({ cmd: go.bytes, args: ['-procs', '2', out, ...input] }) },
+    ...PROCS.map((p): Row => ({ name: `go bytes p${p}`, mb: MB, kind: 'tsv', run: (out) => ({ cmd: go.bytes, args: ['-procs', String(p), out, ...input] }) })),
   ] satisfies Row[]),
-  gortRow('gort wc p1', 'examples/mapreduce/wc.ts', 1),
-  gortRow('gort wc p2', 'examples/mapreduce/wc.ts', 2),
-  gortRow('gort wc no-combine p2', 'bench/mapreduce/wc-nocombine.ts', 2),
-  // Small files sharing map tasks (Hadoop's CombineFileInputFormat): the quick corpus's 4 MiB
-  // files in two tasks instead of sixteen; on 64 MiB files the same tasks as 'gort wc p2'.
-  gortRow('gort wc p2 --pack-files', 'examples/mapreduce/wc.ts', 2, undefined, MB, ['--pack-files']),
+  ...PROCS.map((p) => gortRow(`gort wc p${p}`, 'examples/mapreduce/wc.ts', p)),
+  // The two-core targets' own rows; a scaling run leaves them out.
+  ...(SCALING ? [] : [
+    gortRow('gort wc no-combine p2', 'bench/mapreduce/wc-nocombine.ts', 2),
+    // Small files sharing map tasks (Hadoop's CombineFileInputFormat): the quick corpus's 4 MiB
+    // files in two tasks instead of sixteen; on 64 MiB files the same tasks as 'gort wc p2'.
+    gortRow('gort wc p2 --pack-files', 'examples/mapreduce/wc.ts', 2, undefined, MB, ['--pack-files']),
+  ]),
   ...(existsSync(path.join(REPO, 'examples/mapreduce/wc-bytes.ts'))
-    ? [gortRow('gort wc-bytes p1', 'examples/mapreduce/wc-bytes.ts', 1), gortRow('gort wc-bytes p2', 'examples/mapreduce/wc-bytes.ts', 2)]
+    ? PROCS.map((p) => gortRow(`gort wc-bytes p${p}`, 'examples/mapreduce/wc-bytes.ts', p))
     : []),
-  gortRow('gort wc small (4 MiB) p2', 'examples/mapreduce/wc.ts', 2, small.files[0]!, small.bytes / 1e6),
+  ...(SCALING ? [] : [gortRow('gort wc small (4 MiB) p2', 'examples/mapreduce/wc.ts', 2, small.files[0]!, small.bytes / 1e6)]),
 ]
 const wanted = opts.rows?.split(',').map((x) => x.trim()).filter((x) => x !== '')
 const rows = wanted === undefined ? allRows : allRows.filter((r) => wanted.some((o) => r.name.includes(o)))
@@ -232,8 +248,9 @@ console.log(`\nword count, ${MB.toFixed(0)} MB (${files} files), medians of ${RU
 console.log(`load average ${load0.map((x) => x.toFixed(1)).join(' ')} before, ${load1.map((x) => x.toFixed(1)).join(' ')} after${GNU_TIME ? '' : '; no GNU time: CPU and RSS not measured'}`)
 console.log(`${'row'.padEnd(26)} ${'wall s'.padStart(8)} ${'MB/s'.padStart(8)} ${'CPU s'.padStart(8)} ${'RSS MiB'.padStart(8)} ${'vs idiom'.padStart(9)} ${'vs Go b2'.padStart(9)}`)
 for (const s of summary) {
-  const vsI = idiomatic && !s.name.includes('small') ? `${f(idiomatic.wall / s.wall)}x` : '-'
-  const vsG = goBytes2 && !s.name.includes('small') ? `${f(goBytes2.wall / s.wall)}x` : '-'
+  const ratio = (x: number): string => (Number.isFinite(x) ? `${f(x)}x` : '-')
+  const vsI = idiomatic && !s.name.includes('small') ? ratio(idiomatic.wall / s.wall) : '-'
+  const vsG = goBytes2 && !s.name.includes('small') ? ratio(goBytes2.wall / s.wall) : '-'
   console.log(`${s.name.padEnd(26)} ${f(s.wall).padStart(8)} ${f(s.mbPerSec, 1).padStart(8)} ${f(s.cpu).padStart(8)} ${f(s.maxRss / 2 ** 20, 0).padStart(8)} ${vsI.padStart(9)} ${vsG.padStart(9)}`)
 }
 console.log('(vs columns: how many times faster than the idiomatic script, and than Go\'s byte table on two goroutines; above 1 is faster)')
@@ -261,18 +278,49 @@ target('combiner: peak RSS <= 256 MiB', when(!!p2 && Number.isFinite(p2!.maxRss)
 target('small job (4 MiB) <= 1 s, start-up included', when(!!smallJob, () => smallJob!.wall <= 1), smallJob ? `${f(smallJob.wall)} s` : 'row missing')
 const identical = [...digests].map(([name, set]) => `${name}: ${set.size === 1 ? 'identical' : `${set.size} different outputs`}`)
 target('two runs give byte-identical part files', when(digests.size > 0 && RUNS > 1, () => [...digests.values()].every((s) => s.size === 1)), identical.join('; '))
-console.log('\ntargets (two cores):')
+
+/** Each procs-swept program's medians by procs, and the speed-up from its 1-proc run. */
+const swept = [
+  { name: 'gort wc', color: '#1f77b4' },
+  { name: 'gort wc-bytes', color: '#2ca02c' },
+  { name: 'go bytes', color: '#d62728' },
+].map((x) => ({ ...x, at: PROCS.map((p) => ({ p, s: get(`${x.name} p${p}`) })).filter((r) => r.s !== undefined) }))
+  .filter((x) => x.at.length > 0)
+let svg: string | undefined
+if (SCALING) {
+  console.log(`\nscaling (medians; speed-up: the same program's 1-proc time over this one's)`)
+  console.log(`${'program'.padEnd(14)} ${'procs'.padStart(5)} ${'wall s'.padStart(8)} ${'speed-up'.padStart(9)} ${'vs idiom'.padStart(9)}`)
+  const series: Series[] = []
+  for (const x of swept) {
+    const one = x.at.find((r) => r.p === 1)?.s
+    for (const { p, s } of x.at) {
+      const up = one ? `${f(one.wall / s!.wall)}x` : '-'
+      console.log(`${x.name.padEnd(14)} ${String(p).padStart(5)} ${f(s!.wall).padStart(8)} ${up.padStart(9)} ${(idiomatic ? `${f(idiomatic.wall / s!.wall)}x` : '-').padStart(9)}`)
+    }
+    if (one) series.push({ name: x.name, color: x.color, points: x.at.map(({ p, s }) => [p, one.wall / s!.wall] as const) })
+  }
+  if (series.length > 0) svg = speedupSvg(`word count, ${(corpus.bytes / 2 ** 30).toFixed(2)} GiB, ${availableParallelism()} cpus`, series, PROCS.at(-1)!, 'speedup vs the same program at 1 proc')
+  const top = PROCS.at(-1)!
+  const wcTop = get(`gort wc p${top}`)
+  if (top >= 16) target(`wc >= 10x from 1 to ${top} procs`, when(!!(p1 && wcTop), () => p1!.wall / wcTop!.wall >= 10), p1 && wcTop ? `${f(p1.wall / wcTop.wall)}x` : 'row missing')
+}
+console.log(`\ntargets (${availableParallelism() === 2 ? 'two cores' : `set for two cores; this machine has ${availableParallelism()}`}):`)
 for (const t of targets) console.log(`  ${t.verdict.padEnd(6)} ${t.name}: ${t.detail}`)
 if (files * fileBytes < 4 * 2 ** 30) console.log('  (not checked here: combiner RSS on 4 GiB; run --size 64x64MiB for it)')
 else if (p2) console.log(`  (4 GiB: combiner RSS ${f(p2.maxRss / 2 ** 20, 0)} MiB; the target is within 10 % of the 1 GiB run's)`)
+
 if (problems.length > 0) {
   console.log('\nproblems:')
   for (const p of problems) console.log(`  ${p}`)
 }
 
+// A scaling run must not overwrite the two-core results.
+const base = SCALING ? 'mapreduce-scaling' : 'mapreduce'
 mkdirSync(path.join(REPO, 'bench/results'), { recursive: true })
-writeFileSync(path.join(REPO, 'bench/results/mapreduce.json'), `${JSON.stringify({
-  date: new Date().toISOString(), node: process.version, go: go?.version ?? null, cpus: availableParallelism(), load: { before: load0, after: load1 },
-  corpus: { seed, files, fileBytes, bytes: corpus.bytes }, runs: RUNS, rowFilter: wanted ?? null, rows: summary, targets, problems,
+writeFileSync(path.join(REPO, `bench/results/${base}.json`), `${JSON.stringify({
+  date: new Date().toISOString(), node: process.version, go: go?.version ?? null, cpus: availableParallelism(), cpu: cpus()[0]?.model ?? null, load: { before: load0, after: load1 },
+  corpus: { seed, files, fileBytes, bytes: corpus.bytes }, runs: RUNS, procs: PROCS, rowFilter: wanted ?? null, rows: summary, targets, problems,
 }, null, 2)}\n`)
+if (svg !== undefined) writeFileSync(path.join(REPO, `bench/results/${base}.svg`), svg)
+console.log(`\nwrote bench/results/${base}.json${svg === undefined ? '' : ` and ${base}.svg`}`)
 process.exitCode = problems.length === 0 ? 0 : 1

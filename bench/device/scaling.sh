@@ -12,15 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-bench/results}
 procs=${PROCS:-1,2,4,8,16}
-bindir="${HOME:-/tmp}/bin"
-mkdir -p "$out" "$bindir"
-if ! command -v node >/dev/null 2>&1; then
-  xz -dc .carry/node.xz > "$bindir/node"
-  chmod +x "$bindir/node"
-  export PATH="$bindir:$PATH"
-fi
-[ -d node_modules/tsx ] && [ -d dist ] || tar -xJf .carry/modules.tar.xz
-if [ -x .carry/gosched ] && ! command -v go >/dev/null 2>&1; then export GORT_GO_SCHED_BIN="$PWD/.carry/gosched"; fi
+mkdir -p "$out"
+. bench/device/unpack.sh
 {
   echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), node $(node --version)"
   uptime

@@ -1,6 +1,6 @@
 /**
- * A dependency-free SVG line chart for the scheduler bench: procs on x, speedup on y, the ideal
- * line (speedup = procs) and one polyline per series.
+ * A dependency-free SVG line chart for the scheduler and MapReduce benches: procs on x, speedup
+ * on y, the ideal line (speedup = procs) and one polyline per series.
  */
 
 export interface Series {
@@ -11,7 +11,8 @@ export interface Series {
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
 
-export function speedupSvg(title: string, series: readonly Series[], maxProcs: number): string {
+/** `yLabel`: what the speed-up is over (the scheduler bench: single-threaded code; MapReduce: the same job at 1 proc). */
+export function speedupSvg(title: string, series: readonly Series[], maxProcs: number, yLabel = 'speedup vs single-threaded'): string {
   const W = 640
   const H = 420
   const L = 60
@@ -37,7 +38,7 @@ export function speedupSvg(title: string, series: readonly Series[], maxProcs: n
     out.push(`<line x1="${L}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#eee"/>`)
   }
   out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">procs (threads)</text>`)
-  out.push(`<text x="16" y="${(T + H - B) / 2}" transform="rotate(-90 16 ${(T + H - B) / 2})" text-anchor="middle">speedup vs single-threaded</text>`)
+  out.push(`<text x="16" y="${(T + H - B) / 2}" transform="rotate(-90 16 ${(T + H - B) / 2})" text-anchor="middle">${esc(yLabel)}</text>`)
   out.push(`<line x1="${x(1)}" y1="${y(1)}" x2="${x(xMax)}" y2="${y(xMax)}" stroke="#888" stroke-dasharray="5,4"/>`)
   const all = [{ name: 'ideal (speedup = procs)', points: [], color: '#888' } as Series, ...series]
   all.forEach((s, i) => {

@@ -1,0 +1,28 @@
+#!/bin/bash
+# MapReduce's scaling run on the 16-core device machine: word count over the 1 GiB corpus (16 x 64
+# MiB, generated there: it is too big to carry) at 1, 2, 4, 8 and 16 procs, for gort's natural
+# word count (examples/mapreduce/wc.ts), its byte fast path (wc-bytes.ts) and Go's byte table,
+# beside the idiomatic single-threaded script. bench/device/pack.sh fills .carry/ first (here);
+# then, with .carry carried:
+#
+#   bash bench/device/mapreduce.sh "$OUT"
+#
+# About 5-6 minutes on 16 cores (one run per row). The log goes to the folder as it is written,
+# so a run cut short still leaves its rows; then the results JSON and the speed-up plot
+# (mapreduce-scaling.json, .svg) are copied there. SIZE, RUNS, PROCS and ROWS override the
+# bench's --size, --runs, --procs and --rows.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-bench/results}
+mkdir -p "$out"
+. bench/device/unpack.sh
+{
+  echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), node $(node --version)"
+  uptime
+} | tee "$out/mapreduce.log"
+status=0
+node --import tsx bench/mapreduce.bench.ts --size "${SIZE:-16x64MiB}" --runs "${RUNS:-1}" \
+  --procs "${PROCS:-1,2,4,8,16}" --rows "${ROWS:-node idiomatic,gort wc,go bytes}" 2>&1 | tee -a "$out/mapreduce.log" || status=$?
+# The bench exits 1 when a row failed or an output differed: its results still go with the log.
+if [ "$out" != bench/results ]; then cp bench/results/mapreduce-scaling.json bench/results/mapreduce-scaling.svg "$out/" || true; fi
+exit "$status"
