@@ -18,12 +18,13 @@
  * byte-identical across rounds. Then each target of the issue is printed as met or missed.
  *
  * usage: tsx bench/mapreduce.bench.ts [--quick] [--size 16x64MiB] [--runs N] [--seed N] [--no-go]
- *        [--rows 'node idiomatic,gort wc p'] [--procs 1,2]
+ *        [--rows 'node idiomatic,gort wc p'] [--procs 1,2] [--budget SECONDS]
  * --quick is 16 x 4 MiB, 3 runs; the default is 16 x 64 MiB (1 GiB), 3 runs. --rows keeps the
  * rows whose names contain one of its comma-separated parts (targets then lack the others); not
  * --only, which `npm run bench` takes for the file's name. --procs lists the procs (goroutines)
  * of the gort wc, gort wc-bytes and go bytes rows (default 1,2; the other rows run at 2); past 2
  * it is a scaling run (bench/device/mapreduce.sh): a table of speed-ups from 1 proc and a plot.
+ * --budget S: start no row past S seconds (the rest are reported skipped; results still written).
  * Writes bench/results/mapreduce.json, or for a scaling run mapreduce-scaling.json and .svg.
  * GORT_GO_WC_DIR names prebuilt Go binaries (wc_map, wc_bytes, and a `version` file) for a
  * machine without Go.
@@ -50,10 +51,11 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     rows: { type: 'string' },
     procs: { type: 'string' },
+    budget: { type: 'string' },
   },
 })
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined)
-const opts = { quick: values.quick === true, noGo: values['no-go'] === true, size: str(values.size), runs: str(values.runs), seed: str(values.seed) ?? '1', rows: str(values.rows), procs: str(values.procs) }
+const opts = { quick: values.quick === true, noGo: values['no-go'] === true, size: str(values.size), runs: str(values.runs), seed: str(values.seed) ?? '1', rows: str(values.rows), procs: str(values.procs), budget: str(values.budget) }
 const [files, fileBytes] = (() => {
   const spec = opts.size ?? (opts.quick ? '16x4MiB' : '16x64MiB')
   const m = /^(\d+)x(.+)$/.exec(spec)
@@ -65,6 +67,9 @@ if (!Number.isInteger(RUNS) || RUNS < 1) throw new TypeError(`--runs must be a p
 const seed = Number(opts.seed)
 const PROCS = [...new Set((opts.procs ?? '1,2').split(',').map((x) => Number(x.trim())))].sort((a, b) => a - b)
 if (PROCS.some((p) => !Number.isInteger(p) || p < 1)) throw new TypeError(`--procs must list positive integers (1,2,4), got ${JSON.stringify(opts.procs)}`)
+/** Seconds from the bench's start after which no more rows start (a device call has a time limit). */
+const BUDGET = opts.budget === undefined ? Infinity : Number(opts.budget)
+if (!(BUDGET > 0)) throw new TypeError(`--budget must be a positive number of seconds, got ${JSON.stringify(opts.budget)}`)
 /** A scaling run: procs past 2, for a many-core machine. */
 const SCALING = PROCS.at(-1)! > 2
 const log = (s: string): void => void process.stderr.write(`${s}\n`)
@@ -192,8 +197,14 @@ let smallReference: Map<string, number> | undefined
 
 // Warm the page cache so that no row pays for the first read.
 spawnSync('bash', ['-c', 'cat "$@" > /dev/null', 'cat', ...input, small.files[0]!])
+const started = performance.now()
+let skipped = 0
 for (let run = 1; run <= RUNS; run++) {
   for (const row of rows) {
+    if ((performance.now() - started) / 1000 > BUDGET) {
+      skipped++
+      continue
+    }
     const out = path.join(work, `out-${run}`)
     rmSync(out, { recursive: true, force: true })
     let m: Measured
@@ -229,6 +240,7 @@ for (let run = 1; run <= RUNS; run++) {
   }
 }
 rmSync(work, { recursive: true, force: true })
+if (skipped > 0) problems.push(`--budget ${BUDGET} s spent: ${skipped} row runs skipped`)
 const load1 = loadavg()
 
 interface Summary { name: string; runs: number; wall: number; cpu: number; maxRss: number; mbPerSec: number }
