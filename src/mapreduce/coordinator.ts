@@ -29,7 +29,7 @@ import { KILL_GRACE_MS, describeError, runPhase } from './attempts.js'
 import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
 import { InputTooLargeError, JobModuleError, OutputExistsError, TaskFailedError } from './errors.js'
 import { expandInputs } from './inputs.js'
-import { jobModule, likelyLoader, type JobModule } from './compile.js'
+import { commonJsHint, jobModule, likelyLoader, type JobModule } from './compile.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './maptask.js'
 import { autoSplitSize, resolveJobOptions, type Resolved, type RunJobOptions } from './options.js'
@@ -139,7 +139,9 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
       // each at its first task (a retry on a fresh M, a skewed first wave).
       info = (await Promise.all(Array.from({ length: rt.procs }, () => rt.go(probeJob, url))))[0]!
     } catch (e) {
-      throw new JobModuleError(o.jobLabel, (e as Error).message ?? String(e), { cause: e })
+      // A job tsx loads as given (not compiled) may be in a CommonJS package: say so.
+      const hint = url === o.url ? commonJsHint(url) : ''
+      throw new JobModuleError(o.jobLabel, ((e as Error).message ?? String(e)) + hint, { cause: e })
     }
   }
   options.signal?.throwIfAborted()

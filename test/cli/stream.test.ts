@@ -95,6 +95,25 @@ io('bad pairs and bad values fail with a clear StreamFormatError', deadline('for
   })
 }))
 
+io('stream-map: a job that emits numbers without declaring its values is told so on stderr, once', deadline('undeclared', async () => {
+  const t = tempDir()
+  try {
+    const job = path.join(t.dir, 'wc-undeclared.mts') // .mts: an ES module wherever it is
+    // The issue's word count as written there: no `values`, so stream-reduce would hand it '1's.
+    writeFileSync(job, `import { defineJob } from ${JSON.stringify(path.join(REPO, 'src/mapreduce/index.ts'))}
+const sum = async (w: string, vs: AsyncIterable<number>, emit: (k: string, v: number) => void) => { let n = 0; for await (const v of vs) n += v; emit(w, n) }
+export default defineJob({ map(_k, line, emit) { for (const w of line.split(/\\s+/)) if (w) emit(w, 1) }, combine: sum, reduce: sum })
+`)
+    const { out, err } = await runStream(streamMap, job, 'a b\na\n')
+    assert.is(out, 'a\t2\nb\t1\n')
+    assert.is(err, "gort stream-map: the job emits number values but declares no `values` type, so gort stream-reduce will hand them to reduce as strings; add values: 'number' to the job (or values: 'string' to keep them text)\n")
+    // Declared: nothing on stderr (JOB declares values: 'number' and counts lines).
+    assert.not.match((await runStream(streamMap, WC, 'a b\na\n')).err, /values/)
+  } finally {
+    t.remove()
+  }
+}))
+
 io.run()
 
 const test = suite('gort stream-map | sort | gort stream-reduce')
@@ -126,6 +145,39 @@ test('the local recipe and gort mapreduce --mapper/--reducer equal the in-proces
     assert.is(code, 0)
     assert.equal(partsOf(out), partsOf(hadoop.output))
     assert.ok(partsOf(out).get('part-r-00001')!.length > 0)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a TypeScript job in a package that is not "type": "module" (npm init\'s default) runs both ways', deadline('commonjs package', async () => {
+  // tsx would load such a job as CommonJS, and gort's modules (ES modules with a top-level await)
+  // cannot be required: stream-map and stream-reduce failed with "Top-level await is currently
+  // not supported with the "cjs" output format". They load the job compiled, as runJob does.
+  const t = tempDir()
+  try {
+    writeFileSync(path.join(t.dir, 'package.json'), '{ "name": "user-project", "version": "1.0.0" }\n')
+    const job = path.join(t.dir, 'wc.ts')
+    writeFileSync(job, readFileSync(WC, 'utf8').replace("from 'gort/mapreduce'", `from ${JSON.stringify(path.join(REPO, 'dist/mapreduce/index.js'))}`))
+    const input = inputs(t.dir, ['the cat\nthe hat\n', 'a cat\n'])
+    const r = await sh(`cat data/*.txt | ${gort} stream-map --job wc.ts | LC_ALL=C sort | ${gort} stream-reduce --job wc.ts`, t.dir)
+    assert.is(r.stderr, '')
+    assert.is(r.code, 0)
+    assert.is(r.stdout, 'a\t1\ncat\t2\nhat\t1\nthe\t2\n')
+    const inProcess = await runJob({ job, input, output: path.join(t.dir, 'out'), reducers: 1, procs: 1 })
+    assert.is(readFileSync(inProcess.files[0]!, 'utf8'), r.stdout)
+
+    // One that cannot be compiled (import.meta) goes to tsx as it is, and fails: the message says
+    // why in words about the user's package, and what to do.
+    writeFileSync(path.join(t.dir, 'meta.ts'), readFileSync(job, 'utf8').replace('export default', 'console.error(import.meta.url.length > 0)\nexport default'))
+    const hint = /\(tsx loads meta\.ts as CommonJS, since its package\.json does not say "type": "module".*rename it \.mts or add "type": "module" to the package\.json\)/
+    const streamed = await sh(`${gort} stream-map --job meta.ts < /dev/null`, t.dir)
+    assert.is(streamed.code, 2)
+    assert.match(streamed.stderr, hint)
+    const ran = await runCaptured(command, ['--job', path.join(t.dir, 'meta.ts'), '--input', input, '--output', path.join(t.dir, 'out-meta')])
+    assert.is(ran.code, 2)
+    assert.match(ran.err, hint)
+    assert.not.ok(existsSync(path.join(t.dir, 'out-meta')))
   } finally {
     t.remove()
   }

@@ -20,6 +20,7 @@
 
 import type { Readable, Writable } from 'node:stream'
 import { GortError, describeValue } from '../../errors.js'
+import { commonJsHint, jobModule } from '../compile.js'
 import { TaskCounters } from '../counters.js'
 import { jobOf, isTypeScript, jobUrl, type JobSpec, type MapContext, type Scalar, type TaskContext } from '../job.js'
 import { JobModuleError } from '../errors.js'
@@ -37,19 +38,35 @@ export class StreamFormatError extends GortError {
   }
 }
 
-/** Imports a job module (TypeScript through tsx) and returns its job; JobModuleError when it is not one. */
+/**
+ * Imports a job module and returns its job; JobModuleError when it is not one. A TypeScript job
+ * is compiled as `runJob` compiles it for its Ms (compile.ts: one ESM file, whatever the type of
+ * the package it is in), so both load the same module; tsx imports the compiled file when it
+ * imports TypeScript, and the job itself when it does not compile.
+ */
 export async function importJob(job: string): Promise<JobSpec> {
   const url = jobUrl(job)
   let mod: unknown
+  let hint = ''
   try {
     if (isTypeScript(url)) {
-      const { tsImport } = await import('tsx/esm/api')
-      mod = await tsImport(url, import.meta.url)
+      const compiled = await jobModule(url)
+      if (compiled.url === url) hint = commonJsHint(url)
+      try {
+        if (compiled.loader === 'none') {
+          mod = await import(compiled.url)
+        } else {
+          const { tsImport } = await import('tsx/esm/api')
+          mod = await tsImport(compiled.url, import.meta.url)
+        }
+      } finally {
+        compiled.remove()
+      }
     } else {
       mod = await import(url)
     }
   } catch (e) {
-    throw new JobModuleError(job, (e as Error).message ?? String(e), { cause: e })
+    throw new JobModuleError(job, ((e as Error).message ?? String(e)) + hint, { cause: e })
   }
   const r = jobOf(mod)
   if ('problem' in r) throw new JobModuleError(job, r.problem)
@@ -189,8 +206,18 @@ export async function streamMap(job: JobSpec, io: StreamIO): Promise<void> {
   const combine = job.combine as ReduceFn | undefined
   const pairs = new Map<Scalar, Scalar[]>()
   let buffered = 0
+  // A number value leaves as text; a job that does not declare its values gets that text back
+  // in stream-reduce, where `n += v` concatenates. Said once, on stderr (a task log under Hadoop).
+  let undeclared = job.values === undefined
+  const write = (k: Scalar, v: Scalar): void => {
+    if (undeclared && typeof v === 'number') {
+      undeclared = false
+      io.stderr.write(`gort stream-map: the job emits number values but declares no \`values\` type, so gort stream-reduce will hand them to reduce as strings; add values: 'number' to the job (or values: 'string' to keep them text)\n`)
+    }
+    out.add(lineOf(k, v))
+  }
   const emit = combine === undefined
-    ? (k: Scalar, v: Scalar): void => out.add(lineOf(k, v))
+    ? write
     : (k: Scalar, v: Scalar): void => {
       const key = checkKey(k)
       const value = checkValue(v)
@@ -201,7 +228,7 @@ export async function streamMap(job: JobSpec, io: StreamIO): Promise<void> {
     }
   const combineAll = async (): Promise<void> => {
     const keys = [...pairs.keys()].sort(compareKeys)
-    const cemit = (k: Scalar, v: Scalar): void => out.add(lineOf(k, v))
+    const cemit = write
     for (const k of keys) {
       const r = combine!(k, new ArrayValues(pairs.get(k)!), cemit, ctx)
       if (r !== undefined) await r
