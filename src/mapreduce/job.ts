@@ -128,7 +128,19 @@ export type Job<K extends Scalar = Scalar, V extends Scalar = Scalar, OK extends
 
 const JOB: unique symbol = Symbol.for('gort.mapreduce.job') as never
 
-/** Declares a job: checks its shape now (a job without `map` fails where it is written) and returns it. */
+/**
+ * Declares a job: checks its shape now (a job without `map` fails where it is written) and returns
+ * it. A job that declares `values: 'number'` (or 'string') has values of that type wherever no
+ * annotation says more: an inline `reduce(word, values, emit)` sums numbers, and map's `emit`
+ * takes only numbers.
+ */
+export function defineJob<K extends Scalar, V extends number = number, OK extends Scalar = K, OV extends Scalar = V>(
+  spec: JobSpec<K, V, OK, OV> & { readonly values: 'number' },
+): Job<K, V, OK, OV>
+export function defineJob<K extends Scalar, V extends string = string, OK extends Scalar = K, OV extends Scalar = V>(
+  spec: JobSpec<K, V, OK, OV> & { readonly values: 'string' },
+): Job<K, V, OK, OV>
+export function defineJob<K extends Scalar, V extends Scalar, OK extends Scalar = K, OV extends Scalar = V>(spec: JobSpec<K, V, OK, OV>): Job<K, V, OK, OV>
 export function defineJob<K extends Scalar, V extends Scalar, OK extends Scalar = K, OV extends Scalar = V>(
   spec: JobSpec<K, V, OK, OV>,
 ): Job<K, V, OK, OV> {

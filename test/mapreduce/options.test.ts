@@ -112,6 +112,38 @@ jobs('types: emit takes what combine and reduce take; map gets strings', () => {
   })
   // @ts-expect-error: keys are strings or numbers
   defineJob({ map(_k, _v, emit: (k: object, v: number) => void) { emit({}, 1) } })
+
+  // `values` types the values of inline functions that say nothing of them.
+  defineJob({
+    values: 'number',
+    map(_k, line, emit) {
+      emit(line, 1)
+      // @ts-expect-error: values: 'number'
+      emit(line, 'one')
+    },
+    async reduce(word, values, emit) {
+      let n = 0
+      for await (const v of values) n += v
+      emit(word, n)
+    },
+  })
+  defineJob({
+    values: 'string',
+    map(_k, line, emit) {
+      emit(line, line)
+      // @ts-expect-error: values: 'string'
+      emit(line, 1)
+    },
+    async reduce(word, values, emit) {
+      const all: string[] = []
+      for await (const v of values) all.push(v.toUpperCase())
+      emit(word, all.join(','))
+    },
+  })
+  // Explicit type arguments keep their order (K, V, OK, OV) with a declaration too.
+  defineJob<string, number, string, string>({ values: 'number', map(_k, line, emit) { emit(line, 1) }, async reduce(w, vs, emit) { for await (const v of vs) emit(w, v.toFixed(1)) } })
+  // @ts-expect-error: a declaration that contradicts the values
+  defineJob<string, string>({ values: 'number', map(_k, line, emit) { emit(line, line) } })
 })
 
 sizes.run()
