@@ -171,8 +171,8 @@ export async function jobModule(url: string): Promise<JobModule> {
 /**
  * What to add to the message of a TypeScript job that failed to load through tsx as given (not
  * compiled): when the job's package is not `"type": "module"` (npm init's default) and the file
- * is not .mts, tsx loads it as CommonJS, and CommonJS cannot load gort's modules (ES modules, one
- * with a top-level await), which tsx reports in words about gort's files. '' otherwise.
+ * is not .mts, tsx loads it as CommonJS, and the error (a require() cycle, a default export that
+ * is the CommonJS exports object) speaks of neither. '' otherwise.
  */
 export function commonJsHint(url: string): string {
   if (!url.startsWith('file:') || !isTypeScript(url) || /\.mts$/.test(url)) return ''
@@ -190,7 +190,7 @@ export function commonJsHint(url: string): string {
     }
     if (path.dirname(d) === d) break
   }
-  return ` (tsx loads ${path.basename(file)} as CommonJS, since its package.json does not say "type": "module", and CommonJS cannot load gort's ES modules; it was not compiled to one because ${/\.cts$/.test(file) ? 'it is .cts' : 'it uses import.meta, require, __dirname or __filename, or does not compile'}: rename it .mts or add "type": "module" to the package.json)`
+  return ` (tsx loads ${path.basename(file)} as CommonJS, since its package.json does not say "type": "module"; gort loads a job as an ES module, compiled, and this one was not compiled because ${/\.cts$/.test(file) ? 'it is .cts' : 'it uses import.meta, require, __dirname or __filename, or does not compile'}: rename it .mts or add "type": "module" to the package.json)`
 }
 
 /** Node's ESM conditions, in the order a package's `exports` is matched against them. */

@@ -4,17 +4,15 @@
  * their results are counters and paths: data moves through files. Each attempt is cancelled
  * through its own taskSignal() (the coordinator's goWith signal).
  *
- * One module instance per job. The map and reduce tasks of a job are named by this module's URL
- * with `?job=<job URL>` appended (jobTasks), so an M imports that instance before it runs the
- * job's first task, and the instance imports the job module at its top level. So when a task's
- * body is called, its job is loaded already (loadedJob), the body runs the user's `map` without
- * an `await` first, and a hung `map` is inside the synchronous body, the one place where the
- * scheduler can end its M (goWith's killAfterMs). The probe uses the plain URL.
+ * The map and reduce tasks of a job are named by jobtasks.ts's URL with `?job=<job URL>`
+ * appended (jobTasks): one instance of that module per job, which imports the job at its top
+ * level (see there). This module has no top-level await, so that a program tsx loads as CommonJS
+ * can still import gort/mapreduce, whose coordinator imports it.
  */
 
 import { rmSync } from 'node:fs'
 // From task.js, not the scheduler's index: an M needs no main-thread module (Runtime, monitor).
-import { onM, task, taskSignal, type Task } from '../scheduler/task.js'
+import { task, taskSignal, type Task } from '../scheduler/task.js'
 import { clockStarted, type AttemptClock } from './clock.js'
 import { loadJob, type RecordKind } from './job.js'
 import { runMap, type MapArgs, type MapResult } from './maptask.js'
@@ -32,10 +30,6 @@ export interface JobInfo {
   readonly sample: { readonly records: number; readonly splits: number } | null
 }
 
-const jobParam = new URL(import.meta.url).searchParams.get('job')
-// A failed import is reported by the task that needs the job (loadJob rejects again there).
-if (jobParam !== null && onM()) await loadJob(jobParam).catch(() => undefined)
-
 /** Imports the job module on an M, as the map and reduce tasks will: what the coordinator needs to know of it. */
 export const probeJob = task(import.meta.url, async function probeJob(url: string): Promise<JobInfo> {
   const job = await loadJob(url)
@@ -52,13 +46,13 @@ function cleanUp<R>(p: Promise<R>, signal: AbortSignal, dir: string): Promise<R>
   })
 }
 
-function mapTask(a: MapArgs, clock: AttemptClock): Promise<MapResult> {
+export function mapTask(a: MapArgs, clock: AttemptClock): Promise<MapResult> {
   const signal = taskSignal()
   const c = clockStarted(clock)
   return cleanUp(a.stream === undefined ? runMap(a, signal) : runStreamMap({ ...a, stream: a.stream }, signal), signal, a.dir).finally(c.done)
 }
 
-function reduceTask(a: ReduceArgs, clock: AttemptClock): Promise<ReduceResult> {
+export function reduceTask(a: ReduceArgs, clock: AttemptClock): Promise<ReduceResult> {
   // The map phase is over (but for a backup copy, which makes do without): its buffers' arrays go.
   releaseSpare()
   const signal = taskSignal()
@@ -66,14 +60,12 @@ function reduceTask(a: ReduceArgs, clock: AttemptClock): Promise<ReduceResult> {
   return cleanUp(a.stream === undefined ? runReduce(a, signal) : runStreamReduce({ ...a, stream: a.stream }, signal), signal, a.dir).finally(c.done)
 }
 
-// Declared here too, so the plain module's registry knows them.
-task(import.meta.url, mapTask)
-task(import.meta.url, reduceTask)
+/** jobtasks.ts beside this module, with this module's extension (.js in dist/, .ts from the sources). */
+const JOB_TASKS = import.meta.url.replace(/\/tasks(\.[cm]?[jt]s)(?:\?.*)?$/, '/jobtasks$1')
 
-/** The map and reduce tasks of the job at `jobUrl`, named by this module's instance for that job. */
+/** The map and reduce tasks of the job at `jobUrl`, named by jobtasks.ts's instance for that job. */
 export function jobTasks(jobUrl: string | undefined): { map: Task<[MapArgs, AttemptClock], MapResult>; reduce: Task<[ReduceArgs, AttemptClock], ReduceResult> } {
-  const url = new URL(import.meta.url)
-  url.search = ''
+  const url = new URL(JOB_TASKS)
   if (jobUrl !== undefined) url.searchParams.set('job', jobUrl) // streaming mode: no job module
   return { map: task(url.href, mapTask), reduce: task(url.href, reduceTask) }
 }

@@ -167,16 +167,29 @@ test('a TypeScript job in a package that is not "type": "module" (npm init\'s de
     const inProcess = await runJob({ job, input, output: path.join(t.dir, 'out'), reducers: 1, procs: 1 })
     assert.is(readFileSync(inProcess.files[0]!, 'utf8'), r.stdout)
 
+    // A program there, run by tsx (as CommonJS), imports gort/mapreduce and runs the job: no
+    // module on the main thread's import graph may have a top-level await.
+    writeFileSync(path.join(t.dir, 'run.ts'), `import { runJob } from ${JSON.stringify(path.join(REPO, 'dist/mapreduce/index.js'))}
+runJob({ job: './wc.ts', input: 'data', output: 'out-program', reducers: 1, procs: 1 }).then((r) => console.log(r.files.length))
+`)
+    // `--import tsx` as the user's project would resolve it (here: gort's own tsx).
+    const tsx = import.meta.resolve('tsx')
+    const program = await sh(`${process.execPath} --import ${tsx} run.ts`, t.dir)
+    assert.is(program.stderr, '')
+    assert.is(program.stdout, '1\n')
+    assert.is(readFileSync(path.join(t.dir, 'out-program/part-r-00000'), 'utf8'), r.stdout)
+
     // One that cannot be compiled (import.meta) goes to tsx as it is, and fails: the message says
     // why in words about the user's package, and what to do.
     writeFileSync(path.join(t.dir, 'meta.ts'), readFileSync(job, 'utf8').replace('export default', 'console.error(import.meta.url.length > 0)\nexport default'))
-    const hint = /\(tsx loads meta\.ts as CommonJS, since its package\.json does not say "type": "module".*rename it \.mts or add "type": "module" to the package\.json\)/
+    const hint = /\(tsx loads meta\.ts as CommonJS, since its package\.json does not say "type": "module"; .* because it uses import\.meta, .*: rename it \.mts or add "type": "module" to the package\.json\)/
     const streamed = await sh(`${gort} stream-map --job meta.ts < /dev/null`, t.dir)
     assert.is(streamed.code, 2)
     assert.match(streamed.stderr, hint)
-    const ran = await runCaptured(command, ['--job', path.join(t.dir, 'meta.ts'), '--input', input, '--output', path.join(t.dir, 'out-meta')])
+    // From the command line, as a user runs it (in this tsx-run test process, tsx loads it fine).
+    const ran = await sh(`${gort} mapreduce --job meta.ts --input data --output out-meta`, t.dir)
     assert.is(ran.code, 2)
-    assert.match(ran.err, hint)
+    assert.match(ran.stderr, hint)
     assert.not.ok(existsSync(path.join(t.dir, 'out-meta')))
   } finally {
     t.remove()

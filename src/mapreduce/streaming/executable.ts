@@ -69,7 +69,7 @@ export async function importJob(job: string): Promise<JobSpec> {
     throw new JobModuleError(job, ((e as Error).message ?? String(e)) + hint, { cause: e })
   }
   const r = jobOf(mod)
-  if ('problem' in r) throw new JobModuleError(job, r.problem)
+  if ('problem' in r) throw new JobModuleError(job, r.problem + hint)
   return r.job
 }
 
