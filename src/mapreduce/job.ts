@@ -181,7 +181,12 @@ export function jobProblem(spec: unknown): string | undefined {
 
 /** The job a module exports by default, or why it has none. */
 export function jobOf(mod: unknown): { job: JobSpec } | { problem: string } {
-  const dflt = (mod as { default?: unknown }).default
+  let dflt = (mod as { default?: unknown }).default
+  // A CommonJS module compiled from ESM (tsc's "module": "commonjs": `exports.default = job`
+  // and `__esModule`): Node's default export is the exports object; the job is its `default`.
+  if (typeof dflt === 'object' && dflt !== null && (dflt as { __esModule?: unknown }).__esModule === true && 'default' in dflt) {
+    dflt = (dflt as { default: unknown }).default
+  }
   if (dflt === undefined) return { problem: 'it has no default export (export default defineJob({ map, reduce }))' }
   const problem = jobProblem(dflt)
   return problem === undefined ? { job: dflt as JobSpec } : { problem: `its default export is not a job: ${problem}` }

@@ -90,6 +90,10 @@ jobs('checks the shape where the job is written; a module needs a default export
   assert.equal(jobOf({}), { problem: 'it has no default export (export default defineJob({ map, reduce }))' })
   assert.ok('problem' in jobOf({ default: { reduce: map } }))
   assert.ok('job' in jobOf({ default: { map } }), 'a plain object with map is a job too')
+  // tsc's CommonJS output, as Node imports it: the default export is the exports object.
+  const cjs = jobOf({ default: { __esModule: true, default: { map } } })
+  assert.ok('job' in cjs && cjs.job.map === map, 'the job of a CommonJS module compiled from ESM')
+  assert.ok('problem' in jobOf({ default: { default: { map } } }), 'without __esModule, default is just a property')
 })
 
 jobs('types: emit takes what combine and reduce take; map gets strings', () => {
