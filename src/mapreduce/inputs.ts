@@ -4,7 +4,8 @@
  * `[a-z]` classes (`[!a]` negated), and `**` for any number of directories. A name that starts
  * with a dot matches only a pattern segment that starts with one, as in the shell. A pattern
  * without those characters names a file, or a directory whose files (not sub-directories, and
- * not names starting with `_` or `.`, as Hadoop skips `_SUCCESS` and hidden files) are the input.
+ * not names starting with `_` or `.`, as Hadoop skips `_SUCCESS` and hidden files) are the input;
+ * so does a pattern with them that matches nothing (`data[1].txt`, as the shell leaves it).
  *
  * Invariant: the result is sorted by path and holds each file once, however many patterns name
  * it, so the split list (and with it every task id) is the same on every run over the same files.
@@ -42,23 +43,27 @@ function statOf(p: string): ReturnType<typeof statSync> | undefined {
 function expandOne(pattern: string, cwd: string): InputFile[] {
   const segs = pattern.split('/')
   const first = segs.findIndex((s) => GLOB.test(s))
-  if (first < 0) {
-    const abs = path.resolve(cwd, pattern)
-    const st = statOf(abs)
-    if (st === undefined) return []
-    if (st.isFile()) return [{ path: abs, name: pattern, size: Number(st.size) }]
-    if (!st.isDirectory()) return []
-    const out: InputFile[] = []
-    for (const d of readdirSync(abs, { withFileTypes: true })) {
-      if (d.name.startsWith('_') || d.name.startsWith('.')) continue
-      const f = fileOf(abs, d, path.join(pattern, d.name))
-      if (f !== undefined) out.push(f)
-    }
-    return out
-  }
+  if (first < 0) return literal(pattern, cwd)
   const base = first === 1 && segs[0] === '' ? '/' : segs.slice(0, first).join('/')
   const out: InputFile[] = []
   walk(path.resolve(cwd, base || '.'), base, segs.slice(first), out)
+  // A pattern that matches nothing names the path as written, as in the shell: `data[1].txt`.
+  return out.length > 0 ? out : literal(pattern, cwd)
+}
+
+/** The file the path names, or a directory's files (see the header); [] when there is neither. */
+function literal(pattern: string, cwd: string): InputFile[] {
+  const abs = path.resolve(cwd, pattern)
+  const st = statOf(abs)
+  if (st === undefined) return []
+  if (st.isFile()) return [{ path: abs, name: pattern, size: Number(st.size) }]
+  if (!st.isDirectory()) return []
+  const out: InputFile[] = []
+  for (const d of readdirSync(abs, { withFileTypes: true })) {
+    if (d.name.startsWith('_') || d.name.startsWith('.')) continue
+    const f = fileOf(abs, d, path.join(pattern, d.name))
+    if (f !== undefined) out.push(f)
+  }
   return out
 }
 

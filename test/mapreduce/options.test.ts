@@ -63,6 +63,11 @@ inputs('globs, plain files and directories; sorted, each file once; dotfiles and
     assert.equal(names(['data/**/*.txt']), ['data/[x].txt', 'data/a.txt', 'data/b.txt', 'data/sub/deep/y.txt', 'data/sub/x.txt'])
     assert.equal(names(['data']), ['data/[x].txt', 'data/a.txt', 'data/b.txt', 'data/c.log'])
     assert.equal(names(['data/.h*']), ['data/.hidden.txt'])
+    // A pattern that matches nothing is the path as written, as in the shell.
+    assert.equal(names(['data/[x].txt']), ['data/[x].txt'])
+    mkdirSync(path.join(d, 'g[1]'))
+    writeFileSync(path.join(d, 'g[1]/z.txt'), 'z')
+    assert.equal(names(['g[1]']), ['g[1]/z.txt'])
     const abs = expandInputs([path.join(d, 'data/a.txt')])
     assert.equal(abs.map((f) => [f.path, f.size]), [[path.join(d, 'data/a.txt'), 10]])
     for (const missing of ['nope.txt', 'data/*.csv', 'nope/*.txt']) {
