@@ -1,8 +1,11 @@
 // Run files and the k-way merge: values come back with their type, runs merge in key order with
 // ties in run order, groups stream their values and skip what reduce leaves unread, and more
 // runs than the fan-in are merged in passes.
+import { execFile } from 'node:child_process'
 import { mkdirSync, readdirSync } from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Scalar } from '../../src/mapreduce/job.js'
@@ -10,7 +13,10 @@ import { compareKeys } from '../../src/mapreduce/keys.js'
 import { Merger, groups, mergePasses, mergeToFile } from '../../src/mapreduce/merge.js'
 import { RunReader, RunWriter } from '../../src/mapreduce/runfile.js'
 import { deadline } from '../_support/deadline.js'
-import { rng, tempDir } from './_helpers.js'
+import { FIXTURES, rng, tempDir } from './_helpers.js'
+
+const execFileAsync = promisify(execFile)
+const REPO = fileURLToPath(new URL('../..', import.meta.url))
 
 const test = suite('merge')
 
@@ -222,5 +228,32 @@ test('mergePasses: more runs than the fan-in are merged in passes into the same 
     t.remove()
   }
 })
+
+test('finalRuns: a map task\'s spills beyond the fan-in are merged in passes, never all open at once', deadline('final runs', async () => {
+  // 300 spills of two partitions under an open-file limit of 160: all of a partition's at once
+  // (as before) is EMFILE; FAN_IN at a time fits beside Node's and tsx's own.
+  const t = tempDir()
+  try {
+    const all: [Scalar, Scalar][][] = [[], []]
+    for (let i = 0; i < 300; i++) {
+      for (const p of [0, 1]) {
+        const pairs: [Scalar, Scalar][] = [[`k${(i * 7 + p) % 50}`, `${i}`], [`k${(i * 7 + p) % 50}x`, i]]
+        all[p]!.push(...pairs)
+        writeRun(path.join(t.dir, `spill-${String(i).padStart(3, '0')}-p${p}.run`), pairs)
+      }
+    }
+    const fixture = path.join(FIXTURES, 'final-runs.ts')
+    const { stdout } = await execFileAsync('sh', ['-c', `ulimit -n 160 && exec "${process.execPath}" --import tsx "${fixture}" "${t.dir}"`], { cwd: REPO })
+    assert.is(stdout, 'p-00000.run p-00001.run\n')
+    assert.equal(readdirSync(t.dir).sort(), ['p-00000.run', 'p-00001.run'], 'spills and passes removed')
+    for (const p of [0, 1]) {
+      // Spill order within a key: the spills were written (and named) in order.
+      const want = [...all[p]!].sort((x, y) => compareKeys(x[0], y[0]) || Number(x[1]) - Number(y[1]))
+      assert.equal(readRun(path.join(t.dir, `p-0000${p}.run`)), want)
+    }
+  } finally {
+    t.remove()
+  }
+}, 60_000))
 
 test.run()
