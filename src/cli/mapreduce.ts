@@ -70,7 +70,7 @@ options:
                       'default': FNV-1a (the default)
   --progress          show the progress line on stderr even when it is not a
                       terminal (--no-progress: never; default: on a terminal)
-  --json              print the result as one JSON object`
+  --json              print the result as one JSON object (and what the job prints, to stderr)`
 
 class UsageError extends GortError {
   constructor(message: string) {
@@ -197,6 +197,8 @@ async function runCli(argv: readonly string[]): Promise<number> {
       ...(taskTimeout === undefined ? {} : { taskTimeout }),
       ...(values['no-backup'] ? { backupTasks: false } : {}),
       ...(values['pack-files'] ? { packFiles: true } : {}),
+      // With --json, stdout is the result alone: what the job prints goes to stderr.
+      ...(values.json ? { taskStdout: 'stderr' as const } : {}),
     })
   } catch (e) {
     if (e instanceof JobStoppedError) {

@@ -106,7 +106,7 @@ async function start(o: Resolved): Promise<{ rt: Runtime; mod: JobModule | undef
   const guess = o.stream === undefined ? likelyLoader(o.url) : 'auto'
   let runtime: ((loader: JobModule['loader']) => Promise<Runtime>) | undefined
   const starting = import('../scheduler/main/runtime.js').then(({ Runtime }) => {
-    runtime = (loader) => Runtime.start({ ...(o.procs === undefined ? {} : { procs: o.procs }), spares: 0, mainSlots: G_RECORDS, mSlots: G_RECORDS, mYoungMb: M_YOUNG_MB, loader })
+    runtime = (loader) => Runtime.start({ ...(o.procs === undefined ? {} : { procs: o.procs }), spares: 0, mainSlots: G_RECORDS, mSlots: G_RECORDS, mYoungMb: M_YOUNG_MB, mStdout: o.taskStdout, loader })
     return runtime(guess)
   })
   const compiling = o.stream === undefined ? jobModule(o.url) : Promise.resolve(undefined)

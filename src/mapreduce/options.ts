@@ -87,6 +87,11 @@ export interface RunJobOptions {
    * threshold without an environment variable. Names and values are strings.
    */
   readonly params?: Readonly<Record<string, string>> | ReadonlyMap<string, string>
+  /**
+   * Where what map, combine and reduce write to stdout (console.log) goes: this process's stdout
+   * (default) or its stderr, for a program whose stdout is data (`gort mapreduce --json`).
+   */
+  readonly taskStdout?: 'stdout' | 'stderr'
   readonly onProgress?: (event: ProgressEvent) => void
   /** Stops the job: running tasks end at their next check, the output directory is removed, and runJob rejects with signal.reason. */
   readonly signal?: AbortSignal
@@ -119,6 +124,7 @@ export interface Resolved {
   readonly taskTimeout: number
   readonly backupTasks: boolean
   readonly packFiles: boolean
+  readonly taskStdout: 'stdout' | 'stderr'
   /** The job parameters as pairs, for the trip to each task. */
   readonly params: readonly (readonly [string, string])[]
 }
@@ -133,6 +139,12 @@ export const MAX_REDUCERS = 100_000
 export const DEFAULT_TASK_TIMEOUT = 10 * 60_000
 /** The shortest task timeout: below it, thread start-up and module import alone could trip it. */
 export const MIN_TASK_TIMEOUT = 100
+
+function stdoutOption(v: unknown): 'stdout' | 'stderr' {
+  if (v === undefined) return 'stdout'
+  if (v === 'stdout' || v === 'stderr') return v
+  throw new MapReduceArgError('taskStdout', v, "'stdout' or 'stderr'")
+}
 
 function int(option: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new MapReduceArgError(option, v, `an integer from ${min} to ${max}`)
@@ -180,6 +192,7 @@ export function resolveJobOptions(o: RunJobOptions): Resolved {
     taskTimeout: o.taskTimeout === undefined ? DEFAULT_TASK_TIMEOUT : parseDuration('taskTimeout', o.taskTimeout, MIN_TASK_TIMEOUT),
     backupTasks: o.backupTasks ?? true,
     packFiles: o.packFiles ?? false,
+    taskStdout: stdoutOption(o.taskStdout),
     params: resolveParams(o.params),
   }
 }

@@ -259,4 +259,24 @@ test('bin/gort.js mapreduce runs a TypeScript job from dist/ under plain node', 
   }
 }, 60_000))
 
+test('--json: stdout is the result alone; what the job prints goes to stderr (and to stdout without --json)', deadline('json stdout', async () => {
+  const t = tempDir()
+  try {
+    const { glob } = inputs(t.dir)
+    const run = (out: string, ...more: string[]): Promise<{ stdout: string; stderr: string }> =>
+      execFileAsync(process.execPath, [path.join(REPO, 'bin/gort.js'), 'mapreduce', '--job', path.join(FIXTURES, 'noisy.ts'), '--input', glob, '--output', path.join(t.dir, out), '--procs', '2', ...more], {
+        cwd: t.dir, env: { ...process.env, NODE_OPTIONS: '' },
+      })
+    const json = await run('out-json', '--json')
+    const result = JSON.parse(json.stdout) as { counters: { mapInputRecords: number } }
+    assert.is(result.counters.mapInputRecords, 4)
+    assert.equal(json.stderr.split('\n').filter((l) => l.startsWith('map saw: ')).sort(), ['map saw: a cat', 'map saw: no hat', 'map saw: the cat', 'map saw: the hat'])
+    const plain = await run('out-plain')
+    assert.match(plain.stdout, /map saw: the hat\n/)
+    assert.not.match(plain.stderr, /map saw/)
+  } finally {
+    t.remove()
+  }
+}, 60_000))
+
 test.run()

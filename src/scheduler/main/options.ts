@@ -75,6 +75,11 @@ export interface RuntimeOptions {
    * runs under tsx.
    */
   readonly loader?: 'auto' | 'tsx' | 'none'
+  /**
+   * Where what task code writes to stdout (console.log) goes: this process's stdout (default) or
+   * its stderr, for a program whose stdout is data (`gort mapreduce --json`).
+   */
+  readonly mStdout?: 'stdout' | 'stderr'
 }
 
 /** GOMAXPROCS, else the CPUs, at most MAX_PROCS (as Go once capped GOMAXPROCS, not refused it). */
@@ -98,6 +103,7 @@ export interface Resolved {
   readonly mHeapMb: number | undefined
   readonly mYoungMb: number
   readonly loader: 'auto' | 'tsx' | 'none'
+  readonly mStdout: 'stdout' | 'stderr'
   readonly layout: Layout
 }
 
@@ -117,6 +123,10 @@ export function resolveOptions(options: RuntimeOptions): Resolved {
   if (loader !== 'auto' && loader !== 'tsx' && loader !== 'none') {
     throw new SchedulerArgError(`gort: Runtime.start: loader must be 'auto', 'tsx' or 'none', got ${describe(loader)}`)
   }
+  const mStdout = options.mStdout ?? 'stdout'
+  if (mStdout !== 'stdout' && mStdout !== 'stderr') {
+    throw new SchedulerArgError(`gort: Runtime.start: mStdout must be 'stdout' or 'stderr', got ${describe(mStdout)}`)
+  }
   // Indices of Ms that died are never reused, so leave room for replacements.
   const layout = computeLayout(procs, maxThreads + 8, mainSlots, mSlots)
   const bytes = layout.words * 4
@@ -127,7 +137,7 @@ export function resolveOptions(options: RuntimeOptions): Resolved {
         `${gib(bytes)} of shared memory, more than the ${gib(MAX_SHARED_BYTES)} a runtime may have: lower mSlots, maxThreads or procs`,
     )
   }
-  return { procs, spares, maxThreads, handoffMs, mainSpinUs, resultBatchUs, mHeapMb, mYoungMb, loader, layout }
+  return { procs, spares, maxThreads, handoffMs, mainSpinUs, resultBatchUs, mHeapMb, mYoungMb, loader, mStdout, layout }
 }
 
 export function positiveInt(name: string, v: number | undefined, dflt: number, min = 1, max = 1 << 24): number {

@@ -39,18 +39,21 @@ export class Threads {
   readonly #maxThreads: number
   readonly #limits: { maxYoungGenerationSizeMb: number; maxOldGenerationSizeMb?: number }
   readonly #events: ThreadEvents
+  /** Where the Ms' stdout goes ('stdout': Node's default, piped to this process's). */
+  readonly #stdout: 'stdout' | 'stderr'
   readonly #ms = new Map<number, MInfo>()
   #nextM = 1
   #starting = 0
   closed = false
 
   /** `heap`: each M's young-generation cap and old-generation cap (undefined: V8's default), in MB. */
-  constructor(s: Sched, url: { url: URL; entry: string | undefined }, maxThreads: number, heap: { youngMb: number; oldMb: number | undefined }, events: ThreadEvents) {
+  constructor(s: Sched, url: { url: URL; entry: string | undefined }, maxThreads: number, heap: { youngMb: number; oldMb: number | undefined }, stdout: 'stdout' | 'stderr', events: ThreadEvents) {
     this.#s = s
     this.#url = url
     this.#maxThreads = maxThreads
     this.#limits = heap.oldMb === undefined ? { maxYoungGenerationSizeMb: heap.youngMb } : { maxYoungGenerationSizeMb: heap.youngMb, maxOldGenerationSizeMb: heap.oldMb }
     this.#events = events
+    this.#stdout = stdout
   }
 
   /** Starts an M holding P `p` (-1: a spare); resolves once it is ready to run Gs. */
@@ -59,7 +62,9 @@ export class Threads {
     if (this.#nextM > s.l.maxM) return Promise.reject(new SchedulerArgError('gort: no M index left to start a worker'))
     const m = this.#nextM++
     const { url, entry } = this.#url
-    const worker = new Worker(url, { workerData: { sab: s.sab, m, p, entry, sharedBufs: s.bufs.channel, cancels: s.cancels.channel }, resourceLimits: this.#limits })
+    const toStderr = this.#stdout === 'stderr'
+    const worker = new Worker(url, { workerData: { sab: s.sab, m, p, entry, sharedBufs: s.bufs.channel, cancels: s.cancels.channel }, resourceLimits: this.#limits, stdout: toStderr })
+    if (toStderr) worker.stdout.pipe(process.stderr, { end: false })
     const info: MInfo = { worker, ready: false, alive: true, error: undefined }
     this.#ms.set(m, info)
     if (p >= 0) Atomics.store(s.I, pOff(s.l, p) + P_OWNER, m)
