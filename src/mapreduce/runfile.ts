@@ -136,13 +136,8 @@ export class RunWriter {
   /** Sets the key of the records `value` adds (encoded once, however many values follow). */
   key(key: Scalar): void {
     const kt = textOf(key)
-    // A short ASCII key (most are) is copied by a loop, cheaper than two calls into C++.
-    let kLen = kt.length <= SHORT ? ascii(kt, this.#kb, 0) : -1
-    if (kLen < 0) {
-      kLen = Buffer.byteLength(kt)
-      this.#keyRoom(kLen).write(kt, 0, kLen, 'utf8')
-    }
-    this.#kLen = kLen
+    // A short ASCII key (most are) is copied by a loop, cheaper than a call into C++ (writeText).
+    this.#kLen = writeText(this.#keyRoom(3 * kt.length), 0, kt)
     this.#kNum = typeof key === 'number' ? KEY_NUM : 0
   }
 
