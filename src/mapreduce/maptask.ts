@@ -24,7 +24,7 @@ import { EmitTypeError, JobAbortedError } from './errors.js'
 import { ByteTable } from './bytetable.js'
 import { loadJob, loadedJob, type ChunkContext, type MapContext, type RecordKind, type Scalar } from './job.js'
 import { checkKey, checkValue } from './keys.js'
-import { FAN_IN, mergePasses, mergeToFile } from './merge.js'
+import { mergePasses, mergeToFile } from './merge.js'
 import { PartWriter, partName } from './output.js'
 import { bytePartitioner, partitioner, type PartitionKind } from './partition.js'
 import type { StreamSpec } from './options.js'
@@ -228,7 +228,6 @@ export function finalRuns(runs: readonly (readonly string[])[], dir: string): (s
     const id = String(p).padStart(5, '0')
     const merged = path.join(dir, `p-${id}.run`)
     const passes = path.join(dir, `merge-p${id}`)
-    if (spills.length > FAN_IN) mkdirSync(passes)
     mergeToFile(mergePasses(spills, passes), merged)
     for (const s of spills) rmSync(s, { force: true })
     rmSync(passes, { recursive: true, force: true })

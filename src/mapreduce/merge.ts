@@ -10,7 +10,7 @@
  * (`mergePasses`), so the number of open files stays bounded too.
  */
 
-import { rmSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { InternalError } from '../errors.js'
 import type { Scalar } from './job.js'
@@ -223,8 +223,9 @@ export async function* groups(m: Merger, onValue: (n: number) => void = () => {}
 }
 
 /**
- * Merges `paths` until at most FAN_IN remain, writing intermediate runs into `dir` (and deleting
- * the intermediate ones it made once merged again). Returns the runs to merge last.
+ * Merges `paths` until at most FAN_IN remain, writing intermediate runs into `dir` (made if it is
+ * not there; deleting the intermediate ones it made once merged again). Returns the runs to merge
+ * last.
  */
 export function mergePasses(paths: readonly string[], dir: string, fanIn = FAN_IN): string[] {
   // Below 2 a pass would never reduce the number of runs.
@@ -232,6 +233,7 @@ export function mergePasses(paths: readonly string[], dir: string, fanIn = FAN_I
   let runs = [...paths]
   const made = new Set<string>()
   let pass = 0
+  if (runs.length > fanIn) mkdirSync(dir, { recursive: true })
   while (runs.length > fanIn) {
     const next: string[] = []
     for (let i = 0; i < runs.length; i += fanIn) {
