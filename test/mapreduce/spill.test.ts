@@ -1,7 +1,7 @@
 // The map side's buffer: what it spills equals a plain model of the emitted pairs (values in emit
 // order per key, or their sums through a combiner), across spills, early combines and the
 // arena's compaction, with number and string values, `__proto__` keys and number keys.
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -33,6 +33,16 @@ function readBack(buffer: MapBuffer, p: number): [Scalar, Scalar[]][] {
   }
   for (const r of readers) r.close()
   return out
+}
+
+/** The model's keys of partition p, in key order, with their values: what readBack must give. */
+function wanted<K extends Scalar, V>(model: ReadonlyMap<K, V>, partition: (k: K) => number, p: number): [K, V][] {
+  return [...model].filter(([k]) => partition(k) === p).sort((x, y) => compareKeys(x[0], y[0]))
+}
+
+/** Removes the buffer's run files (the next round writes runs of the same names). */
+function removeRuns(buffer: MapBuffer): void {
+  for (const rs of buffer.runs) for (const f of rs) rmSync(f)
 }
 
 /** Emits `n` pairs (frequent keys far more often than others) into a buffer and into a model. */
@@ -69,11 +79,11 @@ test('without a combiner, each key keeps all its values in emit order, across sp
         if (limit < 1 << 30) assert.ok(b.counters.spills > 2, `${b.counters.spills} spills`)
         for (const p of [0, 1]) {
           const got = readBack(b, p)
-          const want = [...model].filter(([k]) => partOf(k) === p).sort((x, y) => compareKeys(x[0], y[0]))
+          const want = wanted(model, partOf, p)
           assert.equal(got.map(([k]) => k), want.map(([k]) => k))
           for (let i = 0; i < got.length; i++) assert.equal(got[i]![1], want[i]![1], `values of ${String(got[i]![0])}`)
         }
-        for (const rs of b.runs) for (const f of rs) (await import('node:fs')).rmSync(f)
+        removeRuns(b)
       }
     } finally {
       t.remove()
@@ -441,14 +451,14 @@ test('string keys are partitioned from their UTF-8 and hash and sorted by their 
             if (limit < 1 << 30) assert.ok(b.counters.spills > 2, `${b.counters.spills} spills`)
             for (const p of [0, 1, 2]) {
               const got = readBack(b, p)
-              const want = [...model].filter(([k]) => partition(k) === p).sort((x, y) => compareKeys(x[0], y[0]))
+              const want = wanted(model, partition, p)
               assert.equal(got.map(([k]) => k), want.map(([k]) => k), `${kind} partition ${p}`)
               for (let i = 0; i < got.length; i++) {
                 const total = got[i]![1].reduce((x: number, y) => x + (y as number), 0)
                 assert.is(total, want[i]![1].length, `count of ${String(got[i]![0])}`)
               }
             }
-            for (const rs of b.runs) for (const f of rs) (await import('node:fs')).rmSync(f)
+            removeRuns(b)
           }
         }
       }
