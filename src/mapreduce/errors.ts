@@ -184,3 +184,47 @@ export class CombineKeyError extends GortError {
     this.want = want
   }
 }
+
+/** The mapper, reducer or combiner command cannot be run: a usage error, found before the job starts. */
+export class StreamCommandError extends GortError {
+  /** 'mapper', 'reducer' or 'combiner'. */
+  readonly option: string
+  readonly command: string
+  readonly reason: string
+
+  constructor(option: string, command: string, reason: string) {
+    super('ERR_MR_COMMAND', `gort mapreduce: ${option} ${JSON.stringify(command)}: ${reason}`)
+    this.option = option
+    this.command = command
+    this.reason = reason
+  }
+}
+
+/** A streaming process failed: its attempt fails (and is retried as any failed attempt). */
+export class StreamProcessError extends GortError {
+  /** 'mapper', 'reducer' or 'combiner'. */
+  readonly role: string
+  readonly command: string
+  /** The exit code, or null when a signal ended it. */
+  readonly exitCode: number | null
+  readonly signal: string | null
+  /** The last lines the process wrote to stderr (reporter lines left out). */
+  readonly stderr: string
+
+  constructor(role: string, command: string, exitCode: number | null, signal: string | null, stderr: string, why?: string) {
+    const status = why ?? (signal !== null ? `was killed by ${signal}` : `exited with code ${exitCode}`)
+    super('ERR_MR_STREAM_FAILED', `gort mapreduce: ${role} ${JSON.stringify(command)} ${status}${stderr === '' ? '' : `; its stderr ends: ${stderr}`}`)
+    this.role = role
+    this.command = command
+    this.exitCode = exitCode
+    this.signal = signal
+    this.stderr = stderr
+  }
+}
+
+/** A pair that cannot travel as one `key\tvalue` line, or a value stream-reduce cannot parse. */
+export class StreamFormatError extends GortError {
+  constructor(message: string) {
+    super('ERR_MR_STREAM_FORMAT', `gort mapreduce: ${message}`)
+  }
+}

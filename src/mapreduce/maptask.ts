@@ -25,7 +25,8 @@ import { ByteTable } from './bytetable.js'
 import { loadJob, loadedJob, type ChunkContext, type MapContext, type RecordKind, type Scalar } from './job.js'
 import { checkKey, checkValue } from './keys.js'
 import { mergePasses, mergeToFile } from './merge.js'
-import { PartWriter, partName } from './output.js'
+import { partName, taskId } from './names.js'
+import { PartWriter } from './output.js'
 import { bytePartitioner, partitioner, type PartitionKind } from './partition.js'
 import type { StreamSpec } from './options.js'
 import { readCuts } from './sample.js'
@@ -68,10 +69,6 @@ export interface MapResult {
   readonly runs: (string | null)[]
   readonly stats: TaskStats
   readonly counters: [string, number][]
-}
-
-export function taskId(kind: 'm' | 'r', n: number): string {
-  return `${kind}-${String(n).padStart(5, '0')}`
 }
 
 /** Ends the attempt when its signal (taskSignal(): a word in shared memory) says so. */

@@ -73,8 +73,3 @@ export class PartWriter {
     this.#len = 0
   }
 }
-
-/** `part-r-00003` / `part-m-00012`. */
-export function partName(kind: 'r' | 'm', n: number): string {
-  return `part-${kind}-${String(n).padStart(5, '0')}`
-}

@@ -15,12 +15,32 @@ import { rmSync } from 'node:fs'
 import { task, taskSignal, type Task } from '../scheduler/task.js'
 import { clockStarted, type AttemptClock } from './clock.js'
 import { loadJob, type RecordKind } from './job.js'
-import { runMap, type MapArgs, type MapResult } from './maptask.js'
-import { releaseSpare } from './spill.js'
-import { runReduce, type ReduceArgs, type ReduceResult } from './reducetask.js'
-import { runStreamMap } from './streaming/maptask.js'
-import { runStreamReduce } from './streaming/reducetask.js'
-import { DEFAULT_SAMPLE_RECORDS, DEFAULT_SAMPLE_SPLITS, runSample, type SampleArgs, type SampleResult } from './sample.js'
+import type { MapArgs, MapResult } from './maptask.js'
+import type { ReduceArgs, ReduceResult } from './reducetask.js'
+import type { SampleArgs, SampleResult } from './sample.js'
+
+/** The in-process map and reduce attempts' code. */
+interface AttemptCode {
+  readonly runMap: typeof import('./maptask.js').runMap
+  readonly runReduce: typeof import('./reducetask.js').runReduce
+  readonly releaseSpare: typeof import('./spill.js').releaseSpare
+}
+
+/**
+ * The attempts' code, once this thread has imported it. Not imported with this module: the main
+ * thread imports this module only to name the tasks. Every M imports it before its first attempt
+ * (the probe, and jobtasks.ts's top level on an M started later), so that an attempt runs its
+ * map or reduce in the task's synchronous body, where a hung one can be ended (main/kill.ts
+ * ends an M only there, never in a continuation after an await).
+ */
+let code: AttemptCode | undefined
+
+/** Imports the attempts' code on this thread (once). */
+export async function loadAttemptCode(): Promise<AttemptCode> {
+  if (code !== undefined) return code
+  const [{ runMap }, { runReduce }, { releaseSpare }] = await Promise.all([import('./maptask.js'), import('./reducetask.js'), import('./spill.js')])
+  return (code = { runMap, runReduce, releaseSpare })
+}
 
 export interface JobInfo {
   readonly records: RecordKind
@@ -32,10 +52,12 @@ export interface JobInfo {
 
 /** Imports the job module on an M, as the map and reduce tasks will: what the coordinator needs to know of it. */
 export const probeJob = task(import.meta.url, async function probeJob(url: string): Promise<JobInfo> {
-  const job = await loadJob(url)
-  const sample = job.sample === undefined
-    ? null
-    : { records: job.sample.records ?? DEFAULT_SAMPLE_RECORDS, splits: job.sample.splits ?? DEFAULT_SAMPLE_SPLITS }
+  const [job] = await Promise.all([loadJob(url), loadAttemptCode()])
+  let sample: JobInfo['sample'] = null
+  if (job.sample !== undefined) {
+    const { DEFAULT_SAMPLE_RECORDS, DEFAULT_SAMPLE_SPLITS } = await import('./sample.js')
+    sample = { records: job.sample.records ?? DEFAULT_SAMPLE_RECORDS, splits: job.sample.splits ?? DEFAULT_SAMPLE_SPLITS }
+  }
   return { records: job.records ?? 'lines', combine: job.combine !== undefined, reduce: job.reduce !== undefined, sample }
 })
 
@@ -49,15 +71,30 @@ function cleanUp<R>(p: Promise<R>, signal: AbortSignal, dir: string): Promise<R>
 export function mapTask(a: MapArgs, clock: AttemptClock): Promise<MapResult> {
   const signal = taskSignal()
   const c = clockStarted(clock)
-  return cleanUp(a.stream === undefined ? runMap(a, signal) : runStreamMap({ ...a, stream: a.stream }, signal), signal, a.dir).finally(c.done)
+  const stream = a.stream
+  const run = stream !== undefined
+    ? import('./streaming/maptask.js').then((m) => m.runStreamMap({ ...a, stream }, signal))
+    : code !== undefined ? code.runMap(a, signal) : loadAttemptCode().then((m) => m.runMap(a, signal))
+  return cleanUp(run, signal, a.dir).finally(c.done)
+}
+
+function reduceWith(m: AttemptCode, a: ReduceArgs, signal: AbortSignal): Promise<ReduceResult> {
+  // The map phase is over (but for a backup copy, which makes do without): its buffers' arrays go.
+  m.releaseSpare()
+  return m.runReduce(a, signal)
 }
 
 export function reduceTask(a: ReduceArgs, clock: AttemptClock): Promise<ReduceResult> {
-  // The map phase is over (but for a backup copy, which makes do without): its buffers' arrays go.
-  releaseSpare()
   const signal = taskSignal()
   const c = clockStarted(clock)
-  return cleanUp(a.stream === undefined ? runReduce(a, signal) : runStreamReduce({ ...a, stream: a.stream }, signal), signal, a.dir).finally(c.done)
+  const stream = a.stream
+  const run = stream !== undefined
+    ? Promise.all([import('./streaming/reducetask.js'), import('./spill.js')]).then(([m, { releaseSpare }]) => {
+      releaseSpare()
+      return m.runStreamReduce({ ...a, stream }, signal)
+    })
+    : code !== undefined ? reduceWith(code, a, signal) : loadAttemptCode().then((m) => reduceWith(m, a, signal))
+  return cleanUp(run, signal, a.dir).finally(c.done)
 }
 
 /** jobtasks.ts beside this module, with this module's extension (.js in dist/, .ts from the sources). */
@@ -70,6 +107,7 @@ export function jobTasks(jobUrl: string | undefined): { map: Task<[MapArgs, Atte
   return { map: task(url.href, mapTask), reduce: task(url.href, reduceTask) }
 }
 
-export const sampleTask = task(import.meta.url, function sampleTask(a: SampleArgs): Promise<SampleResult> {
+export const sampleTask = task(import.meta.url, async function sampleTask(a: SampleArgs): Promise<SampleResult> {
+  const { runSample } = await import('./sample.js')
   return runSample(a)
 })

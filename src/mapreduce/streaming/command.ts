@@ -16,7 +16,7 @@
 
 import { accessSync, constants, statSync } from 'node:fs'
 import path from 'node:path'
-import { GortError } from '../../errors.js'
+import { StreamCommandError } from '../errors.js'
 
 /** A resolved streaming command. */
 export interface Command {
@@ -26,21 +26,6 @@ export interface Command {
   readonly file: string
   /** Its arguments (without the program). */
   readonly args: readonly string[]
-}
-
-/** The mapper, reducer or combiner command cannot be run: a usage error, found before the job starts. */
-export class StreamCommandError extends GortError {
-  /** 'mapper', 'reducer' or 'combiner'. */
-  readonly option: string
-  readonly command: string
-  readonly reason: string
-
-  constructor(option: string, command: string, reason: string) {
-    super('ERR_MR_COMMAND', `gort mapreduce: ${option} ${JSON.stringify(command)}: ${reason}`)
-    this.option = option
-    this.command = command
-    this.reason = reason
-  }
 }
 
 /**

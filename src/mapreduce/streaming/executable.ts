@@ -19,24 +19,17 @@
  */
 
 import type { Readable, Writable } from 'node:stream'
-import { GortError, describeValue } from '../../errors.js'
+import { describeValue } from '../../errors.js'
 import { commonJsHint, jobModule } from '../compile.js'
 import { TaskCounters } from '../counters.js'
 import { jobOf, isTypeScript, jobUrl, type JobSpec, type MapContext, type Scalar, type TaskContext } from '../job.js'
-import { JobModuleError } from '../errors.js'
+import { JobModuleError, StreamFormatError } from '../errors.js'
 import { checkKey, checkValue, compareKeys, textOf } from '../keys.js'
 import { ArrayValues } from '../spill.js'
 import { BATCH, LineSplitter, splitLine } from './pipe.js'
 
 /** Pairs buffered by stream-map before they go through combine. */
 export const COMBINE_PAIRS = 1 << 16
-
-/** A pair that cannot travel as one `key\tvalue` line, or a value stream-reduce cannot parse. */
-export class StreamFormatError extends GortError {
-  constructor(message: string) {
-    super('ERR_MR_STREAM_FORMAT', `gort mapreduce: ${message}`)
-  }
-}
 
 /**
  * Imports a job module and returns its job; JobModuleError when it is not one. A TypeScript job

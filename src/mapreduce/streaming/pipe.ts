@@ -21,35 +21,13 @@
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Writable } from 'node:stream'
-import { GortError } from '../../errors.js'
+import { StreamProcessError } from '../errors.js'
 import type { TaskCounters } from '../counters.js'
 import type { Command } from './command.js'
 
 export const BATCH = 1 << 16
 const TAIL_LINES = 20
 const NL = 0x0a
-
-/** A streaming process failed: its attempt fails (and is retried as any failed attempt). */
-export class StreamProcessError extends GortError {
-  /** 'mapper', 'reducer' or 'combiner'. */
-  readonly role: string
-  readonly command: string
-  /** The exit code, or null when a signal ended it. */
-  readonly exitCode: number | null
-  readonly signal: string | null
-  /** The last lines the process wrote to stderr (reporter lines left out). */
-  readonly stderr: string
-
-  constructor(role: string, command: string, exitCode: number | null, signal: string | null, stderr: string, why?: string) {
-    const status = why ?? (signal !== null ? `was killed by ${signal}` : `exited with code ${exitCode}`)
-    super('ERR_MR_STREAM_FAILED', `gort mapreduce: ${role} ${JSON.stringify(command)} ${status}${stderr === '' ? '' : `; its stderr ends: ${stderr}`}`)
-    this.role = role
-    this.command = command
-    this.exitCode = exitCode
-    this.signal = signal
-    this.stderr = stderr
-  }
-}
 
 /** Splits a byte stream into lines: push chunks, get whole lines; `end()` gives the unterminated rest. */
 export class LineSplitter {
