@@ -19,12 +19,23 @@
  *   module is still used (one compile of the job's own files instead of one per M).
  * - No esbuild process outlives the compiles: its service is stopped when the last compile in
  *   flight ends, if this module loaded esbuild (under tsx, tsx did, and keeps it).
- * - compileJob writes nothing; jobModule writes the module (source map inline) to a fresh
- *   `gort-job-*` directory under the system's temporary directory, which the coordinator removes
- *   when runJob settles.
+ * - compileJob writes nothing. jobModule keeps the module (source map inline) in the compile
+ *   cache (below), or, when there is none, writes it to a fresh `gort-job-*` directory under the
+ *   system's temporary directory, which the coordinator removes when runJob settles.
+ * - The compile cache (`GORT_CACHE_DIR`, default `$XDG_CACHE_HOME/gort` or `~/.cache/gort`;
+ *   `GORT_CACHE=0` turns it off): a compiled module is kept under a name made from its own
+ *   contents (`jobs/gort-job-<hash>/<name>.mjs`) and never rewritten, so Ms of a job that is still
+ *   running import what it started with. Its entry (`jobs/<key>.json`, keyed by the job's path and
+ *   the versions of gort, esbuild and Node) lists every file whose contents the compile depended
+ *   on, with their hashes: the job's own files, each package.json, tsconfig.json and
+ *   jsconfig.json in their directories and above (absent ones too), and the package.json of each
+ *   package an import resolved into. A hit is used only when all of them read the same; a cache
+ *   that cannot be read or written is skipped, never an error. Compiles that return undefined
+ *   are not cached.
  */
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
@@ -37,6 +48,8 @@ export interface CompiledJob {
   readonly code: string
   /** True when a module left external is TypeScript, so the Ms still need tsx's loader. */
   readonly needsTsx: boolean
+  /** The files the compile read: the job's own (bundled), and the files each import resolved to (external). */
+  readonly inputs: { readonly bundled: readonly string[]; readonly external: readonly string[] }
 }
 
 /** Where gort's own modules are: never bundled into a job (they are imported as they are). */
@@ -87,6 +100,7 @@ function loadEsbuild(): typeof import('esbuild') {
 
 async function build(esbuild: typeof import('esbuild'), jobFile: string, outFile: string): Promise<CompiledJob | undefined> {
   let needsTsx = false
+  const external = new Set<string>()
   const RESOLVING = Symbol('resolving')
   const plugin: import('esbuild').Plugin = {
     name: 'gort-job',
@@ -104,6 +118,7 @@ async function build(esbuild: typeof import('esbuild'), jobFile: string, outFile
           if (file === undefined) return { errors: r.errors }
         }
         if (bundled(file)) return { path: file }
+        external.add(file)
         if (isTypeScript(pathToFileURL(file).href)) needsTsx = true
         return { path: pathToFileURL(file).href, external: true }
       })
@@ -124,7 +139,8 @@ async function build(esbuild: typeof import('esbuild'), jobFile: string, outFile
   if (result.warnings.length > 0 || Object.values(result.metafile.inputs).some((i) => i.format === 'cjs')) return undefined
   const out = result.outputFiles[0]
   if (out === undefined || NOT_ESM.test(stripSourceMap(out.text))) return undefined
-  return { code: out.text, needsTsx }
+  const cwd = process.cwd() // esbuild's absWorkingDir, which the metafile's paths are relative to
+  return { code: out.text, needsTsx, inputs: { bundled: Object.keys(result.metafile.inputs).map((f) => path.resolve(cwd, f)), external: [...external] } }
 }
 
 /** The module the Ms import for a job, how they load it, and what to remove when the job ends. */
@@ -150,21 +166,165 @@ export function likelyLoader(url: string): JobModule['loader'] {
 export async function jobModule(url: string): Promise<JobModule> {
   const asGiven: JobModule = { url, loader: isTypeScript(url) ? 'tsx' : 'auto', remove: () => {} }
   if (!url.startsWith('file:') || !isTypeScript(url)) return asGiven
+  const source = fileURLToPath(url)
+  const name = path.basename(source).replace(/\.[cm]?tsx?$/, '.mjs')
+  const cache = cacheDir()
+  const key = cache === undefined ? undefined : cacheKey(source)
+  if (cache !== undefined && key !== undefined) {
+    const hit = lookUp(cache, key)
+    if (hit !== undefined) return hit
+  }
   const dir = mkdtempSync(path.join(os.tmpdir(), COMPILED_DIR_PREFIX))
   const remove = (): void => rmSync(dir, { recursive: true, force: true })
   try {
-    const source = fileURLToPath(url)
-    const out = path.join(dir, path.basename(source).replace(/\.[cm]?tsx?$/, '.mjs'))
+    const out = path.join(dir, name)
     const compiled = await compileJob(source, out)
     if (compiled === undefined) {
       remove()
       return asGiven
     }
+    const loader = compiled.needsTsx ? 'tsx' : 'none'
+    if (cache !== undefined && key !== undefined) {
+      const kept = keep(cache, key, name, compiled)
+      if (kept !== undefined) {
+        remove()
+        return { url: pathToFileURL(kept).href, loader, remove: () => {} }
+      }
+    }
     writeFileSync(out, compiled.code)
-    return { url: pathToFileURL(out).href, loader: compiled.needsTsx ? 'tsx' : 'none', remove }
+    return { url: pathToFileURL(out).href, loader, remove }
   } catch (e) {
     remove()
     throw e
+  }
+}
+
+/** Bump when what compileJob makes of the same files changes: older entries then miss. */
+const CACHE_FORMAT = 1
+/** Compiled modules and entries unused this long are removed when something new is kept. */
+const CACHE_MAX_AGE_MS = 30 * 24 * 3600 * 1000
+
+/** The compile cache's directory, or undefined when it is off. */
+function cacheDir(): string | undefined {
+  if (process.env['GORT_CACHE'] === '0' || process.env['GORT_MR_COMPILE'] === '0') return undefined
+  const dir = process.env['GORT_CACHE_DIR']
+  if (dir !== undefined && dir !== '') return path.join(path.resolve(dir), 'jobs')
+  const xdg = process.env['XDG_CACHE_HOME']
+  return path.join(xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), 'gort', 'jobs')
+}
+
+/** The entry's name for the job at `source`: its path and the versions that make the compile. */
+function cacheKey(source: string): string | undefined {
+  try {
+    const require = createRequire(import.meta.url)
+    const esbuild = (JSON.parse(readFileSync(require.resolve('esbuild/package.json'), 'utf8')) as { version: string }).version
+    const gort = (JSON.parse(readFileSync(path.join(GORT_ROOT, 'package.json'), 'utf8')) as { version: string }).version
+    return hash([CACHE_FORMAT, gort, esbuild, process.version, source].join('\0')).slice(0, 32)
+  } catch {
+    return undefined
+  }
+}
+
+function hash(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+/** A file's contents' hash, or null when it does not exist. */
+function fileHash(file: string): string | null {
+  try {
+    return hash(readFileSync(file))
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null
+    throw e
+  }
+}
+
+/** A cache entry: the compiled module and what it was compiled from. */
+interface Entry {
+  readonly module: string
+  readonly needsTsx: boolean
+  /** [file, its contents' hash or null when it did not exist]. */
+  readonly files: readonly (readonly [string, string | null])[]
+}
+
+/** The compiled module an entry names, when every file it lists reads as it did. */
+function lookUp(cache: string, key: string): JobModule | undefined {
+  try {
+    const entry = JSON.parse(readFileSync(path.join(cache, `${key}.json`), 'utf8')) as Entry
+    if (typeof entry.module !== 'string' || !Array.isArray(entry.files)) return undefined
+    for (const [file, h] of entry.files) if (fileHash(file) !== h) return undefined
+    const module = path.join(cache, entry.module)
+    const now = new Date()
+    utimesSync(path.dirname(module), now, now) // in use: not old (prune)
+    statSync(module)
+    return { url: pathToFileURL(module).href, loader: entry.needsTsx ? 'tsx' : 'none', remove: () => {} }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The files a compile's output depends on: the bundled files; each package.json, tsconfig.json
+ * and jsconfig.json in their directories and above (resolution, compiler options); and for each
+ * file an import resolved to, its package's package.json (its version, its exports).
+ */
+function dependencies(inputs: CompiledJob['inputs']): string[] {
+  const files = new Set(inputs.bundled)
+  for (const f of inputs.bundled) {
+    for (let d = path.dirname(f); ; d = path.dirname(d)) {
+      for (const n of ['package.json', 'tsconfig.json', 'jsconfig.json']) files.add(path.join(d, n))
+      if (path.dirname(d) === d) break
+    }
+  }
+  for (const f of inputs.external) {
+    for (let d = path.dirname(f); ; d = path.dirname(d)) {
+      const pkg = path.join(d, 'package.json')
+      if (fileHash(pkg) !== null || path.dirname(d) === d) {
+        files.add(pkg)
+        break
+      }
+    }
+  }
+  return [...files]
+}
+
+/**
+ * Writes a compile to the cache and returns its module's path, or undefined when the cache
+ * cannot take it. Every write is a rename of a file written in full, so a reader sees a whole
+ * file or none.
+ */
+function keep(cache: string, key: string, name: string, compiled: CompiledJob): string | undefined {
+  try {
+    const files = dependencies(compiled.inputs).map((f) => [f, fileHash(f)] as const)
+    const module = path.join(`${COMPILED_DIR_PREFIX}${hash(compiled.code).slice(0, 32)}`, name)
+    const file = path.join(cache, module)
+    mkdirSync(cache, { recursive: true })
+    prune(cache)
+    mkdirSync(path.dirname(file), { recursive: true })
+    const tmp = `${file}.${process.pid}.tmp`
+    writeFileSync(tmp, compiled.code)
+    renameSync(tmp, file)
+    const entry: Entry = { module, needsTsx: compiled.needsTsx, files }
+    const entryTmp = path.join(cache, `${key}.json.${process.pid}.tmp`)
+    writeFileSync(entryTmp, JSON.stringify(entry))
+    renameSync(entryTmp, path.join(cache, `${key}.json`))
+    return file
+  } catch {
+    return undefined
+  }
+}
+
+/** Removes the cache's entries and modules unused for CACHE_MAX_AGE_MS (a lookup touches a module's directory). */
+function prune(cache: string): void {
+  const old = Date.now() - CACHE_MAX_AGE_MS
+  for (const f of readdirSync(cache)) {
+    const p = path.join(cache, f)
+    try {
+      if (statSync(p).mtimeMs < old) rmSync(p, { recursive: true, force: true })
+    } catch {
+      // Removed by another process meanwhile.
+    }
   }
 }
 

@@ -9,6 +9,9 @@
  *
  * Usage: tsx test/_support/run.ts [dir] [pattern]
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parse } from 'uvu/parse'
 
@@ -39,6 +42,14 @@ process.on('exit', () => {
 // The scheduler's state-machine assertions (src/scheduler/park.ts) are on in tests; the Ms'
 // workers inherit the variable.
 process.env['GORT_ASSERT'] ??= '1'
+
+// The compile cache of TypeScript jobs (src/mapreduce/compile.ts) goes to a directory of this run,
+// not the user's ~/.cache: a run starts cold and leaves nothing behind. Child processes inherit it.
+if (process.env['GORT_CACHE_DIR'] === undefined) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gort-test-cache-'))
+  process.env['GORT_CACHE_DIR'] = dir
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+}
 
 async function main(): Promise<number> {
   const dir = process.argv[2] ?? 'test'

@@ -2,7 +2,7 @@
 // what stays an import and where it points, when the tsx path is kept, and runJob end to end on
 // both paths. Needs dist/ (the jobs import gort/mapreduce, which resolves there).
 import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
@@ -18,10 +18,16 @@ const JOB = path.join(FIXTURES, 'compiled/job.ts')
 const MS = 90_000
 const execFileAsync = promisify(execFile)
 
-/** Runs `body` with TMPDIR (where jobs are compiled to) and GORT_MR_COMPILE set, then restores them. */
-async function withEnv<T>(env: { TMPDIR?: string; GORT_MR_COMPILE?: string }, body: () => Promise<T>): Promise<T> {
-  const saved = { TMPDIR: process.env['TMPDIR'], GORT_MR_COMPILE: process.env['GORT_MR_COMPILE'] }
-  Object.assign(process.env, env)
+type Env = { TMPDIR?: string; GORT_MR_COMPILE?: string; GORT_CACHE?: string; GORT_CACHE_DIR?: string }
+
+/**
+ * Runs `body` with TMPDIR (where jobs are compiled to when there is no cache), GORT_MR_COMPILE and
+ * the cache's variables set, then restores them. The compile cache is off unless `env` turns it on.
+ */
+async function withEnv<T>(env: Env, body: () => Promise<T>): Promise<T> {
+  const keys = ['TMPDIR', 'GORT_MR_COMPILE', 'GORT_CACHE', 'GORT_CACHE_DIR'] as const
+  const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]))
+  Object.assign(process.env, { GORT_CACHE: env.GORT_CACHE_DIR === undefined ? '0' : '1' }, env)
   try {
     return await body()
   } finally {
@@ -117,6 +123,112 @@ unit('gort/mapreduce resolves from this repository (self-reference) and from an 
 }, MS))
 
 unit.run()
+
+const cache = suite('compile: cache')
+
+/** A job in `dir` with a helper module and a package of its own in node_modules (and gort, a link to this repository). */
+function cacheJob(dir: string): string {
+  mkdirSync(path.join(dir, 'node_modules/wordpkg'), { recursive: true })
+  symlinkSync(REPO, path.join(dir, 'node_modules/gort'), 'dir')
+  writeFileSync(path.join(dir, 'node_modules/wordpkg/package.json'), '{ "name": "wordpkg", "version": "1.0.0", "type": "module", "main": "index.js" }')
+  writeFileSync(path.join(dir, 'node_modules/wordpkg/index.js'), 'export const lower = (s) => s.toLowerCase()\n')
+  writeFileSync(path.join(dir, 'helper.ts'), 'export const split = (line: string): string[] => line.split(/\\s+/)\n')
+  const job = path.join(dir, 'job.ts')
+  writeFileSync(job, [
+    "import { defineJob } from 'gort/mapreduce'",
+    "import { lower } from 'wordpkg'",
+    "import { split } from './helper.js'",
+    'export default defineJob({ map(_f, line: string, emit) { for (const w of split(line)) if (w) emit(lower(w), 1) } })',
+    '',
+  ].join('\n'))
+  return job
+}
+
+cache('a compiled job is kept: the next compile of the same files reuses it; a change to any file it depends on compiles again', deadline('cache', async () => {
+  const t = tempDir()
+  try {
+    const job = cacheJob(t.dir)
+    const url = pathToFileURL(job).href
+    const cacheDir = path.join(t.dir, 'cache')
+    const tmp = path.join(t.dir, 'tmp')
+    mkdirSync(tmp)
+    const env = { TMPDIR: tmp, GORT_CACHE_DIR: cacheDir }
+    const jobs = path.join(cacheDir, 'jobs')
+    const entry = (): string => { const e = readdirSync(jobs).filter((f) => f.endsWith('.json')); assert.is(e.length, 1); return path.join(jobs, e[0]!) }
+    const first = await withEnv(env, () => jobModule(url))
+    assert.is(first.loader, 'none')
+    assert.ok(fileURLToPath(first.url).startsWith(path.join(jobs, 'gort-job-')) && first.url.endsWith('/job.mjs'), first.url)
+    assert.ok(readFileSync(fileURLToPath(first.url), 'utf8').includes('split(/\\s+/)'), 'the helper is bundled')
+    first.remove()
+    assert.ok(existsSync(fileURLToPath(first.url)), 'a cached module is not removed with the job')
+    assert.equal(compiled(tmp), [], 'nothing in the temporary directory')
+    // A hit rewrites nothing: the entry keeps the time it was given here.
+    const past = new Date(Date.now() - 3600_000)
+    utimesSync(entry(), past, past)
+    const again = await withEnv(env, () => jobModule(url))
+    assert.is(again.url, first.url)
+    assert.ok(statSync(entry()).mtimeMs < Date.now() - 1800_000, 'a hit: the entry was not written again')
+    // Each of these changes what the compile depends on: a miss, and a new compile.
+    const changes: [string, () => void, boolean][] = [
+      ['the job', () => writeFileSync(job, readFileSync(job, 'utf8') + 'export const edited = 1\n'), true],
+      ['its helper', () => writeFileSync(path.join(t.dir, 'helper.ts'), 'export const split = (line: string): string[] => line.split(/ +/)\n'), true],
+      ['a tsconfig.json beside it', () => writeFileSync(path.join(t.dir, 'tsconfig.json'), '{ "compilerOptions": { "strict": true } }'), false],
+      ['the package it imports', () => writeFileSync(path.join(t.dir, 'node_modules/wordpkg/package.json'), '{ "name": "wordpkg", "version": "1.0.1", "type": "module", "main": "index.js" }'), false],
+    ]
+    let prev = first.url
+    for (const [what, change, newCode] of changes) {
+      utimesSync(entry(), past, past)
+      change()
+      const m = await withEnv(env, () => jobModule(url))
+      assert.ok(statSync(entry()).mtimeMs > past.getTime(), `${what} changed: compiled again`)
+      assert.is(m.url !== prev, newCode, `${what}: ${newCode ? 'a new module' : 'the same code, so the same module'}`)
+      assert.ok(existsSync(fileURLToPath(prev)), 'a kept module is never rewritten or removed by a newer compile')
+      prev = m.url
+    }
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+cache('without a usable cache directory, or with GORT_CACHE=0, a job compiles to a temporary directory as before', deadline('no cache', async () => {
+  const t = tempDir()
+  try {
+    const url = pathToFileURL(cacheJob(t.dir)).href
+    const tmp = path.join(t.dir, 'tmp')
+    mkdirSync(tmp)
+    writeFileSync(path.join(t.dir, 'a-file'), '')
+    for (const env of [{ GORT_CACHE_DIR: path.join(t.dir, 'a-file') }, { GORT_CACHE_DIR: path.join(t.dir, 'cache'), GORT_CACHE: '0' }]) {
+      const m = await withEnv({ TMPDIR: tmp, ...env }, () => jobModule(url))
+      assert.ok(fileURLToPath(m.url).startsWith(path.join(tmp, 'gort-job-')), m.url)
+      m.remove()
+      assert.equal(compiled(tmp), [])
+    }
+    assert.not.ok(existsSync(path.join(t.dir, 'cache')))
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+cache('entries and modules unused for 30 days are removed when a new compile is kept', deadline('prune', async () => {
+  const t = tempDir()
+  try {
+    const job = cacheJob(t.dir)
+    const env = { TMPDIR: t.dir, GORT_CACHE_DIR: path.join(t.dir, 'cache') }
+    const jobs = path.join(t.dir, 'cache/jobs')
+    const old = await withEnv(env, () => jobModule(pathToFileURL(job).href))
+    const stale = new Date(Date.now() - 31 * 24 * 3600_000)
+    for (const f of readdirSync(jobs)) utimesSync(path.join(jobs, f), stale, stale)
+    writeFileSync(job, readFileSync(job, 'utf8') + 'export const edited = 1\n')
+    const fresh = await withEnv(env, () => jobModule(pathToFileURL(job).href))
+    assert.not.ok(existsSync(fileURLToPath(old.url)), 'the old module is gone')
+    assert.ok(existsSync(fileURLToPath(fresh.url)))
+    assert.is(readdirSync(jobs).length, 2, 'one entry and one module directory')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+cache.run()
 
 const e2e = suite('compile: runJob')
 
