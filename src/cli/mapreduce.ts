@@ -50,9 +50,10 @@ options:
                       'logs/**/*.log'; quote it); repeat for more
   --output DIR        the output directory; it must not exist
   --reducers R        reduce tasks, 0 for a map-only job (part-m files)
-                      (default: P)
+                      (default: P as given, else GOMAXPROCS, else the CPUs)
   --procs P           threads running tasks, 1 to ${MAX_PROCS} (default: the GOMAXPROCS
-                      variable, else the CPUs)
+                      variable, else the CPUs; for a job module, one per 8MiB of
+                      input if that is fewer, since each thread's code warms up first)
   --split-size SIZE   bytes per map task's split, e.g. 64MiB, 512KiB (default 64MiB;
                       an input under P x 64MiB is cut in P splits of at least 1MiB)
   --memory SIZE       memory for map-side buffers, shared by the tasks running at

@@ -32,7 +32,8 @@ import { expandInputs } from './inputs.js'
 import { commonJsHint, jobModule, likelyLoader, type JobModule } from './compile.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './names.js'
-import { autoSplitSize, resolveJobOptions, type Resolved, type RunJobOptions } from './options.js'
+import { autoProcs, autoSplitSize, resolveJobOptions, type Resolved, type RunJobOptions } from './options.js'
+import { defaultProcs } from '../scheduler/main/options.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
 import { computeSplits, packSplits, type Split } from './split.js'
 import { jobTasks, probeJob, sampleTask, type JobInfo } from './tasks.js'
@@ -71,9 +72,13 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   const inputs = expandInputs(o.patterns)
   if (statSync(o.output, { throwIfNoEntry: false }) !== undefined) throw new OutputExistsError(o.output)
   options.signal?.throwIfAborted()
-  const { rt, mod } = await start(o)
+  // Threads: as given, else the default, or fewer for a small input (autoProcs). Reducers: as
+  // given, else procs as given or the default, not fewer: the part files do not depend on it.
+  const procs = o.procs ?? defaultProcs()
+  const threads = o.procs ?? autoProcs(inputs.reduce((n, f) => n + f.size, 0), procs, o.stream !== undefined)
+  const { rt, mod } = await start(o, threads)
   try {
-    return await runWith(rt, o, mod?.url ?? o.url, inputs, options)
+    return await runWith(rt, o, mod?.url ?? o.url, inputs, procs, options)
   } finally {
     await rt.close()
     mod?.remove()
@@ -100,13 +105,13 @@ const G_RECORDS = 1024
  */
 const M_YOUNG_MB = 16
 
-async function start(o: Resolved): Promise<{ rt: Runtime; mod: JobModule | undefined }> {
+async function start(o: Resolved, procs: number): Promise<{ rt: Runtime; mod: JobModule | undefined }> {
   // The Ms are on the critical path: a Worker takes 100-150 ms to start. They are spawned as soon
   // as the Runtime's modules are read; only then does this thread load esbuild's API and spawn
   // its process (30-40 ms), which would otherwise delay them by as much.
   const guess = o.stream === undefined ? likelyLoader(o.url) : 'auto'
   const { Runtime } = await import('../scheduler/main/runtime.js')
-  const runtime = (loader: JobModule['loader']): Promise<Runtime> => Runtime.start({ ...(o.procs === undefined ? {} : { procs: o.procs }), spares: 0, mainSlots: G_RECORDS, mSlots: G_RECORDS, mYoungMb: M_YOUNG_MB, mStdout: o.taskStdout, loader })
+  const runtime = (loader: JobModule['loader']): Promise<Runtime> => Runtime.start({ procs, spares: 0, mainSlots: G_RECORDS, mSlots: G_RECORDS, mYoungMb: M_YOUNG_MB, mStdout: o.taskStdout, loader })
   const starting = runtime(guess)
   const compiling = o.stream === undefined ? jobModule(o.url) : Promise.resolve(undefined)
   const [m, r] = await Promise.allSettled([compiling, starting])
@@ -127,7 +132,7 @@ async function start(o: Resolved): Promise<{ rt: Runtime; mod: JobModule | undef
 }
 
 /** runJob once its Runtime runs; `url`: the job module the Ms import. */
-async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType<typeof expandInputs>, options: RunJobOptions): Promise<JobResult> {
+async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType<typeof expandInputs>, procs: number, options: RunJobOptions): Promise<JobResult> {
   let info
   if (o.stream !== undefined) {
     // Streaming mode: the commands were resolved with the options; there is no module to probe.
@@ -151,7 +156,7 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
   }
   const splitSize = o.splitSize ?? autoSplitSize(inputs.reduce((n, f) => n + f.size, 0), rt.procs)
   const splits = computeSplits(inputs, splitSize, info.records)
-  const reducers = o.reducers ?? rt.procs
+  const reducers = o.reducers ?? procs
   mkdirSync(path.dirname(o.output), { recursive: true })
   try {
     mkdirSync(o.output)

@@ -54,9 +54,12 @@ export interface RunJobOptions {
   readonly input: string | readonly string[]
   /** The output directory; it must not exist. */
   readonly output: string
-  /** Reduce tasks (part-r files). 0: a map-only job (part-m files). Default: procs. */
+  /** Reduce tasks (part-r files). 0: a map-only job (part-m files). Default: procs, as given, else GOMAXPROCS, else the CPUs (not fewer for a small input). */
   readonly reducers?: number
-  /** Threads (Ps) running tasks. Default: GOMAXPROCS, else the CPUs. */
+  /**
+   * Threads (Ps) running tasks. Default: GOMAXPROCS, else the CPUs; fewer for a small input, one
+   * per 8 MiB (autoProcs: a thread's code must warm up before it pays), for a job module.
+   */
   readonly procs?: number
   /** Bytes per split (text input): a number or a size such as '64MiB'. Default 64 MiB, or less when the input is smaller than one split per thread (autoSplitSize). */
   readonly splitSize?: number | string
@@ -209,6 +212,23 @@ function resolveStream(o: RunJobOptions): StreamSpec | undefined {
     reducer: o.reducer === undefined ? undefined : resolveCommand('reducer', o.reducer),
     combiner: o.combiner === undefined ? undefined : resolveCommand('combiner', o.combiner),
   }
+}
+
+/** Input bytes per thread below which a job whose procs was not given runs on fewer threads (autoProcs). */
+export const BYTES_PER_THREAD = 8 * 2 ** 20
+
+/**
+ * The threads of a job whose `procs` was not given: `procs` (the default: GOMAXPROCS, else the
+ * CPUs), or fewer for a small input, one per BYTES_PER_THREAD, at least one. Each thread runs
+ * gort's code and the job's cold: V8 compiles some 80 functions on each (0.3-0.45 s of CPU on
+ * the 2-core machine of bench/NOTES.md), on the same cores, which a few MiB do not repay. Word
+ * count there: 4 MiB ended in 0.99 s on one thread against 1.11 s on two, 8 MiB was even (1.49
+ * against 1.45 s), 16 MiB took 2.19 s against 1.95. A streaming job's code runs in processes of
+ * its own, warm or not whatever the threads: all of them.
+ */
+export function autoProcs(totalBytes: number, procs: number, streaming: boolean): number {
+  if (streaming) return procs
+  return Math.max(1, Math.min(procs, Math.ceil(totalBytes / BYTES_PER_THREAD)))
 }
 
 /**

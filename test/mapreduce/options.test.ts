@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import { defineJob, formatSize, InputNotFoundError, MapReduceArgError, parseSize } from '../../src/mapreduce/index.js'
 import { expandInputs, segmentRegExp } from '../../src/mapreduce/inputs.js'
 import { jobOf } from '../../src/mapreduce/job.js'
-import { autoSplitSize, DEFAULT_SPLIT, MIN_AUTO_SPLIT } from '../../src/mapreduce/options.js'
+import { autoProcs, autoSplitSize, BYTES_PER_THREAD, DEFAULT_SPLIT, MIN_AUTO_SPLIT } from '../../src/mapreduce/options.js'
 import { tempDir } from './_helpers.js'
 
 const sizes = suite('sizes')
@@ -26,6 +26,18 @@ sizes('the automatic split size: one split per thread for a small input, 64 MiB 
   assert.is(autoSplitSize(1024 * MiB, 2), DEFAULT_SPLIT)
   assert.is(autoSplitSize(100, 16), MIN_AUTO_SPLIT)
   assert.is(autoSplitSize(0, 1), MIN_AUTO_SPLIT)
+})
+
+sizes('the automatic thread count: one per 8 MiB of input up to the default, at least one; all of them for streaming', () => {
+  const MiB = 2 ** 20
+  assert.is(BYTES_PER_THREAD, 8 * MiB)
+  assert.is(autoProcs(0, 2, false), 1)
+  assert.is(autoProcs(4 * MiB, 2, false), 1, 'a small job: one thread')
+  assert.is(autoProcs(8 * MiB, 2, false), 1)
+  assert.is(autoProcs(8 * MiB + 1, 2, false), 2)
+  assert.is(autoProcs(20 * MiB, 16, false), 3)
+  assert.is(autoProcs(1024 * MiB, 16, false), 16)
+  assert.is(autoProcs(4 * MiB, 2, true), 2, 'streaming: the code runs in processes of their own')
 })
 
 sizes('anything else is MapReduceArgError naming the option and echoing the text', () => {
