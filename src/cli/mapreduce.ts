@@ -50,7 +50,7 @@ options:
                       'logs/**/*.log'; quote it); repeat for more
   --output DIR        the output directory; it must not exist
   --reducers R        reduce tasks, 0 for a map-only job (part-m files)
-                      (default: P as given, else GOMAXPROCS, else the CPUs)
+                      (default: the threads it runs on, P or fewer)
   --procs P           threads running tasks, 1 to ${MAX_PROCS} (default: the GOMAXPROCS
                       variable, else the CPUs; for a job module, one per 8MiB of
                       input if that is fewer, since each thread's code warms up first)

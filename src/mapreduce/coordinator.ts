@@ -72,13 +72,11 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   const inputs = expandInputs(o.patterns)
   if (statSync(o.output, { throwIfNoEntry: false }) !== undefined) throw new OutputExistsError(o.output)
   options.signal?.throwIfAborted()
-  // Threads: as given, else the default, or fewer for a small input (autoProcs). Reducers: as
-  // given, else procs as given or the default, not fewer: the part files do not depend on it.
-  const procs = o.procs ?? defaultProcs()
-  const threads = o.procs ?? autoProcs(inputs.reduce((n, f) => n + f.size, 0), procs, o.stream !== undefined)
+  // Threads: as given, else the default, or fewer for a small input (autoProcs).
+  const threads = o.procs ?? autoProcs(inputs.reduce((n, f) => n + f.size, 0), defaultProcs(), o.stream !== undefined)
   const { rt, mod } = await start(o, threads)
   try {
-    return await runWith(rt, o, mod?.url ?? o.url, inputs, procs, options)
+    return await runWith(rt, o, mod?.url ?? o.url, inputs, options)
   } finally {
     await rt.close()
     mod?.remove()
@@ -132,7 +130,7 @@ async function start(o: Resolved, procs: number): Promise<{ rt: Runtime; mod: Jo
 }
 
 /** runJob once its Runtime runs; `url`: the job module the Ms import. */
-async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType<typeof expandInputs>, procs: number, options: RunJobOptions): Promise<JobResult> {
+async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType<typeof expandInputs>, options: RunJobOptions): Promise<JobResult> {
   let info
   if (o.stream !== undefined) {
     // Streaming mode: the commands were resolved with the options; there is no module to probe.
@@ -156,7 +154,7 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
   }
   const splitSize = o.splitSize ?? autoSplitSize(inputs.reduce((n, f) => n + f.size, 0), rt.procs)
   const splits = computeSplits(inputs, splitSize, info.records)
-  const reducers = o.reducers ?? procs
+  const reducers = o.reducers ?? rt.procs
   mkdirSync(path.dirname(o.output), { recursive: true })
   try {
     mkdirSync(o.output)

@@ -54,7 +54,7 @@ export interface RunJobOptions {
   readonly input: string | readonly string[]
   /** The output directory; it must not exist. */
   readonly output: string
-  /** Reduce tasks (part-r files). 0: a map-only job (part-m files). Default: procs, as given, else GOMAXPROCS, else the CPUs (not fewer for a small input). */
+  /** Reduce tasks (part-r files). 0: a map-only job (part-m files). Default: the threads the job runs on (procs, or fewer for a small input). */
   readonly reducers?: number
   /**
    * Threads (Ps) running tasks. Default: GOMAXPROCS, else the CPUs; fewer for a small input, one

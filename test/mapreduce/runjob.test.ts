@@ -52,7 +52,7 @@ test('wc: the part files equal a sequential word count, each sorted by key bytes
   }
 }, MS))
 
-test('procs not given: a small input runs on one thread; the reducers stay the default procs', deadline('auto procs', async () => {
+test('procs not given: a small input runs on one thread, with one reducer unless reducers is given', deadline('auto procs', async () => {
   const t = tempDir()
   const saved = process.env['GOMAXPROCS']
   process.env['GOMAXPROCS'] = '3'
@@ -62,12 +62,14 @@ test('procs not given: a small input runs on one thread; the reducers stay the d
     const starts: ProgressEvent[] = []
     const out = path.join(t.dir, 'out')
     const r = await runJob({ job: WC, input, output: out, splitSize: '4KiB', onProgress: (e) => void (e.type === 'start' && starts.push(e)) })
-    assert.equal(starts.map((e) => e.type === 'start' && [e.procs, e.reduces]), [[1, 3]], 'one thread, three reducers')
+    assert.equal(starts.map((e) => e.type === 'start' && [e.procs, e.reduces]), [[1, 1]], 'one thread, one reducer')
     assert.ok(r.maps > 2)
+    assert.equal(readdirSync(out).sort(), ['_SUCCESS', 'part-r-00000'])
     assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
     const given: ProgressEvent[] = []
     await runJob({ job: WC, input, output: path.join(t.dir, 'out2'), procs: 2, onProgress: (e) => void (e.type === 'start' && given.push(e)) })
-    assert.equal(given.map((e) => e.type === 'start' && [e.procs, e.reduces]), [[2, 2]], 'procs given: as given')
+    await runJob({ job: WC, input, output: path.join(t.dir, 'out3'), reducers: 3, onProgress: (e) => void (e.type === 'start' && given.push(e)) })
+    assert.equal(given.map((e) => e.type === 'start' && [e.procs, e.reduces]), [[2, 2], [1, 3]], 'as given')
   } finally {
     if (saved === undefined) delete process.env['GOMAXPROCS']
     else process.env['GOMAXPROCS'] = saved
