@@ -224,7 +224,7 @@ const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGT
 
 function toJson(r: JobResult, elapsedMs: number): object {
   return {
-    output: r.output, files: r.files, maps: r.maps, reduces: r.reduces, elapsedMs, counters: r.counters,
+    output: r.output, files: r.files, maps: r.maps, reduces: r.reduces, threads: r.threads, elapsedMs, counters: r.counters,
     userCounters: Object.fromEntries(r.userCounters),
   }
 }
@@ -234,7 +234,7 @@ export function summary(r: JobResult, elapsedMs: number): string[] {
   const c = r.counters
   const recordsOut = r.reduces > 0 ? c.reduceOutputRecords : c.mapOutputRecords
   const lines = [
-    `gort mapreduce: ${r.maps} maps, ${r.reduces} reduces; ${c.mapInputRecords} records in, ${recordsOut} out; ` +
+    `gort mapreduce: ${r.maps} maps, ${r.reduces} reduces on ${r.threads} ${r.threads === 1 ? 'thread' : 'threads'}; ${c.mapInputRecords} records in, ${recordsOut} out; ` +
       `${c.spills} spills; ${c.failedAttempts} failed attempts`,
     `output: ${r.output} (${r.files.length} part files, _SUCCESS)`,
     `  in:       ${c.mapInputRecords} records, ${formatSize(c.inputBytes)}`,

@@ -61,6 +61,8 @@ export interface JobResult {
   readonly files: readonly string[]
   readonly maps: number
   readonly reduces: number
+  /** The threads (Ps) the job ran on: procs as given, or the default, fewer for a small input (autoProcs). */
+  readonly threads: number
   readonly counters: JobCounters
   /** The job's own counters (ctx.counters.increment), by name. */
   readonly userCounters: Map<string, number>
@@ -233,7 +235,7 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], split
     }
     emit({ type: 'phase', phase: 'reduce', tasks: reduces.length })
   }
-  return { output: o.output, maps: mapTasks.length, reduces: reducers, counters, userCounters }
+  return { output: o.output, maps: mapTasks.length, reduces: reducers, threads: procs, counters, userCounters }
 }
 
 /**

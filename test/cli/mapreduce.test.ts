@@ -37,9 +37,9 @@ test('--json runs the job and reports files and counters', deadline('json', asyn
     const { code, out: stdout, err } = await cli('--job', WC, '--input', glob, '--output', out, '--reducers', '2', '--procs', '2', '--split-size', '8', '--memory', '64KiB', '--json')
     assert.is(err, '')
     assert.is(code, 0)
-    const r = JSON.parse(stdout) as { files: string[]; maps: number; reduces: number; counters: { mapInputRecords: number } }
+    const r = JSON.parse(stdout) as { files: string[]; maps: number; reduces: number; threads: number; counters: { mapInputRecords: number } }
     assert.equal(r.files, [path.join(out, 'part-r-00000'), path.join(out, 'part-r-00001')])
-    assert.is(r.reduces, 2)
+    assert.equal([r.reduces, r.threads], [2, 2])
     assert.ok(r.maps >= 4, `${r.maps} maps of 8 bytes`)
     assert.is(r.counters.mapInputRecords, 4)
     assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
@@ -251,7 +251,7 @@ test('bin/gort.js mapreduce runs a TypeScript job from dist/ under plain node', 
     const { stdout } = await execFileAsync(process.execPath, [path.join(REPO, 'bin/gort.js'), 'mapreduce', '--job', WC, '--input', glob, '--output', out, '--procs', '2'], {
       cwd: t.dir, env: { ...process.env, NODE_OPTIONS: '' },
     })
-    assert.match(stdout, /^gort mapreduce: 2 maps, 2 reduces; 4 records in, \d+ out; 0 spills; 0 failed attempts\n/)
+    assert.match(stdout, /^gort mapreduce: 2 maps, 2 reduces on 2 threads; 4 records in, \d+ out; 0 spills; 0 failed attempts\n/)
     assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
     assert.is(readFileSync(path.join(out, '_SUCCESS'), 'utf8'), '')
   } finally {

@@ -63,6 +63,7 @@ test('procs not given: a small input runs on one thread, with one reducer unless
     const out = path.join(t.dir, 'out')
     const r = await runJob({ job: WC, input, output: out, splitSize: '4KiB', onProgress: (e) => void (e.type === 'start' && starts.push(e)) })
     assert.equal(starts.map((e) => e.type === 'start' && [e.procs, e.reduces]), [[1, 1]], 'one thread, one reducer')
+    assert.is(r.threads, 1)
     assert.ok(r.maps > 2)
     assert.equal(readdirSync(out).sort(), ['_SUCCESS', 'part-r-00000'])
     assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
