@@ -27,7 +27,8 @@ import path from 'node:path'
 import type { Runtime } from '../scheduler/main/runtime.js'
 import { KILL_GRACE_MS, describeError, runPhase } from './attempts.js'
 import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
-import { InputTooLargeError, JobModuleError, OutputExistsError, TaskFailedError } from './errors.js'
+import { InputTooLargeError, JobModuleError, OutputExistsError, TaskFailedError, TaskTimeoutError } from './errors.js'
+import { formatDuration } from './duration.js'
 import { expandInputs } from './inputs.js'
 import { commonJsHint, jobModule, likelyLoader, type JobModule } from './compile.js'
 import type { MapArgs, MapResult } from './maptask.js'
@@ -240,8 +241,9 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], split
 
 /**
  * Runs the job's sample (sample.ts) as one G and returns the cuts file's path. A sample that
- * throws fails the job with TaskFailedError for task `sample` (it is not retried: it is the map
- * code on records the map phase would run too).
+ * throws, whose thread dies, or that runs past `taskTimeout` (its M is then ended, as a hung
+ * attempt's is) fails the job with TaskFailedError for task `sample`. It is not retried: it is the
+ * map code on records the map phase would run too.
  */
 async function sample(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, info: JobInfo, file: string): Promise<string> {
   const s = info.sample!
@@ -250,10 +252,15 @@ async function sample(rt: Runtime, o: Resolved, splits: readonly Split[], reduce
     job: o.url, splits: chosen, records: info.records === 'chunks' ? 'lines' : info.records, perSplit: Math.max(1, Math.ceil(s.records / Math.max(1, chosen.length))),
     reducers, params: o.params, file,
   }
+  const ac = new AbortController()
+  const timer = setTimeout(() => ac.abort(new TaskTimeoutError('sample', 1, o.taskTimeout, formatDuration(o.taskTimeout))), o.taskTimeout)
   try {
-    await rt.go(sampleTask, args)
-  } catch (e) {
+    await rt.goWith({ signal: ac.signal, killAfterMs: KILL_GRACE_MS }, sampleTask, args)
+  } catch (err) {
+    const e = ac.signal.aborted ? ac.signal.reason as unknown : err
     throw new TaskFailedError('sample', [{ attempt: 1, error: describeError(e), code: typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined }], { cause: e })
+  } finally {
+    clearTimeout(timer)
   }
   return file
 }

@@ -19,7 +19,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs'
 import { TaskCounters } from './counters.js'
-import { loadJob, type MapContext, type Scalar } from './job.js'
+import { loadedJob, loadJob, type MapContext, type Scalar } from './job.js'
 import { checkKey, compareKeys, textOf } from './keys.js'
 import type { Split } from './split.js'
 import { LineReader, readWholeFile } from './split.js'
@@ -81,7 +81,9 @@ export function readCuts(file: string): Scalar[] {
 
 /** Runs on an M: maps the sample, writes the cuts. */
 export async function runSample(a: SampleArgs): Promise<SampleResult> {
-  const job = await loadJob(a.job)
+  // Without an await before the first record when the job is loaded (the probe loaded it), so that
+  // a map that hangs does so in the task's synchronous body, where its M can be ended.
+  const job = loadedJob(a.job) ?? (await loadJob(a.job))
   const keys: Scalar[] = []
   const ctx: { -readonly [K in keyof MapContext]: MapContext[K] } = {
     phase: 'map', task: 'sample', attempt: 1, attemptId: 'sample-1', partition: -1, reducers: a.reducers,
@@ -94,14 +96,16 @@ export async function runSample(a: SampleArgs): Promise<SampleResult> {
     ctx.file = s.name
     if (a.records === 'files') {
       ctx.offset = 0
-      await map(s.name, readWholeFile(s.path), emit, ctx)
+      const r = map(s.name, readWholeFile(s.path), emit, ctx)
+      if (r !== undefined) await r
       continue
     }
     const reader = new LineReader(s.path, s.start, s.end)
     try {
       for (let n = 0; n < a.perSplit && reader.next(); n++) {
         ctx.offset = reader.offset
-        await map(s.name, reader.line, emit, ctx)
+        const r = map(s.name, reader.line, emit, ctx)
+        if (r !== undefined) await r
       }
     } finally {
       reader.close()

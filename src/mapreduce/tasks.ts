@@ -35,6 +35,9 @@ interface AttemptCode {
  */
 let code: AttemptCode | undefined
 
+/** The sample's code (sample.ts), once this thread has imported it: the probe does for a job with `sample`. */
+let sampleCode: typeof import('./sample.js') | undefined
+
 /** Imports the attempts' code on this thread (once). */
 export async function loadAttemptCode(): Promise<AttemptCode> {
   if (code !== undefined) return code
@@ -55,7 +58,7 @@ export const probeJob = task(import.meta.url, async function probeJob(url: strin
   const [job] = await Promise.all([loadJob(url), loadAttemptCode()])
   let sample: JobInfo['sample'] = null
   if (job.sample !== undefined) {
-    const { DEFAULT_SAMPLE_RECORDS, DEFAULT_SAMPLE_SPLITS } = await import('./sample.js')
+    const { DEFAULT_SAMPLE_RECORDS, DEFAULT_SAMPLE_SPLITS } = (sampleCode ??= await import('./sample.js'))
     sample = { records: job.sample.records ?? DEFAULT_SAMPLE_RECORDS, splits: job.sample.splits ?? DEFAULT_SAMPLE_SPLITS }
   }
   return { records: job.records ?? 'lines', combine: job.combine !== undefined, reduce: job.reduce !== undefined, sample }
@@ -107,7 +110,7 @@ export function jobTasks(jobUrl: string | undefined): { map: Task<[MapArgs, Atte
   return { map: task(url.href, mapTask), reduce: task(url.href, reduceTask) }
 }
 
-export const sampleTask = task(import.meta.url, async function sampleTask(a: SampleArgs): Promise<SampleResult> {
-  const { runSample } = await import('./sample.js')
-  return runSample(a)
+/** The job's sample (sample.ts): synchronous up to the job's map once the probe has run here, so a hung one can be ended. */
+export const sampleTask = task(import.meta.url, function sampleTask(a: SampleArgs): Promise<SampleResult> {
+  return sampleCode !== undefined ? sampleCode.runSample(a) : import('./sample.js').then((m) => m.runSample(a))
 })

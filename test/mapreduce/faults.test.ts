@@ -152,6 +152,23 @@ test('an attempt that always hangs fails the job with "timed out after", and lea
   }
 }, MS))
 
+test('a sample that hangs is ended after taskTimeout and fails the job, leaving no output', deadline('sample hangs', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, ['a b\nHANG\nc', 'b c d'])
+    const out = path.join(t.dir, 'out')
+    const e = await runJob({ job: path.join(FIXTURES, 'sample-hang.ts'), input, output: out, procs: 1, reducers: 2, taskTimeout: '1s' }).then(() => undefined, (err: unknown) => err)
+    assert.instance(e, TaskFailedError)
+    const f = e as TaskFailedError
+    assert.is(f.task, 'sample')
+    assert.equal(f.attempts.map((a) => a.code), ['ERR_MR_TASK_TIMEOUT'])
+    assert.match(f.message, /task sample failed 1 attempt: attempt 1: TaskTimeoutError: .*timed out after 1s/)
+    assert.not.ok(existsSync(out))
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test('a thread that exits is known dead from its clock word, before the Worker is torn down', deadline('exit seen', async () => {
   const t = tempDir()
   try {
