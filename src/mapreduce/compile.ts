@@ -140,7 +140,7 @@ async function build(esbuild: typeof import('esbuild'), jobFile: string, outFile
   const out = result.outputFiles[0]
   if (out === undefined || NOT_ESM.test(stripSourceMap(out.text))) return undefined
   const cwd = process.cwd() // esbuild's absWorkingDir, which the metafile's paths are relative to
-  return { code: out.text, needsTsx, inputs: { bundled: Object.keys(result.metafile.inputs).map((f) => path.resolve(cwd, f)), external: [...external] } }
+  return { code: withAbsoluteSources(out.text, outFile), needsTsx, inputs: { bundled: Object.keys(result.metafile.inputs).map((f) => path.resolve(cwd, f)), external: [...external] } }
 }
 
 /** The module the Ms import for a job, how they load it, and what to remove when the job ends. */
@@ -200,7 +200,7 @@ export async function jobModule(url: string): Promise<JobModule> {
 }
 
 /** Bump when what compileJob makes of the same files changes: older entries then miss. */
-const CACHE_FORMAT = 1
+const CACHE_FORMAT = 2
 /** Compiled modules and entries unused this long are removed when something new is kept. */
 const CACHE_MAX_AGE_MS = 30 * 24 * 3600 * 1000
 
@@ -430,4 +430,20 @@ const NOT_ESM = /\bimport\.meta\b|(?<![.\w$])(?:require|__dirname|__filename)(?!
 function stripSourceMap(code: string): string {
   const i = code.lastIndexOf('\n//# sourceMappingURL=')
   return i < 0 ? code : code.slice(0, i)
+}
+
+const INLINE_MAP = '\n//# sourceMappingURL=data:application/json;base64,'
+
+/**
+ * `code` with the sources of its inline source map made absolute file URLs. esbuild writes them
+ * relative to `outFile`, but the compile cache keeps the module elsewhere: its stack traces named
+ * the job's .ts file under the cache directory, where no such file is.
+ */
+function withAbsoluteSources(code: string, outFile: string): string {
+  const i = code.lastIndexOf(INLINE_MAP)
+  if (i < 0) return code
+  const map = JSON.parse(Buffer.from(code.slice(i + INLINE_MAP.length), 'base64').toString('utf8')) as { sources?: string[] }
+  const dir = path.dirname(outFile)
+  map.sources = (map.sources ?? []).map((s) => pathToFileURL(path.resolve(dir, s)).href)
+  return `${code.slice(0, i)}${INLINE_MAP}${Buffer.from(JSON.stringify(map)).toString('base64')}\n`
 }

@@ -158,7 +158,11 @@ cache('a compiled job is kept: the next compile of the same files reuses it; a c
     const first = await withEnv(env, () => jobModule(url))
     assert.is(first.loader, 'none')
     assert.ok(fileURLToPath(first.url).startsWith(path.join(jobs, 'gort-job-')) && first.url.endsWith('/job.mjs'), first.url)
-    assert.ok(readFileSync(fileURLToPath(first.url), 'utf8').includes('split(/\\s+/)'), 'the helper is bundled')
+    const code = readFileSync(fileURLToPath(first.url), 'utf8')
+    assert.ok(code.includes('split(/\\s+/)'), 'the helper is bundled')
+    // Its source map names the job's files where they are, not relative to where it was compiled.
+    const map = JSON.parse(Buffer.from(code.slice(code.lastIndexOf('base64,') + 7), 'base64').toString('utf8')) as { sources: string[] }
+    assert.equal(map.sources.sort(), [job, path.join(t.dir, 'helper.ts')].map((f) => pathToFileURL(f).href).sort())
     first.remove()
     assert.ok(existsSync(fileURLToPath(first.url)), 'a cached module is not removed with the job')
     assert.equal(compiled(tmp), [], 'nothing in the temporary directory')
