@@ -35,7 +35,7 @@
  */
 
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
@@ -277,15 +277,7 @@ function dependencies(inputs: CompiledJob['inputs']): string[] {
       if (path.dirname(d) === d) break
     }
   }
-  for (const f of inputs.external) {
-    for (let d = path.dirname(f); ; d = path.dirname(d)) {
-      const pkg = path.join(d, 'package.json')
-      if (fileHash(pkg) !== null || path.dirname(d) === d) {
-        files.add(pkg)
-        break
-      }
-    }
-  }
+  for (const f of inputs.external) files.add(nearestPackageJson(path.dirname(f)) ?? path.join(path.parse(f).root, 'package.json'))
   return [...files]
 }
 
@@ -337,18 +329,13 @@ function prune(cache: string): void {
 export function commonJsHint(url: string): string {
   if (!url.startsWith('file:') || !isTypeScript(url) || /\.mts$/.test(url)) return ''
   const file = fileURLToPath(url)
-  for (let d = path.dirname(file); ; d = path.dirname(d)) {
-    let pkg: { type?: unknown } | undefined
+  const pkgFile = nearestPackageJson(path.dirname(file))
+  if (pkgFile !== undefined) {
     try {
-      pkg = JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')) as { type?: unknown }
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return ''
+      if ((JSON.parse(readFileSync(pkgFile, 'utf8')) as { type?: unknown }).type === 'module') return ''
+    } catch {
+      return ''
     }
-    if (pkg !== undefined) {
-      if (pkg.type === 'module') return ''
-      break
-    }
-    if (path.dirname(d) === d) break
   }
   return ` (tsx loads ${path.basename(file)} as CommonJS, since its package.json does not say "type": "module"; gort loads a job as an ES module, compiled, and this one was not compiled because ${/\.cts$/.test(file) ? 'it is .cts' : 'it uses import.meta, require, __dirname or __filename, or does not compile'}: rename it .mts or add "type": "module" to the package.json)`
 }
@@ -363,20 +350,25 @@ const CONDITIONS = new Set(['import', 'node', 'default'])
 export function selfReference(specifier: string, dir: string): string | undefined {
   const m = /^((?:@[^/]+\/)?[^/@][^/]*)(\/.*)?$/.exec(specifier)
   if (m === null) return undefined
+  // Only the nearest package.json counts, as in Node.
+  const file = nearestPackageJson(dir)
+  if (file === undefined) return undefined
+  let pkg: { name?: unknown; exports?: unknown }
+  try {
+    pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; exports?: unknown }
+  } catch {
+    return undefined
+  }
+  if (pkg.name !== m[1] || pkg.exports === undefined || pkg.exports === null) return undefined
+  const target = exportTarget(pkg.exports, '.' + (m[2] ?? ''))
+  return target === undefined ? undefined : path.resolve(path.dirname(file), target)
+}
+
+/** The package.json nearest to `dir` (in it or a directory above), or undefined when there is none. */
+function nearestPackageJson(dir: string): string | undefined {
   for (let d = dir; ; d = path.dirname(d)) {
     const file = path.join(d, 'package.json')
-    let pkg: { name?: unknown; exports?: unknown } | undefined
-    try {
-      pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; exports?: unknown }
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return undefined
-    }
-    // Only the nearest package.json counts, as in Node.
-    if (pkg !== undefined) {
-      if (pkg.name !== m[1] || pkg.exports === undefined || pkg.exports === null) return undefined
-      const target = exportTarget(pkg.exports, '.' + (m[2] ?? ''))
-      return target === undefined ? undefined : path.resolve(d, target)
-    }
+    if (existsSync(file)) return file
     if (path.dirname(d) === d) return undefined
   }
 }
