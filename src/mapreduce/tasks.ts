@@ -77,14 +77,13 @@ export function mapTask(a: MapArgs, clock: AttemptClock): Promise<MapResult> {
   const stream = a.stream
   const run = stream !== undefined
     ? import('./streaming/maptask.js').then((m) => m.runStreamMap({ ...a, stream }, signal))
-    : code !== undefined ? code.runMap(a, signal) : loadAttemptCode().then((m) => m.runMap(a, signal))
+    : withCode((m) => m.runMap(a, signal))
   return cleanUp(run, signal, a.dir).finally(c.done)
 }
 
-function reduceWith(m: AttemptCode, a: ReduceArgs, signal: AbortSignal): Promise<ReduceResult> {
-  // The map phase is over (but for a backup copy, which makes do without): its buffers' arrays go.
-  m.releaseSpare()
-  return m.runReduce(a, signal)
+/** `f` of the attempts' code: at once when this thread has it (the task's body goes on synchronously into the job's code), else once it is imported. */
+function withCode<R>(f: (m: AttemptCode) => Promise<R>): Promise<R> {
+  return code !== undefined ? f(code) : loadAttemptCode().then(f)
 }
 
 export function reduceTask(a: ReduceArgs, clock: AttemptClock): Promise<ReduceResult> {
@@ -96,7 +95,11 @@ export function reduceTask(a: ReduceArgs, clock: AttemptClock): Promise<ReduceRe
       releaseSpare()
       return m.runStreamReduce({ ...a, stream }, signal)
     })
-    : code !== undefined ? reduceWith(code, a, signal) : loadAttemptCode().then((m) => reduceWith(m, a, signal))
+    : withCode((m) => {
+      // The map phase is over (but for a backup copy, which makes do without): its buffers' arrays go.
+      m.releaseSpare()
+      return m.runReduce(a, signal)
+    })
   return cleanUp(run, signal, a.dir).finally(c.done)
 }
 

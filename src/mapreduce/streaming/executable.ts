@@ -221,9 +221,8 @@ export async function streamMap(job: JobSpec, io: StreamIO): Promise<void> {
     }
   const combineAll = async (): Promise<void> => {
     const keys = [...pairs.keys()].sort(compareKeys)
-    const cemit = write
     for (const k of keys) {
-      const r = combine!(k, new ArrayValues(pairs.get(k)!), cemit, ctx)
+      const r = combine!(k, new ArrayValues(pairs.get(k)!), write, ctx)
       if (r !== undefined) await r
     }
     pairs.clear()
