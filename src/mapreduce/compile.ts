@@ -35,12 +35,13 @@
  */
 
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { COMPILED_DIR_PREFIX, isTypeScript } from './job.js'
+import { makeDirs } from './dirs.js'
 
 /** A job compiled to one ESM file. */
 export interface CompiledJob {
@@ -291,9 +292,9 @@ function keep(cache: string, key: string, name: string, compiled: CompiledJob): 
     const files = dependencies(compiled.inputs).map((f) => [f, fileHash(f)] as const)
     const module = path.join(`${COMPILED_DIR_PREFIX}${hash(compiled.code).slice(0, 32)}`, name)
     const file = path.join(cache, module)
-    mkdirSync(cache, { recursive: true })
+    makeDirs(cache)
     prune(cache)
-    mkdirSync(path.dirname(file), { recursive: true })
+    makeDirs(path.dirname(file))
     const tmp = `${file}.${process.pid}.tmp`
     writeFileSync(tmp, compiled.code)
     renameSync(tmp, file)

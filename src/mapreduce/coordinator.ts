@@ -40,6 +40,7 @@ import { computeSplits, packSplits, type Split } from './split.js'
 import { jobTasks, probeJob, sampleTask, type JobInfo } from './tasks.js'
 import type { SampleArgs } from './sample.js'
 import { sampleSplits } from './sample.js'
+import { makeDirs } from './dirs.js'
 
 /** The built-in counters of a job, summed over successful attempts, and its attempts. */
 export interface JobCounters extends TaskStats {
@@ -158,7 +159,7 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
   const splitSize = o.splitSize ?? autoSplitSize(inputs.reduce((n, f) => n + f.size, 0), rt.procs)
   const splits = computeSplits(inputs, splitSize, info.records)
   const reducers = o.reducers ?? rt.procs
-  mkdirSync(path.dirname(o.output), { recursive: true })
+  makeDirs(path.dirname(o.output))
   try {
     mkdirSync(o.output)
   } catch (e) {

@@ -18,7 +18,7 @@
  *   so its sums go through the same combine, spill and merge as emitted pairs.
  */
 
-import { mkdirSync, rmSync, statSync } from 'node:fs'
+import { rmSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { EmitTypeError, JobAbortedError } from './errors.js'
 import { ByteTable } from './bytetable.js'
@@ -33,6 +33,7 @@ import { readCuts } from './sample.js'
 import { MapBuffer, type Combine } from './spill.js'
 import { ChunkReader, LineReader, readWholeFile, type Split } from './split.js'
 import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
+import { makeDirs } from './dirs.js'
 
 export const ABORT_EVERY = 1024
 
@@ -79,7 +80,7 @@ export function checkAbort(signal: AbortSignal): void {
 export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult> {
   checkAbort(signal)
   const job = loadedJob(a.job) ?? (await loadJob(a.job))
-  mkdirSync(a.dir, { recursive: true })
+  makeDirs(a.dir)
   const id = taskId('m', a.task)
   const counters = new TaskCounters()
   const chunks = a.records === 'chunks'

@@ -10,12 +10,13 @@
  * (`mergePasses`), so the number of open files stays bounded too.
  */
 
-import { mkdirSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { InternalError } from '../errors.js'
 import type { Scalar } from './job.js'
 import { RunReader, RunWriter, type KeyBytes } from './runfile.js'
 import { DONE, repeated } from './spill.js'
+import { makeDirs } from './dirs.js'
 
 /** Most runs open at once in one merge. */
 export const FAN_IN = 64
@@ -233,7 +234,7 @@ export function mergePasses(paths: readonly string[], dir: string, fanIn = FAN_I
   let runs = [...paths]
   const made = new Set<string>()
   let pass = 0
-  if (runs.length > fanIn) mkdirSync(dir, { recursive: true })
+  if (runs.length > fanIn) makeDirs(dir)
   while (runs.length > fanIn) {
     const next: string[] = []
     for (let i = 0; i < runs.length; i += fanIn) {

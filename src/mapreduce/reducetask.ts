@@ -8,7 +8,7 @@
  * passes first) plus what `reduce` itself keeps, whatever the partition holds.
  */
 
-import { mkdirSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import path from 'node:path'
 import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
 import { loadJob, loadedJob, type Scalar, type TaskContext } from './job.js'
@@ -19,6 +19,7 @@ import { Groups, Merger, mergePasses } from './merge.js'
 import { PartWriter } from './output.js'
 import type { StreamSpec } from './options.js'
 import { RunReader } from './runfile.js'
+import { makeDirs } from './dirs.js'
 
 export interface ReduceArgs {
   readonly job: string
@@ -49,7 +50,7 @@ const identity: Reduce = async (key, values, emit) => {
 export async function runReduce(a: ReduceArgs, signal: AbortSignal): Promise<ReduceResult> {
   checkAbort(signal)
   const job = loadedJob(a.job) ?? (await loadJob(a.job))
-  mkdirSync(a.dir, { recursive: true })
+  makeDirs(a.dir)
   const id = taskId('r', a.task)
   const counters = new TaskCounters()
   const ctx: TaskContext = { phase: 'reduce', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: a.task, reducers: a.reducers, counters, params: new Map(a.params) }

@@ -15,7 +15,7 @@
  * - The attempt settles only after every process it started has exited.
  */
 
-import { mkdirSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { TaskCounters, zeroStats } from '../counters.js'
 import { CombineKeyError } from '../errors.js'
@@ -31,10 +31,11 @@ import { LineReader } from '../split.js'
 import type { Command } from './command.js'
 import { taskEnv } from './env.js'
 import { Pipe, splitLine } from './pipe.js'
+import { makeDirs } from '../dirs.js'
 
 export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec }, signal: AbortSignal): Promise<MapResult> {
   checkAbort(signal)
-  mkdirSync(a.dir, { recursive: true })
+  makeDirs(a.dir)
   const id = taskId('m', a.task)
   const counters = new TaskCounters()
   const stats = zeroStats()

@@ -11,7 +11,7 @@
  * only after its process has exited.
  */
 
-import { mkdirSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import path from 'node:path'
 import { TaskCounters, zeroStats } from '../counters.js'
 import { checkAbort } from '../maptask.js'
@@ -23,10 +23,11 @@ import type { ReduceArgs, ReduceResult } from '../reducetask.js'
 import { RunReader, type KeyBytes } from '../runfile.js'
 import { taskEnv } from './env.js'
 import { Pipe, splitLine } from './pipe.js'
+import { makeDirs } from '../dirs.js'
 
 export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamSpec }, signal: AbortSignal): Promise<ReduceResult> {
   checkAbort(signal)
-  mkdirSync(a.dir, { recursive: true })
+  makeDirs(a.dir)
   const counters = new TaskCounters()
   const stats = zeroStats()
   for (const r of a.runs) stats.shuffleBytes += statSync(r).size
