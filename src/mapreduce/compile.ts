@@ -330,6 +330,7 @@ function prune(cache: string): void {
 export function commonJsHint(url: string): string {
   if (!url.startsWith('file:') || !isTypeScript(url) || /\.mts$/.test(url)) return ''
   const file = fileURLToPath(url)
+  if (!existsSync(file)) return '' // a missing file's error says so itself
   const pkgFile = nearestPackageJson(path.dirname(file))
   if (pkgFile !== undefined) {
     try {

@@ -319,6 +319,10 @@ faults('refused before anything runs: existing output, no input, bad options, ba
     assert.match((throws as Error).message, /this module fails on purpose/)
     const missing = await fail({ job: path.join(FIXTURES, 'missing.ts') })
     assert.ok(missing instanceof JobModuleError)
+    // Outside any "type": "module" package too, a missing job is said to be missing, not CommonJS.
+    const elsewhere = await fail({ job: path.join(t.dir, 'missing.ts') })
+    assert.ok(elsewhere instanceof JobModuleError)
+    assert.not.match((elsewhere as Error).message, /CommonJS/)
     assert.not.ok(existsSync(out), 'nothing was created')
     assert.ok(WORDS.length > 0)
   } finally {
