@@ -12,12 +12,11 @@
  * Without `?job=` (streaming mode, no job module) it imports nothing more.
  */
 import { onM, task } from '../scheduler/task.js'
-import { loadJob } from './job.js'
-import { loadAttemptCode, mapTask, reduceTask } from './tasks.js'
+import { loadForJob, mapTask, reduceTask } from './tasks.js'
 
 const jobParam = new URL(import.meta.url).searchParams.get('job')
 // A failed import is reported by the task that needs the job (loadJob rejects again there).
-if (jobParam !== null && onM()) await Promise.all([loadJob(jobParam).catch(() => undefined), loadAttemptCode()])
+if (jobParam !== null && onM()) await loadForJob(jobParam).catch(() => undefined)
 
 task(import.meta.url, mapTask)
 task(import.meta.url, reduceTask)
