@@ -153,11 +153,6 @@ export interface JobModule {
   remove(): void
 }
 
-/** The loader jobModule(url) most likely returns, known before the compile ends: for a TypeScript file, 'none' (a job that imports no TypeScript from outside its own files). */
-export function likelyLoader(url: string): JobModule['loader'] {
-  if (!isTypeScript(url)) return 'auto'
-  return url.startsWith('file:') && process.env['GORT_MR_COMPILE'] !== '0' ? 'none' : 'tsx'
-}
 
 /**
  * The module the Ms of a job at `url` import: a TypeScript file compiled once to a temporary

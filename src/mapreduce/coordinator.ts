@@ -30,7 +30,9 @@ import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
 import { InputTooLargeError, JobModuleError, OutputExistsError, TaskFailedError, TaskTimeoutError } from './errors.js'
 import { formatDuration } from './duration.js'
 import { expandInputs } from './inputs.js'
-import { commonJsHint, jobModule, likelyLoader, type JobModule } from './compile.js'
+import { commonJsHint, jobModule, type JobModule } from './compile.js'
+import { guessLoader, M_YOUNG_MB } from './firstm.js'
+import type { Prestarted } from '../scheduler/main/prestart.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './names.js'
 import { autoProcs, autoSplitSize, resolveJobOptions, type Resolved, type RunJobOptions } from './options.js'
@@ -71,7 +73,8 @@ export interface JobResult {
 }
 
 /** Runs a job to completion: resolves once _SUCCESS is written, rejects (output removed) otherwise. */
-export async function runJob(options: RunJobOptions): Promise<JobResult> {
+/** `first`: the job's first M, prestarted (firstm.ts): ended here once the Runtime has started, in case the Runtime did not take it. */
+export async function runJob(options: RunJobOptions, first?: Prestarted): Promise<JobResult> {
   const o = resolveJobOptions(options)
   const inputs = expandInputs(o.patterns)
   if (statSync(o.output, { throwIfNoEntry: false }) !== undefined) throw new OutputExistsError(o.output)
@@ -79,6 +82,7 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
   // Threads: as given, else the default, or fewer for a small input (autoProcs).
   const threads = o.procs ?? autoProcs(inputs.reduce((n, f) => n + f.size, 0), defaultProcs(), o.stream !== undefined)
   const { rt, mod } = await start(o, threads)
+  await first?.discard()
   try {
     return await runWith(rt, o, mod?.url ?? o.url, inputs, options)
   } finally {
@@ -100,18 +104,11 @@ export async function runJob(options: RunJobOptions): Promise<JobResult> {
  */
 const G_RECORDS = 1024
 
-/**
- * Young-generation cap of each M (MB). A task spawns no Gs of its own, so the scheduler's large
- * nursery (sized for bursts of spawned promises) only holds the map buffer's garbage longer: 16
- * left word count's CPU where it was and took 70-150 MB off its peak RSS (bench/NOTES.md).
- */
-const M_YOUNG_MB = 16
-
 async function start(o: Resolved, procs: number): Promise<{ rt: Runtime; mod: JobModule | undefined }> {
   // The Ms are on the critical path: a Worker takes 100-150 ms to start. They are spawned as soon
   // as the Runtime's modules are read; only then does this thread load esbuild's API and spawn
   // its process (30-40 ms), which would otherwise delay them by as much.
-  const guess = o.stream === undefined ? likelyLoader(o.url) : 'auto'
+  const guess = guessLoader(o.stream === undefined ? o.url : undefined)
   const { Runtime } = await import('../scheduler/main/runtime.js')
   const runtime = (loader: JobModule['loader']): Promise<Runtime> => Runtime.start({ procs, spares: 0, mainSlots: G_RECORDS, mSlots: G_RECORDS, mYoungMb: M_YOUNG_MB, mStdout: o.taskStdout, loader })
   const starting = runtime(guess)

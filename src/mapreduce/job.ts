@@ -203,6 +203,15 @@ export function isTypeScript(url: string): boolean {
   return /\.[mc]?tsx?$/.test(new URL(url).pathname)
 }
 
+/**
+ * The loader compile.ts's jobModule(url) most likely returns, known before the compile ends: for
+ * a TypeScript file, 'none' (a job that imports no TypeScript from outside its own files).
+ */
+export function likelyLoader(url: string): 'auto' | 'tsx' | 'none' {
+  if (!isTypeScript(url)) return 'auto'
+  return url.startsWith('file:') && process.env['GORT_MR_COMPILE'] !== '0' ? 'none' : 'tsx'
+}
+
 /** The temporary directory a TypeScript job is compiled into (compile.ts) starts with this. */
 export const COMPILED_DIR_PREFIX = 'gort-job-'
 const COMPILED = new RegExp(`/${COMPILED_DIR_PREFIX}[^/]+/[^/]+\\.mjs$`)

@@ -8,6 +8,7 @@ import {
   InputNotFoundError, JobModuleError, MapReduceArgError, OutputExistsError, runJob, TaskFailedError, type ProgressEvent,
 } from '../../src/mapreduce/index.js'
 import { deadline } from '../_support/deadline.js'
+import { waitingCount } from '../../src/scheduler/main/prestart.js'
 import { byteOrder, countsOf, FIXTURES, readParts, sortedEntries, tempDir, text, WORDS, wordCount } from './_helpers.js'
 
 const EXAMPLES = path.join(path.dirname(new URL(import.meta.url).pathname), '../../examples/mapreduce')
@@ -302,6 +303,8 @@ faults('refused before anything runs: existing output, no input, bad options, ba
     const fail = (o: Partial<Parameters<typeof runJob>[0]>): Promise<unknown> =>
       runJob({ job: WC, input, output: out, procs: 1, ...o }).then(() => assert.unreachable('ran'), (e: unknown) => e)
     const exists = await fail({ output: path.join(t.dir, 'exists') })
+    // The job's first M was prestarted (firstm.ts) before the refusal, and is ended with it.
+    assert.is(waitingCount(), 0, 'no prestarted thread left waiting')
     assert.ok(exists instanceof OutputExistsError && exists.path === path.join(t.dir, 'exists') && exists.code === 'ERR_MR_OUTPUT_EXISTS')
     assert.match((exists as Error).message, /output directory .*exists already exists/)
     const none = await fail({ input: path.join(t.dir, 'data/*.csv') })

@@ -91,6 +91,13 @@ test('not a deadlock: a task parked on a SharedChan while another awaits a timer
   assert.is(r.out.trim(), '{"got":9}')
 }, 70_000))
 
+test('a prestarted M\'s thread that no Runtime took does not hide a deadlock: exit 2 with the report', deadline('prestarted', async () => {
+  const r = await run('prestarted')
+  assert.is(r.code, 2, `killed or failed: ${r.err}`)
+  assert.match(r.err, HEADER)
+  assert.match(r.err, /goroutine 1 \[chan receive\]:\n\tmain thread/)
+}, 70_000))
+
 test('not a deadlock: main parked on a SharedChan that a plain Worker (no runtime) will send on', deadline('plain-worker', async () => {
   const r = await run('plain-worker')
   assert.is(r.code, 0, r.err)

@@ -1,7 +1,9 @@
 /**
  * Worker-thread entry of an M. The main thread starts it (directly from dist/, or through
  * worker-bootstrap.mjs when running from .ts sources under tsx) with the runtime's shared buffer,
- * this M's index and the P it starts with (-1: a spare, parked until handed a P).
+ * this M's index and the P it starts with (-1: a spare, parked until handed a P): in its
+ * `workerData`, or, for a thread started before its Runtime (main/prestart.ts), as the first
+ * message, which it waits for once its modules are loaded.
  */
 
 import { parentPort, workerData } from 'node:worker_threads'
@@ -9,6 +11,7 @@ import { startMachine } from './machine.js'
 import type { FromM } from '../shared/protocol.js'
 import { Sched } from '../shared/sched.js'
 import { setMSpawner, setTaskSignals } from '../task.js'
+import type { DeferredInit } from '../main/prestart.js'
 
 interface Init {
   readonly sab: SharedArrayBuffer
@@ -20,7 +23,8 @@ interface Init {
   readonly cancels: string
 }
 
-const init = workerData as Init
+const data = workerData as Init | DeferredInit
+const init = 'deferred' in data ? await new Promise<Init>((resolve) => parentPort!.once('message', resolve)) : data
 const sched = new Sched(init.sab)
 sched.attachBufs(init.m, init.sharedBufs)
 // Only the main thread can end a worker: a kill asked for by a task's goWith goes there.

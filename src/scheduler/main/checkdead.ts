@@ -42,6 +42,7 @@ import { MS_NAMES, doorbell, isParked, mState } from '../shared/park.js'
 import type { DeadAnswer, DeadOp } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
 import { blockedOps, threadBusy } from '../shared/quiet.js'
+import { isPrestarted } from './prestart.js'
 import { setGoroutineHint, setGoroutineNamer, setHoldHook, sleepEpoch, sleeping } from '../shared/sharedchan-wait.js'
 
 /**
@@ -175,7 +176,7 @@ class Checker {
       own += h.keepAliveTimers()
       h.threadIds(ms)
     }
-    if (threadBusy(own, undefined, (t) => ms.has(t)) !== null) return null
+    if (threadBusy(own, undefined, (t) => ms.has(t) || isPrestarted(t)) !== null) return null
     const sig: number[] = [sleepEpoch(), sleeping()]
     for (const h of this.hosts) {
       const started = new Map<number, StartedG[]>()

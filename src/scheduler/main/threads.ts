@@ -16,6 +16,7 @@ import { O_HANDOFF, O_P, P_OWNER, oOff, pOff } from '../shared/layout.js'
 import { inUserCode, isDead, mState, mayRun } from '../shared/park.js'
 import { transferOf, type FromM, type ToM } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
+import { takePrestarted, type WorkerSpec } from './prestart.js'
 
 interface MInfo {
   readonly worker: Worker
@@ -35,12 +36,10 @@ export interface ThreadEvents {
 
 export class Threads {
   readonly #s: Sched
-  readonly #url: { url: URL; entry: string | undefined }
+  /** The Ms' worker: its URL, entry, heap limits and where its stdout goes. */
+  readonly #spec: WorkerSpec
   readonly #maxThreads: number
-  readonly #limits: { maxYoungGenerationSizeMb: number; maxOldGenerationSizeMb?: number }
   readonly #events: ThreadEvents
-  /** Where the Ms' stdout goes ('stdout': Node's default, piped to this process's). */
-  readonly #stdout: 'stdout' | 'stderr'
   readonly #ms = new Map<number, MInfo>()
   #nextM = 1
   #starting = 0
@@ -49,22 +48,26 @@ export class Threads {
   /** `heap`: each M's young-generation cap and old-generation cap (undefined: V8's default), in MB. */
   constructor(s: Sched, url: { url: URL; entry: string | undefined }, maxThreads: number, heap: { youngMb: number; oldMb: number | undefined }, stdout: 'stdout' | 'stderr', events: ThreadEvents) {
     this.#s = s
-    this.#url = url
+    const limits = heap.oldMb === undefined ? { maxYoungGenerationSizeMb: heap.youngMb } : { maxYoungGenerationSizeMb: heap.youngMb, maxOldGenerationSizeMb: heap.oldMb }
+    this.#spec = { url: url.url, entry: url.entry, limits, toStderr: stdout === 'stderr' }
     this.#maxThreads = maxThreads
-    this.#limits = heap.oldMb === undefined ? { maxYoungGenerationSizeMb: heap.youngMb } : { maxYoungGenerationSizeMb: heap.youngMb, maxOldGenerationSizeMb: heap.oldMb }
     this.#events = events
-    this.#stdout = stdout
   }
 
-  /** Starts an M holding P `p` (-1: a spare); resolves once it is ready to run Gs. */
+  /**
+   * Starts an M holding P `p` (-1: a spare); resolves once it is ready to run Gs. A thread
+   * prestarted for the same spec (prestart.ts) is taken and sent its start-up data, if there is one.
+   */
   start(p: number): Promise<void> {
     const s = this.#s
     if (this.#nextM > s.l.maxM) return Promise.reject(new SchedulerArgError('gort: no M index left to start a worker'))
     const m = this.#nextM++
-    const { url, entry } = this.#url
-    const toStderr = this.#stdout === 'stderr'
-    const worker = new Worker(url, { workerData: { sab: s.sab, m, p, entry, sharedBufs: s.bufs.channel, cancels: s.cancels.channel }, resourceLimits: this.#limits, stdout: toStderr })
-    if (toStderr) worker.stdout.pipe(process.stderr, { end: false })
+    const spec = this.#spec
+    const init = { sab: s.sab, m, p, entry: spec.entry, sharedBufs: s.bufs.channel, cancels: s.cancels.channel }
+    const prestarted = takePrestarted(spec)
+    const worker = prestarted ?? new Worker(spec.url, { workerData: init, resourceLimits: spec.limits, stdout: spec.toStderr })
+    prestarted?.postMessage(init)
+    if (spec.toStderr) worker.stdout.pipe(process.stderr, { end: false })
     const info: MInfo = { worker, ready: false, alive: true, error: undefined }
     this.#ms.set(m, info)
     if (p >= 0) Atomics.store(s.I, pOff(s.l, p) + P_OWNER, m)
