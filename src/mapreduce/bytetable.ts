@@ -32,7 +32,7 @@
 
 import { isUtf8 } from 'node:buffer'
 import { release, ThreadSpare, withRoom } from './memory.js'
-import type { BytePartitioner } from './partition.js'
+import { FNV_OFFSET as OFFSET, FNV_PRIME as PRIME, type BytePartitioner } from './partition.js'
 
 /** Slots of a new table (a power of two). */
 const MIN_SLOTS = 4096
@@ -56,9 +56,9 @@ const SLOT_BYTES = STRIDE * 4
  * of 140, 3M distinct keys in 4.2 s instead of 5.1 (medians, alternated in one process).
  */
 const LOAD = 0.85
-/** FNV-1a's offset basis as an int32, as the slots hold hashes (an empty key hashes to it). */
-const FNV_OFFSET = 0x811c9dc5 | 0
-const FNV_PRIME = 0x01000193
+/** The default partitioner's FNV-1a constants (partition.ts), as this module's own (see spill.ts's). */
+const FNV_OFFSET = OFFSET
+const FNV_PRIME = PRIME
 
 export class ByteTable {
   #t: Int32Array<ArrayBuffer> = new Int32Array(STRIDE * MIN_SLOTS)

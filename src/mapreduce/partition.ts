@@ -22,16 +22,24 @@ import { compareKeys, textOf } from './keys.js'
 
 const enc = new TextEncoder()
 
+/**
+ * FNV-1a's 32-bit offset basis (as an int32) and prime: the default partitioner's hash, and the
+ * map side's tables hash keys with it too (spill.ts, bytetable.ts), so that a key's partition
+ * comes from the hash its table already holds.
+ */
+export const FNV_OFFSET = 0x811c9dc5 | 0
+export const FNV_PRIME = 0x01000193
+
 /** FNV-1a (32 bits) of the UTF-8 bytes of `s`, as a non-negative int31. */
 export function fnv1a(s: string): number {
-  let h = 0x811c9dc5
+  let h = FNV_OFFSET
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
     if (c < 0x80) {
-      h = Math.imul(h ^ c, 0x01000193)
+      h = Math.imul(h ^ c, FNV_PRIME)
     } else {
       // Not ASCII: hash the real UTF-8 bytes of the rest (rare in the keys this is tuned for).
-      for (const b of enc.encode(s.slice(i))) h = Math.imul(h ^ b, 0x01000193)
+      for (const b of enc.encode(s.slice(i))) h = Math.imul(h ^ b, FNV_PRIME)
       break
     }
   }
