@@ -22,6 +22,7 @@
 import { constants as bufferConstants } from 'node:buffer'
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 // Only a type: the Runtime is imported when a job starts, so that the Ms, which import this module
 // through the job's `gort/mapreduce`, do not load the main thread's scheduler.
 import type { Runtime } from '../scheduler/main/runtime.js'
@@ -76,6 +77,11 @@ export interface JobResult {
 /** `first`: the job's first M, prestarted (firstm.ts): ended here once the Runtime has started, in case the Runtime did not take it. */
 export async function runJob(options: RunJobOptions, first?: Prestarted): Promise<JobResult> {
   const o = resolveJobOptions(options)
+  // A missing job file is said so here, before any thread starts (an M's import would say it in
+  // Node's words, naming gort's own module as the importer).
+  if (o.stream === undefined && o.url.startsWith('file:') && statSync(fileURLToPath(o.url), { throwIfNoEntry: false }) === undefined) {
+    throw new JobModuleError(o.jobLabel, 'no such file')
+  }
   const inputs = expandInputs(o.patterns)
   if (statSync(o.output, { throwIfNoEntry: false }) !== undefined) throw new OutputExistsError(o.output)
   options.signal?.throwIfAborted()

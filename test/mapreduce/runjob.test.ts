@@ -322,6 +322,7 @@ faults('refused before anything runs: existing output, no input, bad options, ba
     assert.match((throws as Error).message, /this module fails on purpose/)
     const missing = await fail({ job: path.join(FIXTURES, 'missing.ts') })
     assert.ok(missing instanceof JobModuleError)
+    assert.match((missing as Error).message, /job module .*missing\.ts: no such file$/)
     // Outside any "type": "module" package too, a missing job is said to be missing, not CommonJS.
     const elsewhere = await fail({ job: path.join(t.dir, 'missing.ts') })
     assert.ok(elsewhere instanceof JobModuleError)
