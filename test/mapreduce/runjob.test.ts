@@ -8,7 +8,7 @@ import {
   InputNotFoundError, JobModuleError, MapReduceArgError, OutputExistsError, runJob, TaskFailedError, type ProgressEvent,
 } from '../../src/mapreduce/index.js'
 import { deadline } from '../_support/deadline.js'
-import { waitingCount } from '../../src/scheduler/main/prestart.js'
+import { takenCount, waitingCount } from '../../src/scheduler/main/prestart.js'
 import { byteOrder, countsOf, FIXTURES, readParts, sortedEntries, tempDir, text, WORDS, wordCount } from './_helpers.js'
 
 const EXAMPLES = path.join(path.dirname(new URL(import.meta.url).pathname), '../../examples/mapreduce')
@@ -75,6 +75,23 @@ test('procs not given: a small input runs on one thread, with one reducer unless
   } finally {
     if (saved === undefined) delete process.env['GOMAXPROCS']
     else process.env['GOMAXPROCS'] = saved
+    t.remove()
+  }
+}, MS))
+
+test('the job\'s first M is the thread runJob prestarted (firstm.ts), with a job module and in streaming mode', deadline('first M', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, [text(7, 200)])
+    const before = takenCount()
+    await runJob({ job: WC, input, output: path.join(t.dir, 'out'), procs: 1 })
+    assert.is(takenCount(), before + 1, 'a job module\'s Runtime took it: the worker options match')
+    await runJob({ job: WC, input, output: path.join(t.dir, 'out2'), procs: 2, taskStdout: 'stderr' })
+    assert.is(takenCount(), before + 2, 'with taskStdout: stderr too')
+    await runJob({ mapper: 'cat', input, output: path.join(t.dir, 'out3'), procs: 1 })
+    assert.is(takenCount(), before + 3, 'and in streaming mode')
+    assert.is(waitingCount(), 0)
+  } finally {
     t.remove()
   }
 }, MS))

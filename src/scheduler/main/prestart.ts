@@ -46,6 +46,8 @@ interface Waiting {
 }
 
 const waiting: Waiting[] = []
+/** Prestarted threads a Runtime took, since the process started (tests). */
+let taken = 0
 
 function keyOf(spec: WorkerSpec): string {
   return JSON.stringify([spec.url.href, spec.entry ?? '', spec.limits.maxYoungGenerationSizeMb, spec.limits.maxOldGenerationSizeMb ?? 0, spec.toStderr])
@@ -111,6 +113,7 @@ export function takePrestarted(spec: WorkerSpec): Worker | undefined {
   const w = waiting[i]!
   waiting.splice(i, 1)
   w.taken = true
+  taken++
   w.worker.removeAllListeners('error')
   w.worker.removeAllListeners('exit')
   return w.worker
@@ -128,4 +131,9 @@ export function isPrestarted(threadId: number): boolean {
 /** Prestarted threads not yet taken nor discarded (tests). */
 export function waitingCount(): number {
   return waiting.length
+}
+
+/** Prestarted threads a Runtime has taken so far (tests). */
+export function takenCount(): number {
+  return taken
 }
