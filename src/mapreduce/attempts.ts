@@ -36,7 +36,7 @@ import { formatDuration } from './duration.js'
 import { JobAbortedError, TaskFailedError, TaskTimeoutError, ThreadExitError, type AttemptFailure } from './errors.js'
 import { taskId } from './names.js'
 import type { ProgressEvent } from './options.js'
-import { readClock, watchClock, type AttemptClock } from './clock.js'
+import { drainClocks, readClock, watchClock, type AttemptClock } from './clock.js'
 import { InternalError } from '../errors.js'
 
 /** A backup copy starts once an attempt has run this many times the phase's median. */
@@ -71,6 +71,13 @@ export interface PhaseSpec<R> {
   readonly launch: (task: number, attempt: number, signal: AbortSignal, clock: AttemptClock) => Promise<R>
   /** Input bytes of a result, for progress (maps). */
   readonly bytesOf?: (r: R) => number
+  /**
+   * How long the phase, once over, waits for the bodies of the attempts it abandoned (cancelled
+   * or timed out) to end, before it settles (clock.ts drainClocks); those not started never
+   * start. 0: it does not wait. A streaming attempt kills its processes as its body ends, and
+   * the job ends every thread soon after its last phase: a thread ended first leaves them running.
+   */
+  readonly drainMs: number
 }
 
 interface Attempt {
@@ -147,11 +154,15 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
   }
 
   return new Promise<R[]>((resolve, reject) => {
-    const cancel = (a: Attempt, reason: unknown): void => {
+    /** Attempts aborted while in flight, for the drain when the phase is over. */
+    const abandoned: number[] = []
+    const abort = (a: Attempt, why: 'cancelled' | 'timeout', reason: unknown): void => {
       if (a.ac.signal.aborted) return
-      a.why = 'cancelled'
+      a.why = why
+      abandoned.push(a.slot)
       a.ac.abort(reason)
     }
+    const cancel = (a: Attempt, reason: unknown): void => abort(a, 'cancelled', reason)
     const fail = (error: unknown): void => {
       if (fatal !== undefined) return
       fatal = { error }
@@ -161,12 +172,16 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
       fail(ph.stop!.reason)
       settle()
     }
+    let settling = false
     const settle = (): void => {
-      if (inFlight > 0 || (fatal === undefined && done < ph.count)) return
+      if (settling || inFlight > 0 || (fatal === undefined && done < ph.count)) return
+      settling = true
       clearTimeout(backupTimer)
       ph.stop?.removeEventListener('abort', onStop)
-      if (fatal !== undefined) reject(fatal.error)
-      else resolve(results)
+      void drainClocks(words, abandoned, epoch, ph.drainMs).then(() => {
+        if (fatal !== undefined) reject(fatal.error)
+        else resolve(results)
+      })
     }
     const event = (a: Attempt, state: 'started' | 'succeeded' | 'failed' | 'cancelled', extra: { error?: string; bytes?: number } = {}): void => {
       ph.emit({ type: 'attempt', phase, task: taskId(ph.kind, a.task), attempt: a.n, state, backup: a.backup, ...extra, done, total: ph.count })
@@ -247,8 +262,7 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
         if (exited()) return
         const c = readClock(words, a.slot, epoch)
         if (c.state === 'started' && !a.ac.signal.aborted && Date.now() - c.at >= ph.taskTimeout) {
-          a.why = 'timeout'
-          a.ac.abort(new TaskTimeoutError(taskId(ph.kind, task), a.n, ph.taskTimeout, shownTimeout))
+          abort(a, 'timeout', new TaskTimeoutError(taskId(ph.kind, task), a.n, ph.taskTimeout, shownTimeout))
         }
         a.timer = setTimeout(check, POLL_MS)
       }

@@ -1,23 +1,33 @@
 /**
  * Attempt clocks: how a running attempt tells the coordinator, through shared memory, when its
- * body started and that its thread is exiting. One Int32Array per phase, one word per attempt
- * (never reused within the phase), written only by the attempt's thread and read by the
- * coordinator's polls. The word's states, the only place they are named:
+ * body started, that it ended, and that its thread is exiting; and how the coordinator closes an
+ * attempt whose body has not started. One Int32Array per phase, one word per attempt (never
+ * reused within the phase). The word's states, the only place they are named:
  *
  *   NOT_STARTED (0)  the G has not started its body (its M is starting, importing, or busy)
  *   > 0              started: Date.now() - epoch + 1 when the body began
- *   < 0              the thread is exiting (`process.exit` in the job's code): -1 - exit code,
+ *   ENDED            the body has ended (its promise settled, whatever it brought)
+ *   CLOSED           closed by the coordinator before the body started: it never will
+ *   other < 0        the thread is exiting (`process.exit` in the job's code): -1 - exit code,
  *                    written by the thread's 'exit' listener before the thread stops
  *
- * Transitions: NOT_STARTED -> started -> exiting, each once. Why: the task timeout counts from
- * the body's start (a fresh M's start-up and imports are not the task's), and a thread that
+ * Transitions, each once: NOT_STARTED -> started (the attempt's thread, compareExchange) or
+ * NOT_STARTED -> CLOSED (the coordinator, compareExchange: so exactly one of the two wins); then
+ * started -> ENDED or started -> exiting (the attempt's thread). Why: the task timeout counts
+ * from the body's start (a fresh M's start-up and imports are not the task's); a thread that
  * calls process.exit is known to be dead at once, not only when the Worker's 'exit' event
  * reaches the main thread after the thread and its heap are torn down (seconds, on a loaded
- * machine). A reader that sees a stale value only polls again; a thread ended from outside
- * (a kill, out of memory) writes nothing, and the scheduler's MDiedError reports it.
+ * machine); and a phase that abandons attempts (a lost backup copy, a failed or stopped job)
+ * can wait for their bodies to end before the job ends their threads, since a streaming
+ * attempt's processes outlive a thread that is ended before it kills them (drainClocks). A
+ * reader that sees a stale value only polls again; a thread ended from outside (a kill, out of
+ * memory) writes nothing, and the scheduler's MDiedError reports it.
  */
 
 export const NOT_STARTED = 0
+/** Below every exit-code word (-1 - code, code 0-255 or so), and below each other. */
+export const ENDED = -(2 ** 30)
+export const CLOSED = ENDED - 1
 
 export interface AttemptClock {
   readonly words: Int32Array
@@ -45,21 +55,66 @@ function runningSet(): Set<AttemptClock> {
   return s
 }
 
-/** On the attempt's thread, as its body begins; `done` when the attempt's promise settles. */
-export function clockStarted(c: AttemptClock): { done: () => void } {
-  Atomics.store(c.words, c.slot, Date.now() - c.epoch + 1)
+/**
+ * On the attempt's thread, as its body begins: undefined when the coordinator closed the attempt
+ * first (the body must not run), else `done`, to call when the body's promise settles.
+ */
+export function clockStarted(c: AttemptClock): { done: () => void } | undefined {
+  if (Atomics.compareExchange(c.words, c.slot, NOT_STARTED, Date.now() - c.epoch + 1) !== NOT_STARTED) return undefined
   const s = runningSet()
   s.add(c)
-  return { done: () => void s.delete(c) }
+  return {
+    done: () => {
+      // Out of the exit listener's set first: an exit after this leaves ENDED as it is.
+      if (!s.delete(c)) return
+      Atomics.store(c.words, c.slot, ENDED)
+      Atomics.notify(c.words, c.slot)
+    },
+  }
 }
 
-export type ClockReading = { state: 'not started' } | { state: 'started'; at: number } | { state: 'exiting'; code: number }
+export type ClockReading =
+  | { state: 'not started' } | { state: 'started'; at: number } | { state: 'ended' } | { state: 'closed' } | { state: 'exiting'; code: number }
+
+function reading(w: number, epoch: number): ClockReading {
+  if (w === NOT_STARTED) return { state: 'not started' }
+  if (w > 0) return { state: 'started', at: epoch + w - 1 }
+  if (w === ENDED) return { state: 'ended' }
+  if (w === CLOSED) return { state: 'closed' }
+  return { state: 'exiting', code: -1 - w }
+}
 
 /** On the coordinator: what the word says now. */
 export function readClock(words: Int32Array, slot: number, epoch: number): ClockReading {
-  const w = Atomics.load(words, slot)
-  if (w === NOT_STARTED) return { state: 'not started' }
-  return w > 0 ? { state: 'started', at: epoch + w - 1 } : { state: 'exiting', code: -1 - w }
+  return reading(Atomics.load(words, slot), epoch)
+}
+
+/** On the coordinator: closes the attempt if its body has not started (it never will), and returns what the word says. */
+export function closeClock(words: Int32Array, slot: number, epoch: number): ClockReading {
+  const w = Atomics.compareExchange(words, slot, NOT_STARTED, CLOSED)
+  return reading(w === NOT_STARTED ? CLOSED : w, epoch)
+}
+
+/** How often drainClocks reads the words it waits for. */
+const DRAIN_POLL_MS = 5
+
+/**
+ * On the coordinator: closes each of `slots` whose body has not started, and resolves once every
+ * other one has ended (or its thread is exiting), or after `ms`, whichever is first. Polls (no
+ * timer is left behind when it resolves).
+ */
+export function drainClocks(words: Int32Array, slots: readonly number[], epoch: number, ms: number): Promise<void> {
+  let left = slots.filter((slot) => closeClock(words, slot, epoch).state === 'started')
+  if (left.length === 0 || ms <= 0) return Promise.resolve()
+  const deadline = Date.now() + ms
+  return new Promise((resolve) => {
+    const poll = (): void => {
+      left = left.filter((slot) => readClock(words, slot, epoch).state === 'started')
+      if (left.length === 0 || Date.now() >= deadline) resolve()
+      else setTimeout(poll, DRAIN_POLL_MS)
+    }
+    setTimeout(poll, DRAIN_POLL_MS)
+  })
 }
 
 /** Atomics.waitAsync (Node 16+; not in the ES2023 lib's types). */

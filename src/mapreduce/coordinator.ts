@@ -201,7 +201,11 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], split
   emit({ type: 'start', maps: mapTasks.length, reduces: reducers, procs, inputBytes: splits.reduce((n, s) => n + (s.end - s.start), 0) })
   const attemptDir = (kind: 'm' | 'r') => (t: number, a: number): string => path.join(tmp, `${taskId(kind, t)}-${a}`)
   const share = Math.floor(o.memory / procs)
-  const common = { procs, maxAttempts: o.maxAttempts, taskTimeout: o.taskTimeout, backupTasks: o.backupTasks, stop: options.signal, emit, counters }
+  // A streaming attempt's processes must die with it: a phase over waits (at most the kill grace)
+  // for its abandoned attempts to kill them before the job can end their threads. An attempt of
+  // a job module leaves nothing behind that the end of its thread would not end.
+  const drainMs = o.stream === undefined ? 0 : KILL_GRACE_MS
+  const common = { procs, maxAttempts: o.maxAttempts, taskTimeout: o.taskTimeout, backupTasks: o.backupTasks, stop: options.signal, emit, counters, drainMs }
   const cuts = info.sample !== null && reducers > 1 ? await sample(rt, o, splits, reducers, info, path.join(tmp, '_cuts.json')) : undefined
 
   const maps = await runPhase<MapResult>({

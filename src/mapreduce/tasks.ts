@@ -14,6 +14,7 @@ import { rmSync } from 'node:fs'
 // From task.js, not the scheduler's index: an M needs no main-thread module (Runtime, monitor).
 import { task, taskSignal, type Task } from '../scheduler/task.js'
 import { clockStarted, type AttemptClock } from './clock.js'
+import { JobAbortedError } from './errors.js'
 import { loadJob, type JobSpec, type RecordKind } from './job.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
@@ -84,6 +85,7 @@ function cleanUp<R>(p: Promise<R>, signal: AbortSignal, dir: string): Promise<R>
 export function mapTask(a: MapArgs, clock: AttemptClock): Promise<MapResult> {
   const signal = taskSignal()
   const c = clockStarted(clock)
+  if (c === undefined) return Promise.reject(new JobAbortedError()) // closed by the coordinator before it began
   const stream = a.stream
   const run = stream !== undefined
     ? import('./streaming/maptask.js').then((m) => m.runStreamMap({ ...a, stream }, signal))
@@ -99,6 +101,7 @@ function withCode<R>(f: (m: AttemptCode) => Promise<R>): Promise<R> {
 export function reduceTask(a: ReduceArgs, clock: AttemptClock): Promise<ReduceResult> {
   const signal = taskSignal()
   const c = clockStarted(clock)
+  if (c === undefined) return Promise.reject(new JobAbortedError())
   const stream = a.stream
   const run = stream !== undefined
     ? Promise.all([import('./streaming/reducetask.js'), import('./spill.js')]).then(([m, { releaseSpare }]) => {

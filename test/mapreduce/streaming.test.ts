@@ -287,18 +287,38 @@ test('a mapper that always fails fails the job, naming the command, the exit cod
   }
 }, MS))
 
+/** Whether process `pid` still runs (a zombie does not: it is dead, waiting to be reaped). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}
+
 test('an abandoned job kills the processes of its other attempts, and what they started', deadline('abandon', async () => {
   const t = tempDir()
   try {
     const input = inputs(t.dir, ['a\n', 'b\n'])
-    // f0's attempt fails for good; f1's reads nothing and waits on a child of its own that never ends.
-    const mapper = script(t.dir, 'map.sh', 'case "$mapreduce_map_input_file" in *f0.txt) exit 5;; esac\nsleep 100000\necho never')
+    const pids = path.join(t.dir, 'pids')
+    mkdirSync(pids)
+    // f1's attempt reads nothing and waits on a child of its own that never ends; f0's fails for
+    // good, once f1's child runs (or after 10 s), so the job is abandoned with f1's processes up.
+    const mapper = script(t.dir, 'map.sh', [
+      `case "$mapreduce_map_input_file" in *f0.txt) for i in $(seq 200); do [ -s ${pids}/sleep ] && break; sleep 0.05; done; exit 5;; esac`,
+      `echo $$ > ${pids}/sh`, 'sleep 100000 &', `echo $! > ${pids}/sleep`, 'wait', 'echo never',
+    ].join('\n'))
     const out = path.join(t.dir, 'out')
     const e = await runJob({ mapper, input, output: out, maxAttempts: 1, procs: 2 }).then(() => undefined, (x: unknown) => x)
     assert.instance(e, TaskFailedError)
     assert.is((e as TaskFailedError).task, 'm-00000')
     assert.match((e as Error).message, /exited with code 5/)
     assert.not.ok(existsSync(out))
+    // When runJob rejects, f1's attempt has killed its process group: no process of it is left.
+    for (const name of ['sh', 'sleep']) {
+      const pid = Number(readFileSync(path.join(pids, name), 'utf8'))
+      assert.ok(pid > 0 && !running(pid), `the mapper's ${name} (pid ${pid}) still runs`)
+    }
   } finally {
     t.remove()
   }
