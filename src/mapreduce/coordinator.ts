@@ -32,7 +32,7 @@ import { InputTooLargeError, JobModuleError, OutputExistsError, TaskFailedError,
 import { formatDuration } from './duration.js'
 import { expandInputs } from './inputs.js'
 import { commonJsHint, jobModule, type JobModule } from './compile.js'
-import { guessLoader, M_YOUNG_MB } from './firstm.js'
+import { guessLoader, M_YOUNG_MB } from './prestart.js'
 import type { Prestarted } from '../scheduler/main/prestart.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './names.js'
@@ -74,7 +74,7 @@ export interface JobResult {
 }
 
 /** Runs a job to completion: resolves once _SUCCESS is written, rejects (output removed) otherwise. */
-/** `first`: the job's first M, prestarted (firstm.ts): ended here once the Runtime has started, in case the Runtime did not take it. */
+/** `first`: the job's Ms, prestarted (prestart.ts): those the Runtime did not take are ended here once it has started. */
 export async function runJob(options: RunJobOptions, first?: Prestarted): Promise<JobResult> {
   const o = resolveJobOptions(options)
   // A missing job file is said so here, before any thread starts (an M's import would say it in

@@ -19,11 +19,11 @@ export { textHashCode, hadoopPartition, type PartitionKind } from './partition.j
  * Runs a job to completion: resolves once `_SUCCESS` is written, rejects (output removed)
  * otherwise. The coordinator is imported on the first call: every M imports this module too (a
  * job module imports `defineJob` from it), and none of them needs the coordinator's code. The
- * first M's thread starts before that import (firstm.ts).
+ * job's threads start before that import (prestart.ts).
  */
 export async function runJob(options: RunJobOptions): Promise<JobResult> {
-  const { prestartFirstM } = await import('./firstm.js')
-  const first = prestartFirstM(options)
+  const { prestartMs } = await import('./prestart.js')
+  const first = prestartMs(options)
   try {
     const { runJob: run } = await import('./coordinator.js')
     return await run(options, first)

@@ -79,17 +79,22 @@ test('procs not given: a small input runs on one thread, with one reducer unless
   }
 }, MS))
 
-test('the job\'s first M is the thread runJob prestarted (firstm.ts), with a job module and in streaming mode', deadline('first M', async () => {
+test('the job\'s Ms are the threads runJob prestarted (mapreduce/prestart.ts): procs of them, or one when not given', deadline('first M', async () => {
   const t = tempDir()
   try {
     const input = writeInputs(t.dir, [text(7, 200)])
-    const before = takenCount()
+    let before = takenCount()
     await runJob({ job: WC, input, output: path.join(t.dir, 'out'), procs: 1 })
-    assert.is(takenCount(), before + 1, 'a job module\'s Runtime took it: the worker options match')
+    assert.is(takenCount() - before, 1, 'a job module\'s Runtime took it: the worker options match')
+    before = takenCount()
     await runJob({ job: WC, input, output: path.join(t.dir, 'out2'), procs: 2, taskStdout: 'stderr' })
-    assert.is(takenCount(), before + 2, 'with taskStdout: stderr too')
-    await runJob({ mapper: 'cat', input, output: path.join(t.dir, 'out3'), procs: 1 })
-    assert.is(takenCount(), before + 3, 'and in streaming mode')
+    assert.is(takenCount() - before, 2, 'both, with taskStdout: stderr too')
+    before = takenCount()
+    await runJob({ job: WC, input, output: path.join(t.dir, 'out3') })
+    assert.is(takenCount() - before, 1, 'procs not given: one')
+    before = takenCount()
+    await runJob({ mapper: 'cat', input, output: path.join(t.dir, 'out4'), procs: 1 })
+    assert.is(takenCount() - before, 1, 'and in streaming mode')
     assert.is(waitingCount(), 0)
   } finally {
     t.remove()
@@ -320,7 +325,7 @@ faults('refused before anything runs: existing output, no input, bad options, ba
     const fail = (o: Partial<Parameters<typeof runJob>[0]>): Promise<unknown> =>
       runJob({ job: WC, input, output: out, procs: 1, ...o }).then(() => assert.unreachable('ran'), (e: unknown) => e)
     const exists = await fail({ output: path.join(t.dir, 'exists') })
-    // The job's first M was prestarted (firstm.ts) before the refusal, and is ended with it.
+    // The job's M was prestarted (mapreduce/prestart.ts) before the refusal, and is ended with it.
     assert.is(waitingCount(), 0, 'no prestarted thread left waiting')
     assert.ok(exists instanceof OutputExistsError && exists.path === path.join(t.dir, 'exists') && exists.code === 'ERR_MR_OUTPUT_EXISTS')
     assert.match((exists as Error).message, /output directory .*exists already exists/)

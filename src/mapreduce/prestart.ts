@@ -1,0 +1,58 @@
+/**
+ * A job's Ms, spawned before the coordinator's modules are read (scheduler/main/prestart.ts):
+ * Node's start-up of the threads and their modules then overlap this thread's own reading of the
+ * coordinator and the Runtime, which took the first worker's spawn 65-70 ms into `runJob` before
+ * (bench/NOTES.md). `procs` of them when it is given; else one, since the count then depends on
+ * the input's size and every job runs at least one M. So the threads are used whenever the job
+ * starts; a job refused before it starts (bad options, a missing input) ends them.
+ *
+ * Invariant: the worker options here are the ones the coordinator starts its Runtime with
+ * (`M_YOUNG_MB`, the loader it guesses, `taskStdout`): a thread prestarted with others is never
+ * taken, only ended.
+ */
+
+import { MAX_PROCS } from '../scheduler/main/options.js'
+import { prestartM, specOf, type Prestarted } from '../scheduler/main/prestart.js'
+import { jobUrl, likelyLoader } from './job.js'
+import type { RunJobOptions } from './options.js'
+
+/**
+ * Young-generation cap of each M (MB). A task spawns no Gs of its own, so the scheduler's large
+ * nursery (sized for bursts of spawned promises) only holds the map buffer's garbage longer: 16
+ * left word count's CPU where it was and took 70-150 MB off its peak RSS (bench/NOTES.md).
+ */
+export const M_YOUNG_MB = 16
+
+/** The loader the coordinator first starts the Ms with: the likely one for a job module, 'auto' for streaming. */
+export function guessLoader(url: string | undefined): 'auto' | 'tsx' | 'none' {
+  return url === undefined ? 'auto' : likelyLoader(url)
+}
+
+const NONE: Prestarted = { threadId: 0, discard: () => Promise.resolve() }
+
+/**
+ * Spawns the job's Ms now, for the Runtime the coordinator starts: `procs` of them when it is
+ * given, else one (the thread count then depends on the input's size, read later; every job runs
+ * at least one M). The caller discards the handle when the job ends (or once the Runtime
+ * started): it ends those no Runtime took. Options too malformed to tell the worker from get no
+ * thread: the coordinator reports them.
+ */
+export function prestartMs(options: RunJobOptions): Prestarted {
+  let url: string | undefined
+  try {
+    if (options.mapper === undefined) {
+      if (options.job === undefined || options.job === '') return NONE
+      url = jobUrl(options.job)
+    }
+    const spec = specOf({ loader: guessLoader(url), youngMb: M_YOUNG_MB, stdout: options.taskStdout === 'stderr' ? 'stderr' : 'stdout' })
+    const p = options.procs
+    const n = typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= MAX_PROCS ? p : 1
+    const threads = Array.from({ length: n }, () => prestartM(spec))
+    return {
+      threadId: threads[0]!.threadId,
+      discard: () => Promise.all(threads.map((t) => t.discard())).then(() => {}),
+    }
+  } catch {
+    return NONE
+  }
+}
