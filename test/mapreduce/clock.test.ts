@@ -41,9 +41,10 @@ test('drainClocks closes what has not started and waits for what runs, up to its
   await d
   const t = Date.now()
   const other = words(1)
-  clockStarted({ words: other, slot: 0, epoch })
-  await drainClocks(other, [0], epoch, 50) // never ends: the bound ends the wait
+  const stuck = clockStarted({ words: other, slot: 0, epoch })!
+  await drainClocks(other, [0], epoch, 50) // not ended: the bound ends the wait
   assert.ok(Date.now() - t >= 45)
+  stuck.done()
 }, 20_000))
 
 test('start against close, from two threads at once: exactly one wins each attempt', deadline('race', async () => {
