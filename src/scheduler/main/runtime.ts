@@ -28,7 +28,8 @@ import { Killer } from './kill.js'
 import { MainSpin } from './mainspin.js'
 import { ResultBatch } from './resultbatch.js'
 import { Monitor } from './monitor.js'
-import { resolveOptions, workerUrl, type RuntimeOptions } from './options.js'
+import { resolveOptions, type RuntimeOptions } from './options.js'
+import { specOf, type WorkerSpec } from './prestart.js'
 import { Owner } from '../shared/owner.js'
 import { doorbell, mainBatching, mainBeginWait, mainBell, mainEndWait, mainTryBatch, wakeMain } from '../shared/park.js'
 import type { FromM } from '../shared/protocol.js'
@@ -113,13 +114,13 @@ export class Runtime implements Spawner, AsyncDisposable {
     awaited: () => this.#owner.pending - this.#owner.detached + this.#overflowLen() - this.#overflowCancelled,
   }
 
-  private constructor(s: Sched, o: { maxThreads: number; handoffMs: number; mainSpinUs: number; resultBatchUs: number; mHeapMb: number | undefined; mYoungMb: number; mStdout: 'stdout' | 'stderr'; url: { url: URL; entry: string | undefined } }) {
+  private constructor(s: Sched, o: { maxThreads: number; handoffMs: number; mainSpinUs: number; resultBatchUs: number; worker: WorkerSpec }) {
     // Private to TypeScript only: plain JavaScript can still call `new Runtime(options)`.
     if (!(s instanceof Sched)) throw new SchedulerArgError('gort: a runtime is started with `await Runtime.start(options)`, not `new Runtime(...)`')
     this.#s = s
     this.#spin = new MainSpin(o.mainSpinUs)
     this.#batch = new ResultBatch(o.resultBatchUs, s.l.procs)
-    this.#threads = new Threads(s, o.url, o.maxThreads, { youngMb: o.mYoungMb, oldMb: o.mHeapMb }, o.mStdout, {
+    this.#threads = new Threads(s, o.worker, o.maxThreads, {
       message: (msg) => this.#onMessage(msg),
       exit: (m, code, error) => this.#onExit(m, code, error),
       spareReady: () => this.#monitor.kick(),
@@ -157,7 +158,7 @@ export class Runtime implements Spawner, AsyncDisposable {
     // The runtime is made below: kills asked for on this thread reach it through `rt`.
     let rt!: Runtime
     sched.attachCancels(`gort-cancel-${id}`, (gid, gen) => rt.#killer.kill(gid, gen))
-    rt = new Runtime(sched, { maxThreads: o.maxThreads, handoffMs: o.handoffMs, mainSpinUs: o.mainSpinUs, resultBatchUs: o.resultBatchUs, mHeapMb: o.mHeapMb, mYoungMb: o.mYoungMb, mStdout: o.mStdout, url: workerUrl(o.loader) })
+    rt = new Runtime(sched, { maxThreads: o.maxThreads, handoffMs: o.handoffMs, mainSpinUs: o.mainSpinUs, resultBatchUs: o.resultBatchUs, worker: specOf({ loader: o.loader, youngMb: o.mYoungMb, oldMb: o.mHeapMb, stdout: o.mStdout }) })
     rt.#holdOpen() // unref'd workers alone would let the process exit while they boot
     try {
       const boots: Promise<void>[] = []

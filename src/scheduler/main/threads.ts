@@ -45,11 +45,10 @@ export class Threads {
   #starting = 0
   closed = false
 
-  /** `heap`: each M's young-generation cap and old-generation cap (undefined: V8's default), in MB. */
-  constructor(s: Sched, url: { url: URL; entry: string | undefined }, maxThreads: number, heap: { youngMb: number; oldMb: number | undefined }, stdout: 'stdout' | 'stderr', events: ThreadEvents) {
+  /** `spec`: the Ms' worker (prestart.ts specOf, which a prestarted thread's spec must equal). */
+  constructor(s: Sched, spec: WorkerSpec, maxThreads: number, events: ThreadEvents) {
     this.#s = s
-    const limits = heap.oldMb === undefined ? { maxYoungGenerationSizeMb: heap.youngMb } : { maxYoungGenerationSizeMb: heap.youngMb, maxOldGenerationSizeMb: heap.oldMb }
-    this.#spec = { url: url.url, entry: url.entry, limits, toStderr: stdout === 'stderr' }
+    this.#spec = spec
     this.#maxThreads = maxThreads
     this.#events = events
   }
