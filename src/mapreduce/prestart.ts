@@ -12,7 +12,7 @@
  */
 
 import { MAX_PROCS } from '../scheduler/main/options.js'
-import { prestartM, specOf, type Prestarted } from '../scheduler/main/prestart.js'
+import { NO_THREAD, prestartM, specOf, type Prestarted } from '../scheduler/main/prestart.js'
 import { jobUrl, likelyLoader } from './job.js'
 import type { RunJobOptions } from './options.js'
 
@@ -28,8 +28,6 @@ export function guessLoader(url: string | undefined): 'auto' | 'tsx' | 'none' {
   return url === undefined ? 'auto' : likelyLoader(url)
 }
 
-const NONE: Prestarted = { threadId: 0, discard: () => Promise.resolve() }
-
 /**
  * Spawns the job's Ms now, for the Runtime the coordinator starts: `procs` of them when it is
  * given, else one (the thread count then depends on the input's size, read later; every job runs
@@ -41,7 +39,7 @@ export function prestartMs(options: RunJobOptions): Prestarted {
   let url: string | undefined
   try {
     if (options.mapper === undefined) {
-      if (options.job === undefined || options.job === '') return NONE
+      if (options.job === undefined || options.job === '') return NO_THREAD
       url = jobUrl(options.job)
     }
     const spec = specOf({ loader: guessLoader(url), youngMb: M_YOUNG_MB, stdout: options.taskStdout === 'stderr' ? 'stderr' : 'stdout' })
@@ -53,6 +51,6 @@ export function prestartMs(options: RunJobOptions): Prestarted {
       discard: () => Promise.all(threads.map((t) => t.discard())).then(() => {}),
     }
   } catch {
-    return NONE
+    return NO_THREAD
   }
 }

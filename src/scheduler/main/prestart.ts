@@ -38,11 +38,10 @@ export interface DeferredInit {
   readonly entry: string | undefined
 }
 
+/** A prestarted thread, while it waits: taken, discarded or dead, it leaves `waiting`. */
 interface Waiting {
   readonly worker: Worker
   readonly key: string
-  alive: boolean
-  taken: boolean
 }
 
 const waiting: Waiting[] = []
@@ -60,7 +59,10 @@ export interface Prestarted {
   discard(): Promise<void>
 }
 
-/** The spec a Runtime started with these options uses (threads.ts builds the same). */
+/** A handle that started no thread. */
+export const NO_THREAD: Prestarted = { threadId: 0, discard: () => Promise.resolve() }
+
+/** The worker of a Runtime started with these options: the Runtime's own (runtime.ts), and what a prestarted thread must match. */
 export function specOf(o: { loader: 'auto' | 'tsx' | 'none'; youngMb: number; oldMb?: number | undefined; stdout: 'stdout' | 'stderr' }): WorkerSpec {
   const { url, entry } = workerUrl(o.loader)
   const limits = o.oldMb === undefined ? { maxYoungGenerationSizeMb: o.youngMb } : { maxYoungGenerationSizeMb: o.youngMb, maxOldGenerationSizeMb: o.oldMb }
@@ -73,33 +75,32 @@ export function specOf(o: { loader: 'auto' | 'tsx' | 'none'; youngMb: number; ol
  * it returns a handle that does nothing.
  */
 export function prestartM(spec: WorkerSpec): Prestarted {
-  if (!isMainThread) return { threadId: 0, discard: () => Promise.resolve() }
+  if (!isMainThread) return NO_THREAD
   const data: DeferredInit = { deferred: true, entry: spec.entry }
   const worker = new Worker(spec.url, { workerData: data, resourceLimits: spec.limits, stdout: spec.toStderr })
-  const w: Waiting = { worker, key: keyOf(spec), alive: true, taken: false }
+  const w: Waiting = { worker, key: keyOf(spec) }
   waiting.push(w)
-  const gone = (): void => {
-    w.alive = false
-    forget(w)
-  }
+  const gone = (): void => void forget(w)
   worker.on('error', gone)
   worker.on('exit', gone)
   worker.unref()
-  let ended: Promise<void> | undefined
+  let ended: Promise<void> = Promise.resolve()
   return {
     threadId: worker.threadId,
     discard() {
-      if (w.taken) return Promise.resolve()
-      forget(w)
-      ended ??= w.alive ? worker.terminate().then(() => {}) : Promise.resolve()
+      // Still waiting: ended here. Taken, dead, or discarded before: nothing (more) to do.
+      if (forget(w)) ended = worker.terminate().then(() => {})
       return ended
     },
   }
 }
 
-function forget(w: Waiting): void {
+/** Takes `w` out of `waiting`; false when it was not there. */
+function forget(w: Waiting): boolean {
   const i = waiting.indexOf(w)
-  if (i >= 0) waiting.splice(i, 1)
+  if (i < 0) return false
+  waiting.splice(i, 1)
+  return true
 }
 
 /**
@@ -108,11 +109,9 @@ function forget(w: Waiting): void {
  */
 export function takePrestarted(spec: WorkerSpec): Worker | undefined {
   const key = keyOf(spec)
-  const i = waiting.findIndex((w) => w.alive && w.key === key)
-  if (i < 0) return undefined
-  const w = waiting[i]!
-  waiting.splice(i, 1)
-  w.taken = true
+  const w = waiting.find((x) => x.key === key)
+  if (w === undefined) return undefined
+  forget(w)
   taken++
   w.worker.removeAllListeners('error')
   w.worker.removeAllListeners('exit')
