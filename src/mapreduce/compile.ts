@@ -290,17 +290,20 @@ function keep(cache: string, key: string, name: string, compiled: CompiledJob): 
     makeDirs(cache)
     prune(cache)
     makeDirs(path.dirname(file))
-    const tmp = `${file}.${process.pid}.tmp`
-    writeFileSync(tmp, compiled.code)
-    renameSync(tmp, file)
+    writeWhole(file, compiled.code)
     const entry: Entry = { module, needsTsx: compiled.needsTsx, files }
-    const entryTmp = path.join(cache, `${key}.json.${process.pid}.tmp`)
-    writeFileSync(entryTmp, JSON.stringify(entry))
-    renameSync(entryTmp, path.join(cache, `${key}.json`))
+    writeWhole(path.join(cache, `${key}.json`), JSON.stringify(entry))
     return file
   } catch {
     return undefined
   }
+}
+
+/** Writes `file` through a temporary file beside it and a rename: a reader sees all of it or none. */
+function writeWhole(file: string, data: string): void {
+  const tmp = `${file}.${process.pid}.tmp`
+  writeFileSync(tmp, data)
+  renameSync(tmp, file)
 }
 
 /** Removes the cache's entries and modules unused for CACHE_MAX_AGE_MS (a lookup touches a module's directory). */
