@@ -104,7 +104,8 @@ interface TaskState {
 }
 
 export const describeError = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
-const codeOf = (e: unknown): string | undefined => {
+/** An error's string `code`, if it has one. */
+export const codeOf = (e: unknown): string | undefined => {
   const c = (e as { code?: unknown } | null)?.code
   return typeof c === 'string' ? c : undefined
 }

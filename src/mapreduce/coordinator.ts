@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url'
 // Only a type: the Runtime is imported when a job starts, so that the Ms, which import this module
 // through the job's `gort/mapreduce`, do not load the main thread's scheduler.
 import type { Runtime } from '../scheduler/main/runtime.js'
-import { KILL_GRACE_MS, describeError, runPhase } from './attempts.js'
+import { KILL_GRACE_MS, codeOf, describeError, runPhase } from './attempts.js'
 import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
 import { InputTooLargeError, JobModuleError, OutputExistsError, TaskFailedError, TaskTimeoutError } from './errors.js'
 import { formatDuration } from './duration.js'
@@ -266,7 +266,7 @@ async function sample(rt: Runtime, o: Resolved, splits: readonly Split[], reduce
     await rt.goWith({ signal: ac.signal, killAfterMs: KILL_GRACE_MS }, sampleTask, args)
   } catch (err) {
     const e = ac.signal.aborted ? ac.signal.reason as unknown : err
-    throw new TaskFailedError('sample', [{ attempt: 1, error: describeError(e), code: typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : undefined }], { cause: e })
+    throw new TaskFailedError('sample', [{ attempt: 1, error: describeError(e), code: codeOf(e) }], { cause: e })
   } finally {
     clearTimeout(timer)
   }
