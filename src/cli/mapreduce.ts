@@ -8,11 +8,13 @@
  *   module is imported by an M before any task runs. Each failing check is exit 2 with the reason.
  * - A job that fails after it started is exit 1, and leaves no output directory behind.
  * - SIGINT and SIGTERM stop the job (attempts cancelled, threads ended, the output directory
- *   removed) and exit 130 or 143; a second one exits at once. The handlers are removed when the
- *   job ends, so the process exits by itself.
+ *   removed) and exit 130 or 143; a second one exits at once (streaming commands are killed on
+ *   the way out, streaming/groups.ts; the output directory may stay, and the message says so).
+ *   The handlers are removed when the job ends, so the process exits by itself.
  * - Failed attempts are reported on stderr as they happen, retried or not. The progress line
  *   (stderr, a terminal only unless --progress) is erased before anything else is written.
  */
+import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { GortError } from '../errors.js'
 import { JobStoppedError, formatSize, parseDuration, parseSize, runJob, type JobResult, type ProgressEvent } from '../mapreduce/index.js'
@@ -173,7 +175,13 @@ async function runCli(argv: readonly string[]): Promise<number> {
   }
   const stop = new AbortController()
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (stop.signal.aborted) process.exit(SIGNAL_EXIT[sig]) // a second one: stop waiting for the cleanup
+    if (stop.signal.aborted) {
+      // A second one: stop waiting for the cleanup.
+      line?.stop()
+      const left = existsSync(output) ? `; ${output} is left behind: remove it before running again` : ''
+      console.error(`gort mapreduce: ${sig} again: exiting now${left}`)
+      process.exit(SIGNAL_EXIT[sig])
+    }
     say(`gort mapreduce: ${sig}: stopping (${sig === 'SIGINT' ? 'again to' : 'send it again to'} exit at once)`)
     stop.abort(new JobStoppedError(sig))
   }

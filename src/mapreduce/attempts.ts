@@ -125,6 +125,18 @@ function removeDir(dir: string): void {
   }
 }
 
+/**
+ * Attempt slots per task: a task has at most 2 * maxAttempts attempts (each round of attempts
+ * between two queuings has one attempt, at most one backup copy, and at least one failure unless
+ * it is the last), so no slot is ever reused. Attempt n (from 1) of task t has slot
+ * t * slotsPerTask + n - 1: its word in the phase's clocks, and in whatever else the phase's
+ * attempts share by slot (streaming/groups.ts).
+ */
+const slotsPerTask = (maxAttempts: number): number => 2 * maxAttempts
+
+/** A phase's attempt slots: see slotsPerTask. */
+export const attemptSlots = (count: number, maxAttempts: number): number => slotsPerTask(maxAttempts) * Math.max(count, 1)
+
 /** How often a running attempt's clock is read: for its start, its timeout, its thread exiting. */
 const POLL_MS = 25
 
@@ -142,12 +154,9 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
   let fatal: { error: unknown } | undefined
   let backupTimer: NodeJS.Timeout | undefined
   // Each attempt's clock word (clock.ts): when its body started, or that its thread is exiting.
-  // A task has at most 2 * maxAttempts attempts (each round of attempts between two queuings has
-  // one attempt, at most one backup copy, and at least one failure unless it is the last), so
-  // that many words a task, and no word is ever reused.
-  const perTask = 2 * ph.maxAttempts
+  const perTask = slotsPerTask(ph.maxAttempts)
   const epoch = Date.now()
-  const words = new Int32Array(new SharedArrayBuffer(4 * perTask * Math.max(ph.count, 1)))
+  const words = new Int32Array(new SharedArrayBuffer(4 * attemptSlots(ph.count, ph.maxAttempts)))
   /** Date.now() when `a`'s body started, or undefined while it has not. */
   const startedAt = (a: Attempt): number | undefined => {
     const c = readClock(words, a.slot, epoch)

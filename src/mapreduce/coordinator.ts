@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url'
 // Only a type: the Runtime is imported when a job starts, so that the Ms, which import this module
 // through the job's `gort/mapreduce`, do not load the main thread's scheduler.
 import type { Runtime } from '../scheduler/main/runtime.js'
-import { KILL_GRACE_MS, codeOf, describeError, runPhase } from './attempts.js'
+import { KILL_GRACE_MS, attemptSlots, codeOf, describeError, runPhase } from './attempts.js'
 import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
 import { InputTooLargeError, JobModuleError, OutputExistsError, TaskFailedError, TaskTimeoutError } from './errors.js'
 import { formatDuration } from './duration.js'
@@ -44,6 +44,8 @@ import { jobTasks, probeJob, sampleTask, type JobInfo } from './tasks.js'
 import type { SampleArgs } from './sample.js'
 import { sampleSplits } from './sample.js'
 import { makeDirs } from './dirs.js'
+import { GROUPS_PER_ATTEMPT, JobGroups, type AttemptGroups } from './streaming/groups.js'
+import type { AttemptClock } from './clock.js'
 
 /** The built-in counters of a job, summed over successful attempts, and its attempts. */
 export interface JobCounters extends TaskStats {
@@ -170,15 +172,20 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
     throw e
   }
   let result: Omit<JobResult, 'files'>
+  // A streaming job's process groups: killed when this process exits first, and once the Ms are
+  // ended, any that an attempt ended with its thread had not killed itself (streaming/groups.ts).
+  const groups = o.stream === undefined ? undefined : new JobGroups()
   try {
-    result = await execute(rt, { ...o, url }, splits, splitSize, reducers, info, options)
+    result = await execute(rt, { ...o, url }, splits, splitSize, reducers, info, options, groups)
   } catch (e) {
     // Attempts that were cancelled may still run: end every M before the directory goes.
     await rt.close()
+    groups?.close()
     rmSync(o.output, { recursive: true, force: true })
     throw e
   }
   await rt.close()
+  groups?.close()
   rmSync(path.join(o.output, '_temporary'), { recursive: true, force: true })
   const files = readdirSync(o.output).filter((f) => f.startsWith('part-')).sort().map((f) => path.join(o.output, f))
   writeFileSync(path.join(o.output, '_SUCCESS'), '')
@@ -186,7 +193,9 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
   return { ...result, files }
 }
 
-async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], splitSize: number, reducers: number, info: JobInfo, options: RunJobOptions): Promise<Omit<JobResult, 'files'>> {
+async function execute(
+  rt: Runtime, o: Resolved, splits: readonly Split[], splitSize: number, reducers: number, info: JobInfo, options: RunJobOptions, groups: JobGroups | undefined,
+): Promise<Omit<JobResult, 'files'>> {
   const records = info.records
   const emit = options.onProgress ?? ((): void => {})
   const tmp = path.join(o.output, '_temporary')
@@ -207,6 +216,12 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], split
   const drainMs = o.stream === undefined ? 0 : KILL_GRACE_MS
   const common = { procs, maxAttempts: o.maxAttempts, taskTimeout: o.taskTimeout, backupTasks: o.backupTasks, stop: options.signal, emit, counters, drainMs }
   const cuts = info.sample !== null && reducers > 1 ? await sample(rt, o, splits, reducers, info, path.join(tmp, '_cuts.json')) : undefined
+  /** A phase's process groups, for its attempts' arguments: each attempt's words by its clock's slot. */
+  const groupsOf = (count: number): ((clock: AttemptClock) => { groups?: AttemptGroups }) => {
+    const words = groups?.table(attemptSlots(count, o.maxAttempts))
+    return words === undefined ? () => ({}) : (clock) => ({ groups: { words, at: clock.slot * GROUPS_PER_ATTEMPT } })
+  }
+  const mapGroups = groupsOf(mapTasks.length)
 
   const maps = await runPhase<MapResult>({
     ...common, kind: 'm', count: mapTasks.length, dir: attemptDir('m'),
@@ -218,7 +233,7 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], split
       const args: MapArgs = {
         job: o.url, task: t, attempt: a, path: s.path, name: s.name, start: s.start, end: s.end, records,
         reducers, memory: share, dir: attemptDir('m')(t, a), outDir: o.output, partition: o.partition, stream: o.stream,
-        params: o.params, ...(cuts === undefined ? {} : { cuts }), ...(more.length === 0 ? {} : { more }),
+        params: o.params, ...(cuts === undefined ? {} : { cuts }), ...(more.length === 0 ? {} : { more }), ...mapGroups(clock),
       }
       return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.map, args, clock)
     },
@@ -230,11 +245,12 @@ async function execute(rt: Runtime, o: Resolved, splits: readonly Split[], split
   emit({ type: 'phase', phase: 'map', tasks: maps.length })
 
   if (reducers > 0) {
+    const reduceGroups = groupsOf(reducers)
     const reduces = await runPhase<ReduceResult>({
       ...common, kind: 'r', count: reducers, dir: attemptDir('r'),
       launch: (t, a, signal, clock) => {
         const runs = maps.flatMap((m) => (m.runs[t] === null || m.runs[t] === undefined ? [] : [m.runs[t]]))
-        const args: ReduceArgs = { job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r')(t, a), outDir: o.output, stream: o.stream, params: o.params }
+        const args: ReduceArgs = { job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r')(t, a), outDir: o.output, stream: o.stream, params: o.params, ...reduceGroups(clock) }
         return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.reduce, args, clock)
       },
     })

@@ -29,6 +29,7 @@ import { partName, taskId } from './names.js'
 import { PartWriter } from './output.js'
 import { bytePartitioner, partitioner, type PartitionKind } from './partition.js'
 import type { StreamSpec } from './options.js'
+import type { AttemptGroups } from './streaming/groups.js'
 import { readCuts } from './sample.js'
 import { MapBuffer, type Combine } from './spill.js'
 import { ChunkReader, LineReader, readWholeFile, type Split } from './split.js'
@@ -58,6 +59,8 @@ export interface MapArgs {
   readonly partition: PartitionKind
   /** Streaming mode's commands (then `job` is ''): the attempt runs in streaming/maptask.ts. */
   readonly stream: StreamSpec | undefined
+  /** Streaming mode: the attempt's words in the phase's process groups (streaming/groups.ts). */
+  readonly groups?: AttemptGroups
   readonly params: readonly (readonly [string, string])[]
   /** The sampled cuts' file (sample.ts), for a job with `sample`. */
   readonly cuts?: string

@@ -18,6 +18,7 @@ import { partName, taskId } from './names.js'
 import { Groups, Merger, mergePasses } from './merge.js'
 import { PartWriter } from './output.js'
 import type { StreamSpec } from './options.js'
+import type { AttemptGroups } from './streaming/groups.js'
 import { RunReader } from './runfile.js'
 import { makeDirs } from './dirs.js'
 
@@ -32,6 +33,8 @@ export interface ReduceArgs {
   readonly outDir: string
   /** Streaming mode's commands (then `job` is ''): the attempt runs in streaming/reducetask.ts. */
   readonly stream: StreamSpec | undefined
+  /** Streaming mode: the attempt's words in the phase's process groups (streaming/groups.ts). */
+  readonly groups?: AttemptGroups
   readonly params: readonly (readonly [string, string])[]
 }
 

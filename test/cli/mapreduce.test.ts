@@ -224,6 +224,30 @@ for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   }, 60_000))
 }
 
+test('a second SIGINT exits at once, and says the output directory is left behind', deadline('again', async () => {
+  const t = tempDir()
+  try {
+    mkdirSync(path.join(t.dir, 'data'))
+    writeFileSync(path.join(t.dir, 'data/a.txt'), 'a b\nHANG\nc\n')
+    const markers = path.join(t.dir, 'markers')
+    mkdirSync(markers)
+    const out = path.join(t.dir, 'out')
+    const run = gortChild(['--job', path.join(FIXTURES, 'stall.ts'), '--input', path.join(t.dir, 'data'), '--output', out, '--procs', '1'], { GORT_MR_MARKERS: markers })
+    await appears(path.join(markers, 'm-00000-1'))
+    // The hung attempt keeps the first stop busy for the kill grace at least: the second comes meanwhile.
+    const stopping = new Promise<void>((resolve) => run.child.stderr!.on('data', (b: Buffer) => void (b.toString().includes('stopping') && resolve())))
+    run.child.kill('SIGINT')
+    await stopping
+    run.child.kill('SIGINT')
+    const r = await run.done
+    assert.is(r.code, 130, r.stderr)
+    assert.match(r.stderr, /gort mapreduce: SIGINT again: exiting now; .*out is left behind: remove it before running again/)
+    assert.not.match(r.stderr, /stopped by/)
+  } finally {
+    t.remove()
+  }
+}, 60_000))
+
 test('--progress draws the line on a non-terminal stderr; without it, stderr stays quiet', deadline('progress', async () => {
   const t = tempDir()
   try {

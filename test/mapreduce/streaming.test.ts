@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -13,9 +14,10 @@ import { hadoopPartition, partitioner, textHashCode } from '../../src/mapreduce/
 import { StreamCommandError } from '../../src/mapreduce/errors.js'
 import { resolveCommand, splitCommand } from '../../src/mapreduce/streaming/command.js'
 import { deadline } from '../_support/deadline.js'
-import { tempDir, text } from './_helpers.js'
+import { FIXTURES, tempDir, text } from './_helpers.js'
 
 const execFileAsync = promisify(execFile)
+const REPO = fileURLToPath(new URL('../..', import.meta.url))
 const MS = 90_000
 
 /** Writes an executable `#!/bin/sh` script; returns its path. */
@@ -296,6 +298,28 @@ function running(pid: number): boolean {
   }
 }
 
+/** Resolves once none of `pids` runs, or rejects after `ms` naming those that still do (and kills them: a failed check leaks nothing). */
+async function gone(pids: Record<string, number>, ms: number): Promise<void> {
+  const end = Date.now() + ms
+  for (;;) {
+    const left = Object.entries(pids).filter(([, pid]) => running(pid))
+    if (left.length === 0) return
+    if (Date.now() > end) {
+      for (const [, pid] of left) process.kill(pid, 'SIGKILL')
+      throw new Error(`still running: ${left.map(([name, pid]) => `${name} (pid ${pid})`).join(', ')}`)
+    }
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** The pids a mapper script wrote as files under `dir`, by file name. */
+const readPids = (dir: string, names: readonly string[]): Record<string, number> =>
+  Object.fromEntries(names.map((n) => {
+    const pid = Number(readFileSync(path.join(dir, n), 'utf8'))
+    assert.ok(Number.isInteger(pid) && pid > 0, `${n}: no pid`)
+    return [n, pid]
+  }))
+
 test('an abandoned job kills the processes of its other attempts, and what they started', deadline('abandon', async () => {
   const t = tempDir()
   try {
@@ -315,10 +339,47 @@ test('an abandoned job kills the processes of its other attempts, and what they 
     assert.match((e as Error).message, /exited with code 5/)
     assert.not.ok(existsSync(out))
     // When runJob rejects, f1's attempt has killed its process group: no process of it is left.
-    for (const name of ['sh', 'sleep']) {
-      const pid = Number(readFileSync(path.join(pids, name), 'utf8'))
-      assert.ok(pid > 0 && !running(pid), `the mapper's ${name} (pid ${pid}) still runs`)
-    }
+    await gone(readPids(pids, ['sh', 'sleep']), 0)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a command\'s stray background process does not outlive its attempt', deadline('stray', async () => {
+  const t = tempDir()
+  try {
+    const input = inputs(t.dir, ['a b\n'])
+    const pids = path.join(t.dir, 'pids')
+    mkdirSync(pids)
+    // The background sleep holds none of the pipes: the mapper ends, its output is whole, the
+    // attempt succeeds; what is left of its process group is killed with it.
+    const mapper = script(t.dir, 'map.sh', [`sleep 100000 </dev/null >/dev/null 2>&1 &`, `echo $! > ${pids}/sleep`, 'cat'].join('\n'))
+    const out = path.join(t.dir, 'out')
+    const r = await runJob({ mapper, input, output: out, reducers: 1, procs: 1 })
+    assert.is(r.counters.mapOutputRecords, 1)
+    await gone(readPids(pids, ['sleep']), 5_000)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a program that exits while a streaming job runs takes the job\'s processes with it', deadline('exit', async () => {
+  const t = tempDir()
+  try {
+    const input = inputs(t.dir, ['a\n'])
+    const pids = path.join(t.dir, 'pids')
+    mkdirSync(pids)
+    // Reads nothing and never ends (a sleep of its own in the background, and one in its place).
+    const mapper = script(t.dir, 'map.sh', [
+      'sleep 100000 &', `echo $! > ${pids}/child`, `echo $$ > ${pids}/mapper`, `touch ${pids}/ready`, 'exec sleep 100000',
+    ].join('\n'))
+    const out = path.join(t.dir, 'out')
+    const fixture = path.join(FIXTURES, 'exit-midjob.ts')
+    const r = await execFileAsync(process.execPath, ['--import', 'tsx', fixture, input, out, mapper, path.join(pids, 'ready')], { cwd: REPO }).then(
+      () => 0, (e: { code?: number; stderr?: string }) => e.code ?? -1,
+    )
+    assert.is(r, 7)
+    await gone(readPids(pids, ['mapper', 'child']), 5_000)
   } finally {
     t.remove()
   }

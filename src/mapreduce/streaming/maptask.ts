@@ -30,6 +30,7 @@ import { MapBuffer } from '../spill.js'
 import { LineReader } from '../split.js'
 import type { Command } from './command.js'
 import { taskEnv } from './env.js'
+import { COMBINER, MAIN_ROLE, type AttemptGroups } from './groups.js'
 import { Pipe, splitLine } from './pipe.js'
 import { makeDirs } from '../dirs.js'
 
@@ -52,7 +53,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
   let failure: { error: unknown } | undefined
   const spill = (): Promise<void> => {
     const before = buffer!.runs.map((r) => r.length)
-    return buffer!.spill().then(() => combiner === undefined ? undefined : combineNew(buffer!, before, combiner, partition, env, counters, stats, a.dir))
+    return buffer!.spill().then(() => combiner === undefined ? undefined : combineNew(buffer!, before, combiner, partition, env, counters, stats, a.dir, a.groups))
   }
   let pipe: Pipe | undefined
   let spillQueued = false
@@ -81,7 +82,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
   }
   const reader = new LineReader(a.path, a.start, a.end)
   try {
-    pipe = new Pipe('mapper', a.stream.mapper, env, counters, onLine)
+    pipe = new Pipe('mapper', a.stream.mapper, env, counters, onLine, a.groups === undefined ? undefined : { attempt: a.groups, role: MAIN_ROLE })
     pipe.watchAbort(signal)
     stats.inputBytes = a.end - a.start
     try {
@@ -132,7 +133,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
  */
 async function combineNew(
   buffer: MapBuffer, before: readonly number[], combiner: Command, partition: Partitioner, mapEnv: Readonly<Record<string, string>>,
-  counters: TaskCounters, stats: { combineInputRecords: number; combineOutputRecords: number }, dir: string,
+  counters: TaskCounters, stats: { combineInputRecords: number; combineOutputRecords: number }, dir: string, groups: AttemptGroups | undefined,
 ): Promise<void> {
   for (let p = 0; p < buffer.runs.length; p++) {
     const rs = buffer.runs[p]!
@@ -146,7 +147,7 @@ async function combineNew(
         if (q !== p) throw new CombineKeyError(kv[0], '(combiner output)', q, p)
         if (sorted && out.length > 0 && compareText(out[out.length - 1]![0], kv[0]) > 0) sorted = false
         out.push(kv)
-      })
+      }, groups === undefined ? undefined : { attempt: groups, role: COMBINER })
       const r = new RunReader(from)
       try {
         while (r.next()) {

@@ -11,8 +11,11 @@
  * - Output lines are cut at '\n' only ('\r' before it dropped, as for input records); '\n' is never
  *   inside a multi-byte UTF-8 sequence, so each run of whole lines is decoded at once. A last line
  *   without '\n' is a line.
- * - `done()` settles only after the process has exited and its stdout and stderr are closed (no
- *   handle outlives the attempt); it rejects with StreamProcessError on a non-zero exit or a
+ * - `done()` settles only after the process has exited, its stdout and stderr are closed (no
+ *   handle outlives the attempt), and whatever else of its process group was still running was
+ *   killed (as YARN ends a container's process tree): a command's stray background process does
+ *   not outlive the attempt. Until then its pid is in the attempt's word of the phase's process
+ *   groups (groups.ts), for the main thread to kill should it exit first. It rejects with StreamProcessError on a non-zero exit or a
  *   signal, naming the command, the status and the tail of its stderr.
  * - stderr lines `reporter:counter:G,C,N` add N to counter `C` (group `gort`) or `G,C` (any other
  *   group); `reporter:status:...` sets `status`; other lines go on to this process's stderr, and
@@ -24,6 +27,7 @@ import type { Writable } from 'node:stream'
 import { StreamProcessError } from '../errors.js'
 import type { TaskCounters } from '../counters.js'
 import type { Command } from './command.js'
+import { holdGroup, killGroup, releaseGroup, type AttemptGroups } from './groups.js'
 
 export const BATCH = 1 << 16
 const TAIL_LINES = 20
@@ -90,9 +94,13 @@ export class Pipe {
 
   /**
    * Starts `command` with `env` added to this process's environment. Each stdout line goes to
-   * `onLine`, synchronously, in order.
+   * `onLine`, synchronously, in order. `groups`: the attempt's words in the phase's process groups
+   * and this process's role there (groups.ts), or undefined when nothing outside the attempt watches it.
    */
-  constructor(role: string, command: Command, env: Readonly<Record<string, string>>, counters: TaskCounters, onLine: (line: string) => void) {
+  constructor(
+    role: string, command: Command, env: Readonly<Record<string, string>>, counters: TaskCounters, onLine: (line: string) => void,
+    groups: { readonly attempt: AttemptGroups; readonly role: number } | undefined,
+  ) {
     this.#role = role
     this.#command = command
     this.#counters = counters
@@ -101,6 +109,8 @@ export class Pipe {
     const child = spawn(command.file, [...command.args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
     this.#child = child
     this.#stdin = child.stdin!
+    const pid = child.pid // undefined when the spawn failed ('error' follows)
+    if (pid !== undefined && groups !== undefined) holdGroup(groups.attempt, groups.role, pid)
     const gone = (): void => {
       this.#inputGone = true
     }
@@ -128,6 +138,10 @@ export class Pipe {
         spawnError = e
       })
       child.on('close', (code, signal) => {
+        if (pid !== undefined) {
+          killGroup(pid) // what it left running in the background
+          if (groups !== undefined) releaseGroup(groups.attempt, groups.role, pid)
+        }
         const lastErr = err.end()
         if (lastErr !== undefined) this.#stderrLine(lastErr)
         if (outError === undefined && this.#killedWhy === undefined) {
@@ -224,11 +238,8 @@ export class Pipe {
     this.#inputGone = true
     this.#stdin.destroy()
     this.#child.stdout!.resume() // a paused stdout would never close, and neither would the process
-    try {
-      if (this.#child.pid !== undefined) process.kill(-this.#child.pid, 'SIGKILL')
-    } catch {
-      this.#child.kill('SIGKILL') // the group is gone already, or was never made
-    }
+    const pid = this.#child.pid
+    if (pid === undefined || !killGroup(pid)) this.#child.kill('SIGKILL') // the group is gone already, or was never made
   }
 
   #stderrLine(line: string): void {

@@ -22,6 +22,7 @@ import { PartWriter } from '../output.js'
 import type { ReduceArgs, ReduceResult } from '../reducetask.js'
 import { RunReader, type KeyBytes } from '../runfile.js'
 import { taskEnv } from './env.js'
+import { MAIN_ROLE } from './groups.js'
 import { Pipe, splitLine } from './pipe.js'
 import { makeDirs } from '../dirs.js'
 
@@ -46,7 +47,7 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
       pipe = new Pipe('reducer', reducer, taskEnv({ phase: 'reduce', task: a.task, attempt: a.attempt, reducers: a.reducers }), counters, (line) => {
         const [k, v] = splitLine(line)
         add(k, v)
-      })
+      }, a.groups === undefined ? undefined : { attempt: a.groups, role: MAIN_ROLE })
       pipe.watchAbort(signal)
     }
     let last: KeyBytes | undefined
