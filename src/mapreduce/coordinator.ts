@@ -204,9 +204,10 @@ async function execute(
   const userCounters = new Map<string, number>()
   const procs = rt.procs
   const tasks = jobTasks(o.stream === undefined ? o.url : undefined)
-  // With packFiles, small files share map tasks, about a split's size each; a 'files' job's record
-  // is its whole file and a streaming attempt's environment names one file: a task per split.
-  const mapTasks = o.packFiles && info.records !== 'files' && o.stream === undefined ? packSplits(splits, splitSize) : splits.map((s) => [s])
+  // With packFiles, small files share map tasks, about a split's size each (a 'files' job's
+  // task then maps its files one after another); a streaming attempt's environment names one
+  // file: a task per split.
+  const mapTasks = o.packFiles && o.stream === undefined ? packSplits(splits, splitSize) : splits.map((s) => [s])
   emit({ type: 'start', maps: mapTasks.length, reduces: reducers, procs, inputBytes: splits.reduce((n, s) => n + (s.end - s.start), 0) })
   const attemptDir = (kind: 'm' | 'r') => (t: number, a: number): string => path.join(tmp, `${taskId(kind, t)}-${a}`)
   const share = Math.floor(o.memory / procs)

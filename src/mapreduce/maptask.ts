@@ -64,7 +64,7 @@ export interface MapArgs {
   readonly params: readonly (readonly [string, string])[]
   /** The sampled cuts' file (sample.ts), for a job with `sample`. */
   readonly cuts?: string
-  /** Further splits this task reads after the first, in order (packSplits: small files share a task). Not for records: 'files' or streaming. */
+  /** Further splits this task reads after the first, in order (packSplits: small files share a task). Not for streaming. */
   readonly more?: readonly Split[]
 }
 
@@ -173,11 +173,18 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
       drain()
       stats.mapOutputRecords += table!.adds
     } else if (a.records === 'files') {
-      const text = readWholeFile(a.path)
-      stats.inputBytes = statSync(a.path).size
-      stats.mapInputRecords = 1
-      const r = map(a.name, text, emit, ctx)
-      if (r !== undefined) await r
+      // One record a file, read whole when its turn comes: a packed task holds one at a time.
+      for (const s of pieces) {
+        checkAbort(signal)
+        const text = readWholeFile(s.path)
+        stats.inputBytes += statSync(s.path).size
+        stats.mapInputRecords++
+        ctx.file = s.name
+        ctx.offset = 0
+        const r = map(s.name, text, emit, ctx)
+        if (r !== undefined) await r
+        if (buffer !== undefined && (buffer.ready || buffer.full)) await between()
+      }
     } else {
       for (const s of pieces) {
         stats.inputBytes += s.end - s.start

@@ -82,7 +82,8 @@ export interface RunJobOptions {
    * Small files share map tasks, about a split's size each (Hadoop's CombineFileInputFormat; the
    * default is Hadoop's FileInputFormat, a task per split of each file). Fewer, fuller tasks: each
    * buffer sees more of each key, so fewer pairs cross the shuffle and each reduce merges fewer
-   * runs. Not for records: 'files' or streaming, whose tasks stay one a file. Default false.
+   * runs. With records: 'files', a task maps its files one after another. Not for streaming,
+   * whose tasks stay one a file (its environment names the file). Default false.
    */
   readonly packFiles?: boolean
   /**

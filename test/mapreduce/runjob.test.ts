@@ -129,23 +129,30 @@ test('packFiles: small files share map tasks, about a split each: every line onc
   }
 }, MS))
 
-test('inverted index (records: files): equals a sequential index', deadline('inverted index', async () => {
+test('inverted index (records: files): equals a sequential index, with files packed into tasks too', deadline('inverted index', async () => {
   const t = tempDir()
   try {
-    const texts = [text(4, 200), text(5, 50), 'Only Once here', '', text(6, 10, true)]
+    const texts = [text(4, 200), text(5, 50), 'Only Once here', '', text(6, 10, true), text(9, 300), text(10, 120)]
     const input = writeInputs(t.dir, texts)
-    const out = path.join(t.dir, 'idx')
-    const r = await runJob({ job: path.join(EXAMPLES, 'inverted-index.ts'), input, output: out, procs: 2, reducers: 2 })
-    assert.is(r.maps, texts.length, 'one map per file, the empty one too')
     const want = new Map<string, Set<string>>()
     texts.forEach((s, i) => {
       for (const w of s.split(/[^\p{L}\p{N}]+/u)) if (w) (want.get(w.toLowerCase()) ?? want.set(w.toLowerCase(), new Set()).get(w.toLowerCase())!).add(path.join(t.dir, `data/f${i}.txt`))
     })
-    const got = readParts(out)
-    assert.equal([...got.keys()].sort(byteOrder), [...want.keys()].sort(byteOrder))
-    for (const [w, files] of want) {
-      const list = [...files].sort()
-      assert.equal(got.get(w), [`${list.length} ${list.join(',')}`], w)
+    const size = texts.reduce((n, s) => n + Buffer.byteLength(s), 0)
+    for (const packFiles of [false, true]) {
+      const out = path.join(t.dir, `idx-${packFiles}`)
+      // Packed: about two tasks' worth of bytes, each task mapping several whole files in turn.
+      const r = await runJob({ job: path.join(EXAMPLES, 'inverted-index.ts'), input, output: out, procs: 2, reducers: 2, packFiles, splitSize: Math.ceil(size / 2) })
+      if (packFiles) assert.ok(r.maps >= 2 && r.maps <= 3, `${r.maps} map tasks for ${texts.length} files`)
+      else assert.is(r.maps, texts.length, 'one map per file, the empty one too')
+      assert.is(r.counters.mapInputRecords, texts.length, 'a record per file')
+      assert.is(r.counters.inputBytes, size)
+      const got = readParts(out)
+      assert.equal([...got.keys()].sort(byteOrder), [...want.keys()].sort(byteOrder))
+      for (const [w, files] of want) {
+        const list = [...files].sort()
+        assert.equal(got.get(w), [`${list.length} ${list.join(',')}`], w)
+      }
     }
   } finally {
     t.remove()
