@@ -224,6 +224,8 @@ async function runCli(argv: readonly string[]): Promise<number> {
   const elapsedMs = Math.round(performance.now() - t0)
   if (values.json) console.log(JSON.stringify(toJson(result, elapsedMs)))
   else print(result, elapsedMs)
+  const hint = values['pack-files'] || values.mapper !== undefined ? undefined : packHint(result)
+  if (hint !== undefined) console.error(hint)
   return 0
 }
 
@@ -254,6 +256,19 @@ export function summary(r: JobResult, elapsedMs: number): string[] {
   ]
   for (const [name, n] of r.userCounters) lines.push(`  ${name}: ${n}`)
   return lines
+}
+
+/** Map tasks from which a job of small ones is worth a hint: each costs about a millisecond of its own (a directory, its run files, a round trip). */
+const HINT_MIN_MAPS = 64
+/** Below this many input bytes a map task on average, its own costs weigh. */
+const HINT_MAX_AVERAGE = 1 << 20
+
+/** A note for stderr when the job ran many small map tasks (a directory of small files) and --pack-files would have run fewer. */
+export function packHint(r: JobResult): string | undefined {
+  const average = r.counters.inputBytes / Math.max(1, r.maps)
+  if (r.maps < HINT_MIN_MAPS || average >= HINT_MAX_AVERAGE) return undefined
+  return `gort mapreduce: note: ${r.maps} map tasks read ${formatSize(Math.round(average))} each on average; ` +
+    '--pack-files runs small files together (fewer tasks, fewer runs for each reduce to merge)'
 }
 
 function print(r: JobResult, elapsedMs: number): void {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { command } from '../../src/cli/mapreduce.js'
+import { command, packHint } from '../../src/cli/mapreduce.js'
 import { heapGrowthFlag, HEAP_GROWING_PERCENT } from '../../src/cli/heap.js'
 import { formatProgress, newProgressState, ProgressLine, applyEvent } from '../../src/cli/mapreduce-progress.js'
 import { runCaptured } from '../_support/cli.js'
@@ -171,6 +171,13 @@ test('the progress line: its text, drawn with \\r and erase-line, erased before 
   const L0 = 'maps 0/2  reduces 0/1  0.0 MB/s  0:00' // drawn at the start event
   const L = 'maps 0/2  reduces 0/1  0.0 MB/s  0:01'
   assert.is(screen, `${E}${L0}${E}${L}${E}gort mapreduce: m-00000 attempt 1 failed: boom\n${E}${L}${E}`)
+})
+
+test('packHint: a note for many small map tasks only', () => {
+  const result = (maps: number, inputBytes: number): Parameters<typeof packHint>[0] => ({ maps, counters: { inputBytes } }) as unknown as Parameters<typeof packHint>[0]
+  assert.is(packHint(result(63, 63 * 2048)), undefined, 'too few tasks to matter')
+  assert.is(packHint(result(64, 64 * (1 << 20))), undefined, 'tasks of a MiB each')
+  assert.is(packHint(result(2000, 2000 * 2080)), 'gort mapreduce: note: 2000 map tasks read 2.03 KiB each on average; --pack-files runs small files together (fewer tasks, fewer runs for each reduce to merge)')
 })
 
 /** Runs bin/gort.js mapreduce (from dist/) in a child process. */
