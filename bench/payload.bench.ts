@@ -9,6 +9,9 @@
  *                     the arena, both went through the main thread by message)
  *   1 MiB arg         a fresh 1 MiB Uint8Array argument, copied, and moved (goWith's transfer)
  *   1 MiB result      a 1 MiB Uint8Array result (moved automatically)
+ *   view in object    `{ view, i, name }` with a shared Int32Array inside (its views by registry
+ *                     id in an arena slot; before, the object went by message through the main
+ *                     thread), against the flat `(view, i)` form the record holds
  *
  * Usage: tsx bench/payload.bench.ts [--quick] [--procs=N]. Writes bench/results/payload.json.
  */
@@ -17,7 +20,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { serialize } from 'node:v8'
 import { Runtime } from '../src/scheduler/index.js'
-import { byteLen, echoStr, len, makeBytes, num, viaChild } from './scheduler/payload-tasks.js'
+import { byteLen, echoStr, len, makeBytes, num, viaChild, viewAt, viewAtBox } from './scheduler/payload-tasks.js'
 
 const quick = process.argv.includes('--quick')
 const procs = Number(process.argv.find((a) => a.startsWith('--procs='))?.slice('--procs='.length) ?? 2)
@@ -33,6 +36,7 @@ function check(ok: boolean, what: string): void {
 
 await using rt = await Runtime.start({ procs })
 let i = 0
+const shared = new Int32Array(new SharedArrayBuffer(8))
 const bench = new Bench({ time, warmupTime: quick ? 100 : 500 })
 bench
   .add('number arg (inline floor)', async () => check((await rt.go(num, ++i)) === i, 'num'))
@@ -46,6 +50,8 @@ bench
     check((await rt.goWith({ transfer: [u8.buffer] }, byteLen, u8)) === MIB, 'transfer')
   })
   .add('1 MiB result (moved)', async () => check((await rt.go(makeBytes, MIB)).byteLength === MIB, 'result'))
+  .add('shared view, flat', async () => check((await rt.go(viewAt, shared, 0)) >= 0, 'flat'))
+  .add('shared view in object', async () => check((await rt.go(viewAtBox, { view: shared, i: 1, name: 'counter' })) >= 0, 'box'))
 await bench.run()
 
 const p50 = (name: string): number => {
@@ -58,6 +64,7 @@ const peers: Record<string, string> = {
   '100-byte echo': 'number arg (inline floor)',
   '100-byte echo via child': 'number via child (floor)',
   '1 MiB arg, transferred': '1 MiB arg, copied',
+  'shared view in object': 'shared view, flat',
 }
 const rows = bench.tasks.map((t) => {
   const peer = peers[t.name]

@@ -27,3 +27,13 @@ export const byteLen = task(import.meta.url, function byteLen(u8: Uint8Array): n
 export const makeBytes = task(import.meta.url, function makeBytes(n: number): Uint8Array {
   return new Uint8Array(n)
 })
+
+/** A shared view and an index, flat: the registry's K_SHARED form in the record. */
+export const viewAt = task(import.meta.url, function viewAt(view: Int32Array, i: number): number {
+  return Atomics.add(view, i, 1)
+})
+
+/** The same inside an object with a name, as programs pass them: K_ARENA_SHARED (by message before). */
+export const viewAtBox = task(import.meta.url, function viewAtBox(box: { view: Int32Array; i: number; name: string }): number {
+  return Atomics.add(box.view, box.i, 1)
+})

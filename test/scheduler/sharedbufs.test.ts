@@ -6,7 +6,8 @@ import { runInNewContext } from 'node:vm'
 import { deadline } from '../_support/deadline.js'
 import { MDiedError, Runtime, UncloneableArgError } from '../../src/scheduler/index.js'
 import {
-  addAt, addAtInside, block, childTouches, collectOnM, exitNow, makeShared, nestedShared, orphanSharedResult, sharedInfo, sumMixed, touchAndReturn, wakeViaChild,
+  addAt, addAtBox, addAtInside, block, childTouches, collectOnM, exitNow, makeShared, nestedShared, orphanSharedResult, setAndWakeBox, sharedInfo, sharedInfoIn, sumMixed,
+  touchAndReturn, wakeViaChild, wakeViaChildBox,
 } from './fixtures/tasks.js'
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
@@ -48,6 +49,11 @@ test('every view type, offsets and lengths arrive as they were sent', deadline('
       [new BigUint64Array(sab, 40, 3), ['BigUint64Array', 40, 3, 64, true]],
       [new DataView(sab, 5, 7), ['DataView', 5, 7, 64, true]],
     ]
+    // Inside an object, every view type but the raw buffer goes by id too (K_ARENA_SHARED; a raw
+    // buffer inside a value goes by message): the same views, written through.
+    const views = cases.slice(1).map(([arg]) => arg)
+    assert.equal(await rt.go(sharedInfoIn, { list: views }), cases.slice(1).map(([, want]) => want))
+    assert.is(new Uint8Array(sab)[40], 42, 'the last view (DataView at 5, BigUint64Array at 40...) wrote into our memory')
     for (const [arg, want] of cases) {
       new Uint8Array(sab).fill(0)
       assert.equal(await rt.go(sharedInfo, arg), want, want[0])
@@ -105,12 +111,43 @@ test('an M started after a buffer was announced gets it from the main thread', d
   const rt = await Runtime.start({ procs: 1, spares: 0 })
   try {
     const view = new Int32Array(new SharedArrayBuffer(16))
+    const other = new Int32Array(new SharedArrayBuffer(16))
     await rt.go(addAt, view, 0, 1)
-    // The only M dies; its replacement starts after the announcement and never heard it.
+    await rt.go(addAtBox, { view: other, i: 1, by: 1, note: 'first' })
+    // The only M dies; its replacement starts after the announcements and never heard them.
     await rt.go(exitNow, 3).catch(() => undefined)
     await rt.go(addAt, view, 0, 1)
+    // Inside an object (K_ARENA_SHARED), from its bytes' ids.
+    assert.is(await rt.go(addAtBox, { view: other, i: 1, by: 1, note: 'again' }), 5)
     assert.is(rt.stats().mDeaths, 1)
     assert.is(view[0], 2)
+    assert.is(other[1], 2)
+  } finally {
+    await rt.close()
+  }
+}))
+
+test('views inside argument objects go by id: a task runs while the main thread, its spawner or not, is blocked', deadline('nested-blocked', async () => {
+  const rt = await Runtime.start({ procs: 2 })
+  try {
+    // From the main thread: by message, the M would wait for this thread to answer its fetch.
+    const flag = new Int32Array(new SharedArrayBuffer(8))
+    const direct = rt.go(setAndWakeBox, { flag, label: 'from main' }).then((v) => v, (e: unknown) => e)
+    await turn() // let the spawn reach the global queue
+    const woke = Atomics.wait(flag, 0, 0, 20_000)
+    assert.ok(woke === 'ok' || Atomics.load(flag, 0) === 1, `the G ran while main was blocked (${woke})`)
+    assert.is(await direct, 'from main')
+    // From a task: the same, for M -> M.
+    const flag2 = new Int32Array(new SharedArrayBuffer(8))
+    const parent = rt.go(wakeViaChildBox, flag2).then((v) => v, (e: unknown) => e)
+    await turn()
+    const woke2 = Atomics.wait(flag2, 0, 0, 20_000)
+    assert.ok(woke2 === 'ok' || Atomics.load(flag2, 0) === 1, `the child ran while main was blocked (${woke2})`)
+    assert.is(await parent, 0)
+    // Arguments whose bytes outgrow an arena slot still arrive shared, by message.
+    const big = new Int32Array(new SharedArrayBuffer(16))
+    assert.is(await rt.go(addAtBox, { view: big, i: 2, by: 7, note: 'x'.repeat(2000) }), 2000)
+    assert.is(big[2], 7)
   } finally {
     await rt.close()
   }
@@ -205,7 +242,7 @@ test('a result that is a shared buffer or view stays shared', deadline('results'
   }
 }))
 
-test('shared memory nested inside an argument or a result stays shared (by message)', deadline('nested', async () => {
+test('shared memory nested inside an argument or a result stays shared', deadline('nested', async () => {
   const rt = await Runtime.start({ procs: 2 })
   try {
     const view = new Int32Array(new SharedArrayBuffer(16))
@@ -230,17 +267,20 @@ test('a G cancelled before it starts, and a goAll that fails on a later tuple, r
     const flag = new Int32Array(new SharedArrayBuffer(8))
     const blocked = rt.go(block, flag)
     while (Atomics.load(flag, 1) !== 1) await turn()
-    let views: Int32Array[] | undefined = [new Int32Array(new SharedArrayBuffer(4)), new Int32Array(new SharedArrayBuffer(4))]
+    let views: Int32Array[] | undefined = [new Int32Array(new SharedArrayBuffer(4)), new Int32Array(new SharedArrayBuffer(4)), new Int32Array(new SharedArrayBuffer(4))]
     const ac = new AbortController()
     const cancelled = rt.goWith({ signal: ac.signal }, addAt, views[0]!, 0, 1).then(() => 'ran', (e: unknown) => e)
+    // The same view twice inside one object: two references, both given back when it is skipped.
+    const cancelledBox = rt.goWith({ signal: ac.signal }, sumMixed, { a: views[2]!, b: [views[2]!] }).then(() => 'ran', (e: unknown) => e)
     ac.abort(new Error('not needed'))
     assert.is(((await cancelled) as Error).message, 'not needed')
+    assert.is(((await cancelledBox) as Error).message, 'not needed')
     assert.throws(() => rt.goAll(addAt, [[views![1]!, 0, 1], [views![1]!, (() => 0) as unknown as number, 1]]), (e: unknown) => e instanceof UncloneableArgError)
     Atomics.store(flag, 0, 1)
     Atomics.notify(flag, 0)
     assert.is(await blocked, 'released')
     assert.is(await rt.go(addAt, new Int32Array(new SharedArrayBuffer(4)), 0, 1) >= 0, true) // the M met (and skipped) the cancelled G first
-    assert.equal([views[0]![0], views[1]![0]], [0, 0], 'neither ran')
+    assert.equal([views[0]![0], views[1]![0], views[2]![0]], [0, 0, 0], 'none ran')
     views = undefined
     // Each slot frees once its buffer is collected and no G needs it: the cancelled G and the
     // failed batch must have given their references back.

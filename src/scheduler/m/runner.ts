@@ -20,10 +20,12 @@
 import { InternalError } from '../../errors.js'
 import { decodeBytes, fromRemote, readPayload, smi, type RemotePayload } from '../shared/codec.js'
 import {
-  CUR_KILLED, G_DATA, G_ERR, G_FLAGS, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_ARENA, K_NUMS, K_REMOTE,
+  CUR_KILLED, G_DATA, G_ERR, G_FLAGS, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_ARENA, K_ARENA_SHARED, K_NUMS, K_REMOTE,
   K_SHARED, K_UNDEF, GF_KILLABLE, O_CUR, gOff, oOff, ownerOf, runsOff,
 } from '../shared/layout.js'
 import { Outbox } from '../shared/outbox.js'
+import { dropArgs } from '../shared/batch.js'
+import { handlesIn } from '../shared/handles.js'
 import type { Owner } from '../shared/owner.js'
 import type { MPark } from '../shared/park.js'
 import type { LocalQueue } from '../shared/runq.js'
@@ -144,17 +146,16 @@ export class Runner {
     if (waiters !== undefined) for (const w of waiters) w()
   }
 
-  /** Waits until this M has every shared buffer record `go` names; throws if the main thread has one no more. */
-  async #fetchBufs(go: number): Promise<void> {
-    const bufs = this.#s.bufs
-    for (let id = bufs.missing(this.#I, go); id >= 0; ) {
+  /** Waits until this M has every shared buffer `missing` names (it returns one it lacks, or -1); throws if the main thread has one no more. */
+  async #fetchBufs(missing: () => number): Promise<void> {
+    for (let id = missing(); id >= 0; ) {
       let waiters = this.#bufFetches.get(id)
       if (waiters === undefined) {
         this.#bufFetches.set(id, (waiters = []))
         this.#m.post({ t: 'sharedbuf?', id, m: this.#m.me })
       }
       await new Promise<void>((resolve) => waiters.push(resolve))
-      const next = bufs.missing(this.#I, go)
+      const next = missing()
       if (next === id) throw new InternalError(`shared buffer ${id} of a queued G is not registered`)
       id = next
     }
@@ -173,8 +174,7 @@ export class Runner {
     const hot = fn !== undefined && I[go + G_KIND] === K_NUMS
     if (Atomics.compareExchange(I, go + G_STATE, GS_QUEUED, hot ? GS_RUNNING : GS_CLAIMED) !== GS_QUEUED) {
       // Cancelled before any M took it: skip it, and let its owner free the record.
-      if (I[go + G_KIND] === K_SHARED) s.bufs.drop(I, go)
-      else if (I[go + G_KIND] === K_ARENA) s.arena.free(go)
+      dropArgs(s, go)
       I[go + G_KIND] = K_UNDEF
       I[go + G_ERR] = 0
       Atomics.store(I, go + G_STATE, GS_DONE)
@@ -194,15 +194,37 @@ export class Runner {
     }
     this.#m.endSpan()
     const kind = I[go + G_KIND]
-    if (fn === undefined || kind === K_REMOTE || (kind === K_SHARED && s.bufs.missing(I, go) >= 0)) {
+    let args: unknown[] | undefined
+    if (kind === K_ARENA_SHARED && fn !== undefined) {
+      // Views by id inside the bytes: decoded here unless this M lacks one of their buffers.
+      let v: unknown[] | undefined
+      try {
+        v = s.bufs.readNested(s.arena.read(go)) as unknown[] | undefined
+      } catch (e) {
+        dropArgs(s, go) // nothing was released: the bytes' references and slot go back now
+        this.#complete(gid, e, true)
+        return
+      }
+      if (v !== undefined) {
+        // Released with the read: the slot goes too, and nothing may drop this record's arguments again.
+        s.arena.free(go)
+        try {
+          args = handlesIn(v)
+        } catch (e) {
+          this.#complete(gid, e, true)
+          return
+        }
+      }
+    }
+    if (fn === undefined || kind === K_REMOTE || (kind === K_SHARED && s.bufs.missing(I, go) >= 0) || (kind === K_ARENA_SHARED && args === undefined)) {
       const prepared = this.#prepare(gid, tid).then(
         (call) => {
           this.ready.push(call)
           s.ring(this.#m.me)
         },
         (e: unknown) => {
-          // Its arguments were never handed to a call: an arena slot they hold goes back now.
-          if (I[go + G_KIND] === K_ARENA) s.arena.free(go)
+          // Its arguments were never handed to a call: an arena slot and registry references they hold go back now.
+          dropArgs(s, go)
           this.#complete(gid, e, true)
         },
       )
@@ -214,12 +236,13 @@ export class Runner {
       })
       return
     }
-    let args: unknown[]
-    try {
-      args = kind === K_SHARED ? s.bufs.decode(I, s.F, go) : (readPayload(I, s.F, s.U8, go, true, s.arena) as unknown[])
-    } catch (e) {
-      this.#complete(gid, e, true)
-      return
+    if (args === undefined) {
+      try {
+        args = kind === K_SHARED ? s.bufs.decode(I, s.F, go) : (readPayload(I, s.F, s.U8, go, true, s.arena) as unknown[])
+      } catch (e) {
+        this.#complete(gid, e, true)
+        return
+      }
     }
     this.#call(gid, fn, args, go)
   }
@@ -231,8 +254,7 @@ export class Runner {
       const go = gOff(this.#s.l, c.gid)
       // Decoded ahead with its buffer references (or arena slot) kept (see SharedBufs.decode,
       // arena.ts): given back now.
-      if (this.#I[go + G_KIND] === K_SHARED) this.#s.bufs.drop(this.#I, go)
-      else if (this.#I[go + G_KIND] === K_ARENA) this.#s.arena.free(go)
+      dropArgs(this.#s, go)
       this.#call(c.gid, c.fn, c.args, go)
     }
   }
@@ -315,8 +337,15 @@ export class Runner {
     const fn = await this.#resolver.load(tid)
     const go = gOff(s.l, gid)
     if (this.#I[go + G_KIND] === K_SHARED) {
-      await this.#fetchBufs(go)
+      await this.#fetchBufs(() => s.bufs.missing(this.#I, go))
       return { gid, fn, args: s.bufs.decode(this.#I, s.F, go, true) }
+    }
+    if (this.#I[go + G_KIND] === K_ARENA_SHARED) {
+      const bytes = s.arena.read(go)
+      await this.#fetchBufs(() => s.bufs.missingNested(bytes))
+      const v = s.bufs.readNested(bytes, true) as unknown[] | undefined
+      if (v === undefined) throw new InternalError('a shared buffer of a queued G is not registered')
+      return { gid, fn, args: handlesIn(v) }
     }
     // Read, not taken: the slot goes back when the G is called (runReady).
     if (this.#I[go + G_KIND] === K_ARENA) return { gid, fn, args: decodeBytes(s.arena.read(go), true) as unknown[] }

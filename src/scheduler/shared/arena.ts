@@ -52,9 +52,10 @@ export class Arena {
 
   /**
    * Copies `bytes` into a free slot of this thread's slab and names it in the G record at word
-   * offset `go` (K_ARENA). False, writing nothing, when they do not fit a slot or every slot is in use.
+   * offset `go` (as `kind`: K_ARENA, or K_ARENA_SHARED for arguments that name shared buffers).
+   * False, writing nothing, when they do not fit a slot or every slot is in use.
    */
-  put(go: number, bytes: Uint8Array): boolean {
+  put(go: number, bytes: Uint8Array, kind = K_ARENA): boolean {
     if (bytes.byteLength > ARENA_SLOT) return false
     const I = this.#I
     for (let i = 0; i < this.#count; i++) {
@@ -66,13 +67,13 @@ export class Arena {
       this.#U8.set(bytes, this.#bytes + slot * ARENA_SLOT)
       I[go + G_DATA] = slot
       I[go + G_LEN] = bytes.byteLength
-      I[go + G_KIND] = K_ARENA
+      I[go + G_KIND] = kind
       return true
     }
     return false
   }
 
-  /** A copy of the bytes record `go` names (K_ARENA); the slot stays in use (see `free`). */
+  /** A copy of the bytes record `go` names (K_ARENA or K_ARENA_SHARED); the slot stays in use (see `free`). */
   read(go: number): Uint8Array {
     const at = this.#bytes + this.#I[go + G_DATA]! * ARENA_SLOT
     // slice copies into a fresh (unshared) buffer, which is what v8.deserialize reads.

@@ -16,7 +16,7 @@
 
 import { encodeArgs, encodeArgsTransfer, remoteOf, writeNumsFast, writePayload, type Encoded, type RemotePayload } from './codec.js'
 import { UncloneableArgError } from '../errors.js'
-import { G_ERR, G_FLAGS, G_KIND, G_STATE, G_TASK, GS_FREE, GS_QUEUED, K_ARENA, K_REMOTE, K_SHARED, gOff } from './layout.js'
+import { G_ERR, G_FLAGS, G_KIND, G_STATE, G_TASK, GS_FREE, GS_QUEUED, K_ARENA, K_ARENA_SHARED, K_REMOTE, K_SHARED, gOff } from './layout.js'
 import type { Owner } from './owner.js'
 import type { Sched } from './sched.js'
 
@@ -84,8 +84,11 @@ export function writeRecord(
       owner.keep(gid, args)
     } else {
       // `enc`: the arguments encoded when go() was called, for a G published later (main's
-      // overflow queue), so that what runs is what was passed, as Go copies at the call.
-      stash = placePayload(s, go, enc ?? encodeArgs(args), false)
+      // overflow queue), so that what runs is what was passed, as Go copies at the call. Views
+      // inside the arguments go by id when the bytes fit an arena slot (K_ARENA_SHARED).
+      const e = enc ?? encodeArgs(args, (v) => s.bufs.writeNested(s.arena, go, v))
+      if (e.kind === K_ARENA_SHARED) owner.keep(gid, args)
+      else stash = placePayload(s, go, e, false)
     }
   }
   I[go + G_TASK] = tid
@@ -109,11 +112,25 @@ export function placePayload(s: Sched, go: number, enc: Encoded, isErr: boolean)
   return enc.kind === K_REMOTE ? remoteOf(enc) : undefined
 }
 
+/**
+ * Gives back what the arguments in record `go` hold, for a G that will not be called with them
+ * (never published, skipped, failed before its call) or that was decoded ahead of its call
+ * (keeping them) and is called now: its registry references and its arena slot.
+ */
+export function dropArgs(s: Sched, go: number): void {
+  const kind = s.I[go + G_KIND]
+  if (kind === K_SHARED) s.bufs.drop(s.I, go)
+  else if (kind === K_ARENA) s.arena.free(go)
+  else if (kind === K_ARENA_SHARED) {
+    s.bufs.dropNested(s.arena.read(go))
+    s.arena.free(go)
+  }
+}
+
 /** Takes back a record writeRecord filled that was never published: its buffer references and arena slot too. */
 export function unwriteRecord(s: Sched, owner: Owner, gid: number): void {
   const go = gOff(s.l, gid)
-  if (s.I[go + G_KIND] === K_SHARED) s.bufs.drop(s.I, go)
-  else if (s.I[go + G_KIND] === K_ARENA) s.arena.free(go)
+  dropArgs(s, go)
   s.I[go + G_STATE] = GS_FREE
   owner.unalloc(gid)
 }

@@ -12,7 +12,9 @@
  *   or a view on one (`transferable`): the task gave it up by returning it.
  * - Handles (handles.ts) are replaced by markers on the way out and rebuilt on the way in.
  * - Shared memory stays shared: a shared buffer or view as an argument or a result goes by id
- *   (sharedbufs.ts, K_SHARED); one anywhere deeper in a value sends the value itself by
+ *   (sharedbufs.ts, K_SHARED); views anywhere deeper in arguments go by id too, inside their
+ *   serialized bytes in an arena slot (K_ARENA_SHARED), when the spawner passes `nested`; what
+ *   is left (a result, a raw shared buffer inside a value) sends the value itself by
  *   postMessage, which shares it (v8.serialize would copy a view as bytes).
  * - Errors become plain data (name, message, stack, code and own enumerable fields) and are rebuilt
  *   as real Error objects on the receiving thread, as comlink does.
@@ -28,7 +30,7 @@ import {
 } from '../errors.js'
 import type { Arena } from './arena.js'
 import { handleIn, handleOut, handlesIn, handlesOut } from './handles.js'
-import { ARENA_SLOT, G_DATA, G_ERR, G_KIND, G_LEN, INLINE_BYTES, INLINE_NUMS, K_ARENA, K_BYTES, K_NUMS, K_REMOTE, K_UNDEF } from './layout.js'
+import { ARENA_SLOT, G_DATA, G_ERR, G_KIND, G_LEN, INLINE_BYTES, INLINE_NUMS, K_ARENA, K_ARENA_SHARED, K_BYTES, K_NUMS, K_REMOTE, K_UNDEF } from './layout.js'
 
 export interface Encoded {
   kind: number
@@ -47,7 +49,15 @@ export function isShared(v: unknown): boolean {
   return ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer
 }
 
-export function encodeArgs(args: readonly unknown[]): Encoded {
+/** encodeArgs' answer when `nested` wrote the arguments into the record itself (K_ARENA_SHARED). */
+const WRITTEN_NESTED: Encoded = { kind: K_ARENA_SHARED, len: 0, nums: undefined, bytes: undefined }
+
+/**
+ * The arguments' encoding. `nested`: called with the arguments (handles replaced) when they hold
+ * shared memory, to write them into the G record with their views by id (SharedBufs.writeNested);
+ * when it does, the answer is K_ARENA_SHARED and there is nothing left to write.
+ */
+export function encodeArgs(args: readonly unknown[], nested?: (value: unknown) => boolean): Encoded {
   // Shared buffers the registry could not take go by postMessage: encodeBytes sends any value
   // that holds shared memory that way.
   if (args.length <= INLINE_NUMS) {
@@ -60,7 +70,7 @@ export function encodeArgs(args: readonly unknown[]): Encoded {
     }
     if (allNums) return { kind: K_NUMS, len: args.length, nums: args as readonly number[], bytes: undefined }
   }
-  return encodeBytes(handlesOut(args))
+  return encodeBytes(handlesOut(args), nested)
 }
 
 /**
@@ -110,9 +120,10 @@ export function transferable(value: unknown): ArrayBuffer | undefined {
   return buf instanceof ArrayBuffer && buf.byteLength > ARENA_SLOT ? buf : undefined
 }
 
-function encodeBytes(value: unknown): Encoded {
+function encodeBytes(value: unknown, nested?: (value: unknown) => boolean): Encoded {
   const bytes = serializeUnshared(value)
   if (bytes === undefined) {
+    if (nested?.(value) === true) return WRITTEN_NESTED
     // Shared memory somewhere inside: postMessage keeps it shared (v8.serialize would copy a
     // view and refuse a raw buffer). structuredClone fails now, at the call, for what cannot cross.
     structuredClone(value)

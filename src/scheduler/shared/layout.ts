@@ -142,6 +142,7 @@ export const K_BYTES = 2 // v8-serialized value inline, G_LEN bytes
 export const K_REMOTE = 3 // payload travels by message through the main thread
 export const K_SHARED = 4 // numbers and shared buffers (by registry id) inline, see sharedbufs.ts
 export const K_ARENA = 5 // v8-serialized value, G_LEN bytes, in an arena slot: words G_DATA (arena owner) and G_DATA + 1 (slot)
+export const K_ARENA_SHARED = 6 // arguments as K_ARENA, serialized with their shared views by registry id (sharedbufs.ts, writeNested)
 
 // The payload arena (arena.ts): per owner, slots of ARENA_SLOT bytes, each with a state word.
 export const ARENA_SLOT = 512

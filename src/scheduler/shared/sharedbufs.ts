@@ -19,7 +19,12 @@
  *
  * Arguments that take this path: numbers and shared buffers or views on them (typed arrays,
  * DataView), at most 3, fitting the record's 8 words (a view takes 4, a number 2): for example
- * (view), (view, start, end) or (view, view). Any other mix goes by message as before.
+ * (view), (view, start, end) or (view, view) (K_SHARED). Arguments with shared views anywhere
+ * inside them (`{ view, from, to }`, an array of views) are serialized with each view written as
+ * its id, type, offset and length, into a payload-arena slot (K_ARENA_SHARED, writeNested): the
+ * same ids and references, found by reading the bytes. What fits neither (a raw
+ * SharedArrayBuffer nested in a value, more than an arena slot of bytes, a full registry or
+ * arena) goes by message as before.
  *
  * Invariants:
  * - A slot's generation is odd while it holds a buffer and even while free; an id names a slot
@@ -33,15 +38,20 @@
  *   finds its id gone; after it, each thread drops the buffer at its next sweep.
  * - The registering thread keeps each such G's arguments until the G settles (Owner.keep), so its
  *   own buffer object cannot be collected while one of its Gs may still run on its own thread.
+ * - A K_ARENA_SHARED record holds one reference per view its bytes name (a view named twice, two),
+ *   released once all together: when its G is called, or skipped, or its record taken back. Its
+ *   bytes are read for the ids each time (readNested, dropNested): nothing else records them.
  * - A shared result's reference is released exactly once: by its owner reading it, or, when the
  *   owner died, by whoever claims the record first (takeResult / dropResult CAS its kind).
  */
 
 import { InternalError } from '../../errors.js'
 import { performance } from 'node:perf_hooks'
+import { DefaultDeserializer, DefaultSerializer } from 'node:v8'
+import type { Arena } from './arena.js'
 import { BroadcastChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import { smi } from './codec.js'
-import { G_DATA, G_KIND, G_LEN, K_SHARED, K_UNDEF, SB_GEN, SB_ORPHAN, SB_OWNER, SB_PENDING, SB_SLOTS, SBW, type Layout } from './layout.js'
+import { G_DATA, G_KIND, G_LEN, K_ARENA_SHARED, K_SHARED, K_UNDEF, SB_GEN, SB_ORPHAN, SB_OWNER, SB_PENDING, SB_SLOTS, SBW, type Layout } from './layout.js'
 
 /** The buffer types a view may have; an argument of another class (a subclass) goes by message. */
 const VIEW_TYPES = [
@@ -183,6 +193,33 @@ export class SharedBufs {
     return -1
   }
 
+  /**
+   * Serializes `args` (handles already replaced: codec.ts) with every shared view inside written
+   * by id, taking a reference per view, into a payload-arena slot of this thread named in record
+   * `go` (K_ARENA_SHARED). False, with no reference kept and nothing written, when they hold no
+   * shared view, hold a raw SharedArrayBuffer, cannot be cloned, do not fit a slot, or the
+   * registry or the slab is full: the caller sends them by message instead.
+   */
+  writeNested(arena: Arena, go: number, args: unknown): boolean {
+    const ids: number[] = []
+    const ser = new NestedSerializer((buf) => {
+      const id = this.#ref(buf)
+      if (id >= 0) ids.push(id)
+      return id
+    })
+    let bytes: Uint8Array | undefined
+    try {
+      ser.writeHeader()
+      ser.writeValue(args)
+      bytes = ser.releaseBuffer()
+    } catch {
+      bytes = undefined
+    }
+    if (bytes !== undefined && ids.length > 0 && arena.put(go, bytes, K_ARENA_SHARED)) return true
+    for (const id of ids) this.release(id)
+    return false
+  }
+
   // ---- the running side ----
 
   /** The buffer registered as `id`, if this thread has it (reading its announcements first). */
@@ -196,6 +233,39 @@ export class SharedBufs {
       this.#hear(m.message)
       if (m.message.id === id) return m.message.buf
     }
+  }
+
+  /**
+   * The value of K_ARENA_SHARED `bytes` (see writeNested), its views over this thread's objects
+   * for their buffers; undefined, with no reference released, when this thread lacks one of them
+   * (`missingNested` names it). Releases the bytes' references unless `keep` (as `decode`); on a
+   * throw it releases none (the caller drops them: dropNested).
+   */
+  readNested(bytes: Uint8Array, keep = false): unknown {
+    const ids: number[] = []
+    let missing = false
+    const d = new NestedDeserializer(bytes, (id) => {
+      ids.push(id)
+      const buf = this.lookup(id)
+      if (buf === undefined) missing = true
+      return buf
+    })
+    d.readHeader()
+    const v = d.readValue()
+    if (missing) return undefined
+    if (!keep) for (const id of ids) this.release(id)
+    return v
+  }
+
+  /** The first id K_ARENA_SHARED `bytes` name that this thread does not have, or -1. */
+  missingNested(bytes: Uint8Array): number {
+    for (const id of nestedIds(bytes)) if (this.lookup(id) === undefined) return id
+    return -1
+  }
+
+  /** Releases the references of K_ARENA_SHARED `bytes`: its G was skipped, failed before its call, or decoded with `keep` and is now called. */
+  dropNested(bytes: Uint8Array): void {
+    for (const id of nestedIds(bytes)) this.release(id)
   }
 
   /** Adds a buffer that the main thread sent to this M (the slow path, see the module comment). */
@@ -360,4 +430,91 @@ function sharedType(v: unknown): number {
 
 function bufferOf(v: unknown): SharedArrayBuffer {
   return (v instanceof SharedArrayBuffer ? v : (v as ArrayBufferView).buffer) as SharedArrayBuffer
+}
+
+// ---- nested views (K_ARENA_SHARED) ----
+
+/** Node's serializer hooks (documented in the v8 module; @types/node leaves them out). */
+type HookedSerializer = new () => DefaultSerializer & { _writeHostObject(v: object): void; _getSharedArrayBufferId(buf: SharedArrayBuffer): number }
+type HookedDeserializer = new (bytes: Uint8Array) => DefaultDeserializer & { _readHostObject(): unknown }
+
+/**
+ * The first word of each host object (an ArrayBufferView: Node's serializer treats every view as
+ * one) in writeNested's bytes: a view by id (then id, type, offset, length), or a copied one
+ * (then Node's own format).
+ */
+const HOST_COPIED = 0
+const HOST_SHARED = 1
+
+/** What a view whose buffer this thread lacks reads as (the value is then not used). */
+const NO_VIEW = Object.freeze({})
+
+/** Thrown out of NestedSerializer: the value cannot go this way. */
+const NOT_NESTED = Symbol('gort: not for the registry')
+
+class NestedSerializer extends (DefaultSerializer as unknown as HookedSerializer) {
+  readonly #ref: (buf: SharedArrayBuffer) => number
+
+  constructor(ref: (buf: SharedArrayBuffer) => number) {
+    super()
+    this.#ref = ref
+  }
+
+  override _writeHostObject(v: object): void {
+    const t = sharedType(v)
+    if (t <= 0) {
+      // An unshared view (copied as Node copies it), or a shared one of a type the registry does not name.
+      if (ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer) throw NOT_NESTED
+      this.writeUint32(HOST_COPIED)
+      super._writeHostObject(v)
+      return
+    }
+    const id = this.#ref(bufferOf(v))
+    if (id < 0) throw NOT_NESTED // the registry is full
+    const view = v as ArrayBufferView
+    this.writeUint32(HOST_SHARED)
+    this.writeUint32(id)
+    this.writeUint32(t)
+    this.writeUint32(view.byteOffset)
+    this.writeUint32(t === 12 ? view.byteLength : (view as Int8Array).length)
+  }
+
+  /** A raw SharedArrayBuffer inside a value: V8 would write it by an id Node 20 cannot read back. */
+  override _getSharedArrayBufferId(): number {
+    throw NOT_NESTED
+  }
+}
+
+class NestedDeserializer extends (DefaultDeserializer as unknown as HookedDeserializer) {
+  /** The buffer of `id`, or undefined (the view then reads as NO_VIEW: a host object must be an object). */
+  readonly #buf: (id: number) => SharedArrayBuffer | undefined
+
+  constructor(bytes: Uint8Array, buf: (id: number) => SharedArrayBuffer | undefined) {
+    super(bytes)
+    this.#buf = buf
+  }
+
+  override _readHostObject(): unknown {
+    if (this.readUint32() === HOST_COPIED) return super._readHostObject()
+    const id = this.readUint32()
+    const t = this.readUint32()
+    const offset = this.readUint32()
+    const length = this.readUint32()
+    const buf = this.#buf(id)
+    if (buf === undefined) return NO_VIEW
+    const Ctor = VIEW_TYPES[t] as new (b: SharedArrayBuffer, offset: number, length: number) => unknown
+    return new Ctor(buf, offset, length)
+  }
+}
+
+/** The ids K_ARENA_SHARED `bytes` name, in order (a view named twice, twice). */
+function nestedIds(bytes: Uint8Array): number[] {
+  const ids: number[] = []
+  const d = new NestedDeserializer(bytes, (id) => {
+    ids.push(id)
+    return undefined
+  })
+  d.readHeader()
+  d.readValue()
+  return ids
 }
