@@ -198,17 +198,25 @@ async function appears(file: string): Promise<void> {
   while (!existsSync(file)) await new Promise((r) => setTimeout(r, 20))
 }
 
+/**
+ * A job under `dir` whose first map attempt (of a.txt) hangs (stall.ts's HANG), with its markers'
+ * directory; `more`: b.txt too. Returns the CLI's arguments, the markers and the output directory.
+ */
+function hangingJob(dir: string, procs: number, more: boolean): { args: string[]; markers: string; out: string } {
+  mkdirSync(path.join(dir, 'data'))
+  writeFileSync(path.join(dir, 'data/a.txt'), 'a b\nHANG\nc\n')
+  if (more) writeFileSync(path.join(dir, 'data/b.txt'), 'b c d\n')
+  const markers = path.join(dir, 'markers')
+  mkdirSync(markers)
+  const out = path.join(dir, 'out')
+  return { args: ['--job', path.join(FIXTURES, 'stall.ts'), '--input', path.join(dir, 'data'), '--output', out, '--procs', String(procs), '--no-backup'], markers, out }
+}
+
 for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   test(`${sig} stops a running job: exit ${code}, threads ended, no output directory, a rerun works`, deadline(sig, async () => {
     const t = tempDir()
     try {
-      mkdirSync(path.join(t.dir, 'data'))
-      writeFileSync(path.join(t.dir, 'data/a.txt'), 'a b\nHANG\nc\n')
-      writeFileSync(path.join(t.dir, 'data/b.txt'), 'b c d\n')
-      const markers = path.join(t.dir, 'markers')
-      mkdirSync(markers)
-      const out = path.join(t.dir, 'out')
-      const args = ['--job', path.join(FIXTURES, 'stall.ts'), '--input', path.join(t.dir, 'data'), '--output', out, '--procs', '2', '--no-backup']
+      const { args, markers, out } = hangingJob(t.dir, 2, true)
       const run = gortChild(args, { GORT_MR_MARKERS: markers })
       await appears(path.join(markers, 'm-00000-1'))
       assert.ok(existsSync(path.join(out, '_temporary')), 'the job is under way')
@@ -234,12 +242,8 @@ for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
 test('a second SIGINT exits at once, and says the output directory is left behind', deadline('again', async () => {
   const t = tempDir()
   try {
-    mkdirSync(path.join(t.dir, 'data'))
-    writeFileSync(path.join(t.dir, 'data/a.txt'), 'a b\nHANG\nc\n')
-    const markers = path.join(t.dir, 'markers')
-    mkdirSync(markers)
-    const out = path.join(t.dir, 'out')
-    const run = gortChild(['--job', path.join(FIXTURES, 'stall.ts'), '--input', path.join(t.dir, 'data'), '--output', out, '--procs', '1'], { GORT_MR_MARKERS: markers })
+    const { args, markers } = hangingJob(t.dir, 1, false)
+    const run = gortChild(args, { GORT_MR_MARKERS: markers })
     await appears(path.join(markers, 'm-00000-1'))
     // The hung attempt keeps the first stop busy for the kill grace at least: the second comes meanwhile.
     const stopping = new Promise<void>((resolve) => run.child.stderr!.on('data', (b: Buffer) => void (b.toString().includes('stopping') && resolve())))
