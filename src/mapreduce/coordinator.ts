@@ -251,7 +251,9 @@ async function execute(
       ...common, kind: 'r', count: reducers, dir: attemptDir('r'),
       launch: (t, a, signal, clock) => {
         const runs = maps.flatMap((m) => (m.runs[t] === null || m.runs[t] === undefined ? [] : [m.runs[t]]))
-        const args: ReduceArgs = { job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r')(t, a), outDir: o.output, stream: o.stream, params: o.params, ...reduceGroups(clock) }
+        const args: ReduceArgs = {
+          job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r')(t, a), outDir: o.output, stream: o.stream, params: o.params, ...reduceGroups(clock),
+        }
         return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.reduce, args, clock)
       },
     })

@@ -15,8 +15,9 @@
  *   handle outlives the attempt), and whatever else of its process group was still running was
  *   killed (as YARN ends a container's process tree): a command's stray background process does
  *   not outlive the attempt. Until then its pid is in the attempt's word of the phase's process
- *   groups (groups.ts), for the main thread to kill should it exit first. It rejects with StreamProcessError on a non-zero exit or a
- *   signal, naming the command, the status and the tail of its stderr.
+ *   groups (groups.ts), for the main thread to kill should it exit first. It rejects with
+ *   StreamProcessError on a non-zero exit or a signal, naming the command, the status and the
+ *   tail of its stderr.
  * - stderr lines `reporter:counter:G,C,N` add N to counter `C` (group `gort`) or `G,C` (any other
  *   group); `reporter:status:...` sets `status`; other lines go on to this process's stderr, and
  *   the last TAIL_LINES of them are kept for the error.
