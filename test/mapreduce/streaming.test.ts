@@ -2,10 +2,11 @@
 // scripts as Hadoop Streaming users write them, compared with the local recipe
 // `cat input | mapper | LC_ALL=C sort | reducer`; the Hadoop partitioner against hand-computed
 // Text.hashCode values; command resolution.
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
 import { promisify } from 'node:util'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -13,6 +14,7 @@ import { defineJob, MapReduceArgError, runJob, TaskFailedError } from '../../src
 import { hadoopPartition, partitioner, textHashCode } from '../../src/mapreduce/partition.js'
 import { StreamCommandError } from '../../src/mapreduce/errors.js'
 import { resolveCommand, splitCommand } from '../../src/mapreduce/streaming/command.js'
+import { GROUPS_PER_ATTEMPT, JobGroups, MAIN_ROLE, holdGroup, killAll, releaseGroup } from '../../src/mapreduce/streaming/groups.js'
 import { deadline } from '../_support/deadline.js'
 import { FIXTURES, tempDir, text } from './_helpers.js'
 
@@ -360,6 +362,61 @@ test('a command\'s stray background process does not outlive its attempt', deadl
     await gone(readPids(pids, ['sleep']), 5_000)
   } finally {
     t.remove()
+  }
+}, MS))
+
+test('JobGroups.close kills the groups still named, and only those', deadline('groups', async () => {
+  // Two process groups as an attempt's thread would hold them; one is released first.
+  const start = (): number => {
+    const c = spawn('sh', ['-c', 'sleep 100000 & wait'], { detached: true, stdio: 'ignore' })
+    c.unref()
+    return c.pid!
+  }
+  const held = start()
+  const released = start()
+  const jg = new JobGroups()
+  const words = jg.table(2)
+  const a0 = { words, at: 0 }
+  const a1 = { words, at: GROUPS_PER_ATTEMPT }
+  holdGroup(a0, MAIN_ROLE, held)
+  holdGroup(a1, MAIN_ROLE, released)
+  releaseGroup(a1, MAIN_ROLE, released)
+  releaseGroup(a0, MAIN_ROLE, released) // a stale release: not a0's pid, so a0 keeps its own
+  try {
+    assert.is(jg.close(), 1, 'one group was still named')
+    await gone({ held }, 5_000)
+    assert.ok(running(released), 'a released group is not touched')
+  } finally {
+    try {
+      process.kill(-released, 'SIGKILL')
+    } catch {
+      // gone already
+    }
+  }
+}, MS))
+
+test('the exit listener waits for a spawn in progress to name its pid, and kills its group', deadline('spawning', async () => {
+  const words = new Int32Array(new SharedArrayBuffer(4 * GROUPS_PER_ATTEMPT))
+  const pidOut = new Int32Array(new SharedArrayBuffer(8))
+  // A thread that marks its word SPAWNING and spawns only 100 ms later, as one descheduled
+  // inside spawn() would: the process may already run, so a skipped word would leak it.
+  const worker = new Worker(new URL('../../src/scheduler/m/worker-bootstrap.mjs', import.meta.url), {
+    workerData: { entry: new URL('./fixtures/group-spawner.ts', import.meta.url).href, words, delayMs: 100, pidOut },
+  })
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve))
+  try {
+    while (Atomics.load(pidOut, 1) === 0) await new Promise((r) => setTimeout(r, 5))
+    // What the 'exit' listener runs (blocking this thread, as it would at exit, until the pid is there).
+    assert.is(killAll(words, Date.now() + 10_000), 1, 'the group, once its pid was stored')
+    await gone({ spawned: Atomics.load(pidOut, 0) }, 5_000)
+    assert.is(await exited, 0)
+  } finally {
+    await exited
+    try {
+      process.kill(-Atomics.load(pidOut, 0), 'SIGKILL') // a failed check leaks nothing
+    } catch {
+      // gone, as it should be
+    }
   }
 }, MS))
 

@@ -12,22 +12,28 @@
  * place they are named:
  *
  *   NO_GROUP (0)  no process of this role runs for the attempt
+ *   SPAWNING (-1) the attempt's thread is in spawn(): a process may run whose pid is not here yet
  *   > 0           the pid of a process the attempt started, which is its process group's id: the
  *                 group may still have members
  *
- * Transitions, by the attempt's thread only: NO_GROUP -> pid right after the spawn (store);
- * pid -> NO_GROUP once the process has exited, its pipes are closed, and what was left of its
- * group was killed (compareExchange, so a stale release cannot clear a newer pid). The main
- * thread reads the words and kills each group named (SIGKILL; a group already gone is ESRCH):
- * in its 'exit' listener, and when a job has ended its threads (JobGroups.close), for a thread
- * ended before its attempt had killed them.
+ * Transitions, by the attempt's thread only: NO_GROUP -> SPAWNING just before the spawn, SPAWNING
+ * -> pid (or NO_GROUP when the spawn failed) right after it, with a notify; pid -> NO_GROUP once
+ * the process has exited, its pipes are closed, and what was left of its group was killed
+ * (compareExchange, so a stale release cannot clear a newer pid). The main thread reads the
+ * words and kills each group named (SIGKILL; a group already gone is ESRCH): in its 'exit'
+ * listener, where it waits (Atomics.wait, at most SPAWN_WAIT_MS in all) for a SPAWNING word to
+ * name its pid, since the process started before spawn() returned and the threads still run
+ * then; and when a job has ended its threads (JobGroups.close), for a thread ended before its
+ * attempt had killed them.
  *
- * Not covered, by nature: a group spawned but not yet stored when the main thread exits (the
- * microseconds between spawn() and the store), and a main process killed by SIGKILL, which runs
- * no code at all.
+ * Not covered, by nature: a main process killed by SIGKILL, which runs no code at all; and a
+ * spawn still unfinished after SPAWN_WAIT_MS (a thread starved that long as the process exits).
  */
 
 export const NO_GROUP = 0
+export const SPAWNING = -1
+/** How long, in all, the 'exit' listener waits for SPAWNING words to name their pids. */
+const SPAWN_WAIT_MS = 250
 /** Words per attempt: MAIN_ROLE (the mapper or reducer) and COMBINER. */
 export const GROUPS_PER_ATTEMPT = 2
 export const MAIN_ROLE = 0
@@ -39,9 +45,15 @@ export interface AttemptGroups {
   readonly at: number
 }
 
-/** On the attempt's thread: `pid` was spawned for `role`. */
-export function holdGroup(g: AttemptGroups, role: number, pid: number): void {
-  Atomics.store(g.words, g.at + role, pid)
+/** On the attempt's thread, just before it spawns the process of `role`. */
+export function spawningGroup(g: AttemptGroups, role: number): void {
+  Atomics.store(g.words, g.at + role, SPAWNING)
+}
+
+/** On the attempt's thread, right after the spawn: its pid, undefined when it failed. */
+export function holdGroup(g: AttemptGroups, role: number, pid: number | undefined): void {
+  Atomics.store(g.words, g.at + role, pid ?? NO_GROUP)
+  Atomics.notify(g.words, g.at + role)
 }
 
 /** On the attempt's thread: `pid`'s group is over. */
@@ -63,12 +75,20 @@ export function killGroup(pid: number): boolean {
 const LIVE = new Set<Int32Array>()
 let listening = false
 
-/** Kills every group named in `words`; returns how many were still there. */
-function killAll(words: Int32Array): number {
+/**
+ * Kills every group named in `words`; returns how many were still there. `waitUntil`: a
+ * Date.now() up to which a SPAWNING word is waited for (its thread still runs), else it is skipped.
+ * Exported for tests; the 'exit' listener and JobGroups.close are its callers.
+ */
+export function killAll(words: Int32Array, waitUntil = 0): number {
   let n = 0
   for (let i = 0; i < words.length; i++) {
-    const pid = Atomics.load(words, i)
-    if (pid !== NO_GROUP && killGroup(pid)) n++
+    let pid = Atomics.load(words, i)
+    while (pid === SPAWNING && Date.now() < waitUntil) {
+      Atomics.wait(words, i, SPAWNING, waitUntil - Date.now())
+      pid = Atomics.load(words, i)
+    }
+    if (pid > 0 && killGroup(pid)) n++
   }
   return n
 }
@@ -85,7 +105,8 @@ export class JobGroups {
     if (!listening) {
       listening = true
       process.on('exit', () => {
-        for (const t of LIVE) killAll(t)
+        const until = Date.now() + SPAWN_WAIT_MS
+        for (const t of LIVE) killAll(t, until)
       })
     }
     return words

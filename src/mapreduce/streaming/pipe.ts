@@ -28,7 +28,7 @@ import type { Writable } from 'node:stream'
 import { StreamProcessError } from '../errors.js'
 import type { TaskCounters } from '../counters.js'
 import type { Command } from './command.js'
-import { holdGroup, killGroup, releaseGroup, type AttemptGroups } from './groups.js'
+import { holdGroup, killGroup, releaseGroup, spawningGroup, type AttemptGroups } from './groups.js'
 
 export const BATCH = 1 << 16
 const TAIL_LINES = 20
@@ -107,11 +107,19 @@ export class Pipe {
     this.#counters = counters
     // Its own process group (Hadoop starts tasks with setsid too): kill() then ends whatever the
     // command started, so no grandchild keeps the pipes open after the attempt is over.
-    const child = spawn(command.file, [...command.args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+    // The process runs before spawn() returns: the word says so first (groups.ts, SPAWNING).
+    if (groups !== undefined) spawningGroup(groups.attempt, groups.role)
+    let child: ChildProcess
+    try {
+      child = spawn(command.file, [...command.args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+    } catch (e) {
+      if (groups !== undefined) holdGroup(groups.attempt, groups.role, undefined)
+      throw e
+    }
     this.#child = child
     this.#stdin = child.stdin!
     const pid = child.pid // undefined when the spawn failed ('error' follows)
-    if (pid !== undefined && groups !== undefined) holdGroup(groups.attempt, groups.role, pid)
+    if (groups !== undefined) holdGroup(groups.attempt, groups.role, pid)
     const gone = (): void => {
       this.#inputGone = true
     }
