@@ -21,6 +21,20 @@ test('a program that closes the runtime exits by itself, with no live handles le
   assert.not.ok(after.some((r) => /Worker|MessagePort/.test(r)), `left: ${after.join(',')}`)
 }, 20_000))
 
+test('what tasks print just before their results is not lost when the runtime closes right after', deadline('exit-print', async () => {
+  for (let round = 0; round < 3; round++) {
+    const r = await run('print')
+    assert.is(r.code, 0, r.err)
+    for (const [stream, text] of [['out', r.out], ['err', r.err]] as const) {
+      for (const tag of ['a', 'b']) {
+        const got = text.split('\n').filter((l) => l.startsWith(`${tag} ${stream} `)).length
+        assert.is(got, 50, `${tag}'s lines on std${stream}, round ${round}`)
+      }
+    }
+    assert.ok(r.out.trim().endsWith('closed after 100'))
+  }
+}, 60_000))
+
 test('a program that forgets close() still exits by itself once its work is done', deadline('exit-forget', async () => {
   const r = await run('forget')
   assert.is(r.code, 0, r.err)

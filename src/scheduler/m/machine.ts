@@ -47,9 +47,11 @@ import { transferOf, type FromM, type ToM } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
 import { ownTid } from '../main/threadstate.js'
 import { answerDeadCheck } from './checkdead.js'
+import { stdioFlushed } from './stdio.js'
 import { setGoroutineHint } from '../shared/sharedchan-wait.js'
 
 const NEXT_STREAK = 3 // consecutive runnext runs before the ring gets a turn
+const FLUSH_MS = 1000 // the most an M waits for its output to reach main before it answers 'flush' anyway
 const BATCH = 512 // Gs run between two event-loop yields
 const MICRO_EVERY = 32 // Gs run between two microtask yields (lets finished tasks report)
 const SPIN_MS = 0.05 // how long an M spins looking for work before parking
@@ -176,6 +178,10 @@ export class Machine {
   // ---- messages from main ----
 
   onMessage(msg: ToM): void {
+    if (msg.t === 'flush') {
+      void stdioFlushed(FLUSH_MS).then(() => this.#post({ t: 'flushed' }))
+      return
+    }
     if (msg.t === 'dead?') {
       const r = this.#runner
       const work = r.ready.length > 0 || r.loading !== undefined || r.fetches.size > 0 || this.#owner.ready() ? 'a task to start or a result to take'

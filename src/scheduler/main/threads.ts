@@ -18,11 +18,16 @@ import { transferOf, type FromM, type ToM } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
 import { takePrestarted, type WorkerSpec } from './prestart.js'
 
+/** The most close() waits for the Ms' output (see #flushAll). */
+const FLUSH_WAIT_MS = 1000
+
 interface MInfo {
   readonly worker: Worker
   ready: boolean
   alive: boolean
   error: unknown
+  /** Set while close() waits for its answer to 'flush'. */
+  flushed: (() => void) | undefined
 }
 
 export interface ThreadEvents {
@@ -67,7 +72,7 @@ export class Threads {
     const worker = prestarted ?? new Worker(spec.url, { workerData: init, resourceLimits: spec.limits, stdout: spec.toStderr })
     prestarted?.postMessage(init)
     if (spec.toStderr) worker.stdout.pipe(process.stderr, { end: false })
-    const info: MInfo = { worker, ready: false, alive: true, error: undefined }
+    const info: MInfo = { worker, ready: false, alive: true, error: undefined, flushed: undefined }
     this.#ms.set(m, info)
     if (p >= 0) Atomics.store(s.I, pOff(s.l, p) + P_OWNER, m)
     return new Promise<void>((resolve, reject) => {
@@ -75,7 +80,8 @@ export class Threads {
         if (msg.t === 'ready') {
           info.ready = true
           resolve()
-        } else this.#events.message(msg)
+        } else if (msg.t === 'flushed') info.flushed?.()
+        else this.#events.message(msg)
       })
       worker.on('error', (e) => {
         info.error = e
@@ -168,6 +174,31 @@ export class Threads {
 
   async terminateAll(): Promise<void> {
     this.closed = true
+    await this.#flushAll()
     await Promise.all([...this.#ms.values()].map((info) => info.worker.terminate()))
+  }
+
+  /**
+   * Asks every M that can answer to let what its tasks printed reach this thread first (m/stdio.ts),
+   * and waits for the answers, an M's exit, or FLUSH_WAIT_MS. An M in user code (a task that does
+   * not return, one a kill is ending) cannot answer: it is not asked.
+   */
+  async #flushAll(): Promise<void> {
+    const I = this.#s.I
+    const waits: Promise<void>[] = []
+    for (const [m, info] of this.#ms) {
+      if (!info.alive || !info.ready) continue
+      const st = mState(I, this.#s.l, m)
+      if (inUserCode(st) || isDead(st)) continue
+      waits.push(new Promise<void>((resolve) => {
+        info.flushed = resolve
+        info.worker.once('exit', () => resolve())
+        info.worker.postMessage({ t: 'flush' } satisfies ToM)
+      }))
+    }
+    if (waits.length === 0) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([Promise.all(waits), new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_WAIT_MS)))])
+    clearTimeout(timer)
   }
 }

@@ -15,10 +15,12 @@ export type ToM =
   | { readonly t: 'sharedbuf'; readonly id: number; readonly buf: SharedArrayBuffer | undefined } // reply to 'sharedbuf?'
   | ActorToM // a call port for an actor (actor-protocol.ts)
   | { readonly t: 'dead?'; readonly round: number } // the deadlock check asks what this M waits on (main/checkdead.ts)
+  | { readonly t: 'flush' } // the runtime is closing: answer 'flushed' once this thread's stdout and stderr are through (m/stdio.ts)
 
 /** M -> main. */
 export type FromM =
   | { readonly t: 'ready' }
+  | { readonly t: 'flushed' } // reply to 'flush'
   | { readonly t: 'stash'; readonly gid: number; readonly payload: RemotePayload } // large/shared args of a G this M spawned
   | { readonly t: 'fetch'; readonly gid: number; readonly m: number } // this M started a G whose args were stashed
   | { readonly t: 'result'; readonly gid: number; readonly payload: RemotePayload; readonly err: boolean } // large result (or one holding shared memory), for the G's owner
