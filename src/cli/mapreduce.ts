@@ -7,8 +7,9 @@
  *   streaming mode the mapper/reducer/combiner programs) runs before the runtime starts; the job
  *   module is imported by an M before any task runs. Each failing check is exit 2 with the reason.
  * - A job that fails after it started is exit 1, and leaves no output directory behind.
- * - SIGINT and SIGTERM stop the job (attempts cancelled, threads ended, the output directory
- *   removed) and exit 130 or 143; a second one exits at once (streaming commands are killed on
+ * - SIGINT, SIGTERM and SIGHUP (the terminal closed: Node's default would end this process at
+ *   once, and streaming commands, in sessions of their own, never get the hangup) stop the job
+ *   (attempts cancelled, threads ended, the output directory removed) and exit 130, 143 or 129; a second one exits at once (streaming commands are killed on
  *   the way out, streaming/groups.ts; the output directory may stay, and the message says so).
  *   The handlers are removed when the job ends, so the process exits by itself.
  * - Failed attempts are reported on stderr as they happen, retried or not. The progress line
@@ -185,8 +186,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
     say(`gort mapreduce: ${sig}: stopping (${sig === 'SIGINT' ? 'again to' : 'send it again to'} exit at once)`)
     stop.abort(new JobStoppedError(sig))
   }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal)
   tightenHeapGrowth() // before runJob starts the Ms: their heaps read the flag
   const t0 = performance.now()
   let result: JobResult
@@ -218,8 +218,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
     throw e
   } finally {
     line?.stop()
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal)
   }
   const elapsedMs = Math.round(performance.now() - t0)
   if (values.json) console.log(JSON.stringify(toJson(result, elapsedMs)))
@@ -230,7 +229,9 @@ async function runCli(argv: readonly string[]): Promise<number> {
 }
 
 /** 128 + the signal's number, as shells report a process a signal ended. */
-const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 }
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }
+/** The signals that stop a job cleanly. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
 function toJson(r: JobResult, elapsedMs: number): object {
   return {

@@ -151,9 +151,9 @@ export class ThreadExitError extends GortError {
   }
 }
 
-/** The job was stopped from outside (runJob's signal without a reason of its own, or the CLI's SIGINT/SIGTERM). */
+/** The job was stopped from outside (runJob's signal without a reason of its own, or the CLI's SIGINT/SIGTERM/SIGHUP). */
 export class JobStoppedError extends GortError {
-  /** What stopped it: 'SIGINT', 'SIGTERM', or 'signal'. */
+  /** What stopped it: 'SIGINT', 'SIGTERM', 'SIGHUP', or 'signal'. */
   readonly by: string
 
   constructor(by: string) {

@@ -212,7 +212,7 @@ function hangingJob(dir: string, procs: number, more: boolean): { args: string[]
   return { args: ['--job', path.join(FIXTURES, 'stall.ts'), '--input', path.join(dir, 'data'), '--output', out, '--procs', String(procs), '--no-backup'], markers, out }
 }
 
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
   test(`${sig} stops a running job: exit ${code}, threads ended, no output directory, a rerun works`, deadline(sig, async () => {
     const t = tempDir()
     try {
