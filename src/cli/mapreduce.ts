@@ -9,8 +9,9 @@
  * - A job that fails after it started is exit 1, and leaves no output directory behind.
  * - SIGINT, SIGTERM and SIGHUP (the terminal closed: Node's default would end this process at
  *   once, and streaming commands, in sessions of their own, never get the hangup) stop the job
- *   (attempts cancelled, threads ended, the output directory removed) and exit 130, 143 or 129; a second one exits at once (streaming commands are killed on
- *   the way out, streaming/groups.ts; the output directory may stay, and the message says so).
+ *   (attempts cancelled, threads ended, the output directory removed) and exit 130, 143 or 129;
+ *   a second one exits at once (streaming commands are killed on the way out,
+ *   streaming/groups.ts; the output directory may stay, and the message says so).
  *   The handlers are removed when the job ends, so the process exits by itself.
  * - Failed attempts are reported on stderr as they happen, retried or not. The progress line
  *   (stderr, a terminal only unless --progress) is erased before anything else is written.

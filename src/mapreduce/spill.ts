@@ -863,7 +863,6 @@ const MAX_LOAD = 0.85
 const FNV_OFFSET = OFFSET
 const FNV_PRIME = PRIME
 
-
 /**
  * The UTF-8 of the last key hashKey hashed, when it had a unit from U+0080 up: wideBytes[0,
  * wideLen). wideLen is -1 when that key was ASCII (its units are its bytes). Set by hashKey and

@@ -193,7 +193,7 @@ export class Threads {
       waits.push(new Promise<void>((resolve) => {
         info.flushed = resolve
         info.worker.once('exit', () => resolve())
-        info.worker.postMessage({ t: 'flush' } satisfies ToM)
+        this.post(m, { t: 'flush' })
       }))
     }
     if (waits.length === 0) return

@@ -134,7 +134,7 @@ function encodeBytes(value: unknown, nested?: (value: unknown) => boolean): Enco
 }
 
 /** Node's serializer hooks (documented in the v8 module; @types/node leaves them out). */
-type SerializerWithHooks = new () => DefaultSerializer & {
+export type SerializerWithHooks = new () => DefaultSerializer & {
   _writeHostObject(v: object): void
   _getSharedArrayBufferId(buf: SharedArrayBuffer): number
 }
@@ -149,7 +149,7 @@ const SHARED_INSIDE = Symbol('gort: shared memory inside')
  */
 class UnsharedSerializer extends (DefaultSerializer as unknown as SerializerWithHooks) {
   override _writeHostObject(v: object): void {
-    if (ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer) throw SHARED_INSIDE
+    if (isShared(v)) throw SHARED_INSIDE
     super._writeHostObject(v)
   }
 

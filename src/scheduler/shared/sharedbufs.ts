@@ -50,7 +50,7 @@ import { performance } from 'node:perf_hooks'
 import { DefaultDeserializer, DefaultSerializer } from 'node:v8'
 import type { Arena } from './arena.js'
 import { BroadcastChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
-import { smi } from './codec.js'
+import { isShared, smi, type SerializerWithHooks } from './codec.js'
 import { G_DATA, G_KIND, G_LEN, K_ARENA_SHARED, K_SHARED, K_UNDEF, SB_GEN, SB_ORPHAN, SB_OWNER, SB_PENDING, SB_SLOTS, SBW, type Layout } from './layout.js'
 
 /** The buffer types a view may have; an argument of another class (a subclass) goes by message. */
@@ -434,8 +434,7 @@ function bufferOf(v: unknown): SharedArrayBuffer {
 
 // ---- nested views (K_ARENA_SHARED) ----
 
-/** Node's serializer hooks (documented in the v8 module; @types/node leaves them out). */
-type HookedSerializer = new () => DefaultSerializer & { _writeHostObject(v: object): void; _getSharedArrayBufferId(buf: SharedArrayBuffer): number }
+/** Node's deserializer hook (documented in the v8 module; @types/node leaves it out). */
 type HookedDeserializer = new (bytes: Uint8Array) => DefaultDeserializer & { _readHostObject(): unknown }
 
 /**
@@ -452,7 +451,7 @@ const NO_VIEW = Object.freeze({})
 /** Thrown out of NestedSerializer: the value cannot go this way. */
 const NOT_NESTED = Symbol('gort: not for the registry')
 
-class NestedSerializer extends (DefaultSerializer as unknown as HookedSerializer) {
+class NestedSerializer extends (DefaultSerializer as unknown as SerializerWithHooks) {
   readonly #ref: (buf: SharedArrayBuffer) => number
 
   constructor(ref: (buf: SharedArrayBuffer) => number) {
@@ -464,7 +463,7 @@ class NestedSerializer extends (DefaultSerializer as unknown as HookedSerializer
     const t = sharedType(v)
     if (t <= 0) {
       // An unshared view (copied as Node copies it), or a shared one of a type the registry does not name.
-      if (ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer) throw NOT_NESTED
+      if (isShared(v)) throw NOT_NESTED
       this.writeUint32(HOST_COPIED)
       super._writeHostObject(v)
       return
