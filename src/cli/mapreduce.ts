@@ -69,7 +69,8 @@ options:
                       is ended if it does not stop: 10m, 90s, 500ms (default 10m)
   --no-backup         no backup copies of stragglers
   --pack-files        small files share map tasks, about a split each (Hadoop's
-                      CombineFileInputFormat): faster on many small files
+                      CombineFileInputFormat): faster on many small files; not
+                      with --mapper
   --partitioner P     'hadoop': keys go to the reducer Hadoop's default partitioner
                       (Java Text.hashCode) picks, so part files match a Hadoop run;
                       'default': FNV-1a (the default)

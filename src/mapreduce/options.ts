@@ -181,6 +181,8 @@ export function resolveJobOptions(o: RunJobOptions): Resolved {
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new MapReduceArgError('signal', o.signal, 'an AbortSignal')
   if (o.backupTasks !== undefined && typeof o.backupTasks !== 'boolean') throw new MapReduceArgError('backupTasks', o.backupTasks, 'true or false')
   if (o.packFiles !== undefined && typeof o.packFiles !== 'boolean') throw new MapReduceArgError('packFiles', o.packFiles, 'true or false')
+  // Said, not ignored: a streaming task's environment names the one file it reads.
+  if (o.packFiles === true && stream !== undefined) throw new MapReduceArgError('packFiles', o.packFiles, 'false with a mapper (a streaming task reads one file, which its environment names)')
   return {
     url: stream === undefined ? jobUrl(o.job!) : '',
     jobLabel: stream === undefined ? String(o.job) : stream.mapper.text,

@@ -124,6 +124,7 @@ commands('runJob: a job is a module or commands, and a bad command creates nothi
       [{ mapper: path.join(t.dir, 'plain.sh') }, StreamCommandError, /is not executable/],
       [{ mapper: 'cat', reducer: path.join(t.dir, 'nope') }, StreamCommandError, /reducer ".*nope": .*nope does not exist/],
       [{ mapper: 'cat', partition: 'java' }, MapReduceArgError, /partition must be 'default' or 'hadoop'/],
+      [{ mapper: 'cat', packFiles: true }, MapReduceArgError, /packFiles must be false with a mapper .*, got true/],
     ]
     for (const [o, cls, re] of bad) {
       await runJob({ input, output: out, ...o }).then(() => assert.unreachable(JSON.stringify(o)), (e: unknown) => {
