@@ -18,8 +18,8 @@
  */
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { GortError } from '../errors.js'
-import { JobStoppedError, formatSize, parseDuration, parseSize, runJob, type JobResult, type ProgressEvent } from '../mapreduce/index.js'
+import { GortError, describeValue } from '../errors.js'
+import { JobStoppedError, MapReduceArgError, formatSize, parseDuration, parseSize, runJob, type JobResult, type ProgressEvent } from '../mapreduce/index.js'
 import { MIN_MEMORY, MIN_TASK_TIMEOUT } from '../mapreduce/options.js'
 import { tightenHeapGrowth } from './heap.js'
 import { formatElapsed, ProgressLine } from './mapreduce-progress.js'
@@ -101,11 +101,24 @@ function required(name: string, v: string | undefined): string {
   return v
 }
 
-/** The library's messages start with `gort mapreduce: `, which subcommand() prints already. */
+/** runJob's options whose flag is not their name in kebab case. */
+const FLAG_OF: Readonly<Record<string, string>> = { partition: '--partitioner', backupTasks: '--no-backup', taskStdout: '--json', params: '--param', job: '--job' }
+
+/** The flag a runJob option came from: `splitSize` is --split-size (a name that is a flag already stays). */
+export function flagOf(option: string): string {
+  if (option.startsWith('-')) return option
+  return Object.hasOwn(FLAG_OF, option) ? FLAG_OF[option]! : `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+}
+
+/**
+ * The library's messages start with `gort mapreduce: `, which subcommand() prints already. A bad
+ * option runJob refused is named by its flag, as the user typed it (`--split-size`, not `splitSize`).
+ */
 async function run(argv: readonly string[]): Promise<number> {
   try {
     return await runCli(argv)
   } catch (e) {
+    if (e instanceof MapReduceArgError) throw new UsageError(`${flagOf(e.option)} must be ${e.want}, got ${describeValue(e.value)}`)
     if (e instanceof Error && e.message.startsWith('gort mapreduce: ')) e.message = e.message.slice('gort mapreduce: '.length)
     throw e
   }
@@ -146,6 +159,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
   const streaming = values.mapper !== undefined || values.reducer !== undefined || values.combiner !== undefined
   if (streaming && values.job !== undefined) throw new UsageError('--job and --mapper/--reducer/--combiner are two ways to give a job: use one (gort mapreduce --help)')
   if (streaming && values.mapper === undefined) throw new UsageError('--mapper is required with --reducer or --combiner (gort mapreduce --help)')
+  if (streaming && values['pack-files']) throw new UsageError('--pack-files is for job modules, not --mapper: a streaming map task reads one file, which its environment names')
   const job = streaming ? undefined : required('job', values.job)
   const partition = values.partitioner
   if (partition !== undefined && partition !== 'hadoop' && partition !== 'default') throw new UsageError(`--partitioner must be 'hadoop' or 'default', got ${JSON.stringify(partition)}`)

@@ -11,11 +11,14 @@ export class MapReduceArgError extends GortError {
   /** The option, as runJob names it (`splitSize`, `memory`, `reducers`…). */
   readonly option: string
   readonly value: unknown
+  /** What the option must be (`a size of at least 1 byte`…), as the message says it. */
+  readonly want: string
 
   constructor(option: string, value: unknown, want: string) {
     super('ERR_INVALID_ARG', `gort mapreduce: ${option} must be ${want}, got ${describeValue(value)}`)
     this.option = option
     this.value = value
+    this.want = want
   }
 }
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { command, packHint } from '../../src/cli/mapreduce.js'
+import { command, flagOf, packHint } from '../../src/cli/mapreduce.js'
 import { heapGrowthFlag, HEAP_GROWING_PERCENT } from '../../src/cli/heap.js'
 import { formatProgress, newProgressState, ProgressLine, applyEvent } from '../../src/cli/mapreduce-progress.js'
 import { runCaptured } from '../_support/cli.js'
@@ -97,6 +97,9 @@ test('usage errors are exit 2 with the reason, and create nothing', deadline('us
       [[...base, '--task-timeout', '12parsecs'], /--task-timeout must be a duration such as 10m, .*got "12parsecs"/],
       [[...base, '--task-timeout', '10ms'], /--task-timeout must be a duration .*at least 100ms, got "10ms"/],
       [[...base, '--progress', '--no-progress'], /--progress and --no-progress: choose one/],
+      [['--mapper', 'cat', '--pack-files', '--input', glob, '--output', out], /^gort mapreduce: --pack-files is for job modules, not --mapper/],
+      // Refused by runJob, named by the flag the user typed, not the option's name.
+      [['--mapper', '', '--input', glob, '--output', out], /^gort mapreduce: --mapper must be a command line .*, got ""/],
       [['--job', path.join(REPO, 'examples/mapreduce/inverted-index.ts'), '--input', path.join(t.dir, 'big'), '--output', out],
         /input ".*big\/huge\.txt" is \d+ bytes, too large for one string with records: 'files'/],
     ]
@@ -171,6 +174,17 @@ test('the progress line: its text, drawn with \\r and erase-line, erased before 
   const L0 = 'maps 0/2  reduces 0/1  0.0 MB/s  0:00' // drawn at the start event
   const L = 'maps 0/2  reduces 0/1  0.0 MB/s  0:01'
   assert.is(screen, `${E}${L0}${E}${L}${E}gort mapreduce: m-00000 attempt 1 failed: boom\n${E}${L}${E}`)
+})
+
+test('flagOf: the flag of each runJob option the CLI sets', () => {
+  assert.is(flagOf('splitSize'), '--split-size')
+  assert.is(flagOf('maxAttempts'), '--max-attempts')
+  assert.is(flagOf('packFiles'), '--pack-files')
+  assert.is(flagOf('partition'), '--partitioner')
+  assert.is(flagOf('backupTasks'), '--no-backup')
+  assert.is(flagOf('params'), '--param')
+  assert.is(flagOf('mapper'), '--mapper')
+  assert.is(flagOf('--memory'), '--memory', 'a name that is a flag already')
 })
 
 test('packHint: a note for many small map tasks only', () => {
