@@ -194,9 +194,18 @@ test('packHint: a note for many small map tasks only', () => {
   assert.is(packHint(result(2000, 2000 * 2080)), 'gort mapreduce: note: 2000 map tasks read 2.03 KiB each on average; --pack-files runs small files together (fewer tasks, fewer runs for each reduce to merge)')
 })
 
+/** gortChild's processes that have not exited: a test that fails (its deadline passed) leaves none running. */
+const children = new Set<ReturnType<typeof spawn>>()
+test.after.each(() => {
+  for (const c of children) c.kill('SIGKILL')
+  children.clear()
+})
+
 /** Runs bin/gort.js mapreduce (from dist/) in a child process. */
-function gortChild(args: string[], env: Record<string, string> = {}): { done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>; child: ReturnType<typeof spawn> } {
+function gortChild(args: string[], env: Record<string, string> = {}): { done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>; child: ReturnType<typeof spawn>; stderr: () => string } {
   const child = spawn(process.execPath, [path.join(REPO, 'bin/gort.js'), 'mapreduce', ...args], { env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.add(child)
+  child.on('exit', () => children.delete(child))
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (b: Buffer) => void (stdout += b.toString()))
@@ -204,12 +213,39 @@ function gortChild(args: string[], env: Record<string, string> = {}): { done: Pr
   const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
   })
-  return { done, child }
+  return { done, child, stderr: () => stderr }
 }
 
-/** Resolves once `file` exists (polled: the child process gives no other sign). */
-async function appears(file: string): Promise<void> {
-  while (!existsSync(file)) await new Promise((r) => setTimeout(r, 20))
+/**
+ * `run.done`, or a failure that says why not after `ms`: gort still running (a stop that hangs),
+ * or exited with its pipes still open (something it started holds them), with its stderr so far.
+ */
+async function stopped(run: ReturnType<typeof gortChild>, ms = 30_000): Promise<Awaited<ReturnType<typeof gortChild>['done']>> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const how = run.child.exitCode === null && run.child.signalCode === null ? 'is still running' : `exited (${run.child.exitCode ?? run.child.signalCode}) but its pipes are open`
+      reject(new Error(`gort ${how} ${ms} ms after it was stopped; stderr so far:\n${run.stderr()}`))
+    }, ms)
+  })
+  try {
+    return await Promise.race([run.done, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Resolves once `file` exists (polled: the child process gives no other sign); fails with the
+ * child's exit and stderr if it ends first, rather than polling until the test's deadline.
+ */
+async function appears(file: string, run: ReturnType<typeof gortChild>): Promise<void> {
+  let ended: { code: number | null; signal: string | null; stderr: string } | undefined
+  void run.done.then((r) => (ended = r))
+  while (!existsSync(file)) {
+    if (ended !== undefined) throw new Error(`gort ended (code ${ended.code}, signal ${ended.signal}) before ${file} appeared; stderr:\n${ended.stderr}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
 }
 
 /**
@@ -232,10 +268,10 @@ for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] a
     try {
       const { args, markers, out } = hangingJob(t.dir, 2, true)
       const run = gortChild(args, { GORT_MR_MARKERS: markers })
-      await appears(path.join(markers, 'm-00000-1'))
+      await appears(path.join(markers, 'm-00000-1'), run)
       assert.ok(existsSync(path.join(out, '_temporary')), 'the job is under way')
       run.child.kill(sig)
-      const r = await run.done
+      const r = await stopped(run)
       assert.is(r.code, code, r.stderr)
       assert.match(r.stderr, new RegExp(`gort mapreduce: stopped by ${sig}; .*out was removed`))
       assert.not.ok(existsSync(out), 'the output directory is removed')
@@ -243,9 +279,9 @@ for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] a
       // so stop it the same way, and check the rerun was accepted, not refused as "already exists").
       mkdirSync(path.join(t.dir, 'markers2'))
       const again = gortChild(args, { GORT_MR_MARKERS: path.join(t.dir, 'markers2') })
-      await appears(path.join(t.dir, 'markers2', 'm-00000-1'))
+      await appears(path.join(t.dir, 'markers2', 'm-00000-1'), again)
       again.child.kill(sig)
-      assert.is((await again.done).code, code)
+      assert.is((await stopped(again)).code, code)
       assert.not.ok(existsSync(out))
     } finally {
       t.remove()
@@ -258,13 +294,13 @@ test('a second SIGINT exits at once, and says the output directory is left behin
   try {
     const { args, markers } = hangingJob(t.dir, 1, false)
     const run = gortChild(args, { GORT_MR_MARKERS: markers })
-    await appears(path.join(markers, 'm-00000-1'))
+    await appears(path.join(markers, 'm-00000-1'), run)
     // The hung attempt keeps the first stop busy for the kill grace at least: the second comes meanwhile.
     const stopping = new Promise<void>((resolve) => run.child.stderr!.on('data', (b: Buffer) => void (b.toString().includes('stopping') && resolve())))
     run.child.kill('SIGINT')
     await stopping
     run.child.kill('SIGINT')
-    const r = await run.done
+    const r = await stopped(run)
     assert.is(r.code, 130, r.stderr)
     assert.match(r.stderr, /gort mapreduce: SIGINT again: exiting now; .*out is left behind: remove it before running again/)
     assert.not.match(r.stderr, /stopped by/)
