@@ -103,6 +103,13 @@ interface TaskState {
   backedUp: boolean
 }
 
+/**
+ * Errors that every attempt of a task would meet again, whatever its thread: the task fails at the
+ * first, rather than after maxAttempts of them (a line no string holds: each attempt would read it
+ * again, up to half a GiB, to fail the same way).
+ */
+const FAIL_AT_ONCE: ReadonlySet<string> = new Set(['ERR_MR_RECORD_TOO_LONG'])
+
 export const describeError = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
 /** An error's string `code`, if it has one. */
 export const codeOf = (e: unknown): string | undefined => {
@@ -226,7 +233,7 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
       if (a.why === 'timeout') ph.counters.timedOutAttempts++
       t.failures.push({ attempt: a.n, error: describeError(e), code: codeOf(e) })
       event(a, 'failed', { error: describeError(e) })
-      if (t.failures.length >= ph.maxAttempts) fail(new TaskFailedError(taskId(ph.kind, a.task), t.failures, { cause: e }))
+      if (t.failures.length >= ph.maxAttempts || FAIL_AT_ONCE.has(codeOf(e) ?? '')) fail(new TaskFailedError(taskId(ph.kind, a.task), t.failures, { cause: e }))
       else if (t.running.length === 1) {
         // No other copy runs: the task waits for a fresh attempt (which may have a backup again).
         t.backedUp = false

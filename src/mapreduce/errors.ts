@@ -48,6 +48,26 @@ export class InputTooLargeError extends GortError {
   }
 }
 
+/**
+ * A line of a `records: 'lines'` input longer than one string can hold: no attempt can read it, so
+ * the task fails at its first attempt (attempts.ts), not after `maxAttempts` of them.
+ */
+export class RecordTooLongError extends GortError {
+  /** The file, as the input pattern matched it. */
+  readonly file: string
+  /** The byte offset of the line in the file. */
+  readonly offset: number
+  /** The most UTF-8 bytes gort reads as one line (the longest string V8 makes). */
+  readonly limit: number
+
+  constructor(file: string, offset: number, limit: number) {
+    super('ERR_MR_RECORD_TOO_LONG', `gort mapreduce: input ${JSON.stringify(file)}: the line at byte ${offset} is longer than ${limit} bytes, the most one string holds; split it into shorter lines, or read the input with records: 'chunks'`)
+    this.file = file
+    this.offset = offset
+    this.limit = limit
+  }
+}
+
 /** The output directory exists already (Hadoop's FileAlreadyExistsException): nothing was run. */
 export class OutputExistsError extends GortError {
   readonly path: string

@@ -189,7 +189,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
       for (const s of pieces) {
         stats.inputBytes += s.end - s.start
         ctx.file = s.name
-        reader = new LineReader(s.path, s.start, s.end)
+        reader = new LineReader(s.path, s.start, s.end, { name: s.name })
         while (reader.next()) {
           ctx.offset = reader.offset
           const r = map(s.name, reader.line, emit, ctx)

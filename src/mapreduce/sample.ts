@@ -100,7 +100,7 @@ export async function runSample(a: SampleArgs): Promise<SampleResult> {
       if (r !== undefined) await r
       continue
     }
-    const reader = new LineReader(s.path, s.start, s.end)
+    const reader = new LineReader(s.path, s.start, s.end, { name: s.name })
     try {
       for (let n = 0; n < a.perSplit && reader.next(); n++) {
         ctx.offset = reader.offset

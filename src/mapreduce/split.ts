@@ -16,7 +16,9 @@
  * sequence, so a split boundary inside a character cannot garble one.
  */
 
+import { constants as bufferConstants } from 'node:buffer'
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
+import { RecordTooLongError } from './errors.js'
 import type { InputFile } from './inputs.js'
 import type { RecordKind } from './job.js'
 
@@ -81,10 +83,24 @@ export function packSplits(splits: readonly Split[], splitSize: number): Split[]
 const NL = 0x0a
 const CR = 0x0d
 
+/** The most bytes LineReader reads as one line: V8's longest string, in UTF-8 bytes (a line this long or shorter always decodes). */
+export const MAX_LINE_BYTES = bufferConstants.MAX_STRING_LENGTH
+
+export interface LineReaderOptions {
+  /** The first read's size; a longer line grows the buffer (default 1 MiB). */
+  readonly bufSize?: number
+  /** The file as the input pattern matched it, for errors (default: the path). */
+  readonly name?: string
+  /** The longest line read, in bytes; a longer one is a RecordTooLongError (default MAX_LINE_BYTES). */
+  readonly maxLine?: number
+}
+
 /**
  * Reads the line records of one split: `next()` moves to the next record and returns false after
  * the last; `offset` and `line` describe the current one. Reads the file in chunks; a line longer
- * than the buffer grows it.
+ * than the buffer grows it, up to `maxLine` bytes (RecordTooLongError beyond: no string holds it,
+ * and growing on would only take memory). Skipping the end of a record an earlier split owns
+ * keeps nothing it read and stops at the split's end, however long that record is.
  */
 export class LineReader {
   /** File offset of the current record's first byte. */
@@ -92,6 +108,8 @@ export class LineReader {
   line = ''
   readonly #fd: number
   readonly #end: number
+  readonly #name: string
+  readonly #maxLine: number
   #buf: Buffer
   /** File offset of #buf[0]; the buffer holds [#bufPos, #bufPos + #len). */
   #bufPos: number
@@ -100,20 +118,29 @@ export class LineReader {
   /** File offset of the next record's first byte. */
   #pos: number
 
-  constructor(path: string, start: number, end: number, bufSize = 1 << 20) {
+  constructor(path: string, start: number, end: number, o: LineReaderOptions = {}) {
     this.#fd = openSync(path, 'r')
     this.#end = end
-    this.#buf = Buffer.allocUnsafe(Math.max(16, bufSize))
+    this.#name = o.name ?? path
+    this.#maxLine = o.maxLine ?? MAX_LINE_BYTES
+    this.#buf = Buffer.allocUnsafe(Math.max(16, o.bufSize ?? 1 << 20))
     this.#bufPos = start
     this.#pos = start
     if (start > 0) {
       // Does a record start at `start`? Only when the byte before it ends a line.
       const one = Buffer.alloc(1)
-      if (readSync(this.#fd, one, 0, 1, start - 1) === 1 && one[0] !== NL) {
-        const nl = this.#find(start)
-        this.#pos = nl < 0 ? Number.POSITIVE_INFINITY : nl + 1
-      }
+      if (readSync(this.#fd, one, 0, 1, start - 1) === 1 && one[0] !== NL) this.#pos = this.#skip(start)
     }
+  }
+
+  /** The file offset of the next record's first byte; the split's end or more when it has no more. */
+  get nextOffset(): number {
+    return this.#pos
+  }
+
+  /** The buffer's size now (tests: skipping and long lines must not grow it past need). */
+  get bufferBytes(): number {
+    return this.#buf.length
   }
 
   next(): boolean {
@@ -123,6 +150,7 @@ export class LineReader {
     if (nl < 0 && stop <= this.#pos) return false // the split ends at the file's end
     let last = stop
     if (last > this.#pos && this.#buf[last - 1 - this.#bufPos] === CR && nl >= 0) last--
+    if (last - this.#pos > this.#maxLine) throw new RecordTooLongError(this.#name, this.#pos, this.#maxLine)
     this.offset = this.#pos
     this.line = this.#buf.toString('utf8', this.#pos - this.#bufPos, last - this.#bufPos)
     this.#pos = nl < 0 ? stop : nl + 1
@@ -145,7 +173,30 @@ export class LineReader {
     }
   }
 
-  /** Keeps the bytes from `keep` on, and reads more after them (growing the buffer when they fill it). */
+  /**
+   * The offset just past the first '\n' in [from, end), reading without keeping what it read, or
+   * `end` when there is none (a record that starts in an earlier split runs past this one, which
+   * then starts none). The buffer is left holding the last chunk read, from its first byte.
+   */
+  #skip(from: number): number {
+    for (let at = from; at < this.#end; ) {
+      const n = readSync(this.#fd, this.#buf, 0, Math.min(this.#buf.length, this.#end - at), at)
+      if (n === 0) break
+      const i = this.#buf.subarray(0, n).indexOf(NL)
+      if (i >= 0) {
+        this.#bufPos = at
+        this.#len = n
+        return at + i + 1
+      }
+      at += n
+    }
+    return this.#end
+  }
+
+  /**
+   * Keeps the bytes from `keep` (the current record's start) on, and reads more after them,
+   * growing the buffer when they fill it, unless they are a line longer than maxLine already.
+   */
   #fill(keep: number): void {
     const drop = keep - this.#bufPos
     if (drop > 0) {
@@ -154,6 +205,8 @@ export class LineReader {
       this.#bufPos = keep
     }
     if (this.#len === this.#buf.length) {
+      // No '\n' in the bytes kept: they are all the current line's (but for a final '\r').
+      if (this.#len > this.#maxLine + 1) throw new RecordTooLongError(this.#name, keep, this.#maxLine)
       const bigger = Buffer.allocUnsafe(this.#buf.length * 2)
       this.#buf.copy(bigger, 0, 0, this.#len)
       this.#buf = bigger
@@ -182,10 +235,11 @@ export class ChunkReader {
   #pos: number
 
   constructor(path: string, start: number, end: number, bufSize = 1 << 20) {
-    // The first record is LineReader's: it knows how to skip a record an earlier split owns.
-    const first = new LineReader(path, start, end, 1 << 12)
+    // The first record is LineReader's: it knows how to skip a record an earlier split owns (and
+    // reads no record itself, so a first line of any length is found, not decoded).
+    const first = new LineReader(path, start, end, { bufSize: 1 << 12 })
     try {
-      this.#pos = first.next() ? first.offset : Number.POSITIVE_INFINITY
+      this.#pos = first.nextOffset < end ? first.nextOffset : Number.POSITIVE_INFINITY
     } finally {
       first.close()
     }

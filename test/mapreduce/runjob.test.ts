@@ -305,6 +305,26 @@ faults('a task that fails every attempt fails the job: TaskFailedError names it 
   }
 }, MS))
 
+faults('a line no string holds fails its task at the first attempt, not after maxAttempts', deadline('too long', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, ['fine\nwords', 'a\nTOO-LONG\nb'])
+    const out = path.join(t.dir, 'out')
+    const err = await runJob({ job: path.join(FIXTURES, 'faulty.ts'), input, output: out, procs: 2, maxAttempts: 4 }).then(
+      () => assert.unreachable('the job succeeded'),
+      (e: unknown) => e,
+    )
+    assert.instance(err, TaskFailedError)
+    const e = err as TaskFailedError
+    assert.is(e.task, 'm-00001')
+    assert.equal(e.attempts.map((a) => [a.attempt, a.code]), [[1, 'ERR_MR_RECORD_TOO_LONG']])
+    assert.match(e.message, /task m-00001 failed 1 attempt: attempt 1: RecordTooLongError: .*f1\.txt": the line at byte 2 is longer than 8 bytes/)
+    assert.not.ok(existsSync(out), 'the output directory is removed')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 faults('an aborted signal stops the job: rejects with its reason, no output is left', deadline('abort', async () => {
   const t = tempDir()
   try {

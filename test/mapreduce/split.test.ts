@@ -6,6 +6,7 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ChunkReader, computeSplits, LineReader, packSplits, type Split } from '../../src/mapreduce/split.js'
+import { RecordTooLongError } from '../../src/mapreduce/errors.js'
 import type { InputFile } from '../../src/mapreduce/inputs.js'
 import { tempDir, text } from './_helpers.js'
 
@@ -29,7 +30,7 @@ function reference(bytes: Buffer): [number, string][] {
 function readAll(file: InputFile, splitSize: number, bufSize: number): [number, string][] {
   const out: [number, string][] = []
   for (const s of computeSplits([file], splitSize, 'lines')) {
-    const r = new LineReader(s.path, s.start, s.end, bufSize)
+    const r = new LineReader(s.path, s.start, s.end, { bufSize })
     try {
       while (r.next()) {
         assert.ok(r.offset >= s.start && r.offset < s.end, `record at ${r.offset} read by split [${s.start}, ${s.end})`)
@@ -129,6 +130,78 @@ test('generated text with CRLF and LF: the lines are the text split at \\n, less
         const got = readAll({ path: p, name: 'g', size }, split, 64).map(([, l]) => l)
         assert.equal(got, lines, `crlf ${crlf}, split ${split}`)
       }
+    }
+  } finally {
+    t.remove()
+  }
+})
+
+test('a line longer than maxLine is a RecordTooLongError naming the file and the line; the buffer stops growing', () => {
+  const t = tempDir()
+  try {
+    const p = path.join(t.dir, 'long.txt')
+    // Lines of 40 bytes (one of them CRLF: its \r is not the line's), then one of 1000.
+    const lines = ['a'.repeat(40), `${'b'.repeat(40)}\r`, 'c'.repeat(1000), 'd']
+    writeFileSync(p, lines.join('\n'))
+    const r = new LineReader(p, 0, 2000, { bufSize: 16, name: 'data/long.txt', maxLine: 40 })
+    try {
+      assert.ok(r.next())
+      assert.is(r.line, 'a'.repeat(40))
+      assert.ok(r.next())
+      assert.is(r.line, 'b'.repeat(40))
+      let err: unknown
+      try {
+        r.next()
+      } catch (e) {
+        err = e
+      }
+      assert.instance(err, RecordTooLongError)
+      const e = err as RecordTooLongError
+      assert.is(e.code, 'ERR_MR_RECORD_TOO_LONG')
+      assert.equal([e.file, e.offset, e.limit], ['data/long.txt', 83, 40])
+      assert.match(e.message, /input "data\/long\.txt": the line at byte 83 is longer than 40 bytes, the most one string holds; .*records: 'chunks'/)
+      assert.ok(r.bufferBytes <= 64, `the buffer grew to ${r.bufferBytes} bytes for a 40-byte limit`)
+    } finally {
+      r.close()
+    }
+    // A line of exactly maxLine bytes is read (and that file's split holds nothing else).
+    writeFileSync(p, 'e'.repeat(40))
+    const ok = new LineReader(p, 0, 40, { bufSize: 16, maxLine: 40 })
+    try {
+      assert.ok(ok.next())
+      assert.is(ok.line.length, 40)
+      assert.not.ok(ok.next())
+    } finally {
+      ok.close()
+    }
+  } finally {
+    t.remove()
+  }
+})
+
+test('skipping a record an earlier split owns keeps nothing and stops at the split\'s end, however long the record', () => {
+  const t = tempDir()
+  try {
+    const p = path.join(t.dir, 'one-line.txt')
+    writeFileSync(p, `${'x'.repeat(100_000)}\nnext\n`)
+    // A split inside the long line, ending before its newline: no record, and no long read.
+    const inside = new LineReader(p, 50_000, 60_000, { bufSize: 64, maxLine: 10 })
+    try {
+      assert.is(inside.nextOffset, 60_000)
+      assert.not.ok(inside.next())
+      assert.is(inside.bufferBytes, 64)
+    } finally {
+      inside.close()
+    }
+    // The split whose range holds the newline starts the next record, the long line not read as one.
+    const holds = new LineReader(p, 90_000, 100_010, { bufSize: 64, maxLine: 10 })
+    try {
+      assert.ok(holds.next())
+      assert.equal([holds.offset, holds.line], [100_001, 'next'])
+      assert.not.ok(holds.next())
+      assert.is(holds.bufferBytes, 64)
+    } finally {
+      holds.close()
     }
   } finally {
     t.remove()

@@ -80,7 +80,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
       })
     }
   }
-  const reader = new LineReader(a.path, a.start, a.end)
+  const reader = new LineReader(a.path, a.start, a.end, { name: a.name })
   try {
     pipe = new Pipe('mapper', a.stream.mapper, env, counters, onLine, a.groups === undefined ? undefined : { attempt: a.groups, role: MAIN_ROLE })
     pipe.watchAbort(signal)
