@@ -2,7 +2,10 @@
  * Input patterns to input files. Node 20 has no fs.glob, and the need is small, so this is a
  * matcher of its own rather than a dependency: `*` and `?` within one path segment, `[abc]` and
  * `[a-z]` classes (`[!a]` negated), and `**` for any number of directories. A name that starts
- * with a dot matches only a pattern segment that starts with one, as in the shell. A pattern
+ * with a dot matches only a pattern segment that starts with one, as in the shell. `**` does not
+ * descend into symbolic links to directories (as bash's globstar and node-glob do not: a link to
+ * a parent would make it endless); a link named by a literal or wildcard segment is followed, and
+ * a link that cannot be resolved (a loop, a missing target) names nothing. A pattern
  * without those characters names a file, or a directory whose files (not sub-directories, and
  * not names starting with `_` or `.`, as Hadoop skips `_SUCCESS` and hidden files) are the input;
  * so does a pattern with them that matches nothing (`data[1].txt`, as the shell leaves it).
@@ -36,8 +39,15 @@ export function expandInputs(patterns: readonly string[], cwd = process.cwd()): 
   return [...byPath.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
+/** What `p` is, following links; undefined when it does not exist or cannot be resolved (a link loop, an unreadable directory on the way). */
 function statOf(p: string): ReturnType<typeof statSync> | undefined {
-  return statSync(p, { throwIfNoEntry: false })
+  try {
+    return statSync(p, { throwIfNoEntry: false })
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ELOOP' || code === 'EACCES' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return undefined
+    throw e
+  }
 }
 
 function expandOne(pattern: string, cwd: string): InputFile[] {
@@ -88,7 +98,7 @@ function walk(dir: string, shown: string, segs: readonly string[], out: InputFil
     walk(dir, shown, rest, out) // zero directories
     for (const d of entries) {
       if (d.name.startsWith('.')) continue
-      if (isDir(dir, d)) walk(path.join(dir, d.name), join(d.name), segs, out)
+      if (d.isDirectory()) walk(path.join(dir, d.name), join(d.name), segs, out) // not through links
     }
     return
   }

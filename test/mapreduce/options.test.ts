@@ -1,5 +1,5 @@
 // Sizes, input patterns and defineJob: what is accepted, and the typed errors for what is not.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -85,6 +85,32 @@ inputs('globs, plain files and directories; sorted, each file once; dotfiles and
     for (const missing of ['nope.txt', 'data/*.csv', 'nope/*.txt']) {
       assert.throws(() => expandInputs([missing], d), (e: unknown) => e instanceof InputNotFoundError && e.code === 'ERR_MR_NO_INPUT' && e.pattern === missing)
     }
+  } finally {
+    t.remove()
+  }
+})
+
+inputs('symbolic links: ** does not descend into linked directories, so a link to a parent ends; a loop names nothing', () => {
+  const t = tempDir()
+  try {
+    const d = t.dir
+    mkdirSync(path.join(d, 'data/sub'), { recursive: true })
+    mkdirSync(path.join(d, 'elsewhere'))
+    writeFileSync(path.join(d, 'data/a.txt'), 'a')
+    writeFileSync(path.join(d, 'data/sub/b.txt'), 'b')
+    writeFileSync(path.join(d, 'elsewhere/c.txt'), 'c')
+    symlinkSync('..', path.join(d, 'data/sub/up')) // a cycle through `**` before
+    symlinkSync(path.join(d, 'data'), path.join(d, 'data/self'))
+    symlinkSync(path.join(d, 'elsewhere'), path.join(d, 'data/linked'))
+    symlinkSync('loop', path.join(d, 'data/loop')) // resolves to itself: ELOOP
+    symlinkSync(path.join(d, 'elsewhere/c.txt'), path.join(d, 'data/c-link.txt'))
+    const names = (ps: string[]): string[] => expandInputs(ps, d).map((f) => f.name)
+    assert.equal(names(['data/**/*.txt']), ['data/a.txt', 'data/c-link.txt', 'data/sub/b.txt'])
+    // Named by a segment, a linked directory is followed, as the shell does.
+    assert.equal(names(['data/linked/*.txt']), ['data/linked/c.txt'])
+    assert.equal(names(['data/*/c.txt']), ['data/linked/c.txt'])
+    assert.equal(names(['data']), ['data/a.txt', 'data/c-link.txt'])
+    assert.throws(() => expandInputs(['data/loop'], d), (e: unknown) => e instanceof InputNotFoundError)
   } finally {
     t.remove()
   }
