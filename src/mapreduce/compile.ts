@@ -8,12 +8,16 @@
  *   or name (`require`, `__dirname`) and any `import.meta` (whose URL would be the compiled
  *   file's, not the source's) make `compileJob` return undefined (NOT_ESM), and the coordinator
  *   keeps the tsx path (tsx in every M, the .ts URL). A job that does not compile at all is
- *   reported by that path too, with tsx's message, as before.
+ *   reported by that path too, with tsx's message, as before, but for imports that resolve
+ *   nowhere: those throw UnresolvedImportError, in esbuild's words with their lines (tsx would
+ *   fail on them as well, in words that need not say so).
  * - Only the job's own files are bundled: relative (and tsconfig `paths`) imports outside
  *   node_modules and outside gort's own src/ and dist/. Everything else stays an import,
  *   rewritten to the absolute URL it resolves to from the importing file (Node's ESM conditions:
  *   import, node, default; `main`, never `module`), so the compiled file may live anywhere and
  *   still load the very modules the source would have loaded. Node builtins stay as written.
+ *   `gort` and `gort/...` that do not resolve from the importing file resolve to the gort that
+ *   runs the job (its package's exports), so a job outside any project that installs gort runs.
  * - When something left external is itself TypeScript (a job importing gort's sources, as this
  *   repository's fixtures do), the Ms need tsx anyway: `needsTsx` says so, and the compiled
  *   module is still used (one compile of the job's own files instead of one per M).
@@ -115,7 +119,9 @@ async function build(esbuild: typeof import('esbuild'), jobFile: string, outFile
           file = r.path
         } else {
           // esbuild has no package self-reference (`gort/mapreduce` from inside gort): Node's own.
-          file = selfReference(args.path, args.resolveDir)
+          // Then `gort/...` where the job's directory has no gort (a job in a scratch directory,
+          // a gort installed globally): the gort running the job, whose Ms will run it anyway.
+          file = selfReference(args.path, args.resolveDir) ?? selfReference(args.path, GORT_ROOT)
           if (file === undefined) return { errors: r.errors }
         }
         if (bundled(file)) return { path: file }
@@ -134,14 +140,36 @@ async function build(esbuild: typeof import('esbuild'), jobFile: string, outFile
       minifyWhitespace: true, // drops comments, so only code can trip NOT_ESM
       logLevel: 'silent', plugins: [plugin],
     })
-  } catch {
-    return undefined // errors: the tsx path reports them as it always has
+  } catch (e) {
+    // An import that resolves nowhere fails the same way on the tsx path, in words that need not
+    // say so (a package-less .ts is CommonJS to tsx, and Node then speaks of require cycles).
+    const unresolved = unresolvedImports(e)
+    if (unresolved !== undefined) throw new UnresolvedImportError(unresolved)
+    return undefined // other errors: the tsx path reports them as it always has
   }
   if (result.warnings.length > 0 || Object.values(result.metafile.inputs).some((i) => i.format === 'cjs')) return undefined
   const out = result.outputFiles[0]
   if (out === undefined || NOT_ESM.test(stripSourceMap(out.text))) return undefined
   const cwd = process.cwd() // esbuild's absWorkingDir, which the metafile's paths are relative to
   return { code: withAbsoluteSources(out.text, outFile), needsTsx, inputs: { bundled: Object.keys(result.metafile.inputs).map((f) => path.resolve(cwd, f)), external: [...external] } }
+}
+
+/** A job whose imports do not all resolve, in esbuild's words with where each is: the coordinator reports it as a JobModuleError. */
+export class UnresolvedImportError extends Error {
+  override readonly name = 'UnresolvedImportError'
+}
+
+/** esbuild's "Could not resolve" errors of a failed build, as one line, when they are all it failed with. */
+function unresolvedImports(e: unknown): string | undefined {
+  const errors = (e as { errors?: unknown } | null)?.errors
+  if (!Array.isArray(errors) || errors.length === 0) return undefined
+  const lines: string[] = []
+  for (const m of errors as import('esbuild').Message[]) {
+    if (!m.text.startsWith('Could not resolve')) return undefined
+    const at = m.location === null ? '' : ` (${path.basename(m.location.file)}:${m.location.line}:${m.location.column + 1})`
+    lines.push(m.text.replace(/^Could not resolve/, 'cannot resolve') + at)
+  }
+  return `${lines.join('; ')}: is the package installed where the job can import it?`
 }
 
 /** The module the Ms import for a job, how they load it, and what to remove when the job ends. */
@@ -325,6 +353,13 @@ function prune(cache: string): void {
  * is not .mts, tsx loads it as CommonJS, and the error (a require() cycle, a default export that
  * is the CommonJS exports object) speaks of neither. '' otherwise.
  */
+/** A hint for a JavaScript job that imports gort where no gort is installed (Node resolves it from the job's directory). */
+export function missingGortHint(message: string): string {
+  return /Cannot find package 'gort'/.test(message)
+    ? ' (a JavaScript job imports gort as Node resolves it, from its own directory: install gort in its project, or write the job in TypeScript, which gort compiles against the gort that runs it)'
+    : ''
+}
+
 export function commonJsHint(url: string): string {
   if (!url.startsWith('file:') || !isTypeScript(url) || /\.mts$/.test(url)) return ''
   const file = fileURLToPath(url)

@@ -31,7 +31,7 @@ import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
 import { InputTooLargeError, JobModuleError, OutputExistsError, TaskFailedError, TaskTimeoutError } from './errors.js'
 import { formatDuration } from './duration.js'
 import { expandInputs } from './inputs.js'
-import { commonJsHint, jobModule, type JobModule } from './compile.js'
+import { commonJsHint, jobModule, missingGortHint, UnresolvedImportError, type JobModule } from './compile.js'
 import { guessLoader, M_YOUNG_MB } from './prestart.js'
 import type { Prestarted } from '../scheduler/main/prestart.js'
 import type { MapArgs, MapResult } from './maptask.js'
@@ -125,6 +125,7 @@ async function start(o: Resolved, procs: number): Promise<{ rt: Runtime; mod: Jo
   if (m.status === 'rejected' || r.status === 'rejected') {
     if (r.status === 'fulfilled') await r.value.close()
     if (m.status === 'fulfilled') m.value?.remove()
+    if (m.status === 'rejected' && m.reason instanceof UnresolvedImportError) throw new JobModuleError(o.jobLabel, m.reason.message)
     throw m.status === 'rejected' ? m.reason : (r as PromiseRejectedResult).reason
   }
   const mod = m.value
@@ -151,8 +152,9 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
       info = (await Promise.all(Array.from({ length: rt.procs }, () => rt.go(probeJob, url))))[0]!
     } catch (e) {
       // A job tsx loads as given (not compiled) may be in a CommonJS package: say so.
-      const hint = url === o.url ? commonJsHint(url) : ''
-      throw new JobModuleError(o.jobLabel, ((e as Error).message ?? String(e)) + hint, { cause: e })
+      const message = (e as Error).message ?? String(e)
+      const hint = (url === o.url ? commonJsHint(url) : '') + missingGortHint(message)
+      throw new JobModuleError(o.jobLabel, message + hint, { cause: e })
     }
   }
   options.signal?.throwIfAborted()

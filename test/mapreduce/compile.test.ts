@@ -122,6 +122,48 @@ unit('gort/mapreduce resolves from this repository (self-reference) and from an 
   }
 }, MS))
 
+unit('a job where no gort is installed imports the gort that runs it; one whose import resolves nowhere is a JobModuleError saying so', deadline('no gort', async () => {
+  const t = tempDir()
+  try {
+    // A scratch directory (os.tmpdir()): no node_modules/gort anywhere above it.
+    const job = path.join(t.dir, 'scratch job.ts')
+    writeFileSync(job, "import { defineJob } from 'gort/mapreduce'\nexport default defineJob({ map(_f, line: string, emit) { emit(line, 1) }, reduce: async (k: string, vs: AsyncIterable<number>, emit) => { let n = 0; for await (const v of vs) n += v; emit(k, n) } })\n")
+    writeFileSync(path.join(t.dir, 'in.txt'), 'x\ny\nx\n')
+    const m = await withEnv({ TMPDIR: t.dir }, () => jobModule(pathToFileURL(job).href))
+    try {
+      assert.is(m.loader, 'none')
+      assert.ok(readFileSync(fileURLToPath(m.url), 'utf8').includes(pathToFileURL(path.join(REPO, 'dist/mapreduce/index.js')).href))
+    } finally {
+      m.remove()
+    }
+    const out = path.join(t.dir, 'out')
+    await withEnv({ TMPDIR: t.dir }, () => runJob({ job, input: path.join(t.dir, 'in.txt'), output: out, procs: 1 }))
+    assert.is(readFileSync(path.join(out, 'part-r-00000'), 'utf8'), 'x\t2\ny\t1\n')
+
+    const missing = path.join(t.dir, 'missing.ts')
+    writeFileSync(missing, "import { helper } from 'not-installed-pkg'\nimport { defineJob } from 'gort/mapreduce'\nexport default defineJob({ map(_f, line: string, emit) { emit(helper(line), 1) } })\n")
+    const err = await withEnv({ TMPDIR: t.dir }, () => runJob({ job: missing, input: path.join(t.dir, 'in.txt'), output: path.join(t.dir, 'out2'), procs: 1 })).then(
+      () => assert.unreachable('the job ran'),
+      (e: unknown) => e,
+    )
+    assert.instance(err, JobModuleError)
+    assert.match((err as Error).message, /job module .*missing\.ts: cannot resolve "not-installed-pkg" \(missing\.ts:1:24\): is the package installed where the job can import it\?$/)
+    assert.not.ok(existsSync(path.join(t.dir, 'out2')))
+
+    // JavaScript is imported as it is, so Node resolves gort from the job's directory: a hint says so.
+    const js = path.join(t.dir, 'job.mjs')
+    writeFileSync(js, "import { defineJob } from 'gort/mapreduce'\nexport default defineJob({ map(_f, line, emit) { emit(line, 1) } })\n")
+    const jsErr = await runJob({ job: js, input: path.join(t.dir, 'in.txt'), output: path.join(t.dir, 'out3'), procs: 1 }).then(
+      () => assert.unreachable('the job ran'),
+      (e: unknown) => e,
+    )
+    assert.instance(jsErr, JobModuleError)
+    assert.match((jsErr as Error).message, /Cannot find package 'gort' imported from .*job\.mjs \(a JavaScript job imports gort as Node resolves it, from its own directory: install gort in its project, or write the job in TypeScript/)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 unit.run()
 
 const cache = suite('compile: cache')

@@ -20,7 +20,7 @@
 
 import type { Readable, Writable } from 'node:stream'
 import { describeValue } from '../../errors.js'
-import { commonJsHint, jobModule } from '../compile.js'
+import { commonJsHint, jobModule, missingGortHint } from '../compile.js'
 import { TaskCounters } from '../counters.js'
 import { jobOf, isTypeScript, jobUrl, type JobSpec, type MapContext, type Scalar, type TaskContext } from '../job.js'
 import { JobModuleError, StreamFormatError } from '../errors.js'
@@ -59,7 +59,8 @@ export async function importJob(job: string): Promise<JobSpec> {
       mod = await import(url)
     }
   } catch (e) {
-    throw new JobModuleError(job, ((e as Error).message ?? String(e)) + hint, { cause: e })
+    const message = (e as Error).message ?? String(e)
+    throw new JobModuleError(job, message + hint + missingGortHint(message), { cause: e })
   }
   const r = jobOf(mod)
   if ('problem' in r) throw new JobModuleError(job, r.problem + hint)
