@@ -110,7 +110,11 @@ interface TaskState {
  */
 const FAIL_AT_ONCE: ReadonlySet<string> = new Set(['ERR_MR_RECORD_TOO_LONG'])
 
-export const describeError = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
+/**
+ * An attempt's error as one line, `name: message`, less the `gort mapreduce: ` that starts gort's
+ * own messages: the lines it goes into (TaskFailedError's, the CLI's) start with it already.
+ */
+export const describeError = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message.replace(/^gort mapreduce: /, '')}` : String(e))
 /** An error's string `code`, if it has one. */
 export const codeOf = (e: unknown): string | undefined => {
   const c = (e as { code?: unknown } | null)?.code

@@ -233,7 +233,7 @@ test('exit codes: 1 when the job throws, 2 for usage errors and a mapper that ca
     chmodSync(failing, 0o755)
     const r = await runCaptured(command, ['--mapper', failing, '--input', input, '--output', out, '--max-attempts', '1'])
     assert.is(r.code, 1)
-    assert.match(r.err, /task m-00000 failed 1 attempt: attempt 1: StreamProcessError: gort mapreduce: mapper ".*fail\.sh" exited with code 4/)
+    assert.match(r.err, /task m-00000 failed 1 attempt: attempt 1: StreamProcessError: mapper ".*fail\.sh" exited with code 4/)
     assert.not.ok(existsSync(out))
   } finally {
     t.remove()

@@ -128,7 +128,7 @@ test('an attempt that hangs is ended after taskTimeout and re-run (one thread: o
       onProgress: (e) => void (e.type === 'attempt' && e.state === 'failed' && failed.push(`${e.task}-${e.attempt}: ${e.error}`)),
     })
     assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
-    assert.equal(failed, ['m-00000-1: TaskTimeoutError: gort mapreduce: task m-00000 attempt 1 timed out after 1s'])
+    assert.equal(failed, ['m-00000-1: TaskTimeoutError: task m-00000 attempt 1 timed out after 1s'])
     assert.equal([r.counters.failedAttempts, r.counters.timedOutAttempts, r.counters.mapAttempts], [1, 1, 3])
   } finally {
     t.remove()
@@ -183,7 +183,7 @@ test('a thread that exits is known dead from its clock word, before the Worker i
     assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
     // The thread's exit listener holds it 3 s, so MDiedError could only come after that; the
     // clock's exit state (clock.ts) reports the death first.
-    assert.equal(failed, ['m-00000-1: ThreadExitError: gort mapreduce: task m-00000 attempt 1: its thread exited (exit code 9)'])
+    assert.equal(failed, ['m-00000-1: ThreadExitError: task m-00000 attempt 1: its thread exited (exit code 9)'])
     assert.is(r.counters.failedAttempts, 1)
   } finally {
     t.remove()

@@ -318,7 +318,7 @@ faults('a line no string holds fails its task at the first attempt, not after ma
     const e = err as TaskFailedError
     assert.is(e.task, 'm-00001')
     assert.equal(e.attempts.map((a) => [a.attempt, a.code]), [[1, 'ERR_MR_RECORD_TOO_LONG']])
-    assert.match(e.message, /task m-00001 failed 1 attempt: attempt 1: RecordTooLongError: .*f1\.txt": the line at byte 2 is longer than 8 bytes/)
+    assert.match(e.message, /task m-00001 failed 1 attempt: attempt 1: RecordTooLongError: input ".*f1\.txt": the line at byte 2 is longer than 8 bytes/)
     assert.not.ok(existsSync(out), 'the output directory is removed')
   } finally {
     t.remove()

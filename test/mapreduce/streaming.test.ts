@@ -281,7 +281,7 @@ test('a mapper that always fails fails the job, naming the command, the exit cod
     assert.is(f.task, 'm-00000')
     assert.is(f.attempts.length, 2)
     assert.is(f.attempts[0]!.code, 'ERR_MR_STREAM_FAILED')
-    assert.match(f.message, /attempt 1: StreamProcessError: gort mapreduce: mapper ".*fail\.sh --strict" exited with code 3; its stderr ends: cannot parse line 1/)
+    assert.match(f.message, /attempt 1: StreamProcessError: mapper ".*fail\.sh --strict" exited with code 3; its stderr ends: cannot parse line 1/)
     assert.not.ok(existsSync(out))
     const killed = script(t.dir, 'killed.sh', 'kill -9 $$')
     const e2 = await runJob({ mapper: 'cat', reducer: killed, input, output: out, maxAttempts: 1, procs: 1 }).then(() => undefined, (x: unknown) => x)
