@@ -347,12 +347,6 @@ function prune(cache: string): void {
   }
 }
 
-/**
- * What to add to the message of a TypeScript job that failed to load through tsx as given (not
- * compiled): when the job's package is not `"type": "module"` (npm init's default) and the file
- * is not .mts, tsx loads it as CommonJS, and the error (a require() cycle, a default export that
- * is the CommonJS exports object) speaks of neither. '' otherwise.
- */
 /** A hint for a JavaScript job that imports gort where no gort is installed (Node resolves it from the job's directory). */
 export function missingGortHint(message: string): string {
   return /Cannot find package 'gort'/.test(message)
@@ -360,6 +354,12 @@ export function missingGortHint(message: string): string {
     : ''
 }
 
+/**
+ * What to add to the message of a TypeScript job that failed to load through tsx as given (not
+ * compiled): when the job's package is not `"type": "module"` (npm init's default) and the file
+ * is not .mts, tsx loads it as CommonJS, and the error (a require() cycle, a default export that
+ * is the CommonJS exports object) speaks of neither. '' otherwise.
+ */
 export function commonJsHint(url: string): string {
   if (!url.startsWith('file:') || !isTypeScript(url) || /\.mts$/.test(url)) return ''
   const file = fileURLToPath(url)
