@@ -18,7 +18,7 @@
  */
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { GortError, describeValue } from '../errors.js'
+import { GortError } from '../errors.js'
 import { JobStoppedError, MapReduceArgError, formatSize, parseDuration, parseSize, runJob, type JobResult, type ProgressEvent } from '../mapreduce/index.js'
 import { MIN_MEMORY, MIN_TASK_TIMEOUT } from '../mapreduce/options.js'
 import { tightenHeapGrowth } from './heap.js'
@@ -102,7 +102,7 @@ function required(name: string, v: string | undefined): string {
 }
 
 /** runJob's options whose flag is not their name in kebab case. */
-const FLAG_OF: Readonly<Record<string, string>> = { partition: '--partitioner', backupTasks: '--no-backup', taskStdout: '--json', params: '--param', job: '--job' }
+const FLAG_OF: Readonly<Record<string, string>> = { partition: '--partitioner', backupTasks: '--no-backup', taskStdout: '--json', params: '--param' }
 
 /** The flag a runJob option came from: `splitSize` is --split-size (a name that is a flag already stays). */
 export function flagOf(option: string): string {
@@ -117,8 +117,8 @@ export function flagOf(option: string): string {
 async function run(argv: readonly string[]): Promise<number> {
   try {
     return await runCli(argv)
-  } catch (e) {
-    if (e instanceof MapReduceArgError) throw new UsageError(`${flagOf(e.option)} must be ${e.want}, got ${describeValue(e.value)}`)
+  } catch (caught) {
+    const e = caught instanceof MapReduceArgError ? new MapReduceArgError(flagOf(caught.option), caught.value, caught.want) : caught
     if (e instanceof Error && e.message.startsWith('gort mapreduce: ')) e.message = e.message.slice('gort mapreduce: '.length)
     throw e
   }
