@@ -73,15 +73,7 @@ export function parkedOps(): { signal: AbortSignal; track<T>(p: Promise<T>): Pro
   }
 }
 
-/** Expects `p` to reject and returns the reason. */
-export async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected the promise to reject')
-}
+export { rejection } from '../_support/rejection.js'
 
 /** Expects `fn` to throw and returns the error. */
 export function thrown(fn: () => unknown): unknown {

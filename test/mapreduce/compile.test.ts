@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert'
 import { jobModule, selfReference } from '../../src/mapreduce/compile.js'
 import { JobModuleError, runJob, TaskFailedError, type ProgressEvent } from '../../src/mapreduce/index.js'
 import { deadline } from '../_support/deadline.js'
+import { rejection } from '../_support/rejection.js'
 import { countsOf, FIXTURES, readParts, sortedEntries, tempDir, text, wordCount } from './_helpers.js'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
@@ -142,10 +143,7 @@ unit('a job where no gort is installed imports the gort that runs it; one whose 
 
     const missing = path.join(t.dir, 'missing.ts')
     writeFileSync(missing, "import { helper } from 'not-installed-pkg'\nimport { defineJob } from 'gort/mapreduce'\nexport default defineJob({ map(_f, line: string, emit) { emit(helper(line), 1) } })\n")
-    const err = await withEnv({ TMPDIR: t.dir }, () => runJob({ job: missing, input: path.join(t.dir, 'in.txt'), output: path.join(t.dir, 'out2'), procs: 1 })).then(
-      () => assert.unreachable('the job ran'),
-      (e: unknown) => e,
-    )
+    const err = await rejection(withEnv({ TMPDIR: t.dir }, () => runJob({ job: missing, input: path.join(t.dir, 'in.txt'), output: path.join(t.dir, 'out2'), procs: 1 })))
     assert.instance(err, JobModuleError)
     assert.match((err as Error).message, /job module .*missing\.ts: cannot resolve "not-installed-pkg" \(missing\.ts:1:24\): is the package installed where the job can import it\?$/)
     assert.not.ok(existsSync(path.join(t.dir, 'out2')))
@@ -153,10 +151,7 @@ unit('a job where no gort is installed imports the gort that runs it; one whose 
     // JavaScript is imported as it is, so Node resolves gort from the job's directory: a hint says so.
     const js = path.join(t.dir, 'job.mjs')
     writeFileSync(js, "import { defineJob } from 'gort/mapreduce'\nexport default defineJob({ map(_f, line, emit) { emit(line, 1) } })\n")
-    const jsErr = await runJob({ job: js, input: path.join(t.dir, 'in.txt'), output: path.join(t.dir, 'out3'), procs: 1 }).then(
-      () => assert.unreachable('the job ran'),
-      (e: unknown) => e,
-    )
+    const jsErr = await rejection(runJob({ job: js, input: path.join(t.dir, 'in.txt'), output: path.join(t.dir, 'out3'), procs: 1 }))
     assert.instance(jsErr, JobModuleError)
     assert.match((jsErr as Error).message, /Cannot find package 'gort' imported from .*job\.mjs \(a JavaScript job imports gort as Node resolves it, from its own directory: install gort in its project, or write the job in TypeScript/)
   } finally {

@@ -12,6 +12,7 @@ import { KEY_BYTES, RECORD_BYTES, records } from '../../examples/mapreduce/recor
 import { command } from '../../src/cli/mapreduce.js'
 import { runCaptured } from '../_support/cli.js'
 import { deadline } from '../_support/deadline.js'
+import { rejection } from '../_support/rejection.js'
 import { byteOrder, FIXTURES, tempDir, text } from './_helpers.js'
 
 const EXAMPLES = path.join(path.dirname(new URL(import.meta.url).pathname), '../../examples/mapreduce')
@@ -77,10 +78,7 @@ grep('without a pattern every attempt fails, and the job says why', deadline('gr
   const t = tempDir()
   try {
     const input = writeInputs(t.dir, ['a b'])
-    const err = await runJob({ job: path.join(EXAMPLES, 'grep.ts'), input, output: path.join(t.dir, 'out'), procs: 1, maxAttempts: 2 }).then(
-      () => assert.unreachable('ran'),
-      (e: unknown) => e,
-    )
+    const err = await rejection(runJob({ job: path.join(EXAMPLES, 'grep.ts'), input, output: path.join(t.dir, 'out'), procs: 1, maxAttempts: 2 }))
     assert.instance(err, TaskFailedError)
     assert.match((err as Error).message, /grep: no pattern/)
   } finally {
@@ -142,19 +140,13 @@ sort('a map that throws on the sample fails the job as task "sample", before any
   try {
     const input = writeInputs(t.dir, ['BAD\nok\n', 'fine\n'])
     const out = path.join(t.dir, 'out')
-    const err = await runJob({ job: path.join(FIXTURES, 'sample-throws.ts'), input, output: out, procs: 1, reducers: 2 }).then(
-      () => assert.unreachable('ran'),
-      (e: unknown) => e,
-    )
+    const err = await rejection(runJob({ job: path.join(FIXTURES, 'sample-throws.ts'), input, output: out, procs: 1, reducers: 2 }))
     assert.instance(err, TaskFailedError)
     assert.is((err as TaskFailedError).task, 'sample')
     assert.match((err as Error).message, /bad record in the sample/)
     assert.not.ok(existsSync(out))
     // With one reducer there is nothing to cut: no sample, and the bad record fails a map task instead.
-    const one = await runJob({ job: path.join(FIXTURES, 'sample-throws.ts'), input, output: out, procs: 1, reducers: 1, maxAttempts: 1 }).then(
-      () => assert.unreachable('ran'),
-      (e: unknown) => e,
-    )
+    const one = await rejection(runJob({ job: path.join(FIXTURES, 'sample-throws.ts'), input, output: out, procs: 1, reducers: 1, maxAttempts: 1 }))
     assert.is((one as TaskFailedError).task, 'm-00000')
   } finally {
     t.remove()

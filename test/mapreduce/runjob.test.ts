@@ -8,6 +8,7 @@ import {
   InputNotFoundError, JobModuleError, MapReduceArgError, OutputExistsError, runJob, TaskFailedError, type ProgressEvent,
 } from '../../src/mapreduce/index.js'
 import { deadline } from '../_support/deadline.js'
+import { rejection } from '../_support/rejection.js'
 import { takenCount, waitingCount } from '../../src/scheduler/main/prestart.js'
 import { byteOrder, countsOf, FIXTURES, readParts, sortedEntries, tempDir, text, WORDS, wordCount } from './_helpers.js'
 
@@ -288,10 +289,7 @@ faults('a task that fails every attempt fails the job: TaskFailedError names it 
   try {
     const input = writeInputs(t.dir, ['fine\nwords', 'a\nTHROW\nb', 'more words'])
     const out = path.join(t.dir, 'out')
-    const err = await runJob({ job: path.join(FIXTURES, 'faulty.ts'), input, output: out, procs: 2, maxAttempts: 3 }).then(
-      () => assert.unreachable('the job succeeded'),
-      (e: unknown) => e,
-    )
+    const err = await rejection(runJob({ job: path.join(FIXTURES, 'faulty.ts'), input, output: out, procs: 2, maxAttempts: 3 }))
     assert.instance(err, TaskFailedError)
     const e = err as TaskFailedError
     assert.is(e.code, 'ERR_MR_TASK_FAILED')
@@ -310,10 +308,7 @@ faults('a line no string holds fails its task at the first attempt, not after ma
   try {
     const input = writeInputs(t.dir, ['fine\nwords', 'a\nTOO-LONG\nb'])
     const out = path.join(t.dir, 'out')
-    const err = await runJob({ job: path.join(FIXTURES, 'faulty.ts'), input, output: out, procs: 2, maxAttempts: 4 }).then(
-      () => assert.unreachable('the job succeeded'),
-      (e: unknown) => e,
-    )
+    const err = await rejection(runJob({ job: path.join(FIXTURES, 'faulty.ts'), input, output: out, procs: 2, maxAttempts: 4 }))
     assert.instance(err, TaskFailedError)
     const e = err as TaskFailedError
     assert.is(e.task, 'm-00001')
