@@ -36,10 +36,10 @@ import { guessLoader, M_YOUNG_MB } from './prestart.js'
 import type { Prestarted } from '../scheduler/main/prestart.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './names.js'
-import { autoProcs, autoSplitSize, resolveJobOptions, type Resolved, type RunJobOptions } from './options.js'
+import { autoProcs, autoSplitSize, MIN_AUTO_SPLIT, resolveJobOptions, type Resolved, type RunJobOptions } from './options.js'
 import { defaultProcs } from '../scheduler/main/options.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
-import { computeSplits, packSplits, type Split } from './split.js'
+import { computeSplits, packSplits, taperSplits, type Split } from './split.js'
 import { jobTasks, probeJob, sampleTask, type JobInfo } from './tasks.js'
 import type { SampleArgs } from './sample.js'
 import { sampleSplits } from './sample.js'
@@ -164,7 +164,10 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
     if (big !== undefined) throw new InputTooLargeError(big.name, big.size, bufferConstants.MAX_STRING_LENGTH)
   }
   const splitSize = o.splitSize ?? autoSplitSize(inputs.reduce((n, f) => n + f.size, 0), rt.procs)
-  const splits = computeSplits(inputs, splitSize, info.records)
+  let splits = computeSplits(inputs, splitSize, info.records)
+  // A split size the user gave is kept as given; gort's own tapers at the end (packed tasks are
+  // shaped by packSplits instead).
+  if (o.splitSize === undefined && !o.packFiles && info.records !== 'files') splits = taperSplits(splits, splitSize, rt.procs, MIN_AUTO_SPLIT)
   const reducers = o.reducers ?? rt.procs
   makeDirs(path.dirname(o.output))
   try {

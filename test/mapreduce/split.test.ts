@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ChunkReader, computeSplits, LineReader, packSplits, type Split } from '../../src/mapreduce/split.js'
+import { ChunkReader, computeSplits, LineReader, packSplits, taperSplits, type Split } from '../../src/mapreduce/split.js'
 import { RecordTooLongError } from '../../src/mapreduce/errors.js'
 import type { InputFile } from '../../src/mapreduce/inputs.js'
 import { tempDir, text } from './_helpers.js'
@@ -218,6 +218,32 @@ test('computeSplits: ranges of splitSize per file, none for an empty file; files
     ['a', 0, 4], ['a', 4, 8], ['a', 8, 10], ['b', 0, 4],
   ])
   assert.equal(computeSplits(files, 4, 'files').map((s) => [s.name, s.start, s.end]), [['a', 0, 10], ['e', 0, 0], ['b', 0, 4]])
+})
+
+test('taperSplits: the last two waves in halves then quarters; each byte once, in order; else unchanged', () => {
+  const files: InputFile[] = Array.from({ length: 16 }, (_, i) => ({ path: `/d/${i}`, name: String(i), size: 64 }))
+  files[3] = { path: '/d/3', name: '3', size: 100 } // a file of one split and a part
+  const splits = computeSplits(files, 64, 'lines')
+  const tapered = taperSplits(splits, 64, 2, 1)
+  // Each byte of each file once, in order.
+  const cover = (list: Split[]): string => list.map((s) => `${s.name}:${s.start}-${s.end}`).join(' ')
+  const joined = new Map<string, number>()
+  for (const s of tapered) {
+    assert.equal(s.start, joined.get(s.name) ?? 0, `${s.name} continues where it stopped`)
+    assert.ok(s.end > s.start)
+    joined.set(s.name, s.end)
+  }
+  for (const f of files) assert.equal(joined.get(f.name), f.size)
+  // 1060 bytes, waves of 128: the splits start whole, the last 128 bytes are cut in halves
+  // (32) and the last 64 in quarters (16).
+  const tail = tapered.slice(-6).map((s) => [s.name, s.start, s.end])
+  assert.equal(tail, [['14', 0, 32], ['14', 32, 64], ['15', 0, 16], ['15', 16, 32], ['15', 32, 48], ['15', 48, 64]])
+  assert.equal(cover(tapered.slice(0, -6)), cover(splits.slice(0, -2)))
+  // One thread, two waves or fewer: as they were.
+  assert.equal(taperSplits(splits, 64, 1, 1), splits)
+  assert.equal(taperSplits(splits, 64, 9, 1), splits)
+  // Never below `least`.
+  assert.ok(taperSplits(splits, 64, 2, 24).every((s) => s.end - s.start >= 24 || s.end === files.find((f) => f.name === s.name)!.size))
 })
 
 test('packSplits: each split once, in order; about a split a task; small files in equal tasks; big files one task a split', () => {
