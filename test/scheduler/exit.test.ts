@@ -35,6 +35,17 @@ test('what tasks print just before their results is not lost when the runtime cl
   }
 }, 60_000))
 
+test('what a task printed is not lost when the runtime closes while it still runs, for a moment', deadline('exit-print-busy', async () => {
+  // close() used to skip an M in user code; it now asks it too, and waits BUSY_FLUSH_MS for it.
+  for (let round = 0; round < 3; round++) {
+    const r = await run('print-busy')
+    assert.is(r.code, 0, r.err)
+    assert.is(r.out.split('\n').filter((l) => l.startsWith('a out ')).length, 50, `stdout, round ${round}`)
+    assert.is(r.err.split('\n').filter((l) => l.startsWith('a err ')).length, 50, `stderr, round ${round}`)
+    assert.match(r.out, /closed: (50|RuntimeClosedError)\n/)
+  }
+}, 60_000))
+
 test('a program that forgets close() still exits by itself once its work is done', deadline('exit-forget', async () => {
   const r = await run('forget')
   assert.is(r.code, 0, r.err)
