@@ -5,8 +5,8 @@
  * line is small, and the well-kept libraries for it are not in gort's dependencies.
  *
  * Invariants:
- * - The state is built from runJob's ProgressEvents only; `formatProgress` is a pure function of
- *   it and the elapsed time (what the tests check).
+ * - The state is built from runJob's ProgressEvents and when they came; `formatProgress` is a pure
+ *   function of it and the elapsed time (what the tests check).
  * - Every other write to the stream goes through `log`, which erases the line first and draws it
  *   again after, so a message never lands in the middle of the line.
  * - `stop()` erases the line and clears the timer; after it nothing is written.
@@ -21,17 +21,23 @@ export interface ProgressState {
   reducesDone: number
   /** Input bytes of the maps done. */
   bytes: number
+  /**
+   * Milliseconds from the start to the end of the map phase, once it has ended: the input rate is
+   * then the map phase's, not one that falls through the reduce phase, which reads no input.
+   */
+  mapPhaseMs: number | undefined
   failed: number
   backups: number
 }
 
 export function newProgressState(): ProgressState {
-  return { maps: 0, reduces: 0, mapsDone: 0, reducesDone: 0, bytes: 0, failed: 0, backups: 0 }
+  return { maps: 0, reduces: 0, mapsDone: 0, reducesDone: 0, bytes: 0, mapPhaseMs: undefined, failed: 0, backups: 0 }
 }
 
-/** Folds one event into the state. */
-export function applyEvent(s: ProgressState, e: ProgressEvent): void {
-  if (e.type === 'start') {
+/** Folds one event, which came `elapsedMs` after the start, into the state. */
+export function applyEvent(s: ProgressState, e: ProgressEvent, elapsedMs: number): void {
+  if (e.type === 'phase' && e.phase === 'map') s.mapPhaseMs = elapsedMs
+  else if (e.type === 'start') {
     s.maps = e.maps
     s.reduces = e.reduces
   } else if (e.type === 'attempt') {
@@ -54,9 +60,13 @@ export function formatElapsed(ms: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`
 }
 
-/** The line: `maps 3/10  reduces 0/4  12.5 MB/s  0:07` plus `  2 failed  1 backup` when nonzero. */
+/**
+ * The line: `maps 3/10  reduces 0/4  12.5 MB/s  0:07` plus `  2 failed  1 backup` when nonzero. The
+ * rate is the input mapped so far over the time so far, and the map phase's once it is over.
+ */
 export function formatProgress(s: ProgressState, elapsedMs: number): string {
-  const mbs = elapsedMs > 0 ? s.bytes / 1e6 / (elapsedMs / 1000) : 0
+  const ms = s.mapPhaseMs ?? elapsedMs
+  const mbs = ms > 0 ? s.bytes / 1e6 / (ms / 1000) : 0
   let line = `maps ${s.mapsDone}/${s.maps}  reduces ${s.reducesDone}/${s.reduces}  ${mbs.toFixed(1)} MB/s  ${formatElapsed(elapsedMs)}`
   if (s.failed > 0) line += `  ${s.failed} failed`
   if (s.backups > 0) line += `  ${s.backups} backup${s.backups === 1 ? '' : 's'}`
@@ -91,7 +101,7 @@ export class ProgressLine {
   }
 
   event(e: ProgressEvent): void {
-    applyEvent(this.state, e)
+    applyEvent(this.state, e, this.#now() - this.#start)
     // Shown as soon as the job knows its tasks, not at the next tick: a small job may be over by then.
     if (e.type === 'start') this.draw()
   }

@@ -154,12 +154,17 @@ test('a reducer that always throws: exit 1, the task and each attempt named, no 
 
 test('the progress line: its text, drawn with \\r and erase-line, erased before a message and at the end', () => {
   const s = newProgressState()
-  applyEvent(s, { type: 'start', maps: 10, reduces: 4, procs: 2, inputBytes: 5e6 })
-  applyEvent(s, { type: 'attempt', phase: 'map', task: 'm-00000', attempt: 1, state: 'succeeded', backup: false, bytes: 3e6, done: 3, total: 10 })
-  applyEvent(s, { type: 'attempt', phase: 'map', task: 'm-00001', attempt: 1, state: 'failed', backup: false, error: 'x', done: 3, total: 10 })
-  applyEvent(s, { type: 'attempt', phase: 'map', task: 'm-00002', attempt: 2, state: 'started', backup: true, done: 3, total: 10 })
+  applyEvent(s, { type: 'start', maps: 10, reduces: 4, procs: 2, inputBytes: 5e6 }, 0)
+  applyEvent(s, { type: 'attempt', phase: 'map', task: 'm-00000', attempt: 1, state: 'succeeded', backup: false, bytes: 3e6, done: 3, total: 10 }, 1000)
+  applyEvent(s, { type: 'attempt', phase: 'map', task: 'm-00001', attempt: 1, state: 'failed', backup: false, error: 'x', done: 3, total: 10 }, 1500)
+  applyEvent(s, { type: 'attempt', phase: 'map', task: 'm-00002', attempt: 2, state: 'started', backup: true, done: 3, total: 10 }, 1500)
   assert.is(formatProgress(s, 2000), 'maps 3/10  reduces 0/4  1.5 MB/s  0:02  1 failed  1 backup')
   assert.is(formatProgress(newProgressState(), 3_725_000), 'maps 0/0  reduces 0/0  0.0 MB/s  1:02:05')
+  // Once the map phase is over, the rate is its own: it does not fall while the reduces run.
+  applyEvent(s, { type: 'attempt', phase: 'map', task: 'm-00009', attempt: 1, state: 'succeeded', backup: false, bytes: 2e6, done: 10, total: 10 }, 2500)
+  applyEvent(s, { type: 'phase', phase: 'map', tasks: 10 }, 2500)
+  assert.is(formatProgress(s, 2500), 'maps 10/10  reduces 0/4  2.0 MB/s  0:02  1 failed  1 backup')
+  assert.is(formatProgress(s, 10_000), 'maps 10/10  reduces 0/4  2.0 MB/s  0:10  1 failed  1 backup')
   let screen = ''
   let now = 0
   const line = new ProgressLine({ write: (text: string) => void (screen += text) }, () => now)
