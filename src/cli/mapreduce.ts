@@ -59,7 +59,9 @@ options:
                       variable, else the CPUs; for a job module, one per 8MiB of
                       input if that is fewer, since each thread's code warms up first)
   --split-size SIZE   bytes per map task's split, e.g. 64MiB, 512KiB (default 64MiB;
-                      an input under P x 64MiB is cut in P splits of at least 1MiB)
+                      an input under P x 64MiB is cut in P splits of at least 1MiB;
+                      over 2 x P x 64MiB, its last P x 64MiB in halves and quarters,
+                      so that the threads finish the maps together)
   --memory SIZE       memory for map-side buffers, shared by the tasks running at
                       once; beyond it they spill sorted runs to disk (default 256MiB)
   --max-attempts N    failed attempts per task before the job fails (default 4)

@@ -61,7 +61,11 @@ export interface RunJobOptions {
    * per 8 MiB (autoProcs: a thread's code must warm up before it pays), for a job module.
    */
   readonly procs?: number
-  /** Bytes per split (text input): a number or a size such as '64MiB'. Default 64 MiB, or less when the input is smaller than one split per thread (autoSplitSize). */
+  /**
+   * Bytes per split (text input): a number or a size such as '64MiB'. Default 64 MiB, or less when
+   * the input is smaller than one split per thread (autoSplitSize); with the default, the last
+   * wave of a large input is cut finer (split.ts taperSplits). A size given is used as given.
+   */
   readonly splitSize?: number | string
   /** Memory for map-side buffers, shared by the tasks running at once: a number or '256MiB'. Default 256 MiB. */
   readonly memory?: number | string
