@@ -73,14 +73,4 @@ export function parkedOps(): { signal: AbortSignal; track<T>(p: Promise<T>): Pro
   }
 }
 
-export { rejection } from '../_support/rejection.js'
-
-/** Expects `fn` to throw and returns the error. */
-export function thrown(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a throw')
-}
+export { rejection, thrown } from '../_support/rejection.js'

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
-import { flush, runChild } from './_support.js'
+import { flush, runChild, thrown } from './_support.js'
 import { Chan, deadlockReport, go, goroutineCount, parkedCount } from '../../src/index.js'
 
 const fx = (name: string): string => `test/chan/fixtures/${name}.ts`
@@ -24,12 +24,7 @@ test(
 )
 
 test('go rejects a non-function, echoing it', () => {
-  let err: unknown
-  try {
-    go(42 as unknown as () => void)
-  } catch (e) {
-    err = e
-  }
+  const err = thrown(() => go(42 as unknown as () => void))
   assert.instance(err, TypeError)
   assert.match((err as Error).message, '42')
 })

@@ -9,6 +9,7 @@ import { ChunkReader, computeSplits, LineReader, packSplits, taperSplits, type S
 import { RecordTooLongError } from '../../src/mapreduce/errors.js'
 import type { InputFile } from '../../src/mapreduce/inputs.js'
 import { tempDir, text } from './_helpers.js'
+import { thrown } from '../_support/rejection.js'
 
 const test = suite('split')
 
@@ -149,12 +150,7 @@ test('a line longer than maxLine is a RecordTooLongError naming the file and the
       assert.is(r.line, 'a'.repeat(40))
       assert.ok(r.next())
       assert.is(r.line, 'b'.repeat(40))
-      let err: unknown
-      try {
-        r.next()
-      } catch (e) {
-        err = e
-      }
+      const err = thrown(() => r.next())
       assert.instance(err, RecordTooLongError)
       const e = err as RecordTooLongError
       assert.is(e.code, 'ERR_MR_RECORD_TOO_LONG')
