@@ -37,6 +37,7 @@ test('what tasks print just before their results is not lost when the runtime cl
 
 test('what a task printed is not lost when the runtime closes while it still runs, for a moment', deadline('exit-print-busy', async () => {
   // close() used to skip an M in user code; it now asks it too, and waits BUSY_FLUSH_MS for it.
+  // The task ends as soon as close() has asked.
   for (let round = 0; round < 3; round++) {
     const r = await run('print-busy')
     assert.is(r.code, 0, r.err)
