@@ -8,9 +8,11 @@
  *   aborted job removes it whole: no part file and no _SUCCESS outlive a failure. The one thing
  *   made before the checks end is a TypeScript job's compiled module (compile.ts), outside the
  *   output directory, since the probe imports it; it is removed when runJob settles.
- * - At most `procs` attempts run at once, so each may buffer `memory / procs` bytes: the
- *   scheduler would start a second G on an M whose task awaits, and the budget would no longer
- *   hold. Attempts, retries, timeouts and backup copies: attempts.ts.
+ * - At most `procs` attempts run at once, so each may buffer `memory / procs` bytes, and each
+ *   has an M to itself (the Runtime's mTasks 1): otherwise an M whose attempt awaits I/O would
+ *   start a second one, the budget would no longer hold, and a second attempt that stalls would
+ *   hold up the first one's continuation while another M sat idle. Attempts, retries, timeouts
+ *   and backup copies: attempts.ts.
  * - A task's result is taken from its first successful attempt only; a failed or cancelled
  *   attempt's directory is removed (its counters are never added).
  * - The runtime is closed (every M ended) before the output directory is committed or removed:
@@ -118,7 +120,7 @@ async function start(o: Resolved, procs: number): Promise<{ rt: Runtime; mod: Jo
   // its process (30-40 ms), which would otherwise delay them by as much.
   const guess = guessLoader(o.stream === undefined ? o.url : undefined)
   const { Runtime } = await import('../scheduler/main/runtime.js')
-  const runtime = (loader: JobModule['loader']): Promise<Runtime> => Runtime.start({ procs, spares: 0, mainSlots: G_RECORDS, mSlots: G_RECORDS, mYoungMb: M_YOUNG_MB, mStdout: o.taskStdout, loader })
+  const runtime = (loader: JobModule['loader']): Promise<Runtime> => Runtime.start({ procs, spares: 0, mTasks: 1, mainSlots: G_RECORDS, mSlots: G_RECORDS, mYoungMb: M_YOUNG_MB, mStdout: o.taskStdout, loader })
   const starting = runtime(guess)
   const compiling = o.stream === undefined ? jobModule(o.url) : Promise.resolve(undefined)
   const [m, r] = await Promise.allSettled([compiling, starting])

@@ -218,6 +218,20 @@ test('maps and reduces ran on more than one thread (threadId recorded inside the
   }
 }, MS))
 
+test('each attempt has its thread to itself, also while it awaits (no second attempt starts there)', deadline('alone', async () => {
+  // Before the job's Runtime fixed its Ms' admission window at one task (mTasks), every run of
+  // this put two attempts on one thread: the M started the next while the first awaited a timer.
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, Array.from({ length: 16 }, (_, i) => `file ${i}\n`))
+    const r = await runJob({ job: path.join(FIXTURES, 'alone.ts'), input, output: path.join(t.dir, 'out'), procs: 2, reducers: 6, backupTasks: false })
+    assert.equal([...r.userCounters.keys()].filter((k) => k.startsWith('live at once')), ['live at once 1'])
+    assert.is(r.userCounters.get('live at once 1'), 16 + 6)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test('reducers: 0 writes part-m files, one per map, the pairs in emit order', deadline('map-only', async () => {
   const t = tempDir()
   try {

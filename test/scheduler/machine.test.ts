@@ -453,6 +453,29 @@ test('an M whose live tasks fill its admission window takes no more: the rest of
   }
 }))
 
+for (const mTasks of [1, 2]) {
+  test(`mTasks ${mTasks} fixes the window: no M ever has more than ${mTasks} tasks from the queues live, whatever they await`, deadline(`mtasks-${mTasks}`, async () => {
+    // The same 640 timer-then-compute tasks as above, where the adaptive window let an M start up
+    // to 192. With the window fixed, an M takes a G from the queues only while it has room, also
+    // when it has no live task (a pull of a whole share would start them all here, one by one as
+    // each awaited: how two MapReduce attempts once shared an M while the other sat idle).
+    const rt = await Runtime.start({ procs: 2, spares: 0, handoffMs: 0, mTasks })
+    try {
+      const out = await Promise.all(Array.from({ length: 640 }, () => rt.go(timerThenCompute, 1)))
+      const peaks = new Map<number, number>()
+      for (const [tid, peak] of out) peaks.set(tid, Math.max(peaks.get(tid) ?? 0, peak))
+      assert.is(peaks.size, 2, `both Ms ran tasks: ${JSON.stringify([...peaks])}`)
+      for (const [tid, peak] of peaks) assert.ok(peak <= mTasks, `thread ${tid} had ${peak} tasks live at once`)
+      // The bound is on Gs from the queues: a task's own children still run on its M.
+      const flag = flagArray()
+      const ids = await rt.go(spawnAndWait, 8, flag)
+      assert.is(ids.length, 8)
+    } finally {
+      await rt.close()
+    }
+  }))
+}
+
 for (const procs of [1, 2]) {
   test(`the window grows while every live task waits: 300 tasks that each wait for all the others finish (procs ${procs})`, deadline(`window-grows-${procs}`, async () => {
     // Each task waits until all 300 have started: an M that never took more than its window

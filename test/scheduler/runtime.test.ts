@@ -142,6 +142,7 @@ test('bad options fail at start with a SchedulerArgError naming the option, and 
     ['mainSpinUs', { mainSpinUs: -1 }], ['mainSpinUs', { mainSpinUs: 1001 }], ['mainSpinUs', { mainSpinUs: '10' as unknown as number }],
     ['resultBatchUs', { resultBatchUs: -1 }], ['resultBatchUs', { resultBatchUs: 100_001 }], ['resultBatchUs', { resultBatchUs: 2.5 }],
     ['mYoungMb', { mYoungMb: 0 }], ['mYoungMb', { mYoungMb: 1025 }], ['mYoungMb', { mYoungMb: 2.5 }],
+    ['mTasks must be an integer from 1 to 1024, got 0', { mTasks: 0 }], ['mTasks', { mTasks: 1025 }], ['mTasks', { mTasks: 1.5 }],
     ['loader', { loader: 'esbuild' as never }], ["mStdout must be 'stdout' or 'stderr'", { mStdout: 'null' as never }],
     ['procs must be an integer from 1 to 256, got 1000', { procs: 1000 }], ['maxThreads', { maxThreads: 5000 }],
     ['spares', { procs: 4, spares: 1021 }], ['mainSlots', { mainSlots: 2 ** 23 }], ['mSlots', { mSlots: 2 ** 21 }],

@@ -24,7 +24,9 @@
  *   queue (children of its tasks, which those may be awaiting) is never refused. The window
  *   grows when the M's event loop sat idle while it was full and work waited (its tasks were all
  *   waiting, so it should have started more) and shrinks by one for each task that settled while
- *   the loop was busy throughout.
+ *   the loop was busy throughout. Runtime's `mTasks` fixes the window instead (1: each task
+ *   taken from outside has the M to itself while it lives), and then a pull takes no more than
+ *   the window has room for even when the M has no live task.
  *
  * Running a G is runner.ts; `go` inside a task is spawn.ts; both reach the P through this loop.
  */
@@ -34,7 +36,7 @@ import { parentPort } from 'node:worker_threads'
 import { InternalError } from '../../errors.js'
 import { plainToError, resultFromRemote } from '../shared/codec.js'
 import {
-  H_CLOSED, H_NMSPINNING, O_HANDOFF, O_LOADING, O_TID, P_STEAL_ATTEMPTS, P_TICK, oOff, pOff,
+  H_CLOSED, H_MTASKS, H_NMSPINNING, O_HANDOFF, O_LOADING, O_TID, P_STEAL_ATTEMPTS, P_TICK, oOff, pOff,
 } from '../shared/layout.js'
 import type { Outbox } from '../shared/outbox.js'
 import { Owner } from '../shared/owner.js'
@@ -93,6 +95,8 @@ export class Machine {
   #streak = 0
   /** How many live tasks the M may have before it takes no more work from outside its P. */
   #window = WINDOW_START
+  /** Runtime's mTasks: the window, fixed (0: adaptive, as above). */
+  readonly #fixed: number
   /**
    * The last park ended because a continuation ran here, not because work was offered: look
    * once, but do not spin (a SharedChan partner that wakes this M per message would otherwise
@@ -106,6 +110,8 @@ export class Machine {
     this.me = me
     this.#post = post
     this.#oo = oOff(s.l, me)
+    this.#fixed = s.I[H_MTASKS]!
+    if (this.#fixed > 0) this.#window = this.#fixed
     this.#owner = new Owner(s, me)
     this.#mp = new MPark(s.I, s.l, me, s.waker)
     setCurrentMPark(this.#mp)
@@ -370,15 +376,18 @@ export class Machine {
     // With no live task here, a full share (tiny tasks that finish at once need no bound, and a
     // batch spares the queue's lock); with some, no more than the window has room for, since
     // the ring is not gated: all that is pulled starts here.
-    return this.#local.pullGlobal(p, this.#runner.live === 0 ? q.globalShare(p) : Math.min(q.globalShare(p), room))
+    return this.#local.pullGlobal(p, this.#runner.live === 0 && this.#fixed === 0 ? q.globalShare(p) : Math.min(q.globalShare(p), room))
   }
 
   /**
    * How many Gs from outside this P the M may take now (its window less its live tasks); 0 marks
-   * it gated, so that the next task to settle rings it (Runner.#complete).
+   * it gated, so that the next task to settle rings it (Runner.#complete). A fixed window also
+   * counts the Gs waiting in its own P's queue, which will start here: with the adaptive one, a
+   * pull on the 61st tick may overshoot by one.
    */
   #room(): number {
-    const n = this.#window - this.#runner.live
+    let n = this.#window - this.#runner.live
+    if (this.#fixed > 0 && n > 0 && this.#hold.p >= 0) n -= this.#s.q.localSize(this.#hold.p)
     this.#hold.gated = n <= 0
     return n
   }
@@ -460,7 +469,7 @@ export class Machine {
     const live = runner.live > 0
     const async = runner.fetches.size > 0 || this.#owner.pending > 0
     const po = hold.p >= 0 ? hold.po : -1
-    if (!live) this.#window = WINDOW_START // drained: the next burst starts afresh
+    if (!live && this.#fixed === 0) this.#window = WINDOW_START // drained: the next burst starts afresh
     // #room() also marks the M gated, so the next task to settle rings it out of the wait below.
     if (!(this.#room() <= 0 && po >= 0 && this.#visibleWork())) {
       const how = await this.#mp.park(po, live, async, this.#parkHooks)
@@ -478,7 +487,9 @@ export class Machine {
     const kept = await this.#mp.waitGated(GATE_MS, this.#parkHooks)
     const idle = performance.eventLoopUtilization().idle - idle0
     const settled = runner.live < before
-    if (idle >= 0.5 * GATE_MS && !settled && performance.now() - t0 >= GATE_MS) this.#window = Math.min(WINDOW_MAX, this.#window * 2)
+    if (this.#fixed > 0) {
+      // A fixed window (mTasks) learns nothing: the wait only keeps wakep off this M.
+    } else if (idle >= 0.5 * GATE_MS && !settled && performance.now() - t0 >= GATE_MS) this.#window = Math.min(WINDOW_MAX, this.#window * 2)
     else if (idle >= IDLE_MS) this.#window = Math.min(WINDOW_MAX, this.#window + 1)
     else if (settled) this.#window = Math.max(WINDOW_MIN, this.#window - 1)
     if (!kept) this.#loseP()

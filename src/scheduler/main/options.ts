@@ -80,6 +80,17 @@ export interface RuntimeOptions {
    * its stderr, for a program whose stdout is data (`gort mapreduce --json`).
    */
   readonly mStdout?: 'stdout' | 'stderr'
+  /**
+   * The most tasks an M runs at once that it took from the shared queues (the global queue, or
+   * by stealing), 1 to 1024. A started task cannot move to another M, so while one awaits I/O
+   * its M may start others; one that then blocks the thread holds up the first one's
+   * continuation too. 1 gives each such task an M to itself: a task that awaits and one that
+   * computes for long never share a thread (MapReduce runs its attempts so). Children a task
+   * spawns with `go()` still run on its M. Use it for independent tasks: a task that awaits a G
+   * queued globally waits until some M has room. Default: adaptive (each M starts at 8, and
+   * takes more while its tasks all wait, fewer while they compute).
+   */
+  readonly mTasks?: number
 }
 
 /** GOMAXPROCS, else the CPUs, at most MAX_PROCS (as Go once capped GOMAXPROCS, not refused it). */
@@ -104,6 +115,8 @@ export interface Resolved {
   readonly mYoungMb: number
   readonly loader: 'auto' | 'tsx' | 'none'
   readonly mStdout: 'stdout' | 'stderr'
+  /** 0: adaptive. */
+  readonly mTasks: number
   readonly layout: Layout
 }
 
@@ -127,6 +140,7 @@ export function resolveOptions(options: RuntimeOptions): Resolved {
   if (mStdout !== 'stdout' && mStdout !== 'stderr') {
     throw new SchedulerArgError(`gort: Runtime.start: mStdout must be 'stdout' or 'stderr', got ${describe(mStdout)}`)
   }
+  const mTasks = options.mTasks === undefined ? 0 : positiveInt('mTasks', options.mTasks, 0, 1, 1024)
   // Indices of Ms that died are never reused, so leave room for replacements.
   const layout = computeLayout(procs, maxThreads + 8, mainSlots, mSlots)
   const bytes = layout.words * 4
@@ -137,7 +151,7 @@ export function resolveOptions(options: RuntimeOptions): Resolved {
         `${gib(bytes)} of shared memory, more than the ${gib(MAX_SHARED_BYTES)} a runtime may have: lower mSlots, maxThreads or procs`,
     )
   }
-  return { procs, spares, maxThreads, handoffMs, mainSpinUs, resultBatchUs, mHeapMb, mYoungMb, loader, mStdout, layout }
+  return { procs, spares, maxThreads, handoffMs, mainSpinUs, resultBatchUs, mHeapMb, mYoungMb, loader, mStdout, mTasks, layout }
 }
 
 export function positiveInt(name: string, v: number | undefined, dflt: number, min = 1, max = 1 << 24): number {

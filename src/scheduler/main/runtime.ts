@@ -22,7 +22,7 @@ import { Group, writeRecord, writeRecords } from '../shared/batch.js'
 import { PayloadBroker } from './broker.js'
 import { encodeArgs, encodeArgsTransfer, errorToPlain, type Encoded, type PlainError, type RemotePayload } from '../shared/codec.js'
 import { RuntimeClosedError, RuntimeOnMError, SchedulerArgError, UncloneableArgError, describe } from '../errors.js'
-import { H_CLOSED, ownerOf, writeHeader } from '../shared/layout.js'
+import { H_CLOSED, H_MTASKS, ownerOf, writeHeader } from '../shared/layout.js'
 import { checker, sampleRuntime, type DeadHost } from './checkdead.js'
 import { Killer } from './kill.js'
 import { MainSpin } from './mainspin.js'
@@ -151,7 +151,9 @@ export class Runtime implements Spawner, AsyncDisposable {
     const o = resolveOptions(options)
     const l = o.layout
     const sab = new SharedArrayBuffer(l.words * 4)
-    writeHeader(new Int32Array(sab), l)
+    const header = new Int32Array(sab)
+    writeHeader(header, l)
+    header[H_MTASKS] = o.mTasks // read by each M as it starts
     const sched = new Sched(sab)
     const id = `${process.pid}-${randomUUID()}`
     sched.attachBufs(0, `gort-sharedbufs-${id}`)

@@ -47,6 +47,7 @@ export const H_TASK_BYTES = 10
 export const H_MAXM = 11
 export const H_GMAIN = 12
 export const H_GPERM = 13
+export const H_MTASKS = 14 // Runtime's mTasks: a fixed admission window for every M (0: adaptive)
 export const HW = 16
 export const MAGIC = 0x676f7274 // "gort"
 
