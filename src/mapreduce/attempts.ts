@@ -36,7 +36,7 @@ import { formatDuration } from './duration.js'
 import { JobAbortedError, TaskFailedError, TaskTimeoutError, ThreadExitError, type AttemptFailure } from './errors.js'
 import { taskId } from './names.js'
 import type { ProgressEvent } from './options.js'
-import { drainClocks, readClock, watchClock, type AttemptClock } from './clock.js'
+import { clockWords, drainClocks, readClock, startedAt as clockStartedAt, watchClock, type AttemptClock } from './clock.js'
 import { InternalError } from '../errors.js'
 
 /** A backup copy starts once an attempt has run this many times the phase's median. */
@@ -167,12 +167,12 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
   // Each attempt's clock word (clock.ts): when its body started, or that its thread is exiting.
   const perTask = slotsPerTask(ph.maxAttempts)
   const epoch = Date.now()
-  const words = new Int32Array(new SharedArrayBuffer(4 * attemptSlots(ph.count, ph.maxAttempts)))
-  /** Date.now() when `a`'s body started, or undefined while it has not. */
-  const startedAt = (a: Attempt): number | undefined => {
-    const c = readClock(words, a.slot, epoch)
-    return c.state === 'started' ? c.at : undefined
-  }
+  const words = clockWords(attemptSlots(ph.count, ph.maxAttempts))
+  /**
+   * Date.now() when `a`'s body started (also once it ended: a finished attempt's duration counts
+   * from there, not from the phase's start), or undefined while it has not.
+   */
+  const startedAt = (a: Attempt): number | undefined => clockStartedAt(words, a.slot, epoch)
 
   return new Promise<R[]>((resolve, reject) => {
     /** Attempts aborted while in flight, for the drain when the phase is over. */
@@ -204,7 +204,7 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
         else resolve(results)
       })
     }
-    const event = (a: Attempt, state: 'started' | 'succeeded' | 'failed' | 'cancelled', extra: { error?: string; bytes?: number } = {}): void => {
+    const event = (a: Attempt, state: 'started' | 'succeeded' | 'failed' | 'cancelled', extra: { error?: string; bytes?: number; ms?: number } = {}): void => {
       ph.emit({ type: 'attempt', phase, task: taskId(ph.kind, a.task), attempt: a.n, state, backup: a.backup, ...extra, done, total: ph.count })
     }
 
@@ -220,8 +220,9 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
       t.done = true
       results[a.task] = r
       done++
-      durations.push(Date.now() - (startedAt(a) ?? epoch))
-      event(a, 'succeeded', ph.bytesOf === undefined ? {} : { bytes: ph.bytesOf(r) })
+      const ms = Date.now() - (startedAt(a) ?? epoch)
+      durations.push(ms)
+      event(a, 'succeeded', ph.bytesOf === undefined ? { ms } : { ms, bytes: ph.bytesOf(r) })
       for (const other of t.running) if (other !== a) cancel(other, new JobAbortedError())
     }
 

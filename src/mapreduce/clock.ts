@@ -1,8 +1,10 @@
 /**
  * Attempt clocks: how a running attempt tells the coordinator, through shared memory, when its
  * body started, that it ended, and that its thread is exiting; and how the coordinator closes an
- * attempt whose body has not started. One Int32Array per phase, one word per attempt (never
- * reused within the phase). The word's states, the only place they are named:
+ * attempt whose body has not started. One Int32Array per phase (clockWords), two words per
+ * attempt (never reused within the phase): its state word, and its start word, which keeps when
+ * the body began after the state word has moved on (ENDED, exiting), so that a finished
+ * attempt's duration can be read. The state word's states, the only place they are named:
  *
  *   NOT_STARTED (0)  the G has not started its body (its M is starting, importing, or busy)
  *   > 0              started: Date.now() - epoch + 1 when the body began
@@ -10,6 +12,10 @@
  *   CLOSED           closed by the coordinator before the body started: it never will
  *   other < 0        the thread is exiting (`process.exit` in the job's code): -1 - exit code,
  *                    written by the thread's 'exit' listener before the thread stops
+ *
+ * The start word: 0 until the body began, then the started value above, written once by the
+ * attempt's thread right after its compareExchange won (so a state word past `started` implies a
+ * start word already written, and a start word of 0 reads as not started yet).
  *
  * Transitions, each once: NOT_STARTED -> started (the attempt's thread, compareExchange) or
  * NOT_STARTED -> CLOSED (the coordinator, compareExchange: so exactly one of the two wins); then
@@ -29,7 +35,16 @@ export const NOT_STARTED = 0
 export const ENDED = -(2 ** 30)
 export const CLOSED = ENDED - 1
 
+/** The clock words of a phase of `slots` attempts: state words, then start words. */
+export function clockWords(slots: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(8 * slots))
+}
+
+/** Where slot's start word is. */
+const startOf = (words: Int32Array, slot: number): number => (words.length >> 1) + slot
+
 export interface AttemptClock {
+  /** From clockWords. */
   readonly words: Int32Array
   readonly slot: number
   /** Date.now() on the main thread when the phase began. */
@@ -60,7 +75,9 @@ function runningSet(): Set<AttemptClock> {
  * first (the body must not run), else `done`, to call when the body's promise settles.
  */
 export function clockStarted(c: AttemptClock): { done: () => void } | undefined {
-  if (Atomics.compareExchange(c.words, c.slot, NOT_STARTED, Date.now() - c.epoch + 1) !== NOT_STARTED) return undefined
+  const at = Date.now() - c.epoch + 1
+  if (Atomics.compareExchange(c.words, c.slot, NOT_STARTED, at) !== NOT_STARTED) return undefined
+  Atomics.store(c.words, startOf(c.words, c.slot), at)
   const s = runningSet()
   s.add(c)
   return {
@@ -87,6 +104,15 @@ function reading(w: number, epoch: number): ClockReading {
 /** On the coordinator: what the word says now. */
 export function readClock(words: Int32Array, slot: number, epoch: number): ClockReading {
   return reading(Atomics.load(words, slot), epoch)
+}
+
+/**
+ * On the coordinator: Date.now() when the attempt's body began, whatever its state word says now
+ * (ended, exiting); undefined while it has not begun, and for an attempt closed before it did.
+ */
+export function startedAt(words: Int32Array, slot: number, epoch: number): number | undefined {
+  const w = Atomics.load(words, startOf(words, slot))
+  return w > 0 ? epoch + w - 1 : undefined
 }
 
 /** On the coordinator: closes the attempt if its body has not started (it never will), and returns what the word says. */

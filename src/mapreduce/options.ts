@@ -32,6 +32,8 @@ export type ProgressEvent =
     readonly error?: string
     /** Input bytes the attempt mapped (a map's state 'succeeded'). */
     readonly bytes?: number
+    /** How long the attempt ran, in ms, from the start of its body (state 'succeeded'): its thread's start-up and imports not counted. */
+    readonly ms?: number
     /** Tasks of this phase done so far, and in all. */
     readonly done: number
     readonly total: number

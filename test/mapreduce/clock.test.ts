@@ -3,23 +3,31 @@
 import { Worker } from 'node:worker_threads'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { CLOSED, ENDED, NOT_STARTED, clockStarted, closeClock, drainClocks, readClock } from '../../src/mapreduce/clock.js'
+import { CLOSED, ENDED, NOT_STARTED, clockStarted, clockWords, closeClock, drainClocks, readClock, startedAt } from '../../src/mapreduce/clock.js'
 import { deadline } from '../_support/deadline.js'
 
-const words = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(4 * n))
+const words = (n: number): Int32Array => clockWords(n)
 
 test('states: not started -> started -> ended; not started -> closed, and a closed attempt never starts', () => {
   const w = words(2)
   const epoch = Date.now() - 1000
   assert.equal(readClock(w, 0, epoch), { state: 'not started' })
+  assert.is(startedAt(w, 0, epoch), undefined)
   const c = clockStarted({ words: w, slot: 0, epoch })!
   assert.ok(c !== undefined)
-  assert.is(readClock(w, 0, epoch).state, 'started')
+  const r = readClock(w, 0, epoch)
+  assert.is(r.state, 'started')
+  const at = (r as { at: number }).at
+  assert.ok(Math.abs(at - Date.now()) < 1000, `started at ${at}`)
+  assert.is(startedAt(w, 0, epoch), at)
   assert.is(closeClock(w, 0, epoch).state, 'started', 'a started attempt is not closed')
   c.done()
   assert.is(Atomics.load(w, 0), ENDED)
   assert.equal(readClock(w, 0, epoch), { state: 'ended' })
+  // A finished attempt's duration counts from its body's start: the start word outlives the state.
+  assert.is(startedAt(w, 0, epoch), at, 'the start is kept once the attempt ended')
   assert.equal(closeClock(w, 1, epoch), { state: 'closed' })
+  assert.is(startedAt(w, 1, epoch), undefined, 'closed before it began: no start')
   assert.is(Atomics.load(w, 1), CLOSED)
   assert.is(clockStarted({ words: w, slot: 1, epoch }), undefined, 'closed first: the body must not run')
   assert.is(Atomics.load(w, 1), CLOSED)
@@ -52,11 +60,12 @@ test('start against close, from two threads at once: exactly one wins each attem
   // then win some slots, and a body runs for an attempt the coordinator counted as closed.
   const n = 20_000
   const w = words(n)
-  const won = words(n)
-  const gate = words(n)
+  const shared = (): Int32Array => new Int32Array(new SharedArrayBuffer(4 * n))
+  const won = shared()
+  const gate = shared()
   const epoch = Date.now()
   const worker = new Worker(new URL('../../src/scheduler/m/worker-bootstrap.mjs', import.meta.url), {
-    workerData: { entry: new URL('./fixtures/clock-racer.ts', import.meta.url).href, words: w, won, gate, epoch },
+    workerData: { entry: new URL('./fixtures/clock-racer.ts', import.meta.url).href, words: w, won, gate, epoch, n },
   })
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve))
   const closed = new Uint8Array(n)

@@ -232,6 +232,36 @@ test('each attempt has its thread to itself, also while it awaits (no second att
   }
 }, MS))
 
+test("each succeeded attempt's ms counts from its body's start: on one thread they add up to no more than their phase", deadline('attempt-ms', async () => {
+  // One thread runs the attempts one after another, so their durations cannot sum past the phase.
+  // They once counted from the phase's start once an attempt's clock word said ENDED: the k-th
+  // map's duration included the k-1 before it, and the median that times backup copies grew with
+  // the phase (a stalled map's backup started seconds late).
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, Array.from({ length: 8 }, (_, i) => text(300 + i, 4000)))
+    const ms = { map: [] as number[], reduce: [] as number[] }
+    const first = { map: 0, reduce: 0 }
+    const span = { map: 0, reduce: 0 }
+    await runJob({
+      job: WC, input, output: path.join(t.dir, 'out'), procs: 1, reducers: 4,
+      onProgress: (e) => {
+        if (e.type === 'attempt' && e.state === 'started' && first[e.phase] === 0) first[e.phase] = Date.now()
+        if (e.type === 'attempt' && e.state === 'succeeded') ms[e.phase].push(e.ms!)
+        if (e.type === 'phase') span[e.phase] = Date.now() - first[e.phase]
+      },
+    })
+    for (const phase of ['map', 'reduce'] as const) {
+      const sum = ms[phase].reduce((a, b) => a + b, 0)
+      assert.is(ms[phase].length, phase === 'map' ? 8 : 4)
+      assert.ok(ms[phase].every((x) => Number.isInteger(x) && x >= 0), ms[phase].join(' '))
+      assert.ok(sum <= span[phase] + ms[phase].length, `${phase}: attempts ${ms[phase].join(' ')} ms sum to ${sum}, the phase took ${span[phase]}`)
+    }
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test('reducers: 0 writes part-m files, one per map, the pairs in emit order', deadline('map-only', async () => {
   const t = tempDir()
   try {
