@@ -12,7 +12,7 @@
 
 import { Worker } from 'node:worker_threads'
 import { SchedulerArgError } from '../errors.js'
-import { O_HANDOFF, O_P, P_OWNER, oOff, pOff } from '../shared/layout.js'
+import { G_CANCEL, O_CUR, O_HANDOFF, O_P, P_OWNER, gOff, oOff, pOff } from '../shared/layout.js'
 import { inUserCode, isDead, mState, mayRun } from '../shared/park.js'
 import { transferOf, type FromM, type ToM } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
@@ -190,7 +190,10 @@ export class Threads {
    * code, which answers only once that code yields. Not asking such an M at all lost the last
    * line a map task printed in 2-5 % of the CLI's `--json` runs on a loaded machine: the M sat in
    * the user-time turn after its batch (MS_INTASK) when close() looked, its line still waiting
-   * for main's acknowledgement.
+   * for main's acknowledgement. An M inside the synchronous body of a task that was cancelled
+   * with a kill to follow (goWith's killAfterMs: a stuck MapReduce attempt that lost to its
+   * backup) is not waited for: it was told to stop and has not, so it answers only if its body
+   * returns, and ending it is what the kill would do.
    */
   async #flushAll(): Promise<void> {
     const I = this.#s.I
@@ -200,6 +203,10 @@ export class Threads {
       if (!info.alive || !info.ready) continue
       const st = mState(I, this.#s.l, m)
       if (isDead(st)) continue
+      if (inCancelledBody(this.#s, m)) {
+        this.post(m, { t: 'flush' })
+        continue
+      }
       waits.push(new Promise<void>((resolve) => {
         info.flushed = resolve
         info.worker.once('exit', () => resolve())
@@ -210,4 +217,10 @@ export class Threads {
     await Promise.all(waits)
     for (const t of timers) clearTimeout(t)
   }
+}
+
+/** True when M `m` runs the synchronous body of a killable task (O_CUR names it) that was cancelled. */
+function inCancelledBody(s: Sched, m: number): boolean {
+  const cur = Atomics.load(s.I, oOff(s.l, m) + O_CUR)
+  return cur > 0 && (Atomics.load(s.I, gOff(s.l, cur - 1) + G_CANCEL) & 1) === 1
 }
