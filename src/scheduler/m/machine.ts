@@ -373,9 +373,9 @@ export class Machine {
     if (q.globalSize() === 0) return -1
     const room = this.#room()
     if (room <= 0) return -1
-    // With no live task here, a full share (tiny tasks that finish at once need no bound, and a
-    // batch spares the queue's lock); with some, no more than the window has room for, since
-    // the ring is not gated: all that is pulled starts here.
+    // With no live task here and an adaptive window, a full share (tiny tasks that finish at once
+    // need no bound, and a batch spares the queue's lock); otherwise no more than the window has
+    // room for, since the ring is not gated: all that is pulled starts here.
     return this.#local.pullGlobal(p, this.#runner.live === 0 && this.#fixed === 0 ? q.globalShare(p) : Math.min(q.globalShare(p), room))
   }
 
@@ -487,11 +487,12 @@ export class Machine {
     const kept = await this.#mp.waitGated(GATE_MS, this.#parkHooks)
     const idle = performance.eventLoopUtilization().idle - idle0
     const settled = runner.live < before
-    if (this.#fixed > 0) {
-      // A fixed window (mTasks) learns nothing: the wait only keeps wakep off this M.
-    } else if (idle >= 0.5 * GATE_MS && !settled && performance.now() - t0 >= GATE_MS) this.#window = Math.min(WINDOW_MAX, this.#window * 2)
-    else if (idle >= IDLE_MS) this.#window = Math.min(WINDOW_MAX, this.#window + 1)
-    else if (settled) this.#window = Math.max(WINDOW_MIN, this.#window - 1)
+    // A fixed window (mTasks) learns nothing: the wait only keeps wakep off this M.
+    if (this.#fixed === 0) {
+      if (idle >= 0.5 * GATE_MS && !settled && performance.now() - t0 >= GATE_MS) this.#window = Math.min(WINDOW_MAX, this.#window * 2)
+      else if (idle >= IDLE_MS) this.#window = Math.min(WINDOW_MAX, this.#window + 1)
+      else if (settled) this.#window = Math.max(WINDOW_MIN, this.#window - 1)
+    }
     if (!kept) this.#loseP()
   }
 
