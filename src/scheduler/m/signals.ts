@@ -23,7 +23,7 @@
  */
 
 import { NotInTaskError, RuntimeClosedError } from '../errors.js'
-import type { CancelMsg, Cancels } from '../shared/cancel.js'
+import { cancelFlagged, type CancelMsg, type Cancels } from '../shared/cancel.js'
 import { G_CANCEL, G_M, G_STATE, GS_CLAIMED, GS_RUNNING, H_CLOSED, gOff, type Layout } from '../shared/layout.js'
 import { INLINED, type MHold } from './runner.js'
 
@@ -108,7 +108,7 @@ export class TaskSignals {
     const signal = e.ctl.signal
     if (realAborted.call(signal)) return true
     const I = this.#I
-    if ((Atomics.load(I, go + G_CANCEL) & 1) === 0 && Atomics.load(I, H_CLOSED) === 0) return false
+    if (!cancelFlagged(I, go) && Atomics.load(I, H_CLOSED) === 0) return false
     // Set: the reason was queued before the flag (cancel.ts); take it now, not on the next turn.
     this.#cancels.drain()
     if (realAborted.call(signal)) return true

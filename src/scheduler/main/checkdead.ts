@@ -37,10 +37,11 @@
 
 import { isMainThread, threadId } from 'node:worker_threads'
 import { currentG, goroutineCount } from '../../chan/goroutine.js'
-import { G_CANCEL, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_FREE, GS_QUEUED, GS_RUNNING, H_NMSPINNING, O_DOORBELL, O_HANDOFF, O_LOADING, O_OUTBOX_N, P_TICK, gOff, gUsed, oOff, pOff } from '../shared/layout.js'
+import { G_M, G_STATE, G_TASK, GS_CLAIMED, GS_FREE, GS_QUEUED, GS_RUNNING, H_NMSPINNING, O_DOORBELL, O_HANDOFF, O_LOADING, O_OUTBOX_N, P_TICK, gOff, gUsed, oOff, pOff } from '../shared/layout.js'
 import { MS_NAMES, doorbell, isParked, mState } from '../shared/park.js'
 import type { DeadAnswer, DeadOp } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
+import { cancelFlagged } from '../shared/cancel.js'
 import { blockedOps, threadBusy } from '../shared/quiet.js'
 import { isPrestarted } from './prestart.js'
 import { setGoroutineHint, setGoroutineNamer, setHoldHook, sleepEpoch, sleeping } from '../shared/sharedchan-wait.js'
@@ -311,7 +312,7 @@ export function sampleRuntime(
       if (st === GS_QUEUED) return `G ${gid} waits to run`
       if (st === GS_RUNNING || st === GS_CLAIMED) {
         // A cancelled G that still runs may yet end (its signal, a kill timer): not still.
-        if ((Atomics.load(I, go + G_CANCEL) & 1) !== 0) return `G ${gid} is cancelled and still runs`
+        if (cancelFlagged(I, go)) return `G ${gid} is cancelled and still runs`
         const m = I[go + G_M]!
         let gs = started.get(m)
         if (gs === undefined) started.set(m, (gs = []))

@@ -12,7 +12,8 @@
 
 import { Worker } from 'node:worker_threads'
 import { SchedulerArgError } from '../errors.js'
-import { G_CANCEL, O_CUR, O_HANDOFF, O_P, P_OWNER, gOff, oOff, pOff } from '../shared/layout.js'
+import { O_CUR, O_HANDOFF, O_P, P_OWNER, gOff, oOff, pOff } from '../shared/layout.js'
+import { cancelFlagged } from '../shared/cancel.js'
 import { inUserCode, isDead, mState, mayRun } from '../shared/park.js'
 import { transferOf, type FromM, type ToM } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
@@ -222,5 +223,5 @@ export class Threads {
 /** True when M `m` runs the synchronous body of a killable task (O_CUR names it) that was cancelled. */
 function inCancelledBody(s: Sched, m: number): boolean {
   const cur = Atomics.load(s.I, oOff(s.l, m) + O_CUR)
-  return cur > 0 && (Atomics.load(s.I, gOff(s.l, cur - 1) + G_CANCEL) & 1) === 1
+  return cur > 0 && cancelFlagged(s.I, gOff(s.l, cur - 1))
 }

@@ -22,6 +22,11 @@ import { BroadcastChannel, receiveMessageOnPort, type MessagePort } from 'node:w
 import { G_CANCEL, G_STATE, GS_CANCELLED, GS_QUEUED, gOff, type Layout } from './layout.js'
 import type { Owner } from './owner.js'
 
+/** Whether the G whose record is at word `go` is flagged cancelled (its cancel word's bit 0; the rest is the record's generation). */
+export function cancelFlagged(I: Int32Array, go: number): boolean {
+  return (Atomics.load(I, go + G_CANCEL) & 1) === 1
+}
+
 /** A cancel on the wire: the G, the generation of its record, the reason when it could be cloned. */
 export interface CancelMsg {
   readonly gid: number
