@@ -15,6 +15,8 @@
 import type { ProgressEvent } from '../mapreduce/index.js'
 
 export interface ProgressState {
+  /** The job knows its tasks (the 'start' event came): before, the line says only `starting`. */
+  started: boolean
   maps: number
   reduces: number
   mapsDone: number
@@ -31,13 +33,14 @@ export interface ProgressState {
 }
 
 export function newProgressState(): ProgressState {
-  return { maps: 0, reduces: 0, mapsDone: 0, reducesDone: 0, bytes: 0, mapPhaseMs: undefined, failed: 0, backups: 0 }
+  return { started: false, maps: 0, reduces: 0, mapsDone: 0, reducesDone: 0, bytes: 0, mapPhaseMs: undefined, failed: 0, backups: 0 }
 }
 
 /** Folds one event, which came `elapsedMs` after the start, into the state. */
 export function applyEvent(s: ProgressState, e: ProgressEvent, elapsedMs: number): void {
   if (e.type === 'phase' && e.phase === 'map') s.mapPhaseMs = elapsedMs
   else if (e.type === 'start') {
+    s.started = true
     s.maps = e.maps
     s.reduces = e.reduces
   } else if (e.type === 'attempt') {
@@ -63,8 +66,10 @@ export function formatElapsed(ms: number): string {
 /**
  * The line: `maps 3/10  reduces 0/4  12.5 MB/s  0:07` plus `  2 failed  1 backup` when nonzero. The
  * rate is the input mapped so far over the time so far, and the map phase's once it is over.
+ * Before the job knows its tasks (listing the input, compiling the job, sampling): `starting  0:01`.
  */
 export function formatProgress(s: ProgressState, elapsedMs: number): string {
+  if (!s.started) return `starting  ${formatElapsed(elapsedMs)}`
   const ms = s.mapPhaseMs ?? elapsedMs
   const mbs = ms > 0 ? s.bytes / 1e6 / (ms / 1000) : 0
   let line = `maps ${s.mapsDone}/${s.maps}  reduces ${s.reducesDone}/${s.reduces}  ${mbs.toFixed(1)} MB/s  ${formatElapsed(elapsedMs)}`

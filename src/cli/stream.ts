@@ -30,7 +30,7 @@ Counters go to stderr as reporter:counter:gort,NAME,N lines.
   cat input | gort stream-map --job wc.js | LC_ALL=C sort | gort stream-reduce --job wc.js
 
 options:
-  --job JOB   the job module (.js, or .ts through tsx): export default defineJob(...)`
+  --job JOB   the job module (.ts or .js): export default defineJob(...)`
 
 class UsageError extends GortError {
   constructor(message: string) {

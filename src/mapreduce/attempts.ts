@@ -204,7 +204,7 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
         else resolve(results)
       })
     }
-    const event = (a: Attempt, state: 'started' | 'succeeded' | 'failed' | 'cancelled', extra: { error?: string; bytes?: number; ms?: number } = {}): void => {
+    const event = (a: Attempt, state: 'started' | 'succeeded' | 'failed' | 'cancelled', extra: { error?: string; cause?: unknown; bytes?: number; ms?: number } = {}): void => {
       ph.emit({ type: 'attempt', phase, task: taskId(ph.kind, a.task), attempt: a.n, state, backup: a.backup, ...extra, done, total: ph.count })
     }
 
@@ -236,8 +236,8 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
       }
       ph.counters.failedAttempts++
       if (a.why === 'timeout') ph.counters.timedOutAttempts++
-      t.failures.push({ attempt: a.n, error: describeError(e), code: codeOf(e) })
-      event(a, 'failed', { error: describeError(e) })
+      t.failures.push({ attempt: a.n, error: describeError(e), code: codeOf(e), cause: e })
+      event(a, 'failed', { error: describeError(e), cause: e })
       if (t.failures.length >= ph.maxAttempts || FAIL_AT_ONCE.has(codeOf(e) ?? '')) fail(new TaskFailedError(taskId(ph.kind, a.task), t.failures, { cause: e }))
       else if (t.running.length === 1) {
         // No other copy runs: the task waits for a fresh attempt (which may have a backup again).

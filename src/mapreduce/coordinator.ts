@@ -24,7 +24,6 @@
 import { constants as bufferConstants } from 'node:buffer'
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 // Only a type: the Runtime is imported when a job starts, so that the Ms, which import this module
 // through the job's `gort/mapreduce`, do not load the main thread's scheduler.
 import type { Runtime } from '../scheduler/main/runtime.js'
@@ -38,6 +37,7 @@ import { guessLoader, M_YOUNG_MB } from './prestart.js'
 import type { Prestarted } from '../scheduler/main/prestart.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './names.js'
+import { checkJobFile } from './job.js'
 import { autoProcs, autoSplitSize, MIN_AUTO_SPLIT, resolveJobOptions, type Resolved, type RunJobOptions } from './options.js'
 import { defaultProcs } from '../scheduler/main/options.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
@@ -83,9 +83,7 @@ export async function runJob(options: RunJobOptions, first?: Prestarted): Promis
   const o = resolveJobOptions(options)
   // A missing job file is said so here, before any thread starts (an M's import would say it in
   // Node's words, naming gort's own module as the importer).
-  if (o.stream === undefined && o.url.startsWith('file:') && statSync(fileURLToPath(o.url), { throwIfNoEntry: false }) === undefined) {
-    throw new JobModuleError(o.jobLabel, 'no such file')
-  }
+  if (o.stream === undefined) checkJobFile(o.url, o.jobLabel)
   const inputs = expandInputs(o.patterns)
   if (statSync(o.output, { throwIfNoEntry: false }) !== undefined) throw new OutputExistsError(o.output)
   options.signal?.throwIfAborted()
@@ -292,7 +290,7 @@ async function sample(rt: Runtime, o: Resolved, splits: readonly Split[], reduce
     await rt.goWith({ signal: ac.signal, killAfterMs: KILL_GRACE_MS }, sampleTask, args)
   } catch (err) {
     const e = ac.signal.aborted ? ac.signal.reason as unknown : err
-    throw new TaskFailedError('sample', [{ attempt: 1, error: describeError(e), code: codeOf(e) }], { cause: e })
+    throw new TaskFailedError('sample', [{ attempt: 1, error: describeError(e), code: codeOf(e), cause: e }], { cause: e })
   } finally {
     clearTimeout(timer)
   }

@@ -98,6 +98,12 @@ export interface AttemptFailure {
   readonly error: string
   /** The error's code, when it has one (`ERR_M_DIED`). */
   readonly code: string | undefined
+  /**
+   * The error itself: a TaskTimeoutError, ThreadExitError, StreamProcessError or the scheduler's
+   * MDiedError, or what the job threw, as it came back from its thread (a copy: its class, message,
+   * stack and own fields, where they survive the structured clone).
+   */
+  readonly cause: unknown
 }
 
 /** A task failed `maxAttempts` times: the job failed, and left no part files and no _SUCCESS. */
@@ -114,14 +120,18 @@ export class TaskFailedError extends GortError {
   }
 }
 
-/** `emit` got a key or value that is neither a string nor a number. */
+/**
+ * `emit` got a key or value that is neither a string nor a number; or `ctx.emitBytes` got key
+ * bytes that are not a Uint8Array (`what` 'key') or a count that is not a number ('value').
+ */
 export class EmitTypeError extends GortError {
   readonly what: 'key' | 'value'
   /** The bad value as text (it may not cross threads itself). */
   readonly got: string
 
-  constructor(what: 'key' | 'value', got: unknown) {
-    super('ERR_MR_EMIT_TYPE', `gort mapreduce: emit: the ${what} must be a string or a number, got ${describeValue(got)}`)
+  constructor(what: 'key' | 'value', got: unknown, call: 'emit' | 'emitBytes' = 'emit') {
+    const must = call === 'emit' ? `the ${what} must be a string or a number` : what === 'key' ? 'the key bytes must be a Uint8Array' : 'the count must be a number'
+    super('ERR_MR_EMIT_TYPE', `gort mapreduce: ${call}: ${must}, got ${describeValue(got)}`)
     this.what = what
     this.got = describeValue(got)
   }

@@ -12,8 +12,10 @@
  *   and every task run the same check.
  */
 
-import { pathToFileURL } from 'node:url'
+import { statSync } from 'node:fs'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { describeValue } from '../errors.js'
+import { JobModuleError } from './errors.js'
 
 /** What keys and values may be. */
 export type Scalar = string | number
@@ -190,6 +192,14 @@ export function jobOf(mod: unknown): { job: JobSpec } | { problem: string } {
   if (dflt === undefined) return { problem: 'it has no default export (export default defineJob({ map, reduce }))' }
   const problem = jobProblem(dflt)
   return problem === undefined ? { job: dflt as JobSpec } : { problem: `its default export is not a job: ${problem}` }
+}
+
+/**
+ * Throws JobModuleError 'no such file' for a file: URL that names nothing, before anything imports
+ * it: Node's own message would name gort's module as the importer.
+ */
+export function checkJobFile(url: string, label: string): void {
+  if (url.startsWith('file:') && statSync(fileURLToPath(url), { throwIfNoEntry: false }) === undefined) throw new JobModuleError(label, 'no such file')
 }
 
 /** A job module's URL from a path (relative to the working directory) or a URL. */

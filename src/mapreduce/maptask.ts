@@ -99,11 +99,11 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
     counters, params: new Map(a.params), file: a.name, offset: 0,
     emitBytes: (bytes, start, end, n = 1) => {
       if (table === undefined) throw new TypeError(`gort mapreduce: emitBytes is for records: 'chunks' jobs (this one reads ${a.records})`)
-      if (!(bytes instanceof Uint8Array)) throw new EmitTypeError('key', bytes)
+      if (!(bytes instanceof Uint8Array)) throw new EmitTypeError('key', bytes, 'emitBytes')
       if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > bytes.length || start > end) {
         throw new RangeError(`gort mapreduce: emitBytes: [${String(start)}, ${String(end)}) is not a range of a ${bytes.length}-byte array`)
       }
-      if (typeof n !== 'number') throw new EmitTypeError('value', n)
+      if (typeof n !== 'number') throw new EmitTypeError('value', n, 'emitBytes')
       table.add(bytes, start, end, n)
     },
   }

@@ -30,6 +30,8 @@ export type ProgressEvent =
     readonly backup: boolean
     /** The failure, as `name: message` (state 'failed'). */
     readonly error?: string
+    /** The failure itself (state 'failed'), as in TaskFailedError's `attempts`: `cause instanceof TaskTimeoutError`, say. */
+    readonly cause?: unknown
     /** Input bytes the attempt mapped (a map's state 'succeeded'). */
     readonly bytes?: number
     /** How long the attempt ran, in ms, from the start of its body (state 'succeeded'): its thread's start-up and imports not counted. */

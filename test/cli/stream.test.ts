@@ -210,6 +210,11 @@ test('exit codes: 1 when the job throws, 2 for usage errors and a mapper that ca
     const badJob = await sh(`${gort} stream-map --job ${path.join(FIXTURES, 'no-map.ts')} < /dev/null`, t.dir)
     assert.is(badJob.code, 2)
     assert.match(badJob.stderr, /job module .*no-map\.ts: its default export is not a job/)
+    for (const name of ['nope.ts', 'nope.js']) {
+      const missing = await sh(`${gort} stream-map --job ${name} < /dev/null`, t.dir)
+      assert.is(missing.code, 2)
+      assert.is(missing.stderr, `gort stream-map: job module ${name}: no such file\n`, 'as gort mapreduce says it')
+    }
 
     const input = inputs(t.dir, ['a\n'])
     writeFileSync(path.join(t.dir, 'map.sh'), '#!/bin/sh\ncat\n')

@@ -277,4 +277,22 @@ test('emitBytes outside a chunks job fails the attempt with a clear error', dead
   }
 }, MS))
 
+test('emitBytes with key bytes that are not bytes, or a count that is not a number, says which', deadline('emitBytes types', async () => {
+  const t = tempDir()
+  try {
+    const input = writeInputs(t.dir, ['a b\n'])
+    for (const [bad, want] of [['key', /emitBytes: the key bytes must be a Uint8Array, got "abc"/], ['count', /emitBytes: the count must be a number, got "x"/]] as const) {
+      const e = await runJob({ job: path.join(FIXTURES, 'emitbytes-bad.ts'), input, output: path.join(t.dir, `out-${bad}`), procs: 1, maxAttempts: 1, params: { bad } }).then(
+        () => undefined,
+        (err: unknown) => err as { code?: string; attempts?: { error: string; code: string }[] },
+      )
+      assert.is(e?.code, 'ERR_MR_TASK_FAILED')
+      assert.is(e?.attempts?.[0]?.code, 'ERR_MR_EMIT_TYPE')
+      assert.match(e?.attempts?.[0]?.error ?? '', want)
+    }
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test.run()

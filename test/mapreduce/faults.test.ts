@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { MapReduceArgError, parseDuration, formatDuration, runJob, TaskFailedError, type ProgressEvent } from '../../src/mapreduce/index.js'
+import { MapReduceArgError, parseDuration, formatDuration, runJob, TaskFailedError, TaskTimeoutError, ThreadExitError, type ProgressEvent } from '../../src/mapreduce/index.js'
 import { deadline } from '../_support/deadline.js'
 import { countsOf, FIXTURES, readParts, sortedEntries, tempDir, text, wordCount } from './_helpers.js'
 
@@ -145,6 +145,12 @@ test('an attempt that always hangs fails the job with "timed out after", and lea
     const f = e as TaskFailedError
     assert.is(f.task, 'm-00000')
     assert.equal(f.attempts.map((a) => [a.attempt, a.code]), [[1, 'ERR_MR_TASK_TIMEOUT'], [2, 'ERR_MR_TASK_TIMEOUT']])
+    // Each attempt's cause is the typed error, with the fields docs/mapreduce.md lists.
+    for (const a of f.attempts) {
+      assert.instance(a.cause, TaskTimeoutError)
+      const c = a.cause as TaskTimeoutError
+      assert.equal([c.task, c.attempt, c.timeout], ['m-00000', a.attempt, 300])
+    }
     assert.match(f.message, /task m-00000 failed 2 attempts: attempt 1: TaskTimeoutError: .*timed out after 300ms; attempt 2: /)
     assert.not.ok(existsSync(out))
   } finally {
@@ -176,14 +182,17 @@ test('a thread that exits is known dead from its clock word, before the Worker i
     const input = writeInputs(t.dir, texts)
     const out = path.join(t.dir, 'out')
     const failed: string[] = []
+    const causes: unknown[] = []
     const r = await runJob({
       job: STALL, input, output: out, procs: 2, reducers: 1,
-      onProgress: (e) => void (e.type === 'attempt' && e.state === 'failed' && failed.push(`${e.task}-${e.attempt}: ${e.error}`)),
+      onProgress: (e) => void (e.type === 'attempt' && e.state === 'failed' && failed.push(`${e.task}-${e.attempt}: ${e.error}`) && causes.push(e.cause)),
     })
     assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
     // The thread's exit listener holds it 3 s, so MDiedError could only come after that; the
     // clock's exit state (clock.ts) reports the death first.
     assert.equal(failed, ['m-00000-1: ThreadExitError: task m-00000 attempt 1: its thread exited (exit code 9)'])
+    assert.instance(causes[0], ThreadExitError)
+    assert.is((causes[0] as ThreadExitError).exitCode, 9)
     assert.is(r.counters.failedAttempts, 1)
   } finally {
     t.remove()

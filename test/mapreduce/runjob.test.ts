@@ -339,7 +339,13 @@ faults('a task that fails every attempt fails the job: TaskFailedError names it 
     assert.is(e.code, 'ERR_MR_TASK_FAILED')
     assert.is(e.task, 'm-00001')
     assert.equal(e.attempts.map((a) => a.attempt), [1, 2, 3])
-    for (const a of e.attempts) assert.match(a.error, /^Error: bad record at offset 2 of .*f1\.txt$/)
+    for (const a of e.attempts) {
+      assert.match(a.error, /^Error: bad record at offset 2 of .*f1\.txt$/)
+      // The error itself, as it came back from the job's thread.
+      assert.instance(a.cause, Error)
+      assert.match((a.cause as Error).message, /^bad record at offset 2 of .*f1\.txt$/)
+    }
+    assert.is(e.cause, e.attempts[2]!.cause)
     assert.match(e.message, /task m-00001 failed 3 attempts: attempt 1: Error: bad record/)
     assert.not.ok(existsSync(out), 'the output directory is removed')
   } finally {

@@ -22,7 +22,7 @@ import type { Readable, Writable } from 'node:stream'
 import { describeValue } from '../../errors.js'
 import { commonJsHint, jobModule, missingGortHint } from '../compile.js'
 import { TaskCounters } from '../counters.js'
-import { jobOf, isTypeScript, jobUrl, type JobSpec, type MapContext, type Scalar, type TaskContext } from '../job.js'
+import { checkJobFile, jobOf, isTypeScript, jobUrl, type JobSpec, type MapContext, type Scalar, type TaskContext } from '../job.js'
 import { JobModuleError, StreamFormatError } from '../errors.js'
 import { checkKey, checkValue, compareKeys, textOf } from '../keys.js'
 import { ArrayValues } from '../spill.js'
@@ -39,6 +39,7 @@ export const COMBINE_PAIRS = 1 << 16
  */
 export async function importJob(job: string): Promise<JobSpec> {
   const url = jobUrl(job)
+  checkJobFile(url, job)
   let mod: unknown
   let hint = ''
   try {
