@@ -135,6 +135,24 @@ test('an attempt that hangs is ended after taskTimeout and re-run (one thread: o
   }
 }, MS))
 
+test('on one thread, attempts stuck at an await or looping after one time out and are retried', deadline('stuck await', async () => {
+  // Main ends a thread only inside a task's body (main/kill.ts). An attempt stuck elsewhere is
+  // left behind: with one attempt per M (mTasks: 1), it held the only thread's room and its retry
+  // never ran (Runner.held); one looping after an await kept the thread, and its P, for good
+  // (the monitor now hands such a P to a spare). Both hung a one-thread job.
+  const t = tempDir()
+  try {
+    const texts = ['a b\nAWAIT-FOREVER\nc', 'b c\nLOOP-AFTER-AWAIT', 'REDUCE-AWAITS d']
+    const input = writeInputs(t.dir, texts)
+    const out = path.join(t.dir, 'out')
+    const r = await runJob({ job: path.join(FIXTURES, 'stuck-await.ts'), input, output: out, procs: 1, reducers: 1, taskTimeout: '1s', maxAttempts: 2, backupTasks: false })
+    assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
+    assert.equal([r.counters.timedOutAttempts, r.counters.failedAttempts], [3, 3])
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test('an attempt that always hangs fails the job with "timed out after", and leaves no output', deadline('hang always', async () => {
   const t = tempDir()
   try {

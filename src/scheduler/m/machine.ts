@@ -380,13 +380,14 @@ export class Machine {
   }
 
   /**
-   * How many Gs from outside this P the M may take now (its window less its live tasks); 0 marks
+   * How many Gs from outside this P the M may take now (its window less its live tasks, less
+   * only those not cancelled when the window is fixed: Runner.held); 0 marks
    * it gated, so that the next task to settle rings it (Runner.#complete). A fixed window also
    * counts the Gs waiting in its own P's queue, which will start here: with the adaptive one, a
    * pull on the 61st tick may overshoot by one.
    */
   #room(): number {
-    let n = this.#window - this.#runner.live
+    let n = this.#window - this.#runner.held()
     if (this.#fixed > 0 && n > 0 && this.#hold.p >= 0) n -= this.#s.q.localSize(this.#hold.p)
     this.#hold.gated = n <= 0
     return n
@@ -458,7 +459,7 @@ export class Machine {
     if (this.#owner.ready() || this.#runner.ready.length > 0) return true
     if (this.#hold.p < 0) return false
     // Gated: only its own P's queue counts until a task settles (which rings it).
-    if (this.#runner.live >= this.#window) return this.#s.q.localSize(this.#hold.p) > 0
+    if (this.#runner.held() >= this.#window) return this.#s.q.localSize(this.#hold.p) > 0
     return this.#visibleWork()
   }
 

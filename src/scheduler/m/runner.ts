@@ -12,7 +12,9 @@
  *   one INTASK span (MHold.inSpan): between them the M only claims Gs from its ring by CAS, which
  *   is safe on a P it has lost, and counts each run in its own row of counters for the same reason.
  * - Every started G counts in `live` until it settles, and settles exactly once: to its owner
- *   directly when the owner is this M, else through the outbox.
+ *   directly when the owner is this M, else through the outbox. With a fixed window (mTasks) the
+ *   started Gs are also kept by gid until they settle (`#gids`), so that `held()` can leave out
+ *   the cancelled ones.
  * - O_CUR is gid + 1 exactly while G gid's synchronous body runs (user code only: go() steps out
  *   while it spawns); only there may main end the thread (main/kill.ts).
  */
@@ -21,8 +23,9 @@ import { InternalError } from '../../errors.js'
 import { decodeBytes, fromRemote, readPayload, smi, type RemotePayload } from '../shared/codec.js'
 import {
   CUR_KILLED, G_DATA, G_ERR, G_FLAGS, G_KIND, G_LEN, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_DONE, GS_QUEUED, GS_RUNNING, K_ARENA, K_ARENA_SHARED, K_NUMS, K_REMOTE,
-  K_SHARED, K_UNDEF, GF_KILLABLE, O_CUR, gOff, oOff, ownerOf, runsOff,
+  K_SHARED, K_UNDEF, GF_KILLABLE, H_MTASKS, O_CUR, gOff, oOff, ownerOf, runsOff,
 } from '../shared/layout.js'
+import { cancelFlagged } from '../shared/cancel.js'
 import { Outbox } from '../shared/outbox.js'
 import { dropArgs } from '../shared/batch.js'
 import { handlesIn } from '../shared/handles.js'
@@ -105,6 +108,8 @@ export class Runner {
   readonly #announce = (gid: number): void => this.outbox.post(gid)
   /** Started Gs that have not settled (their continuations are pinned to this M). */
   live = 0
+  /** With a fixed window (Runtime's mTasks), the started Gs that have not settled, by gid; else undefined (the hot path adds nothing). */
+  readonly #gids: Set<number> | undefined
   /** Payload requests sent to the main thread, by gid. */
   readonly fetches = new Map<number, (payload: RemotePayload) => void>()
   /** Gs whose module or payload arrived asynchronously, waiting to be called from the loop. */
@@ -126,6 +131,23 @@ export class Runner {
     this.#cur = oOff(m.s.l, m.me) + O_CUR
     this.#resolver = new TaskResolver(m.s.tasks)
     this.outbox = new Outbox(m.s, m.me)
+    this.#gids = m.s.I[H_MTASKS]! > 0 ? new Set() : undefined
+  }
+
+  /**
+   * The started Gs that hold room in a fixed window: those not settled and not cancelled. A
+   * cancelled G is over for its caller (its promise rejected); one suspended at an await that
+   * never settles is left behind (main/kill.ts ends only a thread inside a task's body), and
+   * counted, it would hold the M's room for good: with `mTasks: 1`, a timed-out MapReduce attempt
+   * that awaited forever kept its retry off its thread, and a one-thread job hung. (Without a
+   * fixed window: `live`.)
+   */
+  held(): number {
+    const gids = this.#gids
+    if (gids === undefined) return this.live
+    let n = 0
+    for (const gid of gids) if (!cancelFlagged(this.#I, gOff(this.#s.l, gid))) n++
+    return n
   }
 
   /** A payload the main thread sent for a G that waited for it. */
@@ -187,6 +209,7 @@ export class Runner {
     const rw = this.#runs + this.#m.hold.p
     I[rw] = I[rw]! + 1
     this.live++
+    this.#gids?.add(gid)
     if (hot) {
       // Up to four inline numbers, passed straight from the record (no args array), in the span.
       this.#callInSpan(gid, fn, go)
@@ -359,6 +382,7 @@ export class Runner {
 
   #complete(gid: number, value: unknown, isErr: boolean): void {
     this.live--
+    this.#gids?.delete(gid)
     const hold = this.#m.hold
     if (hold.gated) {
       hold.gated = false

@@ -20,6 +20,10 @@
  *   killed: a finished G, or its record reused by another G, is left alone.
  * - A claim is given back (with a notify, the M may be waiting on it) when the record turns out
  *   reused between the check and the claim.
+ * - `#waiting` holds exactly the kills being retried (gid -> its M): a G past its deadline that
+ *   is not in its body. The monitor may hand such an M's P to a spare even while the M computes
+ *   (`abandonedOn`): what it computes is then most likely the continuation of a task its caller
+ *   gave up on, and no safe point comes to end it at.
  */
 
 import { CUR_KILLED, G_CANCEL, G_M, G_STATE, G_TASK, GS_CLAIMED, GS_RUNNING, O_CUR, gOff, oOff } from '../shared/layout.js'
@@ -34,6 +38,8 @@ export class Killer {
   readonly #closed: () => boolean
   /** Ms being ended, with the task each was ended for (`url#name`): recovery names it. */
   readonly killed = new Map<number, string>()
+  /** Kills being retried: the G (cancelled, past its deadline, not in its body) and the M it runs on. */
+  readonly #waiting = new Map<number, number>()
 
   constructor(s: Sched, terminate: (m: number) => void, closed: () => boolean) {
     this.#s = s
@@ -49,13 +55,18 @@ export class Killer {
     const go = gOff(s.l, gid)
     const cancelled = (gen << 1) | 1
     const st = Atomics.load(I, go + G_STATE)
-    if ((st !== GS_RUNNING && st !== GS_CLAIMED) || Atomics.load(I, go + G_CANCEL) !== cancelled) return
+    if ((st !== GS_RUNNING && st !== GS_CLAIMED) || Atomics.load(I, go + G_CANCEL) !== cancelled) {
+      this.#waiting.delete(gid)
+      return
+    }
     const m = Atomics.load(I, go + G_M)
     const cur = oOff(s.l, m) + O_CUR
     if (Atomics.compareExchange(I, cur, gid + 1, CUR_KILLED) !== gid + 1) {
+      this.#waiting.set(gid, m)
       setTimeout(() => this.kill(gid, gen), RETRY_MS).unref()
       return
     }
+    this.#waiting.delete(gid)
     if (Atomics.load(I, go + G_CANCEL) !== cancelled) {
       // The G ended and its record was reused by another G now in its body on the same M.
       Atomics.store(I, cur, gid + 1)
@@ -64,5 +75,14 @@ export class Killer {
     }
     this.killed.set(m, s.tasks.keyOf(I[go + G_TASK]!))
     this.#terminate(m)
+  }
+
+  /**
+   * Whether M `m` runs a G whose kill is being retried: cancelled, past its `killAfterMs`, and
+   * suspended or in a continuation rather than in its body (as of its last try, RETRY_MS ago).
+   */
+  abandonedOn(m: number): boolean {
+    for (const on of this.#waiting.values()) if (on === m) return true
+    return false
   }
 }

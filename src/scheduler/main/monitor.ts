@@ -19,7 +19,7 @@
 
 import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { H_NMSPINNING, H_NPIDLE, O_HANDOFF, O_LOADING, O_P, O_TID, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff } from '../shared/layout.js'
+import { H_NMSPINNING, H_NPIDLE, O_CUR, O_HANDOFF, O_LOADING, O_P, O_TID, P_HANDOFFS, P_OWNER, P_TICK, oOff, pOff } from '../shared/layout.js'
 import { MS_INTASK, MS_PARKED_LIVE, MS_WAKING, isParked, mState, markResumed, takeP } from '../shared/park.js'
 import { flushFor } from '../shared/outbox.js'
 import type { Sched } from '../shared/sched.js'
@@ -45,6 +45,8 @@ export interface MonitorHost {
   threads(): number
   /** Ms that may be running now (alive and not parked), LOST ones included. */
   runningMs(): number
+  /** Whether M `m` runs a cancelled G past its kill deadline outside its body (main/kill.ts). */
+  abandoned(m: number): boolean
 }
 
 // Window for telling a computing M from a blocked one by the process's CPU time.
@@ -203,6 +205,12 @@ export class Monitor {
         // hand-offs in a fresh runtime's first call). A module that never finishes loading
         // still loses its queue after COMPUTING_FACTOR x handoffMs.
         if (stale < COMPUTING_FACTOR * this.#handoffMs) continue
+      } else if (Atomics.load(I, oOff(s.l, owner) + O_CUR) === 0 && this.#host.abandoned(owner)) {
+        // Outside any task's body, with a task cancelled past its kill deadline: it computes (or
+        // waits) in a continuation of a task its caller gave up on, which main cannot end safely
+        // (main/kill.ts) and which may never return: a spare takes the P, one thread beyond
+        // `procs` for as long as that runs, rather than the queue waiting on it for good (a
+        // one-thread MapReduce job whose timed-out attempt looped after an await hung).
       } else {
         // The kernel can say, but this stall has one reading so far: wait for the next sample
         // rather than guess (a monitor starved for a few hundred ms meets a stall past every

@@ -138,6 +138,7 @@ export class Runtime implements Spawner, AsyncDisposable {
         pending: () => this.#owner.pending + this.#overflowLen(),
         threads: () => this.#threads.live() + 1,
         runningMs: () => this.#threads.running(),
+        abandoned: (m) => this.#killer.abandonedOn(m),
       },
       o.handoffMs,
     )
