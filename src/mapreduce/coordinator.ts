@@ -29,7 +29,7 @@ import path from 'node:path'
 import type { Runtime } from '../scheduler/main/runtime.js'
 import { KILL_GRACE_MS, attemptSlots, codeOf, describeError, runPhase } from './attempts.js'
 import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
-import { InputTooLargeError, JobModuleError, OutputExistsError, TaskFailedError, TaskTimeoutError } from './errors.js'
+import { importFailure, InputTooLargeError, JobModuleError, OutputExistsError, TaskFailedError, TaskTimeoutError } from './errors.js'
 import { formatDuration } from './duration.js'
 import { expandInputs } from './inputs.js'
 import { commonJsHint, jobModule, missingGortHint, UnresolvedImportError, type JobModule } from './compile.js'
@@ -146,15 +146,26 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
     // Streaming mode: the commands were resolved with the options; there is no module to probe.
     info = { records: 'lines' as const, combine: o.stream.combiner !== undefined, reduce: o.stream.reducer !== undefined, sample: null }
   } else {
+    // The import gets the time a task gets (a top-level await that never settles would hold the
+    // job for good), and the job's signal stops it as it stops the tasks.
+    const late = new AbortController()
+    const timer = setTimeout(() => late.abort(), o.taskTimeout)
+    const signal = options.signal === undefined ? late.signal : AbortSignal.any([options.signal, late.signal])
     try {
       // One probe per P: each M that takes one imports the job now, all at once, rather than
       // each at its first task (a retry on a fresh M, a skewed first wave).
-      info = (await Promise.all(Array.from({ length: rt.procs }, () => rt.go(probeJob, url))))[0]!
+      info = (await Promise.all(Array.from({ length: rt.procs }, () => rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, probeJob, url))))[0]!
     } catch (e) {
+      options.signal?.throwIfAborted()
+      if (late.signal.aborted) {
+        throw new JobModuleError(o.jobLabel, `its import did not finish within ${formatDuration(o.taskTimeout)} (the task timeout): a top-level await that never settles?`)
+      }
       // A job tsx loads as given (not compiled) may be in a CommonJS package: say so.
-      const message = (e as Error).message ?? String(e)
+      const message = importFailure(e)
       const hint = (url === o.url ? commonJsHint(url) : '') + missingGortHint(message)
       throw new JobModuleError(o.jobLabel, message + hint, { cause: e })
+    } finally {
+      clearTimeout(timer)
     }
   }
   options.signal?.throwIfAborted()

@@ -85,10 +85,17 @@ export class JobModuleError extends GortError {
   readonly reason: string
 
   constructor(job: string, reason: string, options?: ErrorOptions) {
+    // defineJob's own TypeError, rethrown by the import, carries the prefix already.
+    reason = reason.replace(/^gort mapreduce: /, '')
     super('ERR_MR_JOB_MODULE', `gort mapreduce: job module ${job}: ${reason}`, options)
     this.job = job
     this.reason = reason
   }
+}
+
+/** What a failed import of a job module says: an Error's message, or what else it threw (`throw null`). */
+export function importFailure(e: unknown): string {
+  return e instanceof Error ? e.message : `it threw ${describeValue(e)}`
 }
 
 /** One failed attempt of a task: its number (1 and up) and what it failed with. */

@@ -428,5 +428,39 @@ faults('refused before anything runs: existing output, no input, bad options, ba
   }
 }, MS))
 
+test('a job module that throws a non-Error, fails defineJob, or never finishes importing: a clear JobModuleError', deadline('import', async () => {
+  const t = tempDir()
+  try {
+    const input = path.join(t.dir, 'in.txt')
+    writeFileSync(input, 'a b\n')
+    const out = path.join(t.dir, 'out')
+    const job = (name: string, source: string): string => {
+      writeFileSync(path.join(t.dir, name), source)
+      return path.join(t.dir, name)
+    }
+    const fail = (o: Partial<Parameters<typeof runJob>[0]>): Promise<unknown> =>
+      runJob({ job: WC, input, output: out, procs: 1, ...o }).then(() => assert.unreachable('ran'), (e: unknown) => e)
+    const thrown = await fail({ job: job('null.mjs', 'throw null\n') })
+    assert.instance(thrown, JobModuleError)
+    assert.match((thrown as Error).message, /job module .*null\.mjs: it threw null$/)
+    const index = JSON.stringify(path.resolve('src/mapreduce/index.ts'))
+    const bad = await fail({ job: job('nomap.ts', `import { defineJob } from ${index}\nexport default defineJob({ reduce() {} } as never)\n`) })
+    assert.instance(bad, JobModuleError)
+    assert.match((bad as Error).message, /^gort mapreduce: job module .*nomap\.ts: defineJob: the job has no map function/, 'one prefix')
+    // A top-level await that never settles: the import gets the task timeout, and the job's signal.
+    const never = job('never.mjs', 'await new Promise(() => {})\nexport default { map() {} }\n')
+    const late = await fail({ job: never, taskTimeout: '500ms' })
+    assert.instance(late, JobModuleError)
+    assert.match((late as Error).message, /never\.mjs: its import did not finish within 500ms \(the task timeout\): a top-level await that never settles\?$/)
+    const stop = new AbortController()
+    setTimeout(() => stop.abort(new Error('stop now')), 300)
+    const stopped = await fail({ job: never, signal: stop.signal })
+    assert.is((stopped as Error).message, 'stop now')
+    assert.not.ok(existsSync(out), 'nothing was created')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test.run()
 faults.run()

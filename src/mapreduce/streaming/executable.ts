@@ -23,7 +23,7 @@ import { describeValue } from '../../errors.js'
 import { commonJsHint, jobModule, missingGortHint } from '../compile.js'
 import { TaskCounters } from '../counters.js'
 import { checkJobFile, jobOf, isTypeScript, jobUrl, type JobSpec, type MapContext, type Scalar, type TaskContext } from '../job.js'
-import { JobModuleError, StreamFormatError } from '../errors.js'
+import { importFailure, JobModuleError, StreamFormatError } from '../errors.js'
 import { checkKey, checkValue, compareKeys, textOf } from '../keys.js'
 import { ArrayValues } from '../spill.js'
 import { BATCH, LineSplitter, splitLine } from './pipe.js'
@@ -60,7 +60,7 @@ export async function importJob(job: string): Promise<JobSpec> {
       mod = await import(url)
     }
   } catch (e) {
-    const message = (e as Error).message ?? String(e)
+    const message = importFailure(e)
     throw new JobModuleError(job, message + hint + missingGortHint(message), { cause: e })
   }
   const r = jobOf(mod)
