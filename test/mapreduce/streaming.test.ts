@@ -361,6 +361,12 @@ test('a command\'s stray background process does not outlive its attempt', deadl
     const r = await runJob({ mapper, input, output: out, reducers: 1, procs: 1 })
     assert.is(r.counters.mapOutputRecords, 1)
     await gone(readPids(pids, ['sleep']), 5_000)
+    // One that holds the mapper's stdout and stderr: the pipes end only when it does, so it is
+    // killed when the mapper exits (the attempt waited for the task timeout, 10 minutes, before).
+    const holder = script(t.dir, 'map2.sh', ['sleep 100000 &', `echo $! > ${pids}/holder`, 'cat'].join('\n'))
+    const r2 = await runJob({ mapper: holder, input, output: path.join(t.dir, 'out2'), reducers: 1, procs: 1 })
+    assert.is(r2.counters.mapOutputRecords, 1)
+    await gone(readPids(pids, ['holder']), 5_000)
   } finally {
     t.remove()
   }

@@ -146,6 +146,11 @@ export class Pipe {
       child.on('error', (e) => {
         spawnError = e
       })
+      // What it left in the background may hold its stdout or stderr open, and 'close' waits for
+      // those pipes: the group goes as the process exits (the output already in the pipes stays).
+      child.on('exit', () => {
+        if (pid !== undefined) killGroup(pid)
+      })
       child.on('close', (code, signal) => {
         if (pid !== undefined) {
           killGroup(pid) // what it left running in the background
