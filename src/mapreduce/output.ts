@@ -1,5 +1,5 @@
 /**
- * Part files: `key<TAB>value` lines, UTF-8, written by one task attempt under a private name and
+ * Part files: `key<TAB>value` lines, UTF-8 (or a streaming job's bytes as they came: `bytes`), written by one task attempt under a private name and
  * renamed into the output directory only once complete (the paper's atomic commit: a crashed or
  * duplicate attempt leaves at most a temp file, never a partial or doubled part file).
  */
@@ -26,10 +26,14 @@ export class PartWriter {
   #len = 0
   #closed = false
 
+  /** Keys and values are byte strings, one char per byte (streaming/pipe.ts), written as those bytes. */
+  readonly #bytes: boolean
+
   /** Opens `tmp` (which must not exist) for writing. */
-  constructor(tmp: string) {
+  constructor(tmp: string, o: { readonly bytes?: boolean } = {}) {
     this.#tmp = tmp
     this.#fd = openSync(tmp, 'wx')
+    this.#bytes = o.bytes ?? false
   }
 
   add(key: Scalar, value: Scalar): void {
@@ -42,9 +46,15 @@ export class PartWriter {
     }
     const b = this.#buf
     let at = this.#len
-    at += writeText(b, at, k)
-    b[at++] = 0x09
-    at += writeText(b, at, v)
+    if (this.#bytes) {
+      at += b.write(k, at, 'latin1')
+      b[at++] = 0x09
+      at += b.write(v, at, 'latin1')
+    } else {
+      at += writeText(b, at, k)
+      b[at++] = 0x09
+      at += writeText(b, at, v)
+    }
     b[at++] = 0x0a
     this.#len = at
     this.records++

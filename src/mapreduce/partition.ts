@@ -71,6 +71,25 @@ export function javaHashBytes(b: Uint8Array, off: number, len: number, h = 1): n
   return h
 }
 
+/**
+ * The partitioners of a streaming job, whose keys are byte strings (one char per byte,
+ * streaming/pipe.ts): the default one hashes what the buffer stores (their UTF-8, as for any key),
+ * consistently across tasks; Hadoop's hashes the bytes themselves, as Hadoop does, and needs the
+ * key's text (the buffer's bytes are not those bytes).
+ */
+export function streamPartitioners(reducers: number, kind: PartitionKind): { partition: Partitioner; bytePartition: BytePartitioner | undefined } {
+  if (kind !== 'hadoop' || reducers === 1) return { partition: partitioner(reducers, undefined, kind), bytePartition: bytePartitioner(reducers, undefined, kind) }
+  return {
+    partition: (key) => {
+      const s = textOf(key)
+      let h = 1
+      for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + ((s.charCodeAt(i) << 24) >> 24)) | 0
+      return (h & 0x7fffffff) % reducers
+    },
+    bytePartition: undefined,
+  }
+}
+
 /** The partition Hadoop's HashPartitioner gives a Text key `s` among `reducers`. */
 export function hadoopPartition(s: string, reducers: number): number {
   return (textHashCode(s) & 0x7fffffff) % reducers

@@ -119,6 +119,8 @@ export const MAX_LINE_BYTES = bufferConstants.MAX_STRING_LENGTH
 export interface LineReaderOptions {
   /** The first read's size; a longer line grows the buffer (default 1 MiB). */
   readonly bufSize?: number
+  /** 'latin1': each line as a byte string, one char per byte (streaming, streaming/pipe.ts); default 'utf8'. */
+  readonly encoding?: 'utf8' | 'latin1'
   /** The file as the input pattern matched it, for errors (default: the path). */
   readonly name?: string
   /** The longest line read, in bytes; a longer one is a RecordTooLongError (default MAX_LINE_BYTES). */
@@ -140,6 +142,7 @@ export class LineReader {
   readonly #end: number
   readonly #name: string
   readonly #maxLine: number
+  readonly #encoding: 'utf8' | 'latin1'
   #buf: Buffer
   /** File offset of #buf[0]; the buffer holds [#bufPos, #bufPos + #len). */
   #bufPos: number
@@ -152,6 +155,7 @@ export class LineReader {
     this.#fd = openSync(path, 'r')
     this.#end = end
     this.#name = o.name ?? path
+    this.#encoding = o.encoding ?? 'utf8'
     this.#maxLine = o.maxLine ?? MAX_LINE_BYTES
     this.#buf = Buffer.allocUnsafe(Math.max(16, o.bufSize ?? 1 << 20))
     this.#bufPos = start
@@ -182,7 +186,7 @@ export class LineReader {
     if (last > this.#pos && this.#buf[last - 1 - this.#bufPos] === CR && nl >= 0) last--
     if (last - this.#pos > this.#maxLine) throw new RecordTooLongError(this.#name, this.#pos, this.#maxLine)
     this.offset = this.#pos
-    this.line = this.#buf.toString('utf8', this.#pos - this.#bufPos, last - this.#bufPos)
+    this.line = this.#buf.toString(this.#encoding, this.#pos - this.#bufPos, last - this.#bufPos)
     this.#pos = nl < 0 ? stop : nl + 1
     return true
   }

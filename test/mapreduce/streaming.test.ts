@@ -212,6 +212,36 @@ test('R = 3 with the hadoop partitioner: each key in its Text.hashCode part file
   }
 }, MS))
 
+test('bytes pass through as they are, whatever their encoding (Hadoop Streaming passes bytes)', deadline('bytes', async () => {
+  const t = tempDir()
+  try {
+    // Latin-1, bytes that are no UTF-8 at all, UTF-8, a CRLF line: nothing may become U+FFFD.
+    const lines = [Buffer.from('caf\xe9 latin1', 'latin1'), Buffer.from([0xff, 0xfe, 0x20, 0x62, 0x09, 0x76, 0xe9]), Buffer.from('café utf8'), Buffer.from('plain'), Buffer.from([0xe9, 0x74, 0xe9]), Buffer.from('\xc0\xc0', 'latin1')]
+    mkdirSync(path.join(t.dir, 'data'))
+    writeFileSync(path.join(t.dir, 'data', 'f0.txt'), Buffer.concat(lines.flatMap((l, i) => [l, Buffer.from(i === 3 ? '\r\n' : '\n')])))
+    const input = path.join(t.dir, 'data')
+    const withTab = (l: Buffer): Buffer => (l.includes(0x09) ? l : Buffer.concat([l, Buffer.from('\t')]))
+    const expect = (ls: Buffer[]): Buffer => Buffer.concat(ls.flatMap((l) => [withTab(l), Buffer.from('\n')]))
+    // Map-only: each line as it was (the CRLF's \r dropped, as for every record).
+    await runJob({ mapper: 'cat', input, output: path.join(t.dir, 'm'), reducers: 0, procs: 1 })
+    assert.ok(readFileSync(path.join(t.dir, 'm', 'part-m-00000')).equals(expect(lines)))
+    // Through the sort, a combiner and a reducer: sorted by bytes, as LC_ALL=C sort sorts them.
+    await runJob({ mapper: 'cat', combiner: 'cat', reducer: 'cat', input, output: path.join(t.dir, 'r'), reducers: 1, procs: 1 })
+    const sorted = [...lines].sort(Buffer.compare)
+    assert.ok(readFileSync(path.join(t.dir, 'r', 'part-r-00000')).equals(expect(sorted)))
+    // Hadoop's partitioner hashes the key's bytes (Java's signed bytes, h = 31 h + b, from 1).
+    await runJob({ mapper: 'cat', input, output: path.join(t.dir, 'h'), reducers: 3, procs: 1, partition: 'hadoop' })
+    const javaHash = (b: Buffer): number => b.reduce((h, x) => (Math.imul(h, 31) + ((x << 24) >> 24)) | 0, 1)
+    const keyOf = (l: Buffer): Buffer => (l.includes(0x09) ? l.subarray(0, l.indexOf(0x09)) : l)
+    for (let p = 0; p < 3; p++) {
+      const want = sorted.filter((l) => (javaHash(keyOf(l)) & 0x7fffffff) % 3 === p)
+      assert.ok(readFileSync(path.join(t.dir, 'h', `part-r-0000${p}`)).equals(expect(want)), `part ${p}`)
+    }
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test('reducers 0: part-m files of the mapper output; the job variables are in its environment', deadline('env', async () => {
   const t = tempDir()
   try {

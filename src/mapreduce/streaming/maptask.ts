@@ -24,7 +24,7 @@ import { ABORT_EVERY, checkAbort, finalRuns, type MapArgs, type MapResult } from
 import { partName, taskId } from '../names.js'
 import type { StreamSpec } from '../options.js'
 import { PartWriter } from '../output.js'
-import { bytePartitioner, partitioner, type Partitioner } from '../partition.js'
+import { streamPartitioners, type Partitioner } from '../partition.js'
 import { RunReader, RunWriter } from '../runfile.js'
 import { MapBuffer } from '../spill.js'
 import { LineReader } from '../split.js'
@@ -40,12 +40,13 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
   const id = taskId('m', a.task)
   const counters = new TaskCounters()
   const stats = zeroStats()
-  const partition = partitioner(Math.max(1, a.reducers), undefined, a.partition)
+  // Keys and values are byte strings from here to the part files (streaming/pipe.ts).
+  const { partition, bytePartition } = streamPartitioners(Math.max(1, a.reducers), a.partition)
   const buffer = a.reducers === 0 ? undefined : new MapBuffer({
-    reducers: a.reducers, limit: a.memory, dir: a.dir, partition, bytePartition: bytePartitioner(a.reducers, undefined, a.partition), combine: undefined,
+    reducers: a.reducers, limit: a.memory, dir: a.dir, partition, bytePartition, combine: undefined,
     ctx: { phase: 'map', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: -1, reducers: a.reducers, counters, params: new Map(a.params) },
   })
-  const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task))) : undefined
+  const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task)), { bytes: true }) : undefined
   const env = taskEnv({ phase: 'map', task: a.task, attempt: a.attempt, reducers: a.reducers, file: a.name, start: a.start, length: a.end - a.start })
   const combiner = a.stream.combiner
   /** Spills (and their combines) in order; the first failure fails the attempt. */
@@ -80,7 +81,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
       })
     }
   }
-  const reader = new LineReader(a.path, a.start, a.end, { name: a.name })
+  const reader = new LineReader(a.path, a.start, a.end, { name: a.name, encoding: 'latin1' })
   try {
     pipe = new Pipe('mapper', a.stream.mapper, env, counters, onLine, a.groups === undefined ? undefined : { attempt: a.groups, role: MAIN_ROLE })
     pipe.watchAbort(signal)

@@ -2,14 +2,21 @@
  * One streaming process: a task attempt's mapper, reducer or combiner, with text lines going in
  * on stdin and coming out on stdout, and Hadoop's `reporter:` lines on stderr.
  *
+ * Byte strings. Hadoop Streaming passes bytes, whatever their encoding, so stdin and stdout carry
+ * "byte strings": one char per byte (latin1), never UTF-8 text, and nothing is replaced by U+FFFD.
+ * The streaming tasks keep them so end to end (the split's lines, keys and values in the buffer and
+ * the runs, the part files: `PartWriter`'s `bytes`). Inside, such a string is stored as its UTF-8
+ * like any other (a byte from 0x80 takes two), and UTF-8 order is code point order, which for
+ * these strings is their bytes' order: keys still sort as `LC_ALL=C sort` and Hadoop sort them.
+ *
  * Invariants:
  * - Input is written in batches of about BATCH characters, and a batch waits for 'drain' when the
  *   pipe is full (backpressure): memory stays bounded however fast the task produces lines and
  *   however slow the process reads them. A wait for 'drain' also ends when stdin closes or fails
  *   (the process exited without reading everything), so a dead process cannot hang the task;
  *   whether that is a failure is decided by its exit status alone.
- * - Output lines are cut at '\n' only ('\r' before it dropped, as for input records); '\n' is never
- *   inside a multi-byte UTF-8 sequence, so each run of whole lines is decoded at once. A last line
+ * - Output lines are cut at '\n' only ('\r' before it dropped, as for input records), each run of
+ *   whole lines decoded at once (as byte strings; stderr as UTF-8, for messages). A last line
  *   without '\n' is a line.
  * - `done()` settles only after the process has exited, its stdout and stderr are closed (no
  *   handle outlives the attempt), and whatever else of its process group was still running was
@@ -38,10 +45,16 @@ const NL = 0x0a
 export class LineSplitter {
   #rest: Buffer | undefined
   readonly #keepCR: boolean
+  readonly #encoding: 'utf8' | 'latin1'
 
-  /** `keepCR`: leave a '\r' before '\n' on the line (a caller that counts the bytes it read). */
-  constructor(keepCR = false) {
+  /**
+   * `keepCR`: leave a '\r' before '\n' on the line (a caller that counts the bytes it read).
+   * `encoding` 'latin1': lines as byte strings (see the module comment); '\n' is never inside a
+   * multi-byte UTF-8 sequence, so 'utf8' decodes whole lines too.
+   */
+  constructor(keepCR = false, encoding: 'utf8' | 'latin1' = 'utf8') {
     this.#keepCR = keepCR
+    this.#encoding = encoding
   }
 
   /** The whole lines completed by `chunk`, in order. */
@@ -53,7 +66,7 @@ export class LineSplitter {
     }
     const head = this.#rest === undefined ? chunk.subarray(0, last) : Buffer.concat([this.#rest, chunk.subarray(0, last)])
     this.#rest = last + 1 < chunk.length ? Buffer.from(chunk.subarray(last + 1)) : undefined
-    const lines = head.toString('utf8').split('\n')
+    const lines = head.toString(this.#encoding).split('\n')
     if (this.#keepCR) return lines
     for (let i = 0; i < lines.length; i++) {
       const l = lines[i]!
@@ -67,7 +80,7 @@ export class LineSplitter {
     const r = this.#rest
     this.#rest = undefined
     if (r === undefined || r.length === 0) return undefined
-    return r.toString('utf8')
+    return r.toString(this.#encoding)
   }
 }
 
@@ -95,7 +108,7 @@ export class Pipe {
 
   /**
    * Starts `command` with `env` added to this process's environment. Each stdout line goes to
-   * `onLine`, synchronously, in order. `groups`: the attempt's words in the phase's process groups
+   * `onLine` (a byte string), synchronously, in order. `groups`: the attempt's words in the phase's process groups
    * and this process's role there (groups.ts), or undefined when nothing outside the attempt watches it.
    */
   constructor(
@@ -125,7 +138,7 @@ export class Pipe {
     }
     this.#stdin.on('error', gone) // EPIPE: the process stopped reading
     this.#stdin.on('close', gone)
-    const out = new LineSplitter()
+    const out = new LineSplitter(false, 'latin1')
     let outError: unknown
     child.stdout!.on('data', (chunk: Buffer) => {
       if (outError !== undefined || this.#killedWhy !== undefined) return
@@ -178,7 +191,7 @@ export class Pipe {
     this.#done.catch(() => {})
   }
 
-  /** Queues `text` (whole lines) for stdin; returns a promise when the caller must wait for the pipe to drain. */
+  /** Queues `text` (whole lines, a byte string) for stdin; returns a promise when the caller must wait for the pipe to drain. */
   write(text: string): Promise<void> | undefined {
     this.#pending.push(text)
     this.#chars += text.length
@@ -192,7 +205,7 @@ export class Pipe {
     this.#pending = []
     this.#chars = 0
     if (this.#inputGone) return undefined
-    if (this.#stdin.write(text)) return undefined
+    if (this.#stdin.write(text, 'latin1')) return undefined
     return new Promise<void>((resolve) => {
       const stop = (): void => {
         this.#stdin.off('drain', stop)

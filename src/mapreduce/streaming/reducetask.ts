@@ -32,7 +32,8 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
   const counters = new TaskCounters()
   const stats = zeroStats()
   for (const r of a.runs) stats.shuffleBytes += statSync(r).size
-  const out = new PartWriter(path.join(a.dir, partName('r', a.task)))
+  // Byte strings, as the map side wrote them (streaming/pipe.ts).
+  const out = new PartWriter(path.join(a.dir, partName('r', a.task)), { bytes: true })
   const add = (k: string, v: string): void => {
     out.add(k, v)
     stats.reduceOutputRecords++
