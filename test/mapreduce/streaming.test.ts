@@ -75,10 +75,80 @@ export function valuesTypeChecks(): void {
 const commands = suite('commands')
 
 commands("split as Hadoop's splitArgs: spaces, quotes end arguments, no shell", () => {
-  assert.equal(splitCommand('awk  -F "\\t" \'{ print $1 }\''), ['awk', '-F', '\\t', '{ print $1 }'])
-  assert.equal(splitCommand("a'b c'd"), ['a', 'b c', 'd'])
-  assert.equal(splitCommand(`x "it's" ''`), ['x', "it's"])
-  assert.equal(splitCommand('   '), [])
+  assert.equal(splitCommand('awk  -F "\\t" \'{ print $1 }\'', 'mapper'), ['awk', '-F', '\\t', '{ print $1 }'])
+  assert.equal(splitCommand("a'b c'd", 'mapper'), ['a', 'b c', 'd'])
+  assert.equal(splitCommand(`x "it's" ''`, 'mapper'), ['x', "it's"])
+  assert.equal(splitCommand('   ', 'mapper'), [])
+  // A backslash escapes nothing (nor does Hadoop's): a trailing one is an ordinary character.
+  assert.equal(splitCommand('tr a\\ \\', 'mapper'), ['tr', 'a\\', '\\'])
+})
+
+commands('an unterminated quote is a StreamCommandError, not part of a program name', () => {
+  const cases: [string, string][] = [
+    ["'unterminated", "'"],
+    ['grep "a b', '"'],
+    [`awk '{ print "x" }`, "'"], // the other kind of quote inside is an ordinary character
+    [`x "it's`, '"'],
+    ["a'b c'd'", "'"],
+  ]
+  for (const [cmd, quote] of cases) {
+    for (const call of [() => splitCommand(cmd, 'reducer'), () => resolveCommand('reducer', cmd, '/', '/bin:/usr/bin')]) {
+      try {
+        call()
+        assert.unreachable(cmd)
+      } catch (e) {
+        assert.instance(e, StreamCommandError, cmd)
+        const c = e as StreamCommandError
+        assert.equal([c.code, c.option, c.command, c.reason], ['ERR_MR_COMMAND', 'reducer', cmd, `an unterminated ${quote} quote`])
+        assert.is(c.message, `gort mapreduce: reducer ${JSON.stringify(cmd)}: an unterminated ${quote} quote`)
+      }
+    }
+  }
+})
+
+commands("a script whose #! interpreter is not an executable is refused; #!/usr/bin/env's argument is not looked up", () => {
+  const t = tempDir()
+  try {
+    const exe = (name: string, body: string): string => {
+      const p = path.join(t.dir, name)
+      writeFileSync(p, body)
+      chmodSync(p, 0o755)
+      return p
+    }
+    exe('badinterp.sh', '#!/bin/nonexistent-interp\ncat\n')
+    writeFileSync(path.join(t.dir, 'not-exec'), '')
+    exe('noexec.sh', `#!${path.join(t.dir, 'not-exec')} -x\ncat\n`)
+    exe('dir.sh', `#!${t.dir}\ncat\n`)
+    exe('crlf.sh', '#!/bin/sh\r\ncat\r\n')
+    const refused: [string, string][] = [
+      ['./badinterp.sh', 'its interpreter /bin/nonexistent-interp (from its #! line) is not an executable'],
+      ['badinterp.sh -x', 'its interpreter /bin/nonexistent-interp (from its #! line) is not an executable'], // found by name, too
+      ['./noexec.sh', `its interpreter ${path.join(t.dir, 'not-exec')} (from its #! line) is not an executable`],
+      ['./dir.sh', `its interpreter ${t.dir} (from its #! line) is not an executable`],
+      ['./crlf.sh', 'its #! line ends in a carriage return (Windows line endings), so its interpreter is "/bin/sh\\r", which is not an executable (dos2unix fixes the script)'],
+    ]
+    for (const [cmd, reason] of refused) {
+      try {
+        resolveCommand('mapper', cmd, t.dir, '')
+        assert.unreachable(cmd)
+      } catch (e) {
+        assert.instance(e, StreamCommandError, cmd)
+        assert.is((e as StreamCommandError).reason, reason)
+        assert.is((e as StreamCommandError).code, 'ERR_MR_COMMAND')
+      }
+    }
+    // Run as they are: env (python3 is env's to find), spaces after #! and arguments, no newline,
+    // a relative interpreter (the kernel's to resolve, against the process's directory), no #!.
+    for (const [name, body] of [
+      ['env.sh', '#!/usr/bin/env python3\n'], ['spaced.sh', '#! \t/bin/sh -e\ncat\n'], ['bare.sh', '#!/bin/sh'],
+      ['relative.sh', '#!no-such-interp\n'], ['plain.sh', 'cat\n'], ['hash.sh', '#\n'],
+    ] as const) {
+      const file = exe(name, body)
+      assert.is(resolveCommand('mapper', `./${name}`, t.dir, '').file, file, name)
+    }
+  } finally {
+    t.remove()
+  }
 })
 
 commands('resolve: PATH, the working directory, paths; a clear error otherwise', () => {
@@ -117,12 +187,17 @@ commands('runJob: a job is a module or commands, and a bad command creates nothi
     const input = inputs(t.dir, ['x\n'])
     const out = path.join(t.dir, 'out')
     writeFileSync(path.join(t.dir, 'plain.sh'), '#!/bin/sh\ncat\n')
+    const badinterp = path.join(t.dir, 'badinterp.sh')
+    writeFileSync(badinterp, '#!/bin/nonexistent-interp\ncat\n')
+    chmodSync(badinterp, 0o755)
     const bad: [object, new (...a: never[]) => Error, RegExp][] = [
       [{ job: 'wc.ts', mapper: 'cat' }, MapReduceArgError, /job must be left out when mapper is given/],
       [{ reducer: 'cat' }, MapReduceArgError, /mapper must be a command line when reducer is given/],
       [{ mapper: '' }, MapReduceArgError, /mapper must be a command line/],
       [{ mapper: path.join(t.dir, 'plain.sh') }, StreamCommandError, /is not executable/],
       [{ mapper: 'cat', reducer: path.join(t.dir, 'nope') }, StreamCommandError, /reducer ".*nope": .*nope does not exist/],
+      [{ mapper: "'unterminated" }, StreamCommandError, /^gort mapreduce: mapper "'unterminated": an unterminated ' quote$/],
+      [{ mapper: 'cat', combiner: badinterp }, StreamCommandError, /^gort mapreduce: combiner ".*badinterp\.sh": its interpreter \/bin\/nonexistent-interp \(from its #! line\) is not an executable$/],
       [{ mapper: 'cat', partition: 'java' }, MapReduceArgError, /partition must be 'default' or 'hadoop'/],
       [{ mapper: 'cat', packFiles: true }, MapReduceArgError, /packFiles must be false with a mapper .*, got true/],
     ]
@@ -133,6 +208,22 @@ commands('runJob: a job is a module or commands, and a bad command creates nothi
       })
       assert.not.ok(existsSync(out))
     }
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+commands('the CLI: an unterminated quote is a usage error, exit 2, and creates nothing', deadline('cli', async () => {
+  const t = tempDir()
+  try {
+    const input = inputs(t.dir, ['x\n'])
+    const out = path.join(t.dir, 'out')
+    const cli = `import { main } from ${JSON.stringify(path.join(REPO, 'src/cli/main.ts'))}; process.exitCode = await main(process.argv.slice(1))`
+    const r = await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', cli, 'mapreduce', '--mapper', "'unterminated", '--input', input, '--output', out], { cwd: REPO })
+      .then(() => ({ code: 0, stderr: '' }), (e: { code?: number; stderr?: string }) => ({ code: e.code ?? -1, stderr: e.stderr ?? '' }))
+    assert.is(r.code, 2, r.stderr)
+    assert.match(r.stderr, /^gort mapreduce: mapper "'unterminated": an unterminated ' quote$/m)
+    assert.not.ok(existsSync(out))
   } finally {
     t.remove()
   }
@@ -294,6 +385,43 @@ test('a mapper that fails its first attempt is retried; reporter lines on stderr
     assert.equal(Object.fromEntries(r.userCounters), { maps: 2, 'Custom Group,seen': 4, reduces: 2 })
     const all = ['part-r-00000', 'part-r-00001'].map((f) => readFileSync(path.join(out, f), 'utf8')).join('').trimEnd().split('\n').sort()
     assert.equal(all, ['a\t1', 'b\t2', 'c\t2', 'd\t1'])
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a reporter counter line without a group or a name is no counter: it passes through as stderr', deadline('counter-names', async () => {
+  const t = tempDir()
+  try {
+    const input = inputs(t.dir, ['a\n'])
+    const malformed = ['reporter:counter:,,5', 'reporter:counter:G,,5', 'reporter:counter:,C,5', 'reporter:counter:G, ,5']
+    const lines = [...malformed, 'reporter:counter:G,C,1', 'reporter:counter:gort,n,2'].map((l) => `echo "${l}" >&2`)
+    const mapper = script(t.dir, 'map.sh', [...lines, 'cat'].join('\n'))
+    const r = await runJob({ mapper, input, output: path.join(t.dir, 'out'), reducers: 0, procs: 1 })
+    assert.equal(Object.fromEntries(r.userCounters), { 'G,C': 1, n: 2 })
+    // Passed through as the process's own lines: the tail a failed attempt reports holds them.
+    const failing = script(t.dir, 'fail.sh', [...lines, 'exit 4'].join('\n'))
+    const e = await runJob({ mapper: failing, input, output: path.join(t.dir, 'out2'), maxAttempts: 1, procs: 1 }).then(() => undefined, (x: unknown) => x)
+    assert.instance(e, TaskFailedError)
+    const cause = (e as TaskFailedError).attempts[0]!.cause as { stderr: string }
+    assert.is(cause.stderr, malformed.join('\n'))
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('an interpreter missing at spawn time is named, not reported as the script missing', deadline('enoent', async () => {
+  const t = tempDir()
+  try {
+    const input = inputs(t.dir, ['a\n'])
+    // A relative #! interpreter passes resolveCommand (the kernel resolves it when it runs); here it is not there.
+    const mapper = path.join(t.dir, 'relinterp.sh')
+    writeFileSync(mapper, '#!no-such-interp\ncat\n')
+    chmodSync(mapper, 0o755)
+    const e = await runJob({ mapper, input, output: path.join(t.dir, 'out'), maxAttempts: 1, procs: 1 }).then(() => undefined, (x: unknown) => x)
+    assert.instance(e, TaskFailedError)
+    assert.is((e as TaskFailedError).attempts[0]!.code, 'ERR_MR_STREAM_FAILED')
+    assert.match((e as Error).message, /attempt 1: StreamProcessError: mapper ".*relinterp\.sh" could not start: its #! interpreter "no-such-interp" was not found \(spawn ENOENT\)$/)
   } finally {
     t.remove()
   }

@@ -26,15 +26,17 @@
  *   StreamProcessError on a non-zero exit or a signal, naming the command, the status and the
  *   tail of its stderr.
  * - stderr lines `reporter:counter:G,C,N` add N to counter `C` (group `gort`) or `G,C` (any other
- *   group); `reporter:status:...` sets `status`; other lines go on to this process's stderr, and
- *   the last TAIL_LINES of them are kept for the error.
+ *   group), G and C not blank, N an integer; `reporter:status:...` sets `status`; other lines, a
+ *   malformed reporter line too, go on to this process's stderr, and the last TAIL_LINES of them
+ *   are kept for the error.
  */
 
 import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import type { Writable } from 'node:stream'
 import { StreamProcessError } from '../errors.js'
 import type { TaskCounters } from '../counters.js'
-import type { Command } from './command.js'
+import { interpreterOf, type Command } from './command.js'
 import { holdGroup, killGroup, releaseGroup, spawningGroup, type AttemptGroups } from './groups.js'
 
 export const BATCH = 1 << 16
@@ -88,6 +90,19 @@ export class LineSplitter {
 export function splitLine(line: string): [string, string] {
   const t = line.indexOf('\t')
   return t < 0 ? [line, ''] : [line.slice(0, t), line.slice(t + 1)]
+}
+
+/**
+ * Why `file` could not be started, for StreamProcessError. ENOENT for a file that exists means
+ * the kernel found no interpreter for it: the `#!` line's (resolveCommand checks an absolute one
+ * beforehand; a relative one, or one removed since, ends here), or a binary's dynamic loader.
+ * Node's own "spawn FILE ENOENT" would read as if the file were missing.
+ */
+function startFailure(file: string, e: Error): string {
+  if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(file)) return e.message
+  const interp = interpreterOf(file)
+  if (interp !== undefined) return `its #! interpreter ${JSON.stringify(interp)} was not found (spawn ENOENT)`
+  return 'the program exists, but its #! interpreter or (for a binary) its dynamic loader was not found (spawn ENOENT)'
 }
 
 export class Pipe {
@@ -181,7 +196,7 @@ export class Pipe {
         }
         if (outError !== undefined) return reject(outError)
         const tail = this.#tail.join('\n')
-        if (spawnError !== undefined) return reject(new StreamProcessError(role, command.text, null, null, tail, `could not start: ${spawnError.message}`))
+        if (spawnError !== undefined) return reject(new StreamProcessError(role, command.text, null, null, tail, `could not start: ${startFailure(command.file, spawnError)}`))
         if (this.#killedWhy !== undefined) return reject(new StreamProcessError(role, command.text, code, signal, tail, this.#killedWhy))
         if (code !== 0 || signal !== null) return reject(new StreamProcessError(role, command.text, code, signal, tail))
         resolve()
@@ -273,7 +288,8 @@ export class Pipe {
     if (line.startsWith('reporter:counter:')) {
       const cols = line.slice('reporter:counter:'.length).trim().split(',')
       const n = cols.length === 3 && /^[+-]?\d+$/.test(cols[2]!) ? Number(cols[2]) : Number.NaN
-      if (Number.isSafeInteger(n)) {
+      // A counter needs a group and a name, as Hadoop's do: `reporter:counter:,,5` is no counter ",".
+      if (Number.isSafeInteger(n) && cols[0]!.trim() !== '' && cols[1]!.trim() !== '') {
         this.#counters.increment(cols[0] === 'gort' ? cols[1]! : `${cols[0]},${cols[1]}`, n)
         return
       }
