@@ -87,7 +87,7 @@ class UsageError extends GortError {
 }
 
 /** What the caller got wrong: exit 2. */
-const USAGE_CODES = new Set(['ERR_MAPREDUCE_USAGE', 'ERR_INVALID_ARG', 'ERR_MR_NO_INPUT', 'ERR_MR_OUTPUT_EXISTS', 'ERR_MR_JOB_MODULE', 'ERR_MR_INPUT_TOO_LARGE', 'ERR_MR_COMMAND'])
+const USAGE_CODES = new Set(['ERR_MAPREDUCE_USAGE', 'ERR_INVALID_ARG', 'ERR_MR_NO_INPUT', 'ERR_MR_INPUT_UNREADABLE', 'ERR_MR_OUTPUT_EXISTS', 'ERR_MR_JOB_MODULE', 'ERR_MR_INPUT_TOO_LARGE', 'ERR_MR_COMMAND'])
 
 function intOption(name: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined
@@ -201,7 +201,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
       console.error(`gort mapreduce: ${sig} again: exiting now${left}`)
       process.exit(SIGNAL_EXIT[sig])
     }
-    say(`gort mapreduce: ${sig}: stopping (${sig === 'SIGINT' ? 'again to' : 'send it again to'} exit at once)`)
+    say(`gort mapreduce: ${sig}: stopping (${sig === 'SIGINT' ? 'Ctrl-C again' : sig === 'SIGQUIT' ? 'Ctrl-\\ again' : 'send it again'} to exit at once)`)
     stop.abort(new JobStoppedError(sig))
   }
   for (const sig of STOP_SIGNALS) process.on(sig, onSignal)
@@ -228,6 +228,8 @@ async function runCli(argv: readonly string[]): Promise<number> {
       ...(values.json ? { taskStdout: 'stderr' as const } : {}),
     })
   } catch (e) {
+    // With --json, stdout holds one JSON object either way: the result, or the error.
+    if (values.json) console.log(JSON.stringify({ error: errorJson(e) }))
     if (e instanceof JobStoppedError) {
       line?.stop()
       console.error(`gort mapreduce: stopped by ${e.by}; ${output} was removed`)
@@ -247,9 +249,9 @@ async function runCli(argv: readonly string[]): Promise<number> {
 }
 
 /** 128 + the signal's number, as shells report a process a signal ended. */
-const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129, SIGQUIT: 131 }
 /** The signals that stop a job cleanly. */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const
 
 function toJson(r: JobResult, elapsedMs: number): object {
   return {
@@ -263,9 +265,9 @@ export function summary(r: JobResult, elapsedMs: number): string[] {
   const c = r.counters
   const recordsOut = r.reduces > 0 ? c.reduceOutputRecords : c.mapOutputRecords
   const lines = [
-    `gort mapreduce: ${r.maps} maps, ${r.reduces} reduces on ${r.threads} ${r.threads === 1 ? 'thread' : 'threads'}; ${c.mapInputRecords} records in, ${recordsOut} out; ` +
-      `${c.spills} spills; ${c.failedAttempts} failed attempts`,
-    `output: ${r.output} (${r.files.length} part files, _SUCCESS)`,
+    `gort mapreduce: ${n(r.maps, 'map')}, ${n(r.reduces, 'reduce')} on ${n(r.threads, 'thread')}; ${c.mapInputRecords} records in, ${recordsOut} out; ` +
+      `${n(c.spills, 'spill')}; ${n(c.failedAttempts, 'failed attempt')}`,
+    `output: ${r.output} (${n(r.files.length, 'part file')}, _SUCCESS)`,
     `  in:       ${c.mapInputRecords} records, ${formatSize(c.inputBytes)}`,
     `  shuffle:  ${c.mapOutputRecords} pairs mapped, ${c.spilledRecords} spilled in ${c.spills} extra spills, ${formatSize(c.shuffleBytes)} read`,
     `  out:      ${recordsOut} records, ${formatSize(c.outputBytes)}`,
@@ -275,6 +277,11 @@ export function summary(r: JobResult, elapsedMs: number): string[] {
   ]
   for (const [name, n] of r.userCounters) lines.push(`  ${name}: ${n}`)
   return lines
+}
+
+/** `1 map`, `2 maps`. */
+function n(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
 }
 
 /** Map tasks from which a job of small ones is worth a hint: each costs about a millisecond of its own (a directory, its run files, a round trip). */
@@ -288,6 +295,16 @@ export function packHint(r: JobResult): string | undefined {
   if (r.maps < HINT_MIN_MAPS || average >= HINT_MAX_AVERAGE) return undefined
   return `gort mapreduce: note: ${r.maps} map tasks read ${formatSize(Math.round(average))} each on average; ` +
     '--pack-files runs small files together (fewer tasks, fewer runs for each reduce to merge)'
+}
+
+/** An error as --json prints it: its name, code, message and own fields (an attempt's cause as its name, code and message). */
+export function errorJson(e: unknown): Record<string, unknown> {
+  if (!(e instanceof Error)) return { message: String(e) }
+  const out: Record<string, unknown> = { name: e.name, message: e.message }
+  for (const [k, v] of Object.entries(e)) {
+    out[k] = k === 'attempts' && Array.isArray(v) ? v.map((a: { attempt: number; error: string; code: string | undefined }) => ({ attempt: a.attempt, error: a.error, code: a.code })) : v
+  }
+  return out
 }
 
 function print(r: JobResult, elapsedMs: number): void {

@@ -22,14 +22,14 @@
  */
 
 import { constants as bufferConstants } from 'node:buffer'
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 // Only a type: the Runtime is imported when a job starts, so that the Ms, which import this module
 // through the job's `gort/mapreduce`, do not load the main thread's scheduler.
 import type { Runtime } from '../scheduler/main/runtime.js'
 import { KILL_GRACE_MS, attemptSlots, codeOf, describeError, runPhase } from './attempts.js'
 import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
-import { importFailure, InputTooLargeError, JobModuleError, OutputExistsError, TaskFailedError, TaskTimeoutError } from './errors.js'
+import { importFailure, InputTooLargeError, JobModuleError, MapReduceArgError, OutputExistsError, TaskFailedError, TaskTimeoutError } from './errors.js'
 import { formatDuration } from './duration.js'
 import { expandInputs } from './inputs.js'
 import { commonJsHint, jobModule, missingGortHint, UnresolvedImportError, type JobModule } from './compile.js'
@@ -85,7 +85,7 @@ export async function runJob(options: RunJobOptions, first?: Prestarted): Promis
   // Node's words, naming gort's own module as the importer).
   if (o.stream === undefined) checkJobFile(o.url, o.jobLabel)
   const inputs = expandInputs(o.patterns)
-  if (statSync(o.output, { throwIfNoEntry: false }) !== undefined) throw new OutputExistsError(o.output)
+  checkOutput(o.output, String(options.output))
   options.signal?.throwIfAborted()
   // Threads: as given, else the default, or fewer for a small input (autoProcs).
   const threads = o.procs ?? autoProcs(inputs.reduce((n, f) => n + f.size, 0), defaultProcs(), o.stream !== undefined)
@@ -180,10 +180,22 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
   // shaped by packSplits instead).
   if (o.splitSize === undefined && !o.packFiles && info.records !== 'files') splits = taperSplits(splits, splitSize, rt.procs, MIN_AUTO_SPLIT)
   const reducers = o.reducers ?? rt.procs
+  // The output's missing parents, made here and removed with it when the job fails or stops.
+  const parents = missingParents(o.output)
+  const removeParents = (): void => {
+    for (const d of parents) {
+      try {
+        rmdirSync(d)
+      } catch {
+        return // not empty (something else put a file there), or gone: what is above stays too
+      }
+    }
+  }
   makeDirs(path.dirname(o.output))
   try {
     mkdirSync(o.output)
   } catch (e) {
+    removeParents()
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new OutputExistsError(o.output)
     throw e
   }
@@ -198,6 +210,7 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
     await rt.close()
     groups?.close()
     rmSync(o.output, { recursive: true, force: true })
+    removeParents()
     throw e
   }
   await rt.close()
@@ -207,6 +220,35 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
   writeFileSync(path.join(o.output, '_SUCCESS'), '')
   options.onProgress?.({ type: 'committed', files })
   return { ...result, files }
+}
+
+/**
+ * Refuses an output that exists (OutputExistsError) or that cannot be a directory because a
+ * parent on its path is a file (MapReduceArgError: Node's ENOTDIR would name neither).
+ */
+function checkOutput(output: string, given: string): void {
+  for (let d = output; ; d = path.dirname(d)) {
+    let st
+    try {
+      st = statSync(d, { throwIfNoEntry: false })
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') continue // a file further up: found on the way
+      throw e
+    }
+    if (st !== undefined) {
+      if (d === output) throw new OutputExistsError(output)
+      if (!st.isDirectory()) throw new MapReduceArgError('output', given, `a directory path, but ${d} is a file`)
+      return
+    }
+    if (path.dirname(d) === d) return
+  }
+}
+
+/** The directories above `output` that do not exist, deepest first (each is empty once made). */
+function missingParents(output: string): string[] {
+  const out: string[] = []
+  for (let d = path.dirname(output); path.dirname(d) !== d && statSync(d, { throwIfNoEntry: false }) === undefined; d = path.dirname(d)) out.push(d)
+  return out
 }
 
 async function execute(

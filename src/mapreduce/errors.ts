@@ -26,9 +26,24 @@ export class MapReduceArgError extends GortError {
 export class InputNotFoundError extends GortError {
   readonly pattern: string
 
-  constructor(pattern: string) {
-    super('ERR_MR_NO_INPUT', `gort mapreduce: input ${JSON.stringify(pattern)} matches no file`)
+  /** `what`: what the pattern names instead, when it names something (`a FIFO, not a file`). */
+  constructor(pattern: string, what = 'matches no file') {
+    super('ERR_MR_NO_INPUT', `gort mapreduce: input ${JSON.stringify(pattern)} ${what}`)
     this.pattern = pattern
+  }
+}
+
+/** An input file this process may not read (checked before the job starts: every attempt would fail the same way). */
+export class InputUnreadableError extends GortError {
+  /** The file, as the input pattern matched it. */
+  readonly file: string
+  /** The system's code, `EACCES` say. */
+  readonly reason: string
+
+  constructor(file: string, reason: string) {
+    super('ERR_MR_INPUT_UNREADABLE', `gort mapreduce: input file ${JSON.stringify(file)} cannot be read (${reason})`)
+    this.file = file
+    this.reason = reason
   }
 }
 
@@ -191,9 +206,9 @@ export class ThreadExitError extends GortError {
   }
 }
 
-/** The job was stopped from outside (runJob's signal without a reason of its own, or the CLI's SIGINT/SIGTERM/SIGHUP). */
+/** The job was stopped from outside (runJob's signal without a reason of its own, or the CLI's SIGINT/SIGTERM/SIGHUP/SIGQUIT). */
 export class JobStoppedError extends GortError {
-  /** What stopped it: 'SIGINT', 'SIGTERM', 'SIGHUP', or 'signal'. */
+  /** What stopped it: 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', or 'signal'. */
   readonly by: string
 
   constructor(by: string) {

@@ -1,7 +1,8 @@
 /**
  * Input patterns to input files. Node 20 has no fs.glob, and the need is small, so this is a
  * matcher of its own rather than a dependency: `*` and `?` within one path segment, `[abc]` and
- * `[a-z]` classes (`[!a]` negated), and `**` for any number of directories. A name that starts
+ * `[a-z]` classes (`[!a]` negated), and `**` for any number of directories (a final one: every
+ * file below but for `_` and `.` names, as for a directory). A name that starts
  * with a dot matches only a pattern segment that starts with one, as in the shell. `**` does not
  * descend into symbolic links to directories (as bash's globstar and node-glob do not: a link to
  * a parent would make it endless); a link named by a literal or wildcard segment is followed, and
@@ -14,9 +15,9 @@
  * it, so the split list (and with it every task id) is the same on every run over the same files.
  */
 
-import { readdirSync, statSync, type Dirent } from 'node:fs'
+import { accessSync, constants, readdirSync, statSync, type Dirent } from 'node:fs'
 import path from 'node:path'
-import { InputNotFoundError } from './errors.js'
+import { InputNotFoundError, InputUnreadableError } from './errors.js'
 
 export interface InputFile {
   /** Absolute path. */
@@ -28,7 +29,10 @@ export interface InputFile {
 
 const GLOB = /[*?[]/
 
-/** Every file the patterns name, sorted by name; throws InputNotFoundError for a pattern that names none. */
+/**
+ * Every file the patterns name, sorted by name; throws InputNotFoundError for a pattern that names
+ * none, and InputUnreadableError for a file this process may not read.
+ */
 export function expandInputs(patterns: readonly string[], cwd = process.cwd()): InputFile[] {
   const byPath = new Map<string, InputFile>()
   for (const pattern of patterns) {
@@ -36,7 +40,15 @@ export function expandInputs(patterns: readonly string[], cwd = process.cwd()): 
     if (found.length === 0) throw new InputNotFoundError(pattern)
     for (const f of found) if (!byPath.has(f.path)) byPath.set(f.path, f)
   }
-  return [...byPath.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const files = [...byPath.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  for (const f of files) {
+    try {
+      accessSync(f.path, constants.R_OK)
+    } catch (e) {
+      throw new InputUnreadableError(f.name, (e as NodeJS.ErrnoException).code ?? String(e))
+    }
+  }
+  return files
 }
 
 /** What `p` is, following links; undefined when it does not exist or cannot be resolved (a link loop, an unreadable directory on the way). */
@@ -67,7 +79,8 @@ function literal(pattern: string, cwd: string): InputFile[] {
   const st = statOf(abs)
   if (st === undefined) return []
   if (st.isFile()) return [{ path: abs, name: pattern, size: Number(st.size) }]
-  if (!st.isDirectory()) return []
+  // Splits are byte ranges of a file whose size is known: a FIFO, socket or device has none.
+  if (!st.isDirectory()) throw new InputNotFoundError(pattern, 'is not a regular file or a directory (a FIFO, socket or device)')
   const out: InputFile[] = []
   for (const d of readdirSync(abs, { withFileTypes: true })) {
     if (d.name.startsWith('_') || d.name.startsWith('.')) continue
@@ -95,7 +108,9 @@ function walk(dir: string, shown: string, segs: readonly string[], out: InputFil
   }
   const join = (name: string): string => (shown === '' ? name : shown.endsWith('/') ? shown + name : `${shown}/${name}`)
   if (seg === '**') {
-    walk(dir, shown, rest, out) // zero directories
+    // Zero directories; a final `**` names the files at every depth (as bash's globstar does),
+    // but for `_` and `.` names, as a directory given as input does.
+    walk(dir, shown, rest.length === 0 ? ['[!_]*'] : rest, out)
     for (const d of entries) {
       if (d.name.startsWith('.')) continue
       if (d.isDirectory()) walk(path.join(dir, d.name), join(d.name), segs, out) // not through links

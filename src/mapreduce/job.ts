@@ -199,7 +199,15 @@ export function jobOf(mod: unknown): { job: JobSpec } | { problem: string } {
  * it: Node's own message would name gort's module as the importer.
  */
 export function checkJobFile(url: string, label: string): void {
-  if (url.startsWith('file:') && statSync(fileURLToPath(url), { throwIfNoEntry: false }) === undefined) throw new JobModuleError(label, 'no such file')
+  if (!url.startsWith('file:')) return
+  let file: string
+  try {
+    file = fileURLToPath(url)
+  } catch (e) {
+    // `file://jobs/x.js` (a host, where `file:///...` or a path was meant), say.
+    throw new JobModuleError(label, `not a file URL this system can open (${(e as Error).message}): give a path, or file:///absolute/path`)
+  }
+  if (statSync(file, { throwIfNoEntry: false }) === undefined) throw new JobModuleError(label, 'no such file')
 }
 
 /** A job module's URL from a path (relative to the working directory) or a URL. */

@@ -175,15 +175,24 @@ function resolveParams(p: unknown): [string, string][] {
   return pairs as [string, string][]
 }
 
+/** runJob's options, by name: any other key is a mistake (a typo a JavaScript caller gets no type error for). */
+const OPTION_NAMES: ReadonlySet<string> = new Set<keyof RunJobOptions>([
+  'job', 'mapper', 'reducer', 'combiner', 'partition', 'input', 'output', 'reducers', 'procs', 'splitSize', 'memory', 'maxAttempts',
+  'taskTimeout', 'backupTasks', 'packFiles', 'params', 'taskStdout', 'onProgress', 'signal',
+])
+
 export function resolveJobOptions(o: RunJobOptions): Resolved {
   if (typeof o !== 'object' || o === null) throw new MapReduceArgError('options', o, 'an object ({ job, input, output })')
+  for (const k of Object.keys(o)) {
+    if (!OPTION_NAMES.has(k)) throw new MapReduceArgError(k, (o as unknown as Record<string, unknown>)[k], `left out: it is not an option of runJob (${[...OPTION_NAMES].join(', ')})`)
+  }
   const stream = resolveStream(o)
   if (stream === undefined && !(o.job instanceof URL) && (typeof o.job !== 'string' || o.job === '')) throw new MapReduceArgError('job', o.job, 'a path or URL of the job module (or a mapper command)')
   if (o.partition !== undefined && o.partition !== 'default' && o.partition !== 'hadoop') throw new MapReduceArgError('partition', o.partition, "'default' or 'hadoop'")
   const patterns = typeof o.input === 'string' ? [o.input] : o.input
-  if (!Array.isArray(patterns) || patterns.length === 0 || patterns.some((p) => typeof p !== 'string' || p === '')) {
-    throw new MapReduceArgError('input', o.input, 'a path, directory or glob, or a non-empty array of them')
-  }
+  if (!Array.isArray(patterns) || patterns.length === 0) throw new MapReduceArgError('input', o.input, 'a path, directory or glob, or a non-empty array of them')
+  const bad = patterns.findIndex((p) => typeof p !== 'string' || p === '')
+  if (bad >= 0) throw new MapReduceArgError('input', patterns[bad], 'a path, directory or glob, not empty')
   if (typeof o.output !== 'string' || o.output === '') throw new MapReduceArgError('output', o.output, 'a directory path')
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new MapReduceArgError('onProgress', o.onProgress, 'a function')
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new MapReduceArgError('signal', o.signal, 'an AbortSignal')
@@ -217,6 +226,10 @@ function resolveStream(o: RunJobOptions): StreamSpec | undefined {
   if (given.length === 0) return undefined
   if (o.job !== undefined) throw new MapReduceArgError('job', o.job, `left out when ${given.join(' and ')} ${given.length === 1 ? 'is' : 'are'} given (a job is either a module or streaming commands)`)
   for (const k of given) if (typeof o[k] !== 'string' || o[k] === '') throw new MapReduceArgError(k, o[k], 'a command line (a program and its arguments)')
+  // Said, not ignored (Hadoop ignores them): with no reduce tasks, neither command would run.
+  for (const k of ['reducer', 'combiner'] as const) {
+    if (o[k] !== undefined && o.reducers === 0) throw new MapReduceArgError(k, o[k], 'left out with reducers 0 (a map-only job runs no reducer and no combiner)')
+  }
   if (o.mapper === undefined) throw new MapReduceArgError('mapper', o.mapper, `a command line when ${given.join(' and ')} ${given.length === 1 ? 'is' : 'are'} given`)
   return {
     mapper: resolveCommand('mapper', o.mapper),

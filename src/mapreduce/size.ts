@@ -25,6 +25,8 @@ export function parseSize(option: string, text: string | number, min = 1): numbe
     const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text)
     const unit = m === null ? undefined : UNITS.get((m[2] ?? '').toLowerCase())
     if (m === null || unit === undefined) throw new MapReduceArgError(option, text, want)
+    // A fraction of a unit is bytes rounded down (1.5KiB); a fraction of a byte is a mistake.
+    if (unit === 1 && m[1]!.includes('.')) throw new MapReduceArgError(option, text, want)
     bytes = Math.floor(Number(m[1]) * unit)
   }
   if (!Number.isSafeInteger(bytes) || bytes < min) throw new MapReduceArgError(option, text, want)

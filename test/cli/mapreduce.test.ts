@@ -3,14 +3,14 @@
 // once by esbuild, which is why esbuild is a dependency, not a dev one; tsx too, for the modules
 // that fall back to it).
 import { execFile, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import { constants as bufferConstants } from 'node:buffer'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { command, flagOf, packHint } from '../../src/cli/mapreduce.js'
+import { command, flagOf, packHint, summary } from '../../src/cli/mapreduce.js'
 import { heapGrowthFlag, HEAP_GROWING_PERCENT } from '../../src/cli/heap.js'
 import { formatProgress, newProgressState, ProgressLine, applyEvent } from '../../src/cli/mapreduce-progress.js'
 import { runCaptured } from '../_support/cli.js'
@@ -43,6 +43,26 @@ test('--json runs the job and reports files and counters', deadline('json', asyn
     assert.ok(r.maps >= 4, `${r.maps} maps of 8 bytes`)
     assert.is(r.counters.mapInputRecords, 4)
     assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
+  } finally {
+    t.remove()
+  }
+}, 60_000))
+
+test('--json on failure: stdout is one JSON object, the error with its fields; stderr and the exit code as without', deadline('json error', async () => {
+  const t = tempDir()
+  try {
+    const { glob } = inputs(t.dir)
+    const out = path.join(t.dir, 'out')
+    const failing = await cli('--job', path.join(FIXTURES, 'faulty.ts'), '--input', path.join(t.dir, 'bad.txt'), '--output', out, '--json')
+    assert.is(failing.code, 2)
+    assert.equal(JSON.parse(failing.out), { error: { name: 'InputNotFoundError', message: `gort mapreduce: input "${path.join(t.dir, 'bad.txt')}" matches no file`, code: 'ERR_MR_NO_INPUT', pattern: path.join(t.dir, 'bad.txt') } })
+    writeFileSync(path.join(t.dir, 'data', 'in9.txt'), 'x\nTHROW\n')
+    const thrown = await cli('--job', path.join(FIXTURES, 'faulty.ts'), '--input', glob, '--output', out, '--max-attempts', '1', '--json')
+    assert.is(thrown.code, 1)
+    assert.match(thrown.err, /task m-\d+ failed 1 attempt/)
+    const e = (JSON.parse(thrown.out) as { error: { name: string; code: string; task: string; attempts: { attempt: number; error: string }[] } }).error
+    assert.equal([e.name, e.code, e.attempts.length, e.attempts[0]!.attempt], ['TaskFailedError', 'ERR_MR_TASK_FAILED', 1, 1])
+    assert.match(e.attempts[0]!.error, /^Error: bad record at offset 2 of /)
   } finally {
     t.remove()
   }
@@ -192,6 +212,34 @@ test('flagOf: the flag of each runJob option the CLI sets', () => {
   assert.is(flagOf('--memory'), '--memory', 'a name that is a flag already')
 })
 
+test('an input file it may not read is a usage error (exit 2) before anything is created', deadline('unreadable', async () => {
+  const t = tempDir()
+  try {
+    chmodSync(t.dir, 0o755) // for the unprivileged user below
+    writeFileSync(path.join(t.dir, 'ok.txt'), 'a b\n')
+    writeFileSync(path.join(t.dir, 'secret.txt'), 'c d\n')
+    chmodSync(path.join(t.dir, 'secret.txt'), 0o000)
+    const out = path.join(t.dir, 'out')
+    const gort = [process.execPath, path.join(REPO, 'bin/gort.js'), 'mapreduce', '--job', path.join(REPO, 'examples/mapreduce/wc.ts'), '--input', path.join(t.dir, '*.txt'), '--output', out]
+    // root reads any file: run gort as nobody (util-linux's setpriv, on Debian by default).
+    const argv = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...gort] : gort
+    const r = await promisify(execFile)(argv[0]!, argv.slice(1), { env: { ...process.env, NODE_OPTIONS: '' } }).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e)
+    assert.is(r.code, 2, r.stderr)
+    assert.match(r.stderr, /^gort mapreduce: input file ".*secret\.txt" cannot be read \(EACCES\)\n$/)
+    assert.not.ok(existsSync(out))
+  } finally {
+    t.remove()
+  }
+}, 60_000))
+
+test('summary: one of a thing is singular', () => {
+  const counters = { mapInputRecords: 1, reduceOutputRecords: 1, mapOutputRecords: 1, spills: 1, failedAttempts: 1, timedOutAttempts: 0, inputBytes: 1, spilledRecords: 1, shuffleBytes: 1, outputBytes: 1, mapAttempts: 1, reduceAttempts: 1, backupTasks: 0, cancelledAttempts: 0 }
+  const r = { output: '/o', files: ['/o/part-r-00000'], maps: 1, reduces: 1, threads: 1, counters, userCounters: new Map() } as unknown as Parameters<typeof summary>[0]
+  const [first, second] = summary(r, 1000)
+  assert.is(first, 'gort mapreduce: 1 map, 1 reduce on 1 thread; 1 records in, 1 out; 1 spill; 1 failed attempt')
+  assert.is(second, 'output: /o (1 part file, _SUCCESS)')
+})
+
 test('packHint: a note for many small map tasks only', () => {
   const result = (maps: number, inputBytes: number): Parameters<typeof packHint>[0] => ({ maps, counters: { inputBytes } }) as unknown as Parameters<typeof packHint>[0]
   assert.is(packHint(result(63, 63 * 2048)), undefined, 'too few tasks to matter')
@@ -267,7 +315,7 @@ function hangingJob(dir: string, procs: number, more: boolean): { args: string[]
   return { args: ['--job', path.join(FIXTURES, 'stall.ts'), '--input', path.join(dir, 'data'), '--output', out, '--procs', String(procs), '--no-backup'], markers, out }
 }
 
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129], ['SIGQUIT', 131]] as const) {
   test(`${sig} stops a running job: exit ${code}, threads ended, no output directory, a rerun works`, deadline(sig, async () => {
     const t = tempDir()
     try {

@@ -1,4 +1,5 @@
 // Sizes, input patterns and defineJob: what is accepted, and the typed errors for what is not.
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
@@ -41,7 +42,7 @@ sizes('the automatic thread count: one per 8 MiB of input up to the default, at 
 })
 
 sizes('anything else is MapReduceArgError naming the option and echoing the text', () => {
-  for (const bad of ['12parsecs', '', '-1M', '1e9', 'MiB', '1.2.3M', '0', ' ', 0.5, -3, Number.NaN]) {
+  for (const bad of ['12parsecs', '', '-1M', '1e9', 'MiB', '1.2.3M', '0', ' ', '1.5', '2.5B', 0.5, 1.5, -3, Number.NaN]) {
     try {
       parseSize('memory', bad as string)
       assert.unreachable(String(bad))
@@ -73,6 +74,8 @@ inputs('globs, plain files and directories; sorted, each file once; dotfiles and
     assert.equal(names(['data/[ab].*']), ['data/a.txt', 'data/b.txt'])
     assert.equal(names(['data/[!ab].*']), ['data/c.log'])
     assert.equal(names(['data/**/*.txt']), ['data/[x].txt', 'data/a.txt', 'data/b.txt', 'data/sub/deep/y.txt', 'data/sub/x.txt'])
+    // A final ** names every file below, as bash's globstar does (it named none).
+    assert.equal(names(['data/**']), ['data/[x].txt', 'data/a.txt', 'data/b.txt', 'data/c.log', 'data/sub/deep/y.txt', 'data/sub/x.txt'])
     assert.equal(names(['data']), ['data/[x].txt', 'data/a.txt', 'data/b.txt', 'data/c.log'])
     assert.equal(names(['data/.h*']), ['data/.hidden.txt'])
     // A pattern that matches nothing is the path as written, as in the shell.
@@ -85,6 +88,10 @@ inputs('globs, plain files and directories; sorted, each file once; dotfiles and
     for (const missing of ['nope.txt', 'data/*.csv', 'nope/*.txt']) {
       assert.throws(() => expandInputs([missing], d), (e: unknown) => e instanceof InputNotFoundError && e.code === 'ERR_MR_NO_INPUT' && e.pattern === missing)
     }
+    // A FIFO (or a device) exists but has no size to split: said so, not "matches no file".
+    execFileSync('mkfifo', [path.join(d, 'pipe')])
+    assert.throws(() => expandInputs(['pipe'], d), (e: unknown) => e instanceof InputNotFoundError && /input "pipe" is not a regular file or a directory \(a FIFO, socket or device\)$/.test(e.message))
+    assert.throws(() => expandInputs(['/dev/null'], d), /is not a regular file or a directory/)
   } finally {
     t.remove()
   }

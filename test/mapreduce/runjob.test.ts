@@ -332,7 +332,8 @@ faults('a task that fails every attempt fails the job: TaskFailedError names it 
   const t = tempDir()
   try {
     const input = writeInputs(t.dir, ['fine\nwords', 'a\nTHROW\nb', 'more words'])
-    const out = path.join(t.dir, 'out')
+    // Parents gort makes for the output go with it.
+    const out = path.join(t.dir, 'made', 'by-gort', 'out')
     const err = await rejection(runJob({ job: path.join(FIXTURES, 'faulty.ts'), input, output: out, procs: 2, maxAttempts: 3 }))
     assert.instance(err, TaskFailedError)
     const e = err as TaskFailedError
@@ -348,6 +349,7 @@ faults('a task that fails every attempt fails the job: TaskFailedError names it 
     assert.is(e.cause, e.attempts[2]!.cause)
     assert.match(e.message, /task m-00001 failed 3 attempts: attempt 1: Error: bad record/)
     assert.not.ok(existsSync(out), 'the output directory is removed')
+    assert.not.ok(existsSync(path.join(t.dir, 'made')), 'and the parents gort made for it')
   } finally {
     t.remove()
   }
@@ -423,6 +425,19 @@ faults('refused before anything runs: existing output, no input, bad options, ba
     assert.not.match((elsewhere as Error).message, /CommonJS/)
     assert.not.ok(existsSync(out), 'nothing was created')
     assert.ok(WORDS.length > 0)
+    // A mistyped option (no type error in JavaScript), an empty pattern, commands that would not run.
+    const typo = await fail({ reducerz: 3 } as never)
+    assert.ok(typo instanceof MapReduceArgError && typo.option === 'reducerz')
+    assert.match((typo as Error).message, /reducerz must be left out: it is not an option of runJob \(job, mapper, /)
+    const empty = await fail({ input: [input, ''] })
+    assert.ok(empty instanceof MapReduceArgError && empty.option === 'input')
+    assert.match((empty as Error).message, /input must be a path, directory or glob, not empty, got ""$/)
+    const noReduce = await fail({ job: undefined, mapper: 'cat', reducer: 'cat', reducers: 0 } as never)
+    assert.ok(noReduce instanceof MapReduceArgError && noReduce.option === 'reducer')
+    // An output below a file: said so, not Node's ENOTDIR.
+    const underFile = await fail({ output: path.join(t.dir, 'data', 'f0.txt', 'sub', 'out') })
+    assert.ok(underFile instanceof MapReduceArgError && underFile.option === 'output')
+    assert.match((underFile as Error).message, /output must be a directory path, but .* is a file/)
   } finally {
     t.remove()
   }
@@ -457,6 +472,10 @@ test('a job module that throws a non-Error, fails defineJob, or never finishes i
     const stopped = await fail({ job: never, signal: stop.signal })
     assert.is((stopped as Error).message, 'stop now')
     assert.not.ok(existsSync(out), 'nothing was created')
+    // A file URL with a host (file://jobs/x.js, where a path was meant).
+    const host = await fail({ job: 'file://jobs/x.mjs' })
+    assert.instance(host, JobModuleError)
+    assert.match((host as Error).message, /job module file:\/\/jobs\/x\.mjs: not a file URL this system can open/)
   } finally {
     t.remove()
   }
