@@ -17,6 +17,8 @@
  *   (stderr, a terminal only unless --progress) is erased before anything else is written.
  */
 import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { GortError } from '../errors.js'
 import { JobStoppedError, MapReduceArgError, formatSize, parseDuration, parseSize, runJob, type JobResult, type ProgressEvent } from '../mapreduce/index.js'
@@ -190,7 +192,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
   }
   const onProgress = (e: ProgressEvent): void => {
     line?.event(e)
-    if (e.type === 'attempt' && e.state === 'failed') say(`gort mapreduce: ${e.task} attempt ${e.attempt} failed: ${e.error ?? ''}`)
+    if (e.type === 'attempt' && e.state === 'failed') say(`gort mapreduce: ${e.task} attempt ${e.attempt} failed: ${e.error ?? ''}${whereFailed(e.cause)}`)
   }
   const stop = new AbortController()
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -295,6 +297,28 @@ export function packHint(r: JobResult): string | undefined {
   if (r.maps < HINT_MIN_MAPS || average >= HINT_MAX_AVERAGE) return undefined
   return `gort mapreduce: note: ${r.maps} map tasks read ${formatSize(Math.round(average))} each on average; ` +
     '--pack-files runs small files together (fewer tasks, fewer runs for each reduce to merge)'
+}
+
+/** gort's own code, whose stack frames are not where a job failed. */
+const GORT_CODE = [fileURLToPath(new URL('../', import.meta.url)), fileURLToPath(new URL('../../src/', import.meta.url))]
+
+/**
+ * ` (at file:line:column)`: the first frame of a failed attempt's stack in the job's own code (not
+ * gort's, not Node's), relative to the working directory; '' when there is none.
+ */
+export function whereFailed(cause: unknown): string {
+  const stack = typeof cause === 'object' && cause !== null ? (cause as { stack?: unknown }).stack : undefined
+  if (typeof stack !== 'string') return ''
+  for (const line of stack.split('\n').slice(1)) {
+    const m = /^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/.exec(line)
+    if (m === null) continue
+    let file = m[1]!
+    if (file.startsWith('node:') || !(file.startsWith('/') || file.startsWith('file:'))) continue
+    if (file.startsWith('file:')) file = fileURLToPath(file)
+    if (GORT_CODE.some((d) => file.startsWith(d))) continue
+    return ` (at ${path.relative(process.cwd(), file) || file}:${m[2]}:${m[3]})`
+  }
+  return ''
 }
 
 /** An error as --json prints it: its name, code, message and own fields (an attempt's cause as its name, code and message). */

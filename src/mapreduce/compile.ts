@@ -347,6 +347,23 @@ function prune(cache: string): void {
   }
 }
 
+/**
+ * Where a JavaScript job module's syntax error is, ` (at file:line:column)`, or '': Node's
+ * SyntaxError from import() names no place. esbuild parses the file again to find it (only after
+ * an import failed, so it costs nothing otherwise).
+ */
+export function syntaxErrorWhere(url: string, e: unknown): string {
+  if (!(e instanceof Error) || e.name !== 'SyntaxError' || !url.startsWith('file:') || isTypeScript(url)) return ''
+  try {
+    const file = fileURLToPath(url)
+    loadEsbuild().transformSync(readFileSync(file, 'utf8'), { loader: 'js', sourcefile: file })
+  } catch (err) {
+    const at = (err as { errors?: { location?: { file: string; line: number; column: number } | null }[] }).errors?.[0]?.location
+    if (at != null) return ` (at ${at.file}:${at.line}:${at.column + 1})`
+  }
+  return ''
+}
+
 /** A hint for a JavaScript job that imports gort where no gort is installed (Node resolves it from the job's directory). */
 export function missingGortHint(message: string): string {
   return /Cannot find package 'gort'/.test(message)

@@ -32,7 +32,7 @@ import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
 import { importFailure, InputTooLargeError, JobModuleError, MapReduceArgError, OutputExistsError, TaskFailedError, TaskTimeoutError } from './errors.js'
 import { formatDuration } from './duration.js'
 import { expandInputs } from './inputs.js'
-import { commonJsHint, jobModule, missingGortHint, UnresolvedImportError, type JobModule } from './compile.js'
+import { commonJsHint, jobModule, missingGortHint, syntaxErrorWhere, UnresolvedImportError, type JobModule } from './compile.js'
 import { guessLoader, M_YOUNG_MB } from './prestart.js'
 import type { Prestarted } from '../scheduler/main/prestart.js'
 import type { MapArgs, MapResult } from './maptask.js'
@@ -161,7 +161,7 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
         throw new JobModuleError(o.jobLabel, `its import did not finish within ${formatDuration(o.taskTimeout)} (the task timeout): a top-level await that never settles?`)
       }
       // A job tsx loads as given (not compiled) may be in a CommonJS package: say so.
-      const message = importFailure(e)
+      const message = importFailure(e) + syntaxErrorWhere(url, e)
       const hint = (url === o.url ? commonJsHint(url) : '') + missingGortHint(message)
       throw new JobModuleError(o.jobLabel, message + hint, { cause: e })
     } finally {

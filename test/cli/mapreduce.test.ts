@@ -60,6 +60,8 @@ test('--json on failure: stdout is one JSON object, the error with its fields; s
     const thrown = await cli('--job', path.join(FIXTURES, 'faulty.ts'), '--input', glob, '--output', out, '--max-attempts', '1', '--json')
     assert.is(thrown.code, 1)
     assert.match(thrown.err, /task m-\d+ failed 1 attempt/)
+    // The failure's line names where in the job it happened (the .ts line, through the source map).
+    assert.match(thrown.err, /m-\d+ attempt 1 failed: Error: bad record at offset 2 of \S+ \(at \S*test\/mapreduce\/fixtures\/faulty\.ts:\d+:\d+\)\n/)
     const e = (JSON.parse(thrown.out) as { error: { name: string; code: string; task: string; attempts: { attempt: number; error: string }[] } }).error
     assert.equal([e.name, e.code, e.attempts.length, e.attempts[0]!.attempt], ['TaskFailedError', 'ERR_MR_TASK_FAILED', 1, 1])
     assert.match(e.attempts[0]!.error, /^Error: bad record at offset 2 of /)

@@ -455,6 +455,9 @@ test('a job module that throws a non-Error, fails defineJob, or never finishes i
     }
     const fail = (o: Partial<Parameters<typeof runJob>[0]>): Promise<unknown> =>
       runJob({ job: WC, input, output: out, procs: 1, ...o }).then(() => assert.unreachable('ran'), (e: unknown) => e)
+    const syntax = await fail({ job: job('syntax.mjs', 'export default {\n  map(f, l, emit) { emit(l, 1) )}\n}\n') })
+    assert.instance(syntax, JobModuleError)
+    assert.match((syntax as Error).message, /syntax\.mjs: Unexpected token '\)' \(at .*syntax\.mjs:2:32\)$/, 'where: Node does not say')
     const thrown = await fail({ job: job('null.mjs', 'throw null\n') })
     assert.instance(thrown, JobModuleError)
     assert.match((thrown as Error).message, /job module .*null\.mjs: it threw null$/)

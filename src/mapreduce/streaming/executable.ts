@@ -20,7 +20,7 @@
 
 import type { Readable, Writable } from 'node:stream'
 import { describeValue } from '../../errors.js'
-import { commonJsHint, jobModule, missingGortHint } from '../compile.js'
+import { commonJsHint, jobModule, missingGortHint, syntaxErrorWhere } from '../compile.js'
 import { TaskCounters } from '../counters.js'
 import { checkJobFile, jobOf, isTypeScript, jobUrl, type JobSpec, type MapContext, type Scalar, type TaskContext } from '../job.js'
 import { importFailure, JobModuleError, StreamFormatError } from '../errors.js'
@@ -60,7 +60,7 @@ export async function importJob(job: string): Promise<JobSpec> {
       mod = await import(url)
     }
   } catch (e) {
-    const message = importFailure(e)
+    const message = importFailure(e) + syntaxErrorWhere(url, e)
     throw new JobModuleError(job, message + hint + missingGortHint(message), { cause: e })
   }
   const r = jobOf(mod)
