@@ -129,10 +129,11 @@ async function run(argv: readonly string[]): Promise<number> {
 }
 
 async function runCli(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values, tokens } = parseArgs({
     args: [...argv],
     strict: true,
     allowPositionals: false,
+    tokens: true,
     options: {
       job: { type: 'string' },
       mapper: { type: 'string' },
@@ -159,6 +160,14 @@ async function runCli(argv: readonly string[]): Promise<number> {
   if (values.help) {
     console.log(HELP)
     return 0
+  }
+  // A flag that takes one value, given twice, is a mistake parseArgs would settle silently (the
+  // last wins): `--output o --output o2` wrote o2.
+  const seen = new Set<string>()
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.name === 'input' || t.name === 'param') continue
+    if (seen.has(t.name)) throw new UsageError(`--${t.name} is given twice (gort mapreduce --help)`)
+    seen.add(t.name)
   }
   const streaming = values.mapper !== undefined || values.reducer !== undefined || values.combiner !== undefined
   if (streaming && values.job !== undefined) throw new UsageError('--job and --mapper/--reducer/--combiner are two ways to give a job: use one (gort mapreduce --help)')

@@ -89,6 +89,10 @@ export async function compileJob(jobFile: string, outFile: string): Promise<Comp
   }
 }
 
+/** The temporary directories of compiled jobs this process holds now (jobModule), and whether an 'exit' listener removes them. */
+const liveTemps = new Set<string>()
+let exitHooked = false
+
 /** Compiles in flight in this process. */
 let compiling = 0
 /** True when this module loaded esbuild's API first in this process, so its service is ours to stop. */
@@ -199,7 +203,18 @@ export async function jobModule(url: string): Promise<JobModule> {
     if (hit !== undefined) return hit
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), COMPILED_DIR_PREFIX))
-  const remove = (): void => rmSync(dir, { recursive: true, force: true })
+  liveTemps.add(dir)
+  if (liveTemps.size === 1 && !exitHooked) {
+    // A process that exits mid-job (a second Ctrl-C) removes them too.
+    exitHooked = true
+    process.on('exit', () => {
+      for (const d of liveTemps) rmSync(d, { recursive: true, force: true })
+    })
+  }
+  const remove = (): void => {
+    liveTemps.delete(dir)
+    rmSync(dir, { recursive: true, force: true })
+  }
   try {
     const out = path.join(dir, name)
     const compiled = await compileJob(source, out)

@@ -119,6 +119,8 @@ test('usage errors are exit 2 with the reason, and create nothing', deadline('us
       [[...base, '--task-timeout', '12parsecs'], /--task-timeout must be a duration such as 10m, .*got "12parsecs"/],
       [[...base, '--task-timeout', '10ms'], /--task-timeout must be a duration .*at least 100ms, got "10ms"/],
       [[...base, '--progress', '--no-progress'], /--progress and --no-progress: choose one/],
+      [[...base, '--output', path.join(t.dir, 'out2')], /^gort mapreduce: --output is given twice/],
+      [[...base, '--reducers', '2', '--reducers', '3'], /--reducers is given twice/],
       [['--mapper', 'cat', '--pack-files', '--input', glob, '--output', out], /^gort mapreduce: --pack-files is for job modules, not --mapper/],
       // Refused by runJob, named by the flag the user typed, not the option's name.
       [['--mapper', '', '--input', glob, '--output', out], /^gort mapreduce: --mapper must be a command line .*, got ""/],

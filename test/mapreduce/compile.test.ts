@@ -373,4 +373,25 @@ plain('a compiled job runs in plain workers, a throwing map\'s stack still names
   }
 }, MS))
 
+plain('a process that exits while it holds a compiled job (a second Ctrl-C) leaves no temporary directory', deadline('exit', async () => {
+  const t = tempDir()
+  try {
+    const script = [
+      `import { jobModule } from ${JSON.stringify(pathToFileURL(path.join(REPO, 'dist/mapreduce/compile.js')).href)}`,
+      `const m = await jobModule(${JSON.stringify(pathToFileURL(JOB).href)})`,
+      "const { existsSync } = await import('node:fs')",
+      "const { fileURLToPath } = await import('node:url')",
+      'console.log(JSON.stringify({ url: m.url, there: existsSync(fileURLToPath(m.url)) }))',
+      'process.exit(0)',
+    ].join('\n')
+    writeFileSync(path.join(t.dir, 'run.mjs'), script)
+    const { stdout } = await execFileAsync(process.execPath, [path.join(t.dir, 'run.mjs')], { env: { ...process.env, NODE_OPTIONS: '', TMPDIR: t.dir, GORT_CACHE: '0' } })
+    const r = JSON.parse(stdout) as { url: string; there: boolean }
+    assert.ok(r.there && r.url.startsWith(pathToFileURL(t.dir).href), `compiled into the temporary directory: ${r.url}`)
+    assert.equal(compiled(t.dir), [])
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 plain.run()
