@@ -106,9 +106,9 @@ interface TaskState {
 /**
  * Errors that every attempt of a task would meet again, whatever its thread: the task fails at the
  * first, rather than after maxAttempts of them (a line no string holds: each attempt would read it
- * again, up to half a GiB, to fail the same way).
+ * again, up to half a GiB, to fail the same way), and a runtime with no thread left to run any.
  */
-const FAIL_AT_ONCE: ReadonlySet<string> = new Set(['ERR_MR_RECORD_TOO_LONG'])
+const FAIL_AT_ONCE: ReadonlySet<string> = new Set(['ERR_MR_RECORD_TOO_LONG', 'ERR_M_EXHAUSTED'])
 
 /**
  * An attempt's error as one line, `name: message`, less the `gort mapreduce: ` that starts gort's

@@ -111,6 +111,12 @@ export async function runJob(options: RunJobOptions, first?: Prestarted): Promis
  * the default tables (hundreds of thousands of records, tens of MiB) would only cost start-up.
  */
 const G_RECORDS = 1024
+/**
+ * Threads a job may lose and replace (a map that calls process.exit, a task ended after its
+ * timeout): the scheduler's default 8 let a job whose every first attempt died hang after 14
+ * deaths on 2 procs. Each costs G_RECORDS records of shared memory, faulted in only when used.
+ */
+const M_REPLACEMENTS = 256
 
 async function start(o: Resolved, procs: number): Promise<{ rt: Runtime; mod: JobModule | undefined }> {
   // The Ms are on the critical path: a Worker takes 100-150 ms to start. They are spawned as soon
@@ -118,7 +124,7 @@ async function start(o: Resolved, procs: number): Promise<{ rt: Runtime; mod: Jo
   // its process (30-40 ms), which would otherwise delay them by as much.
   const guess = guessLoader(o.stream === undefined ? o.url : undefined)
   const { Runtime } = await import('../scheduler/main/runtime.js')
-  const runtime = (loader: JobModule['loader']): Promise<Runtime> => Runtime.start({ procs, spares: 0, mTasks: 1, mainSlots: G_RECORDS, mSlots: G_RECORDS, mYoungMb: M_YOUNG_MB, mStdout: o.taskStdout, loader })
+  const runtime = (loader: JobModule['loader']): Promise<Runtime> => Runtime.start({ procs, spares: 0, mTasks: 1, replacements: M_REPLACEMENTS, mainSlots: G_RECORDS, mSlots: G_RECORDS, mYoungMb: M_YOUNG_MB, mStdout: o.taskStdout, loader })
   const starting = runtime(guess)
   const compiling = o.stream === undefined ? jobModule(o.url) : Promise.resolve(undefined)
   const [m, r] = await Promise.allSettled([compiling, starting])

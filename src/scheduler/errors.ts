@@ -60,6 +60,17 @@ export class TaskNotFoundError extends GortError {
 }
 
 /** A task whose M died (process.exit, uncaught error, out of memory) while it was running. */
+/** No M is left to run tasks, and the runtime may start no more: its `replacements` are used up. */
+export class MExhaustedError extends GortError {
+  /** Ms that died over the runtime's life. */
+  readonly deaths: number
+
+  constructor(deaths: number) {
+    super('ERR_M_EXHAUSTED', `gort: no M is left to run tasks: ${deaths} died, and the runtime may replace no more (RuntimeOptions.replacements)`)
+    this.deaths = deaths
+  }
+}
+
 export class MDiedError extends GortError {
   /** The M's number (1 and up; a dead M's number is never reused). */
   readonly m: number

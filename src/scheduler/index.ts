@@ -6,7 +6,7 @@ export { MAX_PROCS } from './main/options.js'
 export { registerHandle, type HandleCodec } from './shared/handles.js'
 export type { SchedStats, ProcStats } from './main/stats.js'
 export {
-  RuntimeClosedError, RuntimeOnMError, NoRuntimeError, TaskNotFoundError, MDiedError, SchedulerArgError, UncloneableArgError,
+  RuntimeClosedError, RuntimeOnMError, NoRuntimeError, TaskNotFoundError, MDiedError, MExhaustedError, SchedulerArgError, UncloneableArgError,
   UncloneableResultError, HandleNotRegisteredError, NotInTaskError, ActorDiedError, ActorStoppedError, ActorNotFoundError,
 } from './errors.js'
 export { SharedChan, SharedChanValueError, SharedChanLostError, SharedChanBusyError, type SharedChanOptions, type SharedChanState } from './shared/sharedchan-api.js'

@@ -153,6 +153,20 @@ test('on one thread, attempts stuck at an await or looping after one time out an
   }
 }, MS))
 
+test('a job whose every first map attempt ends its thread still completes (more deaths than the scheduler replaces by default)', deadline('many deaths', async () => {
+  const t = tempDir()
+  try {
+    const texts = Array.from({ length: 20 }, (_, i) => `w${i} common\nmore w${i}`)
+    const input = writeInputs(t.dir, texts)
+    const out = path.join(t.dir, 'out')
+    const r = await runJob({ job: path.join(FIXTURES, 'exits-first.ts'), input, output: out, procs: 2, reducers: 2, backupTasks: false })
+    assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
+    assert.is(r.counters.failedAttempts, 20, 'each of 20 threads died once and was replaced')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test('an attempt that always hangs fails the job with "timed out after", and leaves no output', deadline('hang always', async () => {
   const t = tempDir()
   try {

@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deadline } from '../_support/deadline.js'
 import {
-  Runtime, go, MDiedError, RuntimeClosedError, SchedulerArgError, TaskNotFoundError, UncloneableArgError,
+  Runtime, go, MDiedError, MExhaustedError, RuntimeClosedError, SchedulerArgError, TaskNotFoundError, UncloneableArgError,
   UncloneableResultError,
 } from '../../src/scheduler/index.js'
 import type { RuntimeOptions } from '../../src/scheduler/index.js'
@@ -134,6 +134,21 @@ test('mYoungMb sets the young-generation cap of every M', deadline('young-mb', a
   }
 }))
 
+test('once its replacements are used up and no M is left, tasks reject with MExhaustedError, and so does every later go', deadline('exhausted', async () => {
+  const rt = await Runtime.start({ procs: 1, spares: 0, maxThreads: 1, replacements: 2 })
+  try {
+    // M1 dies, M2 replaces it and dies, M3 replaces that and dies: no index is left for an M4.
+    for (let i = 0; i < 3; i++) assert.instance(await rt.go(exitNow, 3).then(() => undefined, (e: unknown) => e), MDiedError)
+    const late = await rt.go(add, 1, 2).then(() => undefined, (e: unknown) => e)
+    assert.instance(late, MExhaustedError, 'rejected at once, not left to hang')
+    assert.is((late as MExhaustedError).deaths, 3)
+    assert.is((late as MExhaustedError).code, 'ERR_M_EXHAUSTED')
+    assert.instance(await rt.goAll(add, [[1, 2]]).then(() => undefined, (e: unknown) => e), MExhaustedError)
+  } finally {
+    await rt.close()
+  }
+}))
+
 test('bad options fail at start with a SchedulerArgError naming the option, and start no thread', deadline('options', async () => {
   const bad: [string, RuntimeOptions][] = [
     ['procs', { procs: 0 }], ['procs', { procs: 1.5 }], ['spares', { spares: -1 }], ['maxThreads', { maxThreads: 0 }],
@@ -143,6 +158,7 @@ test('bad options fail at start with a SchedulerArgError naming the option, and 
     ['resultBatchUs', { resultBatchUs: -1 }], ['resultBatchUs', { resultBatchUs: 100_001 }], ['resultBatchUs', { resultBatchUs: 2.5 }],
     ['mYoungMb', { mYoungMb: 0 }], ['mYoungMb', { mYoungMb: 1025 }], ['mYoungMb', { mYoungMb: 2.5 }],
     ['mTasks must be an integer from 1 to 1024, got 0', { mTasks: 0 }], ['mTasks', { mTasks: 1025 }], ['mTasks', { mTasks: 1.5 }],
+    ['replacements must be an integer from 0 to 4096, got -1', { replacements: -1 }], ['replacements', { replacements: 4097 }], ['replacements', { replacements: 0.5 }],
     ['loader', { loader: 'esbuild' as never }], ["mStdout must be 'stdout' or 'stderr'", { mStdout: 'null' as never }],
     ['procs must be an integer from 1 to 256, got 1000', { procs: 1000 }], ['maxThreads', { maxThreads: 5000 }],
     ['spares', { procs: 4, spares: 1021 }], ['mainSlots', { mainSlots: 2 ** 23 }], ['mSlots', { mSlots: 2 ** 21 }],

@@ -36,6 +36,13 @@ export interface RuntimeOptions {
   readonly spares?: number
   /** Upper bound on live Ms. Default: 2 * procs + 2. */
   readonly maxThreads?: number
+  /**
+   * Ms that may die (or be killed, `killAfterMs`) and be replaced over the runtime's life, beyond
+   * `maxThreads` (a dead M's index is never reused; each costs its G records of shared memory).
+   * Once they are used up and no M is left, every pending task rejects with MExhaustedError, as
+   * does every later `go`. Default 8; 0 to 4096.
+   */
+  readonly replacements?: number
   /** Hand a P to a spare M when its M has not ticked for this long while work waits (ms, 0: never). Default 10. */
   readonly handoffMs?: number
   /**
@@ -142,7 +149,8 @@ export function resolveOptions(options: RuntimeOptions): Resolved {
   }
   const mTasks = options.mTasks === undefined ? 0 : positiveInt('mTasks', options.mTasks, 0, 1, 1024)
   // Indices of Ms that died are never reused, so leave room for replacements.
-  const layout = computeLayout(procs, maxThreads + 8, mainSlots, mSlots)
+  const replacements = positiveInt('replacements', options.replacements, 8, 0, 4096)
+  const layout = computeLayout(procs, maxThreads + replacements, mainSlots, mSlots)
   const bytes = layout.words * 4
   if (bytes > MAX_SHARED_BYTES) {
     const gib = (b: number): string => `${Math.round((b / 2 ** 30) * 10) / 10} GiB`

@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks'
 import { Group, writeRecord, writeRecords } from '../shared/batch.js'
 import { PayloadBroker } from './broker.js'
 import { encodeArgs, encodeArgsTransfer, errorToPlain, type Encoded, type PlainError, type RemotePayload } from '../shared/codec.js'
-import { RuntimeClosedError, RuntimeOnMError, SchedulerArgError, UncloneableArgError, describe } from '../errors.js'
+import { MExhaustedError, RuntimeClosedError, RuntimeOnMError, SchedulerArgError, UncloneableArgError, describe } from '../errors.js'
 import { H_CLOSED, H_MTASKS, ownerOf, writeHeader } from '../shared/layout.js'
 import { checker, sampleRuntime, type DeadHost } from './checkdead.js'
 import { Killer } from './kill.js'
@@ -87,6 +87,8 @@ export class Runtime implements Spawner, AsyncDisposable {
   #asyncOut = false
   #keepAlive: NodeJS.Timeout | undefined
   #deaths = 0
+  /** Set once no M is left and none may start (replacements used up): every later task rejects with it. */
+  #exhausted: MExhaustedError | undefined
   readonly #killer: Killer
   /** Actors spawned here (main/actors.ts); made on the first spawnActor. */
   #actors: ActorHost | undefined
@@ -199,6 +201,7 @@ export class Runtime implements Spawner, AsyncDisposable {
   spawn(ref: AnyTask, args: readonly unknown[], signal?: AbortSignal, killAfterMs?: number, transfer?: readonly ArrayBuffer[]): Promise<unknown> {
     if (this.#closed) throw new RuntimeClosedError()
     if (!isTask(ref)) throw new SchedulerArgError(`gort: go() needs a task reference made by task(), got ${describe(ref)}`)
+    if (this.#exhausted !== undefined) return Promise.reject(this.#exhausted)
     if (signal !== undefined) {
       if (signal.aborted) return Promise.reject(signal.reason)
       return this.#spawnCancellable(ref, args, signal, killAfterMs, transfer)
@@ -281,6 +284,10 @@ export class Runtime implements Spawner, AsyncDisposable {
   spawnAll(ref: AnyTask, argsList: readonly (readonly unknown[])[], settled = false): Promise<unknown[]> {
     if (this.#closed) throw new RuntimeClosedError()
     if (argsList.length === 0) return Promise.resolve([])
+    if (this.#exhausted !== undefined) {
+      const e = this.#exhausted
+      return Promise.resolve(settled ? argsList.map(() => ({ status: 'rejected', reason: e })) : Promise.reject(e))
+    }
     if (this.#keepAlive === undefined) this.#holdOpen()
     // Behind go() calls already waiting for records, so the FIFO order holds.
     const gids = this.#overflowLen() === 0
@@ -514,6 +521,13 @@ export class Runtime implements Spawner, AsyncDisposable {
     s.q.globalPush(requeue, requeue.length)
     s.wakeFor(requeue.length)
     this.#threads.wantSpare()
+    if (this.#threads.live() === 0 && this.#threads.exhausted()) {
+      // Nothing will ever run what waits: say so now rather than hang.
+      this.#exhausted = new MExhaustedError(this.#deaths)
+      this.#owner.failAll(this.#exhausted)
+      this.#releaseIfIdle()
+      return
+    }
     for (const p of orphaned) this.#monitor.handTo(p, 0)
     this.#monitor.kick()
     this.#refill()
