@@ -159,6 +159,31 @@ export class EmitTypeError extends GortError {
   }
 }
 
+/**
+ * `reduce` or `combine` used what it was given after it returned: an emit, or its `values`, from
+ * work it started and did not await (or return). Its pairs would be lost, or land under another
+ * key, so the attempt fails instead.
+ */
+export class AfterReturnError extends GortError {
+  /** 'combine' or 'reduce'. */
+  readonly fn: string
+  /** What was used late: 'emit' or 'values'. */
+  readonly what: string
+
+  constructor(fn: string, what: string, key: string) {
+    super('ERR_MR_AFTER_RETURN', `gort mapreduce: ${what === 'emit' ? 'emit was called' : 'the values were read'} after ${fn}(${JSON.stringify(key)}) returned: await (or return) the work that ${what === 'emit' ? 'emits' : 'reads them'}`)
+    this.fn = fn
+    this.what = what
+  }
+}
+
+/** `values` iterated a second time (a reduce's values stream from the merge once). */
+export class ValuesOnceError extends GortError {
+  constructor(key: string) {
+    super('ERR_MR_VALUES_ONCE', `gort mapreduce: reduce(${JSON.stringify(key)}) iterated its values a second time: they stream from the merge once; keep what you need from the first pass`)
+  }
+}
+
 /** The job's partitioner returned something other than an integer in [0, reducers). */
 export class PartitionError extends GortError {
   readonly key: string

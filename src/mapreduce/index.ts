@@ -9,7 +9,7 @@ export { parseSize, formatSize } from './size.js'
 export { parseDuration, formatDuration } from './duration.js'
 export { rangePartition } from './partition.js'
 export {
-  MapReduceArgError, InputNotFoundError, InputUnreadableError, OutputExistsError, RecordTooLongError, JobModuleError, TaskFailedError, EmitTypeError, PartitionError,
+  MapReduceArgError, InputNotFoundError, InputUnreadableError, OutputExistsError, AfterReturnError, ValuesOnceError, RecordTooLongError, JobModuleError, TaskFailedError, EmitTypeError, PartitionError,
   CombineKeyError, JobAbortedError, TaskTimeoutError, ThreadExitError, JobStoppedError, InputTooLargeError, type AttemptFailure,
   StreamCommandError, StreamProcessError, StreamFormatError,
 } from './errors.js'

@@ -13,6 +13,8 @@
 import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { InternalError } from '../errors.js'
+import { AfterReturnError, ValuesOnceError } from './errors.js'
+import { textOf } from './keys.js'
 import type { Scalar } from './job.js'
 import { RunReader, RunWriter, type KeyBytes } from './runfile.js'
 import { DONE, repeated } from './spill.js'
@@ -124,8 +126,14 @@ export class Groups {
     this.#more = false
   }
 
+  /** Counts the groups next() moved to: a GroupIterator of an earlier one sees it changed. */
+  seq = 0
+  /** The first read of a group's values after the merge moved on (AfterReturnError), for the task to fail with. */
+  late: Error | undefined
+
   /** Moves to the next group; false when there is none. */
   next(): boolean {
+    this.seq++
     if (!this.#started) {
       this.#started = true
       this.#more = this.#m.next()
@@ -174,25 +182,37 @@ export class Groups {
 
 class GroupValues implements AsyncIterable<Scalar> {
   readonly #g: Groups
+  readonly #key: Scalar
+  readonly #seq: number
+  #iterated = false
 
   constructor(g: Groups) {
     this.#g = g
+    this.#key = g.key
+    this.#seq = g.seq
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Scalar> {
-    return new GroupIterator(this.#g)
+    if (this.#iterated) throw new ValuesOnceError(textOf(this.#key))
+    this.#iterated = true
+    return new GroupIterator(this.#g, this.#seq, this.#key)
   }
 }
 
 /** A group's values: each record's value, `reps` times over, a repeat being the one settled result (as ListIterator's). */
 class GroupIterator implements AsyncIterator<Scalar> {
   readonly #g: Groups
+  /** The group this iterates (Groups.seq when it was current), and its key, for the error. */
+  readonly #seq: number
+  readonly #key: Scalar
   /** The current record's result, and how many of its repeats are still to come. */
   #p: Promise<IteratorResult<Scalar>> = DONE
   #reps = 0
 
-  constructor(g: Groups) {
+  constructor(g: Groups, seq: number, key: Scalar) {
     this.#g = g
+    this.#seq = seq
+    this.#key = key
   }
 
   next(): Promise<IteratorResult<Scalar>> {
@@ -201,6 +221,12 @@ class GroupIterator implements AsyncIterator<Scalar> {
       return this.#p
     }
     const g = this.#g
+    // The merge moved on to other keys: this reduce returned without awaiting its reading.
+    if (g.seq !== this.#seq) {
+      const e = new AfterReturnError('reduce', 'values', textOf(this.#key))
+      g.late ??= e
+      return Promise.reject(e)
+    }
     if (!g.step()) return DONE
     const value = g.value()
     if (g.reps === 1) return Promise.resolve({ done: false, value })

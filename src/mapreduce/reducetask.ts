@@ -12,7 +12,8 @@ import { statSync } from 'node:fs'
 import path from 'node:path'
 import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
 import { loadJob, loadedJob, type Scalar, type TaskContext } from './job.js'
-import { checkKey, checkValue } from './keys.js'
+import { checkKey, checkValue, textOf } from './keys.js'
+import { AfterReturnError } from './errors.js'
 import { checkAbort } from './maptask.js'
 import { partName, taskId } from './names.js'
 import { Groups, Merger, mergePasses } from './merge.js'
@@ -61,7 +62,12 @@ export async function runReduce(a: ReduceArgs, signal: AbortSignal): Promise<Red
   for (const r of a.runs) stats.shuffleBytes += statSync(r).size
   const reduce = (job.reduce as Reduce | undefined) ?? identity
   const out = new PartWriter(path.join(a.dir, partName('r', a.task)))
+  /** Set once the last reduce returned: an emit after it is work reduce did not await. */
+  let closed = false
+  let late: Error | undefined
+  let lastKey: Scalar = ''
   const emit = (k: unknown, v: unknown): void => {
+    if (closed) throw (late ??= new AfterReturnError('reduce', 'emit', textOf(lastKey)))
     out.add(checkKey(k), checkValue(v))
     stats.reduceOutputRecords++
   }
@@ -73,10 +79,17 @@ export async function runReduce(a: ReduceArgs, signal: AbortSignal): Promise<Red
     const g = new Groups(merger, (n) => (stats.reduceInputRecords += n))
     while (g.next()) {
       if (++stats.reduceInputGroups % 256 === 0) checkAbort(signal)
+      lastKey = g.key
       const r = reduce(g.key, g.values(), emit, ctx)
       if (r !== undefined) await r
     }
     if (job.cleanup !== undefined) await job.cleanup(ctx)
+    closed = true
+    // Work a reduce started and did not await runs now, before the part file is committed: what
+    // it reads or emits fails the attempt rather than going missing (AfterReturnError).
+    await new Promise(setImmediate)
+    late ??= g.late
+    if (late !== undefined) throw late
     checkAbort(signal)
     out.commit(path.join(a.outDir, partName('r', a.task)))
     stats.outputBytes = out.bytes

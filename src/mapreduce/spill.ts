@@ -61,7 +61,7 @@
 
 import path from 'node:path'
 import { InternalError } from '../errors.js'
-import { CombineKeyError } from './errors.js'
+import { AfterReturnError, CombineKeyError } from './errors.js'
 import type { Scalar, TaskContext } from './job.js'
 import { checkKey, checkValue, compareKeys, textOf } from './keys.js'
 import { releaseSpareTable, sortByBytes, type ByteTable } from './bytetable.js'
@@ -155,6 +155,10 @@ export class MapBuffer {
   #cPart = 0
   #cOut: (k: Scalar, v: Scalar) => void = () => {}
   #cEmitted = 0
+  /** A combine is running (between #begin and #end): only then may its emit be called. */
+  #cOpen = false
+  /** The first emit of a combine after it returned (AfterReturnError), for the task to fail with. */
+  late: Error | undefined
   #cMoved = false
   readonly #emit = (k: unknown, v: unknown): void => this.#combineEmit(k, v)
   /** The slot of the key an early combine got. */
@@ -785,16 +789,20 @@ export class MapBuffer {
     this.#cPart = p
     this.#cOut = out
     this.#cEmitted = 0
+    this.#cOpen = true
     this.counters.combineInputRecords += n
   }
 
   /** Ends the combine that #begin set up; returns how many pairs it emitted. */
   #end(): number {
+    this.#cOpen = false
     this.counters.combineOutputRecords += this.#cEmitted
     return this.#cEmitted
   }
 
   #combineEmit(ek0: unknown, ev0: unknown): void {
+    // After its combine returned: the pair would land under the key combined now, or nowhere.
+    if (!this.#cOpen) throw (this.late ??= new AfterReturnError('combine', 'emit', textOf(this.#cKey)))
     const k = this.#cKey
     // The key combine got is checked already: the usual emit needs no second check.
     const ek = ek0 === k ? k : checkKey(ek0)

@@ -11,14 +11,27 @@
  */
 
 import { rmSync } from 'node:fs'
+import { isMainThread } from 'node:worker_threads'
 // From task.js, not the scheduler's index: an M needs no main-thread module (Runtime, monitor).
 import { task, taskSignal, type Task } from '../scheduler/task.js'
 import { clockStarted, type AttemptClock } from './clock.js'
-import { JobAbortedError } from './errors.js'
+import { AfterReturnError, JobAbortedError } from './errors.js'
 import { loadJob, type JobSpec, type RecordKind } from './job.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
 import type { SampleArgs, SampleResult } from './sample.js'
+
+// On an M: work a reduce or combine left unawaited that then read values or emitted was recorded
+// for its task, which fails with that AfterReturnError (reducetask.ts, maptask.ts); its rejection,
+// unhandled in the job's code, must not end the thread first (the attempt would then fail as
+// "its thread exited", saying nothing). Any other unhandled rejection ends the thread, as Node's
+// default does.
+if (!isMainThread) {
+  process.on('unhandledRejection', (reason) => {
+    if (reason instanceof AfterReturnError) return
+    throw reason
+  })
+}
 
 /** The in-process map and reduce attempts' code. */
 interface AttemptCode {

@@ -10,6 +10,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Scalar } from '../../src/mapreduce/job.js'
 import { compareKeys } from '../../src/mapreduce/keys.js'
+import { AfterReturnError, ValuesOnceError } from '../../src/mapreduce/errors.js'
 import { Merger, groups, mergePasses, mergeToFile } from '../../src/mapreduce/merge.js'
 import { RunReader, RunWriter } from '../../src/mapreduce/runfile.js'
 import { deadline } from '../_support/deadline.js'
@@ -163,7 +164,7 @@ test('a record with a count: groups give its value that many times, merge passes
   }
 }))
 
-test('groups: one per key, values stream, unread values are skipped, a finished group yields nothing more', deadline('groups', async () => {
+test('groups: one per key, values stream, unread values are skipped; values are read once, and not after the group', deadline('groups', async () => {
   const t = tempDir()
   try {
     const pairs: [Scalar, Scalar][] = []
@@ -174,16 +175,21 @@ test('groups: one per key, values stream, unread values are skipped, a finished 
     let read = 0
     const got: [Scalar, Scalar[]][] = []
     let stale: AsyncIterable<Scalar> | undefined
+    let staleIt: AsyncIterator<Scalar> | undefined
     for await (const g of groups(new Merger(readers), () => read++)) {
       if (g.key === 'many') {
         // Read three values, then stop: the rest is skipped, not handed to the next key.
         const vs: Scalar[] = []
-        for await (const v of g.values) {
-          vs.push(v)
+        const it = g.values[Symbol.asyncIterator]()
+        for (let r = await it.next(); !r.done; r = await it.next()) {
+          vs.push(r.value)
           if (vs.length === 3) break
         }
         got.push([g.key, vs])
         stale = g.values
+        staleIt = it
+        // A second pass over the same values: they stream from the merge once.
+        assert.throws(() => g.values[Symbol.asyncIterator](), (e: unknown) => e instanceof ValuesOnceError && /reduce\("many"\) iterated its values a second time/.test(e.message))
         continue
       }
       const vs: Scalar[] = []
@@ -193,8 +199,11 @@ test('groups: one per key, values stream, unread values are skipped, a finished 
     for (const r of readers) r.close()
     assert.equal(got, [['alpha', [1]], ['many', [0, 1, 2]], ['omega', [2]], ['zeta', ['z']]])
     assert.is(read, 1 + 5001 + 1 + 1, 'every value was read from the runs once')
-    const it = stale![Symbol.asyncIterator]()
-    assert.equal(await it.next(), { done: true, value: undefined })
+    // Read after the merge moved on (a reduce that did not await its reading): an error, not nothing.
+    assert.throws(() => stale![Symbol.asyncIterator](), (e: unknown) => e instanceof ValuesOnceError)
+    const late = await staleIt!.next().then(() => undefined, (e: unknown) => e)
+    assert.instance(late, AfterReturnError)
+    assert.match((late as Error).message, /the values were read after reduce\("many"\) returned/)
   } finally {
     t.remove()
   }

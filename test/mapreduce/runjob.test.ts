@@ -355,6 +355,28 @@ faults('a task that fails every attempt fails the job: TaskFailedError names it 
   }
 }, MS))
 
+faults('reduce or combine work left unawaited, or values read twice, fails the attempt with a clear error, not lost pairs', deadline('late', async () => {
+  const t = tempDir()
+  try {
+    // Many copies of each word: combine runs on each (a repeated value is folded, not combined).
+    const input = writeInputs(t.dir, [Array.from({ length: 40 }, (_, i) => `a b c d ${'x'.repeat(i % 3)}`).join('\n')])
+    const cases: [string, RegExp][] = [
+      ['reduce-values', /the values were read after reduce\("\w+"\) returned: await \(or return\) the work that reads them/],
+      ['reduce-twice', /ValuesOnceError: reduce\("\w+"\) iterated its values a second time/],
+      ['combine-emit', /emit was called after combine\("\w+"\) returned: await \(or return\) the work that emits/],
+    ]
+    for (const [bug, want] of cases) {
+      const out = path.join(t.dir, `out-${bug}`)
+      const err = await rejection(runJob({ job: path.join(FIXTURES, 'late-work.ts'), input, output: out, procs: 1, reducers: 1, maxAttempts: 1, params: { bug } }))
+      assert.instance(err, TaskFailedError, bug)
+      assert.match((err as Error).message, want, bug)
+      assert.not.ok(existsSync(out))
+    }
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 faults('a line no string holds fails its task at the first attempt, not after maxAttempts', deadline('too long', async () => {
   const t = tempDir()
   try {
