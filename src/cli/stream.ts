@@ -59,6 +59,10 @@ function make(name: 'stream-map' | 'stream-reduce'): ReturnType<typeof subcomman
       tightenHeapGrowth() // a streaming task's buffer, as gort mapreduce's Ms (heap.ts)
       try {
         const job = await importJob(values.job)
+        // Hadoop Streaming hands a mapper lines: a job that maps raw chunks or whole files cannot run so.
+        if (name === 'stream-map' && job.records !== undefined && job.records !== 'lines') {
+          throw new UsageError(`the job maps records: '${job.records}', and gort stream-map reads lines (as Hadoop Streaming hands them): run it with gort mapreduce --job`)
+        }
         const io = { input: process.stdin, output: process.stdout, stderr: process.stderr, env: process.env }
         await (name === 'stream-map' ? streamMap(job, io) : streamReduce(job, io))
       } catch (e) {

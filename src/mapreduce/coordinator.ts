@@ -23,6 +23,7 @@
 
 import { constants as bufferConstants } from 'node:buffer'
 import { mkdirSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { setMaxListeners } from 'node:events'
 import path from 'node:path'
 // Only a type: the Runtime is imported when a job starts, so that the Ms, which import this module
 // through the job's `gort/mapreduce`, do not load the main thread's scheduler.
@@ -157,6 +158,8 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
     const late = new AbortController()
     const timer = setTimeout(() => late.abort(), o.taskTimeout)
     const signal = options.signal === undefined ? late.signal : AbortSignal.any([options.signal, late.signal])
+    // One abort listener per probe (a goWith each): past 10, Node warns of a leak that is not one.
+    setMaxListeners(Math.max(10, rt.procs + 1), signal)
     try {
       // One probe per P: each M that takes one imports the job now, all at once, rather than
       // each at its first task (a retry on a fresh M, a skewed first wave).

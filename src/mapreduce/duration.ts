@@ -8,9 +8,12 @@ import { MapReduceArgError } from './errors.js'
 
 const UNITS: ReadonlyMap<string, number> = new Map([['ms', 1], ['s', 1e3], ['m', 60e3], ['h', 3600e3]])
 
-/** The milliseconds `text` stands for, whole and at least `min`; throws MapReduceArgError naming `option` otherwise. */
+/** The longest duration: what a timer can wait (2^31 - 1 ms, about 24.8 days); Node fires a longer one at once. */
+export const MAX_DURATION_MS = 2 ** 31 - 1
+
+/** The milliseconds `text` stands for, whole, at least `min` and at most MAX_DURATION_MS; throws MapReduceArgError naming `option` otherwise. */
 export function parseDuration(option: string, text: string | number, min = 1): number {
-  const want = `a duration such as 10m, 90s, 1h30m or 500ms, at least ${formatDuration(min)}`
+  const want = `a duration such as 10m, 90s, 1h30m or 500ms, at most 596h (a timer's limit) and at least ${formatDuration(min)}`
   let ms: number
   if (typeof text === 'number') {
     ms = text
@@ -29,7 +32,7 @@ export function parseDuration(option: string, text: string | number, min = 1): n
     }
     ms = Math.floor(ms)
   }
-  if (!Number.isSafeInteger(ms) || ms < min) throw new MapReduceArgError(option, text, want)
+  if (!Number.isSafeInteger(ms) || ms < min || ms > MAX_DURATION_MS) throw new MapReduceArgError(option, text, want)
   return ms
 }
 

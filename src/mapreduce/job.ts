@@ -148,15 +148,39 @@ export function defineJob<K extends Scalar, V extends Scalar, OK extends Scalar 
 ): Job<K, V, OK, OV> {
   const problem = jobProblem(spec)
   if (problem !== undefined) throw new TypeError(`gort mapreduce: defineJob: ${problem}`)
-  return Object.freeze({ ...spec, [JOB]: true as const })
+  return Object.freeze({ ...jobFields(spec), [JOB]: true as const }) as unknown as Job<K, V, OK, OV>
 }
 
 const HOOKS = ['combine', 'reduce', 'partition', 'setup', 'cleanup'] as const
+/** Every field a job has. */
+const JOB_FIELDS: readonly string[] = ['map', ...HOOKS, 'records', 'values', 'sample']
+
+/**
+ * The job `spec` describes, as a plain object of its fields: read as properties (a class
+ * instance's methods live on its prototype, which spreading would drop), and its functions bound
+ * to `spec`, as calling them on it would (gort calls them as plain functions).
+ */
+function jobFields(spec: object): Record<string, unknown> {
+  const s = spec as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  for (const k of JOB_FIELDS) {
+    const v = s[k]
+    if (v !== undefined) out[k] = typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(spec) : v
+  }
+  return out
+}
 
 /** Why `spec` is not a job, or undefined when it is one. */
 export function jobProblem(spec: unknown): string | undefined {
   if (typeof spec !== 'object' || spec === null) return `a job is an object ({ map, reduce }), got ${describeValue(spec)}`
   const s = spec as Record<string, unknown>
+  // A plain object's other fields are typos (`reduer`, `combiner`) that would leave a default in
+  // place silently; a class instance may hold state of its own.
+  const proto = Object.getPrototypeOf(spec) as unknown
+  if (proto === Object.prototype || proto === null) {
+    const odd = Object.keys(s).find((k) => !JOB_FIELDS.includes(k))
+    if (odd !== undefined) return `${JSON.stringify(odd)} is not a field of a job (${JOB_FIELDS.join(', ')})`
+  }
   if (typeof s['map'] !== 'function') return `the job has no map function (map is ${describeValue(s['map'])})`
   for (const h of HOOKS) {
     if (s[h] !== undefined && typeof s[h] !== 'function') return `${h} must be a function, got ${describeValue(s[h])}`
@@ -191,7 +215,7 @@ export function jobOf(mod: unknown): { job: JobSpec } | { problem: string } {
   }
   if (dflt === undefined) return { problem: 'it has no default export (export default defineJob({ map, reduce }))' }
   const problem = jobProblem(dflt)
-  return problem === undefined ? { job: dflt as JobSpec } : { problem: `its default export is not a job: ${problem}` }
+  return problem === undefined ? { job: jobFields(dflt as object) as unknown as JobSpec } : { problem: `its default export is not a job: ${problem}` }
 }
 
 /**

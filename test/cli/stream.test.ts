@@ -210,6 +210,14 @@ test('exit codes: 1 when the job throws, 2 for usage errors and a mapper that ca
     const badJob = await sh(`${gort} stream-map --job ${path.join(FIXTURES, 'no-map.ts')} < /dev/null`, t.dir)
     assert.is(badJob.code, 2)
     assert.match(badJob.stderr, /job module .*no-map\.ts: its default export is not a job/)
+    // The sort left out of a pipeline: refused, not reduced in pieces.
+    const unsorted = await sh(`printf 'b\\t1\\na\\t2\\nb\\t5\\n' | ${gort} stream-reduce --job ${WC}`, t.dir)
+    assert.is(unsorted.code, 1)
+    assert.match(unsorted.stderr, /stream-reduce: the input is not sorted by key: "a" comes after "b" \(sort the map output first: LC_ALL=C sort\)/)
+    // A job that maps chunks cannot be a line-reading mapper.
+    const chunks = await sh(`printf 'a b\\n' | ${gort} stream-map --job ${path.join(REPO, 'examples/mapreduce/wc-bytes.ts')}`, t.dir)
+    assert.is(chunks.code, 2)
+    assert.match(chunks.stderr, /the job maps records: 'chunks', and gort stream-map reads lines/)
     for (const name of ['nope.ts', 'nope.js']) {
       const missing = await sh(`${gort} stream-map --job ${name} < /dev/null`, t.dir)
       assert.is(missing.code, 2)

@@ -51,6 +51,9 @@ test('durations: 10m, 90s, 1h30m, 250ms, a number; bad ones are MapReduceArgErro
     assert.throws(() => parseDuration('taskTimeout', bad), (e: unknown) => e instanceof MapReduceArgError && e.option === 'taskTimeout' && e.value === bad, bad)
   }
   assert.throws(() => parseDuration('t', '50ms', 100), /at least 100ms, got "50ms"/)
+  // Past a timer's limit Node fires at once: a 600h timeout was a timeout after 1 ms.
+  assert.is(parseDuration('t', '596h'), 596 * 3600e3)
+  for (const long of ['600h', 2 ** 31]) assert.throws(() => parseDuration('taskTimeout', long), /at most 596h \(a timer's limit\)/)
   assert.equal([formatDuration(600_000), formatDuration(5_400_000), formatDuration(1500), formatDuration(250), formatDuration(90_000)], ['10m', '1h30m', '1.5s', '250ms', '1m30s'])
 })
 

@@ -142,8 +142,29 @@ jobs('checks the shape where the job is written; a module needs a default export
   assert.ok('job' in jobOf({ default: { map } }), 'a plain object with map is a job too')
   // tsc's CommonJS output, as Node imports it: the default export is the exports object.
   const cjs = jobOf({ default: { __esModule: true, default: { map } } })
-  assert.ok('job' in cjs && cjs.job.map === map, 'the job of a CommonJS module compiled from ESM')
+  assert.ok('job' in cjs && typeof cjs.job.map === 'function', 'the job of a CommonJS module compiled from ESM')
   assert.ok('problem' in jobOf({ default: { default: { map } } }), 'without __esModule, default is just a property')
+})
+
+jobs('a typo in a plain job is refused; a class instance keeps its prototype methods and its this', () => {
+  const map = (): void => {}
+  assert.throws(() => defineJob({ map, reduer: map } as never), /"reduer" is not a field of a job \(map, combine, reduce, partition, setup, cleanup, records, values, sample\)/)
+  const typo = jobOf({ default: { map, combiner: map } })
+  assert.ok('problem' in typo && /"combiner" is not a field of a job/.test(typo.problem))
+  class Job {
+    readonly seen: string[] = []
+    map(_f: string, line: string): void {
+      this.seen.push(line)
+    }
+    reduce(): void {}
+  }
+  const instance = new Job()
+  for (const job of [defineJob(instance as never) as unknown as Job, (jobOf({ default: instance }) as { job: Job }).job]) {
+    assert.type(job.reduce, 'function', 'a prototype method is kept (spreading dropped it)')
+    const m = job.map as (f: string, line: string) => void
+    m('f', 'called without its object')
+    assert.equal(instance.seen.at(-1), 'called without its object', 'this is the instance')
+  }
 })
 
 jobs('types: emit takes what combine and reduce take; map gets strings', () => {

@@ -465,6 +465,22 @@ faults('refused before anything runs: existing output, no input, bad options, ba
   }
 }, MS))
 
+test('many threads: no listener-leak warning from the probes that import the job', deadline('warn', async () => {
+  const t = tempDir()
+  const warnings: string[] = []
+  const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`)
+  process.on('warning', onWarning)
+  try {
+    const input = writeInputs(t.dir, ['a b'])
+    await runJob({ job: WC, input, output: path.join(t.dir, 'out'), procs: 12, reducers: 1 })
+    await new Promise(setImmediate) // warnings are emitted on the next tick
+    assert.equal(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), [])
+  } finally {
+    process.off('warning', onWarning)
+    t.remove()
+  }
+}, MS))
+
 test('a job module that throws a non-Error, fails defineJob, or never finishes importing: a clear JobModuleError', deadline('import', async () => {
   const t = tempDir()
   try {

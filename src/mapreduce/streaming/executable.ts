@@ -24,7 +24,7 @@ import { commonJsHint, jobModule, missingGortHint, syntaxErrorWhere } from '../c
 import { TaskCounters } from '../counters.js'
 import { checkJobFile, jobOf, isTypeScript, jobUrl, type JobSpec, type MapContext, type Scalar, type TaskContext } from '../job.js'
 import { importFailure, JobModuleError, StreamFormatError } from '../errors.js'
-import { checkKey, checkValue, compareKeys, textOf } from '../keys.js'
+import { checkKey, checkValue, compareKeys, compareText, textOf } from '../keys.js'
 import { ArrayValues } from '../spill.js'
 import { BATCH, LineSplitter, splitLine } from './pipe.js'
 
@@ -290,8 +290,14 @@ export async function streamReduce(job: JobSpec, io: StreamIO): Promise<void> {
   if (job.setup !== undefined) await job.setup(ctx)
   /** The first line of the next group, read ahead. */
   let ahead = await read()
+  let prev: string | undefined
   while (ahead !== undefined) {
     const [key, first] = splitLine(ahead)
+    // Unsorted input (the sort left out of a pipeline) would reduce a key's lines in pieces.
+    if (prev !== undefined && compareText(key, prev) < 0) {
+      throw new StreamFormatError(`stream-reduce: the input is not sorted by key: ${JSON.stringify(key)} comes after ${JSON.stringify(prev)} (sort the map output first: LC_ALL=C sort)`)
+    }
+    prev = key
     ahead = undefined
     let pending: string | undefined = first
     let open = true
