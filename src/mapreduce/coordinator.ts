@@ -39,7 +39,7 @@ import type { Prestarted } from '../scheduler/main/prestart.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './names.js'
 import { checkJobFile } from './job.js'
-import { autoProcs, autoSplitSize, MIN_AUTO_SPLIT, resolveJobOptions, type Resolved, type RunJobOptions } from './options.js'
+import { autoProcs, autoSplitSize, MIN_AUTO_SPLIT, resolveJobOptions, type ProgressEvent, type Resolved, type RunJobOptions } from './options.js'
 import { defaultProcs } from '../scheduler/main/options.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
 import { computeSplits, packSplits, taperSplits, type Split } from './split.js'
@@ -227,7 +227,7 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
   rmSync(path.join(o.output, '_temporary'), { recursive: true, force: true })
   const files = readdirSync(o.output).filter((f) => f.startsWith('part-')).sort().map((f) => path.join(o.output, f))
   writeFileSync(path.join(o.output, '_SUCCESS'), '')
-  options.onProgress?.({ type: 'committed', files })
+  observe(options.onProgress, { type: 'committed', files })
   return { ...result, files }
 }
 
@@ -260,11 +260,29 @@ function missingParents(output: string): string[] {
   return out
 }
 
+/**
+ * Hands `e` to the program's onProgress, an observer: what it throws (or an async one rejects
+ * with) becomes a process warning and changes nothing in the job. Thrown through, it failed the
+ * job mid-phase, or after _SUCCESS was written, leaving the output of a job that had rejected; a
+ * rejection was unhandled.
+ */
+function observe(cb: ((e: ProgressEvent) => void) | undefined, e: ProgressEvent): void {
+  if (cb === undefined) return
+  const warn = (err: unknown): void => process.emitWarning(`onProgress threw at a '${e.type}' event: ${err instanceof Error ? err.message : String(err)} (the job goes on)`, 'GortProgressWarning')
+  try {
+    const r = cb(e) as unknown
+    if (typeof (r as { then?: unknown } | undefined)?.then === 'function') (r as Promise<unknown>).then(undefined, warn)
+  } catch (err) {
+    warn(err)
+  }
+}
+
 async function execute(
   rt: Runtime, o: Resolved, splits: readonly Split[], splitSize: number, reducers: number, info: JobInfo, options: RunJobOptions, groups: JobGroups | undefined,
 ): Promise<Omit<JobResult, 'files'>> {
   const records = info.records
-  const emit = options.onProgress ?? ((): void => {})
+  const cb = options.onProgress
+  const emit = (e: ProgressEvent): void => observe(cb, e)
   const tmp = path.join(o.output, '_temporary')
   mkdirSync(tmp)
   const counters: JobCounters = { ...zeroStats(), mapAttempts: 0, reduceAttempts: 0, failedAttempts: 0, timedOutAttempts: 0, backupTasks: 0, cancelledAttempts: 0 }

@@ -465,6 +465,29 @@ faults('refused before anything runs: existing output, no input, bad options, ba
   }
 }, MS))
 
+test('an onProgress that throws, or rejects, is warned about and changes nothing in the job', deadline('observer', async () => {
+  const t = tempDir()
+  const warnings: string[] = []
+  const onWarning = (w: Error): void => void (w.name === 'GortProgressWarning' && warnings.push(w.message))
+  process.on('warning', onWarning)
+  try {
+    const texts = ['a b', 'b c']
+    const input = writeInputs(t.dir, texts)
+    const thrower = await runJob({ job: WC, input, output: path.join(t.dir, 'out1'), procs: 1, onProgress: (e) => { if (e.type === 'committed' || e.type === 'start') throw new Error(`UI bug at ${e.type}`) } })
+    assert.equal(sortedEntries(countsOf(readParts(path.join(t.dir, 'out1')))), sortedEntries(wordCount(texts)))
+    assert.ok(existsSync(path.join(t.dir, 'out1', '_SUCCESS')) && thrower.files.length === 1)
+    const rejecter = await runJob({ job: WC, input, output: path.join(t.dir, 'out2'), procs: 1, onProgress: async () => Promise.reject(new Error('async UI bug')) })
+    assert.ok(rejecter.files.length === 1)
+    await new Promise(setImmediate)
+    assert.ok(warnings.includes("onProgress threw at a 'start' event: UI bug at start (the job goes on)"), warnings.join('\n'))
+    assert.ok(warnings.includes("onProgress threw at a 'committed' event: UI bug at committed (the job goes on)"))
+    assert.ok(warnings.some((w) => w.includes('async UI bug')))
+  } finally {
+    process.off('warning', onWarning)
+    t.remove()
+  }
+}, MS))
+
 test('many threads: no listener-leak warning from the probes that import the job', deadline('warn', async () => {
   const t = tempDir()
   const warnings: string[] = []
