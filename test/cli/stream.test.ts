@@ -93,6 +93,15 @@ io('bad pairs and bad values fail with a clear StreamFormatError', deadline('for
   await runStream(streamReduce, JOB, 'a\t1\nb\n').then(() => assert.unreachable(), (e: Error) => {
     assert.match(e.message, /the value "" of key "b" is not a number/)
   })
+  // Decimal text only: Number() would take these as 16 and 3.
+  for (const bad of ['0x10', '0b11']) {
+    await runStream(streamReduce, JOB, `a\t${bad}\n`).then(() => assert.unreachable(bad), (e: Error) => {
+      assert.match(e.message, new RegExp(`the value "${bad}" of key "a" is not a number`))
+    })
+  }
+  // What other mappers write is still a number: a sign, a leading dot, blanks around.
+  const { out } = await runStream(streamReduce, JOB, 'a\t+3\na\t.5\na\t 7 \na\t1E1\n')
+  assert.is(out, 'a\t20.5\n')
 }))
 
 io('stream-map: a job that emits numbers without declaring its values is told so on stderr, once', deadline('undeclared', async () => {

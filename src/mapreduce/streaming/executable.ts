@@ -260,12 +260,18 @@ export async function streamMap(job: JobSpec, io: StreamIO): Promise<void> {
   reportCounters(counters, io.stderr)
 }
 
+/**
+ * A decimal number's text (what String(n) writes, and what other mappers write: `+3`, `.5`, `1E3`,
+ * padded with blanks). Not `Number()`'s whole grammar: `0x10` or `0b11` as a count is a bug upstream.
+ */
+const DECIMAL = /^\s*(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Infinity|NaN)\s*$/
+
 /** A value of stream-reduce's input as the job declared its values. */
 function valueParser(job: JobSpec): (text: string, key: string) => Scalar {
   if (job.values !== 'number') return (t) => t
   return (t, key) => {
     const n = Number(t)
-    if (t.trim() === '' || (Number.isNaN(n) && t !== 'NaN')) {
+    if (!DECIMAL.test(t)) {
       throw new StreamFormatError(`the value ${describeValue(t)} of key ${JSON.stringify(key)} is not a number, and the job declares values: 'number'`)
     }
     return n
