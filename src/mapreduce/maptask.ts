@@ -207,9 +207,12 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
     if (buffer !== undefined) {
       await buffer.spill()
       // Work a combine started and did not await runs now, before the runs are handed over: an
-      // emit from it fails the attempt (AfterReturnError) rather than going missing.
-      await new Promise(setImmediate)
-      if (buffer.late !== undefined) throw buffer.late
+      // emit from it fails the attempt (AfterReturnError) rather than going missing. Only a
+      // combine's emit sets `late`: a job without one spends no turn here.
+      if (job.combine !== undefined) {
+        await new Promise(setImmediate)
+        if (buffer.late !== undefined) throw buffer.late
+      }
       Object.assign(stats, { ...buffer.counters, spills: stats.spills })
       runs = finalRuns(buffer.runs, a.dir)
     } else {

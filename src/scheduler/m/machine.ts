@@ -380,8 +380,8 @@ export class Machine {
   }
 
   /**
-   * How many Gs from outside this P the M may take now (its window less its live tasks, less
-   * only those not cancelled when the window is fixed: Runner.held); 0 marks
+   * How many Gs from outside this P the M may take now (its window less its live tasks; with a
+   * fixed window, less only those not cancelled: Runner.held); 0 marks
    * it gated, so that the next task to settle rings it (Runner.#complete). A fixed window also
    * counts the Gs waiting in its own P's queue, which will start here: with the adaptive one, a
    * pull on the 61st tick may overshoot by one.
