@@ -232,6 +232,13 @@ test('exit codes: 1 when the job throws, 2 for usage errors and a mapper that ca
       assert.is(missing.code, 2)
       assert.is(missing.stderr, `gort stream-map: job module ${name}: no such file\n`, 'as gort mapreduce says it')
     }
+    // A top-level await that never settles: said so, exit 2 (was Node's silent exit 13).
+    writeFileSync(path.join(t.dir, 'never.mjs'), 'await new Promise(() => {})\nexport default {}\n')
+    for (const cmd of ['stream-map', 'stream-reduce']) {
+      const never = await sh(`printf 'a\\t1\\n' | ${gort} ${cmd} --job never.mjs`, t.dir)
+      assert.is(never.code, 2, never.stderr)
+      assert.is(never.stderr, `gort ${cmd}: job module never.mjs: its import never finished (nothing was left to wait for): a top-level await that never settles?\n`)
+    }
 
     const input = inputs(t.dir, ['a\n'])
     writeFileSync(path.join(t.dir, 'map.sh'), '#!/bin/sh\ncat\n')

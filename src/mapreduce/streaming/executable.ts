@@ -40,32 +40,41 @@ export const COMBINE_PAIRS = 1 << 16
 export async function importJob(job: string): Promise<JobSpec> {
   const url = jobUrl(job)
   checkJobFile(url, job)
+  // A top-level await that never settles leaves the event loop nothing to wait for: without this
+  // the process would end with Node's bare exit code 13 and no word of why.
+  const unsettled = new JobModuleError(job, 'its import never finished (nothing was left to wait for): a top-level await that never settles?')
+  let drained = (): void => {}
+  const never = new Promise<never>((_, reject) => {
+    drained = () => reject(unsettled)
+    process.once('beforeExit', drained)
+  })
   let mod: unknown
   let hint = ''
   try {
-    if (isTypeScript(url)) {
-      const compiled = await jobModule(url)
-      if (compiled.url === url) hint = commonJsHint(url)
-      try {
-        if (compiled.loader === 'none') {
-          mod = await import(compiled.url)
-        } else {
-          const { tsImport } = await import('tsx/esm/api')
-          mod = await tsImport(compiled.url, import.meta.url)
-        }
-      } finally {
-        compiled.remove()
-      }
-    } else {
-      mod = await import(url)
-    }
+    mod = await Promise.race([load(), never])
   } catch (e) {
+    if (e === unsettled) throw e
     const message = importFailure(e) + syntaxErrorWhere(url, e)
     throw new JobModuleError(job, message + hint + missingGortHint(message), { cause: e })
+  } finally {
+    process.off('beforeExit', drained)
   }
   const r = jobOf(mod)
   if ('problem' in r) throw new JobModuleError(job, r.problem + hint)
   return r.job
+
+  async function load(): Promise<unknown> {
+    if (!isTypeScript(url)) return import(url)
+    const compiled = await jobModule(url)
+    if (compiled.url === url) hint = commonJsHint(url)
+    try {
+      if (compiled.loader === 'none') return await import(compiled.url)
+      const { tsImport } = await import('tsx/esm/api')
+      return await tsImport(compiled.url, import.meta.url)
+    } finally {
+      compiled.remove()
+    }
+  }
 }
 
 /** Batches text for a Writable; `add` returns a promise when the caller must wait for 'drain'. */
