@@ -5,4 +5,6 @@ import { workerData } from 'node:worker_threads'
 import { register } from 'tsx/esm/api'
 
 register()
-await import(workerData.entry)
+// Not a top-level await: a thread ended while V8 evaluates an async module can abort the whole
+// process (nodejs/node#43182, #53238). A failed import is the thread's uncaught error, as before.
+import(workerData.entry).catch((e) => process.nextTick(() => { throw e }))

@@ -3,6 +3,11 @@
 // the worker, then load the M (worker.js). worker-bootstrap.mjs does the same for the .ts sources.
 import { workerData } from 'node:worker_threads'
 
-const { register } = await import('tsx/esm/api')
-register()
-await import((workerData as { entry: string }).entry)
+// Not top-level awaits: a thread ended while V8 evaluates an async module can abort the whole
+// process (nodejs/node#43182, #53238). A failed import is the thread's uncaught error.
+import('tsx/esm/api')
+  .then(({ register }) => {
+    register()
+    return import((workerData as { entry: string }).entry)
+  })
+  .catch((e: unknown) => process.nextTick(() => { throw e }))

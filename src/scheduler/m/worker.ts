@@ -23,12 +23,18 @@ interface Init {
   readonly cancels: string
 }
 
+/** Starts the M. No top-level await in an M's entry modules: a thread ended while V8 evaluates an
+ * async module can abort the whole process (nodejs/node#43182, #53238). */
+function start(init: Init): void {
+  const sched = new Sched(init.sab)
+  sched.attachBufs(init.m, init.sharedBufs)
+  // Only the main thread can end a worker: a kill asked for by a task's goWith goes there.
+  sched.attachCancels(init.cancels, (gid, gen) => parentPort?.postMessage({ t: 'kill', gid, gen } satisfies FromM))
+  const m = startMachine(sched, init.m, init.p)
+  setMSpawner(m.spawner)
+  setTaskSignals(() => m.signals.get())
+}
+
 const data = workerData as Init | DeferredInit
-const init = 'deferred' in data ? await new Promise<Init>((resolve) => parentPort!.once('message', resolve)) : data
-const sched = new Sched(init.sab)
-sched.attachBufs(init.m, init.sharedBufs)
-// Only the main thread can end a worker: a kill asked for by a task's goWith goes there.
-sched.attachCancels(init.cancels, (gid, gen) => parentPort?.postMessage({ t: 'kill', gid, gen } satisfies FromM))
-const m = startMachine(sched, init.m, init.p)
-setMSpawner(m.spawner)
-setTaskSignals(() => m.signals.get())
+if ('deferred' in data) parentPort!.once('message', start)
+else start(data)
