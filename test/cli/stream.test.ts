@@ -47,7 +47,7 @@ const partsOf = (dir: string): Map<string, string> => new Map(readdirSync(dir).f
 const io = suite('streamMap / streamReduce')
 
 /** Runs streamMap or streamReduce in process over `input`; what it wrote on stdout and stderr. */
-async function runStream(fn: typeof streamMap, jobPath: string, input: string, env: NodeJS.ProcessEnv = {}): Promise<{ out: string; err: string }> {
+async function runStream(fn: typeof streamMap, jobPath: string, input: string | Buffer, env: NodeJS.ProcessEnv = {}): Promise<{ out: string; err: string }> {
   const job = await loadJob(new URL(`file://${jobPath}`).href)
   const output = new PassThrough()
   const stderr = new PassThrough()
@@ -80,6 +80,27 @@ io('stream-reduce: one reduce per run of equal keys, values parsed as numbers', 
   const { out, err } = await runStream(streamReduce, JOB, 'a\t1\na\t2\r\nb\t5\nc\t-1\nc\t3\nd\t1e3', { mapreduce_task_partition: '2' })
   assert.is(out, 'a\t3\nb\t5\nc\t2\nd\t1000\n')
   assert.is(err, 'reporter:counter:gort,keys,4\n')
+}))
+
+io('bytes that are not UTF-8: offsets count bytes, keys group and order by their bytes', deadline('bytes', async () => {
+  // Two bytes that are not UTF-8 read as two U+FFFD (6 bytes): FILE's offset is still 4.
+  const mapped = await runStream(streamMap, JOB, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a\nFILE\n')]))
+  assert.is(mapped.out, '\ufffd\ufffda\t1\nfile= offset=4 task=m-00000\t1\nFILE\t1\n')
+  // Two keys that decode alike are still two keys (LC_ALL=C sort put 0xfe before 0xff).
+  const reduced = await runStream(streamReduce, JOB, Buffer.concat([Buffer.from('zz\t1\n'), Buffer.from([0xfe]), Buffer.from('\t2\n'), Buffer.from([0xff]), Buffer.from('\t1\n')]))
+  assert.is(reduced.out, 'zz\t1\n\ufffd\t2\n\ufffd\t1\n')
+  assert.is(reduced.err, 'reporter:counter:gort,keys,3\n')
+  // Their order is their bytes' too: 0xff then 0xfe is refused as unsorted.
+  await runStream(streamReduce, JOB, Buffer.concat([Buffer.from([0xff]), Buffer.from('\t2\n'), Buffer.from([0xfe]), Buffer.from('\t1\n')])).then(() => assert.unreachable(), (e: Error) => {
+    assert.match(e.message, /the input is not sorted by key/)
+  })
+  // A line whose 'é' came in an earlier chunk than its end (an ASCII one) still reads 'é'.
+  const cut = Buffer.from('caf\u00e9\tdone\n')
+  const job = await loadJob(new URL(`file://${JOB}`).href)
+  let out = ''
+  const output = new PassThrough().on('data', (c: Buffer) => void (out += c.toString()))
+  await streamMap(job, { input: Readable.from([Buffer.from('x\n'), cut.subarray(0, 5), cut.subarray(5)]), output, stderr: new PassThrough(), env: {} })
+  assert.is(out, 'x\t1\ncaf\u00e9\t1\ndone\t1\n')
 }))
 
 io('bad pairs and bad values fail with a clear StreamFormatError', deadline('format', async () => {

@@ -18,13 +18,14 @@
  *   'drain'): no write per line.
  */
 
+import { isAscii } from 'node:buffer'
 import type { Readable, Writable } from 'node:stream'
 import { describeValue } from '../../errors.js'
 import { commonJsHint, jobModule, missingGortHint, syntaxErrorWhere } from '../compile.js'
 import { TaskCounters } from '../counters.js'
 import { checkJobFile, jobOf, isTypeScript, jobUrl, type JobSpec, type MapContext, type Scalar, type TaskContext } from '../job.js'
 import { importFailure, JobModuleError, StreamFormatError } from '../errors.js'
-import { checkKey, checkValue, compareKeys, compareText, textOf } from '../keys.js'
+import { checkKey, checkValue, compareKeys, textOf } from '../keys.js'
 import { ArrayValues } from '../spill.js'
 import { BATCH, LineSplitter, splitLine } from './pipe.js'
 
@@ -148,14 +149,24 @@ function reportCounters(counters: TaskCounters, stderr: Writable): void {
   if (lines.length > 0) stderr.write(lines.join(''))
 }
 
-/** Reads `input` as lines; `next()` gives each in order, undefined at the end. */
+/**
+ * Reads `input` as lines of bytes (latin1 byte strings, as pipe.ts carries them): grouping,
+ * order and offsets are the bytes' own, so two keys that differ only in bytes that are not UTF-8
+ * stay two keys, and ctx.offset counts bytes. `text()` gives a line as the job sees it (UTF-8
+ * decoded); it costs nothing for a batch of plain ASCII, where the two are the same string.
+ * `next()` gives each line in order, undefined at the end.
+ */
 class LineSource {
   readonly #it: AsyncIterator<Buffer | string>
   /** Lines keep a '\r' before '\n': the caller drops it (and counts its byte). */
-  readonly #split = new LineSplitter(true)
+  readonly #split = new LineSplitter(true, 'latin1')
   #lines: string[] = []
   #i = 0
   #ended = false
+  /** Whether every byte of the current batch of lines is ASCII (then `text(l)` is `l`). */
+  #ascii = true
+  /** Whether the bytes held back for the next batch (a line not yet ended) were all ASCII. */
+  #restAscii = true
 
   constructor(input: AsyncIterable<Buffer | string>) {
     this.#it = input[Symbol.asyncIterator]()
@@ -166,6 +177,11 @@ class LineSource {
     return this.#i < this.#lines.length ? this.#lines[this.#i++] : undefined
   }
 
+  /** A line of the current batch (the last one nextSync gave, or a part of it) as UTF-8 text. */
+  text(bytes: string): string {
+    return this.#ascii ? bytes : Buffer.from(bytes, 'latin1').toString('utf8')
+  }
+
   /** Reads until a line is buffered; false at the end of the input. */
   async more(): Promise<boolean> {
     while (this.#i >= this.#lines.length) {
@@ -174,10 +190,17 @@ class LineSource {
       this.#i = 0
       if (r.done === true) {
         this.#ended = true
+        this.#ascii = this.#restAscii
         const last = this.#split.end()
         this.#lines = last === undefined ? [] : [last]
       } else {
-        this.#lines = this.#split.push(typeof r.value === 'string' ? Buffer.from(r.value) : r.value)
+        const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : r.value
+        const ascii = isAscii(chunk)
+        this.#lines = this.#split.push(chunk)
+        // A batch holds what was held back too; what this chunk holds back starts the next one.
+        this.#ascii = ascii && this.#restAscii
+        if (this.#lines.length > 0) this.#restAscii = ascii
+        else this.#restAscii &&= ascii
       }
     }
     return true
@@ -252,9 +275,9 @@ export async function streamMap(job: JobSpec, io: StreamIO): Promise<void> {
       line = lines.nextSync()!
     }
     ctx.offset = offset
-    offset += Buffer.byteLength(line) + 1
+    offset += line.length + 1 // a byte string: one char per byte
     if (line.endsWith('\r')) line = line.slice(0, -1)
-    const r = map(file, line, emit, ctx)
+    const r = map(file, lines.text(line), emit, ctx)
     if (r !== undefined) await r
     if (buffered >= COMBINE_PAIRS) await combineAll()
     if (out.full) {
@@ -298,21 +321,31 @@ export async function streamReduce(job: JobSpec, io: StreamIO): Promise<void> {
   })
   const emit = (k: Scalar, v: Scalar): void => out.add(lineOf(k, v))
   const lines = new LineSource(io.input)
+  /** The next line's bytes, its '\r' dropped; `text` is the same line decoded, for the job. */
+  let text = ''
   const read = async (): Promise<string | undefined> => {
-    const l = lines.nextSync() ?? (await lines.next())
-    return l?.endsWith('\r') === true ? l.slice(0, -1) : l
+    let l = lines.nextSync() ?? (await lines.next())
+    if (l === undefined) return undefined
+    if (l.endsWith('\r')) l = l.slice(0, -1)
+    text = lines.text(l)
+    return l
   }
   if (job.setup !== undefined) await job.setup(ctx)
-  /** The first line of the next group, read ahead. */
+  /** The first line of the next group, read ahead (bytes and text). */
   let ahead = await read()
+  let aheadText = text
   let prev: string | undefined
+  let prevKey = ''
   while (ahead !== undefined) {
-    const [key, first] = splitLine(ahead)
+    // Keys group and order by their bytes (a tab is one byte either way, so both split alike).
+    const bytes = ahead.slice(0, (ahead.indexOf('\t') + 1 || ahead.length + 1) - 1)
+    const [key, first] = splitLine(aheadText)
     // Unsorted input (the sort left out of a pipeline) would reduce a key's lines in pieces.
-    if (prev !== undefined && compareText(key, prev) < 0) {
-      throw new StreamFormatError(`stream-reduce: the input is not sorted by key: ${JSON.stringify(key)} comes after ${JSON.stringify(prev)} (sort the map output first: LC_ALL=C sort)`)
+    if (prev !== undefined && bytes < prev) {
+      throw new StreamFormatError(`stream-reduce: the input is not sorted by key: ${JSON.stringify(key)} comes after ${JSON.stringify(prevKey)} (sort the map output first: LC_ALL=C sort)`)
     }
-    prev = key
+    prev = bytes
+    prevKey = key
     ahead = undefined
     let pending: string | undefined = first
     let open = true
@@ -326,9 +359,10 @@ export async function streamReduce(job: JobSpec, io: StreamIO): Promise<void> {
       }
       const l = await read()
       if (l !== undefined) {
-        const [k, v] = splitLine(l)
-        if (k === key) return v
+        if (l.length > bytes.length && l.charCodeAt(bytes.length) === 9 && l.startsWith(bytes)) return splitLine(text)[1]
+        if (l === bytes) return ''
         ahead = l
+        aheadText = text
       }
       open = false
       return undefined
