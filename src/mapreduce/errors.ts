@@ -160,9 +160,9 @@ export class EmitTypeError extends GortError {
 }
 
 /**
- * `reduce` or `combine` used what it was given after it returned: an emit, or its `values`, from
- * work it started and did not await (or return). Its pairs would be lost, or land under another
- * key, so the attempt fails instead.
+ * `map`, `reduce` or `combine` used what it was given after it returned: an emit, or its
+ * `values`, from work it started and did not await (or return). Its pairs would be lost, or land
+ * under another key, so the attempt fails instead.
  */
 export class AfterReturnError extends GortError {
   /** 'combine' or 'reduce'. */
@@ -175,6 +175,19 @@ export class AfterReturnError extends GortError {
     this.fn = fn
     this.what = what
   }
+}
+
+const warnedLate = new Set<string>()
+
+/**
+ * An emit after its attempt had ended (and committed): from a timer or I/O callback that map or
+ * reduce started and did not await. Too late to fail the attempt, so said once per attempt on
+ * stderr (a warning) instead of losing the pair without a word.
+ */
+export function lateEmitWarning(attemptId: string): void {
+  if (warnedLate.has(attemptId)) return
+  warnedLate.add(attemptId)
+  process.emitWarning(`gort mapreduce: ${attemptId}: emit was called after the attempt had ended and its output was committed: the pair is lost. Await (or return) the work that emits.`, { type: 'GortLateEmitWarning', code: 'GORT_LATE_EMIT' })
 }
 
 /** `values` iterated a second time (a reduce's values stream from the merge once). */

@@ -20,7 +20,7 @@
 
 import { rmSync } from 'node:fs'
 import path from 'node:path'
-import { EmitTypeError, JobAbortedError } from './errors.js'
+import { AfterReturnError, EmitTypeError, JobAbortedError, lateEmitWarning } from './errors.js'
 import { ByteTable } from './bytetable.js'
 import { loadJob, loadedJob, type ChunkContext, type MapContext, type RecordKind, type Scalar } from './job.js'
 import { checkKey, checkValue } from './keys.js'
@@ -115,7 +115,22 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
     combine: job.combine as Combine | undefined, ctx,
   })
   const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task))) : undefined
+  /**
+   * Whether map's emit may buffer a pair now: while records are mapped (and cleanup runs), not
+   * while the buffer combines or spills (it would lose the pair, or mix it into the spill) nor
+   * after cleanup. An emit then comes from work map started and did not await: it fails the
+   * attempt (`late`), or, once the attempt has ended, warns (lateEmitWarning).
+   */
+  let open = true
+  let late: AfterReturnError | undefined
+  let ended: 'no' | 'committed' | 'failed' = 'no'
   const emit = (k: unknown, v: unknown): void => {
+    if (!open) {
+      // Recorded, not thrown: thrown from a timer's callback it would end the thread.
+      if (ended === 'no') late ??= new AfterReturnError('map', 'emit', ctx.file)
+      else if (ended === 'committed') lateEmitWarning(ctx.attemptId)
+      return
+    }
     if (typeof k !== 'string' && typeof k !== 'number') throw new EmitTypeError('key', k)
     const value = checkValue(v)
     stats.mapOutputRecords++
@@ -141,11 +156,13 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
   /** Between records: early combines, then a spill when the buffer is full. */
   const between = async (): Promise<void> => {
     if (buffer === undefined) return
+    open = false
     if (buffer.ready) await buffer.combineReady()
     if (buffer.full) {
       stats.spills++
       await buffer.spill()
     }
+    open = true
   }
   let reader: LineReader | undefined
   let chunkReader: ChunkReader | undefined
@@ -202,25 +219,27 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
       }
     }
     if (job.cleanup !== undefined) await job.cleanup(ctx)
+    open = false
     checkAbort(signal)
     let runs: (string | null)[] = []
+    if (buffer !== undefined) await buffer.spill()
+    // Work that map or a combine started and did not await runs now, before the output is handed
+    // over: an emit from it fails the attempt (AfterReturnError) rather than going missing.
+    await new Promise(setImmediate)
+    const l = late ?? buffer?.late
+    if (l !== undefined) throw l
     if (buffer !== undefined) {
-      await buffer.spill()
-      // Work a combine started and did not await runs now, before the runs are handed over: an
-      // emit from it fails the attempt (AfterReturnError) rather than going missing. Only a
-      // combine's emit sets `late`: a job without one spends no turn here.
-      if (job.combine !== undefined) {
-        await new Promise(setImmediate)
-        if (buffer.late !== undefined) throw buffer.late
-      }
       Object.assign(stats, { ...buffer.counters, spills: stats.spills })
       runs = finalRuns(buffer.runs, a.dir)
     } else {
       part!.commit(path.join(a.outDir, partName('m', a.task)))
       stats.outputBytes = part!.bytes
     }
+    ended = 'committed'
     return { runs, stats, counters: counters.pairs() }
   } finally {
+    open = false
+    if (ended === 'no') ended = 'failed'
     reader?.close()
     chunkReader?.close()
     part?.close()

@@ -13,7 +13,7 @@ import path from 'node:path'
 import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
 import { loadJob, loadedJob, type Scalar, type TaskContext } from './job.js'
 import { checkKey, checkValue, textOf } from './keys.js'
-import { AfterReturnError } from './errors.js'
+import { AfterReturnError, lateEmitWarning } from './errors.js'
 import { checkAbort } from './maptask.js'
 import { partName, taskId } from './names.js'
 import { Groups, Merger, mergePasses } from './merge.js'
@@ -66,8 +66,14 @@ export async function runReduce(a: ReduceArgs, signal: AbortSignal): Promise<Red
   let closed = false
   let late: Error | undefined
   let lastKey: Scalar = ''
+  let ended: 'no' | 'committed' | 'failed' = 'no'
   const emit = (k: unknown, v: unknown): void => {
-    if (closed) throw (late ??= new AfterReturnError('reduce', 'emit', textOf(lastKey)))
+    if (closed) {
+      // Recorded, not thrown: thrown from a timer's callback it would end the thread.
+      if (ended === 'no') late ??= new AfterReturnError('reduce', 'emit', textOf(lastKey))
+      else if (ended === 'committed') lateEmitWarning(ctx.attemptId)
+      return
+    }
     out.add(checkKey(k), checkValue(v))
     stats.reduceOutputRecords++
   }
@@ -93,8 +99,11 @@ export async function runReduce(a: ReduceArgs, signal: AbortSignal): Promise<Red
     checkAbort(signal)
     out.commit(path.join(a.outDir, partName('r', a.task)))
     stats.outputBytes = out.bytes
+    ended = 'committed'
     return { stats, counters: counters.pairs() }
   } finally {
+    closed = true
+    if (ended === 'no') ended = 'failed'
     out.close()
     for (const r of readers) r.close()
   }

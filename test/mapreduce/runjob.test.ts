@@ -364,6 +364,7 @@ faults('reduce or combine work left unawaited, or values read twice, fails the a
       ['reduce-values', /the values were read after reduce\("\w+"\) returned: await \(or return\) the work that reads them/],
       ['reduce-twice', /ValuesOnceError: reduce\("\w+"\) iterated its values a second time/],
       ['combine-emit', /emit was called after combine\("\w+"\) returned: await \(or return\) the work that emits/],
+      ['map-emit', /emit was called after map\(".*f0\.txt"\) returned: await \(or return\) the work that emits/],
     ]
     for (const [bug, want] of cases) {
       const out = path.join(t.dir, `out-${bug}`)
@@ -372,6 +373,12 @@ faults('reduce or combine work left unawaited, or values read twice, fails the a
       assert.match((err as Error).message, want, bug)
       assert.not.ok(existsSync(out))
     }
+    // Too late to fail the attempt (it committed): a warning on the thread, the pair not written.
+    const out = path.join(t.dir, 'out-after-commit')
+    await runJob({ job: path.join(FIXTURES, 'late-work.ts'), input, output: out, procs: 1, reducers: 1, maxAttempts: 1, params: { bug: 'map-after-commit' } })
+    const lines = readFileSync(path.join(out, 'part-r-00000'), 'utf8').split('\n')
+    assert.ok(lines.includes('warning:GORT_LATE_EMIT\t1'), lines.join('|'))
+    assert.not.ok(lines.some((l) => l.startsWith('lost')))
   } finally {
     t.remove()
   }
