@@ -38,6 +38,7 @@ import { taskId } from './names.js'
 import type { ProgressEvent } from './options.js'
 import { clockWords, drainClocks, readClock, startedAt as clockStartedAt, watchClock, type AttemptClock } from './clock.js'
 import { InternalError } from '../errors.js'
+import type { MDiedError } from '../scheduler/errors.js'
 
 /** A backup copy starts once an attempt has run this many times the phase's median. */
 export const BACKUP_FACTOR = 2
@@ -114,7 +115,14 @@ const FAIL_AT_ONCE: ReadonlySet<string> = new Set(['ERR_MR_RECORD_TOO_LONG', 'ER
  * An attempt's error as one line, `name: message`, less the `gort mapreduce: ` that starts gort's
  * own messages: the lines it goes into (TaskFailedError's, the CLI's) start with it already.
  */
-export const describeError = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message.replace(/^gort mapreduce: /, '')}` : String(e))
+export const describeError = (e: unknown): string => {
+  if (!(e instanceof Error)) return String(e)
+  // The scheduler names the task it ran as its module URL: for an attempt that is gort's own
+  // internal module (jobtasks.js?job=…#mapTask), so only the thread and why it died are said.
+  const died = e as Partial<MDiedError>
+  if (died.code === 'ERR_M_DIED' && typeof died.m === 'number' && typeof died.reason === 'string') return `${e.name}: its thread (M${died.m}) died: ${died.reason}`
+  return `${e.name}: ${e.message.replace(/^gort mapreduce: /, '')}`
+}
 /** An error's string `code`, if it has one. */
 export const codeOf = (e: unknown): string | undefined => {
   const c = (e as { code?: unknown } | null)?.code

@@ -116,7 +116,7 @@ export function importFailure(e: unknown): string {
 /** One failed attempt of a task: its number (1 and up) and what it failed with. */
 export interface AttemptFailure {
   readonly attempt: number
-  /** The error's `name: message`, less a leading `gort mapreduce: ` (`TaskTimeoutError: task m-00000 attempt 1 timed out after 1s`, `MDiedError: gort: M3 died (exit code 1)…`). */
+  /** The error's `name: message`, less a leading `gort mapreduce: ` (`TaskTimeoutError: task m-00000 attempt 1 timed out after 1s`, `MDiedError: its thread (M3) died: exit code 1`). */
   readonly error: string
   /** The error's code, when it has one (`ERR_M_DIED`). */
   readonly code: string | undefined

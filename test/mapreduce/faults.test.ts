@@ -6,6 +6,8 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { MapReduceArgError, parseDuration, formatDuration, runJob, TaskFailedError, TaskTimeoutError, ThreadExitError, type ProgressEvent } from '../../src/mapreduce/index.js'
+import { describeError } from '../../src/mapreduce/attempts.js'
+import { MDiedError } from '../../src/scheduler/errors.js'
 import { deadline } from '../_support/deadline.js'
 import { countsOf, FIXTURES, readParts, sortedEntries, tempDir, text, wordCount } from './_helpers.js'
 
@@ -267,5 +269,11 @@ test('crash test: maps and reduces that exit their thread a third of the time, o
     t.remove()
   }
 }, MS))
+
+test('a dead thread is described by its M and why, not by the internal module that ran the attempt', () => {
+  const died = new MDiedError(3, 'out of memory: Worker terminated due to reaching memory limit: JS heap out of memory', 'file:///x/dist/mapreduce/jobtasks.js?job=file%3A%2F%2F%2Fj.mjs#mapTask')
+  assert.is(describeError(died), 'MDiedError: its thread (M3) died: out of memory: Worker terminated due to reaching memory limit: JS heap out of memory')
+  assert.is(describeError(new TaskTimeoutError('m-00001', 2, 1000, '1s')), 'TaskTimeoutError: task m-00001 attempt 2 timed out after 1s')
+})
 
 test.run()
