@@ -15,7 +15,7 @@
  * it, so the split list (and with it every task id) is the same on every run over the same files.
  */
 
-import { accessSync, constants, readdirSync, statSync, type Dirent } from 'node:fs'
+import { accessSync, closeSync, constants, openSync, readdirSync, readSync, statSync, type Dirent } from 'node:fs'
 import path from 'node:path'
 import { InputNotFoundError, InputUnreadableError } from './errors.js'
 
@@ -47,8 +47,25 @@ export function expandInputs(patterns: readonly string[], cwd = process.cwd()): 
     } catch (e) {
       throw new InputUnreadableError(f.name, (e as NodeJS.ErrnoException).code ?? String(e))
     }
+    if (f.size === 0 && holdsBytes(f.path)) {
+      // Splits are byte ranges of the size the file reports: this one would read as empty.
+      throw new InputNotFoundError(f.name, 'reports a size of 0 but has content (a /proc or /sys file?): copy it to a regular file first')
+    }
   }
   return files
+}
+
+/** Whether a file that reports a size of 0 gives bytes when read (procfs and sysfs files do). */
+function holdsBytes(p: string): boolean {
+  let fd: number | undefined
+  try {
+    fd = openSync(p, 'r')
+    return readSync(fd, Buffer.alloc(1), 0, 1, 0) > 0
+  } catch {
+    return false // what cannot be read is read (and reported) by its map task
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
 }
 
 /** What `p` is, following links; undefined when it does not exist or cannot be resolved (a link loop, an unreadable directory on the way). */

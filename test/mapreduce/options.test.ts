@@ -92,6 +92,10 @@ inputs('globs, plain files and directories; sorted, each file once; dotfiles and
     execFileSync('mkfifo', [path.join(d, 'pipe')])
     assert.throws(() => expandInputs(['pipe'], d), (e: unknown) => e instanceof InputNotFoundError && /input "pipe" is not a regular file or a directory \(a FIFO, socket or device\)$/.test(e.message))
     assert.throws(() => expandInputs(['/dev/null'], d), /is not a regular file or a directory/)
+    // A /proc file is regular, reports a size of 0 and has content: it would read as empty.
+    assert.throws(() => expandInputs(['/proc/self/status'], d), (e: unknown) => e instanceof InputNotFoundError && /input "\/proc\/self\/status" reports a size of 0 but has content \(a \/proc or \/sys file\?\): copy it to a regular file first$/.test(e.message))
+    writeFileSync(path.join(d, 'empty.txt'), '')
+    assert.equal(expandInputs(['empty.txt'], d).map((f) => f.size), [0], 'an empty file is still an input')
   } finally {
     t.remove()
   }
