@@ -36,6 +36,26 @@ test('custom error names survive; non-errors are thrown back as values', () => {
   assert.is(plainToError(errorToPlain('just a string')), 'just a string')
 })
 
+test("a thread's error named like an Object member is rebuilt as an Error of that name, its fields as fields", () => {
+  for (const name of ['constructor', '__proto__', 'hasOwnProperty', 'toString', 'valueOf']) {
+    const e = new Error('boom') as Error & { code: string }
+    Object.defineProperty(e, 'name', { value: name, enumerable: false, writable: true, configurable: true })
+    e.code = 'E_USER'
+    const back = plainToError(structuredClone(errorToPlain(e))) as Error & { code: string }
+    assert.ok(back instanceof Error && Object.getPrototypeOf(back) === Error.prototype, name)
+    assert.is(back.name, name)
+    assert.is(back.message, 'boom')
+    assert.is(back.code, 'E_USER')
+  }
+  // An own field named __proto__ stays a field.
+  const e = Object.defineProperty(Object.assign(new Error('x'), { n: 1 }), '__proto__', { value: { polluted: true }, enumerable: true, writable: true, configurable: true })
+  const back = plainToError(structuredClone(errorToPlain(e))) as Error & { n: number; polluted?: boolean }
+  assert.ok(Object.getPrototypeOf(back) === Error.prototype)
+  assert.is(back.polluted, undefined)
+  assert.equal(Object.getOwnPropertyDescriptor(back, '__proto__')?.value, { polluted: true })
+  assert.is(back.n, 1)
+})
+
 test('inline numbers round-trip exactly (-0, fractions, beyond int32, NaN)', () => {
   const I = new Int32Array(new SharedArrayBuffer(64))
   const F = new Float64Array(I.buffer)

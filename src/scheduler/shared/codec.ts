@@ -302,7 +302,8 @@ export function errorToPlain(e: unknown, depth = 0): PlainError | { readonly val
       return { value: String(e) }
     }
   }
-  const props: Record<string, unknown> = {}
+  // No prototype: a field named `__proto__` is set as a field here, not as the prototype.
+  const props: Record<string, unknown> = Object.create(null) as Record<string, unknown>
   for (const k of Object.keys(e)) {
     if (k === 'code' || k === 'cause') continue
     const v = (e as unknown as Record<string, unknown>)[k]
@@ -325,14 +326,23 @@ export function errorToPlain(e: unknown, depth = 0): PlainError | { readonly val
   return base
 }
 
-const CTORS: Record<string, ErrorConstructor> = {
-  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
-}
+// Maps, not object literals: a name comes from the other thread's error (a user's), and
+// `constructor` or `__proto__` must find nothing here, not Object's own members.
+const CTORS = new Map<string, ErrorConstructor>(Object.entries({ Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError }))
 
 /** gort's own error classes, rebuilt with their prototype so `instanceof` works across threads. */
-const GORT: Record<string, { prototype: Error }> = {
+const GORT = new Map<string, { prototype: Error }>(Object.entries({
   RuntimeClosedError, RuntimeOnMError, NoRuntimeError, TaskNotFoundError, MDiedError, SchedulerArgError, UncloneableArgError, UncloneableResultError,
   HandleNotRegisteredError,
+}))
+
+/**
+ * Adds error classes (by their name) that come back from other threads as themselves, as the
+ * scheduler's own do: for modules above the scheduler (gort/mapreduce) whose errors a task throws.
+ * Only errors with a `code` (gort's all have one) are rebuilt so.
+ */
+export function registerErrorClasses(classes: Readonly<Record<string, { prototype: Error }>>): void {
+  for (const [name, c] of Object.entries(classes)) GORT.set(name, c)
 }
 
 /** Rebuilds an Error on this thread from `errorToPlain` data (same name, message, stack, code). */
@@ -340,16 +350,17 @@ export function plainToError(p: unknown): unknown {
   if (typeof p !== 'object' || p === null) return p
   if (!('__gortError' in p)) return (p as { value: unknown }).value
   const pe = p as PlainError
-  const Ctor = CTORS[pe.name] ?? Error
+  const Ctor = CTORS.get(pe.name) ?? Error
   const options = pe.cause !== undefined ? { cause: plainToError(pe.cause) } : undefined
   const err = new Ctor(pe.message, options) as Error & Record<string, unknown>
   if (err.name !== pe.name) {
     Object.defineProperty(err, 'name', { value: pe.name, configurable: true, writable: true, enumerable: false })
   }
-  const gort = GORT[pe.name]
+  const gort = pe.code === undefined ? undefined : GORT.get(pe.name)
   if (gort !== undefined) Object.setPrototypeOf(err, gort.prototype)
   if (pe.stack !== undefined) err.stack = pe.stack
   if (pe.code !== undefined) err['code'] = pe.code
-  for (const [k, v] of Object.entries(pe.props)) err[k] = v
+  // Defined, not assigned: an own `__proto__` field must stay a field, not become the prototype.
+  for (const [k, v] of Object.entries(pe.props)) Object.defineProperty(err, k, { value: v, writable: true, enumerable: true, configurable: true })
   return err
 }
