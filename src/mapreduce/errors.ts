@@ -1,10 +1,12 @@
 /**
  * Errors users of gort/mapreduce may catch. Each has a stable `code` and carries its data as
  * fields. Errors thrown inside a task (EmitTypeError, PartitionError) cross back to the main
- * thread as plain data and are rebuilt there with their code, message and own fields.
+ * thread as plain data and are rebuilt there as the same class (registered with the scheduler's
+ * codec at the end of this module), with their code, message, stack and own fields.
  */
 
 import { GortError, describeValue } from '../errors.js'
+import { registerErrorClasses } from '../scheduler/shared/codec.js'
 
 /** A bad option to runJob or the CLI (a size such as `12parsecs`, reducers out of range…). */
 export class MapReduceArgError extends GortError {
@@ -321,3 +323,9 @@ export class StreamFormatError extends GortError {
     super('ERR_MR_STREAM_FORMAT', `gort mapreduce: ${message}`)
   }
 }
+
+registerErrorClasses({
+  MapReduceArgError, InputNotFoundError, InputUnreadableError, InputTooLargeError, RecordTooLongError, OutputExistsError, JobModuleError,
+  TaskFailedError, EmitTypeError, AfterReturnError, ValuesOnceError, PartitionError, TaskTimeoutError, ThreadExitError, JobStoppedError,
+  JobAbortedError, CombineKeyError, StreamCommandError, StreamProcessError, StreamFormatError,
+})

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
-  InputNotFoundError, JobModuleError, MapReduceArgError, OutputExistsError, runJob, TaskFailedError, type ProgressEvent,
+  InputNotFoundError, JobModuleError, MapReduceArgError, OutputExistsError, RecordTooLongError, runJob, TaskFailedError, type ProgressEvent,
 } from '../../src/mapreduce/index.js'
 import { deadline } from '../_support/deadline.js'
 import { rejection } from '../_support/rejection.js'
@@ -394,6 +394,9 @@ faults('a line no string holds fails its task at the first attempt, not after ma
     const e = err as TaskFailedError
     assert.is(e.task, 'm-00001')
     assert.equal(e.attempts.map((a) => [a.attempt, a.code]), [[1, 'ERR_MR_RECORD_TOO_LONG']])
+    // Thrown on the M, it comes back as itself: its class, and its fields.
+    assert.instance(e.attempts[0]!.cause, RecordTooLongError)
+    assert.is((e.attempts[0]!.cause as RecordTooLongError).limit, 8)
     assert.match(e.message, /task m-00001 failed 1 attempt: attempt 1: RecordTooLongError: input ".*f1\.txt": the line at byte 2 is longer than 8 bytes/)
     assert.not.ok(existsSync(out), 'the output directory is removed')
   } finally {
