@@ -146,6 +146,9 @@ async function start(o: Resolved, procs: number): Promise<{ rt: Runtime; mod: Jo
   }
 }
 
+/** The least time the Ms get to import the job (see runWith). */
+const IMPORT_MIN_MS = 10_000
+
 /** runJob once its Runtime runs; `url`: the job module the Ms import. */
 async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType<typeof expandInputs>, options: RunJobOptions): Promise<JobResult> {
   let info
@@ -153,10 +156,13 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
     // Streaming mode: the commands were resolved with the options; there is no module to probe.
     info = { records: 'lines' as const, combine: o.stream.combiner !== undefined, reduce: o.stream.reducer !== undefined, sample: null }
   } else {
-    // The import gets the time a task gets (a top-level await that never settles would hold the
-    // job for good), and the job's signal stops it as it stops the tasks.
+    // The import gets the time a task gets, but IMPORT_MIN_MS at least (a top-level await that
+    // never settles would hold the job for good; gort's own modules load on every M in that time
+    // too, 1-2 s on a loaded machine, more than a short task timeout), and the job's signal stops
+    // it as it stops the tasks.
+    const importMs = Math.max(o.taskTimeout, IMPORT_MIN_MS)
     const late = new AbortController()
-    const timer = setTimeout(() => late.abort(), o.taskTimeout)
+    const timer = setTimeout(() => late.abort(), importMs)
     const signal = options.signal === undefined ? late.signal : AbortSignal.any([options.signal, late.signal])
     // One abort listener per probe (a goWith each): past 10, Node warns of a leak that is not one.
     setMaxListeners(Math.max(10, rt.procs + 1), signal)
@@ -167,7 +173,8 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
     } catch (e) {
       options.signal?.throwIfAborted()
       if (late.signal.aborted) {
-        throw new JobModuleError(o.jobLabel, `its import did not finish within ${formatDuration(o.taskTimeout)} (the task timeout): a top-level await that never settles?`)
+        const limit = importMs === o.taskTimeout ? `${formatDuration(importMs)} (the task timeout)` : formatDuration(importMs)
+        throw new JobModuleError(o.jobLabel, `its import did not finish within ${limit}: a top-level await that never settles?`)
       }
       // A job tsx loads as given (not compiled) may be in a CommonJS package: say so.
       const message = importFailure(e) + syntaxErrorWhere(url, e)

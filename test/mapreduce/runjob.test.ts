@@ -536,11 +536,13 @@ test('a job module that throws a non-Error, fails defineJob, or never finishes i
     const bad = await fail({ job: job('nomap.ts', `import { defineJob } from ${index}\nexport default defineJob({ reduce() {} } as never)\n`) })
     assert.instance(bad, JobModuleError)
     assert.match((bad as Error).message, /^gort mapreduce: job module .*nomap\.ts: defineJob: the job has no map function/, 'one prefix')
-    // A top-level await that never settles: the import gets the task timeout, and the job's signal.
+    // A top-level await that never settles: the import gets the task timeout (10 s at least: gort's
+    // own modules load in it too, and a short task timeout failed loaded machines' jobs), and the
+    // job's signal.
     const never = job('never.mjs', 'await new Promise(() => {})\nexport default { map() {} }\n')
     const late = await fail({ job: never, taskTimeout: '500ms' })
     assert.instance(late, JobModuleError)
-    assert.match((late as Error).message, /never\.mjs: its import did not finish within 500ms \(the task timeout\): a top-level await that never settles\?$/)
+    assert.match((late as Error).message, /never\.mjs: its import did not finish within 10s: a top-level await that never settles\?$/)
     const stop = new AbortController()
     setTimeout(() => stop.abort(new Error('stop now')), 300)
     const stopped = await fail({ job: never, signal: stop.signal })
