@@ -2,7 +2,7 @@
 // `gort mapreduce --job examples/mapreduce/inverted-index.ts --input 'docs/*.md' --output index/`
 import { defineJob } from 'gort/mapreduce'
 
-export default defineJob({
+export default defineJob<string, string>({
   // One record per file (key: its name, value: its text), so each word is emitted once per file.
   records: 'files',
   map(file, text, emit) {
@@ -10,7 +10,7 @@ export default defineJob({
     for (const w of text.split(/[^\p{L}\p{N}]+/u)) if (w) words.add(w.toLowerCase())
     for (const w of words) emit(w, file)
   },
-  async reduce(word: string, files: AsyncIterable<string>, emit: (k: string, v: string) => void) {
+  async reduce(word, files, emit) {
     const all: string[] = []
     for await (const f of files) all.push(f)
     all.sort()

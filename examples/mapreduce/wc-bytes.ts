@@ -4,7 +4,7 @@
 // so no string, pair or promise is made per word; reduce adds the tables' sums.
 import { defineJob } from 'gort/mapreduce'
 
-export default defineJob({
+export default defineJob<string, number>({
   records: 'chunks',
   map(_file, chunk, _emit, ctx) {
     let start = -1
@@ -19,7 +19,7 @@ export default defineJob({
     }
     if (start >= 0) ctx.emitBytes(chunk, start, chunk.length)
   },
-  async reduce(word: string, counts: AsyncIterable<number>, emit: (k: string, v: number) => void) {
+  async reduce(word, counts, emit) {
     let n = 0
     for await (const c of counts) n += c
     emit(word, n)
