@@ -29,6 +29,10 @@ export interface InputFile {
 
 const GLOB = /[*?[]/
 
+/** The extensions of Hadoop's compression codecs (CompressionCodecFactory picks a codec by them), and their names. */
+const COMPRESSED = /\.(gz|bz2|deflate|zst|lz4|snappy)$/
+const CODECS: Readonly<Record<string, string>> = { gz: 'gzip', bz2: 'bzip2', deflate: 'deflate', zst: 'zstd', lz4: 'lz4', snappy: 'snappy' }
+
 /**
  * Every file the patterns name, sorted by name; throws InputNotFoundError for a pattern that names
  * none, and InputUnreadableError for a file this process may not read.
@@ -46,6 +50,11 @@ export function expandInputs(patterns: readonly string[], cwd = process.cwd()): 
       accessSync(f.path, constants.R_OK)
     } catch (e) {
       throw new InputUnreadableError(f.name, (e as NodeJS.ErrnoException).code ?? String(e))
+    }
+    const codec = COMPRESSED.exec(f.name)
+    if (codec !== null) {
+      // Hadoop would decompress it (by this extension); read as text it would be garbage in, garbage out.
+      throw new InputNotFoundError(f.name, `is ${CODECS[codec[1]!]}-compressed (Hadoop decompresses such a file; gort reads text as it is): decompress it first, or leave it out of the input`)
     }
     if (f.size === 0 && holdsBytes(f.path)) {
       // Splits are byte ranges of the size the file reports: this one would read as empty.

@@ -94,6 +94,9 @@ inputs('globs, plain files and directories; sorted, each file once; dotfiles and
     assert.throws(() => expandInputs(['/dev/null'], d), /is not a regular file or a directory/)
     // A /proc file is regular, reports a size of 0 and has content: it would read as empty.
     assert.throws(() => expandInputs(['/proc/self/status'], d), (e: unknown) => e instanceof InputNotFoundError && /input "\/proc\/self\/status" reports a size of 0 but has content \(a \/proc or \/sys file\?\): copy it to a regular file first$/.test(e.message))
+    // A compressed file, which Hadoop would decompress, is refused rather than read as text.
+    writeFileSync(path.join(d, 'logs.gz'), Buffer.from([0x1f, 0x8b, 8, 0]))
+    assert.throws(() => expandInputs(['logs.gz'], d), (e: unknown) => e instanceof InputNotFoundError && /input "logs\.gz" is gzip-compressed \(Hadoop decompresses such a file; gort reads text as it is\): decompress it first, or leave it out of the input$/.test(e.message))
     writeFileSync(path.join(d, 'empty.txt'), '')
     assert.equal(expandInputs(['empty.txt'], d).map((f) => f.size), [0], 'an empty file is still an input')
   } finally {
