@@ -50,7 +50,8 @@ options:
                       wc.js'), one process per map task attempt, split lines on
                       stdin, key<TAB>value lines on stdout
   --reducer CMD       streaming: gets key<TAB>value lines sorted by key on stdin
-                      (default: none, the sorted pairs are the output)
+                      (default: none, the sorted pairs are the output; NONE, as
+                      in Hadoop: a map-only job, --reducers 0)
   --combiner CMD      streaming: run over each sorted spill of a map task
   --input PATTERN     input files: a path, a directory or a glob ('data/*.txt',
                       'logs/**/*.log'; quote it); repeat for more
@@ -128,7 +129,21 @@ async function run(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** Hadoop Streaming's options, as its users type them (one dash), and gort's for them. */
+const HADOOP_FLAGS: ReadonlyMap<string, string> = new Map([
+  ['-mapper', '--mapper'], ['-reducer', '--reducer'], ['-combiner', '--combiner'], ['-input', '--input'], ['-output', '--output'],
+  ['-numReduceTasks', '--reducers'], ['-partitioner', '--partitioner hadoop (Hadoop\'s default; a Java class cannot run here)'],
+])
+
 async function runCli(argv: readonly string[]): Promise<number> {
+  // parseArgs would read `-mapper` as -m -a -p…: "Unknown option '-m'".
+  for (const a of argv) {
+    const ours = HADOOP_FLAGS.get(a)
+    if (ours !== undefined) throw new UsageError(`${a} is Hadoop Streaming's spelling: gort takes ${ours} (gort mapreduce --help)`)
+    if (a === '-D' || a === '-file' || a === '-files' || a === '-cmdenv') {
+      throw new UsageError(`${a} is a Hadoop Streaming option gort has no use for: the commands run here, in this working directory and environment (gort mapreduce --help)`)
+    }
+  }
   const { values, tokens } = parseArgs({
     args: [...argv],
     strict: true,
@@ -168,6 +183,12 @@ async function runCli(argv: readonly string[]): Promise<number> {
     if (t.kind !== 'option' || t.name === 'input' || t.name === 'param') continue
     if (seen.has(t.name)) throw new UsageError(`--${t.name} is given twice (gort mapreduce --help)`)
     seen.add(t.name)
+  }
+  // Hadoop Streaming's map-only job: `-reducer NONE`.
+  if (values.reducer === 'NONE') {
+    if (values.reducers !== undefined && values.reducers !== '0') throw new UsageError(`--reducer NONE is a map-only job, and --reducers is ${values.reducers}`)
+    delete values.reducer
+    values.reducers = '0'
   }
   const streaming = values.mapper !== undefined || values.reducer !== undefined || values.combiner !== undefined
   if (streaming && values.job !== undefined) throw new UsageError('--job and --mapper/--reducer/--combiner are two ways to give a job: use one (gort mapreduce --help)')

@@ -2,7 +2,7 @@
 // as the executables of Hadoop Streaming's local recipe, through bin/gort.js from dist/, and under
 // `gort mapreduce --mapper/--reducer`: the same job gives the same part files both ways.
 import { execFile } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
@@ -271,6 +271,11 @@ test('exit codes: 1 when the job throws, 2 for usage errors and a mapper that ca
       [['--mapper', 'cat', '--job', WC], /--job and --mapper\/--reducer\/--combiner are two ways/],
       [['--reducer', 'cat'], /--mapper is required with --reducer or --combiner/],
       [['--mapper', 'cat', '--partitioner', 'java'], /--partitioner must be 'hadoop' or 'default', got "java"/],
+      // Hadoop Streaming's spellings are named, not read as -m -a -p… ("Unknown option '-m'").
+      [['-mapper', 'cat'], /^gort mapreduce: -mapper is Hadoop Streaming's spelling: gort takes --mapper/],
+      [['--mapper', 'cat', '-numReduceTasks', '2'], /-numReduceTasks is Hadoop Streaming's spelling: gort takes --reducers/],
+      [['--mapper', 'cat', '-D', 'mapreduce.job.reduces=2'], /-D is a Hadoop Streaming option gort has no use for/],
+      [['--mapper', 'cat', '--reducer', 'NONE', '--reducers', '2'], /--reducer NONE is a map-only job, and --reducers is 2/],
     ]
     for (const [argv, re] of cases) {
       const r = await runCaptured(command, [...argv, '--input', input, '--output', out])
@@ -278,6 +283,11 @@ test('exit codes: 1 when the job throws, 2 for usage errors and a mapper that ca
       assert.match(r.err, re)
       assert.not.ok(existsSync(out), `${argv.join(' ')} created the output`)
     }
+    // Hadoop's map-only job, `-reducer NONE`: part-m files, no reducer program named NONE.
+    const none = await runCaptured(command, ['--mapper', 'cat', '--reducer', 'NONE', '--input', input, '--output', out])
+    assert.is(none.code, 0, none.err)
+    assert.equal(readdirSync(out).sort(), ['_SUCCESS', 'part-m-00000'])
+    rmSync(out, { recursive: true })
     const failing = path.join(t.dir, 'fail.sh')
     writeFileSync(failing, '#!/bin/sh\nexit 4\n')
     chmodSync(failing, 0o755)
