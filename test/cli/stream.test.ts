@@ -243,7 +243,7 @@ test('exit codes: 1 when the job throws, 2 for usage errors and a mapper that ca
     // The sort left out of a pipeline: refused, not reduced in pieces.
     const unsorted = await sh(`printf 'b\\t1\\na\\t2\\nb\\t5\\n' | ${gort} stream-reduce --job ${WC}`, t.dir)
     assert.is(unsorted.code, 1)
-    assert.match(unsorted.stderr, /stream-reduce: the input is not sorted by key: "a" comes after "b" \(sort the map output first: LC_ALL=C sort\)/)
+    assert.match(unsorted.stderr, /^gort stream-reduce: the input is not sorted by key: "a" comes after "b" \(sort the map output first: LC_ALL=C sort\)\n/)
     // A job that maps chunks cannot be a line-reading mapper.
     const chunks = await sh(`printf 'a b\\n' | ${gort} stream-map --job ${path.join(REPO, 'examples/mapreduce/wc-bytes.ts')}`, t.dir)
     assert.is(chunks.code, 2)

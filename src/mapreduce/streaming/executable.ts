@@ -342,7 +342,7 @@ export async function streamReduce(job: JobSpec, io: StreamIO): Promise<void> {
     const [key, first] = splitLine(aheadText)
     // Unsorted input (the sort left out of a pipeline) would reduce a key's lines in pieces.
     if (prev !== undefined && bytes < prev) {
-      throw new StreamFormatError(`stream-reduce: the input is not sorted by key: ${JSON.stringify(key)} comes after ${JSON.stringify(prevKey)} (sort the map output first: LC_ALL=C sort)`)
+      throw new StreamFormatError(`the input is not sorted by key: ${JSON.stringify(key)} comes after ${JSON.stringify(prevKey)} (sort the map output first: LC_ALL=C sort)`)
     }
     prev = bytes
     prevKey = key
