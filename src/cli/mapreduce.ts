@@ -70,8 +70,11 @@ options:
   --max-attempts N    failed attempts per task before the job fails (default 4)
   --param NAME=VALUE  a job parameter, ctx.params.get('NAME') in every task;
                       repeat for more
-  --task-timeout D    an attempt running longer fails and runs again; its thread
-                      is ended if it does not stop: 10m, 90s, 500ms (default 10m)
+  --task-timeout D    an attempt that makes no progress for this long (reads no
+                      record or key; a streaming process writes no line and no
+                      reporter: line) fails and runs again, as in Hadoop; its
+                      thread is ended if it does not stop: 10m, 90s, 500ms
+                      (default 10m)
   --no-backup         no backup copies of stragglers
   --pack-files        small files share map tasks, about a split each (Hadoop's
                       CombineFileInputFormat): faster on many small files; not

@@ -36,7 +36,7 @@ import { formatDuration } from './duration.js'
 import { JobAbortedError, TaskFailedError, TaskTimeoutError, ThreadExitError, type AttemptFailure } from './errors.js'
 import { taskId } from './names.js'
 import type { ProgressEvent } from './options.js'
-import { clockWords, drainClocks, readClock, startedAt as clockStartedAt, watchClock, type AttemptClock } from './clock.js'
+import { clockWords, progressCount, drainClocks, readClock, startedAt as clockStartedAt, watchClock, type AttemptClock } from './clock.js'
 import { InternalError } from '../errors.js'
 import type { MDiedError } from '../scheduler/errors.js'
 
@@ -91,6 +91,9 @@ interface Attempt {
   timer: NodeJS.Timeout | undefined
   /** Why it was aborted by the phase: the other copy won or the job ended ('cancelled'), or its time ran out. */
   why: 'cancelled' | 'timeout' | undefined
+  /** Its progress count at the last check, and Date.now() when the count last changed (0: never). */
+  progress: number
+  activeAt: number
 }
 
 interface TaskState {
@@ -258,7 +261,7 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
       const t = tasks[task]!
       const n = t.next++
       if (n > perTask) throw new InternalError(`gort mapreduce: task ${taskId(ph.kind, task)} attempt ${n} beyond ${perTask}`)
-      const a: Attempt = { task, n, backup, slot: task * perTask + n - 1, ac: new AbortController(), timer: undefined, why: undefined }
+      const a: Attempt = { task, n, backup, slot: task * perTask + n - 1, ac: new AbortController(), timer: undefined, why: undefined, progress: 0, activeAt: 0 }
       t.running.push(a)
       inFlight++
       if (ph.kind === 'm') ph.counters.mapAttempts++
@@ -291,8 +294,15 @@ export function runPhase<R>(ph: PhaseSpec<R>): Promise<R[]> {
       const check = (): void => {
         if (exited()) return
         const c = readClock(words, a.slot, epoch)
-        if (c.state === 'started' && !a.ac.signal.aborted && Date.now() - c.at >= ph.taskTimeout) {
-          abort(a, 'timeout', new TaskTimeoutError(taskId(ph.kind, task), a.n, ph.taskTimeout, shownTimeout))
+        // The timeout counts from the attempt's last progress (a record or key read, a streaming
+        // process's line), as Hadoop's does: a long task that works is not a hung one.
+        const n = progressCount(words, a.slot)
+        if (n !== a.progress) {
+          a.progress = n
+          a.activeAt = Date.now()
+        }
+        if (c.state === 'started' && !a.ac.signal.aborted && Date.now() - Math.max(c.at, a.activeAt) >= ph.taskTimeout) {
+          abort(a, 'timeout', new TaskTimeoutError(taskId(ph.kind, task), a.n, ph.taskTimeout, shownTimeout, true))
         }
         a.timer = setTimeout(check, POLL_MS)
       }

@@ -1,10 +1,13 @@
 /**
  * Attempt clocks: how a running attempt tells the coordinator, through shared memory, when its
- * body started, that it ended, and that its thread is exiting; and how the coordinator closes an
- * attempt whose body has not started. One Int32Array per phase (clockWords), two words per
- * attempt (never reused within the phase): its state word, and its start word, which keeps when
- * the body began after the state word has moved on (ENDED, exiting), so that a finished
- * attempt's duration can be read. The state word's states, the only place they are named:
+ * body started, when it last made progress, that it ended, and that its thread is exiting; and
+ * how the coordinator closes an attempt whose body has not started. One Int32Array per phase
+ * (clockWords), three words per attempt (never reused within the phase): its state word; its
+ * start word, which keeps when the body began after the state word has moved on (ENDED,
+ * exiting), so that a finished attempt's duration can be read; and its progress word, a count
+ * (wrapping) of the records and keys the attempt read and the lines its streaming process wrote,
+ * which the coordinator watches: the task timeout counts from when it last changed, as Hadoop's
+ * counts from a task's last progress. The state word's states, the only place they are named:
  *
  *   NOT_STARTED (0)  the G has not started its body (its M is starting, importing, or busy)
  *   > 0              started: Date.now() - epoch + 1 when the body began
@@ -15,7 +18,10 @@
  *
  * The start word: 0 until the body began, then the started value above, written once by the
  * attempt's thread right after its compareExchange won (so a state word past `started` implies a
- * start word already written, and a start word of 0 reads as not started yet).
+ * start word already written, and a start word of 0 reads as not started yet). The progress
+ * word: written by the attempt's thread only, with plain (not atomic) increments, one per record
+ * in the hot loops; the coordinator reads it atomically every poll, and a stale read only makes
+ * it see less progress than there was, later, never more.
  *
  * Transitions, each once: NOT_STARTED -> started (the attempt's thread, compareExchange) or
  * NOT_STARTED -> CLOSED (the coordinator, compareExchange: so exactly one of the two wins); then
@@ -35,13 +41,15 @@ export const NOT_STARTED = 0
 export const ENDED = -(2 ** 30)
 export const CLOSED = ENDED - 1
 
-/** The clock words of a phase of `slots` attempts: state words, then start words. */
+/** The clock words of a phase of `slots` attempts: state words, then start words, then progress words. */
 export function clockWords(slots: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(8 * slots))
+  return new Int32Array(new SharedArrayBuffer(12 * slots))
 }
 
 /** Where slot's start word is. */
-const startOf = (words: Int32Array, slot: number): number => (words.length >> 1) + slot
+const startOf = (words: Int32Array, slot: number): number => words.length / 3 + slot
+/** Where slot's progress word is. */
+const progressOf = (words: Int32Array, slot: number): number => (words.length / 3) * 2 + slot
 
 export interface AttemptClock {
   /** From clockWords. */
@@ -74,13 +82,18 @@ function runningSet(): Set<AttemptClock> {
  * On the attempt's thread, as its body begins: undefined when the coordinator closed the attempt
  * first (the body must not run), else `done`, to call when the body's promise settles.
  */
-export function clockStarted(c: AttemptClock): { done: () => void } | undefined {
+export function clockStarted(c: AttemptClock): { done: () => void; progress: () => void } | undefined {
   const at = Date.now() - c.epoch + 1
   if (Atomics.compareExchange(c.words, c.slot, NOT_STARTED, at) !== NOT_STARTED) return undefined
   Atomics.store(c.words, startOf(c.words, c.slot), at)
   const s = runningSet()
   s.add(c)
+  const p = progressOf(c.words, c.slot)
+  const w = c.words
   return {
+    progress: () => {
+      w[p] = (w[p]! + 1) | 0
+    },
     done: () => {
       // Out of the exit listener's set first: an exit after this leaves ENDED as it is.
       if (!s.delete(c)) return
@@ -113,6 +126,11 @@ export function readClock(words: Int32Array, slot: number, epoch: number): Clock
 export function startedAt(words: Int32Array, slot: number, epoch: number): number | undefined {
   const w = Atomics.load(words, startOf(words, slot))
   return w > 0 ? epoch + w - 1 : undefined
+}
+
+/** On the coordinator: the attempt's progress count (progress()); a change means it made progress since. */
+export function progressCount(words: Int32Array, slot: number): number {
+  return Atomics.load(words, progressOf(words, slot))
 }
 
 /** On the coordinator: closes the attempt if its body has not started (it never will), and returns what the word says. */

@@ -220,8 +220,9 @@ export class TaskTimeoutError extends GortError {
   /** The timeout, in milliseconds. */
   readonly timeout: number
 
-  constructor(task: string, attempt: number, timeout: number, shown: string) {
-    super('ERR_MR_TASK_TIMEOUT', `gort mapreduce: task ${task} attempt ${attempt} timed out after ${shown}`)
+  /** `idle`: the timeout counted from the attempt's last progress (a map or reduce attempt), not from its start (the sample). */
+  constructor(task: string, attempt: number, timeout: number, shown: string, idle = false) {
+    super('ERR_MR_TASK_TIMEOUT', `gort mapreduce: task ${task} attempt ${attempt} timed out after ${shown}${idle ? ' without progress' : ''}`)
     this.task = task
     this.attempt = attempt
     this.timeout = timeout

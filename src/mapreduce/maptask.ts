@@ -80,7 +80,8 @@ export function checkAbort(signal: AbortSignal): void {
   if (signal.aborted) throw new JobAbortedError()
 }
 
-export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult> {
+/** `progress`: tells the task timeout the attempt is working (clock.ts), once a record (an increment in shared memory). */
+export async function runMap(a: MapArgs, signal: AbortSignal, progress: () => void = () => {}): Promise<MapResult> {
   checkAbort(signal)
   const job = loadedJob(a.job) ?? (await loadJob(a.job))
   makeDirs(a.dir)
@@ -177,6 +178,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
         chunkReader = new ChunkReader(s.path, s.start, s.end)
         while (chunkReader.next()) {
           checkAbort(signal)
+          progress()
           ctx.offset = chunkReader.offset
           const r = mapChunk(s.name, chunkReader.chunk, emit, ctx)
           if (r !== undefined) await r
@@ -193,6 +195,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
       // One record a file, read whole when its turn comes: a packed task holds one at a time.
       for (const s of pieces) {
         checkAbort(signal)
+        progress()
         const text = readWholeFile(s.path)
         stats.inputBytes += s.end - s.start // the file's size, as the inputs were listed
         stats.mapInputRecords++
@@ -211,6 +214,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal): Promise<MapResult
           ctx.offset = reader.offset
           const r = map(s.name, reader.line, emit, ctx)
           if (r !== undefined) await r
+          progress()
           if (++stats.mapInputRecords % ABORT_EVERY === 0) checkAbort(signal)
           if (buffer !== undefined && (buffer.ready || buffer.full)) await between()
         }

@@ -51,7 +51,8 @@ const identity: Reduce = async (key, values, emit) => {
   for await (const v of values) emit(key, v)
 }
 
-export async function runReduce(a: ReduceArgs, signal: AbortSignal): Promise<ReduceResult> {
+/** `progress`: tells the task timeout the attempt is working (clock.ts), once a record read (an increment in shared memory). */
+export async function runReduce(a: ReduceArgs, signal: AbortSignal, progress: () => void = () => {}): Promise<ReduceResult> {
   checkAbort(signal)
   const job = loadedJob(a.job) ?? (await loadJob(a.job))
   makeDirs(a.dir)
@@ -82,7 +83,10 @@ export async function runReduce(a: ReduceArgs, signal: AbortSignal): Promise<Red
     if (job.setup !== undefined) await job.setup(ctx)
     readers = mergePasses(a.runs, a.dir).map((p) => new RunReader(p))
     const merger = new Merger(readers)
-    const g = new Groups(merger, (n) => (stats.reduceInputRecords += n))
+    const g = new Groups(merger, (n) => {
+      stats.reduceInputRecords += n
+      progress()
+    })
     while (g.next()) {
       if (++stats.reduceInputGroups % 256 === 0) checkAbort(signal)
       lastKey = g.key

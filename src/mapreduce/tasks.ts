@@ -101,8 +101,8 @@ export function mapTask(a: MapArgs, clock: AttemptClock): Promise<MapResult> {
   if (c === undefined) return Promise.reject(new JobAbortedError()) // closed by the coordinator before it began
   const stream = a.stream
   const run = stream !== undefined
-    ? import('./streaming/maptask.js').then((m) => m.runStreamMap({ ...a, stream }, signal))
-    : withCode((m) => m.runMap(a, signal))
+    ? import('./streaming/maptask.js').then((m) => m.runStreamMap({ ...a, stream }, signal, c.progress))
+    : withCode((m) => m.runMap(a, signal, c.progress))
   return cleanUp(run, signal, a.dir).finally(c.done)
 }
 
@@ -119,12 +119,12 @@ export function reduceTask(a: ReduceArgs, clock: AttemptClock): Promise<ReduceRe
   const run = stream !== undefined
     ? Promise.all([import('./streaming/reducetask.js'), import('./spill.js')]).then(([m, { releaseSpare }]) => {
       releaseSpare()
-      return m.runStreamReduce({ ...a, stream }, signal)
+      return m.runStreamReduce({ ...a, stream }, signal, c.progress)
     })
     : withCode((m) => {
       // The map phase is over (but for a backup copy, which makes do without): its buffers' arrays go.
       m.releaseSpare()
-      return m.runReduce(a, signal)
+      return m.runReduce(a, signal, c.progress)
     })
   return cleanUp(run, signal, a.dir).finally(c.done)
 }

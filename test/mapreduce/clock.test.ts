@@ -3,10 +3,23 @@
 import { Worker } from 'node:worker_threads'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { CLOSED, ENDED, NOT_STARTED, clockStarted, clockWords, closeClock, drainClocks, readClock, startedAt } from '../../src/mapreduce/clock.js'
+import { CLOSED, ENDED, NOT_STARTED, clockStarted, clockWords, closeClock, drainClocks, progressCount, readClock, startedAt } from '../../src/mapreduce/clock.js'
 import { deadline } from '../_support/deadline.js'
 
 const words = (n: number): Int32Array => clockWords(n)
+
+test('progress counts per attempt, in a word of its own: the state and start words are untouched', () => {
+  const w = words(3)
+  const c = clockStarted({ words: w, slot: 1, epoch: Date.now() })!
+  const state = Atomics.load(w, 1)
+  const start = startedAt(w, 1, 0)
+  for (let i = 0; i < 5; i++) c.progress()
+  assert.is(progressCount(w, 1), 5)
+  assert.equal([progressCount(w, 0), progressCount(w, 2)], [0, 0])
+  assert.equal([Atomics.load(w, 1), startedAt(w, 1, 0)], [state, start])
+  c.done()
+  assert.is(readClock(w, 1, 0).state, 'ended')
+})
 
 test('states: not started -> started -> ended; not started -> closed, and a closed attempt never starts', () => {
   const w = words(2)

@@ -121,6 +121,34 @@ test('a straggler gets a backup copy: the copy wins, the original is cancelled, 
   }
 }, MS))
 
+test('the task timeout counts from the last progress: slow attempts that work are not ended', deadline('slow', async () => {
+  const t = tempDir()
+  try {
+    // 8 records of 300 ms in one task: 2.4 s, with a 1 s timeout. In process, each record read is
+    // progress; under streaming, each line the mapper writes, and each reporter: line on stderr.
+    const texts = [Array.from({ length: 8 }, (_, i) => `w${i % 3} x`).join('\n')]
+    const input = writeInputs(t.dir, texts)
+    const script = path.join(t.dir, 'slow.sh')
+    writeFileSync(script, '#!/bin/sh\nwhile read -r l; do sleep 0.3; for w in $l; do printf \'%s\\t1\\n\' "$w"; done; done\n', { mode: 0o755 })
+    const quiet = path.join(t.dir, 'quiet.sh') // writes its lines at the end, says it is working meanwhile
+    writeFileSync(quiet, '#!/bin/sh\nn=0; while read -r l; do sleep 0.3; echo "reporter:status:at $n" >&2; n=$((n+1)); done; printf \'w0\\t3\\nw1\\t3\\nw2\\t2\\nx\\t8\\n\'\n', { mode: 0o755 })
+    const runs: [string, Partial<Parameters<typeof runJob>[0]>][] = [
+      ['in process', { job: path.join(FIXTURES, 'slow.ts') }],
+      ['streaming, lines out', { mapper: script, reducer: 'cat' }],
+      ['streaming, reporter lines', { mapper: quiet, reducer: 'cat' }],
+    ]
+    for (const [what, o] of runs) {
+      const out = path.join(t.dir, `out-${runs.findIndex((r) => r[0] === what)}`)
+      const r = await runJob({ ...o, input, output: out, procs: 1, reducers: 1, taskTimeout: '1s', backupTasks: false, maxAttempts: 1 } as Parameters<typeof runJob>[0])
+      assert.is(r.counters.timedOutAttempts, 0, what)
+      if (what === 'in process') assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)), what)
+      else assert.is([...readParts(out).values()].reduce((n, vs) => n + vs.length, 0), what.endsWith('out') ? 16 : 4, what)
+    }
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test('an attempt that hangs is ended after taskTimeout and re-run (one thread: only a new M can run it)', deadline('hang', async () => {
   const t = tempDir()
   try {
@@ -133,7 +161,7 @@ test('an attempt that hangs is ended after taskTimeout and re-run (one thread: o
       onProgress: (e) => void (e.type === 'attempt' && e.state === 'failed' && failed.push(`${e.task}-${e.attempt}: ${e.error}`)),
     })
     assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
-    assert.equal(failed, ['m-00000-1: TaskTimeoutError: task m-00000 attempt 1 timed out after 1s'])
+    assert.equal(failed, ['m-00000-1: TaskTimeoutError: task m-00000 attempt 1 timed out after 1s without progress'])
     assert.equal([r.counters.failedAttempts, r.counters.timedOutAttempts, r.counters.mapAttempts], [1, 1, 3])
   } finally {
     t.remove()
@@ -188,7 +216,7 @@ test('an attempt that always hangs fails the job with "timed out after", and lea
       const c = a.cause as TaskTimeoutError
       assert.equal([c.task, c.attempt, c.timeout], ['m-00000', a.attempt, 300])
     }
-    assert.match(f.message, /task m-00000 failed 2 attempts: attempt 1: TaskTimeoutError: .*timed out after 300ms; attempt 2: /)
+    assert.match(f.message, /task m-00000 failed 2 attempts: attempt 1: TaskTimeoutError: .*timed out after 300ms without progress; attempt 2: /)
     assert.not.ok(existsSync(out))
   } finally {
     t.remove()

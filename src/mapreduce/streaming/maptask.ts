@@ -34,7 +34,8 @@ import { COMBINER, MAIN_ROLE, type AttemptGroups } from './groups.js'
 import { Pipe, splitLine } from './pipe.js'
 import { makeDirs } from '../dirs.js'
 
-export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec }, signal: AbortSignal): Promise<MapResult> {
+/** `progress`: tells the task timeout the attempt is working (clock.ts): lines in and out, reporter lines. */
+export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec }, signal: AbortSignal, progress: () => void = () => {}): Promise<MapResult> {
   checkAbort(signal)
   makeDirs(a.dir)
   const id = taskId('m', a.task)
@@ -61,6 +62,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
   const onLine = (line: string): void => {
     const [k, v] = splitLine(line)
     stats.mapOutputRecords++
+    progress()
     if (buffer === undefined) {
       part!.add(k, v)
       return
@@ -85,12 +87,14 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
   try {
     pipe = new Pipe('mapper', a.stream.mapper, env, counters, onLine, a.groups === undefined ? undefined : { attempt: a.groups, role: MAIN_ROLE })
     pipe.watchAbort(signal)
+    pipe.onReport = progress
     stats.inputBytes = a.end - a.start
     try {
       // A process that stopped reading gets no more: its exit status decides.
       while (!pipe.inputGone && reader.next()) {
         const w = pipe.write(reader.line + '\n')
         if (w !== undefined) await w
+        progress()
         if (++stats.mapInputRecords % ABORT_EVERY === 0) checkAbort(signal)
       }
       await pipe.end()

@@ -26,7 +26,8 @@ import { MAIN_ROLE } from './groups.js'
 import { Pipe, splitLine } from './pipe.js'
 import { makeDirs } from '../dirs.js'
 
-export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamSpec }, signal: AbortSignal): Promise<ReduceResult> {
+/** `progress`: tells the task timeout the attempt is working (clock.ts): lines in and out, reporter lines. */
+export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamSpec }, signal: AbortSignal, progress: () => void = () => {}): Promise<ReduceResult> {
   checkAbort(signal)
   makeDirs(a.dir)
   const counters = new TaskCounters()
@@ -37,6 +38,7 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
   const add = (k: string, v: string): void => {
     out.add(k, v)
     stats.reduceOutputRecords++
+    progress()
   }
   let readers: RunReader[] = []
   let pipe: Pipe | undefined
@@ -50,6 +52,7 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
         add(k, v)
       }, a.groups === undefined ? undefined : { attempt: a.groups, role: MAIN_ROLE })
       pipe.watchAbort(signal)
+      pipe.onReport = progress
     }
     let last: KeyBytes | undefined
     records: while (merger.next()) {
@@ -63,6 +66,7 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
       // One line per record, written once for each value it stands for.
       const line = pipe === undefined ? '' : `${key}\t${value}\n`
       for (let n = r.reps(); n > 0; n--) {
+        progress()
         if (++stats.reduceInputRecords % 1024 === 0) checkAbort(signal)
         if (pipe === undefined) {
           add(key, value)
