@@ -2,9 +2,10 @@
  * Input patterns to input files. Node 20 has no fs.glob, and the need is small, so this is a
  * matcher of its own rather than a dependency: `*` and `?` within one path segment, `[abc]` and
  * `[a-z]` classes (`[!a]` negated), and `**` for any number of directories (a final one: every
- * file below but for `_` and `.` names, as for a directory). A name that starts
- * with a dot matches only a pattern segment that starts with one, as in the shell. `**` does not
- * descend into symbolic links to directories (as bash's globstar and node-glob do not: a link to
+ * file below but for `_` and `.` names, as for a directory). A name that starts with a dot or
+ * `_` matches only a pattern segment that starts with one (the dot as in the shell, `_` as
+ * Hadoop's input filter drops `_SUCCESS` and `_logs` from glob results). `**` does not descend
+ * into `.` or `_` directories, nor into symbolic links to directories (as bash's globstar and node-glob do not: a link to
  * a parent would make it endless); a link named by a literal or wildcard segment is followed, and
  * a link that cannot be resolved (a loop, a missing target) names nothing. A pattern
  * without those characters names a file, or a directory whose files (not sub-directories, and
@@ -136,16 +137,20 @@ function walk(dir: string, shown: string, segs: readonly string[], out: InputFil
   if (seg === '**') {
     // Zero directories; a final `**` names the files at every depth (as bash's globstar does),
     // but for `_` and `.` names, as a directory given as input does.
-    walk(dir, shown, rest.length === 0 ? ['[!_]*'] : rest, out)
+    walk(dir, shown, rest.length === 0 ? ['*'] : rest, out)
     for (const d of entries) {
-      if (d.name.startsWith('.')) continue
+      // Not into `_logs/` or `_temporary/` (a Hadoop output's), as Hadoop's recursive listing.
+      if (d.name.startsWith('.') || d.name.startsWith('_')) continue
       if (d.isDirectory()) walk(path.join(dir, d.name), join(d.name), segs, out) // not through links
     }
     return
   }
   const re = segmentRegExp(seg)
+  // A `_` name is left out of what a wildcard matches (Hadoop's input filter drops `_` and `.`
+  // names from glob results too: `out/*` is not `out/_SUCCESS`), unless the segment names it.
+  const underscore = seg.startsWith('_')
   for (const d of entries) {
-    if (!re.test(d.name)) continue
+    if (!re.test(d.name) || (d.name.startsWith('_') && !underscore)) continue
     if (rest.length === 0) {
       const f = fileOf(dir, d, join(d.name))
       if (f !== undefined) out.push(f)

@@ -38,7 +38,7 @@ export interface TaskContext {
   readonly attempt: number
   /** `task-attempt`, e.g. `m-00003-1`: unique within the job. */
   readonly attemptId: string
-  /** The task's partition (reduce, and map's combine), else -1. */
+  /** The reduce task's partition; -1 in a map task (its map, combine, setup and cleanup). */
   readonly partition: number
   readonly reducers: number
   readonly counters: Counters

@@ -78,6 +78,15 @@ inputs('globs, plain files and directories; sorted, each file once; dotfiles and
     assert.equal(names(['data/**']), ['data/[x].txt', 'data/a.txt', 'data/b.txt', 'data/c.log', 'data/sub/deep/y.txt', 'data/sub/x.txt'])
     assert.equal(names(['data']), ['data/[x].txt', 'data/a.txt', 'data/b.txt', 'data/c.log'])
     assert.equal(names(['data/.h*']), ['data/.hidden.txt'])
+    // `_` names, as Hadoop's input filter: not matched by a wildcard (`data/*` is not data/_SUCCESS)
+    // unless the segment starts with `_`; `**` does not go into an earlier job's `_logs/`.
+    mkdirSync(path.join(d, 'data/_logs'))
+    writeFileSync(path.join(d, 'data/_logs/history.txt'), 'h')
+    writeFileSync(path.join(d, 'data/_data.txt'), 'u')
+    assert.equal(names(['data/*']), ['data/[x].txt', 'data/a.txt', 'data/b.txt', 'data/c.log'])
+    assert.equal(names(['data/**/*.txt']), ['data/[x].txt', 'data/a.txt', 'data/b.txt', 'data/sub/deep/y.txt', 'data/sub/x.txt'])
+    assert.equal(names(['data/_*']), ['data/_SUCCESS', 'data/_data.txt'])
+    assert.equal(names(['data/_logs/*']), ['data/_logs/history.txt'])
     // A pattern that matches nothing is the path as written, as in the shell.
     assert.equal(names(['data/[x].txt']), ['data/[x].txt'])
     mkdirSync(path.join(d, 'g[1]'))
