@@ -280,6 +280,8 @@ test('a combiner command runs over each spill and leaves the result as without i
     assert.ok(r.counters.combineInputRecords === r.counters.mapOutputRecords, `${r.counters.combineInputRecords} combined of ${r.counters.mapOutputRecords}`)
     assert.ok(r.counters.combineOutputRecords < r.counters.combineInputRecords / 4, `${r.counters.combineOutputRecords} out of ${r.counters.combineInputRecords}`)
     assert.is(r.counters.reduceInputRecords, r.counters.combineOutputRecords)
+    // Spilled records are counted after combining, as in process (they were counted before).
+    assert.is(r.counters.spilledRecords, r.counters.combineOutputRecords)
     for (const f of ['part-r-00000', 'part-r-00001']) assert.is(readFileSync(path.join(out, f), 'utf8'), readFileSync(path.join(plain.output, f), 'utf8'), f)
   } finally {
     t.remove()

@@ -117,7 +117,9 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
       await spill()
       // Only here, on success: a failed attempt may still have a spill queued on `work`.
       buffer.release()
-      Object.assign(stats, { spilledRecords: buffer.counters.spilledRecords })
+      // Counted after combining, as in process: every spilled run went through the combiner,
+      // whose output took its place.
+      Object.assign(stats, { spilledRecords: combiner === undefined ? buffer.counters.spilledRecords : stats.combineOutputRecords })
       runs = finalRuns(buffer.runs, a.dir)
     } else {
       part!.commit(path.join(a.outDir, partName('m', a.task)))
