@@ -21,7 +21,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { GortError } from '../errors.js'
-import { JobStoppedError, MapReduceArgError, formatSize, parseDuration, parseSize, runJob, type JobResult, type ProgressEvent } from '../mapreduce/index.js'
+import { JobStoppedError, MapReduceArgError, TaskFailedError, formatSize, parseDuration, parseSize, runJob, type JobResult, type ProgressEvent } from '../mapreduce/index.js'
 import { MIN_MEMORY, MIN_TASK_TIMEOUT } from '../mapreduce/options.js'
 import { tightenHeapGrowth } from './heap.js'
 import { formatElapsed, ProgressLine } from './mapreduce-progress.js'
@@ -269,6 +269,14 @@ async function runCli(argv: readonly string[]): Promise<number> {
       line?.stop()
       console.error(`gort mapreduce: stopped by ${e.by}; ${output} was removed`)
       return SIGNAL_EXIT[e.by as NodeJS.Signals] ?? 1
+    }
+    if (e instanceof TaskFailedError && e.attempts.some((a) => a.error.includes('\n'))) {
+      // Each attempt's failure was said as it came (onProgress), with a streaming command's
+      // stderr tail: all of them again, joined, made a traceback of 4 lines 50. The last line
+      // names the task and the last cause's first line only.
+      const last = e.attempts[e.attempts.length - 1]!
+      const first = last.error.split('\n', 1)[0]!
+      e.message = `task ${e.task} failed ${e.attempts.length} attempt${e.attempts.length === 1 ? '' : 's'} (each above), the last: ${first}${first === last.error ? '' : ' …'}`
     }
     throw e
   } finally {

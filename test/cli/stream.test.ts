@@ -295,6 +295,15 @@ test('exit codes: 1 when the job throws, 2 for usage errors and a mapper that ca
     assert.is(r.code, 1)
     assert.match(r.err, /task m-00000 failed 1 attempt: attempt 1: StreamProcessError: mapper ".*fail\.sh" exited with code 4/)
     assert.not.ok(existsSync(out))
+    // A traceback on stderr is said with each attempt, and not all over again at the end.
+    const noisy = path.join(t.dir, 'noisy.sh')
+    writeFileSync(noisy, '#!/bin/sh\necho "Traceback: one" >&2\necho "  two" >&2\necho "ValueError: three" >&2\nexit 3\n', { mode: 0o755 })
+    const n = await runCaptured(command, ['--mapper', noisy, '--input', input, '--output', out, '--max-attempts', '2'])
+    assert.is(n.code, 1)
+    assert.is(n.err.split('ValueError: three').length - 1, 2, n.err) // in each attempt's line (and passed through live)
+    const last = n.err.trimEnd().split('\n').at(-1)!
+    assert.match(last, /^gort mapreduce: task m-00000 failed 2 attempts \(each above\), the last: StreamProcessError: mapper ".*noisy\.sh" exited with code 3.* …$/)
+    assert.not.ok(existsSync(out))
   } finally {
     t.remove()
   }
