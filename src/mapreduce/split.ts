@@ -42,6 +42,9 @@ export function computeSplits(files: readonly InputFile[], splitSize: number, re
       out.push({ path: f.path, name: f.name, start: 0, end: f.size })
       continue
     }
+    // An empty file is a split of its own, as Hadoop's FileInputFormat makes one: its map task
+    // runs (setup and cleanup; a streaming mapper that writes a line per file at its end).
+    if (f.size === 0) out.push({ path: f.path, name: f.name, start: 0, end: 0 })
     for (let s = 0; s < f.size; s += splitSize) out.push({ path: f.path, name: f.name, start: s, end: Math.min(s + splitSize, f.size) })
   }
   return out
@@ -65,6 +68,7 @@ export function taperSplits(splits: readonly Split[], splitSize: number, procs: 
   const out: Split[] = []
   let before = 0 // bytes of the splits before `s`
   for (const s of splits) {
+    if (s.start === s.end) out.push(s) // an empty file's
     for (let at = s.start; at < s.end;) {
       const left = total - (before + at - s.start)
       const size = left > wave ? splitSize : left > wave / 2 ? splitSize / 2 : splitSize / 4

@@ -204,14 +204,14 @@ test('skipping a record an earlier split owns keeps nothing and stops at the spl
   }
 })
 
-test('computeSplits: ranges of splitSize per file, none for an empty file; files mode: one per file', () => {
+test('computeSplits: ranges of splitSize per file, one empty split for an empty file (as Hadoop); files mode: one per file', () => {
   const files: InputFile[] = [
     { path: '/a', name: 'a', size: 10 },
     { path: '/e', name: 'e', size: 0 },
     { path: '/b', name: 'b', size: 4 },
   ]
   assert.equal(computeSplits(files, 4, 'lines').map((s) => [s.name, s.start, s.end]), [
-    ['a', 0, 4], ['a', 4, 8], ['a', 8, 10], ['b', 0, 4],
+    ['a', 0, 4], ['a', 4, 8], ['a', 8, 10], ['e', 0, 0], ['b', 0, 4],
   ])
   assert.equal(computeSplits(files, 4, 'files').map((s) => [s.name, s.start, s.end]), [['a', 0, 10], ['e', 0, 0], ['b', 0, 4]])
 })
@@ -221,6 +221,9 @@ test('taperSplits: the last two waves in halves then quarters; each byte once, i
   files[3] = { path: '/d/3', name: '3', size: 100 } // a file of one split and a part
   const splits = computeSplits(files, 64, 'lines')
   const tapered = taperSplits(splits, 64, 2, 1)
+  // An empty file's split stays.
+  const withEmpty = taperSplits(computeSplits([...files, { path: '/d/z', name: 'z', size: 0 }], 64, 'lines'), 64, 2, 1)
+  assert.ok(withEmpty.some((s) => s.name === 'z' && s.start === 0 && s.end === 0))
   // Each byte of each file once, in order.
   const cover = (list: Split[]): string => list.map((s) => `${s.name}:${s.start}-${s.end}`).join(' ')
   const joined = new Map<string, number>()
