@@ -362,6 +362,11 @@ test('reducers 0: part-m files of the mapper output; the job variables are in it
     assert.is(m1.get('mapreduce_map_input_file'), path.join(input, 'f1.txt'))
     assert.is(m1.get('mapreduce_task_attempt_id'), 'attempt_gort_0001_m_000001_0')
     assert.is(m1.get('lines'), '1')
+    // Hadoop 1's names, as older scripts read them.
+    const legacy = script(t.dir, 'legacy.sh', 'cat > /dev/null; printf "%s\\t%s %s %s\\n" "$map_input_file" "$mapred_task_id" "$mapred_tip_id" "$mapred_task_is_map"')
+    const out2 = path.join(t.dir, 'out2')
+    await runJob({ mapper: legacy, input: path.join(input, 'f0.txt'), output: out2, reducers: 0, procs: 1 })
+    assert.is(readFileSync(path.join(out2, 'part-m-00000'), 'utf8'), `${path.join(input, 'f0.txt')}\tattempt_gort_0001_m_000000_0 task_gort_0001_m_000000 true\n`)
   } finally {
     t.remove()
   }

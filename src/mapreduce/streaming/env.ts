@@ -38,5 +38,15 @@ export function taskEnv(t: TaskEnvInput): Record<string, string> {
   if (t.file !== undefined) env['mapreduce_map_input_file'] = t.file
   if (t.start !== undefined) env['mapreduce_map_input_start'] = String(t.start)
   if (t.length !== undefined) env['mapreduce_map_input_length'] = String(t.length)
+  // Hadoop 1's names, which Hadoop 2 and later still set beside the new ones (Configuration sets
+  // a deprecated key's old names too), and which older scripts read.
+  for (const [old, name] of LEGACY) if (env[name] !== undefined) env[old] = env[name]
   return env
 }
+
+/** Hadoop 1's names of these variables (Hadoop's deprecation table), and the new name each stands for. */
+const LEGACY: readonly (readonly [string, string])[] = [
+  ['map_input_file', 'mapreduce_map_input_file'], ['map_input_start', 'mapreduce_map_input_start'], ['map_input_length', 'mapreduce_map_input_length'],
+  ['mapred_job_id', 'mapreduce_job_id'], ['mapred_reduce_tasks', 'mapreduce_job_reduces'], ['mapred_tip_id', 'mapreduce_task_id'],
+  ['mapred_task_id', 'mapreduce_task_attempt_id'], ['mapred_task_partition', 'mapreduce_task_partition'], ['mapred_task_is_map', 'mapreduce_task_ismap'],
+]
