@@ -10,6 +10,8 @@ import { registerErrorClasses } from '../scheduler/shared/codec.js'
 
 /** A bad option to runJob or the CLI (a size such as `12parsecs`, reducers out of range…). */
 export class MapReduceArgError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_INVALID_ARG'` narrows to this class. */
+  declare readonly code: 'ERR_INVALID_ARG'
   /** The option, as runJob names it (`splitSize`, `memory`, `reducers`…). */
   readonly option: string
   readonly value: unknown
@@ -26,6 +28,8 @@ export class MapReduceArgError extends GortError {
 
 /** An input pattern that names no file (a missing path, or a glob that matches nothing). */
 export class InputNotFoundError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_NO_INPUT'` narrows to this class. */
+  declare readonly code: 'ERR_MR_NO_INPUT'
   readonly pattern: string
 
   /** `what`: what the pattern names instead, when it names something (`a FIFO, not a file`). */
@@ -37,6 +41,8 @@ export class InputNotFoundError extends GortError {
 
 /** An input file this process may not read (checked before the job starts: every attempt would fail the same way). */
 export class InputUnreadableError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_INPUT_UNREADABLE'` narrows to this class. */
+  declare readonly code: 'ERR_MR_INPUT_UNREADABLE'
   /** The file, as the input pattern matched it. */
   readonly file: string
   /** The system's code, `EACCES` say. */
@@ -51,6 +57,8 @@ export class InputUnreadableError extends GortError {
 
 /** An input file too large to be one string, as `records: 'files'` passes each file to map. */
 export class InputTooLargeError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_INPUT_TOO_LARGE'` narrows to this class. */
+  declare readonly code: 'ERR_MR_INPUT_TOO_LARGE'
   /** The file, as the input pattern matched it. */
   readonly file: string
   readonly size: number
@@ -70,6 +78,8 @@ export class InputTooLargeError extends GortError {
  * the task fails at its first attempt (attempts.ts), not after `maxAttempts` of them.
  */
 export class RecordTooLongError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_RECORD_TOO_LONG'` narrows to this class. */
+  declare readonly code: 'ERR_MR_RECORD_TOO_LONG'
   /** The file, as the input pattern matched it. */
   readonly file: string
   /** The byte offset of the line in the file. */
@@ -87,6 +97,8 @@ export class RecordTooLongError extends GortError {
 
 /** The output directory exists already (Hadoop's FileAlreadyExistsException): nothing was run. */
 export class OutputExistsError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_OUTPUT_EXISTS'` narrows to this class. */
+  declare readonly code: 'ERR_MR_OUTPUT_EXISTS'
   readonly path: string
 
   constructor(path: string) {
@@ -97,6 +109,8 @@ export class OutputExistsError extends GortError {
 
 /** The job module cannot be imported, or its default export is not a job (no `map`). */
 export class JobModuleError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_JOB_MODULE'` narrows to this class. */
+  declare readonly code: 'ERR_MR_JOB_MODULE'
   /** The module, as given (path or URL). */
   readonly job: string
   readonly reason: string
@@ -132,6 +146,8 @@ export interface AttemptFailure {
 
 /** A task failed `maxAttempts` times: the job failed, and left no part files and no _SUCCESS. */
 export class TaskFailedError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_TASK_FAILED'` narrows to this class. */
+  declare readonly code: 'ERR_MR_TASK_FAILED'
   /** The task id, `m-00003` or `r-00000`. */
   readonly task: string
   readonly attempts: readonly AttemptFailure[]
@@ -149,6 +165,8 @@ export class TaskFailedError extends GortError {
  * bytes that are not a Uint8Array (`what` 'key') or a count that is not a number ('value').
  */
 export class EmitTypeError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_EMIT_TYPE'` narrows to this class. */
+  declare readonly code: 'ERR_MR_EMIT_TYPE'
   readonly what: 'key' | 'value'
   /** The bad value as text (it may not cross threads itself). */
   readonly got: string
@@ -167,6 +185,8 @@ export class EmitTypeError extends GortError {
  * under another key, so the attempt fails instead.
  */
 export class AfterReturnError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_AFTER_RETURN'` narrows to this class. */
+  declare readonly code: 'ERR_MR_AFTER_RETURN'
   /** 'combine' or 'reduce'. */
   readonly fn: string
   /** What was used late: 'emit' or 'values'. */
@@ -194,6 +214,8 @@ export function lateEmitWarning(attemptId: string): void {
 
 /** `values` iterated a second time (a reduce's values stream from the merge once). */
 export class ValuesOnceError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_VALUES_ONCE'` narrows to this class. */
+  declare readonly code: 'ERR_MR_VALUES_ONCE'
   constructor(key: string) {
     super('ERR_MR_VALUES_ONCE', `gort mapreduce: reduce(${JSON.stringify(key)}) iterated its values a second time: they stream from the merge once; keep what you need from the first pass`)
   }
@@ -201,6 +223,8 @@ export class ValuesOnceError extends GortError {
 
 /** The job's partitioner returned something other than an integer in [0, reducers). */
 export class PartitionError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_PARTITION'` narrows to this class. */
+  declare readonly code: 'ERR_MR_PARTITION'
   readonly key: string
   readonly got: string
   readonly reducers: number
@@ -215,6 +239,8 @@ export class PartitionError extends GortError {
 
 /** An attempt ran longer than the task timeout: it counts as failed (and its M is ended if it does not stop). */
 export class TaskTimeoutError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_TASK_TIMEOUT'` narrows to this class. */
+  declare readonly code: 'ERR_MR_TASK_TIMEOUT'
   readonly task: string
   readonly attempt: number
   /** The timeout, in milliseconds. */
@@ -235,6 +261,8 @@ export class TaskTimeoutError extends GortError {
  * MDiedError arrives first, that is the attempt's error instead.
  */
 export class ThreadExitError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_THREAD_EXIT'` narrows to this class. */
+  declare readonly code: 'ERR_MR_THREAD_EXIT'
   readonly task: string
   readonly attempt: number
   readonly exitCode: number
@@ -249,6 +277,8 @@ export class ThreadExitError extends GortError {
 
 /** The job was stopped from outside (runJob's signal without a reason of its own, or the CLI's SIGINT/SIGTERM/SIGHUP/SIGQUIT). */
 export class JobStoppedError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_STOPPED'` narrows to this class. */
+  declare readonly code: 'ERR_MR_STOPPED'
   /** What stopped it: 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', or 'signal'. */
   readonly by: string
 
@@ -260,6 +290,8 @@ export class JobStoppedError extends GortError {
 
 /** Thrown inside a task that saw the job being abandoned (another task failed for good). */
 export class JobAbortedError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_ABORTED'` narrows to this class. */
+  declare readonly code: 'ERR_MR_ABORTED'
   constructor() {
     super('ERR_MR_ABORTED', 'gort mapreduce: the attempt was cancelled (the job failed or stopped, it timed out, or its backup copy won)')
   }
@@ -267,6 +299,8 @@ export class JobAbortedError extends GortError {
 
 /** combine emitted a key that belongs to another partition than the key it was given. */
 export class CombineKeyError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_COMBINE_KEY'` narrows to this class. */
+  declare readonly code: 'ERR_MR_COMBINE_KEY'
   readonly key: string
   readonly from: string
   readonly partition: number
@@ -283,6 +317,8 @@ export class CombineKeyError extends GortError {
 
 /** The mapper, reducer or combiner command cannot be run: a usage error, found before the job starts. */
 export class StreamCommandError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_COMMAND'` narrows to this class. */
+  declare readonly code: 'ERR_MR_COMMAND'
   /** 'mapper', 'reducer' or 'combiner'. */
   readonly option: string
   readonly command: string
@@ -298,6 +334,8 @@ export class StreamCommandError extends GortError {
 
 /** A streaming process failed: its attempt fails (and is retried as any failed attempt). */
 export class StreamProcessError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_STREAM_FAILED'` narrows to this class. */
+  declare readonly code: 'ERR_MR_STREAM_FAILED'
   /** 'mapper', 'reducer' or 'combiner'. */
   readonly role: string
   readonly command: string
@@ -320,6 +358,8 @@ export class StreamProcessError extends GortError {
 
 /** A pair that cannot travel as one `key\tvalue` line, or a value stream-reduce cannot parse. */
 export class StreamFormatError extends GortError {
+  /** Its code, as a literal type: `e.code === 'ERR_MR_STREAM_FORMAT'` narrows to this class. */
+  declare readonly code: 'ERR_MR_STREAM_FORMAT'
   constructor(message: string) {
     super('ERR_MR_STREAM_FORMAT', `gort mapreduce: ${message}`)
   }
