@@ -56,6 +56,16 @@ test("a thread's error named like an Object member is rebuilt as an Error of tha
   assert.is(back.n, 1)
 })
 
+test('an error whose fields cannot be read still crosses as itself, each such field a note', () => {
+  const e = new Error('m')
+  Object.defineProperty(e, 'boom', { get() { throw new Error('getter threw') }, enumerable: true })
+  const back = plainToError(structuredClone(errorToPlain(e))) as Error & { boom: string }
+  assert.is(back.message, 'm')
+  assert.is(back.boom, '(its boom could not be read: getter threw)')
+  const bad = { toString() { throw new Error('no') } }
+  assert.is(plainToError(structuredClone(errorToPlain(bad))), '[object Object]')
+})
+
 test('inline numbers round-trip exactly (-0, fractions, beyond int32, NaN)', () => {
   const I = new Int32Array(new SharedArrayBuffer(64))
   const F = new Float64Array(I.buffer)

@@ -292,6 +292,31 @@ export interface PlainError {
   readonly cause?: PlainError | { readonly value: unknown }
 }
 
+/**
+ * A field of a thrown error, as a value that can cross: a getter that throws gives a note of
+ * that instead of failing the whole result (UncloneableResultError, naming no field).
+ */
+function read(e: object, k: string): unknown {
+  try {
+    return (e as Record<string, unknown>)[k]
+  } catch (err) {
+    return `(its ${k} could not be read: ${safeString(err instanceof Error ? err.message : err)})`
+  }
+}
+
+function safeString(v: unknown): string {
+  try {
+    return String(v)
+  } catch {
+    return Object.prototype.toString.call(v)
+  }
+}
+
+/** A code that can cross: a string or number as it is, anything else as text. */
+function plainCode(c: unknown): unknown {
+  return c === undefined || typeof c === 'string' || typeof c === 'number' ? c : safeString(c)
+}
+
 /** Turns anything thrown into clonable plain data (keeps non-Error throws as a value). */
 export function errorToPlain(e: unknown, depth = 0): PlainError | { readonly value: unknown } {
   if (!(e instanceof Error)) {
@@ -299,30 +324,34 @@ export function errorToPlain(e: unknown, depth = 0): PlainError | { readonly val
       serialize(e)
       return { value: e }
     } catch {
-      return { value: String(e) }
+      return { value: safeString(e) }
     }
   }
   // No prototype: a field named `__proto__` is set as a field here, not as the prototype.
   const props: Record<string, unknown> = Object.create(null) as Record<string, unknown>
   for (const k of Object.keys(e)) {
     if (k === 'code' || k === 'cause') continue
-    const v = (e as unknown as Record<string, unknown>)[k]
+    const v = read(e, k)
     try {
       serialize(v)
       props[k] = v
     } catch {
-      props[k] = String(v)
+      props[k] = safeString(v)
     }
   }
+  const name = read(e, 'name')
+  const message = read(e, 'message')
+  const stack = read(e, 'stack')
   const base = {
     __gortError: true as const,
-    name: e.name,
-    message: e.message,
-    stack: e.stack,
-    code: (e as { code?: unknown }).code,
+    name: typeof name === 'string' ? name : 'Error',
+    message: typeof message === 'string' ? message : safeString(message),
+    stack: typeof stack === 'string' ? stack : undefined,
+    code: plainCode(read(e, 'code')),
     props,
   }
-  if (e.cause !== undefined && depth < 4) return { ...base, cause: errorToPlain(e.cause, depth + 1) }
+  const cause = read(e, 'cause')
+  if (cause !== undefined && depth < 4) return { ...base, cause: errorToPlain(cause, depth + 1) }
   return base
 }
 
