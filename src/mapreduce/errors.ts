@@ -189,11 +189,12 @@ export class AfterReturnError extends GortError {
   declare readonly code: 'ERR_MR_AFTER_RETURN'
   /** 'combine' or 'reduce'. */
   readonly fn: string
-  /** What was used late: 'emit' or 'values'. */
+  /** What was used late: 'emit', 'emitBytes' or 'values'. */
   readonly what: string
 
   constructor(fn: string, what: string, key: string) {
-    super('ERR_MR_AFTER_RETURN', `gort mapreduce: ${what === 'emit' ? 'emit was called' : 'the values were read'} after ${fn}(${JSON.stringify(key)}) returned: await (or return) the work that ${what === 'emit' ? 'emits' : 'reads them'}`)
+    const used = what === 'values' ? 'the values were read' : `${what} was called`
+    super('ERR_MR_AFTER_RETURN', `gort mapreduce: ${used} after ${fn}(${JSON.stringify(key)}) returned: await (or return) the work that ${what === 'values' ? 'reads them' : 'emits'}`)
     this.fn = fn
     this.what = what
   }

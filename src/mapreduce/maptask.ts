@@ -95,11 +95,27 @@ export async function runMap(a: MapArgs, signal: AbortSignal, progress: () => vo
   const byBytes = chunks && a.reducers > 0 ? bytePartitioner(a.reducers, job.partition, a.partition, cuts) : undefined
   const tableShare = !chunks ? 0 : byBytes !== undefined ? Math.floor(a.memory * 0.75) : Math.floor(a.memory / 4)
   const table = chunks ? new ByteTable(tableShare) : undefined
+  /**
+   * Whether map's emit and ctx.emitBytes may buffer now: while records are mapped (and cleanup
+   * runs), not while the buffer combines or spills (it would lose the pair, or mix it into the
+   * spill) nor after cleanup (the byte table's arrays then go to the thread's next task). A call
+   * then comes from work map started and did not await: it fails the attempt (`late`), or, once
+   * the attempt has ended, warns (lateEmitWarning), and is dropped.
+   */
+  let open = true
+  let late: AfterReturnError | undefined
+  let ended: 'no' | 'committed' | 'failed' = 'no'
+  const lateEmit = (what: 'emit' | 'emitBytes'): void => {
+    // Recorded, not thrown: thrown from a timer's callback it would end the thread.
+    if (ended === 'no') late ??= new AfterReturnError('map', what, ctx.file)
+    else if (ended === 'committed') lateEmitWarning(ctx.attemptId)
+  }
   const ctx: { -readonly [K in keyof ChunkContext]: ChunkContext[K] } = {
     phase: 'map', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: -1, reducers: a.reducers,
     counters, params: new Map(a.params), file: a.name, offset: 0,
     emitBytes: (bytes, start, end, n = 1) => {
       if (table === undefined) throw new TypeError(`gort mapreduce: emitBytes is for records: 'chunks' jobs (this one reads ${a.records})`)
+      if (!open) return lateEmit('emitBytes')
       if (!(bytes instanceof Uint8Array)) throw new EmitTypeError('key', bytes, 'emitBytes')
       if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > bytes.length || start > end) {
         throw new RangeError(`gort mapreduce: emitBytes: [${String(start)}, ${String(end)}) is not a range of a ${bytes.length}-byte array`)
@@ -116,22 +132,8 @@ export async function runMap(a: MapArgs, signal: AbortSignal, progress: () => vo
     combine: job.combine as Combine | undefined, ctx,
   })
   const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task))) : undefined
-  /**
-   * Whether map's emit may buffer a pair now: while records are mapped (and cleanup runs), not
-   * while the buffer combines or spills (it would lose the pair, or mix it into the spill) nor
-   * after cleanup. An emit then comes from work map started and did not await: it fails the
-   * attempt (`late`), or, once the attempt has ended, warns (lateEmitWarning).
-   */
-  let open = true
-  let late: AfterReturnError | undefined
-  let ended: 'no' | 'committed' | 'failed' = 'no'
   const emit = (k: unknown, v: unknown): void => {
-    if (!open) {
-      // Recorded, not thrown: thrown from a timer's callback it would end the thread.
-      if (ended === 'no') late ??= new AfterReturnError('map', 'emit', ctx.file)
-      else if (ended === 'committed') lateEmitWarning(ctx.attemptId)
-      return
-    }
+    if (!open) return lateEmit('emit')
     if (typeof k !== 'string' && typeof k !== 'number') throw new EmitTypeError('key', k)
     const value = checkValue(v)
     stats.mapOutputRecords++
@@ -234,7 +236,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal, progress: () => vo
     if (l !== undefined) throw l
     if (buffer !== undefined) {
       Object.assign(stats, { ...buffer.counters, spills: stats.spills })
-      runs = finalRuns(buffer.runs, a.dir)
+      runs = finalRuns(buffer.runs, a.dir, progress)
     } else {
       part!.commit(path.join(a.outDir, partName('m', a.task)))
       stats.outputBytes = part!.bytes
@@ -259,14 +261,14 @@ export async function runMap(a: MapArgs, signal: AbortSignal, progress: () => vo
  * small its memory: 1210 spills of a 64 KiB budget once opened 606 files at a time and met
  * EMFILE under a limit of 256.
  */
-export function finalRuns(runs: readonly (readonly string[])[], dir: string): (string | null)[] {
+export function finalRuns(runs: readonly (readonly string[])[], dir: string, progress: () => void = () => {}): (string | null)[] {
   return runs.map((spills, p) => {
     if (spills.length === 0) return null
     if (spills.length === 1) return spills[0]!
     const id = String(p).padStart(5, '0')
     const merged = path.join(dir, `p-${id}.run`)
     const passes = path.join(dir, `merge-p${id}`)
-    mergeToFile(mergePasses(spills, passes), merged)
+    mergeToFile(mergePasses(spills, passes, undefined, progress), merged, progress)
     for (const s of spills) rmSync(s, { force: true })
     rmSync(passes, { recursive: true, force: true })
     return merged

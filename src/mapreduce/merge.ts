@@ -254,7 +254,7 @@ export async function* groups(m: Merger, onValue: (n: number) => void = () => {}
  * not there; deleting the intermediate ones it made once merged again). Returns the runs to merge
  * last.
  */
-export function mergePasses(paths: readonly string[], dir: string, fanIn = FAN_IN): string[] {
+export function mergePasses(paths: readonly string[], dir: string, fanIn = FAN_IN, progress: () => void = () => {}): string[] {
   // Below 2 a pass would never reduce the number of runs.
   if (!Number.isInteger(fanIn) || fanIn < 2) throw new InternalError(`mergePasses: a fan-in of ${fanIn} (at least 2)`)
   let runs = [...paths]
@@ -270,7 +270,7 @@ export function mergePasses(paths: readonly string[], dir: string, fanIn = FAN_I
         continue
       }
       const out = path.join(dir, `merge-${pass}-${i / fanIn}.run`)
-      mergeToFile(batch, out)
+      mergeToFile(batch, out, progress)
       for (const p of batch) if (made.delete(p)) rmSync(p, { force: true })
       made.add(out)
       next.push(out)
@@ -282,12 +282,15 @@ export function mergePasses(paths: readonly string[], dir: string, fanIn = FAN_I
 }
 
 /** Merges the runs at `paths` into one run at `out`. */
-export function mergeToFile(paths: readonly string[], out: string): number {
+export function mergeToFile(paths: readonly string[], out: string, progress: () => void = () => {}): number {
   const readers = paths.map((p) => new RunReader(p))
   const w = new RunWriter(out)
   try {
     const m = new Merger(readers)
-    while (m.next()) w.addRaw(m.current!.raw(), m.current!.reps())
+    while (m.next()) {
+      w.addRaw(m.current!.raw(), m.current!.reps())
+      progress() // a long merge is work: the task timeout counts from the last record (clock.ts)
+    }
   } finally {
     w.close()
     for (const r of readers) r.close()

@@ -81,7 +81,7 @@ export async function runReduce(a: ReduceArgs, signal: AbortSignal, progress: ()
   let readers: RunReader[] = []
   try {
     if (job.setup !== undefined) await job.setup(ctx)
-    readers = mergePasses(a.runs, a.dir).map((p) => new RunReader(p))
+    readers = mergePasses(a.runs, a.dir, undefined, progress).map((p) => new RunReader(p))
     const merger = new Merger(readers)
     const g = new Groups(merger, (n) => {
       stats.reduceInputRecords += n

@@ -802,7 +802,12 @@ export class MapBuffer {
 
   #combineEmit(ek0: unknown, ev0: unknown): void {
     // After its combine returned: the pair would land under the key combined now, or nowhere.
-    if (!this.#cOpen) throw (this.late ??= new AfterReturnError('combine', 'emit', textOf(this.#cKey)))
+    // Recorded for the task to fail with, not thrown: thrown from a timer's callback it would end
+    // the thread, and the attempt would fail as "its thread exited", saying nothing of why.
+    if (!this.#cOpen) {
+      this.late ??= new AfterReturnError('combine', 'emit', textOf(this.#cKey))
+      return
+    }
     const k = this.#cKey
     // The key combine got is checked already: the usual emit needs no second check.
     const ek = ek0 === k ? k : checkKey(ek0)

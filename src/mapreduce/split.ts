@@ -94,6 +94,8 @@ export function taperSplits(splits: readonly Split[], splitSize: number, procs: 
  */
 export function packSplits(splits: readonly Split[], splitSize: number): Split[][] {
   const total = splits.reduce((n, s) => n + (s.end - s.start), 0)
+  // Only empty files: one task for them all (a share of 0 bytes would put each in its own).
+  if (total === 0) return splits.length === 0 ? [] : [[...splits]]
   const per = total / Math.max(1, Math.ceil(total / splitSize))
   const tasks: Split[][] = []
   let cur: Split[] = []

@@ -132,17 +132,23 @@ test('the task timeout counts from the last progress: slow attempts that work ar
     writeFileSync(script, '#!/bin/sh\nwhile read -r l; do sleep 0.3; for w in $l; do printf \'%s\\t1\\n\' "$w"; done; done\n', { mode: 0o755 })
     const quiet = path.join(t.dir, 'quiet.sh') // writes its lines at the end, says it is working meanwhile
     writeFileSync(quiet, '#!/bin/sh\nn=0; while read -r l; do sleep 0.3; echo "reporter:status:at $n" >&2; n=$((n+1)); done; printf \'w0\\t3\\nw1\\t3\\nw2\\t2\\nx\\t8\\n\'\n', { mode: 0o755 })
+    const chatty = path.join(t.dir, 'chatty.sh') // as quiet.sh, but plain lines on stderr (Hadoop counts any)
+    writeFileSync(chatty, '#!/bin/sh\nwhile read -r l; do sleep 0.3; echo "working" >&2; done; printf \'w0\\t3\\nw1\\t3\\nw2\\t2\\nx\\t8\\n\'\n', { mode: 0o755 })
+    const comb = path.join(t.dir, 'comb.sh') // a combiner that takes 0.3 s a line
+    writeFileSync(comb, '#!/bin/sh\nwhile read -r l; do sleep 0.3; printf \'%s\\n\' "$l"; done\n', { mode: 0o755 })
     const runs: [string, Partial<Parameters<typeof runJob>[0]>][] = [
       ['in process', { job: path.join(FIXTURES, 'slow.ts') }],
       ['streaming, lines out', { mapper: script, reducer: 'cat' }],
       ['streaming, reporter lines', { mapper: quiet, reducer: 'cat' }],
+      ['streaming, stderr lines', { mapper: chatty, reducer: 'cat' }],
+      ['streaming, a slow combiner', { mapper: 'cat', combiner: comb, reducer: 'cat' }],
     ]
     for (const [what, o] of runs) {
       const out = path.join(t.dir, `out-${runs.findIndex((r) => r[0] === what)}`)
       const r = await runJob({ ...o, input, output: out, procs: 1, reducers: 1, taskTimeout: '1s', backupTasks: false, maxAttempts: 1 } as Parameters<typeof runJob>[0])
       assert.is(r.counters.timedOutAttempts, 0, what)
       if (what === 'in process') assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)), what)
-      else assert.is([...readParts(out).values()].reduce((n, vs) => n + vs.length, 0), what.endsWith('out') ? 16 : 4, what)
+      else assert.is([...readParts(out).values()].reduce((n, vs) => n + vs.length, 0), what.endsWith('out') ? 16 : what.endsWith('combiner') ? 8 : 4, what)
     }
   } finally {
     t.remove()

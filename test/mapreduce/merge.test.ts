@@ -142,9 +142,13 @@ test('a record with a count: groups give its value that many times, merge passes
     const work = path.join(t.dir, 'work')
     mkdirSync(work)
     // Through a merge pass too (three runs, fan-in 2): the counts survive it, and so do the totals.
-    const runs = mergePasses([w.path, b, c], work, 2)
+    let progress = 0
+    const runs = mergePasses([w.path, b, c], work, 2, () => progress++)
     assert.is(runs.length, 2)
-    assert.is(mergeToFile(runs, path.join(t.dir, 'out.run')), 12)
+    const passed = progress
+    assert.ok(passed > 0, 'a merge pass reports progress')
+    assert.is(mergeToFile(runs, path.join(t.dir, 'out.run'), () => progress++), 12)
+    assert.ok(progress > passed, 'so does the final merge, a record at a time')
     for (const inputs of [[w.path, b, c], [path.join(t.dir, 'out.run')]]) {
       const readers = inputs.map((p) => new RunReader(p, 16))
       let read = 0

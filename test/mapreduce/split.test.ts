@@ -245,6 +245,12 @@ test('taperSplits: the last two waves in halves then quarters; each byte once, i
   assert.ok(taperSplits(splits, 64, 2, 24).every((s) => s.end - s.start >= 24 || s.end === files.find((f) => f.name === s.name)!.size))
 })
 
+test('packSplits: only empty files make one task', () => {
+  const empty: Split[] = Array.from({ length: 10 }, (_, i) => ({ path: `/e/${i}`, name: String(i), start: 0, end: 0 }))
+  assert.equal(packSplits(empty, 1024).map((t) => t.length), [10])
+  assert.equal(packSplits([], 1024), [])
+})
+
 test('packSplits: each split once, in order; about a split a task; small files in equal tasks; big files one task a split', () => {
   const sp = (name: string, start: number, end: number): Split => ({ path: `/x/${name}`, name, start, end })
   const shape = (tasks: Split[][]): string[][] => tasks.map((t) => t.map((s) => `${s.name}@${s.start}`))

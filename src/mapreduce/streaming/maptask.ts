@@ -55,7 +55,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
   let failure: { error: unknown } | undefined
   const spill = (): Promise<void> => {
     const before = buffer!.runs.map((r) => r.length)
-    return buffer!.spill().then(() => combiner === undefined ? undefined : combineNew(buffer!, before, combiner, partition, env, counters, stats, a.dir, a.groups))
+    return buffer!.spill().then(() => combiner === undefined ? undefined : combineNew(buffer!, before, combiner, partition, env, counters, stats, a.dir, a.groups, progress))
   }
   let pipe: Pipe | undefined
   let spillQueued = false
@@ -120,7 +120,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
       // Counted after combining, as in process: every spilled run went through the combiner,
       // whose output took its place.
       Object.assign(stats, { spilledRecords: combiner === undefined ? buffer.counters.spilledRecords : stats.combineOutputRecords })
-      runs = finalRuns(buffer.runs, a.dir)
+      runs = finalRuns(buffer.runs, a.dir, progress)
     } else {
       part!.commit(path.join(a.outDir, partName('m', a.task)))
       stats.outputBytes = part!.bytes
@@ -141,6 +141,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
 async function combineNew(
   buffer: MapBuffer, before: readonly number[], combiner: Command, partition: Partitioner, mapEnv: Readonly<Record<string, string>>,
   counters: TaskCounters, stats: { combineInputRecords: number; combineOutputRecords: number }, dir: string, groups: AttemptGroups | undefined,
+  progress: () => void,
 ): Promise<void> {
   for (let p = 0; p < buffer.runs.length; p++) {
     const rs = buffer.runs[p]!
@@ -154,13 +155,16 @@ async function combineNew(
         if (q !== p) throw new CombineKeyError(kv[0], '(combiner output)', q, p)
         if (sorted && out.length > 0 && compareText(out[out.length - 1]![0], kv[0]) > 0) sorted = false
         out.push(kv)
+        progress() // the combiner's output is the task's progress too, as its input is
       }, groups === undefined ? undefined : { attempt: groups, role: COMBINER })
+      pipe.onReport = progress
       const r = new RunReader(from)
       try {
         while (r.next()) {
           const line = `${String(r.key())}\t${String(r.value())}\n`
           for (let n = r.reps(); n > 0; n--) {
             stats.combineInputRecords++
+            progress()
             const w = pipe.write(line)
             if (w !== undefined) await w
           }

@@ -108,7 +108,7 @@ function startFailure(file: string, e: Error): string {
 export class Pipe {
   /** The last `reporter:status:` message. */
   status = ''
-  /** Called on each `reporter:` line on stderr: the process says it is working (clock.ts progress). */
+  /** Called on each line on stderr: the process says it is working (clock.ts progress), as Hadoop's MRErrorThread counts any. */
   onReport: () => void = () => {}
   readonly #role: string
   readonly #command: Command
@@ -287,7 +287,7 @@ export class Pipe {
   }
 
   #stderrLine(line: string): void {
-    if (line.startsWith('reporter:')) this.onReport()
+    this.onReport()
     if (line.startsWith('reporter:counter:')) {
       const cols = line.slice('reporter:counter:'.length).trim().split(',')
       const n = cols.length === 3 && /^[+-]?\d+$/.test(cols[2]!) ? Number(cols[2]) : Number.NaN

@@ -43,7 +43,7 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
   let readers: RunReader[] = []
   let pipe: Pipe | undefined
   try {
-    readers = mergePasses(a.runs, a.dir).map((p) => new RunReader(p))
+    readers = mergePasses(a.runs, a.dir, undefined, progress).map((p) => new RunReader(p))
     const merger = new Merger(readers)
     const reducer = a.stream.reducer
     if (reducer !== undefined) {
