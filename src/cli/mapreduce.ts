@@ -71,8 +71,8 @@ options:
   --param NAME=VALUE  a job parameter, ctx.params.get('NAME') in every task;
                       repeat for more
   --task-timeout D    an attempt that makes no progress for this long (reads no
-                      record or key; a streaming process writes no line and no
-                      reporter: line) fails and runs again, as in Hadoop; its
+                      record or key; a streaming process writes no line on
+                      stdout or stderr) fails and runs again, as in Hadoop; its
                       thread is ended if it does not stop: 10m, 90s, 500ms
                       (default 10m)
   --no-backup         no backup copies of stragglers
@@ -138,13 +138,19 @@ const HADOOP_FLAGS: ReadonlyMap<string, string> = new Map([
   ['-numReduceTasks', '--reducers'], ['-partitioner', '--partitioner hadoop (Hadoop\'s default; a Java class cannot run here)'],
 ])
 
+/** Hadoop Streaming's options with no counterpart here (-Dname=value is one too). */
+const HADOOP_ONLY: ReadonlySet<string> = new Set([
+  '-D', '-file', '-files', '-cmdenv', '-jobconf', '-inputformat', '-outputformat', '-cacheFile', '-cacheArchive', '-archives',
+  '-libjars', '-lazyOutput', '-verbose', '-info', '-background', '-io', '-mapdebug', '-reducedebug',
+])
+
 async function runCli(argv: readonly string[]): Promise<number> {
   // parseArgs would read `-mapper` as -m -a -p…: "Unknown option '-m'".
   for (const a of argv) {
     const ours = HADOOP_FLAGS.get(a)
     if (ours !== undefined) throw new UsageError(`${a} is Hadoop Streaming's spelling: gort takes ${ours} (gort mapreduce --help)`)
-    if (a === '-D' || a === '-file' || a === '-files' || a === '-cmdenv') {
-      throw new UsageError(`${a} is a Hadoop Streaming option gort has no use for: the commands run here, in this working directory and environment (gort mapreduce --help)`)
+    if (HADOOP_ONLY.has(a) || /^-D\w/.test(a)) {
+      throw new UsageError(`${a.startsWith('-D') ? '-D' : a} is a Hadoop Streaming option gort has no use for: the commands run here, in this working directory and environment, with Hadoop's defaults (gort mapreduce --help)`)
     }
   }
   const { values, tokens } = parseArgs({
@@ -188,7 +194,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
     seen.add(t.name)
   }
   // Hadoop Streaming's map-only job: `-reducer NONE`.
-  if (values.reducer === 'NONE') {
+  if (values.reducer === 'NONE' && values.job === undefined) {
     if (values.reducers !== undefined && values.reducers !== '0') throw new UsageError(`--reducer NONE is a map-only job, and --reducers is ${values.reducers}`)
     delete values.reducer
     values.reducers = '0'

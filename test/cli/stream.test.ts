@@ -275,7 +275,10 @@ test('exit codes: 1 when the job throws, 2 for usage errors and a mapper that ca
       [['-mapper', 'cat'], /^gort mapreduce: -mapper is Hadoop Streaming's spelling: gort takes --mapper/],
       [['--mapper', 'cat', '-numReduceTasks', '2'], /-numReduceTasks is Hadoop Streaming's spelling: gort takes --reducers/],
       [['--mapper', 'cat', '-D', 'mapreduce.job.reduces=2'], /-D is a Hadoop Streaming option gort has no use for/],
+      [['--mapper', 'cat', '-Dmapreduce.job.reduces=2'], /-D is a Hadoop Streaming option gort has no use for/],
+      [['--mapper', 'cat', '-inputformat', 'TextInputFormat'], /-inputformat is a Hadoop Streaming option gort has no use for/],
       [['--mapper', 'cat', '--reducer', 'NONE', '--reducers', '2'], /--reducer NONE is a map-only job, and --reducers is 2/],
+      [['--job', WC, '--reducer', 'NONE'], /--job and --mapper\/--reducer\/--combiner are two ways/],
     ]
     for (const [argv, re] of cases) {
       const r = await runCaptured(command, [...argv, '--input', input, '--output', out])
