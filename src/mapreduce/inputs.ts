@@ -1,6 +1,6 @@
 /**
  * Input patterns to input files. Node 20 has no fs.glob, and the need is small, so this is a
- * matcher of its own rather than a dependency: `*` and `?` within one path segment, `[abc]` and
+ * matcher of its own rather than a dependency: `{a,b}` alternatives (expandBraces), `*` and `?` within one path segment, `[abc]` and
  * `[a-z]` classes (`[!a]` negated), and `**` for any number of directories (a final one: every
  * file below but for `_` and `.` names, as for a directory). A name that starts with a dot or
  * `_` matches only a pattern segment that starts with one (the dot as in the shell, `_` as
@@ -41,7 +41,9 @@ const CODECS: Readonly<Record<string, string>> = { gz: 'gzip', bz2: 'bzip2', def
 export function expandInputs(patterns: readonly string[], cwd = process.cwd()): InputFile[] {
   const byPath = new Map<string, InputFile>()
   for (const pattern of patterns) {
-    const found = expandOne(pattern, cwd)
+    let found = expandBraces(pattern).flatMap((p) => expandOne(p, cwd))
+    // A name with braces in it, as written (as a glob that matches nothing is).
+    if (found.length === 0 && pattern.includes('{')) found = literal(pattern, cwd)
     if (found.length === 0) throw new InputNotFoundError(pattern)
     for (const f of found) if (!byPath.has(f.path)) byPath.set(f.path, f)
   }
@@ -76,6 +78,35 @@ function holdsBytes(p: string): boolean {
   } finally {
     if (fd !== undefined) closeSync(fd)
   }
+}
+
+/**
+ * Brace expansion, as bash and Hadoop's globs do it: `logs/2024-{01,02}/*.log` is
+ * `logs/2024-01/*.log` and `logs/2024-02/*.log`, nested braces too (`{a,b{1,2}}`), in order. A
+ * brace with no comma at its own level (`{x}`), or one never closed, is taken as it is.
+ */
+export function expandBraces(p: string): string[] {
+  for (let i = p.indexOf('{'); i >= 0; i = p.indexOf('{', i + 1)) {
+    let depth = 0
+    let close = -1
+    const commas: number[] = []
+    for (let j = i; j < p.length && close < 0; j++) {
+      const c = p[j]
+      if (c === '{') depth++
+      else if (c === '}' && --depth === 0) close = j
+      else if (c === ',' && depth === 1) commas.push(j)
+    }
+    if (close < 0) return [p]
+    if (commas.length === 0) continue
+    const out: string[] = []
+    let start = i + 1
+    for (const end of [...commas, close]) {
+      out.push(...expandBraces(p.slice(0, i) + p.slice(start, end) + p.slice(close + 1)))
+      start = end + 1
+    }
+    return out
+  }
+  return [p]
 }
 
 /** What `p` is, following links; undefined when it does not exist or cannot be resolved (a link loop, an unreadable directory on the way). */

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { defineJob, formatSize, InputNotFoundError, MapReduceArgError, parseSize } from '../../src/mapreduce/index.js'
-import { expandInputs, segmentRegExp } from '../../src/mapreduce/inputs.js'
+import { expandBraces, expandInputs, segmentRegExp } from '../../src/mapreduce/inputs.js'
 import { jobOf } from '../../src/mapreduce/job.js'
 import { autoProcs, autoSplitSize, BYTES_PER_THREAD, DEFAULT_SPLIT, MIN_AUTO_SPLIT } from '../../src/mapreduce/options.js'
 import { tempDir } from './_helpers.js'
@@ -87,6 +87,13 @@ inputs('globs, plain files and directories; sorted, each file once; dotfiles and
     assert.equal(names(['data/**/*.txt']), ['data/[x].txt', 'data/a.txt', 'data/b.txt', 'data/sub/deep/y.txt', 'data/sub/x.txt'])
     assert.equal(names(['data/_*']), ['data/_SUCCESS', 'data/_data.txt'])
     assert.equal(names(['data/_logs/*']), ['data/_logs/history.txt'])
+    // Braces, as bash and Hadoop expand them: alternatives, nested, literal when they cannot be.
+    assert.equal(names(['data/{a,b}.txt']), ['data/a.txt', 'data/b.txt'])
+    assert.equal(names(['data/{[ab].txt,sub/{x,deep/y}.txt}']), ['data/a.txt', 'data/b.txt', 'data/sub/deep/y.txt', 'data/sub/x.txt'])
+    assert.equal(expandBraces('a{b}c{d,e'), ['a{b}c{d,e'])
+    assert.equal(expandBraces('x{1,2}y{a,b}'), ['x1ya', 'x1yb', 'x2ya', 'x2yb'])
+    writeFileSync(path.join(d, 'data/{c,d}.txt'), 'braces')
+    assert.equal(names(['data/{c,d}.txt']), ['data/{c,d}.txt'], 'a name with braces, as written, when no alternative exists')
     // A pattern that matches nothing is the path as written, as in the shell.
     assert.equal(names(['data/[x].txt']), ['data/[x].txt'])
     mkdirSync(path.join(d, 'g[1]'))
