@@ -124,18 +124,19 @@ test('a straggler gets a backup copy: the copy wins, the original is cancelled, 
 test('the task timeout counts from the last progress: slow attempts that work are not ended', deadline('slow', async () => {
   const t = tempDir()
   try {
-    // 8 records of 300 ms in one task: 2.4 s, with a 1 s timeout. In process, each record read is
-    // progress; under streaming, each line the mapper writes, and each reporter: line on stderr.
+    // 8 records of 200 ms in one task: 1.6 s, past a 1 s timeout, with 0.8 s to spare between two
+    // records on a loaded machine. Progress in process: each record read; under streaming, each
+    // line the mapper or combiner writes, and each line on its stderr.
     const texts = [Array.from({ length: 8 }, (_, i) => `w${i % 3} x`).join('\n')]
     const input = writeInputs(t.dir, texts)
     const script = path.join(t.dir, 'slow.sh')
-    writeFileSync(script, '#!/bin/sh\nwhile read -r l; do sleep 0.3; for w in $l; do printf \'%s\\t1\\n\' "$w"; done; done\n', { mode: 0o755 })
+    writeFileSync(script, '#!/bin/sh\nwhile read -r l; do sleep 0.2; for w in $l; do printf \'%s\\t1\\n\' "$w"; done; done\n', { mode: 0o755 })
     const quiet = path.join(t.dir, 'quiet.sh') // writes its lines at the end, says it is working meanwhile
-    writeFileSync(quiet, '#!/bin/sh\nn=0; while read -r l; do sleep 0.3; echo "reporter:status:at $n" >&2; n=$((n+1)); done; printf \'w0\\t3\\nw1\\t3\\nw2\\t2\\nx\\t8\\n\'\n', { mode: 0o755 })
+    writeFileSync(quiet, '#!/bin/sh\nn=0; while read -r l; do sleep 0.2; echo "reporter:status:at $n" >&2; n=$((n+1)); done; printf \'w0\\t3\\nw1\\t3\\nw2\\t2\\nx\\t8\\n\'\n', { mode: 0o755 })
     const chatty = path.join(t.dir, 'chatty.sh') // as quiet.sh, but plain lines on stderr (Hadoop counts any)
-    writeFileSync(chatty, '#!/bin/sh\nwhile read -r l; do sleep 0.3; echo "working" >&2; done; printf \'w0\\t3\\nw1\\t3\\nw2\\t2\\nx\\t8\\n\'\n', { mode: 0o755 })
-    const comb = path.join(t.dir, 'comb.sh') // a combiner that takes 0.3 s a line
-    writeFileSync(comb, '#!/bin/sh\nwhile read -r l; do sleep 0.3; printf \'%s\\n\' "$l"; done\n', { mode: 0o755 })
+    writeFileSync(chatty, '#!/bin/sh\nwhile read -r l; do sleep 0.2; echo "working" >&2; done; printf \'w0\\t3\\nw1\\t3\\nw2\\t2\\nx\\t8\\n\'\n', { mode: 0o755 })
+    const comb = path.join(t.dir, 'comb.sh') // a combiner that takes 0.2 s a line
+    writeFileSync(comb, '#!/bin/sh\nwhile read -r l; do sleep 0.2; printf \'%s\\n\' "$l"; done\n', { mode: 0o755 })
     const runs: [string, Partial<Parameters<typeof runJob>[0]>][] = [
       ['in process', { job: path.join(FIXTURES, 'slow.ts') }],
       ['streaming, lines out', { mapper: script, reducer: 'cat' }],
@@ -143,8 +144,8 @@ test('the task timeout counts from the last progress: slow attempts that work ar
       ['streaming, stderr lines', { mapper: chatty, reducer: 'cat' }],
       ['streaming, a slow combiner', { mapper: 'cat', combiner: comb, reducer: 'cat' }],
     ]
-    for (const [what, o] of runs) {
-      const out = path.join(t.dir, `out-${runs.findIndex((r) => r[0] === what)}`)
+    for (const [i, [what, o]] of runs.entries()) {
+      const out = path.join(t.dir, `out-${i}`)
       const r = await runJob({ ...o, input, output: out, procs: 1, reducers: 1, taskTimeout: '1s', backupTasks: false, maxAttempts: 1 } as Parameters<typeof runJob>[0])
       assert.is(r.counters.timedOutAttempts, 0, what)
       if (what === 'in process') assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)), what)
