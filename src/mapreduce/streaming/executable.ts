@@ -338,7 +338,7 @@ export async function streamReduce(job: JobSpec, io: StreamIO): Promise<void> {
   let prevKey = ''
   while (ahead !== undefined) {
     // Keys group and order by their bytes (a tab is one byte either way, so both split alike).
-    const bytes = ahead.slice(0, (ahead.indexOf('\t') + 1 || ahead.length + 1) - 1)
+    const bytes = splitLine(ahead)[0]
     const [key, first] = splitLine(aheadText)
     // Unsorted input (the sort left out of a pipeline) would reduce a key's lines in pieces.
     if (prev !== undefined && bytes < prev) {
@@ -359,8 +359,8 @@ export async function streamReduce(job: JobSpec, io: StreamIO): Promise<void> {
       }
       const l = await read()
       if (l !== undefined) {
-        if (l.length > bytes.length && l.charCodeAt(bytes.length) === 9 && l.startsWith(bytes)) return splitLine(text)[1]
-        if (l === bytes) return ''
+        const [k, v] = splitLine(l)
+        if (k === bytes) return text === l ? v : splitLine(text)[1]
         ahead = l
         aheadText = text
       }

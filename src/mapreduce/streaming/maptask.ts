@@ -34,7 +34,7 @@ import { COMBINER, MAIN_ROLE, type AttemptGroups } from './groups.js'
 import { Pipe, splitLine } from './pipe.js'
 import { makeDirs } from '../dirs.js'
 
-/** `progress`: tells the task timeout the attempt is working (clock.ts): lines in and out, reporter lines. */
+/** `progress`: tells the task timeout the attempt is working (clock.ts): the Pipe calls it as its process takes and writes lines. */
 export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec }, signal: AbortSignal, progress: () => void = () => {}): Promise<MapResult> {
   checkAbort(signal)
   makeDirs(a.dir)
@@ -62,7 +62,6 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
   const onLine = (line: string): void => {
     const [k, v] = splitLine(line)
     stats.mapOutputRecords++
-    progress()
     if (buffer === undefined) {
       part!.add(k, v)
       return
@@ -85,16 +84,14 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
   }
   const reader = new LineReader(a.path, a.start, a.end, { name: a.name, encoding: 'latin1' })
   try {
-    pipe = new Pipe('mapper', a.stream.mapper, env, counters, onLine, a.groups === undefined ? undefined : { attempt: a.groups, role: MAIN_ROLE })
+    pipe = new Pipe('mapper', a.stream.mapper, env, counters, onLine, a.groups === undefined ? undefined : { attempt: a.groups, role: MAIN_ROLE }, progress)
     pipe.watchAbort(signal)
-    pipe.onReport = progress
     stats.inputBytes = a.end - a.start
     try {
       // A process that stopped reading gets no more: its exit status decides.
       while (!pipe.inputGone && reader.next()) {
         const w = pipe.write(reader.line + '\n')
         if (w !== undefined) await w
-        progress()
         if (++stats.mapInputRecords % ABORT_EVERY === 0) checkAbort(signal)
       }
       await pipe.end()
@@ -155,16 +152,13 @@ async function combineNew(
         if (q !== p) throw new CombineKeyError(kv[0], '(combiner output)', q, p)
         if (sorted && out.length > 0 && compareText(out[out.length - 1]![0], kv[0]) > 0) sorted = false
         out.push(kv)
-        progress() // the combiner's output is the task's progress too, as its input is
-      }, groups === undefined ? undefined : { attempt: groups, role: COMBINER })
-      pipe.onReport = progress
+      }, groups === undefined ? undefined : { attempt: groups, role: COMBINER }, progress)
       const r = new RunReader(from)
       try {
         while (r.next()) {
           const line = `${String(r.key())}\t${String(r.value())}\n`
           for (let n = r.reps(); n > 0; n--) {
             stats.combineInputRecords++
-            progress()
             const w = pipe.write(line)
             if (w !== undefined) await w
           }

@@ -108,8 +108,6 @@ function startFailure(file: string, e: Error): string {
 export class Pipe {
   /** The last `reporter:status:` message. */
   status = ''
-  /** Called on each line on stderr: the process says it is working (clock.ts progress), as Hadoop's MRErrorThread counts any. */
-  onReport: () => void = () => {}
   readonly #role: string
   readonly #command: Command
   readonly #child: ChildProcess
@@ -122,17 +120,21 @@ export class Pipe {
   /** stdin closed or failed: writes are dropped, the exit status decides. */
   #inputGone = false
   #killedWhy: string | undefined
+  readonly #progress: () => void
 
   /**
    * Starts `command` with `env` added to this process's environment. Each stdout line goes to
    * `onLine` (a byte string), synchronously, in order. `groups`: the attempt's words in the phase's process groups
    * and this process's role there (groups.ts), or undefined when nothing outside the attempt watches it.
+   * `progress`: called as the process works, for the task timeout (clock.ts): for each line
+   * written to it and each chunk it writes on stdout or stderr (Hadoop counts any stderr line).
    */
   constructor(
     role: string, command: Command, env: Readonly<Record<string, string>>, counters: TaskCounters, onLine: (line: string) => void,
-    groups: { readonly attempt: AttemptGroups; readonly role: number } | undefined,
+    groups: { readonly attempt: AttemptGroups; readonly role: number } | undefined, progress: () => void = () => {},
   ) {
     this.#role = role
+    this.#progress = progress
     this.#command = command
     this.#counters = counters
     // Its own process group (Hadoop starts tasks with setsid too): kill() then ends whatever the
@@ -159,6 +161,7 @@ export class Pipe {
     let outError: unknown
     child.stdout!.on('data', (chunk: Buffer) => {
       if (outError !== undefined || this.#killedWhy !== undefined) return
+      progress()
       try {
         for (const l of out.push(chunk)) onLine(l)
       } catch (e) {
@@ -169,6 +172,7 @@ export class Pipe {
     })
     const err = new LineSplitter()
     child.stderr!.on('data', (chunk: Buffer) => {
+      progress()
       for (const l of err.push(chunk)) this.#stderrLine(l)
     })
     this.#done = new Promise<void>((resolve, reject) => {
@@ -210,6 +214,7 @@ export class Pipe {
 
   /** Queues `text` (whole lines, a byte string) for stdin; returns a promise when the caller must wait for the pipe to drain. */
   write(text: string): Promise<void> | undefined {
+    this.#progress()
     this.#pending.push(text)
     this.#chars += text.length
     return this.#chars >= BATCH ? this.flush() : undefined
@@ -287,7 +292,6 @@ export class Pipe {
   }
 
   #stderrLine(line: string): void {
-    this.onReport()
     if (line.startsWith('reporter:counter:')) {
       const cols = line.slice('reporter:counter:'.length).trim().split(',')
       const n = cols.length === 3 && /^[+-]?\d+$/.test(cols[2]!) ? Number(cols[2]) : Number.NaN

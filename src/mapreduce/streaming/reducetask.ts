@@ -26,7 +26,7 @@ import { MAIN_ROLE } from './groups.js'
 import { Pipe, splitLine } from './pipe.js'
 import { makeDirs } from '../dirs.js'
 
-/** `progress`: tells the task timeout the attempt is working (clock.ts): lines in and out, reporter lines. */
+/** `progress`: tells the task timeout the attempt is working (clock.ts): records merged, and the Pipe's lines in and out. */
 export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamSpec }, signal: AbortSignal, progress: () => void = () => {}): Promise<ReduceResult> {
   checkAbort(signal)
   makeDirs(a.dir)
@@ -38,7 +38,6 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
   const add = (k: string, v: string): void => {
     out.add(k, v)
     stats.reduceOutputRecords++
-    progress()
   }
   let readers: RunReader[] = []
   let pipe: Pipe | undefined
@@ -50,9 +49,8 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
       pipe = new Pipe('reducer', reducer, taskEnv({ phase: 'reduce', task: a.task, attempt: a.attempt, reducers: a.reducers }), counters, (line) => {
         const [k, v] = splitLine(line)
         add(k, v)
-      }, a.groups === undefined ? undefined : { attempt: a.groups, role: MAIN_ROLE })
+      }, a.groups === undefined ? undefined : { attempt: a.groups, role: MAIN_ROLE }, progress)
       pipe.watchAbort(signal)
-      pipe.onReport = progress
     }
     let last: KeyBytes | undefined
     records: while (merger.next()) {
@@ -66,9 +64,9 @@ export async function runStreamReduce(a: ReduceArgs & { readonly stream: StreamS
       // One line per record, written once for each value it stands for.
       const line = pipe === undefined ? '' : `${key}\t${value}\n`
       for (let n = r.reps(); n > 0; n--) {
-        progress()
         if (++stats.reduceInputRecords % 1024 === 0) checkAbort(signal)
         if (pipe === undefined) {
+          progress()
           add(key, value)
           continue
         }
