@@ -1,5 +1,6 @@
 /**
- * Errors users of gort/mapreduce may catch. Each has a stable `code` and carries its data as
+ * Errors users of gort/mapreduce may catch. Each has a stable `code`, declared as a literal type
+ * (`e.code === 'ERR_MR_TASK_FAILED'` narrows to TaskFailedError), and carries its data as
  * fields. Errors thrown inside a task (EmitTypeError, PartitionError) cross back to the main
  * thread as plain data and are rebuilt there as the same class (registered with the scheduler's
  * codec at the end of this module), with their code, message, stack and own fields.
@@ -10,7 +11,6 @@ import { registerErrorClasses } from '../scheduler/shared/codec.js'
 
 /** A bad option to runJob or the CLI (a size such as `12parsecs`, reducers out of range…). */
 export class MapReduceArgError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_INVALID_ARG'` narrows to this class. */
   declare readonly code: 'ERR_INVALID_ARG'
   /** The option, as runJob names it (`splitSize`, `memory`, `reducers`…). */
   readonly option: string
@@ -28,7 +28,6 @@ export class MapReduceArgError extends GortError {
 
 /** An input pattern that names no file (a missing path, or a glob that matches nothing). */
 export class InputNotFoundError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_NO_INPUT'` narrows to this class. */
   declare readonly code: 'ERR_MR_NO_INPUT'
   readonly pattern: string
 
@@ -41,7 +40,6 @@ export class InputNotFoundError extends GortError {
 
 /** An input file this process may not read (checked before the job starts: every attempt would fail the same way). */
 export class InputUnreadableError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_INPUT_UNREADABLE'` narrows to this class. */
   declare readonly code: 'ERR_MR_INPUT_UNREADABLE'
   /** The file, as the input pattern matched it. */
   readonly file: string
@@ -57,7 +55,6 @@ export class InputUnreadableError extends GortError {
 
 /** An input file too large to be one string, as `records: 'files'` passes each file to map. */
 export class InputTooLargeError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_INPUT_TOO_LARGE'` narrows to this class. */
   declare readonly code: 'ERR_MR_INPUT_TOO_LARGE'
   /** The file, as the input pattern matched it. */
   readonly file: string
@@ -78,7 +75,6 @@ export class InputTooLargeError extends GortError {
  * the task fails at its first attempt (attempts.ts), not after `maxAttempts` of them.
  */
 export class RecordTooLongError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_RECORD_TOO_LONG'` narrows to this class. */
   declare readonly code: 'ERR_MR_RECORD_TOO_LONG'
   /** The file, as the input pattern matched it. */
   readonly file: string
@@ -97,7 +93,6 @@ export class RecordTooLongError extends GortError {
 
 /** The output directory exists already (Hadoop's FileAlreadyExistsException): nothing was run. */
 export class OutputExistsError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_OUTPUT_EXISTS'` narrows to this class. */
   declare readonly code: 'ERR_MR_OUTPUT_EXISTS'
   readonly path: string
 
@@ -109,7 +104,6 @@ export class OutputExistsError extends GortError {
 
 /** The job module cannot be imported, or its default export is not a job (no `map`). */
 export class JobModuleError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_JOB_MODULE'` narrows to this class. */
   declare readonly code: 'ERR_MR_JOB_MODULE'
   /** The module, as given (path or URL). */
   readonly job: string
@@ -146,7 +140,6 @@ export interface AttemptFailure {
 
 /** A task failed `maxAttempts` times: the job failed, and left no part files and no _SUCCESS. */
 export class TaskFailedError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_TASK_FAILED'` narrows to this class. */
   declare readonly code: 'ERR_MR_TASK_FAILED'
   /** The task id, `m-00003` or `r-00000`. */
   readonly task: string
@@ -165,7 +158,6 @@ export class TaskFailedError extends GortError {
  * bytes that are not a Uint8Array (`what` 'key') or a count that is not a number ('value').
  */
 export class EmitTypeError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_EMIT_TYPE'` narrows to this class. */
   declare readonly code: 'ERR_MR_EMIT_TYPE'
   readonly what: 'key' | 'value'
   /** The bad value as text (it may not cross threads itself). */
@@ -185,9 +177,8 @@ export class EmitTypeError extends GortError {
  * under another key, so the attempt fails instead.
  */
 export class AfterReturnError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_AFTER_RETURN'` narrows to this class. */
   declare readonly code: 'ERR_MR_AFTER_RETURN'
-  /** 'combine' or 'reduce'. */
+  /** 'map', 'combine' or 'reduce'. */
   readonly fn: string
   /** What was used late: 'emit', 'emitBytes' or 'values'. */
   readonly what: string
@@ -200,22 +191,8 @@ export class AfterReturnError extends GortError {
   }
 }
 
-const warnedLate = new Set<string>()
-
-/**
- * An emit after its attempt had ended (and committed): from a timer or I/O callback that map or
- * reduce started and did not await. Too late to fail the attempt, so said once per attempt on
- * stderr (a warning) instead of losing the pair without a word.
- */
-export function lateEmitWarning(attemptId: string): void {
-  if (warnedLate.has(attemptId)) return
-  warnedLate.add(attemptId)
-  process.emitWarning(`gort mapreduce: ${attemptId}: emit was called after the attempt had ended and its output was committed: the pair is lost. Await (or return) the work that emits.`, { type: 'GortLateEmitWarning', code: 'GORT_LATE_EMIT' })
-}
-
 /** `values` iterated a second time (a reduce's values stream from the merge once). */
 export class ValuesOnceError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_VALUES_ONCE'` narrows to this class. */
   declare readonly code: 'ERR_MR_VALUES_ONCE'
   constructor(key: string) {
     super('ERR_MR_VALUES_ONCE', `gort mapreduce: reduce(${JSON.stringify(key)}) iterated its values a second time: they stream from the merge once; keep what you need from the first pass`)
@@ -224,7 +201,6 @@ export class ValuesOnceError extends GortError {
 
 /** The job's partitioner returned something other than an integer in [0, reducers). */
 export class PartitionError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_PARTITION'` narrows to this class. */
   declare readonly code: 'ERR_MR_PARTITION'
   readonly key: string
   readonly got: string
@@ -240,7 +216,6 @@ export class PartitionError extends GortError {
 
 /** An attempt ran longer than the task timeout: it counts as failed (and its M is ended if it does not stop). */
 export class TaskTimeoutError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_TASK_TIMEOUT'` narrows to this class. */
   declare readonly code: 'ERR_MR_TASK_TIMEOUT'
   readonly task: string
   readonly attempt: number
@@ -262,7 +237,6 @@ export class TaskTimeoutError extends GortError {
  * MDiedError arrives first, that is the attempt's error instead.
  */
 export class ThreadExitError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_THREAD_EXIT'` narrows to this class. */
   declare readonly code: 'ERR_MR_THREAD_EXIT'
   readonly task: string
   readonly attempt: number
@@ -278,7 +252,6 @@ export class ThreadExitError extends GortError {
 
 /** The job was stopped from outside (runJob's signal without a reason of its own, or the CLI's SIGINT/SIGTERM/SIGHUP/SIGQUIT). */
 export class JobStoppedError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_STOPPED'` narrows to this class. */
   declare readonly code: 'ERR_MR_STOPPED'
   /** What stopped it: 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', or 'signal'. */
   readonly by: string
@@ -291,7 +264,6 @@ export class JobStoppedError extends GortError {
 
 /** Thrown inside a task that saw the job being abandoned (another task failed for good). */
 export class JobAbortedError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_ABORTED'` narrows to this class. */
   declare readonly code: 'ERR_MR_ABORTED'
   constructor() {
     super('ERR_MR_ABORTED', 'gort mapreduce: the attempt was cancelled (the job failed or stopped, it timed out, or its backup copy won)')
@@ -300,7 +272,6 @@ export class JobAbortedError extends GortError {
 
 /** combine emitted a key that belongs to another partition than the key it was given. */
 export class CombineKeyError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_COMBINE_KEY'` narrows to this class. */
   declare readonly code: 'ERR_MR_COMBINE_KEY'
   readonly key: string
   readonly from: string
@@ -318,7 +289,6 @@ export class CombineKeyError extends GortError {
 
 /** The mapper, reducer or combiner command cannot be run: a usage error, found before the job starts. */
 export class StreamCommandError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_COMMAND'` narrows to this class. */
   declare readonly code: 'ERR_MR_COMMAND'
   /** 'mapper', 'reducer' or 'combiner'. */
   readonly option: string
@@ -335,7 +305,6 @@ export class StreamCommandError extends GortError {
 
 /** A streaming process failed: its attempt fails (and is retried as any failed attempt). */
 export class StreamProcessError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_STREAM_FAILED'` narrows to this class. */
   declare readonly code: 'ERR_MR_STREAM_FAILED'
   /** 'mapper', 'reducer' or 'combiner'. */
   readonly role: string
@@ -359,7 +328,6 @@ export class StreamProcessError extends GortError {
 
 /** A pair that cannot travel as one `key\tvalue` line, or a value stream-reduce cannot parse. */
 export class StreamFormatError extends GortError {
-  /** Its code, as a literal type: `e.code === 'ERR_MR_STREAM_FORMAT'` narrows to this class. */
   declare readonly code: 'ERR_MR_STREAM_FORMAT'
   constructor(message: string) {
     super('ERR_MR_STREAM_FORMAT', `gort mapreduce: ${message}`)

@@ -20,7 +20,8 @@
 
 import { rmSync } from 'node:fs'
 import path from 'node:path'
-import { AfterReturnError, EmitTypeError, JobAbortedError, lateEmitWarning } from './errors.js'
+import { EmitTypeError, JobAbortedError } from './errors.js'
+import { EmitGate } from './gate.js'
 import { ByteTable } from './bytetable.js'
 import { loadJob, loadedJob, type ChunkContext, type MapContext, type RecordKind, type Scalar } from './job.js'
 import { checkKey, checkValue } from './keys.js'
@@ -95,27 +96,16 @@ export async function runMap(a: MapArgs, signal: AbortSignal, progress: () => vo
   const byBytes = chunks && a.reducers > 0 ? bytePartitioner(a.reducers, job.partition, a.partition, cuts) : undefined
   const tableShare = !chunks ? 0 : byBytes !== undefined ? Math.floor(a.memory * 0.75) : Math.floor(a.memory / 4)
   const table = chunks ? new ByteTable(tableShare) : undefined
-  /**
-   * Whether map's emit and ctx.emitBytes may buffer now: while records are mapped (and cleanup
-   * runs), not while the buffer combines or spills (it would lose the pair, or mix it into the
-   * spill) nor after cleanup (the byte table's arrays then go to the thread's next task). A call
-   * then comes from work map started and did not await: it fails the attempt (`late`), or, once
-   * the attempt has ended, warns (lateEmitWarning), and is dropped.
-   */
-  let open = true
-  let late: AfterReturnError | undefined
-  let ended: 'no' | 'committed' | 'failed' = 'no'
-  const lateEmit = (what: 'emit' | 'emitBytes'): void => {
-    // Recorded, not thrown: thrown from a timer's callback it would end the thread.
-    if (ended === 'no') late ??= new AfterReturnError('map', what, ctx.file)
-    else if (ended === 'committed') lateEmitWarning(ctx.attemptId)
-  }
+  // Map's emit and ctx.emitBytes write while records are mapped (and cleanup runs), not while
+  // the buffer combines or spills, nor after cleanup, when the byte table's arrays go to the
+  // thread's next task (gate.ts).
+  const gate = new EmitGate('map', `${id}-${a.attempt}`, () => ctx.file)
   const ctx: { -readonly [K in keyof ChunkContext]: ChunkContext[K] } = {
     phase: 'map', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: -1, reducers: a.reducers,
     counters, params: new Map(a.params), file: a.name, offset: 0,
     emitBytes: (bytes, start, end, n = 1) => {
       if (table === undefined) throw new TypeError(`gort mapreduce: emitBytes is for records: 'chunks' jobs (this one reads ${a.records})`)
-      if (!open) return lateEmit('emitBytes')
+      if (!gate.open) return gate.refuse('emitBytes')
       if (!(bytes instanceof Uint8Array)) throw new EmitTypeError('key', bytes, 'emitBytes')
       if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > bytes.length || start > end) {
         throw new RangeError(`gort mapreduce: emitBytes: [${String(start)}, ${String(end)}) is not a range of a ${bytes.length}-byte array`)
@@ -133,7 +123,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal, progress: () => vo
   })
   const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task))) : undefined
   const emit = (k: unknown, v: unknown): void => {
-    if (!open) return lateEmit('emit')
+    if (!gate.open) return gate.refuse('emit')
     if (typeof k !== 'string' && typeof k !== 'number') throw new EmitTypeError('key', k)
     const value = checkValue(v)
     stats.mapOutputRecords++
@@ -159,13 +149,13 @@ export async function runMap(a: MapArgs, signal: AbortSignal, progress: () => vo
   /** Between records: early combines, then a spill when the buffer is full. */
   const between = async (): Promise<void> => {
     if (buffer === undefined) return
-    open = false
+    gate.open = false
     if (buffer.ready) await buffer.combineReady()
     if (buffer.full) {
       stats.spills++
       await buffer.spill()
     }
-    open = true
+    gate.open = true
   }
   let reader: LineReader | undefined
   let chunkReader: ChunkReader | undefined
@@ -225,14 +215,14 @@ export async function runMap(a: MapArgs, signal: AbortSignal, progress: () => vo
       }
     }
     if (job.cleanup !== undefined) await job.cleanup(ctx)
-    open = false
+    gate.open = false
     checkAbort(signal)
     let runs: (string | null)[] = []
     if (buffer !== undefined) await buffer.spill()
     // Work that map or a combine started and did not await runs now, before the output is handed
     // over: an emit from it fails the attempt (AfterReturnError) rather than going missing.
     await new Promise(setImmediate)
-    const l = late ?? buffer?.late
+    const l = gate.late ?? buffer?.late
     if (l !== undefined) throw l
     if (buffer !== undefined) {
       Object.assign(stats, { ...buffer.counters, spills: stats.spills })
@@ -241,11 +231,10 @@ export async function runMap(a: MapArgs, signal: AbortSignal, progress: () => vo
       part!.commit(path.join(a.outDir, partName('m', a.task)))
       stats.outputBytes = part!.bytes
     }
-    ended = 'committed'
+    gate.committed()
     return { runs, stats, counters: counters.pairs() }
   } finally {
-    open = false
-    if (ended === 'no') ended = 'failed'
+    gate.end()
     reader?.close()
     chunkReader?.close()
     part?.close()

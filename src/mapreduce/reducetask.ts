@@ -13,7 +13,7 @@ import path from 'node:path'
 import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
 import { loadJob, loadedJob, type Scalar, type TaskContext } from './job.js'
 import { checkKey, checkValue, textOf } from './keys.js'
-import { AfterReturnError, lateEmitWarning } from './errors.js'
+import { EmitGate } from './gate.js'
 import { checkAbort } from './maptask.js'
 import { partName, taskId } from './names.js'
 import { Groups, Merger, mergePasses } from './merge.js'
@@ -63,18 +63,11 @@ export async function runReduce(a: ReduceArgs, signal: AbortSignal, progress: ()
   for (const r of a.runs) stats.shuffleBytes += statSync(r).size
   const reduce = (job.reduce as Reduce | undefined) ?? identity
   const out = new PartWriter(path.join(a.dir, partName('r', a.task)))
-  /** Set once the last reduce returned: an emit after it is work reduce did not await. */
-  let closed = false
-  let late: Error | undefined
+  // Closed once the last reduce returned: an emit after it is work reduce did not await (gate.ts).
   let lastKey: Scalar = ''
-  let ended: 'no' | 'committed' | 'failed' = 'no'
+  const gate = new EmitGate('reduce', ctx.attemptId, () => textOf(lastKey))
   const emit = (k: unknown, v: unknown): void => {
-    if (closed) {
-      // Recorded, not thrown: thrown from a timer's callback it would end the thread.
-      if (ended === 'no') late ??= new AfterReturnError('reduce', 'emit', textOf(lastKey))
-      else if (ended === 'committed') lateEmitWarning(ctx.attemptId)
-      return
-    }
+    if (!gate.open) return gate.refuse('emit')
     out.add(checkKey(k), checkValue(v))
     stats.reduceOutputRecords++
   }
@@ -94,20 +87,19 @@ export async function runReduce(a: ReduceArgs, signal: AbortSignal, progress: ()
       if (r !== undefined) await r
     }
     if (job.cleanup !== undefined) await job.cleanup(ctx)
-    closed = true
+    gate.open = false
     // Work a reduce started and did not await runs now, before the part file is committed: what
     // it reads or emits fails the attempt rather than going missing (AfterReturnError).
     await new Promise(setImmediate)
-    late ??= g.late
+    const late = gate.late ?? g.late
     if (late !== undefined) throw late
     checkAbort(signal)
     out.commit(path.join(a.outDir, partName('r', a.task)))
     stats.outputBytes = out.bytes
-    ended = 'committed'
+    gate.committed()
     return { stats, counters: counters.pairs() }
   } finally {
-    closed = true
-    if (ended === 'no') ended = 'failed'
+    gate.end()
     out.close()
     for (const r of readers) r.close()
   }

@@ -21,11 +21,11 @@ import type { MapArgs, MapResult } from './maptask.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
 import type { SampleArgs, SampleResult } from './sample.js'
 
-// On an M: work a reduce or combine left unawaited that then read values or emitted was recorded
-// for its task, which fails with that AfterReturnError (reducetask.ts, maptask.ts); its rejection,
+// On an M: work a reduce left unawaited that then read its values was recorded for its task,
+// which fails with that AfterReturnError (merge.ts, reducetask.ts); the read's rejection,
 // unhandled in the job's code, must not end the thread first (the attempt would then fail as
-// "its thread exited", saying nothing). Any other unhandled rejection ends the thread, as Node's
-// default does.
+// "its thread exited", saying nothing). Late emits are recorded without a throw (gate.ts). Any
+// other unhandled rejection ends the thread, as Node's default does.
 if (!isMainThread) {
   process.on('unhandledRejection', (reason) => {
     if (reason instanceof AfterReturnError) return
