@@ -1,12 +1,12 @@
 /**
  * Input patterns to input files. Node 20 has no fs.glob, and the need is small, so this is a
- * matcher of its own rather than a dependency: `{a,b}` alternatives (expandBraces), `*` and `?` within one path segment, `[abc]` and
- * `[a-z]` classes (`[!a]` negated), and `**` for any number of directories (a final one: every
- * file below but for `_` and `.` names, as for a directory). A name that starts with a dot or
- * `_` matches only a pattern segment that starts with one (the dot as in the shell, `_` as
- * Hadoop's input filter drops `_SUCCESS` and `_logs` from glob results). `**` does not descend
- * into `.` or `_` directories, nor into symbolic links to directories (as bash's globstar and node-glob do not: a link to
- * a parent would make it endless); a link named by a literal or wildcard segment is followed, and
+ * matcher of its own rather than a dependency: `{a,b}` alternatives (expandBraces), `*` and `?`
+ * within one path segment, `[abc]` and `[a-z]` classes (`[!a]` negated), and `**` for any number
+ * of directories (a final one: every file below but for `_` and `.` names, as for a directory).
+ * A name that starts with a dot or `_` matches only a pattern segment that starts with one (the
+ * dot as in the shell, `_` as Hadoop's input filter drops `_SUCCESS` and `_logs` from glob
+ * results). `**` does not descend into `.` or `_` directories, nor into symbolic links to
+ * directories (as bash's globstar and node-glob do not: a link to a parent would make it endless); a link named by a literal or wildcard segment is followed, and
  * a link that cannot be resolved (a loop, a missing target) names nothing. A pattern
  * without those characters names a file, or a directory whose files (not sub-directories, and
  * not names starting with `_` or `.`, as Hadoop skips `_SUCCESS` and hidden files) are the input;
@@ -31,8 +31,8 @@ export interface InputFile {
 const GLOB = /[*?[]/
 
 /** The extensions of Hadoop's compression codecs (CompressionCodecFactory picks a codec by them), and their names. */
-const COMPRESSED = /\.(gz|bz2|deflate|zst|lz4|snappy)$/
 const CODECS: Readonly<Record<string, string>> = { gz: 'gzip', bz2: 'bzip2', deflate: 'deflate', zst: 'zstd', lz4: 'lz4', snappy: 'snappy' }
+const COMPRESSED = new RegExp(`\\.(${Object.keys(CODECS).join('|')})$`)
 
 /**
  * Every file the patterns name, sorted by name; throws InputNotFoundError for a pattern that names
@@ -177,11 +177,8 @@ function walk(dir: string, shown: string, segs: readonly string[], out: InputFil
     return
   }
   const re = segmentRegExp(seg)
-  // A `_` name is left out of what a wildcard matches (Hadoop's input filter drops `_` and `.`
-  // names from glob results too: `out/*` is not `out/_SUCCESS`), unless the segment names it.
-  const underscore = seg.startsWith('_')
   for (const d of entries) {
-    if (!re.test(d.name) || (d.name.startsWith('_') && !underscore)) continue
+    if (!re.test(d.name)) continue
     if (rest.length === 0) {
       const f = fileOf(dir, d, join(d.name))
       if (f !== undefined) out.push(f)
@@ -197,7 +194,10 @@ function isDir(dir: string, d: Dirent): boolean {
 
 /** One path segment of a glob as an anchored RegExp. */
 export function segmentRegExp(seg: string): RegExp {
-  let re = seg.startsWith('.') ? '' : '(?!\\.)'
+  // A dot name only for a segment that starts with a dot, as in the shell; a `_` name only for one
+  // that starts with `_`, as Hadoop's input filter drops `_` names from glob results too
+  // (`out/*` is not `out/_SUCCESS`).
+  let re = (seg.startsWith('.') ? '' : '(?!\\.)') + (seg.startsWith('_') ? '' : '(?!_)')
   for (let i = 0; i < seg.length; i++) {
     const c = seg[i]!
     if (c === '*') re += '[^/]*'
