@@ -106,12 +106,12 @@ export class Threads {
     })
   }
 
-  /** Asks for one more spare M, unless one is starting or the bound is reached. */
   /** No M can be started any more: every index was handed out, and none is starting. */
   exhausted(): boolean {
     return this.#starting === 0 && this.#nextM > this.#s.l.maxM
   }
 
+  /** Asks for one more spare M, unless one is starting or the bound is reached. */
   wantSpare(): void {
     if (this.closed || this.#starting > 0 || this.live() >= this.#maxThreads || this.#nextM > this.#s.l.maxM) return
     this.#starting++
