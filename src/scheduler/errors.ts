@@ -59,7 +59,6 @@ export class TaskNotFoundError extends GortError {
   }
 }
 
-/** A task whose M died (process.exit, uncaught error, out of memory) while it was running. */
 /** No M is left to run tasks, and the runtime may start no more: its `replacements` are used up. */
 export class MExhaustedError extends GortError {
   /** Ms that died over the runtime's life. */
@@ -71,6 +70,7 @@ export class MExhaustedError extends GortError {
   }
 }
 
+/** A task whose M died (process.exit, uncaught error, out of memory) while it was running. */
 export class MDiedError extends GortError {
   /** The M's number (1 and up; a dead M's number is never reused). */
   readonly m: number

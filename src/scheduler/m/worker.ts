@@ -23,8 +23,10 @@ interface Init {
   readonly cancels: string
 }
 
-/** Starts the M. No top-level await in an M's entry modules: a thread ended while V8 evaluates an
- * async module can abort the whole process (nodejs/node#43182, #53238). */
+/**
+ * Starts the M. No top-level await in an M's entry modules: a thread ended while V8 evaluates an
+ * async module can abort the whole process (nodejs/node#43182, #53238).
+ */
 function start(init: Init): void {
   const sched = new Sched(init.sab)
   sched.attachBufs(init.m, init.sharedBufs)
