@@ -110,9 +110,10 @@ interface TaskState {
 /**
  * Errors that every attempt of a task would meet again, whatever its thread: the task fails at the
  * first, rather than after maxAttempts of them (a line no string holds: each attempt would read it
- * again, up to half a GiB, to fail the same way), and a runtime with no thread left to run any.
+ * again, up to half a GiB, to fail the same way; a compressed input that is corrupt, or whose text
+ * is too large for records: 'files', codec.ts), and a runtime with no thread left to run any.
  */
-const FAIL_AT_ONCE: ReadonlySet<string> = new Set(['ERR_MR_RECORD_TOO_LONG', 'ERR_M_EXHAUSTED'])
+const FAIL_AT_ONCE: ReadonlySet<string> = new Set(['ERR_MR_RECORD_TOO_LONG', 'ERR_MR_INPUT_UNREADABLE', 'ERR_MR_INPUT_TOO_LARGE', 'ERR_M_EXHAUSTED'])
 
 /**
  * An attempt's error as one line, `name: message`, less the `gort mapreduce: ` that starts gort's

@@ -38,7 +38,8 @@ import { guessLoader, M_YOUNG_MB } from './prestart.js'
 import type { Prestarted } from '../scheduler/main/prestart.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './names.js'
-import { checkJobFile } from './job.js'
+import { checkJobFile, type RecordKind } from './job.js'
+import { codecOf, decompress, plainPieces } from './codec.js'
 import { autoProcs, autoSplitSize, MIN_AUTO_SPLIT, resolveJobOptions, type ProgressEvent, type Resolved, type RunJobOptions } from './options.js'
 import { defaultProcs } from '../scheduler/main/options.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
@@ -320,15 +321,19 @@ async function execute(
     ...common, kind: 'm', count: mapTasks.length, dir: attemptDir('m'),
     bytesOf: (r) => r.stats.inputBytes,
     launch: (t, a, signal, clock) => {
-      const group = mapTasks[t]!
-      const s = group[0]!
-      const more = group.slice(1)
-      const args: MapArgs = {
-        job: o.url, task: t, attempt: a, path: s.path, name: s.name, start: s.start, end: s.end, records,
-        reducers, memory: share, dir: attemptDir('m')(t, a), outDir: o.output, partition: o.partition, stream: o.stream,
-        params: o.params, ...(cuts === undefined ? {} : { cuts }), ...(more.length === 0 ? {} : { more }), ...mapGroups(clock),
+      const dir = attemptDir('m')(t, a)
+      const run = (group: readonly Split[]): Promise<MapResult> => {
+        const s = group[0]!
+        const more = group.slice(1)
+        const args: MapArgs = {
+          job: o.url, task: t, attempt: a, path: s.path, name: s.name, start: s.start, end: s.end, records,
+          reducers, memory: share, dir, outDir: o.output, partition: o.partition, stream: o.stream,
+          params: o.params, ...(cuts === undefined ? {} : { cuts }), ...(more.length === 0 ? {} : { more }), ...mapGroups(clock),
+        }
+        return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.map, args, clock)
       }
-      return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.map, args, clock)
+      const group = mapTasks[t]!
+      return group.some((s) => codecOf(s.name) !== undefined) ? runDecompressed(group, dir, records, signal, run) : run(group)
     },
   })
   for (const m of maps) {
@@ -359,6 +364,32 @@ async function execute(
 }
 
 /**
+ * A map attempt over `group`, some of it compressed (codec.ts): the compressed splits are
+ * decompressed into the attempt's directory first, on this thread's event loop (zlib works on
+ * libuv's pool), and `run` maps the copies; they are removed when the attempt ends. Its bytes in
+ * are the input's bytes as stored, as the job's start counted them (Hadoop counts the bytes it
+ * read from the file system too). `maxText`: the longest text a 'files' record may have (tests).
+ */
+export async function runDecompressed(
+  group: readonly Split[], dir: string, records: RecordKind, signal: AbortSignal, run: (g: readonly Split[]) => Promise<MapResult>,
+  maxText = bufferConstants.MAX_STRING_LENGTH,
+): Promise<MapResult> {
+  makeDirs(dir)
+  const plain = await plainPieces(group, dir, signal)
+  try {
+    if (records === 'files') {
+      // Checked for the stored size before the job started; a file's text may be far larger.
+      const i = plain.pieces.findIndex((s) => s.end > maxText)
+      if (i >= 0) throw new InputTooLargeError(group[i]!.name, plain.pieces[i]!.end, maxText)
+    }
+    const r = await run(plain.pieces)
+    return { ...r, stats: { ...r.stats, inputBytes: group.reduce((n, s) => n + (s.end - s.start), 0) } }
+  } finally {
+    await plain.remove()
+  }
+}
+
+/**
  * Runs the job's sample (sample.ts) as one G and returns the cuts file's path. A sample that
  * throws, whose thread dies, or that runs past `taskTimeout` (its M is then ended, as a hung
  * attempt's is) fails the job with TaskFailedError for task `sample`. It is not retried: it is the
@@ -367,19 +398,36 @@ async function execute(
 async function sample(rt: Runtime, o: Resolved, splits: readonly Split[], reducers: number, info: JobInfo, file: string): Promise<string> {
   const s = info.sample!
   const chosen = sampleSplits(splits, s.splits)
-  const args: SampleArgs = {
-    job: o.url, splits: chosen, records: info.records === 'chunks' ? 'lines' : info.records, perSplit: Math.max(1, Math.ceil(s.records / Math.max(1, chosen.length))),
-    reducers, params: o.params, file,
-  }
+  const records = info.records === 'chunks' ? 'lines' : info.records
+  const perSplit = Math.max(1, Math.ceil(s.records / Math.max(1, chosen.length)))
   const ac = new AbortController()
   const timer = setTimeout(() => ac.abort(new TaskTimeoutError('sample', 1, o.taskTimeout, formatDuration(o.taskTimeout))), o.taskTimeout)
+  // A compressed split's sampled records are its first ones: only as much of it is decompressed
+  // (all of it for records: 'files'), into a directory of its own, removed after.
+  const dir = path.join(path.dirname(file), '_sample')
+  const copies: string[] = []
   try {
+    const plain: Split[] = []
+    for (const [i, c] of chosen.entries()) {
+      const codec = codecOf(c.name)
+      if (codec === undefined) {
+        plain.push(c)
+        continue
+      }
+      makeDirs(dir)
+      const to = path.join(dir, `input-${i}`)
+      copies.push(to)
+      const end = await decompress(c.path, c.name, codec, to, records === 'lines' ? { signal: ac.signal, maxLines: perSplit } : { signal: ac.signal })
+      plain.push({ path: to, name: c.name, start: 0, end })
+    }
+    const args: SampleArgs = { job: o.url, splits: plain, records, perSplit, reducers, params: o.params, file }
     await rt.goWith({ signal: ac.signal, killAfterMs: KILL_GRACE_MS }, sampleTask, args)
   } catch (err) {
     const e = ac.signal.aborted ? ac.signal.reason as unknown : err
     throw new TaskFailedError('sample', [{ attempt: 1, error: describeError(e), code: codeOf(e), cause: e }], { cause: e })
   } finally {
     clearTimeout(timer)
+    if (copies.length > 0) rmSync(dir, { recursive: true, force: true })
   }
   return file
 }

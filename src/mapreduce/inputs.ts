@@ -18,6 +18,7 @@
 
 import { accessSync, closeSync, constants, openSync, readdirSync, readSync, statSync, type Dirent } from 'node:fs'
 import path from 'node:path'
+import { codecByName } from './codec.js'
 import { InputNotFoundError, InputUnreadableError } from './errors.js'
 
 export interface InputFile {
@@ -30,23 +31,20 @@ export interface InputFile {
 
 const GLOB = /[*?[]/
 
-/** The extensions of Hadoop's compression codecs (CompressionCodecFactory picks a codec by them), and their names. */
-const CODECS: Readonly<Record<string, string>> = { gz: 'gzip', bz2: 'bzip2', deflate: 'deflate', zst: 'zstd', lz4: 'lz4', snappy: 'snappy' }
-const COMPRESSED = new RegExp(`\\.(${Object.keys(CODECS).join('|')})$`)
-
 /**
  * Every file the patterns name, sorted by name; throws InputNotFoundError for a pattern that names
  * none, and InputUnreadableError for a file this process may not read.
  */
 export function expandInputs(patterns: readonly string[], cwd = process.cwd()): InputFile[] {
   const byPath = new Map<string, InputFile>()
-  for (const pattern of patterns) {
+  const add = (pattern: string): void => {
     let found = expandBraces(pattern).flatMap((p) => expandOne(p, cwd))
     // A name with braces in it, as written (as a glob that matches nothing is).
     if (found.length === 0 && pattern.includes('{')) found = literal(pattern, cwd)
     if (found.length === 0) throw new InputNotFoundError(pattern)
     for (const f of found) if (!byPath.has(f.path)) byPath.set(f.path, f)
   }
+  patterns.forEach(add)
   const files = [...byPath.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   for (const f of files) {
     try {
@@ -54,10 +52,10 @@ export function expandInputs(patterns: readonly string[], cwd = process.cwd()): 
     } catch (e) {
       throw new InputUnreadableError(f.name, (e as NodeJS.ErrnoException).code ?? String(e))
     }
-    const codec = COMPRESSED.exec(f.name)
-    if (codec !== null) {
+    const codec = codecByName(f.name)
+    if (codec !== undefined && codec.codec === undefined) {
       // Hadoop would decompress it (by this extension); read as text it would be garbage in, garbage out.
-      throw new InputNotFoundError(f.name, `is ${CODECS[codec[1]!]}-compressed (Hadoop decompresses such a file; gort reads text as it is): decompress it first, or leave it out of the input`)
+      throw new InputNotFoundError(f.name, `is ${codec.name}-compressed, which gort does not read (it decompresses gzip and deflate, as Hadoop does by the name's extension): decompress it first, or leave it out of the input`)
     }
     if (f.size === 0 && holdsBytes(f.path)) {
       // Splits are byte ranges of the size the file reports: this one would read as empty.

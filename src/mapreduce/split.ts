@@ -18,6 +18,7 @@
 
 import { constants as bufferConstants } from 'node:buffer'
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
+import { codecOf } from './codec.js'
 import { RecordTooLongError } from './errors.js'
 import type { InputFile } from './inputs.js'
 import type { RecordKind } from './job.js'
@@ -32,8 +33,9 @@ export interface Split {
 }
 
 /**
- * The splits of `files`, in file order then offset order. 'lines' and 'chunks': ranges of `splitSize` bytes;
- * an empty file has none. 'files': one split per file, empty files included (a file is a record).
+ * The splits of `files`, in file order then offset order. 'lines' and 'chunks': ranges of
+ * `splitSize` bytes; an empty file has one of its own, and so has a compressed one (codec.ts),
+ * whatever its size. 'files': one split per file, empty files included (a file is a record).
  */
 export function computeSplits(files: readonly InputFile[], splitSize: number, records: RecordKind): Split[] {
   const out: Split[] = []
@@ -45,7 +47,9 @@ export function computeSplits(files: readonly InputFile[], splitSize: number, re
     // An empty file is a split of its own, as Hadoop's FileInputFormat makes one: its map task
     // runs (setup and cleanup; a streaming mapper that writes a line per file at its end).
     if (f.size === 0) out.push({ path: f.path, name: f.name, start: 0, end: 0 })
-    for (let s = 0; s < f.size; s += splitSize) out.push({ path: f.path, name: f.name, start: s, end: Math.min(s + splitSize, f.size) })
+    // A compressed file is read from its start (codec.ts): one split, whatever its size.
+    else if (codecOf(f.name) !== undefined) out.push({ path: f.path, name: f.name, start: 0, end: f.size })
+    else for (let s = 0; s < f.size; s += splitSize) out.push({ path: f.path, name: f.name, start: s, end: Math.min(s + splitSize, f.size) })
   }
   return out
 }
@@ -68,8 +72,8 @@ export function taperSplits(splits: readonly Split[], splitSize: number, procs: 
   const out: Split[] = []
   let before = 0 // bytes of the splits before `s`
   for (const s of splits) {
-    if (s.start === s.end) out.push(s) // an empty file's
-    for (let at = s.start; at < s.end;) {
+    if (s.start === s.end || codecOf(s.name) !== undefined) out.push(s) // an empty file's, or a compressed one
+    else for (let at = s.start; at < s.end;) {
       const left = total - (before + at - s.start)
       const size = left > wave ? splitSize : left > wave / 2 ? splitSize / 2 : splitSize / 4
       const end = Math.min(s.end, at + Math.max(least, Math.floor(size)))

@@ -110,9 +110,17 @@ inputs('globs, plain files and directories; sorted, each file once; dotfiles and
     assert.throws(() => expandInputs(['/dev/null'], d), /is not a regular file or a directory/)
     // A /proc file is regular, reports a size of 0 and has content: it would read as empty.
     assert.throws(() => expandInputs(['/proc/self/status'], d), (e: unknown) => e instanceof InputNotFoundError && /input "\/proc\/self\/status" reports a size of 0 but has content \(a \/proc or \/sys file\?\): copy it to a regular file first$/.test(e.message))
-    // A compressed file, which Hadoop would decompress, is refused rather than read as text.
-    writeFileSync(path.join(d, 'logs.gz'), Buffer.from([0x1f, 0x8b, 8, 0]))
-    assert.throws(() => expandInputs(['logs.gz'], d), (e: unknown) => e instanceof InputNotFoundError && /input "logs\.gz" is gzip-compressed \(Hadoop decompresses such a file; gort reads text as it is\): decompress it first, or leave it out of the input$/.test(e.message))
+    // A file of a codec gort does not decompress, which Hadoop would, is refused rather than read
+    // as text; gzip and deflate are inputs (codec.ts).
+    for (const [f, codec] of [['logs.bz2', 'bzip2'], ['logs.zst', 'zstd'], ['logs.lz4', 'lz4'], ['logs.snappy', 'snappy']]) {
+      writeFileSync(path.join(d, f!), Buffer.from([0x1f, 0x8b, 8, 0]))
+      const want = new RegExp(`^gort mapreduce: input "${f!.replace('.', '\\.')}" is ${codec}-compressed, which gort does not read \\(it decompresses gzip and deflate, as Hadoop does by the name's extension\\): decompress it first, or leave it out of the input$`)
+      assert.throws(() => expandInputs([f!], d), (e: unknown) => e instanceof InputNotFoundError && want.test(e.message), f)
+    }
+    for (const f of ['logs.gz', 'logs.deflate']) {
+      writeFileSync(path.join(d, f), Buffer.from([0x1f, 0x8b, 8, 0]))
+      assert.equal(expandInputs([f], d).map((x) => x.name), [f])
+    }
     writeFileSync(path.join(d, 'empty.txt'), '')
     assert.equal(expandInputs(['empty.txt'], d).map((f) => f.size), [0], 'an empty file is still an input')
   } finally {

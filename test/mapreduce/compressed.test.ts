@@ -1,0 +1,221 @@
+// Compressed input (src/mapreduce/codec.ts): gzip and deflate files read as their text, as Hadoop
+// reads them by their names' extensions, in process, through streaming commands, under
+// records: 'files' and for a sample; corrupt ones fail at once; the copies never outlive an attempt.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { deflateSync, gzipSync } from 'node:zlib'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { InputTooLargeError, InputUnreadableError, JobStoppedError, runJob, TaskFailedError, type ProgressEvent } from '../../src/mapreduce/index.js'
+import { codecOf, decompress, plainPieces } from '../../src/mapreduce/codec.js'
+import { runDecompressed } from '../../src/mapreduce/coordinator.js'
+import { computeSplits, taperSplits } from '../../src/mapreduce/split.js'
+import { KEY_BYTES, records } from '../../examples/mapreduce/records.js'
+import { deadline } from '../_support/deadline.js'
+import { rejection } from '../_support/rejection.js'
+import { byteOrder, FIXTURES, readParts, tempDir, text } from './_helpers.js'
+
+const EXAMPLES = path.join(path.dirname(new URL(import.meta.url).pathname), '../../examples/mapreduce')
+const MS = 90_000
+
+const test = suite('compressed input')
+
+/** Every file under `dir`, as paths relative to it. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath ?? e.path, e.name))).sort()
+}
+
+test('codecOf and splits: .gz and .deflate are one split each, whatever the split size; other names are cut', () => {
+  assert.equal(['a.gz', 'a.txt.deflate', 'a.txt', 'gz', 'a.gz.txt', 'a.bz2'].map(codecOf), ['gzip', 'deflate', undefined, undefined, undefined, undefined])
+  const files = [{ path: '/d/a.gz', name: 'a.gz', size: 10_000 }, { path: '/d/b.txt', name: 'b.txt', size: 10_000 }]
+  const splits = computeSplits(files, 4096, 'lines')
+  assert.equal(splits.map((s) => [s.name, s.start, s.end]), [['a.gz', 0, 10_000], ['b.txt', 0, 4096], ['b.txt', 4096, 8192], ['b.txt', 8192, 10_000]])
+  // Tapering the last waves cuts the plain file finer, never the compressed one.
+  const both = [{ path: '/d/a.gz', name: 'a.gz', size: 100_000 }, { path: '/d/b.txt', name: 'b.txt', size: 100_000 }]
+  const tapered = taperSplits(computeSplits(both, 8192, 'lines'), 8192, 2, 1024)
+  assert.equal(tapered.filter((s) => s.name === 'a.gz').map((s) => [s.start, s.end]), [[0, 100_000]])
+  assert.ok(tapered.filter((s) => s.name === 'b.txt').length > 100_000 / 8192)
+})
+
+test('decompress: gzip (several members too) and deflate; maxLines stops early; bad data is InputUnreadableError naming the file', deadline('decompress', async () => {
+  const t = tempDir()
+  try {
+    const body = text(5, 4000)
+    const half = body.length >> 1
+    const members = path.join(t.dir, 'm.gz')
+    writeFileSync(members, Buffer.concat([gzipSync(body.slice(0, half)), gzipSync(body.slice(half))]))
+    assert.is(await decompress(members, 'm.gz', 'gzip', path.join(t.dir, 'm.out')), Buffer.byteLength(body))
+    assert.is(readFileSync(path.join(t.dir, 'm.out'), 'utf8'), body)
+    const d = path.join(t.dir, 'd.deflate')
+    writeFileSync(d, deflateSync(body))
+    assert.is(await decompress(d, 'd.deflate', 'deflate', path.join(t.dir, 'd.out')), Buffer.byteLength(body))
+    assert.is(readFileSync(path.join(t.dir, 'd.out'), 'utf8'), body)
+    // The first 10 lines are all there, and far from all the rest.
+    const n = await decompress(members, 'm.gz', 'gzip', path.join(t.dir, 'few.out'), { maxLines: 10 })
+    const few = readFileSync(path.join(t.dir, 'few.out'), 'utf8')
+    assert.is(n, Buffer.byteLength(few))
+    assert.ok(few.startsWith(body.split('\n').slice(0, 10).join('\n') + '\n'))
+    assert.ok(n < Buffer.byteLength(body) / 2, `${n} bytes for 10 lines`)
+    for (const [i, [bytes, why]] of ([[gzipSync(body).subarray(0, 500), /unexpected end of file/], [Buffer.from('plain text\n'), /incorrect header check/]] as const).entries()) {
+      const f = path.join(t.dir, 'bad.gz')
+      writeFileSync(f, bytes)
+      const e = await rejection(decompress(f, 'logs/bad.gz', 'gzip', path.join(t.dir, `bad-${i}.out`)))
+      assert.instance(e, InputUnreadableError)
+      assert.match((e as Error).message, /^gort mapreduce: input file "logs\/bad\.gz" cannot be read \(not valid gzip data: /)
+      assert.match((e as Error).message, why)
+    }
+    // A file of no bytes holds no records.
+    writeFileSync(path.join(t.dir, 'empty.gz'), '')
+    assert.is(await decompress(path.join(t.dir, 'empty.gz'), 'empty.gz', 'gzip', path.join(t.dir, 'empty.out')), 0)
+    // An aborted copy rejects with the signal's reason; plainPieces removes what it made.
+    const ac = new AbortController()
+    ac.abort(new Error('stop here'))
+    const dir = path.join(t.dir, 'attempt')
+    mkdirSync(dir)
+    const e = await rejection(plainPieces([{ path: members, name: 'm.gz', start: 0, end: 1 }], dir, ac.signal))
+    assert.is((e as Error).message, 'stop here')
+    assert.equal(readdirSync(dir), [])
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a job over .gz, .deflate, a multi-member .gz, an empty .gz and a plain file reads each record once, at its offset in the text', deadline('job', async () => {
+  const t = tempDir()
+  try {
+    const texts = { 'a.txt.gz': text(1, 3000), 'b.deflate': text(2, 2000, true), 'c.gz': text(3, 1500), 'd.gz': '', 'e.txt': text(4, 1000) }
+    mkdirSync(path.join(t.dir, 'data'))
+    const stored: Record<string, Buffer> = {
+      'a.txt.gz': gzipSync(texts['a.txt.gz']),
+      'b.deflate': deflateSync(texts['b.deflate']),
+      'c.gz': Buffer.concat([gzipSync(texts['c.gz'].slice(0, 999)), gzipSync(texts['c.gz'].slice(999))]),
+      'd.gz': Buffer.alloc(0),
+      'e.txt': Buffer.from(texts['e.txt']),
+    }
+    for (const [name, b] of Object.entries(stored)) writeFileSync(path.join(t.dir, 'data', name), b)
+    const out = path.join(t.dir, 'out')
+    const events: ProgressEvent[] = []
+    // per-file.ts throws when a record's offset is not past the previous one's end.
+    const r = await runJob({ job: path.join(FIXTURES, 'per-file.ts'), input: path.join(t.dir, 'data'), output: out, procs: 2, reducers: 2, splitSize: '4KiB', onProgress: (e) => events.push(e) })
+    const got = readParts(out)
+    for (const [name, body] of Object.entries(texts)) {
+      const key = path.join(t.dir, 'data', name)
+      const lines = body === '' ? [] : body.replace(/\n$/, '').split('\n')
+      // CRLF lines lose their '\r' but per-file.ts counts the '\n' alone: each line's text plus one.
+      const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l.replace(/\r$/, '')) + 1, 0)
+      assert.equal([got.get(`${key}#lines`), got.get(`${key}#bytes`)], lines.length === 0 ? [undefined, undefined] : [[String(lines.length)], [String(bytes)]], name)
+    }
+    // One map task per compressed file (the empty one too), a few for the plain one.
+    assert.is(r.maps, 4 + Math.ceil(Buffer.byteLength(texts['e.txt']) / 4096))
+    const storedBytes = Object.values(stored).reduce((n, b) => n + b.length, 0)
+    assert.is(r.counters.inputBytes, storedBytes)
+    const start = events.find((e) => e.type === 'start')
+    assert.is(start?.type === 'start' ? start.inputBytes : -1, storedBytes)
+    assert.equal(filesUnder(out), ['_SUCCESS', 'part-r-00000', 'part-r-00001'])
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('records: files, a sample, and a streaming mapper read a .gz as they read its text: the same part files', deadline('same', async () => {
+  const t = tempDir()
+  try {
+    const docs = [text(11, 300), text(12, 200), text(13, 250)]
+    const recs = [records(9, 0, 3000), records(9, 3000, 2000)]
+    for (const d of ['plain', 'gz']) mkdirSync(path.join(t.dir, d))
+    docs.forEach((b, i) => {
+      writeFileSync(path.join(t.dir, 'plain', `doc${i}`), b)
+      writeFileSync(path.join(t.dir, 'gz', `doc${i}.gz`), gzipSync(b))
+    })
+    recs.forEach((b, i) => {
+      writeFileSync(path.join(t.dir, 'plain', `rec${i}.dat`), b)
+      writeFileSync(path.join(t.dir, 'gz', `rec${i}.dat.gz`), gzipSync(b))
+    })
+    const parts = (dir: string): string => readdirSync(dir).filter((f) => f.startsWith('part-')).sort().map((f) => readFileSync(path.join(dir, f), 'utf8')).join('')
+    const run = async (o: { kind: string; job?: string; mapper?: string; reducer?: string; input: (d: string) => string; reducers: number; sameNames?: boolean }): Promise<void> => {
+      const outs = []
+      for (const d of ['plain', 'gz']) {
+        const out = path.join(t.dir, `${o.kind}-${d}`)
+        const { kind: _, input, sameNames: __, ...rest } = o
+        await runJob({ ...rest, input: input(path.join(t.dir, d)), output: out, procs: 2, splitSize: '16KiB' } as never)
+        outs.push(parts(out))
+      }
+      // The inverted index names the documents: the .gz names are the plain ones' with the extension.
+      const same = (s: string): string => (o.sameNames === false ? s.replaceAll(`${t.dir}/gz/`, `${t.dir}/plain/`).replaceAll('.gz', '') : s)
+      assert.is(same(outs[1]!), outs[0], o.kind)
+    }
+    await run({ kind: 'index', job: path.join(EXAMPLES, 'inverted-index.ts'), input: (d) => path.join(d, 'doc*'), reducers: 2, sameNames: false })
+    await run({ kind: 'sort', job: path.join(EXAMPLES, 'sort.ts'), input: (d) => path.join(d, 'rec*'), reducers: 3 })
+    await run({ kind: 'stream', mapper: 'cut -c1-12', reducer: 'uniq -c', input: (d) => path.join(d, 'doc*'), reducers: 1 })
+    // The sorted records, as the plain run's check: the sample found cuts in the decompressed text.
+    const all = recs.flatMap((b) => b.toString('latin1').replace(/\r\n$/, '').split('\r\n'))
+    assert.is(parts(path.join(t.dir, 'sort-gz')), all.map((l) => `${l.slice(0, KEY_BYTES)}\t${l.slice(KEY_BYTES)}\n`).sort(byteOrder).join(''))
+    assert.is(readdirSync(path.join(t.dir, 'sort-gz')).filter((f) => f.startsWith('part-r-')).length, 3)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a corrupt .gz fails its task at once (no retry reads the same bytes again), naming the file; no output is left', deadline('corrupt', async () => {
+  const t = tempDir()
+  try {
+    mkdirSync(path.join(t.dir, 'data'))
+    writeFileSync(path.join(t.dir, 'data', 'good.gz'), gzipSync(text(1, 100)))
+    writeFileSync(path.join(t.dir, 'data', 'bad.gz'), gzipSync(text(2, 3000)).subarray(0, 2000))
+    const out = path.join(t.dir, 'out')
+    const e = await rejection(runJob({ job: path.join(EXAMPLES, 'wc.ts'), input: path.join(t.dir, 'data/*.gz'), output: out, procs: 2, maxAttempts: 4 }))
+    assert.instance(e, TaskFailedError)
+    const f = e as TaskFailedError
+    assert.is(f.attempts.length, 1)
+    assert.instance(f.attempts[0]!.cause, InputUnreadableError)
+    assert.match(f.message, /input file ".*data\/bad\.gz" cannot be read \(not valid gzip data: unexpected end of file\)/)
+    assert.not.ok(existsSync(out))
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test("records: 'files': a .gz whose text is longer than a string may be fails at once as InputTooLargeError; its copy goes", deadline('too large', async () => {
+  const t = tempDir()
+  try {
+    const f = path.join(t.dir, 'big.gz')
+    writeFileSync(f, gzipSync('x'.repeat(5000)))
+    const dir = path.join(t.dir, 'm-00000-1')
+    let ran = false
+    const e = await rejection(runDecompressed([{ path: f, name: 'big.gz', start: 0, end: 30 }], dir, 'files', new AbortController().signal, () => {
+      ran = true
+      return Promise.reject(new Error('not reached'))
+    }, 4096))
+    assert.instance(e, InputTooLargeError)
+    assert.match((e as Error).message, /input "big\.gz" is 5000 bytes, too large for one string with records: 'files' \(at most 4096 bytes\)/)
+    assert.not.ok(ran)
+    assert.equal(readdirSync(dir), [])
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a job stopped while it decompresses ends with the stop\'s reason and leaves nothing behind', deadline('stop', async () => {
+  const t = tempDir()
+  try {
+    mkdirSync(path.join(t.dir, 'data'))
+    // 48 MiB of text in a few hundred KiB: its copy takes a while to write.
+    writeFileSync(path.join(t.dir, 'data', 'big.gz'), gzipSync(Buffer.from('the quick brown fox\n'.repeat(48 << 16))))
+    const out = path.join(t.dir, 'out')
+    const ac = new AbortController()
+    const reason = new JobStoppedError('SIGINT')
+    const e = await rejection(runJob({
+      job: path.join(EXAMPLES, 'wc.ts'), input: path.join(t.dir, 'data'), output: out, procs: 1, signal: ac.signal,
+      onProgress: (ev) => {
+        if (ev.type === 'attempt' && ev.state === 'started') ac.abort(reason)
+      },
+    }))
+    assert.is(e, reason)
+    assert.not.ok(existsSync(out))
+    assert.equal(filesUnder(t.dir), ['data/big.gz'])
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test.run()
