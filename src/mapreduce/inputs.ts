@@ -10,7 +10,9 @@
  * a link that cannot be resolved (a loop, a missing target) names nothing. A pattern
  * without those characters names a file, or a directory whose files (not sub-directories, and
  * not names starting with `_` or `.`, as Hadoop skips `_SUCCESS` and hidden files) are the input;
- * so does a pattern with them that matches nothing (`data[1].txt`, as the shell leaves it).
+ * so does a pattern with them that matches nothing (`data[1].txt`, as the shell leaves it). A
+ * pattern that names nothing and holds commas outside braces is Hadoop's comma-separated list
+ * (`-input a/,b/`): each part is a pattern of its own.
  *
  * Invariant: the result is sorted by path and holds each file once, however many patterns name
  * it, so the split list (and with it every task id) is the same on every run over the same files.
@@ -41,7 +43,13 @@ export function expandInputs(patterns: readonly string[], cwd = process.cwd()): 
     let found = expandBraces(pattern).flatMap((p) => expandOne(p, cwd))
     // A name with braces in it, as written (as a glob that matches nothing is).
     if (found.length === 0 && pattern.includes('{')) found = literal(pattern, cwd)
-    if (found.length === 0) throw new InputNotFoundError(pattern)
+    if (found.length === 0) {
+      // Hadoop's -input takes a comma-separated list (commas inside braces are the braces'):
+      // `a,b` names a and b, unless a file is named `a,b`.
+      const parts = commaList(pattern)
+      if (parts.length > 1) return parts.forEach(add)
+      throw new InputNotFoundError(pattern)
+    }
     for (const f of found) if (!byPath.has(f.path)) byPath.set(f.path, f)
   }
   patterns.forEach(add)
@@ -105,6 +113,24 @@ export function expandBraces(p: string): string[] {
     return out
   }
   return [p]
+}
+
+/** `p` cut at its commas outside braces, as Hadoop cuts a comma-separated input list (empty parts dropped). */
+export function commaList(p: string): string[] {
+  const out: string[] = []
+  let depth = 0
+  let start = 0
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i]
+    if (c === '{') depth++
+    else if (c === '}' && depth > 0) depth--
+    else if (c === ',' && depth === 0) {
+      out.push(p.slice(start, i))
+      start = i + 1
+    }
+  }
+  out.push(p.slice(start))
+  return out.filter((x) => x !== '')
 }
 
 /** What `p` is, following links; undefined when it does not exist or cannot be resolved (a link loop, an unreadable directory on the way). */

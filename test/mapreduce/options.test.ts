@@ -1,11 +1,11 @@
 // Sizes, input patterns and defineJob: what is accepted, and the typed errors for what is not.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { defineJob, formatSize, InputNotFoundError, MapReduceArgError, parseSize } from '../../src/mapreduce/index.js'
-import { expandBraces, expandInputs, segmentRegExp } from '../../src/mapreduce/inputs.js'
+import { commaList, expandBraces, expandInputs, segmentRegExp } from '../../src/mapreduce/inputs.js'
 import { jobOf } from '../../src/mapreduce/job.js'
 import { autoProcs, autoSplitSize, BYTES_PER_THREAD, DEFAULT_SPLIT, MIN_AUTO_SPLIT } from '../../src/mapreduce/options.js'
 import { tempDir } from './_helpers.js'
@@ -94,6 +94,15 @@ inputs('globs, plain files and directories; sorted, each file once; dotfiles and
     assert.equal(expandBraces('x{1,2}y{a,b}'), ['x1ya', 'x1yb', 'x2ya', 'x2yb'])
     writeFileSync(path.join(d, 'data/{c,d}.txt'), 'braces')
     assert.equal(names(['data/{c,d}.txt']), ['data/{c,d}.txt'], 'a name with braces, as written, when no alternative exists')
+    // Hadoop's comma-separated -input list: each part a pattern; commas in braces are the braces';
+    // a file named with a comma is that file.
+    assert.equal(names(['data/a.txt,data/sub/*.txt']), ['data/a.txt', 'data/sub/x.txt'])
+    assert.equal(names(['data/{a,b}.txt,data/c.log']), ['data/a.txt', 'data/b.txt', 'data/c.log'])
+    assert.equal(commaList('a,{b,c},d,'), ['a', '{b,c}', 'd'])
+    writeFileSync(path.join(d, 'data/a,b.txt'), 'comma')
+    assert.equal(names(['data/a,b.txt']), ['data/a,b.txt'])
+    assert.throws(() => expandInputs(['data/a.txt,data/none.txt'], d), (e: unknown) => e instanceof InputNotFoundError && e.pattern === 'data/none.txt')
+    rmSync(path.join(d, 'data/a,b.txt'))
     // A pattern that matches nothing is the path as written, as in the shell.
     assert.equal(names(['data/[x].txt']), ['data/[x].txt'])
     mkdirSync(path.join(d, 'g[1]'))
