@@ -108,8 +108,8 @@ export interface PlainPieces {
 
 /**
  * `pieces` as files a map task can read: each compressed one decompressed into `dir` (made by the
- * caller), as the whole range of a plain file that keeps the input's name; the others as they
- * are. `remove` deletes the copies (call it when the attempt ends, whatever way).
+ * caller), as the whole range of a plain file that keeps the input's name and its stored size; the
+ * others as they are. `remove` deletes the copies (call it when the attempt ends, whatever way).
  */
 export async function plainPieces(pieces: readonly Split[], dir: string, signal?: AbortSignal): Promise<PlainPieces> {
   const made: string[] = []
@@ -127,7 +127,7 @@ export async function plainPieces(pieces: readonly Split[], dir: string, signal?
       const to = path.join(dir, `input-${i}`)
       made.push(to)
       const size = await decompress(s.path, s.name, codec, to, signal === undefined ? {} : { signal })
-      out.push({ path: to, name: s.name, start: 0, end: size })
+      out.push({ path: to, name: s.name, start: 0, end: size, stored: s.end - s.start })
     }
     return { pieces: out, remove }
   } catch (e) {

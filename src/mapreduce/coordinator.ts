@@ -326,7 +326,7 @@ async function execute(
         const s = group[0]!
         const more = group.slice(1)
         const args: MapArgs = {
-          job: o.url, task: t, attempt: a, path: s.path, name: s.name, start: s.start, end: s.end, records,
+          job: o.url, task: t, attempt: a, path: s.path, name: s.name, start: s.start, end: s.end, ...(s.stored === undefined ? {} : { stored: s.stored }), records,
           reducers, memory: share, dir, outDir: o.output, partition: o.partition, stream: o.stream,
           params: o.params, ...(cuts === undefined ? {} : { cuts }), ...(more.length === 0 ? {} : { more }), ...mapGroups(clock),
         }
@@ -366,9 +366,10 @@ async function execute(
 /**
  * A map attempt over `group`, some of it compressed (codec.ts): the compressed splits are
  * decompressed into the attempt's directory first, on this thread's event loop (zlib works on
- * libuv's pool), and `run` maps the copies; they are removed when the attempt ends. Its bytes in
- * are the input's bytes as stored, as the job's start counted them (Hadoop counts the bytes it
- * read from the file system too). `maxText`: the longest text a 'files' record may have (tests).
+ * libuv's pool), and `run` maps the copies; they are removed when the attempt ends. The copies
+ * keep the stored sizes, which the attempt counts as its bytes in, as the job's start counted
+ * them (Hadoop counts the bytes it read from the file system). `maxText`: the longest text a
+ * 'files' record may have (tests).
  */
 export async function runDecompressed(
   group: readonly Split[], dir: string, records: RecordKind, signal: AbortSignal, run: (g: readonly Split[]) => Promise<MapResult>,
@@ -382,8 +383,7 @@ export async function runDecompressed(
       const i = plain.pieces.findIndex((s) => s.end > maxText)
       if (i >= 0) throw new InputTooLargeError(group[i]!.name, plain.pieces[i]!.end, maxText)
     }
-    const r = await run(plain.pieces)
-    return { ...r, stats: { ...r.stats, inputBytes: group.reduce((n, s) => n + (s.end - s.start), 0) } }
+    return await run(plain.pieces)
   } finally {
     await plain.remove()
   }

@@ -33,7 +33,7 @@ import type { StreamSpec } from './options.js'
 import type { AttemptGroups } from './streaming/groups.js'
 import { readCuts } from './sample.js'
 import { MapBuffer, type Combine } from './spill.js'
-import { ChunkReader, LineReader, readWholeFile, type Split } from './split.js'
+import { ChunkReader, LineReader, readWholeFile, storedBytes, type Split } from './split.js'
 import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
 import { makeDirs } from './dirs.js'
 
@@ -48,6 +48,8 @@ export interface MapArgs {
   readonly name: string
   readonly start: number
   readonly end: number
+  /** When `path` is a decompressed copy (codec.ts): the compressed file's size, which the split counts. */
+  readonly stored?: number
   readonly records: RecordKind
   readonly reducers: number
   /** This task's share of the memory budget, in bytes. */
@@ -165,7 +167,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal, progress: () => vo
     if (chunks) {
       const mapChunk = job.map as unknown as (k: string, v: Uint8Array, emit: (k: Scalar, v: Scalar) => void, ctx: ChunkContext) => void | Promise<void>
       for (const s of pieces) {
-        stats.inputBytes += s.end - s.start
+        stats.inputBytes += storedBytes(s)
         ctx.file = s.name
         chunkReader = new ChunkReader(s.path, s.start, s.end)
         while (chunkReader.next()) {
@@ -189,7 +191,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal, progress: () => vo
         checkAbort(signal)
         progress()
         const text = readWholeFile(s.path)
-        stats.inputBytes += s.end - s.start // the file's size, as the inputs were listed
+        stats.inputBytes += storedBytes(s) // the file's size, as the inputs were listed
         stats.mapInputRecords++
         ctx.file = s.name
         ctx.offset = 0
@@ -199,7 +201,7 @@ export async function runMap(a: MapArgs, signal: AbortSignal, progress: () => vo
       }
     } else {
       for (const s of pieces) {
-        stats.inputBytes += s.end - s.start
+        stats.inputBytes += storedBytes(s)
         ctx.file = s.name
         reader = new LineReader(s.path, s.start, s.end, { name: s.name })
         while (reader.next()) {

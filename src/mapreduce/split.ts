@@ -30,7 +30,12 @@ export interface Split {
   readonly name: string
   readonly start: number
   readonly end: number
+  /** A decompressed copy's (codec.ts): the bytes of the compressed file it was made from, which the split counts as its own. */
+  readonly stored?: number
 }
+
+/** The bytes a split stands for in the job's counts: the file's as stored (a compressed file's, for a copy of its text). */
+export const storedBytes = (s: Split): number => s.stored ?? s.end - s.start
 
 /**
  * The splits of `files`, in file order then offset order. 'lines' and 'chunks': ranges of

@@ -156,6 +156,21 @@ test('records: files, a sample, and a streaming mapper read a .gz as they read i
   }
 }, MS))
 
+test("a streaming mapper's environment names the .gz and its stored length, as Hadoop's split does", deadline('env', async () => {
+  const t = tempDir()
+  try {
+    const f = path.join(t.dir, 'a.log.gz')
+    const body = gzipSync(text(6, 500))
+    writeFileSync(f, body)
+    const out = path.join(t.dir, 'out')
+    const r = await runJob({ mapper: 'sh -c \'wc -l >/dev/null; echo "$mapreduce_map_input_file $mapreduce_map_input_start $mapreduce_map_input_length"\'', reducers: 0, input: f, output: out })
+    assert.is(readFileSync(path.join(out, 'part-m-00000'), 'utf8'), `${f} 0 ${body.length}\t\n`)
+    assert.is(r.counters.inputBytes, body.length)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test('a corrupt .gz fails its task at once (no retry reads the same bytes again), naming the file; no output is left', deadline('corrupt', async () => {
   const t = tempDir()
   try {

@@ -27,7 +27,7 @@ import { PartWriter } from '../output.js'
 import { streamPartitioners, type Partitioner } from '../partition.js'
 import { RunReader, RunWriter } from '../runfile.js'
 import { MapBuffer } from '../spill.js'
-import { LineReader } from '../split.js'
+import { LineReader, storedBytes } from '../split.js'
 import type { Command } from './command.js'
 import { taskEnv } from './env.js'
 import { COMBINER, MAIN_ROLE, type AttemptGroups } from './groups.js'
@@ -48,7 +48,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
     ctx: { phase: 'map', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: -1, reducers: a.reducers, counters, params: new Map(a.params) },
   })
   const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task)), { bytes: true }) : undefined
-  const env = taskEnv({ phase: 'map', task: a.task, attempt: a.attempt, reducers: a.reducers, file: a.name, start: a.start, length: a.end - a.start })
+  const env = taskEnv({ phase: 'map', task: a.task, attempt: a.attempt, reducers: a.reducers, file: a.name, start: a.start, length: storedBytes(a) })
   const combiner = a.stream.combiner
   /** Spills (and their combines) in order; the first failure fails the attempt. */
   let work: Promise<void> = Promise.resolve()
@@ -86,7 +86,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
   try {
     pipe = new Pipe('mapper', a.stream.mapper, env, counters, onLine, a.groups === undefined ? undefined : { attempt: a.groups, role: MAIN_ROLE }, progress)
     pipe.watchAbort(signal)
-    stats.inputBytes = a.end - a.start
+    stats.inputBytes = storedBytes(a)
     try {
       // A process that stopped reading gets no more: its exit status decides.
       while (!pipe.inputGone && reader.next()) {
