@@ -4,16 +4,19 @@
  * A split is a byte range [start, end) of one file. Text splits are cut at fixed byte offsets,
  * not at line boundaries: the line reader makes them line-aligned by this rule (Hadoop's
  * LineRecordReader's): a record belongs to the split in which its first byte lies.
+ * - A line ends at '\n', at '\r\n', or at a '\r' not followed by '\n', as Hadoop's LineReader
+ *   ends one (old Mac text, a log that kept a terminal's carriage returns); the line is the bytes
+ *   before its end. A final line without an end is a record; the end of the file's last line
+ *   starts no empty record after it.
  * - A split that starts at 0 starts with a record. One that starts at s > 0 starts with a record
- *   only when byte s - 1 is '\n'; otherwise its first bytes finish a record of an earlier split
- *   and are skipped, up to and including the next '\n' (which may lie beyond `end`).
- * - A split reads every record that starts before `end`, to that record's '\n' or the file's end,
- *   even when that lies beyond `end`.
- * So each record is read exactly once, whatever the split size. Records are separated by '\n'
- * only; a '\r' just before it is dropped (CRLF files), a lone '\r' is data. A final line without
- * '\n' is a record; the '\n' at the end of a file starts no empty record after it. Bytes are
- * decoded as UTF-8 per record, after the cut: '\n' (0x0A) never occurs inside a multi-byte
- * sequence, so a split boundary inside a character cannot garble one.
+ *   only when the bytes before s end a line (byte s - 1 is '\n', or is '\r' and byte s is not
+ *   '\n'); otherwise its first bytes finish a record of an earlier split and are skipped, up to
+ *   and including the next line end (which may lie beyond `end`).
+ * - A split reads every record that starts before `end`, to that record's line end or the file's
+ *   end, even when that lies beyond `end`.
+ * So each record is read exactly once, whatever the split size. Bytes are decoded as UTF-8 per
+ * record, after the cut: '\n' (0x0A) and '\r' (0x0D) never occur inside a multi-byte sequence,
+ * so a split boundary inside a character cannot garble one.
  */
 
 import { constants as bufferConstants } from 'node:buffer'
@@ -165,6 +168,13 @@ export class LineReader {
   #eof = false
   /** File offset of the next record's first byte. */
   #pos: number
+  /**
+   * The last scan for '\r' (#firstCR): it covered the file offsets [#crFrom, #crTo), and the first
+   * '\r' there is at #crAt (-1: none). A file without one is scanned once a buffer, not once a line.
+   */
+  #crFrom = 0
+  #crTo = 0
+  #crAt = -1
 
   constructor(path: string, start: number, end: number, o: LineReaderOptions = {}) {
     this.#fd = openSync(path, 'r')
@@ -176,9 +186,12 @@ export class LineReader {
     this.#bufPos = start
     this.#pos = start
     if (start > 0) {
-      // Does a record start at `start`? Only when the byte before it ends a line.
-      const one = Buffer.alloc(1)
-      if (readSync(this.#fd, one, 0, 1, start - 1) === 1 && one[0] !== NL) this.#pos = this.#skip(start)
+      // Does a record start at `start`? Only when the bytes before it end a line: a '\n', or a
+      // '\r' whose next byte (this split's first) is not the '\n' of a CRLF.
+      const two = Buffer.alloc(2)
+      const n = readSync(this.#fd, two, 0, 2, start - 1)
+      const ended = n >= 1 && (two[0] === NL || (two[0] === CR && (n < 2 || two[1] !== NL)))
+      if (!ended) this.#pos = this.#skip(start)
     }
   }
 
@@ -194,15 +207,22 @@ export class LineReader {
 
   next(): boolean {
     if (this.#pos >= this.#end) return false
-    const nl = this.#find(this.#pos)
-    const stop = nl < 0 ? this.#bufPos + this.#len : nl // EOF: the last line has no '\n'
-    if (nl < 0 && stop <= this.#pos) return false // the split ends at the file's end
-    let last = stop
-    if (last > this.#pos && this.#buf[last - 1 - this.#bufPos] === CR && nl >= 0) last--
-    if (last - this.#pos > this.#maxLine) throw new RecordTooLongError(this.#name, this.#pos, this.#maxLine)
+    const t = this.#find(this.#pos)
+    let stop: number
+    let after: number
+    if (t < 0) {
+      stop = this.#bufPos + this.#len // EOF: the last line has no end
+      if (stop <= this.#pos) return false // the split ends at the file's end
+      after = stop
+    } else {
+      stop = t
+      // '\n'; '\r\n'; or a '\r' alone (#find gives a '\r' with its next byte buffered, or at EOF).
+      after = this.#buf[t - this.#bufPos] === CR && t + 1 < this.#bufPos + this.#len && this.#buf[t + 1 - this.#bufPos] === NL ? t + 2 : t + 1
+    }
+    if (stop - this.#pos > this.#maxLine) throw new RecordTooLongError(this.#name, this.#pos, this.#maxLine)
     this.offset = this.#pos
-    this.line = this.#buf.toString(this.#encoding, this.#pos - this.#bufPos, last - this.#bufPos)
-    this.#pos = nl < 0 ? stop : nl + 1
+    this.line = this.#buf.toString(this.#encoding, this.#pos - this.#bufPos, stop - this.#bufPos)
+    this.#pos = after
     return true
   }
 
@@ -210,32 +230,73 @@ export class LineReader {
     closeSync(this.#fd)
   }
 
-  /** The file offset of the first '\n' at or after `from`, reading as needed; -1 at EOF (then the buffer holds the rest of the file). */
+  /**
+   * The file offset of the first '\n' or '\r' at or after `from`, reading as needed; a '\r' only
+   * once the byte after it is buffered too (or the file ends there). -1 at EOF (then the buffer
+   * holds the rest of the file).
+   */
   #find(from: number): number {
     let scanned = from
     for (;;) {
       const i = this.#len === 0 ? -1 : this.#buf.indexOf(NL, scanned - this.#bufPos)
-      if (i >= 0 && i < this.#len) return this.#bufPos + i
+      const bufEnd = this.#bufPos + this.#len
+      const nl = i >= 0 && i < this.#len ? this.#bufPos + i : -1
+      // The last scan saw no '\r' up to this '\n' (a file without any): no call.
+      if (nl >= 0 && this.#crAt < 0 && scanned >= this.#crFrom && nl <= this.#crTo) return nl
+      const cr = this.#firstCR(scanned, nl < 0 ? bufEnd : nl)
+      if (cr >= 0 && (cr + 1 < bufEnd || this.#eof)) return cr
+      if (nl >= 0) return nl
       if (this.#eof) return -1
-      scanned = this.#bufPos + this.#len
+      scanned = cr >= 0 ? cr : bufEnd
       this.#fill(from)
     }
   }
 
+  /** The first '\r' in the buffered file offsets [from, limit), or -1; the scan is kept for the next call (#crAt). */
+  #firstCR(from: number, limit: number): number {
+    let at = this.#crAt
+    if (from < this.#crFrom || (at >= 0 ? at < from : limit > this.#crTo)) {
+      // Not known from the last scan: scan on, from where a scan that found none stopped.
+      const s = at < 0 && from >= this.#crFrom && from < this.#crTo ? this.#crTo : from
+      const i = this.#buf.indexOf(CR, s - this.#bufPos)
+      at = i >= 0 && i < this.#len ? this.#bufPos + i : -1
+      if (s === from) this.#crFrom = from
+      this.#crTo = this.#bufPos + this.#len
+      this.#crAt = at
+    }
+    return at >= 0 && at < limit ? at : -1
+  }
+
   /**
-   * The offset just past the first '\n' in [from, end), reading without keeping what it read, or
-   * `end` when there is none (a record that starts in an earlier split runs past this one, which
-   * then starts none). The buffer is left holding the last chunk read, from its first byte.
+   * The offset just past the first line end in [from, end), reading without keeping what it read,
+   * or `end` or more when there is none before `end` (a record that starts in an earlier split
+   * runs past this one, which then starts none). The buffer is left holding the last chunk read,
+   * from its first byte.
    */
   #skip(from: number): number {
     for (let at = from; at < this.#end; ) {
-      const n = readSync(this.#fd, this.#buf, 0, Math.min(this.#buf.length, this.#end - at), at)
+      const want = Math.min(this.#buf.length, this.#end - at)
+      const n = readSync(this.#fd, this.#buf, 0, want, at)
       if (n === 0) break
-      const i = this.#buf.subarray(0, n).indexOf(NL)
-      if (i >= 0) {
+      const chunk = this.#buf.subarray(0, n)
+      const nl = chunk.indexOf(NL)
+      const cr = chunk.indexOf(CR)
+      if (cr >= 0 && (nl < 0 || cr < nl)) {
+        if (cr + 1 < n) {
+          this.#bufPos = at
+          this.#len = n
+          return at + cr + (chunk[cr + 1] === NL ? 2 : 1)
+        }
+        // The chunk's last byte: at the split's end (or the file's) any next record starts at or
+        // past `end`; else read on from the '\r', to see what follows it.
+        if (n < want || at + n >= this.#end) return at + n
+        at += n - 1
+        continue
+      }
+      if (nl >= 0) {
         this.#bufPos = at
         this.#len = n
-        return at + i + 1
+        return at + nl + 1
       }
       at += n
     }
@@ -254,7 +315,7 @@ export class LineReader {
       this.#bufPos = keep
     }
     if (this.#len === this.#buf.length) {
-      // No '\n' in the bytes kept: they are all the current line's (but for a final '\r').
+      // No line end in the bytes kept: they are all the current line's (but for a final '\r').
       if (this.#len > this.#maxLine + 1) throw new RecordTooLongError(this.#name, keep, this.#maxLine)
       const bigger = Buffer.allocUnsafe(this.#buf.length * 2)
       this.#buf.copy(bigger, 0, 0, this.#len)
@@ -268,11 +329,11 @@ export class LineReader {
 
 /**
  * Reads the records of one split as chunks of whole records (records: 'chunks'): the same records
- * as LineReader, by the same rule, but as the raw bytes of many lines at once, each '\n' included
- * (and the last line's, when the file ends with one). `next()` moves to the next chunk; `chunk`
- * (valid until the next call) and `offset` (its first byte's file offset) describe it. A chunk
- * ends after the last '\n' in the buffer, or after the '\n' that ends the split's last record;
- * a record longer than the buffer grows it.
+ * as LineReader, by the same rule, but as the raw bytes of many lines at once, each line's end
+ * included (and the last line's, when the file ends with one). `next()` moves to the next chunk;
+ * `chunk` (valid until the next call) and `offset` (its first byte's file offset) describe it. A
+ * chunk ends after the last line end in the buffer, or after the one that ends the split's last
+ * record; a record longer than the buffer grows it.
  */
 export class ChunkReader {
   offset = -1
@@ -306,14 +367,14 @@ export class ChunkReader {
       const got = readSync(this.#fd, this.#buf, len, this.#buf.length - len, this.#pos + len)
       len += got
       const data = this.#buf.subarray(0, len)
-      // Reaching `end`: the split's last record is the one holding byte end - 1; cut after its '\n'.
-      const nl = len >= limit ? data.indexOf(NL, limit - 1) : data.lastIndexOf(NL)
-      if (nl >= 0) {
-        cut = nl + 1
+      // Reaching `end`: the split's last record is the one holding byte end - 1; cut after its end.
+      const c = len >= limit ? firstEnd(data, limit - 1, got === 0) : lastEnd(data, got === 0)
+      if (c >= 0) {
+        cut = c
         break
       }
       if (got === 0) {
-        cut = len // the file ends without '\n'
+        cut = len // the file ends without a line end
         break
       }
       if (len === this.#buf.length) {
@@ -332,6 +393,31 @@ export class ChunkReader {
   close(): void {
     closeSync(this.#fd)
   }
+}
+
+/**
+ * Just past the first line end in `data` at or after `from` (a '\r\n' whole), or -1 when there is
+ * none yet: a '\r' that is the last byte counts only at the file's end (`eof`), where no '\n'
+ * can follow it.
+ */
+function firstEnd(data: Uint8Array, from: number, eof: boolean): number {
+  const b = Buffer.from(data.buffer, data.byteOffset, data.length)
+  const nl = b.indexOf(NL, from)
+  const cr = b.indexOf(CR, from)
+  if (cr < 0 || (nl >= 0 && nl < cr)) return nl < 0 ? -1 : nl + 1
+  if (cr + 1 < b.length) return cr + (b[cr + 1] === NL ? 2 : 1)
+  return eof ? cr + 1 : -1
+}
+
+/** Just past the last line end in `data`, or -1 when it has none yet (a final '\r' counts only at the file's end, `eof`). */
+function lastEnd(data: Uint8Array, eof: boolean): number {
+  const b = Buffer.from(data.buffer, data.byteOffset, data.length)
+  const nl = b.lastIndexOf(NL)
+  let cr = b.lastIndexOf(CR)
+  // A '\r' as the last byte is a line end only when nothing can follow; else look before it.
+  if (cr === b.length - 1 && !eof) cr = cr === 0 ? -1 : b.lastIndexOf(CR, cr - 1)
+  // A '\r' after the last '\n' has a byte after it that is not '\n' (or ends the file): a line end.
+  return Math.max(nl, cr) < 0 ? -1 : Math.max(nl, cr) + 1
 }
 
 /** records: 'files': the whole file as one UTF-8 string. */

@@ -103,6 +103,12 @@ io('bytes that are not UTF-8: offsets count bytes, keys group and order by their
   assert.is(out, 'x\t1\ncaf\u00e9\t1\ndone\t1\n')
 }))
 
+io('stream-map: a lone \\r ends a record, as gort mapreduce and Hadoop read files; offsets count it', deadline('cr', async () => {
+  const { out, err } = await runStream(streamMap, JOB, 'a\rFILE\r\nb\rFILE')
+  assert.is(out, 'a\t1\nfile= offset=2 task=m-00000\t1\nFILE\t1\nb\t1\nfile= offset=10 task=m-00000\t1\nFILE\t1\n')
+  assert.match(err, /^reporter:counter:gort,lines,4$/m)
+}))
+
 io('bad pairs and bad values fail with a clear StreamFormatError', deadline('format', async () => {
   await runStream(streamMap, JOB, 'TAB-KEY\n').then(() => assert.unreachable(), (e: Error) => {
     assert.is((e as { code?: string }).code, 'ERR_MR_STREAM_FORMAT')

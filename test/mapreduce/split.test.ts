@@ -1,5 +1,5 @@
 // Splits and line records: whatever the split size, every record is read exactly once, by the
-// split in which it starts, with its byte offset: CRLF, no final newline, empty files, empty
+// split in which it starts, with its byte offset: CRLF, lone CRs, no final newline, empty files, empty
 // lines, multi-byte UTF-8 cut by a split boundary, lines longer than the reader's buffer.
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -8,23 +8,25 @@ import * as assert from 'uvu/assert'
 import { ChunkReader, computeSplits, LineReader, packSplits, taperSplits, type Split } from '../../src/mapreduce/split.js'
 import { RecordTooLongError } from '../../src/mapreduce/errors.js'
 import type { InputFile } from '../../src/mapreduce/inputs.js'
-import { tempDir, text } from './_helpers.js'
+import { rng, tempDir, text } from './_helpers.js'
 import { thrown } from '../_support/rejection.js'
 
 const test = suite('split')
 
-/** The records of `bytes` by the rule itself, for comparison: [offset, line]. */
+/**
+ * The records of `bytes` by the rule itself, byte by byte, for comparison: [offset, line]. A line
+ * ends at '\n', '\r\n' or a '\r' alone (Hadoop's LineReader).
+ */
 function reference(bytes: Buffer): [number, string][] {
   const out: [number, string][] = []
   let start = 0
-  while (start < bytes.length) {
-    let nl = bytes.indexOf(0x0a, start)
-    const hasNl = nl >= 0
-    if (!hasNl) nl = bytes.length
-    const end = hasNl && nl > start && bytes[nl - 1] === 0x0d ? nl - 1 : nl
-    out.push([start, bytes.toString('utf8', start, end)])
-    start = nl + 1
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== 0x0a && bytes[i] !== 0x0d) continue
+    out.push([start, bytes.toString('utf8', start, i)])
+    if (bytes[i] === 0x0d && bytes[i + 1] === 0x0a) i++
+    start = i + 1
   }
+  if (start < bytes.length) out.push([start, bytes.toString('utf8', start)])
   return out
 }
 
@@ -52,7 +54,11 @@ const CASES: [string, string][] = [
   ['final newline', 'alpha\nbeta\ngamma\n'],
   ['CRLF', 'alpha\r\nbeta\r\n\r\ngamma\r\n'],
   ['CRLF, no final newline', 'alpha\r\nbeta'],
-  ['lone CR is data', 'a\rb\nc\r'],
+  ['a lone CR ends a line', 'a\rb\nc\r'],
+  ['CR only (old Mac text)', 'alpha\rbeta\r\rgamma'],
+  ['CR, CRLF and LF mixed', 'a\r\r\nb\n\rc\r\n\r\nd\r'],
+  ['CRs in a row', '\r\r\r\n\r'],
+  ['a terminal progress line', 'done 10%\rdone 50%\rdone 100%\nok\n'],
   ['empty lines between', 'a\n\n\nb\n\n'],
   ['multi-byte UTF-8', 'naïve café\n日本語のテキスト\n😀😀😀\nStraße\n𝒳\n'],
   ['one long line', 'x'.repeat(300)],
@@ -79,7 +85,38 @@ test('every record exactly once, by the split it starts in, for every split size
   }
 })
 
-test('chunks: the splits\' chunks, in order, are the file\'s bytes, each cut after a \\n or at the end, each starting a record of its split', () => {
+test('random text of \\r, \\n and multi-byte characters: the records of every split size, line and chunk readers alike, are the reference\'s', () => {
+  const t = tempDir()
+  try {
+    const r = rng(11)
+    const alphabet = ['a', 'b', 'é', '😀', '\r', '\n', '\r', '\n', ' ']
+    const p = path.join(t.dir, 'r.txt')
+    for (let round = 0; round < 150; round++) {
+      const content = Array.from({ length: Math.floor(r() * 48) }, () => alphabet[Math.floor(r() * alphabet.length)]!).join('')
+      writeFileSync(p, content)
+      const bytes = Buffer.from(content)
+      const file: InputFile = { path: p, name: 'r.txt', size: bytes.length }
+      const want = reference(bytes)
+      for (let size = 1; size <= bytes.length + 1; size++) {
+        assert.equal(readAll(file, size, 16), want, `${JSON.stringify(content)}: split size ${size}`)
+        const chunks: Buffer[] = []
+        for (const s of computeSplits([file], size, 'chunks')) {
+          const c = new ChunkReader(s.path, s.start, s.end, 16)
+          try {
+            while (c.next()) chunks.push(Buffer.from(c.chunk))
+          } finally {
+            c.close()
+          }
+        }
+        assert.ok(Buffer.concat(chunks).equals(bytes), `${JSON.stringify(content)}: chunks of split size ${size}`)
+      }
+    }
+  } finally {
+    t.remove()
+  }
+})
+
+test('chunks: the splits\' chunks, in order, are the file\'s bytes, each cut after a line end or at the end, each starting a record of its split', () => {
   const t = tempDir()
   try {
     for (const [name, content] of [...CASES, ['generated', text(3, 200, true)] as [string, string]]) {
@@ -99,8 +136,10 @@ test('chunks: the splits\' chunks, in order, are the file\'s bytes, each cut aft
                 assert.ok(r.offset >= s.start && r.offset < s.end, `${at}: outside [${s.start}, ${s.end})`)
                 assert.ok(starts.has(r.offset), `${at}: not a record's start`)
                 assert.ok(r.chunk.length > 0, at)
-                const endsLine = r.chunk[r.chunk.length - 1] === 0x0a
-                assert.ok(endsLine || r.offset + r.chunk.length === bytes.length, `${at}: cut inside a line`)
+                const after = r.offset + r.chunk.length
+                // Cut after a line end: a '\n', or a '\r' whose next byte is not a '\n'.
+                const endsLine = bytes[after - 1] === 0x0a || (bytes[after - 1] === 0x0d && bytes[after] !== 0x0a)
+                assert.ok(endsLine || after === bytes.length, `${at}: cut inside a line`)
                 assert.ok(bytes.subarray(r.offset, r.offset + r.chunk.length).equals(r.chunk), `${at}: bytes differ`)
                 got.push(Buffer.from(r.chunk))
               }

@@ -15,8 +15,9 @@ import { hadoopPartition, partitioner, textHashCode } from '../../src/mapreduce/
 import { StreamCommandError } from '../../src/mapreduce/errors.js'
 import { resolveCommand, splitCommand } from '../../src/mapreduce/streaming/command.js'
 import { GROUPS_PER_ATTEMPT, JobGroups, MAIN_ROLE, holdGroup, killAll, releaseGroup } from '../../src/mapreduce/streaming/groups.js'
+import { LineSplitter } from '../../src/mapreduce/streaming/pipe.js'
 import { deadline } from '../_support/deadline.js'
-import { FIXTURES, tempDir, text } from './_helpers.js'
+import { FIXTURES, rng, tempDir, text } from './_helpers.js'
 
 const execFileAsync = promisify(execFile)
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
@@ -233,6 +234,40 @@ commands("defineJob: values is 'number' or 'string'", () => {
   assert.throws(() => defineJob({ values: 'text' as never, map: () => {} }), /defineJob: values must be 'number' or 'string', got "text"/)
 })
 
+commands('LineSplitter: a command\'s output lines end at \\n, \\r\\n or a lone \\r (Hadoop\'s LineReader), however the chunks fall; keepCR: at \\n only', () => {
+  /** Lines by the rule itself, character by character. */
+  const reference = (t: string, keepCR: boolean): string[] => {
+    const out: string[] = []
+    let start = 0
+    for (let i = 0; i < t.length; i++) {
+      if (t[i] === '\n' || (!keepCR && t[i] === '\r')) {
+        out.push(t.slice(start, i))
+        if (!keepCR && t[i] === '\r' && t[i + 1] === '\n') i++
+        start = i + 1
+      }
+    }
+    if (start < t.length) out.push(t.slice(start))
+    return out
+  }
+  const r = rng(5)
+  const alphabet = ['a', 'b', '\t', '\r', '\n', '\r', '\n']
+  for (let round = 0; round < 400; round++) {
+    const t = Array.from({ length: Math.floor(r() * 30) }, () => alphabet[Math.floor(r() * alphabet.length)]!).join('')
+    for (const keepCR of [false, true]) {
+      const split = new LineSplitter(keepCR, 'latin1')
+      const got: string[] = []
+      const bytes = Buffer.from(t, 'latin1')
+      for (let at = 0; at < bytes.length;) {
+        const n = 1 + Math.floor(r() * 5)
+        got.push(...split.push(bytes.subarray(at, at + n)))
+        at += n
+      }
+      got.push(...split.end())
+      assert.equal(got, reference(t, keepCR), `${JSON.stringify(t)}, keepCR ${keepCR}`)
+    }
+  }
+})
+
 commands.run()
 
 const test = suite('streaming runJob')
@@ -330,6 +365,24 @@ test('bytes pass through as they are, whatever their encoding (Hadoop Streaming 
       const want = sorted.filter((l) => (javaHash(keyOf(l)) & 0x7fffffff) % 3 === p)
       assert.ok(readFileSync(path.join(t.dir, 'h', `part-r-0000${p}`)).equals(expect(want)), `part ${p}`)
     }
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a lone \\r ends a line, in the input the mapper gets and in what it writes, as Hadoop\'s LineReader ends one', deadline('cr', async () => {
+  const t = tempDir()
+  try {
+    mkdirSync(path.join(t.dir, 'data'))
+    // Old Mac text, a terminal's progress line, a CRLF line.
+    writeFileSync(path.join(t.dir, 'data', 'f0.txt'), 'alpha\rbeta\r\rdone 10%\rdone 99%\ngamma\r\n')
+    const input = path.join(t.dir, 'data')
+    await runJob({ mapper: 'cat', input, output: path.join(t.dir, 'in'), reducers: 0, procs: 1 })
+    assert.is(readFileSync(path.join(t.dir, 'in', 'part-m-00000'), 'utf8'), 'alpha\t\nbeta\t\n\t\ndone 10%\t\ndone 99%\t\ngamma\t\n')
+    // The mapper's own output: each of its '\r'-ended lines is a pair of its own.
+    const emit = script(t.dir, 'emit.sh', `cat >/dev/null; printf 'k1\\tv1\\rk2\\tv2\\r\\nk3\\tv3\\r'`)
+    await runJob({ mapper: emit, input, output: path.join(t.dir, 'out'), reducers: 0, procs: 1 })
+    assert.is(readFileSync(path.join(t.dir, 'out', 'part-m-00000'), 'utf8'), 'k1\tv1\nk2\tv2\nk3\tv3\n')
   } finally {
     t.remove()
   }

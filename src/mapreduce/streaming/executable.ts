@@ -167,6 +167,8 @@ class LineSource {
   #ascii = true
   /** Whether the bytes held back for the next batch (a line not yet ended) were all ASCII. */
   #restAscii = true
+  /** Whether a '\r' was read at all: only then may a line hold one that is not its CRLF's. */
+  hasCR = false
 
   constructor(input: AsyncIterable<Buffer | string>) {
     this.#it = input[Symbol.asyncIterator]()
@@ -191,11 +193,11 @@ class LineSource {
       if (r.done === true) {
         this.#ended = true
         this.#ascii = this.#restAscii
-        const last = this.#split.end()
-        this.#lines = last === undefined ? [] : [last]
+        this.#lines = this.#split.end()
       } else {
         const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : r.value
         const ascii = isAscii(chunk)
+        if (!this.hasCR && chunk.indexOf(0x0d) >= 0) this.hasCR = true
         this.#lines = this.#split.push(chunk)
         // A batch holds what was held back too; what this chunk holds back starts the next one.
         this.#ascii = ascii && this.#restAscii
@@ -277,8 +279,20 @@ export async function streamMap(job: JobSpec, io: StreamIO): Promise<void> {
     ctx.offset = offset
     offset += line.length + 1 // a byte string: one char per byte
     if (line.endsWith('\r')) line = line.slice(0, -1)
-    const r = map(file, lines.text(line), emit, ctx)
-    if (r !== undefined) await r
+    if (lines.hasCR && line.includes('\r')) {
+      // A lone '\r' ends a record, as in `gort mapreduce` and Hadoop (split.ts); Hadoop itself
+      // hands a mapper no such line, but a local `cat file | gort stream-map` does.
+      let at = ctx.offset
+      for (const part of line.split('\r')) {
+        ctx.offset = at
+        at += part.length + 1
+        const r = map(file, lines.text(part), emit, ctx)
+        if (r !== undefined) await r
+      }
+    } else {
+      const r = map(file, lines.text(line), emit, ctx)
+      if (r !== undefined) await r
+    }
     if (buffered >= COMBINE_PAIRS) await combineAll()
     if (out.full) {
       const f = out.flush()

@@ -42,17 +42,22 @@ import { holdGroup, killGroup, releaseGroup, spawningGroup, type AttemptGroups }
 export const BATCH = 1 << 16
 const TAIL_LINES = 20
 const NL = 0x0a
+const CR = 0x0d
 
-/** Splits a byte stream into lines: push chunks, get whole lines; `end()` gives the unterminated rest. */
+/**
+ * Splits a byte stream into lines: push chunks, get whole lines; `end()` gives the unterminated
+ * rest. A line ends at '\n', '\r\n' or a '\r' alone, as Hadoop Streaming's readers of a command's
+ * output end one (its LineReader), unless `keepCR`.
+ */
 export class LineSplitter {
   #rest: Buffer | undefined
   readonly #keepCR: boolean
   readonly #encoding: 'utf8' | 'latin1'
 
   /**
-   * `keepCR`: leave a '\r' before '\n' on the line (a caller that counts the bytes it read).
-   * `encoding` 'latin1': lines as byte strings (see the module comment); '\n' is never inside a
-   * multi-byte UTF-8 sequence, so 'utf8' decodes whole lines too.
+   * `keepCR`: lines end at '\n' only, a '\r' before it left on the line (a caller that counts the
+   * bytes it read). `encoding` 'latin1': lines as byte strings (see the module comment); '\n' and
+   * '\r' are never inside a multi-byte UTF-8 sequence, so 'utf8' decodes whole lines too.
    */
   constructor(keepCR = false, encoding: 'utf8' | 'latin1' = 'utf8') {
     this.#keepCR = keepCR
@@ -70,19 +75,24 @@ export class LineSplitter {
     this.#rest = last + 1 < chunk.length ? Buffer.from(chunk.subarray(last + 1)) : undefined
     const lines = head.toString(this.#encoding).split('\n')
     if (this.#keepCR) return lines
-    for (let i = 0; i < lines.length; i++) {
-      const l = lines[i]!
-      if (l.endsWith('\r')) lines[i] = l.slice(0, -1)
-    }
-    return lines
+    if (head.indexOf(CR) < 0) return lines
+    // A '\r' last on a line is its CRLF's; any other ends a line of its own.
+    return lines.flatMap((l) => {
+      const body = l.endsWith('\r') ? l.slice(0, -1) : l
+      return body.includes('\r') ? body.split('\r') : body
+    })
   }
 
-  /** The last line when it had no '\n', else undefined. */
-  end(): string | undefined {
+  /** The lines after the last '\n' (none when the stream ended with one): a '\r' there ends a line, the stream's end the last. */
+  end(): string[] {
     const r = this.#rest
     this.#rest = undefined
-    if (r === undefined || r.length === 0) return undefined
-    return r.toString(this.#encoding)
+    if (r === undefined || r.length === 0) return []
+    const l = r.toString(this.#encoding)
+    if (this.#keepCR || !l.includes('\r')) return [l]
+    const lines = l.split('\r')
+    if (lines.at(-1) === '') lines.pop() // a final '\r' ends the last line
+    return lines
   }
 }
 
@@ -190,12 +200,10 @@ export class Pipe {
           killGroup(pid) // what it left running in the background
           if (groups !== undefined) releaseGroup(groups.attempt, groups.role, pid)
         }
-        const lastErr = err.end()
-        if (lastErr !== undefined) this.#stderrLine(lastErr)
+        for (const l of err.end()) this.#stderrLine(l)
         if (outError === undefined && this.#killedWhy === undefined) {
           try {
-            const lastOut = out.end()
-            if (lastOut !== undefined) onLine(lastOut)
+            for (const l of out.end()) onLine(l)
           } catch (e) {
             outError = e
           }
