@@ -112,7 +112,14 @@ io('stream-map: a lone \\r ends a record, as gort mapreduce and Hadoop read file
 io('bad pairs and bad values fail with a clear StreamFormatError', deadline('format', async () => {
   await runStream(streamMap, JOB, 'TAB-KEY\n').then(() => assert.unreachable(), (e: Error) => {
     assert.is((e as { code?: string }).code, 'ERR_MR_STREAM_FORMAT')
-    assert.match(e.message, /the key "a\\tb" holds a tab or a newline/)
+    assert.match(e.message, /the key "a\\tb" holds a tab or a line end \(\\n, \\r\)/)
+  })
+  // Hadoop ends a line at a '\r' too: a pair holding one would come apart there.
+  await runStream(streamMap, JOB, 'CR-KEY\n').then(() => assert.unreachable(), (e: Error) => {
+    assert.match(e.message, /the key "a\\rb" holds a tab or a line end/)
+  })
+  await runStream(streamMap, JOB, 'CR-VALUE\n').then(() => assert.unreachable(), (e: Error) => {
+    assert.match(e.message, /the value "1\\r2" of key "v" holds a line end \(\\n, \\r\), which streaming's lines cannot carry/)
   })
   await runStream(streamReduce, JOB, 'a\t1\na\tone\n').then(() => assert.unreachable(), (e: Error) => {
     assert.match(e.message, /the value "one" of key "a" is not a number, and the job declares values: 'number'/)

@@ -120,8 +120,9 @@ class TextOut {
 function lineOf(k: unknown, v: unknown): string {
   const key = textOf(checkKey(k))
   const value = textOf(checkValue(v))
-  if (/[\t\n]/.test(key)) throw new StreamFormatError(`emit: the key ${JSON.stringify(key)} holds a tab or a newline, which streaming's key<TAB>value lines cannot carry`)
-  if (value.includes('\n')) throw new StreamFormatError(`emit: the value ${JSON.stringify(value)} of key ${JSON.stringify(key)} holds a newline, which streaming's lines cannot carry`)
+  // Hadoop ends a line at '\r' too (its LineReader): a pair holding one would come apart there.
+  if (/[\t\n\r]/.test(key)) throw new StreamFormatError(`emit: the key ${JSON.stringify(key)} holds a tab or a line end (\\n, \\r), which streaming's key<TAB>value lines cannot carry`)
+  if (/[\n\r]/.test(value)) throw new StreamFormatError(`emit: the value ${JSON.stringify(value)} of key ${JSON.stringify(key)} holds a line end (\\n, \\r), which streaming's lines cannot carry`)
   return `${key}\t${value}\n`
 }
 
