@@ -20,6 +20,7 @@ import { open, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip, createInflate } from 'node:zlib'
+import { makeDirs } from './dirs.js'
 import { InputUnreadableError } from './errors.js'
 import type { Split } from './split.js'
 
@@ -107,11 +108,12 @@ export interface PlainPieces {
 }
 
 /**
- * `pieces` as files a map task can read: each compressed one decompressed into `dir` (made by the
- * caller), as the whole range of a plain file that keeps the input's name and its stored size; the
- * others as they are. `remove` deletes the copies (call it when the attempt ends, whatever way).
+ * `pieces` as files a map task can read: each compressed one decompressed into `dir` (made when
+ * needed), as the whole range of a plain file that keeps the input's name and its stored size;
+ * the others as they are. `maxLines`: decompress only each file's first lines (a sample). `remove`
+ * deletes the copies (call it when the attempt ends, whatever way).
  */
-export async function plainPieces(pieces: readonly Split[], dir: string, signal?: AbortSignal): Promise<PlainPieces> {
+export async function plainPieces(pieces: readonly Split[], dir: string, signal?: AbortSignal, maxLines?: number): Promise<PlainPieces> {
   const made: string[] = []
   const remove = async (): Promise<void> => {
     await Promise.all(made.map((f) => rm(f, { force: true })))
@@ -124,9 +126,10 @@ export async function plainPieces(pieces: readonly Split[], dir: string, signal?
         out.push(s)
         continue
       }
+      if (made.length === 0) makeDirs(dir)
       const to = path.join(dir, `input-${i}`)
       made.push(to)
-      const size = await decompress(s.path, s.name, codec, to, signal === undefined ? {} : { signal })
+      const size = await decompress(s.path, s.name, codec, to, { ...(signal === undefined ? {} : { signal }), ...(maxLines === undefined ? {} : { maxLines }) })
       out.push({ path: to, name: s.name, start: 0, end: size, stored: s.end - s.start })
     }
     return { pieces: out, remove }

@@ -39,7 +39,7 @@ import type { Prestarted } from '../scheduler/main/prestart.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './names.js'
 import { checkJobFile, type RecordKind } from './job.js'
-import { codecOf, decompress, plainPieces } from './codec.js'
+import { codecOf, plainPieces } from './codec.js'
 import { autoProcs, autoSplitSize, MIN_AUTO_SPLIT, resolveJobOptions, type ProgressEvent, type Resolved, type RunJobOptions } from './options.js'
 import { defaultProcs } from '../scheduler/main/options.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
@@ -375,7 +375,6 @@ export async function runDecompressed(
   group: readonly Split[], dir: string, records: RecordKind, signal: AbortSignal, run: (g: readonly Split[]) => Promise<MapResult>,
   maxText = bufferConstants.MAX_STRING_LENGTH,
 ): Promise<MapResult> {
-  makeDirs(dir)
   const plain = await plainPieces(group, dir, signal)
   try {
     if (records === 'files') {
@@ -405,29 +404,20 @@ async function sample(rt: Runtime, o: Resolved, splits: readonly Split[], reduce
   // A compressed split's sampled records are its first ones: only as much of it is decompressed
   // (all of it for records: 'files'), into a directory of its own, removed after.
   const dir = path.join(path.dirname(file), '_sample')
-  const copies: string[] = []
   try {
-    const plain: Split[] = []
-    for (const [i, c] of chosen.entries()) {
-      const codec = codecOf(c.name)
-      if (codec === undefined) {
-        plain.push(c)
-        continue
-      }
-      makeDirs(dir)
-      const to = path.join(dir, `input-${i}`)
-      copies.push(to)
-      const end = await decompress(c.path, c.name, codec, to, records === 'lines' ? { signal: ac.signal, maxLines: perSplit } : { signal: ac.signal })
-      plain.push({ path: to, name: c.name, start: 0, end })
+    const plain = await plainPieces(chosen, dir, ac.signal, records === 'lines' ? perSplit : undefined)
+    try {
+      const args: SampleArgs = { job: o.url, splits: plain.pieces, records, perSplit, reducers, params: o.params, file }
+      await rt.goWith({ signal: ac.signal, killAfterMs: KILL_GRACE_MS }, sampleTask, args)
+    } finally {
+      await plain.remove()
     }
-    const args: SampleArgs = { job: o.url, splits: plain, records, perSplit, reducers, params: o.params, file }
-    await rt.goWith({ signal: ac.signal, killAfterMs: KILL_GRACE_MS }, sampleTask, args)
   } catch (err) {
     const e = ac.signal.aborted ? ac.signal.reason as unknown : err
     throw new TaskFailedError('sample', [{ attempt: 1, error: describeError(e), code: codeOf(e), cause: e }], { cause: e })
   } finally {
     clearTimeout(timer)
-    if (copies.length > 0) rmSync(dir, { recursive: true, force: true })
+    rmSync(dir, { recursive: true, force: true })
   }
   return file
 }
