@@ -55,7 +55,8 @@ options:
   --combiner CMD      streaming: run over each sorted spill of a map task
   --input PATTERN     input files: a path, a directory or a glob ('data/*.txt',
                       'logs/**/*.log', 'logs/{jan,feb}/*'; quote it); repeat
-                      for more. .gz and .deflate files are read decompressed
+                      for more. .gz .deflate .bz2 .zst files are read
+                      decompressed
   --output DIR        the output directory; it must not exist
   --reducers R        reduce tasks, 0 for a map-only job (part-m files)
                       (default: the threads it runs on, P or fewer)

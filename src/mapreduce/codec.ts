@@ -1,22 +1,26 @@
 /**
  * Compressed input, as Hadoop reads it: a file is decompressed when its name ends with a codec's
  * extension (CompressionCodecFactory picks the codec by it), and its records are the decompressed
- * text's. gort reads the two codecs Node's zlib has: gzip (`.gz`, GzipCodec) and deflate
- * (`.deflate`, DefaultCodec: zlib's format, header and checksum). The other codecs Hadoop names
- * are refused before the job starts (inputs.ts) rather than read as text.
+ * text's. gzip (`.gz`, GzipCodec) and deflate (`.deflate`, DefaultCodec: zlib's format, header and
+ * checksum) are read with Node's zlib; bzip2 (`.bz2`) and zstd (`.zst`), whose files Hadoop's
+ * codecs write in the formats of the `bzip2` and `zstd` commands, with those commands, when they
+ * are on the PATH (else the input is refused before the job starts, inputs.ts). Hadoop's `.lz4`
+ * and `.snappy` are its own block framings, which no common tool reads: refused.
  *
- * How: a compressed file is one split (Hadoop's gzip and deflate are not splittable either); each
+ * How: a compressed file is one split (gort reads each from its start, as Hadoop reads gzip); each
  * map attempt that reads it first has the coordinator decompress it, streaming, into the
- * attempt's own directory, on libuv's thread pool, and its map task then reads that file as any
- * other (`plainPieces`). So the M's task body stays synchronous, where a hung map can still be
- * ended (scheduler/main/kill.ts), and a failed attempt's copy goes with its directory. Offsets
- * (`ctx.offset`) are the decompressed text's, as Hadoop's LineRecordReader counts them. A
- * corrupt or truncated file fails its task at once (InputUnreadableError): another attempt reads
- * the same bytes. A file of zero bytes holds no records (zlib would call it truncated).
+ * attempt's own directory (zlib on libuv's thread pool, or the command's own process), and its
+ * map task then reads that file as any other (`plainPieces`). So the M's task body stays
+ * synchronous, where a hung map can still be ended (scheduler/main/kill.ts), and a failed
+ * attempt's copy goes with its directory. Offsets (`ctx.offset`) are the decompressed text's, as
+ * Hadoop's LineRecordReader counts them. A corrupt or truncated file fails its task at once
+ * (InputUnreadableError): another attempt reads the same bytes. A file of zero bytes holds no
+ * records (zlib would call it truncated).
  */
 
-import { createReadStream } from 'node:fs'
-import { open, rm, stat } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { accessSync, constants, createReadStream, statSync } from 'node:fs'
+import { open, rm, stat, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip, createInflate } from 'node:zlib'
@@ -25,23 +29,32 @@ import { InputUnreadableError } from './errors.js'
 import type { Split } from './split.js'
 
 /** The codecs gort decompresses. */
-export type Codec = 'gzip' | 'deflate'
+export type Codec = 'gzip' | 'deflate' | 'bzip2' | 'zstd'
 
-/** Hadoop's codecs by extension, and whether gort reads them. */
-const CODECS: Readonly<Record<string, { readonly name: string; readonly codec?: Codec }>> = {
+interface CodecInfo {
+  /** Hadoop's name for it. */
+  readonly name: string
+  /** gort's codec, when gort reads it. */
+  readonly codec?: Codec
+}
+
+/** Hadoop's codecs by extension, and how gort reads them. */
+const CODECS: Readonly<Record<string, CodecInfo>> = {
   gz: { name: 'gzip', codec: 'gzip' },
   deflate: { name: 'deflate', codec: 'deflate' },
-  bz2: { name: 'bzip2' },
-  zst: { name: 'zstd' },
+  bz2: { name: 'bzip2', codec: 'bzip2' },
+  zst: { name: 'zstd', codec: 'zstd' },
   lz4: { name: 'lz4' },
   snappy: { name: 'snappy' },
 }
+/** The codecs zlib lacks, and the command that decompresses each (`CMD -dc FILE` writes the text to stdout). */
+export const COMMANDS: Readonly<Partial<Record<Codec, string>>> = { bzip2: 'bzip2', zstd: 'zstd' }
 /** zlib's errors that mean the bytes are not (or not all of) a stream of the codec. */
 const BAD_DATA: ReadonlySet<string> = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_NEED_DICT'])
 const EXTENSION = new RegExp(`\\.(${Object.keys(CODECS).join('|')})$`)
 
-/** The Hadoop codec a file's name asks for (by its extension): its name, and gort's codec when gort reads it. */
-export function codecByName(name: string): { readonly name: string; readonly codec?: Codec } | undefined {
+/** The Hadoop codec a file's name asks for (by its extension), and how gort reads it. */
+export function codecByName(name: string): CodecInfo | undefined {
   const m = EXTENSION.exec(name)
   return m === null ? undefined : CODECS[m[1]!]
 }
@@ -49,6 +62,23 @@ export function codecByName(name: string): { readonly name: string; readonly cod
 /** The codec gort decompresses `name` with; undefined for a file read as it is. */
 export function codecOf(name: string): Codec | undefined {
   return codecByName(name)?.codec
+}
+
+/** `command`'s path on the PATH, or undefined. */
+export function findCommand(command: string, envPath = process.env['PATH'] ?? ''): string | undefined {
+  for (const dir of envPath.split(path.delimiter)) {
+    if (dir === '') continue
+    const file = path.join(dir, command)
+    try {
+      if (statSync(file).isFile()) {
+        accessSync(file, constants.X_OK)
+        return file
+      }
+    } catch {
+      // not here
+    }
+  }
+  return undefined
 }
 
 export interface DecompressOptions {
@@ -64,40 +94,86 @@ export interface DecompressOptions {
  */
 export async function decompress(from: string, name: string, codec: Codec, to: string, o: DecompressOptions = {}): Promise<number> {
   const out = await open(to, 'wx')
-  let bytes = 0
-  let lines = 0
-  let enough = false
-  const limit = o.maxLines ?? Infinity
   try {
     // A zero-byte file is no stream at all: no records (zlib's "unexpected end of file" otherwise).
     if ((await stat(from)).size === 0) return 0
-    const source = createReadStream(from, { highWaterMark: 1 << 16 })
-    const z = codec === 'gzip' ? createGunzip({ chunkSize: 1 << 16 }) : createInflate({ chunkSize: 1 << 16 })
-    try {
-      await pipeline(source, z, async (chunks: AsyncIterable<Buffer>) => {
-        for await (const c of chunks) {
-          for (let at = 0; at < c.length;) at += (await out.write(c, at)).bytesWritten
-          bytes += c.length
-          if (limit !== Infinity) {
-            for (let i = c.indexOf(0x0a); i >= 0; i = c.indexOf(0x0a, i + 1)) lines++
-            if (lines >= limit) {
-              enough = true
-              return
-            }
-          }
-        }
-      }, o.signal === undefined ? {} : { signal: o.signal })
-    } catch (e) {
-      if (o.signal?.aborted === true) throw o.signal.reason
-      if (enough) return bytes // the sink stopped early: the pipeline ends the source with an AbortError
-      if (BAD_DATA.has((e as { code?: string }).code ?? '')) {
-        throw new InputUnreadableError(name, `not valid ${codec} data: ${(e as Error).message}`)
-      }
-      throw e
-    }
-    return bytes
+    const command = COMMANDS[codec]
+    return command === undefined ? await viaZlib(from, name, codec, out, o) : await viaCommand(from, name, codec, command, out, o)
   } finally {
     await out.close()
+  }
+}
+
+/** Writes the chunks into `out` until they end, or until `maxLines` '\n' are written (then `copied.enough`), counting `copied.bytes`. */
+async function copyInto(chunks: AsyncIterable<Buffer>, out: FileHandle, maxLines: number, copied: { bytes: number; enough: boolean }): Promise<void> {
+  let lines = 0
+  for await (const c of chunks) {
+    for (let at = 0; at < c.length;) at += (await out.write(c, at)).bytesWritten
+    copied.bytes += c.length
+    if (maxLines !== Infinity) {
+      for (let i = c.indexOf(0x0a); i >= 0; i = c.indexOf(0x0a, i + 1)) lines++
+      if (lines >= maxLines) {
+        copied.enough = true
+        return
+      }
+    }
+  }
+}
+
+async function viaZlib(from: string, name: string, codec: Codec, out: FileHandle, o: DecompressOptions): Promise<number> {
+  const copied = { bytes: 0, enough: false }
+  const z = codec === 'gzip' ? createGunzip({ chunkSize: 1 << 16 }) : createInflate({ chunkSize: 1 << 16 })
+  try {
+    await pipeline(createReadStream(from, { highWaterMark: 1 << 16 }), z, (chunks: AsyncIterable<Buffer>) => copyInto(chunks, out, o.maxLines ?? Infinity, copied), o.signal === undefined ? {} : { signal: o.signal })
+  } catch (e) {
+    if (o.signal?.aborted === true) throw o.signal.reason
+    if (copied.enough) return copied.bytes // the sink stopped early: the pipeline ends the source with an AbortError
+    if (BAD_DATA.has((e as { code?: string }).code ?? '')) throw new InputUnreadableError(name, `not valid ${codec} data: ${(e as Error).message}`)
+    throw e
+  }
+  return copied.bytes
+}
+
+/** `command -dc FILE`'s output into `out`; a failure of the command (its last stderr line) is InputUnreadableError. */
+async function viaCommand(from: string, name: string, codec: Codec, command: string, out: FileHandle, o: DecompressOptions): Promise<number> {
+  o.signal?.throwIfAborted()
+  const copied = { bytes: 0, enough: false }
+  const child = spawn(command, ['-dc', from], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    if (stderr.length < 4096) stderr += s
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (code, signal) => resolve({ code, signal }))
+  })
+  exited.catch(() => {}) // awaited below; a spawn error also ends the pipeline first
+  const stop = (): void => void child.kill()
+  o.signal?.addEventListener('abort', stop, { once: true })
+  try {
+    try {
+      await pipeline(child.stdout, (chunks: AsyncIterable<Buffer>) => copyInto(chunks, out, o.maxLines ?? Infinity, copied), o.signal === undefined ? {} : { signal: o.signal })
+    } catch (e) {
+      if (o.signal?.aborted === true) throw o.signal.reason
+      if (!copied.enough) throw e
+    }
+    if (copied.enough) child.kill()
+    let end: { code: number | null; signal: NodeJS.Signals | null }
+    try {
+      end = await exited
+    } catch (e) {
+      throw new InputUnreadableError(name, `the ${command} command that decompresses ${codec} could not run (${(e as NodeJS.ErrnoException).code ?? String(e)})`)
+    }
+    if (o.signal?.aborted === true) throw o.signal.reason
+    if (!copied.enough && (end.code !== 0 || end.signal !== null)) {
+      // The first line says what (bzip2 goes on for a paragraph of advice).
+      const why = stderr.trim().split('\n')[0]!.trim().replace(/[;:,]$/, '') || (end.signal !== null ? `killed by ${end.signal}` : `exit code ${end.code}`)
+      throw new InputUnreadableError(name, `not valid ${codec} data: ${why}`)
+    }
+    return copied.bytes
+  } finally {
+    o.signal?.removeEventListener('abort', stop)
+    if (child.exitCode === null && child.signalCode === null) child.kill()
   }
 }
 

@@ -20,7 +20,7 @@
 
 import { accessSync, closeSync, constants, openSync, readdirSync, readSync, statSync, type Dirent } from 'node:fs'
 import path from 'node:path'
-import { codecByName } from './codec.js'
+import { codecByName, COMMANDS, findCommand } from './codec.js'
 import { InputNotFoundError, InputUnreadableError } from './errors.js'
 
 export interface InputFile {
@@ -54,6 +54,8 @@ export function expandInputs(patterns: readonly string[], cwd = process.cwd()): 
   }
   patterns.forEach(add)
   const files = [...byPath.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  /** Whether each decompressing command is on the PATH, looked up once. */
+  const found = new Map<string, boolean>()
   for (const f of files) {
     try {
       accessSync(f.path, constants.R_OK)
@@ -63,7 +65,13 @@ export function expandInputs(patterns: readonly string[], cwd = process.cwd()): 
     const codec = codecByName(f.name)
     if (codec !== undefined && codec.codec === undefined) {
       // Hadoop would decompress it (by this extension); read as text it would be garbage in, garbage out.
-      throw new InputNotFoundError(f.name, `is ${codec.name}-compressed, which gort does not read (it decompresses gzip and deflate, as Hadoop does by the name's extension): decompress it first, or leave it out of the input`)
+      throw new InputNotFoundError(f.name, `is ${codec.name}-compressed in Hadoop's own framing, which gort does not read (it decompresses gzip, deflate, bzip2 and zstd, as Hadoop does by the name's extension): decompress it first, or leave it out of the input`)
+    }
+    const command = codec?.codec === undefined ? undefined : COMMANDS[codec.codec]
+    if (command !== undefined) {
+      let onPath = found.get(command)
+      if (onPath === undefined) found.set(command, (onPath = findCommand(command) !== undefined))
+      if (!onPath) throw new InputUnreadableError(f.name, `it is ${codec!.name}-compressed, which gort decompresses with the ${command} command, and no ${command} is on the PATH: install it (apt-get install ${command}), or decompress the file first`)
     }
     if (f.size === 0 && holdsBytes(f.path)) {
       // Splits are byte ranges of the size the file reports: this one would read as empty.

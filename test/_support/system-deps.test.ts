@@ -1,4 +1,4 @@
-// npm test's first step: find redis-server and chromium, install them with
+// npm test's first step: find redis-server, chromium, bzip2 and zstd, install them with
 // apt-get where that can work, else stop with one line. plan() is checked on
 // made-up hosts (no apt is ever run here); the script itself end to end on a
 // host whose variables point nowhere.
@@ -13,9 +13,11 @@ import { type Host, plan, programPath, REDIS } from './system-deps.js'
 
 const bin = mkdtempSync(join(tmpdir(), 'gort-deps-'))
 const empty = mkdtempSync(join(tmpdir(), 'gort-deps-empty-'))
-for (const name of ['redis-server', 'chromium', 'my-chromium']) {
-  writeFileSync(join(bin, name), '#!/bin/sh\n')
-  chmodSync(join(bin, name), 0o755)
+/** Only the programs that have no variable, as a PATH. */
+const tools = mkdtempSync(join(tmpdir(), 'gort-deps-tools-'))
+for (const [dir, name] of [[bin, 'redis-server'], [bin, 'chromium'], [bin, 'my-chromium'], [bin, 'bzip2'], [bin, 'zstd'], [tools, 'bzip2'], [tools, 'zstd']] as const) {
+  writeFileSync(join(dir, name), '#!/bin/sh\n')
+  chmodSync(join(dir, name), 0o755)
 }
 
 function host(env: Record<string, string>, privilege: Host['privilege'], hasApt = true): Host {
@@ -25,17 +27,19 @@ function host(env: Record<string, string>, privilege: Host['privilege'], hasApt 
 test.after(() => {
   rmSync(bin, { recursive: true, force: true })
   rmSync(empty, { recursive: true, force: true })
+  rmSync(tools, { recursive: true, force: true })
 })
 
 test('both on the PATH, or named by their variables: nothing to do', () => {
   assert.equal(plan(host({ PATH: bin }, null)), { action: 'ok' })
-  assert.equal(plan(host({ PATH: empty, REDIS_SERVER: join(bin, 'redis-server'), CHROMIUM: join(bin, 'my-chromium') }, null)), { action: 'ok' })
+  assert.equal(plan(host({ PATH: tools, REDIS_SERVER: join(bin, 'redis-server'), CHROMIUM: join(bin, 'my-chromium') }, null)), { action: 'ok' })
   assert.is(programPath(REDIS, { PATH: bin }), join(bin, 'redis-server'))
 })
 
 test('missing as root or with passwordless sudo where apt-get exists: install just the missing packages', () => {
-  assert.equal(plan(host({ PATH: empty }, 'root')), { action: 'install', packages: ['redis-server', 'chromium'], sudo: false })
-  assert.equal(plan(host({ PATH: empty, REDIS_SERVER: join(bin, 'redis-server') }, 'sudo')), { action: 'install', packages: ['chromium'], sudo: true })
+  assert.equal(plan(host({ PATH: empty }, 'root')), { action: 'install', packages: ['redis-server', 'chromium', 'bzip2', 'zstd'], sudo: false })
+  assert.equal(plan(host({ PATH: tools, REDIS_SERVER: join(bin, 'redis-server') }, 'sudo')), { action: 'install', packages: ['chromium'], sudo: true })
+  assert.equal(plan(host({ PATH: empty, REDIS_SERVER: join(bin, 'redis-server') }, 'sudo')), { action: 'install', packages: ['chromium', 'bzip2', 'zstd'], sudo: true })
 })
 
 test('missing where nothing can be installed: one line saying what to install or which variable to set', () => {
@@ -48,10 +52,19 @@ test('missing where nothing can be installed: one line saying what to install or
     assert.is(p.action, 'fail')
     const message = p.action === 'fail' ? p.message : ''
     assert.not.ok(message.includes('\n'), 'more than one line')
-    for (const text of [why, 'apt-get install redis-server chromium', 'REDIS_SERVER=/path/to/redis-server', 'CHROMIUM=/path/to/chromium']) {
+    for (const text of [why, 'apt-get install redis-server chromium bzip2 zstd', 'REDIS_SERVER=/path/to/redis-server', 'CHROMIUM=/path/to/chromium', 'the compressed-input tests']) {
       assert.ok(message.includes(text), `"${message}" lacks "${text}"`)
     }
   }
+})
+
+test('a program without a variable (bzip2, zstd) is found on the PATH only; its message offers no variable', () => {
+  const p = plan(host({ PATH: empty, REDIS_SERVER: join(bin, 'redis-server'), CHROMIUM: join(bin, 'my-chromium') }, null))
+  assert.is(p.action, 'fail')
+  const message = p.action === 'fail' ? p.message : ''
+  assert.ok(message.includes('apt-get install bzip2 zstd'), message)
+  assert.not.ok(message.includes('or set'), message)
+  assert.not.ok(message.includes('undefined'), message)
 })
 
 test('a variable that names a missing program is reported, never installed around', () => {

@@ -1,12 +1,14 @@
 /**
- * The programs two test suites drive for real: `redis-server` (the Redis lock)
- * and Chromium (the gc-sim page). `npm test` runs this file first, so the
+ * The programs test suites drive for real: `redis-server` (the Redis lock),
+ * Chromium (the gc-sim page), and `bzip2` and `zstd` (gort mapreduce reads
+ * .bz2 and .zst input through them). `npm test` runs this file first, so the
  * README's two commands are the whole set-up on a fresh Debian-like machine.
  *
  * Invariants:
- * - A program is found by its variable (REDIS_SERVER, CHROMIUM) when that is
- *   set, else on the PATH (`redis-server`, `chromium`). The suites resolve them
- *   with the same functions, so what is checked here is what they run.
+ * - A program is found by its variable (REDIS_SERVER, CHROMIUM) when it has one
+ *   and that is set, else on the PATH (`redis-server`, `chromium`, `bzip2`,
+ *   `zstd`: gort itself finds those two on the PATH only). The suites resolve
+ *   them with the same functions, so what is checked here is what they run.
  * - A variable that names a missing program is the user's own setting: it is
  *   reported, never worked around by installing something else.
  * - Missing programs are installed with apt-get only when that can succeed
@@ -24,8 +26,8 @@ import { delimiter, isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export interface Program {
-  /** The variable that overrides the lookup. */
-  readonly variable: string
+  /** The variable that overrides the lookup, for a program that has one. */
+  readonly variable?: string
   /** The command looked up on the PATH, and the Debian package that has it. */
   readonly command: string
   readonly aptPackage: string
@@ -35,7 +37,9 @@ export interface Program {
 
 export const REDIS: Program = { variable: 'REDIS_SERVER', command: 'redis-server', aptPackage: 'redis-server', usedBy: 'the Redis lock tests' }
 export const CHROMIUM: Program = { variable: 'CHROMIUM', command: 'chromium', aptPackage: 'chromium', usedBy: 'the gc-sim page test' }
-export const PROGRAMS: readonly Program[] = [REDIS, CHROMIUM]
+export const BZIP2: Program = { command: 'bzip2', aptPackage: 'bzip2', usedBy: 'the compressed-input tests' }
+export const ZSTD: Program = { command: 'zstd', aptPackage: 'zstd', usedBy: 'the compressed-input tests' }
+export const PROGRAMS: readonly Program[] = [REDIS, CHROMIUM, BZIP2, ZSTD]
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -61,7 +65,7 @@ export function which(command: string, env: Env = process.env): string | null {
 
 /** Where `program` is: its variable's value if set (present or not), else the PATH's match, else null. */
 export function locate(program: Program, env: Env = process.env): { path: string | null; fromVariable: boolean } {
-  const set = env[program.variable]
+  const set = program.variable === undefined ? undefined : env[program.variable]
   if (set !== undefined && set !== '') {
     const path = isAbsolute(set) || set.includes('/') ? (isExecutable(set) ? set : null) : which(set, env)
     return { path, fromVariable: true }
@@ -71,7 +75,7 @@ export function locate(program: Program, env: Env = process.env): { path: string
 
 /** The program's path for a suite to run; the bare command when it is missing (the suite's spawn then fails). */
 export function programPath(program: Program, env: Env = process.env): string {
-  return locate(program, env).path ?? env[program.variable] ?? program.command
+  return locate(program, env).path ?? (program.variable === undefined ? undefined : env[program.variable]) ?? program.command
 }
 
 export type Plan =
@@ -86,8 +90,10 @@ export interface Host {
   readonly hasApt: boolean
 }
 
-function unset(programs: readonly Program[]): string {
-  return programs.map((p) => `${p.variable}=/path/to/${p.command}`).join(' ')
+/** `, or set VAR=/path/to/cmd ...` for the programs that have a variable; '' when none has. */
+function orSet(programs: readonly Program[]): string {
+  const vars = programs.filter((p) => p.variable !== undefined).map((p) => `${p.variable}=/path/to/${p.command}`)
+  return vars.length === 0 ? '' : `, or set ${vars.join(' ')}`
 }
 
 /** What to do about the programs, as a pure function of the host (tested without touching the machine). */
@@ -97,7 +103,7 @@ export function plan(host: Host, programs: readonly Program[] = PROGRAMS): Plan 
     return found.fromVariable && found.path === null
   })
   if (wrongVariable.length > 0) {
-    const what = wrongVariable.map((p) => `${p.variable}=${host.env[p.variable] ?? ''} is not an executable (${p.usedBy})`).join('; ')
+    const what = wrongVariable.map((p) => `${p.variable}=${host.env[p.variable!] ?? ''} is not an executable (${p.usedBy})`).join('; ')
     return { action: 'fail', message: `npm test: ${what}: point ${wrongVariable.length > 1 ? 'them' : 'it'} at ${wrongVariable.map((p) => p.command).join(' and ')}, or unset ${wrongVariable.length > 1 ? 'them' : 'it'} to use the PATH` }
   }
   const missing = programs.filter((p) => locate(p, host.env).path === null)
@@ -109,7 +115,7 @@ export function plan(host: Host, programs: readonly Program[] = PROGRAMS): Plan 
   const why = host.hasApt ? 'not root and no passwordless sudo' : 'no apt-get here'
   return {
     action: 'fail',
-    message: `npm test needs ${names} (${missing.map((p) => p.usedBy).join(', ')}) and cannot install them (${why}): run \`sudo apt-get install ${missing.map((p) => p.aptPackage).join(' ')}\` or your system's equivalent, or set ${unset(missing)}`,
+    message: `npm test needs ${names} (${[...new Set(missing.map((p) => p.usedBy))].join(', ')}) and cannot install them (${why}): run \`sudo apt-get install ${missing.map((p) => p.aptPackage).join(' ')}\` or your system's equivalent${orSet(missing)}`,
   }
 }
 
@@ -132,13 +138,14 @@ function main(): number {
     console.error(first.message)
     return 1
   }
-  console.error(`npm test: installing ${first.packages.join(' ')} with apt-get (missing; needed by the Redis lock and gc-sim page tests)`)
+  const needed = [...new Set(PROGRAMS.filter((p) => locate(p).path === null).map((p) => p.usedBy))].join(', ')
+  console.error(`npm test: installing ${first.packages.join(' ')} with apt-get (missing; needed by ${needed})`)
   const installed = apt(first.sudo, ['update', '-qq']) && apt(first.sudo, ['install', '-y', '-qq', '--no-install-recommends', ...first.packages])
   const after = plan({ ...probeHost(), privilege: null })
   if (after.action === 'ok') return 0
   const still = PROGRAMS.filter((p) => locate(p).path === null)
   console.error(
-    `npm test: apt-get ${installed ? 'ran' : 'failed (see above)'} and ${still.map((p) => p.command).join(' and ') || 'a program'} ${still.length > 1 ? 'are' : 'is'} still missing: install ${still.length > 1 ? 'them' : 'it'} by hand, or set ${unset(still)}`,
+    `npm test: apt-get ${installed ? 'ran' : 'failed (see above)'} and ${still.map((p) => p.command).join(' and ') || 'a program'} ${still.length > 1 ? 'are' : 'is'} still missing: install ${still.length > 1 ? 'them' : 'it'} by hand${orSet(still)}`,
   )
   return 1
 }
@@ -147,7 +154,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
 
 /** One line for a suite that finds `program` missing anyway (run by hand, without npm test's check). */
 export function missingMessage(program: Program): string {
-  const set = process.env[program.variable]
+  const set = program.variable === undefined ? undefined : process.env[program.variable]
   const where = set !== undefined && set !== '' ? `not found at ${program.variable}=${set}` : 'not found on the PATH'
-  return `${program.command} ${where} (needed by ${program.usedBy}): run npm test (it installs ${program.aptPackage} where it can) or apt-get install ${program.aptPackage}, or set ${program.variable}=/path/to/${program.command}`
+  return `${program.command} ${where} (needed by ${program.usedBy}): run npm test (it installs ${program.aptPackage} where it can) or apt-get install ${program.aptPackage}${orSet([program])}`
 }

@@ -1,13 +1,16 @@
-// Compressed input (src/mapreduce/codec.ts): gzip and deflate files read as their text, as Hadoop
-// reads them by their names' extensions, in process, through streaming commands, under
-// records: 'files' and for a sample; corrupt ones fail at once; the copies never outlive an attempt.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+// Compressed input (src/mapreduce/codec.ts): gzip, deflate, bzip2 and zstd files read as their
+// text, as Hadoop reads them by their names' extensions, in process, through streaming commands,
+// under records: 'files' and for a sample; corrupt ones fail at once; the copies never outlive an
+// attempt. bzip2 and zstd go through those commands (npm test installs them: system-deps.ts).
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { deflateSync, gzipSync } from 'node:zlib'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { InputTooLargeError, InputUnreadableError, JobStoppedError, runJob, TaskFailedError, type ProgressEvent } from '../../src/mapreduce/index.js'
-import { codecOf, decompress, plainPieces } from '../../src/mapreduce/codec.js'
+import { codecOf, decompress, findCommand, plainPieces } from '../../src/mapreduce/codec.js'
+import { expandInputs } from '../../src/mapreduce/inputs.js'
 import { runDecompressed } from '../../src/mapreduce/coordinator.js'
 import { computeSplits, taperSplits } from '../../src/mapreduce/split.js'
 import { KEY_BYTES, records } from '../../examples/mapreduce/records.js'
@@ -20,13 +23,20 @@ const MS = 90_000
 
 const test = suite('compressed input')
 
+/** `text` compressed by `command` (bzip2, zstd) as its CLI writes it, as Hadoop's codecs do. */
+function compressWith(command: string, text: string | Buffer): Buffer {
+  const r = spawnSync(command, ['-c'], { input: text, maxBuffer: 1 << 30 })
+  if (r.status !== 0) throw new Error(`${command} -c: ${r.stderr?.toString() ?? r.error?.message}`)
+  return r.stdout
+}
+
 /** Every file under `dir`, as paths relative to it. */
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath ?? e.path, e.name))).sort()
 }
 
 test('codecOf and splits: .gz and .deflate are one split each, whatever the split size; other names are cut', () => {
-  assert.equal(['a.gz', 'a.txt.deflate', 'a.txt', 'gz', 'a.gz.txt', 'a.bz2'].map(codecOf), ['gzip', 'deflate', undefined, undefined, undefined, undefined])
+  assert.equal(['a.gz', 'a.txt.deflate', 'a.txt', 'gz', 'a.gz.txt', 'a.bz2', 'a.zst', 'a.lz4', 'a.snappy'].map(codecOf), ['gzip', 'deflate', undefined, undefined, undefined, 'bzip2', 'zstd', undefined, undefined])
   const files = [{ path: '/d/a.gz', name: 'a.gz', size: 10_000 }, { path: '/d/b.txt', name: 'b.txt', size: 10_000 }]
   const splits = computeSplits(files, 4096, 'lines')
   assert.equal(splits.map((s) => [s.name, s.start, s.end]), [['a.gz', 0, 10_000], ['b.txt', 0, 4096], ['b.txt', 4096, 8192], ['b.txt', 8192, 10_000]])
@@ -80,10 +90,67 @@ test('decompress: gzip (several members too) and deflate; maxLines stops early; 
   }
 }, MS))
 
-test('a job over .gz, .deflate, a multi-member .gz, an empty .gz and a plain file reads each record once, at its offset in the text', deadline('job', async () => {
+test('decompress through the bzip2 and zstd commands: their text; maxLines ends the command early; bad data is the command\'s first line', deadline('commands', async () => {
   const t = tempDir()
   try {
-    const texts = { 'a.txt.gz': text(1, 3000), 'b.deflate': text(2, 2000, true), 'c.gz': text(3, 1500), 'd.gz': '', 'e.txt': text(4, 1000) }
+    const body = text(7, 20_000)
+    for (const [codec, ext] of [['bzip2', 'bz2'], ['zstd', 'zst']] as const) {
+      const f = path.join(t.dir, `a.${ext}`)
+      // Two streams back to back, as pbzip2 and `cat a.zst b.zst` make them: read as one text.
+      writeFileSync(f, Buffer.concat([compressWith(codec, body.slice(0, 5000)), compressWith(codec, body.slice(5000))]))
+      assert.is(await decompress(f, `a.${ext}`, codec, path.join(t.dir, `${ext}.out`)), Buffer.byteLength(body))
+      assert.is(readFileSync(path.join(t.dir, `${ext}.out`), 'utf8'), body, codec)
+      const n = await decompress(f, `a.${ext}`, codec, path.join(t.dir, `${ext}.few`), { maxLines: 10 })
+      assert.ok(n < Buffer.byteLength(body) / 2, `${codec}: ${n} bytes for 10 lines`)
+      assert.ok(readFileSync(path.join(t.dir, `${ext}.few`), 'utf8').startsWith(body.split('\n').slice(0, 10).join('\n') + '\n'))
+      const bad = path.join(t.dir, `bad.${ext}`)
+      writeFileSync(bad, compressWith(codec, body).subarray(0, 300))
+      const e = await rejection(decompress(bad, `logs/bad.${ext}`, codec, path.join(t.dir, `${ext}.bad`)))
+      assert.instance(e, InputUnreadableError)
+      assert.match((e as Error).message, new RegExp(`^gort mapreduce: input file "logs/bad\\.${ext}" cannot be read \\(not valid ${codec} data: \\S`))
+      assert.not.match((e as Error).message, /\n/)
+    }
+    // Stopped while the command writes: rejects with the reason, the copy cut short, the process
+    // gone. (bzip2 takes a few tenths of a second over these 10 MB.)
+    const big = text(13, 160_000)
+    const f = path.join(t.dir, 'big.bz2')
+    writeFileSync(f, compressWith('bzip2', big))
+    const to = path.join(t.dir, 'big.out')
+    const ac = new AbortController()
+    const p = decompress(f, 'big.bz2', 'bzip2', to, { signal: ac.signal })
+    while (!existsSync(to) || statSync(to).size === 0) await new Promise((r) => setTimeout(r, 1))
+    ac.abort(new Error('stop here'))
+    assert.is(((await rejection(p)) as Error).message, 'stop here')
+    assert.ok(statSync(to).size < Buffer.byteLength(big), `${statSync(to).size} of ${Buffer.byteLength(big)} bytes`)
+    assert.is(spawnSync('pgrep', ['-f', f]).status, 1, 'no bzip2 left')
+    // Aborted before it starts: no process at all.
+    const never = await rejection(decompress(f, 'big.bz2', 'bzip2', path.join(t.dir, 'never.out'), { signal: AbortSignal.abort(new Error('already')) }))
+    assert.is((never as Error).message, 'already')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a .bz2 input with no bzip2 on the PATH is refused before the job starts, saying what to install', () => {
+  const t = tempDir()
+  const saved = process.env['PATH']
+  try {
+    writeFileSync(path.join(t.dir, 'a.bz2'), 'x')
+    assert.ok(findCommand('bzip2') !== undefined)
+    process.env['PATH'] = t.dir
+    assert.is(findCommand('bzip2'), undefined)
+    assert.throws(() => expandInputs(['a.bz2'], t.dir), (e: unknown) => e instanceof InputUnreadableError
+      && e.message === 'gort mapreduce: input file "a.bz2" cannot be read (it is bzip2-compressed, which gort decompresses with the bzip2 command, and no bzip2 is on the PATH: install it (apt-get install bzip2), or decompress the file first)')
+  } finally {
+    process.env['PATH'] = saved
+    t.remove()
+  }
+})
+
+test('a job over .gz, .deflate, .bz2, .zst, a multi-member .gz, an empty .gz and a plain file reads each record once, at its offset in the text', deadline('job', async () => {
+  const t = tempDir()
+  try {
+    const texts = { 'a.txt.gz': text(1, 3000), 'b.deflate': text(2, 2000, true), 'c.gz': text(3, 1500), 'd.gz': '', 'e.txt': text(4, 1000), 'f.bz2': text(8, 900), 'g.zst': text(9, 800) }
     mkdirSync(path.join(t.dir, 'data'))
     const stored: Record<string, Buffer> = {
       'a.txt.gz': gzipSync(texts['a.txt.gz']),
@@ -91,6 +158,8 @@ test('a job over .gz, .deflate, a multi-member .gz, an empty .gz and a plain fil
       'c.gz': Buffer.concat([gzipSync(texts['c.gz'].slice(0, 999)), gzipSync(texts['c.gz'].slice(999))]),
       'd.gz': Buffer.alloc(0),
       'e.txt': Buffer.from(texts['e.txt']),
+      'f.bz2': compressWith('bzip2', texts['f.bz2']),
+      'g.zst': compressWith('zstd', texts['g.zst']),
     }
     for (const [name, b] of Object.entries(stored)) writeFileSync(path.join(t.dir, 'data', name), b)
     const out = path.join(t.dir, 'out')
@@ -106,7 +175,7 @@ test('a job over .gz, .deflate, a multi-member .gz, an empty .gz and a plain fil
       assert.equal([got.get(`${key}#lines`), got.get(`${key}#bytes`)], lines.length === 0 ? [undefined, undefined] : [[String(lines.length)], [String(bytes)]], name)
     }
     // One map task per compressed file (the empty one too), a few for the plain one.
-    assert.is(r.maps, 4 + Math.ceil(Buffer.byteLength(texts['e.txt']) / 4096))
+    assert.is(r.maps, 6 + Math.ceil(Buffer.byteLength(texts['e.txt']) / 4096))
     const storedBytes = Object.values(stored).reduce((n, b) => n + b.length, 0)
     assert.is(r.counters.inputBytes, storedBytes)
     const start = events.find((e) => e.type === 'start')
