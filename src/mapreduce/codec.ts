@@ -134,7 +134,7 @@ async function viaZlib(from: string, name: string, codec: Codec, out: FileHandle
   return copied.bytes
 }
 
-/** `command -dc FILE`'s output into `out`; a failure of the command (its last stderr line) is InputUnreadableError. */
+/** `command -dc FILE`'s output into `out`; a failure of the command (its first stderr line) is InputUnreadableError. */
 async function viaCommand(from: string, name: string, codec: Codec, command: string, out: FileHandle, o: DecompressOptions): Promise<number> {
   o.signal?.throwIfAborted()
   const copied = { bytes: 0, enough: false }

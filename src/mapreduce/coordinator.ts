@@ -365,11 +365,11 @@ async function execute(
 
 /**
  * A map attempt over `group`, some of it compressed (codec.ts): the compressed splits are
- * decompressed into the attempt's directory first, on this thread's event loop (zlib works on
- * libuv's pool), and `run` maps the copies; they are removed when the attempt ends. The copies
- * keep the stored sizes, which the attempt counts as its bytes in, as the job's start counted
- * them (Hadoop counts the bytes it read from the file system). `maxText`: the longest text a
- * 'files' record may have (tests).
+ * decompressed into the attempt's directory first, from this thread's event loop (zlib works on
+ * libuv's pool, bzip2 and zstd in their own processes), and `run` maps the copies; they are
+ * removed when the attempt ends. The copies keep the stored sizes, which the attempt counts as
+ * its bytes in, as the job's start counted them (Hadoop counts the bytes it read from the file
+ * system). `maxText`: the longest text a 'files' record may have (tests).
  */
 export async function runDecompressed(
   group: readonly Split[], dir: string, records: RecordKind, signal: AbortSignal, run: (g: readonly Split[]) => Promise<MapResult>,
