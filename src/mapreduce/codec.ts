@@ -84,7 +84,7 @@ export function findCommand(command: string, envPath = process.env['PATH'] ?? ''
 export interface DecompressOptions {
   /** Aborting it stops the copy (rejecting with its reason). */
   readonly signal?: AbortSignal
-  /** Stop once this many '\n' have been written (a sample needs only the first records). */
+  /** Stop once this many lines have ended (a sample needs only the first records). */
   readonly maxLines?: number
 }
 
@@ -104,15 +104,21 @@ export async function decompress(from: string, name: string, codec: Codec, to: s
   }
 }
 
-/** Writes the chunks into `out` until they end, or until `maxLines` '\n' are written (then `copied.enough`), counting `copied.bytes`. */
+/**
+ * Writes the chunks into `out` until they end, or until `maxLines` lines have ended (then
+ * `copied.enough`), counting `copied.bytes`. Lines end at '\n', '\r\n' or a lone '\r' (split.ts):
+ * the more numerous of the '\n's and the '\r's is never more than the lines ended.
+ */
 async function copyInto(chunks: AsyncIterable<Buffer>, out: FileHandle, maxLines: number, copied: { bytes: number; enough: boolean }): Promise<void> {
-  let lines = 0
+  let nl = 0
+  let cr = 0
   for await (const c of chunks) {
     for (let at = 0; at < c.length;) at += (await out.write(c, at)).bytesWritten
     copied.bytes += c.length
     if (maxLines !== Infinity) {
-      for (let i = c.indexOf(0x0a); i >= 0; i = c.indexOf(0x0a, i + 1)) lines++
-      if (lines >= maxLines) {
+      for (let i = c.indexOf(0x0a); i >= 0; i = c.indexOf(0x0a, i + 1)) nl++
+      for (let i = c.indexOf(0x0d); i >= 0; i = c.indexOf(0x0d, i + 1)) cr++
+      if (Math.max(nl, cr) >= maxLines) {
         copied.enough = true
         return
       }

@@ -66,6 +66,11 @@ test('decompress: gzip (several members too) and deflate; maxLines stops early; 
     assert.is(n, Buffer.byteLength(few))
     assert.ok(few.startsWith(body.split('\n').slice(0, 10).join('\n') + '\n'))
     assert.ok(n < Buffer.byteLength(body) / 2, `${n} bytes for 10 lines`)
+    // Lines that end at a lone '\r' (old Mac text) count as lines too.
+    const crText = path.join(t.dir, 'cr.gz')
+    writeFileSync(crText, gzipSync(body.replaceAll('\n', '\r')))
+    const m = await decompress(crText, 'cr.gz', 'gzip', path.join(t.dir, 'cr.few'), { maxLines: 10 })
+    assert.ok(m < Buffer.byteLength(body) / 2, `${m} bytes for 10 lines ended by '\\r'`)
     for (const [i, [bytes, why]] of ([[gzipSync(body).subarray(0, 500), /unexpected end of file/], [Buffer.from('plain text\n'), /incorrect header check/]] as const).entries()) {
       const f = path.join(t.dir, 'bad.gz')
       writeFileSync(f, bytes)
