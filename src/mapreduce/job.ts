@@ -88,6 +88,8 @@ export interface TextJobSpec<K extends Scalar = Scalar, V extends Scalar = Scala
 export interface ChunkJobSpec<K extends Scalar = Scalar, V extends Scalar = Scalar, OK extends Scalar = K, OV extends Scalar = V> extends JobHooks<K, V, OK, OV> {
   readonly records: 'chunks'
   map(file: string, chunk: Uint8Array, emit: Emit<K, V>, ctx: ChunkContext): Result
+  /** Not with chunks: the sample maps text records (defineJob refuses it too). */
+  readonly sample?: never
 }
 
 /** What every job may have besides map. */

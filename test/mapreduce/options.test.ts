@@ -259,6 +259,13 @@ jobs('types: emit takes what combine and reduce take; map gets strings', () => {
   defineJob<string, number, string, string>({ values: 'number', map(_k, line, emit) { emit(line, 1) }, async reduce(w, vs, emit) { for await (const v of vs) emit(w, v.toFixed(1)) } })
   // @ts-expect-error: a declaration that contradicts the values
   defineJob<string, string>({ values: 'number', map(_k, line, emit) { emit(line, line) } })
+  // A sample maps text records: not for a chunks job, in its type and when it runs.
+  assert.throws(
+    // @ts-expect-error: sample with records: 'chunks'
+    () => defineJob({ records: 'chunks', map(_f, chunk: Uint8Array, emit) { emit('bytes', chunk.length) }, sample: {} }),
+    /defineJob: sample is not supported with records: 'chunks' \(sampling runs map on text records\)/,
+  )
+  defineJob({ records: 'chunks', map(_f, chunk: Uint8Array, emit) { emit('bytes', chunk.length) } })
 })
 
 sizes.run()
