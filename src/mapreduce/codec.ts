@@ -19,13 +19,14 @@
  */
 
 import { spawn } from 'node:child_process'
-import { accessSync, constants, createReadStream, statSync } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import { open, rm, stat, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip, createInflate } from 'node:zlib'
 import { makeDirs } from './dirs.js'
 import { InputUnreadableError } from './errors.js'
+import { findExecutable } from './streaming/command.js'
 import type { Split } from './split.js'
 
 /** The codecs gort decompresses. */
@@ -64,21 +65,9 @@ export function codecOf(name: string): Codec | undefined {
   return codecByName(name)?.codec
 }
 
-/** `command`'s path on the PATH, or undefined. */
+/** `command`'s path on the PATH (only: not the working directory), or undefined. */
 export function findCommand(command: string, envPath = process.env['PATH'] ?? ''): string | undefined {
-  for (const dir of envPath.split(path.delimiter)) {
-    if (dir === '') continue
-    const file = path.join(dir, command)
-    try {
-      if (statSync(file).isFile()) {
-        accessSync(file, constants.X_OK)
-        return file
-      }
-    } catch {
-      // not here
-    }
-  }
-  return undefined
+  return findExecutable(command, envPath.split(path.delimiter))
 }
 
 export interface DecompressOptions {

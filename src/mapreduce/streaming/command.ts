@@ -135,12 +135,20 @@ export function resolveCommand(option: string, text: string, cwd = process.cwd()
     checkInterpreter(option, text, file)
     return { text, file, args }
   }
-  for (const dir of [cwd, ...envPath.split(path.delimiter).filter((d) => d !== '')]) {
-    const file = path.resolve(cwd, dir, prog)
-    if (executable(file)) {
-      checkInterpreter(option, text, file)
-      return { text, file, args }
-    }
+  const file = findExecutable(prog, [cwd, ...envPath.split(path.delimiter)], cwd)
+  if (file !== undefined) {
+    checkInterpreter(option, text, file)
+    return { text, file, args }
   }
   throw new StreamCommandError(option, text, `${prog} is not an executable in the working directory or on PATH`)
+}
+
+/** The first `dirs/prog` that is an executable file (dirs relative to `cwd`; empty ones skipped), or undefined. */
+export function findExecutable(prog: string, dirs: readonly string[], cwd = process.cwd()): string | undefined {
+  for (const dir of dirs) {
+    if (dir === '') continue
+    const file = path.resolve(cwd, dir, prog)
+    if (executable(file)) return file
+  }
+  return undefined
 }
