@@ -405,13 +405,10 @@ async function sample(rt: Runtime, o: Resolved, splits: readonly Split[], reduce
   // (all of it for records: 'files'), into a directory of its own, removed after.
   const dir = path.join(path.dirname(file), '_sample')
   try {
+    // Its copies go with `dir`, below.
     const plain = await plainPieces(chosen, dir, ac.signal, records === 'lines' ? perSplit : undefined)
-    try {
-      const args: SampleArgs = { job: o.url, splits: plain.pieces, records, perSplit, reducers, params: o.params, file }
-      await rt.goWith({ signal: ac.signal, killAfterMs: KILL_GRACE_MS }, sampleTask, args)
-    } finally {
-      await plain.remove()
-    }
+    const args: SampleArgs = { job: o.url, splits: plain.pieces, records, perSplit, reducers, params: o.params, file }
+    await rt.goWith({ signal: ac.signal, killAfterMs: KILL_GRACE_MS }, sampleTask, args)
   } catch (err) {
     const e = ac.signal.aborted ? ac.signal.reason as unknown : err
     throw new TaskFailedError('sample', [{ attempt: 1, error: describeError(e), code: codeOf(e), cause: e }], { cause: e })
