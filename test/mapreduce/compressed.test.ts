@@ -116,17 +116,19 @@ test('decompress through the bzip2 and zstd commands: their text; maxLines ends 
       assert.not.match((e as Error).message, /\n/)
     }
     // Stopped while the command writes: rejects with the reason, the copy cut short, the process
-    // gone. (bzip2 takes a few tenths of a second over these 10 MB.)
-    const big = text(13, 160_000)
+    // gone. 128 streams of 8 MiB of zeros (6 KB stored): bzip2 takes seconds over the 1 GiB, and
+    // the abort comes at its first bytes.
+    const stream = compressWith('bzip2', Buffer.alloc(8 << 20))
+    const full = 128 * (8 << 20)
     const f = path.join(t.dir, 'big.bz2')
-    writeFileSync(f, compressWith('bzip2', big))
+    writeFileSync(f, Buffer.concat(Array.from({ length: 128 }, () => stream)))
     const to = path.join(t.dir, 'big.out')
     const ac = new AbortController()
     const p = decompress(f, 'big.bz2', 'bzip2', to, { signal: ac.signal })
     while (!existsSync(to) || statSync(to).size === 0) await new Promise((r) => setTimeout(r, 1))
     ac.abort(new Error('stop here'))
     assert.is(((await rejection(p)) as Error).message, 'stop here')
-    assert.ok(statSync(to).size < Buffer.byteLength(big), `${statSync(to).size} of ${Buffer.byteLength(big)} bytes`)
+    assert.ok(statSync(to).size < full, `${statSync(to).size} of ${full} bytes`)
     assert.is(spawnSync('pgrep', ['-f', f]).status, 1, 'no bzip2 left')
     // Aborted before it starts: no process at all.
     const never = await rejection(decompress(f, 'big.bz2', 'bzip2', path.join(t.dir, 'never.out'), { signal: AbortSignal.abort(new Error('already')) }))
