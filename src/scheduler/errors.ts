@@ -63,10 +63,13 @@ export class TaskNotFoundError extends GortError {
 export class MExhaustedError extends GortError {
   /** Ms that died over the runtime's life. */
   readonly deaths: number
+  /** Ms that retired (retireThisM) over the runtime's life: their replacements count too. */
+  readonly retired: number
 
-  constructor(deaths: number) {
-    super('ERR_M_EXHAUSTED', `gort: no M is left to run tasks: ${deaths} died, and the runtime may replace no more (RuntimeOptions.replacements)`)
+  constructor(deaths: number, retired = 0) {
+    super('ERR_M_EXHAUSTED', `gort: no M is left to run tasks: ${deaths} died${retired > 0 ? ` and ${retired} retired` : ''}, and the runtime may replace no more (RuntimeOptions.replacements)`)
     this.deaths = deaths
+    this.retired = retired
   }
 }
 

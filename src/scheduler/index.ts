@@ -1,6 +1,6 @@
 // gort/scheduler: Go's G/M/P scheduler over worker_threads. Explicit named exports only.
 export { Runtime, type RuntimeOptions } from './main/runtime.js'
-export { task, go, goAll, goAllSettled, goWith, isTask, taskSignal, type Task, type TaskLike, type GoOptions } from './task.js'
+export { task, go, goAll, goAllSettled, goWith, isTask, retireThisM, taskSignal, type Task, type TaskLike, type GoOptions } from './task.js'
 export { actor, spawnActor, spawnActorWith, stopActor, type ActorClass, type ActorRemote, type ActorOptions, type SupervisorOptions, type Remote } from './actor.js'
 export { MAX_PROCS } from './main/options.js'
 export { registerHandle, type HandleCodec } from './shared/handles.js'

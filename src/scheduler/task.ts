@@ -78,6 +78,8 @@ interface Globals {
   onM: boolean
   /** On an M: the signal of the task whose synchronous body runs now (m/signals.ts). */
   taskSignal: (() => AbortSignal) | undefined
+  /** On an M: retires it (retireThisM). */
+  retire?: (() => void) | undefined
 }
 
 const G_KEY = Symbol.for('gort.scheduler.globals')
@@ -97,6 +99,28 @@ export function setMSpawner(s: Spawner): void {
 /** An M's worker entry: what taskSignal() returns on this thread. */
 export function setTaskSignals(get: () => AbortSignal): void {
   globals.taskSignal = get
+}
+
+/** An M's worker entry: what retireThisM() does on this thread. */
+export function setRetire(retire: () => void): void {
+  globals.retire = retire
+}
+
+/**
+ * Retires the M this runs on: from now on it starts no G, and once the tasks it has started have
+ * settled (their results announced) it ends its thread; the main thread starts a fresh M in its
+ * place, which takes over its P and whatever waits there. Go ends a thread the same way when a
+ * goroutine exits still locked to it (runtime.LockOSThread): its state may have been changed.
+ * gort/mapreduce retires the M of an attempt whose job code threw, so that its retry runs on
+ * another thread, in a fresh isolate, as a Hadoop retry runs in a fresh JVM. The fresh M costs a
+ * thread's start-up, and its index is one of the runtime's `replacements`. Returns false (and does
+ * nothing) outside an M.
+ */
+export function retireThisM(): boolean {
+  const retire = globals.retire
+  if (retire === undefined) return false
+  retire()
+  return true
 }
 
 /**

@@ -28,6 +28,10 @@
  *   taken from outside has the M to itself while it lives), and then a pull takes no more than
  *   the window has room for even when the M has no live task.
  *
+ * - Retiring (a task called retireThisM): the M takes no G from then on, from anywhere, and once
+ *   its live tasks have settled it announces their results, sets O_RETIRED and ends its thread;
+ *   main's recovery then hands its P, with whatever waits there, to a fresh M.
+ *
  * Running a G is runner.ts; `go` inside a task is spawn.ts; both reach the P through this loop.
  */
 
@@ -36,7 +40,7 @@ import { parentPort } from 'node:worker_threads'
 import { InternalError } from '../../errors.js'
 import { plainToError, resultFromRemote } from '../shared/codec.js'
 import {
-  H_CLOSED, H_MTASKS, H_NMSPINNING, O_HANDOFF, O_LOADING, O_TID, P_STEAL_ATTEMPTS, P_TICK, oOff, pOff,
+  H_CLOSED, H_MTASKS, H_NMSPINNING, O_HANDOFF, O_LOADING, O_RETIRED, O_TID, P_STEAL_ATTEMPTS, P_TICK, RETIRED, RETIRING, oOff, pOff,
 } from '../shared/layout.js'
 import type { Outbox } from '../shared/outbox.js'
 import { Owner } from '../shared/owner.js'
@@ -57,6 +61,7 @@ const FLUSH_MS = 1000 // the most an M waits for its output to reach main before
 const BATCH = 512 // Gs run between two event-loop yields
 const MICRO_EVERY = 32 // Gs run between two microtask yields (lets finished tasks report)
 const SPIN_MS = 0.05 // how long an M spins looking for work before parking
+const RETIRE_WAIT_MS = 100 // a retiring M's longest wait for its tasks before it looks again (they ring it as they settle)
 // The admission window (see the header): its floor, where it starts after the M drained, and how
 // it is probed. A gated M waits for at most GATE_MS, then counts how long its event loop idled
 // meanwhile: idle for half of it with no task settled doubles the window (tasks that wait long
@@ -103,6 +108,8 @@ export class Machine {
    * meet it spinning, and its next wake-up would wait for the spin).
    */
   #resumed = false
+  /** retire() was called: no G starts here any more, and the thread ends once no task is live. */
+  #retiring = false
 
   constructor(s: Sched, me: number, post: (msg: FromM) => void) {
     this.#s = s
@@ -132,6 +139,15 @@ export class Machine {
 
   /** `go` and `goAll` for the tasks running on this M. */
   readonly spawner: MSpawner
+
+  /** retireThisM(): see the header. Main starts the replacement now, while this M's tasks finish. */
+  retire(): void {
+    if (this.#retiring) return
+    this.#retiring = true
+    // No hand-off to it from now on (Threads.findSpare): it is about to go.
+    Atomics.store(this.#I, this.#oo + O_RETIRED, RETIRING)
+    this.#post({ t: 'retiring' })
+  }
   /** taskSignal() for the tasks running on this M. */
   readonly signals: TaskSignals
 
@@ -217,11 +233,14 @@ export class Machine {
     const q = this.#s.q
     for (;;) {
       if (Atomics.load(I, H_CLOSED) !== 0) return this.signals.closeAll()
+      if (this.#retiring && this.#runner.live === 0) return this.#exitRetired()
       this.#adoptP()
       // Results for tasks waiting here: their continuations run now. A spinning M stays counted
       // as spinning through them (it takes a G or parks right after).
       if (this.#owner.drain() > 0) await this.#userTime(false)
-      this.#runner.runReady()
+      // Gs taken before retire() and still waiting for their module or arguments stay claimed:
+      // recovery puts them back on the global queue.
+      if (!this.#retiring) this.#runner.runReady()
       if (this.#hold.p >= 0) {
         let ran = 0
         this.#outbox.holding = true
@@ -275,10 +294,23 @@ export class Machine {
           else await this.#userTime(this.#runner.live > 0)
           continue
         }
-        if (q.globalSize() > 0 && this.#runner.live < this.#window) continue
+        if (q.globalSize() > 0 && this.#runner.live < this.#window && !this.#retiring) continue
       }
       await this.#park()
     }
+  }
+
+  /**
+   * A retired M with no live task: announces the results it holds and what its tasks printed,
+   * marks itself retired (so that main counts no death) and ends its thread. Main's recovery
+   * hands its P to a fresh M (started on 'retiring') and puts Gs it had claimed back in the queue.
+   */
+  async #exitRetired(): Promise<void> {
+    this.#endSpan()
+    this.#sendCompletions()
+    await stdioFlushed(FLUSH_MS)
+    Atomics.store(this.#I, this.#oo + O_RETIRED, RETIRED)
+    process.exit(0)
   }
 
   /** Announces held completions; until the loop runs Gs back to back again, they go out at once. */
@@ -317,7 +349,7 @@ export class Machine {
    * 61st tick, whose global-queue pull writes the ring.
    */
   #nextInSpan(): number {
-    if ((this.#tick + 1) % 61 === 0) return -1
+    if ((this.#tick + 1) % 61 === 0 || this.#retiring) return -1
     const tick = ++this.#tick
     this.#I[this.#hold.po + P_TICK] = tick
     return this.#take(this.#hold.p)
@@ -352,6 +384,7 @@ export class Machine {
 
   /** runnext (bounded), local ring, global queue (every 61st tick, and when the ring is empty). */
   #findLocal(): number {
+    if (this.#retiring) return -1
     const I = this.#I
     const q = this.#s.q
     const p = this.#hold.p
@@ -387,7 +420,7 @@ export class Machine {
    * pull on the 61st tick may overshoot by one.
    */
   #room(): number {
-    let n = this.#window - this.#runner.held()
+    let n = this.#retiring ? 0 : this.#window - this.#runner.held()
     if (this.#fixed > 0 && n > 0 && this.#hold.p >= 0) n -= this.#s.q.localSize(this.#hold.p)
     this.#hold.gated = n <= 0
     return n
@@ -466,6 +499,13 @@ export class Machine {
   async #park(): Promise<void> {
     if (this.#spinning) this.#stopSpinning(false)
     const hold = this.#hold
+    if (this.#retiring) {
+      // Only its live tasks need it now: wait for them to settle (each rings it, being gated), not
+      // parked, so that wakep passes it over and the monitor may hand its P on.
+      hold.gated = true
+      if (!(await this.#mp.waitGated(RETIRE_WAIT_MS, this.#retireHooks))) this.#loseP()
+      return
+    }
     const runner = this.#runner
     const live = runner.live > 0
     const async = runner.fetches.size > 0 || this.#owner.pending > 0
@@ -495,6 +535,11 @@ export class Machine {
       else if (settled) this.#window = Math.max(WINDOW_MIN, this.#window - 1)
     }
     if (!kept) this.#loseP()
+  }
+
+  readonly #retireHooks = {
+    otherWork: (): boolean => Atomics.load(this.#I, H_CLOSED) !== 0 || this.#owner.ready() || this.#runner.live === 0,
+    beforeSleep: (): void => {},
   }
 
   readonly #parkHooks = {

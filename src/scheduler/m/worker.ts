@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { startMachine } from './machine.js'
 import type { FromM } from '../shared/protocol.js'
 import { Sched } from '../shared/sched.js'
-import { setMSpawner, setTaskSignals } from '../task.js'
+import { setMSpawner, setRetire, setTaskSignals } from '../task.js'
 import type { DeferredInit } from '../main/prestart.js'
 
 interface Init {
@@ -35,6 +35,7 @@ function start(init: Init): void {
   const m = startMachine(sched, init.m, init.p)
   setMSpawner(m.spawner)
   setTaskSignals(() => m.signals.get())
+  setRetire(() => m.retire())
 }
 
 const data = workerData as Init | DeferredInit

@@ -22,7 +22,7 @@ import { Group, writeRecord, writeRecords } from '../shared/batch.js'
 import { PayloadBroker } from './broker.js'
 import { encodeArgs, encodeArgsTransfer, errorToPlain, type Encoded, type PlainError, type RemotePayload } from '../shared/codec.js'
 import { MExhaustedError, RuntimeClosedError, RuntimeOnMError, SchedulerArgError, UncloneableArgError, describe } from '../errors.js'
-import { H_CLOSED, H_MTASKS, ownerOf, writeHeader } from '../shared/layout.js'
+import { H_CLOSED, H_MTASKS, O_RETIRED, RETIRED, oOff, ownerOf, writeHeader } from '../shared/layout.js'
 import { checker, sampleRuntime, type DeadHost } from './checkdead.js'
 import { Killer } from './kill.js'
 import { MainSpin } from './mainspin.js'
@@ -87,6 +87,8 @@ export class Runtime implements Spawner, AsyncDisposable {
   #asyncOut = false
   #keepAlive: NodeJS.Timeout | undefined
   #deaths = 0
+  /** Ms that ended themselves through retireThisM, and were replaced. */
+  #retirements = 0
   /** Set once no M is left and none may start (replacements used up): every later task rejects with it. */
   #exhausted: MExhaustedError | undefined
   readonly #killer: Killer
@@ -183,6 +185,14 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   get procs(): number {
     return this.#s.l.procs
+  }
+
+  /**
+   * How many more Ms this runtime may start over its life: spares, and replacements for Ms that
+   * die or retire (retireThisM). An M's index is never reused, so this only goes down.
+   */
+  get threadsLeft(): number {
+    return this.#threads.left()
   }
 
   /** Runs task `ref` with `args` on some M and resolves with its result. */
@@ -482,6 +492,11 @@ export class Runtime implements Spawner, AsyncDisposable {
       this.#killer.kill(msg.gid, msg.gen)
       return
     }
+    if (msg.t === 'retiring') {
+      // Its replacement boots while its last tasks finish: recovery hands it the P at the exit.
+      this.#threads.wantSpare()
+      return
+    }
     if (msg.t === 'actor') {
       this.#actorHost().onMessage(msg)
       return
@@ -499,15 +514,20 @@ export class Runtime implements Spawner, AsyncDisposable {
     }
   }
 
-  /** An M died: fix the shared counters, give its P away, fail its started Gs, replace it. */
+  /**
+   * An M died, or retired (retireThisM, with no task live): fix the shared counters, give its P
+   * away, fail its started Gs, replace it.
+   */
   #onExit(m: number, code: number, error: unknown): void {
     if (this.#closed) return
-    this.#deaths++
     const s = this.#s
+    const retired = Atomics.load(s.I, oOff(s.l, m) + O_RETIRED) === RETIRED
+    if (retired) this.#retirements++
+    else this.#deaths++
     const e = error as { name?: string; message?: string; code?: unknown } | undefined
     const killedFor = this.#killer.killed.get(m)
     this.#killer.killed.delete(m)
-    const reason = killedFor !== undefined ? `killed to stop cancelled task ${killedFor}`
+    const reason = retired ? 'retired' : killedFor !== undefined ? `killed to stop cancelled task ${killedFor}`
       : e === undefined ? `exit code ${code}`
       : e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `out of memory: ${e.message ?? ''}`
       : `uncaught ${e.name ?? 'error'}: ${e.message ?? String(e)}`
@@ -520,10 +540,11 @@ export class Runtime implements Spawner, AsyncDisposable {
     s.bufs.orphanAllOf(m)
     s.q.globalPush(requeue, requeue.length)
     s.wakeFor(requeue.length)
-    this.#threads.wantSpare()
+    // A retired M's replacement was asked for on 'retiring' (handTo below asks again if it failed).
+    if (!retired) this.#threads.wantSpare()
     if (this.#threads.live() === 0 && this.#threads.exhausted()) {
       // Nothing will ever run what waits: say so now rather than hang.
-      this.#exhausted = new MExhaustedError(this.#deaths)
+      this.#exhausted = new MExhaustedError(this.#deaths, this.#retirements)
       this.#owner.failAll(this.#exhausted)
       this.#releaseIfIdle()
       return
@@ -538,7 +559,7 @@ export class Runtime implements Spawner, AsyncDisposable {
 
   /** Scheduler counters: per-P runs, steals, global-queue pulls, parks, spawns, hand-offs. */
   stats(): SchedStats {
-    return collectStats(this.#s, this.#threads.live() + 1, (m) => this.#threads.threadIdOf(m), this.#deaths, this.#monitor.rescues, this.#spin, { waits: this.#batch.waits, cut: this.#batch.cut })
+    return collectStats(this.#s, this.#threads.live() + 1, (m) => this.#threads.threadIdOf(m), this.#deaths, this.#retirements, this.#monitor.rescues, this.#spin, { waits: this.#batch.waits, cut: this.#batch.cut })
   }
 
   /** The Go-style schedtrace line for right now. */

@@ -43,6 +43,8 @@ export interface SchedStats {
   readonly globalQueue: number
   /** Ms that died and were replaced. */
   readonly mDeaths: number
+  /** Ms that retired (a task called retireThisM) and were replaced. */
+  readonly mRetired: number
   /** Times the monitor found work waiting with every P asleep and no M woken and runnable, and rang them (a lost wake-up; should be 0). */
   readonly rescues: number
   /** The main thread's polls for results before it waits (see RuntimeOptions.mainSpinUs): `hits` found one, `misses` waited after all. */
@@ -60,7 +62,7 @@ export interface SchedStats {
 }
 
 export function collectStats(
-  s: Sched, threads: number, threadOf: (m: number) => number, mDeaths: number, rescues: number, mainPolls: SchedStats['mainPolls'], mainBatches: SchedStats['mainBatches'],
+  s: Sched, threads: number, threadOf: (m: number) => number, mDeaths: number, mRetired: number, rescues: number, mainPolls: SchedStats['mainPolls'], mainBatches: SchedStats['mainBatches'],
 ): SchedStats {
   const I = s.I
   const perP: ProcStats[] = []
@@ -82,6 +84,7 @@ export function collectStats(
     spinning: Atomics.load(I, H_NMSPINNING),
     globalQueue: s.q.globalSize(),
     mDeaths,
+    mRetired,
     rescues,
     mainPolls: { hits: mainPolls.hits, misses: mainPolls.misses },
     mainBatches: { waits: mainBatches.waits, cut: mainBatches.cut },

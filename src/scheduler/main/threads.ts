@@ -12,7 +12,7 @@
 
 import { Worker } from 'node:worker_threads'
 import { SchedulerArgError } from '../errors.js'
-import { O_CUR, O_HANDOFF, O_P, P_OWNER, gOff, oOff, pOff } from '../shared/layout.js'
+import { O_CUR, O_HANDOFF, O_P, O_RETIRED, P_OWNER, gOff, oOff, pOff } from '../shared/layout.js'
 import { cancelFlagged } from '../shared/cancel.js'
 import { inUserCode, isDead, mState, mayRun } from '../shared/park.js'
 import { transferOf, type FromM, type ToM } from '../shared/protocol.js'
@@ -134,7 +134,7 @@ export class Threads {
       const o = oOff(this.#s.l, m)
       if (Atomics.load(I, o + O_P) !== 0 || Atomics.load(I, o + O_HANDOFF) !== 0) continue
       const st = mState(I, this.#s.l, m)
-      if (inUserCode(st) || isDead(st)) continue
+      if (inUserCode(st) || isDead(st) || Atomics.load(I, o + O_RETIRED) !== 0) continue
       return m
     }
     return 0
@@ -149,6 +149,11 @@ export class Threads {
   /** The alive Ms, each with whether it has started (the deadlock check walks them). */
   *alive(): Generator<[m: number, ready: boolean]> {
     for (const [m, info] of this.#ms) if (info.alive) yield [m, info.ready]
+  }
+
+  /** How many more Ms may start (spares, replacements): indices are never reused. */
+  left(): number {
+    return this.#s.l.maxM - this.#nextM + 1
   }
 
   live(): number {

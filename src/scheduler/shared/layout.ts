@@ -101,6 +101,12 @@ export const O_LOADING = 22 // 1 while the M waits for a task module to import (
 // (see main/kill.ts): the only point where ending the thread can leave no shared structure half-written.
 export const O_CUR = 23
 export const CUR_KILLED = -1
+// Retirement (retireThisM, m/machine.ts), written by the M only: 0, then RETIRING once a task
+// retired it (no hand-off to it any more: Threads.findSpare), then RETIRED just before it ends
+// its thread with no task live, so that main takes its exit for a replacement, not a death.
+export const O_RETIRED = 24
+export const RETIRING = 1
+export const RETIRED = 2
 export const O_OUTBOX = 32 // OUTBOX_CAP gids
 export const OUTBOX_CAP = 32
 // Each owner's words start on a cache line of their own (OW is a multiple of 16 words): with two
