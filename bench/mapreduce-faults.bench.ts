@@ -7,6 +7,9 @@
  *   map killed once       the last map's first attempt ends its thread (process.exit) after its
  *                         work: that work is lost and the task runs again. Target: the job costs
  *                         at most TASK_MS + 10 % more than the baseline
+ *   map throws once       the same attempt throws after its work instead: lost as well, and its
+ *                         thread retires, so the retry also waits for a fresh M (no target; what
+ *                         the retry on another thread costs beside a kill)
  *   map stalls, backups   the last map's first attempt sleeps 10 x TASK_MS; a backup copy wins.
  *                         Target: at most 25 % more than the baseline
  *   map stalls, no backup the same with backupTasks: false (what the backup saves)
@@ -55,7 +58,7 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
 
-async function job(fault: 'none' | 'exit' | 'stall', backupTasks: boolean): Promise<void> {
+async function job(fault: 'none' | 'exit' | 'throw' | 'stall', backupTasks: boolean): Promise<void> {
   const output = path.join(dir, `out-${run++}`)
   const { stdout } = await execFileAsync(process.execPath, [RUN, path.join(dir, 'in'), output, fault, backupTasks ? 'on' : 'off', String(PROCS), String(TASK_MS)], {
     env: { ...process.env, NODE_OPTIONS: '', GORT_BENCH_FAULT_TASK: last },
@@ -65,16 +68,17 @@ async function job(fault: 'none' | 'exit' | 'stall', backupTasks: boolean): Prom
   phases.set(mode, [...(phases.get(mode) ?? []), r.mapPhaseMs])
   const c = r.counters
   if (r.maps !== MAPS || c.mapInputRecords !== MAPS) throw new Error('wrong job')
-  if (fault === 'exit' && c.failedAttempts !== 1) throw new Error(`killed once: ${c.failedAttempts} failed attempts`)
+  if ((fault === 'exit' || fault === 'throw') && c.failedAttempts !== 1) throw new Error(`${fault} once: ${c.failedAttempts} failed attempts`)
   if (fault === 'stall' && backupTasks && c.backupTasks !== 1) throw new Error(`stall: ${c.backupTasks} backups`)
   if (fault === 'none' && (c.mapAttempts !== MAPS || c.backupTasks !== 0)) throw new Error(`no fault: ${c.mapAttempts} attempts, ${c.backupTasks} backups`)
 }
 
-const names = { base: 'no fault', kill: 'map killed once', stall: 'map stalls 10x, backups', stallOff: 'map stalls 10x, no backup' } as const
+const names = { base: 'no fault', kill: 'map killed once', thrown: 'map throws once', stall: 'map stalls 10x, backups', stallOff: 'map stalls 10x, no backup' } as const
 const bench = new Bench({ iterations: quick ? 2 : 4, time: 0, warmup: false })
 bench
   .add(names.base, () => job('none', true))
   .add(names.kill, () => job('exit', true))
+  .add(names.thrown, () => job('throw', true))
   .add(names.stall, () => job('stall', true))
   .add(names.stallOff, () => job('stall', false))
 try {
@@ -98,16 +102,18 @@ console.log('whole jobs (tinybench):')
 console.table(rows)
 const phase = (mode: string): number => median(phases.get(mode) ?? [NaN])
 const pBase = phase('none')
-const phaseRows = [['none', names.base], ['exit', names.kill], ['stall', names.stall], ['stall, no backup', names.stallOff]].map(([mode, name]) => ({
+const phaseRows = [['none', names.base], ['exit', names.kill], ['throw', names.thrown], ['stall', names.stall], ['stall, no backup', names.stallOff]].map(([mode, name]) => ({
   task: name, mapPhaseMedianMs: Math.round(phase(mode!)), overBaselineMs: Math.round(phase(mode!) - pBase), ratio: +(phase(mode!) / pBase).toFixed(3),
   runs: (phases.get(mode!) ?? []).map((x) => Math.round(x)).join(' '),
 }))
 console.log('map phase alone (first attempt started to phase end):')
 console.table(phaseRows)
 const kill = phase('exit') - pBase
+const thrown = phase('throw') - pBase
 const stall = phase('stall') - pBase
 console.log(`${MAPS} maps of ${TASK_MS} ms on ${PROCS} procs; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ${cpus().length} CPUs`)
 console.log(`killed once: map phase +${Math.round(kill)} ms = ${(kill / TASK_MS).toFixed(2)} x the task (target <= 1.10)`)
+console.log(`thrown once: map phase +${Math.round(thrown)} ms = ${(thrown / TASK_MS).toFixed(2)} x the task (the retry on a fresh thread)`)
 console.log(`stall with backups: map phase +${Math.round(stall)} ms = ${((stall / pBase) * 100).toFixed(1)} % (target <= 25 % of the job)`)
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
 writeFileSync(new URL('./results/mapreduce-faults.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), maps: MAPS, procs: PROCS, taskMs: TASK_MS, load: loadavg(), rows, mapPhase: phaseRows }, null, 2))

@@ -33,7 +33,7 @@
 import { rmSync } from 'node:fs'
 import type { JobCounters } from './coordinator.js'
 import { formatDuration } from './duration.js'
-import { JobAbortedError, TaskFailedError, TaskTimeoutError, ThreadExitError, type AttemptFailure } from './errors.js'
+import { FAIL_AT_ONCE, JobAbortedError, TaskFailedError, TaskTimeoutError, ThreadExitError, codeOf, type AttemptFailure } from './errors.js'
 import { taskId } from './names.js'
 import type { ProgressEvent } from './options.js'
 import { clockWords, progressCount, drainClocks, readClock, startedAt as clockStartedAt, watchClock, type AttemptClock } from './clock.js'
@@ -108,14 +108,6 @@ interface TaskState {
 }
 
 /**
- * Errors that every attempt of a task would meet again, whatever its thread: the task fails at the
- * first, rather than after maxAttempts of them (a line no string holds: each attempt would read it
- * again, up to half a GiB, to fail the same way; a compressed input that is corrupt, or whose text
- * is too large for records: 'files', codec.ts), and a runtime with no thread left to run any.
- */
-const FAIL_AT_ONCE: ReadonlySet<string> = new Set(['ERR_MR_RECORD_TOO_LONG', 'ERR_MR_INPUT_UNREADABLE', 'ERR_MR_INPUT_TOO_LARGE', 'ERR_M_EXHAUSTED'])
-
-/**
  * An attempt's error as one line, `name: message`, less the `gort mapreduce: ` that starts gort's
  * own messages: the lines it goes into (TaskFailedError's, the CLI's) start with it already.
  */
@@ -126,11 +118,6 @@ export const describeError = (e: unknown): string => {
   const died = e as Partial<MDiedError>
   if (died.code === 'ERR_M_DIED' && typeof died.m === 'number' && typeof died.reason === 'string') return `${e.name}: its thread (M${died.m}) died: ${died.reason}`
   return `${e.name}: ${e.message.replace(/^gort mapreduce: /, '')}`
-}
-/** An error's string `code`, if it has one. */
-export const codeOf = (e: unknown): string | undefined => {
-  const c = (e as { code?: unknown } | null)?.code
-  return typeof c === 'string' ? c : undefined
 }
 
 function median(xs: readonly number[]): number {

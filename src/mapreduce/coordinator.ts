@@ -28,9 +28,9 @@ import path from 'node:path'
 // Only a type: the Runtime is imported when a job starts, so that the Ms, which import this module
 // through the job's `gort/mapreduce`, do not load the main thread's scheduler.
 import type { Runtime } from '../scheduler/main/runtime.js'
-import { KILL_GRACE_MS, attemptSlots, codeOf, describeError, runPhase } from './attempts.js'
+import { KILL_GRACE_MS, attemptSlots, describeError, runPhase } from './attempts.js'
 import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
-import { importFailure, InputTooLargeError, JobModuleError, MapReduceArgError, OutputExistsError, TaskFailedError, TaskTimeoutError } from './errors.js'
+import { codeOf, importFailure, InputTooLargeError, JobModuleError, MapReduceArgError, OutputExistsError, TaskFailedError, TaskTimeoutError } from './errors.js'
 import { formatDuration } from './duration.js'
 import { expandInputs } from './inputs.js'
 import { commonJsHint, jobModule, missingGortHint, syntaxErrorWhere, UnresolvedImportError, type JobModule } from './compile.js'
@@ -316,6 +316,10 @@ async function execute(
     return words === undefined ? () => ({}) : (clock) => ({ groups: { words, at: clock.slot * GROUPS_PER_ATTEMPT } })
   }
   const mapGroups = groupsOf(mapTasks.length)
+  // A failed attempt of the job's code retires its M, so that the retry runs on another (tasks.ts
+  // retireOnFailure), while the runtime may start more than procs threads still: the last ones
+  // are kept to replace Ms that die. A streaming attempt's code has a process of its own.
+  const retire = (): boolean => o.stream === undefined && rt.threadsLeft > procs
 
   const maps = await runPhase<MapResult>({
     ...common, kind: 'm', count: mapTasks.length, dir: attemptDir('m'),
@@ -328,7 +332,7 @@ async function execute(
         const args: MapArgs = {
           job: o.url, task: t, attempt: a, path: s.path, name: s.name, start: s.start, end: s.end, ...(s.stored === undefined ? {} : { stored: s.stored }), records,
           reducers, memory: share, dir, outDir: o.output, partition: o.partition, stream: o.stream,
-          params: o.params, ...(cuts === undefined ? {} : { cuts }), ...(more.length === 0 ? {} : { more }), ...mapGroups(clock),
+          params: o.params, ...(cuts === undefined ? {} : { cuts }), ...(more.length === 0 ? {} : { more }), ...mapGroups(clock), retire: retire(),
         }
         return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.map, args, clock)
       }
@@ -350,6 +354,7 @@ async function execute(
         const runs = maps.flatMap((m) => (m.runs[t] === null || m.runs[t] === undefined ? [] : [m.runs[t]]))
         const args: ReduceArgs = {
           job: o.url, task: t, attempt: a, reducers, runs, dir: attemptDir('r')(t, a), outDir: o.output, stream: o.stream, params: o.params, ...reduceGroups(clock),
+          retire: retire(),
         }
         return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.reduce, args, clock)
       },

@@ -9,6 +9,20 @@
 import { GortError, describeValue } from '../errors.js'
 import { registerErrorClasses } from '../scheduler/shared/codec.js'
 
+/**
+ * Errors that every attempt of a task would meet again, whatever its thread: the task fails at the
+ * first, rather than after maxAttempts of them (a line no string holds: each attempt would read it
+ * again, up to half a GiB, to fail the same way; a compressed input that is corrupt, or whose text
+ * is too large for records: 'files', codec.ts), and a runtime with no thread left to run any.
+ */
+export const FAIL_AT_ONCE: ReadonlySet<string> = new Set(['ERR_MR_RECORD_TOO_LONG', 'ERR_MR_INPUT_UNREADABLE', 'ERR_MR_INPUT_TOO_LARGE', 'ERR_M_EXHAUSTED'])
+
+/** An error's string `code`, if it has one. */
+export const codeOf = (e: unknown): string | undefined => {
+  const c = (e as { code?: unknown } | null)?.code
+  return typeof c === 'string' ? c : undefined
+}
+
 /** A bad option to runJob or the CLI (a size such as `12parsecs`, reducers out of range…). */
 export class MapReduceArgError extends GortError {
   declare readonly code: 'ERR_INVALID_ARG'

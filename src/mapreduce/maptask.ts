@@ -69,6 +69,8 @@ export interface MapArgs {
   readonly cuts?: string
   /** Further splits this task reads after the first, in order (packSplits: small files share a task). Not for streaming. */
   readonly more?: readonly Split[]
+  /** Whether a failure of the job's code retires this M (tasks.ts retireOnFailure): the coordinator's call, while replacements last. */
+  readonly retire?: boolean
 }
 
 export interface MapResult {

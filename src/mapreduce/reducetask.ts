@@ -37,6 +37,8 @@ export interface ReduceArgs {
   /** Streaming mode: the attempt's words in the phase's process groups (streaming/groups.ts). */
   readonly groups?: AttemptGroups
   readonly params: readonly (readonly [string, string])[]
+  /** Whether a failure of the job's code retires this M (tasks.ts retireOnFailure). */
+  readonly retire?: boolean
 }
 
 export interface ReduceResult {

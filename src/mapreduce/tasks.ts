@@ -13,9 +13,9 @@
 import { rmSync } from 'node:fs'
 import { isMainThread } from 'node:worker_threads'
 // From task.js, not the scheduler's index: an M needs no main-thread module (Runtime, monitor).
-import { task, taskSignal, type Task } from '../scheduler/task.js'
+import { retireThisM, task, taskSignal, type Task } from '../scheduler/task.js'
 import { clockStarted, type AttemptClock } from './clock.js'
-import { AfterReturnError, JobAbortedError } from './errors.js'
+import { AfterReturnError, FAIL_AT_ONCE, JobAbortedError, codeOf } from './errors.js'
 import { loadJob, type JobSpec, type RecordKind } from './job.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
@@ -95,6 +95,24 @@ function cleanUp<R>(p: Promise<R>, signal: AbortSignal, dir: string): Promise<R>
   })
 }
 
+/**
+ * An in-process attempt's promise, which retires its M (retireThisM) when the attempt fails, so
+ * that the task's next attempt runs on another thread, in a fresh isolate: the job's code may
+ * have left this one's state broken (a global it set, a module it half-initialized), and Hadoop
+ * runs each attempt in a fresh JVM. Not when the attempt was cancelled (its copy won, the job
+ * stopped, it timed out: a timed-out attempt still in its body has its M ended by the
+ * coordinator's kill), nor for errors that fail the job at once (FAIL_AT_ONCE), nor when `retire`
+ * is off (the coordinator keeps the runtime's last replacements for Ms that die). A streaming
+ * attempt's code runs in a process of its own, fresh for each attempt: its M is not retired.
+ */
+function retireOnFailure<R>(p: Promise<R>, signal: AbortSignal, retire: boolean | undefined): Promise<R> {
+  if (retire !== true) return p
+  return p.catch((e: unknown) => {
+    if (!signal.aborted && !FAIL_AT_ONCE.has(codeOf(e) ?? '')) retireThisM()
+    throw e
+  })
+}
+
 export function mapTask(a: MapArgs, clock: AttemptClock): Promise<MapResult> {
   const signal = taskSignal()
   const c = clockStarted(clock)
@@ -102,7 +120,7 @@ export function mapTask(a: MapArgs, clock: AttemptClock): Promise<MapResult> {
   const stream = a.stream
   const run = stream !== undefined
     ? import('./streaming/maptask.js').then((m) => m.runStreamMap({ ...a, stream }, signal, c.progress))
-    : withCode((m) => m.runMap(a, signal, c.progress))
+    : retireOnFailure(withCode((m) => m.runMap(a, signal, c.progress)), signal, a.retire)
   return cleanUp(run, signal, a.dir).finally(c.done)
 }
 
@@ -121,11 +139,11 @@ export function reduceTask(a: ReduceArgs, clock: AttemptClock): Promise<ReduceRe
       releaseSpare()
       return m.runStreamReduce({ ...a, stream }, signal, c.progress)
     })
-    : withCode((m) => {
+    : retireOnFailure(withCode((m) => {
       // The map phase is over (but for a backup copy, which makes do without): its buffers' arrays go.
       m.releaseSpare()
       return m.runReduce(a, signal, c.progress)
-    })
+    }), signal, a.retire)
   return cleanUp(run, signal, a.dir).finally(c.done)
 }
 

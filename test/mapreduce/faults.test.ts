@@ -1,7 +1,7 @@
 // Faults end to end (attempts.ts): timeouts that end a hung M, backup copies of stragglers, no
 // task run twice when nothing fails, and the 6.5840 crash test. Attempts are counted by marker
 // files the fixtures write per attempt (winners or not), not only by the result's counters.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -170,6 +170,29 @@ test('an attempt that hangs is ended after taskTimeout and re-run (one thread: o
     assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
     assert.equal(failed, ['m-00000-1: TaskTimeoutError: task m-00000 attempt 1 timed out after 1s without progress'])
     assert.equal([r.counters.failedAttempts, r.counters.timedOutAttempts, r.counters.mapAttempts], [1, 1, 3])
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('an attempt whose code throws is retried on another thread, also on one: a state it broke does not fail the retry', deadline('retry elsewhere', async () => {
+  // taints.ts: a failing attempt sets a module-level flag that fails every later attempt on its
+  // thread. With the retry on the same M (before retirement), maxAttempts 2 failed the job.
+  const t = tempDir()
+  try {
+    const texts = ['a b\nTHROW-ONCE\nc', 'b c d\nREDUCE-THROW-ONCE']
+    const input = writeInputs(t.dir, texts)
+    const markers = markerDir(t.dir)
+    for (const procs of [1, 2]) {
+      const out = path.join(t.dir, `out${procs}`)
+      const r = await withEnv('GORT_MR_MARKERS', markers, () => runJob({ job: path.join(FIXTURES, 'taints.ts'), input, output: out, procs, reducers: 1, maxAttempts: 2, backupTasks: false }))
+      assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
+      assert.equal([r.counters.failedAttempts, r.counters.mapAttempts, r.counters.reduceAttempts], [2, 3, 2])
+      const at = new Map(readdirSync(markers).map((f) => f.split('@') as [string, string]))
+      assert.is.not(at.get('m-00000-2'), at.get('m-00000-1'), `procs ${procs}: the map's retry ran on the thread its first attempt failed on`)
+      assert.is.not(at.get('r-00000-2'), at.get('r-00000-1'), `procs ${procs}: the reduce's retry ran on the thread its first attempt failed on`)
+      for (const f of readdirSync(markers)) rmSync(path.join(markers, f))
+    }
   } finally {
     t.remove()
   }
