@@ -206,6 +206,14 @@ async function runCli(argv: readonly string[]): Promise<number> {
   if (streaming && values.mapper === undefined) throw new UsageError('--mapper is required with --reducer or --combiner (gort mapreduce --help)')
   if (streaming && values['pack-files']) throw new UsageError('--pack-files is for job modules, not --mapper: a streaming map task reads one file, which its environment names')
   const job = streaming ? undefined : required('job', values.job)
+  // A job module or streaming commands, as the checks above left it.
+  const kind = job !== undefined
+    ? { job }
+    : {
+      mapper: values.mapper!, // given when streaming (checked above); runJob checks the command
+      ...(values.reducer === undefined ? {} : { reducer: values.reducer }),
+      ...(values.combiner === undefined ? {} : { combiner: values.combiner }),
+    }
   const partition = values.partitioner
   if (partition !== undefined && partition !== 'hadoop' && partition !== 'default') throw new UsageError(`--partitioner must be 'hadoop' or 'default', got ${JSON.stringify(partition)}`)
   const input = values.input ?? []
@@ -253,11 +261,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
   let result: JobResult
   try {
     result = await runJob({
-      input, output, onProgress, signal: stop.signal, params,
-      ...(job === undefined ? {} : { job }),
-      ...(values.mapper === undefined ? {} : { mapper: values.mapper }),
-      ...(values.reducer === undefined ? {} : { reducer: values.reducer }),
-      ...(values.combiner === undefined ? {} : { combiner: values.combiner }),
+      ...kind, input, output, onProgress, signal: stop.signal, params,
       ...(partition === undefined ? {} : { partition }),
       ...(reducers === undefined ? {} : { reducers }),
       ...(procs === undefined ? {} : { procs }),

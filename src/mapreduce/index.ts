@@ -4,7 +4,7 @@ import type { RunJobOptions } from './options.js'
 
 export { defineJob, type Job, type JobSpec, type Emit, type Scalar, type Counters, type TaskContext, type MapContext, type ChunkContext, type RecordKind, type TextJobSpec, type ChunkJobSpec } from './job.js'
 export type { JobResult, JobCounters } from './coordinator.js'
-export type { RunJobOptions, ProgressEvent } from './options.js'
+export type { RunJobOptions, ModuleJobOptions, StreamingJobOptions, SharedJobOptions, ProgressEvent } from './options.js'
 export { parseSize, formatSize } from './size.js'
 export { parseDuration, formatDuration } from './duration.js'
 export { rangePartition } from './partition.js'

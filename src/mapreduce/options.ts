@@ -43,15 +43,34 @@ export type ProgressEvent =
   | { readonly type: 'phase'; readonly phase: 'map' | 'reduce'; readonly tasks: number }
   | { readonly type: 'committed'; readonly files: readonly string[] }
 
-export interface RunJobOptions {
-  /** The job module: a path (relative to the working directory) or a URL; its default export is defineJob(...). Exclusive with `mapper`. */
-  readonly job?: string | URL
-  /** Streaming mode: the mapper command (Hadoop Streaming's `-mapper 'CMD ARGS'`), one process per map task attempt. Exclusive with `job`. */
-  readonly mapper?: string
-  /** Streaming mode: the reducer command, one process per reduce task attempt. Default: none (the sorted pairs as they are). */
+/**
+ * runJob's options: a job module (`job`) or streaming commands (`mapper`, and `reducer` and
+ * `combiner` if any), never both, and the options both kinds share.
+ */
+export type RunJobOptions = ModuleJobOptions | StreamingJobOptions
+
+/** A job written as a module: `job` names it; no streaming command. */
+export interface ModuleJobOptions extends SharedJobOptions {
+  /** The job module: a path (relative to the working directory) or a URL; its default export is defineJob(...). */
+  readonly job: string | URL
+  readonly mapper?: never
+  readonly reducer?: never
+  readonly combiner?: never
+}
+
+/** A streaming job (Hadoop Streaming's contract): commands instead of a module. */
+export interface StreamingJobOptions extends SharedJobOptions {
+  readonly job?: never
+  /** The mapper command (Hadoop Streaming's `-mapper 'CMD ARGS'`), one process per map task attempt. */
+  readonly mapper: string
+  /** The reducer command, one process per reduce task attempt. Default: none (the sorted pairs as they are). */
   readonly reducer?: string
-  /** Streaming mode: the combiner command, one process per spill and partition of a map task. */
+  /** The combiner command, one process per spill and partition of a map task. */
   readonly combiner?: string
+}
+
+/** The options of every job, module or streaming. */
+export interface SharedJobOptions {
   /** 'hadoop': partition as Hadoop's HashPartitioner does (Java Text.hashCode), replacing the job's own partitioner. Default 'default' (FNV-1a). */
   readonly partition?: PartitionKind
   /** Input files: paths, directories or globs (`data/*.txt`, `logs/**\/*.log`). */
@@ -220,21 +239,35 @@ export function resolveJobOptions(o: RunJobOptions): Resolved {
   }
 }
 
+/** The options that choose between a job module and streaming commands, as a JavaScript caller may mix them. */
+interface LooseCommands {
+  readonly job?: unknown
+  readonly mapper?: unknown
+  readonly reducer?: unknown
+  readonly combiner?: unknown
+  readonly reducers?: unknown
+}
+
 /** Streaming mode's commands, resolved (StreamCommandError when one cannot run), or undefined for a job module. */
-function resolveStream(o: RunJobOptions): StreamSpec | undefined {
+function resolveStream(o: LooseCommands): StreamSpec | undefined {
   const given = (['mapper', 'reducer', 'combiner'] as const).filter((k) => o[k] !== undefined)
   if (given.length === 0) return undefined
   if (o.job !== undefined) throw new MapReduceArgError('job', o.job, `left out when ${given.join(' and ')} ${given.length === 1 ? 'is' : 'are'} given (a job is either a module or streaming commands)`)
-  for (const k of given) if (typeof o[k] !== 'string' || o[k] === '') throw new MapReduceArgError(k, o[k], 'a command line (a program and its arguments)')
-  // Said, not ignored (Hadoop ignores them): with no reduce tasks, neither command would run.
-  for (const k of ['reducer', 'combiner'] as const) {
-    if (o[k] !== undefined && o.reducers === 0) throw new MapReduceArgError(k, o[k], 'left out with reducers 0 (a map-only job runs no reducer and no combiner)')
+  const text = (k: 'mapper' | 'reducer' | 'combiner'): string | undefined => {
+    const v = o[k]
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new MapReduceArgError(k, v, 'a command line (a program and its arguments)')
+    return v
   }
-  if (o.mapper === undefined) throw new MapReduceArgError('mapper', o.mapper, `a command line when ${given.join(' and ')} ${given.length === 1 ? 'is' : 'are'} given`)
+  const [mapper, reducer, combiner] = [text('mapper'), text('reducer'), text('combiner')]
+  // Said, not ignored (Hadoop ignores them): with no reduce tasks, neither command would run.
+  for (const [k, v] of [['reducer', reducer], ['combiner', combiner]] as const) {
+    if (v !== undefined && o.reducers === 0) throw new MapReduceArgError(k, v, 'left out with reducers 0 (a map-only job runs no reducer and no combiner)')
+  }
+  if (mapper === undefined) throw new MapReduceArgError('mapper', mapper, `a command line when ${given.join(' and ')} ${given.length === 1 ? 'is' : 'are'} given`)
   return {
-    mapper: resolveCommand('mapper', o.mapper),
-    reducer: o.reducer === undefined ? undefined : resolveCommand('reducer', o.reducer),
-    combiner: o.combiner === undefined ? undefined : resolveCommand('combiner', o.combiner),
+    mapper: resolveCommand('mapper', mapper),
+    reducer: reducer === undefined ? undefined : resolveCommand('reducer', reducer),
+    combiner: combiner === undefined ? undefined : resolveCommand('combiner', combiner),
   }
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
-  InputNotFoundError, JobModuleError, MapReduceArgError, OutputExistsError, RecordTooLongError, runJob, TaskFailedError, type ProgressEvent,
+  InputNotFoundError, JobModuleError, MapReduceArgError, OutputExistsError, RecordTooLongError, runJob, TaskFailedError, type ProgressEvent, type RunJobOptions,
 } from '../../src/mapreduce/index.js'
 import { deadline } from '../_support/deadline.js'
 import { rejection } from '../_support/rejection.js'
@@ -437,8 +437,9 @@ faults('refused before anything runs: existing output, no input, bad options, ba
     const input = writeInputs(t.dir, ['a b'])
     const out = path.join(t.dir, 'out')
     mkdirSync(path.join(t.dir, 'exists'))
-    const fail = (o: Partial<Parameters<typeof runJob>[0]>): Promise<unknown> =>
-      runJob({ job: WC, input, output: out, procs: 1, ...o }).then(() => assert.unreachable('ran'), (e: unknown) => e)
+    // Any mix of options, bad ones too, as a JavaScript caller may pass them.
+    const fail = (o: Record<string, unknown>): Promise<unknown> =>
+      runJob({ job: WC, input, output: out, procs: 1, ...o } as RunJobOptions).then(() => assert.unreachable('ran'), (e: unknown) => e)
     const exists = await fail({ output: path.join(t.dir, 'exists') })
     // The job's M was prestarted (mapreduce/prestart.ts) before the refusal, and is ended with it.
     assert.is(waitingCount(), 0, 'no prestarted thread left waiting')
@@ -533,8 +534,9 @@ test('a job module that throws a non-Error, fails defineJob, or never finishes i
       writeFileSync(path.join(t.dir, name), source)
       return path.join(t.dir, name)
     }
-    const fail = (o: Partial<Parameters<typeof runJob>[0]>): Promise<unknown> =>
-      runJob({ job: WC, input, output: out, procs: 1, ...o }).then(() => assert.unreachable('ran'), (e: unknown) => e)
+    // Any mix of options, bad ones too, as a JavaScript caller may pass them.
+    const fail = (o: Record<string, unknown>): Promise<unknown> =>
+      runJob({ job: WC, input, output: out, procs: 1, ...o } as RunJobOptions).then(() => assert.unreachable('ran'), (e: unknown) => e)
     const syntax = await fail({ job: job('syntax.mjs', 'export default {\n  map(f, l, emit) { emit(l, 1) )}\n}\n') })
     assert.instance(syntax, JobModuleError)
     assert.match((syntax as Error).message, /syntax\.mjs: Unexpected token '\)' \(at .*syntax\.mjs:2:32\)$/, 'where: Node does not say')

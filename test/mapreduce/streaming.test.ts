@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads'
 import { promisify } from 'node:util'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { defineJob, MapReduceArgError, runJob, TaskFailedError } from '../../src/mapreduce/index.js'
+import { defineJob, MapReduceArgError, runJob, TaskFailedError, type RunJobOptions } from '../../src/mapreduce/index.js'
 import { hadoopPartition, partitioner, textHashCode } from '../../src/mapreduce/partition.js'
 import { StreamCommandError } from '../../src/mapreduce/errors.js'
 import { resolveCommand, splitCommand } from '../../src/mapreduce/streaming/command.js'
@@ -203,7 +203,7 @@ commands('runJob: a job is a module or commands, and a bad command creates nothi
       [{ mapper: 'cat', packFiles: true }, MapReduceArgError, /packFiles must be false with a mapper .*, got true/],
     ]
     for (const [o, cls, re] of bad) {
-      await runJob({ input, output: out, ...o }).then(() => assert.unreachable(JSON.stringify(o)), (e: unknown) => {
+      await runJob({ input, output: out, ...o } as RunJobOptions).then(() => assert.unreachable(JSON.stringify(o)), (e: unknown) => {
         assert.instance(e, cls, JSON.stringify(o))
         assert.match((e as Error).message, re)
       })
