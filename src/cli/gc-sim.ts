@@ -253,7 +253,7 @@ async function run(argv: readonly string[], stderr: ProgressStream): Promise<num
 /** The subcommand, writing --fuzz progress to `stderr` (a stand-in in tests). */
 export function gcSimCommand(stderr: ProgressStream = process.stderr): Subcommand {
   // Every GortError from the simulator is about the input it was given: a usage error.
-  return subcommand('gc-sim', 'tri-color GC simulator: scenarios, barrier modes, fuzzer, HTML stepper', HELP, (error) => error instanceof GortError, (argv) => run(argv, stderr))
+  return subcommand('gc-sim', 'tri-color GC simulator: scenarios, barrier modes, fuzzer, HTML stepper', (error) => error instanceof GortError, (argv) => run(argv, stderr))
 }
 
 export const command = gcSimCommand()

@@ -24,6 +24,7 @@ import { GortError } from '../errors.js'
 import { JobStoppedError, MapReduceArgError, TaskFailedError, formatSize, parseDuration, parseSize, runJob, type JobResult, type ProgressEvent } from '../mapreduce/index.js'
 import { MIN_MEMORY, MIN_TASK_TIMEOUT } from '../mapreduce/options.js'
 import { tightenHeapGrowth } from './heap.js'
+import { paramsOf } from './params.js'
 import { formatElapsed, ProgressLine } from './mapreduce-progress.js'
 import { MAX_PROCS } from '../scheduler/main/options.js'
 import { subcommand } from './subcommand.js'
@@ -71,7 +72,9 @@ options:
                       once; beyond it they spill sorted runs to disk (default 256MiB)
   --max-attempts N    failed attempts per task before the job fails (default 4)
   --param NAME=VALUE  a job parameter, ctx.params.get('NAME') in every task;
-                      repeat for more
+                      repeat for more (not with --mapper: give it to the
+                      command, as in --mapper 'gort stream-map --job J --param
+                      NAME=VALUE')
   --task-timeout D    an attempt that makes no progress for this long (reads no
                       record or key; a streaming process writes no line on
                       stdout or stderr) fails and runs again, as in Hadoop; its
@@ -130,6 +133,8 @@ async function run(argv: readonly string[]): Promise<number> {
   } catch (caught) {
     const e = caught instanceof MapReduceArgError ? new MapReduceArgError(flagOf(caught.option), caught.value, caught.want) : caught
     if (e instanceof Error && e.message.startsWith('gort mapreduce: ')) e.message = e.message.slice('gort mapreduce: '.length)
+    // A usage error too: a script that reads stdout gets one JSON object whatever went wrong.
+    if (argv.includes('--json') && !(typeof caught === 'object' && caught !== null && printedJson.has(caught))) console.log(JSON.stringify({ error: errorJson(e) }))
     throw e
   }
 }
@@ -146,6 +151,55 @@ const HADOOP_ONLY: ReadonlySet<string> = new Set([
   '-libjars', '-lazyOutput', '-verbose', '-info', '-background', '-io', '-mapdebug', '-reducedebug',
 ])
 
+/** The flags that take a number. */
+const NUMBER_FLAGS: ReadonlySet<string> = new Set(['--reducers', '--procs', '--split-size', '--memory', '--max-attempts', '--task-timeout'])
+
+/**
+ * `--reducers -1` as `--reducers=-1`: parseArgs takes a value that starts with a dash for a
+ * missing one ("argument is ambiguous"), where the flag's own check says what is wrong with it.
+ */
+function negativesJoined(argv: readonly string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    const next = argv[i + 1]
+    if (NUMBER_FLAGS.has(a) && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${a}=${next}`)
+      i++
+    } else out.push(a)
+  }
+  return out
+}
+
+/**
+ * A stop signal that comes again this soon is the same request delivered twice, not a second
+ * Ctrl-C: coreutils' `timeout -s INT` signals the command and then its process group, and tsx or
+ * a shell script may pass on a signal the group already got. Taken as "exit at once", it left the
+ * output directory behind.
+ */
+export const REPEAT_MS = 100
+
+/**
+ * What a stop signal arriving at `now` (ms) means: the first stops the job ('stop'), the same
+ * one again within REPEAT_MS is that request delivered twice ('repeat': ignored), any other
+ * ends the process at once ('exit').
+ */
+export class StopRequests {
+  #first: { sig: NodeJS.Signals; at: number } | undefined
+
+  on(sig: NodeJS.Signals, now: number): 'stop' | 'repeat' | 'exit' {
+    const f = this.#first
+    if (f === undefined) {
+      this.#first = { sig, at: now }
+      return 'stop'
+    }
+    return sig === f.sig && now - f.at < REPEAT_MS ? 'repeat' : 'exit'
+  }
+}
+
+/** Errors that --json has already printed on stdout (the job's own, from runJob). */
+const printedJson = new WeakSet<object>()
+
 async function runCli(argv: readonly string[]): Promise<number> {
   // parseArgs would read `-mapper` as -m -a -p…: "Unknown option '-m'".
   for (const a of argv) {
@@ -156,7 +210,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
     }
   }
   const { values, tokens } = parseArgs({
-    args: [...argv],
+    args: negativesJoined(argv),
     strict: true,
     allowPositionals: false,
     tokens: true,
@@ -205,10 +259,13 @@ async function runCli(argv: readonly string[]): Promise<number> {
   if (streaming && values.job !== undefined) throw new UsageError('--job and --mapper/--reducer/--combiner are two ways to give a job: use one (gort mapreduce --help)')
   if (streaming && values.mapper === undefined) throw new UsageError('--mapper is required with --reducer or --combiner (gort mapreduce --help)')
   if (streaming && values['pack-files']) throw new UsageError('--pack-files is for job modules, not --mapper: a streaming map task reads one file, which its environment names')
-  const job = streaming ? undefined : required('job', values.job)
+  if (!streaming && (values.job === undefined || values.job === '')) throw new UsageError('--job (a job module) or --mapper (a streaming command) is required (gort mapreduce --help)')
+  const job = streaming ? undefined : values.job!
+  if (streaming && values.param !== undefined) throw new UsageError("--param is for job modules: give a streaming command its parameters on its own command line, as --mapper 'gort stream-map --job J --param NAME=VALUE', or in the environment")
+  const params = paramsOf(values.param, (m) => new UsageError(m))
   // A job module or streaming commands, as the checks above left it.
   const kind = job !== undefined
-    ? { job }
+    ? { job, params }
     : {
       mapper: values.mapper!, // given when streaming (checked above); runJob checks the command
       ...(values.reducer === undefined ? {} : { reducer: values.reducer }),
@@ -228,12 +285,6 @@ async function runCli(argv: readonly string[]): Promise<number> {
   if (values.progress && values['no-progress']) throw new UsageError('--progress and --no-progress: choose one')
   const showProgress = values.progress || (!values['no-progress'] && process.stderr.isTTY === true)
 
-  const params = new Map<string, string>()
-  for (const p of values.param ?? []) {
-    const eq = p.indexOf('=')
-    if (eq <= 0) throw new UsageError(`--param must be NAME=VALUE, got ${JSON.stringify(p)}`)
-    params.set(p.slice(0, eq), p.slice(eq + 1))
-  }
   const line = showProgress ? new ProgressLine(process.stderr) : undefined
   const say = (message: string): void => {
     if (line !== undefined) line.log(message)
@@ -244,12 +295,15 @@ async function runCli(argv: readonly string[]): Promise<number> {
     if (e.type === 'attempt' && e.state === 'failed') say(`gort mapreduce: ${e.task} attempt ${e.attempt} failed: ${e.error ?? ''}${whereFailed(e.cause)}`)
   }
   const stop = new AbortController()
+  const requests = new StopRequests()
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (stop.signal.aborted) {
+    const what = requests.on(sig, performance.now())
+    if (what === 'repeat') return
+    if (what === 'exit') {
       // A second one: stop waiting for the cleanup.
       line?.stop()
       const left = existsSync(output) ? `; ${output} is left behind: remove it before running again` : ''
-      console.error(`gort mapreduce: ${sig} again: exiting now${left}`)
+      console.error(`gort mapreduce: ${sig} while stopping: exiting now${left}`)
       process.exit(SIGNAL_EXIT[sig])
     }
     say(`gort mapreduce: ${sig}: stopping (${sig === 'SIGINT' ? 'Ctrl-C again' : sig === 'SIGQUIT' ? 'Ctrl-\\ again' : 'send it again'} to exit at once)`)
@@ -261,7 +315,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
   let result: JobResult
   try {
     result = await runJob({
-      ...kind, input, output, onProgress, signal: stop.signal, params,
+      ...kind, input, output, onProgress, signal: stop.signal,
       ...(partition === undefined ? {} : { partition }),
       ...(reducers === undefined ? {} : { reducers }),
       ...(procs === undefined ? {} : { procs }),
@@ -276,7 +330,10 @@ async function runCli(argv: readonly string[]): Promise<number> {
     })
   } catch (e) {
     // With --json, stdout holds one JSON object either way: the result, or the error.
-    if (values.json) console.log(JSON.stringify({ error: errorJson(e) }))
+    if (values.json) {
+      console.log(JSON.stringify({ error: errorJson(e) }))
+      if (typeof e === 'object' && e !== null) printedJson.add(e)
+    }
     if (e instanceof JobStoppedError) {
       line?.stop()
       console.error(`gort mapreduce: stopped by ${e.by}; ${output} was removed`)
@@ -293,7 +350,9 @@ async function runCli(argv: readonly string[]): Promise<number> {
     throw e
   } finally {
     line?.stop()
-    for (const sig of STOP_SIGNALS) process.off(sig, onSignal)
+    // After a stop, a repeat of its signal may still be on its way: it must not kill the process
+    // (the default action) while it prints that it stopped and exits.
+    if (!stop.signal.aborted) for (const sig of STOP_SIGNALS) process.off(sig, onSignal)
   }
   const elapsedMs = Math.round(performance.now() - t0)
   if (values.json) console.log(JSON.stringify(toJson(result, elapsedMs)))
@@ -391,7 +450,6 @@ function print(r: JobResult, elapsedMs: number): void {
 export const command = subcommand(
   'mapreduce',
   'runs a MapReduce job (a defineJob module) over input files on this machine',
-  HELP,
   (error) => USAGE_CODES.has(String((error as { code?: unknown }).code)),
   run,
 )

@@ -232,7 +232,6 @@ function forkJoinGs(n: number, cutoff: number): number {
 export const command = subcommand(
   'sched',
   "the scheduler's throughput shapes on this machine, gort alone",
-  HELP,
   (error) => error instanceof UsageError || error instanceof SchedulerArgError,
   run,
 )

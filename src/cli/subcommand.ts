@@ -4,8 +4,10 @@
  *
  * Invariants:
  * - A thrown error is printed once, as `gort NAME: message`, on stderr.
- * - Exit 2 for the caller's mistakes (an unknown or malformed option, which also prints the
- *   help; or whatever `isUsage` accepts), 1 for anything else, as Go's flag package does.
+ * - Exit 2 for the caller's mistakes (an unknown or malformed option, or whatever `isUsage`
+ *   accepts), 1 for anything else, as Go's flag package does. A malformed option is followed by
+ *   a pointer to `--help`, not the help itself: fifty lines of it buried the one that said what
+ *   was wrong.
  */
 
 export interface Subcommand {
@@ -16,7 +18,6 @@ export interface Subcommand {
 export function subcommand(
   name: string,
   summary: string,
-  help: string,
   isUsage: (error: unknown) => boolean,
   body: (argv: readonly string[]) => Promise<number>,
 ): Subcommand {
@@ -29,7 +30,7 @@ export function subcommand(
         const code = (error as { code?: unknown }).code
         const badArgs = typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')
         console.error(`gort ${name}: ${(error as Error).message}`)
-        if (badArgs) console.error(`\n${help}`)
+        if (badArgs) console.error(`(gort ${name} --help lists the options)`)
         return badArgs || isUsage(error) ? 2 : 1
       }
     },

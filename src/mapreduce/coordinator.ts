@@ -253,7 +253,7 @@ function checkOutput(output: string, given: string): void {
       throw e
     }
     if (st !== undefined) {
-      if (d === output) throw new OutputExistsError(output)
+      if (d === output) throw new OutputExistsError(output, st.isDirectory() ? undefined : st.isFile() ? 'a file' : 'not a directory')
       if (!st.isDirectory()) throw new MapReduceArgError('output', given, `a directory path, but ${d} is a file`)
       return
     }

@@ -110,8 +110,9 @@ export class OutputExistsError extends GortError {
   declare readonly code: 'ERR_MR_OUTPUT_EXISTS'
   readonly path: string
 
-  constructor(path: string) {
-    super('ERR_MR_OUTPUT_EXISTS', `gort mapreduce: output directory ${path} already exists`)
+  /** `what`: what is there, when it is not a directory (a file, say). */
+  constructor(path: string, what?: string) {
+    super('ERR_MR_OUTPUT_EXISTS', what === undefined ? `gort mapreduce: output directory ${path} already exists` : `gort mapreduce: output ${path} already exists, and is ${what}`)
     this.path = path
   }
 }

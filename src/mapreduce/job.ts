@@ -233,7 +233,9 @@ export function checkJobFile(url: string, label: string): void {
     // `file://jobs/x.js` (a host, where `file:///...` or a path was meant), say.
     throw new JobModuleError(label, `not a file URL this system can open (${(e as Error).message}): give a path, or file:///absolute/path`)
   }
-  if (statSync(file, { throwIfNoEntry: false }) === undefined) throw new JobModuleError(label, 'no such file')
+  const st = statSync(file, { throwIfNoEntry: false })
+  if (st === undefined) throw new JobModuleError(label, 'no such file')
+  if (st.isDirectory()) throw new JobModuleError(label, 'a directory, not a module file')
 }
 
 /** A job module's URL from a path (relative to the working directory) or a URL. */

@@ -56,6 +56,11 @@ export interface ModuleJobOptions extends SharedJobOptions {
   readonly mapper?: never
   readonly reducer?: never
   readonly combiner?: never
+  /**
+   * Job parameters, visible to every task as `ctx.params` (a Map): how a job gets a pattern or a
+   * threshold without an environment variable. Names and values are strings.
+   */
+  readonly params?: Readonly<Record<string, string>> | ReadonlyMap<string, string>
 }
 
 /** A streaming job (Hadoop Streaming's contract): commands instead of a module. */
@@ -67,6 +72,8 @@ export interface StreamingJobOptions extends SharedJobOptions {
   readonly reducer?: string
   /** The combiner command, one process per spill and partition of a map task. */
   readonly combiner?: string
+  /** A command takes its parameters on its own command line (`gort stream-map --param`) or from the environment. */
+  readonly params?: never
 }
 
 /** The options of every job, module or streaming. */
@@ -113,11 +120,6 @@ export interface SharedJobOptions {
    * whose tasks stay one a file (its environment names the file). Default false.
    */
   readonly packFiles?: boolean
-  /**
-   * Job parameters, visible to every task as `ctx.params` (a Map): how a job gets a pattern or a
-   * threshold without an environment variable. Names and values are strings.
-   */
-  readonly params?: Readonly<Record<string, string>> | ReadonlyMap<string, string>
   /**
    * Where what map, combine and reduce write to stdout (console.log) goes: this process's stdout
    * (default) or its stderr, for a program whose stdout is data (`gort mapreduce --json`).
@@ -219,6 +221,11 @@ export function resolveJobOptions(o: RunJobOptions): Resolved {
   if (o.packFiles !== undefined && typeof o.packFiles !== 'boolean') throw new MapReduceArgError('packFiles', o.packFiles, 'true or false')
   // Said, not ignored: a streaming task's environment names the one file it reads.
   if (o.packFiles === true && stream !== undefined) throw new MapReduceArgError('packFiles', o.packFiles, 'false with a mapper (a streaming task reads one file, which its environment names)')
+  const params = resolveParams(o.params)
+  // Said, not ignored: no command would see them.
+  if (params.length > 0 && stream !== undefined) {
+    throw new MapReduceArgError('params', o.params, "left out with a mapper: a streaming command takes its parameters on its own command line (gort stream-map --job J --param NAME=VALUE) or from the environment")
+  }
   return {
     url: stream === undefined ? jobUrl(o.job!) : '',
     jobLabel: stream === undefined ? String(o.job) : stream.mapper.text,
@@ -235,7 +242,7 @@ export function resolveJobOptions(o: RunJobOptions): Resolved {
     backupTasks: o.backupTasks ?? true,
     packFiles: o.packFiles ?? false,
     taskStdout: stdoutOption(o.taskStdout),
-    params: resolveParams(o.params),
+    params,
   }
 }
 

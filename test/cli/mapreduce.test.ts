@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { command, flagOf, packHint, summary } from '../../src/cli/mapreduce.js'
+import { command, flagOf, packHint, REPEAT_MS, StopRequests, summary } from '../../src/cli/mapreduce.js'
 import { heapGrowthFlag, HEAP_GROWING_PERCENT } from '../../src/cli/heap.js'
 import { formatProgress, newProgressState, ProgressLine, applyEvent } from '../../src/cli/mapreduce-progress.js'
 import { runCaptured } from '../_support/cli.js'
@@ -111,7 +111,12 @@ test('usage errors are exit 2 with the reason, and create nothing', deadline('us
       [['--job', path.join(FIXTURES, 'throws-on-import.ts'), '--input', glob, '--output', out], /job module .*throws-on-import\.ts: this module fails on purpose/],
       [['--job', path.join(FIXTURES, 'no-map.ts'), '--input', glob, '--output', out], /job module .*no-map\.ts: its default export is not a job: the job has no map function/],
       [['--job', path.join(t.dir, 'nope.ts'), '--input', glob, '--output', out], /job module .*nope\.ts: /],
-      [['--input', glob, '--output', out], /--job is required/],
+      [['--input', glob, '--output', out], /--job \(a job module\) or --mapper \(a streaming command\) is required/],
+      [['--job', t.dir, '--input', glob, '--output', out], /job module .*: a directory, not a module file$/m],
+      [['--job', WC, '--input', glob, '--output', path.join(t.dir, 'afile')], /^gort mapreduce: output .*afile already exists, and is a file$/m],
+      // A negative value is the flag's own mistake, not parseArgs' "argument is ambiguous".
+      [[...base, '--reducers', '-1'], /^gort mapreduce: --reducers must be an integer from 0 to 100000, got "-1"$/m],
+      [[...base, '--split-size', '-5'], /^gort mapreduce: --split-size must be a size such as 64MiB, .*got "-5"/m],
       [['--job', WC, '--output', out], /--input is required/],
       [[...base, '--reducers', 'many'], /--reducers must be an integer from 0/],
       [[...base, '--procs', '0'], /--procs must be an integer from 1 to 256, got "0"/],
@@ -127,6 +132,7 @@ test('usage errors are exit 2 with the reason, and create nothing', deadline('us
       [['--job', path.join(REPO, 'examples/mapreduce/inverted-index.ts'), '--input', path.join(t.dir, 'big'), '--output', out],
         /input ".*big\/huge\.txt" is \d+ bytes, too large for one string with records: 'files'/],
     ]
+    writeFileSync(path.join(t.dir, 'afile'), 'not a directory\n')
     // A sparse file one byte past the longest string: refused before it is read.
     mkdirSync(path.join(t.dir, 'big'))
     writeFileSync(path.join(t.dir, 'big/huge.txt'), '')
@@ -137,6 +143,16 @@ test('usage errors are exit 2 with the reason, and create nothing', deadline('us
       assert.is(stdout, '')
       assert.match(err, message)
       assert.not.ok(existsSync(out), `${argv.join(' ')} created the output`)
+    }
+    // A malformed option says so in one line and points at --help, rather than printing it all.
+    const bogus = await cli(...base, '--bogus')
+    assert.is(bogus.err, "gort mapreduce: Unknown option '--bogus'\n(gort mapreduce --help lists the options)\n")
+    // With --json, stdout holds one JSON object whatever went wrong, a usage error too.
+    for (const argv of [[...base, '--split-size', '12parsecs'], [...base, '--bogus'], ['--input', glob, '--output', out], [...base, '--reducers', 'x']]) {
+      const r = await cli(...argv, '--json')
+      assert.is(r.code, 2, argv.join(' '))
+      const got = JSON.parse(r.out) as { error: { message: string } }
+      assert.ok(r.err.includes(got.error.message), `${argv.join(' ')}: ${r.out}`)
     }
     const help = await cli('--help')
     assert.is(help.code, 0)
@@ -346,7 +362,7 @@ for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129], [
   }, 60_000))
 }
 
-test('a second SIGINT exits at once, and says the output directory is left behind', deadline('again', async () => {
+test('a second stop signal exits at once, and says the output directory is left behind', deadline('again', async () => {
   const t = tempDir()
   try {
     const { args, markers } = hangingJob(t.dir, 1, false)
@@ -356,11 +372,41 @@ test('a second SIGINT exits at once, and says the output directory is left behin
     const stopping = new Promise<void>((resolve) => run.child.stderr!.on('data', (b: Buffer) => void (b.toString().includes('stopping') && resolve())))
     run.child.kill('SIGINT')
     await stopping
+    // Another signal: a second SIGINT this soon would be taken for the first delivered twice
+    // (StopRequests, below), and the stop takes less than REPEAT_MS when nothing holds it up.
+    run.child.kill('SIGTERM')
+    const r = await stopped(run)
+    assert.is(r.code, 143, r.stderr)
+    assert.match(r.stderr, /gort mapreduce: SIGTERM while stopping: exiting now; .*out is left behind: remove it before running again/, r.stderr)
+    assert.not.match(r.stderr, /stopped by/)
+  } finally {
+    t.remove()
+  }
+}, 60_000))
+
+test('StopRequests: the first signal stops, the same one again within REPEAT_MS is a repeat, later or another one exits', () => {
+  const r = new StopRequests()
+  assert.is(r.on('SIGINT', 1000), 'stop')
+  assert.is(r.on('SIGINT', 1000 + REPEAT_MS - 1), 'repeat')
+  assert.is(r.on('SIGINT', 1000 + REPEAT_MS), 'exit')
+  const other = new StopRequests()
+  assert.is(other.on('SIGINT', 0), 'stop')
+  assert.is(other.on('SIGTERM', 1), 'exit')
+})
+
+test('one stop request delivered twice at once (timeout -s INT signals the command and its group) still stops cleanly', deadline('twice', async () => {
+  const t = tempDir()
+  try {
+    const { args, markers, out } = hangingJob(t.dir, 1, false)
+    const run = gortChild(args, { GORT_MR_MARKERS: markers })
+    await appears(path.join(markers, 'm-00000-1'), run)
+    run.child.kill('SIGINT')
+    await new Promise((r) => setTimeout(r, 20))
     run.child.kill('SIGINT')
     const r = await stopped(run)
     assert.is(r.code, 130, r.stderr)
-    assert.match(r.stderr, /gort mapreduce: SIGINT again: exiting now; .*out is left behind: remove it before running again/)
-    assert.not.match(r.stderr, /stopped by/)
+    assert.match(r.stderr, /gort mapreduce: stopped by SIGINT; .*out was removed/)
+    assert.not.ok(existsSync(out), 'the output directory is removed')
   } finally {
     t.remove()
   }

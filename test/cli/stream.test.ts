@@ -193,6 +193,34 @@ test('the local recipe and gort mapreduce --mapper/--reducer equal the in-proces
   }
 }, MS))
 
+test('--param reaches ctx.params under stream-map and stream-reduce, as under gort mapreduce: the grep example both ways', deadline('param', async () => {
+  const t = tempDir()
+  try {
+    const GREP = path.join(REPO, 'examples/mapreduce/grep.ts')
+    const texts = ['an ERROR here\nfine\nWARN and ERROR\n', 'nothing\nerror in lower case\n']
+    const input = inputs(t.dir, texts)
+    const local = await runJob({ job: GREP, input, output: path.join(t.dir, 'local'), reducers: 1, procs: 1, params: { pattern: 'ERROR', flags: 'i' } })
+    const out = path.join(t.dir, 'streamed')
+    const { code, err } = await runCaptured(command, [
+      '--mapper', `${gort} stream-map --job ${GREP} --param pattern=ERROR --param flags=i`, '--reducer', `${gort} stream-reduce --job ${GREP} --param pattern=ERROR`,
+      '--input', input, '--output', out, '--reducers', '1', '--procs', '1',
+    ])
+    assert.is(err, '')
+    assert.is(code, 0)
+    assert.equal(partsOf(out), partsOf(local.output))
+    assert.is(readFileSync(path.join(out, 'part-r-00000'), 'utf8').split('\n').filter(Boolean).length, 3)
+    // Without the pattern, the job's setup says what is missing: the attempt fails (exit 1).
+    const none = await sh(`printf 'ERROR\n' | ${gort} stream-map --job ${GREP}`, t.dir)
+    assert.is(none.code, 1)
+    assert.match(none.stderr, /grep: no pattern/)
+    const bad = await sh(`${gort} stream-map --job ${GREP} --param pattern < /dev/null`, t.dir)
+    assert.is(bad.code, 2)
+    assert.is(bad.stderr, 'gort stream-map: --param must be NAME=VALUE, got "pattern"\n')
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test('a TypeScript job in a package that is not "type": "module" (npm init\'s default) runs both ways', deadline('commonjs package', async () => {
   // tsx would load such a job as CommonJS, and gort's modules (ES modules with a top-level await)
   // cannot be required: stream-map and stream-reduce failed with "Top-level await is currently
@@ -292,6 +320,8 @@ test('exit codes: 1 when the job throws, 2 for usage errors and a mapper that ca
       [['--mapper', 'cat', '-inputformat', 'TextInputFormat'], /-inputformat is a Hadoop Streaming option gort has no use for/],
       [['--mapper', 'cat', '--reducer', 'NONE', '--reducers', '2'], /--reducer NONE is a map-only job, and --reducers is 2/],
       [['--job', WC, '--reducer', 'NONE'], /--job and --mapper\/--reducer\/--combiner are two ways/],
+      // No command would see it (it used to be dropped without a word).
+      [['--mapper', 'cat', '--param', 'pattern=x'], /^gort mapreduce: --param is for job modules: give a streaming command its parameters on its own command line/],
     ]
     for (const [argv, re] of cases) {
       const r = await runCaptured(command, [...argv, '--input', input, '--output', out])

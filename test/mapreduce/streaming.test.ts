@@ -201,6 +201,7 @@ commands('runJob: a job is a module or commands, and a bad command creates nothi
       [{ mapper: 'cat', combiner: badinterp }, StreamCommandError, /^gort mapreduce: combiner ".*badinterp\.sh": its interpreter \/bin\/nonexistent-interp \(from its #! line\) is not an executable$/],
       [{ mapper: 'cat', partition: 'java' }, MapReduceArgError, /partition must be 'default' or 'hadoop'/],
       [{ mapper: 'cat', packFiles: true }, MapReduceArgError, /packFiles must be false with a mapper .*, got true/],
+      [{ mapper: 'cat', params: { pattern: 'x' } }, MapReduceArgError, /params must be left out with a mapper: a streaming command takes its parameters on its own command line/],
     ]
     for (const [o, cls, re] of bad) {
       await runJob({ input, output: out, ...o } as RunJobOptions).then(() => assert.unreachable(JSON.stringify(o)), (e: unknown) => {

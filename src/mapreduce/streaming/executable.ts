@@ -127,7 +127,7 @@ function lineOf(k: unknown, v: unknown): string {
 }
 
 /** The task a streaming executable runs as, from Hadoop's job variables (a local pipeline has none: task 0, attempt 1). */
-function contextOf(phase: 'map' | 'reduce', env: NodeJS.ProcessEnv, counters: TaskCounters): TaskContext {
+function contextOf(phase: 'map' | 'reduce', env: NodeJS.ProcessEnv, counters: TaskCounters, params: ReadonlyMap<string, string> = new Map()): TaskContext {
   const n = Number(env['mapreduce_task_partition'] ?? '0')
   const task = `${phase === 'map' ? 'm' : 'r'}-${String(Number.isInteger(n) && n >= 0 ? n : 0).padStart(5, '0')}`
   const a = /_(\d+)$/.exec(env['mapreduce_task_attempt_id'] ?? '')
@@ -135,7 +135,7 @@ function contextOf(phase: 'map' | 'reduce', env: NodeJS.ProcessEnv, counters: Ta
   const r = Number(env['mapreduce_job_reduces'] ?? '1')
   return {
     phase, task, attempt, attemptId: `${task}-${attempt}`, partition: phase === 'reduce' ? (Number.isInteger(n) ? n : 0) : -1,
-    reducers: Number.isInteger(r) && r >= 0 ? r : 1, counters, params: new Map(),
+    reducers: Number.isInteger(r) && r >= 0 ? r : 1, counters, params: new Map(params),
   }
 }
 
@@ -221,6 +221,8 @@ export interface StreamIO {
   readonly output: Writable
   readonly stderr: Writable
   readonly env: NodeJS.ProcessEnv
+  /** The job's parameters (`--param`): ctx.params. */
+  readonly params?: ReadonlyMap<string, string>
 }
 
 type MapFn = (k: string, v: string, emit: (k: Scalar, v: Scalar) => void, ctx: MapContext) => void | Promise<void>
@@ -231,7 +233,7 @@ export async function streamMap(job: JobSpec, io: StreamIO): Promise<void> {
   const counters = new TaskCounters()
   const file = io.env['mapreduce_map_input_file'] ?? ''
   const start = Number(io.env['mapreduce_map_input_start'] ?? '0')
-  const ctx: { -readonly [K in keyof MapContext]: MapContext[K] } = { ...contextOf('map', io.env, counters), file, offset: Number.isSafeInteger(start) ? start : 0 }
+  const ctx: { -readonly [K in keyof MapContext]: MapContext[K] } = { ...contextOf('map', io.env, counters, io.params), file, offset: Number.isSafeInteger(start) ? start : 0 }
   const out = new TextOut(io.output)
   const combine = job.combine as ReduceFn | undefined
   const pairs = new Map<Scalar, Scalar[]>()
@@ -328,7 +330,7 @@ function valueParser(job: JobSpec): (text: string, key: string) => Scalar {
 /** `gort stream-reduce`: the job's reduce over sorted `key\tvalue` lines, once per run of equal keys. */
 export async function streamReduce(job: JobSpec, io: StreamIO): Promise<void> {
   const counters = new TaskCounters()
-  const ctx = contextOf('reduce', io.env, counters)
+  const ctx = contextOf('reduce', io.env, counters, io.params)
   const out = new TextOut(io.output)
   const parse = valueParser(job)
   const reduce = (job.reduce as ReduceFn | undefined) ?? (async (key, values, emit): Promise<void> => {
