@@ -149,13 +149,35 @@ async function build(esbuild: typeof import('esbuild'), jobFile: string, outFile
     // say so (a package-less .ts is CommonJS to tsx, and Node then speaks of require cycles).
     const unresolved = unresolvedImports(e)
     if (unresolved !== undefined) throw new UnresolvedImportError(unresolved)
-    return undefined // other errors: the tsx path reports them as it always has
+    // Other errors: the job is loaded as given, through tsx, which may know better (a construct
+    // only CommonJS output takes); if that fails too, esbuild's words say where (CompileError).
+    const said = esbuildErrors(e)
+    if (said !== undefined) throw new CompileError(said)
+    return undefined
   }
   if (result.warnings.length > 0 || Object.values(result.metafile.inputs).some((i) => i.format === 'cjs')) return undefined
   const out = result.outputFiles[0]
   if (out === undefined || NOT_ESM.test(stripSourceMap(out.text))) return undefined
   const cwd = process.cwd() // esbuild's absWorkingDir, which the metafile's paths are relative to
   return { code: withAbsoluteSources(out.text, outFile), needsTsx, inputs: { bundled: Object.keys(result.metafile.inputs).map((f) => path.resolve(cwd, f)), external: [...external] } }
+}
+
+/**
+ * esbuild could not compile the job (a syntax error, most often), in its words with where: the
+ * job is then loaded as given, and if its import fails as well, this is what is reported. tsx's
+ * own words were worse: for a .ts file in a package that is not "type": "module" Node speaks of a
+ * require cycle, and for a .mts one it names a .ts file that does not exist.
+ */
+export class CompileError extends Error {
+  override readonly name = 'CompileError'
+}
+
+/** A failed build's errors as one line, `file:line:column: text` each (at most three), or undefined when it has none. */
+function esbuildErrors(e: unknown): string | undefined {
+  const errors = (e as { errors?: unknown } | null)?.errors
+  if (!Array.isArray(errors) || errors.length === 0) return undefined
+  const said = (errors as import('esbuild').Message[]).slice(0, 3).map((m) => (m.location === null ? m.text : `${m.location.file}:${m.location.line}:${m.location.column + 1}: ${m.text}`))
+  return said.join('; ') + (errors.length > 3 ? ` (and ${errors.length - 3} more)` : '')
 }
 
 /** A job whose imports do not all resolve, in esbuild's words with where each is: the coordinator reports it as a JobModuleError. */
@@ -183,6 +205,8 @@ export interface JobModule {
   readonly loader: 'auto' | 'tsx' | 'none'
   /** Removes the compiled file, if any (idempotent). */
   remove(): void
+  /** Why the job could not be compiled (it is then loaded as given): what to report if its import fails too. */
+  readonly compileError?: string
 }
 
 
@@ -217,7 +241,14 @@ export async function jobModule(url: string): Promise<JobModule> {
   }
   try {
     const out = path.join(dir, name)
-    const compiled = await compileJob(source, out)
+    let compiled
+    try {
+      compiled = await compileJob(source, out)
+    } catch (e) {
+      if (!(e instanceof CompileError)) throw e
+      remove()
+      return { ...asGiven, compileError: e.message }
+    }
     if (compiled === undefined) {
       remove()
       return asGiven

@@ -94,7 +94,7 @@ export async function runJob(options: RunJobOptions, first?: Prestarted): Promis
   const { rt, mod } = await start(o, threads)
   await first?.discard()
   try {
-    return await runWith(rt, o, mod?.url ?? o.url, inputs, options)
+    return await runWith(rt, o, mod?.url ?? o.url, inputs, options, mod?.compileError)
   } finally {
     await rt.close()
     mod?.remove()
@@ -150,8 +150,8 @@ async function start(o: Resolved, procs: number): Promise<{ rt: Runtime; mod: Jo
 /** The least time the Ms get to import the job (see runWith). */
 const IMPORT_MIN_MS = 10_000
 
-/** runJob once its Runtime runs; `url`: the job module the Ms import. */
-async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType<typeof expandInputs>, options: RunJobOptions): Promise<JobResult> {
+/** runJob once its Runtime runs; `url`: the job module the Ms import; `compileError`: why it is not compiled, if it could not be (compile.ts). */
+async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType<typeof expandInputs>, options: RunJobOptions, compileError?: string): Promise<JobResult> {
   let info
   if (o.stream !== undefined) {
     // Streaming mode: the commands were resolved with the options; there is no module to probe.
@@ -177,6 +177,8 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
         const limit = importMs === o.taskTimeout ? `${formatDuration(importMs)} (the task timeout)` : formatDuration(importMs)
         throw new JobModuleError(o.jobLabel, `its import did not finish within ${limit}: a top-level await that never settles?`)
       }
+      // esbuild's words, where it could not compile the job: where the error is, in the file named.
+      if (compileError !== undefined) throw new JobModuleError(o.jobLabel, compileError, { cause: e })
       // A job tsx loads as given (not compiled) may be in a CommonJS package: say so.
       const message = importFailure(e) + syntaxErrorWhere(url, e)
       const hint = (url === o.url ? commonJsHint(url) : '') + missingGortHint(message)

@@ -540,6 +540,14 @@ test('a job module that throws a non-Error, fails defineJob, or never finishes i
     const syntax = await fail({ job: job('syntax.mjs', 'export default {\n  map(f, l, emit) { emit(l, 1) )}\n}\n') })
     assert.instance(syntax, JobModuleError)
     assert.match((syntax as Error).message, /syntax\.mjs: Unexpected token '\)' \(at .*syntax\.mjs:2:32\)$/, 'where: Node does not say')
+    // TypeScript that does not compile: esbuild's words and place, in the file named. tsx's were
+    // a require cycle (a .ts in no "type": "module" package, as this temp directory is) or named
+    // a .ts file for a .mts one.
+    for (const name of ['broken.ts', 'broken.mts']) {
+      const broken = await fail({ job: job(name, "import { defineJob } from 'gort/mapreduce'\nexport default defineJob({ map(_f, l, e) { e(l, 1 }) })\n") })
+      assert.instance(broken, JobModuleError)
+      assert.match((broken as Error).message, new RegExp(`job module .*${name.replace('.', '\\.')}: .*${name.replace('.', '\\.')}:2:51: Expected "\\)" but found "}"$`), (broken as Error).message)
+    }
     const thrown = await fail({ job: job('null.mjs', 'throw null\n') })
     assert.instance(thrown, JobModuleError)
     assert.match((thrown as Error).message, /job module .*null\.mjs: it threw null$/)

@@ -51,10 +51,13 @@ export async function importJob(job: string): Promise<JobSpec> {
   })
   let mod: unknown
   let hint = ''
+  let compileError: string | undefined
   try {
     mod = await Promise.race([load(), never])
   } catch (e) {
     if (e === unsettled) throw e
+    // esbuild's words, where it could not compile the job (compile.ts CompileError).
+    if (compileError !== undefined) throw new JobModuleError(job, compileError, { cause: e })
     const message = importFailure(e) + syntaxErrorWhere(url, e)
     throw new JobModuleError(job, message + hint + missingGortHint(message), { cause: e })
   } finally {
@@ -68,6 +71,7 @@ export async function importJob(job: string): Promise<JobSpec> {
     if (!isTypeScript(url)) return import(url)
     const compiled = await jobModule(url)
     if (compiled.url === url) hint = commonJsHint(url)
+    compileError = compiled.compileError
     try {
       if (compiled.loader === 'none') return await import(compiled.url)
       const { tsImport } = await import('tsx/esm/api')
