@@ -2,12 +2,17 @@
 // The CLI runs from the compiled output so that it starts fast and needs no loader.
 // `npm run build` (or `npm ci`, through `prepare`) produces dist/.
 import { main } from '../dist/cli/main.js'
+import { outputFailed } from '../dist/cli/output.js'
 
 // A reader that stops early (`gort sched | head -3`) closes the pipe: stop quietly, as Unix
-// tools do on SIGPIPE, instead of dying on an unhandled EPIPE with a stack trace.
-process.stdout.on('error', (error) => {
-  if (error.code === 'EPIPE') process.exit(0)
+// tools do on SIGPIPE, instead of dying on an unhandled EPIPE with a stack trace. A subcommand
+// with work to stop first (a MapReduce job) takes the error while it runs (src/cli/output.ts).
+const onError = (error) => {
+  if (outputFailed(error)) return
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
   throw error
-})
+}
+process.stdout.on('error', onError)
+process.stderr.on('error', onError)
 
 process.exitCode = await main(process.argv.slice(2))

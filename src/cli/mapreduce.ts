@@ -24,6 +24,7 @@ import { GortError } from '../errors.js'
 import { JobStoppedError, MapReduceArgError, TaskFailedError, formatSize, parseDuration, parseSize, runJob, type JobResult, type ProgressEvent } from '../mapreduce/index.js'
 import { MIN_MEMORY, MIN_TASK_TIMEOUT } from '../mapreduce/options.js'
 import { tightenHeapGrowth } from './heap.js'
+import { onOutputFailure } from './output.js'
 import { paramsOf } from './params.js'
 import { formatElapsed, ProgressLine } from './mapreduce-progress.js'
 import { MAX_PROCS } from '../scheduler/main/options.js'
@@ -310,6 +311,14 @@ async function runCli(argv: readonly string[]): Promise<number> {
     stop.abort(new JobStoppedError(sig))
   }
   for (const sig of STOP_SIGNALS) process.on(sig, onSignal)
+  // stdout or stderr failing mid-job (`| head -1` closed it, a full disk): the job stops as on a
+  // signal, its output directory removed. The SIGPIPE Node ignores would have ended the process
+  // there and then, with the directory half-written.
+  onOutputFailure((e) => {
+    if (stop.signal.aborted) return
+    line?.stop()
+    stop.abort(new JobStoppedError(e.code === 'EPIPE' ? 'SIGPIPE' : `an output error (${e.code ?? e.message})`))
+  })
   tightenHeapGrowth() // before runJob starts the Ms: their heaps read the flag
   const t0 = performance.now()
   let result: JobResult
@@ -352,7 +361,10 @@ async function runCli(argv: readonly string[]): Promise<number> {
     line?.stop()
     // After a stop, a repeat of its signal may still be on its way: it must not kill the process
     // (the default action) while it prints that it stopped and exits.
-    if (!stop.signal.aborted) for (const sig of STOP_SIGNALS) process.off(sig, onSignal)
+    if (!stop.signal.aborted) {
+      for (const sig of STOP_SIGNALS) process.off(sig, onSignal)
+      onOutputFailure(undefined) // a reader gone after the job committed: bin/gort.js exits quietly
+    }
   }
   const elapsedMs = Math.round(performance.now() - t0)
   if (values.json) console.log(JSON.stringify(toJson(result, elapsedMs)))
@@ -363,7 +375,7 @@ async function runCli(argv: readonly string[]): Promise<number> {
 }
 
 /** 128 + the signal's number, as shells report a process a signal ended. */
-const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129, SIGQUIT: 131 }
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129, SIGQUIT: 131, SIGPIPE: 141 }
 /** The signals that stop a job cleanly. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const
 

@@ -394,6 +394,26 @@ test('StopRequests: the first signal stops, the same one again within REPEAT_MS 
   assert.is(other.on('SIGTERM', 1), 'exit')
 })
 
+test('stdout closed by its reader mid-job (| head -1) stops the job as SIGPIPE would: exit 141, output removed', deadline('epipe', async () => {
+  const t = tempDir()
+  try {
+    mkdirSync(path.join(t.dir, 'data'))
+    writeFileSync(path.join(t.dir, 'data/a.txt'), 'a\n')
+    const out = path.join(t.dir, 'out')
+    const run = gortChild(['--job', path.join(FIXTURES, 'ticks.ts'), '--input', path.join(t.dir, 'data'), '--output', out, '--procs', '1'])
+    // The reader takes the first line and goes away, as head -1 does.
+    await new Promise<void>((resolve) => run.child.stdout!.once('data', () => resolve()))
+    assert.ok(existsSync(path.join(out, '_temporary')), 'the job is under way')
+    run.child.stdout!.destroy()
+    const r = await stopped(run)
+    assert.is(r.code, 141, r.stderr)
+    assert.match(r.stderr, /gort mapreduce: stopped by SIGPIPE; .*out was removed/)
+    assert.not.ok(existsSync(out), 'the output directory is removed')
+  } finally {
+    t.remove()
+  }
+}, 60_000))
+
 test('one stop request delivered twice at once (timeout -s INT signals the command and its group) still stops cleanly', deadline('twice', async () => {
   const t = tempDir()
   try {
