@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runProgram, type ChildResult } from './_child.js'
@@ -45,6 +46,29 @@ test('what a task printed is not lost when the runtime closes while it still run
     assert.is(r.err.split('\n').filter((l) => l.startsWith('a err ')).length, 50, `stderr, round ${round}`)
     assert.match(r.out, /closed: (50|RuntimeClosedError)\n/)
   }
+}, 60_000))
+
+test('what tasks printed reaches a reader that reads slowly (a pager): close() waits while stdout holds back', deadline('exit-print-slow', async () => {
+  // The reader takes nothing until close() has waited longer than its 1 s for a flush that does
+  // not move: all of it stayed behind a full pipe and main's full stdout buffer, and close()
+  // ended the Ms with it (only 'a' and part of 'b' came out).
+  const child = spawn(process.execPath, ['--import', 'tsx', program, 'print-many'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
+  child.stdout.pause()
+  let err = ''
+  const closing = new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => {
+    err += d.toString()
+    if (/^closing$/m.test(err)) resolve()
+  }))
+  await closing
+  await new Promise((r) => setTimeout(r, 2500))
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stdout.resume()
+  const code = await closed
+  assert.is(code, 0, err.slice(-2000))
+  for (const tag of ['a', 'b', 'c', 'd']) assert.is(out.split('\n').filter((l) => l.startsWith(`${tag} out `)).length, 20_000, `${tag}'s lines`)
+  assert.ok(out.endsWith('closed after 80000\n'))
 }, 60_000))
 
 test('a program that forgets close() still exits by itself once its work is done', deadline('exit-forget', async () => {

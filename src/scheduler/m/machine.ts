@@ -53,7 +53,7 @@ import { transferOf, type FromM, type ToM } from '../shared/protocol.js'
 import type { Sched } from '../shared/sched.js'
 import { ownTid } from '../main/threadstate.js'
 import { answerDeadCheck } from './checkdead.js'
-import { stdioFlushed } from './stdio.js'
+import { pending, stdioFlushed } from './stdio.js'
 import { setGoroutineHint } from '../shared/sharedchan-wait.js'
 
 const NEXT_STREAK = 3 // consecutive runnext runs before the ring gets a turn
@@ -201,7 +201,7 @@ export class Machine {
 
   onMessage(msg: ToM): void {
     if (msg.t === 'flush') {
-      void stdioFlushed(FLUSH_MS).then(() => this.#post({ t: 'flushed' }))
+      void stdioFlushed(FLUSH_MS).then(() => this.#post({ t: 'flushed', left: pending() }))
       return
     }
     if (msg.t === 'dead?') {

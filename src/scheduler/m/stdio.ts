@@ -11,15 +11,26 @@
 /** How often the streams are looked at while data is on its way. */
 const POLL_MS = 1
 
+/** Bytes this thread's stdout and stderr hold that the main thread has not taken. */
+export const pending = (): number => process.stdout.writableLength + process.stderr.writableLength
+
 /**
  * Resolves once this thread's stdout and stderr hold nothing the main thread has not taken
- * (their writableLength counts each write until its acknowledgement), or after `ms`.
+ * (their writableLength counts each write until its acknowledgement), or once they have held
+ * some for `ms` with none taken meanwhile. A fixed `ms` from the start lost output whenever the
+ * main thread's own stdout was slower than that: a pipe read by a pager, `| (sleep 4; cat)`
+ * (main's writes to a pipe block), lost every line of the job's last three map tasks.
  */
 export function stdioFlushed(ms: number): Promise<void> {
-  const until = Date.now() + ms
+  let until = Date.now() + ms
+  let left = pending()
   return new Promise((resolve) => {
     const check = (): void => {
-      if ((process.stdout.writableLength === 0 && process.stderr.writableLength === 0) || Date.now() >= until) resolve()
+      const now = pending()
+      if (now === 0) return resolve()
+      if (now < left) until = Date.now() + ms // taken since the last look: the main thread is reading
+      left = now
+      if (Date.now() >= until) resolve()
       else setTimeout(check, POLL_MS)
     }
     check()

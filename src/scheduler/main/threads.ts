@@ -33,8 +33,8 @@ interface MInfo {
   ready: boolean
   alive: boolean
   error: unknown
-  /** Set while close() waits for its answer to 'flush'. */
-  flushed: (() => void) | undefined
+  /** Set while close() waits for its answer to 'flush': how many bytes it still held. */
+  flushed: ((left: number) => void) | undefined
 }
 
 export interface ThreadEvents {
@@ -87,7 +87,7 @@ export class Threads {
         if (msg.t === 'ready') {
           info.ready = true
           resolve()
-        } else if (msg.t === 'flushed') info.flushed?.()
+        } else if (msg.t === 'flushed') info.flushed?.(msg.left)
         else this.#events.message(msg)
       })
       worker.on('error', (e) => {
@@ -208,7 +208,6 @@ export class Threads {
    */
   async #flushAll(): Promise<void> {
     const I = this.#s.I
-    const timers: NodeJS.Timeout[] = []
     const waits: Promise<void>[] = []
     for (const [m, info] of this.#ms) {
       if (!info.alive || !info.ready) continue
@@ -219,14 +218,31 @@ export class Threads {
         continue
       }
       waits.push(new Promise<void>((resolve) => {
-        info.flushed = resolve
-        info.worker.once('exit', () => resolve())
-        timers.push(setTimeout(resolve, inUserCode(st) ? BUSY_FLUSH_MS : FLUSH_WAIT_MS))
+        const limit = inUserCode(st) ? BUSY_FLUSH_MS : FLUSH_WAIT_MS
+        // Its output goes on to this process's stdout and stderr; when those hold back (a pipe
+        // whose reader is slow: a pager, `| (sleep 4; cat)`), so does its stream, which is then
+        // no stuck M's: wait on, as the write of a Unix tool would block. Without this, all that
+        // waited behind the pipe was lost when the worker was ended.
+        const outs = [this.#spec.toStderr ? process.stderr : process.stdout, process.stderr]
+        const backedUp = (): boolean => outs.some((o) => o.writableNeedDrain)
+        let timer: NodeJS.Timeout
+        const arm = (): void => {
+          timer = setTimeout(() => (backedUp() ? arm() : done()), limit)
+        }
+        const done = (): void => {
+          clearTimeout(timer)
+          resolve()
+        }
+        arm()
+        info.flushed = (left) => {
+          if (left > 0 && backedUp()) this.post(m, { t: 'flush' }) // not through yet: ask again
+          else done()
+        }
+        info.worker.once('exit', done)
         this.post(m, { t: 'flush' })
       }))
     }
     await Promise.all(waits)
-    for (const t of timers) clearTimeout(t)
   }
 }
 

@@ -20,7 +20,7 @@ export type ToM =
 /** M -> main. */
 export type FromM =
   | { readonly t: 'ready' }
-  | { readonly t: 'flushed' } // reply to 'flush'
+  | { readonly t: 'flushed'; readonly left: number } // reply to 'flush': bytes still not taken by main (0: all through)
   | { readonly t: 'stash'; readonly gid: number; readonly payload: RemotePayload } // large/shared args of a G this M spawned
   | { readonly t: 'fetch'; readonly gid: number; readonly m: number } // this M started a G whose args were stashed
   | { readonly t: 'result'; readonly gid: number; readonly payload: RemotePayload; readonly err: boolean } // large result (or one holding shared memory), for the G's owner
