@@ -285,6 +285,10 @@ test('exit codes: 1 when the job throws, 2 for usage errors and a mapper that ca
     const unsorted = await sh(`printf 'b\\t1\\na\\t2\\nb\\t5\\n' | ${gort} stream-reduce --job ${WC}`, t.dir)
     assert.is(unsorted.code, 1)
     assert.match(unsorted.stderr, /^gort stream-reduce: the input is not sorted by key: "a" comes after "b" \(sort the map output first: LC_ALL=C sort\)\n/)
+    // Keys that are not UTF-8 are told apart by their bytes (both would read "\ufffd").
+    const bytes = await sh(`printf 'x\\377\\t1\\nx\\376\\t1\\n' | ${gort} stream-reduce --job ${WC}`, t.dir)
+    assert.is(bytes.code, 1)
+    assert.match(bytes.stderr, /^gort stream-reduce: the input is not sorted by key: "x\\xfe" \(bytes\) comes after "x\\xff" \(bytes\)/)
     // A job that maps chunks cannot be a line-reading mapper.
     const chunks = await sh(`printf 'a b\\n' | ${gort} stream-map --job ${path.join(REPO, 'examples/mapreduce/wc-bytes.ts')}`, t.dir)
     assert.is(chunks.code, 2)

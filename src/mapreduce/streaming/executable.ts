@@ -331,6 +331,15 @@ function valueParser(job: JobSpec): (text: string, key: string) => Scalar {
   }
 }
 
+/**
+ * A key for a message: its text, or, when its bytes are not UTF-8 (the text then shows U+FFFD
+ * for each bad sequence, and two different keys can read alike), its bytes, \xNN past ASCII.
+ */
+function shownKey(text: string, bytes: string): string {
+  if (!text.includes('\ufffd') || Buffer.from(text, 'utf8').toString('latin1') === bytes) return JSON.stringify(text)
+  return `"${bytes.replace(/[^\x20-\x7e]|["\\]/g, (c) => (c === '"' || c === '\\' ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))}" (bytes)`
+}
+
 /** `gort stream-reduce`: the job's reduce over sorted `key\tvalue` lines, once per run of equal keys. */
 export async function streamReduce(job: JobSpec, io: StreamIO): Promise<void> {
   const counters = new TaskCounters()
@@ -363,7 +372,7 @@ export async function streamReduce(job: JobSpec, io: StreamIO): Promise<void> {
     const [key, first] = splitLine(aheadText)
     // Unsorted input (the sort left out of a pipeline) would reduce a key's lines in pieces.
     if (prev !== undefined && bytes < prev) {
-      throw new StreamFormatError(`the input is not sorted by key: ${JSON.stringify(key)} comes after ${JSON.stringify(prevKey)} (sort the map output first: LC_ALL=C sort)`)
+      throw new StreamFormatError(`the input is not sorted by key: ${shownKey(key, bytes)} comes after ${shownKey(prevKey, prev)} (sort the map output first: LC_ALL=C sort)`)
     }
     prev = bytes
     prevKey = key
