@@ -27,7 +27,6 @@
  *   the loop was busy throughout. Runtime's `mTasks` fixes the window instead (1: each task
  *   taken from outside has the M to itself while it lives), and then a pull takes no more than
  *   the window has room for even when the M has no live task.
- *
  * - Retiring (a task called retireThisM): the M takes no G from then on, from anywhere, and once
  *   its live tasks have settled it announces their results, sets O_RETIRED and ends its thread;
  *   main's recovery then hands its P, with whatever waits there, to a fresh M.
@@ -148,6 +147,7 @@ export class Machine {
     Atomics.store(this.#I, this.#oo + O_RETIRED, RETIRING)
     this.#post({ t: 'retiring' })
   }
+
   /** taskSignal() for the tasks running on this M. */
   readonly signals: TaskSignals
 
