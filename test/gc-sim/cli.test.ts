@@ -115,9 +115,11 @@ test(
     const none = await cli()
     assert.is(none.code, 2)
     assert.match(none.err, /one of --scenario, --fuzz, --pacer or --list is required/)
+    // One line for the mistake and a pointer to --help, not the whole help.
     const flag = await cli('--bogus')
     assert.is(flag.code, 2)
-    assert.match(flag.err, /usage:/)
+    assert.match(flag.err, /Unknown option '--bogus'\n\(gort gc-sim --help lists the options\)\n$/)
+    assert.not.match(flag.err, /usage:/)
   }),
 )
 
