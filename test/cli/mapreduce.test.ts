@@ -424,8 +424,11 @@ test('one stop request delivered twice at once (timeout -s INT signals the comma
     await new Promise((r) => setTimeout(r, 20))
     run.child.kill('SIGINT')
     const r = await stopped(run)
-    assert.is(r.code, 130, r.stderr)
+    // 130, or killed by the repeat itself when it lands while Node tears the process down after
+    // a stop faster than 20 ms (Node's signal handlers are gone by then): a shell says 130 both ways.
+    assert.ok(r.code === 130 || (r.code === null && r.signal === 'SIGINT'), `${r.code} ${r.signal}: ${r.stderr}`)
     assert.match(r.stderr, /gort mapreduce: stopped by SIGINT; .*out was removed/)
+    assert.not.match(r.stderr, /while stopping: exiting now/)
     assert.not.ok(existsSync(out), 'the output directory is removed')
   } finally {
     t.remove()
