@@ -71,6 +71,29 @@ test('what tasks printed reaches a reader that reads slowly (a pager): close() w
   assert.ok(out.endsWith('closed after 80000\n'))
 }, 60_000))
 
+test('a retired M gives up its P at once, and its output still reaches a reader that reads slowly', deadline('exit-retire-print', async () => {
+  // The M held its P until its thread had ended, and waited at most 1 s for output that did not
+  // move: the next task waited that long, and the lines were lost.
+  const child = spawn(process.execPath, ['--import', 'tsx', program, 'retire-print'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
+  child.stdout.pause()
+  let err = ''
+  const ran = new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => {
+    err += d.toString()
+    if (/^b ran on /m.test(err)) resolve()
+  }))
+  await ran // with stdout still paused: the retired M's output waits, and the P did not
+  assert.match(err, /b ran on another thread/)
+  await new Promise((r) => setTimeout(r, 1500))
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stdout.resume()
+  const code = await closed
+  assert.is(code, 0, err.slice(-2000))
+  assert.is(out.split('\n').filter((l) => l.startsWith('a out ')).length, 20_000)
+  assert.ok(out.endsWith('closed\n'))
+}, 60_000))
+
 test('a program that forgets close() still exits by itself once its work is done', deadline('exit-forget', async () => {
   const r = await run('forget')
   assert.is(r.code, 0, r.err)

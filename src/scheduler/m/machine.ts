@@ -28,8 +28,9 @@
  *   taken from outside has the M to itself while it lives), and then a pull takes no more than
  *   the window has room for even when the M has no live task.
  * - Retiring (a task called retireThisM): the M takes no G from then on, from anywhere, and once
- *   its live tasks have settled it announces their results, sets O_RETIRED and ends its thread;
- *   main's recovery then hands its P, with whatever waits there, to a fresh M.
+ *   its live tasks have settled it announces their results, gives up its P (P_OWNER 0: main
+ *   hands it, with whatever waits there, to a fresh M), waits for its output to reach main, sets
+ *   O_RETIRED and ends its thread.
  *
  * Running a G is runner.ts; `go` inside a task is spawn.ts; both reach the P through this loop.
  */
@@ -39,7 +40,7 @@ import { parentPort } from 'node:worker_threads'
 import { InternalError } from '../../errors.js'
 import { plainToError, resultFromRemote } from '../shared/codec.js'
 import {
-  H_CLOSED, H_MTASKS, H_NMSPINNING, O_HANDOFF, O_LOADING, O_RETIRED, O_TID, P_STEAL_ATTEMPTS, P_TICK, RETIRED, RETIRING, oOff, pOff,
+  H_CLOSED, H_MTASKS, H_NMSPINNING, O_HANDOFF, O_LOADING, O_RETIRED, O_TID, P_OWNER, P_STEAL_ATTEMPTS, P_TICK, RETIRED, RETIRING, oOff, pOff,
 } from '../shared/layout.js'
 import type { Outbox } from '../shared/outbox.js'
 import { Owner } from '../shared/owner.js'
@@ -61,6 +62,7 @@ const BATCH = 512 // Gs run between two event-loop yields
 const MICRO_EVERY = 32 // Gs run between two microtask yields (lets finished tasks report)
 const SPIN_MS = 0.05 // how long an M spins looking for work before parking
 const RETIRE_WAIT_MS = 100 // a retiring M's longest wait for its tasks before it looks again (they ring it as they settle)
+const RETIRE_OUTPUT_MS = 60_000 // a retired M's longest wait, with no P and no task, for its output to move on before it exits
 // The admission window (see the header): its floor, where it starts after the M drained, and how
 // it is probed. A gated M waits for at most GATE_MS, then counts how long its event loop idled
 // meanwhile: idle for half of it with no task settled doubles the window (tasks that wait long
@@ -308,7 +310,18 @@ export class Machine {
   async #exitRetired(): Promise<void> {
     this.#endSpan()
     this.#sendCompletions()
-    await stdioFlushed(FLUSH_MS)
+    // Its P goes first, to the replacement, rather than when this thread's exit reaches main
+    // (which may take long on a loaded machine): the monitor hands an ownerless P on. This M
+    // touches the P no more.
+    const p = this.#hold.p
+    if (p >= 0) {
+      this.#loseP()
+      Atomics.store(this.#I, pOff(this.#s.l, p) + P_OWNER, 0)
+      this.#post({ t: 'released', p })
+    }
+    // Nothing waits on this thread now, so what its tasks printed may take its time: behind a
+    // slow reader of this process's stdout it is not lost.
+    await stdioFlushed(RETIRE_OUTPUT_MS)
     Atomics.store(this.#I, this.#oo + O_RETIRED, RETIRED)
     process.exit(0)
   }

@@ -22,7 +22,7 @@ import { Group, writeRecord, writeRecords } from '../shared/batch.js'
 import { PayloadBroker } from './broker.js'
 import { encodeArgs, encodeArgsTransfer, errorToPlain, type Encoded, type PlainError, type RemotePayload } from '../shared/codec.js'
 import { MExhaustedError, RuntimeClosedError, RuntimeOnMError, SchedulerArgError, UncloneableArgError, describe } from '../errors.js'
-import { H_CLOSED, H_MTASKS, O_RETIRED, RETIRED, oOff, ownerOf, writeHeader } from '../shared/layout.js'
+import { H_CLOSED, H_MTASKS, O_RETIRED, P_OWNER, RETIRED, oOff, ownerOf, pOff, writeHeader } from '../shared/layout.js'
 import { checker, sampleRuntime, type DeadHost } from './checkdead.js'
 import { Killer } from './kill.js'
 import { MainSpin } from './mainspin.js'
@@ -493,8 +493,15 @@ export class Runtime implements Spawner, AsyncDisposable {
       return
     }
     if (msg.t === 'retiring') {
-      // Its replacement boots while its last tasks finish: recovery hands it the P at the exit.
+      // Its replacement boots while its last tasks finish.
       this.#threads.wantSpare()
+      return
+    }
+    if (msg.t === 'released') {
+      // The retired M's P, ownerless now: to the replacement (or the monitor does it once one is
+      // ready). Unless the monitor's sample has handed it on already: a P has one owner.
+      if (Atomics.load(this.#s.I, pOff(this.#s.l, msg.p) + P_OWNER) === 0) this.#monitor.handTo(msg.p, 0)
+      this.#monitor.kick()
       return
     }
     if (msg.t === 'actor') {

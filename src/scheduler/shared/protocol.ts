@@ -27,6 +27,7 @@ export type FromM =
   | { readonly t: 'sharedbuf?'; readonly id: number; readonly m: number } // this M started after a shared buffer was announced (sharedbufs.ts)
   | { readonly t: 'kill'; readonly gid: number; readonly gen: number } // a G this M spawned with killAfterMs still runs after its cancel (main/kill.ts)
   | { readonly t: 'retiring' } // a task retired this M (retireThisM): its replacement may start now
+  | { readonly t: 'released'; readonly p: number } // the retired M gave up P `p` (P_OWNER 0): hand it on
   | ActorToMain // an actor is up, or a caller here wants a call port (actor-protocol.ts)
   | { readonly t: 'dead'; readonly m: number; readonly round: number; readonly answer: DeadAnswer } // reply to 'dead?'
 
