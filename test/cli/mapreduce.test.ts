@@ -335,6 +335,12 @@ function hangingJob(dir: string, procs: number, more: boolean): { args: string[]
   return { args: ['--job', path.join(FIXTURES, 'stall.ts'), '--input', path.join(dir, 'data'), '--output', out, '--procs', String(procs), '--no-backup'], markers, out }
 }
 
+/** A job stopped by `by` said so, and its output directory `out` is gone. */
+function cleanStop(stderr: string, by: string, out: string): void {
+  assert.match(stderr, new RegExp(`gort mapreduce: stopped by ${by}; .*out was removed`))
+  assert.not.ok(existsSync(out), 'the output directory is removed')
+}
+
 for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129], ['SIGQUIT', 131]] as const) {
   test(`${sig} stops a running job: exit ${code}, threads ended, no output directory, a rerun works`, deadline(sig, async () => {
     const t = tempDir()
@@ -346,8 +352,7 @@ for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129], [
       run.child.kill(sig)
       const r = await stopped(run)
       assert.is(r.code, code, r.stderr)
-      assert.match(r.stderr, new RegExp(`gort mapreduce: stopped by ${sig}; .*out was removed`))
-      assert.not.ok(existsSync(out), 'the output directory is removed')
+      cleanStop(r.stderr, sig, out)
       // The same command again (the hang is on attempt 1 only, and this run's attempts start at 1 too:
       // so stop it the same way, and check the rerun was accepted, not refused as "already exists").
       mkdirSync(path.join(t.dir, 'markers2'))
@@ -407,8 +412,7 @@ test('stdout closed by its reader mid-job (| head -1) stops the job as SIGPIPE w
     run.child.stdout!.destroy()
     const r = await stopped(run)
     assert.is(r.code, 141, r.stderr)
-    assert.match(r.stderr, /gort mapreduce: stopped by SIGPIPE; .*out was removed/)
-    assert.not.ok(existsSync(out), 'the output directory is removed')
+    cleanStop(r.stderr, 'SIGPIPE', out)
   } finally {
     t.remove()
   }
@@ -427,9 +431,8 @@ test('one stop request delivered twice at once (timeout -s INT signals the comma
     // 130, or killed by the repeat itself when it lands while Node tears the process down after
     // a stop faster than 20 ms (Node's signal handlers are gone by then): a shell says 130 both ways.
     assert.ok(r.code === 130 || (r.code === null && r.signal === 'SIGINT'), `${r.code} ${r.signal}: ${r.stderr}`)
-    assert.match(r.stderr, /gort mapreduce: stopped by SIGINT; .*out was removed/)
+    cleanStop(r.stderr, 'SIGINT', out)
     assert.not.match(r.stderr, /while stopping: exiting now/)
-    assert.not.ok(existsSync(out), 'the output directory is removed')
   } finally {
     t.remove()
   }

@@ -48,50 +48,47 @@ test('what a task printed is not lost when the runtime closes while it still run
   }
 }, 60_000))
 
+/**
+ * Runs program.ts in `mode` with nobody reading its stdout until its stderr has matched `until`
+ * and then `pauseMs` more, as a pager that has not started yet; resolves with what it wrote.
+ */
+async function slowReader(mode: string, until: RegExp, pauseMs: number): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', program, mode], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
+  child.stdout.pause()
+  let err = ''
+  await new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => {
+    err += d.toString()
+    if (until.test(err)) resolve()
+  }))
+  await new Promise((r) => setTimeout(r, pauseMs))
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stdout.resume()
+  return { code: await closed, out, err }
+}
+
+const linesOf = (out: string, tag: string): number => out.split('\n').filter((l) => l.startsWith(`${tag} out `)).length
+
 test('what tasks printed reaches a reader that reads slowly (a pager): close() waits while stdout holds back', deadline('exit-print-slow', async () => {
   // The reader takes nothing until close() has waited longer than its 1 s for a flush that does
   // not move: all of it stayed behind a full pipe and main's full stdout buffer, and close()
   // ended the Ms with it (only 'a' and part of 'b' came out).
-  const child = spawn(process.execPath, ['--import', 'tsx', program, 'print-many'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
-  child.stdout.pause()
-  let err = ''
-  const closing = new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => {
-    err += d.toString()
-    if (/^closing$/m.test(err)) resolve()
-  }))
-  await closing
-  await new Promise((r) => setTimeout(r, 2500))
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  child.stdout.resume()
-  const code = await closed
-  assert.is(code, 0, err.slice(-2000))
-  for (const tag of ['a', 'b', 'c', 'd']) assert.is(out.split('\n').filter((l) => l.startsWith(`${tag} out `)).length, 20_000, `${tag}'s lines`)
-  assert.ok(out.endsWith('closed after 80000\n'))
+  const r = await slowReader('print-many', /^closing$/m, 2500)
+  assert.is(r.code, 0, r.err.slice(-2000))
+  for (const tag of ['a', 'b', 'c', 'd']) assert.is(linesOf(r.out, tag), 20_000, `${tag}'s lines`)
+  assert.ok(r.out.endsWith('closed after 80000\n'))
 }, 60_000))
 
 test('a retired M gives up its P at once, and its output still reaches a reader that reads slowly', deadline('exit-retire-print', async () => {
   // The M held its P until its thread had ended, and waited at most 1 s for output that did not
-  // move: the next task waited that long, and the lines were lost.
-  const child = spawn(process.execPath, ['--import', 'tsx', program, 'retire-print'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
-  child.stdout.pause()
-  let err = ''
-  const ran = new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => {
-    err += d.toString()
-    if (/^b ran on /m.test(err)) resolve()
-  }))
-  await ran // with stdout still paused: the retired M's output waits, and the P did not
-  assert.match(err, /b ran on another thread/)
-  await new Promise((r) => setTimeout(r, 1500))
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  child.stdout.resume()
-  const code = await closed
-  assert.is(code, 0, err.slice(-2000))
-  assert.is(out.split('\n').filter((l) => l.startsWith('a out ')).length, 20_000)
-  assert.ok(out.endsWith('closed\n'))
+  // move: the next task waited that long, and the lines were lost. 'b ran' comes while the
+  // retired M's output still waits behind the paused reader.
+  const r = await slowReader('retire-print', /^b ran on /m, 1500)
+  assert.is(r.code, 0, r.err.slice(-2000))
+  assert.match(r.err, /b ran on another thread/)
+  assert.is(linesOf(r.out, 'a'), 20_000)
+  assert.ok(r.out.endsWith('closed\n'))
 }, 60_000))
 
 test('a program that forgets close() still exits by itself once its work is done', deadline('exit-forget', async () => {
