@@ -279,24 +279,18 @@ export class LineReader {
       const n = readSync(this.#fd, this.#buf, 0, want, at)
       if (n === 0) break
       const chunk = this.#buf.subarray(0, n)
-      const nl = chunk.indexOf(NL)
-      const cr = chunk.indexOf(CR)
-      if (cr >= 0 && (nl < 0 || cr < nl)) {
-        if (cr + 1 < n) {
-          this.#bufPos = at
-          this.#len = n
-          return at + cr + (chunk[cr + 1] === NL ? 2 : 1)
-        }
-        // The chunk's last byte: at the split's end (or the file's) any next record starts at or
-        // past `end`; else read on from the '\r', to see what follows it.
+      const e = firstEnd(chunk, 0, false)
+      if (e >= 0) {
+        this.#bufPos = at
+        this.#len = n
+        return at + e
+      }
+      if (chunk[n - 1] === CR) {
+        // The chunk's last byte, and the first line end: at the split's end (or the file's) any
+        // next record starts at or past `end`; else read on from the '\r', to see what follows.
         if (n < want || at + n >= this.#end) return at + n
         at += n - 1
         continue
-      }
-      if (nl >= 0) {
-        this.#bufPos = at
-        this.#len = n
-        return at + nl + 1
       }
       at += n
     }
