@@ -7,23 +7,27 @@
  * are on the PATH (else the input is refused before the job starts, inputs.ts). Hadoop's `.lz4`
  * and `.snappy` are its own block framings, which no common tool reads: refused.
  *
- * How: a compressed file is one split (gort reads each from its start, as Hadoop reads gzip); each
+ * How: a compressed file is one split (gort reads each from its start, as Hadoop reads gzip), but
+ * for a `.bz2`, which is cut into splits as text is (bzip2.ts, decompressBz2Part); each
  * map attempt that reads it first has the coordinator decompress it, streaming, into the
  * attempt's own directory (zlib on libuv's thread pool, or the command's own process), and its
  * map task then reads that file as any other (`plainPieces`). So the M's task body stays
  * synchronous, where a hung map can still be ended (scheduler/main/kill.ts), and a failed
  * attempt's copy goes with its directory. Offsets (`ctx.offset`) are the decompressed text's, as
- * Hadoop's LineRecordReader counts them. A corrupt or truncated file fails its task at once
- * (InputUnreadableError): another attempt reads the same bytes. A file of zero bytes holds no
- * records (zlib would call it truncated).
+ * Hadoop's LineRecordReader counts them (for a later split of a `.bz2`, as Hadoop counts those:
+ * from the compressed byte where its first block starts; Split.origin). A corrupt or truncated
+ * file fails its task at once (InputUnreadableError): another attempt reads the same bytes. A
+ * file of zero bytes holds no records (zlib would call it truncated).
  */
 
 import { spawn } from 'node:child_process'
 import { createReadStream } from 'node:fs'
 import { open, rm, stat, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
+import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip, createInflate } from 'node:zlib'
+import { blocksFrom, blockStream, FIRST_BLOCK_BIT } from './bzip2.js'
 import { makeDirs } from './dirs.js'
 import { InputUnreadableError } from './errors.js'
 import { findExecutable } from './streaming/command.js'
@@ -65,6 +69,12 @@ export function codecOf(name: string): Codec | undefined {
   return codecByName(name)?.codec
 }
 
+/** Whether a file of this name may be cut into splits: plain text, or bzip2 (bzip2.ts), as Hadoop's SplittableCompressionCodec. */
+export function splittable(name: string): boolean {
+  const codec = codecOf(name)
+  return codec === undefined || codec === 'bzip2'
+}
+
 /** `command`'s path on the PATH (only: not the working directory), or undefined. */
 export function findCommand(command: string, envPath = process.env['PATH'] ?? ''): string | undefined {
   return findExecutable(command, envPath.split(path.delimiter))
@@ -93,17 +103,31 @@ export async function decompress(from: string, name: string, codec: Codec, to: s
   }
 }
 
+/** What copyInto wrote: its bytes; whether it stopped at `maxLines`; whether a line surely ended in what it wrote since `lineEnded` was cleared. */
+interface Copied {
+  bytes: number
+  enough: boolean
+  lineEnded: boolean
+}
+
+const copiedNone = (): Copied => ({ bytes: 0, enough: false, lineEnded: false })
+
 /**
  * Writes the chunks into `out` until they end, or until `maxLines` lines have ended (then
  * `copied.enough`), counting `copied.bytes`. Lines end at '\n', '\r\n' or a lone '\r' (split.ts):
  * the more numerous of the '\n's and the '\r's is never more than the lines ended.
  */
-async function copyInto(chunks: AsyncIterable<Buffer>, out: FileHandle, maxLines: number, copied: { bytes: number; enough: boolean }): Promise<void> {
+async function copyInto(chunks: AsyncIterable<Buffer>, out: FileHandle, maxLines: number, copied: Copied): Promise<void> {
   let nl = 0
   let cr = 0
   for await (const c of chunks) {
     for (let at = 0; at < c.length;) at += (await out.write(c, at)).bytesWritten
     copied.bytes += c.length
+    if (!copied.lineEnded) {
+      // A '\n', or a '\r' with a byte after it in the chunk (which tells '\r\n' from a lone '\r').
+      const r = c.indexOf(0x0d)
+      copied.lineEnded = c.includes(0x0a) || (r >= 0 && r < c.length - 1)
+    }
     if (maxLines !== Infinity) {
       for (let i = c.indexOf(0x0a); i >= 0; i = c.indexOf(0x0a, i + 1)) nl++
       for (let i = c.indexOf(0x0d); i >= 0; i = c.indexOf(0x0d, i + 1)) cr++
@@ -116,7 +140,7 @@ async function copyInto(chunks: AsyncIterable<Buffer>, out: FileHandle, maxLines
 }
 
 async function viaZlib(from: string, name: string, codec: Codec, out: FileHandle, o: DecompressOptions): Promise<number> {
-  const copied = { bytes: 0, enough: false }
+  const copied = copiedNone()
   const z = codec === 'gzip' ? createGunzip({ chunkSize: 1 << 16 }) : createInflate({ chunkSize: 1 << 16 })
   try {
     await pipeline(createReadStream(from, { highWaterMark: 1 << 16 }), z, (chunks: AsyncIterable<Buffer>) => copyInto(chunks, out, o.maxLines ?? Infinity, copied), o.signal === undefined ? {} : { signal: o.signal })
@@ -129,13 +153,19 @@ async function viaZlib(from: string, name: string, codec: Codec, out: FileHandle
   return copied.bytes
 }
 
-/** `command -dc FILE`'s output into `out`; a failure of the command (its first stderr line) is InputUnreadableError. */
-async function viaCommand(from: string, name: string, codec: Codec, command: string, out: FileHandle, o: DecompressOptions): Promise<number> {
+/**
+ * `command -dc FILE`'s output into `out`, or `command -dc`'s with `from` as its stdin; returns the
+ * bytes written by this call. A failure of the command (its first stderr line) is
+ * InputUnreadableError. `copied` carries what was written before (the line-end watch).
+ */
+async function viaCommand(from: string | AsyncIterable<Buffer>, name: string, codec: Codec, command: string, out: FileHandle, o: DecompressOptions, copied = copiedNone()): Promise<number> {
   o.signal?.throwIfAborted()
-  const copied = { bytes: 0, enough: false }
-  const child = spawn(command, ['-dc', from], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const before = copied.bytes
+  copied.enough = false
+  const piped = typeof from !== 'string'
+  const child = spawn(command, piped ? ['-dc'] : ['-dc', from], { stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
   let stderr = ''
-  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => {
     if (stderr.length < 4096) stderr += s
   })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
@@ -143,11 +173,18 @@ async function viaCommand(from: string, name: string, codec: Codec, command: str
     child.once('close', (code, signal) => resolve({ code, signal }))
   })
   exited.catch(() => {}) // awaited below; a spawn error also ends the pipeline first
+  // The input, written as the command takes it. Its own failure (reading the file) is the
+  // attempt's error; a write refused because the command exited (EPIPE) is the command's, told
+  // by its exit below.
+  const fed: Promise<unknown> = !piped ? Promise.resolve() : pipeline(Readable.from(from), child.stdin!).then(
+    () => undefined,
+    (e: unknown) => (['EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED'].includes((e as NodeJS.ErrnoException).code ?? '') ? undefined : e),
+  )
   const stop = (): void => void child.kill()
   o.signal?.addEventListener('abort', stop, { once: true })
   try {
     try {
-      await pipeline(child.stdout, (chunks: AsyncIterable<Buffer>) => copyInto(chunks, out, o.maxLines ?? Infinity, copied), o.signal === undefined ? {} : { signal: o.signal })
+      await pipeline(child.stdout!, (chunks: AsyncIterable<Buffer>) => copyInto(chunks, out, o.maxLines ?? Infinity, copied), o.signal === undefined ? {} : { signal: o.signal })
     } catch (e) {
       if (o.signal?.aborted === true) throw o.signal.reason
       if (!copied.enough) throw e
@@ -160,17 +197,88 @@ async function viaCommand(from: string, name: string, codec: Codec, command: str
       throw new InputUnreadableError(name, `the ${command} command that decompresses ${codec} could not run (${(e as NodeJS.ErrnoException).code ?? String(e)})`)
     }
     if (o.signal?.aborted === true) throw o.signal.reason
+    const feedError = await fed
+    if (feedError !== undefined && !copied.enough) throw feedError
     if (!copied.enough && (end.code !== 0 || end.signal !== null)) {
       // The first line says what (bzip2 goes on for a paragraph of advice).
       const why = stderr.trim().split('\n')[0]!.trim().replace(/[;:,]$/, '') || (end.signal !== null ? `killed by ${end.signal}` : `exit code ${end.code}`)
       throw new InputUnreadableError(name, `not valid ${codec} data: ${why}`)
     }
-    return copied.bytes
+    return copied.bytes - before
   } finally {
     o.signal?.removeEventListener('abort', stop)
     if (child.exitCode === null && child.signalCode === null) child.kill()
   }
 }
+
+/** A part of a `.bz2` file decompressed (decompressBz2Part): the copy's layout and where its text came from. */
+export interface Bz2Part {
+  /** Bytes before the part's own text: 1 (a byte that ends no line, so its first line is skipped) unless the text starts the file's. */
+  readonly prefix: number
+  /** The text of the part's own blocks: copy bytes [prefix, prefix + text). The rest is the next blocks', up to a line end. */
+  readonly text: number
+  /** The copy's size. */
+  readonly size: number
+  /** The byte of the compressed file where the part's first block starts (-1: the part holds none). */
+  readonly firstByte: number
+}
+
+/**
+ * Decompresses part [start, end) of the `.bz2` file `from` (bzip2.ts) into the new file `to`: a
+ * prefix byte, the text of the blocks that start in the range, then the next blocks' text until
+ * a line has ended in it (the record that starts at the part's end, or runs past it, is the
+ * part's: split.ts's rule, with the prefix making a later part skip its first, partial line).
+ * With `maxLines`, only the first lines are needed (a sample).
+ */
+export async function decompressBz2Part(from: string, name: string, start: number, end: number, to: string, o: DecompressOptions = {}): Promise<Bz2Part> {
+  const command = COMMANDS.bzip2!
+  const out = await open(to, 'wx')
+  try {
+    const fh = await open(from, 'r')
+    try {
+      // Every part checks that the file is bzip2 at all: a part finds no block in other bytes.
+      const head = Buffer.alloc(4)
+      await fh.read(head, 0, 4, 0)
+      if (!BZIP2_HEADER.test(head.toString('latin1'))) throw new InputUnreadableError(name, 'not valid bzip2 data: it does not start with a bzip2 header')
+      const blocks = blocksFrom(fh, (await fh.stat()).size, start)
+      let next = await blocks.next()
+      if (next.done === true || next.value.bit >= end * 8) return { prefix: 0, text: 0, size: 0, firstByte: -1 }
+      const firstByte = Math.floor(next.value.bit / 8)
+      const prefix = next.value.bit === FIRST_BLOCK_BIT ? 0 : 1
+      if (prefix === 1) await out.write(PREFIX)
+      const copied = copiedNone()
+      copied.bytes = prefix
+      async function* own(): AsyncGenerator<Buffer> {
+        while (next.done !== true && next.value.bit < end * 8) {
+          yield await blockStream(fh, next.value)
+          next = await blocks.next()
+        }
+      }
+      const lines = o.maxLines === undefined ? {} : { maxLines: o.maxLines + prefix }
+      const text = await viaCommand(own(), name, 'bzip2', command, out, { ...o, ...lines }, copied)
+      if (!copied.enough) {
+        copied.lineEnded = false
+        while (next.done !== true && !copied.lineEnded) {
+          const b = next.value
+          next = await blocks.next()
+          await viaCommand((async function* () { yield await blockStream(fh, b) })(), name, 'bzip2', command, out, o, copied)
+        }
+      }
+      await blocks.return(undefined)
+      return { prefix, text, size: copied.bytes, firstByte }
+    } finally {
+      await fh.close()
+    }
+  } finally {
+    await out.close()
+  }
+}
+
+/** A bzip2 stream's first four bytes: "BZh" and the block size, 1-9 (x 100 kB). */
+const BZIP2_HEADER = /^BZh[1-9]$/
+
+/** The byte before a later part's text: not a line end, so its first (partial) line is skipped. */
+const PREFIX = Buffer.from('\0')
 
 /** What `plainPieces` made: the pieces to read, and the removal of the decompressed copies. */
 export interface PlainPieces {
@@ -200,7 +308,15 @@ export async function plainPieces(pieces: readonly Split[], dir: string, signal?
       if (made.length === 0) makeDirs(dir)
       const to = path.join(dir, `input-${i}`)
       made.push(to)
-      const size = await decompress(s.path, s.name, codec, to, { ...(signal === undefined ? {} : { signal }), ...(maxLines === undefined ? {} : { maxLines }) })
+      const o = { ...(signal === undefined ? {} : { signal }), ...(maxLines === undefined ? {} : { maxLines }) }
+      if (codec === 'bzip2' && (s.start > 0 || s.end < (await stat(s.path)).size)) {
+        // A part of a large .bz2 (computeSplits cuts them): its blocks' text, and a line beyond.
+        const part = await decompressBz2Part(s.path, s.name, s.start, s.end, to, o)
+        const shift = part.prefix === 0 ? 0 : part.firstByte - part.prefix
+        out.push({ path: to, name: s.name, start: part.prefix, end: Math.min(part.prefix + part.text + 1, part.size), stored: s.end - s.start, origin: { start: s.start, shift } })
+        continue
+      }
+      const size = await decompress(s.path, s.name, codec, to, o)
       out.push({ path: to, name: s.name, start: 0, end: size, stored: s.end - s.start })
     }
     return { pieces: out, remove }

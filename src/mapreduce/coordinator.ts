@@ -332,7 +332,7 @@ async function execute(
         const s = group[0]!
         const more = group.slice(1)
         const args: MapArgs = {
-          job: o.url, task: t, attempt: a, path: s.path, name: s.name, start: s.start, end: s.end, ...(s.stored === undefined ? {} : { stored: s.stored }), records,
+          job: o.url, task: t, attempt: a, path: s.path, name: s.name, start: s.start, end: s.end, ...(s.stored === undefined ? {} : { stored: s.stored }), ...(s.origin === undefined ? {} : { origin: s.origin }), records,
           reducers, memory: share, dir, outDir: o.output, partition: o.partition, stream: o.stream,
           params: o.params, ...(cuts === undefined ? {} : { cuts }), ...(more.length === 0 ? {} : { more }), ...mapGroups(clock), retire: retire(),
         }

@@ -33,7 +33,7 @@ import type { StreamSpec } from './options.js'
 import type { AttemptGroups } from './streaming/groups.js'
 import { readCuts } from './sample.js'
 import { MapBuffer, type Combine } from './spill.js'
-import { ChunkReader, LineReader, readWholeFile, storedBytes, type Split } from './split.js'
+import { ChunkReader, LineReader, readWholeFile, storedBytes, type Origin, type Split } from './split.js'
 import { TaskCounters, zeroStats, type TaskStats } from './counters.js'
 import { makeDirs } from './dirs.js'
 
@@ -50,6 +50,8 @@ export interface MapArgs {
   readonly end: number
   /** When `path` is a decompressed copy (codec.ts): the compressed file's size, which the split counts. */
   readonly stored?: number
+  /** When `path` is a copy of part of a `.bz2` file (codec.ts): where that part came from. */
+  readonly origin?: Origin
   readonly records: RecordKind
   readonly reducers: number
   /** This task's share of the memory budget, in bytes. */
@@ -172,10 +174,11 @@ export async function runMap(a: MapArgs, signal: AbortSignal, progress: () => vo
         stats.inputBytes += storedBytes(s)
         ctx.file = s.name
         chunkReader = new ChunkReader(s.path, s.start, s.end)
+        const shift = s.origin?.shift ?? 0
         while (chunkReader.next()) {
           checkAbort(signal)
           progress()
-          ctx.offset = chunkReader.offset
+          ctx.offset = chunkReader.offset + shift
           const r = mapChunk(s.name, chunkReader.chunk, emit, ctx)
           if (r !== undefined) await r
           stats.mapInputRecords++
@@ -206,8 +209,9 @@ export async function runMap(a: MapArgs, signal: AbortSignal, progress: () => vo
         stats.inputBytes += storedBytes(s)
         ctx.file = s.name
         reader = new LineReader(s.path, s.start, s.end, { name: s.name })
+        const shift = s.origin?.shift ?? 0
         while (reader.next()) {
-          ctx.offset = reader.offset
+          ctx.offset = reader.offset + shift
           const r = map(s.name, reader.line, emit, ctx)
           if (r !== undefined) await r
           progress()

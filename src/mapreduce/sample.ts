@@ -103,7 +103,7 @@ export async function runSample(a: SampleArgs): Promise<SampleResult> {
     const reader = new LineReader(s.path, s.start, s.end, { name: s.name })
     try {
       for (let n = 0; n < a.perSplit && reader.next(); n++) {
-        ctx.offset = reader.offset
+        ctx.offset = reader.offset + (s.origin?.shift ?? 0)
         const r = map(s.name, reader.line, emit, ctx)
         if (r !== undefined) await r
       }

@@ -21,7 +21,7 @@
 
 import { constants as bufferConstants } from 'node:buffer'
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
-import { codecOf } from './codec.js'
+import { splittable } from './codec.js'
 import { RecordTooLongError } from './errors.js'
 import type { InputFile } from './inputs.js'
 import type { RecordKind } from './job.js'
@@ -35,6 +35,17 @@ export interface Split {
   readonly end: number
   /** A decompressed copy's (codec.ts): the bytes of the compressed file it was made from, which the split counts as its own. */
   readonly stored?: number
+  /**
+   * A decompressed copy of a part of a `.bz2` file (codec.ts, decompressBz2Part): the part's
+   * start in that file (the split's, as Hadoop's `map.input.start` gives it), and what to add to
+   * an offset in the copy for the record offset the job sees.
+   */
+  readonly origin?: Origin
+}
+
+export interface Origin {
+  readonly start: number
+  readonly shift: number
 }
 
 /** The bytes a split stands for in the job's counts: the file's as stored (a compressed file's, for a copy of its text). */
@@ -43,7 +54,8 @@ export const storedBytes = (s: Split): number => s.stored ?? s.end - s.start
 /**
  * The splits of `files`, in file order then offset order. 'lines' and 'chunks': ranges of
  * `splitSize` bytes; an empty file has one of its own, and so has a compressed one (codec.ts),
- * whatever its size. 'files': one split per file, empty files included (a file is a record).
+ * whatever its size, but for a `.bz2`, cut as text is (its splits read the blocks that start in
+ * them: bzip2.ts). 'files': one split per file, empty files included (a file is a record).
  */
 export function computeSplits(files: readonly InputFile[], splitSize: number, records: RecordKind): Split[] {
   const out: Split[] = []
@@ -55,8 +67,9 @@ export function computeSplits(files: readonly InputFile[], splitSize: number, re
     // An empty file is a split of its own, as Hadoop's FileInputFormat makes one: its map task
     // runs (setup and cleanup; a streaming mapper that writes a line per file at its end).
     if (f.size === 0) out.push({ path: f.path, name: f.name, start: 0, end: 0 })
-    // A compressed file is read from its start (codec.ts): one split, whatever its size.
-    else if (codecOf(f.name) !== undefined) out.push({ path: f.path, name: f.name, start: 0, end: f.size })
+    // A compressed file is read from its start (codec.ts): one split, whatever its size; but a
+    // .bz2 is cut as text is (its parts start at its blocks: bzip2.ts).
+    else if (!splittable(f.name)) out.push({ path: f.path, name: f.name, start: 0, end: f.size })
     else for (let s = 0; s < f.size; s += splitSize) out.push({ path: f.path, name: f.name, start: s, end: Math.min(s + splitSize, f.size) })
   }
   return out
@@ -80,7 +93,7 @@ export function taperSplits(splits: readonly Split[], splitSize: number, procs: 
   const out: Split[] = []
   let before = 0 // bytes of the splits before `s`
   for (const s of splits) {
-    if (s.start === s.end || codecOf(s.name) !== undefined) out.push(s) // an empty file's, or a compressed one
+    if (s.start === s.end || !splittable(s.name)) out.push(s) // an empty file's, or a compressed one
     else for (let at = s.start; at < s.end;) {
       const left = total - (before + at - s.start)
       const size = left > wave ? splitSize : left > wave / 2 ? splitSize / 2 : splitSize / 4

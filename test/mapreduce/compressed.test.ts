@@ -181,8 +181,9 @@ test('a job over .gz, .deflate, .bz2, .zst, a multi-member .gz, an empty .gz and
       const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l.replace(/\r$/, '')) + 1, 0)
       assert.equal([got.get(`${key}#lines`), got.get(`${key}#bytes`)], lines.length === 0 ? [undefined, undefined] : [[String(lines.length)], [String(bytes)]], name)
     }
-    // One map task per compressed file (the empty one too), a few for the plain one.
-    assert.is(r.maps, 6 + Math.ceil(Buffer.byteLength(texts['e.txt']) / 4096))
+    // One map task per compressed file (the empty one too), a few for the plain one and for the
+    // .bz2, which is cut as text is (bzip2.test.ts).
+    assert.is(r.maps, 5 + Math.ceil(Buffer.byteLength(texts['e.txt']) / 4096) + Math.ceil(stored['f.bz2']!.length / 4096))
     const storedBytes = Object.values(stored).reduce((n, b) => n + b.length, 0)
     assert.is(r.counters.inputBytes, storedBytes)
     const start = events.find((e) => e.type === 'start')
@@ -193,40 +194,50 @@ test('a job over .gz, .deflate, .bz2, .zst, a multi-member .gz, an empty .gz and
   }
 }, MS))
 
-test('records: files, a sample, and a streaming mapper read a .gz as they read its text: the same part files', deadline('same', async () => {
+test('records: files, a sample, and a streaming mapper read a .gz, and a .bz2 in parts, as they read its text: the same part files', deadline('same', async () => {
   const t = tempDir()
   try {
     const docs = [text(11, 300), text(12, 200), text(13, 250)]
     const recs = [records(9, 0, 3000), records(9, 3000, 2000)]
-    for (const d of ['plain', 'gz']) mkdirSync(path.join(t.dir, d))
+    const kinds = ['plain', 'gz', 'bz2'] as const
+    for (const d of kinds) mkdirSync(path.join(t.dir, d))
+    // bzip2 -1: blocks of 100 kB of text, so a records file is several, in parts of 16 KiB.
+    const bz2 = (b: string | Buffer): Buffer => spawnSync('bzip2', ['-1', '-c'], { input: b, maxBuffer: 1 << 30 }).stdout
     docs.forEach((b, i) => {
       writeFileSync(path.join(t.dir, 'plain', `doc${i}`), b)
       writeFileSync(path.join(t.dir, 'gz', `doc${i}.gz`), gzipSync(b))
+      writeFileSync(path.join(t.dir, 'bz2', `doc${i}.bz2`), bz2(b))
     })
     recs.forEach((b, i) => {
       writeFileSync(path.join(t.dir, 'plain', `rec${i}.dat`), b)
       writeFileSync(path.join(t.dir, 'gz', `rec${i}.dat.gz`), gzipSync(b))
+      writeFileSync(path.join(t.dir, 'bz2', `rec${i}.dat.bz2`), bz2(b))
     })
+    assert.ok(statSync(path.join(t.dir, 'bz2', 'rec0.dat.bz2')).size > 2 * 16384, 'a .bz2 of three parts or more')
     const parts = (dir: string): string => readdirSync(dir).filter((f) => f.startsWith('part-')).sort().map((f) => readFileSync(path.join(dir, f), 'utf8')).join('')
     const run = async (o: { kind: string; job?: string; mapper?: string; reducer?: string; input: (d: string) => string; reducers: number; sameNames?: boolean }): Promise<void> => {
-      const outs = []
-      for (const d of ['plain', 'gz']) {
+      const outs: string[] = []
+      for (const d of kinds) {
         const out = path.join(t.dir, `${o.kind}-${d}`)
         const { kind: _, input, sameNames: __, ...rest } = o
         await runJob({ ...rest, input: input(path.join(t.dir, d)), output: out, procs: 2, splitSize: '16KiB' } as never)
         outs.push(parts(out))
       }
       // The inverted index names the documents: the .gz names are the plain ones' with the extension.
-      const same = (s: string): string => (o.sameNames === false ? s.replaceAll(`${t.dir}/gz/`, `${t.dir}/plain/`).replaceAll('.gz', '') : s)
-      assert.is(same(outs[1]!), outs[0], o.kind)
+      kinds.forEach((d, i) => {
+        const same = (s: string): string => (o.sameNames === false ? s.replaceAll(`${t.dir}/${d}/`, `${t.dir}/plain/`).replaceAll(`.${d}`, '') : s)
+        assert.is(same(outs[i]!), outs[0], `${o.kind}, ${d}`)
+      })
     }
     await run({ kind: 'index', job: path.join(EXAMPLES, 'inverted-index.ts'), input: (d) => path.join(d, 'doc*'), reducers: 2, sameNames: false })
     await run({ kind: 'sort', job: path.join(EXAMPLES, 'sort.ts'), input: (d) => path.join(d, 'rec*'), reducers: 3 })
     await run({ kind: 'stream', mapper: 'cut -c1-12', reducer: 'uniq -c', input: (d) => path.join(d, 'doc*'), reducers: 1 })
     // The sorted records, as the plain run's check: the sample found cuts in the decompressed text.
     const all = recs.flatMap((b) => b.toString('latin1').replace(/\r\n$/, '').split('\r\n'))
-    assert.is(parts(path.join(t.dir, 'sort-gz')), all.map((l) => `${l.slice(0, KEY_BYTES)}\t${l.slice(KEY_BYTES)}\n`).sort(byteOrder).join(''))
-    assert.is(readdirSync(path.join(t.dir, 'sort-gz')).filter((f) => f.startsWith('part-r-')).length, 3)
+    for (const d of ['gz', 'bz2']) {
+      assert.is(parts(path.join(t.dir, `sort-${d}`)), all.map((l) => `${l.slice(0, KEY_BYTES)}\t${l.slice(KEY_BYTES)}\n`).sort(byteOrder).join(''))
+      assert.is(readdirSync(path.join(t.dir, `sort-${d}`)).filter((f) => f.startsWith('part-r-')).length, 3)
+    }
   } finally {
     t.remove()
   }

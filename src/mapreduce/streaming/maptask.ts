@@ -48,7 +48,7 @@ export async function runStreamMap(a: MapArgs & { readonly stream: StreamSpec },
     ctx: { phase: 'map', task: id, attempt: a.attempt, attemptId: `${id}-${a.attempt}`, partition: -1, reducers: a.reducers, counters, params: new Map(a.params) },
   })
   const part = a.reducers === 0 ? new PartWriter(path.join(a.dir, partName('m', a.task)), { bytes: true }) : undefined
-  const env = taskEnv({ phase: 'map', task: a.task, attempt: a.attempt, reducers: a.reducers, file: a.name, start: a.start, length: storedBytes(a) })
+  const env = taskEnv({ phase: 'map', task: a.task, attempt: a.attempt, reducers: a.reducers, file: a.name, start: a.origin?.start ?? a.start, length: storedBytes(a) })
   const combiner = a.stream.combiner
   /** Spills (and their combines) in order; the first failure fails the attempt. */
   let work: Promise<void> = Promise.resolve()
