@@ -40,7 +40,7 @@ import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './names.js'
 import { checkJobFile, type RecordKind } from './job.js'
 import { codecOf, plainPieces } from './codec.js'
-import { autoProcs, autoSplitSize, MIN_AUTO_SPLIT, resolveJobOptions, type ProgressEvent, type Resolved, type RunJobOptions } from './options.js'
+import { autoProcs, autoSplitSize, MIN_AUTO_SPLIT, resolveJobOptions, threadsWithin, type ProgressEvent, type Resolved, type RunJobOptions } from './options.js'
 import { defaultProcs } from '../scheduler/main/options.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
 import { computeSplits, packSplits, taperSplits, type Split } from './split.js'
@@ -89,8 +89,9 @@ export async function runJob(options: RunJobOptions, first?: Prestarted): Promis
   const inputs = expandInputs(o.patterns)
   checkOutput(o.output, String(options.output))
   options.signal?.throwIfAborted()
-  // Threads: as given, else the default, or fewer for a small input (autoProcs).
-  const threads = o.procs ?? autoProcs(inputs.reduce((n, f) => n + f.size, 0), defaultProcs(), o.stream !== undefined)
+  // Threads: as given, else the default, or fewer for a small input (autoProcs); as many as the
+  // open-file limit allows.
+  const threads = threadsWithin(o.procs ?? autoProcs(inputs.reduce((n, f) => n + f.size, 0), defaultProcs(), o.stream !== undefined), o.procs !== undefined)
   const { rt, mod } = await start(o, threads)
   await first?.discard()
   try {

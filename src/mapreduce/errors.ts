@@ -133,6 +133,29 @@ export class JobModuleError extends GortError {
   }
 }
 
+/**
+ * The process may open too few files for the job's threads: its limit (`ulimit -n`, read before
+ * any thread starts) is below what `threads` threads take as they start, so starting them would
+ * fail in whatever module import or thread start met EMFILE first (or abort the process).
+ */
+export class TooManyOpenFilesError extends GortError {
+  declare readonly code: 'ERR_MR_TOO_MANY_FILES'
+  /** The threads asked for (`procs`). */
+  readonly threads: number
+  /** The process's limit on open files. */
+  readonly limit: number
+  /** The most threads that limit allows (0: not even one). */
+  readonly most: number
+
+  constructor(threads: number, limit: number, most: number) {
+    const fix = most > 0 ? `raise it (ulimit -n 4096) or run at most ${most} thread${most === 1 ? '' : 's'} (procs)` : 'raise it (ulimit -n 4096)'
+    super('ERR_MR_TOO_MANY_FILES', `gort mapreduce: ${threads} thread${threads === 1 ? ' needs' : 's need'} more open files than this process may have (ulimit -n is ${limit}): ${fix}`)
+    this.threads = threads
+    this.limit = limit
+    this.most = most
+  }
+}
+
 /** What a failed import of a job module says: an Error's message, or what else it threw (`throw null`). */
 export function importFailure(e: unknown): string {
   return e instanceof Error ? e.message : `it threw ${describeValue(e)}`
@@ -352,5 +375,5 @@ export class StreamFormatError extends GortError {
 registerErrorClasses({
   MapReduceArgError, InputNotFoundError, InputUnreadableError, InputTooLargeError, RecordTooLongError, OutputExistsError, JobModuleError,
   TaskFailedError, EmitTypeError, AfterReturnError, ValuesOnceError, PartitionError, TaskTimeoutError, ThreadExitError, JobStoppedError,
-  JobAbortedError, CombineKeyError, StreamCommandError, StreamProcessError, StreamFormatError,
+  JobAbortedError, CombineKeyError, StreamCommandError, StreamProcessError, StreamFormatError, TooManyOpenFilesError,
 })

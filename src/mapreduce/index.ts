@@ -11,7 +11,7 @@ export { rangePartition } from './partition.js'
 export {
   MapReduceArgError, InputNotFoundError, InputUnreadableError, OutputExistsError, AfterReturnError, ValuesOnceError, RecordTooLongError, JobModuleError, TaskFailedError, EmitTypeError, PartitionError,
   CombineKeyError, JobAbortedError, TaskTimeoutError, ThreadExitError, JobStoppedError, InputTooLargeError, type AttemptFailure,
-  StreamCommandError, StreamProcessError, StreamFormatError,
+  StreamCommandError, StreamProcessError, StreamFormatError, TooManyOpenFilesError,
 } from './errors.js'
 export { textHashCode, hadoopPartition, type PartitionKind } from './partition.js'
 

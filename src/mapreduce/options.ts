@@ -5,7 +5,8 @@
 
 import path from 'node:path'
 import { MAX_PROCS } from '../scheduler/main/options.js'
-import { MapReduceArgError } from './errors.js'
+import { MapReduceArgError, TooManyOpenFilesError } from './errors.js'
+import { openFileLimit, threadsForFiles } from './filelimit.js'
 import { jobUrl } from './job.js'
 import type { PartitionKind } from './partition.js'
 import { parseSize } from './size.js'
@@ -276,6 +277,19 @@ function resolveStream(o: LooseCommands): StreamSpec | undefined {
     reducer: reducer === undefined ? undefined : resolveCommand('reducer', reducer),
     combiner: combiner === undefined ? undefined : resolveCommand('combiner', combiner),
   }
+}
+
+/**
+ * The threads a job runs with under the open-file `limit`: `threads` when they fit; else, for a
+ * job that did not ask for a count (`asked` false), as many as fit; else TooManyOpenFilesError,
+ * before any thread starts (past the limit, a thread start or module import fails with EMFILE
+ * wherever it happens to, or Node aborts).
+ */
+export function threadsWithin(threads: number, asked: boolean, limit = openFileLimit()): number {
+  const most = threadsForFiles(limit)
+  if (threads <= most) return threads
+  if (asked || most === 0) throw new TooManyOpenFilesError(threads, limit!, most)
+  return most
 }
 
 /** Input bytes per thread below which a job whose procs was not given runs on fewer threads (autoProcs). */

@@ -14,6 +14,7 @@
 import { MAX_PROCS } from '../scheduler/main/options.js'
 import { NO_THREAD, prestartM, specOf, type Prestarted } from '../scheduler/main/prestart.js'
 import { jobUrl, likelyLoader } from './job.js'
+import { threadsForFiles } from './filelimit.js'
 import type { RunJobOptions } from './options.js'
 
 /**
@@ -45,6 +46,8 @@ export function prestartMs(options: RunJobOptions): Prestarted {
     const spec = specOf({ loader: guessLoader(url), youngMb: M_YOUNG_MB, stdout: options.taskStdout === 'stderr' ? 'stderr' : 'stdout' })
     const p = options.procs
     const n = typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= MAX_PROCS ? p : 1
+    // Past the open-file limit, starting them would fail anywhere: runJob says so instead.
+    if (n > threadsForFiles()) return NO_THREAD
     const threads = Array.from({ length: n }, () => prestartM(spec))
     return {
       threadId: threads[0]!.threadId,

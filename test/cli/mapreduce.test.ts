@@ -474,6 +474,30 @@ test('bin/gort.js mapreduce runs a TypeScript job from dist/ under plain node', 
   }
 }, 60_000))
 
+test('under a low open-file limit: --procs past it is refused before any thread starts (exit 1, nothing made); the default runs on fewer', deadline('ulimit', async () => {
+  const t = tempDir()
+  try {
+    const { glob, texts } = inputs(t.dir)
+    const out = path.join(t.dir, 'out')
+    // 100 files: 2 threads fit (32 + 24 each), 12 do not. Before, 12 met EMFILE in a module
+    // import (a "job module" error, or "Cannot find package"), or Node aborted.
+    const run = (procs: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => new Promise((resolve) => {
+      execFile('bash', ['-c', 'ulimit -n 100 && exec "$@"', 'bash', process.execPath, path.join(REPO, 'bin/gort.js'), 'mapreduce', '--job', WC, '--input', glob, '--output', out, ...procs], {
+        cwd: t.dir, env: { ...process.env, NODE_OPTIONS: '' },
+      }, (e, stdout, stderr) => resolve({ code: e === null ? 0 : (e as { code?: number }).code ?? null, stdout, stderr }))
+    })
+    const refused = await run(['--procs', '12'])
+    assert.is(refused.code, 1)
+    assert.is(refused.stderr, 'gort mapreduce: 12 threads need more open files than this process may have (ulimit -n is 100): raise it (ulimit -n 4096) or run at most 2 threads (procs)\n')
+    assert.not.ok(existsSync(out))
+    const ran = await run(['--procs', '2'])
+    assert.is(ran.code, 0, ran.stderr)
+    assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
+  } finally {
+    t.remove()
+  }
+}, 60_000))
+
 test('--json: stdout is the result alone; what the job prints goes to stderr (and to stdout without --json)', deadline('json stdout', async () => {
   const t = tempDir()
   try {

@@ -4,10 +4,11 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { defineJob, formatSize, InputNotFoundError, MapReduceArgError, parseSize } from '../../src/mapreduce/index.js'
+import { defineJob, formatSize, InputNotFoundError, MapReduceArgError, parseSize, TooManyOpenFilesError } from '../../src/mapreduce/index.js'
 import { commaList, expandBraces, expandInputs, segmentRegExp } from '../../src/mapreduce/inputs.js'
 import { jobOf } from '../../src/mapreduce/job.js'
-import { autoProcs, autoSplitSize, BYTES_PER_THREAD, DEFAULT_SPLIT, MIN_AUTO_SPLIT } from '../../src/mapreduce/options.js'
+import { autoProcs, autoSplitSize, BYTES_PER_THREAD, DEFAULT_SPLIT, MIN_AUTO_SPLIT, threadsWithin } from '../../src/mapreduce/options.js'
+import { FILES_BASE, FILES_PER_THREAD, openFileLimit, threadsForFiles } from '../../src/mapreduce/filelimit.js'
 import { tempDir } from './_helpers.js'
 
 const sizes = suite('sizes')
@@ -39,6 +40,29 @@ sizes('the automatic thread count: one per 8 MiB of input up to the default, at 
   assert.is(autoProcs(20 * MiB, 16, false), 3)
   assert.is(autoProcs(1024 * MiB, 16, false), 16)
   assert.is(autoProcs(4 * MiB, 2, true), 2, 'streaming: the code runs in processes of their own')
+})
+
+sizes('threads within the open-file limit: as asked when they fit; the default cut to fit; too many asked, or none fitting, is TooManyOpenFilesError', () => {
+  const t = tempDir()
+  try {
+    const limits = path.join(t.dir, 'limits')
+    writeFileSync(limits, 'Limit                     Soft Limit           Hard Limit           Units\nMax cpu time              unlimited            unlimited            seconds\nMax open files            1024                 4096                 files\n')
+    assert.is(openFileLimit(limits), 1024, 'the soft limit')
+    writeFileSync(limits, 'Max open files            unlimited            unlimited            files\n')
+    assert.is(openFileLimit(limits), undefined)
+    assert.is(openFileLimit(path.join(t.dir, 'none')), undefined)
+  } finally {
+    t.remove()
+  }
+  assert.is(threadsForFiles(FILES_BASE + 2 * FILES_PER_THREAD), 2)
+  assert.is(threadsForFiles(FILES_BASE + 2 * FILES_PER_THREAD - 1), 1)
+  assert.is(threadsWithin(64, true, undefined), 64, 'no known limit')
+  assert.is(threadsWithin(4, true, 1024), 4)
+  assert.is(threadsWithin(12, false, 150), 4, 'the default: as many as fit')
+  const asked = (() => { try { threadsWithin(12, true, 150) } catch (e) { return e } })()
+  assert.instance(asked, TooManyOpenFilesError)
+  assert.equal([(asked as TooManyOpenFilesError).threads, (asked as TooManyOpenFilesError).limit, (asked as TooManyOpenFilesError).most, (asked as TooManyOpenFilesError).code], [12, 150, 4, 'ERR_MR_TOO_MANY_FILES'])
+  assert.throws(() => threadsWithin(1, false, 40), (e: unknown) => e instanceof TooManyOpenFilesError && e.most === 0 && e.message === 'gort mapreduce: 1 thread needs more open files than this process may have (ulimit -n is 40): raise it (ulimit -n 4096)')
 })
 
 sizes('anything else is MapReduceArgError naming the option and echoing the text', () => {
