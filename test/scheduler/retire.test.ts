@@ -29,6 +29,11 @@ test('a retired M is replaced: the next task runs on another thread, and its res
     const st = rt.stats()
     assert.is(st.mRetired, 2)
     assert.is(st.mDeaths, 0)
+    // Each retired M's P was handed once, to its replacement: never back to the retiring M itself
+    // (findSpare skips RETIRING/RETIRED Ms), which would take it when it posts 'released', and
+    // hold it until its exit's recovery hands it on again (4 hand-offs here without that check;
+    // one more is allowed for the monitor, should an M stall in user code under load).
+    assert.ok(st.total.handoffs <= st.mRetired + 1, `${st.total.handoffs} hand-offs for ${st.mRetired} retirements`)
     // Each replacement used an index (a spare the monitor asks for while the replacement boots may use one more).
     assert.ok(rt.threadsLeft <= left - 2, `${rt.threadsLeft} of ${left} left`)
   } finally {
