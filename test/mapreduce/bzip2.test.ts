@@ -12,7 +12,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { blocksFrom, blockStream, type Bz2Block } from '../../src/mapreduce/bzip2.js'
 import { decompressBz2Part, plainPieces } from '../../src/mapreduce/codec.js'
-import { computeSplits, LineReader, type Split } from '../../src/mapreduce/split.js'
+import { ChunkReader, computeSplits, LineReader, type Split } from '../../src/mapreduce/split.js'
 import { InputUnreadableError, runJob, TaskFailedError } from '../../src/mapreduce/index.js'
 import { deadline } from '../_support/deadline.js'
 import { rejection } from '../_support/rejection.js'
@@ -82,6 +82,18 @@ function recordsOf(pieces: readonly Split[]): { line: string; offset: number; pa
     } finally {
       r.close()
     }
+  }
+  return out
+}
+
+/** The chunks ChunkReader reads from a piece (copied: a chunk is valid until the next). */
+function chunksOf(s: Split): Buffer[] {
+  const r = new ChunkReader(s.path, s.start, s.end, 1 << 14)
+  const out: Buffer[] = []
+  try {
+    while (r.next()) out.push(Buffer.from(r.chunk))
+  } finally {
+    r.close()
   }
   return out
 }
@@ -168,6 +180,8 @@ test('parts cut anywhere hold each record of the text once, in order, wherever b
         try {
           const got = recordsOf(plain.pieces)
           assert.equal(got.map((r) => r.line), want.map((r) => r.line), `${what}, split size ${splitSize}`)
+          // records: 'chunks' reads the same records, line ends included: the text, byte for byte.
+          assert.ok(Buffer.concat(plain.pieces.flatMap(chunksOf)).equals(raw), `${what}, split size ${splitSize}: chunks`)
           // The first part's offsets are the text's; within a part they grow (Hadoop's: a later
           // part counts from its first block's byte in the compressed file).
           for (let i = 0; i < got.length; i++) {
