@@ -3,7 +3,7 @@
 // under records: 'files' and for a sample; corrupt ones fail at once; the copies never outlive an
 // attempt. bzip2 and zstd go through those commands (npm test installs them: system-deps.ts).
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { deflateSync, gzipSync } from 'node:zlib'
 import { suite } from 'uvu'
@@ -134,6 +134,35 @@ test('decompress through the bzip2 and zstd commands: their text; maxLines ends 
     const never = await rejection(decompress(f, 'big.bz2', 'bzip2', path.join(t.dir, 'never.out'), { signal: AbortSignal.abort(new Error('already')) }))
     assert.is((never as Error).message, 'already')
   } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a command that cannot write the copy (a full disk) fails the attempt as such, not as corrupt input', deadline('enospc', async () => {
+  const t = tempDir()
+  const path0 = process.env['PATH']
+  try {
+    // What bzip2 and zstd print, and their exit codes, for `-dc FILE > /dev/full`.
+    const says = {
+      bzip2: ['bzip2: I/O or other error, bailing out.  Possible reason follows.', 'bzip2: No space left on device', '\tInput file = f, output file = (stdout)', 1],
+      zstd: ['zstd: error 70 : Write error : cannot write block : No space left on device ', 70],
+    } as const
+    mkdirSync(path.join(t.dir, 'bin'))
+    for (const [command, lines] of Object.entries(says)) {
+      const f = path.join(t.dir, 'bin', command)
+      writeFileSync(f, `#!/bin/sh\ncat >/dev/null 2>&1\nprintf '%s\\n' ${lines.slice(0, -1).map((l) => JSON.stringify(l)).join(' ')} >&2\nexit ${lines.at(-1)}\n`)
+      chmodSync(f, 0o755)
+    }
+    process.env['PATH'] = `${path.join(t.dir, 'bin')}${path.delimiter}${path0 ?? ''}`
+    for (const [codec, ext] of [['bzip2', 'bz2'], ['zstd', 'zst']] as const) {
+      const f = path.join(t.dir, `a.${ext}`)
+      writeFileSync(f, 'x')
+      const e = await rejection(decompress(f, `a.${ext}`, codec, path.join(t.dir, `${ext}.out`)))
+      assert.not.instance(e, InputUnreadableError)
+      assert.is((e as Error).message, `gort mapreduce: the ${codec} command could not write the text of "a.${ext}" beside the attempt (No space left on device)`)
+    }
+  } finally {
+    process.env['PATH'] = path0
     t.remove()
   }
 }, MS))
