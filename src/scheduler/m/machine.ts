@@ -188,6 +188,11 @@ export class Machine {
   }
 
   /** Called by the bootstrap with the P this M starts with (-1 for a spare). */
+  /**
+   * DEAD -> RUNNING, holding P `p` (-1: a spare). Before 'ready' is posted: main takes a ready M
+   * as a spare only when its state says it is not dead (findSpare), and one found DEAD made the
+   * monitor start another spare for the same P.
+   */
   start(p: number): void {
     Atomics.store(this.#I, this.#oo + O_TID, ownTid())
     if (p >= 0) {
@@ -196,6 +201,10 @@ export class Machine {
       this.#local.own(p)
     }
     this.#mp.start(p)
+  }
+
+  /** The scheduling loop; a P handed over before it runs is adopted at its top. */
+  run(): void {
     void this.#loop()
   }
 
@@ -567,9 +576,10 @@ export function startMachine(s: Sched, me: number, p: number): Machine {
   if (port === null) throw new InternalError('the scheduler worker must run in a worker thread')
   const m = new Machine(s, me, (msg) => port.postMessage(msg, transferOf(msg)))
   port.on('message', (msg: ToM) => m.onMessage(msg))
+  m.start(p)
   port.postMessage({ t: 'ready' } satisfies FromM)
   // The loop may park with Atomics.wait at once: start it after 'ready' has left.
-  setImmediate(() => m.start(p))
+  setImmediate(() => m.run())
   return m
 }
 
