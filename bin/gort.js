@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The CLI runs from the compiled output so that it starts fast and needs no loader.
 // `npm run build` (or `npm ci`, through `prepare`) produces dist/.
-import { main } from '../dist/cli/main.js'
-import { outputFailed } from '../dist/cli/output.js'
+// `gort mapreduce`'s threads start first, while the CLI's modules load (src/cli/early.ts).
+if (process.argv[2] === 'mapreduce') (await import('../dist/cli/early.js')).prestartFromArgv(process.argv.slice(2))
+const { main } = await import('../dist/cli/main.js')
+const { outputFailed } = await import('../dist/cli/output.js')
 
 // A reader that stops early (`gort sched | head -3`) closes the pipe: stop quietly, as Unix
 // tools do on SIGPIPE, instead of dying on an unhandled EPIPE with a stack trace. A subcommand

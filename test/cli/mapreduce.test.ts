@@ -13,6 +13,10 @@ import * as assert from 'uvu/assert'
 import { command, flagOf, packHint, REPEAT_MS, StopRequests, summary } from '../../src/cli/mapreduce.js'
 import { heapGrowthFlag, HEAP_GROWING_PERCENT } from '../../src/cli/heap.js'
 import { formatProgress, newProgressState, ProgressLine, applyEvent } from '../../src/cli/mapreduce-progress.js'
+import { prestartFromArgv } from '../../src/cli/early.js'
+import { prestartMs } from '../../src/mapreduce/prestart.js'
+import type { RunJobOptions } from '../../src/mapreduce/index.js'
+import { waitingCount } from '../../src/scheduler/main/prestart.js'
 import { runCaptured } from '../_support/cli.js'
 import { deadline } from '../_support/deadline.js'
 import { FIXTURES, readParts, countsOf, sortedEntries, tempDir, wordCount } from '../mapreduce/_helpers.js'
@@ -457,6 +461,30 @@ test('--progress draws the line on a non-terminal stderr; without it, stderr sta
     t.remove()
   }
 }, 60_000))
+
+test('prestartFromArgv starts the threads the arguments ask for; runJob\'s prestart takes them, adds what it lacks, or ends those of another kind', async () => {
+  assert.is(waitingCount(), 0)
+  const job = ['--job', WC, '--input', 'x', '--output', 'y']
+  const cases: [string[], RunJobOptions, number, number][] = [
+    // [arguments, the options runJob then gets, threads waiting after the scan, after runJob's prestart]
+    [['mapreduce', ...job, '--procs', '2'], { job: WC, input: 'x', output: 'y', procs: 2 }, 2, 2],
+    [['mapreduce', `--job=${WC}`, '--procs=3', '--json'], { job: WC, input: 'x', output: 'y', procs: 3, taskStdout: 'stderr' }, 3, 3],
+    [['mapreduce', ...job], { job: WC, input: 'x', output: 'y', procs: 2 }, 1, 2],
+    // The scan guessed wrong (no --json): its thread is ended, runJob's own start.
+    [['mapreduce', ...job], { job: WC, input: 'x', output: 'y', taskStdout: 'stderr' }, 1, 1],
+    [['mapreduce', '--mapper', 'cat', '--input', 'x'], { mapper: 'cat', input: 'x', output: 'y' }, 1, 1],
+    [['mapreduce', ...job, '--help'], { job: WC, input: 'x', output: 'y' }, 0, 1],
+    [['sched', '--procs', '2'], { job: WC, input: 'x', output: 'y' }, 0, 1],
+  ]
+  for (const [argv, options, scanned, then] of cases) {
+    prestartFromArgv(argv)
+    assert.is(waitingCount(), scanned, `${argv.join(' ')}: after the scan`)
+    const handle = prestartMs(options)
+    assert.is(waitingCount(), then, `${argv.join(' ')}: after runJob's prestart`)
+    await handle.discard()
+    assert.is(waitingCount(), 0)
+  }
+})
 
 test('bin/gort.js mapreduce runs a TypeScript job from dist/ under plain node', deadline('bin', async () => {
   const t = tempDir()
