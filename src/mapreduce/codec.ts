@@ -69,6 +69,18 @@ export function codecOf(name: string): Codec | undefined {
   return codecByName(name)?.codec
 }
 
+/**
+ * Text bytes a compressed input is taken to hold per byte stored, where gort sizes a job by its
+ * text (the thread count, options.ts autoProcs): gzip, bzip2 and zstd shrink prose and logs 3-5
+ * times, logs often more (the bench corpus of random words, by 1.8).
+ */
+export const TEXT_PER_STORED_BYTE = 4
+
+/** About how much text a file holds: its size, or for a compressed one, TEXT_PER_STORED_BYTE times that. */
+export function textSize(f: { readonly name: string; readonly size: number }): number {
+  return codecOf(f.name) === undefined ? f.size : f.size * TEXT_PER_STORED_BYTE
+}
+
 /** Whether a file of this name may be cut into splits: plain text, or bzip2 (bzip2.ts), as Hadoop's SplittableCompressionCodec. */
 export function splittable(name: string): boolean {
   const codec = codecOf(name)

@@ -3,13 +3,14 @@
 // under records: 'files' and for a sample; corrupt ones fail at once; the copies never outlive an
 // attempt. bzip2 and zstd go through those commands (npm test installs them: system-deps.ts).
 import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { deflateSync, gzipSync } from 'node:zlib'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { InputTooLargeError, InputUnreadableError, JobStoppedError, runJob, TaskFailedError, type ProgressEvent } from '../../src/mapreduce/index.js'
-import { codecOf, decompress, findCommand, plainPieces } from '../../src/mapreduce/codec.js'
+import { codecOf, decompress, findCommand, plainPieces, textSize } from '../../src/mapreduce/codec.js'
 import { expandInputs } from '../../src/mapreduce/inputs.js'
 import { runDecompressed } from '../../src/mapreduce/coordinator.js'
 import { computeSplits, taperSplits } from '../../src/mapreduce/split.js'
@@ -163,6 +164,30 @@ test('a command that cannot write the copy (a full disk) fails the attempt as su
     }
   } finally {
     process.env['PATH'] = path0
+    t.remove()
+  }
+}, MS))
+
+test('where gort picks the threads, a compressed file counts as about four times its size (its text)', deadline('threads', async () => {
+  const t = tempDir()
+  const procs0 = process.env['GOMAXPROCS']
+  try {
+    assert.equal([textSize({ name: 'a.txt', size: 1000 }), textSize({ name: 'a.gz', size: 1000 }), textSize({ name: 'a.bz2', size: 1000 })], [1000, 4000, 4000])
+    // 3 MiB stored: one thread as plain text (under 8 MiB a thread), two as a .gz.
+    mkdirSync(path.join(t.dir, 'data'))
+    const lines = randomBytes(3 << 20).toString('base64').replace(/.{76}/g, '$&\n')
+    const gz = gzipSync(lines, { level: 1 })
+    assert.ok(gz.length > (2 << 20) + 1 && gz.length < 8 << 20, `${gz.length} bytes stored`)
+    writeFileSync(path.join(t.dir, 'data', 'a.gz'), gz)
+    writeFileSync(path.join(t.dir, 'data', 'b.txt'), lines.slice(0, gz.length))
+    process.env['GOMAXPROCS'] = '2'
+    const job = path.join(EXAMPLES, 'wc.ts')
+    const plain = await runJob({ job, input: path.join(t.dir, 'data', 'b.txt'), output: path.join(t.dir, 'o1') })
+    const packed = await runJob({ job, input: path.join(t.dir, 'data', 'a.gz'), output: path.join(t.dir, 'o2') })
+    assert.equal([plain.threads, packed.threads], [1, 2])
+  } finally {
+    if (procs0 === undefined) delete process.env['GOMAXPROCS']
+    else process.env['GOMAXPROCS'] = procs0
     t.remove()
   }
 }, MS))
