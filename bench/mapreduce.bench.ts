@@ -38,6 +38,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseSize } from '../src/mapreduce/size.js'
 import { CACHE, ensureCorpus, REPO } from './mapreduce/corpus.js'
+import { readCounts, sameCounts, type CountsKind } from './mapreduce/counts.js'
 import { GNU_TIME, measure, median, type Measured, type Run } from './mapreduce/measure.js'
 import { speedupSvg, type Series } from './scheduler/plot.js'
 
@@ -159,33 +160,6 @@ const wanted = opts.rows?.split(',').map((x) => x.trim()).filter((x) => x !== ''
 const rows = wanted === undefined ? allRows : allRows.filter((r) => wanted.some((o) => r.name.includes(o)))
 if (rows.length === 0) throw new TypeError(`--rows ${JSON.stringify(opts.rows)} matches no row; rows: ${allRows.map((r) => r.name).join(', ')}`)
 
-/** word -> count as a row's output holds it. */
-function readCounts(row: Row, out: string): Map<string, number> {
-  const m = new Map<string, number>()
-  const texts = row.kind === 'gort'
-    ? readdirSync(out).filter((f) => f.startsWith('part-')).sort().map((f) => readFileSync(path.join(out, f), 'utf8'))
-    : [readFileSync(out, 'utf8')]
-  for (const t of texts) {
-    for (const line of t.split('\n')) {
-      if (line === '') continue
-      if (row.kind === 'uniq') {
-        const mm = /^\s*(\d+) (.*)$/.exec(line)
-        if (mm !== null && mm[2] !== '') m.set(mm[2]!, Number(mm[1]))
-      } else {
-        const tab = line.lastIndexOf('\t')
-        m.set(line.slice(0, tab), Number(line.slice(tab + 1)))
-      }
-    }
-  }
-  return m
-}
-
-function sameCounts(a: Map<string, number>, b: Map<string, number>): boolean {
-  if (a.size !== b.size) return false
-  for (const [k, v] of a) if (b.get(k) !== v) return false
-  return true
-}
-
 /** A digest of a gort output's part files, names and bytes. */
 function digest(out: string): string {
   const h = createHash('sha256')
@@ -227,14 +201,14 @@ for (let run = 1; run <= RUNS; run++) {
       set.add(digest(out))
     }
     if (run === 1 && row.kind !== 'none') {
-      const counts = readCounts(row, out)
+      const counts = readCounts(row.kind as CountsKind, out)
       const isSmall = row.name.includes('small')
       if (isSmall) {
         // The small job's reference: the idiomatic script on the same file, once.
         if (smallReference === undefined) {
           const ref = path.join(work, 'small-ref')
           measure({ cmd: node, args: [path.join(REPO, 'bench/mapreduce/wc-idiomatic.mjs'), ref, small.files[0]!] })
-          smallReference = readCounts({ ...row, kind: 'tsv' }, ref)
+          smallReference = readCounts('tsv', ref)
         }
         if (!sameCounts(counts, smallReference)) problems.push(`${row.name}: output differs from the idiomatic script's`)
       } else {
