@@ -8,8 +8,9 @@
  * and `.snappy` are its own block framings, which no common tool reads: refused.
  *
  * How: a compressed file is one split (gort reads each from its start, as Hadoop reads gzip), but
- * for a `.bz2`, which is cut into splits as text is (bzip2.ts, decompressBz2Part); each
- * map attempt that reads it first has the coordinator decompress it, streaming, into the
+ * for a `.bz2`, which is cut into splits as text is (bzip2.ts, decompressBz2Part), and for a large
+ * one of the others, decompressed once before the maps and its text split (expandCompressed).
+ * Each map attempt that reads a compressed split first has the coordinator decompress it into the
  * attempt's own directory (zlib on libuv's thread pool, or the command's own process), and its
  * map task then reads that file as any other (`plainPieces`). So the M's task body stays
  * synchronous, where a hung map can still be ended (scheduler/main/kill.ts), and a failed
@@ -31,6 +32,8 @@ import { blocksFrom, blockStream, FIRST_BLOCK_BIT } from './bzip2.js'
 import { makeDirs } from './dirs.js'
 import { InputUnreadableError } from './errors.js'
 import { findExecutable } from './streaming/command.js'
+import type { InputFile } from './inputs.js'
+import type { RecordKind } from './job.js'
 import type { Split } from './split.js'
 
 /** The codecs gort decompresses. */
@@ -313,6 +316,46 @@ const BZIP2_HEADER = /^BZh[1-9]$/
 /** The byte before a later part's text: not a line end, so its first (partial) line is skipped. */
 const PREFIX = Buffer.from('\0')
 
+/**
+ * The inputs, with each large compressed file that cannot be split (.gz, .deflate, .zst: Hadoop
+ * maps each as one task) decompressed into `dir` first, so that its text is cut into splits and
+ * mapped on every thread, where one thread would map it all. Large: its text (estimated,
+ * textSize) more than `splitSize`. At most `procs` decompress at once (zlib on libuv's pool, or
+ * the command's process). A copy keeps the file's name (the key `map` gets) and its stored size
+ * (`stored`, which its splits share as their bytes in). Not for records: 'files' (a file is one
+ * record). A corrupt file fails the job here, before any map, with InputUnreadableError.
+ */
+export async function expandCompressed(files: readonly InputFile[], records: RecordKind, splitSize: number, dir: string, procs: number, signal?: AbortSignal): Promise<InputFile[]> {
+  const out = [...files]
+  if (records === 'files') return out
+  const big = files.flatMap((f, i) => (!splittable(f.path) && f.size > 0 && textSize(f) > splitSize ? [i] : []))
+  if (big.length === 0) return out
+  makeDirs(dir)
+  // The first failure stops the others.
+  const ac = new AbortController()
+  const stop = signal === undefined ? ac.signal : AbortSignal.any([signal, ac.signal])
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < big.length) {
+      const i = big[next++]!
+      const f = files[i]!
+      const to = path.join(dir, String(i))
+      const size = await decompress(f.path, f.name, codecOf(f.path)!, to, { signal: stop })
+      out[i] = { path: to, name: f.name, size, stored: f.size }
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: Math.min(procs, big.length) }, () => worker().catch((e: unknown) => {
+      ac.abort(e)
+      throw e
+    })))
+  } catch (e) {
+    signal?.throwIfAborted()
+    throw e
+  }
+  return out
+}
+
 /** What `plainPieces` made: the pieces to read, and the removal of the decompressed copies. */
 export interface PlainPieces {
   readonly pieces: Split[]
@@ -333,7 +376,8 @@ export async function plainPieces(pieces: readonly Split[], dir: string, signal?
   try {
     const out: Split[] = []
     for (const [i, s] of pieces.entries()) {
-      const codec = codecOf(s.name)
+      // By its path: a decompressed copy (expandCompressed) keeps the compressed file's name.
+      const codec = codecOf(s.path)
       if (codec === undefined) {
         out.push(s)
         continue

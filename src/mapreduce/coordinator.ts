@@ -39,11 +39,11 @@ import type { Prestarted } from '../scheduler/main/prestart.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './names.js'
 import { checkJobFile, type RecordKind } from './job.js'
-import { codecOf, plainPieces, textSize } from './codec.js'
+import { codecOf, expandCompressed, plainPieces, textSize } from './codec.js'
 import { autoProcs, autoSplitSize, MIN_AUTO_SPLIT, resolveJobOptions, threadsWithin, type ProgressEvent, type Resolved, type RunJobOptions } from './options.js'
 import { defaultProcs } from '../scheduler/main/options.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
-import { computeSplits, packSplits, taperSplits, type Split } from './split.js'
+import { computeSplits, packSplits, storedBytes, taperSplits, type Split } from './split.js'
 import { jobTasks, probeJob, sampleTask, type JobInfo } from './tasks.js'
 import type { SampleArgs } from './sample.js'
 import { sampleSplits } from './sample.js'
@@ -194,11 +194,6 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
     const big = inputs.find((f) => f.size > bufferConstants.MAX_STRING_LENGTH)
     if (big !== undefined) throw new InputTooLargeError(big.name, big.size, bufferConstants.MAX_STRING_LENGTH)
   }
-  const splitSize = o.splitSize ?? autoSplitSize(inputs.reduce((n, f) => n + f.size, 0), rt.procs)
-  let splits = computeSplits(inputs, splitSize, info.records)
-  // A split size the user gave is kept as given; gort's own tapers at the end (packed tasks are
-  // shaped by packSplits instead).
-  if (o.splitSize === undefined && !o.packFiles && info.records !== 'files') splits = taperSplits(splits, splitSize, rt.procs, MIN_AUTO_SPLIT)
   const reducers = o.reducers ?? rt.procs
   // The output's missing parents, made here and removed with it when the job fails or stops.
   const parents = missingParents(o.output)
@@ -224,6 +219,16 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
   // ended, any that an attempt ended with its thread had not killed itself (streaming/groups.ts).
   const groups = o.stream === undefined ? undefined : new JobGroups()
   try {
+    // Large compressed files that cannot be split are decompressed first, and their text split
+    // (codec.ts expandCompressed); the split size is then chosen for the text.
+    const tmp = path.join(o.output, '_temporary')
+    mkdirSync(tmp)
+    const texts = await expandCompressed(inputs, info.records, o.splitSize ?? autoSplitSize(inputs.reduce((n, f) => n + textSize(f), 0), rt.procs), path.join(tmp, 'input'), rt.procs, options.signal)
+    const splitSize = o.splitSize ?? autoSplitSize(texts.reduce((n, f) => n + f.size, 0), rt.procs)
+    let splits = computeSplits(texts, splitSize, info.records)
+    // A split size the user gave is kept as given; gort's own tapers at the end (packed tasks are
+    // shaped by packSplits instead).
+    if (o.splitSize === undefined && !o.packFiles && info.records !== 'files') splits = taperSplits(splits, splitSize, rt.procs, MIN_AUTO_SPLIT)
     result = await execute(rt, { ...o, url }, splits, splitSize, reducers, info, options, groups)
   } catch (e) {
     // Attempts that were cancelled may still run: end every M before the directory goes.
@@ -295,7 +300,6 @@ async function execute(
   const cb = options.onProgress
   const emit = (e: ProgressEvent): void => observe(cb, e)
   const tmp = path.join(o.output, '_temporary')
-  mkdirSync(tmp)
   const counters: JobCounters = { ...zeroStats(), mapAttempts: 0, reduceAttempts: 0, failedAttempts: 0, timedOutAttempts: 0, backupTasks: 0, cancelledAttempts: 0 }
   const userCounters = new Map<string, number>()
   const procs = rt.procs
@@ -304,7 +308,7 @@ async function execute(
   // task then maps its files one after another); a streaming attempt's environment names one
   // file: a task per split.
   const mapTasks = o.packFiles && o.stream === undefined ? packSplits(splits, splitSize) : splits.map((s) => [s])
-  emit({ type: 'start', maps: mapTasks.length, reduces: reducers, procs, inputBytes: splits.reduce((n, s) => n + (s.end - s.start), 0) })
+  emit({ type: 'start', maps: mapTasks.length, reduces: reducers, procs, inputBytes: splits.reduce((n, s) => n + storedBytes(s), 0) })
   const attemptDir = (kind: 'm' | 'r') => (t: number, a: number): string => path.join(tmp, `${taskId(kind, t)}-${a}`)
   const share = Math.floor(o.memory / procs)
   // A streaming attempt's processes must die with it: a phase over waits (at most the kill grace)
@@ -340,7 +344,7 @@ async function execute(
         return rt.goWith({ signal, killAfterMs: KILL_GRACE_MS }, tasks.map, args, clock)
       }
       const group = mapTasks[t]!
-      return group.some((s) => codecOf(s.name) !== undefined) ? runDecompressed(group, dir, records, signal, run) : run(group)
+      return group.some((s) => codecOf(s.path) !== undefined) ? runDecompressed(group, dir, records, signal, run) : run(group)
     },
   })
   for (const m of maps) {

@@ -29,6 +29,8 @@ export interface InputFile {
   /** As the pattern matched it (relative when the pattern was): the key `map` gets. */
   readonly name: string
   readonly size: number
+  /** A decompressed copy's (codec.ts expandCompressed): the compressed file's size, which its splits count as theirs. */
+  readonly stored?: number
 }
 
 const GLOB = /[*?[]/

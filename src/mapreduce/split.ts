@@ -66,13 +66,27 @@ export function computeSplits(files: readonly InputFile[], splitSize: number, re
     }
     // An empty file is a split of its own, as Hadoop's FileInputFormat makes one: its map task
     // runs (setup and cleanup; a streaming mapper that writes a line per file at its end).
-    if (f.size === 0) out.push({ path: f.path, name: f.name, start: 0, end: 0 })
+    if (f.size === 0) out.push({ path: f.path, name: f.name, start: 0, end: 0, ...(f.stored === undefined ? {} : { stored: f.stored }) })
     // A compressed file is read from its start (codec.ts): one split, whatever its size; but a
-    // .bz2 is cut as text is (its parts start at its blocks: bzip2.ts).
-    else if (!splittable(f.name)) out.push({ path: f.path, name: f.name, start: 0, end: f.size })
-    else for (let s = 0; s < f.size; s += splitSize) out.push({ path: f.path, name: f.name, start: s, end: Math.min(s + splitSize, f.size) })
+    // .bz2 is cut as text is (its parts start at its blocks: bzip2.ts), and so is a decompressed
+    // copy (f.stored; codec.ts expandCompressed).
+    else if (!splittable(f.path)) out.push({ path: f.path, name: f.name, start: 0, end: f.size })
+    else for (let s = 0; s < f.size; s += splitSize) out.push(cut(f, s, Math.min(s + splitSize, f.size)))
   }
   return out
+}
+
+/**
+ * Bytes [start, end) of `f` (a file, or a split of one) as a split. For a decompressed copy, its
+ * share of the stored bytes, in proportion (rounded so that the shares of adjacent pieces add up
+ * to the whole).
+ */
+function cut(f: { readonly path: string; readonly name: string; readonly stored?: number | undefined; readonly start?: number; readonly end?: number; readonly size?: number }, start: number, end: number): Split {
+  if (f.stored === undefined) return { path: f.path, name: f.name, start, end }
+  const from = f.start ?? 0
+  const len = (f.end ?? f.size ?? 0) - from
+  const at = (x: number): number => (len === 0 ? 0 : Math.round((f.stored! * (x - from)) / len))
+  return { path: f.path, name: f.name, start, end, stored: at(end) - at(start) }
 }
 
 /**
@@ -93,12 +107,12 @@ export function taperSplits(splits: readonly Split[], splitSize: number, procs: 
   const out: Split[] = []
   let before = 0 // bytes of the splits before `s`
   for (const s of splits) {
-    if (s.start === s.end || !splittable(s.name)) out.push(s) // an empty file's, or a compressed one
+    if (s.start === s.end || !splittable(s.path)) out.push(s) // an empty file's, or a compressed one
     else for (let at = s.start; at < s.end;) {
       const left = total - (before + at - s.start)
       const size = left > wave ? splitSize : left > wave / 2 ? splitSize / 2 : splitSize / 4
       const end = Math.min(s.end, at + Math.max(least, Math.floor(size)))
-      out.push({ path: s.path, name: s.name, start: at, end })
+      out.push(cut(s, at, end))
       at = end
     }
     before += s.end - s.start

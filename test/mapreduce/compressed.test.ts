@@ -192,6 +192,43 @@ test('where gort picks the threads, a compressed file counts as about four times
   }
 }, MS))
 
+test('a large .gz or .zst is decompressed once and its text split across the threads: the plain text\'s part files, its stored bytes counted', deadline('expand', async () => {
+  const t = tempDir()
+  try {
+    const body = text(21, 20_000) + text(22, 20_000)
+    for (const d of ['plain', 'gz', 'zst', 'bad']) mkdirSync(path.join(t.dir, d))
+    writeFileSync(path.join(t.dir, 'plain', 'log.txt'), body)
+    const gz = gzipSync(body)
+    writeFileSync(path.join(t.dir, 'gz', 'log.txt.gz'), gz)
+    writeFileSync(path.join(t.dir, 'zst', 'log.txt.zst'), compressWith('zstd', body))
+    const job = path.join(EXAMPLES, 'wc.ts')
+    const run = (d: string, more: object = {}): ReturnType<typeof runJob> => runJob({ job, input: path.join(t.dir, d), output: path.join(t.dir, `out-${d}`), procs: 2, reducers: 2, splitSize: '64KiB', ...more })
+    const plain = await run('plain')
+    const events: ProgressEvent[] = []
+    for (const d of ['gz', 'zst']) {
+      const r = await run(d, { onProgress: (e: ProgressEvent) => events.push(e) })
+      assert.is(r.maps, plain.maps, `${d}: a task per 64 KiB of text`)
+      assert.ok(r.maps > 4)
+      assert.equal(readParts(path.join(t.dir, `out-${d}`)), readParts(path.join(t.dir, 'out-plain')), d)
+      assert.is(r.counters.mapInputRecords, plain.counters.mapInputRecords)
+      const storedSize = statSync(path.join(t.dir, d, `log.txt.${d}`)).size
+      assert.is(r.counters.inputBytes, storedSize, `${d}: the stored bytes, shared by its splits`)
+      const start = events.find((e) => e.type === 'start')
+      assert.is(start?.type === 'start' ? start.inputBytes : -1, storedSize)
+      events.length = 0
+      assert.not.ok(existsSync(path.join(t.dir, `out-${d}`, '_temporary')))
+    }
+    // A large corrupt one fails the job before any map, naming the file; nothing is left.
+    writeFileSync(path.join(t.dir, 'bad', 'cut.gz'), gz.subarray(0, gz.length >> 1))
+    const e = await rejection(run('bad'))
+    assert.instance(e, InputUnreadableError)
+    assert.match((e as Error).message, /input file ".*cut\.gz" cannot be read \(not valid gzip data: unexpected end of file\)/)
+    assert.not.ok(existsSync(path.join(t.dir, 'out-bad')))
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test('a .bz2 input with no bzip2 on the PATH is refused before the job starts, saying what to install', () => {
   const t = tempDir()
   const saved = process.env['PATH']
@@ -235,9 +272,12 @@ test('a job over .gz, .deflate, .bz2, .zst, a multi-member .gz, an empty .gz and
       const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l.replace(/\r$/, '')) + 1, 0)
       assert.equal([got.get(`${key}#lines`), got.get(`${key}#bytes`)], lines.length === 0 ? [undefined, undefined] : [[String(lines.length)], [String(bytes)]], name)
     }
-    // One map task per compressed file (the empty one too), a few for the plain one and for the
-    // .bz2, which is cut as text is (bzip2.test.ts).
-    assert.is(r.maps, 5 + Math.ceil(Buffer.byteLength(texts['e.txt']) / 4096) + Math.ceil(stored['f.bz2']!.length / 4096))
+    // The .bz2 is cut as text is (bzip2.test.ts); the other compressed files, larger than a split
+    // (their text, estimated at four times their size), are decompressed first and their text cut
+    // (expandCompressed); the empty one is a task of its own.
+    for (const [name, b] of Object.entries(stored)) if (name !== 'd.gz') assert.ok(4 * b.length > 4096, name)
+    const tasks = (name: string): number => (name === 'd.gz' ? 1 : Math.ceil((name.endsWith('.bz2') ? stored[name]!.length : Buffer.byteLength(texts[name as keyof typeof texts])) / 4096))
+    assert.is(r.maps, Object.keys(texts).reduce((n, name) => n + tasks(name), 0))
     const storedBytes = Object.values(stored).reduce((n, b) => n + b.length, 0)
     assert.is(r.counters.inputBytes, storedBytes)
     const start = events.find((e) => e.type === 'start')
