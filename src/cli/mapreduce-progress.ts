@@ -17,6 +17,8 @@ import type { ProgressEvent } from '../mapreduce/index.js'
 export interface ProgressState {
   /** The job knows its tasks (the 'start' event came): before, the line says only `starting`. */
   started: boolean
+  /** Large compressed inputs being decompressed before the maps (the 'decompress' event): files, bytes stored. */
+  decompressing: { readonly files: number; readonly bytes: number } | undefined
   maps: number
   reduces: number
   mapsDone: number
@@ -33,12 +35,13 @@ export interface ProgressState {
 }
 
 export function newProgressState(): ProgressState {
-  return { started: false, maps: 0, reduces: 0, mapsDone: 0, reducesDone: 0, bytes: 0, mapPhaseMs: undefined, failed: 0, backups: 0 }
+  return { started: false, decompressing: undefined, maps: 0, reduces: 0, mapsDone: 0, reducesDone: 0, bytes: 0, mapPhaseMs: undefined, failed: 0, backups: 0 }
 }
 
 /** Folds one event, which came `elapsedMs` after the start, into the state. */
 export function applyEvent(s: ProgressState, e: ProgressEvent, elapsedMs: number): void {
   if (e.type === 'phase' && e.phase === 'map') s.mapPhaseMs = elapsedMs
+  else if (e.type === 'decompress') s.decompressing = { files: e.files, bytes: e.bytes }
   else if (e.type === 'start') {
     s.started = true
     s.maps = e.maps
@@ -66,9 +69,12 @@ export function formatElapsed(ms: number): string {
 /**
  * The line: `maps 3/10  reduces 0/4  12.5 MB/s  0:07` plus `  2 failed  1 backup` when nonzero. The
  * rate is the input mapped so far over the time so far, and the map phase's once it is over.
- * Before the job knows its tasks (listing the input, compiling the job, sampling): `starting  0:01`.
+ * Before the job knows its tasks (listing the input, compiling the job, sampling): `starting  0:01`,
+ * or while large compressed inputs are decompressed first: `decompressing 2 files (310.5 MB)  0:04`.
  */
 export function formatProgress(s: ProgressState, elapsedMs: number): string {
+  const d = s.decompressing
+  if (!s.started && d !== undefined) return `decompressing ${d.files} file${d.files === 1 ? '' : 's'} (${(d.bytes / 1e6).toFixed(1)} MB)  ${formatElapsed(elapsedMs)}`
   if (!s.started) return `starting  ${formatElapsed(elapsedMs)}`
   const ms = s.mapPhaseMs ?? elapsedMs
   const mbs = ms > 0 ? s.bytes / 1e6 / (ms / 1000) : 0
@@ -108,7 +114,7 @@ export class ProgressLine {
   event(e: ProgressEvent): void {
     applyEvent(this.state, e, this.#now() - this.#start)
     // Shown as soon as the job knows its tasks, not at the next tick: a small job may be over by then.
-    if (e.type === 'start') this.draw()
+    if (e.type === 'start' || e.type === 'decompress') this.draw()
   }
 
   draw(): void {

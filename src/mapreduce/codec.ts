@@ -324,12 +324,17 @@ const PREFIX = Buffer.from('\0')
  * the command's process). A copy keeps the file's name (the key `map` gets) and its stored size
  * (`stored`, which its splits share as their bytes in). Not for records: 'files' (a file is one
  * record). A corrupt file fails the job here, before any map, with InputUnreadableError.
+ * `starting` hears how many files, and bytes stored, are decompressed, before it begins.
  */
-export async function expandCompressed(files: readonly InputFile[], records: RecordKind, splitSize: number, dir: string, procs: number, signal?: AbortSignal): Promise<InputFile[]> {
+export async function expandCompressed(
+  files: readonly InputFile[], records: RecordKind, splitSize: number, dir: string, procs: number, signal?: AbortSignal,
+  starting: (files: number, bytes: number) => void = () => {},
+): Promise<InputFile[]> {
   const out = [...files]
   if (records === 'files') return out
   const big = files.flatMap((f, i) => (!splittable(f.path) && f.size > 0 && textSize(f) > splitSize ? [i] : []))
   if (big.length === 0) return out
+  starting(big.length, big.reduce((n, i) => n + files[i]!.size, 0))
   makeDirs(dir)
   // The first failure stops the others.
   const ac = new AbortController()

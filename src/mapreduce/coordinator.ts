@@ -223,7 +223,10 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
     // (codec.ts expandCompressed); the split size is then chosen for the text.
     const tmp = path.join(o.output, '_temporary')
     mkdirSync(tmp)
-    const texts = await expandCompressed(inputs, info.records, o.splitSize ?? autoSplitSize(inputs.reduce((n, f) => n + textSize(f), 0), rt.procs), path.join(tmp, 'input'), rt.procs, options.signal)
+    const texts = await expandCompressed(
+      inputs, info.records, o.splitSize ?? autoSplitSize(inputs.reduce((n, f) => n + textSize(f), 0), rt.procs), path.join(tmp, 'input'), rt.procs, options.signal,
+      (files, bytes) => observe(options.onProgress, { type: 'decompress', files, bytes }),
+    )
     const splitSize = o.splitSize ?? autoSplitSize(texts.reduce((n, f) => n + f.size, 0), rt.procs)
     let splits = computeSplits(texts, splitSize, info.records)
     // A split size the user gave is kept as given; gort's own tapers at the end (packed tasks are

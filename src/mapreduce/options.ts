@@ -15,6 +15,8 @@ import { resolveCommand, type Command } from './streaming/command.js'
 
 /** What runJob reports as it goes (see ProgressEvent in docs/mapreduce.md). */
 export type ProgressEvent =
+  /** Large compressed inputs are decompressed before the maps (docs: Compressed input): `files` of them, `bytes` stored. */
+  | { readonly type: 'decompress'; readonly files: number; readonly bytes: number }
   | { readonly type: 'start'; readonly maps: number; readonly reduces: number; readonly procs: number; readonly inputBytes: number }
   | {
     readonly type: 'attempt'

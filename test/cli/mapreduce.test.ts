@@ -204,6 +204,11 @@ test('the progress line: its text, drawn with \\r and erase-line, erased before 
   applyEvent(s, { type: 'attempt', phase: 'map', task: 'm-00002', attempt: 2, state: 'started', backup: true, done: 3, total: 10 }, 1500)
   assert.is(formatProgress(s, 2000), 'maps 3/10  reduces 0/4  1.5 MB/s  0:02  1 failed  1 backup')
   assert.is(formatProgress(newProgressState(), 3_725_000), 'starting  1:02:05', 'no totals before the start event')
+  const d = newProgressState()
+  applyEvent(d, { type: 'decompress', files: 2, bytes: 310_512_345 }, 0)
+  assert.is(formatProgress(d, 4000), 'decompressing 2 files (310.5 MB)  0:04', 'large compressed inputs decompressed before the maps')
+  applyEvent(d, { type: 'start', maps: 10, reduces: 4, procs: 2, inputBytes: 310_512_345 }, 5000)
+  assert.is(formatProgress(d, 5000), 'maps 0/10  reduces 0/4  0.0 MB/s  0:05')
   // Once the map phase is over, the rate is its own: it does not fall while the reduces run.
   applyEvent(s, { type: 'attempt', phase: 'map', task: 'm-00009', attempt: 1, state: 'succeeded', backup: false, bytes: 2e6, done: 10, total: 10 }, 2500)
   applyEvent(s, { type: 'phase', phase: 'map', tasks: 10 }, 2500)

@@ -215,6 +215,8 @@ test('a large .gz or .zst is decompressed once and its text split across the thr
       assert.is(r.counters.inputBytes, storedSize, `${d}: the stored bytes, shared by its splits`)
       const start = events.find((e) => e.type === 'start')
       assert.is(start?.type === 'start' ? start.inputBytes : -1, storedSize)
+      // Said first: what is decompressed before the maps.
+      assert.equal(events[0], { type: 'decompress', files: 1, bytes: storedSize })
       events.length = 0
       assert.not.ok(existsSync(path.join(t.dir, `out-${d}`, '_temporary')))
     }
