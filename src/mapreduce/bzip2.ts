@@ -22,11 +22,16 @@
 
 import type { FileHandle } from 'node:fs/promises'
 
-/** A block of a bzip2 file: bits [bit, end) of it, marker included, and the CRC its header holds. */
+/**
+ * A block of a bzip2 file: bits [bit, end) of it, marker included, and the CRC its header holds.
+ * `whole`: a marker follows it, and if that is an end of stream, the stream's CRC is there too;
+ * false for a file cut short after it (its own CRC cannot tell: the block may be intact).
+ */
 export interface Bz2Block {
   readonly bit: number
   readonly end: number
   readonly crc: number
+  readonly whole: boolean
 }
 
 const BLOCK = 0 // MAGICS[0]; MAGICS[1] is the end-of-stream marker
@@ -82,22 +87,49 @@ function scan(buf: Buffer, own: number, base: number): Marker[] {
 /** Bytes read at a time while looking for markers. */
 const CHUNK = 1 << 20
 
+/** The markers of either kind that start at or after byte `from`, in order, read as they are asked for. */
+async function* markersFrom(fh: FileHandle, size: number, from: number): AsyncGenerator<Marker> {
+  const buf = Buffer.allocUnsafe(CHUNK + SPAN)
+  for (let at = from; at < size; at += CHUNK) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK + SPAN, size - at), at)
+    yield* scan(buf.subarray(0, bytesRead), Math.min(CHUNK, bytesRead), at)
+  }
+}
+
 /**
  * The blocks of the file open as `fh` (`size` bytes) whose marker starts at or after byte
  * `from`, in order, read as they are asked for. A block's end is the next marker of either kind,
- * or the file's end when none follows (a file cut short: decompressing it then fails).
+ * or the file's end when none follows (a file cut short: not `whole`).
  */
 export async function* blocksFrom(fh: FileHandle, size: number, from: number): AsyncGenerator<Bz2Block> {
-  const buf = Buffer.allocUnsafe(CHUNK + SPAN)
   let open: Marker | undefined // a block marker whose end is not found yet
-  for (let at = from; at < size; at += CHUNK) {
-    const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK + SPAN, size - at), at)
-    for (const mk of scan(buf.subarray(0, bytesRead), Math.min(CHUNK, bytesRead), at)) {
-      if (open !== undefined) yield { bit: open.bit, end: mk.bit, crc: await crcOf(fh, open.bit) }
-      open = mk.kind === BLOCK ? mk : undefined
-    }
+  for await (const mk of markersFrom(fh, size, from)) {
+    // An end of stream is whole with its CRC (32 bits after its marker) in the file.
+    if (open !== undefined) yield { bit: open.bit, end: mk.bit, crc: await crcOf(fh, open.bit), whole: mk.kind === BLOCK || mk.bit + 80 <= size * 8 }
+    open = mk.kind === BLOCK ? mk : undefined
   }
-  if (open !== undefined) yield { bit: open.bit, end: size * 8, crc: await crcOf(fh, open.bit) }
+  if (open !== undefined) yield { bit: open.bit, end: size * 8, crc: await crcOf(fh, open.bit), whole: false }
+}
+
+/**
+ * Where the file's first block starts (-1: it has none), after checking that it starts as a
+ * bzip2 file does: "BZh" and a level, then a block or an end-of-stream marker right after
+ * (before the first block, only empty streams). Else why not, in bzip2's words.
+ */
+export async function firstBlock(fh: FileHandle, size: number): Promise<{ readonly bit: number } | { readonly bad: string }> {
+  const head = Buffer.alloc(4)
+  await fh.read(head, 0, 4, 0)
+  if (!/^BZh[1-9]$/.test(head.toString('latin1'))) return { bad: 'it does not start with a bzip2 header' }
+  let expect = FIRST_BLOCK_BIT
+  let ends = -1 // the byte where the last empty stream ended
+  for await (const mk of markersFrom(fh, size, 4)) {
+    if (mk.bit !== expect) return { bad: `no block where one should start (bit ${expect})` }
+    if (mk.kind === BLOCK) return { bit: mk.bit }
+    // An empty stream: its CRC and padding, then the next stream's header (4 bytes).
+    ends = Math.ceil((mk.bit + 80) / 8)
+    expect = (ends + 4) * 8
+  }
+  return ends === size ? { bit: -1 } : { bad: 'the file ends unexpectedly' }
 }
 
 /** The CRC a block's header holds: the 32 bits after its marker. */

@@ -28,7 +28,7 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip, createInflate } from 'node:zlib'
-import { blocksFrom, blockStream, FIRST_BLOCK_BIT } from './bzip2.js'
+import { blocksFrom, blockStream, firstBlock, type Bz2Block } from './bzip2.js'
 import { makeDirs } from './dirs.js'
 import { InputUnreadableError } from './errors.js'
 import { findExecutable } from './streaming/command.js'
@@ -257,19 +257,26 @@ export async function decompressBz2Part(from: string, name: string, start: numbe
   try {
     const fh = await open(from, 'r')
     try {
-      // Every part checks that the file is bzip2 at all: a part finds no block in other bytes.
-      const head = Buffer.alloc(4)
-      await fh.read(head, 0, 4, 0)
-      if (!BZIP2_HEADER.test(head.toString('latin1'))) throw new InputUnreadableError(name, 'not valid bzip2 data: it does not start with a bzip2 header')
-      const blocks = blocksFrom(fh, (await fh.stat()).size, start)
+      // Every part checks that the file starts as bzip2 does (a part finds no block in other
+      // bytes), and where its first block is: the part that holds it reads its first line.
+      const fileSize = (await fh.stat()).size
+      const first = await firstBlock(fh, fileSize)
+      if ('bad' in first) throw new InputUnreadableError(name, `not valid bzip2 data: ${first.bad}`)
+      const blocks = blocksFrom(fh, fileSize, start)
       let next = await blocks.next()
       if (next.done === true || next.value.bit >= end * 8) return { prefix: 0, text: 0, size: 0, firstByte: -1 }
       const firstByte = Math.floor(next.value.bit / 8)
-      const prefix = next.value.bit === FIRST_BLOCK_BIT ? 0 : 1
+      const prefix = next.value.bit === first.bit ? 0 : 1
+      // A block the file's end cuts off from what must follow it (a marker, the stream's CRC):
+      // bzip2 itself would say so of the whole file; its own CRC may still hold.
+      const whole = (b: Bz2Block): Bz2Block => {
+        if (!b.whole) throw new InputUnreadableError(name, 'not valid bzip2 data: the file ends unexpectedly')
+        return b
+      }
       if (prefix === 1) await out.write(PREFIX)
       async function* own(): AsyncGenerator<Buffer> {
         while (next.done !== true && next.value.bit < end * 8) {
-          yield await blockStream(fh, next.value)
+          yield await blockStream(fh, whole(next.value))
           next = await blocks.next()
         }
       }
@@ -280,7 +287,7 @@ export async function decompressBz2Part(from: string, name: string, start: numbe
       // cut the part's own text short: it has its lines).
       const rest = o.signal === undefined ? {} : { signal: o.signal }
       for (let from = size; !cut && next.done !== true;) {
-        const b = next.value
+        const b = whole(next.value)
         next = await blocks.next()
         size += (await viaCommand((async function* () { yield await blockStream(fh, b) })(), name, 'bzip2', command, out, rest)).bytes
         if (await lineEndIn(out, from, size)) break
@@ -309,9 +316,6 @@ async function lineEndIn(fh: FileHandle, from: number, to: number): Promise<bool
   }
   return false
 }
-
-/** A bzip2 stream's first four bytes: "BZh" and the block size, 1-9 (x 100 kB). */
-const BZIP2_HEADER = /^BZh[1-9]$/
 
 /** The byte before a later part's text: not a line end, so its first (partial) line is skipped. */
 const PREFIX = Buffer.from('\0')

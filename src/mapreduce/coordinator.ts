@@ -226,7 +226,12 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
     const texts = await expandCompressed(
       inputs, info.records, o.splitSize ?? autoSplitSize(inputs.reduce((n, f) => n + textSize(f), 0), rt.procs), path.join(tmp, 'input'), rt.procs, options.signal,
       (files, bytes) => observe(options.onProgress, { type: 'decompress', files, bytes }),
-    )
+    ).catch((e: unknown) => {
+      // As a task that failed at once, as the same file read by a map attempt would (and the
+      // sample's failure is): not refused input, which the CLI reports as a usage error.
+      options.signal?.throwIfAborted()
+      throw new TaskFailedError('decompress', [{ attempt: 1, error: describeError(e), code: codeOf(e), cause: e }], { cause: e })
+    })
     const splitSize = o.splitSize ?? autoSplitSize(texts.reduce((n, f) => n + f.size, 0), rt.procs)
     let splits = computeSplits(texts, splitSize, info.records)
     // A split size the user gave is kept as given; gort's own tapers at the end (packed tasks are

@@ -226,6 +226,64 @@ test('a part decompresses its own blocks and only as many more as its last line 
   }
 }, MS))
 
+test('empty streams before the first block: the part that holds it still reads its first line', deadline('empty first', async () => {
+  const t = tempDir()
+  try {
+    const body = words(15, 3 * BLOCK_TEXT)
+    const f = path.join(t.dir, 'e.bz2')
+    // Two empty streams (14 bytes each) first: the first block starts at bit 32 + 2 * 112.
+    const stored = Buffer.concat([bzip2(''), bzip2(''), bzip2(body)])
+    writeFileSync(f, stored)
+    assert.is((await allBlocks(f))[0]!.bit, 32 + 2 * 14 * 8)
+    const want = plainRecords(t.dir, body)
+    for (const splitSize of [3, 20, 997, 4096]) {
+      const plain = await plainPieces(computeSplits([{ path: f, name: 'e.bz2', size: stored.length }], splitSize, 'lines'), path.join(t.dir, `c-${splitSize}`))
+      try {
+        assert.equal(recordsOf(plain.pieces).map((r) => r.line), want.map((r) => r.line), `split size ${splitSize}`)
+      } finally {
+        await plain.remove()
+      }
+    }
+  } finally {
+    t.remove()
+  }
+}, MS))
+
+test('a .bz2 cut short at a block\'s marker or in its end of stream, or a header and no blocks, is unreadable in the part that meets it', deadline('cut', async () => {
+  const t = tempDir()
+  try {
+    const stored = bzip2(words(16, 4 * BLOCK_TEXT))
+    const f = path.join(t.dir, 'whole.bz2')
+    writeFileSync(f, stored)
+    const blocks = await allBlocks(f)
+    const cuts: [string, Buffer][] = [
+      // Bytes up to block 3's marker, which is then incomplete: block 2 runs to the end, with nothing after it.
+      ['at a block', stored.subarray(0, Math.floor(blocks[2]!.bit / 8))],
+      ['in the stream CRC', stored.subarray(0, stored.length - 1)],
+      ['in the end marker', stored.subarray(0, stored.length - 6)],
+      ['a header and garbage', Buffer.concat([Buffer.from('BZh9'), Buffer.from(words(17, 20_000, [' '], ASCII))])],
+      ['a header and half a marker', stored.subarray(0, 7)],
+    ]
+    for (const [what, bytes] of cuts) {
+      const c = path.join(t.dir, 'cut.bz2')
+      writeFileSync(c, bytes)
+      // Every part, the whole file's range included; one of them must fail, none may garble.
+      const splits = computeSplits([{ path: c, name: 'cut.bz2', size: bytes.length }], 997, 'lines')
+      let failed = 0
+      for (const [i, s] of splits.entries()) {
+        const e = await decompressBz2Part(c, 'cut.bz2', s.start, s.end, path.join(t.dir, `${what}-${i}`)).then(() => undefined, (x: unknown) => x)
+        if (e === undefined) continue
+        assert.instance(e, InputUnreadableError, what)
+        assert.match((e as Error).message, /\(not valid bzip2 data: /)
+        failed++
+      }
+      assert.ok(failed > 0, `${what}: some part says so`)
+    }
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test('a job over a .bz2 of two streams maps it in parts on two threads and writes what the plain text gives', deadline('job', async () => {
   const t = tempDir()
   try {

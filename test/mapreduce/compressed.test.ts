@@ -220,10 +220,13 @@ test('a large .gz or .zst is decompressed once and its text split across the thr
       events.length = 0
       assert.not.ok(existsSync(path.join(t.dir, `out-${d}`, '_temporary')))
     }
-    // A large corrupt one fails the job before any map, naming the file; nothing is left.
+    // A large corrupt one fails the job before any map, as task "decompress", naming the file;
+    // nothing is left.
     writeFileSync(path.join(t.dir, 'bad', 'cut.gz'), gz.subarray(0, gz.length >> 1))
     const e = await rejection(run('bad'))
-    assert.instance(e, InputUnreadableError)
+    assert.instance(e, TaskFailedError)
+    assert.is((e as TaskFailedError).task, 'decompress')
+    assert.instance((e as TaskFailedError).attempts[0]!.cause, InputUnreadableError)
     assert.match((e as Error).message, /input file ".*cut\.gz" cannot be read \(not valid gzip data: unexpected end of file\)/)
     assert.not.ok(existsSync(path.join(t.dir, 'out-bad')))
   } finally {
