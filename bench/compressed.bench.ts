@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util'
 import { parseSize } from '../src/mapreduce/size.js'
 import { CACHE, ensureCorpus, REPO } from './mapreduce/corpus.js'
 import { readCounts, sameCounts, type CountsKind } from './mapreduce/counts.js'
-import { measure, median, type Measured, type Run } from './mapreduce/measure.js'
+import { median, runRow, type Measured, type Run } from './mapreduce/measure.js'
 
 const { values } = parseArgs({
   strict: false,
@@ -92,15 +92,7 @@ for (let run = 1; run <= RUNS; run++) {
   for (const row of rows) {
     const out = path.join(work, 'out')
     rmSync(out, { recursive: true, force: true })
-    let m: Measured
-    try {
-      m = measure(row.run(out))
-    } catch (e) {
-      problems.push(`${row.name}: ${(e as Error).message}`)
-      continue
-    }
-    samples.get(row.name)!.push(m)
-    log(`  run ${run} ${row.name.padEnd(24)} ${m.wall.toFixed(2)} s wall, ${m.cpu.toFixed(2)} s CPU, ${(m.maxRss / 2 ** 20).toFixed(0)} MiB`)
+    if (runRow(row.name, row.run(out), `run ${run}`, samples.get(row.name)!, problems, log, 24) === undefined) continue
     if (run === 1 && row.kind !== 'none') {
       const counts = readCounts(row.kind, out)
       reference ??= counts

@@ -39,7 +39,7 @@ import { parseArgs } from 'node:util'
 import { parseSize } from '../src/mapreduce/size.js'
 import { CACHE, ensureCorpus, REPO } from './mapreduce/corpus.js'
 import { readCounts, sameCounts, type CountsKind } from './mapreduce/counts.js'
-import { GNU_TIME, measure, median, type Measured, type Run } from './mapreduce/measure.js'
+import { GNU_TIME, measure, median, runRow, type Measured, type Run } from './mapreduce/measure.js'
 import { speedupSvg, type Series } from './scheduler/plot.js'
 
 // Not strict: `npm run bench -- --quick --no-go` passes every file the same flags.
@@ -187,15 +187,7 @@ for (let run = 1; run <= RUNS; run++) {
     }
     const out = path.join(work, `out-${run}`)
     rmSync(out, { recursive: true, force: true })
-    let m: Measured
-    try {
-      m = measure(row.run(out))
-    } catch (e) {
-      problems.push(`${row.name}: ${(e as Error).message}`)
-      continue
-    }
-    samples.get(row.name)!.push(m)
-    log(`  run ${run} ${row.name.padEnd(26)} ${m.wall.toFixed(2)} s wall, ${m.cpu.toFixed(2)} s CPU, ${(m.maxRss / 2 ** 20).toFixed(0)} MiB`)
+    if (runRow(row.name, row.run(out), `run ${run}`, samples.get(row.name)!, problems, log) === undefined) continue
     if (row.kind === 'gort') {
       const set = digests.get(row.name) ?? digests.set(row.name, new Set()).get(row.name)!
       set.add(digest(out))

@@ -49,6 +49,23 @@ export function measure(r: Run): Measured {
   return { wall, cpu, maxRss }
 }
 
+/**
+ * One run of a benchmark row, measured and logged (`label`: `run 2`), its sample kept in `samples`;
+ * undefined when it failed, which `problems` then says.
+ */
+export function runRow(name: string, r: Run, label: string, samples: Measured[], problems: string[], log: (s: string) => void, width = 26): Measured | undefined {
+  let m: Measured
+  try {
+    m = measure(r)
+  } catch (e) {
+    problems.push(`${name}: ${(e as Error).message}`)
+    return undefined
+  }
+  samples.push(m)
+  log(`  ${label} ${name.padEnd(width)} ${m.wall.toFixed(2)} s wall, ${m.cpu.toFixed(2)} s CPU, ${(m.maxRss / 2 ** 20).toFixed(0)} MiB`)
+  return m
+}
+
 export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
   if (s.length === 0) return NaN
