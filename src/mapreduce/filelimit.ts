@@ -33,6 +33,6 @@ export function openFileLimit(limits = '/proc/self/limits'): number | undefined 
 }
 
 /** The most threads `limit` open files allow (Infinity when there is no known limit). */
-export function threadsForFiles(limit = openFileLimit()): number {
+export function threadsForFiles(limit: number | undefined): number {
   return limit === undefined ? Infinity : Math.max(0, Math.floor((limit - FILES_BASE) / FILES_PER_THREAD))
 }

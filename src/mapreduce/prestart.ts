@@ -14,7 +14,7 @@
 import { MAX_PROCS } from '../scheduler/main/options.js'
 import { NO_THREAD, prestartM, specOf, type Prestarted, type WorkerSpec } from '../scheduler/main/prestart.js'
 import { jobUrl, likelyLoader } from './job.js'
-import { threadsForFiles } from './filelimit.js'
+import { openFileLimit, threadsForFiles } from './filelimit.js'
 import type { RunJobOptions } from './options.js'
 
 /**
@@ -50,7 +50,7 @@ function planOf(options: PrestartOptions): Plan | undefined {
     const p = options.procs
     const n = typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= MAX_PROCS ? p : 1
     // Past the open-file limit, starting them would fail anywhere: runJob says so instead.
-    if (n > threadsForFiles()) return undefined
+    if (n > threadsForFiles(openFileLimit())) return undefined
     return { spec, n, sig: `${loader} ${stdout}` }
   } catch {
     return undefined

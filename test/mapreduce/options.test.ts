@@ -56,7 +56,8 @@ sizes('threads within the open-file limit: as asked when they fit; the default c
   }
   assert.is(threadsForFiles(FILES_BASE + 2 * FILES_PER_THREAD), 2)
   assert.is(threadsForFiles(FILES_BASE + 2 * FILES_PER_THREAD - 1), 1)
-  assert.is(threadsWithin(64, true, undefined), 64, 'no known limit')
+  assert.is(threadsForFiles(undefined), Infinity, 'no known limit')
+  assert.is(threadsWithin(64, true, FILES_BASE + 64 * FILES_PER_THREAD), 64)
   assert.is(threadsWithin(4, true, 1024), 4)
   assert.is(threadsWithin(12, false, 150), 4, 'the default: as many as fit')
   const asked = (() => { try { threadsWithin(12, true, 150) } catch (e) { return e } })()
