@@ -70,7 +70,8 @@ options:
                       over 2 x P x 64MiB, its last P x 64MiB in halves and quarters,
                       so that the threads finish the maps together)
   --memory SIZE       memory for map-side buffers, shared by the tasks running at
-                      once; beyond it they spill sorted runs to disk (default 256MiB)
+                      once; beyond it they spill sorted runs to disk (default
+                      128MiB a thread, at least 256MiB, at most a quarter of RAM)
   --max-attempts N    failed attempts per task before the job fails (default 4)
   --param NAME=VALUE  a job parameter, ctx.params.get('NAME') in every task;
                       repeat for more (not with --mapper: give it to the
@@ -381,7 +382,7 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const
 
 function toJson(r: JobResult, elapsedMs: number): object {
   return {
-    output: r.output, files: r.files, maps: r.maps, reduces: r.reduces, threads: r.threads, elapsedMs, counters: r.counters,
+    output: r.output, files: r.files, maps: r.maps, reduces: r.reduces, threads: r.threads, memory: r.memory, elapsedMs, counters: r.counters,
     userCounters: Object.fromEntries(r.userCounters),
   }
 }

@@ -40,7 +40,7 @@ import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './names.js'
 import { checkJobFile, type RecordKind } from './job.js'
 import { codecOf, expandCompressed, plainPieces, textSize } from './codec.js'
-import { autoProcs, autoSplitSize, MIN_AUTO_SPLIT, resolveJobOptions, threadsWithin, type ProgressEvent, type Resolved, type RunJobOptions } from './options.js'
+import { autoProcs, autoSplitSize, defaultMemory, MIN_AUTO_SPLIT, resolveJobOptions, threadsWithin, type ProgressEvent, type Resolved, type RunJobOptions } from './options.js'
 import { defaultProcs } from '../scheduler/main/options.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
 import { computeSplits, packSplits, storedBytes, taperSplits, type Split } from './split.js'
@@ -74,6 +74,8 @@ export interface JobResult {
   readonly reduces: number
   /** The threads (Ps) the job ran on: procs as given, or the default, fewer for a small input (autoProcs). */
   readonly threads: number
+  /** The map-side buffer budget the job ran with, in bytes: `memory` as given, or the default for its threads (defaultMemory). */
+  readonly memory: number
   readonly counters: JobCounters
   /** The job's own counters (ctx.counters.increment), by name. */
   readonly userCounters: Map<string, number>
@@ -318,7 +320,8 @@ async function execute(
   const mapTasks = o.packFiles && o.stream === undefined ? packSplits(splits, splitSize) : splits.map((s) => [s])
   emit({ type: 'start', maps: mapTasks.length, reduces: reducers, procs, inputBytes: splits.reduce((n, s) => n + storedBytes(s), 0) })
   const attemptDir = (kind: 'm' | 'r') => (t: number, a: number): string => path.join(tmp, `${taskId(kind, t)}-${a}`)
-  const share = Math.floor(o.memory / procs)
+  const memory = o.memory ?? defaultMemory(procs)
+  const share = Math.floor(memory / procs)
   // A streaming attempt's processes must die with it: a phase over waits (at most the kill grace)
   // for its abandoned attempts to kill them before the job can end their threads. An attempt of
   // a job module leaves nothing behind that the end of its thread would not end.
@@ -380,7 +383,7 @@ async function execute(
     }
     emit({ type: 'phase', phase: 'reduce', tasks: reduces.length })
   }
-  return { output: o.output, maps: mapTasks.length, reduces: reducers, threads: procs, counters, userCounters }
+  return { output: o.output, maps: mapTasks.length, reduces: reducers, threads: procs, memory, counters, userCounters }
 }
 
 /**

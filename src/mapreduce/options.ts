@@ -3,6 +3,7 @@
  * MapReduceArgError naming the option and echoing its value, before anything runs or is written.
  */
 
+import { totalmem } from 'node:os'
 import path from 'node:path'
 import { MAX_PROCS } from '../scheduler/main/options.js'
 import { MapReduceArgError, TooManyOpenFilesError } from './errors.js'
@@ -100,7 +101,11 @@ export interface SharedJobOptions {
    * wave of a large input is cut finer (split.ts taperSplits). A size given is used as given.
    */
   readonly splitSize?: number | string
-  /** Memory for map-side buffers, shared by the tasks running at once: a number or '256MiB'. Default 256 MiB. */
+  /**
+   * Memory for map-side buffers, shared by the tasks running at once: a number or '256MiB'.
+   * Default 128 MiB a thread, at least 256 MiB, and past that at most a quarter of the machine's
+   * memory (defaultMemory).
+   */
   readonly memory?: number | string
   /** Failed attempts per task before the job fails. Default 4. */
   readonly maxAttempts?: number
@@ -155,7 +160,8 @@ export interface Resolved {
   readonly procs: number | undefined
   /** undefined: automatic (autoSplitSize, once the input's size is known). */
   readonly splitSize: number | undefined
-  readonly memory: number
+  /** undefined: automatic (defaultMemory, once the threads are known). */
+  readonly memory: number | undefined
   readonly maxAttempts: number
   readonly taskTimeout: number
   readonly backupTasks: boolean
@@ -168,7 +174,10 @@ export interface Resolved {
 export const DEFAULT_SPLIT = 64 * 2 ** 20
 /** The least split size autoSplitSize picks: below it a task's fixed costs outweigh what it parallelizes. */
 export const MIN_AUTO_SPLIT = 2 ** 20
+/** The least memory budget when none is given: two threads' worth (defaultMemory). */
 export const DEFAULT_MEMORY = 256 * 2 ** 20
+/** The buffer a running task gets from the budget when none is given (defaultMemory). */
+export const MEMORY_PER_THREAD = 128 * 2 ** 20
 /** The least memory budget: a few small buffers per task. */
 export const MIN_MEMORY = 64 * 2 ** 10
 export const MAX_REDUCERS = 100_000
@@ -239,7 +248,7 @@ export function resolveJobOptions(o: RunJobOptions): Resolved {
     reducers: o.reducers === undefined ? undefined : int('reducers', o.reducers, 0, MAX_REDUCERS),
     procs: o.procs === undefined ? undefined : int('procs', o.procs, 1, MAX_PROCS),
     splitSize: o.splitSize === undefined ? undefined : parseSize('splitSize', o.splitSize, 1),
-    memory: o.memory === undefined ? DEFAULT_MEMORY : parseSize('memory', o.memory, MIN_MEMORY),
+    memory: o.memory === undefined ? undefined : parseSize('memory', o.memory, MIN_MEMORY),
     maxAttempts: o.maxAttempts === undefined ? 4 : int('maxAttempts', o.maxAttempts, 1, 100),
     taskTimeout: o.taskTimeout === undefined ? DEFAULT_TASK_TIMEOUT : parseDuration('taskTimeout', o.taskTimeout, MIN_TASK_TIMEOUT),
     backupTasks: o.backupTasks ?? true,
@@ -309,6 +318,24 @@ export const BYTES_PER_THREAD = 8 * 2 ** 20
 export function autoProcs(totalBytes: number, procs: number, streaming: boolean): number {
   if (streaming) return procs
   return Math.max(1, Math.min(procs, Math.ceil(totalBytes / BYTES_PER_THREAD)))
+}
+
+/**
+ * The memory budget when none is given: MEMORY_PER_THREAD for each of the job's `threads`, at
+ * least DEFAULT_MEMORY, and above that at most a quarter of `machine` (the process's memory:
+ * the machine's, or its cgroup's limit when lower; machineMemory). Each running task buffers
+ * `budget / threads`; a fixed 256 MiB split 16 ways left 16 MiB a task, and word count's 48 MiB
+ * map then spilled 8 runs and merged them, 13 % slower than with 128 MiB (bench/NOTES.md), so a
+ * job ran slower per task the more cores it had. One or two threads get 256 MiB, as before.
+ */
+export function defaultMemory(threads: number, machine = machineMemory()): number {
+  return Math.max(DEFAULT_MEMORY, Math.min(threads * MEMORY_PER_THREAD, Math.floor(machine / 4)))
+}
+
+/** This process's memory: the machine's, or its cgroup's limit when that is lower (process.constrainedMemory: 0 or undefined when none is known). */
+export function machineMemory(): number {
+  const limit = process.constrainedMemory?.() ?? 0
+  return limit > 0 ? Math.min(limit, totalmem()) : totalmem()
 }
 
 /**

@@ -41,9 +41,9 @@ test('--json runs the job and reports files and counters', deadline('json', asyn
     const { code, out: stdout, err } = await cli('--job', WC, '--input', glob, '--output', out, '--reducers', '2', '--procs', '2', '--split-size', '8', '--memory', '64KiB', '--json')
     assert.is(err, '')
     assert.is(code, 0)
-    const r = JSON.parse(stdout) as { files: string[]; maps: number; reduces: number; threads: number; counters: { mapInputRecords: number } }
+    const r = JSON.parse(stdout) as { files: string[]; maps: number; reduces: number; threads: number; memory: number; counters: { mapInputRecords: number } }
     assert.equal(r.files, [path.join(out, 'part-r-00000'), path.join(out, 'part-r-00001')])
-    assert.equal([r.reduces, r.threads], [2, 2])
+    assert.equal([r.reduces, r.threads, r.memory], [2, 2, 64 * 1024])
     assert.ok(r.maps >= 4, `${r.maps} maps of 8 bytes`)
     assert.is(r.counters.mapInputRecords, 4)
     assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))

@@ -1,13 +1,14 @@
 // Sizes, input patterns and defineJob: what is accepted, and the typed errors for what is not.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { totalmem } from 'node:os'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { defineJob, formatSize, InputNotFoundError, MapReduceArgError, parseSize, TooManyOpenFilesError } from '../../src/mapreduce/index.js'
 import { commaList, expandBraces, expandInputs, segmentRegExp } from '../../src/mapreduce/inputs.js'
 import { jobOf } from '../../src/mapreduce/job.js'
-import { autoProcs, autoSplitSize, BYTES_PER_THREAD, DEFAULT_SPLIT, MIN_AUTO_SPLIT, threadsWithin } from '../../src/mapreduce/options.js'
+import { autoProcs, autoSplitSize, BYTES_PER_THREAD, DEFAULT_MEMORY, DEFAULT_SPLIT, defaultMemory, machineMemory, MEMORY_PER_THREAD, MIN_AUTO_SPLIT, threadsWithin } from '../../src/mapreduce/options.js'
 import { FILES_BASE, FILES_PER_THREAD, openFileLimit, threadsForFiles } from '../../src/mapreduce/filelimit.js'
 import { tempDir } from './_helpers.js'
 
@@ -40,6 +41,19 @@ sizes('the automatic thread count: one per 8 MiB of input up to the default, at 
   assert.is(autoProcs(20 * MiB, 16, false), 3)
   assert.is(autoProcs(1024 * MiB, 16, false), 16)
   assert.is(autoProcs(4 * MiB, 2, true), 2, 'streaming: the code runs in processes of their own')
+})
+
+sizes('the default memory budget: 128 MiB a thread, at least 256 MiB, and past that at most a quarter of the machine', () => {
+  const MiB = 2 ** 20
+  const GiB = 2 ** 30
+  assert.equal([DEFAULT_MEMORY, MEMORY_PER_THREAD], [256 * MiB, 128 * MiB])
+  assert.is(defaultMemory(1, 24 * GiB), 256 * MiB, 'one thread: the least')
+  assert.is(defaultMemory(2, 24 * GiB), 256 * MiB, 'two threads: 128 MiB each, as before')
+  assert.is(defaultMemory(3, 24 * GiB), 384 * MiB)
+  assert.is(defaultMemory(16, 128 * GiB), 2 * GiB, 'sixteen threads buffer 128 MiB each, as two do')
+  assert.is(defaultMemory(16, 4 * GiB), GiB, 'a quarter of a small machine')
+  assert.is(defaultMemory(16, 512 * MiB), 256 * MiB, 'never under the least')
+  assert.ok(machineMemory() > 0 && machineMemory() <= totalmem(), 'this process: the machine, or a lower cgroup limit')
 })
 
 sizes('threads within the open-file limit: as asked when they fit; the default cut to fit; too many asked, or none fitting, is TooManyOpenFilesError', () => {

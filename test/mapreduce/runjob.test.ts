@@ -10,6 +10,7 @@ import {
 import { deadline } from '../_support/deadline.js'
 import { rejection } from '../_support/rejection.js'
 import { takenCount, waitingCount } from '../../src/scheduler/main/prestart.js'
+import { DEFAULT_MEMORY } from '../../src/mapreduce/options.js'
 import { byteOrder, countsOf, FIXTURES, readParts, sortedEntries, tempDir, text, WORDS, wordCount } from './_helpers.js'
 
 const EXAMPLES = path.join(path.dirname(new URL(import.meta.url).pathname), '../../examples/mapreduce')
@@ -67,13 +68,15 @@ test('procs not given: a small input runs on one thread, with one reducer unless
     const r = await runJob({ job: WC, input, output: out, splitSize: '4KiB', onProgress: (e) => void (e.type === 'start' && starts.push(e)) })
     assert.equal(starts.map((e) => e.type === 'start' && [e.procs, e.reduces]), [[1, 1]], 'one thread, one reducer')
     assert.is(r.threads, 1)
+    assert.is(r.memory, DEFAULT_MEMORY, 'the default budget, one thread')
     assert.ok(r.maps > 2)
     assert.equal(readdirSync(out).sort(), ['_SUCCESS', 'part-r-00000'])
     assert.equal(sortedEntries(countsOf(readParts(out))), sortedEntries(wordCount(texts)))
     const given: ProgressEvent[] = []
-    await runJob({ job: WC, input, output: path.join(t.dir, 'out2'), procs: 2, onProgress: (e) => void (e.type === 'start' && given.push(e)) })
-    await runJob({ job: WC, input, output: path.join(t.dir, 'out3'), reducers: 3, onProgress: (e) => void (e.type === 'start' && given.push(e)) })
+    const r2 = await runJob({ job: WC, input, output: path.join(t.dir, 'out2'), procs: 2, onProgress: (e) => void (e.type === 'start' && given.push(e)) })
+    const r3 = await runJob({ job: WC, input, output: path.join(t.dir, 'out3'), reducers: 3, memory: '3MiB', onProgress: (e) => void (e.type === 'start' && given.push(e)) })
     assert.equal(given.map((e) => e.type === 'start' && [e.procs, e.reduces]), [[2, 2], [1, 3]], 'as given')
+    assert.equal([r2.memory, r3.memory], [DEFAULT_MEMORY, 3 * 2 ** 20], 'the default for two threads; as given')
   } finally {
     if (saved === undefined) delete process.env['GOMAXPROCS']
     else process.env['GOMAXPROCS'] = saved
