@@ -11,7 +11,7 @@
 # 480, so that a 600 s call still ends with results); the log goes to the folder as it is
 # written, then the results JSON and the speed-up plot (mapreduce-scaling.json, .svg) are copied
 # there. SIZE, RUNS, PROCS, ROWS and BUDGET override the bench's --size, --runs, --procs, --rows
-# and --budget.
+# and --budget. Then, if the run is under POOL_BEFORE seconds (520), the V8 pool probe below.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-bench/results}
@@ -26,4 +26,20 @@ node --import tsx bench/mapreduce.bench.ts --size "${SIZE:-16x64MiB}" --runs "${
   --procs "${PROCS:-1,2,4,8,16}" --rows "${ROWS:-node idiomatic,gort wc,go bytes}" --budget "${BUDGET:-480}" 2>&1 | tee -a "$out/mapreduce.log" || status=$?
 # The bench exits 1 when a row failed or an output differed: its results still go with the log.
 if [ "$out" != bench/results ]; then cp bench/results/mapreduce-scaling.json bench/results/mapreduce-scaling.svg "$out/" || true; fi
+# V8's background pool (its JIT compiles, concurrent GC) has 4 threads in Node unless
+# --v8-pool-size says otherwise, shared by all the process's isolates: do 16 Ms wait on it? If
+# time is left, gort wc on every CPU twice each, alternated, at Node's pool and at one pool thread
+# per CPU; logged only (mapreduce-pool.log).
+corpus=${POOL_CORPUS:-.cache/corpus-1-16x67108864}
+if [ -d "$corpus" ] && [ "$SECONDS" -lt "${POOL_BEFORE:-520}" ]; then
+  for i in 1 2; do
+    for pool in 4 "$(nproc)"; do
+      rm -rf /tmp/gort-pool-out
+      s=$(date +%s%N)
+      NODE_OPTIONS="--v8-pool-size=$pool" node bin/gort.js mapreduce --job examples/mapreduce/wc.ts --input "$corpus/*.txt" --output /tmp/gort-pool-out >/dev/null || echo "gort wc failed (exit $?)"
+      echo "gort wc p$(nproc), --v8-pool-size=$pool: $(( ($(date +%s%N) - s) / 1000000 )) ms"
+    done
+  done 2>&1 | tee "$out/mapreduce-pool.log"
+  rm -rf /tmp/gort-pool-out
+fi
 exit "$status"
