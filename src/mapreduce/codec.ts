@@ -22,7 +22,7 @@
  */
 
 import { spawn } from 'node:child_process'
-import { createReadStream } from 'node:fs'
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs'
 import { open, rm, stat, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
@@ -74,14 +74,83 @@ export function codecOf(name: string): Codec | undefined {
 
 /**
  * Text bytes a compressed input is taken to hold per byte stored, where gort sizes a job by its
- * text (the thread count, options.ts autoProcs): gzip, bzip2 and zstd shrink prose and logs 3-5
- * times, logs often more (the bench corpus of random words, by 1.8).
+ * text (the thread count, options.ts autoProcs) and its format records no size (bzip2, deflate,
+ * gzip or zstd of several members or frames): these codecs shrink prose 3-5 times, logs often
+ * more (the bench corpus of random words, by 1.8).
  */
 export const TEXT_PER_STORED_BYTE = 4
 
-/** About how much text a file holds: its size, or for a compressed one, TEXT_PER_STORED_BYTE times that. */
-export function textSize(f: { readonly name: string; readonly size: number }): number {
-  return codecOf(f.name) === undefined ? f.size : f.size * TEXT_PER_STORED_BYTE
+/**
+ * About how much text a file holds: its size; for a compressed one, the size its format recorded
+ * (`text`, recordTextSizes), else TEXT_PER_STORED_BYTE times its size.
+ */
+export function textSize(f: { readonly name: string; readonly size: number; readonly text?: number | undefined }): number {
+  if (codecOf(f.name) === undefined) return f.size
+  return f.text ?? f.size * TEXT_PER_STORED_BYTE
+}
+
+/** Most compressed inputs whose recorded text size a job reads as it starts (a small read each); the rest are estimated. */
+export const MAX_SIZE_PROBES = 256
+
+/** `files`, each compressed one (up to MAX_SIZE_PROBES of them) with the text size its format records, where it does (recordedTextSize). */
+export function recordTextSizes(files: readonly InputFile[]): InputFile[] {
+  let probes = 0
+  return files.map((f) => {
+    const codec = codecOf(f.path)
+    if (codec === undefined || probes++ >= MAX_SIZE_PROBES) return f
+    const text = recordedTextSize(f.path, codec, f.size)
+    return text === undefined ? f : { ...f, text }
+  })
+}
+
+/**
+ * The text size a compressed file records, where its format keeps one, else undefined: gzip's
+ * ISIZE (the last 4 bytes: its last member's text size, modulo 2^32), zstd's Frame_Content_Size
+ * (in the first frame's header, which the `zstd` command writes when it compresses a file, not a
+ * pipe). A file of several members or frames (`cat a.gz b.gz`) records one's only, so a size
+ * below the file's own is not taken (nor is a tiny file's: its estimate is small either way),
+ * and the result stays an estimate: a text over 4 GiB in one gzip member reads as its size
+ * modulo 2^32. Unreadable or not of its format (a misnamed file): undefined; the job says why
+ * when it reads the file.
+ */
+export function recordedTextSize(file: string, codec: Codec, size: number): number | undefined {
+  if (codec !== 'gzip' && codec !== 'zstd') return undefined
+  let fd: number | undefined
+  try {
+    fd = openSync(file, 'r')
+    const head = Buffer.alloc(18)
+    if (readSync(fd, head, 0, head.length, 0) < (codec === 'gzip' ? 2 : 6)) return undefined
+    let text: number | undefined
+    if (codec === 'gzip') {
+      if (head[0] !== 0x1f || head[1] !== 0x8b || size < 18) return undefined
+      const tail = Buffer.alloc(4)
+      if (readSync(fd, tail, 0, 4, size - 4) !== 4) return undefined
+      text = tail.readUInt32LE(0)
+    } else {
+      text = zstdContentSize(head)
+    }
+    return text !== undefined && text >= size ? text : undefined
+  } catch {
+    return undefined
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/** The Frame_Content_Size of the zstd frame whose header starts `b` (RFC 8878, 3.1.1.1), or undefined when it has none. */
+function zstdContentSize(b: Buffer): number | undefined {
+  if (b.readUInt32LE(0) !== 0xfd2fb528) return undefined
+  const fhd = b[4]!
+  const single = (fhd >> 5) & 1
+  const at = 5 + (single === 1 ? 0 : 1) + [0, 1, 2, 4][fhd & 3]!
+  const width = [single === 1 ? 1 : 0, 2, 4, 8][fhd >> 6]!
+  if (width === 0 || at + width > b.length) return undefined
+  switch (width) {
+    case 1: return b[at]!
+    case 2: return b.readUInt16LE(at) + 256
+    case 4: return b.readUInt32LE(at)
+    default: return b.readUInt32LE(at) + b.readUInt32LE(at + 4) * 2 ** 32
+  }
 }
 
 /** Whether a file of this name may be cut into splits: plain text, or bzip2 (bzip2.ts), as Hadoop's SplittableCompressionCodec. */

@@ -39,7 +39,7 @@ import type { Prestarted } from '../scheduler/main/prestart.js'
 import type { MapArgs, MapResult } from './maptask.js'
 import { taskId } from './names.js'
 import { checkJobFile, type RecordKind } from './job.js'
-import { codecOf, expandCompressed, plainPieces, textSize } from './codec.js'
+import { codecOf, expandCompressed, plainPieces, recordTextSizes, textSize } from './codec.js'
 import { autoProcs, autoSplitSize, defaultMemory, MIN_AUTO_SPLIT, resolveJobOptions, threadsWithin, type ProgressEvent, type Resolved, type RunJobOptions } from './options.js'
 import { defaultProcs } from '../scheduler/main/options.js'
 import type { ReduceArgs, ReduceResult } from './reducetask.js'
@@ -88,11 +88,12 @@ export async function runJob(options: RunJobOptions, first?: Prestarted): Promis
   // A missing job file is said so here, before any thread starts (an M's import would say it in
   // Node's words, naming gort's own module as the importer).
   if (o.stream === undefined) checkJobFile(o.url, o.jobLabel)
-  const inputs = expandInputs(o.patterns)
+  const inputs = recordTextSizes(expandInputs(o.patterns))
   checkOutput(o.output, String(options.output))
   options.signal?.throwIfAborted()
   // Threads: as given, else the default, or fewer for a small input (autoProcs, by its text: a
-  // compressed file's counts about four times its size); as many as the open-file limit allows.
+  // compressed file's as its format records it, else about four times its size, codec.ts
+  // textSize); as many as the open-file limit allows.
   const threads = threadsWithin(o.procs ?? autoProcs(inputs.reduce((n, f) => n + textSize(f), 0), defaultProcs(), o.stream !== undefined), o.procs !== undefined)
   const { rt, mod } = await start(o, threads)
   await first?.discard()

@@ -31,6 +31,8 @@ export interface InputFile {
   readonly size: number
   /** A decompressed copy's (codec.ts expandCompressed): the compressed file's size, which its splits count as theirs. */
   readonly stored?: number
+  /** A compressed file's text size, as its format records it (codec.ts recordTextSizes), where it does. */
+  readonly text?: number
 }
 
 const GLOB = /[*?[]/

@@ -10,14 +10,14 @@ import { deflateSync, gzipSync } from 'node:zlib'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { InputTooLargeError, InputUnreadableError, JobStoppedError, runJob, TaskFailedError, type ProgressEvent } from '../../src/mapreduce/index.js'
-import { codecOf, decompress, findCommand, plainPieces, textSize } from '../../src/mapreduce/codec.js'
+import { codecOf, decompress, findCommand, plainPieces, recordedTextSize, recordTextSizes, textSize } from '../../src/mapreduce/codec.js'
 import { expandInputs } from '../../src/mapreduce/inputs.js'
 import { runDecompressed } from '../../src/mapreduce/coordinator.js'
 import { computeSplits, taperSplits } from '../../src/mapreduce/split.js'
 import { KEY_BYTES, records } from '../../examples/mapreduce/records.js'
 import { deadline } from '../_support/deadline.js'
 import { rejection } from '../_support/rejection.js'
-import { byteOrder, FIXTURES, readParts, tempDir, text } from './_helpers.js'
+import { byteOrder, countsOf, FIXTURES, readParts, sortedEntries, tempDir, text } from './_helpers.js'
 
 const EXAMPLES = path.join(path.dirname(new URL(import.meta.url).pathname), '../../examples/mapreduce')
 const MS = 90_000
@@ -168,23 +168,63 @@ test('a command that cannot write the copy (a full disk) fails the attempt as su
   }
 }, MS))
 
-test('where gort picks the threads, a compressed file counts as about four times its size (its text)', deadline('threads', async () => {
+test('the text size a .gz or .zst records: gzip\'s trailer, zstd\'s frame header; none when it is smaller than the file, or absent', () => {
+  const t = tempDir()
+  try {
+    const write = (name: string, b: Buffer | string): string => {
+      const f = path.join(t.dir, name)
+      writeFileSync(f, b)
+      return f
+    }
+    const sized = (f: string, codec: 'gzip' | 'zstd' | 'bzip2'): number | undefined => recordedTextSize(f, codec, statSync(f).size)
+    const body = text(31, 3000)
+    assert.is(sized(write('a.gz', gzipSync(body)), 'gzip'), Buffer.byteLength(body))
+    // Two members: the trailer has the last one's size only, smaller than the file: not taken.
+    assert.is(sized(write('ab.gz', Buffer.concat([gzipSync(body), gzipSync('tail\n')])), 'gzip'), undefined)
+    assert.is(sized(write('tiny.gz', gzipSync('hi\n')), 'gzip'), undefined, 'a text smaller than its file')
+    assert.is(sized(write('plain.gz', body), 'gzip'), undefined, 'not gzip')
+    assert.is(sized(write('empty.gz', ''), 'gzip'), undefined)
+    assert.is(recordedTextSize(path.join(t.dir, 'missing.gz'), 'gzip', 100), undefined, 'missing')
+    // zstd writes the size when it compresses a file: 1, 2 and 4 bytes of it by the size.
+    for (const n of [200, 1000, 100_000]) {
+      const src = write(`z${n}.txt`, 'a'.repeat(n))
+      const r = spawnSync('zstd', ['-q', '-f', src, '-o', `${src}.zst`])
+      assert.is(r.status, 0, r.stderr?.toString())
+      assert.is(sized(`${src}.zst`, 'zstd'), n, `${n} bytes`)
+    }
+    assert.is(sized(write('piped.zst', compressWith('zstd', body)), 'zstd'), undefined, 'from a pipe: no size in the header')
+    assert.is(sized(write('plain.zst', body), 'zstd'), undefined, 'not zstd')
+    assert.is(sized(write('a.bz2', compressWith('bzip2', body)), 'bzip2'), undefined, 'bzip2 records none')
+    // textSize: a plain file's size; a compressed one's recorded text, else four times its size.
+    assert.equal([textSize({ name: 'a.txt', size: 1000 }), textSize({ name: 'a.gz', size: 1000 }), textSize({ name: 'a.bz2', size: 1000 }), textSize({ name: 'a.gz', size: 1000, text: 50_000 })], [1000, 4000, 4000, 50_000])
+    const files = recordTextSizes(expandInputs([path.join(t.dir, '{a.gz,ab.gz,z200.txt}')]))
+    assert.equal(files.map((f) => [path.basename(f.path), f.text]), [['a.gz', Buffer.byteLength(body)], ['ab.gz', undefined], ['z200.txt', undefined]])
+  } finally {
+    t.remove()
+  }
+})
+
+test('where gort picks the threads, a compressed file counts as the text it records: a .gz of 9 MiB of text gets two, one of random bytes one', deadline('threads', async () => {
   const t = tempDir()
   const procs0 = process.env['GOMAXPROCS']
   try {
-    assert.equal([textSize({ name: 'a.txt', size: 1000 }), textSize({ name: 'a.gz', size: 1000 }), textSize({ name: 'a.bz2', size: 1000 })], [1000, 4000, 4000])
-    // 3 MiB stored: one thread as plain text (under 8 MiB a thread), two as a .gz.
     mkdirSync(path.join(t.dir, 'data'))
-    const lines = randomBytes(3 << 20).toString('base64').replace(/.{76}/g, '$&\n')
-    const gz = gzipSync(lines, { level: 1 })
-    assert.ok(gz.length > (2 << 20) + 1 && gz.length < 8 << 20, `${gz.length} bytes stored`)
-    writeFileSync(path.join(t.dir, 'data', 'a.gz'), gz)
-    writeFileSync(path.join(t.dir, 'data', 'b.txt'), lines.slice(0, gz.length))
+    // 9 MiB of text in a few KiB: two threads (over 8 MiB), where four times the file's size said one.
+    const lines = 'the quick brown fox jumps over the lazy dog\n'.repeat(Math.ceil((9 << 20) / 44))
+    const small = gzipSync(lines)
+    assert.ok(small.length * 4 < 8 << 20)
+    writeFileSync(path.join(t.dir, 'data', 'a.gz'), small)
+    // 3 MiB of random bytes as base64 (4 MiB of text in about 3 MiB): one, where four times said two.
+    const random = gzipSync(randomBytes(3 << 20).toString('base64').replace(/.{76}/g, '$&\n'), { level: 1 })
+    assert.ok(random.length * 4 > 8 << 20)
+    writeFileSync(path.join(t.dir, 'data', 'b.gz'), random)
     process.env['GOMAXPROCS'] = '2'
     const job = path.join(EXAMPLES, 'wc.ts')
-    const plain = await runJob({ job, input: path.join(t.dir, 'data', 'b.txt'), output: path.join(t.dir, 'o1') })
-    const packed = await runJob({ job, input: path.join(t.dir, 'data', 'a.gz'), output: path.join(t.dir, 'o2') })
-    assert.equal([plain.threads, packed.threads], [1, 2])
+    const a = await runJob({ job, input: path.join(t.dir, 'data', 'a.gz'), output: path.join(t.dir, 'o1') })
+    const b = await runJob({ job, input: path.join(t.dir, 'data', 'b.gz'), output: path.join(t.dir, 'o2') })
+    assert.equal([a.threads, b.threads], [2, 1])
+    const n = Math.ceil((9 << 20) / 44)
+    assert.equal(sortedEntries(countsOf(readParts(path.join(t.dir, 'o1')))), ['brown', 'dog', 'fox', 'jumps', 'lazy', 'over', 'quick', 'the'].map((w) => [w, w === 'the' ? 2 * n : n]))
   } finally {
     if (procs0 === undefined) delete process.env['GOMAXPROCS']
     else process.env['GOMAXPROCS'] = procs0
