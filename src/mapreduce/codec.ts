@@ -82,10 +82,11 @@ export const TEXT_PER_STORED_BYTE = 4
 
 /**
  * About how much text a file holds: its size; for a compressed one, the size its format recorded
- * (`text`, recordTextSizes), else TEXT_PER_STORED_BYTE times its size.
+ * (`text`, recordTextSizes), else TEXT_PER_STORED_BYTE times its size. By its path: a
+ * decompressed copy (expandCompressed) keeps the compressed file's name, and is its text.
  */
-export function textSize(f: { readonly name: string; readonly size: number; readonly text?: number | undefined }): number {
-  if (codecOf(f.name) === undefined) return f.size
+export function textSize(f: { readonly path: string; readonly size: number; readonly text?: number | undefined }): number {
+  if (codecOf(f.path) === undefined) return f.size
   return f.text ?? f.size * TEXT_PER_STORED_BYTE
 }
 

@@ -235,12 +235,19 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
       options.signal?.throwIfAborted()
       throw new TaskFailedError('decompress', [{ attempt: 1, error: describeError(e), code: codeOf(e), cause: e }], { cause: e })
     })
-    const splitSize = o.splitSize ?? autoSplitSize(texts.reduce((n, f) => n + f.size, 0), rt.procs)
+    const splitSize = o.splitSize ?? autoSplitSize(texts.reduce((n, f) => n + textSize(f), 0), rt.procs)
     let splits = computeSplits(texts, splitSize, info.records)
     // A split size the user gave is kept as given; gort's own tapers at the end (packed tasks are
     // shaped by packSplits instead).
     if (o.splitSize === undefined && !o.packFiles && info.records !== 'files') splits = taperSplits(splits, splitSize, rt.procs, MIN_AUTO_SPLIT)
-    result = await execute(rt, { ...o, url }, splits, splitSize, reducers, info, options, groups)
+    // With packFiles, small files share map tasks, about a split's text each (a compressed
+    // split weighs its bytes times its file's text per byte: textSize); a streaming attempt's
+    // environment names one file: a task per split.
+    const perByte = new Map(texts.filter((f) => f.size > 0).map((f) => [f.path, textSize(f) / f.size]))
+    const mapTasks = o.packFiles && o.stream === undefined
+      ? packSplits(splits, splitSize, (s) => (s.end - s.start) * (perByte.get(s.path) ?? 1))
+      : splits.map((s) => [s])
+    result = await execute(rt, { ...o, url }, splits, mapTasks, reducers, info, options, groups)
   } catch (e) {
     // Attempts that were cancelled may still run: end every M before the directory goes.
     await rt.close()
@@ -305,7 +312,7 @@ function observe(cb: ((e: ProgressEvent) => void) | undefined, e: ProgressEvent)
 }
 
 async function execute(
-  rt: Runtime, o: Resolved, splits: readonly Split[], splitSize: number, reducers: number, info: JobInfo, options: RunJobOptions, groups: JobGroups | undefined,
+  rt: Runtime, o: Resolved, splits: readonly Split[], mapTasks: readonly (readonly Split[])[], reducers: number, info: JobInfo, options: RunJobOptions, groups: JobGroups | undefined,
 ): Promise<Omit<JobResult, 'files'>> {
   const records = info.records
   const cb = options.onProgress
@@ -315,10 +322,8 @@ async function execute(
   const userCounters = new Map<string, number>()
   const procs = rt.procs
   const tasks = jobTasks(o.stream === undefined ? o.url : undefined)
-  // With packFiles, small files share map tasks, about a split's size each (a 'files' job's
-  // task then maps its files one after another); a streaming attempt's environment names one
-  // file: a task per split.
-  const mapTasks = o.packFiles && o.stream === undefined ? packSplits(splits, splitSize) : splits.map((s) => [s])
+  // mapTasks: one split each, or with packFiles several (a 'files' job's task then maps its files
+  // one after another).
   emit({ type: 'start', maps: mapTasks.length, reduces: reducers, procs, inputBytes: splits.reduce((n, s) => n + storedBytes(s), 0) })
   const attemptDir = (kind: 'm' | 'r') => (t: number, a: number): string => path.join(tmp, `${taskId(kind, t)}-${a}`)
   const memory = o.memory ?? defaultMemory(procs)

@@ -129,10 +129,11 @@ export function taperSplits(splits: readonly Split[], splitSize: number, procs: 
  * its share plus one split (two splits of `splitSize` never meet). A file larger than a split
  * still gives a task per split; a directory of small files gives a task per `splitSize` of them
  * instead of one each, so a task's buffer sees more of each key (fewer pairs to shuffle) and each
- * reduce merges fewer runs. Every split lands in exactly one task, in order.
+ * reduce merges fewer runs. Every split lands in exactly one task, in order. A split's bytes are
+ * what `weight` says (default: its length; the coordinator gives a compressed one its text's).
  */
-export function packSplits(splits: readonly Split[], splitSize: number): Split[][] {
-  const total = splits.reduce((n, s) => n + (s.end - s.start), 0)
+export function packSplits(splits: readonly Split[], splitSize: number, weight: (s: Split) => number = (s) => s.end - s.start): Split[][] {
+  const total = splits.reduce((n, s) => n + weight(s), 0)
   // Only empty files: one task for them all (a share of 0 bytes would put each in its own).
   if (total === 0) return splits.length === 0 ? [] : [[...splits]]
   const per = total / Math.max(1, Math.ceil(total / splitSize))
@@ -141,7 +142,7 @@ export function packSplits(splits: readonly Split[], splitSize: number): Split[]
   let group = 0
   let at = 0
   for (const s of splits) {
-    const n = s.end - s.start
+    const n = weight(s)
     const g = Math.floor((at + n / 2) / per)
     if (cur.length > 0 && g !== group) {
       tasks.push(cur)

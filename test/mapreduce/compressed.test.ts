@@ -17,7 +17,7 @@ import { computeSplits, taperSplits } from '../../src/mapreduce/split.js'
 import { KEY_BYTES, records } from '../../examples/mapreduce/records.js'
 import { deadline } from '../_support/deadline.js'
 import { rejection } from '../_support/rejection.js'
-import { byteOrder, countsOf, FIXTURES, readParts, sortedEntries, tempDir, text } from './_helpers.js'
+import { byteOrder, countsOf, FIXTURES, readParts, sortedEntries, tempDir, text, wordCount } from './_helpers.js'
 
 const EXAMPLES = path.join(path.dirname(new URL(import.meta.url).pathname), '../../examples/mapreduce')
 const MS = 90_000
@@ -196,7 +196,7 @@ test('the text size a .gz or .zst records: gzip\'s trailer, zstd\'s frame header
     assert.is(sized(write('plain.zst', body), 'zstd'), undefined, 'not zstd')
     assert.is(sized(write('a.bz2', compressWith('bzip2', body)), 'bzip2'), undefined, 'bzip2 records none')
     // textSize: a plain file's size; a compressed one's recorded text, else four times its size.
-    assert.equal([textSize({ name: 'a.txt', size: 1000 }), textSize({ name: 'a.gz', size: 1000 }), textSize({ name: 'a.bz2', size: 1000 }), textSize({ name: 'a.gz', size: 1000, text: 50_000 })], [1000, 4000, 4000, 50_000])
+    assert.equal([textSize({ path: 'a.txt', size: 1000 }), textSize({ path: 'a.gz', size: 1000 }), textSize({ path: 'a.bz2', size: 1000 }), textSize({ path: 'a.gz', size: 1000, text: 50_000 }), textSize({ path: '/o/_temporary/input/0', size: 1000 })], [1000, 4000, 4000, 50_000, 1000])
     const files = recordTextSizes(expandInputs([path.join(t.dir, '{a.gz,ab.gz,z200.txt}')]))
     assert.equal(files.map((f) => [path.basename(f.path), f.text]), [['a.gz', Buffer.byteLength(body)], ['ab.gz', undefined], ['z200.txt', undefined]])
   } finally {
@@ -228,6 +228,24 @@ test('where gort picks the threads, a compressed file counts as the text it reco
   } finally {
     if (procs0 === undefined) delete process.env['GOMAXPROCS']
     else process.env['GOMAXPROCS'] = procs0
+    t.remove()
+  }
+}, MS))
+
+test('packFiles weighs a compressed file by its text: eight .gz of 1 MiB of text (a few KiB each) make two tasks on two threads, not one', deadline('pack', async () => {
+  const t = tempDir()
+  try {
+    mkdirSync(path.join(t.dir, 'logs'))
+    const texts: string[] = []
+    for (let i = 0; i < 8; i++) {
+      const body = `${text(40 + i, 50)}\n`.repeat(Math.ceil((1 << 20) / (text(40 + i, 50).length + 1)))
+      texts.push(body)
+      writeFileSync(path.join(t.dir, 'logs', `${i}.log.gz`), gzipSync(body))
+    }
+    const r = await runJob({ job: path.join(EXAMPLES, 'wc.ts'), input: path.join(t.dir, 'logs', '*.gz'), output: path.join(t.dir, 'out'), procs: 2, packFiles: true })
+    assert.is(r.maps, 2)
+    assert.equal(sortedEntries(countsOf(readParts(path.join(t.dir, 'out')))), sortedEntries(wordCount(texts)))
+  } finally {
     t.remove()
   }
 }, MS))

@@ -290,6 +290,16 @@ test('packSplits: only empty files make one task', () => {
   assert.equal(packSplits([], 1024), [])
 })
 
+test('packSplits: a split weighs what `weight` says: compressed files by their text', () => {
+  const sp = (name: string, end: number): Split => ({ path: `/x/${name}`, name, start: 0, end })
+  // Eight .gz files of 10 bytes holding 100 each, and two text files of 100: by their bytes (280),
+  // two tasks, all eight .gz in the first; by their text (1000), five of 200.
+  const splits = [...Array.from({ length: 8 }, (_, i) => sp(`f${i}.gz`, 10)), sp('a.txt', 100), sp('b.txt', 100)]
+  assert.equal(packSplits(splits, 200).map((t) => t.length), [9, 1])
+  const tasks = packSplits(splits, 200, (s) => (s.end - s.start) * (s.name.endsWith('.gz') ? 10 : 1))
+  assert.equal(tasks.map((t) => t.map((s) => s.name)), [['f0.gz', 'f1.gz'], ['f2.gz', 'f3.gz'], ['f4.gz', 'f5.gz'], ['f6.gz', 'f7.gz'], ['a.txt', 'b.txt']])
+})
+
 test('packSplits: each split once, in order; about a split a task; small files in equal tasks; big files one task a split', () => {
   const sp = (name: string, start: number, end: number): Split => ({ path: `/x/${name}`, name, start, end })
   const shape = (tasks: Split[][]): string[][] => tasks.map((t) => t.map((s) => `${s.name}@${s.start}`))
