@@ -235,17 +235,19 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
       options.signal?.throwIfAborted()
       throw new TaskFailedError('decompress', [{ attempt: 1, error: describeError(e), code: codeOf(e), cause: e }], { cause: e })
     })
-    const splitSize = o.splitSize ?? autoSplitSize(texts.reduce((n, f) => n + textSize(f), 0), rt.procs)
+    const splitSize = o.splitSize ?? autoSplitSize(texts.reduce((n, f) => n + f.size, 0), rt.procs)
     let splits = computeSplits(texts, splitSize, info.records)
     // A split size the user gave is kept as given; gort's own tapers at the end (packed tasks are
     // shaped by packSplits instead).
     if (o.splitSize === undefined && !o.packFiles && info.records !== 'files') splits = taperSplits(splits, splitSize, rt.procs, MIN_AUTO_SPLIT)
-    // With packFiles, small files share map tasks, about a split's text each (a compressed
-    // split weighs its bytes times its file's text per byte: textSize); a streaming attempt's
-    // environment names one file: a task per split.
+    // With packFiles, small files share map tasks, about a split's text each: a compressed split
+    // weighs its bytes times its file's text per byte (textSize), and the automatic size is the
+    // text's over the threads. (A .bz2's own splits stay in its bytes, as Hadoop cuts one.) A
+    // streaming attempt's environment names one file: a task per split.
     const perByte = new Map(texts.filter((f) => f.size > 0).map((f) => [f.path, textSize(f) / f.size]))
+    const weight = (s: Split): number => (s.end - s.start) * (perByte.get(s.path) ?? 1)
     const mapTasks = o.packFiles && o.stream === undefined
-      ? packSplits(splits, splitSize, (s) => (s.end - s.start) * (perByte.get(s.path) ?? 1))
+      ? packSplits(splits, o.splitSize ?? autoSplitSize(splits.reduce((n, s) => n + weight(s), 0), rt.procs), weight)
       : splits.map((s) => [s])
     result = await execute(rt, { ...o, url }, splits, mapTasks, reducers, info, options, groups)
   } catch (e) {

@@ -304,6 +304,27 @@ test('a job over a .bz2 of two streams maps it in parts on two threads and write
   }
 }, MS))
 
+test('the default split size cuts a .bz2 by its own bytes over the threads: 2.6 MB on two threads is two tasks', deadline('default split', async () => {
+  const t = tempDir()
+  try {
+    const r = rng(5)
+    const lines: string[] = []
+    for (let n = 0; n < 3_400_000;) {
+      const l = Array.from({ length: 60 }, () => String.fromCharCode(33 + Math.floor(r() * 94))).join('')
+      lines.push(l)
+      n += 61
+    }
+    const bz = bzip2(`${lines.join('\n')}\n`)
+    assert.ok(bz.length > 2 << 20 && bz.length < 4 << 20, `${bz.length} bytes`)
+    writeFileSync(path.join(t.dir, 'in.txt.bz2'), bz)
+    const job = await runJob({ job: path.join(EXAMPLES, 'wc.ts'), input: path.join(t.dir, 'in.txt.bz2'), output: path.join(t.dir, 'out'), procs: 2 })
+    assert.is(job.maps, 2, 'a split of half its bytes each (four times its bytes over two threads would make one)')
+    assert.is(job.counters.mapInputRecords, lines.length)
+  } finally {
+    t.remove()
+  }
+}, MS))
+
 test('a corrupt block fails its part\'s task at once as unreadable input, naming the file; nothing is left', deadline('corrupt', async () => {
   const t = tempDir()
   try {
