@@ -32,7 +32,7 @@ import { KILL_GRACE_MS, attemptSlots, describeError, runPhase } from './attempts
 import { addPairs, addStats, zeroStats, type TaskStats } from './counters.js'
 import { codeOf, importFailure, InputTooLargeError, JobModuleError, MapReduceArgError, OutputExistsError, TaskFailedError, TaskTimeoutError } from './errors.js'
 import { formatDuration } from './duration.js'
-import { expandInputs } from './inputs.js'
+import { expandInputs, type InputFile } from './inputs.js'
 import { commonJsHint, jobModule, missingGortHint, syntaxErrorWhere, UnresolvedImportError, type JobModule } from './compile.js'
 import { guessLoader, M_YOUNG_MB } from './prestart.js'
 import type { Prestarted } from '../scheduler/main/prestart.js'
@@ -244,11 +244,7 @@ async function runWith(rt: Runtime, o: Resolved, url: string, inputs: ReturnType
     // weighs its bytes times its file's text per byte (textSize), and the automatic size is the
     // text's over the threads. (A .bz2's own splits stay in its bytes, as Hadoop cuts one.) A
     // streaming attempt's environment names one file: a task per split.
-    const perByte = new Map(texts.filter((f) => f.size > 0).map((f) => [f.path, textSize(f) / f.size]))
-    const weight = (s: Split): number => (s.end - s.start) * (perByte.get(s.path) ?? 1)
-    const mapTasks = o.packFiles && o.stream === undefined
-      ? packSplits(splits, o.splitSize ?? autoSplitSize(splits.reduce((n, s) => n + weight(s), 0), rt.procs), weight)
-      : splits.map((s) => [s])
+    const mapTasks = o.packFiles && o.stream === undefined ? packByText(splits, texts, o.splitSize, rt.procs) : splits.map((s) => [s])
     result = await execute(rt, { ...o, url }, splits, mapTasks, reducers, info, options, groups)
   } catch (e) {
     // Attempts that were cancelled may still run: end every M before the directory goes.
@@ -311,6 +307,13 @@ function observe(cb: ((e: ProgressEvent) => void) | undefined, e: ProgressEvent)
   } catch (err) {
     warn(err)
   }
+}
+
+/** packSplits over `splits` of `files`, each weighing its bytes times its file's text per byte (textSize), at `splitSize` or the text's share of the threads. */
+function packByText(splits: readonly Split[], files: readonly InputFile[], splitSize: number | undefined, procs: number): Split[][] {
+  const perByte = new Map(files.filter((f) => f.size > 0 && codecOf(f.path) !== undefined).map((f) => [f.path, textSize(f) / f.size]))
+  const weight = (s: Split): number => (s.end - s.start) * (perByte.get(s.path) ?? 1)
+  return packSplits(splits, splitSize ?? autoSplitSize(splits.reduce((n, s) => n + weight(s), 0), procs), weight)
 }
 
 async function execute(

@@ -325,7 +325,7 @@ export function autoProcs(totalBytes: number, procs: number, streaming: boolean)
  * least DEFAULT_MEMORY, and above that at most a quarter of `machine` (the process's memory:
  * the machine's, or its cgroup's limit when lower; machineMemory). Each running task buffers
  * `budget / threads`; a fixed 256 MiB split 16 ways left 16 MiB a task, and word count's 48 MiB
- * map then spilled 8 runs and merged them, 13 % slower than with 128 MiB (bench/NOTES.md), so a
+ * map then spilled 8 runs and merged them, 15 % slower than with 128 MiB (bench/NOTES.md), so a
  * job ran slower per task the more cores it had. One or two threads get 256 MiB, as before.
  */
 export function defaultMemory(threads: number, machine = machineMemory()): number {
